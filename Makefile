@@ -1,0 +1,45 @@
+# CityWatch front door. Every target works from a fresh clone on Debian with only Python.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+EXTRAS := edge,coordinator,provisioning,dev
+PYTEST_ARGS ?=
+
+.PHONY: help install system-deps test lint demo bench models clean
+
+help:
+	@echo "make test   - install everything needed, run ruff and the test suite"
+	@echo "make demo   - bring up CityWatch locally (broker, agents, coordinator)"
+	@echo "make bench  - run the benchmarks, print tables, update docs/benchmarks.md"
+	@echo "make lint   - ruff check + format check + mypy"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CityWatch needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@scripts/ensure-system-deps.sh mosquitto
+
+test: install system-deps
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy protocol edge_agent coordinator provisioning
+
+demo: install system-deps
+	$(PY) scripts/demo.py
+
+bench: install system-deps
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

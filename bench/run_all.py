@@ -1,0 +1,39 @@
+"""Run every benchmark in bench/ (each prints its table and updates docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Order matters only for reading; each script is independent. Later issues add theirs.
+SCRIPTS = [
+    "protocol.py",
+    "edge.py",
+    "ingest.py",
+    "provisioning.py",
+    "dispatch.py",
+    "population.py",
+    "fraud.py",
+    "dashboard.py",
+]
+
+
+def main() -> int:
+    failed = []
+    for name in SCRIPTS:
+        path = HERE / name
+        if not path.exists():
+            continue
+        print(f"== bench/{name}", flush=True)
+        if subprocess.run([sys.executable, str(path)], cwd=HERE.parent).returncode != 0:
+            failed.append(name)
+    if failed:
+        print("benchmarks failed:", ", ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""Generate protocol/asyncapi.yaml and docs/protocol.md from the protocol package.
+
+Schemas come from the msgspec types themselves and examples from protocol/examples.py,
+so the published contract cannot drift from the code; tests/protocol/test_asyncapi.py
+fails when the files on disk are stale. Run: ``python scripts/gen_protocol_docs.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from protocol import DEFAULT_ROOT, MAX_BYTES, PAYLOAD_TYPES, Channel  # noqa: E402
+from protocol.examples import EXAMPLES  # noqa: E402
+
+# (channel, address template, sender, receiver, QoS, retained, what it is)
+TABLE: list[tuple[Channel, str, str, str, int, bool, str]] = [
+    (
+        Channel.EVENT,
+        "dev/{dev}/event",
+        "board",
+        "centre",
+        1,
+        False,
+        "One detection event: what happened where, never who.",
+    ),
+    (
+        Channel.STATE,
+        "dev/{dev}/state",
+        "board",
+        "centre",
+        1,
+        True,
+        "Online/offline (also the Last Will), firmware/model versions, config status.",
+    ),
+    (
+        Channel.HEALTH,
+        "dev/{dev}/health",
+        "board",
+        "centre",
+        0,
+        False,
+        "Every 30 s: fps, inference ms, motion, spool depth, drops, outages, temperature.",
+    ),
+    (
+        Channel.CONFIG,
+        "dev/{dev}/config",
+        "centre",
+        "board",
+        1,
+        True,
+        "Thresholds, zones, schedules. Validated on the board; a bad one is rejected.",
+    ),
+    (
+        Channel.SNAPSHOT_REQ,
+        "dev/{dev}/snapshot/req",
+        "centre",
+        "board",
+        1,
+        False,
+        "Ask for the JPEG of an event frame (on demand only, never video).",
+    ),
+    (
+        Channel.SNAPSHOT,
+        "dev/{dev}/snapshot",
+        "board",
+        "centre",
+        1,
+        False,
+        "The requested JPEG (base64) or the reason it is not available.",
+    ),
+    (
+        Channel.POSITION,
+        "unit/{unit}/position",
+        "unit",
+        "centre",
+        0,
+        False,
+        "A patrol unit's position, speed and status.",
+    ),
+    (
+        Channel.DISPATCH,
+        "unit/{unit}/dispatch",
+        "centre",
+        "unit",
+        1,
+        False,
+        "A dispatch order for an incident.",
+    ),
+    (
+        Channel.ACK,
+        "unit/{unit}/ack",
+        "unit",
+        "centre",
+        1,
+        False,
+        "Acknowledgement of an order and the unit's status changes.",
+    ),
+    (
+        Channel.WARNINGS,
+        "warnings",
+        "centre",
+        "displays",
+        1,
+        True,
+        "The currently published fraud warnings (CAP 1.2 JSON) for market display boards.",
+    ),
+]
+
+
+def _name(ch: Channel) -> str:
+    return "".join(p.capitalize() for p in ch.value.replace("/", "_").split("_"))
+
+
+def build() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document as plain data."""
+    types = [PAYLOAD_TYPES[row[0]] for row in TABLE]
+    schemas, components = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}"
+    )
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for (ch, addr, sender, receiver, qos, retain, desc), schema in zip(TABLE, schemas, strict=True):
+        name = _name(ch)
+        params = {
+            p: {"description": f"{p} id: 1-64 of A-Z a-z 0-9 . _ -"}
+            for p in ("dev", "unit")
+            if "{" + p + "}" in addr
+        }
+        channels[name] = {
+            "address": f"{DEFAULT_ROOT}/{addr}",
+            "description": desc,
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            **({"parameters": params} if params else {}),
+            "bindings": {"mqtt": {"bindingVersion": "0.2.0"}},
+        }
+        messages[name] = {
+            "name": name,
+            "contentType": "application/json",
+            "summary": desc,
+            "payload": schema,
+            "examples": [{"payload": ex} for ex in EXAMPLES[ch]],
+            "bindings": {"mqtt": {"bindingVersion": "0.2.0"}},
+            "x-max-bytes": MAX_BYTES[ch],
+        }
+        operations[f"{sender}Sends{name}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{name}"},
+            "summary": f"{sender} → {receiver}",
+            "bindings": {"mqtt": {"qos": qos, "retain": retain, "bindingVersion": "0.2.0"}},
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "CityWatch MQTT contract",
+            "version": "1.0.0",
+            "description": (
+                "Topics and payloads between camera boards, patrol units, market displays and "
+                "the command centre. Generated by scripts/gen_protocol_docs.py from the "
+                "protocol package; every payload carries `v` (schema version, now 1)."
+            ),
+            "license": {"name": "Apache-2.0"},
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "boards": {
+                "host": "broker:8883",
+                "protocol": "mqtts",
+                "protocolVersion": "5",
+                "description": "mTLS: certificate CN = username = client id = device id",
+            },
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": components},
+    }
+
+
+def render_yaml() -> str:
+    """The YAML text of asyncapi.yaml."""
+    head = "# Generated by scripts/gen_protocol_docs.py. Do not edit by hand.\n"
+    return head + yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=100)
+
+
+def render_markdown() -> str:
+    """docs/protocol.md, the human-readable contract."""
+    lines = [
+        "# The CityWatch MQTT contract (v1)",
+        "",
+        "<!-- Generated by scripts/gen_protocol_docs.py from protocol/. Do not edit. -->",
+        "",
+        f"Root topic `{DEFAULT_ROOT}` (configurable). `{{dev}}` is the device id = certificate "
+        "CN = MQTT username; `{unit}` a patrol unit id. Ids are 1-64 characters of "
+        "`A-Z a-z 0-9 . _ -` starting with a letter or digit, so `+`, `#` and `/` can never "
+        "appear in one. Every payload is compact JSON with `v` (schema version) first. "
+        "Decoding refuses payloads over the size bound before parsing them.",
+        "",
+        "| topic | direction | QoS | retained | max bytes | payload |",
+        "|---|---|---|---|---|---|",
+    ]
+    for ch, addr, sender, receiver, qos, retain, desc in TABLE:
+        lines.append(
+            f"| `{DEFAULT_ROOT}/{addr}` | {sender} → {receiver} | {qos} | "
+            f"{'yes' if retain else 'no'} | {MAX_BYTES[ch]:,} | {desc} |"
+        )
+    lines += [
+        "",
+        "Event ids are UUIDv7 written as 32 hex digits (time-ordered); every event also "
+        "carries a per-device sequence number `seq`, so the centre stores events "
+        "idempotently by id and detects gaps by sequence. Boxes are integer thousandths "
+        "of the frame (`x1,y1,x2,y2`, origin top-left).",
+        "",
+        "Board→centre telemetry ignores unknown fields (newer firmware may add some); "
+        "centre→board config rejects them, so a typo in a pushed config is reported on "
+        "`state.err` instead of silently ignored.",
+        "",
+        "## Examples",
+        "",
+    ]
+    for ch, addr, *_ in TABLE:
+        lines.append(f"### `{addr}`")
+        lines.append("")
+        for ex in EXAMPLES[ch]:
+            lines += ["```json", json.dumps(ex, ensure_ascii=False), "```", ""]
+    lines += [
+        "## Field names",
+        "",
+        "Short wire names keep a median event under 200 bytes. The schemas with every "
+        "constraint are in `protocol/asyncapi.yaml`.",
+        "",
+    ]
+    for ch, *_ in TABLE:
+        t = PAYLOAD_TYPES[ch]
+        info = msgspec.inspect.type_info(t)
+        fields = ", ".join(
+            f"`{f.encode_name}`" + ("" if f.encode_name == f.name else f" ({f.name})")
+            for f in info.fields  # type: ignore[attr-defined]
+        )
+        lines.append(f"- **{t.__name__}**: `v`, {fields}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    """Write both files; with --check, exit 1 if either is stale."""
+    targets = {
+        ROOT / "protocol" / "asyncapi.yaml": render_yaml(),
+        ROOT / "docs" / "protocol.md": render_markdown(),
+    }
+    if "--check" in sys.argv:
+        stale = [str(p) for p, text in targets.items() if not p.exists() or p.read_text() != text]
+        if stale:
+            print("stale, run scripts/gen_protocol_docs.py:", *stale)
+            return 1
+        return 0
+    for path, text in targets.items():
+        path.write_text(text)
+        print("wrote", path.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Test harness: real Mosquitto brokers, PKI material and MQTT client helpers."""
