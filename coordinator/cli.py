@@ -2,22 +2,113 @@
 
 from __future__ import annotations
 
+import argparse
+import getpass
+import json
+import os
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from protocol.cli_util import make_parser, run
+from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command, make_parser, run
 
 from . import __version__
 
 
-def build_parser():  # noqa: ANN201 - argparse type
-    """The coordinator parser; subcommands register themselves here."""
+def _settings(args: argparse.Namespace):  # noqa: ANN202
+    from .settings import SettingsError, load_settings
+
+    try:
+        return load_settings(Path(args.settings) if args.settings else None)
+    except SettingsError as exc:
+        print(f"coordinator: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the API (and, as they land, ingest and background jobs)."""
+    import uvicorn
+
+    from .app import create_app
+    from .services import open_services
+
+    settings = _settings(args)
+    services = open_services(settings)
+    try:
+        app = create_app(services)
+        print(f"coordinator: API on http://{settings.api_host}:{settings.api_port}", flush=True)
+        uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+    finally:
+        services.close()
+    return EXIT_OK
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create a user with roles (password from --password-file, env, or a prompt)."""
+    from .services import open_services
+
+    settings = _settings(args)
+    if args.password_file:
+        password = Path(args.password_file).read_text().strip()
+    elif os.environ.get("CITYWATCH_NEW_USER_PASSWORD"):
+        password = os.environ["CITYWATCH_NEW_USER_PASSWORD"]
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+    services = open_services(settings)
+    try:
+        uid = services.auth.create_user(
+            args.username,
+            password,
+            args.role,
+            zones=args.zone or [],
+            merchant_id=args.merchant_id,
+            unit_id=args.unit_id,
+        )
+        services.audit.record("cli", "create_user", "user", uid, detail={"roles": args.role})
+    except ValueError as exc:
+        print(f"coordinator: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps({"id": uid, "username": args.username, "roles": args.role}))
+    else:
+        print(f"created user {args.username} (id {uid}) with roles {', '.join(args.role)}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The coordinator parser."""
     parser = make_parser(
         "coordinator",
         "Run the CityWatch command-centre coordinator: ingest, incidents, dispatch, records, API.",
         __version__,
-        "coordinator run --settings /etc/citywatch/coordinator.env",
+        "coordinator run --settings /etc/citywatch/coordinator.yaml",
     )
-    parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    p = add_command(
+        sub,
+        "run",
+        "Start the coordinator (settings from a YAML file and CITYWATCH_* env).",
+        "CITYWATCH_SECRET_KEY_FILE=/run/secrets/key coordinator run --settings coordinator.yaml",
+        cmd_run,
+    )
+    p.add_argument("--settings", help="YAML settings file (env CITYWATCH_* overrides it)")
+    p = add_command(
+        sub,
+        "create-user",
+        "Create a user with one or more roles.",
+        "coordinator create-user duty-op-1 --role operator --zone Z01 --settings coordinator.yaml",
+        cmd_create_user,
+    )
+    p.add_argument("username")
+    p.add_argument("--role", action="append", required=True, help="role (repeatable)")
+    p.add_argument("--zone", action="append", help="jurisdiction zone (repeatable)")
+    p.add_argument("--merchant-id")
+    p.add_argument("--unit-id")
+    p.add_argument("--password-file", help="read the password from this file")
+    p.add_argument("--settings", help="YAML settings file")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
 

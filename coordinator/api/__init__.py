@@ -1,0 +1,1 @@
+"""HTTP API routers (FastAPI); each domain has its own module."""

@@ -1,0 +1,48 @@
+"""The FastAPI application factory. Nothing is created at import time."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from . import __version__
+from .services import Services
+
+
+def routers() -> list[APIRouter]:
+    """Every API router, one per domain (domains append theirs here)."""
+    from .api import auth_routes
+
+    return [auth_routes.router]
+
+
+def create_app(services: Services) -> FastAPI:
+    """Build the API around an open :class:`Services`; OpenAPI at ``/openapi.json``."""
+    app = FastAPI(
+        title="CityWatch coordinator",
+        version=__version__,
+        description="Command-centre API: devices, events, incidents, dispatch, records, audit.",
+    )
+    app.state.services = services
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # 422 with one readable sentence per problem, never a 500.
+        problems = [
+            f"{'.'.join(str(x) for x in e.get('loc', ()) if x != 'body') or 'body'}: {e.get('msg')}"
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            status_code=422, content={"detail": "; ".join(problems), "errors": problems}
+        )
+
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness: the API answers and the database is reachable."""
+        services.db.query("select 1")
+        return {"status": "ok", "version": __version__}
+
+    for r in routers():
+        app.include_router(r)
+    return app

@@ -1,0 +1,222 @@
+"""SQLite (WAL) through sqlite-utils, with exactly one writer.
+
+Every write runs on one writer thread (Datasette's ``execute_write_fn`` pattern). Writes
+queued while a transaction runs are *group-committed*: the writer drains the queue into
+one transaction, each task inside its own SAVEPOINT so one failing task rolls back alone,
+and one fsync covers the group. Reads use per-thread read-only connections, which WAL
+lets run beside the writer. Schema changes are numbered migrations per domain
+(``sqlite_utils.migrations.Migrations``), applied by :meth:`Database.migrate`.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+T = TypeVar("T")
+WriteFn = Callable[[sqlite_utils.Database], Any]
+
+_STOP = object()
+MAX_GROUP = 256  # tasks per group commit: bounds the latency a big burst adds to one task
+
+
+class DatabaseClosed(RuntimeError):
+    """A write was attempted after :meth:`Database.close`."""
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    if readonly:
+        conn.execute("PRAGMA query_only=1")
+    else:
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS
+        # crash or power cut can lose the last transactions, never corrupt the file.
+        conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+class Database:
+    """One SQLite file: a single writer thread plus per-thread read connections."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        self.commits = 0  # group commits done (for metrics)
+
+    # lifecycle ------------------------------------------------------------------------
+    def open(self) -> Database:
+        """Create the file (and folder) and start the writer thread."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ready: Future[None] = Future()
+        self._thread = threading.Thread(
+            target=self._writer_loop, args=(ready,), name=f"db-writer:{self.path.name}", daemon=True
+        )
+        self._thread.start()
+        ready.result(timeout=30)
+        return self
+
+    def close(self) -> None:
+        """Finish queued writes, stop the writer, close every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout=60)
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    def __enter__(self) -> Database:
+        return self.open() if self._thread is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # writes ---------------------------------------------------------------------------
+    def submit(self, fn: WriteFn) -> Future[Any]:
+        """Queue ``fn(db)`` for the writer; the future resolves after its commit."""
+        if self._closed or self._thread is None:
+            raise DatabaseClosed(f"database {self.path} is not open")
+        fut: Future[Any] = Future()
+        self._queue.put((fn, fut))
+        return fut
+
+    def write(self, fn: Callable[[sqlite_utils.Database], T], timeout: float | None = 60) -> T:
+        """Run ``fn(db)`` in a transaction on the writer thread and return its result."""
+        return self.submit(fn).result(timeout=timeout)  # type: ignore[no-any-return]
+
+    def execute_write(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> int:
+        """Execute one statement on the writer; returns the rowcount."""
+        return self.write(lambda db: db.execute(sql, params).rowcount)  # type: ignore[arg-type]
+
+    def _writer_loop(self, ready: Future[None]) -> None:
+        try:
+            conn = _connect(self.path, readonly=False)
+            db = sqlite_utils.Database(conn)
+        except Exception as exc:  # report to open(), which raises it
+            ready.set_exception(exc)
+            return
+        ready.set_result(None)
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _STOP:
+                    return
+                if isinstance(item[0], _Untransacted):
+                    self._run_alone(db, item)
+                    continue
+                group = [item]
+                alone = None
+                while len(group) < MAX_GROUP:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is _STOP:
+                        self._queue.put(_STOP)
+                        break
+                    if isinstance(nxt[0], _Untransacted):
+                        alone = nxt
+                        break
+                    group.append(nxt)
+                self._run_group(conn, db, group)
+                if alone is not None:
+                    self._run_alone(db, alone)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _run_alone(db: sqlite_utils.Database, item: tuple[Any, Future[Any]]) -> None:
+        task, fut = item
+        try:
+            fut.set_result(task.fn(db))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+            fut.set_exception(exc)
+
+    def _run_group(
+        self, conn: sqlite3.Connection, db: sqlite_utils.Database, group: list[Any]
+    ) -> None:
+        results: list[tuple[Future[Any], bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, fut in group:
+                conn.execute("SAVEPOINT task")
+                try:
+                    value = fn(db)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                    conn.execute("ROLLBACK TO task")
+                    conn.execute("RELEASE task")
+                    results.append((fut, False, exc))
+                else:
+                    conn.execute("RELEASE task")
+                    results.append((fut, True, value))
+            conn.execute("COMMIT")
+            self.commits += 1
+        except BaseException as exc:  # noqa: BLE001 - commit failed (disk full, I/O): all fail
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _fn, fut in group:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        for fut, ok, value in results:
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+
+    # reads ----------------------------------------------------------------------------
+    def read(self) -> sqlite_utils.Database:
+        """A read-only sqlite-utils handle for the calling thread (WAL snapshot reads)."""
+        handle = getattr(self._local, "db", None)
+        if handle is None:
+            conn = _connect(self.path, readonly=True)
+            with self._readers_lock:
+                self._readers.append(conn)
+            handle = sqlite_utils.Database(conn)
+            self._local.db = handle
+        return handle
+
+    def query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query and return rows as dicts."""
+        return list(self.read().query(sql, params))  # type: ignore[arg-type]
+
+    # schema ---------------------------------------------------------------------------
+    def migrate(self, *sets: Migrations) -> None:
+        """Apply pending migrations of each set, in order, on the writer."""
+
+        def apply(db: sqlite_utils.Database) -> None:
+            for s in sets:
+                s.apply(db)
+
+        # Migrations manage their own transactions; run them outside the group BEGIN.
+        if self._closed or self._thread is None:
+            raise DatabaseClosed(f"database {self.path} is not open")
+        fut: Future[None] = Future()
+        self._queue.put((_Untransacted(apply), fut))
+        fut.result(timeout=300)
+
+
+class _Untransacted:
+    """Marks a writer task that must run outside the group transaction (migrations)."""
+
+    def __init__(self, fn: WriteFn) -> None:
+        self.fn = fn

@@ -1,0 +1,144 @@
+"""Coordinator settings: one pydantic model, loaded from the environment or a file.
+
+Secrets come from the environment (``CITYWATCH_SECRET_KEY``) or a file named by
+``CITYWATCH_SECRET_KEY_FILE``; outside dev mode a placeholder secret refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "change-me", "changeme", "secret", "dev", "test", "placeholder"}
+)
+DEV_SECRET = "dev-only-secret-not-for-production"
+
+
+class SettingsError(ValueError):
+    """Settings are missing, malformed or unsafe; the message says which and why."""
+
+
+class Settings(BaseModel):
+    """Everything the coordinator needs to run; see docs/operators.md for each field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        Path("var/coordinator"), description="Folder for the SQLite file and state"
+    )
+    db_file: str = Field("citywatch.db", description="SQLite file name inside data_dir")
+    dev_mode: bool = Field(
+        False, description="Allow placeholder secrets and verbose errors (never in production)"
+    )
+    secret_key: str = Field(
+        "", description="Key for session tokens and keyed hashes (>= 32 chars outside dev)"
+    )
+    data_key: str = Field(
+        "", description="Key encrypting ID-document numbers at rest (>= 32 chars outside dev)"
+    )
+    api_host: str = Field("127.0.0.1", description="Address the HTTP API listens on")
+    api_port: int = Field(
+        8080, ge=0, le=65535, description="Port of the HTTP API (0 = any free port)"
+    )
+    token_ttl_s: int = Field(
+        8 * 3600, ge=60, le=7 * 86400, description="Lifetime of a login token (one shift)"
+    )
+    argon2_memory_kib: int = Field(
+        65536, ge=1024, le=1048576, description="argon2id memory per password hash (KiB)"
+    )
+    argon2_time_cost: int = Field(
+        3, ge=1, le=20, description="argon2id iterations per password hash"
+    )
+    mqtt_host: str = Field("127.0.0.1", description="Broker host")
+    mqtt_port: int = Field(1883, ge=1, le=65535, description="Broker port")
+    mqtt_username: str | None = Field(
+        None, description="Broker username (password from CITYWATCH_MQTT_PASSWORD)"
+    )
+    mqtt_password: str | None = Field(None, description="Broker password")
+    mqtt_ca: Path | None = Field(None, description="CA bundle for TLS to the broker")
+    mqtt_cert: Path | None = Field(None, description="Client certificate for mTLS to the broker")
+    mqtt_key: Path | None = Field(None, description="Client key for mTLS to the broker")
+    mqtt_client_id: str = Field("coordinator", description="MQTT client id (persistent session)")
+    mqtt_shared_group: str | None = Field(
+        None, description="MQTT 5 shared-subscription group for multi-worker ingest"
+    )
+    topic_root: str = Field("cw/v1", description="Root of the MQTT topic tree")
+    raw_event_retention_days: float = Field(
+        30.0, gt=0, description="Purge raw events that never became incidents after this"
+    )
+    snapshot_retention_hours: float = Field(
+        72.0, gt=0, description="Incident snapshots expire after this"
+    )
+
+    @model_validator(mode="after")
+    def _secrets_are_real(self) -> Settings:
+        if self.dev_mode:
+            return self
+        for name in ("secret_key", "data_key"):
+            value = getattr(self, name)
+            if (
+                value.strip().lower() in PLACEHOLDER_SECRETS
+                or value == DEV_SECRET
+                or len(value) < 32
+            ):
+                raise ValueError(
+                    f"{name} is missing or a placeholder: set CITYWATCH_{name.upper()} "
+                    f"(or CITYWATCH_{name.upper()}_FILE) to a random value of 32+ characters, "
+                    "or run with dev_mode for local development only"
+                )
+        return self
+
+    @property
+    def db_path(self) -> Path:
+        """Full path of the SQLite database file."""
+        return self.data_dir / self.db_file
+
+    @classmethod
+    def for_dev(cls, data_dir: Path, **overrides: Any) -> Settings:
+        """Settings for tests and the demo: dev mode with fixed development keys."""
+        base: dict[str, Any] = dict(
+            data_dir=data_dir, dev_mode=True, secret_key=DEV_SECRET, data_key=DEV_SECRET + "-data"
+        )
+        base.update(overrides)
+        return cls(**base)
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Load settings from an optional YAML file, overridden by ``CITYWATCH_*`` variables."""
+    env = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read settings file: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise SettingsError(f"{where}: malformed YAML: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"{path}: settings must be a mapping of field: value")
+        data.update(loaded)
+    for field in Settings.model_fields:
+        key = f"CITYWATCH_{field.upper()}"
+        if key in env:
+            data[field] = env[key]
+        elif f"{key}_FILE" in env:
+            try:
+                data[field] = Path(env[f"{key}_FILE"]).read_text().strip()
+            except OSError as exc:
+                raise SettingsError(
+                    f"{key}_FILE: cannot read {env[key + '_FILE']}: {exc.strerror}"
+                ) from None
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from None

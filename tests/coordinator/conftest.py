@@ -1,0 +1,72 @@
+"""Coordinator fixtures: real SQLite files, open services, an API client, users per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coordinator.app import create_app
+from coordinator.auth import Role
+from coordinator.services import Services, open_services
+from coordinator.settings import Settings
+
+PASSWORD = "password-for-tests"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Dev-mode settings with a fresh data folder."""
+    # Real argon2id, with a small memory cost so a test can log in eight roles quickly.
+    return Settings.for_dev(tmp_path / "coord", argon2_memory_kib=4096, argon2_time_cost=1)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    """Open services on a real SQLite file."""
+    s = open_services(settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def api(services: Services) -> Iterator[TestClient]:
+    """A FastAPI test client over the real app."""
+    with TestClient(create_app(services)) as client:
+        yield client
+
+
+@pytest.fixture
+def users(services: Services) -> dict[Role, str]:
+    """One user per role, named after the role; returns role → username."""
+    out = {}
+    for role in Role:
+        name = f"u-{role.value.replace('_', '-')}"
+        services.auth.create_user(
+            name,
+            PASSWORD,
+            [role],
+            zones=["Z01"],
+            merchant_id="m-1" if role is Role.MERCHANT else None,
+            unit_id="car-1" if role is Role.PATROL_UNIT else None,
+        )
+        out[role] = name
+    return out
+
+
+@pytest.fixture
+def tokens(api: TestClient, users: dict[Role, str]) -> dict[Role, str]:
+    """A bearer token per role."""
+    out = {}
+    for role, name in users.items():
+        r = api.post("/api/auth/login", json={"username": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        out[role] = r.json()["access_token"]
+    return out
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Authorization header for ``token``."""
+    return {"Authorization": f"Bearer {token}"}
