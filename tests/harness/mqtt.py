@@ -79,9 +79,22 @@ class MqttTestClient:
             raise AssertionError(f"no message within {timeout}s") from None
 
     def close(self) -> None:
-        """Disconnect and stop the network thread."""
+        """Disconnect, stop the network thread and close every socket paho opened."""
         self.client.disconnect()
         self.client.loop_stop()
+        close_sockets(self.client)
+
+
+def close_sockets(client: mqtt.Client) -> None:
+    """Close paho's socket and its internal wake-up socket pair.
+
+    paho 2.x leaves the socket pair that ``loop_start`` creates open after ``loop_stop``;
+    it is only closed when the client is garbage-collected, which under
+    warnings-as-errors surfaces as a ResourceWarning in some later test.
+    """
+    reset = getattr(client, "_reset_sockets", None)
+    if callable(reset):
+        reset()
 
 
 def connect(
@@ -138,6 +151,7 @@ def connect(
         client.connect("127.0.0.1", port, keepalive=30, clean_start=clean_start, properties=props)
     except (ssl.SSLError, OSError):
         client.loop_stop()
+        close_sockets(client)
         if expect_success:
             raise
         tc.disconnected.set()
