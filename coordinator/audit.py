@@ -23,7 +23,7 @@ migrations = Migrations("audit")
 @migrations()
 def m001_audit_log(db: sqlite_utils.Database) -> None:
     """The audit table and its append-only guards."""
-    db["audit_log"].create(
+    db.table("audit_log").create(
         {
             "id": int,
             "ts": float,
@@ -38,8 +38,8 @@ def m001_audit_log(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"ts", "actor", "action", "subject_type"},
     )
-    db["audit_log"].create_index(["subject_type", "subject_id"])
-    db["audit_log"].create_index(["actor", "ts"])
+    db.table("audit_log").create_index(["subject_type", "subject_id"])
+    db.table("audit_log").create_index(["actor", "ts"])
     db.execute(
         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
         "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
@@ -67,7 +67,7 @@ class AuditService:
     ) -> int:
         """Append one entry and return its id (committed when this returns)."""
         row = self.entry(actor, action, subject_type, subject_id, purpose, detail)
-        return self.db.write(lambda db: int(db["audit_log"].insert(row).last_pk))  # type: ignore[arg-type]
+        return self.db.write(lambda db: int(db.table("audit_log").insert(row).last_pk))  # type: ignore[arg-type]
 
     @staticmethod
     def entry(
@@ -105,7 +105,8 @@ class AuditService:
         limit: int = 200,
     ) -> list[dict[str, Any]]:
         """Entries matching every given filter, newest first."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         for col, val in (
             ("actor", actor),
             ("subject_type", subject_type),

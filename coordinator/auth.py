@@ -179,7 +179,7 @@ migrations = Migrations("auth")
 @migrations()
 def m001_users_and_sessions(db: sqlite_utils.Database) -> None:
     """Users and their session tokens."""
-    db["users"].create(
+    db.table("users").create(
         {
             "id": int,
             "username": str,
@@ -196,8 +196,8 @@ def m001_users_and_sessions(db: sqlite_utils.Database) -> None:
         not_null={"username", "password_hash", "roles", "active"},
         defaults={"active": 1, "zones": "[]"},
     )
-    db["users"].create_index(["username"], unique=True)
-    db["sessions"].create(
+    db.table("users").create_index(["username"], unique=True)
+    db.table("sessions").create(
         {
             "token_hash": str,
             "user_id": int,
@@ -209,7 +209,7 @@ def m001_users_and_sessions(db: sqlite_utils.Database) -> None:
         foreign_keys=[("user_id", "users", "id")],
         defaults={"revoked": 0},
     )
-    db["sessions"].create_index(["expires_at"])
+    db.table("sessions").create_index(["expires_at"])
 
 
 class AuthService:
@@ -279,7 +279,7 @@ class AuthService:
         def insert(db: sqlite_utils.Database) -> int:
             if db.execute("select 1 from users where username = ?", [username]).fetchone():
                 raise ValueError(f"user {username!r} already exists")
-            return int(db["users"].insert(row).last_pk)  # type: ignore[arg-type]
+            return int(db.table("users").insert(row).last_pk)  # type: ignore[arg-type]
 
         return self.db.write(insert)
 
@@ -312,7 +312,7 @@ class AuthService:
         expires = now + self.token_ttl_s
         user_id = rows[0]["id"]
         self.db.write(
-            lambda db: db["sessions"].insert(
+            lambda db: db.table("sessions").insert(
                 {
                     "token_hash": self._token_hash(token),
                     "user_id": user_id,

@@ -101,7 +101,7 @@ class Database:
 
     def write(self, fn: Callable[[sqlite_utils.Database], T], timeout: float | None = 60) -> T:
         """Run ``fn(db)`` in a transaction on the writer thread and return its result."""
-        return self.submit(fn).result(timeout=timeout)  # type: ignore[no-any-return]
+        return self.submit(fn).result(timeout=timeout)
 
     def execute_write(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> int:
         """Execute one statement on the writer; returns the rowcount."""

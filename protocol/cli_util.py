@@ -29,7 +29,7 @@ def make_parser(prog: str, description: str, version: str, example: str) -> argp
 
 
 def add_command(
-    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    sub: argparse._SubParsersAction,
     name: str,
     help_text: str,
     example: str,

@@ -37,7 +37,9 @@ UnitStatus = Literal["available", "dispatched", "en_route", "on_scene", "busy", 
 AckStatus = Literal["accepted", "declined", "en_route", "on_scene", "cleared"]
 
 
-class _Msg(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="v", tag=SCHEMA_VERSION):
+class _Msg(
+    msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True, tag_field="v", tag=SCHEMA_VERSION
+):
     """Base of every top-level payload: ``v`` (the schema version) is always on the wire."""
 
     @property

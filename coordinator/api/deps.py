@@ -16,7 +16,7 @@ _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/lo
 
 def get_services(request: Request) -> Services:
     """The app's service container."""
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def get_principal(

@@ -14,19 +14,19 @@ from coordinator.db import Database, DatabaseClosed
 
 def test_writes_commit_and_reads_see_them(tmp_path: Path):
     with Database(tmp_path / "a.db") as db:
-        db.write(lambda d: d["t"].insert({"id": 1, "v": "x"}, pk="id"))
+        db.write(lambda d: d.table("t").insert({"id": 1, "v": "x"}, pk="id"))
         assert db.query("select v from t") == [{"v": "x"}]
         assert db.query("pragma journal_mode")[0]["journal_mode"] == "wal"
 
 
 def test_a_failing_task_rolls_back_alone_in_a_group_commit(tmp_path: Path):
     with Database(tmp_path / "a.db") as db:
-        db.write(lambda d: d["t"].create({"id": int}, pk="id"))
+        db.write(lambda d: d.table("t").create({"id": int}, pk="id"))
         gate = threading.Event()
         blocker = db.submit(lambda d: gate.wait(5))  # holds the writer so the rest group up
-        futs = [db.submit(lambda d, i=i: d["t"].insert({"id": i})) for i in range(10)]
-        bad = db.submit(lambda d: d["t"].insert({"id": 3}))  # duplicate key
-        more = db.submit(lambda d: d["t"].insert({"id": 99}))
+        futs = [db.submit(lambda d, i=i: d.table("t").insert({"id": i})) for i in range(10)]
+        bad = db.submit(lambda d: d.table("t").insert({"id": 3}))  # duplicate key
+        more = db.submit(lambda d: d.table("t").insert({"id": 99}))
         gate.set()
         blocker.result(5)
         for f in futs + [more]:
@@ -39,7 +39,7 @@ def test_a_failing_task_rolls_back_alone_in_a_group_commit(tmp_path: Path):
 
 def test_reads_are_read_only(tmp_path: Path):
     with Database(tmp_path / "a.db") as db:
-        db.write(lambda d: d["t"].insert({"id": 1}, pk="id"))
+        db.write(lambda d: d.table("t").insert({"id": 1}, pk="id"))
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             db.read().execute("insert into t values (2)")
 
@@ -58,7 +58,7 @@ def test_migrations_apply_once_and_survive_reopen(tmp_path: Path):
     @m()
     def m001(d):
         calls.append(1)
-        d["x"].create({"id": int}, pk="id")
+        d.table("x").create({"id": int}, pk="id")
 
     for _ in range(2):
         with Database(tmp_path / "a.db") as db:
