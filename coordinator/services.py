@@ -19,7 +19,16 @@ from .settings import Settings
 
 def migration_sets() -> list[Migrations]:
     """Every domain's migrations, in dependency order (domains append theirs here)."""
-    return [auth.migrations, audit.migrations]
+    from . import fleet, incidents, ingest, tuning
+
+    return [
+        auth.migrations,
+        audit.migrations,
+        fleet.migrations,
+        ingest.migrations,
+        incidents.migrations,
+        tuning.migrations,
+    ]
 
 
 @dataclass
@@ -49,7 +58,7 @@ def open_services(settings: Settings) -> Services:
     except Exception:
         db.close()
         raise
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         auth=AuthService(
@@ -61,3 +70,7 @@ def open_services(settings: Settings) -> Services:
         ),
         audit=AuditService(db),
     )
+    from .core import attach_core
+
+    attach_core(services)
+    return services

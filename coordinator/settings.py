@@ -75,6 +75,49 @@ class Settings(BaseModel):
         72.0, gt=0, description="Incident snapshots expire after this"
     )
 
+    # --- ingest, fleet and incidents (coordinator core) ---------------------------------
+    mqtt_session_expiry_s: int = Field(
+        86400,
+        ge=0,
+        le=7 * 86400,
+        description="How long the broker keeps the centre's session and queue while it is down",
+    )
+    mqtt_receive_maximum: int = Field(
+        4000, ge=10, le=65535, description="Unacknowledged QoS 1 messages the broker may send"
+    )
+    ingest_batch_max: int = Field(
+        2000, ge=1, le=20000, description="Most messages committed in one ingest transaction"
+    )
+    accept_unknown_devices: bool = Field(
+        False, description="Store events of devices not in the registry (else dead-letter)"
+    )
+    max_clock_skew_s: float = Field(
+        300.0, gt=0, description="Event timestamps further than this from arrival are flagged"
+    )
+    dead_letter_keep: int = Field(
+        100000, ge=100, description="Most dead-letter rows kept (oldest trimmed)"
+    )
+    health_stale_s: float = Field(
+        120.0, gt=0, description="A device with no health for this long is 'stale' (camera down)"
+    )
+    cert_warn_days: float = Field(
+        30.0, gt=0, description="Warn about device certificates expiring within this many days"
+    )
+    incident_rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-kind overrides of merge/priority rules, e.g. {intrusion: {window_s: 600}}",
+    )
+    zone_priority: dict[str, int] = Field(
+        default_factory=dict,
+        description="Priority boost per zone (1 raises priority by one step; sensitive sites)",
+    )
+    false_alarm_min_dismissals: int = Field(
+        5, ge=1, description="Dismissals before a camera/rule is considered for a threshold change"
+    )
+    false_alarm_rate: float = Field(
+        0.5, gt=0, le=1, description="False-alarm share above which a threshold raise is proposed"
+    )
+
     @model_validator(mode="after")
     def _secrets_are_real(self) -> Settings:
         if self.dev_mode:

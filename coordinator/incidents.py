@@ -1,0 +1,602 @@
+"""Incidents: events merged across tracks and nearby cameras, with a logged lifecycle.
+
+The merge decisions are :mod:`coordinator.merge`'s pure functions; this module keeps the
+small in-memory index they need (recent incidents on a spatial grid, device+track →
+incident) and the SQL. The index is touched only on the writer thread (inside write
+tasks), so it needs no lock; if a write fails it is rebuilt from the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from protocol import uuid7
+
+from . import merge
+from .audit import AuditService
+from .db import Database
+from .fleet import FleetService
+from .merge import Ev, Inc
+from .notify import Notifier
+
+log = logging.getLogger(__name__)
+migrations = Migrations("incidents")
+ChangeCallback = Callable[[dict[str, Any], str], None]
+
+
+class IncidentNotFound(LookupError):
+    """No incident with that id."""
+
+
+@migrations()
+def m001_incidents(db: sqlite_utils.Database) -> None:
+    """Incidents and their action log."""
+    cols: dict[str, Any] = {
+        "id": str,
+        "kind": str,
+        "status": str,
+        "priority": int,
+        "lat": float,
+        "lon": float,
+        "zone": str,
+        "confidence": float,
+        "event_count": int,
+        "devices": str,
+        "first_ts": float,
+        "last_ts": float,
+        "created_at": float,
+        "updated_at": float,
+        "dismiss_reason": str,
+        "merged_into": str,
+        "notes": int,
+    }
+    for st in ("confirmed", "dismissed", "dispatched", "en_route", "on_scene", "resolved"):
+        cols[f"{st}_at"] = float
+    db["incidents"].create(cols, pk="id", defaults={"notes": 0})
+    db["incidents"].create_index(["status", "priority"])
+    db["incidents"].create_index(["updated_at"])
+    db["incident_log"].create(
+        {"id": int, "incident_id": str, "ts": float, "actor": str, "action": str, "detail": str},
+        pk="id",
+    )
+    db["incident_log"].create_index(["incident_id"])
+
+
+class IncidentService:
+    """Merges ingested events into incidents; operator and dispatch actions on them."""
+
+    def __init__(
+        self,
+        db: Database,
+        fleet: FleetService,
+        *,
+        rules: dict[str, merge.KindRule] | None = None,
+        zone_boost: dict[str, int] | None = None,
+    ) -> None:
+        self.db = db
+        self.fleet = fleet
+        self.rules = rules or dict(merge.DEFAULT_RULES)
+        self.zone_boost = zone_boost or {}
+        self.max_window = max(r.window_s for r in self.rules.values())
+        self._cell_deg = max(r.radius_m for r in self.rules.values()) / 111_000
+        self._callbacks: list[ChangeCallback] = []
+        self._notifier = Notifier("incidents")
+        self.tuning: Any = None  # set by open_core: proposals from dismissals
+        self._reset()
+        self._dirty = True
+
+    # contract for other domains ---------------------------------------------------------
+    def on_change(self, callback: ChangeCallback) -> None:
+        """Call ``callback(incident, change)`` after commit for every create/update/transition."""
+        self._callbacks.append(callback)
+
+    def get(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident as a dict, or None."""
+        rows = self.db.query("select * from incidents where id = ?", [str(incident_id)])
+        return _public(rows[0]) if rows else None
+
+    def transition(
+        self, incident_id: str, status: str, actor: str, note: str | None = None
+    ) -> dict[str, Any]:
+        """Move an incident along its lifecycle; ValueError on an illegal move."""
+        if status == "dismissed" and not (note and note.strip()):
+            raise ValueError("dismissing an incident needs a reason")
+
+        def write(db: sqlite_utils.Database) -> dict[str, Any]:
+            row = _load(db, incident_id)
+            merge.check_transition(row["status"], status)
+            now = time.time()
+            fields = {"status": status, f"{status}_at": now, "updated_at": now}
+            if status == "dismissed":
+                fields["dismiss_reason"] = note
+            db["incidents"].update(row["id"], fields)
+            _log(db, row["id"], actor, status, {"from": row["status"], "note": note})
+            if row["id"] in self._incs:
+                self._incs[row["id"]].status = status
+            if status == "dismissed" and self.tuning is not None:
+                self.tuning.on_dismissed(db, row["id"], now)
+            return {**row, **fields}
+
+        return self._act(write, "transition")
+
+    # operator actions -------------------------------------------------------------------
+    def confirm(self, incident_id: str, actor: str, note: str | None = None) -> dict[str, Any]:
+        """Operator confirms a new incident as real."""
+        return self.transition(incident_id, "confirmed", actor, note)
+
+    def dismiss(self, incident_id: str, actor: str, reason: str) -> dict[str, Any]:
+        """Operator dismisses an incident as a false alarm, with a reason."""
+        return self.transition(incident_id, "dismissed", actor, reason)
+
+    def annotate(self, incident_id: str, actor: str, text: str) -> dict[str, Any]:
+        """Add an operator note to the incident log."""
+
+        def write(db: sqlite_utils.Database) -> dict[str, Any]:
+            row = _load(db, incident_id)
+            now = time.time()
+            _log(db, row["id"], actor, "note", {"text": text})
+            db["incidents"].update(row["id"], {"notes": (row["notes"] or 0) + 1, "updated_at": now})
+            return {**row, "notes": (row["notes"] or 0) + 1, "updated_at": now}
+
+        return self._act(write, "annotated")
+
+    def merge(self, target_id: str, source_ids: list[str], actor: str) -> dict[str, Any]:
+        """Merge incidents into ``target_id``; each source can be restored with unmerge()."""
+        if not source_ids or target_id in source_ids:
+            raise ValueError("merge needs other incidents than the target")
+
+        def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+            target = _load(db, target_id)
+            if target["status"] == "merged":
+                raise ValueError(f"incident {target_id} is itself merged into another")
+            out = []
+            for sid in source_ids:
+                src = _load(db, sid)
+                if src["status"] == "merged":
+                    raise ValueError(f"incident {sid} is already merged")
+                db.execute(
+                    "update events set incident_id = ?, merged_from = coalesce(merged_from, ?) "
+                    "where incident_id = ?",
+                    [target_id, sid, sid],
+                )
+                now = time.time()
+                db["incidents"].update(
+                    sid, {"status": "merged", "merged_into": target_id, "updated_at": now}
+                )
+                _log(db, sid, actor, "merged_into", {"target": target_id, "was": src["status"]})
+                _log(db, target_id, actor, "merge", {"source": sid, "was": src["status"]})
+                self._incs.pop(sid, None)
+                out.append({**src, "status": "merged", "merged_into": target_id})
+            out.insert(0, self._recompute(db, target_id))
+            self._dirty = True  # track map points at the sources: rebuild lazily
+            return out
+
+        changes = self.db.write(write)
+        self._emit([(c, "merged" if c["status"] == "merged" else "updated") for c in changes])
+        return _public(changes[0])
+
+    def unmerge(self, source_id: str, actor: str) -> dict[str, Any]:
+        """Undo a merge: the source incident gets its own events and status back."""
+
+        def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+            src = _load(db, source_id)
+            if src["status"] != "merged":
+                raise ValueError(f"incident {source_id} is not merged")
+            target = src["merged_into"]
+            was = db.execute(
+                "select detail from incident_log where incident_id = ? and action = 'merged_into' "
+                "order by id desc limit 1",
+                [source_id],
+            ).fetchone()
+            status = json.loads(was[0])["was"] if was else "new"
+            db.execute(
+                "update events set incident_id = ?, merged_from = null "
+                "where incident_id = ? and merged_from = ?",
+                [source_id, target, source_id],
+            )
+            db["incidents"].update(source_id, {"status": status, "merged_into": None})
+            _log(db, source_id, actor, "unmerged", {"from": target})
+            _log(db, target, actor, "unmerge", {"source": source_id})
+            self._dirty = True
+            return [self._recompute(db, source_id), self._recompute(db, target)]
+
+        changes = self.db.write(write)
+        self._emit([(c, "updated") for c in changes])
+        return _public(changes[0])
+
+    def split(
+        self,
+        incident_id: str,
+        actor: str,
+        *,
+        device_ids: list[str] | None = None,
+        event_ids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Move the events of some devices (or some events) into a new incident."""
+        if not device_ids and not event_ids:
+            raise ValueError("split needs device_ids or event_ids")
+
+        def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+            row = _load(db, incident_id)
+            if row["status"] == "merged":
+                raise ValueError(f"incident {incident_id} is merged; unmerge it instead")
+            col, vals = ("dev", device_ids) if device_ids else ("id", event_ids)
+            assert vals is not None
+            marks = ",".join("?" for _ in vals)
+            moving = db.execute(
+                f"select count(*) from events where incident_id = ? and {col} in ({marks})",
+                [incident_id, *vals],
+            ).fetchone()[0]
+            total = row["event_count"]
+            if moving == 0:
+                raise ValueError("none of those devices/events belong to this incident")
+            if moving >= total:
+                raise ValueError("split would leave the incident empty")
+            new_id = uuid7()
+            now = time.time()
+            db["incidents"].insert(
+                {**row, "id": new_id, "status": "new", "created_at": now, "updated_at": now}
+            )
+            db.execute(
+                f"update events set incident_id = ?, merged_from = null "
+                f"where incident_id = ? and {col} in ({marks})",
+                [new_id, incident_id, *vals],
+            )
+            _log(db, incident_id, actor, "split", {"new": new_id, col: vals})
+            _log(db, new_id, actor, "split_from", {"source": incident_id, col: vals})
+            self._dirty = True
+            return [self._recompute(db, new_id), self._recompute(db, incident_id)]
+
+        changes = self.db.write(write)
+        self._emit([(changes[0], "created"), (changes[1], "updated")])
+        return _public(changes[0])
+
+    # reads ------------------------------------------------------------------------------
+    def list(
+        self,
+        *,
+        status: list[str] | None = None,
+        zone: str | None = None,
+        since: float | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Incidents by status/zone, most urgent and newest first."""
+        where, params = ["status != 'merged'"], []
+        if status:
+            where.append(f"status in ({','.join('?' for _ in status)})")
+            params += status
+        if zone:
+            where.append("zone = ?")
+            params.append(zone)
+        if since is not None:
+            where.append("updated_at >= ?")
+            params.append(since)
+        sql = f"select * from incidents where {' and '.join(where)} "
+        sql += "order by priority, updated_at desc limit ?"
+        return [_public(r) for r in self.db.query(sql, [*params, min(limit, 5000)])]
+
+    def history(self, incident_id: str) -> list[dict[str, Any]]:
+        """The incident's log (actions, merges, splits, notes), oldest first."""
+        rows = self.db.query(
+            "select * from incident_log where incident_id = ? order by id", [incident_id]
+        )
+        for r in rows:
+            r["detail"] = json.loads(r["detail"]) if r["detail"] else None
+        return rows
+
+    def events(self, incident_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The incident's events, oldest first."""
+        return self.db.query(
+            "select * from events where incident_id = ? order by t limit ?", [incident_id, limit]
+        )
+
+    # ingest path (writer thread) --------------------------------------------------------
+    def assign(
+        self, db: sqlite_utils.Database, events: list[dict[str, Any]], now: float
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Give each new event row an ``incident_id`` (in place); return incident changes."""
+        if self._dirty:
+            self._rebuild(db, now)
+        created: set[str] = set()
+        touched: dict[str, dict[str, Any]] = {}
+        for e in events:
+            loc = self.fleet.location(e["dev"])
+            if loc is None:
+                continue  # unknown device accepted by settings: no location, no incident
+            ev = Ev(
+                e["id"],
+                e["dev"],
+                e["track"],
+                e["kind"],
+                e["conf"],
+                e["t"],
+                loc["lat"],
+                loc["lon"],
+                loc.get("zone"),
+            )
+            key = (ev.dev, ev.track)
+            decision, inc_id = merge.choose(
+                ev, self._incs.get(self._tracks.get(key, "")), self._near(ev), self.rules
+            )
+            if decision == "ignore":
+                continue
+            if decision == "new":
+                inc_id = uuid7()
+                inc = Inc(inc_id, ev.kind, "new", ev.t, ev.t, {})
+                self._incs[inc_id] = inc
+                created.add(inc_id)
+                touched[inc_id] = {"kind": ev.kind, "n": 0, "conf": 0.0, "zone": ev.zone}
+            assert inc_id is not None
+            inc = self._incs[inc_id]
+            if ev.dev not in inc.points:
+                if decision == "nearby":
+                    _log(db, inc_id, "system", "auto_merge", {"device": ev.dev, "event": ev.id})
+                inc.points[ev.dev] = (ev.lat, ev.lon)
+                self._index(inc_id, ev.lat, ev.lon)
+            inc.first_t, inc.last_t = min(inc.first_t, ev.t), max(inc.last_t, ev.t)
+            self._tracks[key] = inc_id
+            e["incident_id"] = inc_id
+            agg = touched.setdefault(inc_id, {"n": 0, "conf": 0.0})
+            agg["n"] += 1
+            agg["conf"] = max(agg["conf"], ev.conf)
+            if (
+                merge.DEFAULT_RULES.get(ev.kind, merge.KindRule()).base_priority
+                < self.rules.get(inc.kind, merge.KindRule()).base_priority
+            ):
+                inc.kind = ev.kind  # the most serious kind names the incident
+        changes = []
+        for inc_id, agg in touched.items():
+            changes.append(
+                (
+                    self._store(db, inc_id, agg, inc_id in created, now),
+                    "created" if inc_id in created else "updated",
+                )
+            )
+        if len(self._incs) > 50_000 or now - self._pruned > 60:
+            self._prune(now)
+        return changes
+
+    def publish_changes(self, changes: list[tuple[dict[str, Any], str]]) -> None:
+        """Deliver committed changes to the on_change callbacks (in order, off-thread)."""
+        self._emit(changes)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until queued callbacks have run."""
+        return self._notifier.flush(timeout)
+
+    def close(self) -> None:
+        """Stop the notifier thread."""
+        self._notifier.close()
+
+    def mark_dirty(self) -> None:
+        """Rebuild the in-memory index before the next assignment (after a failed write)."""
+        self._dirty = True
+
+    # internals --------------------------------------------------------------------------
+    def _act(
+        self, write: Callable[[sqlite_utils.Database], dict[str, Any]], change: str
+    ) -> dict[str, Any]:
+        row = self.db.write(write)
+        self._emit([(row, change)])
+        return _public(row)
+
+    def _emit(self, changes: Iterable[tuple[dict[str, Any], str]]) -> None:
+        if not self._callbacks:
+            return
+        for row, change in changes:
+            inc = _public(row)
+            for cb in self._callbacks:
+                self._notifier.post(cb, inc, change)
+
+    def _store(
+        self, db: sqlite_utils.Database, inc_id: str, agg: dict[str, Any], new: bool, now: float
+    ) -> dict[str, Any]:
+        inc = self._incs[inc_id]
+        lat = sum(p[0] for p in inc.points.values()) / len(inc.points)
+        lon = sum(p[1] for p in inc.points.values()) / len(inc.points)
+        if new:
+            row = {
+                "id": inc_id,
+                "kind": inc.kind,
+                "status": "new",
+                "lat": lat,
+                "lon": lon,
+                "zone": agg.get("zone"),
+                "confidence": agg["conf"],
+                "event_count": agg["n"],
+                "devices": json.dumps(sorted(inc.points)),
+                "first_ts": inc.first_t,
+                "last_ts": inc.last_t,
+                "created_at": now,
+                "updated_at": now,
+                "notes": 0,
+            }
+            row["priority"] = merge.priority(
+                inc.kind, agg["conf"], row["zone"], len(inc.points), self.rules, self.zone_boost
+            )
+            db["incidents"].insert(row)
+            return row
+        old = db.execute("select * from incidents where id = ?", [inc_id]).fetchone()
+        cols = [d[0] for d in db.execute("select * from incidents limit 0").description]
+        row = dict(zip(cols, old, strict=True))
+        conf = max(row["confidence"] or 0.0, agg["conf"])
+        row.update(
+            kind=inc.kind,
+            lat=lat,
+            lon=lon,
+            confidence=conf,
+            event_count=row["event_count"] + agg["n"],
+            devices=json.dumps(sorted(inc.points)),
+            first_ts=inc.first_t,
+            last_ts=inc.last_t,
+            updated_at=now,
+            priority=merge.priority(
+                inc.kind, conf, row["zone"], len(inc.points), self.rules, self.zone_boost
+            ),
+        )
+        db.execute(
+            "update incidents set kind=?, lat=?, lon=?, confidence=?, event_count=?, devices=?, "
+            "first_ts=?, last_ts=?, updated_at=?, priority=? where id=?",
+            [
+                row["kind"],
+                lat,
+                lon,
+                conf,
+                row["event_count"],
+                row["devices"],
+                inc.first_t,
+                inc.last_t,
+                now,
+                row["priority"],
+                inc_id,
+            ],
+        )
+        return row
+
+    def _recompute(self, db: sqlite_utils.Database, inc_id: str) -> dict[str, Any]:
+        """Recount an incident from its events (after a merge or split)."""
+        n, first, last, conf = db.execute(
+            "select count(*), min(t), max(t), max(conf) from events where incident_id = ?", [inc_id]
+        ).fetchone()
+        devs = [
+            r[0]
+            for r in db.execute("select distinct dev from events where incident_id = ?", [inc_id])
+        ]
+        pts = [p for p in (self.fleet.location(d) for d in devs) if p]
+        row = dict(_load(db, inc_id))
+        row.update(
+            event_count=n,
+            first_ts=first,
+            last_ts=last,
+            confidence=conf or 0.0,
+            devices=json.dumps(sorted(devs)),
+            updated_at=time.time(),
+        )
+        if pts:
+            row["lat"] = sum(p["lat"] for p in pts) / len(pts)
+            row["lon"] = sum(p["lon"] for p in pts) / len(pts)
+        row["priority"] = merge.priority(
+            row["kind"], row["confidence"], row["zone"], len(devs), self.rules, self.zone_boost
+        )
+        db["incidents"].update(
+            inc_id,
+            {
+                k: row[k]
+                for k in (
+                    "event_count",
+                    "first_ts",
+                    "last_ts",
+                    "confidence",
+                    "devices",
+                    "updated_at",
+                    "lat",
+                    "lon",
+                    "priority",
+                )
+            },
+        )
+        return row
+
+    def _reset(self) -> None:
+        self._incs: dict[str, Inc] = {}
+        self._tracks: dict[tuple[str, int], str] = {}
+        self._grid: dict[tuple[int, int], set[str]] = {}
+        self._pruned = 0.0
+
+    def _rebuild(self, db: sqlite_utils.Database, now: float) -> None:
+        self._reset()
+        since = now - self.max_window * 2
+        marks = ",".join("?" for _ in merge.TRACK_JOINABLE)
+        for r in db.execute(
+            f"select id, kind, status, first_ts, last_ts, devices from incidents "
+            f"where last_ts >= ? and status in ({marks})",
+            [since, *merge.TRACK_JOINABLE],
+        ).fetchall():
+            inc = Inc(r[0], r[1], r[2], r[3], r[4], {})
+            for d in json.loads(r[5] or "[]"):
+                loc = self.fleet.location(d)
+                if loc:
+                    inc.points[d] = (loc["lat"], loc["lon"])
+                    self._index(inc.id, loc["lat"], loc["lon"])
+            self._incs[inc.id] = inc
+        for dev, track, inc_id in db.execute(
+            "select dev, track, incident_id from events where t >= ? and incident_id is not null "
+            "order by t",
+            [since],
+        ):
+            self._tracks[(dev, track)] = inc_id
+        self._dirty = False
+        self._pruned = now
+
+    def _cell(self, lat: float, lon: float) -> tuple[int, int]:
+        lon_deg = self._cell_deg / max(0.1, math.cos(math.radians(lat)))
+        return (math.floor(lat / self._cell_deg), math.floor(lon / lon_deg))
+
+    def _index(self, inc_id: str, lat: float, lon: float) -> None:
+        self._grid.setdefault(self._cell(lat, lon), set()).add(inc_id)
+
+    def _near(self, ev: Ev) -> list[Inc]:
+        cy, cx = self._cell(ev.lat, ev.lon)
+        out = []
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                for inc_id in self._grid.get((cy + dy, cx + dx), ()):
+                    inc = self._incs.get(inc_id)
+                    if inc is not None:
+                        out.append(inc)
+        return out
+
+    def _prune(self, now: float) -> None:
+        # Incidents idle for twice the longest window can no longer absorb anything.
+        cutoff = now - 2 * self.max_window
+        old = {i for i, inc in self._incs.items() if inc.last_t < cutoff}
+        for i in old:
+            del self._incs[i]
+        if old:
+            self._tracks = {k: v for k, v in self._tracks.items() if v not in old}
+            for cell in list(self._grid):
+                self._grid[cell] -= old
+                if not self._grid[cell]:
+                    del self._grid[cell]
+        self._pruned = now
+
+
+def _load(db: sqlite_utils.Database, incident_id: str) -> dict[str, Any]:
+    cur = db.execute("select * from incidents where id = ?", [str(incident_id)])
+    row = cur.fetchone()
+    if row is None:
+        raise IncidentNotFound(f"no incident {incident_id!r}")
+    return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+
+def _log(
+    db: sqlite_utils.Database, inc_id: str, actor: str, action: str, detail: dict[str, Any]
+) -> None:
+    db["incident_log"].insert(
+        {
+            "incident_id": inc_id,
+            "ts": time.time(),
+            "actor": actor,
+            "action": action,
+            "detail": json.dumps(detail, default=str),
+        }
+    )
+    if action not in ("auto_merge", "note"):
+        db["audit_log"].insert(
+            AuditService.entry(actor, f"incident_{action}", "incident", inc_id, detail=detail)
+        )
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    if isinstance(out.get("devices"), str):
+        out["devices"] = json.loads(out["devices"])
+    return out
