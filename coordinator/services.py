@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils.migrations import Migrations
 
-from . import audit, auth
+from . import audit, auth, population
 from .audit import AuditService
 from .auth import AuthService
 from .db import Database
@@ -19,7 +19,7 @@ from .settings import Settings
 
 def migration_sets() -> list[Migrations]:
     """Every domain's migrations, in dependency order (domains append theirs here)."""
-    return [auth.migrations, audit.migrations]
+    return [auth.migrations, audit.migrations, population.migrations]
 
 
 @dataclass
@@ -49,7 +49,7 @@ def open_services(settings: Settings) -> Services:
     except Exception:
         db.close()
         raise
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         auth=AuthService(
@@ -61,3 +61,7 @@ def open_services(settings: Settings) -> Services:
         ),
         audit=AuditService(db),
     )
+    pop = population.PopulationService(db, services.audit, settings)
+    pop.start(settings.population_retention_check_hours * 3600)
+    services.extra["population"] = pop
+    return services
