@@ -89,9 +89,16 @@ async def import_csv(
 
 
 @router.get("/import/{job_id}/errors")
-def import_errors(job_id: int, pop: Pop, p: Writer) -> list[dict[str, Any]]:
-    """Rejected rows of an import with their reasons."""
-    return pop.importer.errors(job_id)
+def import_errors(job_id: int, pop: Pop, p: Writer, purpose: Purpose) -> list[dict[str, Any]]:
+    """Rejected rows of an import with their reasons (raw rows hold personal data: audited)."""
+    job = pop.ctx.db.query("select actor from pop_import_jobs where id = ?", [job_id])
+    if not job:
+        raise HTTPException(404, f"no import job {job_id}")
+    if job[0]["actor"] != p.username:
+        raise HTTPException(403, "only the officer who ran an import reads its rejected rows")
+    rows = pop.importer.errors(job_id)
+    pop.ctx.read(p, "read_import_errors", "import_job", [job_id], purpose, {"rows": len(rows)})
+    return rows
 
 
 @router.get("/export")
@@ -120,4 +127,6 @@ def stats(
 @router.post("/retention/run")
 def run_retention(pop: Pop, p: Reviewer) -> dict[str, int]:
     """Run the retention job now (it also runs on its schedule)."""
-    return pop.retention.run_once()
+    result = pop.retention.run_once()
+    pop.ctx.audit.record(p, "retention_run", "population", None, None, result)
+    return result
