@@ -13,8 +13,9 @@ from .services import Services
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
     from .api import auth_routes
+    from .population.api import router as population_router
 
-    return [auth_routes.router]
+    return [auth_routes.router, population_router]
 
 
 def create_app(services: Services) -> FastAPI:

@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-file", help="read the password from this file")
     p.add_argument("--settings", help="YAML settings file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    from .population.cli import add_commands as add_population_commands
+
+    add_population_commands(sub)
     return parser
 
 

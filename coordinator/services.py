@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils.migrations import Migrations
 
-from . import audit, auth
+from . import audit, auth, population
 from .audit import AuditService
 from .auth import AuthService
 from .db import Database
@@ -28,6 +28,7 @@ def migration_sets() -> list[Migrations]:
         ingest.migrations,
         incidents.migrations,
         tuning.migrations,
+        population.migrations,
     ]
 
 
@@ -73,4 +74,7 @@ def open_services(settings: Settings) -> Services:
     from .core import attach_core
 
     attach_core(services)
+    pop = population.PopulationService(db, services.audit, settings)
+    pop.start(settings.population_retention_check_hours * 3600)
+    services.extra["population"] = pop
     return services

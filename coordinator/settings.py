@@ -74,6 +74,15 @@ class Settings(BaseModel):
     snapshot_retention_hours: float = Field(
         72.0, gt=0, description="Incident snapshots expire after this"
     )
+    population_retention_days: float = Field(
+        730.0,
+        gt=0,
+        description="Population records closed (moved out, departed, withdrawn) for longer "
+        "than this are anonymised by the retention job",
+    )
+    population_retention_check_hours: float = Field(
+        24.0, gt=0, description="How often the population retention job runs"
+    )
 
     # --- ingest, fleet and incidents (coordinator core) ---------------------------------
     mqtt_session_expiry_s: int = Field(

@@ -1,0 +1,132 @@
+"""Population API: review queue and merges, CSV import/export, statistics, retention."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+
+from ..api.deps import require
+from ..auth import Perm, Principal
+from .api_common import Pop, Purpose, call
+from .importer import ImportFileError
+
+router = APIRouter(prefix="/api/population", tags=["population"])
+Reviewer = Annotated[Principal, Depends(require(Perm.POPULATION_REVIEW))]
+Writer = Annotated[Principal, Depends(require(Perm.POPULATION_WRITE))]
+Exporter = Annotated[Principal, Depends(require(Perm.POPULATION_EXPORT))]
+Statistician = Annotated[Principal, Depends(require(Perm.POPULATION_STATS))]
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+class MergeIn(BaseModel):
+    """Which record of the pair survives (default: the older one)."""
+
+    model_config = ConfigDict(extra="forbid")
+    survivor_id: int | None = None
+
+
+@router.get("/duplicates")
+def review_queue(
+    pop: Pop, p: Reviewer, purpose: Purpose, status: str = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Duplicate candidates awaiting review, best score first."""
+    return call(pop.duplicates.queue, p, purpose, status, limit)
+
+
+@router.post("/duplicates/{cand_id}/merge")
+def merge(
+    cand_id: int, pop: Pop, p: Reviewer, purpose: Purpose, body: MergeIn | None = None
+) -> dict[str, Any]:
+    """Merge a candidate pair (reversible)."""
+    return call(pop.duplicates.merge, p, cand_id, body.survivor_id if body else None, purpose)
+
+
+@router.post("/duplicates/{cand_id}/not-duplicate")
+def not_duplicate(cand_id: int, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
+    """Mark a candidate pair as two different people."""
+    return call(pop.duplicates.not_duplicate, p, cand_id, purpose)
+
+
+@router.post("/merges/{merge_id}/undo")
+def undo_merge(merge_id: int, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
+    """Reverse a merge."""
+    return call(pop.duplicates.undo, p, merge_id, purpose)
+
+
+@router.post("/import")
+async def import_csv(
+    request: Request, pop: Pop, p: Writer, purpose: Purpose,
+    body: Annotated[bytes, Body(media_type="text/csv")] = b"",
+    encoding: Annotated[str, Query(pattern="^(utf-8|gb18030)$")] = "utf-8",
+) -> dict[str, Any]:  # fmt: skip
+    """Import a CSV (body, text/csv); rows outside your zones are rejected, with reasons."""
+    if len(body) > MAX_UPLOAD:
+        raise HTTPException(413, f"upload is larger than {MAX_UPLOAD} bytes: use the CLI")
+    folder = Path(request.app.state.services.settings.data_dir) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".csv", delete=False) as f:
+        f.write(body)
+    path = Path(f.name)
+    try:
+        from starlette.concurrency import run_in_threadpool
+
+        summary = await run_in_threadpool(
+            call, pop.importer.run, p, path, encoding=encoding, purpose=purpose
+        )
+    except ImportFileError as exc:
+        raise HTTPException(422, str(exc)) from None
+    finally:
+        path.unlink(missing_ok=True)
+    summary["errors"] = pop.importer.errors(summary["job_id"], 200)
+    summary.pop("errors_file", None)
+    return summary
+
+
+@router.get("/import/{job_id}/errors")
+def import_errors(job_id: int, pop: Pop, p: Writer, purpose: Purpose) -> list[dict[str, Any]]:
+    """Rejected rows of an import with their reasons (raw rows hold personal data: audited)."""
+    job = pop.ctx.db.query("select actor from pop_import_jobs where id = ?", [job_id])
+    if not job:
+        raise HTTPException(404, f"no import job {job_id}")
+    if job[0]["actor"] != p.username:
+        raise HTTPException(403, "only the officer who ran an import reads its rejected rows")
+    rows = pop.importer.errors(job_id)
+    pop.ctx.read(p, "read_import_errors", "import_job", [job_id], purpose, {"rows": len(rows)})
+    return rows
+
+
+@router.get("/export")
+def export_csv(
+    pop: Pop, p: Exporter, purpose: Purpose,
+    zone: Annotated[str | None, Query(max_length=32)] = None, include_id_numbers: bool = False,
+) -> Response:  # fmt: skip
+    """Persons of your zones as CSV (ID numbers masked unless asked; every row audited)."""
+    text = call(pop.export.persons_csv, p, purpose, zone=zone,
+                include_id_numbers=include_id_numbers)  # fmt: skip
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="persons.csv"'})  # fmt: skip
+
+
+@router.get("/stats")
+def stats(
+    pop: Pop, p: Statistician, by: Annotated[list[str] | None, Query(max_length=10)] = None
+) -> dict[str, Any]:
+    """Counts by zone, origin, nationality, statuses and request categories (small cells hidden)."""
+    try:
+        return pop.stats.summary(p, by)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.post("/retention/run")
+def run_retention(pop: Pop, p: Reviewer) -> dict[str, int]:
+    """Run the retention job now (it also runs on its schedule)."""
+    result = pop.retention.run_once()
+    pop.ctx.audit.record(p, "retention_run", "population", None, None, result)
+    return result

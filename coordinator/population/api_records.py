@@ -1,0 +1,184 @@
+"""Population API: persons, registrations, search, ID lookup, break-the-glass, erasure.
+
+Every route that returns personal data needs an ``X-Purpose`` header and writes an
+audit entry before answering (tests/coordinator/population/test_audit_walk.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..api.deps import require
+from ..auth import Perm, Principal
+from .api_common import Pop, Purpose, call
+
+router = APIRouter(prefix="/api/population", tags=["population"])
+Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
+Writer = Annotated[Principal, Depends(require(Perm.POPULATION_WRITE))]
+Reviewer = Annotated[Principal, Depends(require(Perm.POPULATION_REVIEW))]
+
+
+class PersonIn(BaseModel):
+    """A person as entered at the counter (no ethnicity, religion or biometrics exist)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=100)
+    name_latin: str | None = Field(None, max_length=100)
+    id_type: str = Field(max_length=40)
+    id_number: str = Field(max_length=40)
+    dob: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
+    sex: str | None = Field(None, max_length=1)
+    nationality: str | None = Field(None, max_length=2, description="ISO 3166 alpha-2")
+    origin: str | None = Field(None, max_length=100, description="province or country")
+    phone: str | None = Field(None, max_length=30)
+    zone: str = Field(max_length=32)
+
+
+class PersonPatch(BaseModel):
+    """Corrections to a person (the whole record is re-validated)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, max_length=100)
+    name_latin: str | None = Field(None, max_length=100)
+    id_type: str | None = Field(None, max_length=40)
+    id_number: str | None = Field(None, max_length=40)
+    dob: str | None = Field(None, max_length=10)
+    sex: str | None = Field(None, max_length=1)
+    nationality: str | None = Field(None, max_length=2)
+    origin: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=30)
+    zone: str | None = Field(None, max_length=32)
+
+
+class LookupIn(BaseModel):
+    """An ID-document number to look up (sent in the body, never in a logged URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id_type: str = Field(max_length=40)
+    id_number: str = Field(max_length=40)
+
+
+class RegistrationIn(BaseModel):
+    """A residence registration."""
+
+    model_config = ConfigDict(extra="forbid")
+    person_id: int
+    kind: Literal["rented", "own", "employer", "other"] = "rented"
+    house_id: int | None = None
+    address: str | None = Field(None, max_length=300)
+    zone: str | None = Field(None, max_length=32)
+    valid_from: str | None = Field(None, max_length=10)
+    valid_to: str | None = Field(None, max_length=10)
+    status: Literal["draft", "registered"] = "draft"
+
+
+class TransitionIn(BaseModel):
+    """A lifecycle step."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["registered", "moved_out", "expired", "archived"]
+    note: str | None = Field(None, max_length=1000)
+
+
+class GlassIn(BaseModel):
+    """Break-the-glass: one person or one zone, with a reason, for one hour."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=10, max_length=500)
+    person_id: int | None = None
+    zone: str | None = Field(None, max_length=32)
+
+
+class EraseIn(BaseModel):
+    """Why a person is erased (anonymised) now."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=10, max_length=500)
+
+
+@router.post("/persons", status_code=201)
+def create_person(body: PersonIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+    """Register a person; likely duplicates are returned and queued for review."""
+    return call(pop.records.create_person, p, body.model_dump(), purpose)
+
+
+@router.get("/persons/search")
+def search_persons(
+    pop: Pop, p: Reader, purpose: Purpose,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    address: Annotated[str | None, Query(max_length=100)] = None,
+    zone: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Search by name (Chinese characters or Latin spelling) and/or address; IDs masked."""
+    return call(pop.search.persons, p, purpose, name=name, address=address, zone=zone,
+                limit=limit)  # fmt: skip
+
+
+@router.post("/persons/lookup")
+def lookup_person(body: LookupIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """Exact lookup by ID-document number (keyed hash); matches outside your zones by id only."""
+    return call(pop.records.lookup_id, p, body.id_type, body.id_number, purpose)
+
+
+@router.get("/persons/{person_id}")
+def get_person(
+    person_id: int, pop: Pop, p: Reader, purpose: Purpose, reveal_id: bool = False
+) -> dict[str, Any]:
+    """One person with registrations, stays, permits; ``reveal_id`` shows the full ID number."""
+    return call(pop.records.get_person, p, person_id, purpose, reveal=reveal_id)
+
+
+@router.patch("/persons/{person_id}")
+def update_person(
+    person_id: int, body: PersonPatch, pop: Pop, p: Writer, purpose: Purpose
+) -> dict[str, Any]:
+    """Correct a person's fields."""
+    return call(pop.records.update_person, p, person_id, body.model_dump(exclude_unset=True),
+                purpose)  # fmt: skip
+
+
+@router.post("/persons/{person_id}/erase")
+def erase_person(
+    person_id: int, body: EraseIn, pop: Pop, p: Reviewer, purpose: Purpose
+) -> dict[str, Any]:
+    """Anonymise a person now (erasure request); audited with the reason."""
+    return call(pop.retention.erase, p, person_id, body.reason, purpose)
+
+
+@router.post("/registrations", status_code=201)
+def create_registration(
+    body: RegistrationIn, pop: Pop, p: Writer, purpose: Purpose
+) -> dict[str, Any]:
+    """Register a residence (a rented one needs a registered letting)."""
+    return call(pop.records.register, p, body.model_dump(), purpose)
+
+
+@router.get("/registrations/{reg_id}")
+def get_registration(reg_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """A registration with its status history."""
+    return call(pop.records.get_registration, p, reg_id, purpose)
+
+
+@router.post("/registrations/{reg_id}/status")
+def transition_registration(
+    reg_id: int, body: TransitionIn, pop: Pop, p: Writer, purpose: Purpose
+) -> dict[str, Any]:
+    """Move a registration along draft → registered → moved out / expired → archived."""
+    return call(pop.records.transition, p, reg_id, body.status, body.note, purpose)
+
+
+@router.post("/break-glass", status_code=201)
+def break_glass(body: GlassIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """One hour of access to a person or zone outside your jurisdiction, with a reason."""
+    return call(pop.access.grant, p, body.reason, person_id=body.person_id, zone=body.zone,
+                purpose=purpose)  # fmt: skip
+
+
+@router.get("/break-glass")
+def my_grants(pop: Pop, p: Reader) -> list[dict[str, Any]]:
+    """Your unexpired break-the-glass grants."""
+    return pop.access.active_grants(p)

@@ -1,0 +1,198 @@
+"""Population API: rented houses, foreign visitors, residence permits, service requests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..api.deps import require
+from ..auth import Perm, Principal
+from .api_common import Pop, Purpose, call
+
+router = APIRouter(prefix="/api/population", tags=["population"])
+Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
+Writer = Annotated[Principal, Depends(require(Perm.POPULATION_WRITE))]
+
+
+class HouseIn(BaseModel):
+    """A letting registration by a landlord (an existing person)."""
+
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(max_length=300)
+    zone: str = Field(max_length=32)
+    landlord_id: int
+    rooms: int | None = Field(None, ge=1, le=500)
+
+
+class VisitIn(BaseModel):
+    """A foreign visitor's accommodation registration."""
+
+    model_config = ConfigDict(extra="forbid")
+    person_id: int
+    visa_type: str = Field(max_length=20)
+    visa_expiry: str = Field(max_length=10, description="YYYY-MM-DD")
+    host_kind: Literal["hotel", "host"]
+    host_name: str = Field(max_length=100)
+    address: str = Field(max_length=300)
+    zone: str = Field(max_length=32)
+    arrived_at: str = Field(max_length=40, description="ISO date-time of arrival")
+    planned_departure: str | None = Field(None, max_length=10)
+    accept_expired_visa: bool = False
+
+
+class RequestIn(BaseModel):
+    """A service request taken by hotline, at the counter or on the web."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["hotline", "walk_in", "web"]
+    category: str = Field(max_length=40)
+    description: str = Field(max_length=4000)
+    contact_name: str | None = Field(None, max_length=100)
+    contact_phone: str | None = Field(None, max_length=30)
+    person_id: int | None = None
+    zone: str = Field(max_length=32)
+
+
+class RequestStep(BaseModel):
+    """A step in a request's life: assign, start, resolve, close."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["assigned", "in_progress", "resolved", "closed"]
+    assignee: str | None = Field(None, max_length=100)
+    note: str | None = Field(None, max_length=1000)
+    resolution: str | None = Field(None, max_length=4000)
+    satisfaction: int | None = Field(None, ge=1, le=5)
+
+
+# houses ------------------------------------------------------------------------------
+@router.post("/houses", status_code=201)
+def register_letting(body: HouseIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+    """Register a rented house and its landlord."""
+    return call(pop.housing.register_letting, p, body.model_dump(), purpose)
+
+
+@router.get("/houses")
+def list_houses(
+    pop: Pop, p: Reader, purpose: Purpose,
+    zone: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Rented houses in your zones."""
+    return call(pop.housing.list, p, purpose, zone, limit)
+
+
+@router.get("/houses/{house_id}")
+def get_house(house_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """A house, its landlord and current tenancies."""
+    return call(pop.housing.get, p, house_id, purpose)
+
+
+@router.post("/houses/{house_id}/withdraw")
+def withdraw_letting(house_id: int, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+    """End a letting (no tenants may remain registered)."""
+    return call(pop.housing.withdraw, p, house_id, purpose)
+
+
+# visitors ----------------------------------------------------------------------------
+@router.post("/visitors", status_code=201)
+def report_visit(body: VisitIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+    """Register a foreign visitor's stay (late reports and visa problems are flagged)."""
+    return call(pop.visitors.report, p, body.model_dump(), purpose)
+
+
+@router.get("/visitors")
+def list_visits(
+    pop: Pop, p: Reader, purpose: Purpose, flagged: bool = False, current: bool = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Stays in your zones, flagged ones (late, visa) first."""
+    return call(pop.visitors.list, p, purpose, flagged=flagged, current=current, limit=limit)
+
+
+@router.get("/visitors/{visit_id}")
+def get_visit(visit_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """One stay."""
+    return call(pop.visitors.get, p, visit_id, purpose)
+
+
+@router.post("/visitors/{visit_id}/depart")
+def depart(visit_id: int, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+    """Record the visitor's departure."""
+    return call(pop.visitors.depart, p, visit_id, purpose)
+
+
+# permits -----------------------------------------------------------------------------
+@router.get("/persons/{person_id}/permit-eligibility")
+def permit_eligibility(person_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """Whether 6 months of continuous registered residence are reached."""
+    return call(pop.permits.check, p, person_id, purpose)
+
+
+@router.post("/persons/{person_id}/permits", status_code=201)
+def issue_permit(person_id: int, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+    """Issue a residence permit (409 with the reason when not eligible)."""
+    return call(pop.permits.issue, p, person_id, purpose)
+
+
+@router.get("/permits/expiring")
+def expiring_permits(
+    pop: Pop, p: Reader, purpose: Purpose, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> list[dict[str, Any]]:
+    """Reminders: permits in your zones expiring within ``days``."""
+    return call(pop.permits.expiring, p, purpose, days)
+
+
+@router.get("/permits/{permit_id}")
+def get_permit(permit_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """One permit."""
+    return call(pop.permits.get, p, permit_id, purpose)
+
+
+@router.post("/permits/{permit_id}/renew")
+def renew_permit(permit_id: int, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+    """Renew for a year (from 30 days before expiry, while still registered)."""
+    return call(pop.permits.renew, p, permit_id, purpose)
+
+
+# service requests --------------------------------------------------------------------
+@router.get("/requests/categories")
+def request_categories(pop: Pop, p: Reader) -> list[dict[str, Any]]:
+    """Categories and their SLA in hours."""
+    return pop.requests.categories()
+
+
+@router.post("/requests", status_code=201)
+def create_request(body: RequestIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+    """Take a service request in."""
+    return call(pop.requests.create, p, body.model_dump(), purpose)
+
+
+@router.get("/requests")
+def list_requests(
+    pop: Pop, p: Reader, purpose: Purpose,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    overdue: bool = False,
+    assignee: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Requests in your zones, overdue first."""
+    return call(pop.requests.list, p, purpose, status=status, overdue=overdue,
+                assignee=assignee, limit=limit)  # fmt: skip
+
+
+@router.get("/requests/{request_id}")
+def get_request(request_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """One request with its history."""
+    return call(pop.requests.get, p, request_id, purpose)
+
+
+@router.post("/requests/{request_id}/status")
+def request_step(
+    request_id: int, body: RequestStep, pop: Pop, p: Writer, purpose: Purpose
+) -> dict[str, Any]:
+    """Assign, start, resolve or close a request."""
+    return call(pop.requests.change, p, request_id, body.status, purpose,
+                assignee=body.assignee, note=body.note, resolution=body.resolution,
+                satisfaction=body.satisfaction)  # fmt: skip

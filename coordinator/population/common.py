@@ -1,0 +1,193 @@
+"""Shared plumbing of the population services: errors, context, jurisdiction, audit.
+
+Jurisdiction: an officer sees persons, registrations and requests of the zones on their
+account (``Principal.zones``). Outside them, access needs a *break-the-glass* grant: a
+stated reason, scoped to one person or one zone, expiring after one hour, audited.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from ..audit import AuditService
+from ..auth import Principal
+from ..db import Database
+from .crypto import Keyring
+from .ids import RecordError, mask_id
+
+GLASS_TTL_S = 3600.0
+MIN_REASON = 10
+
+
+class PopulationError(Exception):
+    """A request that cannot be served; ``status`` is the HTTP status."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class NotFound(PopulationError):
+    """No such record (or merged away)."""
+
+    status = 404
+
+
+class Forbidden(PopulationError):
+    """Outside the officer's jurisdiction and no break-the-glass grant."""
+
+    status = 403
+
+
+class Conflict(PopulationError):
+    """The record is not in a state that allows this change."""
+
+    status = 409
+
+
+Actor = Principal | str
+
+
+@dataclass
+class Ctx:
+    """What every population service needs."""
+
+    db: Database
+    keyring: Keyring
+    audit: AuditService
+    clock: Callable[[], float] = field(default=time.time)
+
+    def now(self) -> float:
+        """Current time (injectable for tests of expiry and SLAs)."""
+        return self.clock()
+
+    def read(self, actor: Actor, action: str, subject: str, ids: Iterable[Any], purpose: str | None,
+             detail: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Audit a read of personal data *before* it is returned (one entry per call)."""
+        ids = list(ids)
+        d = dict(detail or {})
+        if len(ids) != 1:
+            d["ids"] = ids
+        self.audit.record(actor, action, subject, ids[0] if len(ids) == 1 else None, purpose, d)
+
+    @staticmethod
+    def entry(db: sqlite_utils.Database, actor: Actor, action: str, subject: str,
+              subject_id: Any, purpose: str | None, detail: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Insert an audit row inside the caller's write transaction."""
+        db["audit_log"].insert(
+            AuditService.entry(actor, action, subject, subject_id, purpose, detail)
+        )
+
+
+def username(actor: Actor) -> str:
+    """The actor's name for history rows."""
+    return actor.username if isinstance(actor, Principal) else str(actor)
+
+
+class Access:
+    """Zone checks and break-the-glass grants."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+
+    def _grants(self, actor: Actor) -> list[dict[str, Any]]:
+        return self.ctx.db.query(
+            "select * from pop_glass_grants where username = ? and expires_at > ?",
+            [username(actor), self.ctx.now()],
+        )
+
+    def zones(self, actor: Actor) -> set[str] | None:
+        """Zones the actor may see now (None = all, for system jobs and the CLI)."""
+        if not isinstance(actor, Principal):
+            return None
+        return set(actor.zones) | {g["zone"] for g in self._grants(actor) if g["zone"]}
+
+    def check_zone(self, actor: Actor, zone: str, what: str = "record") -> None:
+        """Raise Forbidden unless ``zone`` is within the actor's jurisdiction (or a grant)."""
+        allowed = self.zones(actor)
+        if allowed is not None and zone not in allowed:
+            raise Forbidden(
+                f"this {what} is in zone {zone}, outside your jurisdiction: "
+                "request break-the-glass access with a reason"
+            )
+
+    def check_person(self, actor: Actor, person: dict[str, Any]) -> None:
+        """Raise Forbidden unless the person's zone is allowed or a person grant exists."""
+        allowed = self.zones(actor)
+        if allowed is None or person["zone"] in allowed:
+            return
+        if any(g["person_id"] == person["id"] for g in self._grants(actor)):
+            return
+        raise Forbidden(
+            f"person {person['id']} is registered in zone {person['zone']}, outside your "
+            "jurisdiction: request break-the-glass access with a reason"
+        )
+
+    def grant(
+        self, actor: Principal, reason: str, *, person_id: int | None = None,
+        zone: str | None = None, purpose: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Open a one-hour grant to one person or one zone; the reason is mandatory."""
+        reason = " ".join((reason or "").split())
+        if len(reason) < MIN_REASON:
+            raise RecordError("reason", f"state a reason of at least {MIN_REASON} characters")
+        if len(reason) > 500:
+            raise RecordError("reason", "is longer than 500 characters")
+        if (person_id is None) == (zone is None):
+            raise RecordError("scope", "give exactly one of person_id or zone")
+        now = self.ctx.now()
+        row = {
+            "username": actor.username,
+            "person_id": person_id,
+            "zone": zone,
+            "reason": reason,
+            "granted_at": now,
+            "expires_at": now + GLASS_TTL_S,
+        }
+
+        def write(db: sqlite_utils.Database) -> int:
+            if (
+                person_id is not None
+                and not db.execute("select 1 from pop_persons where id = ?", [person_id]).fetchone()
+            ):
+                raise NotFound(f"no person {person_id}")
+            gid = int(db["pop_glass_grants"].insert(row).last_pk)  # type: ignore[arg-type]
+            Ctx.entry(db, actor, "break_glass", "person" if person_id else "zone",
+                      person_id or zone, purpose, {"reason": reason, "grant": gid,
+                                                   "expires_at": row["expires_at"]})  # fmt: skip
+            return gid
+
+        return {"id": self.ctx.db.write(write), **row}
+
+    def active_grants(self, actor: Actor) -> list[dict[str, Any]]:
+        """The actor's unexpired grants."""
+        return self._grants(actor)
+
+
+def zone_clause(zones: set[str] | None, column: str = "zone") -> tuple[str, list[Any]]:
+    """SQL fragment restricting ``column`` to ``zones`` ('1' when unrestricted)."""
+    if zones is None:
+        return "1", []
+    if not zones:
+        return "0", []
+    return f"{column} in ({','.join('?' * len(zones))})", sorted(zones)
+
+
+LIST_FIELDS = (
+    "id", "name", "name_latin", "id_type", "id_masked", "dob", "sex", "nationality",
+    "origin", "zone", "status",
+)  # fmt: skip
+
+
+def list_view(row: dict[str, Any]) -> dict[str, Any]:
+    """The fields a list shows: never the ID number (masked) nor the phone."""
+    out = {k: row.get(k) for k in LIST_FIELDS}
+    if out["id_masked"] is None and row.get("id_number"):
+        out["id_masked"] = mask_id(row["id_number"])
+    return out

@@ -1,0 +1,228 @@
+"""Duplicate detection and the review queue: exact ID match, fuzzy candidates, merges.
+
+A new person is compared with (a) every record with the same ID-number hash, (b) records
+born the same day, and (c) records with the same order-free Latin name key (which
+catches mistyped birth dates). Blocking on indexed columns keeps the check to a few
+dozen comparisons at city scale. Candidates are never merged automatically: a reviewer
+merges or marks "not duplicate", and every merge can be undone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from .common import Access, Actor, Conflict, Ctx, NotFound, list_view, username
+from .names import NameRecord, duplicate_score
+
+THRESHOLD = 0.8
+BLOCK_LIMIT = 500
+#: Tables whose person_id a merge moves to the survivor (and an undo moves back).
+OWNED = ("pop_registrations", "pop_visitors", "pop_permits", "pop_requests")
+
+
+def find_candidates(
+    db: sqlite_utils.Database, person_id: int, row: dict[str, Any], *, fuzzy: bool = True
+) -> list[dict[str, Any]]:
+    """Likely duplicates of ``row`` among active persons, best first (pure read)."""
+    out: dict[int, dict[str, Any]] = {}
+    if row.get("id_hash") is not None:
+        for (oid,) in db.execute(
+            "select id from pop_persons where id_hash = ? and id != ? and status = 'active'",
+            [row["id_hash"], person_id],
+        ):
+            out[oid] = {"other_id": oid, "score": 1.0, "reasons": ["same ID-document number"]}
+    if not fuzzy:
+        return list(out.values())
+    me = NameRecord(row["name"], row["name_latin"] or "", row["dob"] or "", row["origin"] or "")
+    seen: set[int] = set(out)
+    for sql, key in (
+        ("select id, name, name_latin, dob, origin from pop_persons where dob = ? "
+         "and status = 'active' and id != ? limit ?", row["dob"]),
+        ("select id, name, name_latin, dob, origin from pop_persons where match_key = ? "
+         "and status = 'active' and id != ? limit ?", row.get("match_key")),
+    ):  # fmt: skip
+        if not key:
+            continue
+        for oid, name, latin, dob, origin in db.execute(sql, [key, person_id, BLOCK_LIMIT]):
+            if oid in seen:
+                continue
+            seen.add(oid)
+            score, reasons = duplicate_score(
+                me, NameRecord(name, latin or "", dob or "", origin or "")
+            )
+            if score >= THRESHOLD:
+                out[oid] = {"other_id": oid, "score": score, "reasons": reasons}
+    return sorted(out.values(), key=lambda c: -c["score"])
+
+
+def record_candidates(
+    db: sqlite_utils.Database, person_id: int, row: dict[str, Any], now: float,
+    *, fuzzy: bool = True,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Find candidates and queue them for review (inside the caller's transaction)."""
+    cands = find_candidates(db, person_id, row, fuzzy=fuzzy)
+    for c in cands:
+        cur = db.execute(
+            "insert or ignore into pop_dup_candidates(person_id, other_id, score, reasons, "
+            "created_at) values (?, ?, ?, ?, ?)",
+            [person_id, c["other_id"], c["score"], json.dumps(c["reasons"]), now],
+        )
+        c["id"] = cur.lastrowid
+    return cands
+
+
+class Duplicates:
+    """The review queue, merges and their undo."""
+
+    def __init__(self, ctx: Ctx, access: Access) -> None:
+        self.ctx = ctx
+        self.access = access
+
+    def queue(
+        self, actor: Actor, purpose: str | None, status: str = "open", limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Open candidates whose persons are both within the reviewer's jurisdiction."""
+        zones = self.access.zones(actor)
+        rows = self.ctx.db.query(
+            "select c.*, a.zone as zone_a, b.zone as zone_b from pop_dup_candidates c "
+            "join pop_persons a on a.id = c.person_id join pop_persons b on b.id = c.other_id "
+            "where c.status = ? order by c.score desc, c.id limit ?",
+            [status, max(1, min(limit, 500)) * (1 if zones is None else 5)],
+        )
+        rows = [r for r in rows if zones is None or {r["zone_a"], r["zone_b"]} <= zones][:limit]
+        out = [self._view(r) for r in rows]
+        ids = sorted({i for r in rows for i in (r["person_id"], r["other_id"])})
+        self.ctx.read(actor, "review_queue", "person", ids, purpose)
+        return out
+
+    def _view(self, c: dict[str, Any]) -> dict[str, Any]:
+        persons = {
+            r["id"]: list_view(r)
+            for r in self.ctx.db.query(
+                "select * from pop_persons where id in (?, ?)", [c["person_id"], c["other_id"]]
+            )
+        }
+        return {
+            "id": c["id"],
+            "score": c["score"],
+            "reasons": json.loads(c["reasons"]),
+            "status": c["status"],
+            "created_at": c["created_at"],
+            "person": persons.get(c["person_id"]),
+            "other": persons.get(c["other_id"]),
+            "decided_by": c["decided_by"],
+        }
+
+    def _candidate(self, actor: Actor, cand_id: int) -> dict[str, Any]:
+        rows = self.ctx.db.query("select * from pop_dup_candidates where id = ?", [cand_id])
+        if not rows:
+            raise NotFound(f"no duplicate candidate {cand_id}")
+        c = rows[0]
+        for pid in (c["person_id"], c["other_id"]):
+            self.access.check_person(
+                actor, self.ctx.db.query("select * from pop_persons where id = ?", [pid])[0]
+            )
+        return c
+
+    def not_duplicate(self, actor: Actor, cand_id: int, purpose: str | None) -> dict[str, Any]:
+        """Close a candidate as two different people."""
+        c = self._candidate(actor, cand_id)
+        if c["status"] != "open":
+            raise Conflict(f"candidate {cand_id} is already {c['status']}")
+        now = self.ctx.now()
+
+        def write(db: sqlite_utils.Database) -> None:
+            db.execute("update pop_dup_candidates set status = 'not_duplicate', decided_by = ?, "
+                       "decided_at = ? where id = ?", [username(actor), now, cand_id])  # fmt: skip
+            Ctx.entry(db, actor, "not_duplicate", "person", c["person_id"], purpose,
+                      {"candidate": cand_id, "other": c["other_id"]})  # fmt: skip
+
+        self.ctx.db.write(write)
+        return {"id": cand_id, "status": "not_duplicate"}
+
+    def merge(
+        self, actor: Actor, cand_id: int, survivor_id: int | None, purpose: str | None
+    ) -> dict[str, Any]:
+        """Merge the pair: the other record's registrations etc. move to the survivor."""
+        c = self._candidate(actor, cand_id)
+        if c["status"] != "open":
+            raise Conflict(f"candidate {cand_id} is already {c['status']}")
+        survivor = survivor_id or c["other_id"]  # default: the older record survives
+        if survivor not in (c["person_id"], c["other_id"]):
+            raise Conflict("the survivor must be one of the candidate pair")
+        merged = c["person_id"] if survivor == c["other_id"] else c["other_id"]
+        now = self.ctx.now()
+
+        def write(db: sqlite_utils.Database) -> int:
+            for pid in (survivor, merged):
+                st = db.execute("select status from pop_persons where id = ?", [pid]).fetchone()
+                if st[0] != "active":
+                    raise Conflict(f"person {pid} is {st[0]}")
+            moved: dict[str, list[int]] = {}
+            for t in OWNED:
+                ids = [
+                    r[0] for r in db.execute(f"select id from {t} where person_id = ?", [merged])
+                ]
+                if ids:
+                    db.execute(f"update {t} set person_id = ? where person_id = ?",
+                               [survivor, merged])  # fmt: skip
+                moved[t] = ids
+            houses = [r[0] for r in db.execute(
+                "select id from pop_houses where landlord_id = ?", [merged])]  # fmt: skip
+            db.execute("update pop_houses set landlord_id = ? where landlord_id = ?",
+                       [survivor, merged])  # fmt: skip
+            moved["pop_houses"] = houses
+            db.execute("update pop_persons set status = 'merged', merged_into = ?, updated_at = ? "
+                       "where id = ?", [survivor, now, merged])  # fmt: skip
+            db.execute("update pop_dup_candidates set status = 'merged', decided_by = ?, "
+                       "decided_at = ? where id = ?", [username(actor), now, cand_id])  # fmt: skip
+            mid = int(db["pop_merges"].insert(dict(
+                candidate_id=cand_id, survivor_id=survivor, merged_id=merged,
+                moved=json.dumps(moved), ts=now, actor=username(actor))).last_pk)  # type: ignore[arg-type]  # fmt: skip
+            Ctx.entry(db, actor, "merge", "person", survivor, purpose,
+                      {"merged": merged, "merge": mid, "candidate": cand_id})  # fmt: skip
+            return mid
+
+        mid = self.ctx.db.write(write)
+        return {"merge_id": mid, "survivor_id": survivor, "merged_id": merged}
+
+    def undo(self, actor: Actor, merge_id: int, purpose: str | None) -> dict[str, Any]:
+        """Reverse a merge exactly: moved rows go back, the merged record is active again."""
+        rows = self.ctx.db.query("select * from pop_merges where id = ?", [merge_id])
+        if not rows:
+            raise NotFound(f"no merge {merge_id}")
+        m = rows[0]
+        if m["undone_at"] is not None:
+            raise Conflict(f"merge {merge_id} was already undone")
+        surv = self.ctx.db.query("select * from pop_persons where id = ?", [m["survivor_id"]])[0]
+        self.access.check_person(actor, surv)
+        now = self.ctx.now()
+        moved = json.loads(m["moved"])
+
+        def write(db: sqlite_utils.Database) -> None:
+            for t, ids in moved.items():
+                col = "landlord_id" if t == "pop_houses" else "person_id"
+                for rid in ids:
+                    db.execute(f"update {t} set {col} = ? where id = ?", [m["merged_id"], rid])
+            db.execute("update pop_persons set status = 'active', merged_into = null, "
+                       "updated_at = ? where id = ?", [now, m["merged_id"]])  # fmt: skip
+            db.execute("update pop_merges set undone_at = ?, undone_by = ? where id = ?",
+                       [now, username(actor), merge_id])  # fmt: skip
+            if m["candidate_id"]:
+                db.execute("update pop_dup_candidates set status = 'open', decided_by = null, "
+                           "decided_at = null where id = ?", [m["candidate_id"]])  # fmt: skip
+            Ctx.entry(db, actor, "unmerge", "person", m["survivor_id"], purpose,
+                      {"merged": m["merged_id"], "merge": merge_id})  # fmt: skip
+
+        self.ctx.db.write(write)
+        return {"merge_id": merge_id, "restored_id": m["merged_id"]}
+
+    def check(self, actor: Actor, data_row: dict[str, Any], purpose: str | None) -> list[dict]:
+        """Candidates for a prospective record, without storing it (used by the bench)."""
+        with_read = self.ctx.db.read()
+        cands = find_candidates(with_read, -1, data_row)
+        self.ctx.read(actor, "duplicate_check", "person", [c["other_id"] for c in cands], purpose)
+        return cands

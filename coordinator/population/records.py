@@ -1,0 +1,408 @@
+"""Persons and residence registrations: validation, lifecycle, reads with audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlite_utils
+
+from .common import Access, Actor, Conflict, Ctx, Forbidden, NotFound, list_view, username
+from .duplicates import record_candidates
+from .ids import (
+    MAX_ADDRESS,
+    MAX_SHORT,
+    PROVINCES,
+    IdType,
+    RecordError,
+    clean_country,
+    clean_name,
+    clean_phone,
+    clean_text,
+    clean_zone,
+    mask_id,
+    parse_date,
+    prc_birth_date,
+    prc_sex,
+    validate_id,
+)
+from .names import index_text, latin_name, match_key
+
+PERSON_FIELDS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality",
+                 "origin", "phone", "zone")  # fmt: skip
+
+#: Registration lifecycle: which status may follow which.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"registered", "archived"}),
+    "registered": frozenset({"moved_out", "expired"}),
+    "moved_out": frozenset({"archived"}),
+    "expired": frozenset({"archived", "registered"}),
+    "archived": frozenset(),
+}
+OPEN_REG = ("draft", "registered")
+REG_KINDS = ("rented", "own", "employer", "other")
+
+
+def validate_person(data: dict[str, Any]) -> dict[str, Any]:
+    """Check and normalise a person's fields; raise RecordError naming the first bad field."""
+    unknown = set(data) - set(PERSON_FIELDS)
+    if unknown:
+        raise RecordError(sorted(unknown)[0], "is not a person field (no such data is kept)")
+    name = clean_name(data.get("name"))
+    kind, number = validate_id(data.get("id_type") or "", data.get("id_number") or "")
+    dob_raw = data.get("dob")
+    sex = (data.get("sex") or "").strip().upper() or None
+    if sex is not None and sex not in ("F", "M", "X"):
+        raise RecordError("sex", "must be F, M or X")
+    if kind is IdType.PRC_ID:
+        born = prc_birth_date(number)
+        assert born is not None
+        dob = parse_date("dob", dob_raw, allow_future=False) if dob_raw else born
+        if dob != born:
+            raise RecordError("dob", f"{dob} differs from the birth date in the ID number")
+        if sex is not None and sex != prc_sex(number):
+            raise RecordError("sex", "differs from the sex encoded in the ID number")
+        sex = sex or prc_sex(number)
+        nationality = clean_country("nationality", data.get("nationality") or "CN")
+        if nationality != "CN":
+            raise RecordError("nationality", "a PRC resident ID belongs to a CN national")
+        origin = clean_text("origin", data.get("origin"), MAX_SHORT, required=False)
+        origin = origin or PROVINCES[number[:2]]
+    else:
+        if not dob_raw:
+            raise RecordError("dob", "is required")
+        dob = parse_date("dob", dob_raw, allow_future=False)
+        nationality = clean_country("nationality", data.get("nationality"))
+        origin = clean_text("origin", data.get("origin"), MAX_SHORT, required=False) or nationality
+    given_latin = clean_text("name_latin", data.get("name_latin"), 100, required=False)
+    return {
+        "name": name,
+        "name_latin": latin_name(name, given_latin),
+        "id_type": kind.value,
+        "id_number": number,
+        "dob": dob.isoformat(),
+        "sex": sex or "X",
+        "nationality": nationality,
+        "origin": origin,
+        "phone": clean_phone(data.get("phone")),
+        "zone": clean_zone(data.get("zone")),
+    }
+
+
+def person_row(ctx: Ctx, p: dict[str, Any], now: float) -> dict[str, Any]:
+    """The stored row of a validated person: ID number encrypted, hashed and masked."""
+    row = {k: v for k, v in p.items() if k != "id_number"}
+    row.update(
+        match_key=match_key(p["name"], p["name_latin"]),
+        id_enc=ctx.keyring.encrypt(p["id_type"], p["id_number"]),
+        id_hash=ctx.keyring.lookup_hash(p["id_type"], p["id_number"]),
+        id_masked=mask_id(p["id_number"]),
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+    return row
+
+
+def insert_person(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
+    """Insert a person row and its search entry (inside the caller's transaction)."""
+    pid = int(db["pop_persons"].insert(row).last_pk)  # type: ignore[arg-type]
+    db.execute(
+        "insert into pop_name_fts(rowid, text) values (?, ?)",
+        [pid, index_text(row["name"], row["name_latin"])],
+    )
+    return pid
+
+
+def unindex_person(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Remove a person's search entry (contentless FTS needs the indexed text back)."""
+    db.execute(
+        "insert into pop_name_fts(pop_name_fts, rowid, text) values ('delete', ?, ?)",
+        [row["id"], index_text(row["name"], row["name_latin"])],
+    )
+
+
+def refresh_closed(db: sqlite_utils.Database, person_id: int, now: float) -> None:
+    """Set closed_at when nothing is open for the person any more (retention clock)."""
+    open_ = db.execute(
+        "select (select count(*) from pop_registrations where person_id = ?1 and status in "
+        "('draft','registered')) + (select count(*) from pop_visitors where person_id = ?1 "
+        "and departed_at is null) + (select count(*) from pop_houses where landlord_id = ?1 "
+        "and status = 'registered')",
+        [person_id],
+    ).fetchone()[0]
+    if open_:
+        db.execute("update pop_persons set closed_at = null where id = ?", [person_id])
+    else:
+        db.execute(
+            "update pop_persons set closed_at = coalesce(closed_at, ?) where id = ?",
+            [now, person_id],
+        )
+
+
+class Records:
+    """Persons and their residence registrations."""
+
+    def __init__(self, ctx: Ctx, access: Access) -> None:
+        self.ctx = ctx
+        self.access = access
+
+    # persons ---------------------------------------------------------------------------
+    def create_person(
+        self, actor: Actor, data: dict[str, Any], purpose: str | None
+    ) -> dict[str, Any]:
+        """Validate and store a person; duplicate candidates go to the review queue."""
+        p = validate_person(data)
+        self.access.check_zone(actor, p["zone"], "person")
+        row = person_row(self.ctx, p, self.ctx.now())
+
+        def write(db: sqlite_utils.Database) -> tuple[int, list[dict[str, Any]]]:
+            pid = insert_person(db, row)
+            cands = record_candidates(db, pid, row, self.ctx.now())
+            Ctx.entry(db, actor, "create", "person", pid, purpose,
+                      {"duplicate_candidates": [c["other_id"] for c in cands]})  # fmt: skip
+            return pid, cands
+
+        pid, cands = self.ctx.db.write(write)
+        return {"person": self._detail(pid), "duplicates": cands}
+
+    def _row(self, person_id: int) -> dict[str, Any]:
+        rows = self.ctx.db.query("select * from pop_persons where id = ?", [person_id])
+        if not rows:
+            raise NotFound(f"no person {person_id}")
+        return rows[0]
+
+    def _detail(self, person_id: int, reveal: bool = False) -> dict[str, Any]:
+        row = self._row(person_id)
+        out = list_view(row)
+        out.update(phone=row["phone"], merged_into=row["merged_into"], closed_at=row["closed_at"])
+        if reveal and row["id_enc"] is not None:
+            out["id_number"] = self.ctx.keyring.decrypt(row["id_type"], row["id_enc"])
+        q = self.ctx.db.query
+        out["registrations"] = q(
+            "select * from pop_registrations where person_id = ? order by id", [person_id]
+        )
+        out["visits"] = q("select * from pop_visitors where person_id = ? order by id", [person_id])
+        out["permits"] = q("select * from pop_permits where person_id = ? order by id", [person_id])
+        out["requests"] = q(
+            "select id, category, status, created_at from pop_requests where person_id = ?",
+            [person_id],
+        )
+        out["houses"] = q(
+            "select id, address, zone, status from pop_houses where landlord_id = ?", [person_id]
+        )
+        for v in out["visits"]:
+            v["flags"] = json.loads(v["flags"])
+        return out
+
+    def get_person(
+        self, actor: Actor, person_id: int, purpose: str | None, *, reveal: bool = False
+    ) -> dict[str, Any]:
+        """One person in full (the ID number only with ``reveal``); audited."""
+        row = self._row(person_id)
+        self.access.check_person(actor, row)
+        self.ctx.read(actor, "reveal_id" if reveal else "read", "person", [person_id], purpose)
+        return self._detail(person_id, reveal)
+
+    def update_person(
+        self, actor: Actor, person_id: int, changes: dict[str, Any], purpose: str | None
+    ) -> dict[str, Any]:
+        """Correct a person's fields; the whole record is re-validated."""
+        old = self._row(person_id)
+        self.access.check_person(actor, old)
+        if old["status"] != "active":
+            raise Conflict(f"person {person_id} is {old['status']} and cannot be edited")
+        current = {k: old[k] for k in PERSON_FIELDS if k not in ("id_number", "name_latin")}
+        current["id_number"] = self.ctx.keyring.decrypt(old["id_type"], old["id_enc"])
+        if "name" in changes and "name_latin" not in changes:
+            current.pop("name_latin", None)
+        else:
+            current["name_latin"] = old["name_latin"]
+        current.update({k: v for k, v in changes.items() if v is not None})
+        p = validate_person(current)
+        self.access.check_zone(actor, p["zone"], "person")
+        row = person_row(self.ctx, p, self.ctx.now())
+        row.pop("created_at")
+        row.pop("status")
+
+        def write(db: sqlite_utils.Database) -> None:
+            unindex_person(db, old)
+            db["pop_persons"].update(person_id, row)
+            db.execute(
+                "insert into pop_name_fts(rowid, text) values (?, ?)",
+                [person_id, index_text(row["name"], row["name_latin"])],
+            )
+            Ctx.entry(db, actor, "update", "person", person_id, purpose,
+                      {"fields": sorted(k for k in changes if changes[k] is not None)})  # fmt: skip
+
+        self.ctx.db.write(write)
+        return self._detail(person_id)
+
+    def lookup_id(
+        self, actor: Actor, id_type: str, id_number: str, purpose: str | None
+    ) -> dict[str, Any]:
+        """Exact search by ID-document number (keyed hash); results within jurisdiction.
+
+        Matches outside it are listed by id and zone only, so the officer can break the
+        glass for that one person with a reason.
+        """
+        kind, number = validate_id(id_type, id_number)
+        h = self.ctx.keyring.lookup_hash(kind.value, number)
+        rows = self.ctx.db.query("select * from pop_persons where id_hash = ?", [h])
+        zones = self.access.zones(actor)
+        visible, outside = [], []
+        for r in rows:
+            try:
+                self.access.check_person(actor, r)
+            except Forbidden:
+                outside.append({"id": r["id"], "zone": r["zone"]})
+            else:
+                visible.append(list_view(r))
+        self.ctx.read(actor, "lookup_id", "person", [r["id"] for r in visible], purpose,
+                      {"outside_jurisdiction": outside, "zones": sorted(zones or [])})  # fmt: skip
+        return {"results": visible, "outside_jurisdiction": outside}
+
+    # registrations ---------------------------------------------------------------------
+    def register(self, actor: Actor, data: dict[str, Any], purpose: str | None) -> dict[str, Any]:
+        """Create a residence registration (draft or registered) for a person."""
+        person = self._row(int(data.get("person_id") or 0))
+        if person["status"] != "active":
+            raise Conflict(f"person {person['id']} is {person['status']}")
+        kind = data.get("kind") or "rented"
+        if kind not in REG_KINDS:
+            raise RecordError("kind", f"must be one of {', '.join(REG_KINDS)}")
+        status = data.get("status") or "draft"
+        if status not in OPEN_REG:
+            raise RecordError("status", "a new registration is draft or registered")
+        house_id = data.get("house_id")
+        address = clean_text("address", data.get("address"), MAX_ADDRESS, required=False)
+        zone = data.get("zone")
+        if kind == "rented":
+            if house_id is None:
+                raise RecordError("house_id", "a rented registration names the rented house")
+            houses = self.ctx.db.query("select * from pop_houses where id = ?", [house_id])
+            if not houses or houses[0]["status"] != "registered":
+                raise RecordError(
+                    "house_id",
+                    f"house {house_id} is not a registered rented house: the landlord must "
+                    "register the letting first",
+                )
+            address = address or houses[0]["address"]
+            zone = zone or houses[0]["zone"]
+        elif house_id is not None:
+            raise RecordError("house_id", "only rented registrations name a rented house")
+        if not address:
+            raise RecordError("address", "is required")
+        zone = clean_zone(zone)
+        valid_from = parse_date("valid_from", data.get("valid_from") or dt.date.today())
+        valid_to = data.get("valid_to")
+        if valid_to:
+            vt = parse_date("valid_to", valid_to)
+            if vt < valid_from:
+                raise RecordError("valid_to", "is before valid_from")
+            valid_to = vt.isoformat()
+        self.access.check_zone(actor, zone, "registration")
+        now = self.ctx.now()
+        row = dict(person_id=person["id"], kind=kind, house_id=house_id, address=address,
+                   zone=zone, valid_from=valid_from.isoformat(), valid_to=valid_to or None,
+                   status=status, created_at=now, updated_at=now)  # fmt: skip
+
+        def write(db: sqlite_utils.Database) -> int:
+            rid = int(db["pop_registrations"].insert(row).last_pk)  # type: ignore[arg-type]
+            db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
+                       [rid, address.lower()])  # fmt: skip
+            db["pop_reg_history"].insert(dict(registration_id=rid, ts=now, actor=username(actor),
+                                              from_status=None, to_status=status, note=None))  # fmt: skip
+            if status == "registered":
+                db.execute("update pop_persons set zone = ?, updated_at = ? where id = ?",
+                           [zone, now, person["id"]])  # fmt: skip
+            refresh_closed(db, person["id"], now)
+            Ctx.entry(db, actor, "register", "person", person["id"], purpose,
+                      {"registration": rid, "status": status})  # fmt: skip
+            return rid
+
+        return self.get_registration(actor, self.ctx.db.write(write), purpose, audit=False)
+
+    def get_registration(
+        self, actor: Actor, reg_id: int, purpose: str | None, *, audit: bool = True
+    ) -> dict[str, Any]:
+        """A registration with its status history; audited as a read of the person."""
+        rows = self.ctx.db.query("select * from pop_registrations where id = ?", [reg_id])
+        if not rows:
+            raise NotFound(f"no registration {reg_id}")
+        reg = rows[0]
+        self.access.check_zone(actor, reg["zone"], "registration")
+        if audit:
+            self.ctx.read(actor, "read", "person", [reg["person_id"]], purpose,
+                          {"registration": reg_id})  # fmt: skip
+        reg["history"] = self.ctx.db.query(
+            "select ts, actor, from_status, to_status, note from pop_reg_history "
+            "where registration_id = ? order by id",
+            [reg_id],
+        )
+        return reg
+
+    def transition(
+        self, actor: Actor, reg_id: int, to: str, note: str | None, purpose: str | None
+    ) -> dict[str, Any]:
+        """Move a registration along its lifecycle (draft → registered → moved out …)."""
+        rows = self.ctx.db.query("select * from pop_registrations where id = ?", [reg_id])
+        if not rows:
+            raise NotFound(f"no registration {reg_id}")
+        reg = rows[0]
+        self.access.check_zone(actor, reg["zone"], "registration")
+        if to not in TRANSITIONS:
+            raise RecordError("status", f"unknown status {str(to)[:20]!r}")
+        if to not in TRANSITIONS[reg["status"]]:
+            raise Conflict(f"a {reg['status']} registration cannot become {to}")
+        note = clean_text("note", note, 1000, required=False)
+        now = self.ctx.now()
+        today = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
+
+        def write(db: sqlite_utils.Database) -> None:
+            cur = db.execute("select status from pop_registrations where id = ?", [reg_id])
+            if cur.fetchone()[0] != reg["status"]:
+                raise Conflict("the registration changed meanwhile; reload and retry")
+            valid_to = reg["valid_to"]
+            if to in ("moved_out", "expired") and not valid_to:
+                valid_to = today
+            if to == "registered":
+                valid_to = None
+                db.execute("update pop_persons set zone = ?, updated_at = ? where id = ?",
+                           [reg["zone"], now, reg["person_id"]])  # fmt: skip
+            db.execute(
+                "update pop_registrations set status = ?, valid_to = ?, updated_at = ? where id = ?",
+                [to, valid_to, now, reg_id],
+            )
+            db["pop_reg_history"].insert(dict(registration_id=reg_id, ts=now,
+                                              actor=username(actor), from_status=reg["status"],
+                                              to_status=to, note=note))  # fmt: skip
+            refresh_closed(db, reg["person_id"], now)
+            Ctx.entry(db, actor, "registration_" + to, "person", reg["person_id"], purpose,
+                      {"registration": reg_id})  # fmt: skip
+
+        self.ctx.db.write(write)
+        return self.get_registration(actor, reg_id, purpose, audit=False)
+
+    def expire_due(self, today: dt.date | None = None) -> int:
+        """Registered registrations past their valid_to become expired (a daily job)."""
+        day = (today or dt.date.today()).isoformat()
+        now = self.ctx.now()
+
+        def write(db: sqlite_utils.Database) -> int:
+            ids = [r[0] for r in db.execute(
+                "select id from pop_registrations where status = 'registered' "
+                "and valid_to is not null and valid_to < ?", [day])]  # fmt: skip
+            for rid in ids:
+                db.execute("update pop_registrations set status = 'expired', updated_at = ? "
+                           "where id = ?", [now, rid])  # fmt: skip
+                db["pop_reg_history"].insert(dict(registration_id=rid, ts=now, actor="system",
+                                                  from_status="registered", to_status="expired",
+                                                  note="valid_to passed"))  # fmt: skip
+                pid = db.execute("select person_id from pop_registrations where id = ?",
+                                 [rid]).fetchone()[0]  # fmt: skip
+                refresh_closed(db, pid, now)
+            return len(ids)
+
+        return self.ctx.db.write(write)

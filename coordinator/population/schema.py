@@ -1,0 +1,200 @@
+"""Population tables, as numbered migrations.
+
+There are deliberately no ethnicity, religion or biometric columns anywhere: the
+schema test fails if one appears. ID numbers exist only as ciphertext (``id_enc``),
+a keyed lookup hash (``id_hash``) and a masked form for lists (``id_masked``).
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("population")
+
+
+@migrations()
+def m001_population(db: sqlite_utils.Database) -> None:
+    """Persons, houses, registrations, visitors, permits, requests, review queue."""
+    x = db.execute
+    x("""create table pop_persons (
+        id integer primary key,
+        name text not null,
+        name_latin text,
+        match_key text,
+        id_type text,
+        id_enc blob,
+        id_hash blob,
+        id_masked text,
+        dob text,
+        sex text check (sex in ('F','M','X')),
+        nationality text,
+        origin text,
+        phone text,
+        zone text not null,
+        status text not null default 'active'
+            check (status in ('active','merged','anonymised')),
+        merged_into integer references pop_persons(id),
+        created_at real not null,
+        updated_at real not null,
+        closed_at real
+    )""")
+    x("create index pop_persons_id_hash on pop_persons(id_hash)")
+    x("create index pop_persons_dob on pop_persons(dob)")
+    x("create index pop_persons_match_key on pop_persons(match_key)")
+    x("create index pop_persons_zone on pop_persons(zone, status)")
+    x("create index pop_persons_closed on pop_persons(closed_at) where closed_at is not null")
+    # Contentless: the names live once, in pop_persons; the index only holds trigrams.
+    x("create virtual table pop_name_fts using fts5(text, tokenize='trigram', content='')")
+    x("""create table pop_houses (
+        id integer primary key,
+        address text not null,
+        zone text not null,
+        landlord_id integer not null references pop_persons(id),
+        rooms integer,
+        status text not null default 'registered' check (status in ('registered','withdrawn')),
+        registered_at real not null,
+        withdrawn_at real
+    )""")
+    x("create index pop_houses_zone on pop_houses(zone)")
+    x("create index pop_houses_landlord on pop_houses(landlord_id)")
+    x("""create table pop_registrations (
+        id integer primary key,
+        person_id integer not null references pop_persons(id),
+        kind text not null check (kind in ('rented','own','employer','other')),
+        house_id integer references pop_houses(id),
+        address text not null,
+        zone text not null,
+        valid_from text not null,
+        valid_to text,
+        status text not null default 'draft'
+            check (status in ('draft','registered','moved_out','expired','archived')),
+        created_at real not null,
+        updated_at real not null
+    )""")
+    x("create index pop_reg_person on pop_registrations(person_id)")
+    x("create index pop_reg_zone on pop_registrations(zone, status)")
+    x("create index pop_reg_house on pop_registrations(house_id)")
+    x("create virtual table pop_address_fts using fts5(text, tokenize='trigram', content='')")
+    x("""create table pop_reg_history (
+        id integer primary key,
+        registration_id integer not null references pop_registrations(id),
+        ts real not null, actor text not null,
+        from_status text, to_status text not null, note text
+    )""")
+    x("create index pop_reg_history_reg on pop_reg_history(registration_id)")
+    x("""create table pop_visitors (
+        id integer primary key,
+        person_id integer not null references pop_persons(id),
+        visa_type text not null,
+        visa_expiry text not null,
+        host_kind text not null check (host_kind in ('hotel','host')),
+        host_name text not null,
+        address text not null,
+        zone text not null,
+        arrived_at real not null,
+        reported_at real not null,
+        planned_departure text,
+        departed_at real,
+        late integer not null default 0,
+        flags text not null default '[]'
+    )""")
+    x("create index pop_visitors_person on pop_visitors(person_id)")
+    x("create index pop_visitors_zone on pop_visitors(zone, departed_at)")
+    x("""create table pop_permits (
+        id integer primary key,
+        person_id integer not null references pop_persons(id),
+        number text not null unique,
+        issued_on text not null,
+        expires_on text not null,
+        renewals integer not null default 0,
+        status text not null default 'valid' check (status in ('valid','revoked')),
+        zone text not null,
+        created_at real not null
+    )""")
+    x("create index pop_permits_person on pop_permits(person_id)")
+    x("create index pop_permits_expiry on pop_permits(expires_on)")
+    x("""create table pop_requests (
+        id integer primary key,
+        channel text not null check (channel in ('hotline','walk_in','web')),
+        category text not null,
+        description text not null,
+        contact_name text,
+        contact_phone text,
+        person_id integer references pop_persons(id),
+        zone text not null,
+        status text not null default 'open'
+            check (status in ('open','assigned','in_progress','resolved','closed')),
+        assignee text,
+        due_at real not null,
+        created_at real not null,
+        resolved_at real,
+        resolution text,
+        satisfaction integer check (satisfaction between 1 and 5),
+        closed_at real
+    )""")
+    x("create index pop_requests_zone on pop_requests(zone, status)")
+    x(
+        "create index pop_requests_due on pop_requests(due_at) where status in ('open','assigned','in_progress')"
+    )
+    x("create index pop_requests_person on pop_requests(person_id)")
+    x("""create table pop_request_history (
+        id integer primary key,
+        request_id integer not null references pop_requests(id),
+        ts real not null, actor text not null,
+        from_status text, to_status text not null, note text
+    )""")
+    x("create index pop_request_history_req on pop_request_history(request_id)")
+    x("""create table pop_dup_candidates (
+        id integer primary key,
+        person_id integer not null references pop_persons(id),
+        other_id integer not null references pop_persons(id),
+        score real not null,
+        reasons text not null,
+        status text not null default 'open' check (status in ('open','merged','not_duplicate')),
+        created_at real not null,
+        decided_by text,
+        decided_at real,
+        unique (person_id, other_id)
+    )""")
+    x("create index pop_dup_status on pop_dup_candidates(status, created_at)")
+    x("""create table pop_merges (
+        id integer primary key,
+        candidate_id integer references pop_dup_candidates(id),
+        survivor_id integer not null references pop_persons(id),
+        merged_id integer not null references pop_persons(id),
+        moved text not null,
+        ts real not null, actor text not null,
+        undone_at real, undone_by text
+    )""")
+    x("""create table pop_glass_grants (
+        id integer primary key,
+        username text not null,
+        person_id integer,
+        zone text,
+        reason text not null,
+        granted_at real not null,
+        expires_at real not null
+    )""")
+    x("create index pop_glass_user on pop_glass_grants(username, expires_at)")
+    x("""create table pop_import_jobs (
+        id integer primary key,
+        file_key text not null unique,
+        file_name text not null,
+        actor text not null,
+        done_records integer not null default 0,
+        imported integer not null default 0,
+        rejected integer not null default 0,
+        status text not null default 'running',
+        started_at real not null,
+        finished_at real
+    )""")
+    x("""create table pop_import_errors (
+        id integer primary key,
+        job_id integer not null references pop_import_jobs(id),
+        record integer not null,
+        line integer not null,
+        reason text not null,
+        raw text not null
+    )""")
+    x("create index pop_import_errors_job on pop_import_errors(job_id, record)")

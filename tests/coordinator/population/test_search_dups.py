@@ -1,0 +1,133 @@
+"""Name/address search (CJK, pinyin, injection, zones) and the duplicate review queue."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordinator.population.generator import prc_id
+from tests.coordinator.population.conftest import officer, person_data
+
+P = "/api/population"
+
+
+@pytest.fixture
+def people(pop):
+    """Persons in two zones, created through the service."""
+    sys = "setup"
+    ids = {}
+    for i, (name, zone) in enumerate([("王芳", "Z01"), ("王芳华", "Z01"), ("欧阳小芳", "Z01"),
+                                      ("李强", "Z02"), ("Mohammed Al-Sayed", "Z01")]):  # fmt: skip
+        d = person_data(100 + i, name=name, zone=zone)
+        if name.startswith("Mohammed"):
+            d.update(id_type="passport", id_number=f"P{9000000 + i}", nationality="EG",
+                     dob="1985-03-04", sex="M")  # fmt: skip
+        ids[name] = pop.records.create_person(sys, d, "setup")["person"]["id"]
+    return ids
+
+
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("王芳", {"王芳", "王芳华"}),  # two characters: names starting or ending with it
+        ("芳华", {"王芳华"}),
+        ("欧阳小芳", {"欧阳小芳"}),
+        ("wang fang", {"王芳", "王芳华"}),  # pinyin
+        ("Fang Wang", {"王芳"}),  # Western order
+        ("ouyang", {"欧阳小芳"}),
+        ("al sayed", {"Mohammed Al-Sayed"}),
+        ("李强", set()),  # exists, but in Z02
+    ],
+)
+def test_name_search_in_own_zone(api, officer_tokens, people, query, expected):
+    r = api.get(f"{P}/persons/search", headers=officer_tokens["officer-a"], params={"name": query})
+    assert r.status_code == 200, r.text
+    names = {x["name"] for x in r.json()}
+    assert names == expected
+    for x in r.json():
+        assert "*" in x["id_masked"] and "phone" not in x and "id_number" not in x
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ['王" OR "李', "王芳 OR 李强", "* OR *", "NEAR(王 芳)", "text:王芳", "王芳*",
+     "'; DROP TABLE pop_persons; --", '")) OR 1=1 --', "^王", "王$", "\x00王芳", "{text}:李"],
+)  # fmt: skip
+def test_injection_attempts_in_search_find_nothing_extra(api, officer_tokens, people, pop, attack):
+    r = api.get(f"{P}/persons/search", headers=officer_tokens["officer-a"], params={"name": attack})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert "李强" not in {x["name"] for x in r.json()}  # never reaches another zone
+        assert len(r.json()) <= 2
+    assert pop.ctx.db.query("select count(*) n from pop_persons")[0]["n"] == 5
+
+
+def test_address_search(api, officer_tokens, pop, people):
+    p = officer("setup", ("Z01",))
+    pop.records.register(p, {"person_id": people["王芳"], "kind": "own", "zone": "Z01",
+                             "address": "义乌 稠城街道 宾王路 88号", "status": "registered"}, "t")  # fmt: skip
+    r = api.get(f"{P}/persons/search", headers=officer_tokens["officer-a"],
+                params={"address": "宾王路"})  # fmt: skip
+    assert [x["name"] for x in r.json()] == ["王芳"]
+
+
+def test_exact_id_duplicate_goes_to_review_and_merge_is_reversible(api, officer_tokens, pop):
+    h = officer_tokens["officer-a"]
+    first = api.post(f"{P}/persons", headers=h, json=person_data(20)).json()["person"]
+    reg = api.post(f"{P}/registrations", headers=h, json={
+        "person_id": first["id"], "kind": "own", "address": "A路 1号", "zone": "Z01"}).json()  # fmt: skip
+    r = api.post(f"{P}/persons", headers=h, json=person_data(20, name_latin="Li Ming"))
+    assert r.status_code == 201
+    second, dups = r.json()["person"], r.json()["duplicates"]
+    assert dups[0]["other_id"] == first["id"] and dups[0]["score"] == 1.0
+    queue = api.get(f"{P}/duplicates", headers=h).json()
+    cand = next(c for c in queue if c["person"]["id"] == second["id"])
+    assert "same ID-document number" in cand["reasons"]
+    r = api.post(f"{P}/duplicates/{cand['id']}/merge", headers=h,
+                 json={"survivor_id": second["id"]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    merge = r.json()
+    moved = api.get(f"{P}/persons/{second['id']}", headers=h).json()
+    assert [x["id"] for x in moved["registrations"]] == [reg["id"]]
+    assert api.get(f"{P}/persons/{first['id']}", headers=h).json()["status"] == "merged"
+    r = api.post(f"{P}/merges/{merge['merge_id']}/undo", headers=h)
+    assert r.status_code == 200
+    back = api.get(f"{P}/persons/{first['id']}", headers=h).json()
+    assert back["status"] == "active" and [x["id"] for x in back["registrations"]] == [reg["id"]]
+    assert api.post(f"{P}/merges/{merge['merge_id']}/undo", headers=h).status_code == 409
+    actions = [e["action"] for e in pop.ctx.audit.search(actor="officer-a")]
+    assert {"merge", "unmerge", "review_queue"} <= set(actions)
+
+
+def test_fuzzy_candidates_latin_spelling_and_dob_typo(pop):
+    sys = "setup"
+    a = pop.records.create_person(sys, dict(name="Ivan Petrov", id_type="passport",
+        id_number="R7001234", nationality="RU", dob="1979-11-23", zone="Z01"), "t")  # fmt: skip
+    b = pop.records.create_person(sys, dict(name="PETROV IVAN", id_type="passport",
+        id_number="R7001235", nationality="RU", dob="1979-11-28", zone="Z01"), "t")  # fmt: skip
+    assert [c["other_id"] for c in b["duplicates"]] == [a["person"]["id"]]
+    assert "near date of birth" in b["duplicates"][0]["reasons"]
+    # a different person born the same day is not a candidate
+    c = pop.records.create_person(sys, dict(name="Olga Smirnova", id_type="passport",
+        id_number="R7009999", nationality="RU", dob="1979-11-23", zone="Z01"), "t")  # fmt: skip
+    assert c["duplicates"] == []
+
+
+def test_cjk_name_and_latin_spelling_are_matched(pop):
+    import datetime as dt
+    import random
+
+    born = dt.date(1991, 7, 7)
+    n1 = prc_id(random.Random(1), "52", born, "F")
+    n2 = prc_id(random.Random(2), "52", born, "F")
+    a = pop.records.create_person(
+        "s", dict(name="张丽", id_type="prc_id", id_number=n1, zone="Z01"), "t"
+    )
+    b = pop.records.create_person("s", dict(name="Zhang Li", id_type="passport", id_number="G1234567",
+                                            nationality="SG", origin="Guizhou", dob=born.isoformat(),
+                                            zone="Z01"), "t")  # fmt: skip
+    assert [c["other_id"] for c in b["duplicates"]] == [a["person"]["id"]]
+    # not a duplicate: closed, stays closed, audited
+    cand = b["duplicates"][0]["id"]
+    assert pop.duplicates.not_duplicate(officer(), cand, "review")["status"] == "not_duplicate"
+    assert pop.duplicates.queue(officer(), "review") == []
+    assert n2  # second number is valid too (generator sanity)
