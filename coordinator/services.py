@@ -19,7 +19,9 @@ from .settings import Settings
 
 def migration_sets() -> list[Migrations]:
     """Every domain's migrations, in dependency order (domains append theirs here)."""
-    return [auth.migrations, audit.migrations]
+    from .fraud import schema as fraud_schema
+
+    return [auth.migrations, audit.migrations, fraud_schema.migrations]
 
 
 @dataclass
@@ -49,7 +51,7 @@ def open_services(settings: Settings) -> Services:
     except Exception:
         db.close()
         raise
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         auth=AuthService(
@@ -61,3 +63,8 @@ def open_services(settings: Settings) -> Services:
         ),
         audit=AuditService(db),
     )
+    from .fraud.service import FraudService
+
+    # The MQTT link is attached by the lead when merging; None = warnings are not published.
+    services.extra["fraud"] = FraudService(db, services.audit, None, sweep_interval_s=300)
+    return services
