@@ -41,7 +41,7 @@ def to_cap(w: dict[str, Any], companies: list[str]) -> CapAlert:
     params = [CapParameter(valueName="company", value=companies[0])] if companies else []
     params += [CapParameter(valueName="alias", value=n) for n in companies[1:63]]
     return CapAlert(
-        identifier=identifier(w["id"], w["version"] + (1 if msg_type == "Cancel" else 0)),
+        identifier=identifier(w["id"], w["version"]) + ("-cancel" if msg_type == "Cancel" else ""),
         sender=SENDER,
         sent=_iso(sent_ts),
         status="Actual",

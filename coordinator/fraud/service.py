@@ -120,7 +120,7 @@ class FraudService(Workflow):
         if not p.merchant_id:
             raise Forbidden("your user is not tied to a merchant account")
         if not self.db.query("SELECT 1 FROM fraud_merchants WHERE id = ?", [p.merchant_id]):
-            raise Forbidden(f"merchant account {p.merchant_id} does not exist yet")
+            raise NotFound(f"merchant account {p.merchant_id} does not exist yet")
         return p.merchant_id
 
     # companies -------------------------------------------------------------------------
@@ -395,14 +395,13 @@ class FraudService(Workflow):
         keys = guess_keys(q)
         cids = co.find_by_keys(self.db.query, keys, self._fps)
         matches = []
-        seen_clusters: set[int] = set()
+        risks: dict[int, dict[str, Any]] = {}
         for cid in cids:
             c = self.db.query(
                 "SELECT id, display_name, cluster_id FROM fraud_companies WHERE id = ?", [cid]
             )[0]
-            if c["cluster_id"] in seen_clusters:
-                continue
-            seen_clusters.add(c["cluster_id"])
+            if c["cluster_id"] not in risks:
+                risks[c["cluster_id"]] = self.cluster_risk(c["cluster_id"]).as_dict()
             members = self.cluster_members(c["cluster_id"])
             ids = [m["id"] for m in members]
             warnings = self.db.query(
@@ -419,7 +418,7 @@ class FraudService(Workflow):
                     "company_id": cid,
                     "name": c["display_name"],
                     "aliases": [m["display_name"] for m in members if m["id"] != cid],
-                    "risk": self.cluster_risk(c["cluster_id"]).as_dict(),
+                    "risk": risks[c["cluster_id"]],
                     "warnings": warnings,
                 }
             )
