@@ -20,6 +20,7 @@ from .settings import Settings
 def migration_sets() -> list[Migrations]:
     """Every domain's migrations, in dependency order (domains append theirs here)."""
     from . import fleet, incidents, ingest, tuning
+    from .fraud import schema as fraud_schema
 
     return [
         auth.migrations,
@@ -29,6 +30,7 @@ def migration_sets() -> list[Migrations]:
         incidents.migrations,
         tuning.migrations,
         population.migrations,
+        fraud_schema.migrations,
     ]
 
 
@@ -72,9 +74,14 @@ def open_services(settings: Settings) -> Services:
         audit=AuditService(db),
     )
     from .core import attach_core
+    from .fraud.service import FraudService
 
     attach_core(services)
     pop = population.PopulationService(db, services.audit, settings)
     pop.start(settings.population_retention_check_hours * 3600)
     services.extra["population"] = pop
+    # Warnings go out on the centre's one MQTT link (retained board for market displays).
+    services.extra["fraud"] = FraudService(
+        db, services.audit, services.extra["mqtt"], sweep_interval_s=300
+    )
     return services

@@ -1,0 +1,257 @@
+"""HTTP routes of the fraud early-warning domain (merchants, investigators, public feed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..api.deps import get_services, require, require_purpose
+from ..auth import Perm, Principal
+from ..services import Services
+from . import cap
+from .errors import FraudError
+from .filings import CompanyIn, FilingIn, PaymentIn, TipIn
+from .service import FraudService, MerchantIn
+from .workflow import CaseIn, WarningEdit, WarningIn
+
+router = APIRouter(prefix="/api/fraud", tags=["fraud"])
+
+
+def fraud(services: Annotated[Services, Depends(get_services)]) -> FraudService:
+    """The domain service (attached by open_services)."""
+    return services.extra["fraud"]  # type: ignore[no-any-return]
+
+
+Svc = Annotated[FraudService, Depends(fraud)]
+Purpose = Annotated[str, Depends(require_purpose)]
+Merchant = Annotated[Principal, Depends(require(Perm.MERCHANT_FILE))]
+Checker = Annotated[Principal, Depends(require(Perm.COMPANY_CHECK))]
+Reader = Annotated[Principal, Depends(require(Perm.FRAUD_READ))]
+Writer = Annotated[Principal, Depends(require(Perm.FRAUD_WRITE))]
+Approver = Annotated[Principal, Depends(require(Perm.FRAUD_APPROVE))]
+
+
+def _run(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except FraudError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+class ConfirmIn(BaseModel):
+    """The merchant's answer to "is this filing really unpaid?"."""
+
+    model_config = ConfigDict(extra="forbid")
+    still_unpaid: bool
+
+
+class FalsePositiveIn(BaseModel):
+    """An identifier that must never link companies (shared agent, market hotline)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["phone", "email", "domain", "address", "contact", "bank", "reg_code"]
+    value: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class IdentifiersIn(BaseModel):
+    """Extra identifiers for a company."""
+
+    model_config = ConfigDict(extra="forbid")
+    identifiers: list[tuple[str, str]] = Field(min_length=1, max_length=50)
+
+
+class LinkDecisionIn(BaseModel):
+    """An investigator's decision on a link."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["confirm", "reject", "undo"]
+    note: str | None = Field(None, max_length=1000)
+
+
+# merchants --------------------------------------------------------------------------------
+@router.post("/filings", status_code=201)
+def file_trade(body: FilingIn, p: Merchant, svc: Svc) -> dict[str, Any]:
+    """File a trade against a known company or a new one (registered and linked)."""
+    return _run(svc.file, p, body)  # type: ignore[no-any-return]
+
+
+@router.get("/filings")
+def my_filings(p: Merchant, svc: Svc, needs_confirmation: bool = False) -> list[dict]:
+    """The caller's own filings; ``needs_confirmation`` = overdue ones awaiting an answer."""
+    return _run(svc.my_filings, p, needs_confirmation)  # type: ignore[no-any-return]
+
+
+@router.get("/filings/{fid}")
+def my_filing(fid: int, p: Merchant, svc: Svc) -> dict[str, Any]:
+    """One of the caller's filings (404 for another merchant's)."""
+    return _run(svc.my_filing, p, fid)  # type: ignore[no-any-return]
+
+
+@router.post("/filings/{fid}/payments")
+def add_payment(fid: int, body: PaymentIn, p: Merchant, svc: Svc) -> dict[str, Any]:
+    """Record a payment received."""
+    return _run(svc.pay, p, fid, body)  # type: ignore[no-any-return]
+
+
+@router.post("/filings/{fid}/confirm-overdue")
+def confirm_overdue(fid: int, body: ConfirmIn, p: Merchant, svc: Svc) -> dict[str, str]:
+    """Confirm (still unpaid) or dispute an overdue flag."""
+    return {"status": _run(svc.confirm_overdue, p, fid, body.still_unpaid)}
+
+
+@router.post("/tips", status_code=201)
+def add_tip(body: TipIn, p: Checker, svc: Svc) -> dict[str, int]:
+    """Report suspected fraud (attachments' metadata only)."""
+    return {"id": _run(svc.add_tip, p, body)}
+
+
+@router.get("/check")
+def check(q: str, p: Checker, svc: Svc) -> dict[str, Any]:
+    """Merchants' check before dealing: risk and active warnings, aliases included."""
+    return _run(svc.check, p, q)  # type: ignore[no-any-return]
+
+
+# investigators ----------------------------------------------------------------------------
+@router.post("/merchants", status_code=201)
+def create_merchant(body: MerchantIn, p: Writer, svc: Svc) -> dict[str, str]:
+    """Open a merchant account."""
+    return {"id": _run(svc.create_merchant, p, body)}
+
+
+@router.get("/merchants/{mid}")
+def merchant(mid: str, p: Reader, purpose: Purpose, svc: Svc) -> dict[str, Any]:
+    """A merchant account and contact (audited)."""
+    return _run(svc.merchant, p, mid, purpose)  # type: ignore[no-any-return]
+
+
+@router.post("/companies", status_code=201)
+def register_company(body: CompanyIn, p: Writer, svc: Svc) -> dict[str, int]:
+    """Register a company with every identifier known."""
+    return {"id": _run(svc.register_company, p, body)}
+
+
+@router.post("/companies/{cid}/identifiers")
+def add_identifiers(cid: int, body: IdentifiersIn, p: Writer, svc: Svc) -> dict[str, bool]:
+    """Add identifiers to a company (it is relinked)."""
+    _run(svc.add_identifiers, p, cid, [tuple(x) for x in body.identifiers])
+    return {"ok": True}
+
+
+@router.get("/companies/{cid}")
+def company(cid: int, p: Reader, purpose: Purpose, svc: Svc) -> dict[str, Any]:
+    """A company: identifiers, aliases, risk with reasons (audited)."""
+    return _run(svc.company, p, cid, purpose)  # type: ignore[no-any-return]
+
+
+@router.get("/companies/{cid}/links")
+def company_links(cid: int, p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
+    """Links of a company with evidence and decision history (audited)."""
+    return _run(svc.links_of, p, cid, purpose)  # type: ignore[no-any-return]
+
+
+@router.post("/false-positives", status_code=201)
+def add_false_positive(body: FalsePositiveIn, p: Writer, svc: Svc) -> dict[str, Any]:
+    """List a shared identifier so it never links companies."""
+    return _run(svc.add_false_positive, p, body.kind, body.value, body.reason)  # type: ignore[no-any-return]
+
+
+@router.get("/links/review")
+def review_queue(p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
+    """Links awaiting review, strongest first, with evidence (audited)."""
+    return _run(svc.review_queue, p, purpose)  # type: ignore[no-any-return]
+
+
+@router.post("/links/{lid}/decision")
+def decide_link(lid: int, body: LinkDecisionIn, p: Writer, svc: Svc) -> dict[str, Any]:
+    """Confirm, reject or undo a link."""
+    return _run(svc.decide_link, p, lid, body.action, body.note)  # type: ignore[no-any-return]
+
+
+@router.get("/alerts")
+def alerts(p: Reader, svc: Svc, status: str = "open") -> list[dict]:
+    """Alert queue."""
+    return _run(svc.alerts, status)  # type: ignore[no-any-return]
+
+
+@router.get("/tips")
+def tips(p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
+    """Tip queue (audited)."""
+    return _run(svc.tips, p, purpose)  # type: ignore[no-any-return]
+
+
+@router.post("/cases", status_code=201)
+def open_case(body: CaseIn, p: Writer, svc: Svc) -> dict[str, int]:
+    """Open a case."""
+    return {"id": _run(svc.open_case, p, body)}
+
+
+@router.post("/sweep")
+def sweep(p: Writer, svc: Svc) -> dict[str, list[int]]:
+    """Run overdue detection now (it also runs on its own schedule)."""
+    return {"companies": _run(svc.sweep_overdue)}
+
+
+@router.get("/warnings")
+def warnings(p: Reader, svc: Svc, state: str | None = None) -> list[dict]:
+    """Warnings in any state."""
+    return _run(svc.warnings, state)  # type: ignore[no-any-return]
+
+
+@router.post("/warnings", status_code=201)
+def draft_warning(body: WarningIn, p: Writer, svc: Svc) -> dict[str, int]:
+    """Draft a warning."""
+    return {"id": _run(svc.draft_warning, p, body)}
+
+
+@router.post("/warnings/{wid}/approve")
+def approve_warning(wid: int, p: Approver, svc: Svc) -> dict[str, Any]:
+    """Approve a draft (a second person, not its author)."""
+    return _run(svc.approve_warning, p, wid)  # type: ignore[no-any-return]
+
+
+@router.post("/warnings/{wid}/publish")
+def publish_warning(wid: int, p: Writer, svc: Svc) -> dict[str, Any]:
+    """Publish an approved warning."""
+    return _run(svc.publish_warning, p, wid)  # type: ignore[no-any-return]
+
+
+@router.patch("/warnings/{wid}")
+def update_warning(wid: int, body: WarningEdit, p: Writer, svc: Svc) -> dict[str, Any]:
+    """Edit a warning (published: re-sent as CAP Update)."""
+    return _run(svc.update_warning, p, wid, body)  # type: ignore[no-any-return]
+
+
+@router.post("/warnings/{wid}/cancel")
+def cancel_warning(wid: int, p: Writer, svc: Svc) -> dict[str, Any]:
+    """Cancel a warning (published: CAP Cancel)."""
+    return _run(svc.cancel_warning, p, wid)  # type: ignore[no-any-return]
+
+
+# public: market displays and anyone ------------------------------------------------------
+@router.get("/public/warnings/{wid}.cap.xml")
+def cap_xml(wid: int, svc: Svc) -> Response:
+    """A published warning as CAP 1.2 XML."""
+    return Response(cap.to_xml(_run(svc.cap_alert, wid)), media_type="application/cap+xml")
+
+
+@router.get("/public/warnings/{wid}.cap.json")
+def cap_json(wid: int, svc: Svc) -> Response:
+    """A published warning as CAP 1.2 JSON."""
+    return Response(cap.to_json(_run(svc.cap_alert, wid)), media_type="application/json")
+
+
+@router.get("/public/warnings.atom")
+def atom(request: Request, svc: Svc) -> Response:
+    """Atom feed of the published warnings."""
+    base = str(request.base_url).rstrip("/")
+    board = svc.board()
+    items = [
+        (a, f"{base}/api/fraud/public/warnings/{a.identifier.split('-')[2]}.cap.xml")
+        for a in board.alerts
+    ]
+    body = cap.atom_feed(items, f"{base}/api/fraud/public/warnings.atom", board.ts / 1000)
+    return Response(body, media_type="application/atom+xml")

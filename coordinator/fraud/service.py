@@ -1,0 +1,438 @@
+"""FraudService: the fraud early-warning domain behind the API (and the demo, the bench).
+
+Writes run on the database's single writer; personal-data reads (contact people, phones,
+bank accounts, merchants' contacts, link evidence) write an audit entry first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from protocol import Topics
+
+from ..audit import AuditService
+from ..auth import Principal
+from ..bus import Publisher
+from ..db import Database
+from . import companies as co
+from . import filings as fl
+from .errors import Forbidden, Invalid, NotFound
+from .linking import Key, LinkConfig
+from .normalize import IdentifierError, Kind, guess_keys, keys_for
+from .risk import Facts, RiskConfig, merge, score, should_alert
+from .workflow import Workflow
+
+
+class MerchantIn(BaseModel):
+    """A merchant account (market, booth, contact)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    name: str = Field(min_length=1, max_length=200)
+    market: str | None = Field(None, max_length=200, description="e.g. International Trade City D2")
+    booth: str | None = Field(None, max_length=50)
+    contact_name: str | None = Field(None, max_length=100)
+    contact_phone: str | None = Field(None, max_length=50)
+
+
+def _actor(p: Principal | str) -> str:
+    return p if isinstance(p, str) else p.username
+
+
+class FraudService(Workflow):
+    """Merchants, filings, companies, linking, risk, workflow, warnings, merchants' check."""
+
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditService,
+        publisher: Publisher | None = None,
+        *,
+        topics: Topics | None = None,
+        link_cfg: LinkConfig | None = None,
+        risk_cfg: RiskConfig | None = None,
+        sweep_interval_s: float | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.db = db
+        self.audit = audit
+        self.publisher = publisher
+        self.topics = topics or Topics()
+        self.link_cfg = link_cfg or LinkConfig()
+        self.risk_cfg = risk_cfg or RiskConfig()
+        self.today = today
+        self._fps = self._load_false_positives()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if sweep_interval_s:
+            self._thread = threading.Thread(
+                target=self._sweeper, args=(sweep_interval_s,), name="fraud-overdue", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop the overdue sweeper."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _sweeper(self, interval: float) -> None:
+        # Overdue detection is automatic: sweep at start and then every interval.
+        while not self._stop.is_set():
+            with contextlib.suppress(Exception):  # a failed sweep retries next interval
+                self.sweep_overdue()
+            self._stop.wait(interval)
+
+    # merchants -------------------------------------------------------------------------
+    def create_merchant(self, actor: Principal | str, m: MerchantIn) -> str:
+        """Create a merchant account."""
+        row = {**m.model_dump(), "created_ts": time.time()}
+
+        def tx(db: Any) -> str:
+            if db.execute("SELECT 1 FROM fraud_merchants WHERE id = ?", [m.id]).fetchone():
+                raise Invalid(f"merchant {m.id} already exists")
+            db["fraud_merchants"].insert(row)
+            db["audit_log"].insert(
+                self.audit.entry(actor, "fraud.merchant.create", "merchant", m.id)
+            )
+            return m.id
+
+        return self.db.write(tx)
+
+    def merchant(self, actor: Principal, mid: str, purpose: str) -> dict[str, Any]:
+        """A merchant account with its contact (personal data: audited)."""
+        rows = self.db.query("SELECT * FROM fraud_merchants WHERE id = ?", [mid])
+        if not rows:
+            raise NotFound(f"unknown merchant {mid}")
+        self.audit.record(actor, "fraud.merchant.read", "merchant", mid, purpose)
+        return rows[0]
+
+    def _merchant_of(self, p: Principal) -> str:
+        if not p.merchant_id:
+            raise Forbidden("your user is not tied to a merchant account")
+        if not self.db.query("SELECT 1 FROM fraud_merchants WHERE id = ?", [p.merchant_id]):
+            raise NotFound(f"merchant account {p.merchant_id} does not exist yet")
+        return p.merchant_id
+
+    # companies -------------------------------------------------------------------------
+    def _load_false_positives(self) -> frozenset[Key]:
+        return frozenset(
+            (r["kind"], r["norm"])
+            for r in self.db.query("SELECT kind, norm FROM fraud_false_positives")
+        )
+
+    def register_company(self, actor: Principal | str, c: fl.CompanyIn) -> int:
+        """Register a company with its identifiers and link it to its aliases."""
+        founded = c.founded.isoformat() if c.founded else None
+        return self.db.write(
+            lambda db: co.insert_company(
+                db,
+                c.pairs(),
+                founded=founded,
+                actor=_actor(actor),
+                cfg=self.link_cfg,
+                false_positives=self._fps,
+            )
+        )
+
+    def add_identifiers(self, actor: Principal, cid: int, pairs: list[tuple[str, str]]) -> None:
+        """Add identifiers to a company (relinks it)."""
+
+        def tx(db: Any) -> None:
+            co.add_identifiers(db, cid, pairs, self.link_cfg, self._fps)
+            db["audit_log"].insert(
+                self.audit.entry(
+                    actor,
+                    "fraud.company.identifiers",
+                    "company",
+                    cid,
+                    detail={"kinds": [k for k, _ in pairs]},
+                )
+            )
+
+        self.db.write(tx)
+
+    def company(self, actor: Principal, cid: int, purpose: str) -> dict[str, Any]:
+        """A company with every identifier, its aliases and risk (personal data: audited)."""
+        rows = self.db.query("SELECT * FROM fraud_companies WHERE id = ?", [cid])
+        if not rows:
+            raise NotFound(f"unknown company {cid}")
+        self.audit.record(actor, "fraud.company.read", "company", cid, purpose)
+        c = rows[0]
+        c["identifiers"] = self.db.query(
+            "SELECT kind, raw, norm FROM fraud_identifiers WHERE company_id = ? ORDER BY kind, id",
+            [cid],
+        )
+        c["aliases"] = self.db.query(
+            "SELECT id, display_name FROM fraud_companies WHERE cluster_id = ? AND id != ?",
+            [c["cluster_id"], cid],
+        )
+        c["risk"] = self.cluster_risk(c["cluster_id"]).as_dict()
+        return c
+
+    def add_false_positive(self, actor: Principal, kind: str, raw: str, reason: str) -> dict:
+        """List an identifier that must never link companies, and relink its holders."""
+        try:
+            keys = keys_for(kind, raw)
+        except (IdentifierError, ValueError) as exc:
+            raise Invalid(str(exc)) from None
+        if not keys:
+            raise Invalid(f"{raw!r} is already ignored (free web-mail domain)")
+        k, norm = keys[0]
+
+        def tx(db: Any) -> list[int]:
+            db["fraud_false_positives"].upsert(
+                {
+                    "kind": str(k),
+                    "norm": norm,
+                    "raw": raw,
+                    "reason": reason,
+                    "added_by": actor.username,
+                    "ts": time.time(),
+                },
+                pk=("kind", "norm"),
+            )
+            db["audit_log"].insert(
+                self.audit.entry(
+                    actor,
+                    "fraud.false_positive.add",
+                    "identifier",
+                    f"{k}:{norm}",
+                    detail={"reason": reason},
+                )
+            )
+            fps = self._fps | {(str(k), norm)}
+            holders = [
+                r[0]
+                for r in db.execute(
+                    "SELECT company_id FROM fraud_identifiers WHERE kind = ? AND norm = ?",
+                    [str(k), norm],
+                ).fetchall()
+            ]
+            for cid in holders:
+                co.link_company(db, cid, self.link_cfg, fps)
+            return holders
+
+        holders = self.db.write(tx)
+        self._fps = self._load_false_positives()
+        return {"kind": str(k), "norm": norm, "relinked": len(holders)}
+
+    # filings ---------------------------------------------------------------------------
+    def file(self, p: Principal, f: fl.FilingIn) -> dict[str, Any]:
+        """A merchant files a trade; a new company is registered and linked on the way."""
+        mid = self._merchant_of(p)
+        cny = fl.check_filing(f, self.today())
+
+        def tx(db: Any) -> dict[str, Any]:
+            if f.company is not None:
+                founded = f.company.founded.isoformat() if f.company.founded else None
+                cid = co.insert_company(
+                    db,
+                    f.company.pairs(),
+                    founded=founded,
+                    actor=p.username,
+                    cfg=self.link_cfg,
+                    false_positives=self._fps,
+                )
+            else:
+                cid = int(f.company_id)  # type: ignore[arg-type]
+                co.require_company(db, cid)
+            fid = fl.insert_filing(db, mid, cid, f, cny)
+            return {"id": fid, "company_id": cid}
+
+        out = self.db.write(tx)
+        # The due date may already be past (a late filing): the sweep marks it at once.
+        if f.due_date < self.today():
+            self.sweep_overdue()
+        return out
+
+    def my_filings(self, p: Principal, needs_confirmation: bool = False) -> list[dict]:
+        """The caller's own filings (never another merchant's)."""
+        mid = self._merchant_of(p)
+        sql = "SELECT * FROM fraud_filings WHERE merchant_id = ?"
+        if needs_confirmation:
+            sql += " AND needs_confirmation = 1"
+        return self.db.query(sql + " ORDER BY id", [mid])
+
+    def my_filing(self, p: Principal, fid: int) -> dict[str, Any]:
+        """One of the caller's filings (404 for another merchant's)."""
+        return fl.own_filing(self.db.read(), self._merchant_of(p), fid)
+
+    def pay(self, p: Principal, fid: int, pay: fl.PaymentIn) -> dict[str, Any]:
+        """Record a payment on the caller's filing."""
+        mid = self._merchant_of(p)
+        return self.db.write(lambda db: fl.add_payment(db, mid, fid, pay))
+
+    def confirm_overdue(self, p: Principal, fid: int, unpaid: bool) -> str:
+        """The merchant confirms (or disputes) an overdue flag."""
+        mid = self._merchant_of(p)
+        status = self.db.write(lambda db: fl.confirm_overdue(db, mid, fid, unpaid))
+        row = self.db.query("SELECT company_id FROM fraud_filings WHERE id = ?", [fid])[0]
+        self.evaluate([row["company_id"]])
+        return status
+
+    def sweep_overdue(self, today: dt.date | None = None) -> list[int]:
+        """Flag overdue filings now; re-score the companies concerned and raise alerts."""
+        cids = self.db.write(lambda db: fl.sweep_overdue(db, today or self.today()))
+        if cids:
+            self.evaluate(cids)
+        return cids
+
+    # risk ------------------------------------------------------------------------------
+    def facts(self, cid: int) -> Facts:
+        """Risk facts of one company (aggregates only: no filing leaves this function)."""
+        now = time.time()
+        row = self.db.query(
+            "SELECT count(*) n, coalesce(sum(amount_cny_cents - paid_cents), 0) cents, "
+            "max(overdue_ts) last FROM fraud_filings WHERE company_id = ? "
+            "AND status IN ('overdue', 'confirmed_overdue')",
+            [cid],
+        )[0]
+        merchants = frozenset(
+            r["merchant_id"]
+            for r in self.db.query(
+                "SELECT DISTINCT merchant_id FROM fraud_filings WHERE company_id = ? "
+                "AND status IN ('overdue', 'confirmed_overdue')",
+                [cid],
+            )
+        )
+        comp = self.db.query("SELECT founded FROM fraud_companies WHERE id = ?", [cid])
+        age = None
+        if comp and comp[0]["founded"]:
+            age = (self.today() - dt.date.fromisoformat(comp[0]["founded"])).days
+        warnings = self.db.query(
+            "SELECT count(*) n FROM fraud_warnings WHERE company_id = ? AND state = 'published'",
+            [cid],
+        )[0]["n"]
+        return Facts(
+            overdue_count=row["n"],
+            overdue_amount_cny=row["cents"] / 100,
+            overdue_merchants=merchants,
+            days_since_last_overdue=None if row["last"] is None else (now - row["last"]) / 86400,
+            age_days=age,
+            active_warnings=warnings,
+        )
+
+    def cluster_members(self, cluster_id: int) -> list[dict[str, Any]]:
+        """Companies of one alias cluster."""
+        return self.db.query(
+            "SELECT id, display_name FROM fraud_companies WHERE cluster_id = ? ORDER BY id",
+            [cluster_id],
+        )
+
+    def cluster_risk(self, cluster_id: int):  # noqa: ANN201 - Risk
+        """Risk of an alias cluster from the merged facts of its members."""
+        return score(
+            merge(self.facts(m["id"]) for m in self.cluster_members(cluster_id)), self.risk_cfg
+        )
+
+    def evaluate(self, company_ids: list[int]) -> list[int]:
+        """Re-score the clusters of ``company_ids``; open an alert for each at alert level."""
+        clusters = (
+            {
+                r["cluster_id"]
+                for r in self.db.query(
+                    f"SELECT DISTINCT cluster_id FROM fraud_companies WHERE id IN "
+                    f"({','.join('?' * len(company_ids))})",
+                    company_ids,
+                )
+            }
+            if company_ids
+            else set()
+        )
+        raised = []
+        for cl in sorted(clusters):
+            risk = self.cluster_risk(cl)
+            if not should_alert(risk, self.risk_cfg):
+                continue
+            reasons = json.dumps(risk.reasons, ensure_ascii=False)
+
+            def tx(db: Any, cl: int = cl, risk: Any = risk, reasons: str = reasons) -> int | None:
+                open_ = db.execute(
+                    "SELECT id FROM fraud_alerts WHERE cluster_id = ? AND status = 'open'", [cl]
+                ).fetchone()
+                if open_:
+                    db.execute(
+                        "UPDATE fraud_alerts SET level = ?, score = ?, reasons = ? WHERE id = ?",
+                        [risk.level, risk.score, reasons, open_[0]],
+                    )
+                    return None
+                return int(
+                    db["fraud_alerts"]
+                    .insert(
+                        {
+                            "cluster_id": cl,
+                            "level": risk.level,
+                            "score": risk.score,
+                            "reasons": reasons,
+                            "ts": time.time(),
+                        }
+                    )
+                    .last_pk
+                )
+
+            aid = self.db.write(tx)
+            if aid is not None:
+                raised.append(aid)
+        return raised
+
+    # merchants' check ------------------------------------------------------------------
+    def check(self, p: Principal, query: str) -> dict[str, Any]:
+        """Look a company up by any identifier: risk level and every active warning on it or
+        on any linked alias. Shows no filing and no identifier of anyone."""
+        q = query.strip()
+        if not 2 <= len(q) <= 300:
+            raise Invalid("type a name, phone, e-mail, website, address, account or code")
+        keys = guess_keys(q)
+        cids = co.find_by_keys(self.db.query, keys, self._fps)
+        matches = []
+        risks: dict[int, dict[str, Any]] = {}
+        for cid in cids:
+            c = self.db.query(
+                "SELECT id, display_name, cluster_id FROM fraud_companies WHERE id = ?", [cid]
+            )[0]
+            if c["cluster_id"] not in risks:
+                risks[c["cluster_id"]] = self.cluster_risk(c["cluster_id"]).as_dict()
+            members = self.cluster_members(c["cluster_id"])
+            ids = [m["id"] for m in members]
+            warnings = self.db.query(
+                "SELECT w.id, w.headline, w.severity, w.company_id, w.published_ts, "
+                "c.display_name company FROM fraud_warnings w JOIN fraud_companies c "
+                f"ON c.id = w.company_id WHERE w.state = 'published' AND w.company_id IN "
+                f"({','.join('?' * len(ids))}) ORDER BY w.published_ts DESC",
+                ids,
+            )
+            for w in warnings:
+                w["via_alias"] = w["company_id"] != cid
+            matches.append(
+                {
+                    "company_id": cid,
+                    "name": c["display_name"],
+                    "aliases": [m["display_name"] for m in members if m["id"] != cid],
+                    "risk": risks[c["cluster_id"]],
+                    "warnings": warnings,
+                }
+            )
+        kinds = sorted({str(k) for k, _ in keys})
+        ignored = any((str(k), v) in self._fps for k, v in keys)
+        return {
+            "query": q,
+            "interpreted_as": kinds,
+            "matches": matches,
+            "note": "shared identifier (agent / market-wide): it identifies no company"
+            if ignored and not matches
+            else None,
+        }
+
+    def is_known(self, kind: Kind, raw: str) -> bool:
+        """True when a company holds this identifier (used by the demo and tests)."""
+        return bool(co.find_by_keys(self.db.query, keys_for(kind, raw), self._fps))

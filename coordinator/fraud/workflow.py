@@ -1,0 +1,406 @@
+"""Investigators' workflow: link review, alerts, tips, cases, and the warning life cycle.
+
+Warnings go drafted → approved (by a second person) → published → updated / cancelled.
+Every state change is audited in its own transaction, and every publish, update or cancel
+republishes the full retained board of active warnings on MQTT.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from protocol import WarningBoard, encode
+
+from . import cap
+from . import companies as co
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+if TYPE_CHECKING:
+    from ..auth import Principal
+    from .service import FraudService
+
+Severity = Literal["Extreme", "Severe", "Moderate", "Minor"]
+
+
+class WarningIn(BaseModel):
+    """A warning draft (or an update of one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company_id: int
+    case_id: int | None = None
+    headline: str = Field(min_length=5, max_length=160)
+    description: str = Field(min_length=10, max_length=4000)
+    instruction: str | None = Field(None, max_length=2000)
+    severity: Severity = "Severe"
+
+
+class WarningEdit(BaseModel):
+    """Changes to a warning's text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headline: str | None = Field(None, min_length=5, max_length=160)
+    description: str | None = Field(None, min_length=10, max_length=4000)
+    instruction: str | None = Field(None, max_length=2000)
+    severity: Severity | None = None
+
+
+class CaseIn(BaseModel):
+    """A case opened from an alert, a tip, or by hand."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=3, max_length=200)
+    company_ids: list[int] = Field(min_length=1, max_length=100)
+    alert_id: int | None = None
+    tip_id: int | None = None
+
+
+class Workflow:
+    """Mixed into FraudService: expects ``db``, ``audit``, ``publisher``, ``topics``."""
+
+    # links -----------------------------------------------------------------------------
+    def review_queue(self: FraudService, actor: Principal, purpose: str) -> list[dict]:
+        """Links in the review band without a decision, with their evidence (audited)."""
+        rows = self.db.query(
+            "SELECT l.*, ca.display_name a_name, cb.display_name b_name FROM fraud_links l "
+            "JOIN fraud_companies ca ON ca.id = l.a JOIN fraud_companies cb ON cb.id = l.b "
+            "WHERE l.proposed = 'review' AND l.decision IS NULL ORDER BY l.score DESC LIMIT 500"
+        )
+        self.audit.record(
+            actor,
+            "fraud.links.review_read",
+            "link",
+            None,
+            purpose,
+            {"links": [r["id"] for r in rows]},
+        )
+        for r in rows:
+            r["evidence"] = json.loads(r["evidence"])
+        return rows
+
+    def links_of(self: FraudService, actor: Principal, cid: int, purpose: str) -> list[dict]:
+        """Every link touching a company, with evidence and history (audited)."""
+        rows = self.db.query(
+            "SELECT * FROM fraud_links WHERE a = ? OR b = ? ORDER BY id", [cid, cid]
+        )
+        self.audit.record(actor, "fraud.links.read", "company", cid, purpose)
+        for r in rows:
+            r["evidence"] = json.loads(r["evidence"])
+            r["active"] = r["decision"] == "confirmed" or (
+                r["decision"] is None and r["proposed"] == "auto"
+            )
+            r["history"] = self.db.query(
+                "SELECT action, before, after, actor, ts FROM fraud_link_history "
+                "WHERE link_id = ? ORDER BY id",
+                [r["id"]],
+            )
+        return rows
+
+    def decide_link(
+        self: FraudService, actor: Principal, link_id: int, action: str, note: str | None = None
+    ) -> dict[str, Any]:
+        """Confirm, reject or undo (back to the machine's proposal) a link; reclusters."""
+        if action not in ("confirm", "reject", "undo"):
+            raise Invalid("action must be confirm, reject or undo")
+
+        def tx(db: Any) -> dict[str, Any]:
+            rows = list(db.query("SELECT * FROM fraud_links WHERE id = ?", [link_id]))
+            if not rows:
+                raise NotFound(f"unknown link {link_id}")
+            link = rows[0]
+            before = link["decision"]
+            after = {"confirm": "confirmed", "reject": "rejected", "undo": None}[action]
+            if action == "undo" and before is None:
+                raise Conflict(f"link {link_id} has no decision to undo")
+            if before == after:
+                raise Conflict(f"link {link_id} is already {before}")
+            db.execute(
+                "UPDATE fraud_links SET decision = ?, decided_by = ?, decided_ts = ? WHERE id = ?",
+                [after, actor.username, time.time(), link_id],
+            )
+            db["fraud_link_history"].insert(
+                {
+                    "link_id": link_id,
+                    "action": action,
+                    "before": before,
+                    "after": after,
+                    "actor": actor.username,
+                    "ts": time.time(),
+                }
+            )
+            db["audit_log"].insert(
+                self.audit.entry(
+                    actor,
+                    f"fraud.link.{action}",
+                    "link",
+                    link_id,
+                    None,
+                    {
+                        "a": link["a"],
+                        "b": link["b"],
+                        "before": before,
+                        "after": after,
+                        "note": note,
+                    },
+                )
+            )
+            clusters = co.recluster(db, [link["a"], link["b"]])
+            return {
+                "id": link_id,
+                "decision": after,
+                "clusters": sorted(clusters),
+                "a": link["a"],
+                "b": link["b"],
+            }
+
+        out = self.db.write(tx)
+        self.evaluate([out["a"], out["b"]])
+        self._publish_board()  # alias names on the board follow the clusters
+        return out
+
+    # alerts, tips, cases ---------------------------------------------------------------
+    def alerts(self: FraudService, status: str = "open") -> list[dict]:
+        """Investigators' alert queue (cluster, level, reasons)."""
+        rows = self.db.query(
+            "SELECT * FROM fraud_alerts WHERE status = ? ORDER BY score DESC", [status]
+        )
+        for r in rows:
+            r["reasons"] = json.loads(r["reasons"])
+            r["companies"] = self.cluster_members(r["cluster_id"])
+        return rows
+
+    def add_tip(self: FraudService, p: Principal, tip: Any) -> int:
+        """Store a tip (suspected fraud report) with its attachments' metadata."""
+
+        def tx(db: Any) -> int:
+            if tip.company_id is not None:
+                co.require_company(db, tip.company_id)
+            return int(
+                db["fraud_tips"]
+                .insert(
+                    {
+                        "reporter": p.username,
+                        "merchant_id": p.merchant_id,
+                        "company_id": tip.company_id,
+                        "identifiers": json.dumps(tip.identifiers, ensure_ascii=False),
+                        "text": tip.text,
+                        "attachments": json.dumps(tip.attachments),
+                        "ts": time.time(),
+                    }
+                )
+                .last_pk
+            )
+
+        return self.db.write(tx)
+
+    def tips(self: FraudService, actor: Principal, purpose: str) -> list[dict]:
+        """Tip queue (reporters are personal data: audited)."""
+        rows = self.db.query("SELECT * FROM fraud_tips WHERE status = 'new' ORDER BY id")
+        self.audit.record(actor, "fraud.tips.read", "tip", None, purpose)
+        for r in rows:
+            r["identifiers"] = json.loads(r["identifiers"])
+            r["attachments"] = json.loads(r["attachments"])
+        return rows
+
+    def open_case(self: FraudService, actor: Principal, c: CaseIn) -> int:
+        """Open a case; its alert and tip leave their queues."""
+
+        def tx(db: Any) -> int:
+            for cid in c.company_ids:
+                co.require_company(db, cid)
+            if c.alert_id is not None:
+                db.execute("UPDATE fraud_alerts SET status = 'case' WHERE id = ?", [c.alert_id])
+            if c.tip_id is not None:
+                db.execute("UPDATE fraud_tips SET status = 'case' WHERE id = ?", [c.tip_id])
+            cid = int(
+                db["fraud_cases"]
+                .insert(
+                    {
+                        "title": c.title,
+                        "company_ids": json.dumps(c.company_ids),
+                        "alert_id": c.alert_id,
+                        "tip_id": c.tip_id,
+                        "opened_by": actor.username,
+                        "ts": time.time(),
+                    }
+                )
+                .last_pk
+            )
+            db["audit_log"].insert(self.audit.entry(actor, "fraud.case.open", "case", cid))
+            return cid
+
+        return self.db.write(tx)
+
+    # warnings --------------------------------------------------------------------------
+    def warning(self: FraudService, wid: int) -> dict[str, Any]:
+        """A warning row (404 if unknown)."""
+        rows = self.db.query("SELECT * FROM fraud_warnings WHERE id = ?", [wid])
+        if not rows:
+            raise NotFound(f"unknown warning {wid}")
+        return rows[0]
+
+    def warnings(self: FraudService, state: str | None = None) -> list[dict]:
+        """Warnings, optionally in one state."""
+        if state:
+            return self.db.query(
+                "SELECT * FROM fraud_warnings WHERE state = ? ORDER BY id", [state]
+            )
+        return self.db.query("SELECT * FROM fraud_warnings ORDER BY id")
+
+    def draft_warning(self: FraudService, actor: Principal, w: WarningIn) -> int:
+        """Draft a warning on a company."""
+
+        def tx(db: Any) -> int:
+            co.require_company(db, w.company_id)
+            now = time.time()
+            wid = int(
+                db["fraud_warnings"]
+                .insert(
+                    {
+                        **w.model_dump(),
+                        "state": "draft",
+                        "drafted_by": actor.username,
+                        "created_ts": now,
+                        "updated_ts": now,
+                    }
+                )
+                .last_pk
+            )
+            db["audit_log"].insert(
+                self.audit.entry(
+                    actor,
+                    "fraud.warning.draft",
+                    "warning",
+                    wid,
+                    detail={"company_id": w.company_id},
+                )
+            )
+            return wid
+
+        return self.db.write(tx)
+
+    def _transition(
+        self: FraudService,
+        actor: Principal,
+        wid: int,
+        action: str,
+        allowed: tuple[str, ...],
+        changes: dict[str, Any],
+    ) -> dict[str, Any]:
+        def tx(db: Any) -> dict[str, Any]:
+            rows = list(db.query("SELECT * FROM fraud_warnings WHERE id = ?", [wid]))
+            if not rows:
+                raise NotFound(f"unknown warning {wid}")
+            w = rows[0]
+            if w["state"] not in allowed:
+                hint = (
+                    " (a second investigator must approve it first)" if action == "publish" else ""
+                )
+                raise Conflict(f"cannot {action} warning {wid}: it is {w['state']}{hint}")
+            if action == "approve" and w["drafted_by"] == actor.username:
+                raise Forbidden("a warning must be approved by a second person, not its author")
+            sets = {**changes, "updated_ts": time.time()}
+            if action == "update":
+                sets["version"] = w["version"] + 1
+            db["fraud_warnings"].update(wid, sets)
+            db["audit_log"].insert(
+                self.audit.entry(
+                    actor,
+                    f"fraud.warning.{action}",
+                    "warning",
+                    wid,
+                    None,
+                    {
+                        "from": w["state"],
+                        "to": sets.get("state", w["state"]),
+                        "fields": sorted(changes),
+                    },
+                )
+            )
+            return {**w, **sets}
+
+        out = self.db.write(tx)
+        if action in ("publish", "update", "cancel"):
+            self.evaluate([out["company_id"]])
+            self._publish_board()
+        return out
+
+    def approve_warning(self: FraudService, actor: Principal, wid: int) -> dict:
+        """Second-person approval of a draft."""
+        return self._transition(
+            actor, wid, "approve", ("draft",), {"state": "approved", "approved_by": actor.username}
+        )
+
+    def publish_warning(self: FraudService, actor: Principal, wid: int) -> dict:
+        """Publish an approved warning (refused without approval)."""
+        return self._transition(
+            actor,
+            wid,
+            "publish",
+            ("approved",),
+            {"state": "published", "published_ts": time.time()},
+        )
+
+    def update_warning(self: FraudService, actor: Principal, wid: int, e: WarningEdit) -> dict:
+        """Change a warning's text; a published one is re-sent as a CAP Update."""
+        changes = {k: v for k, v in e.model_dump().items() if v is not None}
+        if not changes:
+            raise Invalid("nothing to change")
+        w = self.warning(wid)
+        if w["state"] == "published":
+            changes["msg_type"] = "Update"
+        elif w["state"] == "approved":
+            changes["state"] = "draft"  # changed text needs a fresh approval
+            changes["approved_by"] = None
+        return self._transition(actor, wid, "update", ("draft", "approved", "published"), changes)
+
+    def cancel_warning(self: FraudService, actor: Principal, wid: int) -> dict:
+        """Withdraw a warning (a published one is sent as a CAP Cancel)."""
+        return self._transition(
+            actor,
+            wid,
+            "cancel",
+            ("draft", "approved", "published"),
+            {"state": "cancelled", "cancelled_ts": time.time()},
+        )
+
+    def cap_alert(self: FraudService, wid: int) -> Any:
+        """The CAP alert of a published or cancelled warning."""
+        w = self.warning(wid)
+        if w["state"] not in ("published", "cancelled") or w["published_ts"] is None:
+            raise NotFound(f"warning {wid} is not published")
+        cl = self.db.query(
+            "SELECT cluster_id FROM fraud_companies WHERE id = ?", [w["company_id"]]
+        )[0]["cluster_id"]
+        names = [m["display_name"] for m in self.cluster_members(cl) if m["id"] != w["company_id"]]
+        own = self.db.query(
+            "SELECT display_name FROM fraud_companies WHERE id = ?", [w["company_id"]]
+        )[0]["display_name"]
+        return cap.to_cap(w, [own, *names])
+
+    def board(self: FraudService) -> WarningBoard:
+        """The board of active (published) warnings."""
+        alerts = [self.cap_alert(w["id"]) for w in self.warnings("published")][:2000]
+        return WarningBoard(ts=int(time.time() * 1000), alerts=alerts)
+
+    def _publish_board(self: FraudService) -> None:
+        if self.publisher is None:
+            return
+        try:
+            self.publisher.publish(self.topics.warnings(), encode(self.board()), qos=1, retain=True)
+        except RuntimeError as exc:
+            # The link is not up (API-only run, or broker down before the first connect):
+            # the warning is committed; the board is republished on the next change or by
+            # republish_board() when the link connects.
+            logging.getLogger(__name__).warning("warnings board not published: %s", exc)
+
+    def republish_board(self: FraudService) -> None:
+        """Publish the retained board of active warnings (e.g. after the link connects)."""
+        self._publish_board()

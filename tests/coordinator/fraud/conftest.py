@@ -1,0 +1,69 @@
+"""Fraud fixtures: two investigators, two merchants with accounts, a logged-in client each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coordinator.auth import Role
+from coordinator.services import Services
+from tests.coordinator.conftest import PASSWORD, bearer
+
+
+@dataclass
+class Actors:
+    """Headers per actor."""
+
+    inv1: dict[str, str]
+    inv2: dict[str, str]
+    m1: dict[str, str]
+    m2: dict[str, str]
+    operator: dict[str, str]
+
+
+def _login(api: TestClient, name: str) -> dict[str, str]:
+    r = api.post("/api/auth/login", json={"username": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return bearer(r.json()["access_token"])
+
+
+@pytest.fixture
+def actors(api: TestClient, services: Services) -> Actors:
+    """Two investigators, merchants m-1 and m-2 (accounts opened), an operator."""
+    for name, roles, mid in (
+        ("inv-li", [Role.FRAUD_INVESTIGATOR], None),
+        ("inv-chen", [Role.FRAUD_INVESTIGATOR], None),
+        ("merchant-1", [Role.MERCHANT], "m-1"),
+        ("merchant-2", [Role.MERCHANT], "m-2"),
+        ("op", [Role.OPERATOR], None),
+    ):
+        services.auth.create_user(name, PASSWORD, roles, zones=["Z01"], merchant_id=mid)
+    a = Actors(*(_login(api, n) for n in ("inv-li", "inv-chen", "merchant-1", "merchant-2", "op")))
+    for mid in ("m-1", "m-2"):
+        r = api.post(
+            "/api/fraud/merchants",
+            json={
+                "id": mid,
+                "name": f"Booth {mid}",
+                "market": "District 2",
+                "booth": "H2-301",
+                "contact_name": "Zhang San",
+                "contact_phone": "13900000000",
+            },
+            headers=a.inv1,
+        )
+        assert r.status_code == 201, r.text
+    return a
+
+
+GREEN_AIRLINE = {
+    "names": ["Green Airline Trading Co., Ltd.", "绿航贸易有限公司"],
+    "phones": ["+86 138-0013-8000"],
+    "contacts": ["王小明"],
+    "emails": ["sales@greenairline.com"],
+    "addresses": ["No. 12 Chouzhou Road, Room 501, Yiwu"],
+    "reg_codes": ["91330782MA2K12345X"],
+    "founded": "2021-03-01",
+}
