@@ -16,6 +16,7 @@ import hashlib
 import io
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +25,7 @@ import sqlite_utils
 from .common import Access, Actor, Ctx, Forbidden, username
 from .duplicates import record_candidates
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, parse_date
-from .records import insert_person, person_row, refresh_closed, validate_person
+from .records import insert_person, insert_row, person_row, validate_person
 
 COLUMNS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality", "origin",
            "phone", "zone", "address", "kind", "house_id", "valid_from")  # fmt: skip
@@ -168,6 +169,7 @@ class Importer:
             bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=path.name)
         dec = _Decoder(encoding)
         batch: list[tuple[int, int, str, Any]] = []
+        inflight: Future[None] | None = None
         record = 0
         try:
             with path.open("rb") as f:
@@ -202,12 +204,18 @@ class Importer:
                         batch.append((record, first, raw, self._prepare(
                             dict(zip(header, fields, strict=True)), zones)))  # type: ignore[arg-type]  # fmt: skip
                     if len(batch) >= BATCH:
-                        self._commit(actor, job["id"], batch, fuzzy, purpose)
+                        # one batch in flight: the checkpoint order stays the file order
+                        if inflight is not None:
+                            inflight.result()
+                        inflight = self._commit(actor, job["id"], batch, fuzzy, purpose)
                         batch = []
                     if stop_after is not None and record - skip >= stop_after:
                         break
+            if inflight is not None:
+                inflight.result()
+                inflight = None
             if batch:
-                self._commit(actor, job["id"], batch, fuzzy, purpose)
+                self._commit(actor, job["id"], batch, fuzzy, purpose).result()
             finished = stop_after is None or record - skip < stop_after
             if finished:
                 self.ctx.db.execute_write(
@@ -215,6 +223,8 @@ class Importer:
                     [self.ctx.now(), job["id"]],
                 )
         finally:
+            if inflight is not None:
+                inflight.result()  # never leave a batch half-known when raising
             if bar is not None:
                 bar.close()
         self._write_errors(job["id"], errors_path)
@@ -257,7 +267,8 @@ class Importer:
         return self.ctx.db.write(write)
 
     def _commit(self, actor: Actor, job_id: int, batch: list, fuzzy: bool,
-                purpose: str | None) -> None:  # fmt: skip
+                purpose: str | None) -> Future[None]:  # fmt: skip
+        """Queue a batch for the writer; the caller prepares the next one meanwhile."""
         now = self.ctx.now()
         today = dt.date.today().isoformat()
 
@@ -280,18 +291,17 @@ class Importer:
                 ids.append(pid)
                 record_candidates(db, pid, row, now, fuzzy=fuzzy)
                 if reg:
-                    rid = int(db["pop_registrations"].insert(dict(
+                    rid = insert_row(db, "pop_registrations", dict(
                         person_id=pid, kind=reg["kind"], house_id=reg["house_id"],
                         address=reg["address"] or "", zone=reg["zone"],
                         valid_from=reg["valid_from"] or today,
-                        status="registered", created_at=now, updated_at=now)).last_pk)  # type: ignore[arg-type]  # fmt: skip
+                        status="registered", created_at=now, updated_at=now))  # fmt: skip
                     if reg["address"]:
                         db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
                                    [rid, reg["address"].lower()])  # fmt: skip
-                    db["pop_reg_history"].insert(dict(registration_id=rid, ts=now,
+                    insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now,
                                                       actor=username(actor), from_status=None,
                                                       to_status="registered", note="import"))  # fmt: skip
-                    refresh_closed(db, pid, now)
                 imported += 1
             db.execute("update pop_import_jobs set done_records = ?, imported = imported + ?, "
                        "rejected = rejected + ? where id = ?",
@@ -300,7 +310,7 @@ class Importer:
                       {"job": job_id, "imported": imported, "rejected": rejected,
                        "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None})  # fmt: skip
 
-        self.ctx.db.write(write)
+        return self.ctx.db.submit(write)
 
     def _write_errors(self, job_id: int, path: Path) -> None:
         rows = self.ctx.db.query(

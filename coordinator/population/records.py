@@ -105,9 +105,20 @@ def person_row(ctx: Ctx, p: dict[str, Any], now: float) -> dict[str, Any]:
     return row
 
 
+def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
+    """Plain INSERT returning the rowid (sqlite-utils' insert re-reads the schema per call,
+    which dominates a bulk import)."""
+    cols = list(row)
+    cur = db.conn.execute(
+        f"insert into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+        [row[c] for c in cols],
+    )
+    return int(cur.lastrowid)  # type: ignore[arg-type]
+
+
 def insert_person(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
     """Insert a person row and its search entry (inside the caller's transaction)."""
-    pid = int(db["pop_persons"].insert(row).last_pk)  # type: ignore[arg-type]
+    pid = insert_row(db, "pop_persons", row)
     db.execute(
         "insert into pop_name_fts(rowid, text) values (?, ?)",
         [pid, index_text(row["name"], row["name_latin"])],

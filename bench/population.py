@@ -1,0 +1,209 @@
+"""Population records at scale: import, ID lookup, name search, duplicate check, size.
+
+Generates a synthetic population (default 200,000 persons; ``--persons 2300000`` for the
+issue's full Yiwu scale), imports it through the real importer (validation, AES-GCM,
+keyed hash, FTS5 trigram index, duplicate check, audit), then measures each operation
+through the real service (audit entry included) against the plain approach in the
+same database and run: no index (``NOT INDEXED``) for lookups and duplicate blocking,
+``LIKE '%…%'`` scans for names, and a plain-text table without indexes for import and size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import percentile, publish, table  # noqa: E402
+from coordinator.population.common import zone_clause  # noqa: E402
+from coordinator.population.duplicates import find_candidates  # noqa: E402
+from coordinator.population.generator import person, write_csv  # noqa: E402
+from coordinator.population.importer import COLUMNS  # noqa: E402
+from coordinator.population.records import person_row, validate_person  # noqa: E402
+from coordinator.services import open_services  # noqa: E402
+from coordinator.settings import Settings  # noqa: E402
+from tests.coordinator.population.conftest import officer  # noqa: E402
+
+FULL = 2_300_000
+
+
+def _ms(samples: list[float], p: float) -> float:
+    return percentile(samples, p) * 1000
+
+
+def _time(fn, items) -> list[float]:  # noqa: ANN001
+    out = []
+    for it in items:
+        t0 = time.perf_counter()
+        fn(it)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def plain_import(csv_path: Path, db_path: Path) -> tuple[float, int]:
+    """Baseline: the same rows as plain text into one table without any index."""
+    db = sqlite3.connect(db_path)
+    db.execute("pragma journal_mode=wal")
+    db.execute(f"create table persons ({', '.join(c + ' text' for c in COLUMNS)})")
+    t0 = time.perf_counter()
+    with csv_path.open(newline="", encoding="utf-8") as f:
+        r = csv.reader(f)
+        next(r)
+        batch = []
+        for row in r:
+            batch.append(row)
+            if len(batch) == 1000:
+                db.executemany(
+                    f"insert into persons values ({','.join('?' * len(COLUMNS))})", batch
+                )
+                db.commit()
+                batch = []
+        if batch:
+            db.executemany(f"insert into persons values ({','.join('?' * len(COLUMNS))})", batch)
+            db.commit()
+    took = time.perf_counter() - t0
+    db.execute("pragma wal_checkpoint(truncate)")
+    db.close()
+    return took, db_path.stat().st_size
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--persons", type=int, default=200_000, help=f"population size ({FULL:,} = Yiwu)"
+    )
+    ap.add_argument("--samples", type=int, default=1000, help="timed lookups/searches/checks")
+    ap.add_argument("--baseline-samples", type=int, default=40, help="timed baseline scans")
+    args = ap.parse_args()
+    n = args.persons
+    rng = random.Random(42)
+    with tempfile.TemporaryDirectory(prefix="cw-pop-bench-") as tmp:
+        d = Path(tmp)
+        print(f"generating {n:,} persons ...", flush=True)
+        csv_path = write_csv(d / "pop.csv", n, seed=1)
+        plain_s, plain_size = plain_import(csv_path, d / "plain.db")
+        services = open_services(Settings.for_dev(d / "coord"))
+        try:
+            pop = services.extra["population"]
+            print("importing through the real importer ...", flush=True)
+            t0 = time.perf_counter()
+            summary = pop.importer.run("bench", csv_path, progress=sys.stderr.isatty())
+            import_s = time.perf_counter() - t0
+            imported = summary["imported"]
+            db = services.db
+            c = sqlite3.connect(services.settings.db_path)  # writer is idle: fold the WAL in
+            c.execute("pragma wal_checkpoint(truncate)")
+            c.close()
+            size = services.settings.db_path.stat().st_size
+            audit_size = db.query("select sum(length(detail)) + count(*) * 80 n from audit_log")[0][
+                "n"
+            ]
+            # samples ---------------------------------------------------------------------------
+            with csv_path.open(newline="", encoding="utf-8") as f:
+                recs = list(csv.DictReader(f))
+            sample = [recs[rng.randrange(len(recs))] for _ in range(args.samples)]
+            zones = ("Z01", "Z02")
+            off = officer("bench-officer", zones)
+            # ID lookup
+            id_ours = _time(
+                lambda r: pop.records.lookup_id(off, r["id_type"], r["id_number"], "bench"), sample
+            )
+            hashes = [pop.ctx.keyring.lookup_hash(r["id_type"], r["id_number"]) for r in sample]
+            id_base = _time(lambda h: db.query("select id from pop_persons not indexed where id_hash = ?", [h]),
+                            hashes[: args.baseline_samples])  # fmt: skip
+            # name search: whole names, 2-character names/prefixes and pinyin spellings
+            names = []
+            for r in sample:
+                k = rng.random()
+                if k < 0.5:
+                    names.append(r["name"])
+                elif k < 0.75:
+                    names.append(r["name"][:2])
+                else:
+                    names.append(pop.ctx.db.query("select name_latin from pop_persons where id = ?",
+                                                  [rng.randint(1, imported)])[0]["name_latin"] or r["name"])  # fmt: skip
+            s_ours = _time(lambda q: pop.search.persons(off, "bench", name=q), names)
+            zc, zp = zone_clause(set(zones))
+            s_base = _time(lambda q: db.query(
+                f"select id from pop_persons where status = 'active' and {zc} and "
+                "(name like ? or name_latin like ?) limit 50", [*zp, f"%{q}%", f"%{q}%"]),
+                names[: args.baseline_samples])  # fmt: skip
+            # duplicate check for a new registration (not stored)
+            new_rows = []
+            for _ in range(args.samples):
+                rec = person(rng, list(zones)) if rng.random() < 0.8 else dict(rng.choice(recs))
+                p = validate_person({k: rec.get(k) or None for k in COLUMNS[:10]})
+                new_rows.append(person_row(pop.ctx, p, time.time()))
+            d_ours = _time(lambda row: pop.duplicates.check(off, row, "bench"), new_rows)
+            reader = db.read()
+
+            def dup_plain(row):  # noqa: ANN001, ANN202
+                # same logic without the blocking indexes: every block is a full scan
+                reader.execute(
+                    "select id from pop_persons not indexed where id_hash = ?", [row["id_hash"]]
+                ).fetchall()
+                reader.execute(
+                    "select id, name from pop_persons not indexed where dob = ?", [row["dob"]]
+                ).fetchall()
+                reader.execute(
+                    "select id, name from pop_persons not indexed where match_key = ?",
+                    [row["match_key"]],
+                ).fetchall()
+
+            d_base = _time(dup_plain, new_rows[: args.baseline_samples])
+            found = sum(1 for row in new_rows[:200] if find_candidates(reader, -1, row))
+        finally:
+            services.close()
+    scale = FULL / n
+    rows = [
+        [
+            "import (rows/s)",
+            imported / import_s,
+            n / plain_s,
+            "plain: text rows, no index/crypto/dedup",
+        ],
+        ["ID lookup p50 (ms)", _ms(id_ours, 50), _ms(id_base, 50), "plain: same table NOT INDEXED"],
+        ["ID lookup p99 (ms)", _ms(id_ours, 99), _ms(id_base, 99), "target < 10 ms"],
+        ["name search p50 (ms)", _ms(s_ours, 50), _ms(s_base, 50), "plain: LIKE '%q%' scan"],
+        ["name search p99 (ms)", _ms(s_ours, 99), _ms(s_base, 99), "target < 100 ms"],
+        ["duplicate check p95 (ms)", _ms(d_ours, 95), _ms(d_base, 95), "target <= 200 ms"],
+        [
+            "DB size per person (B)",
+            size / imported,
+            plain_size / n,
+            "ours incl. indexes, FTS, audit",
+        ],
+    ]
+    md = table(["metric", "CityWatch", "plain approach", "note"], rows)
+    md += (
+        f"\n\n**Measured at {n:,} persons** (not the issue's {FULL:,}: a shared 2-core machine; "
+        f"run `python bench/population.py --persons {FULL}` for full scale). "
+        f"Import took {import_s:.0f} s ({summary['rejected']} rows rejected, "
+        f"{services.db.commits:,} group commits). Each CityWatch lookup, search and check goes "
+        "through the service and writes its audit entry; the plain approach runs the bare query. "
+        f"{found} of 200 sampled new registrations produced review candidates (the sample "
+        "mixes 20 % re-registrations of existing people). Officer jurisdiction: 2 of 14 zones.\n\n"
+        f"**Extrapolated to {FULL:,} (not measured):** import ≈ {FULL / (imported / import_s) / 60:.0f} min "
+        f"at the measured rate; DB ≈ {size / imported * FULL / 1e9:.1f} GB; the plain full scans grow "
+        f"linearly (ID lookup p50 ≈ {_ms(id_base, 50) * scale:.0f} ms, name search p50 ≈ "
+        f"{_ms(s_base, 50) * scale:.0f} ms), while indexed lookups and blocked duplicate checks grow "
+        "with log n and the block sizes (~linear in people per birth date); FTS posting lists for "
+        "common trigrams grow linearly, so name-search p99 is the figure to re-measure at full scale."
+    )
+    data = {"persons": n, "imported": imported, "import_s": import_s, "db_bytes": size,
+            "plain_db_bytes": plain_size, "audit_bytes_est": audit_size,
+            "metrics": {r[0]: {"ours": r[1], "plain": r[2]} for r in rows}}  # fmt: skip
+    publish("population", f"Population records ({n:,} persons)", md, data)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
