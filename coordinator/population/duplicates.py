@@ -1,8 +1,8 @@
 """Duplicate detection and the review queue: exact ID match, fuzzy candidates, merges.
 
 A new person is compared with (a) every record with the same ID-number hash, (b) records
-born the same day, and (c) records with the same order-free Latin name key (which
-catches mistyped birth dates). Blocking on indexed columns keeps the check to a few
+born the same day, and (c) records with the same order-free Latin name key born the same
+year (which catches a mistyped day or month). Blocking on indexed columns keeps the check to a few
 dozen comparisons at city scale. Candidates are never merged automatically: a reviewer
 merges or marks "not duplicate", and every merge can be undone.
 """
@@ -38,15 +38,20 @@ def find_candidates(
         return list(out.values())
     me = NameRecord(row["name"], row["name_latin"] or "", row["dob"] or "", row["origin"] or "")
     seen: set[int] = set(out)
-    for sql, key in (
+    year = (row["dob"] or "")[:4]
+    blocks = (
         ("select id, name, name_latin, dob, origin from pop_persons where dob = ? "
-         "and status = 'active' and id != ? limit ?", row["dob"]),
+         "and status = 'active' and id != ? limit ?", [row["dob"]]),
+        # same spelling, born the same year: catches a mistyped day or month without
+        # comparing against every namesake in a city of millions
         ("select id, name, name_latin, dob, origin from pop_persons where match_key = ? "
-         "and status = 'active' and id != ? limit ?", row.get("match_key")),
-    ):  # fmt: skip
-        if not key:
+         "and dob between ? and ? and status = 'active' and id != ? limit ?",
+         [row.get("match_key"), f"{year}-01-01", f"{year}-12-31"]),
+    )  # fmt: skip
+    for sql, args in blocks:
+        if not all(args):
             continue
-        for oid, name, latin, dob, origin in db.execute(sql, [key, person_id, BLOCK_LIMIT]):
+        for oid, name, latin, dob, origin in db.execute(sql, [*args, person_id, BLOCK_LIMIT]):
             if oid in seen:
                 continue
             seen.add(oid)

@@ -48,7 +48,8 @@ def physical_lines(f: IO[bytes], progress: Callable[[int], None] | None = None) 
             progress(len(chunk))
         if not chunk:
             if pending:
-                yield pending
+                # a CR held back at the end of the file is a terminator after all
+                yield pending[:-1] if pending.endswith(b"\r") else pending
             return
         data = pending + chunk
         # a CR at the end of a chunk may be the first half of CR LF: decide next round

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import sqlite_utils
@@ -122,15 +123,16 @@ class Retention:
 
         return {"persons": persons, "requests": self.ctx.db.write(requests)}
 
-    def start(self, interval_s: float) -> None:
-        """Run :meth:`run_once` every ``interval_s`` until :meth:`close`."""
+    def start(self, interval_s: float, also: list[Callable[[], object]] | None = None) -> None:
+        """Run ``also`` (other daily jobs) and :meth:`run_once` every ``interval_s``."""
 
         def loop() -> None:
             while not self._stop.wait(interval_s):
-                try:
-                    log.info("retention: %s", self.run_once())
-                except Exception:  # noqa: BLE001 - logged; the job retries next interval
-                    log.exception("population retention job failed")
+                for job in [*(also or []), self.run_once]:
+                    try:
+                        log.info("population job %s: %s", getattr(job, "__name__", job), job())
+                    except Exception:  # noqa: BLE001 - logged; the job retries next interval
+                        log.exception("population job failed")
 
         self._thread = threading.Thread(target=loop, name="population-retention", daemon=True)
         self._thread.start()

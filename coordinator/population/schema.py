@@ -41,7 +41,7 @@ def m001_population(db: sqlite_utils.Database) -> None:
     )""")
     x("create index pop_persons_id_hash on pop_persons(id_hash)")
     x("create index pop_persons_dob on pop_persons(dob)")
-    x("create index pop_persons_match_key on pop_persons(match_key)")
+    x("create index pop_persons_match_key on pop_persons(match_key, dob)")
     x("create index pop_persons_zone on pop_persons(zone, status)")
     x("create index pop_persons_closed on pop_persons(closed_at) where closed_at is not null")
     # Contentless: the names live once, in pop_persons; the index only holds trigrams.

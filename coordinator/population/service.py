@@ -42,8 +42,8 @@ class PopulationService:
         self.retention = Retention(self.ctx, self.access, settings.population_retention_days)
 
     def start(self, interval_s: float) -> None:
-        """Start the scheduled retention job."""
-        self.retention.start(interval_s)
+        """Start the scheduled jobs: registrations past valid_to expire, then retention."""
+        self.retention.start(interval_s, also=[self.records.expire_due])
 
     def close(self) -> None:
         """Stop background jobs."""

@@ -137,3 +137,17 @@ def test_update_reindexes_the_name(api, officer_tokens):
     found = api.get(f"{P}/persons/search", headers=h, params={"name": "赵丽颖"}).json()
     assert [x["id"] for x in found] == [p["id"]]
     assert api.get(f"{P}/persons/search", headers=h, params={"name": p["name"]}).json() == []
+
+
+def test_registrations_past_valid_to_expire(api, officer_tokens, pop):
+    import datetime as dt
+
+    h = officer_tokens["officer-a"]
+    p = _person(api, h, 11)
+    r = api.post(f"{P}/registrations", headers=h, json={
+        "person_id": p["id"], "kind": "own", "address": "佛堂镇 5号", "zone": "Z01",
+        "valid_from": "2025-01-01", "valid_to": "2025-12-31", "status": "registered"})  # fmt: skip
+    assert pop.records.expire_due(dt.date(2025, 12, 31)) == 0
+    assert pop.records.expire_due(dt.date(2026, 1, 1)) == 1
+    reg = api.get(f"{P}/registrations/{r.json()['id']}", headers=h).json()
+    assert reg["status"] == "expired" and reg["history"][-1]["actor"] == "system"
