@@ -21,7 +21,7 @@ def get_pop(request: Request) -> PopulationService:
     pop = request.app.state.services.extra.get("population")
     if pop is None:  # pragma: no cover - open_services always attaches it
         raise HTTPException(503, "population service is not running")
-    return pop  # type: ignore[no-any-return]
+    return pop
 
 
 Pop = Annotated[PopulationService, Depends(get_pop)]

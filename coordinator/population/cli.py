@@ -75,7 +75,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     return EXIT_OK if left == 0 else EXIT_FAILURE
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the population subcommands on the coordinator parser."""
     p = add_command(
         sub, "population-import",

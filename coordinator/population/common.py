@@ -80,9 +80,29 @@ class Ctx:
     def entry(db: sqlite_utils.Database, actor: Actor, action: str, subject: str,
               subject_id: Any, purpose: str | None, detail: dict[str, Any] | None = None) -> None:  # fmt: skip
         """Insert an audit row inside the caller's write transaction."""
-        db["audit_log"].insert(
-            AuditService.entry(actor, action, subject, subject_id, purpose, detail)
+        insert_row(
+            db, "audit_log", AuditService.entry(actor, action, subject, subject_id, purpose, detail)
         )
+
+
+def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
+    """Plain INSERT returning the rowid (sqlite-utils' insert re-reads the table schema on
+    every call, which dominated a bulk import)."""
+    cols = list(row)
+    cur = db.conn.execute(
+        f"insert into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+        [row[c] for c in cols],
+    )
+    return int(cur.lastrowid or 0)
+
+
+def update_row(db: sqlite_utils.Database, table: str, row_id: int, values: dict[str, Any]) -> None:
+    """Plain UPDATE of one row by id."""
+    cols = list(values)
+    db.conn.execute(
+        f"update {table} set {', '.join(c + ' = ?' for c in cols)} where id = ?",
+        [*(values[c] for c in cols), row_id],
+    )
 
 
 def username(actor: Actor) -> str:
@@ -157,7 +177,7 @@ class Access:
                 and not db.execute("select 1 from pop_persons where id = ?", [person_id]).fetchone()
             ):
                 raise NotFound(f"no person {person_id}")
-            gid = int(db["pop_glass_grants"].insert(row).last_pk)  # type: ignore[arg-type]
+            gid = insert_row(db, "pop_glass_grants", row)
             Ctx.entry(db, actor, "break_glass", "person" if person_id else "zone",
                       person_id or zone, purpose, {"reason": reason, "grant": gid,
                                                    "expires_at": row["expires_at"]})  # fmt: skip

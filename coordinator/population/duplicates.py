@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, list_view, username
+from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, list_view, username
 from .names import NameRecord, duplicate_score
 
 THRESHOLD = 0.8
@@ -184,9 +184,9 @@ class Duplicates:
                        "where id = ?", [survivor, now, merged])  # fmt: skip
             db.execute("update pop_dup_candidates set status = 'merged', decided_by = ?, "
                        "decided_at = ? where id = ?", [username(actor), now, cand_id])  # fmt: skip
-            mid = int(db["pop_merges"].insert(dict(
+            mid = insert_row(db, "pop_merges", dict(
                 candidate_id=cand_id, survivor_id=survivor, merged_id=merged,
-                moved=json.dumps(moved), ts=now, actor=username(actor))).last_pk)  # type: ignore[arg-type]  # fmt: skip
+                moved=json.dumps(moved), ts=now, actor=username(actor)))  # fmt: skip
             Ctx.entry(db, actor, "merge", "person", survivor, purpose,
                       {"merged": merged, "merge": mid, "candidate": cand_id})  # fmt: skip
             return mid

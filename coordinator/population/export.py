@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from ..audit import AuditService
-from .common import Access, Actor, Ctx, zone_clause
+from .common import Access, Actor, Ctx, insert_row, zone_clause
 
 EXPORT_COLUMNS = ("id", "name", "name_latin", "id_type", "id_masked", "dob", "sex",
                   "nationality", "origin", "zone", "status")  # fmt: skip
@@ -41,7 +41,8 @@ class Export:
                                       {"zone": zone, "count": len(rows)}) for r in rows]  # fmt: skip
 
         def write(db: sqlite_utils.Database) -> None:
-            db["audit_log"].insert_all(entries, batch_size=1000)
+            for e in entries:
+                insert_row(db, "audit_log", e)
             if not entries:
                 Ctx.entry(db, actor, action, "person", None, purpose, {"zone": zone, "count": 0})
 

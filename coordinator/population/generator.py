@@ -82,8 +82,8 @@ def person(rng: random.Random, zones: list[str], foreign_share: float = 0.01) ->
     else:
         prov = rng.choices(list(ORIGIN_WEIGHTS), weights=list(ORIGIN_WEIGHTS.values()))[0]
         sur = rng.choice(COMPOUND) if rng.random() < 0.01 else rng.choice(SURNAMES)
-        given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
-        rec.update(name=sur + given, id_type="prc_id", id_number=prc_id(rng, prov, born, sex),
+        given_name = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        rec.update(name=sur + given_name, id_type="prc_id", id_number=prc_id(rng, prov, born, sex),
                    nationality="CN")  # fmt: skip
     rec.update(phone=f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}", zone=zone,
                address=address, kind="other",

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, zone_clause
+from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, zone_clause
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone
 from .records import refresh_closed
 
@@ -36,10 +36,10 @@ class Housing:
         now = self.ctx.now()
 
         def write(db: sqlite_utils.Database) -> int:
-            hid = int(db["pop_houses"].insert(dict(
+            hid = insert_row(db, "pop_houses", dict(
                 address=address, zone=zone, landlord_id=landlord_id, rooms=rooms,
-                status="registered", registered_at=now)).last_pk)  # type: ignore[arg-type]  # fmt: skip
-            refresh_closed(db, int(landlord_id), now)
+                status="registered", registered_at=now))  # fmt: skip
+            refresh_closed(db, rows[0]["id"], now)
             Ctx.entry(db, actor, "register_letting", "person", landlord_id, purpose, {"house": hid})
             return hid
 

@@ -22,10 +22,10 @@ from typing import IO, Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Ctx, Forbidden, username
+from .common import Access, Actor, Ctx, Forbidden, insert_row, username
 from .duplicates import record_candidates
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, parse_date
-from .records import insert_person, insert_row, person_row, validate_person
+from .records import insert_person, person_row, validate_person
 
 COLUMNS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality", "origin",
            "phone", "zone", "address", "kind", "house_id", "valid_from")  # fmt: skip
@@ -179,6 +179,8 @@ class Importer:
                 header = self._header(reader)
                 last_line = reader.line_num
                 while True:
+                    fields: list[str] | None
+                    problem: str | None
                     try:
                         fields = next(reader)
                     except StopIteration:
@@ -199,11 +201,11 @@ class Importer:
                         problem = "; ".join(bad)
                     if problem is None and fields is not None and len(fields) != len(header):
                         problem = f"has {len(fields)} fields; the header has {len(header)}"
-                    if problem is not None:
-                        batch.append((record, first, raw, RecordError("row", problem)))
+                    if problem is not None or fields is None:
+                        batch.append((record, first, raw, RecordError("row", problem or "?")))
                     else:
                         batch.append((record, first, raw, self._prepare(
-                            dict(zip(header, fields, strict=True)), zones)))  # type: ignore[arg-type]  # fmt: skip
+                            dict(zip(header, fields, strict=True)), zones)))  # fmt: skip
                     if len(batch) >= BATCH:
                         # one batch in flight: the checkpoint order stays the file order
                         if inflight is not None:
@@ -261,7 +263,7 @@ class Importer:
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
             row = db.execute("select id from pop_import_jobs where file_key = ?", [key]).fetchone()
             if row is None:
-                db["pop_import_jobs"].insert(dict(file_key=key, file_name=path.name,
+                insert_row(db, "pop_import_jobs", dict(file_key=key, file_name=path.name,
                                                   actor=username(actor), started_at=self.ctx.now()))  # fmt: skip
             return next(db.query("select * from pop_import_jobs where file_key = ?", [key]))
 
@@ -284,7 +286,7 @@ class Importer:
                         item = RecordError("house_id", f"house {reg['house_id']} is not a "
                                            "registered rented house")  # fmt: skip
                 if isinstance(item, Exception):
-                    db["pop_import_errors"].insert(dict(job_id=job_id, record=record, line=line,
+                    insert_row(db, "pop_import_errors", dict(job_id=job_id, record=record, line=line,
                                                         reason=str(item), raw=raw[:4000]))  # fmt: skip
                     rejected += 1
                     continue

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, zone_clause
+from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, zone_clause
 
 ELIGIBLE_AFTER_MONTHS = 6
 VALID_MONTHS = 12
@@ -111,11 +111,11 @@ class Permits:
                           "and expires_on >= ?", [person_id, today.isoformat()]).fetchone():  # fmt: skip
                 raise Conflict("the person already holds a valid permit: renew it instead")
             seq = db.execute("select coalesce(max(id), 0) + 1 from pop_permits").fetchone()[0]
-            pid = int(db["pop_permits"].insert(dict(
+            pid = insert_row(db, "pop_permits", dict(
                 person_id=person_id, number=f"RP{today.year}{seq:08d}",
                 issued_on=today.isoformat(),
                 expires_on=add_months(today, VALID_MONTHS).isoformat(),
-                zone=person["zone"], created_at=now)).last_pk)  # type: ignore[arg-type]  # fmt: skip
+                zone=person["zone"], created_at=now))  # fmt: skip
             Ctx.entry(db, actor, "permit_issue", "person", person_id, purpose, {"permit": pid})
             return pid
 

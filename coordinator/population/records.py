@@ -8,7 +8,18 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, Forbidden, NotFound, list_view, username
+from .common import (
+    Access,
+    Actor,
+    Conflict,
+    Ctx,
+    Forbidden,
+    NotFound,
+    insert_row,
+    list_view,
+    update_row,
+    username,
+)
 from .duplicates import record_candidates
 from .ids import (
     MAX_ADDRESS,
@@ -103,17 +114,6 @@ def person_row(ctx: Ctx, p: dict[str, Any], now: float) -> dict[str, Any]:
         updated_at=now,
     )
     return row
-
-
-def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
-    """Plain INSERT returning the rowid (sqlite-utils' insert re-reads the schema per call,
-    which dominates a bulk import)."""
-    cols = list(row)
-    cur = db.conn.execute(
-        f"insert into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
-        [row[c] for c in cols],
-    )
-    return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
 def insert_person(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
@@ -239,7 +239,7 @@ class Records:
 
         def write(db: sqlite_utils.Database) -> None:
             unindex_person(db, old)
-            db["pop_persons"].update(person_id, row)
+            update_row(db, "pop_persons", person_id, row)
             db.execute(
                 "insert into pop_name_fts(rowid, text) values (?, ?)",
                 [person_id, index_text(row["name"], row["name_latin"])],
@@ -320,10 +320,10 @@ class Records:
                    status=status, created_at=now, updated_at=now)  # fmt: skip
 
         def write(db: sqlite_utils.Database) -> int:
-            rid = int(db["pop_registrations"].insert(row).last_pk)  # type: ignore[arg-type]
+            rid = insert_row(db, "pop_registrations", row)
             db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
                        [rid, address.lower()])  # fmt: skip
-            db["pop_reg_history"].insert(dict(registration_id=rid, ts=now, actor=username(actor),
+            insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now, actor=username(actor),
                                               from_status=None, to_status=status, note=None))  # fmt: skip
             if status == "registered":
                 db.execute("update pop_persons set zone = ?, updated_at = ? where id = ?",
@@ -386,7 +386,7 @@ class Records:
                 "update pop_registrations set status = ?, valid_to = ?, updated_at = ? where id = ?",
                 [to, valid_to, now, reg_id],
             )
-            db["pop_reg_history"].insert(dict(registration_id=reg_id, ts=now,
+            insert_row(db, "pop_reg_history", dict(registration_id=reg_id, ts=now,
                                               actor=username(actor), from_status=reg["status"],
                                               to_status=to, note=note))  # fmt: skip
             refresh_closed(db, reg["person_id"], now)
@@ -408,7 +408,7 @@ class Records:
             for rid in ids:
                 db.execute("update pop_registrations set status = 'expired', updated_at = ? "
                            "where id = ?", [now, rid])  # fmt: skip
-                db["pop_reg_history"].insert(dict(registration_id=rid, ts=now, actor="system",
+                insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now, actor="system",
                                                   from_status="registered", to_status="expired",
                                                   note="valid_to passed"))  # fmt: skip
                 pid = db.execute("select person_id from pop_registrations where id = ?",

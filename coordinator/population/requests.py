@@ -6,7 +6,17 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, username, zone_clause
+from .common import (
+    Access,
+    Actor,
+    Conflict,
+    Ctx,
+    NotFound,
+    insert_row,
+    update_row,
+    username,
+    zone_clause,
+)
 from .ids import MAX_SHORT, MAX_TEXT, RecordError, clean_name, clean_phone, clean_text, clean_zone
 
 #: Category → hours until the request is due (the one place SLAs are defined).
@@ -62,8 +72,8 @@ class Requests:
                    created_at=now)  # fmt: skip
 
         def write(db: sqlite_utils.Database) -> int:
-            rid = int(db["pop_requests"].insert(row).last_pk)  # type: ignore[arg-type]
-            db["pop_request_history"].insert(dict(request_id=rid, ts=now, actor=username(actor),
+            rid = insert_row(db, "pop_requests", row)
+            insert_row(db, "pop_request_history", dict(request_id=rid, ts=now, actor=username(actor),
                                                   from_status=None, to_status="open",
                                                   note=f"intake via {channel}"))  # fmt: skip
             Ctx.entry(db, actor, "request_create", "service_request", rid, purpose,
@@ -96,6 +106,10 @@ class Requests:
         if audit:
             self.ctx.read(actor, "read", "service_request", [request_id], purpose)
         return r
+
+    def categories(self) -> list[dict[str, Any]]:
+        """The categories and their SLA in hours (no personal data)."""
+        return [{"category": c, "sla_hours": h} for c, h in SLA_HOURS.items()]
 
     def list(
         self, actor: Actor, purpose: str | None, *, status: str | None = None,
@@ -154,15 +168,11 @@ class Requests:
             cur = db.execute("select status from pop_requests where id = ?", [request_id])
             if cur.fetchone()[0] != r["status"]:
                 raise Conflict("the request changed meanwhile; reload and retry")
-            db["pop_requests"].update(request_id, sets)
-            db["pop_request_history"].insert(dict(
+            update_row(db, "pop_requests", request_id, sets)
+            insert_row(db, "pop_request_history", dict(
                 request_id=request_id, ts=now, actor=username(actor), from_status=r["status"],
                 to_status=to, note=note or sets.get("assignee") or sets.get("resolution")))  # fmt: skip
             Ctx.entry(db, actor, "request_" + to, "service_request", request_id, purpose)
 
         self.ctx.db.write(write)
         return self.get(actor, request_id, purpose, audit=False)
-
-    def categories(self) -> list[dict[str, Any]]:
-        """The categories and their SLA in hours (no personal data)."""
-        return [{"category": c, "sla_hours": h} for c, h in SLA_HOURS.items()]

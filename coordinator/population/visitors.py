@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, zone_clause
+from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, zone_clause
 from .ids import (
     MAX_ADDRESS,
     MAX_SHORT,
@@ -104,7 +104,7 @@ class Visitors:
                    late=int(late), flags=json.dumps(flags))  # fmt: skip
 
         def write(db: sqlite_utils.Database) -> int:
-            vid = int(db["pop_visitors"].insert(row).last_pk)  # type: ignore[arg-type]
+            vid = insert_row(db, "pop_visitors", row)
             refresh_closed(db, person["id"], now)
             Ctx.entry(db, actor, "visitor_report", "person", person["id"], purpose,
                       {"visit": vid, "flags": flags})  # fmt: skip
