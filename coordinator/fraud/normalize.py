@@ -107,7 +107,7 @@ def _han_to_pinyin(text: str) -> str:
     """Han characters → toneless pinyin syllables separated by spaces; other text kept."""
     if not _HAN.search(text):
         return text
-    return " ".join(lazy_pinyin(text, errors=lambda s: list(s)))
+    return " ".join(lazy_pinyin(text, errors=lambda s: " ".join(s)))
 
 
 def _tokens(text: str) -> list[str]:
