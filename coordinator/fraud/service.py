@@ -177,6 +177,7 @@ class FraudService(Workflow):
             [c["cluster_id"], cid],
         )
         c["risk"] = self.cluster_risk(c["cluster_id"]).as_dict()
+        c["company_risk"] = score(self.facts(cid), self.risk_cfg).as_dict()  # this name alone
         return c
 
     def add_false_positive(self, actor: Principal, kind: str, raw: str, reason: str) -> dict:
