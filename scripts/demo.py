@@ -103,7 +103,10 @@ def fraud_demo(data_dir: Path) -> None:
         res = svc.check(merchant, phone)
         for m in res["matches"]:
             ws = (
-                "; ".join(f"{w['headline']} (on alias {w['company']})" for w in m["warnings"])
+                "; ".join(
+                    f"{w['headline']} ({'via alias ' + w['company'] if w['via_alias'] else 'on it'})"
+                    for w in m["warnings"]
+                )
                 or "none"
             )
             print(
