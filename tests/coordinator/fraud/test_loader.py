@@ -48,3 +48,43 @@ def test_load_resolve_and_keep_decisions(services: Services) -> None:
     row = services.db.query("select decision from fraud_links where id = ?", [link["id"]])[0]
     assert row["decision"] == "rejected"
     assert apart()
+
+
+def test_background_sweeper_flags_overdue_without_being_asked(services: Services) -> None:
+    """The sweeper thread marks a filing overdue once its due date passes (no API call)."""
+    import datetime as dt
+
+    from coordinator.audit import AuditService
+    from coordinator.fraud.filings import CompanyIn, FilingIn
+    from coordinator.fraud.service import FraudService, MerchantIn
+    from tests.harness.mqtt import wait_for
+
+    svc = services.extra["fraud"]
+    svc.create_merchant(INV, MerchantIn(id="m-9", name="Booth 9"))
+    merchant = Principal(
+        user_id=9, username="m9", roles=frozenset({Role.MERCHANT}), merchant_id="m-9"
+    )
+    due = dt.date.today() + dt.timedelta(days=5)
+    fid = svc.file(
+        merchant,
+        FilingIn(
+            company=CompanyIn(names=["Late Payer Co"]),
+            goods="socks",
+            quantity=5,
+            amount="900",
+            due_date=due,
+        ),
+    )["id"]
+    assert svc.my_filing(merchant, fid)["status"] == "open"
+    # a second service whose clock is a week ahead, sweeping every 50 ms
+    later = FraudService(
+        services.db,
+        AuditService(services.db),
+        today=lambda: due + dt.timedelta(days=2),
+        sweep_interval_s=0.05,
+    )
+    try:
+        wait_for(lambda: svc.my_filing(merchant, fid)["status"] == "overdue", 10, "sweeper")
+    finally:
+        later.close()
+    assert svc.my_filing(merchant, fid)["needs_confirmation"] == 1
