@@ -75,6 +75,81 @@ def demo_population(data_dir: Path, count: int = 2000) -> None:
         print(f"[pop] population demo failed: {type(exc).__name__}: {exc}")
 
 
+def _guarded(name: str, fn) -> bool:  # noqa: ANN001
+    """Run one part of the demo; a failure prints a clear message and the demo goes on."""
+    try:
+        fn()
+        return True
+    except Exception as exc:  # noqa: BLE001 - the demo reports and continues
+        print(f"      !! {name} part of the demo failed: {type(exc).__name__}: {exc}")
+        return False
+
+
+def fraud_demo(data_dir: Path) -> None:
+    """Load a generated Yiwu market, warn a fraudster, and catch its vest at a merchant's check."""
+    from coordinator.auth import Principal, Role
+    from coordinator.fraud import cap
+    from coordinator.fraud.generator import generate
+    from coordinator.fraud.loader import load_market
+    from coordinator.fraud.workflow import WarningIn
+    from coordinator.services import open_services
+    from coordinator.settings import Settings
+
+    services = open_services(Settings.for_dev(data_dir))
+    try:
+        svc = services.extra["fraud"]
+        market = generate(1500, seed=2026)
+        stats = load_market(svc, market)
+        print(
+            f"[fraud] market loaded: {stats['companies']} companies, {len(market.filings)} filings, "
+            f"{stats['auto']} automatic alias links, {stats['review']} for review; "
+            f"{len(svc.alerts())} risk alerts for investigators"
+        )
+        vest = next(
+            c for c in market.companies if c.vest_of and any(k == "phone" for k, _ in c.identifiers)
+        )
+        original = vest.vest_of
+        li = Principal(1, "inv-li", frozenset({Role.FRAUD_INVESTIGATOR}))
+        chen = Principal(2, "inv-chen", frozenset({Role.FRAUD_INVESTIGATOR}))
+        old_name = services.db.query(
+            "select display_name from fraud_companies where id = ?", [original]
+        )[0]["display_name"]
+        wid = svc.draft_warning(
+            li,
+            WarningIn(
+                company_id=original,
+                headline=f"{old_name}: orders on credit, never pays",
+                description="Several merchants report goods shipped and never paid for.",
+                instruction="Ask for full payment before shipping.",
+            ),
+        )
+        svc.approve_warning(chen, wid)
+        svc.publish_warning(li, wid)
+        print(
+            f"[fraud] warning {wid} on {old_name!r}: drafted by inv-li, approved by inv-chen, published"
+        )
+        merchant = Principal(
+            3, "booth-d2-301", frozenset({Role.MERCHANT}), merchant_id=market.merchants[0]
+        )
+        phone = next(raw for k, raw in vest.identifiers if k == "phone")
+        res = svc.check(merchant, phone)
+        for m in res["matches"]:
+            ws = (
+                "; ".join(
+                    f"{w['headline']} ({'via alias ' + w['company'] if w['via_alias'] else 'on it'})"
+                    for w in m["warnings"]
+                )
+                or "none"
+            )
+            print(
+                f"[fraud] merchant checks {phone!r}: {m['name']!r} risk {m['risk']['level']}, warnings: {ws}"
+            )
+        xml = cap.to_xml(svc.cap_alert(wid)).decode()
+        print(f"[fraud] CAP 1.2 XML ({len(xml)} B): {xml[:160]}...")
+    finally:
+        services.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -163,6 +238,7 @@ def main() -> int:
             ok = got.wait(10)
             print(f"[4/4] centre received and decoded the event: {'yes' if ok else 'NO'}")
             demo_population(d / "coordinator")
+            _guarded("fraud early warning", lambda: fraud_demo(d / "fraud"))
             if not args.once:
                 print("Running. Broker log:", broker.log_path, "- press Ctrl-C to stop.")
                 stop = threading.Event()

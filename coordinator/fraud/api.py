@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/fraud", tags=["fraud"])
 
 def fraud(services: Annotated[Services, Depends(get_services)]) -> FraudService:
     """The domain service (attached by open_services)."""
-    return services.extra["fraud"]  # type: ignore[no-any-return]
+    return services.extra["fraud"]
 
 
 Svc = Annotated[FraudService, Depends(fraud)]
@@ -76,25 +76,25 @@ class LinkDecisionIn(BaseModel):
 @router.post("/filings", status_code=201)
 def file_trade(body: FilingIn, p: Merchant, svc: Svc) -> dict[str, Any]:
     """File a trade against a known company or a new one (registered and linked)."""
-    return _run(svc.file, p, body)  # type: ignore[no-any-return]
+    return _run(svc.file, p, body)
 
 
 @router.get("/filings")
 def my_filings(p: Merchant, svc: Svc, needs_confirmation: bool = False) -> list[dict]:
     """The caller's own filings; ``needs_confirmation`` = overdue ones awaiting an answer."""
-    return _run(svc.my_filings, p, needs_confirmation)  # type: ignore[no-any-return]
+    return _run(svc.my_filings, p, needs_confirmation)
 
 
 @router.get("/filings/{fid}")
 def my_filing(fid: int, p: Merchant, svc: Svc) -> dict[str, Any]:
     """One of the caller's filings (404 for another merchant's)."""
-    return _run(svc.my_filing, p, fid)  # type: ignore[no-any-return]
+    return _run(svc.my_filing, p, fid)
 
 
 @router.post("/filings/{fid}/payments")
 def add_payment(fid: int, body: PaymentIn, p: Merchant, svc: Svc) -> dict[str, Any]:
     """Record a payment received."""
-    return _run(svc.pay, p, fid, body)  # type: ignore[no-any-return]
+    return _run(svc.pay, p, fid, body)
 
 
 @router.post("/filings/{fid}/confirm-overdue")
@@ -112,7 +112,7 @@ def add_tip(body: TipIn, p: Checker, svc: Svc) -> dict[str, int]:
 @router.get("/check")
 def check(q: str, p: Checker, svc: Svc) -> dict[str, Any]:
     """Merchants' check before dealing: risk and active warnings, aliases included."""
-    return _run(svc.check, p, q)  # type: ignore[no-any-return]
+    return _run(svc.check, p, q)
 
 
 # investigators ----------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def create_merchant(body: MerchantIn, p: Writer, svc: Svc) -> dict[str, str]:
 @router.get("/merchants/{mid}")
 def merchant(mid: str, p: Reader, purpose: Purpose, svc: Svc) -> dict[str, Any]:
     """A merchant account and contact (audited)."""
-    return _run(svc.merchant, p, mid, purpose)  # type: ignore[no-any-return]
+    return _run(svc.merchant, p, mid, purpose)
 
 
 @router.post("/companies", status_code=201)
@@ -144,43 +144,43 @@ def add_identifiers(cid: int, body: IdentifiersIn, p: Writer, svc: Svc) -> dict[
 @router.get("/companies/{cid}")
 def company(cid: int, p: Reader, purpose: Purpose, svc: Svc) -> dict[str, Any]:
     """A company: identifiers, aliases, risk with reasons (audited)."""
-    return _run(svc.company, p, cid, purpose)  # type: ignore[no-any-return]
+    return _run(svc.company, p, cid, purpose)
 
 
 @router.get("/companies/{cid}/links")
 def company_links(cid: int, p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
     """Links of a company with evidence and decision history (audited)."""
-    return _run(svc.links_of, p, cid, purpose)  # type: ignore[no-any-return]
+    return _run(svc.links_of, p, cid, purpose)
 
 
 @router.post("/false-positives", status_code=201)
 def add_false_positive(body: FalsePositiveIn, p: Writer, svc: Svc) -> dict[str, Any]:
     """List a shared identifier so it never links companies."""
-    return _run(svc.add_false_positive, p, body.kind, body.value, body.reason)  # type: ignore[no-any-return]
+    return _run(svc.add_false_positive, p, body.kind, body.value, body.reason)
 
 
 @router.get("/links/review")
 def review_queue(p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
     """Links awaiting review, strongest first, with evidence (audited)."""
-    return _run(svc.review_queue, p, purpose)  # type: ignore[no-any-return]
+    return _run(svc.review_queue, p, purpose)
 
 
 @router.post("/links/{lid}/decision")
 def decide_link(lid: int, body: LinkDecisionIn, p: Writer, svc: Svc) -> dict[str, Any]:
     """Confirm, reject or undo a link."""
-    return _run(svc.decide_link, p, lid, body.action, body.note)  # type: ignore[no-any-return]
+    return _run(svc.decide_link, p, lid, body.action, body.note)
 
 
 @router.get("/alerts")
 def alerts(p: Reader, svc: Svc, status: str = "open") -> list[dict]:
     """Alert queue."""
-    return _run(svc.alerts, status)  # type: ignore[no-any-return]
+    return _run(svc.alerts, status)
 
 
 @router.get("/tips")
 def tips(p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
     """Tip queue (audited)."""
-    return _run(svc.tips, p, purpose)  # type: ignore[no-any-return]
+    return _run(svc.tips, p, purpose)
 
 
 @router.post("/cases", status_code=201)
@@ -198,7 +198,7 @@ def sweep(p: Writer, svc: Svc) -> dict[str, list[int]]:
 @router.get("/warnings")
 def warnings(p: Reader, svc: Svc, state: str | None = None) -> list[dict]:
     """Warnings in any state."""
-    return _run(svc.warnings, state)  # type: ignore[no-any-return]
+    return _run(svc.warnings, state)
 
 
 @router.post("/warnings", status_code=201)
@@ -210,25 +210,25 @@ def draft_warning(body: WarningIn, p: Writer, svc: Svc) -> dict[str, int]:
 @router.post("/warnings/{wid}/approve")
 def approve_warning(wid: int, p: Approver, svc: Svc) -> dict[str, Any]:
     """Approve a draft (a second person, not its author)."""
-    return _run(svc.approve_warning, p, wid)  # type: ignore[no-any-return]
+    return _run(svc.approve_warning, p, wid)
 
 
 @router.post("/warnings/{wid}/publish")
 def publish_warning(wid: int, p: Writer, svc: Svc) -> dict[str, Any]:
     """Publish an approved warning."""
-    return _run(svc.publish_warning, p, wid)  # type: ignore[no-any-return]
+    return _run(svc.publish_warning, p, wid)
 
 
 @router.patch("/warnings/{wid}")
 def update_warning(wid: int, body: WarningEdit, p: Writer, svc: Svc) -> dict[str, Any]:
     """Edit a warning (published: re-sent as CAP Update)."""
-    return _run(svc.update_warning, p, wid, body)  # type: ignore[no-any-return]
+    return _run(svc.update_warning, p, wid, body)
 
 
 @router.post("/warnings/{wid}/cancel")
 def cancel_warning(wid: int, p: Writer, svc: Svc) -> dict[str, Any]:
     """Cancel a warning (published: CAP Cancel)."""
-    return _run(svc.cancel_warning, p, wid)  # type: ignore[no-any-return]
+    return _run(svc.cancel_warning, p, wid)
 
 
 # public: market displays and anyone ------------------------------------------------------

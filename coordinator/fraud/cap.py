@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -33,7 +33,13 @@ def identifier(warning_id: int, version: int) -> str:
 
 def to_cap(w: dict[str, Any], companies: list[str]) -> CapAlert:
     """The CAP alert of a warning row; ``companies`` = warned company then its aliases."""
-    msg_type = {"cancelled": "Cancel"}.get(w["state"], w.get("msg_type") or "Alert")
+    msg_type: Literal["Alert", "Update", "Cancel"] = (
+        "Cancel"
+        if w["state"] == "cancelled"
+        else "Update"
+        if w.get("msg_type") == "Update"
+        else "Alert"
+    )
     sent_ts = w["cancelled_ts"] if w["state"] == "cancelled" else w["updated_ts"]
     refs = None
     if msg_type != "Alert":

@@ -159,6 +159,8 @@ def generate(
     *,
     seed: int = 8,
     vest_rate: float = 0.08,
+    typo_rate: float = 0.03,
+    coincidence_rate: float = 0.03,
     duplicate_rate: float = 0.10,
     lookalike_rate: float = 0.05,
     agent_rate: float = 0.03,
@@ -177,6 +179,7 @@ def generate(
     false_positives.append(("phone", hotline))
     companies: list[GenCompany] = []
     cores: list[str] = []
+    truths: list[dict[str, str]] = []
 
     def add(entity: int, ids: list[tuple[str, str]], founded: dt.date, **kw: object) -> GenCompany:
         c = GenCompany(len(companies) + 1, entity, ids, founded, **kw)  # type: ignore[arg-type]
@@ -226,6 +229,13 @@ def generate(
         kinds = [k for k, p in probs.items() if r.random() < p] or ["phone"]
         names = [("name", core + r.choice(_SUFFIX_CN)), ("name", g.latin_name(core, 0))]
         first = add(e, names + typed(kinds), founded, fraudulent=fraud)
+        if truths and r.random() < coincidence_rate:
+            # An unrelated company in the same building, or a contact with a common name:
+            # one weak identifier in common with a stranger (never enough to link).
+            other = r.choice(truths)
+            kind = r.choice(("address", "contact"))
+            first.identifiers.append((kind, other[kind]))
+        truths.append(truth)
         if r.random() < agent_rate:
             ph, ad = r.choice(agents)
             first.identifiers += [("phone", g.phone_typed(ph)), ("address", ad)]
@@ -235,7 +245,11 @@ def generate(
             # The same company typed by another merchant: another transliteration, other
             # formats, two or three of the identifiers the first merchant gave.
             dup = r.sample(kinds, min(len(kinds), r.choice((2, 3))))
-            add(e, [("name", g.latin_name(core, r.randrange(3)))] + typed(dup), founded)
+            add(
+                e,
+                [("name", g.latin_name(core, r.randrange(3)))] + _typos(r, typed(dup), typo_rate),
+                founded,
+            )
         reusable = [k for k in kinds if k in KINDS_REUSED_BY_VESTS]
         if fraud and len(reusable) >= 2:
             for _ in range(r.choice((1, 1, 2))):
@@ -246,7 +260,7 @@ def generate(
                     ("name", g.latin_name(new_core, 0)),
                 ]
                 ids.append(("reg_code", f"91330782{r.randrange(10**9):09d}X"))
-                ids += typed(reused)
+                ids += _typos(r, typed(reused), typo_rate)
                 if "phone" not in reused:
                     ids.append(("phone", g.phone_typed(g.mobile())))
                 vest_founded = today - dt.timedelta(days=r.randrange(5, 200))
@@ -254,6 +268,18 @@ def generate(
     merchants = [f"m-{i}" for i in range(1, (n_merchants or max(10, n_entities // 3)) + 1)]
     filings = _filings(r, companies, merchants, filings_per_company, today)
     return Market(companies, merchants, filings, false_positives)
+
+
+def _typos(r: random.Random, ids: list[tuple[str, str]], rate: float) -> list[tuple[str, str]]:
+    """A merchant mistypes a digit now and then: that identifier no longer matches."""
+    out = []
+    for kind, raw in ids:
+        digits = [i for i, ch in enumerate(raw) if ch.isdigit()]
+        if kind in ("phone", "bank") and digits and r.random() < rate:
+            i = r.choice(digits[3:] or digits)
+            raw = raw[:i] + str((int(raw[i]) + 1) % 10) + raw[i + 1 :]
+        out.append((kind, raw))
+    return out
 
 
 def _filings(

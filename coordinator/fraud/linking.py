@@ -29,26 +29,28 @@ class LinkConfig(BaseModel):
 
     weights: dict[str, float] = Field(
         default_factory=lambda: {
-            Kind.REG_CODE: 1.0,
-            Kind.BANK: 1.0,
-            Kind.EMAIL: 0.8,
-            Kind.PHONE: 0.7,
-            Kind.DOMAIN: 0.6,
-            Kind.CONTACT: 0.5,
-            Kind.ADDRESS: 0.5,
+            str(Kind.REG_CODE): 1.0,
+            str(Kind.BANK): 1.0,
+            str(Kind.EMAIL): 0.8,
+            str(Kind.PHONE): 0.7,
+            str(Kind.DOMAIN): 0.6,
+            str(Kind.CONTACT): 0.5,
+            str(Kind.ADDRESS): 0.5,
         },
         description="Score each shared identifier kind adds (counted once per kind)",
     )
     name_weight: float = Field(
-        0.3, description="Score a perfect name match adds; kept below review_at on purpose"
+        default=0.3, description="Score a perfect name match adds; kept below review_at on purpose"
     )
     name_min_similarity: float = Field(
-        0.8, description="Name similarity (0-1) below which the name adds nothing"
+        default=0.8, description="Name similarity (0-1) below which the name adds nothing"
     )
-    auto_at: float = Field(1.0, description="Score at or above which a link is automatic")
-    review_at: float = Field(0.6, description="Score at or above which a link goes to review")
+    auto_at: float = Field(default=1.0, description="Score at or above which a link is automatic")
+    review_at: float = Field(
+        default=0.6, description="Score at or above which a link goes to review"
+    )
     max_block: int = Field(
-        25, description="An identifier shared by more companies is treated as market-wide"
+        default=25, description="An identifier shared by more companies is treated as market-wide"
     )
 
 

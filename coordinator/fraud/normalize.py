@@ -8,6 +8,7 @@ compares keys, so the same normaliser must be used when storing and when looking
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -103,11 +104,12 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+@functools.lru_cache(maxsize=65536)  # names and contacts repeat; pypinyin is the slow step
 def _han_to_pinyin(text: str) -> str:
     """Han characters → toneless pinyin syllables separated by spaces; other text kept."""
     if not _HAN.search(text):
         return text
-    return " ".join(lazy_pinyin(text, errors=lambda s: list(s)))
+    return " ".join(lazy_pinyin(text, errors=lambda s: " ".join(s)))
 
 
 def _tokens(text: str) -> list[str]:
@@ -344,10 +346,12 @@ def normalise(kind: Kind | str, raw: str) -> str:
 def keys_for(kind: Kind | str, raw: str) -> list[tuple[Kind, str]]:
     """All index keys one typed identifier yields (an e-mail also gives its domain)."""
     k = Kind(kind)
+    if k is Kind.CONTACT:
+        if not isinstance(raw, str) or len(raw) > 500:
+            raise IdentifierError(f"{k} must be a string of at most 500 characters")
+        return [(k, v) for v in person_keys(raw)]
     key = normalise(k, raw)
     out = [(k, key)]
-    if k is Kind.CONTACT:
-        return [(k, v) for v in person_keys(raw)]
     if k is Kind.EMAIL:
         dom = key.split("@", 1)[1]
         if not is_free_mail(dom):

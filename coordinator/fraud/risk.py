@@ -19,24 +19,32 @@ class RiskConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    per_overdue: float = Field(12.0, description="Points per overdue filing")
-    overdue_cap: float = Field(30.0, description="Cap on overdue-count points")
+    per_overdue: float = Field(default=12.0, description="Points per overdue filing")
+    overdue_cap: float = Field(default=30.0, description="Cap on overdue-count points")
     per_amount_decade: float = Field(
-        5.0, description="Points per factor of ten of the overdue amount above ¥1,000"
+        default=5.0, description="Points per factor of ten of the overdue amount above ¥1,000"
     )
-    amount_cap: float = Field(20.0, description="Cap on overdue-amount points")
-    per_merchant: float = Field(8.0, description="Points per distinct merchant reporting overdue")
-    merchant_cap: float = Field(24.0, description="Cap on distinct-merchant points")
-    recent_days: int = Field(30, description="An overdue this recent adds recent_points")
-    recent_points: float = Field(10.0, description="Points for a recent overdue")
-    young_days: int = Field(180, description="A company younger than this adds young_points")
-    young_points: float = Field(8.0, description="Points for a young company (fresh vests)")
-    warning_points: float = Field(45.0, description="Points for an active warning in the cluster")
+    amount_cap: float = Field(default=20.0, description="Cap on overdue-amount points")
+    per_merchant: float = Field(
+        default=8.0, description="Points per distinct merchant reporting overdue"
+    )
+    merchant_cap: float = Field(default=24.0, description="Cap on distinct-merchant points")
+    recent_days: int = Field(default=30, description="An overdue this recent adds recent_points")
+    recent_points: float = Field(default=10.0, description="Points for a recent overdue")
+    young_days: int = Field(
+        default=180, description="A company younger than this adds young_points"
+    )
+    young_points: float = Field(default=8.0, description="Points for a young company (fresh vests)")
+    warning_points: float = Field(
+        default=45.0, description="Points for an active warning in the cluster"
+    )
     levels: dict[str, float] = Field(
         default_factory=lambda: {"critical": 70.0, "high": 45.0, "medium": 20.0},
         description="Minimum score of each level above 'low'",
     )
-    alert_level: str = Field("high", description="Level from which investigators are alerted")
+    alert_level: str = Field(
+        default="high", description="Level from which investigators are alerted"
+    )
 
 
 @dataclass
@@ -131,7 +139,7 @@ def score(f: Facts, cfg: RiskConfig | None = None) -> Risk:
             cfg.warning_points,
             f"{f.active_warnings} active warning(s) on this company or a linked alias",
         )
-    total = sum(float(r["points"]) for r in reasons)  # type: ignore[arg-type]
+    total = sum(float(str(r["points"])) for r in reasons)
     return Risk(total, level_of(total, cfg), reasons)
 
 

@@ -177,6 +177,7 @@ class FraudService(Workflow):
             [c["cluster_id"], cid],
         )
         c["risk"] = self.cluster_risk(c["cluster_id"]).as_dict()
+        c["company_risk"] = score(self.facts(cid), self.risk_cfg).as_dict()  # this name alone
         return c
 
     def add_false_positive(self, actor: Principal, kind: str, raw: str, reason: str) -> dict:
@@ -337,18 +338,17 @@ class FraudService(Workflow):
 
     def evaluate(self, company_ids: list[int]) -> list[int]:
         """Re-score the clusters of ``company_ids``; open an alert for each at alert level."""
-        clusters = (
-            {
+        clusters: set[int] = set()
+        for k in range(0, len(company_ids), 500):  # stay under SQLite's bound-variable limit
+            chunk = company_ids[k : k + 500]
+            clusters |= {
                 r["cluster_id"]
                 for r in self.db.query(
-                    f"SELECT DISTINCT cluster_id FROM fraud_companies WHERE id IN "
-                    f"({','.join('?' * len(company_ids))})",
-                    company_ids,
+                    "SELECT DISTINCT cluster_id FROM fraud_companies WHERE id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
                 )
             }
-            if company_ids
-            else set()
-        )
         raised = []
         for cl in sorted(clusters):
             risk = self.cluster_risk(cl)

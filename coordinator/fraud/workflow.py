@@ -21,8 +21,12 @@ from . import companies as co
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 if TYPE_CHECKING:
+    from protocol import Topics
+
+    from ..audit import AuditService
     from ..auth import Principal
-    from .service import FraudService
+    from ..bus import Publisher
+    from ..db import Database
 
 Severity = Literal["Extreme", "Severe", "Moderate", "Minor"]
 
@@ -63,10 +67,23 @@ class CaseIn(BaseModel):
 
 
 class Workflow:
-    """Mixed into FraudService: expects ``db``, ``audit``, ``publisher``, ``topics``."""
+    """Mixed into FraudService, which sets these attributes and implements the two hooks."""
+
+    db: Database
+    audit: AuditService
+    publisher: Publisher | None
+    topics: Topics
+
+    def evaluate(self, company_ids: list[int]) -> list[int]:
+        """Re-score clusters and raise alerts (FraudService)."""
+        raise NotImplementedError
+
+    def cluster_members(self, cluster_id: int) -> list[dict[str, Any]]:
+        """Companies of a cluster (FraudService)."""
+        raise NotImplementedError
 
     # links -----------------------------------------------------------------------------
-    def review_queue(self: FraudService, actor: Principal, purpose: str) -> list[dict]:
+    def review_queue(self, actor: Principal, purpose: str) -> list[dict]:
         """Links in the review band without a decision, with their evidence (audited)."""
         rows = self.db.query(
             "SELECT l.*, ca.display_name a_name, cb.display_name b_name FROM fraud_links l "
@@ -85,7 +102,7 @@ class Workflow:
             r["evidence"] = json.loads(r["evidence"])
         return rows
 
-    def links_of(self: FraudService, actor: Principal, cid: int, purpose: str) -> list[dict]:
+    def links_of(self, actor: Principal, cid: int, purpose: str) -> list[dict]:
         """Every link touching a company, with evidence and history (audited)."""
         rows = self.db.query(
             "SELECT * FROM fraud_links WHERE a = ? OR b = ? ORDER BY id", [cid, cid]
@@ -104,7 +121,7 @@ class Workflow:
         return rows
 
     def decide_link(
-        self: FraudService, actor: Principal, link_id: int, action: str, note: str | None = None
+        self, actor: Principal, link_id: int, action: str, note: str | None = None
     ) -> dict[str, Any]:
         """Confirm, reject or undo (back to the machine's proposal) a link; reclusters."""
         if action not in ("confirm", "reject", "undo"):
@@ -166,7 +183,7 @@ class Workflow:
         return out
 
     # alerts, tips, cases ---------------------------------------------------------------
-    def alerts(self: FraudService, status: str = "open") -> list[dict]:
+    def alerts(self, status: str = "open") -> list[dict]:
         """Investigators' alert queue (cluster, level, reasons)."""
         rows = self.db.query(
             "SELECT * FROM fraud_alerts WHERE status = ? ORDER BY score DESC", [status]
@@ -176,7 +193,7 @@ class Workflow:
             r["companies"] = self.cluster_members(r["cluster_id"])
         return rows
 
-    def add_tip(self: FraudService, p: Principal, tip: Any) -> int:
+    def add_tip(self, p: Principal, tip: Any) -> int:
         """Store a tip (suspected fraud report) with its attachments' metadata."""
 
         def tx(db: Any) -> int:
@@ -200,7 +217,7 @@ class Workflow:
 
         return self.db.write(tx)
 
-    def tips(self: FraudService, actor: Principal, purpose: str) -> list[dict]:
+    def tips(self, actor: Principal, purpose: str) -> list[dict]:
         """Tip queue (reporters are personal data: audited)."""
         rows = self.db.query("SELECT * FROM fraud_tips WHERE status = 'new' ORDER BY id")
         self.audit.record(actor, "fraud.tips.read", "tip", None, purpose)
@@ -209,7 +226,7 @@ class Workflow:
             r["attachments"] = json.loads(r["attachments"])
         return rows
 
-    def open_case(self: FraudService, actor: Principal, c: CaseIn) -> int:
+    def open_case(self, actor: Principal, c: CaseIn) -> int:
         """Open a case; its alert and tip leave their queues."""
 
         def tx(db: Any) -> int:
@@ -239,14 +256,14 @@ class Workflow:
         return self.db.write(tx)
 
     # warnings --------------------------------------------------------------------------
-    def warning(self: FraudService, wid: int) -> dict[str, Any]:
+    def warning(self, wid: int) -> dict[str, Any]:
         """A warning row (404 if unknown)."""
         rows = self.db.query("SELECT * FROM fraud_warnings WHERE id = ?", [wid])
         if not rows:
             raise NotFound(f"unknown warning {wid}")
         return rows[0]
 
-    def warnings(self: FraudService, state: str | None = None) -> list[dict]:
+    def warnings(self, state: str | None = None) -> list[dict]:
         """Warnings, optionally in one state."""
         if state:
             return self.db.query(
@@ -254,7 +271,7 @@ class Workflow:
             )
         return self.db.query("SELECT * FROM fraud_warnings ORDER BY id")
 
-    def draft_warning(self: FraudService, actor: Principal, w: WarningIn) -> int:
+    def draft_warning(self, actor: Principal, w: WarningIn) -> int:
         """Draft a warning on a company."""
 
         def tx(db: Any) -> int:
@@ -287,7 +304,7 @@ class Workflow:
         return self.db.write(tx)
 
     def _transition(
-        self: FraudService,
+        self,
         actor: Principal,
         wid: int,
         action: str,
@@ -332,13 +349,13 @@ class Workflow:
             self._publish_board()
         return out
 
-    def approve_warning(self: FraudService, actor: Principal, wid: int) -> dict:
+    def approve_warning(self, actor: Principal, wid: int) -> dict:
         """Second-person approval of a draft."""
         return self._transition(
             actor, wid, "approve", ("draft",), {"state": "approved", "approved_by": actor.username}
         )
 
-    def publish_warning(self: FraudService, actor: Principal, wid: int) -> dict:
+    def publish_warning(self, actor: Principal, wid: int) -> dict:
         """Publish an approved warning (refused without approval)."""
         return self._transition(
             actor,
@@ -348,7 +365,7 @@ class Workflow:
             {"state": "published", "published_ts": time.time()},
         )
 
-    def update_warning(self: FraudService, actor: Principal, wid: int, e: WarningEdit) -> dict:
+    def update_warning(self, actor: Principal, wid: int, e: WarningEdit) -> dict:
         """Change a warning's text; a published one is re-sent as a CAP Update."""
         changes = {k: v for k, v in e.model_dump().items() if v is not None}
         if not changes:
@@ -361,7 +378,7 @@ class Workflow:
             changes["approved_by"] = None
         return self._transition(actor, wid, "update", ("draft", "approved", "published"), changes)
 
-    def cancel_warning(self: FraudService, actor: Principal, wid: int) -> dict:
+    def cancel_warning(self, actor: Principal, wid: int) -> dict:
         """Withdraw a warning (a published one is sent as a CAP Cancel)."""
         return self._transition(
             actor,
@@ -371,7 +388,7 @@ class Workflow:
             {"state": "cancelled", "cancelled_ts": time.time()},
         )
 
-    def cap_alert(self: FraudService, wid: int) -> Any:
+    def cap_alert(self, wid: int) -> Any:
         """The CAP alert of a published or cancelled warning."""
         w = self.warning(wid)
         if w["state"] not in ("published", "cancelled") or w["published_ts"] is None:
@@ -385,12 +402,12 @@ class Workflow:
         )[0]["display_name"]
         return cap.to_cap(w, [own, *names])
 
-    def board(self: FraudService) -> WarningBoard:
+    def board(self) -> WarningBoard:
         """The board of active (published) warnings."""
         alerts = [self.cap_alert(w["id"]) for w in self.warnings("published")][:2000]
         return WarningBoard(ts=int(time.time() * 1000), alerts=alerts)
 
-    def _publish_board(self: FraudService) -> None:
+    def _publish_board(self) -> None:
         if self.publisher is None:
             return
         try:
@@ -401,6 +418,6 @@ class Workflow:
             # republish_board() when the link connects.
             logging.getLogger(__name__).warning("warnings board not published: %s", exc)
 
-    def republish_board(self: FraudService) -> None:
+    def republish_board(self) -> None:
         """Publish the retained board of active warnings (e.g. after the link connects)."""
         self._publish_board()

@@ -392,6 +392,7 @@ def test_company_read_is_audited_with_purpose(
     assert api.get(f"/api/fraud/companies/{cid}", headers=actors.inv1).status_code == 422
     r = api.get(f"/api/fraud/companies/{cid}", headers={**actors.inv1, **PURPOSE})
     assert {i["kind"] for i in r.json()["identifiers"]} >= {"phone", "contact", "reg_code"}
+    assert r.json()["risk"]["level"] == r.json()["company_risk"]["level"] == "low"
     [entry] = services.audit.search(action="fraud.company.read")
     assert entry["actor"] == "inv-li" and entry["subject_id"] == str(cid)
     r = api.get("/api/fraud/merchants/m-1", headers={**actors.inv1, **PURPOSE})

@@ -17,6 +17,13 @@ from provisioning.mosquitto import MosquittoProcess
 from tests.harness.mqtt import MqttTestClient, connect
 
 
+def _close(tc: MqttTestClient) -> None:
+    """Disconnect and close paho's wake-up socket pair now: left to the garbage collector,
+    the pair can be finalised before the client and raise ResourceWarning (an error here)."""
+    tc.close()
+    tc.client._reset_sockets()  # noqa: SLF001 - paho has no public way to close the pair
+
+
 class PahoPublisher:
     """A minimal coordinator/bus.py Publisher over paho (the shared MQTT link replaces it)."""
 
@@ -30,7 +37,7 @@ class PahoPublisher:
 
     def close(self) -> None:
         """Disconnect."""
-        self.client.close()
+        _close(self.client)
 
 
 @pytest.fixture
@@ -54,7 +61,7 @@ def _board(port: int, cid: str) -> WarningBoard:
         assert msg.retain
         return decode(Channel.WARNINGS, msg.payload)
     finally:
-        viewer.close()
+        _close(viewer)
 
 
 def test_board_follows_publish_update_cancel(
@@ -112,5 +119,5 @@ def test_unapproved_warning_never_reaches_the_board(
         with pytest.raises(AssertionError):
             viewer.get(timeout=0.5)  # no retained board exists
     finally:
-        viewer.close()
+        _close(viewer)
     assert svc.warning(wid)["state"] == "draft"

@@ -1,0 +1,90 @@
+"""Bulk loading a generated market and full re-resolution keep investigators' decisions."""
+
+from __future__ import annotations
+
+from coordinator.auth import Principal, Role
+from coordinator.fraud.generator import generate
+from coordinator.fraud.loader import load_market, re_resolve
+from coordinator.services import Services
+
+INV = Principal(user_id=1, username="inv-li", roles=frozenset({Role.FRAUD_INVESTIGATOR}))
+
+
+def test_load_resolve_and_keep_decisions(services: Services) -> None:
+    """A generated market loads; its vests share clusters with their originals; a rejected
+    link stays rejected (and apart) across a full re-resolution; overdue filings are flagged."""
+    svc = services.extra["fraud"]
+    m = generate(150, seed=5)
+    stats = load_market(svc, m)
+    assert stats["companies"] == len(m.companies) and stats["auto"] > 0
+    cluster = {
+        r["id"]: r["cluster_id"]
+        for r in services.db.query("select id, cluster_id from fraud_companies")
+    }
+    vests = [c for c in m.companies if c.vest_of]
+    assert vests and all(cluster[v.id] == cluster[v.vest_of] for v in vests)
+    assert (
+        services.db.query("select count(*) n from fraud_filings where status = 'overdue'")[0]["n"]
+        > 0
+    )
+    # a vest with a single automatic link (to its original): rejecting it must split them
+    link = services.db.query(
+        "select l.id, l.a, l.b from fraud_links l where l.proposed = 'auto' and "
+        "(select count(*) from fraud_links m where m.proposed = 'auto' and "
+        " (m.a in (l.a, l.b) or m.b in (l.a, l.b))) = 1 limit 1"
+    )[0]
+    svc.decide_link(INV, link["id"], "reject")
+
+    def apart() -> bool:
+        cl = {
+            r["id"]: r["cluster_id"]
+            for r in services.db.query("select id, cluster_id from fraud_companies")
+        }
+        return cl[link["a"]] != cl[link["b"]]
+
+    assert apart()
+    again = re_resolve(svc)
+    assert again["auto"] == stats["auto"]
+    row = services.db.query("select decision from fraud_links where id = ?", [link["id"]])[0]
+    assert row["decision"] == "rejected"
+    assert apart()
+
+
+def test_background_sweeper_flags_overdue_without_being_asked(services: Services) -> None:
+    """The sweeper thread marks a filing overdue once its due date passes (no API call)."""
+    import datetime as dt
+
+    from coordinator.audit import AuditService
+    from coordinator.fraud.filings import CompanyIn, FilingIn
+    from coordinator.fraud.service import FraudService, MerchantIn
+    from tests.harness.mqtt import wait_for
+
+    svc = services.extra["fraud"]
+    svc.create_merchant(INV, MerchantIn(id="m-9", name="Booth 9"))
+    merchant = Principal(
+        user_id=9, username="m9", roles=frozenset({Role.MERCHANT}), merchant_id="m-9"
+    )
+    due = dt.date.today() + dt.timedelta(days=5)
+    fid = svc.file(
+        merchant,
+        FilingIn(
+            company=CompanyIn(names=["Late Payer Co"]),
+            goods="socks",
+            quantity=5,
+            amount="900",
+            due_date=due,
+        ),
+    )["id"]
+    assert svc.my_filing(merchant, fid)["status"] == "open"
+    # a second service whose clock is a week ahead, sweeping every 50 ms
+    later = FraudService(
+        services.db,
+        AuditService(services.db),
+        today=lambda: due + dt.timedelta(days=2),
+        sweep_interval_s=0.05,
+    )
+    try:
+        wait_for(lambda: svc.my_filing(merchant, fid)["status"] == "overdue", 10, "sweeper")
+    finally:
+        later.close()
+    assert svc.my_filing(merchant, fid)["needs_confirmation"] == 1
