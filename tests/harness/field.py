@@ -79,6 +79,7 @@ class FieldEnv:
         accounts = {
             "coordinator": "centre",
             "centre-2": "centre",
+            "ops": "centre",
             **{u: "unit" for u in self.units},
         }
         coord_dir = self.root / "coord"
@@ -128,11 +129,11 @@ class FieldEnv:
         self.centre.subscribe(self.topics.filter(Channel.STATE))
         return self
 
-    def connect_service(self, user: str, **kw: Any) -> MqttTestClient:
+    def connect_service(self, user: str, client_id: str | None = None, **kw: Any) -> MqttTestClient:
         """Connect a service account (centre or patrol unit) on the services' listener."""
         return connect(
             self.service_port,
-            user,
+            client_id or user,
             username=user,
             password=self.passwords[user],
             tls=TlsFiles(ca=self.ca_dir / "ca-bundle.pem"),

@@ -84,3 +84,18 @@ def no_leaks() -> Iterator[None]:
             break
         time.sleep(0.02)
     pytest.fail(f"test leaked threads {[t.name for t in extra]} / processes {sorted(children)}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the attack matrix collected by test_attacks / test_lifecycle."""
+    import sys
+
+    mod = sys.modules.get("tests.provisioning.test_attacks")
+    rows = getattr(mod, "MATRIX", None)
+    if not rows:
+        return
+    tr = terminalreporter
+    tr.section("provisioning attack matrix (real Mosquitto + coordinator)")
+    tr.write_line(f"{'attack':<58} {'outcome':<52} legit board")
+    for attack, outcome, legit in rows:
+        tr.write_line(f"{attack:<58} {outcome:<52} {legit}")
