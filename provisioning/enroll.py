@@ -174,7 +174,9 @@ def write_bundle(
 
 def run_selftest(config: Path, timeout: float = 120.0) -> tuple[str, str]:
     """Run ``edge-agent selftest``; returns (status, detail). Never reports a pass it did not see."""
-    exe = shutil.which("edge-agent")
+    # The console script sits next to this interpreter in a venv that is not on PATH.
+    beside = Path(sys.executable).parent / "edge-agent"
+    exe = shutil.which("edge-agent") or (str(beside) if beside.exists() else None)
     if exe is None:
         return "skipped", "edge-agent not installed on this board (install citywatch[edge])"
     probe = subprocess.run([exe, "selftest", "--help"], capture_output=True, text=True, timeout=60)

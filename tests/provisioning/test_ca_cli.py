@@ -104,3 +104,19 @@ def test_connect_packet_remaining_length_is_exact(cid):
             break
         mult *= 128
     assert pkt[0] == 0x10 and len(pkt) - i == n
+
+
+@pytest.mark.parametrize(("code", "status"), [(0, "ok"), (1, "failed")])
+def test_selftest_result_is_reported_as_the_agent_said(tmp_path, monkeypatch, code, status):
+    """Stand-in for an agent with `selftest` (the real one lands with the edge agent):
+    a failing self-test is reported as failed, never as passed."""
+    from provisioning.enroll import run_selftest
+
+    exe = tmp_path / "edge-agent"
+    exe.write_text(
+        f'#!/bin/sh\n[ "$2" = "--help" ] && exit 0\necho \'{{"camera": "x"}}\'\nexit {code}\n'
+    )
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    got, detail = run_selftest(tmp_path / "agent.yaml")
+    assert got == status and "camera" in detail
