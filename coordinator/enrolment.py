@@ -404,7 +404,31 @@ class EnrolmentService:
         if not rows or rows[0]["confirm_expires"] < self.clock():
             raise EnrolmentError("unknown or expired confirmation token", 401)
         r = rows[0]
-        return {"device_id": r["device_id"], "first_seen": r["first_seen"], "status": r["status"]}
+        first_seen = r["first_seen"] or self._seen_by_fleet(r["device_id"])
+        return {"device_id": r["device_id"], "first_seen": first_seen, "status": r["status"]}
+
+    def _seen_by_fleet(self, device_id: str) -> float | None:
+        """First sighting as the fleet registry recorded it from the board's ``state``.
+
+        With the coordinator core attached, ingest consumes ``state`` and the fleet keeps
+        the board's status; a status recorded after enrolment is the first sighting.
+        """
+        fleet = self.fleet()
+        get = getattr(fleet, "get", None)
+        if get is None:
+            return None
+        row = get(device_id) or {}
+        at = row.get("status_at")
+        rows = self.db.query("select enrolled_at from enrolments where device_id = ?", [device_id])
+        if row.get("status") not in ("online", "offline") or not at or not rows:
+            return None
+        if at < rows[0]["enrolled_at"] - 5:  # a state from before this enrolment
+            return None
+        self.db.execute_write(
+            "update enrolments set first_seen = ? where device_id = ? and first_seen is null",
+            [at, device_id],
+        )
+        return float(at)
 
     # status -------------------------------------------------------------------------------
     def status(self, device_id: str) -> dict[str, Any]:
