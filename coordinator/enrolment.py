@@ -95,7 +95,7 @@ migrations = Migrations("enrolment")
 @migrations()
 def m001_enrolment(db: sqlite_utils.Database) -> None:
     """Tokens, enrolled boards and every certificate issued to them."""
-    db["enrol_tokens"].create(
+    db.table("enrol_tokens").create(
         {
             "token_hash": str,
             "device_id": str,
@@ -107,7 +107,7 @@ def m001_enrolment(db: sqlite_utils.Database) -> None:
         },
         pk="token_hash",
     )
-    db["enrolments"].create(
+    db.table("enrolments").create(
         {
             "device_id": str,
             "status": str,
@@ -134,7 +134,7 @@ def m001_enrolment(db: sqlite_utils.Database) -> None:
         pk="device_id",
         not_null={"status", "serial", "fingerprint"},
     )
-    db["device_certs"].create(
+    db.table("device_certs").create(
         {
             "serial": str,  # hex: 159-bit serials overflow SQLite integers
             "device_id": str,
@@ -146,7 +146,7 @@ def m001_enrolment(db: sqlite_utils.Database) -> None:
         },
         pk="serial",
     )
-    db["device_certs"].create_index(["device_id"])
+    db.table("device_certs").create_index(["device_id"])
 
 
 class Registration(BaseModel):
@@ -213,7 +213,7 @@ class EnrolmentService:
         now = self.clock()
 
         def insert(db: sqlite_utils.Database) -> None:
-            db["enrol_tokens"].insert(
+            db.table("enrol_tokens").insert(
                 {
                     "token_hash": self._hash(token),
                     "device_id": device_id,
@@ -224,7 +224,7 @@ class EnrolmentService:
                     "used_at": None,
                 }
             )
-            db["audit_log"].insert(
+            db.table("audit_log").insert(
                 AuditService.entry(p, "enrol_token", "device", device_id, detail={"ttl_s": ttl})
             )
 
@@ -286,7 +286,7 @@ class EnrolmentService:
             ).rowcount
             if used != 1:  # a concurrent request won the race for this token
                 raise EnrolmentError("enrolment token already used; ask for a new one", 401)
-            db["enrolments"].upsert(
+            db.table("enrolments").upsert(
                 {
                     "device_id": device_id,
                     "status": "enrolled",
@@ -306,7 +306,7 @@ class EnrolmentService:
                 },
                 pk="device_id",
             )
-            db["device_certs"].insert(
+            db.table("device_certs").insert(
                 {
                     "serial": serial,
                     "device_id": device_id,
@@ -317,7 +317,7 @@ class EnrolmentService:
                     "reason": None,
                 }
             )
-            db["audit_log"].insert(
+            db.table("audit_log").insert(
                 AuditService.entry(
                     actor,
                     "enrol",
@@ -466,4 +466,5 @@ def open_enrolment(
     svc = LifecycleService(
         db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=lambda: extra.get("fleet")
     )
+    svc.refresh_crl_if_due()
     return svc

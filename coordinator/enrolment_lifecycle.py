@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import time
 from typing import Any
 
@@ -45,6 +46,27 @@ class LifecycleService(EnrolmentService):
         ca.write_atomic(self.config.crl_file, pem)
         return len(rows)
 
+    def refresh_crl_if_due(self, within_days: float = 7.0) -> bool:
+        """Re-sign the CRL and reload the broker when it expires within ``within_days``.
+
+        An expired CRL makes OpenSSL refuse *every* board, so this must run daily (the
+        coordinator's periodic jobs) and at start. Returns True when it refreshed.
+        """
+        from cryptography import x509
+
+        try:
+            crl = x509.load_pem_x509_crl(self.config.crl_file.read_bytes())
+            next_update = crl.next_update_utc
+        except (OSError, ValueError):
+            next_update = None
+        if next_update is not None and next_update.timestamp() > self.clock() + within_days * 86400:
+            return False
+        self.write_crl()
+        # Without a reachable broker it reads the fresh file when it next starts or reloads.
+        with contextlib.suppress(BrokerControlError):
+            reload_broker(self.config.broker_pid_file, self.config.broker_reload_command)
+        return True
+
     def _endpoint(self) -> BrokerEndpoint:
         c = self.config
         return BrokerEndpoint(
@@ -57,7 +79,7 @@ class LifecycleService(EnrolmentService):
     def _record_control_cert(self, cert: Any, device_id: str, revoked: bool) -> None:
         now = self.clock()
         self.db.write(
-            lambda db: db["device_certs"].insert(
+            lambda db: db.table("device_certs").insert(
                 {
                     "serial": format(cert.serial_number, "x"),
                     "device_id": device_id,
@@ -95,7 +117,7 @@ class LifecycleService(EnrolmentService):
                 "where device_id = ?",
                 [now, p.username, device_id],
             )
-            db["audit_log"].insert(
+            db.table("audit_log").insert(
                 AuditService.entry(p, "revoke", "device", device_id, detail={"reason": reason})
             )
             return int(n)
@@ -177,7 +199,7 @@ class LifecycleService(EnrolmentService):
                 "update device_certs set revoked_at = ?, reason = 'superseded' where serial = ?",
                 [now, old_serial],
             )
-            db["device_certs"].insert(
+            db.table("device_certs").insert(
                 {
                     "serial": serial,
                     "device_id": device_id,
@@ -188,7 +210,7 @@ class LifecycleService(EnrolmentService):
                     "reason": None,
                 }
             )
-            db["audit_log"].insert(
+            db.table("audit_log").insert(
                 AuditService.entry(
                     f"device:{device_id}",
                     "rotate",

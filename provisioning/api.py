@@ -76,7 +76,7 @@ class Coordinator:
         """Log in and keep the bearer token for later calls."""
         out = self.request("POST", "/api/auth/login", {"username": username, "password": password})
         self.token = out["access_token"]
-        return self.token  # type: ignore[return-value]
+        return self.token
 
     def enrolment_token(self, device_id: str | None = None, ttl_s: int | None = None) -> dict:
         """A one-time enrolment token (needs a logged-in technician)."""
@@ -85,8 +85,8 @@ class Coordinator:
             body["device_id"] = device_id
         if ttl_s:
             body["ttl_s"] = ttl_s
-        return self.request("POST", "/api/enrolment/tokens", body)  # type: ignore[no-any-return]
+        return self.request("POST", "/api/enrolment/tokens", body)
 
     def status(self, device_id: str) -> dict:
         """Enrolment status of a board."""
-        return self.request("GET", f"/api/enrolment/devices/{device_id}")  # type: ignore[no-any-return]
+        return self.request("GET", f"/api/enrolment/devices/{device_id}")

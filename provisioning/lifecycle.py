@@ -68,9 +68,7 @@ def rotate(bundle: Path, api: Coordinator, device_id: str | None = None) -> dict
 def revoke(api: Coordinator, device_id: str, reason: str) -> dict[str, Any]:
     """Ask the coordinator to revoke a board (CRL, broker reload, live session dropped)."""
     dev = check_id(device_id, "device id")
-    return api.request(  # type: ignore[no-any-return]
-        "POST", f"/api/enrolment/devices/{dev}/revoke", {"reason": reason}
-    )
+    return api.request("POST", f"/api/enrolment/devices/{dev}/revoke", {"reason": reason})
 
 
 def status(api: Coordinator, device_id: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def _svc(services: Any) -> LifecycleService:
             "enrolment is not configured on this coordinator: run `provision broker-config "
             "--coordinator-dir DATA_DIR` (writes enrolment.yaml) and restart",
         )
-    return svc  # type: ignore[no-any-return]
+    return svc
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -89,34 +89,32 @@ def issue_token(
     body: TokenIn, services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.ENROL))]
 ) -> dict[str, Any]:
     """A one-time enrolment token bound to the caller (default 5 minutes)."""
-    return _call(_svc(services).issue_token, p, body.device_id, body.ttl_s)  # type: ignore[no-any-return]
+    return _call(_svc(services).issue_token, p, body.device_id, body.ttl_s)
 
 
 @router.post("/begin")
 def begin(body: BeginIn, services: ServicesDep) -> dict[str, Any]:
     """Check a token without using it; answers the assigned device id."""
-    return _call(_svc(services).begin, body.token)  # type: ignore[no-any-return]
+    return _call(_svc(services).begin, body.token)
 
 
 @router.post("/enrol", status_code=201)
 def enrol(body: EnrolIn, services: ServicesDep) -> dict[str, Any]:
     """Use the token: sign the CSR, register the board, return its certificate and broker."""
     reg = Registration(**body.model_dump(exclude={"token", "csr"}))
-    return _call(_svc(services).enrol, body.token, body.csr, reg)  # type: ignore[no-any-return]
+    return _call(_svc(services).enrol, body.token, body.csr, reg)
 
 
 @router.post("/confirm")
 def confirm(body: ConfirmIn, services: ServicesDep) -> dict[str, Any]:
     """Whether the centre has received the board's first authenticated state message."""
-    return _call(_svc(services).confirm, body.confirm_token)  # type: ignore[no-any-return]
+    return _call(_svc(services).confirm, body.confirm_token)
 
 
 @router.post("/devices/{device_id}/rotate")
 def rotate(device_id: str, body: RotateIn, services: ServicesDep) -> dict[str, Any]:
     """New certificate for the board's new key (proof: signature with its current key)."""
-    return _call(  # type: ignore[no-any-return]
-        _svc(services).rotate, device_id, body.certificate, body.csr, body.proof
-    )
+    return _call(_svc(services).rotate, device_id, body.certificate, body.csr, body.proof)
 
 
 @router.get("/devices")
@@ -134,7 +132,7 @@ def status(
     p: Annotated[Principal, Depends(require(Perm.DEVICES_READ))],
 ) -> dict[str, Any]:
     """A board's enrolment, certificates, expiry and first sighting."""
-    return _call(_svc(services).status, device_id)  # type: ignore[no-any-return]
+    return _call(_svc(services).status, device_id)
 
 
 @router.post("/devices/{device_id}/revoke")
@@ -145,7 +143,7 @@ def revoke(
     p: Annotated[Principal, Depends(require(Perm.DEVICES_WRITE))],
 ) -> dict[str, Any]:
     """Revoke the board: CRL, broker reload, live session dropped; timings returned."""
-    return _call(_svc(services).revoke, device_id, p, body.reason)  # type: ignore[no-any-return]
+    return _call(_svc(services).revoke, device_id, p, body.reason)
 
 
 @router.get("/crl", response_class=PlainTextResponse)

@@ -163,3 +163,18 @@ def test_broker_listener_settings_are_the_hardened_ones(field_env: FieldEnv):
     acl = (field_env.broker_dir / "acl-devices").read_text()
     assert "pattern write cw/v1/dev/%u/event" in acl and "topic" not in acl.split("\n", 1)[1]
     assert (field_env.broker_dir / "passwd").stat().st_mode & 0o077 == 0
+
+
+def test_crl_is_refreshed_before_it_expires(field_env: FieldEnv):
+    from cryptography import x509
+
+    svc = field_env.enrolment
+    assert svc.refresh_crl_if_due() is False  # fresh: 30 days left
+    real = svc.clock
+    svc.clock = lambda: real() + 25 * 86400  # 25 days later: within the 7-day margin
+    try:
+        assert svc.refresh_crl_if_due() is True
+    finally:
+        svc.clock = real
+    crl = x509.load_pem_x509_crl(svc.config.crl_file.read_bytes())
+    assert crl.next_update_utc.timestamp() > real() + 29 * 86400
