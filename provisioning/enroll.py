@@ -124,20 +124,21 @@ def agent_config(
 ) -> dict[str, Any]:
     """The edge agent's config: the profile plus this board's identity and broker.
 
-    Kept in one function so a change of the agent's config schema is one edit here.
+    Follows edge_agent/config.py's AgentConfig (``device_id``, ``profile``, ``broker``
+    with ``tls``). TLS paths are relative: the agent resolves them against the config
+    file's folder, so a bundle written on a staging bench still works once moved.
+    Kept in one function so a change of the agent's schema is one edit here.
     """
     cfg = dict(profile)
-    mqtt = dict(cfg.get("mqtt") or {})
-    mqtt.update(
+    section = dict(cfg.get("broker") or {})
+    section.update(
         host=broker["host"],
         port=broker["port"],
         topic_root=broker["topic_root"],
-        ca=str(bundle / "ca-bundle.pem"),
-        cert=str(bundle / "device.crt"),
-        key=str(bundle / "device.key"),
+        tls={"ca": "ca-bundle.pem", "cert": "device.crt", "key": "device.key"},
     )
     cfg["device_id"] = device_id
-    cfg["mqtt"] = mqtt
+    cfg["broker"] = section
     return cfg
 
 
@@ -280,6 +281,7 @@ def enroll(
         if opts.broker_host:
             broker["host"] = opts.broker_host
         agent = agent_config(profile, device_id, broker, opts.bundle_dir)
+        agent.setdefault("profile", opts.profile)
         try:
             files = write_bundle(opts.bundle_dir, key, answer, site, agent)
         except OSError as exc:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from cryptography import x509
 
 from protocol import Channel, decode
@@ -36,6 +37,15 @@ def test_enroll_makes_a_trusted_reporting_board(field_env: FieldEnv, tech: Coord
     assert _mode(bundle) == 0o700
     for name in ("device.key", "device.crt", "ca-bundle.pem", "agent.yaml", "enrolment.json"):
         assert _mode(bundle / name) == 0o600, name
+    agent = yaml.safe_load((bundle / "agent.yaml").read_text())
+    assert agent["device_id"] == "cam-e2e-1" and agent["profile"] == "raspberry-pi-5"
+    assert agent["broker"]["port"] == field_env.device_port
+    assert agent["broker"]["tls"] == {
+        "ca": "ca-bundle.pem",
+        "cert": "device.crt",
+        "key": "device.key",
+    }
+    assert agent["detector"] == {"threads": 2}  # the profile's own settings are kept
     cert = x509.load_pem_x509_certificates((bundle / "device.crt").read_bytes())[0]
     assert cert.subject.rfc4514_string() == "CN=cam-e2e-1"
     status = field_env.enrolment.status("cam-e2e-1")
