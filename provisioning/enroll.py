@@ -189,10 +189,26 @@ def run_selftest(config: Path, timeout: float = 120.0) -> tuple[str, str]:
         text=True,
         timeout=timeout,
     )
-    tail = (res.stdout.strip() or res.stderr.strip()).splitlines()[-1:] or [""]
+    summary = (
+        _selftest_summary(res.stdout)
+        or ((res.stdout.strip() or res.stderr.strip()).splitlines()[-1:] or [""])[0][:300]
+    )
     if res.returncode == 0:
-        return "ok", f"edge-agent selftest passed {tail[0][:160]}"
-    return "failed", f"edge-agent selftest exit {res.returncode}: {tail[0][:300]}"
+        return "ok", f"edge-agent selftest passed: {summary}"
+    return "failed", f"edge-agent selftest exit {res.returncode}: {summary}"
+
+
+def _selftest_summary(stdout: str) -> str | None:
+    """One line from the agent's ``{"ok": .., "checks": [{name, ok, detail}..]}`` JSON."""
+    try:
+        checks = json.loads(stdout)["checks"]
+        parts = []
+        for c in checks:
+            name = c.get("name", "?")
+            parts.append(f"{name} ok" if c.get("ok") else f"{name} FAILED ({c.get('detail', '')})")
+        return ", ".join(parts)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def enroll(

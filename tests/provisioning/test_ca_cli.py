@@ -113,10 +113,10 @@ def test_selftest_result_is_reported_as_the_agent_said(tmp_path, monkeypatch, co
     from provisioning.enroll import run_selftest
 
     exe = tmp_path / "edge-agent"
-    exe.write_text(
-        f'#!/bin/sh\n[ "$2" = "--help" ] && exit 0\necho \'{{"camera": "x"}}\'\nexit {code}\n'
-    )
+    ok = "true" if code == 0 else "false"
+    out = f'{{"ok": {ok}, "checks": [{{"name": "camera", "ok": {ok}, "detail": "no frame"}}]}}'
+    exe.write_text(f'#!/bin/sh\n[ "$2" = "--help" ] && exit 0\necho \'{out}\'\nexit {code}\n')
     exe.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     got, detail = run_selftest(tmp_path / "agent.yaml")
-    assert got == status and "camera" in detail
+    assert got == status and ("camera ok" if code == 0 else "camera FAILED (no frame)") in detail
