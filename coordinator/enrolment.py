@@ -5,9 +5,9 @@ device id; only its keyed hash is stored. The board presents the token with a CS
 CN is that id; in one write transaction the token is consumed, the certificate recorded
 and the audit entry written, so a token can never enrol two boards. Registration goes
 to the fleet registry (``services.extra["fleet"]``) when one is attached, and is always
-kept in ``enrolments``. The first ``state`` message the centre receives from the board
-sets ``first_seen``; the board polls for it with a confirmation token to prove its first
-authenticated publish reached the centre. Revocation and rotation live in
+kept in ``enrolments``. The first ``state`` the centre's ingest records for the board in
+the fleet registry sets ``first_seen``; the board polls for it with a confirmation token
+to prove its first authenticated publish reached the centre. Revocation and rotation live in
 :mod:`coordinator.enrolment_lifecycle`.
 """
 
@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from sqlite_utils.migrations import Migrations
 
-from protocol import Channel, ParsedTopic, ProtocolError, check_id, decode
+from protocol import ProtocolError, check_id
 
 from . import enrolment_ca as ca
 from .audit import AuditService
@@ -377,23 +377,6 @@ class EnrolmentService:
         return None
 
     # first sighting -----------------------------------------------------------------------
-    def on_state(self, parsed: ParsedTopic, payload: bytes) -> None:
-        """Link handler for ``dev/+/state``: the first state of an enrolled board sets first_seen."""
-        if parsed.scope != "dev" or parsed.channel is not Channel.STATE or not parsed.ident:
-            return
-        try:
-            decode(Channel.STATE, payload)
-        except ProtocolError:
-            return  # the link dead-letters bad payloads; a bad one is no sighting
-        now = self.clock()
-        self.db.submit(
-            lambda db: db.execute(
-                "update enrolments set first_seen = ? "
-                "where device_id = ? and first_seen is null and status = 'enrolled'",
-                [now, parsed.ident],
-            )
-        )
-
     def confirm(self, confirm_token: str) -> dict[str, Any]:
         """For the board: has the centre seen its first authenticated publish yet?"""
         rows = self.db.query(
@@ -437,6 +420,8 @@ class EnrolmentService:
         if not rows:
             raise EnrolmentError(f"device {device_id} is not enrolled", 404)
         r = {k: v for k, v in rows[0].items() if k not in ("confirm_hash", "confirm_expires")}
+        if r["status"] == "enrolled":
+            r["first_seen"] = r["first_seen"] or self._seen_by_fleet(device_id)
         left = dt.datetime.fromisoformat(r["not_after"].replace("Z", "+00:00")).timestamp()
         r["cert_days_left"] = round((left - self.clock()) / 86400, 1)
         r["certificates"] = self.db.query(

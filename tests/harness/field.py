@@ -1,9 +1,9 @@
 """A whole provisioning field: generated CA and broker config, real Mosquitto, real coordinator.
 
 ``FieldEnv`` starts Mosquitto from the config ``provision broker-config`` writes, the
-coordinator's FastAPI app under uvicorn on a free port (real HTTP), and a centre
-subscriber on the services' listener that feeds boards' ``state`` messages to the
-enrolment service (the role the coordinator's MQTT link plays once it is wired).
+coordinator (services, its MQTT link on the services' listener with the generated
+password account, ingest and fleet registry) and its FastAPI app under uvicorn on a
+free port (real HTTP).
 Used by tests/provisioning, bench/provisioning.py and the demo.
 """
 
@@ -18,9 +18,10 @@ from typing import Any
 import uvicorn
 
 from coordinator.app import create_app
+from coordinator.core import start_core
 from coordinator.services import Services, open_services
 from coordinator.settings import Settings
-from protocol import Channel, ProtocolError, Topics
+from protocol import Topics
 from provisioning.ca import BrokerPlan, broker_config, init_ca
 from provisioning.mosquitto import MosquittoProcess, free_port
 
@@ -40,7 +41,6 @@ class FieldEnv:
     services: Services | None = None
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
-    centre: MqttTestClient | None = None
     url: str = ""
     passwords: dict[str, str] = field(default_factory=dict)
     topics: Topics = field(default_factory=Topics)
@@ -101,8 +101,22 @@ class FieldEnv:
         # Foreground Mosquitto writes no pid file; systemd would (PIDFile=).
         assert self.broker.proc is not None
         (self.broker_dir / "mosquitto.pid").write_text(str(self.broker.proc.pid))
-        settings = Settings.for_dev(coord_dir, argon2_memory_kib=4096, argon2_time_cost=1)
+        settings = Settings.for_dev(
+            coord_dir,
+            argon2_memory_kib=4096,
+            argon2_time_cost=1,
+            mqtt_host="127.0.0.1",
+            mqtt_port=self.service_port,
+            mqtt_username="coordinator",
+            mqtt_password=self.passwords["coordinator"],
+            mqtt_ca=self.ca_dir / "ca-bundle.pem",
+        )
         self.services = open_services(settings)
+        # The real coordinator core: its MQTT link on the services' listener, ingest
+        # recording boards' state in the fleet registry (the enrolment confirmation).
+        start_core(self.services)
+        if not self.services.extra["mqtt"].wait_connected(20):
+            raise RuntimeError("the coordinator's MQTT link did not connect")
         self.services.auth.create_user("tech-li", TECH_PASSWORD, ["technician"])
         self.services.auth.create_user("admin-wang", ADMIN_PASSWORD, ["admin"])
         self.services.auth.create_user("op-chen", ADMIN_PASSWORD, ["operator"])
@@ -115,18 +129,6 @@ class FieldEnv:
         self.thread.start()
         wait_for(lambda: self.server is not None and self.server.started, 20, "API started")
         self.url = f"http://127.0.0.1:{port}"
-        self.centre = self.connect_service("coordinator")
-        svc = self.enrolment
-
-        def on_message(c: Any, u: Any, m: Any) -> None:
-            try:
-                parsed = self.topics.parse(m.topic)
-            except ProtocolError:
-                return
-            svc.on_state(parsed, m.payload)
-
-        self.centre.client.on_message = on_message
-        self.centre.subscribe(self.topics.filter(Channel.STATE))
         return self
 
     def connect_service(self, user: str, client_id: str | None = None, **kw: Any) -> MqttTestClient:
@@ -152,9 +154,7 @@ class FieldEnv:
         )
 
     def stop(self) -> None:
-        """Stop the centre client, the API, the services and the broker."""
-        if self.centre:
-            self.centre.close()
+        """Stop the API, the services (MQTT link, ingest, jobs) and the broker."""
         if self.server and self.thread:
             self.server.should_exit = True
             self.thread.join(timeout=20)

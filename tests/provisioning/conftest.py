@@ -47,7 +47,7 @@ def enroll_board(
         owner="Yiwu PSB",
         bundle_dir=bundle,
         firmware_dir=FIRMWARE,
-        confirm_timeout=10.0,
+        confirm_timeout=kw.pop("confirm_timeout", 10.0),
         **kw,
     )
     return enroll(opts, quiet=True)

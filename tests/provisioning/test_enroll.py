@@ -154,82 +154,43 @@ def test_unreachable_coordinator_says_what_to_do(tmp_path):
     assert "--coordinator" in step["next"]
 
 
-class _Registry:
-    """Stand-in for the coordinator core's FleetService (register/get), not yet on main.
-
-    It records registrations and, like the fleet, the status the centre saw; ``fail``
-    makes registration raise as a refusing registry would.
-    """
-
-    def __init__(self, fail: bool = False) -> None:
-        self.rows: dict[str, dict] = {}
-        self.fail = fail
+class _RefusingRegistry:
+    """A registry that refuses every registration (as a validation error would)."""
 
     def register(self, record: dict) -> dict:
-        if self.fail:
-            raise ValueError("owner_org: too long")
-        self.rows[record["id"]] = dict(record)
-        return record
+        raise ValueError("owner_org: too long")
 
-    def get(self, device_id: str) -> dict | None:
-        return self.rows.get(device_id)
+    def get(self, device_id: str) -> None:
+        return None
 
 
-def test_registration_reaches_the_fleet_registry(field_env: FieldEnv, tech: Coordinator, tmp_path):
-    reg = _Registry()
-    field_env.services.extra["fleet"] = reg
-    try:
-        res = enroll_board(field_env, tech, tmp_path / "f", "cam-fleet-1")
-    finally:
-        del field_env.services.extra["fleet"]
+def test_registration_reaches_the_real_fleet_registry(
+    field_env: FieldEnv, tech: Coordinator, tmp_path
+):
+    res = enroll_board(field_env, tech, tmp_path / "f", "cam-fleet-1")
     assert res["ok"]
-    row = reg.rows["cam-fleet-1"]
-    assert (
-        row["cert_fingerprint"] == res["fingerprint"] and row["cert_not_after"] == res["not_after"]
-    )
+    row = field_env.services.extra["fleet"].get("cam-fleet-1")
+    assert row["cert_fingerprint"] == res["fingerprint"]
+    assert row["cert_not_after"].startswith(res["not_after"][:19])
     assert (row["owner_type"], row["zone"], row["profile"]) == (
         "government",
         "Z12",
         "raspberry-pi-5",
     )
+    # The fleet saw the board's first state through the coordinator's own ingest.
+    assert row["status"] == "online" and not row["cert_expiring"]
 
 
 def test_refused_registration_is_reported_with_next_step(
     field_env: FieldEnv, tech: Coordinator, tmp_path
 ):
-    field_env.services.extra["fleet"] = _Registry(fail=True)
+    real = field_env.services.extra["fleet"]
+    field_env.services.extra["fleet"] = _RefusingRegistry()
     try:
-        res = enroll_board(field_env, tech, tmp_path / "f", "cam-fleet-2")
+        res = enroll_board(field_env, tech, tmp_path / "f", "cam-fleet-2", confirm_timeout=1.0)
     finally:
-        del field_env.services.extra["fleet"]
+        field_env.services.extra["fleet"] = real
     step = next(s for s in res["steps"] if s["step"] == "register")
     assert not res["ok"] and step["status"] == "failed" and "owner_org" in step["detail"]
     assert "provision status cam-fleet-2" in step["next"]
     assert field_env.enrolment.status("cam-fleet-2")["fleet_error"]
-
-
-def test_first_sighting_recorded_by_the_fleet_confirms(field_env: FieldEnv, tech: Coordinator):
-    """With the core attached, ingest (not our handler) sees the state: the fleet's status counts."""
-    import time
-
-    svc = field_env.enrolment
-    tok = tech.enrolment_token("cam-fleet-3")["token"]
-    from cryptography.hazmat.primitives import serialization
-
-    from provisioning import pki
-
-    csr = (
-        pki.make_csr(pki.new_key(), "cam-fleet-3").public_bytes(serialization.Encoding.PEM).decode()
-    )
-    from coordinator.enrolment import Registration
-
-    reg = Registration(owner_org="o", lat=1, lon=1, heading=1, zone="Z1", profile="raspberry-pi-5")
-    ans = svc.enrol(tok, csr, reg)
-    fleet = _Registry()
-    field_env.services.extra["fleet"] = fleet
-    try:
-        assert svc.confirm(ans["confirm_token"])["first_seen"] is None
-        fleet.rows["cam-fleet-3"] = {"status": "online", "status_at": time.time()}
-        assert svc.confirm(ans["confirm_token"])["first_seen"]
-    finally:
-        del field_env.services.extra["fleet"]
