@@ -88,4 +88,6 @@ def open_services(settings: Settings) -> Services:
     enrol = enrolment.open_enrolment(settings, db, services.audit, services.extra)
     if enrol is not None:
         services.extra["enrolment"] = enrol
+        # An expired CRL would lock every board out: re-sign it well before it lapses.
+        services.extra["jobs"].every("crl-refresh", 3600.0, enrol.refresh_crl_if_due)
     return services
