@@ -12,11 +12,11 @@ from .services import Services
 
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
-    from .api import auth_routes
+    from .api import auth_routes, enrolment_routes
     from .fraud import api as fraud_api
     from .population.api import router as population_router
 
-    return [auth_routes.router, population_router, fraud_api.router]
+    return [auth_routes.router, population_router, fraud_api.router, enrolment_routes.router]
 
 
 def create_app(services: Services) -> FastAPI:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils.migrations import Migrations
 
-from . import audit, auth, population
+from . import audit, auth, enrolment, population
 from .audit import AuditService
 from .auth import AuthService
 from .db import Database
@@ -31,6 +31,7 @@ def migration_sets() -> list[Migrations]:
         tuning.migrations,
         population.migrations,
         fraud_schema.migrations,
+        enrolment.migrations,
     ]
 
 
@@ -84,4 +85,9 @@ def open_services(settings: Settings) -> Services:
     services.extra["fraud"] = FraudService(
         db, services.audit, services.extra["mqtt"], sweep_interval_s=300
     )
+    enrol = enrolment.open_enrolment(settings, db, services.audit, services.extra)
+    if enrol is not None:
+        services.extra["enrolment"] = enrol
+        # An expired CRL would lock every board out: re-sign it well before it lapses.
+        services.extra["jobs"].every("crl-refresh", 3600.0, enrol.refresh_crl_if_due)
     return services

@@ -150,12 +150,73 @@ def fraud_demo(data_dir: Path) -> None:
         services.close()
 
 
+DEMO_BOARDS = [
+    # (device id, profile, lat, lon, heading, zone, owner, owner type)
+    ("cam-demo-gate", "raspberry-pi-5", 29.3066, 120.0764, 135, "Z01", "Yiwu PSB", "government"),
+    ("cam-demo-mkt", "rtsp-gateway", 29.3312, 120.1068, 270, "Z02", "Futian Market", "company"),
+    ("cam-demo-res", "raspberry-pi-5", 29.2981, 120.0702, 45, "Z03", "Choucheng Res.", "community"),
+]
+
+
+def enrol_demo_boards(workdir: Path) -> list[Path]:
+    """Enrol the demo boards through the real provisioning flow (issue 5).
+
+    CA + broker config from ``provision``, a real Mosquitto and coordinator API, one token
+    per board, key generated per board, centre confirmation, then a revocation whose live
+    session is dropped. Returns the boards' bundle folders.
+    """
+    from provisioning.api import Coordinator
+    from provisioning.enroll import EnrollOptions, enroll
+    from tests.harness.field import TECH_PASSWORD, FieldEnv
+
+    fw = ROOT / "firmware_configs"
+    if not fw.is_dir():  # until the edge agent's profiles land
+        fw = ROOT / "tests" / "provisioning" / "fixtures" / "firmware"
+    bundles = []
+    print("[enrol] CA, broker config, Mosquitto and coordinator from `provision` ...")
+    with FieldEnv(workdir) as env, Coordinator(env.url) as api:
+        api.login("tech-li", TECH_PASSWORD)
+        for dev, profile, lat, lon, heading, zone, owner, otype in DEMO_BOARDS:
+            tok = api.enrolment_token(dev)
+            print(f"[enrol] technician tech-li got a one-time token for {dev} ({tok['ttl_s']} s)")
+            res = enroll(
+                EnrollOptions(
+                    coordinator=env.url,
+                    token=tok["token"],
+                    profile=profile,
+                    lat=lat,
+                    lon=lon,
+                    heading=heading,
+                    zone=zone,
+                    owner=owner,
+                    owner_type=otype,
+                    bundle_dir=workdir / "boards" / dev,
+                    firmware_dir=fw,
+                )  # fmt: skip
+            )
+            if not res["ok"]:
+                raise RuntimeError(f"enrolment of {dev} failed")
+            bundles.append(workdir / "boards" / dev)
+        victim = env.connect_board(bundles[-1])
+        out = api.request("POST", f"/api/enrolment/devices/{DEMO_BOARDS[-1][0]}/revoke", {})
+        dropped = victim.disconnected.wait(60)
+        victim.close()
+        when = f"after {out['disconnected_ms']:.0f} ms" if dropped else "NOT within 60 s"
+        print(f"[enrol] revoked {DEMO_BOARDS[-1][0]}: live session dropped {when}")
+    return bundles
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--once", action="store_true", help="run the walkthrough and exit")
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="citywatch-enrol-") as tmp:
+        try:
+            enrol_demo_boards(Path(tmp))
+        except Exception as exc:  # noqa: BLE001 - the rest of the demo still runs
+            print(f"[enrol] provisioning part of the demo failed: {exc}")
     topics = Topics()
     with tempfile.TemporaryDirectory(prefix="citywatch-demo-") as tmp:
         d = Path(tmp)
