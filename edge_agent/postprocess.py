@@ -142,7 +142,9 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_out: int = 100) -> list[int]:
+def nms(
+    boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, max_out: int = 100
+) -> list[int]:
     """Regular (hard) non-max suppression; returns kept indices, best score first."""
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
     order = list(np.argsort(-np.asarray(scores, dtype=np.float32), kind="stable"))

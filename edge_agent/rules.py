@@ -54,7 +54,10 @@ def _side(p0: tuple[float, float], p1: tuple[float, float], q: tuple[float, floa
 
 
 def _segments_cross(
-    a0: tuple[float, float], a1: tuple[float, float], b0: tuple[float, float], b1: tuple[float, float]
+    a0: tuple[float, float],
+    a1: tuple[float, float],
+    b0: tuple[float, float],
+    b1: tuple[float, float],
 ) -> bool:
     d1, d2 = _side(b0, b1, a0), _side(b0, b1, a1)
     d3, d4 = _side(a0, a1, b0), _side(a0, a1, b1)

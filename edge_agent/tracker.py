@@ -78,6 +78,7 @@ class Track:
     hits: int = 1
     confirmed: bool = False
     kf: _Kalman | None = field(default=None, repr=False)
+    pred: tuple[float, float, float, float] | None = field(default=None, repr=False)
     history: list[tuple[float, float]] = field(default_factory=list, repr=False)
 
     @property
@@ -127,7 +128,7 @@ class Tracker:
         for tr in self.tracks:
             assert tr.kf is not None
             tr.kf.predict(dt)
-            tr.box = tr.kf.box()
+            tr.pred = tr.kf.box()
         matched_t, matched_d = self._match(detections)
         for ti, di in zip(matched_t, matched_d, strict=True):
             tr, d = self.tracks[ti], detections[di]
@@ -160,7 +161,8 @@ class Tracker:
         if not self.tracks or not detections:
             return [], []
         ious = iou_matrix(
-            np.array([tr.box for tr in self.tracks]), np.array([d.box for d in detections])
+            np.array([tr.pred or tr.box for tr in self.tracks]),
+            np.array([d.box for d in detections]),
         )
         for ti, tr in enumerate(self.tracks):
             for di, d in enumerate(detections):

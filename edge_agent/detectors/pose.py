@@ -106,7 +106,13 @@ class PoseDetector:
         logits = self.interp.get_tensor(self._score)[0, :, 0]
         self.last_inference_ms = (time.perf_counter() - t0) * 1000
         return decode_pose(
-            raw, logits, self.anchors, (self.in_w, self.in_h), lb, self.min_score, self.iou_threshold
+            raw,
+            logits,
+            self.anchors,
+            (self.in_w, self.in_h),
+            lb,
+            self.min_score,
+            self.iou_threshold,
         )
 
 
