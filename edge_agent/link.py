@@ -9,6 +9,7 @@ are not; the centre dedupes by event id. The retained ``state`` doubles as Last 
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 import time
@@ -125,10 +126,8 @@ class Link:
                 time.sleep(0.01)
         self._stop.set()
         self._kick.set()
-        try:
+        with contextlib.suppress(Exception):  # a broken peer/device may fail to close
             self.client.disconnect()
-        except Exception:  # noqa: BLE001 - already gone is fine
-            pass
         self.client.loop_stop()
         for th in self._threads:
             th.join(timeout)

@@ -9,6 +9,7 @@ counted; a full disk refuses the *new* event (counted too) and keeps every spool
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -156,8 +157,6 @@ class Spool:
     def close(self) -> None:
         """Checkpoint and close."""
         with self._lock:
-            try:
+            with contextlib.suppress(sqlite3.OperationalError):
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.OperationalError:
-                pass
             self._db.close()

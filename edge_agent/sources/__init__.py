@@ -6,6 +6,7 @@ exists only on a Pi, OpenCV is optional), so this package imports on any machine
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -124,10 +125,8 @@ class SupervisedSource:
         return None
 
     def _close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a broken peer/device may fail to close
             self.source.close()
-        except Exception:  # noqa: BLE001 - a broken device may fail to close; keep going
-            pass
         self._opened = False
 
     def close(self) -> None:
