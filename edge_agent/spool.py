@@ -60,8 +60,16 @@ class Spool:
             except sqlite3.OperationalError as exc:
                 if "full" not in str(exc):
                     raise
-                if self._at_byte_bound() and self._evict(max(1, self._count // 100)):
-                    return self._append(make)  # room made by dropping the oldest (counted)
+                # At our own byte bound: drop the oldest (counted) until the new one fits.
+                # Pages are only reused once empty, so evict in batches of a few pages.
+                for _ in range(8):
+                    if not (self._at_byte_bound() and self._evict(max(32, self._count // 50))):
+                        break
+                    try:
+                        return self._append(make)
+                    except sqlite3.OperationalError as again:
+                        if "full" not in str(again):
+                            raise
                 self._count_disk_full()
                 raise SpoolFull(
                     f"spool {self.path}: disk full ({exc}); new event refused, "
