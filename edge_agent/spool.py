@@ -42,6 +42,8 @@ class Spool:
         self.max_events = max_events
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        self._unsaved_drops = 0
+        self._unsaved_acks: set[int] = set()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
@@ -83,6 +85,8 @@ class Spool:
             payload = make(seq)
             self._db.execute("INSERT INTO spool VALUES (?, ?)", (seq, payload))
             self._db.execute("UPDATE meta SET v=v+1 WHERE k='next_seq'")
+            if self._unsaved_drops:
+                self._db.execute("UPDATE meta SET v=v+? WHERE k='drops'", (self._unsaved_drops,))
             over = max(0, self._count + 1 - self.max_events)
             if over:
                 self._drop_oldest(over)
@@ -92,6 +96,7 @@ class Spool:
                 self._db.execute("ROLLBACK")
             raise
         self._count += 1 - over
+        self._unsaved_drops = 0
         return seq, payload
 
     def _drop_oldest(self, n: int) -> None:
@@ -121,34 +126,43 @@ class Spool:
         return True
 
     def _count_disk_full(self) -> None:
-        # Counting needs no new pages (an UPDATE in place), so it works on a full disk.
-        try:
-            self._db.execute("UPDATE meta SET v=v+1 WHERE k='disk_full'")
-            self._db.execute("UPDATE meta SET v=v+1 WHERE k='drops'")
-        except sqlite3.OperationalError:
-            pass
+        # A full disk may refuse even this tiny UPDATE (the WAL must grow): count in memory
+        # and persist with the next append that succeeds.
+        self._unsaved_drops += 1
 
     def pending(self, after: int = 0, limit: int = 100) -> list[tuple[int, bytes]]:
         """Spooled events with seq > ``after``, oldest first."""
         with self._lock:
-            return self._db.execute(
-                "SELECT seq, payload FROM spool WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+            rows = self._db.execute(
+                "SELECT seq, payload FROM spool WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit + len(self._unsaved_acks)),
             ).fetchall()
+        return [r for r in rows if r[0] not in self._unsaved_acks][:limit]
 
     def ack(self, seq: int) -> None:
         """Remove an event the broker acknowledged."""
         with self._lock:
-            cur = self._db.execute("DELETE FROM spool WHERE seq = ?", (seq,))
-            self._count -= cur.rowcount
+            self._unsaved_acks.add(seq)
+            try:
+                for s in sorted(self._unsaved_acks):
+                    cur = self._db.execute("DELETE FROM spool WHERE seq = ?", (s,))
+                    self._count -= cur.rowcount
+                    self._unsaved_acks.discard(s)
+            except sqlite3.OperationalError as exc:
+                # Full disk: remember the ack and retry later. At worst the event is sent
+                # again after a restart (a duplicate the centre drops), never lost.
+                if "full" not in str(exc):
+                    raise
 
     def depth(self) -> int:
         """Events waiting for a PUBACK."""
-        return self._count
+        return self._count - len(self._unsaved_acks)
 
     def drops(self) -> int:
         """Events dropped since the spool was created (bound or full disk)."""
         with self._lock:
-            return int(self._db.execute("SELECT v FROM meta WHERE k='drops'").fetchone()[0])
+            saved = int(self._db.execute("SELECT v FROM meta WHERE k='drops'").fetchone()[0])
+            return saved + self._unsaved_drops
 
     def next_seq(self) -> int:
         """The sequence number the next event will get."""

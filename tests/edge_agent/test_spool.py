@@ -84,10 +84,12 @@ def test_full_disk_refuses_the_new_event_and_keeps_every_spooled_one(tiny_disk: 
     assert sp.drops() >= 1  # the refused event is counted
     kept = [s for s, _ in sp.pending(limit=10**6)]
     assert kept == stored  # nothing already spooled was lost
-    sp.ack(stored[0])  # acks still work on a full disk
+    sp.ack(stored[0])  # an ack on a full disk is kept in memory if it cannot be written
+    assert [s for s, _ in sp.pending(limit=10**6)] == stored[1:]
     sp.close()
     reopened = Spool(tiny_disk / "s.db", max_events=10**9, max_bytes=1 << 30)
-    assert [s for s, _ in reopened.pending(limit=10**6)] == stored[1:]
+    left = [s for s, _ in reopened.pending(limit=10**6)]
+    assert left in (stored, stored[1:])  # at worst one duplicate later, never a loss
     reopened.close()
 
 
