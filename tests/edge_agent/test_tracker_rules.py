@@ -1,0 +1,183 @@
+"""Tracker and zone rules over literal detections."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from edge_agent.config import parse_rules
+from edge_agent.rules import (
+    MAX_MESSAGES_PER_TRACK,
+    RuleEngine,
+    line_crossing,
+    point_in_polygon,
+    schedule_active,
+)
+from edge_agent.tracker import Detection, Tracker, TrackerConfig
+from protocol.messages import Window
+
+MONDAY_NOON = dt.datetime(2026, 11, 23, 12, 0)
+SQUARE = [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]
+
+
+def walk(x0: float, x1: float, steps: int, width: float = 0.1) -> list[Detection]:
+    """A person walking horizontally (boxes 0.1 wide, feet at y=0.9)."""
+    out = []
+    for i in range(steps):
+        x = x0 + (x1 - x0) * i / (steps - 1)
+        out.append(Detection("person", 0.9, (x, 0.3, x + width, 0.9)))
+    return out
+
+
+def run(engine: RuleEngine, frames: list[list[Detection]], fps: float = 10.0, when=MONDAY_NOON):
+    tracker = Tracker(TrackerConfig(iou_threshold=0.2, max_age_s=0.5, min_hits=2))
+    drafts = []
+    t = 0.0
+    for dets in frames:
+        drafts += engine.step(tracker.update(dets, t), t, when)
+        t += 1 / fps
+    for _ in range(int(fps)):  # empty frames until every track ages out
+        drafts += engine.step(tracker.update([], t), t, when)
+        t += 1 / fps
+    return drafts
+
+
+def test_one_person_walking_through_is_one_track_with_start_and_end() -> None:
+    drafts = run(RuleEngine(parse_rules({"rev": 1})), [[d] for d in walk(0.0, 0.85, 40)])
+    assert [(d.phase, d.kind, d.track) for d in drafts] == [
+        ("start", "presence", 1),
+        ("end", "presence", 1),
+    ]
+    assert drafts[-1].dwell_s == pytest.approx(3.8, abs=0.2)
+
+
+def test_two_people_far_apart_are_two_tracks() -> None:
+    a, b = walk(0.0, 0.3, 20), walk(0.6, 0.85, 20)
+    drafts = run(RuleEngine(parse_rules({"rev": 1})), [[x, y] for x, y in zip(a, b, strict=True)])
+    assert sorted({d.track for d in drafts}) == [1, 2]
+
+
+def test_stationary_object_says_nothing_after_start() -> None:
+    still = [[Detection("person", 0.9, (0.4, 0.2, 0.5, 0.9))] for _ in range(300)]
+    tracker = Tracker(TrackerConfig(min_hits=2, max_age_s=2))
+    engine = RuleEngine(parse_rules({"rev": 1}))
+    drafts = []
+    for i, dets in enumerate(still):
+        drafts += engine.step(tracker.update(dets, i / 10), i / 10, MONDAY_NOON)
+    assert [d.phase for d in drafts] == ["start"]
+
+
+def test_intrusion_uses_the_update_slot_and_the_budget_holds() -> None:
+    rules = parse_rules(
+        {
+            "rev": 2,
+            "zones": [
+                {
+                    "name": "yard",
+                    "rule": "intrusion",
+                    "points": [[0.5, 0], [1, 0], [1, 1], [0.5, 1]],
+                },
+                {"name": "gate", "rule": "line_crossing", "points": [[0.3, 0], [0.3, 1]]},
+            ],
+        }
+    )
+    drafts = run(RuleEngine(rules), [[d] for d in walk(0.0, 0.85, 40)])
+    assert len(drafts) <= MAX_MESSAGES_PER_TRACK
+    assert [(d.phase, d.kind) for d in drafts] == [
+        ("start", "presence"),
+        ("update", "line_crossing"),
+        ("end", "intrusion"),  # the later rule rides on `end`
+    ]
+    assert drafts[1].direction == "out"  # walking left-to-right across a downward line
+
+
+def test_intrusion_outside_schedule_is_not_reported() -> None:
+    rules = parse_rules(
+        {
+            "rev": 3,
+            "zones": [{"name": "yard", "rule": "intrusion", "points": SQUARE, "schedule": "night"}],
+            "schedules": {
+                "night": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:00"}]
+            },
+        }
+    )
+    frames = [[d] for d in walk(0.0, 0.3, 20)]
+    day = run(RuleEngine(rules), frames, when=MONDAY_NOON)
+    night = run(RuleEngine(rules), frames, when=MONDAY_NOON.replace(hour=23))
+    assert {d.kind for d in day} == {"presence"}
+    assert [d.kind for d in night] == ["intrusion", "intrusion"]
+    assert night[0].zone == "yard"
+
+
+def test_loitering_after_dwell() -> None:
+    rules = parse_rules(
+        {"rev": 4, "zones": [{"name": "atm", "rule": "loitering", "points": SQUARE, "dwell_s": 2}]}
+    )
+    still = [[Detection("person", 0.9, (0.1 + 0.001 * (i % 2), 0.2, 0.2, 0.9))] for i in range(40)]
+    drafts = run(RuleEngine(rules, report_presence=True), still)
+    loiter = [d for d in drafts if d.kind == "loitering" and d.phase == "update"]
+    assert len(loiter) == 1 and loiter[0].dwell_s >= 2.0
+
+
+def test_crowd_start_and_end() -> None:
+    rules = parse_rules(
+        {"rev": 5, "zones": [{"name": "square", "rule": "crowd", "points": SQUARE, "min_count": 3}]}
+    )
+    people = [
+        Detection("person", 0.8, (0.02 + i * 0.15, 0.2, 0.1 + i * 0.15, 0.8)) for i in range(3)
+    ]
+    drafts = run(RuleEngine(rules, report_presence=False, crowd_hold_s=0.2), [people] * 10)
+    crowd = [(d.phase, d.count) for d in drafts if d.kind == "crowd"]
+    assert crowd == [("start", 3), ("end", 0)]
+
+
+@pytest.mark.parametrize(
+    ("prev", "cur", "expected"),
+    [
+        ((0.2, 0.5), (0.4, 0.5), "out"),
+        ((0.4, 0.5), (0.2, 0.5), "in"),
+        ((0.1, 0.5), (0.2, 0.5), None),
+    ],
+)
+def test_line_crossing_direction(prev, cur, expected) -> None:
+    assert line_crossing([(0.3, 0.0), (0.3, 1.0)], prev, cur) == expected
+
+
+def test_point_in_polygon() -> None:
+    tri = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)]
+    assert point_in_polygon(0.2, 0.2, tri) and not point_in_polygon(0.8, 0.8, tri)
+
+
+def test_overnight_schedule_window() -> None:
+    w = [Window(days=[4], start="22:00", end="06:00")]  # Friday night
+    friday_late = dt.datetime(2026, 11, 27, 23, 30)
+    saturday_early = dt.datetime(2026, 11, 28, 5, 0)
+    saturday_late = dt.datetime(2026, 11, 28, 23, 0)
+    assert schedule_active(w, friday_late) and schedule_active(w, saturday_early)
+    assert not schedule_active(w, saturday_late)
+
+
+@pytest.mark.parametrize(
+    ("rules", "reason"),
+    [
+        ({"rev": 1, "zones": [{"name": "a", "rule": "crowd", "points": SQUARE}]}, "min_count"),
+        ({"rev": 1, "zones": [{"name": "a", "rule": "loitering", "points": SQUARE}]}, "dwell_s"),
+        (
+            {"rev": 1, "zones": [{"name": "a", "rule": "intrusion", "points": [[0, 0], [1, 1]]}]},
+            "3 points",
+        ),
+        (
+            {
+                "rev": 1,
+                "zones": [{"name": "a", "rule": "intrusion", "points": SQUARE, "schedule": "x"}],
+            },
+            "not defined",
+        ),
+        ({"rev": 1, "zones": [{"name": "a", "rule": "teleport", "points": SQUARE}]}, "rule"),
+        ({"rev": 1, "min_score": 7}, "min_score"),
+    ],
+)
+def test_bad_rules_are_rejected_with_reason(rules, reason) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_rules(rules)
