@@ -13,8 +13,9 @@ from .services import Services
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
     from .api import auth_routes
+    from .dispatch import api as dispatch_api
 
-    return [auth_routes.router]
+    return [auth_routes.router, dispatch_api.geo_router, dispatch_api.router]
 
 
 def create_app(services: Services) -> FastAPI:

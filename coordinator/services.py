@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlite_utils.migrations import Migrations
 
+from protocol import Topics
+
 from . import audit, auth
 from .audit import AuditService
 from .auth import AuthService
@@ -19,7 +21,10 @@ from .settings import Settings
 
 def migration_sets() -> list[Migrations]:
     """Every domain's migrations, in dependency order (domains append theirs here)."""
-    return [auth.migrations, audit.migrations]
+    from .dispatch import store as dispatch_store
+    from .geo import service as geo_service
+
+    return [auth.migrations, audit.migrations, geo_service.migrations, dispatch_store.migrations]
 
 
 @dataclass
@@ -49,7 +54,7 @@ def open_services(settings: Settings) -> Services:
     except Exception:
         db.close()
         raise
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         auth=AuthService(
@@ -60,4 +65,17 @@ def open_services(settings: Settings) -> Services:
             time_cost=settings.argon2_time_cost,
         ),
         audit=AuditService(db),
+    )
+    attach_dispatch(services)
+    return services
+
+
+def attach_dispatch(services: Services) -> None:
+    """Geo layers and the dispatch service (issue 6); the MQTT link attaches its publisher."""
+    from .dispatch.service import DispatchService
+    from .geo.service import GeoService
+
+    geo = services.extra["geo"] = GeoService(services.db)
+    services.extra["dispatch"] = DispatchService(
+        services.db, geo, extra=services.extra, topics=Topics(services.settings.topic_root)
     )

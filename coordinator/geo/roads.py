@@ -185,33 +185,41 @@ class Reach:
     target_access_s: float
     dist: np.ndarray | None
     pred: np.ndarray | None
+    limit_s: float = math.inf
 
-    def route_from(self, lat: float, lon: float, *, with_distance: bool = True) -> Route:
-        """Travel time (and road distance) from a point to this reach's target."""
+    def route_from(
+        self,
+        lat: float,
+        lon: float,
+        *,
+        with_distance: bool = True,
+        snapped: tuple[int | None, float] | None = None,
+    ) -> Route:
+        """Travel time (and road distance) from a point to this reach's target.
+
+        ``snapped`` is the origin's cached :meth:`RoadNetwork.snap` result, if known.
+        """
         straight = haversine_m(lat, lon, self.target_lat, self.target_lon)
+
+        def estimate(note: str, floor: float = 0.0) -> Route:
+            return Route(
+                max(floor, fallback_estimate_s(straight, self.mode)),
+                straight * DETOUR_FACTOR,
+                "estimate",
+                note,
+            )
+
         if self.dist is None or self.target_node is None:
-            return Route(
-                fallback_estimate_s(straight, self.mode),
-                straight * DETOUR_FACTOR,
-                "estimate",
-                "incident off the road network",
-            )
-        node, snap_m = self.net.snap(lat, lon, self.mode)
+            return estimate("incident off the road network")
+        node, snap_m = snapped if snapped is not None else self.net.snap(lat, lon, self.mode)
         if node is None or snap_m > MAX_SNAP_M:
-            return Route(
-                fallback_estimate_s(straight, self.mode),
-                straight * DETOUR_FACTOR,
-                "estimate",
-                "unit off the road network",
-            )
+            return estimate("unit off the road network")
         t = float(self.dist[node])
         if not math.isfinite(t):
-            return Route(
-                fallback_estimate_s(straight, self.mode),
-                straight * DETOUR_FACTOR,
-                "estimate",
-                "no road path within the search limit",
-            )
+            if math.isfinite(self.limit_s):
+                # Beyond the horizon: never ranks ahead of a unit found within it.
+                return estimate("beyond the road search horizon", self.limit_s)
+            return estimate("no road path (one-way streets or a gap in the network)")
         access = snap_m / (ACCESS_KMH[self.mode] / 3.6)
         dist_m = self.path_length(node) + snap_m if with_distance else float("nan")
         return Route(t + access + self.target_access_s, dist_m, "road")
@@ -270,7 +278,7 @@ class RoadNetwork:
         """Search backwards from a target once; then :meth:`Reach.route_from` any origin."""
         node, snap_m = self.snap(lat, lon, mode)
         if node is None or snap_m > MAX_SNAP_M:
-            return Reach(self, mode, lat, lon, None, 0.0, None, None)
+            return Reach(self, mode, lat, lon, None, 0.0, None, None, limit_s)
         dist, pred = dijkstra(
             self.graphs[mode].reverse,
             directed=True,
@@ -279,7 +287,7 @@ class RoadNetwork:
             limit=limit_s,
         )
         access = snap_m / (ACCESS_KMH[mode] / 3.6)
-        return Reach(self, mode, lat, lon, node, access, dist, pred)
+        return Reach(self, mode, lat, lon, node, access, dist, pred, limit_s)
 
     def route(
         self, from_lat: float, from_lon: float, to_lat: float, to_lon: float, mode: str
