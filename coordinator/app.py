@@ -13,10 +13,18 @@ from .services import Services
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
     from .api import auth_routes, enrolment_routes
+    from .dispatch import api as dispatch_api
     from .fraud import api as fraud_api
     from .population.api import router as population_router
 
-    return [auth_routes.router, population_router, fraud_api.router, enrolment_routes.router]
+    return [
+        auth_routes.router,
+        population_router,
+        fraud_api.router,
+        enrolment_routes.router,
+        dispatch_api.geo_router,
+        dispatch_api.router,
+    ]
 
 
 def create_app(services: Services) -> FastAPI:

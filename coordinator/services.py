@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlite_utils.migrations import Migrations
 
+from protocol import Topics
+
 from . import audit, auth, enrolment, population
 from .audit import AuditService
 from .auth import AuthService
@@ -20,7 +22,9 @@ from .settings import Settings
 def migration_sets() -> list[Migrations]:
     """Every domain's migrations, in dependency order (domains append theirs here)."""
     from . import fleet, incidents, ingest, tuning
+    from .dispatch import store as dispatch_store
     from .fraud import schema as fraud_schema
+    from .geo import service as geo_service
 
     return [
         auth.migrations,
@@ -32,6 +36,8 @@ def migration_sets() -> list[Migrations]:
         population.migrations,
         fraud_schema.migrations,
         enrolment.migrations,
+        geo_service.migrations,
+        dispatch_store.migrations,
     ]
 
 
@@ -90,4 +96,16 @@ def open_services(settings: Settings) -> Services:
         services.extra["enrolment"] = enrol
         # An expired CRL would lock every board out: re-sign it well before it lapses.
         services.extra["jobs"].every("crl-refresh", 3600.0, enrol.refresh_crl_if_due)
+    attach_dispatch(services)
     return services
+
+
+def attach_dispatch(services: Services) -> None:
+    """Geo layers and the dispatch service (issue 6); the MQTT link attaches its publisher."""
+    from .dispatch.service import DispatchService
+    from .geo.service import GeoService
+
+    geo = services.extra["geo"] = GeoService(services.db)
+    services.extra["dispatch"] = DispatchService(
+        services.db, geo, extra=services.extra, topics=Topics(services.settings.topic_root)
+    )

@@ -1,0 +1,176 @@
+"""Patrol units: registry (memory + SQLite), positions from MQTT, status codes.
+
+Status codes (documented for dispatchers in docs/dispatch.md):
+``available`` may be offered orders; ``dispatched`` accepted an order; ``en_route``
+travelling; ``on_scene`` arrived; ``busy`` occupied with something else; ``off_duty``
+outside its shift. Order-driven statuses (dispatched/en_route/on_scene) change only
+through acknowledgements; a unit's own position report may set available/busy/off_duty.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from protocol import UnitPosition, is_valid_id
+
+from ..db import Database
+from ..geo.roads import MODES
+
+UNIT_STATUSES = ("available", "dispatched", "en_route", "on_scene", "busy", "off_duty")
+ORDER_DRIVEN = frozenset({"dispatched", "en_route", "on_scene"})
+SELF_REPORTED = frozenset({"available", "busy", "off_duty"})
+MAX_CLOCK_SKEW_MS = 60_000
+
+
+class UnitError(ValueError):
+    """A unit definition or update is invalid; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Unit:
+    """One patrol unit as the centre knows it."""
+
+    id: str
+    call_sign: str
+    mode: str
+    home_zone: str | None = None
+    shift: str | None = None
+    status: str = "available"
+    lat: float | None = None
+    lon: float | None = None
+    pos_ms: int | None = None
+    status_ms: int = 0
+    created_ms: int = 0
+    snap: dict[str, tuple[int | None, float]] = field(default_factory=dict, repr=False)
+
+    def row(self) -> dict[str, Any]:
+        """The unit as a database row."""
+        d = asdict(self)
+        d.pop("snap")
+        return d
+
+    def view(self, now_ms: int, stale_after_s: float) -> dict[str, Any]:
+        """The unit for the API, with its position age and staleness."""
+        d = self.row()
+        age = None if self.pos_ms is None else max(0.0, (now_ms - self.pos_ms) / 1000)
+        d["position_age_s"] = age
+        d["position_stale"] = age is None or age > stale_after_s
+        return d
+
+
+def validate_unit(data: dict[str, Any]) -> Unit:
+    """Build a Unit from API/seed data; UnitError names the bad field."""
+    uid = data.get("id")
+    if not isinstance(uid, str) or not is_valid_id(uid):
+        raise UnitError(f"id {uid!r} is not a valid unit id")
+    cs = data.get("call_sign")
+    if not isinstance(cs, str) or not 1 <= len(cs.strip()) <= 32:
+        raise UnitError("call_sign must be 1..32 characters")
+    if data.get("mode") not in MODES:
+        raise UnitError(f"mode {data.get('mode')!r} is not one of {', '.join(MODES)}")
+    status = data.get("status", "off_duty")
+    if status not in SELF_REPORTED:
+        raise UnitError(f"initial status {status!r} must be available, busy or off_duty")
+    for key in ("home_zone", "shift"):
+        v = data.get(key)
+        if v is not None and (not isinstance(v, str) or not is_valid_id(v)):
+            raise UnitError(f"{key} {v!r} is not a valid id")
+    return Unit(uid, cs.strip(), data["mode"], data.get("home_zone"), data.get("shift"), status)
+
+
+class UnitRegistry:
+    """Units in memory (ranking reads them often), every change persisted."""
+
+    def __init__(self, db: Database, clock: Any = time.time) -> None:
+        self.db = db
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.units: dict[str, Unit] = {}
+        for r in db.query("select * from units"):
+            self.units[r["id"]] = Unit(**r)
+
+    def now_ms(self) -> int:
+        """The centre's clock in epoch ms."""
+        return int(self.clock() * 1000)
+
+    def upsert(self, data: dict[str, Any]) -> Unit:
+        """Create or redefine a unit (keeps its position and an order-driven status)."""
+        unit = validate_unit(data)
+        now = self.now_ms()
+        with self.lock:
+            old = self.units.get(unit.id)
+            if old is not None:
+                unit.lat, unit.lon, unit.pos_ms = old.lat, old.lon, old.pos_ms
+                unit.created_ms = old.created_ms
+                if old.status in ORDER_DRIVEN:
+                    unit.status = old.status
+            else:
+                unit.created_ms = now
+            unit.status_ms = now
+            self.units[unit.id] = unit
+            row = unit.row()
+        self.db.write(
+            lambda db: (
+                db["units"].upsert(row, pk="id"),
+                db["unit_log"].insert(
+                    {"unit_id": unit.id, "ts_ms": now, "status": unit.status, "source": "define"}
+                ),
+            )
+        )
+        return unit
+
+    def get(self, unit_id: str) -> Unit | None:
+        """A unit, or None."""
+        return self.units.get(unit_id)
+
+    def set_status(self, unit: Unit, status: str, source: str, db: Any | None = None) -> None:
+        """Change a unit's status (inside a caller's write transaction when ``db`` given)."""
+        now = self.now_ms()
+        unit.status, unit.status_ms = status, now
+
+        def fn(d: Any) -> None:
+            d["units"].update(unit.id, {"status": status, "status_ms": now})
+            d["unit_log"].insert(
+                {"unit_id": unit.id, "ts_ms": now, "status": status, "source": source}
+            )
+
+        if db is not None:
+            fn(db)
+        else:
+            self.db.write(fn)
+
+    def apply_position(self, unit_id: str, pos: UnitPosition) -> tuple[Unit, str | None]:
+        """Record a position; return the unit and the self-reported status to apply, if any.
+
+        Raises UnitError for an unknown unit, a report from the future (clock skew) or
+        one older than the position already held (a late QoS 0 message).
+        """
+        now = self.now_ms()
+        with self.lock:
+            unit = self.units.get(unit_id)
+            if unit is None:
+                raise UnitError(f"position from unknown unit {unit_id}", 404)
+            if pos.ts > now + MAX_CLOCK_SKEW_MS:
+                raise UnitError(
+                    f"position of {unit_id} is {(pos.ts - now) / 1000:.0f} s in "
+                    "the future (unit clock wrong?)"
+                )
+            if unit.pos_ms is not None and pos.ts < unit.pos_ms:
+                raise UnitError(f"late position of {unit_id} ignored (older than the last)")
+            if not (math.isfinite(pos.lat) and math.isfinite(pos.lon)):
+                raise UnitError("position is not finite")
+            unit.lat, unit.lon, unit.pos_ms = pos.lat, pos.lon, pos.ts
+            unit.snap.clear()
+        self.db.submit(
+            lambda d: d["units"].update(unit_id, {"lat": pos.lat, "lon": pos.lon, "pos_ms": pos.ts})
+        )
+        reported = pos.status if pos.status in SELF_REPORTED else None
+        return unit, reported if reported != unit.status else None

@@ -1,0 +1,90 @@
+"""Geo layers held by the centre: validated zones and the road network, persisted in
+SQLite as the GeoJSON that was loaded (so a restart serves exactly the same layers)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from sqlite_utils.migrations import Migrations
+
+from ..db import Database
+from .roads import RoadNetwork
+from .zones import ZoneMap
+
+migrations = Migrations("geo")
+
+
+@migrations()
+def m001_layers(db: Any) -> None:
+    """One row per layer (zones, roads): the source GeoJSON and its load summary."""
+    db["geo_layers"].create(
+        {"name": str, "geojson": str, "summary": str, "loaded_at": float, "loaded_by": str},
+        pk="name",
+    )
+
+
+class GeoService:
+    """The current zones and road network; loads validate fully before replacing."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self.zones: ZoneMap | None = None
+        self.roads: RoadNetwork | None = None
+        for row in db.query("select name, geojson from geo_layers"):
+            data = json.loads(row["geojson"])
+            if row["name"] == "zones":
+                self.zones = ZoneMap.from_geojson(data)
+            elif row["name"] == "roads":
+                self.roads = RoadNetwork.from_geojson(data)
+
+    def _store(self, name: str, data: Any, summary: dict[str, Any], actor: str) -> None:
+        text = json.dumps(data, separators=(",", ":"))
+        self.db.write(
+            lambda db: db["geo_layers"].upsert(
+                {
+                    "name": name,
+                    "geojson": text,
+                    "summary": json.dumps(summary),
+                    "loaded_at": time.time(),
+                    "loaded_by": actor,
+                },
+                pk="name",
+            )
+        )
+
+    def load_zones(self, data: Any, actor: str = "system") -> dict[str, Any]:
+        """Validate and install zones (ZoneError on any problem; the old zones stay)."""
+        zones = ZoneMap.from_geojson(data)
+        summary = {
+            "patrol_zones": len(zones.patrol_zones()),
+            "centres": sum(1 for z in zones.infos.values() if z.kind == "centre"),
+        }
+        self._store("zones", data, summary, actor)
+        with self._lock:
+            self.zones = zones
+        return summary
+
+    def load_roads(self, data: Any, actor: str = "system") -> dict[str, Any]:
+        """Validate and install a road network (RoadNetworkError; the old one stays)."""
+        roads = RoadNetwork.from_geojson(data)
+        summary = {**roads.report.as_dict(), "directed_edges": roads.edge_count}
+        self._store("roads", data, summary, actor)
+        with self._lock:
+            self.roads = roads
+        return summary
+
+    def summary(self) -> dict[str, Any]:
+        """What is loaded, when and by whom."""
+        rows = self.db.query("select name, summary, loaded_at, loaded_by from geo_layers")
+        return {
+            r["name"]: {
+                **json.loads(r["summary"]),
+                "loaded_at": r["loaded_at"],
+                "loaded_by": r["loaded_by"],
+            }
+            for r in rows
+        }
