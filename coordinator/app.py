@@ -12,9 +12,15 @@ from .services import Services
 
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
-    from .api import auth_routes
+    from .api import auth_routes, fleet_routes, incident_routes, stream
 
-    return [auth_routes.router]
+    return [
+        auth_routes.router,
+        fleet_routes.router,
+        incident_routes.router,
+        incident_routes.metrics_router,
+        stream.router,
+    ]
 
 
 def create_app(services: Services) -> FastAPI:
