@@ -109,3 +109,13 @@ def publish_events(client: Any, events: list[Event]) -> None:
     """Publish events at QoS 1 and wait for their PUBACKs."""
     for e in events:
         client.publish(ev_topic(e.dev), encode(e), qos=1)
+
+
+def inject(svc: Services, events: list[Event]) -> None:
+    """Feed events through the real ingest pipeline without a broker (no acks)."""
+    from coordinator.mqtt import Inbound
+
+    t = Topics()
+    for e in events:
+        topic = ev_topic(e.dev)
+        svc.extra["ingest"].sink(Inbound(topic, t.parse(topic), encode(e), 0, 0, 0, time.time()))
