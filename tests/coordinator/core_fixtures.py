@@ -25,14 +25,13 @@ CAMERAS = {
 
 def core_settings(tmp: Path, port: int, **over: Any) -> Settings:
     """Dev settings pointing at a test broker, with a unique client id."""
-    return Settings.for_dev(
-        tmp,
-        argon2_memory_kib=4096,
-        argon2_time_cost=1,
-        mqtt_port=port,
-        mqtt_client_id=f"coord-{uuid7()[-8:]}",
-        **over,
-    )
+    base: dict[str, Any] = {
+        "argon2_memory_kib": 4096,
+        "argon2_time_cost": 1,
+        "mqtt_port": port,
+        "mqtt_client_id": f"coord-{uuid7()[-8:]}",
+    }
+    return Settings.for_dev(tmp, **{**base, **over})
 
 
 @contextmanager
