@@ -12,13 +12,17 @@ from .services import Services
 
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
-    from .api import auth_routes, enrolment_routes
+    from .api import auth_routes, enrolment_routes, fleet_routes, incident_routes, stream
     from .dispatch import api as dispatch_api
     from .fraud import api as fraud_api
     from .population.api import router as population_router
 
     return [
         auth_routes.router,
+        fleet_routes.router,
+        incident_routes.router,
+        incident_routes.metrics_router,
+        stream.router,
         population_router,
         fraud_api.router,
         enrolment_routes.router,

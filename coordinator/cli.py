@@ -26,16 +26,23 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Start the API (and, as they land, ingest and background jobs)."""
+    """Start the API, the MQTT link with ingest, and the background jobs."""
     import uvicorn
 
     from .app import create_app
+    from .core import start_core
     from .services import open_services
 
     settings = _settings(args)
     services = open_services(settings)
     try:
         app = create_app(services)
+        start_core(services)
+        print(
+            f"coordinator: MQTT {settings.mqtt_host}:{settings.mqtt_port} "
+            f"as {settings.mqtt_client_id}",
+            flush=True,
+        )
         print(f"coordinator: API on http://{settings.api_host}:{settings.api_port}", flush=True)
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     finally:
@@ -77,6 +84,32 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_load_fleet(args: argparse.Namespace) -> int:
+    """Register (upsert) every camera of a CSV or GeoJSON file."""
+    from .fleet_io import FleetFileError, load_file
+    from .services import open_services
+
+    settings = _settings(args)
+    try:
+        devices = load_file(Path(args.file))
+    except FleetFileError as exc:
+        print(f"coordinator: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    services = open_services(settings)
+    try:
+        services.extra["fleet"].upsert_many(devices)
+        services.audit.record(
+            "cli", "load_fleet", "device", None, detail={"file": args.file, "count": len(devices)}
+        )
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps({"loaded": len(devices), "file": args.file}))
+    else:
+        print(f"loaded {len(devices)} devices from {args.file}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The coordinator parser."""
     parser = make_parser(
@@ -107,6 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merchant-id")
     p.add_argument("--unit-id")
     p.add_argument("--password-file", help="read the password from this file")
+    p.add_argument("--settings", help="YAML settings file")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p = add_command(
+        sub,
+        "load-fleet",
+        "Register or update cameras from a CSV or GeoJSON file (all rows or none).",
+        "coordinator load-fleet cameras.csv --settings coordinator.yaml",
+        cmd_load_fleet,
+    )
+    p.add_argument("file", help=".csv (header = field names) or .geojson FeatureCollection")
     p.add_argument("--settings", help="YAML settings file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     from .population.cli import add_commands as add_population_commands

@@ -123,6 +123,9 @@ class Settings(BaseModel):
     false_alarm_min_dismissals: int = Field(
         5, ge=1, description="Dismissals before a camera/rule is considered for a threshold change"
     )
+    metrics_token: str | None = Field(
+        None, description="If set, /metrics requires 'Authorization: Bearer <metrics_token>'"
+    )
     false_alarm_rate: float = Field(
         0.5, gt=0, le=1, description="False-alarm share above which a threshold raise is proposed"
     )

@@ -25,14 +25,13 @@ CAMERAS = {
 
 def core_settings(tmp: Path, port: int, **over: Any) -> Settings:
     """Dev settings pointing at a test broker, with a unique client id."""
-    return Settings.for_dev(
-        tmp,
-        argon2_memory_kib=4096,
-        argon2_time_cost=1,
-        mqtt_port=port,
-        mqtt_client_id=f"coord-{uuid7()[-8:]}",
-        **over,
-    )
+    base: dict[str, Any] = {
+        "argon2_memory_kib": 4096,
+        "argon2_time_cost": 1,
+        "mqtt_port": port,
+        "mqtt_client_id": f"coord-{uuid7()[-8:]}",
+    }
+    return Settings.for_dev(tmp, **{**base, **over})
 
 
 @contextmanager
@@ -109,3 +108,13 @@ def publish_events(client: Any, events: list[Event]) -> None:
     """Publish events at QoS 1 and wait for their PUBACKs."""
     for e in events:
         client.publish(ev_topic(e.dev), encode(e), qos=1)
+
+
+def inject(svc: Services, events: list[Event]) -> None:
+    """Feed events through the real ingest pipeline without a broker (no acks)."""
+    from coordinator.mqtt import Inbound
+
+    t = Topics()
+    for e in events:
+        topic = ev_topic(e.dev)
+        svc.extra["ingest"].sink(Inbound(topic, t.parse(topic), encode(e), 0, 0, 0, time.time()))
