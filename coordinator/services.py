@@ -109,3 +109,9 @@ def attach_dispatch(services: Services) -> None:
     services.extra["dispatch"] = DispatchService(
         services.db, geo, extra=services.extra, topics=Topics(services.settings.topic_root)
     )
+    link = services.extra.get("mqtt")
+    if link is not None:
+        # Orders go out, and positions/acks come in, on the centre's one MQTT link.
+        services.extra["dispatch"].attach_publisher(link)
+        for channel, handler in services.extra["dispatch"].handlers().items():
+            link.add_handler(channel, handler)
