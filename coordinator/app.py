@@ -59,4 +59,7 @@ def create_app(services: Services) -> FastAPI:
 
     for r in routers():
         app.include_router(r)
+    from .web import mount_web
+
+    mount_web(app)
     return app

@@ -1,0 +1,80 @@
+"""The dashboard in Debian's Chromium against a real coordinator, broker and unit simulator."""
+
+from __future__ import annotations
+
+import time
+
+from coordinator.devcity import DevCity
+from tests.e2e.conftest import login, shot
+from tests.harness.mqtt import wait_for
+
+
+def test_wrong_password_is_refused_with_a_message(page):
+    page.fill("input[name=username]", "operator")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#login-error:has-text('wrong username or password')")
+    assert page.is_visible("#login")
+
+
+def test_nav_shows_only_what_the_role_may_open_and_refuses_other_urls(page):
+    login(page, "merchant")
+    assert page.locator("#nav a").all_inner_texts() == ["Check a company"]
+    page.goto(page.url.split("#")[0] + "#/population")
+    page.wait_for_selector("[data-testid=forbidden]")
+    assert "may not open" in page.inner_text("[data-testid=forbidden]")
+
+
+def test_expired_session_returns_to_login_with_a_message(page, city: DevCity):
+    login(page, "operator")
+    city.services.db.execute_write("update sessions set expires_at = ?", [time.time() - 5])
+    page.goto(page.url.split("#")[0] + "#/fleet")
+    page.wait_for_selector("#login-error:has-text('session')")
+    assert page.is_visible("#login")
+
+
+def test_map_draws_the_city_with_cameras_units_and_zones(page, city: DevCity):
+    login(page, "dispatcher")
+    page.goto(page.url.split("#")[0] + "#/map")
+    page.wait_for_selector("#map-wrap[data-rendered]")
+    assert page.inner_text("[data-testid=camera-count]") == str(len(city.cameras))
+    assert int(page.get_attribute("#map-wrap", "data-cells")) > 10
+    shot(page, "map")
+
+
+def test_incident_from_a_board_event_is_confirmed_and_dispatched(page, city: DevCity):
+    login(page, "dispatcher")
+    page.goto(page.url.split("#")[0] + "#/incidents")
+    page.wait_for_selector("#inc-body")
+    cam = city.cameras[7]
+    city.publish_event(cam["id"], kind="intrusion", conf=0.93, track=77)
+    row = page.locator(f"#inc-body tr:has-text('{cam['id']}')").first
+    row.wait_for()
+    assert row.locator("[data-testid=status]").inner_text() == "new"
+    row.locator("button[data-act=confirm]").click()
+    page.wait_for_selector(
+        f"#inc-body tr:has-text('{cam['id']}') [data-testid=status]:has-text('confirmed')"
+    )
+    row = page.locator(f"#inc-body tr:has-text('{cam['id']}')").first
+    row.locator("button[data-act=recommend]").click()
+    rec = row.locator("[data-testid=rec]").first
+    rec.wait_for()
+    assert "ETA" in rec.inner_text()
+    shot(page, "incidents")
+    unit = rec.locator("button[data-dispatch]").get_attribute("data-dispatch")
+    rec.locator("button[data-dispatch]").click()
+    page.wait_for_selector(
+        f"#inc-body tr:has-text('{cam['id']}') [data-testid=status]:text-matches('dispatched|en_route|on_scene')"
+    )
+    # The simulated unit acknowledges over MQTT and drives off: the incident goes en route
+    # (live, through the stream) and the unit leaves "available" on the status board.
+    page.wait_for_selector(
+        f"#inc-body tr:has-text('{cam['id']}') [data-testid=status]:text-matches('en_route|on_scene')",
+        timeout=30000,
+    )
+    page.goto(page.url.split("#")[0] + "#/units")
+    cell = page.locator(f"tr[data-unit='{unit}'] [data-testid=unit-status]")
+    wait_for(
+        lambda: cell.inner_text() not in ("available", ""), 30, f"unit {unit} leaving available"
+    )
+    shot(page, "units")
