@@ -31,10 +31,10 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "admin": (["admin"], [], None),
     "operator": (["operator"], [], None),
     "dispatcher": (["dispatcher", "operator"], [], None),
-    "officer": (["population_officer"], ["Z1", "Z2", "Z3", "Z4", "Z5"], None),
+    "officer": (["population_officer"], ["Z001", "Z002", "Z003", "Z004", "Z005"], None),
     "investigator": (["fraud_investigator"], [], None),
     "investigator2": (["fraud_investigator"], [], None),
-    "merchant": (["merchant"], [], None),
+    "merchant": (["merchant"], [], "m-demo"),
     "technician": (["technician"], [], None),
 }
 
@@ -58,6 +58,7 @@ class DevCity:
     _threads: list[threading.Thread] = field(default_factory=list)
     _seq: dict[str, int] = field(default_factory=dict)
     _board: Any = None
+    market: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mqtt_port(self) -> int:
@@ -117,6 +118,9 @@ def start_city(
     seed: int = 11,
     sim_speedup: float = 10.0,
     fast_hash: bool = True,
+    population: int = 0,
+    market: int = 0,
+    offline_share: float = 0.04,
 ) -> DevCity:
     """Start a city in ``workdir`` and return it running (API at ``city.url``)."""
     from .dispatch.mqtt_adapter import PahoLink
@@ -194,6 +198,11 @@ def start_city(
     board.connect("127.0.0.1", broker.ports[0])
     board.loop_start()
     dc._board = board
+    announce_cameras(dc, offline_share, rng)
+    if population:
+        load_population(dc, population)
+    if market:
+        dc.market = load_market(dc, market)
     if units:
         defs = spawn_units(units, city, seed=seed, zones=geo.zones)
         for u in defs:
@@ -220,3 +229,87 @@ def start_city(
         t.start()
         dc._threads.append(t)
     return dc
+
+
+def announce_cameras(dc: DevCity, offline_share: float, rng: random.Random) -> None:
+    """Publish each camera's retained state, as boards do (a few are left offline)."""
+    from protocol import State
+
+    now = int(time.time() * 1000)
+    infos = []
+    for cam in dc.cameras:
+        online = rng.random() >= offline_share
+        st = State(
+            status="online" if online else "offline",
+            ts=now,
+            firmware="0.1.0",
+            profile=cam.get("profile"),
+        )
+        infos.append(
+            dc._board.publish(
+                dc.topics.device(cam["id"], Channel.STATE), encode(st), qos=1, retain=True
+            )
+        )
+    for info in infos:
+        info.wait_for_publish(10)
+
+
+def load_population(dc: DevCity, n: int) -> dict[str, Any]:
+    """Import ``n`` generated persons living in the city's patrol zones."""
+    from .population.generator import write_csv
+
+    zones = [
+        f["properties"]["id"]
+        for f in dc.city.zones["features"]
+        if f["properties"].get("id", "").startswith("Z")
+    ]
+    pop = dc.services.extra["population"]
+    f = write_csv(dc.workdir / "population.csv", n, seed=7, zones=zones or None)
+    return pop.importer.run("devcity", f, purpose="demo data")
+
+
+def load_market(dc: DevCity, n: int) -> dict[str, Any]:
+    """Load a generated market, publish a warning on one fraudster, and return its vest.
+
+    The warning is drafted by one investigator and approved by another, as the workflow
+    requires; the returned vest shares identifiers with the warned company.
+    """
+    from .auth import Principal, Role
+    from .fraud.generator import generate
+    from .fraud.loader import load_market as load
+    from .fraud.workflow import WarningIn
+
+    svc = dc.services.extra["fraud"]
+    mk = generate(n, seed=2026)
+    stats = load(svc, mk)
+    vest = next(
+        c for c in mk.companies if c.vest_of and any(k == "phone" for k, _ in c.identifiers)
+    )
+    li = Principal(1, "investigator", frozenset({Role.FRAUD_INVESTIGATOR}))
+    chen = Principal(2, "investigator2", frozenset({Role.FRAUD_INVESTIGATOR}))
+    name = dc.services.db.query(
+        "select display_name from fraud_companies where id = ?", [vest.vest_of]
+    )[0]["display_name"]
+    wid = svc.draft_warning(
+        li,
+        WarningIn(
+            company_id=vest.vest_of,
+            headline=f"{name}: orders on credit, never pays",
+            description="Several merchants report goods shipped and never paid for.",
+            instruction="Ask for full payment before shipping.",
+        ),
+    )
+    svc.approve_warning(chen, wid)
+    svc.publish_warning(li, wid)
+    phone = next(raw for k, raw in vest.identifiers if k == "phone")
+    # The demo merchant login speaks for the first generated merchant account.
+    dc.services.db.execute_write(
+        "update users set merchant_id = ? where username = 'merchant'", [mk.merchants[0]]
+    )
+    return {
+        "stats": stats,
+        "warned": name,
+        "warning_id": wid,
+        "vest_phone": phone,
+        "merchants": mk.merchants,
+    }

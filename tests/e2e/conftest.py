@@ -33,7 +33,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCity]:
     """One running city for the browser tests."""
-    c = start_city(tmp_path_factory.mktemp("city"), cameras=300, units=8)
+    c = start_city(
+        tmp_path_factory.mktemp("city"), cameras=300, units=8, population=400, market=300
+    )
     yield c
     c.stop()
 

@@ -78,3 +78,31 @@ def test_incident_from_a_board_event_is_confirmed_and_dispatched(page, city: Dev
         lambda: cell.inner_text() not in ("available", ""), 30, f"unit {unit} leaving available"
     )
     shot(page, "units")
+
+
+def test_population_search_shows_masked_ids_and_is_audited(page, city: DevCity):
+    login(page, "officer")
+    page.goto(page.url.split("#")[0] + "#/population")
+    page.fill("#pop-search input[name=name]", "wang")
+    page.click("#pop-search button")
+    page.wait_for_selector("#pop-results .error:has-text('purpose')")  # no purpose, no search
+    page.fill("#pop-search input[name=purpose]", "residence check, case 12")
+    page.click("#pop-search button")
+    page.wait_for_selector("[data-testid=pop-results]")
+    text = page.inner_text("[data-testid=pop-results]")
+    rows = page.locator("[data-testid=pop-results] tbody tr").count()
+    assert rows >= 1 and "no match" not in text
+    assert "*" in text  # ID numbers are masked in lists
+    audit = city.services.audit.search(actor="officer")
+    assert any(e["purpose"] == "residence check, case 12" for e in audit)
+    shot(page, "population")
+
+
+def test_merchant_check_of_a_vest_company_shows_the_aliased_warning(page, city: DevCity):
+    login(page, "merchant")
+    page.fill("#chk-q", city.market["vest_phone"])
+    page.click("#chk button")
+    page.wait_for_selector("[data-testid=check-result]")
+    warnings = page.locator("[data-testid=warning]").all_inner_texts()
+    assert any("via alias" in w and "never pays" in w for w in warnings), warnings
+    shot(page, "merchant-check")

@@ -42,7 +42,8 @@ function showLogin(message) {
   $("nav").innerHTML = "";
   $("who").textContent = "";
   $("logout").hidden = true;
-  $("login-error").textContent = message || "";
+  // Keep an earlier reason (e.g. "session ended") when a later call has none to give.
+  if (message) $("login-error").textContent = message;
 }
 
 function allowed() { return SCREENS.filter((s) => session.can(s.perm)); }
