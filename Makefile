@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 system-deps:
-	@scripts/ensure-system-deps.sh mosquitto
+	@scripts/ensure-system-deps.sh mosquitto chromium
 
 test: install system-deps models
 	$(VENV)/bin/ruff check .
