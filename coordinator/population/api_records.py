@@ -157,6 +157,18 @@ def create_registration(
     return call(pop.records.register, p, body.model_dump(), purpose)
 
 
+@router.get("/registrations")
+def list_registrations(
+    pop: Pop, p: Reader, purpose: Purpose,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    zone: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Registrations in your zones, newest first (``status=draft``: awaiting confirmation)."""
+    return call(pop.records.list_registrations, p, purpose, status=status, zone=zone,
+                limit=limit)  # fmt: skip
+
+
 @router.get("/registrations/{reg_id}")
 def get_registration(reg_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A registration with its status history."""

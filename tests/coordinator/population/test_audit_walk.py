@@ -91,6 +91,7 @@ def _calls(i):
                 }
             },
         ),
+        ("GET", "/registrations", "/registrations", {"params": {"status": "draft"}}),
         ("GET", "/registrations/{reg_id}", f"/registrations/{i['reg']}", {}),
         (
             "POST",

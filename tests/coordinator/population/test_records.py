@@ -32,6 +32,9 @@ def test_registration_lifecycle(api, officer_tokens):
     assert r.status_code == 201, r.text
     reg = r.json()
     assert reg["status"] == "draft" and reg["address"] == house["address"]
+    drafts = api.get(f"{P}/registrations", headers=h, params={"status": "draft"}).json()
+    assert [x["id"] for x in drafts] == [reg["id"]] and drafts[0]["name"] == tenant["name"]
+    assert api.get(f"{P}/registrations", headers=officer_tokens["officer-b"]).json() == []
     for to in ("registered", "moved_out", "archived"):
         r = api.post(f"{P}/registrations/{reg['id']}/status", headers=h, json={"status": to})
         assert r.status_code == 200, r.text
