@@ -117,12 +117,15 @@ def person_row(ctx: Ctx, p: dict[str, Any], now: float) -> dict[str, Any]:
     return row
 
 
-def insert_person(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    """Insert a person row and its search entry (inside the caller's transaction)."""
+def insert_person(db: sqlite_utils.Database, row: dict[str, Any], fts: str | None = None) -> int:
+    """Insert a person row and its search entry (inside the caller's transaction).
+
+    ``fts`` is the precomputed index text: a bulk import computes it before the writer.
+    """
     pid = insert_row(db, "pop_persons", row)
-    db.execute(
+    db.conn.execute(
         "insert into pop_name_fts(rowid, text) values (?, ?)",
-        [pid, index_text(row["name"], row["name_latin"])],
+        [pid, fts or index_text(row["name"], row["name_latin"])],
     )
     return pid
 
