@@ -121,8 +121,8 @@ def validate_row(rec: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | 
     house = (rec.get("house_id") or "").strip()
     if not address and not house:
         return person, None
-    if house and not house.isdigit():
-        raise RecordError("house_id", "must be a number")
+    if house and not (house.isascii() and house.isdigit() and len(house) <= 18):
+        raise RecordError("house_id", "must be a number of at most 18 digits")
     kind = (rec.get("kind") or ("rented" if house else "other")).strip()
     if kind not in ("rented", "own", "employer", "other"):
         raise RecordError("kind", "must be rented, own, employer or other")
