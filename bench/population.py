@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import sqlite3
 import sys
@@ -85,6 +86,7 @@ def main() -> int:
     args = ap.parse_args()
     n = args.persons
     rng = random.Random(42)
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="cw-pop-bench-") as tmp:
         d = Path(tmp)
         print(f"generating {n:,} persons ...", flush=True)
@@ -166,6 +168,7 @@ def main() -> int:
         finally:
             services.close()
     scale = FULL / n
+    load_end = os.getloadavg()[0]
     rows = [
         [
             "import (rows/s)",
@@ -199,7 +202,9 @@ def main() -> int:
         f"{services.db.commits:,} group commits). Each CityWatch lookup, search and check goes "
         "through the service and writes its audit entry; the plain approach runs the bare query. "
         f"{found} of 200 sampled new registrations produced review candidates (the sample "
-        "mixes 20 % re-registrations of existing people). Officer jurisdiction: 2 of 14 zones.\n\n"
+        "mixes 20 % re-registrations of existing people). Officer jurisdiction: 2 of 14 zones. "
+        f"Machine load average {load_start:.1f} at start, {load_end:.1f} at end (2 cores shared "
+        "with other work: absolute rates are pessimistic; the ratios are the point).\n\n"
         f"**Extrapolated to {FULL:,} (not measured):** import ≈ {FULL / (imported / import_s) / 60:.0f} min "
         f"at the measured rate; DB ≈ {size / imported * FULL / 1e9:.1f} GB; the plain full scans grow "
         f"linearly (ID lookup p50 ≈ {_ms(id_base, 50) * scale:.0f} ms, name search p50 ≈ "

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..api.deps import require
 from ..auth import Perm, Principal
-from .api_common import Pop, Purpose, call
+from .api_common import DbId, PathId, Pop, Purpose, call
 from .importer import ImportFileError
 
 router = APIRouter(prefix="/api/population", tags=["population"])
@@ -27,7 +27,7 @@ class MergeIn(BaseModel):
     """Which record of the pair survives (default: the older one)."""
 
     model_config = ConfigDict(extra="forbid")
-    survivor_id: int | None = None
+    survivor_id: DbId | None = None
 
 
 @router.get("/duplicates")
@@ -41,20 +41,20 @@ def review_queue(
 
 @router.post("/duplicates/{cand_id}/merge")
 def merge(
-    cand_id: int, pop: Pop, p: Reviewer, purpose: Purpose, body: MergeIn | None = None
+    cand_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose, body: MergeIn | None = None
 ) -> dict[str, Any]:
     """Merge a candidate pair (reversible)."""
     return call(pop.duplicates.merge, p, cand_id, body.survivor_id if body else None, purpose)
 
 
 @router.post("/duplicates/{cand_id}/not-duplicate")
-def not_duplicate(cand_id: int, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
+def not_duplicate(cand_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
     """Mark a candidate pair as two different people."""
     return call(pop.duplicates.not_duplicate, p, cand_id, purpose)
 
 
 @router.post("/merges/{merge_id}/undo")
-def undo_merge(merge_id: int, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
+def undo_merge(merge_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
     """Reverse a merge."""
     return call(pop.duplicates.undo, p, merge_id, purpose)
 
@@ -89,7 +89,7 @@ async def import_csv(
 
 
 @router.get("/import/{job_id}/errors")
-def import_errors(job_id: int, pop: Pop, p: Writer, purpose: Purpose) -> list[dict[str, Any]]:
+def import_errors(job_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> list[dict[str, Any]]:
     """Rejected rows of an import with their reasons (raw rows hold personal data: audited)."""
     job = pop.ctx.db.query("select actor from pop_import_jobs where id = ?", [job_id])
     if not job:

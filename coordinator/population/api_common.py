@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
+from pydantic import Field
 
 from ..api.deps import require_purpose
 from .common import PopulationError
@@ -25,6 +26,9 @@ def get_pop(request: Request) -> PopulationService:
 
 
 Pop = Annotated[PopulationService, Depends(get_pop)]
+MAX_ID = 2**63 - 1  # SQLite's INTEGER range: larger ids are refused with 422, not a 500
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Purpose = Annotated[str, Depends(require_purpose)]
 
 

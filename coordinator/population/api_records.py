@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..api.deps import require
 from ..auth import Perm, Principal
-from .api_common import Pop, Purpose, call
+from .api_common import DbId, PathId, Pop, Purpose, call
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -65,9 +65,9 @@ class RegistrationIn(BaseModel):
     """A residence registration."""
 
     model_config = ConfigDict(extra="forbid")
-    person_id: int
+    person_id: DbId
     kind: Literal["rented", "own", "employer", "other"] = "rented"
-    house_id: int | None = None
+    house_id: DbId | None = None
     address: str | None = Field(None, max_length=300)
     zone: str | None = Field(None, max_length=32)
     valid_from: str | None = Field(None, max_length=10)
@@ -88,7 +88,7 @@ class GlassIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=10, max_length=500)
-    person_id: int | None = None
+    person_id: DbId | None = None
     zone: str | None = Field(None, max_length=32)
 
 
@@ -126,7 +126,7 @@ def lookup_person(body: LookupIn, pop: Pop, p: Reader, purpose: Purpose) -> dict
 
 @router.get("/persons/{person_id}")
 def get_person(
-    person_id: int, pop: Pop, p: Reader, purpose: Purpose, reveal_id: bool = False
+    person_id: PathId, pop: Pop, p: Reader, purpose: Purpose, reveal_id: bool = False
 ) -> dict[str, Any]:
     """One person with registrations, stays, permits; ``reveal_id`` shows the full ID number."""
     return call(pop.records.get_person, p, person_id, purpose, reveal=reveal_id)
@@ -134,7 +134,7 @@ def get_person(
 
 @router.patch("/persons/{person_id}")
 def update_person(
-    person_id: int, body: PersonPatch, pop: Pop, p: Writer, purpose: Purpose
+    person_id: PathId, body: PersonPatch, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Correct a person's fields."""
     return call(pop.records.update_person, p, person_id, body.model_dump(exclude_unset=True),
@@ -143,7 +143,7 @@ def update_person(
 
 @router.post("/persons/{person_id}/erase")
 def erase_person(
-    person_id: int, body: EraseIn, pop: Pop, p: Reviewer, purpose: Purpose
+    person_id: PathId, body: EraseIn, pop: Pop, p: Reviewer, purpose: Purpose
 ) -> dict[str, Any]:
     """Anonymise a person now (erasure request); audited with the reason."""
     return call(pop.retention.erase, p, person_id, body.reason, purpose)
@@ -157,15 +157,27 @@ def create_registration(
     return call(pop.records.register, p, body.model_dump(), purpose)
 
 
+@router.get("/registrations")
+def list_registrations(
+    pop: Pop, p: Reader, purpose: Purpose,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    zone: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Registrations in your zones, newest first (``status=draft``: awaiting confirmation)."""
+    return call(pop.records.list_registrations, p, purpose, status=status, zone=zone,
+                limit=limit)  # fmt: skip
+
+
 @router.get("/registrations/{reg_id}")
-def get_registration(reg_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+def get_registration(reg_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A registration with its status history."""
     return call(pop.records.get_registration, p, reg_id, purpose)
 
 
 @router.post("/registrations/{reg_id}/status")
 def transition_registration(
-    reg_id: int, body: TransitionIn, pop: Pop, p: Writer, purpose: Purpose
+    reg_id: PathId, body: TransitionIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Move a registration along draft → registered → moved out / expired → archived."""
     return call(pop.records.transition, p, reg_id, body.status, body.note, purpose)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..api.deps import require
 from ..auth import Perm, Principal
-from .api_common import Pop, Purpose, call
+from .api_common import DbId, PathId, Pop, Purpose, call
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -22,7 +22,7 @@ class HouseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     address: str = Field(max_length=300)
     zone: str = Field(max_length=32)
-    landlord_id: int
+    landlord_id: DbId
     rooms: int | None = Field(None, ge=1, le=500)
 
 
@@ -30,7 +30,7 @@ class VisitIn(BaseModel):
     """A foreign visitor's accommodation registration."""
 
     model_config = ConfigDict(extra="forbid")
-    person_id: int
+    person_id: DbId
     visa_type: str = Field(max_length=20)
     visa_expiry: str = Field(max_length=10, description="YYYY-MM-DD")
     host_kind: Literal["hotel", "host"]
@@ -51,7 +51,7 @@ class RequestIn(BaseModel):
     description: str = Field(max_length=4000)
     contact_name: str | None = Field(None, max_length=100)
     contact_phone: str | None = Field(None, max_length=30)
-    person_id: int | None = None
+    person_id: DbId | None = None
     zone: str = Field(max_length=32)
 
 
@@ -84,13 +84,13 @@ def list_houses(
 
 
 @router.get("/houses/{house_id}")
-def get_house(house_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+def get_house(house_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A house, its landlord and current tenancies."""
     return call(pop.housing.get, p, house_id, purpose)
 
 
 @router.post("/houses/{house_id}/withdraw")
-def withdraw_letting(house_id: int, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+def withdraw_letting(house_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """End a letting (no tenants may remain registered)."""
     return call(pop.housing.withdraw, p, house_id, purpose)
 
@@ -112,26 +112,26 @@ def list_visits(
 
 
 @router.get("/visitors/{visit_id}")
-def get_visit(visit_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+def get_visit(visit_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One stay."""
     return call(pop.visitors.get, p, visit_id, purpose)
 
 
 @router.post("/visitors/{visit_id}/depart")
-def depart(visit_id: int, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+def depart(visit_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Record the visitor's departure."""
     return call(pop.visitors.depart, p, visit_id, purpose)
 
 
 # permits -----------------------------------------------------------------------------
 @router.get("/persons/{person_id}/permit-eligibility")
-def permit_eligibility(person_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+def permit_eligibility(person_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """Whether 6 months of continuous registered residence are reached."""
     return call(pop.permits.check, p, person_id, purpose)
 
 
 @router.post("/persons/{person_id}/permits", status_code=201)
-def issue_permit(person_id: int, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+def issue_permit(person_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Issue a residence permit (409 with the reason when not eligible)."""
     return call(pop.permits.issue, p, person_id, purpose)
 
@@ -145,13 +145,13 @@ def expiring_permits(
 
 
 @router.get("/permits/{permit_id}")
-def get_permit(permit_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+def get_permit(permit_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One permit."""
     return call(pop.permits.get, p, permit_id, purpose)
 
 
 @router.post("/permits/{permit_id}/renew")
-def renew_permit(permit_id: int, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
+def renew_permit(permit_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Renew for a year (from 30 days before expiry, while still registered)."""
     return call(pop.permits.renew, p, permit_id, purpose)
 
@@ -183,14 +183,14 @@ def list_requests(
 
 
 @router.get("/requests/{request_id}")
-def get_request(request_id: int, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+def get_request(request_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One request with its history."""
     return call(pop.requests.get, p, request_id, purpose)
 
 
 @router.post("/requests/{request_id}/status")
 def request_step(
-    request_id: int, body: RequestStep, pop: Pop, p: Writer, purpose: Purpose
+    request_id: PathId, body: RequestStep, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Assign, start, resolve or close a request."""
     return call(pop.requests.change, p, request_id, body.status, purpose,

@@ -25,6 +25,7 @@ import sqlite_utils
 from .common import Access, Actor, Ctx, Forbidden, insert_row, username
 from .duplicates import record_candidates
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, parse_date
+from .names import index_text
 from .records import insert_person, person_row, validate_person
 
 COLUMNS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality", "origin",
@@ -120,8 +121,8 @@ def validate_row(rec: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | 
     house = (rec.get("house_id") or "").strip()
     if not address and not house:
         return person, None
-    if house and not house.isdigit():
-        raise RecordError("house_id", "must be a number")
+    if house and not (house.isascii() and house.isdigit() and len(house) <= 18):
+        raise RecordError("house_id", "must be a number of at most 18 digits")
     kind = (rec.get("kind") or ("rented" if house else "other")).strip()
     if kind not in ("rented", "own", "employer", "other"):
         raise RecordError("kind", "must be rented, own, employer or other")
@@ -255,7 +256,8 @@ class Importer:
             person, reg = validate_row(rec)
             if zones is not None and person["zone"] not in zones:
                 raise Forbidden(f"zone {person['zone']} is outside your jurisdiction")
-            return person_row(self.ctx, person, self.ctx.now()), reg
+            row = person_row(self.ctx, person, self.ctx.now())
+            return row, reg, index_text(row["name"], row["name_latin"])
         except (RecordError, Forbidden) as exc:
             return exc
 
@@ -279,7 +281,7 @@ class Importer:
             imported, rejected, ids = 0, 0, []
             for record, line, raw, item in batch:
                 if not isinstance(item, Exception):
-                    row, reg = item
+                    row, reg, fts = item
                     if reg and reg["house_id"] is not None and not db.execute(
                         "select 1 from pop_houses where id = ? and status = 'registered'",
                         [reg["house_id"]]).fetchone():  # fmt: skip
@@ -290,7 +292,7 @@ class Importer:
                                                         reason=str(item), raw=raw[:4000]))  # fmt: skip
                     rejected += 1
                     continue
-                pid = insert_person(db, row)
+                pid = insert_person(db, row, fts)
                 ids.append(pid)
                 record_candidates(db, pid, row, now, fuzzy=fuzzy)
                 if reg:

@@ -19,6 +19,7 @@ from .common import (
     list_view,
     update_row,
     username,
+    zone_clause,
 )
 from .duplicates import record_candidates
 from .ids import (
@@ -116,12 +117,15 @@ def person_row(ctx: Ctx, p: dict[str, Any], now: float) -> dict[str, Any]:
     return row
 
 
-def insert_person(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
-    """Insert a person row and its search entry (inside the caller's transaction)."""
+def insert_person(db: sqlite_utils.Database, row: dict[str, Any], fts: str | None = None) -> int:
+    """Insert a person row and its search entry (inside the caller's transaction).
+
+    ``fts`` is the precomputed index text: a bulk import computes it before the writer.
+    """
     pid = insert_row(db, "pop_persons", row)
-    db.execute(
+    db.conn.execute(
         "insert into pop_name_fts(rowid, text) values (?, ?)",
-        [pid, index_text(row["name"], row["name_latin"])],
+        [pid, fts or index_text(row["name"], row["name_latin"])],
     )
     return pid
 
@@ -334,6 +338,29 @@ class Records:
             return rid
 
         return self.get_registration(actor, self.ctx.db.write(write), purpose, audit=False)
+
+    def list_registrations(
+        self, actor: Actor, purpose: str | None, *, status: str | None = None,
+        zone: str | None = None, limit: int = 100,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Registrations in the officer's zones (e.g. drafts awaiting confirmation), newest first."""
+        zc, params = zone_clause(self.access.zones(actor), "r.zone")
+        if status:
+            if status not in TRANSITIONS:
+                raise RecordError("status", f"unknown status {status[:20]!r}")
+            zc += " and r.status = ?"
+            params.append(status)
+        if zone:
+            zc += " and r.zone = ?"
+            params.append(zone)
+        rows = self.ctx.db.query(
+            "select r.*, p.name, p.name_latin, p.id_masked from pop_registrations r "
+            f"join pop_persons p on p.id = r.person_id where {zc} order by r.id desc limit ?",
+            [*params, max(1, min(limit, 1000))],
+        )
+        self.ctx.read(actor, "list_registrations", "person",
+                      sorted({r["person_id"] for r in rows}), purpose)  # fmt: skip
+        return rows
 
     def get_registration(
         self, actor: Actor, reg_id: int, purpose: str | None, *, audit: bool = True

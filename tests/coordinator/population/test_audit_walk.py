@@ -10,7 +10,7 @@ import datetime as dt
 from coordinator.population.generator import population
 from coordinator.population.importer import COLUMNS
 from tests.coordinator.population.conftest import PURPOSE, officer, person_data
-from tests.coordinator.population.test_auth_walk_helpers import iter_population_routes
+from tests.coordinator.population.routes import iter_population_routes
 
 P = "/api/population"
 NON_PERSONAL = {("GET", "/api/population/requests/categories"),
@@ -91,6 +91,7 @@ def _calls(i):
                 }
             },
         ),
+        ("GET", "/registrations", "/registrations", {"params": {"status": "draft"}}),
         ("GET", "/registrations/{reg_id}", f"/registrations/{i['reg']}", {}),
         (
             "POST",

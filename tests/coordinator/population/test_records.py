@@ -32,6 +32,9 @@ def test_registration_lifecycle(api, officer_tokens):
     assert r.status_code == 201, r.text
     reg = r.json()
     assert reg["status"] == "draft" and reg["address"] == house["address"]
+    drafts = api.get(f"{P}/registrations", headers=h, params={"status": "draft"}).json()
+    assert [x["id"] for x in drafts] == [reg["id"]] and drafts[0]["name"] == tenant["name"]
+    assert api.get(f"{P}/registrations", headers=officer_tokens["officer-b"]).json() == []
     for to in ("registered", "moved_out", "archived"):
         r = api.post(f"{P}/registrations/{reg['id']}/status", headers=h, json={"status": to})
         assert r.status_code == 200, r.text
@@ -151,3 +154,17 @@ def test_registrations_past_valid_to_expire(api, officer_tokens, pop):
     assert pop.records.expire_due(dt.date(2026, 1, 1)) == 1
     reg = api.get(f"{P}/registrations/{r.json()['id']}", headers=h).json()
     assert reg["status"] == "expired" and reg["history"][-1]["actor"] == "system"
+
+
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("GET", "/persons/99999999999999999999", None),
+        ("POST", "/registrations", {"person_id": 10**20}),
+        ("POST", "/break-glass", {"person_id": 10**20, "reason": "a long enough reason"}),
+        ("POST", "/persons/0/erase", {"reason": "a long enough reason"}),
+    ],
+)
+def test_ids_beyond_sqlite_range_get_422_not_500(api, officer_tokens, method, path, body):
+    r = api.request(method, P + path, headers=officer_tokens["officer-a"], json=body)
+    assert r.status_code == 422, r.text
