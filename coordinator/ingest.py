@@ -266,7 +266,9 @@ class IngestService:
                 b.dead.append(_dead(m, _classify(exc, len(m.payload), ch), dev))
                 continue
             if not accept_unknown and not self.fleet.known(dev or ""):
-                b.dead.append(_dead(m, f"unknown device: {dev!r} is not in the fleet registry", dev))
+                b.dead.append(
+                    _dead(m, f"unknown device: {dev!r} is not in the fleet registry", dev)
+                )
                 continue
             if ch is Channel.EVENT:
                 ev: Event = msg

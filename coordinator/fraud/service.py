@@ -133,7 +133,7 @@ class FraudService(Workflow):
     def register_company(self, actor: Principal | str, c: fl.CompanyIn) -> int:
         """Register a company with its identifiers and link it to its aliases."""
         founded = c.founded.isoformat() if c.founded else None
-        return self.db.write(
+        cid: int = self.db.write(
             lambda db: co.insert_company(
                 db,
                 c.pairs(),
@@ -143,6 +143,8 @@ class FraudService(Workflow):
                 false_positives=self._fps,
             )
         )
+        self.evaluate([cid])  # a new alias of a warned company is an alert at once
+        return cid
 
     def add_identifiers(self, actor: Principal, cid: int, pairs: list[tuple[str, str]]) -> None:
         """Add identifiers to a company (relinks it)."""
@@ -254,6 +256,8 @@ class FraudService(Workflow):
         # The due date may already be past (a late filing): the sweep marks it at once.
         if f.due_date < self.today():
             self.sweep_overdue()
+        elif f.company is not None:
+            self.evaluate([out["company_id"]])  # a new alias of a warned company: alert now
         return out
 
     def my_filings(self, p: Principal, needs_confirmation: bool = False) -> list[dict]:

@@ -282,6 +282,9 @@ def test_vest_scenario_end_to_end(api: TestClient, actors: Actors, services: Ser
         assert "Green Airline Trading Co., Ltd." in match["aliases"]
         text = str(res)
         assert "450000" not in text and "m-2" not in text and "13800138000" not in text
+    # investigators are alerted: the new company's cluster carries a published warning
+    alerts = api.get("/api/fraud/alerts", headers=actors.inv1).json()
+    assert any(new in [c["id"] for c in a["companies"]] for a in alerts)
     links = api.get(f"/api/fraud/companies/{new}/links", headers={**actors.inv1, **PURPOSE}).json()
     [link] = links
     assert link["active"] and {s["kind"] for s in link["evidence"]["shared"]} == {
