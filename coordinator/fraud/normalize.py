@@ -351,7 +351,7 @@ def keys_for(kind: Kind | str, raw: str) -> list[tuple[Kind, str]]:
             raise IdentifierError(f"{k} must be a string of at most 500 characters")
         return [(k, v) for v in person_keys(raw)]
     key = normalise(k, raw)
-    out = [(k, key)]
+    out: list[tuple[Kind, str]] = [(k, key)]
     if k is Kind.EMAIL:
         dom = key.split("@", 1)[1]
         if not is_free_mail(dom):
