@@ -28,6 +28,7 @@ from .errors import Forbidden, Invalid, NotFound
 from .linking import Key, LinkConfig
 from .normalize import IdentifierError, keys_for
 from .risk import RiskConfig, score
+from .warning_desk import WarningDesk
 from .workflow import Workflow
 
 
@@ -48,7 +49,7 @@ def _actor(p: Principal | str) -> str:
     return p if isinstance(p, str) else p.username
 
 
-class FraudService(Assessment, Workflow):
+class FraudService(Assessment, WarningDesk, Workflow):
     """Merchants, filings, companies, linking, risk, workflow, warnings, merchants' check."""
 
     def __init__(
