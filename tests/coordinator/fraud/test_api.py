@@ -428,3 +428,26 @@ def test_tips_and_cases(api: TestClient, actors: Actors) -> None:
     )
     assert r.status_code == 201
     assert api.get("/api/fraud/tips", headers={**actors.inv1, **PURPOSE}).json() == []
+
+
+def test_overdue_amount_counts_what_is_still_unpaid_in_cny(
+    api: TestClient, actors: Actors, services: Services
+) -> None:
+    """A USD filing half paid: the risk counts the unpaid half, converted to CNY."""
+    cid = _company(api, actors, GREEN_AIRLINE)
+    due = (TODAY + dt.timedelta(days=3)).isoformat()
+    fid = api.post(
+        "/api/fraud/filings",
+        json=_filing(cid, amount="1000", currency="usd", due_date=due),
+        headers=actors.m1,
+    ).json()["id"]
+    api.post(
+        f"/api/fraud/filings/{fid}/payments",
+        json={"amount": "500", "paid_on": TODAY.isoformat()},
+        headers=actors.m1,
+    )
+    fsvc = services.extra["fraud"]
+    fsvc.sweep_overdue(today=TODAY + dt.timedelta(days=4))
+    facts = fsvc.facts(cid)
+    assert facts.overdue_count == 1 and facts.overdue_merchants == frozenset({"m-1"})
+    assert facts.overdue_amount_cny == 500 * 7.1
