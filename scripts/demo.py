@@ -91,7 +91,7 @@ def fraud_demo(data_dir: Path) -> None:
     from coordinator.fraud import cap
     from coordinator.fraud.generator import generate
     from coordinator.fraud.loader import load_market
-    from coordinator.fraud.workflow import WarningIn
+    from coordinator.fraud.warning_desk import WarningIn
     from coordinator.services import open_services
     from coordinator.settings import Settings
 

@@ -15,7 +15,8 @@ from . import cap
 from .errors import FraudError
 from .filings import CompanyIn, FilingIn, PaymentIn, TipIn
 from .service import FraudService, MerchantIn
-from .workflow import CaseIn, WarningEdit, WarningIn
+from .warning_desk import WarningEdit, WarningIn
+from .workflow import CaseIn
 
 router = APIRouter(prefix="/api/fraud", tags=["fraud"])
 

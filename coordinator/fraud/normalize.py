@@ -98,8 +98,10 @@ _LATIN_NOISE = frozenset(
 
 def _fold(text: str) -> str:
     """NFKC (full-width digits/letters → ASCII), ü → v (pinyin habit), strip accents, casefold."""
-    text = unicodedata.normalize("NFKC", text).replace("ü", "v").replace("Ü", "v")
-    text = text.replace("u:", "v").replace("U:", "v")
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii():  # the common case: nothing to decompose
+        return text.replace("u:", "v").replace("U:", "v").lower()
+    text = text.replace("ü", "v").replace("Ü", "v").replace("u:", "v").replace("U:", "v")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -126,8 +128,9 @@ def company_name(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
         raise IdentifierError("company name is empty")
-    for noise in _CN_NOISE:
-        text = text.replace(noise, " ")
+    if _HAN.search(text):
+        for noise in _CN_NOISE:
+            text = text.replace(noise, " ")
     toks = _tokens(_fold(_han_to_pinyin(text)))
     kept = [t for t in toks if t not in _LATIN_NOISE]
     key = "".join(kept) or "".join(toks)
@@ -136,10 +139,12 @@ def company_name(raw: str) -> str:
     return key
 
 
+_TITLES = re.compile(r"\b(?:mr|mrs|ms|miss|dr)\b\.?|先生|女士|经理|小姐", re.IGNORECASE)
+
+
 def _person_tokens(raw: str) -> list[str]:
     text = unicodedata.normalize("NFKC", raw).strip()
-    for title in ("mr.", "mrs.", "ms.", "miss ", "mr ", "mrs ", "ms ", "先生", "女士", "经理"):
-        text = re.sub(re.escape(title), " ", text, flags=re.IGNORECASE)
+    text = _TITLES.sub(" ", text)
     toks = _tokens(_fold(_han_to_pinyin(text)))
     if not toks:
         raise IdentifierError(f"contact name {raw!r} has no letters")
@@ -289,14 +294,18 @@ def address(raw: str) -> str:
     """
     text = unicodedata.normalize("NFKC", raw).strip()
     for cn, en in (
-        ("号", " "),
-        ("室", " room "),
-        ("楼", " floor "),
-        ("路", " road "),
-        ("街", " street "),
-        ("区", " district "),
-        ("省", " "),
-        ("市", " "),
+        ()
+        if text.isascii()
+        else (
+            ("号", " "),
+            ("室", " room "),
+            ("楼", " floor "),
+            ("路", " road "),
+            ("街", " street "),
+            ("区", " district "),
+            ("省", " "),
+            ("市", " "),
+        )
     ):
         text = text.replace(cn, en)
     toks = [_ADDR_ABBR.get(t, t) for t in _tokens(_fold(_han_to_pinyin(text)))]
@@ -351,7 +360,7 @@ def keys_for(kind: Kind | str, raw: str) -> list[tuple[Kind, str]]:
             raise IdentifierError(f"{k} must be a string of at most 500 characters")
         return [(k, v) for v in person_keys(raw)]
     key = normalise(k, raw)
-    out = [(k, key)]
+    out: list[tuple[Kind, str]] = [(k, key)]
     if k is Kind.EMAIL:
         dom = key.split("@", 1)[1]
         if not is_free_mail(dom):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -24,10 +23,12 @@ from ..bus import Publisher
 from ..db import Database
 from . import companies as co
 from . import filings as fl
+from .assess import Assessment
 from .errors import Forbidden, Invalid, NotFound
 from .linking import Key, LinkConfig
-from .normalize import IdentifierError, Kind, guess_keys, keys_for
-from .risk import Facts, RiskConfig, merge, score, should_alert
+from .normalize import IdentifierError, keys_for
+from .risk import RiskConfig, score
+from .warning_desk import WarningDesk
 from .workflow import Workflow
 
 
@@ -48,7 +49,7 @@ def _actor(p: Principal | str) -> str:
     return p if isinstance(p, str) else p.username
 
 
-class FraudService(Workflow):
+class FraudService(Assessment, WarningDesk, Workflow):
     """Merchants, filings, companies, linking, risk, workflow, warnings, merchants' check."""
 
     def __init__(
@@ -133,7 +134,7 @@ class FraudService(Workflow):
     def register_company(self, actor: Principal | str, c: fl.CompanyIn) -> int:
         """Register a company with its identifiers and link it to its aliases."""
         founded = c.founded.isoformat() if c.founded else None
-        return self.db.write(
+        cid: int = self.db.write(
             lambda db: co.insert_company(
                 db,
                 c.pairs(),
@@ -143,6 +144,8 @@ class FraudService(Workflow):
                 false_positives=self._fps,
             )
         )
+        self.evaluate([cid])  # a new alias of a warned company is an alert at once
+        return cid
 
     def add_identifiers(self, actor: Principal, cid: int, pairs: list[tuple[str, str]]) -> None:
         """Add identifiers to a company (relinks it)."""
@@ -254,6 +257,8 @@ class FraudService(Workflow):
         # The due date may already be past (a late filing): the sweep marks it at once.
         if f.due_date < self.today():
             self.sweep_overdue()
+        elif f.company is not None:
+            self.evaluate([out["company_id"]])  # a new alias of a warned company: alert now
         return out
 
     def my_filings(self, p: Principal, needs_confirmation: bool = False) -> list[dict]:
@@ -287,152 +292,3 @@ class FraudService(Workflow):
         if cids:
             self.evaluate(cids)
         return cids
-
-    # risk ------------------------------------------------------------------------------
-    def facts(self, cid: int) -> Facts:
-        """Risk facts of one company (aggregates only: no filing leaves this function)."""
-        now = time.time()
-        row = self.db.query(
-            "SELECT count(*) n, coalesce(sum(amount_cny_cents - paid_cents), 0) cents, "
-            "max(overdue_ts) last FROM fraud_filings WHERE company_id = ? "
-            "AND status IN ('overdue', 'confirmed_overdue')",
-            [cid],
-        )[0]
-        merchants = frozenset(
-            r["merchant_id"]
-            for r in self.db.query(
-                "SELECT DISTINCT merchant_id FROM fraud_filings WHERE company_id = ? "
-                "AND status IN ('overdue', 'confirmed_overdue')",
-                [cid],
-            )
-        )
-        comp = self.db.query("SELECT founded FROM fraud_companies WHERE id = ?", [cid])
-        age = None
-        if comp and comp[0]["founded"]:
-            age = (self.today() - dt.date.fromisoformat(comp[0]["founded"])).days
-        warnings = self.db.query(
-            "SELECT count(*) n FROM fraud_warnings WHERE company_id = ? AND state = 'published'",
-            [cid],
-        )[0]["n"]
-        return Facts(
-            overdue_count=row["n"],
-            overdue_amount_cny=row["cents"] / 100,
-            overdue_merchants=merchants,
-            days_since_last_overdue=None if row["last"] is None else (now - row["last"]) / 86400,
-            age_days=age,
-            active_warnings=warnings,
-        )
-
-    def cluster_members(self, cluster_id: int) -> list[dict[str, Any]]:
-        """Companies of one alias cluster."""
-        return self.db.query(
-            "SELECT id, display_name FROM fraud_companies WHERE cluster_id = ? ORDER BY id",
-            [cluster_id],
-        )
-
-    def cluster_risk(self, cluster_id: int):  # noqa: ANN201 - Risk
-        """Risk of an alias cluster from the merged facts of its members."""
-        return score(
-            merge(self.facts(m["id"]) for m in self.cluster_members(cluster_id)), self.risk_cfg
-        )
-
-    def evaluate(self, company_ids: list[int]) -> list[int]:
-        """Re-score the clusters of ``company_ids``; open an alert for each at alert level."""
-        clusters: set[int] = set()
-        for k in range(0, len(company_ids), 500):  # stay under SQLite's bound-variable limit
-            chunk = company_ids[k : k + 500]
-            clusters |= {
-                r["cluster_id"]
-                for r in self.db.query(
-                    "SELECT DISTINCT cluster_id FROM fraud_companies WHERE id IN "
-                    f"({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-            }
-        raised = []
-        for cl in sorted(clusters):
-            risk = self.cluster_risk(cl)
-            if not should_alert(risk, self.risk_cfg):
-                continue
-            reasons = json.dumps(risk.reasons, ensure_ascii=False)
-
-            def tx(db: Any, cl: int = cl, risk: Any = risk, reasons: str = reasons) -> int | None:
-                open_ = db.execute(
-                    "SELECT id FROM fraud_alerts WHERE cluster_id = ? AND status = 'open'", [cl]
-                ).fetchone()
-                if open_:
-                    db.execute(
-                        "UPDATE fraud_alerts SET level = ?, score = ?, reasons = ? WHERE id = ?",
-                        [risk.level, risk.score, reasons, open_[0]],
-                    )
-                    return None
-                return int(
-                    db["fraud_alerts"]
-                    .insert(
-                        {
-                            "cluster_id": cl,
-                            "level": risk.level,
-                            "score": risk.score,
-                            "reasons": reasons,
-                            "ts": time.time(),
-                        }
-                    )
-                    .last_pk
-                )
-
-            aid = self.db.write(tx)
-            if aid is not None:
-                raised.append(aid)
-        return raised
-
-    # merchants' check ------------------------------------------------------------------
-    def check(self, p: Principal, query: str) -> dict[str, Any]:
-        """Look a company up by any identifier: risk level and every active warning on it or
-        on any linked alias. Shows no filing and no identifier of anyone."""
-        q = query.strip()
-        if not 2 <= len(q) <= 300:
-            raise Invalid("type a name, phone, e-mail, website, address, account or code")
-        keys = guess_keys(q)
-        cids = co.find_by_keys(self.db.query, keys, self._fps)
-        matches = []
-        risks: dict[int, dict[str, Any]] = {}
-        for cid in cids:
-            c = self.db.query(
-                "SELECT id, display_name, cluster_id FROM fraud_companies WHERE id = ?", [cid]
-            )[0]
-            if c["cluster_id"] not in risks:
-                risks[c["cluster_id"]] = self.cluster_risk(c["cluster_id"]).as_dict()
-            members = self.cluster_members(c["cluster_id"])
-            ids = [m["id"] for m in members]
-            warnings = self.db.query(
-                "SELECT w.id, w.headline, w.severity, w.company_id, w.published_ts, "
-                "c.display_name company FROM fraud_warnings w JOIN fraud_companies c "
-                f"ON c.id = w.company_id WHERE w.state = 'published' AND w.company_id IN "
-                f"({','.join('?' * len(ids))}) ORDER BY w.published_ts DESC",
-                ids,
-            )
-            for w in warnings:
-                w["via_alias"] = w["company_id"] != cid
-            matches.append(
-                {
-                    "company_id": cid,
-                    "name": c["display_name"],
-                    "aliases": [m["display_name"] for m in members if m["id"] != cid],
-                    "risk": risks[c["cluster_id"]],
-                    "warnings": warnings,
-                }
-            )
-        kinds = sorted({str(k) for k, _ in keys})
-        ignored = any((str(k), v) in self._fps for k, v in keys)
-        return {
-            "query": q,
-            "interpreted_as": kinds,
-            "matches": matches,
-            "note": "shared identifier (agent / market-wide): it identifies no company"
-            if ignored and not matches
-            else None,
-        }
-
-    def is_known(self, kind: Kind, raw: str) -> bool:
-        """True when a company holds this identifier (used by the demo and tests)."""
-        return bool(co.find_by_keys(self.db.query, keys_for(kind, raw), self._fps))

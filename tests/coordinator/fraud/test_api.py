@@ -282,6 +282,9 @@ def test_vest_scenario_end_to_end(api: TestClient, actors: Actors, services: Ser
         assert "Green Airline Trading Co., Ltd." in match["aliases"]
         text = str(res)
         assert "450000" not in text and "m-2" not in text and "13800138000" not in text
+    # investigators are alerted: the new company's cluster carries a published warning
+    alerts = api.get("/api/fraud/alerts", headers=actors.inv1).json()
+    assert any(new in [c["id"] for c in a["companies"]] for a in alerts)
     links = api.get(f"/api/fraud/companies/{new}/links", headers={**actors.inv1, **PURPOSE}).json()
     [link] = links
     assert link["active"] and {s["kind"] for s in link["evidence"]["shared"]} == {
@@ -425,3 +428,26 @@ def test_tips_and_cases(api: TestClient, actors: Actors) -> None:
     )
     assert r.status_code == 201
     assert api.get("/api/fraud/tips", headers={**actors.inv1, **PURPOSE}).json() == []
+
+
+def test_overdue_amount_counts_what_is_still_unpaid_in_cny(
+    api: TestClient, actors: Actors, services: Services
+) -> None:
+    """A USD filing half paid: the risk counts the unpaid half, converted to CNY."""
+    cid = _company(api, actors, GREEN_AIRLINE)
+    due = (TODAY + dt.timedelta(days=3)).isoformat()
+    fid = api.post(
+        "/api/fraud/filings",
+        json=_filing(cid, amount="1000", currency="usd", due_date=due),
+        headers=actors.m1,
+    ).json()["id"]
+    api.post(
+        f"/api/fraud/filings/{fid}/payments",
+        json={"amount": "500", "paid_on": TODAY.isoformat()},
+        headers=actors.m1,
+    )
+    fsvc = services.extra["fraud"]
+    fsvc.sweep_overdue(today=TODAY + dt.timedelta(days=4))
+    facts = fsvc.facts(cid)
+    assert facts.overdue_count == 1 and facts.overdue_merchants == frozenset({"m-1"})
+    assert facts.overdue_amount_cny == 500 * 7.1

@@ -10,7 +10,7 @@ from coordinator.audit import AuditService
 from coordinator.auth import Principal, Role
 from coordinator.fraud.filings import CompanyIn
 from coordinator.fraud.service import FraudService
-from coordinator.fraud.workflow import WarningEdit, WarningIn
+from coordinator.fraud.warning_desk import WarningEdit, WarningIn
 from coordinator.services import Services
 from protocol import Channel, Topics, WarningBoard, decode
 from provisioning.mosquitto import MosquittoProcess
