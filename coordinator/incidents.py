@@ -339,8 +339,9 @@ class IncidentService:
             if ev.dev not in inc.points:
                 if decision == "nearby":
                     _log(db, inc_id, "system", "auto_merge", {"device": ev.dev, "event": ev.id})
+                if not inc.points:
+                    self._index(inc_id, ev.lat, ev.lon)  # only the first camera anchors it
                 inc.points[ev.dev] = (ev.lat, ev.lon)
-                self._index(inc_id, ev.lat, ev.lon)
             inc.first_t, inc.last_t = min(inc.first_t, ev.t), max(inc.last_t, ev.t)
             self._tracks[key] = inc_id
             e["incident_id"] = inc_id
@@ -412,7 +413,7 @@ class IncidentService:
                 "zone": agg.get("zone"),
                 "confidence": agg["conf"],
                 "event_count": agg["n"],
-                "devices": json.dumps(sorted(inc.points)),
+                "devices": json.dumps(list(inc.points)),
                 "first_ts": inc.first_t,
                 "last_ts": inc.last_t,
                 "created_at": now,
@@ -422,7 +423,11 @@ class IncidentService:
             row["priority"] = merge.priority(
                 inc.kind, agg["conf"], row["zone"], len(inc.points), self.rules, self.zone_boost
             )
-            db["incidents"].insert(row)
+            cols = list(row)
+            db.conn.execute(
+                f"insert into incidents ({','.join(cols)}) values ({','.join('?' * len(cols))})",
+                [row[c] for c in cols],
+            )
             return row
         old = db.execute("select * from incidents where id = ?", [inc_id]).fetchone()
         cols = [d[0] for d in db.execute("select * from incidents limit 0").description]
@@ -434,7 +439,7 @@ class IncidentService:
             lon=lon,
             confidence=conf,
             event_count=row["event_count"] + agg["n"],
-            devices=json.dumps(sorted(inc.points)),
+            devices=json.dumps(list(inc.points)),
             first_ts=inc.first_t,
             last_ts=inc.last_t,
             updated_at=now,
@@ -524,8 +529,9 @@ class IncidentService:
             for d in json.loads(r[5] or "[]"):
                 loc = self.fleet.location(d)
                 if loc:
+                    if not inc.points:
+                        self._index(inc.id, loc["lat"], loc["lon"])
                     inc.points[d] = (loc["lat"], loc["lon"])
-                    self._index(inc.id, loc["lat"], loc["lon"])
             self._incs[inc.id] = inc
         for dev, track, inc_id in db.execute(
             "select dev, track, incident_id from events where t >= ? and incident_id is not null "
@@ -580,14 +586,9 @@ def _load(db: sqlite_utils.Database, incident_id: str) -> dict[str, Any]:
 def _log(
     db: sqlite_utils.Database, inc_id: str, actor: str, action: str, detail: dict[str, Any]
 ) -> None:
-    db["incident_log"].insert(
-        {
-            "incident_id": inc_id,
-            "ts": time.time(),
-            "actor": actor,
-            "action": action,
-            "detail": json.dumps(detail, default=str),
-        }
+    db.conn.execute(
+        "insert into incident_log (incident_id, ts, actor, action, detail) values (?,?,?,?,?)",
+        [inc_id, time.time(), actor, action, json.dumps(detail, default=str)],
     )
     if action not in ("auto_merge", "note"):
         db["audit_log"].insert(
