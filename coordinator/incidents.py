@@ -21,19 +21,16 @@ from sqlite_utils.migrations import Migrations
 from protocol import uuid7
 
 from . import merge
-from .audit import AuditService
 from .db import Database
 from .fleet import FleetService
+from .incident_actions import IncidentActions, load_row, log_action, public_row
+from .incident_actions import IncidentNotFound as IncidentNotFound  # re-export
 from .merge import Ev, Inc
 from .notify import Notifier
 
 log = logging.getLogger(__name__)
 migrations = Migrations("incidents")
 ChangeCallback = Callable[[dict[str, Any], str], None]
-
-
-class IncidentNotFound(LookupError):
-    """No incident with that id."""
 
 
 @migrations()
@@ -70,7 +67,7 @@ def m001_incidents(db: sqlite_utils.Database) -> None:
     db["incident_log"].create_index(["incident_id"])
 
 
-class IncidentService:
+class IncidentService(IncidentActions):
     """Merges ingested events into incidents; operator and dispatch actions on them."""
 
     def __init__(
@@ -101,7 +98,7 @@ class IncidentService:
     def get(self, incident_id: str) -> dict[str, Any] | None:
         """The incident as a dict, or None."""
         rows = self.db.query("select * from incidents where id = ?", [str(incident_id)])
-        return _public(rows[0]) if rows else None
+        return public_row(rows[0]) if rows else None
 
     def transition(
         self, incident_id: str, status: str, actor: str, note: str | None = None
@@ -111,14 +108,14 @@ class IncidentService:
             raise ValueError("dismissing an incident needs a reason")
 
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
-            row = _load(db, incident_id)
+            row = load_row(db, incident_id)
             merge.check_transition(row["status"], status)
             now = time.time()
             fields = {"status": status, f"{status}_at": now, "updated_at": now}
             if status == "dismissed":
                 fields["dismiss_reason"] = note
             db["incidents"].update(row["id"], fields)
-            _log(db, row["id"], actor, status, {"from": row["status"], "note": note})
+            log_action(db, row["id"], actor, status, {"from": row["status"], "note": note})
             if row["id"] in self._incs:
                 self._incs[row["id"]].status = status
             if status == "dismissed" and self.tuning is not None:
@@ -135,129 +132,6 @@ class IncidentService:
     def dismiss(self, incident_id: str, actor: str, reason: str) -> dict[str, Any]:
         """Operator dismisses an incident as a false alarm, with a reason."""
         return self.transition(incident_id, "dismissed", actor, reason)
-
-    def annotate(self, incident_id: str, actor: str, text: str) -> dict[str, Any]:
-        """Add an operator note to the incident log."""
-
-        def write(db: sqlite_utils.Database) -> dict[str, Any]:
-            row = _load(db, incident_id)
-            now = time.time()
-            _log(db, row["id"], actor, "note", {"text": text})
-            db["incidents"].update(row["id"], {"notes": (row["notes"] or 0) + 1, "updated_at": now})
-            return {**row, "notes": (row["notes"] or 0) + 1, "updated_at": now}
-
-        return self._act(write, "annotated")
-
-    def merge(self, target_id: str, source_ids: list[str], actor: str) -> dict[str, Any]:
-        """Merge incidents into ``target_id``; each source can be restored with unmerge()."""
-        if not source_ids or target_id in source_ids:
-            raise ValueError("merge needs other incidents than the target")
-
-        def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-            target = _load(db, target_id)
-            if target["status"] == "merged":
-                raise ValueError(f"incident {target_id} is itself merged into another")
-            out = []
-            for sid in source_ids:
-                src = _load(db, sid)
-                if src["status"] == "merged":
-                    raise ValueError(f"incident {sid} is already merged")
-                db.execute(
-                    "update events set incident_id = ?, merged_from = coalesce(merged_from, ?) "
-                    "where incident_id = ?",
-                    [target_id, sid, sid],
-                )
-                now = time.time()
-                db["incidents"].update(
-                    sid, {"status": "merged", "merged_into": target_id, "updated_at": now}
-                )
-                _log(db, sid, actor, "merged_into", {"target": target_id, "was": src["status"]})
-                _log(db, target_id, actor, "merge", {"source": sid, "was": src["status"]})
-                self._incs.pop(sid, None)
-                out.append({**src, "status": "merged", "merged_into": target_id})
-            out.insert(0, self._recompute(db, target_id))
-            self._dirty = True  # track map points at the sources: rebuild lazily
-            return out
-
-        changes = self.db.write(write)
-        self._emit([(c, "merged" if c["status"] == "merged" else "updated") for c in changes])
-        return _public(changes[0])
-
-    def unmerge(self, source_id: str, actor: str) -> dict[str, Any]:
-        """Undo a merge: the source incident gets its own events and status back."""
-
-        def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-            src = _load(db, source_id)
-            if src["status"] != "merged":
-                raise ValueError(f"incident {source_id} is not merged")
-            target = src["merged_into"]
-            was = db.execute(
-                "select detail from incident_log where incident_id = ? and action = 'merged_into' "
-                "order by id desc limit 1",
-                [source_id],
-            ).fetchone()
-            status = json.loads(was[0])["was"] if was else "new"
-            db.execute(
-                "update events set incident_id = ?, merged_from = null "
-                "where incident_id = ? and merged_from = ?",
-                [source_id, target, source_id],
-            )
-            db["incidents"].update(source_id, {"status": status, "merged_into": None})
-            _log(db, source_id, actor, "unmerged", {"from": target})
-            _log(db, target, actor, "unmerge", {"source": source_id})
-            self._dirty = True
-            return [self._recompute(db, source_id), self._recompute(db, target)]
-
-        changes = self.db.write(write)
-        self._emit([(c, "updated") for c in changes])
-        return _public(changes[0])
-
-    def split(
-        self,
-        incident_id: str,
-        actor: str,
-        *,
-        device_ids: list[str] | None = None,
-        event_ids: list[str] | None = None,
-    ) -> dict[str, Any]:
-        """Move the events of some devices (or some events) into a new incident."""
-        if not device_ids and not event_ids:
-            raise ValueError("split needs device_ids or event_ids")
-
-        def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-            row = _load(db, incident_id)
-            if row["status"] == "merged":
-                raise ValueError(f"incident {incident_id} is merged; unmerge it instead")
-            col, vals = ("dev", device_ids) if device_ids else ("id", event_ids)
-            assert vals is not None
-            marks = ",".join("?" for _ in vals)
-            moving = db.execute(
-                f"select count(*) from events where incident_id = ? and {col} in ({marks})",
-                [incident_id, *vals],
-            ).fetchone()[0]
-            total = row["event_count"]
-            if moving == 0:
-                raise ValueError("none of those devices/events belong to this incident")
-            if moving >= total:
-                raise ValueError("split would leave the incident empty")
-            new_id = uuid7()
-            now = time.time()
-            db["incidents"].insert(
-                {**row, "id": new_id, "status": "new", "created_at": now, "updated_at": now}
-            )
-            db.execute(
-                f"update events set incident_id = ?, merged_from = null "
-                f"where incident_id = ? and {col} in ({marks})",
-                [new_id, incident_id, *vals],
-            )
-            _log(db, incident_id, actor, "split", {"new": new_id, col: vals})
-            _log(db, new_id, actor, "split_from", {"source": incident_id, col: vals})
-            self._dirty = True
-            return [self._recompute(db, new_id), self._recompute(db, incident_id)]
-
-        changes = self.db.write(write)
-        self._emit([(changes[0], "created"), (changes[1], "updated")])
-        return _public(changes[0])
 
     # reads ------------------------------------------------------------------------------
     def list(
@@ -281,7 +155,7 @@ class IncidentService:
             params.append(since)
         sql = f"select * from incidents where {' and '.join(where)} "
         sql += "order by priority, updated_at desc limit ?"
-        return [_public(r) for r in self.db.query(sql, [*params, min(limit, 5000)])]
+        return [public_row(r) for r in self.db.query(sql, [*params, min(limit, 5000)])]
 
     def history(self, incident_id: str) -> list[dict[str, Any]]:
         """The incident's log (actions, merges, splits, notes), oldest first."""
@@ -338,9 +212,12 @@ class IncidentService:
             inc = self._incs[inc_id]
             if ev.dev not in inc.points:
                 if decision == "nearby":
-                    _log(db, inc_id, "system", "auto_merge", {"device": ev.dev, "event": ev.id})
+                    log_action(
+                        db, inc_id, "system", "auto_merge", {"device": ev.dev, "event": ev.id}
+                    )
+                if not inc.points:
+                    self._index(inc_id, ev.lat, ev.lon)  # only the first camera anchors it
                 inc.points[ev.dev] = (ev.lat, ev.lon)
-                self._index(inc_id, ev.lat, ev.lon)
             inc.first_t, inc.last_t = min(inc.first_t, ev.t), max(inc.last_t, ev.t)
             self._tracks[key] = inc_id
             e["incident_id"] = inc_id
@@ -386,13 +263,13 @@ class IncidentService:
     ) -> dict[str, Any]:
         row = self.db.write(write)
         self._emit([(row, change)])
-        return _public(row)
+        return public_row(row)
 
     def _emit(self, changes: Iterable[tuple[dict[str, Any], str]]) -> None:
         if not self._callbacks:
             return
         for row, change in changes:
-            inc = _public(row)
+            inc = public_row(row)
             for cb in self._callbacks:
                 self._notifier.post(cb, inc, change)
 
@@ -412,7 +289,7 @@ class IncidentService:
                 "zone": agg.get("zone"),
                 "confidence": agg["conf"],
                 "event_count": agg["n"],
-                "devices": json.dumps(sorted(inc.points)),
+                "devices": json.dumps(list(inc.points)),
                 "first_ts": inc.first_t,
                 "last_ts": inc.last_t,
                 "created_at": now,
@@ -422,7 +299,11 @@ class IncidentService:
             row["priority"] = merge.priority(
                 inc.kind, agg["conf"], row["zone"], len(inc.points), self.rules, self.zone_boost
             )
-            db["incidents"].insert(row)
+            cols = list(row)
+            db.conn.execute(
+                f"insert into incidents ({','.join(cols)}) values ({','.join('?' * len(cols))})",
+                [row[c] for c in cols],
+            )
             return row
         old = db.execute("select * from incidents where id = ?", [inc_id]).fetchone()
         cols = [d[0] for d in db.execute("select * from incidents limit 0").description]
@@ -434,7 +315,7 @@ class IncidentService:
             lon=lon,
             confidence=conf,
             event_count=row["event_count"] + agg["n"],
-            devices=json.dumps(sorted(inc.points)),
+            devices=json.dumps(list(inc.points)),
             first_ts=inc.first_t,
             last_ts=inc.last_t,
             updated_at=now,
@@ -471,7 +352,7 @@ class IncidentService:
             for r in db.execute("select distinct dev from events where incident_id = ?", [inc_id])
         ]
         pts = [p for p in (self.fleet.location(d) for d in devs) if p]
-        row = dict(_load(db, inc_id))
+        row = dict(load_row(db, inc_id))
         row.update(
             event_count=n,
             first_ts=first,
@@ -524,8 +405,9 @@ class IncidentService:
             for d in json.loads(r[5] or "[]"):
                 loc = self.fleet.location(d)
                 if loc:
+                    if not inc.points:
+                        self._index(inc.id, loc["lat"], loc["lon"])
                     inc.points[d] = (loc["lat"], loc["lon"])
-                    self._index(inc.id, loc["lat"], loc["lon"])
             self._incs[inc.id] = inc
         for dev, track, inc_id in db.execute(
             "select dev, track, incident_id from events where t >= ? and incident_id is not null "
@@ -567,36 +449,3 @@ class IncidentService:
                 if not self._grid[cell]:
                     del self._grid[cell]
         self._pruned = now
-
-
-def _load(db: sqlite_utils.Database, incident_id: str) -> dict[str, Any]:
-    cur = db.execute("select * from incidents where id = ?", [str(incident_id)])
-    row = cur.fetchone()
-    if row is None:
-        raise IncidentNotFound(f"no incident {incident_id!r}")
-    return dict(zip([d[0] for d in cur.description], row, strict=True))
-
-
-def _log(
-    db: sqlite_utils.Database, inc_id: str, actor: str, action: str, detail: dict[str, Any]
-) -> None:
-    db["incident_log"].insert(
-        {
-            "incident_id": inc_id,
-            "ts": time.time(),
-            "actor": actor,
-            "action": action,
-            "detail": json.dumps(detail, default=str),
-        }
-    )
-    if action not in ("auto_merge", "note"):
-        db["audit_log"].insert(
-            AuditService.entry(actor, f"incident_{action}", "incident", inc_id, detail=detail)
-        )
-
-
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    if isinstance(out.get("devices"), str):
-        out["devices"] = json.loads(out["devices"])
-    return out

@@ -107,19 +107,29 @@ def compatible(a: str, b: str, rules: Mapping[str, KindRule]) -> bool:
 
 
 def distance_to(inc: Inc, lat: float, lon: float) -> float:
-    """Distance from a camera to the nearest camera of the incident."""
-    return min((haversine_m(lat, lon, p[0], p[1]) for p in inc.points.values()), default=math.inf)
+    """Distance from a camera to the incident's *first* camera.
+
+    Measuring to the first camera, not the nearest one, stops chaining: on a dense street
+    (cameras 60 m apart) "nearest camera" would grow one incident down the whole street.
+    """
+    first = next(iter(inc.points.values()), None)
+    return math.inf if first is None else haversine_m(lat, lon, first[0], first[1])
 
 
 def choose(
     ev: Ev, track_inc: Inc | None, candidates: Iterable[Inc], rules: Mapping[str, KindRule]
 ) -> Decision:
-    """Decide where ``ev`` goes: its track's incident, a nearby one, a new one, or none."""
+    """Decide where ``ev`` goes: its track's incident, a nearby one, a new one, or none.
+
+    A track continues its incident only with a compatible kind (a crowd reading on the
+    same track id is a different situation from an intrusion).
+    """
     rule = rules.get(ev.kind, KindRule())
     if (
         track_inc is not None
         and track_inc.status in TRACK_JOINABLE
         and ev.t - track_inc.last_t <= rule.window_s
+        and compatible(ev.kind, track_inc.kind, rules)
     ):
         return ("track", track_inc.id)
     if not rule.creates or ev.conf < rule.min_conf:

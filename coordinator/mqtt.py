@@ -206,7 +206,10 @@ class MqttLink:
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         with self._lock:
             self.connected.clear()
-        log.warning("MQTT disconnected: %s (paho reconnects with backoff)", rc)
+        if rc.is_failure:
+            log.warning("MQTT disconnected: %s (paho reconnects with backoff)", rc)
+        else:
+            log.info("MQTT disconnected: %s", rc)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, m: mqtt.MQTTMessage) -> None:
         # Keep the network thread free: classify, hand over, return.

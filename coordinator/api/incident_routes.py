@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import metrics
 from ..auth import Perm, Principal
-from ..incidents import IncidentNotFound
+from ..incident_actions import IncidentNotFound
 from .deps import ServicesDep, require
 
 router = APIRouter(prefix="/api", tags=["incidents"])
