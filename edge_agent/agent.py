@@ -234,8 +234,11 @@ class Agent:
     def run(self) -> int:
         """Run until stopped or a finite source ends; returns an exit code."""
         self.link.start()
+        # Health has its own thread: it must keep flowing while the source is in an
+        # outage (the pipeline loop is then blocked in the source's backoff).
+        health = threading.Thread(target=self._health_main, name="cw-health", daemon=True)
+        health.start()
         pacer = Pacer(self.cfg.source.fps, self.stop_event) if self.cfg.source.realtime else None
-        next_health = time.monotonic() + min(2.0, self.health_interval)
         last_t = 0.0
         try:
             while not self.stop_event.is_set():
@@ -255,16 +258,21 @@ class Agent:
                     self.log(f"skipped a frame: {exc}")
                     continue
                 self.emit(drafts, frame)
-                if time.monotonic() >= next_health:
-                    self.link.publish_health(self.health())
-                    next_health = time.monotonic() + self.health_interval
             self.emit(self.pipeline.flush(last_t), None)
         finally:
+            self.stop_event.set()
+            health.join(5)
             self.source.close()
             self._drain(2.0)
             self.link.stop()
             self.spool.close()
         return 0
+
+    def _health_main(self) -> None:
+        delay = min(2.0, self.health_interval)  # the first one early: the centre sees us
+        while not self.stop_event.wait(delay):
+            self.link.publish_health(self.health())
+            delay = self.health_interval
 
     def _drain(self, timeout: float) -> None:
         """Give the sender a moment to publish what is spooled (it stays spooled anyway)."""

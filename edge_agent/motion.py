@@ -54,21 +54,27 @@ class MotionGate:
         self.recheck_s = recheck_s
         self.enabled = enabled
         self._bg: np.ndarray | None = None
+        self._prev: np.ndarray | None = None
         self._last_detect_t = float("-inf")
 
     def check(self, rgb: np.ndarray, t: float, have_tracks: bool) -> GateResult:
         """Gate one frame at time ``t`` (seconds)."""
         grey = to_small_grey(rgb, self.width)
         if self._bg is None or self._bg.shape != grey.shape:
-            self._bg = grey
+            self._bg = grey.copy()
+            self._prev = grey
             self._last_detect_t = t
             return GateResult(1.0, (0.0, 0.0, 1.0, 1.0), True)
-        moving = np.abs(grey - self._bg) > self.pixel_threshold
+        # A pixel moves when it differs from the running background *and* from the
+        # previous frame: the second test drops the "ghost" a person leaves in the
+        # background after walking away, which would otherwise wake the detector for
+        # seconds of empty scene.
+        moving = (np.abs(grey - self._bg) > self.pixel_threshold) & (
+            np.abs(grey - self._prev) > self.pixel_threshold / 2
+        )
         share = float(moving.mean())
-        # Moving pixels update the background slowly, still ones quickly: a person who
-        # stops fades into the background only after a while, a light change at once.
-        a = np.where(moving, self.alpha * 0.25, self.alpha).astype(np.float32)
-        self._bg += a * (grey - self._bg)
+        self._bg += self.alpha * (grey - self._bg)
+        self._prev = grey
         box = None
         if share >= self.min_area:
             ys, xs = np.nonzero(moving)

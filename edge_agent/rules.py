@@ -61,7 +61,9 @@ def _segments_cross(
 ) -> bool:
     d1, d2 = _side(b0, b1, a0), _side(b0, b1, a1)
     d3, d4 = _side(a0, a1, b0), _side(a0, a1, b1)
-    return (d1 * d2 < 0) and (d3 * d4 < 0)
+    # The step must change sides strictly; touching a line end counts, because feet are
+    # often clipped to the frame edge exactly where a line drawn edge-to-edge ends.
+    return (d1 * d2 < 0) and (d3 * d4 <= 0)
 
 
 def line_crossing(

@@ -158,6 +158,11 @@ class Spool:
         """Events waiting for a PUBACK."""
         return self._count - len(self._unsaved_acks)
 
+    def count_on_disk(self) -> int:
+        """Rows in the file right now (also those written by another process)."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM spool").fetchone()[0])
+
     def drops(self) -> int:
         """Events dropped since the spool was created (bound or full disk)."""
         with self._lock:

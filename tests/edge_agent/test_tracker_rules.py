@@ -138,6 +138,8 @@ def test_crowd_start_and_end() -> None:
         ((0.2, 0.5), (0.4, 0.5), "out"),
         ((0.4, 0.5), (0.2, 0.5), "in"),
         ((0.1, 0.5), (0.2, 0.5), None),
+        ((0.2, 1.0), (0.4, 1.0), "out"),  # feet clipped to the bottom edge, where the line ends
+        ((0.2, 1.01), (0.4, 1.01), None),  # beyond the line's end
     ],
 )
 def test_line_crossing_direction(prev, cur, expected) -> None:
