@@ -39,6 +39,7 @@ class PahoLink:
         self._extra: dict[str, list[Any]] = {}
         self._connected = threading.Event()
         self._subs: dict[int, threading.Event] = {}
+        self._sub_lock = threading.Lock()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
         )
@@ -69,10 +70,12 @@ class PahoLink:
 
     def _subscribe(self, flt: str, qos: int, timeout: float) -> None:
         ev = threading.Event()
-        rc, mid = self.client.subscribe(flt, qos)
-        if rc != mqtt.MQTT_ERR_SUCCESS:
-            raise ConnectionError(f"subscribe to {flt} failed ({rc})")
-        self._subs[mid] = ev
+        # Held until the mid is registered: the SUBACK may arrive before subscribe() returns.
+        with self._sub_lock:
+            rc, mid = self.client.subscribe(flt, qos)
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                raise ConnectionError(f"subscribe to {flt} failed ({rc})")
+            self._subs[mid] = ev
         if not ev.wait(timeout):
             raise ConnectionError(f"no SUBACK for {flt}")
 
@@ -89,7 +92,8 @@ class PahoLink:
         self._subscribe(topic, 1, timeout)
 
     def _on_subscribe(self, c: Any, u: Any, mid: int, rcs: Any, props: Any) -> None:
-        ev = self._subs.pop(mid, None)
+        with self._sub_lock:
+            ev = self._subs.pop(mid, None)
         if ev is not None:
             ev.set()
 

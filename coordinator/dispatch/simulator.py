@@ -165,7 +165,7 @@ class UnitSimulator:
         """Publish every unit's position (QoS 0), as units do every few seconds."""
         now = int(time.time() * 1000)
         for u in list(self.units.values()):
-            status = "available" if u.status == "available" else "busy"
+            status = u.status  # available / en_route / on_scene, as a unit's radio reports
             self._send(
                 u,
                 UnitPosition(

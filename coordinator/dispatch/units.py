@@ -173,4 +173,7 @@ class UnitRegistry:
             lambda d: d["units"].update(unit_id, {"lat": pos.lat, "lon": pos.lon, "pos_ms": pos.ts})
         )
         reported = pos.status if pos.status in SELF_REPORTED else None
+        if unit.status in ORDER_DRIVEN and reported != "off_duty":
+            # An order is running: only acks move the status (or the unit leaving duty).
+            reported = None
         return unit, reported if reported != unit.status else None
