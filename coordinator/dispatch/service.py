@@ -190,7 +190,7 @@ class DispatchService:
                 continue
             snap = u.snap.get(u.mode)
             if snap is None:
-                snap = u.snap[u.mode] = roads.snap(u.lat, u.lon, u.mode)  # type: ignore[arg-type]
+                snap = u.snap[u.mode] = roads.snap_edge(u.lat, u.lon, u.mode)  # type: ignore[arg-type]
             r = reaches[u.mode].route_from(
                 u.lat,
                 u.lon,

@@ -49,7 +49,7 @@ class Unit:
     pos_ms: int | None = None
     status_ms: int = 0
     created_ms: int = 0
-    snap: dict[str, tuple[int | None, float]] = field(default_factory=dict, repr=False)
+    snap: dict[str, Any] = field(default_factory=dict, repr=False)  # mode -> EdgeSnap
 
     def row(self) -> dict[str, Any]:
         """The unit as a database row."""
