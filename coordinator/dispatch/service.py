@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -170,6 +171,7 @@ class DispatchService:
             for mode in sorted({u.mode for u in pool}):
                 reaches[mode] = roads.reach(lat, lon, mode, self.settings.search_horizon_s)
         cands = []
+        by_mode: dict[str, list[Any]] = {}
         for u in pool:
             age = max(0.0, (now - (u.pos_ms or now)) / 1000)
             if roads is None:
@@ -188,28 +190,55 @@ class DispatchService:
                     )
                 )
                 continue
+            # Read once: a position arriving on the MQTT thread may clear the cache meanwhile.
             snap = u.snap.get(u.mode)
             if snap is None:
-                snap = u.snap[u.mode] = roads.snap_edge(u.lat, u.lon, u.mode)  # type: ignore[arg-type]
-            r = reaches[u.mode].route_from(
-                u.lat,
-                u.lon,
-                with_distance=False,  # type: ignore[arg-type]
-                snapped=snap,
-            )
-            cands.append(
-                Candidate(
-                    u.id,
-                    u.call_sign,
-                    u.mode,
-                    u.home_zone,
-                    r.eta_s,
-                    age,
-                    r.method,
-                    r.note,
-                    r.distance_m,
+                snap = roads.snap_edge(u.lat, u.lon, u.mode)  # type: ignore[arg-type]
+                u.snap[u.mode] = snap
+            by_mode.setdefault(u.mode, []).append((u, age, snap))
+        for mode, group in by_mode.items():
+            snaps = [sn for _, _, sn in group]
+            # Vectorised for the common case; route_from decides the special ones.
+            etas = reaches[mode].batch_eta(snaps) if None not in snaps else [math.nan] * len(group)
+            for (u, age, snap), eta in zip(group, etas, strict=True):
+                if math.isfinite(eta):
+                    if eta >= 0:
+                        cands.append(
+                            Candidate(u.id, u.call_sign, u.mode, u.home_zone, float(eta), age)
+                        )
+                    else:
+                        cands.append(
+                            Candidate(
+                                u.id,
+                                u.call_sign,
+                                u.mode,
+                                u.home_zone,
+                                float(-eta),
+                                age,
+                                "estimate",
+                                "beyond the road search horizon",
+                            )
+                        )
+                    continue
+                r = reaches[mode].route_from(
+                    u.lat,  # type: ignore[arg-type]
+                    u.lon,  # type: ignore[arg-type]
+                    with_distance=False,
+                    snapped=snap,
                 )
-            )
+                cands.append(
+                    Candidate(
+                        u.id,
+                        u.call_sign,
+                        u.mode,
+                        u.home_zone,
+                        r.eta_s,
+                        age,
+                        r.method,
+                        r.note,
+                        r.distance_m,
+                    )
+                )
         ranked = rank_units(cands, zone, per_zone, self.settings.rank_policy(), k)
         out = []
         for r in ranked:

@@ -158,6 +158,8 @@ class EdgeSnap:
     b: int
     f: float
     offset_m: float  # distance from the point to the road
+    lat: float = math.nan  # the point itself
+    lon: float = math.nan
 
 
 @dataclass
@@ -256,7 +258,7 @@ class Reach:
             for start, end, sign in ((t.a, t.b, 1), (t.b, t.a, -1)):
                 e = g.edge(n, start, end)
                 gap = (t.f - fu) * sign
-                if e is not None and 0 <= gap and e[0] * gap < best:
+                if e is not None and gap >= 0 and e[0] * gap < best:
                     best, via, part_m = e[0] * gap, None, e[1] * gap
         if not math.isfinite(best):
             if math.isfinite(self.limit_s):
@@ -268,6 +270,47 @@ class Reach:
         if with_distance:
             dist_m = part_m + s.offset_m + (self.path_length(via) if via is not None else 0.0)
         return Route(best + access + self.target_access_s, dist_m, "road", via=via)
+
+    def batch_eta(self, snaps: list[EdgeSnap]) -> np.ndarray:
+        """Road ETAs for many snapped origins at once. NaN where :meth:`route_from` must
+        decide (off the network, no path, on the target's own segment); a negative value
+        is minus the straight-line estimate of an origin beyond the search horizon."""
+        out = np.full(len(snaps), np.nan)
+        if self.dist is None or self.target is None or not snaps:
+            return out
+        g, n = self.net.graphs[self.mode], self.net.n
+        a = np.fromiter((s.a for s in snaps), np.int64, len(snaps))
+        b = np.fromiter((s.b for s in snaps), np.int64, len(snaps))
+        f = np.fromiter((s.f for s in snaps), float, len(snaps))
+        off = np.fromiter((s.offset_m for s in snaps), float, len(snaps))
+
+        def secs(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+            key = u * n + v
+            i = np.minimum(np.searchsorted(g.keys, key), len(g.keys) - 1)
+            return np.where(g.keys[i] == key, g.secs[i], np.inf)
+
+        best = np.minimum(secs(a, b) * (1 - f) + self.dist[b], secs(b, a) * f + self.dist[a])
+        best = np.where(f < AT_NODE, np.minimum(best, self.dist[a]), best)
+        best = np.where(1 - f < AT_NODE, np.minimum(best, self.dist[b]), best)
+        eta = best + off / (ACCESS_KMH[self.mode] / 3.6) + self.target_access_s
+        t = self.target
+        special = (off > MAX_SNAP_M) | (((a == t.a) & (b == t.b)) | ((a == t.b) & (b == t.a)))
+        if math.isfinite(self.limit_s):
+            # Beyond the horizon: the straight-line estimate, never below the horizon.
+            lat = np.fromiter((s.lat for s in snaps), float, len(snaps))
+            lon = np.fromiter((s.lon for s in snaps), float, len(snaps))
+            straight = np.hypot(
+                (lon - self.target_lon) * self.net.proj.kx,
+                (lat - self.target_lat) * self.net.proj.ky,
+            )
+            est = np.maximum(
+                straight * DETOUR_FACTOR / (FALLBACK_KMH[self.mode] / 3.6), self.limit_s
+            )
+            far = ~np.isfinite(best) & ~special
+            out[far] = -est[far]  # negative marks "estimate beyond the horizon"
+        ok = np.isfinite(best) & ~special
+        out[ok] = eta[ok]
+        return out
 
     def path_nodes(self, node: int) -> list[int]:
         """Real nodes from ``node`` to the target's segment (via the search predecessors)."""
@@ -335,7 +378,7 @@ class RoadNetwork:
         f = np.clip(((p - pa) * ab).sum(axis=1) / denom, 0.0, 1.0)
         d = np.hypot(*(pa + ab * f[:, None] - p).T)
         i = int(np.argmin(d))
-        return EdgeSnap(int(a_arr[i]), int(b_arr[i]), float(f[i]), float(d[i]))
+        return EdgeSnap(int(a_arr[i]), int(b_arr[i]), float(f[i]), float(d[i]), lat, lon)
 
     def reach(self, lat: float, lon: float, mode: str, limit_s: float = math.inf) -> Reach:
         """Search backwards from a target once; then :meth:`Reach.route_from` any origin."""
