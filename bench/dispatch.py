@@ -63,8 +63,9 @@ def add_units(svc: DispatchService, defs: list[dict[str, Any]]) -> None:
     """Define units and give them a fresh position."""
     now = svc.now_ms()
     for d in defs:
-        svc.units.upsert({k: d[k] for k in ("id", "call_sign", "mode", "home_zone", "shift",
-                                             "status")})
+        svc.units.upsert(
+            {k: d[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
+        )
         svc.position(d["id"], UnitPosition(ts=now, lat=d["lat"], lon=d["lon"]))
 
 
@@ -79,8 +80,10 @@ def bench_latency(tmp: Path, quick: bool) -> dict[str, Any]:
         defs = spawn_units(500, city, seed=11, zones=svc.geo.zones)
         add_units(svc, defs)
         rng = random.Random(5)
-        incidents = [dict(zip(("lat", "lon"), city.random_point(rng), strict=True),
-                          id=None) for _ in range(20 if quick else 100)]
+        incidents = [
+            dict(zip(("lat", "lon"), city.random_point(rng), strict=True), id=None)
+            for _ in range(20 if quick else 100)
+        ]
         ours, straight = [], []
         for inc in incidents:
             t0 = time.perf_counter()
@@ -89,10 +92,17 @@ def bench_latency(tmp: Path, quick: bool) -> dict[str, Any]:
             t0 = time.perf_counter()
             sorted(defs, key=lambda d, i=inc: haversine_m(d["lat"], d["lon"], i["lat"], i["lon"]))
             straight.append((time.perf_counter() - t0) * 1000)
-        return {"segments": roads.report.segments, "directed_edges": roads.edge_count,
-                "nodes": roads.n, "units": len(defs), "incidents": len(incidents),
-                "ours_p50_ms": median(ours), "ours_p99_ms": percentile(ours, 99),
-                "straight_p50_ms": median(straight), "straight_p99_ms": percentile(straight, 99)}
+        return {
+            "segments": roads.report.segments,
+            "directed_edges": roads.edge_count,
+            "nodes": roads.n,
+            "units": len(defs),
+            "incidents": len(incidents),
+            "ours_p50_ms": median(ours),
+            "ours_p99_ms": percentile(ours, 99),
+            "straight_p50_ms": median(straight),
+            "straight_p99_ms": percentile(straight, 99),
+        }
     finally:
         svc.close()
         db.close()
@@ -124,12 +134,20 @@ def on_street(city: Any, rng: random.Random) -> tuple[tuple[float, float], tuple
     r = city.river_row
     while True:
         if rng.random() < 0.5:
-            c, r0, f = rng.randrange(city.spec.cols), rng.randrange(city.spec.rows - 1), rng.random()
+            c, r0, f = (
+                rng.randrange(city.spec.cols),
+                rng.randrange(city.spec.rows - 1),
+                rng.random(),
+            )
             if r0 == r and c not in city.bridge_cols:
                 continue
             a, b = city.latlon(c, r0), city.latlon(c, r0 + 1)
         else:
-            c0, r0, f = rng.randrange(city.spec.cols - 1), rng.randrange(city.spec.rows), rng.random()
+            c0, r0, f = (
+                rng.randrange(city.spec.cols - 1),
+                rng.randrange(city.spec.rows),
+                rng.random(),
+            )
             a, b = city.latlon(c0, r0), city.latlon(c0 + 1, r0)
         a = (round(a[0], 7), round(a[1], 7))
         b = (round(b[0], 7), round(b[1], 7))
@@ -160,8 +178,18 @@ def bench_quality(tmp: Path, quick: bool) -> dict[str, Any]:
             mode = ("car", "ebike", "foot")[i % 3]
             uid = f"{mode}-{i:03d}"
             units.append((uid, ends, f, mode, lat, lon))
-            defs.append({"id": uid, "call_sign": uid, "mode": mode, "home_zone": None,
-                         "shift": "day", "status": "available", "lat": lat, "lon": lon})
+            defs.append(
+                {
+                    "id": uid,
+                    "call_sign": uid,
+                    "mode": mode,
+                    "home_zone": None,
+                    "shift": "day",
+                    "status": "available",
+                    "lat": lat,
+                    "lon": lon,
+                }
+            )
         add_units(svc, defs)
         graphs = {m: oracle(city.roads, m) for m in ("car", "ebike", "foot")}
         hits = {"ours": 0, "straight_distance": 0, "straight_eta": 0}
@@ -177,8 +205,7 @@ def bench_quality(tmp: Path, quick: bool) -> dict[str, Any]:
                     g.add_edge(qa, "q", w=g[qa][qb]["w"] * qf)
                 if g.has_edge(qb, qa):
                     g.add_edge(qb, "q", w=g[qb][qa]["w"] * (1 - qf))
-                dist = nx.single_source_dijkstra_path_length(g.reverse(copy=False), "q",
-                                                             weight="w")
+                dist = nx.single_source_dijkstra_path_length(g.reverse(copy=False), "q", weight="w")
                 g.remove_node("q")
                 for uid, ends, f, m, *_ in units:
                     if m == mode:
@@ -190,20 +217,25 @@ def bench_quality(tmp: Path, quick: bool) -> dict[str, Any]:
             rec = svc.recommend({"id": None, "lat": qlat, "lon": qlon}, k=1)
             picks = {
                 "ours": rec["candidates"][0]["unit"],
-                "straight_distance": min(units, key=lambda u: haversine_m(
-                    u[4], u[5], qlat, qlon))[0],
-                "straight_eta": min(units, key=lambda u: haversine_m(
-                    u[4], u[5], qlat, qlon) / FALLBACK_KMH[u[3]])[0],
+                "straight_distance": min(units, key=lambda u: haversine_m(u[4], u[5], qlat, qlon))[
+                    0
+                ],
+                "straight_eta": min(
+                    units, key=lambda u: haversine_m(u[4], u[5], qlat, qlon) / FALLBACK_KMH[u[3]]
+                )[0],
             }
             for k, uid in picks.items():
                 hits[k] += truth[uid] <= fastest + 1e-6
                 regret[k].append(truth[uid] - fastest)
-        return {"trials": trials, "units": len(units), "segments": svc.geo.roads.report.segments,
-                "bridges": len(city.bridge_cols),
-                **{f"{k}_share": hits[k] / trials for k in hits},
-                **{f"{k}_regret_p90_s": percentile(regret[k], 90) for k in hits},
-                **{f"{k}_within_10s_share": sum(r <= 10 for r in regret[k]) / trials
-                   for k in hits}}
+        return {
+            "trials": trials,
+            "units": len(units),
+            "segments": svc.geo.roads.report.segments,
+            "bridges": len(city.bridge_cols),
+            **{f"{k}_share": hits[k] / trials for k in hits},
+            **{f"{k}_regret_p90_s": percentile(regret[k], 90) for k in hits},
+            **{f"{k}_within_10s_share": sum(r <= 10 for r in regret[k]) / trials for k in hits},
+        }
     finally:
         svc.close()
         db.close()
@@ -223,25 +255,33 @@ def bench_shift(tmp: Path, quick: bool) -> dict[str, Any]:
             centre.add_handler(ch, h)
         defs = spawn_units(24 if quick else 80, city, seed=2, zones=svc.geo.zones)
         add_units(svc, defs)
-        sim = UnitSimulator(svc.geo.roads, [SimUnit(d["id"], d["mode"], d["lat"], d["lon"])
-                                            for d in defs], unit_link,
-                            on_scene_hold_s=300).start()
-        svc.set_policy(AutoPolicy(enabled=True, rules=[AutoRule(kind="intrusion",
-                                                                min_confidence=0.8)]), "bench")
+        sim = UnitSimulator(
+            svc.geo.roads,
+            [SimUnit(d["id"], d["mode"], d["lat"], d["lon"]) for d in defs],
+            unit_link,
+            on_scene_hold_s=300,
+        ).start()
+        svc.set_policy(
+            AutoPolicy(enabled=True, rules=[AutoRule(kind="intrusion", min_confidence=0.8)]),
+            "bench",
+        )
         rng = random.Random(8)
         n_inc = 30 if quick else 150
         every_s = 30
         created = []
         for i in range(n_inc):
             lat, lon = city.random_point(rng)
-            inc = svc.local_incidents.create(lat=lat, lon=lon, kind="intrusion",
-                                             confidence=0.9)  # auto-dispatched synchronously
+            inc = svc.local_incidents.create(
+                lat=lat, lon=lon, kind="intrusion", confidence=0.9
+            )  # auto-dispatched synchronously
             created.append(inc["id"])
             deadline = time.monotonic() + 5
             # Let the order and its acceptance cross the broker before simulated time moves.
-            while time.monotonic() < deadline and not any(
-                    o["status"] != "offered" for o in svc.orders_for(inc["id"])) and \
-                    svc.orders_for(inc["id"]):
+            while (
+                time.monotonic() < deadline
+                and not any(o["status"] != "offered" for o in svc.orders_for(inc["id"]))
+                and svc.orders_for(inc["id"])
+            ):
                 time.sleep(0.005)
             for s in range(every_s):
                 sim.step(1.0)
@@ -257,15 +297,21 @@ def bench_shift(tmp: Path, quick: bool) -> dict[str, Any]:
         detect = [(o["sent_ms"] - o["detected_ms"]) / 1000 for o in first.values()]
         travel = [t for u in sim.units.values() for t in u.travel_s]
         kpi = svc.kpis(group_by=())
-        return {"units": len(defs), "incidents": n_inc, "dispatched": len(first),
-                "unassigned": n_inc - len(first), "arrivals": len(travel),
-                "detect_to_dispatch_p50_ms": median(detect) * 1000,
-                "detect_to_dispatch_p90_ms": percentile(detect, 90) * 1000,
-                "travel_p50_s": median(travel), "travel_p90_s": percentile(travel, 90),
-                "travel_within_240s": sum(t <= STANDARD_TRAVEL_S for t in travel) / max(1,
-                                                                                      len(travel)),
-                "kpi_dispatch_to_on_scene_p90_s": kpi[0]["dispatch_to_on_scene"]["p90_s"]
-                if kpi else None}
+        return {
+            "units": len(defs),
+            "incidents": n_inc,
+            "dispatched": len(first),
+            "unassigned": n_inc - len(first),
+            "arrivals": len(travel),
+            "detect_to_dispatch_p50_ms": median(detect) * 1000,
+            "detect_to_dispatch_p90_ms": percentile(detect, 90) * 1000,
+            "travel_p50_s": median(travel),
+            "travel_p90_s": percentile(travel, 90),
+            "travel_within_240s": sum(t <= STANDARD_TRAVEL_S for t in travel) / max(1, len(travel)),
+            "kpi_dispatch_to_on_scene_p90_s": kpi[0]["dispatch_to_on_scene"]["p90_s"]
+            if kpi
+            else None,
+        }
     finally:
         unit_link.stop()
         centre.stop()
@@ -275,8 +321,9 @@ def bench_shift(tmp: Path, quick: bool) -> dict[str, Any]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="cw-bench-dispatch-") as tmp:
@@ -293,32 +340,60 @@ def main() -> int:
         f"**Recommendation latency** — {lat['units']} units, synthetic city of "
         f"{lat['segments']:,} road segments ({lat['directed_edges']:,} directed edges, "
         f"{lat['nodes']:,} nodes), {lat['incidents']} incidents, top-5 with reasons:\n",
-        table(["ranking", "p50 ms", "p99 ms"], [
-            ["ours: road travel time (one reverse Dijkstra per mode, 1800 s horizon)",
-             lat["ours_p50_ms"], lat["ours_p99_ms"]],
-            ["baseline: straight-line sort", lat["straight_p50_ms"], lat["straight_p99_ms"]],
-        ]),
+        table(
+            ["ranking", "p50 ms", "p99 ms"],
+            [
+                [
+                    "ours: road travel time (one reverse Dijkstra per mode, 1800 s horizon)",
+                    lat["ours_p50_ms"],
+                    lat["ours_p99_ms"],
+                ],
+                ["baseline: straight-line sort", lat["straight_p50_ms"], lat["straight_p99_ms"]],
+            ],
+        ),
         f"\n**Ranking quality** — river city with {q['bridges']} bridges and one-way streets, "
         f"{q['segments']:,} segments, {q['units']} units (car/e-bike/foot) at random mid-block "
         f"positions, {q['trials']} incidents; truth = independent networkx Dijkstra from the "
         "exact positions:\n",
-        table(["ranking", "top-1 truly fastest", "within 10 s of fastest", "regret p90 s"], [
-            [k.replace("_", " "), f"{q[k + '_share']:.1%}", f"{q[k + '_within_10s_share']:.1%}",
-             q[k + "_regret_p90_s"]]
-            for k in ("ours", "straight_distance", "straight_eta")
-        ]),
+        table(
+            ["ranking", "top-1 truly fastest", "within 10 s of fastest", "regret p90 s"],
+            [
+                [
+                    k.replace("_", " "),
+                    f"{q[k + '_share']:.1%}",
+                    f"{q[k + '_within_10s_share']:.1%}",
+                    q[k + "_regret_p90_s"],
+                ]
+                for k in ("ours", "straight_distance", "straight_eta")
+            ],
+        ),
         f"\n**Simulated shift** — real Mosquitto, {sh['units']} simulated units, "
         f"{sh['incidents']} intrusion incidents (one per 30 simulated s), auto-dispatch policy; "
         f"{sh['dispatched']} dispatched, {sh['unassigned']} with no free unit:\n",
-        table(["measure", "p50", "p90", "standard"], [
-            ["detection→dispatch, system part (ms)", sh["detect_to_dispatch_p50_ms"],
-             sh["detect_to_dispatch_p90_ms"], f"{STANDARD_DISPATCH_S:.0f} s for 90%"],
-            ["simulated travel (s)", sh["travel_p50_s"], sh["travel_p90_s"],
-             f"{STANDARD_TRAVEL_S:.0f} s for 90% (met by {sh['travel_within_240s']:.0%})"],
-        ]),
+        table(
+            ["measure", "p50", "p90", "standard"],
+            [
+                [
+                    "detection→dispatch, system part (ms)",
+                    sh["detect_to_dispatch_p50_ms"],
+                    sh["detect_to_dispatch_p90_ms"],
+                    f"{STANDARD_DISPATCH_S:.0f} s for 90%",
+                ],
+                [
+                    "simulated travel (s)",
+                    sh["travel_p50_s"],
+                    sh["travel_p90_s"],
+                    f"{STANDARD_TRAVEL_S:.0f} s for 90% (met by {sh['travel_within_240s']:.0%})",
+                ],
+            ],
+        ),
     ]
-    publish("dispatch", "Dispatch (issue 6)", "\n".join(md),
-            {"latency": lat, "quality": q, "shift": sh, "quick": args.quick})
+    publish(
+        "dispatch",
+        "Dispatch (issue 6)",
+        "\n".join(md),
+        {"latency": lat, "quality": q, "shift": sh, "quick": args.quick},
+    )
     return 0
 
 
