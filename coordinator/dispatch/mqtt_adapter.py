@@ -75,7 +75,7 @@ class PahoLink:
             rc, mid = self.client.subscribe(flt, qos)
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 raise ConnectionError(f"subscribe to {flt} failed ({rc})")
-            self._subs[mid] = ev
+            self._subs[int(mid or 0)] = ev
         if not ev.wait(timeout):
             raise ConnectionError(f"no SUBACK for {flt}")
 

@@ -127,7 +127,7 @@ class DispatchService:
         text = policy.model_dump_json()
         now = self.now_ms()
         self.db.write(
-            lambda db: db["dispatch_policy"].upsert(
+            lambda db: db.table("dispatch_policy").upsert(
                 {"id": 1, "json": text, "updated_ms": now, "updated_by": actor}, pk="id"
             )
         )
@@ -221,8 +221,8 @@ class DispatchService:
                         )
                     continue
                 r = reaches[mode].route_from(
-                    u.lat,  # type: ignore[arg-type]
-                    u.lon,  # type: ignore[arg-type]
+                    u.lat,
+                    u.lon,
                     with_distance=False,
                     snapped=snap,
                 )
@@ -241,14 +241,12 @@ class DispatchService:
                 )
         ranked = rank_units(cands, zone, per_zone, self.settings.rank_policy(), k)
         out = []
-        for r in ranked:
-            d = self._ranked_view(r)
-            if roads is not None and r.method == "road":
-                u = self.units.units[r.unit_id]
-                d["distance_m"] = round(
-                    reaches[u.mode].route_from(u.lat, u.lon, snapped=u.snap.get(u.mode)).distance_m,
-                    1,
-                )  # type: ignore[arg-type]
+        for ranked_unit in ranked:
+            d = self._ranked_view(ranked_unit)
+            u = self.units.units[ranked_unit.unit_id]
+            if roads is not None and ranked_unit.method == "road" and u.lat is not None:
+                route = reaches[u.mode].route_from(u.lat, u.lon or 0.0, snapped=u.snap.get(u.mode))
+                d["distance_m"] = round(route.distance_m, 1)
                 d["reasons"].insert(1, f"{d['distance_m'] / 1000:.2f} km by road")
             out.append(d)
         return {
@@ -381,8 +379,8 @@ class DispatchService:
         detail = json.dumps({"actor": actor, "reasons": choice["reasons"]})
         self.db.write(
             lambda db: (
-                db["dispatch_orders"].insert(order),
-                db["dispatch_events"].insert(
+                db.table("dispatch_orders").insert(order),
+                db.table("dispatch_events").insert(
                     self._event(order, now, "offered", "offered", "applied", detail)
                 ),
             )
@@ -418,16 +416,16 @@ class DispatchService:
         self, order: dict[str, Any], kind: str, status: str | None, outcome: str, detail: str = ""
     ) -> None:
         ev = self._event(order, self.now_ms(), kind, status, outcome, detail)
-        self.db.write(lambda db: db["dispatch_events"].insert(ev))
+        self.db.write(lambda db: db.table("dispatch_events").insert(ev))
 
     def _end(self, order: dict[str, Any], status: str, reason: str, reoffer: bool) -> None:
         now = self.now_ms()
         self.db.write(
             lambda db: (
-                db["dispatch_orders"].update(
+                db.table("dispatch_orders").update(
                     order["id"], {"status": status, "ended_reason": reason}
                 ),
-                db["dispatch_events"].insert(
+                db.table("dispatch_events").insert(
                     self._event(order, now, status, status, "applied", reason)
                 ),
             )
@@ -454,7 +452,7 @@ class DispatchService:
                 "outcome": "unassigned",
                 "detail": str(exc),
             }
-            self.db.write(lambda db: db["dispatch_events"].insert(ev))
+            self.db.write(lambda db: db.table("dispatch_events").insert(ev))
 
     # acks and positions ---------------------------------------------------------------
     def handle_ack(self, topic: ParsedTopic, payload: bytes) -> None:
@@ -491,8 +489,8 @@ class DispatchService:
             unit = self.units.get(unit_id)
 
             def fn(db: Any) -> None:
-                db["dispatch_orders"].update(order["id"], fields)
-                db["dispatch_events"].insert(
+                db.table("dispatch_orders").update(order["id"], fields)
+                db.table("dispatch_events").insert(
                     self._event(
                         order,
                         now,
@@ -587,7 +585,7 @@ class DispatchService:
             "outcome": "unassigned",
             "detail": reason,
         }
-        self.db.write(lambda db: db["dispatch_events"].insert(ev))
+        self.db.write(lambda db: db.table("dispatch_events").insert(ev))
 
     # ack timeouts ---------------------------------------------------------------------
     def _schedule(self, deadline: float, order_id: str) -> None:
