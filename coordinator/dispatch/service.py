@@ -309,7 +309,7 @@ class DispatchService:
             incident = self.incidents.get(incident_id)
             if incident is None:
                 raise DispatchError(f"no incident {incident_id}", 404)
-            if incident.get("status") in ("resolved", "closed", "dismissed"):
+            if incident.get("status") in ("resolved", "closed", "dismissed", "merged"):
                 raise DispatchError(f"incident {incident_id} is {incident['status']}")
             orders = self.orders_for(incident_id)
             active = [o for o in orders if o["status"] in ACTIVE]

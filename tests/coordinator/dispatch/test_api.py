@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+import time
+
 from coordinator.auth import Role
+from protocol import uuid7
 from tests.coordinator.conftest import bearer
+
+
+def real_incident(services, lat, lon, dev="cam-d1"):
+    """An incident opened by the core incident service from one camera event."""
+    services.extra["fleet"].register(
+        {
+            "id": dev,
+            "owner_org": "Yiwu PSB",
+            "owner_type": "government",
+            "lat": lat,
+            "lon": lon,
+            "zone": "Z001",
+        }
+    )
+    incidents = services.extra["incidents"]
+    ev = {"id": uuid7(), "dev": dev, "track": 1, "kind": "intrusion", "conf": 0.9, "t": time.time()}
+    changes = services.db.write(lambda db: incidents.assign(db, [ev], time.time()))
+    incidents.publish_changes(changes)
+    return changes[0][0]
 
 
 def test_zones_and_roads_load_validate_and_serve(api, tokens, city):
@@ -100,7 +122,7 @@ def test_units_recommend_and_order_refusals(api, tokens, city, services):
         api.post("/api/dispatch/recommend", json={"incident_id": "nope"}, headers=h).status_code
         == 404
     )
-    inc = services.extra["dispatch"].local_incidents.create(lat=lat, lon=lon)
+    inc = real_incident(services, lat, lon)
     r = api.post(
         "/api/dispatch/orders", json={"incident_id": inc["id"], "unit_id": "car-7"}, headers=h
     )

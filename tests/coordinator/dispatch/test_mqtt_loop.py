@@ -52,8 +52,9 @@ def test_order_ack_loop_moves_unit_and_incident(make_dispatch, city, links):
     inc = svc.local_incidents.create(lat=ilat, lon=ilon)
     order = svc.dispatch(inc["id"])
     wait_for(lambda: svc.order(order["id"])["status"] == "en_route", 10, "accepted + en_route")
+    # The order row commits before the incident transition: wait for the latter too.
+    wait_for(lambda: svc.incidents.get(inc["id"])["status"] == "en_route", 10, "incident")
     assert svc.units.get("car-1").status == "en_route"
-    assert svc.incidents.get(inc["id"])["status"] == "en_route"
     # The simulated unit drives the road network: its reported position approaches.
     start_d = abs(sim.units["car-1"].lon - ilon) + abs(sim.units["car-1"].lat - ilat)
     sim.step(order["eta_s"] / 2)
