@@ -9,10 +9,8 @@ small in-memory store with the same contract.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
-import math
 import threading
 import time
 from collections import deque
@@ -34,14 +32,13 @@ from protocol import (
 
 from ..bus import Handler, Publisher
 from ..db import Database
-from ..geo.project import haversine_m
-from ..geo.roads import fallback_estimate_s
 from ..geo.service import GeoService
 from .incidents_local import LocalIncidents
 from .kpi import kpis, to_ms
 from .orders import ACTIVE, TIME_COLUMN, UNIT_STATUS_FOR, apply_ack, incident_steps
 from .policy import AutoPolicy, DispatchSettings
-from .ranking import Candidate, Ranked, rank_units, zone_counts
+from .recommend import recommend
+from .timer import DeadlineTimer
 from .units import UnitError, UnitRegistry
 
 log = logging.getLogger(__name__)
@@ -82,10 +79,7 @@ class DispatchService:
         self.counters = {"positions": 0, "acks": 0, "rejected": 0, "duplicate": 0, "late": 0}
         self._lock = threading.RLock()
         self._bound: object | None = None
-        self._timers: list[tuple[float, str]] = []
-        self._timer_cv = threading.Condition()
-        self._timer_thread: threading.Thread | None = None
-        self._closed = False
+        self._timer = DeadlineTimer(clock, self.check_timeout, "dispatch-ack-timer")
         row = db.query("select json from dispatch_policy where id = 1")
         self.policy = AutoPolicy.model_validate_json(row[0]["json"]) if row else AutoPolicy()
         _ = self.incidents  # subscribe to incident changes (auto-dispatch) right away
@@ -146,135 +140,7 @@ class DispatchService:
         self, incident: dict[str, Any], k: int | None = None, exclude: Iterable[str] = ()
     ) -> dict[str, Any]:
         """Top-k available units for ``incident`` (needs lat, lon) with reasons."""
-        k = k or self.settings.top_k
-        lat, lon = float(incident["lat"]), float(incident["lon"])
-        zone = self.incident_zone(incident)
-        now = self.now_ms()
-        excluded = set(exclude)
-        roads = self.geo.roads
-        skipped: list[dict[str, str]] = []
-        with self.units.lock:
-            units = list(self.units.units.values())
-        per_zone = zone_counts((u.home_zone, u.status) for u in units)
-        pool = []
-        for u in units:
-            if u.status != "available":
-                continue
-            if u.id in excluded:
-                skipped.append({"unit": u.id, "reason": "already offered this incident"})
-            elif u.lat is None or u.lon is None or u.pos_ms is None:
-                skipped.append({"unit": u.id, "reason": "no position reported"})
-            else:
-                pool.append(u)
-        reaches = {}
-        if roads is not None:
-            for mode in sorted({u.mode for u in pool}):
-                reaches[mode] = roads.reach(lat, lon, mode, self.settings.search_horizon_s)
-        cands = []
-        by_mode: dict[str, list[Any]] = {}
-        for u in pool:
-            age = max(0.0, (now - (u.pos_ms or now)) / 1000)
-            if roads is None:
-                straight = haversine_m(u.lat, u.lon, lat, lon)  # type: ignore[arg-type]
-                cands.append(
-                    Candidate(
-                        u.id,
-                        u.call_sign,
-                        u.mode,
-                        u.home_zone,
-                        fallback_estimate_s(straight, u.mode),
-                        age,
-                        "estimate",
-                        "no road network loaded",
-                        straight * 1.4,
-                    )
-                )
-                continue
-            # Read once: a position arriving on the MQTT thread may clear the cache meanwhile.
-            snap = u.snap.get(u.mode)
-            if snap is None:
-                snap = roads.snap_edge(u.lat, u.lon, u.mode)  # type: ignore[arg-type]
-                u.snap[u.mode] = snap
-            by_mode.setdefault(u.mode, []).append((u, age, snap))
-        for mode, group in by_mode.items():
-            snaps = [sn for _, _, sn in group]
-            # Vectorised for the common case; route_from decides the special ones.
-            etas = reaches[mode].batch_eta(snaps) if None not in snaps else [math.nan] * len(group)
-            for (u, age, snap), eta in zip(group, etas, strict=True):
-                if math.isfinite(eta):
-                    if eta >= 0:
-                        cands.append(
-                            Candidate(u.id, u.call_sign, u.mode, u.home_zone, float(eta), age)
-                        )
-                    else:
-                        cands.append(
-                            Candidate(
-                                u.id,
-                                u.call_sign,
-                                u.mode,
-                                u.home_zone,
-                                float(-eta),
-                                age,
-                                "estimate",
-                                "beyond the road search horizon",
-                            )
-                        )
-                    continue
-                r = reaches[mode].route_from(
-                    u.lat,
-                    u.lon,
-                    with_distance=False,
-                    snapped=snap,
-                )
-                cands.append(
-                    Candidate(
-                        u.id,
-                        u.call_sign,
-                        u.mode,
-                        u.home_zone,
-                        r.eta_s,
-                        age,
-                        r.method,
-                        r.note,
-                        r.distance_m,
-                    )
-                )
-        ranked = rank_units(cands, zone, per_zone, self.settings.rank_policy(), k)
-        out = []
-        for ranked_unit in ranked:
-            d = self._ranked_view(ranked_unit)
-            u = self.units.units[ranked_unit.unit_id]
-            if roads is not None and ranked_unit.method == "road" and u.lat is not None:
-                route = reaches[u.mode].route_from(u.lat, u.lon or 0.0, snapped=u.snap.get(u.mode))
-                d["distance_m"] = round(route.distance_m, 1)
-                d["reasons"].insert(1, f"{d['distance_m'] / 1000:.2f} km by road")
-            out.append(d)
-        return {
-            "incident": incident.get("id"),
-            "zone": zone,
-            "lat": lat,
-            "lon": lon,
-            "candidates": out,
-            "skipped": skipped,
-            "road_network": roads is not None,
-        }
-
-    @staticmethod
-    def _ranked_view(r: Ranked) -> dict[str, Any]:
-        return {
-            "rank": r.rank,
-            "unit": r.unit_id,
-            "call_sign": r.call_sign,
-            "mode": r.mode,
-            "home_zone": r.home_zone,
-            "eta_s": round(r.eta_s, 1),
-            "score_s": round(r.score_s, 1),
-            "distance_m": None if r.distance_m != r.distance_m else round(r.distance_m, 1),
-            "method": r.method,
-            "position_age_s": round(r.position_age_s, 1),
-            "stale": r.stale,
-            "reasons": list(r.reasons),
-        }
+        return recommend(self, incident, k, exclude)
 
     # orders ---------------------------------------------------------------------------
     def orders_for(self, incident_id: str) -> list[dict[str, Any]]:
@@ -589,30 +455,7 @@ class DispatchService:
 
     # ack timeouts ---------------------------------------------------------------------
     def _schedule(self, deadline: float, order_id: str) -> None:
-        with self._timer_cv:
-            if self._closed:
-                return
-            heapq.heappush(self._timers, (deadline, order_id))
-            if self._timer_thread is None:
-                self._timer_thread = threading.Thread(
-                    target=self._timer_loop, name="dispatch-ack-timer", daemon=True
-                )
-                self._timer_thread.start()
-            self._timer_cv.notify()
-
-    def _timer_loop(self) -> None:
-        while True:
-            with self._timer_cv:
-                while not self._closed and (not self._timers or self._timers[0][0] > self.clock()):
-                    wait = self._timers[0][0] - self.clock() if self._timers else None
-                    self._timer_cv.wait(timeout=wait)
-                if self._closed:
-                    return
-                _, order_id = heapq.heappop(self._timers)
-            try:
-                self.check_timeout(order_id)
-            except Exception:  # noqa: BLE001 - one failure must not stop the timer
-                log.exception("ack timeout handling failed for %s", order_id)
+        self._timer.schedule(deadline, order_id)
 
     def check_timeout(self, order_id: str) -> bool:
         """Time out ``order_id`` if still unacknowledged; re-offer. True when it timed out."""
@@ -644,8 +487,4 @@ class DispatchService:
 
     def close(self) -> None:
         """Stop the ack-timeout thread."""
-        with self._timer_cv:
-            self._closed = True
-            self._timer_cv.notify_all()
-        if self._timer_thread is not None:
-            self._timer_thread.join(timeout=10)
+        self._timer.close()
