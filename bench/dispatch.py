@@ -354,7 +354,8 @@ def main() -> int:
         f"\n**Ranking quality** — river city with {q['bridges']} bridges and one-way streets, "
         f"{q['segments']:,} segments, {q['units']} units (car/e-bike/foot) at random mid-block "
         f"positions, {q['trials']} incidents; truth = independent networkx Dijkstra from the "
-        "exact positions:\n",
+        "exact positions, same speed model (it checks graph building, snapping and search, not "
+        "the speed model itself):\n",
         table(
             ["ranking", "top-1 truly fastest", "within 10 s of fastest", "regret p90 s"],
             [
