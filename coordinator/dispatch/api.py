@@ -26,7 +26,7 @@ def _svc(services: Services) -> DispatchService:
     svc = services.extra.get("dispatch")
     if svc is None:
         raise HTTPException(503, "dispatch service not running")
-    return svc  # type: ignore[no-any-return]
+    return svc  # type: ignore[no-any-return,unused-ignore]
 
 
 def _fail(exc: Exception) -> HTTPException:
@@ -102,10 +102,10 @@ class UnitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     call_sign: str = Field(min_length=1, max_length=32, description="Radio call sign")
     mode: Literal["foot", "ebike", "car"] = Field(description="How the unit travels")
-    home_zone: str | None = Field(None, description="Patrol zone the unit covers")
-    shift: str | None = Field(None, description="Shift name (KPIs are grouped by it)")
+    home_zone: str | None = Field(default=None, description="Patrol zone the unit covers")
+    shift: str | None = Field(default=None, description="Shift name (KPIs are grouped by it)")
     status: Literal["available", "busy", "off_duty"] = Field(
-        "off_duty", description="Initial status"
+        default="off_duty", description="Initial status"
     )
 
 
@@ -164,10 +164,10 @@ class RecommendIn(BaseModel):
     """An incident by id, or an ad-hoc location (before the incident exists)."""
 
     model_config = ConfigDict(extra="forbid")
-    incident_id: str | None = Field(None, max_length=64)
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
-    k: int | None = Field(None, ge=1, le=50, description="How many units to return")
+    incident_id: str | None = Field(default=None, max_length=64)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    k: int | None = Field(default=None, ge=1, le=50, description="How many units to return")
 
 
 @router.post("/recommend")
@@ -194,8 +194,8 @@ class OrderIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     incident_id: str = Field(min_length=1, max_length=64)
-    unit_id: str | None = Field(None, description="Unit to send; omit for the top-ranked")
-    backup: bool = Field(False, description="Send even though another order is active")
+    unit_id: str | None = Field(default=None, description="Unit to send; omit for the top-ranked")
+    backup: bool = Field(default=False, description="Send even though another order is active")
 
 
 @router.post("/orders", status_code=201)

@@ -37,7 +37,7 @@ class LocalIncidents:
     ) -> dict[str, Any]:
         """Open an incident and notify listeners with change ``created``."""
         now = time.time() if created_at is None else created_at
-        inc = {
+        inc: dict[str, Any] = {
             "id": uuid7(),
             "status": "new",
             "kind": kind,

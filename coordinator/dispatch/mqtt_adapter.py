@@ -39,9 +39,6 @@ class PahoLink:
         self._extra: dict[str, list[Any]] = {}
         self._connected = threading.Event()
         self._subs: dict[int, threading.Event] = {}
-        self._acked: set[int] = set()
-        # The SUBACK can arrive on the network thread before subscribe() returns its mid:
-        # both sides hold this lock, and an early SUBACK is remembered in _acked.
         self._sub_lock = threading.Lock()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
@@ -63,10 +60,9 @@ class PahoLink:
         return self
 
     def stop(self) -> None:
-        """Disconnect, stop the network thread and close paho's sockets."""
+        """Disconnect and stop the network thread."""
         self.client.disconnect()
         self.client.loop_stop()
-        self.client._reset_sockets()  # paho leaves its wake-up socket pair open otherwise
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
         """Queue a message (paho keeps QoS 1 messages until their PUBACK)."""
@@ -74,15 +70,12 @@ class PahoLink:
 
     def _subscribe(self, flt: str, qos: int, timeout: float) -> None:
         ev = threading.Event()
+        # Held until the mid is registered: the SUBACK may arrive before subscribe() returns.
         with self._sub_lock:
             rc, mid = self.client.subscribe(flt, qos)
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 raise ConnectionError(f"subscribe to {flt} failed ({rc})")
-            if mid in self._acked:
-                self._acked.discard(mid)
-                ev.set()
-            else:
-                self._subs[mid] = ev
+            self._subs[int(mid or 0)] = ev
         if not ev.wait(timeout):
             raise ConnectionError(f"no SUBACK for {flt}")
 
@@ -101,8 +94,6 @@ class PahoLink:
     def _on_subscribe(self, c: Any, u: Any, mid: int, rcs: Any, props: Any) -> None:
         with self._sub_lock:
             ev = self._subs.pop(mid, None)
-            if ev is None:
-                self._acked.add(mid)
         if ev is not None:
             ev.set()
 

@@ -16,18 +16,24 @@ class DispatchSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     ack_timeout_s: float = Field(
-        30.0, gt=0, le=600, description="No ack within this re-offers the next unit"
+        default=30.0, gt=0, le=600, description="No ack within this re-offers the next unit"
     )
-    stale_after_s: float = Field(120.0, gt=0, description="A position older than this is stale")
-    stale_penalty_s: float = Field(60.0, ge=0, description="Flat ETA penalty of a stale position")
-    tie_s: float = Field(15.0, ge=0, description="Own-zone units win ties within this (s)")
+    stale_after_s: float = Field(
+        default=120.0, gt=0, description="A position older than this is stale"
+    )
+    stale_penalty_s: float = Field(
+        default=60.0, ge=0, description="Flat ETA penalty of a stale position"
+    )
+    tie_s: float = Field(default=15.0, ge=0, description="Own-zone units win ties within this (s)")
     coverage_margin_s: float = Field(
-        30.0, ge=0, description="Coverage guard: accept this much slower to keep a zone covered"
+        default=30.0,
+        ge=0,
+        description="Coverage guard: accept this much slower to keep a zone covered",
     )
     search_horizon_s: float = Field(
-        1800.0, gt=0, description="Road search stops here; farther units get an estimate"
+        default=1800.0, gt=0, description="Road search stops here; farther units get an estimate"
     )
-    top_k: int = Field(5, ge=1, le=50, description="Recommendations returned by default")
+    top_k: int = Field(default=5, ge=1, le=50, description="Recommendations returned by default")
 
     def rank_policy(self) -> RankPolicy:
         """The ranking core's view of these settings."""
@@ -48,8 +54,12 @@ class AutoRule(BaseModel):
         description="Incident kind (event kinds of the protocol)",
         pattern="^(" + "|".join(KINDS) + ")$",
     )
-    min_confidence: float = Field(0.8, ge=0, le=1, description="Lowest confidence dispatched")
-    max_priority: int = Field(5, ge=1, le=5, description="Only priorities 1..this (1 highest)")
+    min_confidence: float = Field(
+        default=0.8, ge=0, le=1, description="Lowest confidence dispatched"
+    )
+    max_priority: int = Field(
+        default=5, ge=1, le=5, description="Only priorities 1..this (1 highest)"
+    )
 
 
 class AutoPolicy(BaseModel):
@@ -57,7 +67,7 @@ class AutoPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = Field(False, description="Master switch")
+    enabled: bool = Field(default=False, description="Master switch")
     rules: list[AutoRule] = Field(
         default_factory=list, max_length=32, description="First matching rule dispatches"
     )

@@ -79,13 +79,6 @@ def stale_penalty(age_s: float, policy: RankPolicy) -> float:
 
 def _score(c: Candidate, policy: RankPolicy) -> Ranked:
     penalty = stale_penalty(c.position_age_s, policy)
-    how = "by road" if c.method == "road" else "estimated (straight line x detour)"
-    reasons = [f"ETA {fmt_s(c.eta_s)} {how}"]
-    if c.note:
-        reasons.append(c.note)
-    reasons.append(f"position {fmt_s(c.position_age_s)} old")
-    if penalty:
-        reasons.append(f"stale position: +{fmt_s(penalty)} penalty")
     return Ranked(
         c.unit_id,
         c.call_sign,
@@ -97,8 +90,19 @@ def _score(c: Candidate, policy: RankPolicy) -> Ranked:
         c.method,
         c.position_age_s,
         penalty > 0,
-        reasons=tuple(reasons),
     )
+
+
+def _reasons(r: Ranked, c: Candidate) -> tuple[str, ...]:
+    # Built for the returned top-k only: formatting 500 reason lists costs more than ranking.
+    how = "by road" if c.method == "road" else "estimated (straight line x detour)"
+    out = [f"ETA {fmt_s(c.eta_s)} {how}"]
+    if c.note:
+        out.append(c.note)
+    out.append(f"position {fmt_s(c.position_age_s)} old")
+    if r.stale:
+        out.append(f"stale position: +{fmt_s(r.score_s - r.eta_s)} penalty")
+    return tuple(out)
 
 
 def zone_counts(units: Iterable[tuple[str | None, str]]) -> dict[str, int]:
@@ -119,25 +123,23 @@ def rank_units(
 ) -> list[Ranked]:
     """Rank available units for an incident; return the top ``k`` with reasons."""
     policy = policy or RankPolicy()
-    scored = [_score(c, policy) for c in candidates]
+    by_id = {c.unit_id: c for c in candidates}
+    scored = [_score(c, policy) for c in by_id.values()]
 
     def key(r: Ranked) -> tuple[float, bool, str]:
         own = incident_zone is not None and r.home_zone == incident_zone
         return (r.score_s - (policy.tie_s if own else 0.0), not own, r.unit_id)
 
     ranked = sorted(scored, key=key)
+    notes: dict[str, list[str]] = {}
     if ranked and incident_zone is not None:
         by_time = min(scored, key=lambda r: (r.score_s, r.unit_id))
         if ranked[0] is not by_time:
-            ranked[0] = replace(
-                ranked[0],
-                reasons=(
-                    *ranked[0].reasons,
-                    f"zone tie-break: own zone {incident_zone}, within {fmt_s(policy.tie_s)} "
-                    f"of {by_time.call_sign}",
-                ),
+            notes.setdefault(ranked[0].unit_id, []).append(
+                f"zone tie-break: own zone {incident_zone}, within {fmt_s(policy.tie_s)} "
+                f"of {by_time.call_sign}"
             )
-    ranked = _coverage_guard(ranked, incident_zone, available_per_zone, policy)
+    ranked = _coverage_guard(ranked, incident_zone, available_per_zone, policy, notes)
     out = []
     for i, r in enumerate(ranked[:k]):
         zone_note = (
@@ -147,7 +149,8 @@ def rank_units(
             if r.home_zone == incident_zone
             else f"home zone {r.home_zone or 'none'} (incident in {incident_zone})"
         )
-        out.append(replace(r, rank=i + 1, reasons=(*r.reasons, zone_note)))
+        reasons = (*_reasons(r, by_id[r.unit_id]), *notes.get(r.unit_id, ()), zone_note)
+        out.append(replace(r, rank=i + 1, reasons=reasons))
     return out
 
 
@@ -165,6 +168,7 @@ def _coverage_guard(
     incident_zone: str | None,
     available_per_zone: Mapping[str, int],
     policy: RankPolicy,
+    notes: dict[str, list[str]],
 ) -> list[Ranked]:
     if len(ranked) < 2 or not empties_zone(ranked[0], incident_zone, available_per_zone):
         return ranked
@@ -173,11 +177,10 @@ def _coverage_guard(
         if alt.score_s > first.score_s + policy.coverage_margin_s:
             break
         if not empties_zone(alt, incident_zone, available_per_zone):
-            note = (
+            notes.setdefault(alt.unit_id, []).append(
                 f"coverage guard: {first.call_sign} is the last available unit of zone "
                 f"{first.home_zone}; this unit is only "
                 f"{fmt_s(max(0.0, alt.score_s - first.score_s))} slower"
             )
-            moved = replace(alt, reasons=(*alt.reasons, note))
-            return [moved, first, *ranked[1:i], *ranked[i + 1 :]]
+            return [alt, first, *ranked[1:i], *ranked[i + 1 :]]
     return ranked

@@ -9,7 +9,6 @@ small in-memory store with the same contract.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import threading
@@ -33,14 +32,13 @@ from protocol import (
 
 from ..bus import Handler, Publisher
 from ..db import Database
-from ..geo.project import haversine_m
-from ..geo.roads import fallback_estimate_s
 from ..geo.service import GeoService
 from .incidents_local import LocalIncidents
 from .kpi import kpis, to_ms
 from .orders import ACTIVE, TIME_COLUMN, UNIT_STATUS_FOR, apply_ack, incident_steps
 from .policy import AutoPolicy, DispatchSettings
-from .ranking import Candidate, Ranked, rank_units, zone_counts
+from .recommend import recommend
+from .timer import DeadlineTimer
 from .units import UnitError, UnitRegistry
 
 log = logging.getLogger(__name__)
@@ -81,10 +79,7 @@ class DispatchService:
         self.counters = {"positions": 0, "acks": 0, "rejected": 0, "duplicate": 0, "late": 0}
         self._lock = threading.RLock()
         self._bound: object | None = None
-        self._timers: list[tuple[float, str]] = []
-        self._timer_cv = threading.Condition()
-        self._timer_thread: threading.Thread | None = None
-        self._closed = False
+        self._timer = DeadlineTimer(clock, self.check_timeout, "dispatch-ack-timer")
         row = db.query("select json from dispatch_policy where id = 1")
         self.policy = AutoPolicy.model_validate_json(row[0]["json"]) if row else AutoPolicy()
         _ = self.incidents  # subscribe to incident changes (auto-dispatch) right away
@@ -126,7 +121,7 @@ class DispatchService:
         text = policy.model_dump_json()
         now = self.now_ms()
         self.db.write(
-            lambda db: db["dispatch_policy"].upsert(
+            lambda db: db.table("dispatch_policy").upsert(
                 {"id": 1, "json": text, "updated_ms": now, "updated_by": actor}, pk="id"
             )
         )
@@ -145,109 +140,7 @@ class DispatchService:
         self, incident: dict[str, Any], k: int | None = None, exclude: Iterable[str] = ()
     ) -> dict[str, Any]:
         """Top-k available units for ``incident`` (needs lat, lon) with reasons."""
-        k = k or self.settings.top_k
-        lat, lon = float(incident["lat"]), float(incident["lon"])
-        zone = self.incident_zone(incident)
-        now = self.now_ms()
-        excluded = set(exclude)
-        roads = self.geo.roads
-        skipped: list[dict[str, str]] = []
-        with self.units.lock:
-            units = list(self.units.units.values())
-        per_zone = zone_counts((u.home_zone, u.status) for u in units)
-        pool = []
-        for u in units:
-            if u.status != "available":
-                continue
-            if u.id in excluded:
-                skipped.append({"unit": u.id, "reason": "already offered this incident"})
-            elif u.lat is None or u.lon is None or u.pos_ms is None:
-                skipped.append({"unit": u.id, "reason": "no position reported"})
-            else:
-                pool.append(u)
-        reaches = {}
-        if roads is not None:
-            for mode in sorted({u.mode for u in pool}):
-                reaches[mode] = roads.reach(lat, lon, mode, self.settings.search_horizon_s)
-        cands = []
-        for u in pool:
-            age = max(0.0, (now - (u.pos_ms or now)) / 1000)
-            if roads is None:
-                straight = haversine_m(u.lat, u.lon, lat, lon)  # type: ignore[arg-type]
-                cands.append(
-                    Candidate(
-                        u.id,
-                        u.call_sign,
-                        u.mode,
-                        u.home_zone,
-                        fallback_estimate_s(straight, u.mode),
-                        age,
-                        "estimate",
-                        "no road network loaded",
-                        straight * 1.4,
-                    )
-                )
-                continue
-            snap = u.snap.get(u.mode)
-            if snap is None:
-                snap = u.snap[u.mode] = roads.snap(u.lat, u.lon, u.mode)  # type: ignore[arg-type]
-            r = reaches[u.mode].route_from(
-                u.lat,
-                u.lon,
-                with_distance=False,  # type: ignore[arg-type]
-                snapped=snap,
-            )
-            cands.append(
-                Candidate(
-                    u.id,
-                    u.call_sign,
-                    u.mode,
-                    u.home_zone,
-                    r.eta_s,
-                    age,
-                    r.method,
-                    r.note,
-                    r.distance_m,
-                )
-            )
-        ranked = rank_units(cands, zone, per_zone, self.settings.rank_policy(), k)
-        out = []
-        for r in ranked:
-            d = self._ranked_view(r)
-            if roads is not None and r.method == "road":
-                u = self.units.units[r.unit_id]
-                d["distance_m"] = round(
-                    reaches[u.mode].route_from(u.lat, u.lon, snapped=u.snap.get(u.mode)).distance_m,
-                    1,
-                )  # type: ignore[arg-type]
-                d["reasons"].insert(1, f"{d['distance_m'] / 1000:.2f} km by road")
-            out.append(d)
-        return {
-            "incident": incident.get("id"),
-            "zone": zone,
-            "lat": lat,
-            "lon": lon,
-            "candidates": out,
-            "skipped": skipped,
-            "road_network": roads is not None,
-        }
-
-    @staticmethod
-    def _ranked_view(r: Ranked) -> dict[str, Any]:
-        return {
-            "rank": r.rank,
-            "unit": r.unit_id,
-            "call_sign": r.call_sign,
-            "mode": r.mode,
-            "home_zone": r.home_zone,
-            "eta_s": round(r.eta_s, 1),
-            "score_s": round(r.score_s, 1),
-            "distance_m": None if r.distance_m != r.distance_m else round(r.distance_m, 1),
-            "method": r.method,
-            "position_age_s": round(r.position_age_s, 1),
-            "stale": r.stale,
-            "reasons": list(r.reasons),
-        }
+        return recommend(self, incident, k, exclude)
 
     # orders ---------------------------------------------------------------------------
     def orders_for(self, incident_id: str) -> list[dict[str, Any]]:
@@ -282,7 +175,7 @@ class DispatchService:
             incident = self.incidents.get(incident_id)
             if incident is None:
                 raise DispatchError(f"no incident {incident_id}", 404)
-            if incident.get("status") in ("resolved", "closed", "dismissed"):
+            if incident.get("status") in ("resolved", "closed", "dismissed", "merged"):
                 raise DispatchError(f"incident {incident_id} is {incident['status']}")
             orders = self.orders_for(incident_id)
             active = [o for o in orders if o["status"] in ACTIVE]
@@ -352,8 +245,8 @@ class DispatchService:
         detail = json.dumps({"actor": actor, "reasons": choice["reasons"]})
         self.db.write(
             lambda db: (
-                db["dispatch_orders"].insert(order),
-                db["dispatch_events"].insert(
+                db.table("dispatch_orders").insert(order),
+                db.table("dispatch_events").insert(
                     self._event(order, now, "offered", "offered", "applied", detail)
                 ),
             )
@@ -389,16 +282,16 @@ class DispatchService:
         self, order: dict[str, Any], kind: str, status: str | None, outcome: str, detail: str = ""
     ) -> None:
         ev = self._event(order, self.now_ms(), kind, status, outcome, detail)
-        self.db.write(lambda db: db["dispatch_events"].insert(ev))
+        self.db.write(lambda db: db.table("dispatch_events").insert(ev))
 
     def _end(self, order: dict[str, Any], status: str, reason: str, reoffer: bool) -> None:
         now = self.now_ms()
         self.db.write(
             lambda db: (
-                db["dispatch_orders"].update(
+                db.table("dispatch_orders").update(
                     order["id"], {"status": status, "ended_reason": reason}
                 ),
-                db["dispatch_events"].insert(
+                db.table("dispatch_events").insert(
                     self._event(order, now, status, status, "applied", reason)
                 ),
             )
@@ -425,7 +318,7 @@ class DispatchService:
                 "outcome": "unassigned",
                 "detail": str(exc),
             }
-            self.db.write(lambda db: db["dispatch_events"].insert(ev))
+            self.db.write(lambda db: db.table("dispatch_events").insert(ev))
 
     # acks and positions ---------------------------------------------------------------
     def handle_ack(self, topic: ParsedTopic, payload: bytes) -> None:
@@ -462,8 +355,8 @@ class DispatchService:
             unit = self.units.get(unit_id)
 
             def fn(db: Any) -> None:
-                db["dispatch_orders"].update(order["id"], fields)
-                db["dispatch_events"].insert(
+                db.table("dispatch_orders").update(order["id"], fields)
+                db.table("dispatch_events").insert(
                     self._event(
                         order,
                         now,
@@ -558,34 +451,11 @@ class DispatchService:
             "outcome": "unassigned",
             "detail": reason,
         }
-        self.db.write(lambda db: db["dispatch_events"].insert(ev))
+        self.db.write(lambda db: db.table("dispatch_events").insert(ev))
 
     # ack timeouts ---------------------------------------------------------------------
     def _schedule(self, deadline: float, order_id: str) -> None:
-        with self._timer_cv:
-            if self._closed:
-                return
-            heapq.heappush(self._timers, (deadline, order_id))
-            if self._timer_thread is None:
-                self._timer_thread = threading.Thread(
-                    target=self._timer_loop, name="dispatch-ack-timer", daemon=True
-                )
-                self._timer_thread.start()
-            self._timer_cv.notify()
-
-    def _timer_loop(self) -> None:
-        while True:
-            with self._timer_cv:
-                while not self._closed and (not self._timers or self._timers[0][0] > self.clock()):
-                    wait = self._timers[0][0] - self.clock() if self._timers else None
-                    self._timer_cv.wait(timeout=wait)
-                if self._closed:
-                    return
-                _, order_id = heapq.heappop(self._timers)
-            try:
-                self.check_timeout(order_id)
-            except Exception:  # noqa: BLE001 - one failure must not stop the timer
-                log.exception("ack timeout handling failed for %s", order_id)
+        self._timer.schedule(deadline, order_id)
 
     def check_timeout(self, order_id: str) -> bool:
         """Time out ``order_id`` if still unacknowledged; re-offer. True when it timed out."""
@@ -617,8 +487,4 @@ class DispatchService:
 
     def close(self) -> None:
         """Stop the ack-timeout thread."""
-        with self._timer_cv:
-            self._closed = True
-            self._timer_cv.notify_all()
-        if self._timer_thread is not None:
-            self._timer_thread.join(timeout=10)
+        self._timer.close()

@@ -81,7 +81,7 @@ class UnitSimulator:
         """Publish an acknowledgement for the unit's (or the given) order."""
         oid = order or unit.order
         if oid is not None:
-            self._send(unit, Ack(order=oid, ts=int(time.time() * 1000), status=status))
+            self._send(unit, Ack(order=oid, ts=int(time.time() * 1000), status=status))  # type: ignore[arg-type]
 
     def on_order(self, topic: ParsedTopic, payload: bytes) -> None:
         """MQTT handler of a unit's dispatch topic: obey, decline or stay silent."""
@@ -165,7 +165,7 @@ class UnitSimulator:
         """Publish every unit's position (QoS 0), as units do every few seconds."""
         now = int(time.time() * 1000)
         for u in list(self.units.values()):
-            status = "available" if u.status == "available" else "busy"
+            status: Any = u.status  # available / en_route / on_scene, as a unit's radio reports
             self._send(
                 u,
                 UnitPosition(

@@ -12,7 +12,7 @@ migrations = Migrations("dispatch")
 @migrations()
 def m001_units_orders(db: Any) -> None:
     """Units, their status log, dispatch orders and every order event (acks included)."""
-    db["units"].create(
+    db.table("units").create(
         {
             "id": str,
             "call_sign": str,
@@ -29,11 +29,11 @@ def m001_units_orders(db: Any) -> None:
         pk="id",
         not_null={"call_sign", "mode", "status"},
     )
-    db["unit_log"].create(
+    db.table("unit_log").create(
         {"id": int, "unit_id": str, "ts_ms": int, "status": str, "source": str}, pk="id"
     )
-    db["unit_log"].create_index(["unit_id", "ts_ms"])
-    db["dispatch_orders"].create(
+    db.table("unit_log").create_index(["unit_id", "ts_ms"])
+    db.table("dispatch_orders").create(
         {
             "id": str,
             "incident_id": str,
@@ -59,9 +59,9 @@ def m001_units_orders(db: Any) -> None:
         pk="id",
         not_null={"incident_id", "unit_id", "status", "sent_ms"},
     )
-    db["dispatch_orders"].create_index(["incident_id"])
-    db["dispatch_orders"].create_index(["unit_id", "status"])
-    db["dispatch_events"].create(
+    db.table("dispatch_orders").create_index(["incident_id"])
+    db.table("dispatch_orders").create_index(["unit_id", "status"])
+    db.table("dispatch_events").create(
         {
             "id": int,
             "order_id": str,
@@ -75,8 +75,8 @@ def m001_units_orders(db: Any) -> None:
         },
         pk="id",
     )
-    db["dispatch_events"].create_index(["order_id"])
-    db["dispatch_events"].create_index(["incident_id"])
-    db["dispatch_policy"].create(
+    db.table("dispatch_events").create_index(["order_id"])
+    db.table("dispatch_events").create_index(["incident_id"])
+    db.table("dispatch_policy").create(
         {"id": int, "json": str, "updated_ms": int, "updated_by": str}, pk="id"
     )

@@ -49,7 +49,7 @@ class Unit:
     pos_ms: int | None = None
     status_ms: int = 0
     created_ms: int = 0
-    snap: dict[str, tuple[int | None, float]] = field(default_factory=dict, repr=False)
+    snap: dict[str, Any] = field(default_factory=dict, repr=False)  # mode -> EdgeSnap
 
     def row(self) -> dict[str, Any]:
         """The unit as a database row."""
@@ -119,8 +119,8 @@ class UnitRegistry:
             row = unit.row()
         self.db.write(
             lambda db: (
-                db["units"].upsert(row, pk="id"),
-                db["unit_log"].insert(
+                db.table("units").upsert(row, pk="id"),
+                db.table("unit_log").insert(
                     {"unit_id": unit.id, "ts_ms": now, "status": unit.status, "source": "define"}
                 ),
             )
@@ -137,8 +137,8 @@ class UnitRegistry:
         unit.status, unit.status_ms = status, now
 
         def fn(d: Any) -> None:
-            d["units"].update(unit.id, {"status": status, "status_ms": now})
-            d["unit_log"].insert(
+            d.table("units").update(unit.id, {"status": status, "status_ms": now})
+            d.table("unit_log").insert(
                 {"unit_id": unit.id, "ts_ms": now, "status": status, "source": source}
             )
 
@@ -170,7 +170,12 @@ class UnitRegistry:
             unit.lat, unit.lon, unit.pos_ms = pos.lat, pos.lon, pos.ts
             unit.snap.clear()
         self.db.submit(
-            lambda d: d["units"].update(unit_id, {"lat": pos.lat, "lon": pos.lon, "pos_ms": pos.ts})
+            lambda d: d.table("units").update(
+                unit_id, {"lat": pos.lat, "lon": pos.lon, "pos_ms": pos.ts}
+            )
         )
         reported = pos.status if pos.status in SELF_REPORTED else None
+        if unit.status in ORDER_DRIVEN and reported != "off_duty":
+            # An order is running: only acks move the status (or the unit leaving duty).
+            reported = None
         return unit, reported if reported != unit.status else None

@@ -6,7 +6,9 @@ share a vertex, as in OSM extracts. One directed graph per travel mode (foot ign
 one-way restrictions and motorways; cars and e-bikes obey them) weighted by travel
 seconds. Queries run one *reverse* Dijkstra from the incident per mode: that yields every
 unit's travel time to it at once, the same answer as a multi-source search from all units
-(scipy.sparse.csgraph, compiled, ~100x faster than a pure-Python search on 100k edges).
+(compiled scipy.sparse.csgraph). Positions are placed on their nearest segment, so a
+unit mid-block on a one-way street leaves it in the allowed direction. Building from
+GeoJSON lives in ``roads_build.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from .project import Projection, haversine_m
@@ -54,8 +56,8 @@ ACCESS_KMH: dict[str, float] = {"foot": 5.0, "ebike": 15.0, "car": 15.0}
 #: Typical door-to-door speed for the straight-line fallback estimate (km/h).
 FALLBACK_KMH: dict[str, float] = {"foot": 5.0, "ebike": 16.0, "car": 28.0}
 DETOUR_FACTOR = 1.4  # road distance / straight line in a typical street grid
+AT_NODE = 1e-4  # fraction of a segment under which a point counts as at its end node
 MAX_SNAP_M = 400.0  # farther than this from every node: the point is "off the network"
-_ONEWAY = {"yes": 1, "true": 1, "1": 1, "-1": -1, "reverse": -1, "no": 0, "false": 0, "0": 0}
 
 
 class RoadNetworkError(ValueError):
@@ -71,70 +73,42 @@ def fallback_estimate_s(distance_m: float, mode: str) -> float:
     return distance_m * DETOUR_FACTOR / (FALLBACK_KMH[mode] / 3.6)
 
 
-def _oneway(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return 1 if value else 0
-    key = str(value).strip().lower()
-    if key not in _ONEWAY:
-        raise ValueError(f"oneway {value!r} is not yes/no/-1")
-    return _ONEWAY[key]
-
-
-def _speed(props: dict[str, Any], cls: str) -> float:
-    raw = props.get("maxspeed")
-    if raw is None:
-        return CLASS_KMH.get(cls, CLASS_KMH["unclassified"])
-    text = str(raw).strip().lower()
-    mph = text.endswith("mph")
-    try:
-        value = float(text.removesuffix("mph").removesuffix("km/h").strip())
-    except ValueError:
-        raise ValueError(f"maxspeed {raw!r} is not a number") from None
-    if not 1 <= value <= 200:
-        raise ValueError(f"maxspeed {raw!r} outside 1..200")
-    return value * 1.609 if mph else value
-
-
-def _lines(geom: Any) -> list[list[Any]]:
-    if not isinstance(geom, dict):
-        raise ValueError("geometry missing")
-    kind, coords = geom.get("type"), geom.get("coordinates")
-    if kind == "LineString":
-        lines = [coords]
-    elif kind == "MultiLineString" and isinstance(coords, list):
-        lines = coords
-    else:
-        raise ValueError(f"geometry type {kind!r} is not a LineString")
-    out = []
-    for line in lines:
-        if not isinstance(line, list) or len(line) < 2:
-            raise ValueError("a LineString needs at least 2 positions")
-        for p in line:
-            if (
-                not isinstance(p, list | tuple)
-                or len(p) < 2
-                or not all(isinstance(c, int | float) and math.isfinite(c) for c in p[:2])
-                or not (-180 <= p[0] <= 180 and -90 <= p[1] <= 90)
-            ):
-                raise ValueError(f"position {p!r} is not [lon, lat] in range")
-        out.append(line)
-    return out
-
-
 @dataclass
 class ModeGraph:
     """The directed graph of one travel mode, restricted for snapping to its main component."""
 
     mode: str
-    reverse: csr_matrix  # transposed travel-time graph: Dijkstra from a target
-    keys: np.ndarray  # sorted u*n+v of kept edges, for length lookup
+    # Transposed travel-time graph with one spare node (index n) for the target's exact
+    # mid-block position: Dijkstra from a target answers every origin at once.
+    reverse: csr_matrix
+    keys: np.ndarray  # sorted u*n+v of kept edges, for time/length lookup
+    secs: np.ndarray
     lengths: np.ndarray
+    adj: csr_matrix  # undirected adjacency, to find the edges around a point
     tree: cKDTree | None
     snap_nodes: np.ndarray  # node ids in the largest (weakly) connected component
     components: int
     main_share: float
+
+    def edge(self, n: int, a: int, b: int) -> tuple[float, float] | None:
+        """(seconds, metres) of the directed edge a→b, or None when it is not allowed."""
+        key = a * n + b
+        i = int(np.searchsorted(self.keys, key))
+        if i < len(self.keys) and self.keys[i] == key:
+            return float(self.secs[i]), float(self.lengths[i])
+        return None
+
+
+@dataclass(frozen=True)
+class EdgeSnap:
+    """A point placed on its nearest road segment a–b at fraction ``f`` from a."""
+
+    a: int
+    b: int
+    f: float
+    offset_m: float  # distance from the point to the road
+    lat: float = math.nan  # the point itself
+    lon: float = math.nan
 
 
 @dataclass
@@ -171,6 +145,7 @@ class Route:
     distance_m: float
     method: str  # "road" or "estimate"
     note: str | None = None
+    via: int | None = None  # the node the route leaves the origin's segment by
 
 
 @dataclass
@@ -181,11 +156,13 @@ class Reach:
     mode: str
     target_lat: float
     target_lon: float
-    target_node: int | None
+    target: EdgeSnap | None
     target_access_s: float
     dist: np.ndarray | None
     pred: np.ndarray | None
     limit_s: float = math.inf
+    # metres from each end node of the target's segment to the target point
+    last_leg: dict[int, float] = field(default_factory=dict)
 
     def route_from(
         self,
@@ -193,11 +170,12 @@ class Reach:
         lon: float,
         *,
         with_distance: bool = True,
-        snapped: tuple[int | None, float] | None = None,
+        snapped: EdgeSnap | None = None,
     ) -> Route:
         """Travel time (and road distance) from a point to this reach's target.
 
-        ``snapped`` is the origin's cached :meth:`RoadNetwork.snap` result, if known.
+        ``snapped`` is the origin's cached :meth:`RoadNetwork.snap_edge` result, if known.
+        The origin leaves its segment by whichever end its direction allows and is faster.
         """
         straight = haversine_m(lat, lon, self.target_lat, self.target_lon)
 
@@ -209,40 +187,101 @@ class Reach:
                 note,
             )
 
-        if self.dist is None or self.target_node is None:
+        if self.dist is None or self.target is None:
             return estimate("incident off the road network")
-        node, snap_m = snapped if snapped is not None else self.net.snap(lat, lon, self.mode)
-        if node is None or snap_m > MAX_SNAP_M:
+        s = snapped if snapped is not None else self.net.snap_edge(lat, lon, self.mode)
+        if s is None or s.offset_m > MAX_SNAP_M:
             return estimate("unit off the road network")
-        t = float(self.dist[node])
-        if not math.isfinite(t):
+        g = self.net.graphs[self.mode]
+        n = self.net.n
+        best, via, part_m = math.inf, None, 0.0
+        for start, end, frac in ((s.a, s.b, 1 - s.f), (s.b, s.a, s.f)):
+            if 1 - frac < AT_NODE and self.dist[start] < best:  # at a node: leave any way
+                best, via, part_m = float(self.dist[start]), start, 0.0
+            e = g.edge(n, start, end)
+            if e is not None and e[0] * frac + self.dist[end] < best:
+                best, via, part_m = e[0] * frac + float(self.dist[end]), end, e[1] * frac
+        t = self.target
+        if {s.a, s.b} == {t.a, t.b}:  # same segment: drive straight there if allowed
+            fu = s.f if s.a == t.a else 1 - s.f
+            for start, end, sign in ((t.a, t.b, 1), (t.b, t.a, -1)):
+                e = g.edge(n, start, end)
+                gap = (t.f - fu) * sign
+                if e is not None and gap >= 0 and e[0] * gap < best:
+                    best, via, part_m = e[0] * gap, None, e[1] * gap
+        if not math.isfinite(best):
             if math.isfinite(self.limit_s):
                 # Beyond the horizon: never ranks ahead of a unit found within it.
                 return estimate("beyond the road search horizon", self.limit_s)
             return estimate("no road path (one-way streets or a gap in the network)")
-        access = snap_m / (ACCESS_KMH[self.mode] / 3.6)
-        dist_m = self.path_length(node) + snap_m if with_distance else float("nan")
-        return Route(t + access + self.target_access_s, dist_m, "road")
+        access = s.offset_m / (ACCESS_KMH[self.mode] / 3.6)
+        dist_m = math.nan
+        if with_distance:
+            dist_m = part_m + s.offset_m + (self.path_length(via) if via is not None else 0.0)
+        return Route(best + access + self.target_access_s, dist_m, "road", via=via)
+
+    def batch_eta(self, snaps: list[EdgeSnap]) -> np.ndarray:
+        """Road ETAs for many snapped origins at once. NaN where :meth:`route_from` must
+        decide (off the network, no path, on the target's own segment); a negative value
+        is minus the straight-line estimate of an origin beyond the search horizon."""
+        out = np.full(len(snaps), np.nan)
+        if self.dist is None or self.target is None or not snaps:
+            return out
+        g, n = self.net.graphs[self.mode], self.net.n
+        a = np.fromiter((s.a for s in snaps), np.int64, len(snaps))
+        b = np.fromiter((s.b for s in snaps), np.int64, len(snaps))
+        f = np.fromiter((s.f for s in snaps), float, len(snaps))
+        off = np.fromiter((s.offset_m for s in snaps), float, len(snaps))
+
+        def secs(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+            key = u * n + v
+            i = np.minimum(np.searchsorted(g.keys, key), len(g.keys) - 1)
+            return np.where(g.keys[i] == key, g.secs[i], np.inf)
+
+        best = np.minimum(secs(a, b) * (1 - f) + self.dist[b], secs(b, a) * f + self.dist[a])
+        best = np.where(f < AT_NODE, np.minimum(best, self.dist[a]), best)
+        best = np.where(1 - f < AT_NODE, np.minimum(best, self.dist[b]), best)
+        eta = best + off / (ACCESS_KMH[self.mode] / 3.6) + self.target_access_s
+        t = self.target
+        special = (off > MAX_SNAP_M) | (((a == t.a) & (b == t.b)) | ((a == t.b) & (b == t.a)))
+        if math.isfinite(self.limit_s):
+            # Beyond the horizon: the straight-line estimate, never below the horizon.
+            lat = np.fromiter((s.lat for s in snaps), float, len(snaps))
+            lon = np.fromiter((s.lon for s in snaps), float, len(snaps))
+            straight = np.hypot(
+                (lon - self.target_lon) * self.net.proj.kx,
+                (lat - self.target_lat) * self.net.proj.ky,
+            )
+            est = np.maximum(
+                straight * DETOUR_FACTOR / (FALLBACK_KMH[self.mode] / 3.6), self.limit_s
+            )
+            far = ~np.isfinite(best) & ~special
+            out[far] = -est[far]  # negative marks "estimate beyond the horizon"
+        ok = np.isfinite(best) & ~special
+        out[ok] = eta[ok]
+        return out
 
     def path_nodes(self, node: int) -> list[int]:
-        """Nodes from ``node`` to the target (following the reverse search's predecessors)."""
+        """Real nodes from ``node`` to the target's segment (via the search predecessors)."""
         assert self.pred is not None
         out = [node]
-        while node != self.target_node:
+        while True:
             node = int(self.pred[node])
             if node < 0:
                 return []
+            if node == self.net.n:  # the virtual target node
+                return out
             out.append(node)
-        return out
 
     def path_length(self, node: int) -> float:
-        """Road metres from ``node`` to the target."""
+        """Road metres from ``node`` to the target point."""
         path = np.asarray(self.path_nodes(node), dtype=np.int64)
-        if len(path) < 2:
-            return 0.0
+        if len(path) == 0:
+            return math.nan
         g = self.net.graphs[self.mode]
         keys = path[:-1] * self.net.n + path[1:]
-        return float(g.lengths[np.searchsorted(g.keys, keys)].sum())
+        inner = float(g.lengths[np.searchsorted(g.keys, keys)].sum()) if len(keys) else 0.0
+        return inner + self.last_leg.get(int(path[-1]), 0.0)
 
 
 class RoadNetwork:
@@ -259,35 +298,68 @@ class RoadNetwork:
 
     @property
     def edge_count(self) -> int:
-        """Directed edges of the car graph plus foot-only edges (the size benchmarks quote)."""
+        """Directed edges of the largest mode graph (the size benchmarks quote)."""
         return max(len(g.keys) for g in self.graphs.values())
 
     def node_latlon(self, node: int) -> tuple[float, float]:
         """(lat, lon) of a node."""
         return self.proj.latlon(float(self.xy[node, 0]), float(self.xy[node, 1]))
 
-    def snap(self, lat: float, lon: float, mode: str) -> tuple[int | None, float]:
-        """Nearest node of ``mode``'s main component and its distance in metres."""
+    def snap_edge(self, lat: float, lon: float, mode: str) -> EdgeSnap | None:
+        """The nearest road segment usable by ``mode`` (in its main component)."""
         g = self.graphs[mode]
         if g.tree is None:
-            return None, math.inf
-        d, i = g.tree.query(self.proj.xy(lat, lon))
-        return int(g.snap_nodes[i]), float(d)
+            return None
+        p = np.asarray(self.proj.xy(lat, lon))
+        k = min(8, len(g.snap_nodes))
+        _, idx = g.tree.query(p, k=k)
+        nodes = g.snap_nodes[np.atleast_1d(idx)]
+        a_list, b_list = [], []
+        for a in nodes:
+            nb = g.adj.indices[g.adj.indptr[a] : g.adj.indptr[a + 1]]
+            a_list.append(np.full(len(nb), a))
+            b_list.append(nb)
+        a_arr, b_arr = np.concatenate(a_list), np.concatenate(b_list)
+        if len(a_arr) == 0:
+            return None
+        pa, ab = self.xy[a_arr], self.xy[b_arr] - self.xy[a_arr]
+        denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
+        f = np.clip(((p - pa) * ab).sum(axis=1) / denom, 0.0, 1.0)
+        d = np.hypot(*(pa + ab * f[:, None] - p).T)
+        i = int(np.argmin(d))
+        return EdgeSnap(int(a_arr[i]), int(b_arr[i]), float(f[i]), float(d[i]), lat, lon)
 
     def reach(self, lat: float, lon: float, mode: str, limit_s: float = math.inf) -> Reach:
         """Search backwards from a target once; then :meth:`Reach.route_from` any origin."""
-        node, snap_m = self.snap(lat, lon, mode)
-        if node is None or snap_m > MAX_SNAP_M:
+        t = self.snap_edge(lat, lon, mode)
+        if t is None or t.offset_m > MAX_SNAP_M:
             return Reach(self, mode, lat, lon, None, 0.0, None, None, limit_s)
-        dist, pred = dijkstra(
-            self.graphs[mode].reverse,
-            directed=True,
-            indices=node,
-            return_predecessors=True,
-            limit=limit_s,
+        g = self.graphs[mode]
+        # The target sits on segment a–b: reached from a (if a→b is allowed) after f of
+        # it, from b (if b→a) after 1-f. In the reverse graph: edges virtual → a / b.
+        cols, vals, last_leg = [], [], {}
+        for start, end, frac in ((t.a, t.b, t.f), (t.b, t.a, 1 - t.f)):
+            e = g.edge(self.n, start, end)
+            if frac < AT_NODE:  # the target is at this node: reached from it, whatever way
+                cols.append(start)
+                vals.append(1e-9)  # csgraph drops explicit zeros
+                last_leg[start] = 0.0
+            elif e is not None:
+                cols.append(start)
+                vals.append(e[0] * frac)
+                last_leg[start] = e[1] * frac
+        r = g.reverse
+        indptr = r.indptr.copy()
+        indptr[-1] += len(cols)
+        rev = csr_matrix(
+            (np.concatenate((r.data, vals)), np.concatenate((r.indices, cols)), indptr),
+            shape=r.shape,
         )
-        access = snap_m / (ACCESS_KMH[mode] / 3.6)
-        return Reach(self, mode, lat, lon, node, access, dist, pred, limit_s)
+        dist, pred = dijkstra(
+            rev, directed=True, indices=self.n, return_predecessors=True, limit=limit_s
+        )
+        access = t.offset_m / (ACCESS_KMH[mode] / 3.6)
+        return Reach(self, mode, lat, lon, t, access, dist, pred, limit_s, last_leg)
 
     def route(
         self, from_lat: float, from_lon: float, to_lat: float, to_lon: float, mode: str
@@ -297,148 +369,19 @@ class RoadNetwork:
         est = r.route_from(from_lat, from_lon)
         if est.method != "road":
             return est, [(from_lat, from_lon), (to_lat, to_lon)]
-        node, _ = self.snap(from_lat, from_lon, mode)
-        pts = [self.node_latlon(n) for n in r.path_nodes(int(node))]  # type: ignore[arg-type]
+        pts = [self.node_latlon(n) for n in r.path_nodes(est.via)] if est.via is not None else []
         return est, [(from_lat, from_lon), *pts, (to_lat, to_lon)]
 
     # construction -------------------------------------------------------------------
+
     @classmethod
     def from_geojson(cls, data: Any, *, min_main_share: float = 0.5) -> RoadNetwork:
         """Build from a FeatureCollection; raise RoadNetworkError when unusable.
 
         Features that are not usable ways are skipped and listed in the report. A graph
-        whose largest connected part holds less than ``min_main_share`` of the
-        nodes (for cars) is refused: routes across the gaps would silently not exist.
+        whose largest connected part holds less than ``min_main_share`` of the nodes
+        (for cars) is refused: routes across the gaps would silently not exist.
         """
-        if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-            raise RoadNetworkError(["road network must be a GeoJSON FeatureCollection"])
-        feats = data.get("features")
-        if not isinstance(feats, list) or not feats:
-            raise RoadNetworkError(["road network has no features"])
-        report = LoadReport(features=len(feats))
-        ways: list[tuple[list[list[Any]], str, float, int]] = []
-        for i, f in enumerate(feats):
-            try:
-                if not isinstance(f, dict):
-                    raise ValueError("not a Feature")
-                props = f.get("properties") or {}
-                if not isinstance(props, dict):
-                    raise ValueError("properties is not an object")
-                cls_ = str(props.get("highway") or "unclassified")
-                ways.append(
-                    (
-                        _lines(f.get("geometry")),
-                        cls_,
-                        _speed(props, cls_),
-                        _oneway(props.get("oneway")),
-                    )
-                )
-            except ValueError as exc:
-                report.skipped.append(f"feature {i}: {exc}")
-        if not ways:
-            raise RoadNetworkError(["no usable LineString features", *report.skipped])
-        report.ways = len(ways)
-        ref_lat = float(np.mean([ln[0][0][1] for ln, *_ in ways]))
-        proj = Projection(ref_lat)
-        index: dict[tuple[float, float], int] = {}
-        xs: list[float] = []
-        ys: list[float] = []
-        us: list[int] = []
-        vs: list[int] = []
-        seg_cls: list[str] = []
-        seg_kmh: list[float] = []
-        seg_dir: list[int] = []
-        for lines, cls_, kmh, direction in ways:
-            for line in lines:
-                prev = None
-                for p in line:
-                    # 1e-7 degrees (~1 cm): vertices that share a point join, as in OSM.
-                    key = (round(float(p[0]), 7), round(float(p[1]), 7))
-                    node = index.get(key)
-                    if node is None:
-                        node = index[key] = len(xs)
-                        x, y = proj.xy(key[1], key[0])
-                        xs.append(x)
-                        ys.append(y)
-                    if prev is not None and prev != node:
-                        us.append(prev)
-                        vs.append(node)
-                        seg_cls.append(cls_)
-                        seg_kmh.append(kmh)
-                        seg_dir.append(direction)
-                    prev = node
-        if not us:
-            raise RoadNetworkError(["no road segment of non-zero length"])
-        xy = np.column_stack((np.asarray(xs), np.asarray(ys)))
-        u, v = np.asarray(us, dtype=np.int64), np.asarray(vs, dtype=np.int64)
-        length = np.hypot(*(xy[v] - xy[u]).T)
-        report.segments, report.nodes = len(u), len(xy)
-        graphs = {
-            m: _mode_graph(m, xy, u, v, length, seg_cls, np.asarray(seg_kmh), np.asarray(seg_dir))
-            for m in MODES
-        }
-        for m, g in graphs.items():
-            report.components[m] = g.components
-            report.main_component_share[m] = round(g.main_share, 4)
-        if graphs["car"].main_share < min_main_share:
-            raise RoadNetworkError(
-                [
-                    f"road graph is disconnected: its largest connected part holds only "
-                    f"{graphs['car'].main_share:.0%} of the nodes for cars "
-                    f"({graphs['car'].components} parts); at least {min_main_share:.0%} required"
-                ]
-            )
-        return cls(proj, xy, graphs, report)
+        from .roads_build import build_network
 
-
-def _mode_graph(
-    mode: str,
-    xy: np.ndarray,
-    u: np.ndarray,
-    v: np.ndarray,
-    length: np.ndarray,
-    seg_cls: list[str],
-    kmh: np.ndarray,
-    direction: np.ndarray,
-) -> ModeGraph:
-    n = len(xy)
-    allowed = np.asarray([c not in FORBIDDEN[mode] for c in seg_cls], dtype=bool)
-    speed = np.minimum(kmh, MODE_MAX_KMH[mode]) / 3.6
-    if mode == "foot":
-        direction = np.zeros_like(direction)  # pedestrians walk both ways on one-way streets
-    fwd = allowed & (direction >= 0)
-    bwd = allowed & (direction <= 0)
-    src = np.concatenate((u[fwd], v[bwd]))
-    dst = np.concatenate((v[fwd], u[bwd]))
-    lens = np.concatenate((length[fwd], length[bwd]))
-    secs = np.concatenate((length[fwd] / speed[fwd], length[bwd] / speed[bwd]))
-    keys = src * n + dst
-    # Parallel ways between the same two nodes: keep the fastest (csr would *sum* them).
-    order = np.lexsort((secs, keys))
-    keys, secs, lens, src, dst = keys[order], secs[order], lens[order], src[order], dst[order]
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
-    keys, secs, lens, src, dst = keys[first], secs[first], lens[first], src[first], dst[first]
-    reverse = csr_matrix((secs, (dst, src)), shape=(n, n))
-    if len(keys) == 0:
-        return ModeGraph(mode, reverse, keys, lens, None, np.zeros(0, np.int64), 0, 0.0)
-    # Weak components: a one-way dead end still belongs to the city (reachable, or able
-    # to leave); a true island does not, and points are snapped to the main part only.
-    ncomp, labels = connected_components(reverse, directed=True, connection="weak")
-    # Only nodes the mode actually touches count towards the share.
-    touched = np.zeros(n, dtype=bool)
-    touched[src] = touched[dst] = True
-    counts = np.bincount(labels[touched], minlength=ncomp)
-    main = int(np.argmax(counts))
-    snap_nodes = np.flatnonzero(touched & (labels == main))
-    real_parts = int((counts > 0).sum())
-    return ModeGraph(
-        mode,
-        reverse,
-        keys,
-        lens,
-        cKDTree(xy[snap_nodes]),
-        snap_nodes,
-        real_parts,
-        float(counts[main] / max(1, touched.sum())),
-    )
+        return build_network(cls, data, min_main_share)

@@ -20,7 +20,7 @@ migrations = Migrations("geo")
 @migrations()
 def m001_layers(db: Any) -> None:
     """One row per layer (zones, roads): the source GeoJSON and its load summary."""
-    db["geo_layers"].create(
+    db.table("geo_layers").create(
         {"name": str, "geojson": str, "summary": str, "loaded_at": float, "loaded_by": str},
         pk="name",
     )
@@ -44,7 +44,7 @@ class GeoService:
     def _store(self, name: str, data: Any, summary: dict[str, Any], actor: str) -> None:
         text = json.dumps(data, separators=(",", ":"))
         self.db.write(
-            lambda db: db["geo_layers"].upsert(
+            lambda db: db.table("geo_layers").upsert(
                 {
                     "name": name,
                     "geojson": text,

@@ -50,6 +50,8 @@ class City:
     def random_point(self, rng: random.Random) -> tuple[float, float]:
         """A random point on a street (on a grid line), never in the river."""
         while True:
+            col: float
+            row: float
             if rng.random() < 0.5:
                 col, row = rng.randrange(self.spec.cols), rng.uniform(0, self.spec.rows - 1)
             else:

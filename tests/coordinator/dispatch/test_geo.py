@@ -66,6 +66,23 @@ def test_one_way_street_binds_cars_but_not_pedestrians():
     assert car_ab.eta_s == pytest.approx(car_ab.distance_m / (25 / 3.6), rel=0.01)
 
 
+def test_mid_block_positions_respect_one_way_direction():
+    # Unit halfway along the eastbound one-way A->B; the incident is at A, behind it.
+    net = RoadNetwork.from_geojson(
+        fc(
+            way([[120.0, 29.0], [120.0 + D, 29.0]], highway="residential", oneway="yes"),
+            way([[120.0 + D, 29.0], [120.0 + D, 29.0 + D]], highway="residential"),
+            way([[120.0 + D, 29.0 + D], [120.0, 29.0 + D], [120.0, 29.0]], highway="residential"),
+        )
+    )
+    east = haversine_m(29.0, 120.0, 29.0, 120.0 + D)
+    side = haversine_m(29.0, 120.0, 29.0 + D, 120.0)
+    car = net.reach(29.0, 120.0, "car").route_from(29.0, 120.0 + D / 2)
+    foot = net.reach(29.0, 120.0, "foot").route_from(29.0, 120.0 + D / 2)
+    assert car.distance_m == pytest.approx(east / 2 + 2 * side + east, rel=0.01)
+    assert foot.distance_m == pytest.approx(east / 2, rel=0.01)
+
+
 def test_parallel_ways_keep_the_fastest_and_maxspeed_is_used():
     seg = [[120.0, 29.0], [120.0 + D, 29.0]]
     net = RoadNetwork.from_geojson(
