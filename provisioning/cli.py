@@ -236,7 +236,9 @@ def cmd_revoke(args: argparse.Namespace) -> int:
             )
         else:
             lines.append(
-                f"broker reloaded ({out['reload']}); CRL live after {out['crl_live_ms']:.0f} ms; live session dropped after {out['disconnected_ms']:.0f} ms"
+                f"broker reloaded ({out['reload']}); CRL live after {out['crl_live_ms']:.0f} ms; "
+                f"session of {out['device_id']} taken over and closed after {out['disconnected_ms']:.0f} ms "
+                "(a connected board is dropped; its reconnects are refused)"
             )
         _emit(args, out, lines)
         return EXIT_FAILURE if "broker_error" in out else EXIT_OK
