@@ -167,6 +167,8 @@ def _enroll_opts(args: argparse.Namespace):  # noqa: ANN202
         confirm_timeout=args.confirm_timeout,
         selftest=not args.no_selftest,
         broker_host=args.broker_host,
+        source_kind=args.source_kind,
+        source_uri=args.source_uri,
         verify=args.cacert or True,
     )
 
@@ -377,6 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--firmware-dir", help="folder of firmware_configs/*.yaml")
     p.add_argument("--broker-host", help="override the broker address the coordinator gives")
+    p.add_argument(
+        "--source-kind",
+        choices=["picamera2", "opencv", "replay", "synthetic"],
+        help="override the profile's frame source",
+    )
+    p.add_argument(
+        "--source-uri",
+        help="this site's camera: rtsp://user:${RTSP_PASSWORD}@host/stream, /dev/video0 index, file",
+    )
     p.add_argument("--no-selftest", action="store_true")
     p.add_argument("--confirm-timeout", type=float, default=30.0)
     p = add_command(

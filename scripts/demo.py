@@ -170,8 +170,6 @@ def enrol_demo_boards(workdir: Path) -> list[Path]:
     from tests.harness.field import TECH_PASSWORD, FieldEnv
 
     fw = ROOT / "firmware_configs"
-    if not fw.is_dir():  # until the edge agent's profiles land
-        fw = ROOT / "tests" / "provisioning" / "fixtures" / "firmware"
     bundles = []
     print("[enrol] CA, broker config, Mosquitto and coordinator from `provision` ...")
     with FieldEnv(workdir) as env, Coordinator(env.url) as api:
