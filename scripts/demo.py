@@ -190,11 +190,13 @@ def enrol_demo_boards(workdir: Path) -> list[Path]:
                     owner_type=otype,
                     bundle_dir=workdir / "boards" / dev,
                     firmware_dir=fw,
-                )  # fmt: skip
+                    source_kind="synthetic",  # demo boards film a synthetic scene
+                )
             )
             if not res["ok"]:
                 raise RuntimeError(f"enrolment of {dev} failed")
             bundles.append(workdir / "boards" / dev)
+        _run_enrolled_agent(env, DEMO_BOARDS[0][0], bundles[0])
         victim = env.connect_board(bundles[-1])
         out = api.request("POST", f"/api/enrolment/devices/{DEMO_BOARDS[-1][0]}/revoke", {})
         dropped = victim.disconnected.wait(60)
@@ -202,6 +204,40 @@ def enrol_demo_boards(workdir: Path) -> list[Path]:
         when = f"after {out['disconnected_ms']:.0f} ms" if dropped else "NOT within 60 s"
         print(f"[enrol] revoked {DEMO_BOARDS[-1][0]}: live session dropped {when}")
     return bundles
+
+
+def _run_enrolled_agent(env, dev: str, bundle: Path) -> None:  # noqa: ANN001
+    """Run the real edge agent on an enrolled bundle until the centre ingests its events."""
+    import subprocess
+
+    import yaml
+
+    cfg_path = bundle / "agent.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["spool"]["path"] = "spool.db"  # inside the bundle, not /var/lib on this machine
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    with open(bundle / "agent.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "edge_agent.cli", "run", "--config", str(cfg_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        n = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            n = env.services.db.query("select count(*) n from events where dev = ?", [dev])[0]["n"]
+            if n:
+                break
+            time.sleep(0.2)
+        print(
+            f"[enrol] {dev} runs the real edge agent with its own certificate: "
+            f"{n} event(s) ingested by the coordinator"
+            + ("" if n else f" (none within 60 s; see {bundle / 'agent.log'})")
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def main() -> int:
