@@ -20,8 +20,8 @@ from typing import Any, TextIO
 from protocol import is_valid_id
 
 from .api import ApiError, Coordinator
-from .ca import private_dir
-from .enroll import EnrollOptions, enroll, write_private
+from .ca import ProvisionError, private_dir
+from .enroll import EnrollOptions, enroll, firmware_profile, write_private
 
 REQUIRED = ("device_id", "profile", "lat", "lon", "heading", "zone", "owner")
 
@@ -161,7 +161,8 @@ def _one_row(
                 pass  # not known any more: enrol again
     try:
         eo = _row_options(row, opts)
-    except (ValueError, TypeError) as exc:
+        firmware_profile(eo)  # before a token is minted for a row that cannot succeed
+    except (ValueError, TypeError, ProvisionError) as exc:
         return {
             "outcome": "failed",
             "line": line,

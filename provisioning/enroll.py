@@ -83,6 +83,8 @@ class EnrollOptions:
     confirm_timeout: float = 30.0
     selftest: bool = True
     broker_host: str | None = None  # override the broker address the coordinator gave
+    source_kind: str | None = None  # override the profile's frame source kind
+    source_uri: str | None = None  # this site's camera (RTSP URL, /dev/video0, file)
     verify: str | bool = True
 
 
@@ -298,6 +300,13 @@ def enroll(
             broker["host"] = opts.broker_host
         agent = agent_config(profile, device_id, broker, opts.bundle_dir)
         agent.setdefault("profile", opts.profile)
+        if opts.source_kind or opts.source_uri:
+            source = dict(agent.get("source") or {})
+            if opts.source_kind:
+                source["kind"] = opts.source_kind
+            if opts.source_uri:
+                source["uri"] = opts.source_uri
+            agent["source"] = source
         try:
             files = write_bundle(opts.bundle_dir, key, answer, site, agent)
         except OSError as exc:

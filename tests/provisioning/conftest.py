@@ -12,7 +12,7 @@ from provisioning.api import Coordinator
 from provisioning.enroll import EnrollOptions, enroll
 from tests.harness.field import TECH_PASSWORD, FieldEnv
 
-FIRMWARE = Path(__file__).parent / "fixtures" / "firmware"
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_configs"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,8 @@ def enroll_board(
         bundle_dir=bundle,
         firmware_dir=FIRMWARE,
         confirm_timeout=kw.pop("confirm_timeout", 10.0),
+        # The real self-test costs seconds per board; test_enroll runs it on purpose.
+        selftest=kw.pop("selftest", False),
         **kw,
     )
     return enroll(opts, quiet=True)

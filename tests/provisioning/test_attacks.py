@@ -334,3 +334,15 @@ def test_revoked_board_is_dropped_while_legit_keeps_working(
         field_env,
         legit,
     )
+
+
+def test_one_token_raced_by_two_boards_enrols_exactly_one(field_env: FieldEnv, tech, legit):
+    from concurrent.futures import ThreadPoolExecutor
+
+    tok = tech.enrolment_token("cam-race")["token"]
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(lambda _: _enrol(field_env, tok, "cam-race").status_code, range(4)))
+    assert codes == [201, 401, 401, 401]
+    certs = field_env.services.db.query("select 1 from device_certs where device_id = 'cam-race'")
+    assert len(certs) == 1
+    record("one token used by 4 boards at once", "1 enrolled, 3 refused 401", field_env, legit)

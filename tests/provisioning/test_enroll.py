@@ -27,12 +27,16 @@ def _mode(p: Path) -> int:
 
 def test_enroll_makes_a_trusted_reporting_board(field_env: FieldEnv, tech: Coordinator, tmp_path):
     bundle = tmp_path / "board"
-    res = enroll_board(field_env, tech, bundle, "cam-e2e-1")
-    steps = {s["step"]: s["status"] for s in res["steps"]}
+    # The real edge-agent self-test runs on the bundle (a synthetic scene stands in for
+    # the Pi camera this machine lacks): frame, model, inference and broker must pass.
+    res = enroll_board(field_env, tech, bundle, "cam-e2e-1", selftest=True, source_kind="synthetic")
+    steps = {s["step"]: s for s in res["steps"]}
     assert res["ok"], res["steps"]
-    assert steps["first publish"] == "ok" and steps["centre confirms"] == "ok"
-    # The edge agent's selftest is not on this branch: reported as skipped, never as passed.
-    assert steps["self-test"] in ("skipped", "ok")
+    assert steps["first publish"]["status"] == "ok" and steps["centre confirms"]["status"] == "ok"
+    assert steps["self-test"]["status"] == "ok", steps["self-test"]
+    assert (
+        "broker ok" in steps["self-test"]["detail"] or "FAILED" not in steps["self-test"]["detail"]
+    )
     # Tight permissions: folder 0700, every file 0600.
     assert _mode(bundle) == 0o700
     for name in ("device.key", "device.crt", "ca-bundle.pem", "agent.yaml", "enrolment.json"):
@@ -45,7 +49,9 @@ def test_enroll_makes_a_trusted_reporting_board(field_env: FieldEnv, tech: Coord
         "cert": "device.crt",
         "key": "device.key",
     }
-    assert agent["detector"] == {"threads": 2}  # the profile's own settings are kept
+    profile = yaml.safe_load((FIRMWARE / "raspberry-pi-5.yaml").read_text())
+    assert agent["detector"] == profile["detector"]  # the profile's own settings are kept
+    assert agent["source"]["kind"] == "synthetic"
     cert = x509.load_pem_x509_certificates((bundle / "device.crt").read_bytes())[0]
     assert cert.subject.rfc4514_string() == "CN=cam-e2e-1"
     status = field_env.enrolment.status("cam-e2e-1")
@@ -89,12 +95,13 @@ def test_enroll_cli_subprocess_prints_steps_and_json(
         "--token", token, "--profile", "rtsp-gateway", "--location", "29.31,120.08",
         "--heading", "270", "--zone", "Z03", "--owner", "Futian Market Co.",
         "--owner-type", "company", "--bundle-dir", str(bundle), "--firmware-dir", str(FIRMWARE),
-        "--confirm-timeout", "10", "--json",
+        "--confirm-timeout", "10", "--no-selftest", "--json",
     ]  # fmt: skip
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ})
     assert res.returncode == 0, res.stdout + res.stderr
     out = json.loads(res.stdout)
     assert out["device_id"] == "cam-cli-1" and out["ok"]
+    assert out["steps"][5]["detail"] == "skipped on request (--no-selftest)"
     assert [s["step"] for s in out["steps"]] == [
         "check token", "generate key", "sign certificate", "register", "write bundle",
         "self-test", "first publish", "centre confirms",
@@ -194,3 +201,18 @@ def test_refused_registration_is_reported_with_next_step(
     assert not res["ok"] and step["status"] == "failed" and "owner_org" in step["detail"]
     assert "provision status cam-fleet-2" in step["next"]
     assert field_env.enrolment.status("cam-fleet-2")["fleet_error"]
+
+
+def test_failing_self_test_is_reported_failed_with_next_step(
+    field_env: FieldEnv, tech: Coordinator, tmp_path
+):
+    # An RTSP gateway whose camera URL leads nowhere: the real agent's frame check fails.
+    res = enroll_board(
+        field_env, tech, tmp_path / "g", "cam-nocam", profile="rtsp-gateway", selftest=True,
+        source_kind="opencv", source_uri=str(tmp_path / "no-such-stream.mp4"),
+    )  # fmt: skip
+    step = next(s for s in res["steps"] if s["step"] == "self-test")
+    assert not res["ok"] and step["status"] == "failed", step
+    assert "frame FAILED" in step["detail"] and "edge-agent selftest --config" in step["next"]
+    # The board is still enrolled and reporting: only the camera needs fixing.
+    assert field_env.enrolment.status("cam-nocam")["status"] == "enrolled"

@@ -89,6 +89,9 @@ def test_rotate_gives_a_new_key_and_retires_the_old_certificate(
     st = field_env.enrolment.status("cam-rot")
     assert st["fingerprint"] == out["fingerprint"] and st["rotated_at"]
     assert (st["zone"], st["enrolled_by"]) == ("Z12", "tech-li")  # registration untouched
+    # The fleet view shows the new certificate's fingerprint and expiry.
+    fleet_row = field_env.services.extra["fleet"].get("cam-rot")
+    assert fleet_row["cert_fingerprint"] == out["fingerprint"] and fleet_row["zone"] == "Z12"
     board = field_env.connect_board(bundle)
     board.close()
     wait_for(lambda: _refused(field_env, old), 15, "superseded certificate refused")
