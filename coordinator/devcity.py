@@ -277,7 +277,7 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     from .auth import Principal, Role
     from .fraud.generator import generate
     from .fraud.loader import load_market as load
-    from .fraud.workflow import WarningIn
+    from .fraud.warning_desk import WarningIn
 
     svc = dc.services.extra["fraud"]
     mk = generate(n, seed=2026)

@@ -1,153 +1,42 @@
-"""``make demo``: bring up the CityWatch pieces that exist, on ports of their own.
+"""``make demo``: the whole city on this machine, on ports of its own.
 
-Today: a real Mosquitto with the boards' mTLS door (generated PKI, ACL patterns, CRL),
-one board identity publishing a detection event and its state, and a centre subscriber
-decoding them. It grows with each issue into the whole city (see docs/).
-Stops cleanly on Ctrl-C; ``--once`` runs the walkthrough and exits.
+1. Provisioning: a CA, a generated mTLS broker config, and demo boards enrolled through the
+   real flow (one-time token, key on the board, CSR, registration, self-test, the centre's
+   confirmation), one of them then revoked; an enrolled board runs the real edge agent.
+2. The city: Mosquitto, the coordinator (API + dashboard, MQTT ingest, incidents, fleet,
+   dispatch, population, fraud), 24,000 registered cameras, patrol units driven by the unit
+   simulator, a generated population and market with a published warning on a fraudster.
+3. Real edge agents running the pose detector on synthetic scenes of real photographs, and
+   simulated boards from the load generator: incidents form, auto-dispatch sends units.
+
+Prints the dashboard URL and the demo logins; Ctrl-C stops everything cleanly.
+``--once`` checks that each part works and exits (0 = all good).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import random
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
-from protocol import Channel, Event, State, Topics, decode, encode, uuid7  # noqa: E402
-from provisioning import pki  # noqa: E402
-from provisioning.mosquitto import (  # noqa: E402
-    BrokerConfig,
-    MosquittoProcess,
-    TlsListener,
-    device_acl,
-    free_port,
-)
-
-
-def _client(port: int, name: str, d: Path) -> mqtt.Client:
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv5)
-    c.tls_set(
-        ca_certs=str(d / "ca-bundle.pem"),
-        certfile=str(d / f"{name}.crt"),
-        keyfile=str(d / f"{name}.key"),
-    )
-    return c
-
-
-def demo_population(data_dir: Path, count: int = 2000) -> None:
-    """Load a generated population into the coordinator's database and show a search."""
-    try:
-        from coordinator.population.generator import write_csv
-        from coordinator.services import open_services
-        from coordinator.settings import Settings
-
-        services = open_services(Settings.for_dev(data_dir))
-        try:
-            pop = services.extra["population"]
-            f = write_csv(data_dir / "population-demo.csv", count, seed=7)
-            s = pop.importer.run("demo", f, purpose="demo data")
-            with contextlib.suppress(ValueError):  # already there from an earlier run
-                services.auth.create_user(
-                    "pop-officer", "demo-password-1", ["population_officer"], zones=["Z01", "Z02"]
-                )
-            hits = pop.search.persons("demo", "demo", name="wang", limit=3)
-            stats = pop.stats.summary("demo", ["zone"])
-            print(f"[pop] {s['imported']} synthetic persons imported ({s['rejected']} rejected), "
-                  f"{stats['totals']['duplicates_open']} duplicate candidates queued; "
-                  f"officer login pop-officer / demo-password-1 (zones Z01, Z02)")  # fmt: skip
-            for h in hits:
-                print(
-                    f"      search 'wang': {h['name']} ({h['name_latin']}) {h['id_masked']} {h['zone']}"
-                )
-        finally:
-            services.close()
-    except Exception as exc:  # noqa: BLE001 - the rest of the demo goes on
-        print(f"[pop] population demo failed: {type(exc).__name__}: {exc}")
-
-
-def _guarded(name: str, fn) -> bool:  # noqa: ANN001
+def _guarded(name: str, fn: Any) -> Any:
     """Run one part of the demo; a failure prints a clear message and the demo goes on."""
     try:
-        fn()
-        return True
+        return fn()
     except Exception as exc:  # noqa: BLE001 - the demo reports and continues
         print(f"      !! {name} part of the demo failed: {type(exc).__name__}: {exc}")
-        return False
-
-
-def fraud_demo(data_dir: Path) -> None:
-    """Load a generated Yiwu market, warn a fraudster, and catch its vest at a merchant's check."""
-    from coordinator.auth import Principal, Role
-    from coordinator.fraud import cap
-    from coordinator.fraud.generator import generate
-    from coordinator.fraud.loader import load_market
-    from coordinator.fraud.warning_desk import WarningIn
-    from coordinator.services import open_services
-    from coordinator.settings import Settings
-
-    services = open_services(Settings.for_dev(data_dir))
-    try:
-        svc = services.extra["fraud"]
-        market = generate(1500, seed=2026)
-        stats = load_market(svc, market)
-        print(
-            f"[fraud] market loaded: {stats['companies']} companies, {len(market.filings)} filings, "
-            f"{stats['auto']} automatic alias links, {stats['review']} for review; "
-            f"{len(svc.alerts())} risk alerts for investigators"
-        )
-        vest = next(
-            c for c in market.companies if c.vest_of and any(k == "phone" for k, _ in c.identifiers)
-        )
-        original = vest.vest_of
-        li = Principal(1, "inv-li", frozenset({Role.FRAUD_INVESTIGATOR}))
-        chen = Principal(2, "inv-chen", frozenset({Role.FRAUD_INVESTIGATOR}))
-        old_name = services.db.query(
-            "select display_name from fraud_companies where id = ?", [original]
-        )[0]["display_name"]
-        wid = svc.draft_warning(
-            li,
-            WarningIn(
-                company_id=original,
-                headline=f"{old_name}: orders on credit, never pays",
-                description="Several merchants report goods shipped and never paid for.",
-                instruction="Ask for full payment before shipping.",
-            ),
-        )
-        svc.approve_warning(chen, wid)
-        svc.publish_warning(li, wid)
-        print(
-            f"[fraud] warning {wid} on {old_name!r}: drafted by inv-li, approved by inv-chen, published"
-        )
-        merchant = Principal(
-            3, "booth-d2-301", frozenset({Role.MERCHANT}), merchant_id=market.merchants[0]
-        )
-        phone = next(raw for k, raw in vest.identifiers if k == "phone")
-        res = svc.check(merchant, phone)
-        for m in res["matches"]:
-            ws = (
-                "; ".join(
-                    f"{w['headline']} ({'via alias ' + w['company'] if w['via_alias'] else 'on it'})"
-                    for w in m["warnings"]
-                )
-                or "none"
-            )
-            print(
-                f"[fraud] merchant checks {phone!r}: {m['name']!r} risk {m['risk']['level']}, warnings: {ws}"
-            )
-        xml = cap.to_xml(svc.cap_alert(wid)).decode()
-        print(f"[fraud] CAP 1.2 XML ({len(xml)} B): {xml[:160]}...")
-    finally:
-        services.close()
+        return None
 
 
 DEMO_BOARDS = [
@@ -170,8 +59,6 @@ def enrol_demo_boards(workdir: Path) -> list[Path]:
     from tests.harness.field import TECH_PASSWORD, FieldEnv
 
     fw = ROOT / "firmware_configs"
-    if not fw.is_dir():  # until the edge agent's profiles land
-        fw = ROOT / "tests" / "provisioning" / "fixtures" / "firmware"
     bundles = []
     print("[enrol] CA, broker config, Mosquitto and coordinator from `provision` ...")
     with FieldEnv(workdir) as env, Coordinator(env.url) as api:
@@ -192,11 +79,13 @@ def enrol_demo_boards(workdir: Path) -> list[Path]:
                     owner_type=otype,
                     bundle_dir=workdir / "boards" / dev,
                     firmware_dir=fw,
-                )  # fmt: skip
+                    source_kind="synthetic",  # demo boards film a synthetic scene
+                )
             )
             if not res["ok"]:
                 raise RuntimeError(f"enrolment of {dev} failed")
             bundles.append(workdir / "boards" / dev)
+        _run_enrolled_agent(env, DEMO_BOARDS[0][0], bundles[0])
         victim = env.connect_board(bundles[-1])
         out = api.request("POST", f"/api/enrolment/devices/{DEMO_BOARDS[-1][0]}/revoke", {})
         dropped = victim.disconnected.wait(60)
@@ -206,361 +95,251 @@ def enrol_demo_boards(workdir: Path) -> list[Path]:
     return bundles
 
 
-def demo_coordinator() -> bool:
-    """Coordinator core: a broker, the centre, 36 load-generator cameras → incidents."""
-    from coordinator.core import start_core
-    from coordinator.fleet import DeviceIn
-    from coordinator.loadgen import EventStream, Publisher, make_fleet, run
-    from coordinator.services import open_services
-    from coordinator.settings import Settings
-    from provisioning.mosquitto import PlainListener
-
-    print("[coordinator] broker + coordinator (ingest, fleet, incidents) + 36 simulated cameras")
-    with tempfile.TemporaryDirectory(prefix="citywatch-core-") as tmp:
-        d = Path(tmp)
-        cfg = BrokerConfig(d / "broker", [PlainListener(free_port())])
-        with MosquittoProcess(cfg) as broker:
-            settings = Settings.for_dev(d / "centre", mqtt_port=broker.ports[0])
-            services = open_services(settings)
-            pub = None
-            try:
-                fleet = make_fleet(36, spacing_m=120)
-                services.extra["fleet"].upsert_many([DeviceIn(**x) for x in fleet])
-                start_core(services)
-                if not services.extra["mqtt"].wait_connected(10):
-                    print("[coordinator] could not connect to the broker")
-                    return False
-                pub = Publisher("127.0.0.1", broker.ports[0], 2, name="demo-cams")
-                stream = iter(EventStream([x["id"] for x in fleet], seed=4))
-                run(pub, stream, count=600, rate=300)
-                pub.wait_acked(30)
-                ingest = services.extra["ingest"]
-                deadline = time.monotonic() + 30
-                while ingest.stats.stored < 600 and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                incs = services.extra["incidents"].list(limit=5)
-                total = services.db.query("select count(*) as n from incidents")[0]["n"]
-                multi = services.db.query(
-                    "select count(*) as n from incidents where devices like '%,%'"
-                )[0]["n"]
-                print(
-                    f"[coordinator] {ingest.stats.stored} events committed and acked -> "
-                    f"{total} incidents ({multi} seen by several cameras)"
-                )
-                for i in incs:
-                    print(
-                        f"      P{i['priority']} {i['kind']:<13} {i['status']:<6} "
-                        f"{len(i['devices'])} camera(s), {i['event_count']} events, zone {i['zone']}"
-                    )
-                return total > 0
-            finally:
-                if pub is not None:
-                    pub.close()
-                services.close()
-
-
-def start_edge_agent(d: Path, port: int, issuing: object, topics: Topics) -> object:
-    """Issue 3: a real edge agent (real detector, synthetic scene of real photographs).
-
-    Returns a stop() callable. Needs the fetched model (make demo runs `models fetch`).
-    """
+def _run_enrolled_agent(env, dev: str, bundle: Path) -> None:  # noqa: ANN001
+    """Run the real edge agent on an enrolled bundle until the centre ingests its events."""
     import subprocess
 
     import yaml
 
+    cfg_path = bundle / "agent.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["spool"]["path"] = "spool.db"  # inside the bundle, not /var/lib on this machine
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    with open(bundle / "agent.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "edge_agent.cli", "run", "--config", str(cfg_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        n = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            n = env.services.db.query("select count(*) n from events where dev = ?", [dev])[0]["n"]
+            if n:
+                break
+            time.sleep(0.2)
+        print(
+            f"[enrol] {dev} runs the real edge agent with its own certificate: "
+            f"{n} event(s) ingested by the coordinator"
+            + ("" if n else f" (none within 60 s; see {bundle / 'agent.log'})")
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def start_agents(city: Any, n: int, workdir: Path) -> list[subprocess.Popen[bytes]]:
+    """Real edge agents (real detector on synthetic scenes of real photographs)."""
+    import yaml
+
+    from coordinator.fleet import DeviceIn
     from edge_agent.models import default_model_path
 
-    dev = "cam-demo-edge"
-    ck = pki.issue(issuing, dev)  # type: ignore[arg-type]
-    pki.write_pem(d / f"{dev}.crt", ck.cert, issuing.cert)  # type: ignore[attr-defined]
-    pki.write_private_key(d / f"{dev}.key", ck.key)
-    cfg = {
-        "device_id": dev,
-        "profile": "demo",
-        "broker": {
-            "host": "127.0.0.1",
-            "port": port,
-            "tls": {"ca": "ca-bundle.pem", "cert": f"{dev}.crt", "key": f"{dev}.key"},
-        },
-        "source": {"kind": "synthetic", "fps": 10, "width": 640, "height": 480, "people": 2},
-        "detector": {"model": str(default_model_path()), "threads": 1},
-        "spool": {"path": "edge-spool.db"},
-        "health_interval_s": 10,
-        "rules": {
-            "rev": 1,
-            "zones": [
-                {
-                    "name": "depot-gate",
-                    "rule": "line_crossing",
-                    "points": [[0.5, 0.0], [0.5, 1.0]],
-                }
-            ],
-        },
-    }
-    (d / "edge-agent.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    log = open(d / "edge-agent.log", "wb")  # noqa: SIM115 - owned by the child
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge_agent.cli", "run", "--config", str(d / "edge-agent.yaml")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
+    if not default_model_path().exists():
+        print("[agents] model not fetched: run `make models` (make demo does) — skipping agents")
+        return []
+    procs = []
+    rng = random.Random(5)
+    for i in range(n):
+        dev = f"cam-edge-{i + 1:02d}"
+        lat, lon = city.city.random_point(rng)
+        zone = city.services.extra["geo"].zones.zone_of(lat, lon)
+        city.services.extra["fleet"].register(
+            DeviceIn(
+                id=dev,
+                owner_org="Yiwu PSB",
+                owner_type="government",
+                lat=lat,
+                lon=lon,
+                heading=90.0,
+                zone=zone,
+                profile="rtsp-gateway",
+            )
+        )
+        d = workdir / dev
+        d.mkdir(parents=True, exist_ok=True)
+        cfg = {
+            "device_id": dev,
+            "profile": "demo",
+            "broker": {"host": "127.0.0.1", "port": city.mqtt_port},
+            "source": {"kind": "synthetic", "fps": 8, "width": 640, "height": 480, "people": 2},
+            "detector": {"model": str(default_model_path()), "threads": 1},
+            "spool": {"path": str(d / "spool.db")},
+            "health_interval_s": 10,
+            "rules": {
+                "rev": 1,
+                "zones": [
+                    {
+                        "name": "gate",
+                        "rule": "intrusion",
+                        "points": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+                    }
+                ],
+            },
+        }
+        (d / "agent.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        with open(d / "agent.log", "wb") as log:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "edge_agent.cli",
+                        "run",
+                        "--config",
+                        str(d / "agent.yaml"),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=ROOT,
+                )
+            )
     print(
-        f"      edge agent {dev} (pid {proc.pid}): synthetic scene of real photographs -> "
-        "motion gate -> pose detector (LiteRT) -> tracker -> rules -> spool -> MQTT"
+        f"[agents] {n} real edge agents: synthetic scene -> motion gate -> pose detector "
+        "(LiteRT) -> tracker -> rules -> spool -> MQTT; logs in " + str(workdir)
     )
+    return procs
 
-    def stop() -> None:
-        proc.terminate()
+
+def start_loadgen(city: Any, stop: threading.Event, cameras: int, rate: float) -> threading.Thread:
+    """Simulated boards: tracks of events from a subset of the registered cameras."""
+    from coordinator.loadgen import EventStream, Publisher
+
+    devs = [c["id"] for c in city.cameras[:cameras]]
+    pub = Publisher("127.0.0.1", city.mqtt_port, connections=1, name="demo-loadgen")
+    stream = iter(EventStream(devs, seed=3, track_len=3))
+
+    def loop() -> None:
         try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
-
-    return stop
-
-
-def dispatch_demo(n_units: int = 12, n_incidents: int = 3, speedup: float = 20.0) -> bool:
-    """Issue 6: simulated patrol units dispatched to incidents over MQTT, moving to them."""
-    import random
-
-    from coordinator.db import Database
-    from coordinator.dispatch import store
-    from coordinator.dispatch.mqtt_adapter import PahoLink
-    from coordinator.dispatch.policy import AutoPolicy, AutoRule, DispatchSettings
-    from coordinator.dispatch.service import DispatchService
-    from coordinator.dispatch.simulator import SimUnit, UnitSimulator, spawn_units
-    from coordinator.geo import service as geo_service
-    from coordinator.geo.synthetic import CitySpec, generate
-    from protocol import UnitPosition
-    from provisioning.mosquitto import PlainListener
-
-    print("[dispatch] synthetic river city (3 bridges, one-way streets), patrol zones, units")
-    city = generate(CitySpec(cols=30, rows=30, bridges=3, zones_x=3, zones_y=3))
-    with tempfile.TemporaryDirectory(prefix="citywatch-dispatch-") as tmp:
-        d = Path(tmp)
-        db = Database(d / "dispatch.db").open()
-        db.migrate(geo_service.migrations, store.migrations)
-        geo = geo_service.GeoService(db)
-        geo.load_zones(city.zones)
-        roads = geo.load_roads(city.roads)
-        print(f"           {roads['segments']} road segments, {roads['nodes']} nodes")
-        svc = DispatchService(db, geo, settings=DispatchSettings(ack_timeout_s=10))
-        port = free_port()
-        broker = MosquittoProcess(BrokerConfig(d / "broker", [PlainListener(port)])).start()
-        centre = PahoLink("127.0.0.1", port, "coordinator-dispatch").start()
-        units_link = PahoLink("127.0.0.1", port, "unit-simulator").start()
-        stop = threading.Event()
-        runner = None
-        try:
-            svc.attach_publisher(centre)
-            for ch, handler in svc.handlers().items():
-                centre.add_handler(ch, handler)
-            defs = spawn_units(n_units, city, seed=3, zones=geo.zones)
-            for u in defs:
-                svc.units.upsert(
-                    {k: u[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
-                )
-                svc.position(u["id"], UnitPosition(ts=svc.now_ms(), lat=u["lat"], lon=u["lon"]))
-            sim = UnitSimulator(
-                geo.roads,
-                [SimUnit(u["id"], u["mode"], u["lat"], u["lon"]) for u in defs],
-                units_link,
-                on_scene_hold_s=600,
-            ).start()
-            svc.set_policy(
-                AutoPolicy(enabled=True, rules=[AutoRule(kind="intrusion", min_confidence=0.8)]),
-                "demo",
-            )
-            print(
-                f"[dispatch] {n_units} simulated units report over MQTT; auto-dispatch: "
-                "intrusion >= 0.8"
-            )
-            runner = threading.Thread(
-                target=sim.run, args=(stop, 0.1, speedup, 5.0), name="demo-unit-sim", daemon=True
-            )
-            runner.start()
-            rng = random.Random(4)
-            incidents = []
-            for _ in range(n_incidents):
-                lat, lon = city.random_point(rng)
-                inc = svc.local_incidents.create(lat=lat, lon=lon, kind="intrusion", confidence=0.9)
-                incidents.append(inc)
-                (o,) = svc.orders_for(inc["id"])
-                u = svc.units.get(o["unit_id"])
-                print(
-                    f"[dispatch] incident in {svc.incident_zone(inc)} -> {u.call_sign} "
-                    f"({u.mode}), ETA {o['eta_s']:.0f} s, {o['distance_m'] / 1000:.2f} km "
-                    "by road"
-                )
-            deadline = time.monotonic() + 90
-            last = ""
-            while time.monotonic() < deadline:
-                states = [svc.incidents.get(i["id"])["status"] for i in incidents]
-                moving = []
-                for i in incidents:
-                    orders = svc.orders_for(i["id"])
-                    if orders:
-                        u = svc.units.get(orders[-1]["unit_id"])
-                        moving.append(f"{u.call_sign}:{u.status}@{u.lat:.4f},{u.lon:.4f}")
-                line = " | ".join(moving)
-                if line != last:
-                    print(f"           t={sim.t:5.0f}s sim  {line}")
-                    last = line
-                if all(s == "on_scene" for s in states):
-                    break
-                time.sleep(0.5)
-            ok = all(svc.incidents.get(i["id"])["status"] == "on_scene" for i in incidents)
-            print(f"[dispatch] all units on scene: {'yes' if ok else 'NO'}; KPIs:")
-            for row in svc.kpis(group_by=()):
-                print(
-                    f"           dispatch->on scene p90 "
-                    f"{row['dispatch_to_on_scene']['p90_s']} s wall clock "
-                    f"(the simulation runs {speedup:g}x real time)"
-                )
-            return ok
+            while not stop.wait(1.0 / rate):
+                pub.publish(next(stream))
         finally:
-            stop.set()
-            if runner is not None:
-                runner.join(5)
-            units_link.stop()
-            centre.stop()
-            broker.stop()
-            svc.close()
-            db.close()
+            pub.close()
+
+    t = threading.Thread(target=loop, name="demo-loadgen", daemon=True)
+    t.start()
+    print(f"[boards] {cameras} simulated boards publish ~{rate:.0f} events/s (QoS 1)")
+    return t
 
 
 def main() -> int:
+    """Bring the city up; ``--once`` verifies it and exits."""
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--once", action="store_true", help="run the walkthrough and exit")
+    ap.add_argument("--once", action="store_true", help="verify every part, then exit")
+    ap.add_argument("--cameras", type=int, default=24000, help="registered cameras (default 24000)")
+    ap.add_argument("--agents", type=int, default=2, help="real edge agents (default 2)")
+    ap.add_argument("--units", type=int, default=24, help="simulated patrol units")
+    ap.add_argument("--no-enrol", action="store_true", help="skip the provisioning walkthrough")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="citywatch-enrol-") as tmp:
-        try:
-            enrol_demo_boards(Path(tmp))
-        except Exception as exc:  # noqa: BLE001 - the rest of the demo still runs
-            print(f"[enrol] provisioning part of the demo failed: {exc}")
-    topics = Topics()
-    with tempfile.TemporaryDirectory(prefix="citywatch-demo-") as tmp:
-        d = Path(tmp)
-        print("[1/4] PKI: root CA -> issuing CA -> broker, centre and board certificates")
-        root = pki.create_root_ca()
-        issuing = pki.create_issuing_ca(root)
-        pki.write_pem(d / "ca-bundle.pem", issuing.cert, root.cert)
-        for cn, names in (
-            ("broker", ["localhost", "127.0.0.1"]),
-            ("coordinator", None),
-            ("cam-demo-001", None),
-        ):
-            ck = pki.issue(issuing, cn, server_names=names)
-            pki.write_pem(d / f"{cn}.crt", ck.cert, issuing.cert)
-            pki.write_private_key(d / f"{cn}.key", ck.key)
-        pki.write_crl(d / "crl.pem", pki.build_crl(issuing, []))
-        (d / "acl").write_text(device_acl(topics, {"coordinator": "centre"}))
-        port = free_port()
-        cfg = BrokerConfig(
-            d,
-            [
-                TlsListener(
-                    port,
-                    d / "ca-bundle.pem",
-                    d / "broker.crt",
-                    d / "broker.key",
-                    crlfile=d / "crl.pem",
-                    acl_file=d / "acl",
-                )
-            ],
+
+    from coordinator.devcity import DEMO_PASSWORD, DEMO_USERS, start_city
+    from coordinator.dispatch.policy import AutoPolicy, AutoRule
+
+    t0 = time.monotonic()
+    if not args.no_enrol:
+        with tempfile.TemporaryDirectory(prefix="citywatch-enrol-") as tmp:
+            _guarded("provisioning", lambda: enrol_demo_boards(Path(tmp)))
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="citywatch-city-") as tmp:
+        work = Path(tmp)
+        print(
+            f"[city] starting: broker, coordinator, {args.cameras:,} cameras, {args.units} units, "
+            "population, market ..."
         )
-        with MosquittoProcess(cfg) as broker:
+        city = start_city(
+            work / "city",
+            cameras=args.cameras,
+            units=args.units,
+            population=3000,
+            market=1500,
+            sim_speedup=5.0,
+            fast_hash=False,
+        )
+        stop = threading.Event()
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            dispatch = city.services.extra["dispatch"]
+            dispatch.set_policy(
+                AutoPolicy(enabled=True, rules=[AutoRule(kind="intrusion", min_confidence=0.85)]),
+                "demo",
+            )
+            print("[dispatch] auto-dispatch: intrusion with confidence >= 0.85")
+            procs = (
+                _guarded("edge agents", lambda: start_agents(city, args.agents, work / "agents"))
+                or []
+            )
+            start_loadgen(city, stop, cameras=min(400, args.cameras), rate=4.0)
+            up = time.monotonic() - t0
+            print(f"\nCityWatch is up in {up:.0f} s. Dashboard: {city.url}/ui/")
             print(
-                f"[2/4] Mosquitto (pid {broker.proc.pid if broker.proc else '?'}) "
-                f"mTLS on 127.0.0.1:{port}: certificate CN = username = client id"
+                "Logins (password '"
+                + DEMO_PASSWORD
+                + "'): "
+                + ", ".join(f"{u} ({'/'.join(r)})" for u, (r, _z, _m) in DEMO_USERS.items())
             )
-            got = threading.Event()
-            centre = _client(port, "coordinator", d)
+            if city.market:
+                print(
+                    f"Merchant check: try the phone {city.market['vest_phone']!r} (a vest of "
+                    f"{city.market['warned']!r}, which has a published warning)"
+                )
+            if args.once:
+                ok = verify(city, procs)
+            else:
+                print("Press Ctrl-C to stop.")
+                done = threading.Event()
+                signal.signal(signal.SIGINT, lambda *_: done.set())
+                signal.signal(signal.SIGTERM, lambda *_: done.set())
+                done.wait()
+        finally:
+            stop.set()
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            city.stop()
+    print("stopped cleanly")
+    return 0 if ok else 1
 
-            edge_events: list = []
 
-            def on_message(c, u, m):  # noqa: ANN001
-                p = topics.parse(m.topic)
-                msg = decode(p.channel, m.payload)
-                print(f"      centre <- {m.topic} ({len(m.payload)} B): {msg}")
-                if p.channel is Channel.EVENT:
-                    got.set()
-                    if p.ident == "cam-demo-edge":
-                        edge_events.append(msg)
-
-            centre.on_message = on_message
-            centre.connect("127.0.0.1", port)
-            centre.subscribe([(topics.filter(Channel.EVENT), 1), (topics.filter(Channel.STATE), 1)])
-            centre.loop_start()
-            board = _client(port, "cam-demo-001", d)
-            st = topics.device("cam-demo-001", Channel.STATE)
-            board.will_set(st, encode(State(status="offline")), qos=1, retain=True)
-            board.connect("127.0.0.1", port)
-            board.loop_start()
-            time.sleep(0.5)
-            print("[3/4] board cam-demo-001 publishes its state and one detection event (QoS 1)")
-            board.publish(
-                st,
-                encode(State(status="online", ts=int(time.time() * 1000), firmware="0.1.0")),
-                qos=1,
-                retain=True,
-            )
-            ev = Event(
-                id=uuid7(),
-                seq=1,
-                ts=int(time.time() * 1000),
-                dev="cam-demo-001",
-                kind="intrusion",
-                phase="start",
-                label="person",
-                conf=0.88,
-                track=1,
-                box=(120, 200, 330, 900),
-                zone="depot-gate",
-            )
-            board.publish(
-                topics.device("cam-demo-001", Channel.EVENT), encode(ev), qos=1
-            ).wait_for_publish(5)
-            ok = got.wait(10)
-            print(f"[4/4] centre received and decoded the event: {'yes' if ok else 'NO'}")
-            demo_population(d / "coordinator")
-            _guarded("fraud early warning", lambda: fraud_demo(d / "fraud"))
-            try:
-                ok = demo_coordinator() and ok
-            except Exception as exc:  # noqa: BLE001 - one part failing must say so, clearly
-                print(f"[coordinator] demo part failed: {type(exc).__name__}: {exc}")
-            stop_edge = None
-            try:
-                print("[edge] starting a real edge agent (issue 3)")
-                edge_events.clear()
-                stop_edge = start_edge_agent(d, port, issuing, topics)
-                deadline = time.monotonic() + 90
-                while len(edge_events) < 2 and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                print(f"[edge] centre decoded {len(edge_events)} event(s) from the real agent")
-                ok = ok and len(edge_events) >= 1
-            except Exception as exc:  # noqa: BLE001 - the demo reports, then goes on
-                print(f"[edge] the edge agent demo failed: {exc}")
-                ok = False
-            _guarded("patrol dispatch", dispatch_demo)
-            if not args.once:
-                print("Running. Broker log:", broker.log_path, "- press Ctrl-C to stop.")
-                stop = threading.Event()
-                signal.signal(signal.SIGINT, lambda *_: stop.set())
-                signal.signal(signal.SIGTERM, lambda *_: stop.set())
-                stop.wait()
-            if stop_edge is not None:
-                stop_edge()
-            for c in (board, centre):
-                c.disconnect()
-                c.loop_stop()
-        print("stopped cleanly")
-        return 0 if ok else 1
+def verify(city: Any, procs: list[subprocess.Popen[bytes]], timeout: float = 90.0) -> bool:
+    """--once: wait until each part has shown it works; print a pass/fail table."""
+    db = city.services.db
+    checks = {
+        "cameras registered": lambda: (
+            db.query("select count(*) n from devices")[0]["n"] >= len(city.cameras)
+        ),
+        "incidents from simulated boards": lambda: (
+            db.query("select count(*) n from incidents")[0]["n"] > 0
+        ),
+        "a unit auto-dispatched": lambda: (
+            db.query("select count(*) n from dispatch_orders")[0]["n"] > 0
+        ),
+        "population loaded": lambda: db.query("select count(*) n from pop_persons")[0]["n"] > 0,
+        "warning published": lambda: bool(city.market),
+    }
+    if procs:
+        checks["real edge agent events ingested"] = lambda: (
+            db.query("select count(*) n from events where dev like 'cam-edge-%'")[0]["n"] > 0
+        )
+    deadline = time.monotonic() + timeout
+    state = {k: False for k in checks}
+    while time.monotonic() < deadline and not all(state.values()):
+        for k, fn in checks.items():
+            if not state[k]:
+                try:
+                    state[k] = bool(fn())
+                except Exception:  # noqa: BLE001 - a table not there yet is a "not yet"
+                    state[k] = False
+        time.sleep(0.5)
+    for k, v in state.items():
+        print(f"  {'PASS' if v else 'FAIL'}  {k}")
+    return all(state.values())
 
 
 if __name__ == "__main__":
