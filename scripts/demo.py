@@ -60,14 +60,14 @@ def demo_population(data_dir: Path, count: int = 2000) -> None:
                 services.auth.create_user(
                     "pop-officer", "demo-password-1", ["population_officer"], zones=["Z01", "Z02"]
                 )
-            hits = pop.search.persons("demo", "demo", name="wang", limit=3)
+            hits = pop.search.persons("demo", "demo", name="zhang", limit=3)
             stats = pop.stats.summary("demo", ["zone"])
             print(f"[pop] {s['imported']} synthetic persons imported ({s['rejected']} rejected), "
                   f"{stats['totals']['duplicates_open']} duplicate candidates queued; "
                   f"officer login pop-officer / demo-password-1 (zones Z01, Z02)")  # fmt: skip
             for h in hits:
                 print(
-                    f"      search 'wang': {h['name']} ({h['name_latin']}) {h['id_masked']} {h['zone']}"
+                    f"      search 'zhang': {h['name']} ({h['name_latin']}) {h['id_masked']} {h['zone']}"
                 )
         finally:
             services.close()
