@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .population.cli import add_commands as add_population_commands
 
     add_population_commands(sub)
+    from .geo.cli import add_commands as add_geo_commands
+
+    add_geo_commands(sub)
     return parser
 
 
