@@ -12,7 +12,14 @@ from .services import Services
 
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
-    from .api import auth_routes, enrolment_routes, fleet_routes, incident_routes, stream
+    from .api import (
+        auth_routes,
+        enrolment_routes,
+        fleet_routes,
+        incident_routes,
+        map_routes,
+        stream,
+    )
     from .dispatch import api as dispatch_api
     from .fraud import api as fraud_api
     from .population.api import router as population_router
@@ -20,6 +27,7 @@ def routers() -> list[APIRouter]:
     return [
         auth_routes.router,
         fleet_routes.router,
+        map_routes.router,
         incident_routes.router,
         incident_routes.metrics_router,
         stream.router,

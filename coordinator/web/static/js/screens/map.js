@@ -13,15 +13,14 @@ const PRI_COLOR = { 1: "#ff4d4f", 2: "#ff9f43", 3: "#f7d154", 4: "#6cc5ff", 5: "
 
 let state = null;
 
+// One compact, columnar answer for every camera (id, lat, lon, health) instead of pages
+// of full device records: ~10x fewer bytes for 24,000 cameras.
 export async function fetchAllDevices() {
-  const page = 5000;
-  const first = await api(`/api/devices?limit=${page}&offset=0`);
-  let all = first;
-  if (first.length === page) {
-    const more = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => api(`/api/devices?limit=${page}&offset=${i * page}`)));
-    for (const m of more) all = all.concat(m);
-  }
-  return all;
+  const c = await api("/api/map/cameras");
+  if (!c || !Array.isArray(c.id)) throw new Error("unexpected data for the camera map");
+  const out = new Array(c.id.length);
+  for (let i = 0; i < c.id.length; i++) out[i] = { id: c.id[i], lat: c.lat[i], lon: c.lon[i], health_status: c.status[i] };
+  return out;
 }
 
 function bounds(zones, devices) {
