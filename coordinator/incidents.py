@@ -134,7 +134,7 @@ class IncidentService(IncidentActions):
         return self.transition(incident_id, "dismissed", actor, reason)
 
     # reads ------------------------------------------------------------------------------
-    def list(
+    def search(
         self,
         *,
         status: list[str] | None = None,
@@ -143,7 +143,8 @@ class IncidentService(IncidentActions):
         limit: int = 200,
     ) -> list[dict[str, Any]]:
         """Incidents by status/zone, most urgent and newest first."""
-        where, params = ["status != 'merged'"], []
+        where: list[str] = ["status != 'merged'"]
+        params: list[Any] = []
         if status:
             where.append(f"status in ({','.join('?' for _ in status)})")
             params += status
