@@ -92,7 +92,12 @@ class IncidentService(IncidentActions):
 
     # contract for other domains ---------------------------------------------------------
     def on_change(self, callback: ChangeCallback) -> None:
-        """Call ``callback(incident, change)`` after commit for every create/update/transition."""
+        """Call ``callback(incident, change)`` after commit for every create/update/transition.
+
+        ``change`` is ``created``, ``updated`` (new events, merge/split recount),
+        ``transition`` (lifecycle step), ``annotated`` or ``merged`` (absorbed by another).
+        Callbacks run in order on one notifier thread and may call the service.
+        """
         self._callbacks.append(callback)
 
     def get(self, incident_id: str) -> dict[str, Any] | None:
