@@ -193,48 +193,6 @@ def start_agents(city: Any, n: int, workdir: Path) -> list[subprocess.Popen[byte
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=ROOT,
-
-
-def demo_coordinator() -> bool:
-    """Coordinator core: a broker, the centre, 36 load-generator cameras → incidents."""
-    from coordinator.core import start_core
-    from coordinator.fleet import DeviceIn
-    from coordinator.loadgen import EventStream, Publisher, make_fleet, run
-    from coordinator.services import open_services
-    from coordinator.settings import Settings
-    from provisioning.mosquitto import PlainListener
-
-    print("[coordinator] broker + coordinator (ingest, fleet, incidents) + 36 simulated cameras")
-    with tempfile.TemporaryDirectory(prefix="citywatch-core-") as tmp:
-        d = Path(tmp)
-        cfg = BrokerConfig(d / "broker", [PlainListener(free_port())])
-        with MosquittoProcess(cfg) as broker:
-            settings = Settings.for_dev(d / "centre", mqtt_port=broker.ports[0])
-            services = open_services(settings)
-            pub = None
-            try:
-                fleet = make_fleet(36, spacing_m=120)
-                services.extra["fleet"].upsert_many([DeviceIn(**x) for x in fleet])
-                start_core(services)
-                if not services.extra["mqtt"].wait_connected(10):
-                    print("[coordinator] could not connect to the broker")
-                    return False
-                pub = Publisher("127.0.0.1", broker.ports[0], 2, name="demo-cams")
-                stream = iter(EventStream([x["id"] for x in fleet], seed=4))
-                run(pub, stream, count=600, rate=300)
-                pub.wait_acked(30)
-                ingest = services.extra["ingest"]
-                deadline = time.monotonic() + 30
-                while ingest.stats.stored < 600 and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                incs = services.extra["incidents"].search(limit=5)
-                total = services.db.query("select count(*) as n from incidents")[0]["n"]
-                multi = services.db.query(
-                    "select count(*) as n from incidents where devices like '%,%'"
-                )[0]["n"]
-                print(
-                    f"[coordinator] {ingest.stats.stored} events committed and acked -> "
-                    f"{total} incidents ({multi} seen by several cameras)"
                 )
             )
     print(
