@@ -168,7 +168,7 @@ class FleetService:
         """Cached id, lat, lon, zone, owner_type of a device."""
         return self._cache.get(device_id)
 
-    def list(
+    def search(
         self,
         *,
         zone: str | None = None,

@@ -92,7 +92,12 @@ class IncidentService(IncidentActions):
 
     # contract for other domains ---------------------------------------------------------
     def on_change(self, callback: ChangeCallback) -> None:
-        """Call ``callback(incident, change)`` after commit for every create/update/transition."""
+        """Call ``callback(incident, change)`` after commit for every create/update/transition.
+
+        ``change`` is ``created``, ``updated`` (new events, merge/split recount),
+        ``transition`` (lifecycle step), ``annotated`` or ``merged`` (absorbed by another).
+        Callbacks run in order on one notifier thread and may call the service.
+        """
         self._callbacks.append(callback)
 
     def get(self, incident_id: str) -> dict[str, Any] | None:
@@ -134,7 +139,7 @@ class IncidentService(IncidentActions):
         return self.transition(incident_id, "dismissed", actor, reason)
 
     # reads ------------------------------------------------------------------------------
-    def list(
+    def search(
         self,
         *,
         status: list[str] | None = None,
@@ -143,7 +148,8 @@ class IncidentService(IncidentActions):
         limit: int = 200,
     ) -> list[dict[str, Any]]:
         """Incidents by status/zone, most urgent and newest first."""
-        where, params = ["status != 'merged'"], []
+        where: list[str] = ["status != 'merged'"]
+        params: list[Any] = []
         if status:
             where.append(f"status in ({','.join('?' for _ in status)})")
             params += status

@@ -36,6 +36,7 @@ from protocol import MAX_BYTES, Channel, Event, ProtocolError, decode
 from .db import Database
 from .fleet import FleetService
 from .incidents import IncidentService
+from .ingest_seq import apply_sequence
 from .mqtt import Inbound, MqttLink
 from .settings import Settings
 
@@ -325,7 +326,7 @@ class IngestService:
             seen.add(e["id"])
             new.append(e)
         dups = len(b.events) - len(new)
-        lost, late, touched = self._sequence(conn, new, now)
+        lost, late, touched = apply_sequence(conn, self._seq, new, now)
         changes = self.incidents.assign(db, new, now)
         conn.executemany(
             f"insert into events ({','.join(EVENT_COLS)}) values ({','.join('?' * len(EVENT_COLS))})",
@@ -360,49 +361,6 @@ class IngestService:
             "changes": changes,
             "alerts": alerts,
         }
-
-    def _sequence(
-        self, conn: Any, new: list[dict[str, Any]], now: float
-    ) -> tuple[int, int, set[str]]:
-        """Per-device sequence check: record gaps as lost events; fill them on late arrival."""
-        lost = late = 0
-        touched: set[str] = set()
-        for e in new:
-            dev, seq = e["dev"], e["seq"]
-            last = self._seq.get(dev)
-            if last is None:
-                row = conn.execute("select last_seq from seq_state where dev = ?", [dev]).fetchone()
-                last = row[0] if row else None
-            touched.add(dev)
-            if last is None or seq == last + 1:
-                self._seq[dev] = seq
-            elif seq > last + 1:
-                conn.execute(
-                    "insert into seq_gaps (dev, first_seq, last_seq, detected_at) values (?,?,?,?)",
-                    [dev, last + 1, seq - 1, now],
-                )
-                lost += seq - 1 - last
-                self._seq[dev] = seq
-            else:
-                self._seq[dev] = last
-                gap = conn.execute(
-                    "select id, first_seq, last_seq from seq_gaps where dev = ? and first_seq <= ? "
-                    "and last_seq >= ?",
-                    [dev, seq, seq],
-                ).fetchone()
-                if gap is not None:  # a late (spooled) event fills part of a gap
-                    gid, lo, hi = gap
-                    conn.execute("delete from seq_gaps where id = ?", [gid])
-                    for a, z in ((lo, seq - 1), (seq + 1, hi)):
-                        if a <= z:
-                            conn.execute(
-                                "insert into seq_gaps (dev, first_seq, last_seq, detected_at) "
-                                "values (?,?,?,?)",
-                                [dev, a, z, now],
-                            )
-                    lost -= 1
-                late += 1
-        return lost, late, touched
 
     def _done(self, fut: Future[Any], b: _Batch) -> None:
         self._inflight.release()

@@ -77,5 +77,5 @@ class CoreCollector:
 def render(services: Services) -> bytes:
     """The Prometheus text exposition of the core metrics."""
     reg = CollectorRegistry(auto_describe=False)
-    reg.register(CoreCollector(services))  # type: ignore[arg-type]
+    reg.register(CoreCollector(services))
     return generate_latest(reg)

@@ -218,7 +218,7 @@ class MqttLink:
             parsed: ParsedTopic | None = self.topics.parse(m.topic)
         except ProtocolError:
             parsed = None
-        msg = Inbound(m.topic, parsed, m.payload, m.mid, m.qos, self._gen, time.time())
+        msg = Inbound(m.topic, parsed, bytes(m.payload), m.mid, m.qos, self._gen, time.time())
         if parsed is None:
             self._report(msg, "bad topic")
             self.ack(msg)

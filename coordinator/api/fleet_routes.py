@@ -40,7 +40,7 @@ def list_devices(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     """Devices filtered by zone, owner and health status."""
-    return services.extra["fleet"].list(
+    return services.extra["fleet"].search(
         zone=zone,
         owner_type=owner_type,
         owner_org=owner_org,

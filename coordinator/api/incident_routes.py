@@ -87,7 +87,8 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
     """Recent events (what, where, when — never who), newest first."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     for col, val in (("dev", device), ("incident_id", incident)):
         if val is not None:
             where.append(f"{col} = ?")
@@ -109,7 +110,7 @@ def list_incidents(
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
     """Incidents, most urgent first."""
-    return services.extra["incidents"].list(status=status, zone=zone, since=since, limit=limit)
+    return services.extra["incidents"].search(status=status, zone=zone, since=since, limit=limit)
 
 
 @router.get("/incidents/{incident_id}")

@@ -223,3 +223,23 @@ def test_prepare_never_raises_on_arbitrary_bytes(services, payload, channel):
 
 def test_uuid_sanity():
     assert len(uuid7()) == 32
+
+
+def test_two_workers_share_events_through_an_mqtt5_shared_subscription(tmp_path, broker):
+    """Two ingest workers in group 'ingest' split the events; each is stored exactly once."""
+    s1 = core_settings(tmp_path / "c", broker.ports[0], mqtt_shared_group="ingest")
+    s2 = core_settings(tmp_path / "c", broker.ports[0], mqtt_shared_group="ingest")
+    with running_core(s1) as w1, running_core(s2) as w2:
+        register(w1)
+        # The second worker caches the registry at start; reload it after registration.
+        register(w2)
+        c = connect(broker.ports[0], "shared-board")
+        try:
+            publish_events(c, [event(f"cam-{i % 3}", i // 3 + 1, track=i) for i in range(120)])
+        finally:
+            c.close()
+        wait_count(w1, "select count(*) from events", 120, timeout=20)
+        stored = (w1.extra["ingest"].stats, w2.extra["ingest"].stats)
+        wait_for(lambda: stored[0].stored + stored[1].stored == 120, 10, "both counted")
+        assert stored[0].stored > 0 and stored[1].stored > 0, "one worker got nothing"
+        assert count(w1, "select count(distinct id) from events") == 120
