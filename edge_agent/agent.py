@@ -8,6 +8,7 @@ until stopped.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import threading
 import time
@@ -185,17 +186,16 @@ class Agent:
             data=base64.b64encode(jpeg).decode(),
         )
 
+    def _encode(self, d: EventDraft, ts: int, event_id: str, seq: int) -> bytes:
+        return encode(make_event(d, self.cfg.device_id, seq, ts, event_id))
+
     def emit(self, drafts: list[EventDraft], frame: Frame | None) -> None:
         """Spool each draft as an Event (durably), keep a snapshot, wake the sender."""
         for d in drafts:
             event_id = uuid7()
             ts = now_ms()
             try:
-                self.spool.append(
-                    lambda seq, d=d, ts=ts, event_id=event_id: encode(
-                        make_event(d, self.cfg.device_id, seq, ts, event_id)
-                    )
-                )
+                self.spool.append(functools.partial(self._encode, d, ts, event_id))
             except SpoolFull as exc:
                 self.spool_errors += 1
                 self.log(str(exc))

@@ -135,7 +135,7 @@ class Link:
     def _connect(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 0
-        self.client.reconnect_delay_set(0.5, 30)
+        self.client.reconnect_delay_set(1, 30)
         self.client.connect_async(
             self.broker.host,
             self.broker.port,
@@ -200,7 +200,7 @@ class Link:
         except ProtocolError:
             return
         if ch is Channel.CONFIG:
-            self._apply_config(msg.payload)
+            self._apply_config(bytes(msg.payload))
         elif ch is Channel.SNAPSHOT_REQ:
             try:
                 req = decode(Channel.SNAPSHOT_REQ, msg.payload)

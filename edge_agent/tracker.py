@@ -151,7 +151,8 @@ class Tracker:
             tr.confirmed = self.cfg.min_hits <= 1
             self._next_id += 1
             self.tracks.append(tr)
-        alive, ended = [], []
+        alive: list[Track] = []
+        ended: list[Track] = []
         for tr in self.tracks:
             (ended if t - tr.last_t > self.cfg.max_age_s else alive).append(tr)
         self.tracks = alive
@@ -173,7 +174,7 @@ class Tracker:
         # Greedy by best IoU: with a handful of objects per frame it equals Hungarian
         # matching in practice and needs no scipy on the board.
         while True:
-            ti, di = np.unravel_index(int(np.argmax(ious)), ious.shape)
+            ti, di = (int(v) for v in np.unravel_index(int(np.argmax(ious)), ious.shape))
             if ious[ti, di] < self.cfg.iou_threshold:
                 break
             pairs_t.append(int(ti))

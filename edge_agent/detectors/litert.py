@@ -22,7 +22,7 @@ def _interpreter_class() -> tuple[Any, Any]:
     except ImportError:
         pass
     try:
-        from tflite_runtime.interpreter import Interpreter, load_delegate  # type: ignore
+        from tflite_runtime.interpreter import Interpreter, load_delegate
 
         return Interpreter, load_delegate
     except ImportError:
@@ -71,7 +71,7 @@ def resize_rgb(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     try:
         from PIL import Image
 
-        return np.asarray(Image.fromarray(rgb).resize((width, height), Image.BILINEAR))
+        return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.BILINEAR))
     except ImportError:  # pragma: no cover - pillow is in the edge extra
         ys = np.linspace(0, rgb.shape[0] - 1, height).round().astype(int)
         xs = np.linspace(0, rgb.shape[1] - 1, width).round().astype(int)

@@ -80,7 +80,7 @@ class PiCameraSource:
     def open(self) -> None:
         """Start the camera."""
         try:
-            from picamera2 import Picamera2  # type: ignore[import-not-found]
+            from picamera2 import Picamera2
         except ImportError:
             raise SourceError("picamera2 is not installed (Raspberry Pi OS only)") from None
         try:

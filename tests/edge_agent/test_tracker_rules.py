@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge_agent.config import parse_rules
 from edge_agent.rules import (
@@ -183,3 +185,41 @@ def test_overnight_schedule_window() -> None:
 def test_bad_rules_are_rejected_with_reason(rules, reason) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_rules(rules)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+zone_like = st.fixed_dictionaries(
+    {
+        "name": st.text(max_size=6),
+        "rule": st.sampled_from(["intrusion", "loitering", "crowd", "line_crossing", "x"]),
+        "points": st.lists(st.tuples(st.floats(-1, 2), st.floats(-1, 2)), max_size=5),
+    },
+    optional={"dwell_s": json_values, "min_count": json_values, "schedule": json_values},
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["rev", "min_score", "zones", "schedules", "junk"]), json_values
+    )
+    | st.fixed_dictionaries({"rev": st.integers(-2, 5), "zones": st.lists(zone_like, max_size=3)})
+)
+@settings(max_examples=150, deadline=None)
+def test_hostile_rules_are_either_a_config_or_a_value_error(obj) -> None:
+    # The centre's retained config faces the network: nothing but ValueError may escape,
+    # and whatever is accepted must be usable by the rule engine.
+    try:
+        cfg = parse_rules(obj)
+    except ValueError:
+        return
+    engine = RuleEngine(cfg)
+    tracker = Tracker()
+    engine.step(
+        tracker.update([Detection("person", 0.9, (0.1, 0.1, 0.3, 0.9))], 0.0), 0.0, MONDAY_NOON
+    )
