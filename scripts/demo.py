@@ -307,6 +307,17 @@ def main() -> int:
     return 0 if ok else 1
 
 
+def _vest_check(city: Any) -> bool:
+    """The merchants' check on the vest's phone finds the warning published on its alias."""
+    from coordinator.auth import Principal, Role
+
+    if not city.market:
+        return False
+    merchant = Principal(0, "demo-check", frozenset({Role.MERCHANT}))
+    res = city.services.extra["fraud"].check(merchant, city.market["vest_phone"])
+    return any(m["warnings"] for m in res["matches"])
+
+
 def verify(city: Any, procs: list[subprocess.Popen[bytes]], timeout: float = 90.0) -> bool:
     """--once: wait until each part has shown it works; print a pass/fail table."""
     db = city.services.db
@@ -322,6 +333,7 @@ def verify(city: Any, procs: list[subprocess.Popen[bytes]], timeout: float = 90.
         ),
         "population loaded": lambda: db.query("select count(*) n from pop_persons")[0]["n"] > 0,
         "warning published": lambda: bool(city.market),
+        "merchant check on the vest shows the warning": lambda: _vest_check(city),
     }
     if procs:
         checks["real edge agent events ingested"] = lambda: (
