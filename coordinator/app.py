@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
         fleet_routes,
         incident_routes,
         map_routes,
+        snapshot_routes,
         stream,
     )
     from .dispatch import api as dispatch_api
@@ -28,6 +29,7 @@ def routers() -> list[APIRouter]:
         auth_routes.router,
         fleet_routes.router,
         map_routes.router,
+        snapshot_routes.router,
         incident_routes.router,
         incident_routes.metrics_router,
         stream.router,

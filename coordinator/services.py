@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlite_utils.migrations import Migrations
 
-from protocol import Topics
+from protocol import Channel, Topics
 
-from . import audit, auth, enrolment, population
+from . import audit, auth, enrolment, population, snapshots
 from .audit import AuditService
 from .auth import AuthService
 from .db import Database
@@ -38,6 +38,7 @@ def migration_sets() -> list[Migrations]:
         enrolment.migrations,
         geo_service.migrations,
         dispatch_store.migrations,
+        snapshots.migrations,
     ]
 
 
@@ -97,7 +98,20 @@ def open_services(settings: Settings) -> Services:
         # An expired CRL would lock every board out: re-sign it well before it lapses.
         services.extra["jobs"].every("crl-refresh", 3600.0, enrol.refresh_crl_if_due)
     attach_dispatch(services)
+    attach_snapshots(services)
     return services
+
+
+def attach_snapshots(services: Services) -> None:
+    """Snapshots on demand: requests out and answers in on the centre's MQTT link."""
+    svc = snapshots.SnapshotService(
+        services.db, services.audit, Topics(services.settings.topic_root)
+    )
+    link = services.extra.get("mqtt")
+    if link is not None:
+        svc.publisher = link
+        link.add_handler(Channel.SNAPSHOT, svc.handle)
+    services.extra["snapshots"] = svc
 
 
 def attach_dispatch(services: Services) -> None:

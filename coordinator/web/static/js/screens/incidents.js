@@ -13,6 +13,7 @@ function row(i) {
   if (can && i.status === "new") acts.push(`<button data-act="confirm">Confirm</button>`, `<button data-act="dismiss">Dismiss…</button>`);
   if (can && ["confirmed", "new"].includes(i.status)) acts.push(`<button data-act="merge">Merge into…</button>`);
   if (can && (i.event_count || 0) > 1) acts.push(`<button data-act="split">Split…</button>`);
+  if (session.can("snapshots:request")) acts.push(`<button data-act="snapshot">Snapshot</button>`);
   if (disp && ["new", "confirmed"].includes(i.status)) acts.push(`<button data-act="recommend">Units…</button>`);
   return `<tr data-id="${esc(i.id)}" data-status="${esc(i.status)}">
     <td><span class="pill pri-${esc(i.priority)}">P${esc(i.priority)}</span></td>
@@ -72,6 +73,8 @@ async function act(tr, what, btn) {
       await api(`${base}/split`, { method: "POST", body: { device_ids: devs.split(",").map((s) => s.trim()) } });
       await load();
 
+    } else if (what === "snapshot") {
+      await snapshot(tr, id);
     } else if (what === "recommend") {
       const box = tr.querySelector(".recs");
       box.innerHTML = `<span class="muted">ranking units…</span>`;
@@ -86,6 +89,25 @@ async function act(tr, what, btn) {
     window.cwBanner(`${what} failed: ${e.message}`);
   }
   void btn;
+}
+
+// One frame on demand (never video): ask the camera, wait for its answer, show it.
+async function snapshot(tr, id) {
+  const box = tr.querySelector(".recs");
+  box.innerHTML = `<span class="muted">asking the camera…</span>`;
+  const r = await api(`/api/incidents/${encodeURIComponent(id)}/snapshot`, { method: "POST" });
+  for (let i = 0; i < 40; i++) {
+    const st = await api(`/api/snapshots/${r.req}`);
+    if (st.status === "error") { box.innerHTML = `<span class="error">snapshot: ${esc(st.error)}</span>`; return; }
+    if (st.status === "ok") {
+      const res = await api(`/api/snapshots/${r.req}/image`, { raw: true });
+      const url = URL.createObjectURL(await res.blob());
+      box.innerHTML = `<img data-testid="snapshot" alt="frame from ${esc(st.device_id)}" src="${url}" style="max-width:320px">`;
+      return;
+    }
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+  box.innerHTML = `<span class="error">the camera did not answer within 10 s (offline?)</span>`;
 }
 
 async function dispatch(tr, unit) {
