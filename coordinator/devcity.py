@@ -313,3 +313,63 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
         "vest_phone": phone,
         "merchants": mk.merchants,
     }
+
+
+def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> Any:
+    """Run the real edge agent (real detector, synthetic scene of real photographs) as a
+    registered camera of this city; returns the subprocess (terminate it when done)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from edge_agent.models import default_model_path
+
+    from .fleet import DeviceIn
+
+    model = default_model_path()
+    if not model.exists():
+        raise FileNotFoundError(f"{model} missing: run `edge-agent models fetch` (make models)")
+    rng = random.Random(dev)
+    lat, lon = dc.city.random_point(rng)
+    geo = dc.services.extra["geo"]
+    dc.services.extra["fleet"].register(
+        DeviceIn(
+            id=dev,
+            owner_org="Yiwu PSB",
+            owner_type="government",
+            lat=lat,
+            lon=lon,
+            heading=90.0,
+            zone=geo.zones.zone_of(lat, lon) if geo.zones else None,
+            profile="rtsp-gateway",
+        )
+    )
+    d = workdir / dev
+    d.mkdir(parents=True, exist_ok=True)
+    cfg = {
+        "device_id": dev,
+        "profile": "demo",
+        "broker": {"host": "127.0.0.1", "port": dc.mqtt_port},
+        "source": {"kind": "synthetic", "fps": fps, "width": 640, "height": 480, "people": 2},
+        "detector": {"model": str(model), "threads": 1},
+        "spool": {"path": str(d / "spool.db")},
+        "health_interval_s": 10,
+        "rules": {
+            "rev": 1,
+            "zones": [
+                {
+                    "name": "gate",
+                    "rule": "intrusion",
+                    "points": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+                }
+            ],
+        },
+    }
+    (d / "agent.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    with open(d / "agent.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "edge_agent.cli", "run", "--config", str(d / "agent.yaml")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

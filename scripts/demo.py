@@ -16,7 +16,6 @@ Prints the dashboard URL and the demo logins; Ctrl-C stops everything cleanly.
 from __future__ import annotations
 
 import argparse
-import random
 import signal
 import subprocess
 import sys
@@ -131,73 +130,12 @@ def _run_enrolled_agent(env, dev: str, bundle: Path) -> None:  # noqa: ANN001
 
 def start_agents(city: Any, n: int, workdir: Path) -> list[subprocess.Popen[bytes]]:
     """Real edge agents (real detector on synthetic scenes of real photographs)."""
-    import yaml
+    from coordinator.devcity import start_edge_agent
 
-    from coordinator.fleet import DeviceIn
-    from edge_agent.models import default_model_path
-
-    if not default_model_path().exists():
-        print("[agents] model not fetched: run `make models` (make demo does) — skipping agents")
-        return []
-    procs = []
-    rng = random.Random(5)
-    for i in range(n):
-        dev = f"cam-edge-{i + 1:02d}"
-        lat, lon = city.city.random_point(rng)
-        zone = city.services.extra["geo"].zones.zone_of(lat, lon)
-        city.services.extra["fleet"].register(
-            DeviceIn(
-                id=dev,
-                owner_org="Yiwu PSB",
-                owner_type="government",
-                lat=lat,
-                lon=lon,
-                heading=90.0,
-                zone=zone,
-                profile="rtsp-gateway",
-            )
-        )
-        d = workdir / dev
-        d.mkdir(parents=True, exist_ok=True)
-        cfg = {
-            "device_id": dev,
-            "profile": "demo",
-            "broker": {"host": "127.0.0.1", "port": city.mqtt_port},
-            "source": {"kind": "synthetic", "fps": 8, "width": 640, "height": 480, "people": 2},
-            "detector": {"model": str(default_model_path()), "threads": 1},
-            "spool": {"path": str(d / "spool.db")},
-            "health_interval_s": 10,
-            "rules": {
-                "rev": 1,
-                "zones": [
-                    {
-                        "name": "gate",
-                        "rule": "intrusion",
-                        "points": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
-                    }
-                ],
-            },
-        }
-        (d / "agent.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        with open(d / "agent.log", "wb") as log:
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "edge_agent.cli",
-                        "run",
-                        "--config",
-                        str(d / "agent.yaml"),
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=ROOT,
-                )
-            )
+    procs = [start_edge_agent(city, f"cam-edge-{i + 1:02d}", workdir) for i in range(n)]
     print(
         f"[agents] {n} real edge agents: synthetic scene -> motion gate -> pose detector "
-        "(LiteRT) -> tracker -> rules -> spool -> MQTT; logs in " + str(workdir)
+        f"(LiteRT) -> tracker -> rules -> spool -> MQTT; logs in {workdir}"
     )
     return procs
 

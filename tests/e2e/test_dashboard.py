@@ -106,3 +106,20 @@ def test_merchant_check_of_a_vest_company_shows_the_aliased_warning(page, city: 
     warnings = page.locator("[data-testid=warning]").all_inner_texts()
     assert any("via alias" in w and "never pays" in w for w in warnings), warnings
     shot(page, "merchant-check")
+
+
+def test_incident_appears_live_from_a_real_edge_agent(page, city: DevCity, tmp_path):
+    """A real edge-agent subprocess (pose detector on a synthetic scene) → broker → ingest →
+    incident → live stream → the operator's queue, without reloading the page."""
+    from coordinator.devcity import start_edge_agent
+
+    login(page, "operator")
+    page.goto(page.url.split("#")[0] + "#/incidents")
+    page.wait_for_selector("#inc-body")
+    proc = start_edge_agent(city, "cam-edge-e2e", tmp_path)
+    try:
+        page.wait_for_selector("#inc-body tr:has-text('cam-edge-e2e')", timeout=90000)
+        assert page.get_attribute("#live", "data-state") == "on"
+    finally:
+        proc.terminate()
+        proc.wait(30)
