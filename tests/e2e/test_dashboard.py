@@ -77,6 +77,8 @@ def test_incident_from_a_board_event_is_confirmed_and_dispatched(page, city: Dev
     wait_for(
         lambda: cell.inner_text() not in ("available", ""), 30, f"unit {unit} leaving available"
     )
+    # KPI: false-alarm rate per camera, from the incidents this run formed.
+    assert page.locator("[data-testid=false-alarms] tr").count() >= 1
     shot(page, "units")
 
 
