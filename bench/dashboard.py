@@ -116,7 +116,11 @@ def main() -> None:
             median(renders),
             max(renders),
         ],
-        ["baseline: paged full device records, one SVG element per camera", median(baselines), max(baselines)],
+        [
+            "baseline: paged full device records, one SVG element per camera",
+            median(baselines),
+            max(baselines),
+        ],
         [
             "event published → incident row visible (p50 / p99)",
             percentile(lat, 50),

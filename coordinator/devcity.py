@@ -81,11 +81,11 @@ class DevCity:
             ts=int(time.time() * 1000),
             dev=dev,
             kind=kind,  # type: ignore[arg-type]
-            phase=phase,
+            phase=phase,  # type: ignore[arg-type]
             label="person",
             conf=conf,
             track=track,
-            box=(300, 200, 450, 800),  # type: ignore[arg-type]
+            box=(300, 200, 450, 800),
             zone="restricted" if kind == "intrusion" else None,
         )
         self._board.publish(
@@ -293,7 +293,7 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     wid = svc.draft_warning(
         li,
         WarningIn(
-            company_id=vest.vest_of,
+            company_id=int(vest.vest_of or 0),
             headline=f"{name}: orders on credit, never pays",
             description="Several merchants report goods shipped and never paid for.",
             instruction="Ask for full payment before shipping.",
@@ -334,15 +334,17 @@ def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> A
     lat, lon = dc.city.random_point(rng)
     geo = dc.services.extra["geo"]
     dc.services.extra["fleet"].register(
-        DeviceIn(
-            id=dev,
-            owner_org="Yiwu PSB",
-            owner_type="government",
-            lat=lat,
-            lon=lon,
-            heading=90.0,
-            zone=geo.zones.zone_of(lat, lon) if geo.zones else None,
-            profile="rtsp-gateway",
+        DeviceIn.model_validate(
+            {
+                "id": dev,
+                "owner_org": "Yiwu PSB",
+                "owner_type": "government",
+                "lat": lat,
+                "lon": lon,
+                "heading": 90.0,
+                "zone": geo.zones.zone_of(lat, lon) if geo.zones else None,
+                "profile": "rtsp-gateway",
+            }
         )
     )
     d = workdir / dev

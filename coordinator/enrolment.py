@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -46,6 +46,10 @@ class EnrolmentError(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
+
+
+if TYPE_CHECKING:
+    from .enrolment_lifecycle import LifecycleService
 
 
 class EnrolmentService:
@@ -322,7 +326,7 @@ class EnrolmentService:
 
 def open_enrolment(
     settings: Any, db: Database, audit: AuditService, extra: dict[str, Any]
-) -> EnrolmentService | None:
+) -> LifecycleService | None:
     """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
     path = Path(settings.data_dir) / CONFIG_FILE
     if not path.exists():

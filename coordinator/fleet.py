@@ -32,7 +32,7 @@ OwnerType = Literal["government", "company", "community"]
 @migrations()
 def m001_devices(db: sqlite_utils.Database) -> None:
     """Devices and camera-down alerts."""
-    db["devices"].create(
+    db.table("devices").create(
         {
             "id": str,
             "owner_org": str,
@@ -61,8 +61,8 @@ def m001_devices(db: sqlite_utils.Database) -> None:
         defaults={"status": "unknown"},
     )
     for cols in (["zone"], ["owner_type"], ["owner_org"], ["status"], ["cert_not_after_ts"]):
-        db["devices"].create_index(cols)
-    db["device_alerts"].create(
+        db.table("devices").create_index(cols)
+    db.table("device_alerts").create(
         {
             "id": int,
             "device_id": str,
@@ -73,7 +73,7 @@ def m001_devices(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["device_alerts"].create_index(["device_id", "closed_at"])
+    db.table("device_alerts").create_index(["device_id", "closed_at"])
 
 
 class DeviceIn(BaseModel):
@@ -139,9 +139,9 @@ class FleetService:
                     fields = {k: v for k, v in r.items() if k != "registered_at"}
                     # Only overwrite what the caller sent: firmware comes from the board.
                     fields = {k: v for k, v in fields.items() if v is not None}
-                    db["devices"].update(r["id"], fields)
+                    db.table("devices").update(r["id"], fields)
                 else:
-                    db["devices"].insert(r)
+                    db.table("devices").insert(r)
 
         self.db.write(write)
         with self._lock:
@@ -309,7 +309,7 @@ def _open_alert(
     ).fetchone():
         return []
     row = {"device_id": dev, "kind": kind, "opened_at": now, "closed_at": None, "detail": detail}
-    row["id"] = db["device_alerts"].insert(row).last_pk
+    row["id"] = db.table("device_alerts").insert(row).last_pk
     return [{**row, "change": "opened"}]
 
 

@@ -54,7 +54,9 @@ class IncidentActions:
             row = load_row(db, incident_id)
             now = time.time()
             log_action(db, row["id"], actor, "note", {"text": text})
-            db["incidents"].update(row["id"], {"notes": (row["notes"] or 0) + 1, "updated_at": now})
+            db.table("incidents").update(
+                row["id"], {"notes": (row["notes"] or 0) + 1, "updated_at": now}
+            )
             return {**row, "notes": (row["notes"] or 0) + 1, "updated_at": now}
 
         return self._act(write, "annotated")
@@ -79,7 +81,7 @@ class IncidentActions:
                     [target_id, sid, sid],
                 )
                 now = time.time()
-                db["incidents"].update(
+                db.table("incidents").update(
                     sid, {"status": "merged", "merged_into": target_id, "updated_at": now}
                 )
                 log_action(
@@ -115,7 +117,7 @@ class IncidentActions:
                 "where incident_id = ? and merged_from = ?",
                 [source_id, target, source_id],
             )
-            db["incidents"].update(source_id, {"status": status, "merged_into": None})
+            db.table("incidents").update(source_id, {"status": status, "merged_into": None})
             log_action(db, source_id, actor, "unmerged", {"from": target})
             log_action(db, target, actor, "unmerge", {"source": source_id})
             self._dirty = True
@@ -155,7 +157,7 @@ class IncidentActions:
                 raise ValueError("split would leave the incident empty")
             new_id = uuid7()
             now = time.time()
-            db["incidents"].insert(
+            db.table("incidents").insert(
                 {**row, "id": new_id, "status": "new", "created_at": now, "updated_at": now}
             )
             db.execute(
@@ -191,7 +193,7 @@ def log_action(
         [inc_id, time.time(), actor, action, json.dumps(detail, default=str)],
     )
     if action not in ("auto_merge", "note"):
-        db["audit_log"].insert(
+        db.table("audit_log").insert(
             AuditService.entry(actor, f"incident_{action}", "incident", inc_id, detail=detail)
         )
 

@@ -57,14 +57,14 @@ def m001_incidents(db: sqlite_utils.Database) -> None:
     }
     for st in ("confirmed", "dismissed", "dispatched", "en_route", "on_scene", "resolved"):
         cols[f"{st}_at"] = float
-    db["incidents"].create(cols, pk="id", defaults={"notes": 0})
-    db["incidents"].create_index(["status", "priority"])
-    db["incidents"].create_index(["updated_at"])
-    db["incident_log"].create(
+    db.table("incidents").create(cols, pk="id", defaults={"notes": 0})
+    db.table("incidents").create_index(["status", "priority"])
+    db.table("incidents").create_index(["updated_at"])
+    db.table("incident_log").create(
         {"id": int, "incident_id": str, "ts": float, "actor": str, "action": str, "detail": str},
         pk="id",
     )
-    db["incident_log"].create_index(["incident_id"])
+    db.table("incident_log").create_index(["incident_id"])
 
 
 class IncidentService(IncidentActions):
@@ -119,7 +119,7 @@ class IncidentService(IncidentActions):
             fields = {"status": status, f"{status}_at": now, "updated_at": now}
             if status == "dismissed":
                 fields["dismiss_reason"] = note
-            db["incidents"].update(row["id"], fields)
+            db.table("incidents").update(row["id"], fields)
             log_action(db, row["id"], actor, status, {"from": row["status"], "note": note})
             if row["id"] in self._incs:
                 self._incs[row["id"]].status = status
@@ -373,7 +373,7 @@ class IncidentService(IncidentActions):
         row["priority"] = merge.priority(
             row["kind"], row["confidence"], row["zone"], len(devs), self.rules, self.zone_boost
         )
-        db["incidents"].update(
+        db.table("incidents").update(
             inc_id,
             {
                 k: row[k]

@@ -68,7 +68,7 @@ EVENT_COLS = [
 @migrations()
 def m001_events(db: sqlite_utils.Database) -> None:
     """Events, dead letters, per-device sequence state and gaps."""
-    db["events"].create(
+    db.table("events").create(
         {
             "id": str,
             "dev": str,
@@ -92,10 +92,10 @@ def m001_events(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["events"].create_index(["incident_id"])
-    db["events"].create_index(["recv"])
-    db["events"].create_index(["dev", "t"])
-    db["dead_letters"].create(
+    db.table("events").create_index(["incident_id"])
+    db.table("events").create_index(["recv"])
+    db.table("events").create_index(["dev", "t"])
+    db.table("dead_letters").create(
         {
             "id": int,
             "ts": float,
@@ -107,11 +107,11 @@ def m001_events(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["seq_state"].create({"dev": str, "last_seq": int, "updated_at": float}, pk="dev")
-    db["seq_gaps"].create(
+    db.table("seq_state").create({"dev": str, "last_seq": int, "updated_at": float}, pk="dev")
+    db.table("seq_gaps").create(
         {"id": int, "dev": str, "first_seq": int, "last_seq": int, "detected_at": float}, pk="id"
     )
-    db["seq_gaps"].create_index(["dev", "first_seq"])
+    db.table("seq_gaps").create_index(["dev", "first_seq"])
 
 
 @dataclass

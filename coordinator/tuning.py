@@ -32,7 +32,7 @@ LOOKBACK_S = 7 * 86400  # the false-alarm rate is over the last week
 @migrations()
 def m001_proposals(db: sqlite_utils.Database) -> None:
     """Threshold proposals and the last config pushed to each device."""
-    db["config_proposals"].create(
+    db.table("config_proposals").create(
         {
             "id": int,
             "device_id": str,
@@ -50,8 +50,8 @@ def m001_proposals(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["config_proposals"].create_index(["device_id", "rule", "status"])
-    db["device_configs"].create(
+    db.table("config_proposals").create_index(["device_id", "rule", "status"])
+    db.table("device_configs").create(
         {"device_id": str, "rev": int, "config": str, "pushed_at": float, "pushed_by": str},
         pk="device_id",
     )
@@ -116,7 +116,7 @@ class TuningService:
                 current = _current_threshold(conn, dev, label)
                 if current >= CEILING:
                     continue
-                db["config_proposals"].insert(
+                db.table("config_proposals").insert(
                     {
                         "device_id": dev,
                         "rule": kind,
@@ -153,17 +153,17 @@ class TuningService:
                 raise ValueError(f"proposal {proposal_id} is already {p['status']}")
             now = time.time()
             status = "approved" if approve else "rejected"
-            db["config_proposals"].update(
+            db.table("config_proposals").update(
                 proposal_id, {"status": status, "decided_at": now, "decided_by": actor}
             )
-            db["audit_log"].insert(
+            db.table("audit_log").insert(
                 AuditService.entry(actor, f"threshold_{status}", "device", p["device_id"], detail=p)
             )
             payload = None
             if approve:
                 cfg = _next_config(db.conn, p["device_id"], p["rule"], p["label"], p["proposed"])
                 payload = encode(cfg)
-                db["device_configs"].upsert(
+                db.table("device_configs").upsert(
                     {
                         "device_id": p["device_id"],
                         "rev": cfg.rev,

@@ -54,7 +54,7 @@ def insert_company(
     rows = normalise_identifiers(identifiers)
     display = next(raw for k, raw, _ in rows if k == Kind.NAME)
     cid = int(
-        db["fraud_companies"]
+        db.table("fraud_companies")  # type: ignore[arg-type]
         .insert(
             {
                 "display_name": display.strip()[:200],
@@ -66,7 +66,7 @@ def insert_company(
         .last_pk
     )
     db.execute("UPDATE fraud_companies SET cluster_id = id WHERE id = ?", [cid])
-    db["fraud_identifiers"].insert_all(
+    db.table("fraud_identifiers").insert_all(
         ({"company_id": cid, "kind": k, "raw": raw, "norm": v} for k, raw, v in rows),
         ignore=True,
     )
@@ -84,7 +84,7 @@ def add_identifiers(
     """Add identifiers to a known company and relink it."""
     require_company(db, cid)
     rows = normalise_identifiers(identifiers, need_name=False)
-    db["fraud_identifiers"].insert_all(
+    db.table("fraud_identifiers").insert_all(
         ({"company_id": cid, "kind": k, "raw": raw, "norm": v} for k, raw, v in rows),
         ignore=True,
     )
@@ -157,7 +157,7 @@ def link_company(
         evidence = json.dumps(ev.as_dict(), ensure_ascii=False)
         if existing is None:
             lid = int(
-                db["fraud_links"]
+                db.table("fraud_links")  # type: ignore[arg-type]
                 .insert(
                     {
                         "a": a,

@@ -131,7 +131,7 @@ def insert_filing(
 ) -> int:
     """Store a checked filing; returns its id."""
     return int(
-        db["fraud_filings"]
+        db.table("fraud_filings")  # type: ignore[arg-type]
         .insert(
             {
                 "merchant_id": merchant_id,
@@ -170,7 +170,7 @@ def add_payment(db: sqlite_utils.Database, merchant_id: str, fid: int, p: Paymen
         )
     if p.paid_on > dt.date.today() + dt.timedelta(days=1):
         raise Invalid(f"payment date {p.paid_on} is in the future")
-    db["fraud_payments"].insert(
+    db.table("fraud_payments").insert(
         {
             "filing_id": fid,
             "amount_cents": cents,
