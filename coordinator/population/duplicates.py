@@ -13,25 +13,58 @@ import json
 from typing import Any
 
 import sqlite_utils
+from rapidfuzz import fuzz, process
 
 from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, list_view, username
-from .names import NameRecord, duplicate_score
+from .names import DOB_W, NAME_W, ORIGIN_W, NameRecord, duplicate_score
 
 THRESHOLD = 0.8
+#: The lowest name similarity that can still reach THRESHOLD with the birth date and the
+#: origin equal (the score is rounded to 3 decimals, hence the half-thousandth).
+MIN_NAME = (THRESHOLD - 0.0005 - DOB_W - ORIGIN_W) / NAME_W - 1e-6
 BLOCK_LIMIT = 500
 #: Tables whose person_id a merge moves to the survivor (and an undo moves back).
 OWNED = ("pop_registrations", "pop_visitors", "pop_permits", "pop_requests")
 
 
+def _name_prefilter(me: NameRecord, block: list[tuple[Any, ...]]) -> list[int]:
+    """Indexes of block rows whose name could reach the threshold, found in one C call per
+    spelling instead of one Python call per row: the score weighs name, birth date and
+    origin, so a row whose name similarity is below MIN_NAME cannot reach THRESHOLD."""
+    keep: set[int] = set()
+    cutoff = MIN_NAME * 100
+    queries = (
+        (me.name, 1, fuzz.ratio, None),
+        (me.latin, 2, fuzz.token_sort_ratio, None),
+        (me.latin.replace(" ", ""), 2, fuzz.ratio, lambda s: s.replace(" ", "")),
+    )
+    for query, col, scorer, prep in queries:
+        if not query:
+            continue
+        choices = [r[col] or "" for r in block]
+        for _match, _score, i in process.extract(
+            query, choices, scorer=scorer, processor=prep, score_cutoff=cutoff, limit=None
+        ):
+            keep.add(i)
+    return sorted(keep)
+
+
 def find_candidates(
-    db: sqlite_utils.Database, person_id: int, row: dict[str, Any], *, fuzzy: bool = True
-) -> list[dict[str, Any]]:
-    """Likely duplicates of ``row`` among active persons, best first (pure read)."""
+    db: sqlite_utils.Database, person_id: int, row: dict[str, Any], *, fuzzy: bool = True,
+    earlier_than: int | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Likely duplicates of ``row`` among active persons, best first (pure read).
+
+    ``earlier_than`` limits the comparison to records with a smaller id: a bulk import
+    inserts a whole batch first and then checks each row against those before it.
+    """
     out: dict[int, dict[str, Any]] = {}
+    below = earlier_than if earlier_than is not None else 1 << 62
     if row.get("id_hash") is not None:
         for (oid,) in db.execute(
-            "select id from pop_persons where id_hash = ? and id != ? and status = 'active'",
-            [row["id_hash"], person_id],
+            "select id from pop_persons where id_hash = ? and id != ? and id < ? "
+            "and status = 'active'",
+            [row["id_hash"], person_id, below],
         ):
             out[oid] = {"other_id": oid, "score": 1.0, "reasons": ["same ID-document number"]}
     if not fuzzy:
@@ -41,20 +74,24 @@ def find_candidates(
     year = (row["dob"] or "")[:4]
     blocks = (
         ("select id, name, name_latin, dob, origin from pop_persons where dob = ? "
-         "and status = 'active' and id != ? limit ?", [row["dob"]]),
+         "and status = 'active' and id != ? and id < ? limit ?", [row["dob"]]),
         # same spelling, born the same year: catches a mistyped day or month without
         # comparing against every namesake in a city of millions
         ("select id, name, name_latin, dob, origin from pop_persons where match_key = ? "
-         "and dob between ? and ? and status = 'active' and id != ? limit ?",
+         "and dob between ? and ? and status = 'active' and id != ? and id < ? limit ?",
          [row.get("match_key"), f"{year}-01-01", f"{year}-12-31"]),
     )  # fmt: skip
     for sql, args in blocks:
         if not all(args):
             continue
-        for oid, name, latin, dob, origin in db.execute(sql, [*args, person_id, BLOCK_LIMIT]):
-            if oid in seen:
-                continue
-            seen.add(oid)
+        block = [
+            r
+            for r in db.execute(sql, [*args, person_id, below, BLOCK_LIMIT]).fetchall()
+            if r[0] not in seen
+        ]
+        seen.update(r[0] for r in block)
+        for i in _name_prefilter(me, block):
+            oid, name, latin, dob, origin = block[i]
             score, reasons = duplicate_score(
                 me, NameRecord(name, latin or "", dob or "", origin or "")
             )
@@ -65,10 +102,10 @@ def find_candidates(
 
 def record_candidates(
     db: sqlite_utils.Database, person_id: int, row: dict[str, Any], now: float,
-    *, fuzzy: bool = True,
+    *, fuzzy: bool = True, earlier_than: int | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Find candidates and queue them for review (inside the caller's transaction)."""
-    cands = find_candidates(db, person_id, row, fuzzy=fuzzy)
+    cands = find_candidates(db, person_id, row, fuzzy=fuzzy, earlier_than=earlier_than)
     for c in cands:
         cur = db.execute(
             "insert or ignore into pop_dup_candidates(person_id, other_id, score, reasons, "

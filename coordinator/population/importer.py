@@ -25,8 +25,8 @@ import sqlite_utils
 from .common import Access, Actor, Ctx, Forbidden, insert_row, username
 from .duplicates import record_candidates
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, parse_date
-from .names import index_text
-from .records import insert_person, person_row, validate_person
+from .names import address_text, index_text
+from .records import person_row, validate_person
 
 COLUMNS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality", "origin",
            "phone", "zone", "address", "kind", "house_id", "valid_from")  # fmt: skip
@@ -278,39 +278,65 @@ class Importer:
         today = dt.date.today().isoformat()
 
         def write(db: sqlite_utils.Database) -> None:
-            imported, rejected, ids = 0, 0, []
+            x = db.conn.execute
+            houses = {reg["house_id"] for *_, item in batch if not isinstance(item, Exception)
+                      for reg in [item[1]] if reg and reg["house_id"] is not None}  # fmt: skip
+            if houses:
+                marks = ",".join("?" * len(houses))
+                known = {r[0] for r in x(f"select id from pop_houses where id in ({marks}) "
+                                         "and status = 'registered'", sorted(houses))}  # fmt: skip
+            errors, persons, regs = [], [], []
             for record, line, raw, item in batch:
                 if not isinstance(item, Exception):
                     row, reg, fts = item
-                    if reg and reg["house_id"] is not None and not db.execute(
-                        "select 1 from pop_houses where id = ? and status = 'registered'",
-                        [reg["house_id"]]).fetchone():  # fmt: skip
+                    if reg and reg["house_id"] is not None and reg["house_id"] not in known:
                         item = RecordError("house_id", f"house {reg['house_id']} is not a "
                                            "registered rented house")  # fmt: skip
                 if isinstance(item, Exception):
-                    insert_row(db, "pop_import_errors", dict(job_id=job_id, record=record, line=line,
-                                                        reason=str(item), raw=raw[:4000]))  # fmt: skip
-                    rejected += 1
-                    continue
-                pid = insert_person(db, row, fts)
-                ids.append(pid)
-                record_candidates(db, pid, row, now, fuzzy=fuzzy)
-                if reg:
-                    rid = insert_row(db, "pop_registrations", dict(
-                        person_id=pid, kind=reg["kind"], house_id=reg["house_id"],
-                        address=reg["address"] or "", zone=reg["zone"],
-                        valid_from=reg["valid_from"] or today,
-                        status="registered", created_at=now, updated_at=now))  # fmt: skip
-                    if reg["address"]:
-                        db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
-                                   [rid, reg["address"].lower()])  # fmt: skip
-                    insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now,
-                                                      actor=username(actor), from_status=None,
-                                                      to_status="registered", note="import"))  # fmt: skip
-                imported += 1
-            db.execute("update pop_import_jobs set done_records = ?, imported = imported + ?, "
-                       "rejected = rejected + ? where id = ?",
-                       [batch[-1][0], imported, rejected, job_id])  # fmt: skip
+                    errors.append((job_id, record, line, str(item), raw[:4000]))
+                else:
+                    persons.append(item)
+            # The writer is the only writer: ids follow the current maximum, so every row,
+            # its search entry and its registration go in with one executemany each.
+            first = x("select coalesce(max(id), 0) + 1 from pop_persons").fetchone()[0]
+            ids = list(range(first, first + len(persons)))
+            if persons:
+                cols = list(persons[0][0])
+                x_many = db.conn.executemany
+                x_many(f"insert into pop_persons (id, {', '.join(cols)}) values "
+                       f"(?, {', '.join('?' * len(cols))})",
+                       [(pid, *(row[c] for c in cols)) for pid, (row, _, _) in zip(ids, persons, strict=True)])  # fmt: skip
+                x_many("insert into pop_name_fts(rowid, text) values (?, ?)",
+                       [(pid, fts) for pid, (_, _, fts) in zip(ids, persons, strict=True)])  # fmt: skip
+                for pid, (row, reg, _) in zip(ids, persons, strict=True):
+                    record_candidates(db, pid, row, now, fuzzy=fuzzy, earlier_than=pid)
+                    if reg:
+                        regs.append((pid, reg))
+            if regs:
+                rfirst = x("select coalesce(max(id), 0) + 1 from pop_registrations").fetchone()[0]
+                rids = range(rfirst, rfirst + len(regs))
+                db.conn.executemany(
+                    "insert into pop_registrations (id, person_id, kind, house_id, address, "
+                    "zone, valid_from, status, created_at, updated_at) "
+                    "values (?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?)",
+                    [(rid, pid, reg["kind"], reg["house_id"], reg["address"] or "", reg["zone"],
+                      reg["valid_from"] or today, now, now)
+                     for rid, (pid, reg) in zip(rids, regs, strict=True)])  # fmt: skip
+                db.conn.executemany(
+                    "insert into pop_address_fts(rowid, text) values (?, ?)",
+                    [(rid, address_text(reg["address"])) for rid, (_, reg) in zip(rids, regs, strict=True)
+                     if reg["address"]])  # fmt: skip
+                db.conn.executemany(
+                    "insert into pop_reg_history (registration_id, ts, actor, from_status, "
+                    "to_status, note) values (?, ?, ?, null, 'registered', 'import')",
+                    [(rid, now, username(actor)) for rid in rids])  # fmt: skip
+            if errors:
+                db.conn.executemany(
+                    "insert into pop_import_errors (job_id, record, line, reason, raw) "
+                    "values (?, ?, ?, ?, ?)", errors)  # fmt: skip
+            imported, rejected = len(persons), len(errors)
+            x("update pop_import_jobs set done_records = ?, imported = imported + ?, "
+              "rejected = rejected + ? where id = ?", [batch[-1][0], imported, rejected, job_id])  # fmt: skip
             Ctx.entry(db, actor, "import", "person", None, purpose,
                       {"job": job_id, "imported": imported, "rejected": rejected,
                        "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None})  # fmt: skip

@@ -139,6 +139,33 @@ def fts_query(raw: str) -> str:
     return phrase(s)
 
 
+MIN_ADDRESS_QUERY = 3
+
+
+def address_text(address: str) -> str:
+    """The form of an address that is indexed and searched: NFKC-folded, lower case, only
+    letters, digits and CJK characters. Officers type '宾王路 88号', '宾王路88号' or
+    '88 Binwang Rd.' as it comes; spacing and punctuation must not decide a match."""
+    s = unicodedata.normalize("NFKC", address).lower()
+    return "".join(c for c in s if c.isalnum())
+
+
+def address_query(raw: str) -> str:
+    """A safe FTS5 MATCH expression for an address fragment (one quoted phrase)."""
+    if len(raw) > MAX_QUERY:
+        raise QueryError(f"query is {len(raw)} characters long; the limit is {MAX_QUERY}")
+    s = address_text(raw)
+    if len(s) < MIN_ADDRESS_QUERY:
+        raise QueryError(
+            f"address search needs at least {MIN_ADDRESS_QUERY} letters, digits or characters"
+        )
+    return '"' + s + '"'  # only letters and digits remain: nothing to escape
+
+
+#: Weights of the duplicate score: name similarity, birth date, origin.
+NAME_W, DOB_W, ORIGIN_W = 0.6, 0.3, 0.1
+
+
 @dataclass(frozen=True)
 class NameRecord:
     """What fuzzy duplicate matching compares about a person."""
@@ -194,4 +221,4 @@ def duplicate_score(a: NameRecord, b: NameRecord) -> tuple[float, list[str]]:
         reasons.append("near date of birth")
     if o:
         reasons.append("same origin")
-    return round(0.6 * n + 0.3 * d + 0.1 * o, 3), reasons
+    return round(NAME_W * n + DOB_W * d + ORIGIN_W * o, 3), reasons

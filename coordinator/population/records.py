@@ -39,7 +39,7 @@ from .ids import (
     prc_sex,
     validate_id,
 )
-from .names import index_text, latin_name, match_key
+from .names import address_text, index_text, latin_name, match_key
 
 PERSON_FIELDS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality",
                  "origin", "phone", "zone")  # fmt: skip
@@ -326,7 +326,7 @@ class Records:
         def write(db: sqlite_utils.Database) -> int:
             rid = insert_row(db, "pop_registrations", row)
             db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
-                       [rid, address.lower()])  # fmt: skip
+                       [rid, address_text(address)])  # fmt: skip
             insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now, actor=username(actor),
                                               from_status=None, to_status=status, note=None))  # fmt: skip
             if status == "registered":

@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from .common import Access, Actor, Conflict, Ctx, NotFound
+from .names import address_text
 from .records import unindex_person
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def anonymise(db: sqlite_utils.Database, person: dict[str, Any], now: float) -> 
     ).fetchall():
         db.execute(
             "insert into pop_address_fts(pop_address_fts, rowid, text) values ('delete', ?, ?)",
-            [rid, address.lower()],
+            [rid, address_text(address)],
         )
     db.execute("update pop_registrations set address = ? where person_id = ?", [ANON, pid])
     db.execute(

@@ -198,3 +198,20 @@ def m001_population(db: sqlite_utils.Database) -> None:
         raw text not null
     )""")
     x("create index pop_import_errors_job on pop_import_errors(job_id, record)")
+
+
+@migrations()
+def m002_address_index_text(db: sqlite_utils.Database) -> None:
+    """Re-index addresses in the folded form searches use (spacing and punctuation out)."""
+    from .names import address_text
+
+    db.execute("insert into pop_address_fts(pop_address_fts) values ('delete-all')")
+    db.conn.executemany(
+        "insert into pop_address_fts(rowid, text) values (?, ?)",
+        (
+            (rid, address_text(a))
+            for rid, a in db.execute(
+                "select id, address from pop_registrations where address != '[anonymised]'"
+            ).fetchall()
+        ),
+    )

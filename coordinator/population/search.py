@@ -10,7 +10,7 @@ from typing import Any
 
 from .common import Access, Actor, Ctx, list_view, zone_clause
 from .ids import RecordError
-from .names import QueryError, fts_query
+from .names import QueryError, address_query, fts_query
 
 MAX_LIMIT = 200
 
@@ -45,7 +45,7 @@ class Search:
                     "(select rowid from pop_address_fts where pop_address_fts match ?) "
                     "and r.status in ('draft','registered'))"
                 )
-                args.append(fts_query(address))
+                args.append(address_query(address))
         except QueryError as exc:
             raise RecordError("query", str(exc)) from None
         rows = self.ctx.db.query(
