@@ -191,6 +191,11 @@ class EnrolmentService:
                 },
                 pk="device_id",
             )
+            if db.table("devices").exists():  # enrolled again after a revocation
+                db.execute(
+                    "update devices set status = 'unknown' where id = ? and status = 'revoked'",
+                    [device_id],
+                )
             db.table("device_certs").insert(
                 {
                     "serial": serial,

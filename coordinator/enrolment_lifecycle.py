@@ -117,6 +117,14 @@ class LifecycleService(EnrolmentService):
                 "where device_id = ?",
                 [now, p.username, device_id],
             )
+            if db.table("devices").exists():
+                # the fleet view shows "revoked", not just "offline"; state messages that
+                # arrive late (the board's Last Will) do not overwrite it
+                db.execute(
+                    "update devices set status = 'revoked', status_at = ?, updated_at = ? "
+                    "where id = ?",
+                    [now, now, device_id],
+                )
             db.table("audit_log").insert(
                 AuditService.entry(p, "revoke", "device", device_id, detail={"reason": reason})
             )

@@ -178,7 +178,7 @@ class FleetService:
         limit: int = 500,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Devices filtered by zone / owner / status (status: online, offline, stale, unknown)."""
+        """Devices filtered by zone / owner / status (status: online, offline, stale, unknown, revoked)."""
         where, params = [], []
         for col, val in (("zone", zone), ("owner_type", owner_type), ("owner_org", owner_org)):
             if val is not None:
@@ -199,7 +199,8 @@ class FleetService:
         """Counts of online / offline / stale / unknown devices per zone or owner."""
         now = time.time()
         groups: dict[str, dict[str, int]] = {}
-        total = {"online": 0, "offline": 0, "stale": 0, "unknown": 0, "cert_expiring": 0}
+        total = {"online": 0, "offline": 0, "stale": 0, "unknown": 0, "revoked": 0,
+                 "cert_expiring": 0}  # fmt: skip
         for r in self.db.query("select * from devices"):
             p = _public(r, now, self.health_stale_s, self.cert_warn_days)
             g = groups.setdefault(str(r[by] or "-"), {k: 0 for k in total})
@@ -251,7 +252,12 @@ class FleetService:
             if getattr(st, attr) is not None:
                 fields[col] = getattr(st, attr)
         sets = ", ".join(f"{k} = ?" for k in fields)
-        db.execute(f"update devices set {sets} where id = ?", [*fields.values(), dev])
+        changed = db.execute(
+            f"update devices set {sets} where id = ? and status != 'revoked'",
+            [*fields.values(), dev],
+        ).rowcount
+        if not changed:
+            return []  # a revoked board's late Last Will: it stays "revoked", no alert
         if st.status == "offline":
             return _open_alert(db, dev, "offline", now, "Last Will or board reported offline")
         return _close_alerts(db, dev, ("offline", "stale"), now)

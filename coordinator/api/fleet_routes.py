@@ -35,7 +35,7 @@ def list_devices(
     zone: str | None = None,
     owner_type: Literal["government", "company", "community"] | None = None,
     owner_org: str | None = None,
-    status: Literal["online", "offline", "stale", "unknown"] | None = None,
+    status: Literal["online", "offline", "stale", "unknown", "revoked"] | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/map", tags=["map"])
 def map_cameras(
     services: ServicesDep, _who: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
 ) -> dict[str, Any]:
-    """All cameras as columns: ``id``, ``lat``, ``lon``, ``status`` (online/stale/offline/unknown)."""
+    """All cameras as columns: ``id``, ``lat``, ``lon``, ``status`` (online/stale/offline/unknown/revoked)."""
     fleet = services.extra["fleet"]
     now = time.time()
     rows = services.db.query(

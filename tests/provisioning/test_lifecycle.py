@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from protocol.messages import State
 from provisioning.api import ApiError, Coordinator
 from provisioning.lifecycle import rotate, status_lines
 from tests.harness.field import ADMIN_PASSWORD, TECH_PASSWORD, FieldEnv
@@ -63,9 +64,20 @@ def test_revoke_drops_the_live_session_and_refuses_reconnects(
     assert st["status"] == "revoked" and st["revoked_by"] == "tech-li"
     assert field_env.services.audit.search(subject_id="cam-stolen", action="revoke")
     assert "REVOKED" in status_lines(st)[0]
+    # The fleet view says "revoked" (not merely offline), and the board's Last Will
+    # arriving late does not turn it back into an offline camera with an alert.
+    fleet = field_env.services.extra["fleet"]
+    assert fleet.get("cam-stolen")["health_status"] == "revoked"
+    lwt = State(status="offline")
+    alerts = field_env.services.db.write(
+        lambda db: fleet.apply_state(db, "cam-stolen", lwt, time.time())
+    )
+    assert alerts == [] and fleet.get("cam-stolen")["health_status"] == "revoked"
+    assert fleet.summary()["total"]["revoked"] >= 1
     # A revoked id can be enrolled again only with a new token (a new key and cert).
     again = enroll_board(field_env, tech, tmp_path / "again", "cam-stolen")
     assert again["ok"] and again["fingerprint"] != st["fingerprint"]
+    assert fleet.get("cam-stolen")["health_status"] != "revoked"
 
 
 def test_operator_cannot_revoke(field_env: FieldEnv, tmp_path):

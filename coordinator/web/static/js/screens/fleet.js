@@ -6,8 +6,8 @@ let off = null;
 
 function groupTable(summary) {
   const rows = Object.entries(summary.groups || {}).map(([k, g]) =>
-    `<tr><td>${esc(k)}</td><td class="st-online">${g.online || 0}</td><td class="st-stale">${g.stale || 0}</td><td class="st-offline">${g.offline || 0}</td><td>${g.unknown || 0}</td><td>${g.cert_expiring || 0}</td></tr>`).join("");
-  return `<table><thead><tr><th>${esc(summary.by || "group")}</th><th>online</th><th>stale</th><th>offline</th><th>unknown</th><th>cert expiring</th></tr></thead><tbody>${rows}</tbody></table>`;
+    `<tr><td>${esc(k)}</td><td class="st-online">${g.online || 0}</td><td class="st-stale">${g.stale || 0}</td><td class="st-offline">${g.offline || 0}</td><td>${g.unknown || 0}</td><td class="st-revoked">${g.revoked || 0}</td><td>${g.cert_expiring || 0}</td></tr>`).join("");
+  return `<table><thead><tr><th>${esc(summary.by || "group")}</th><th>online</th><th>stale</th><th>offline</th><th>unknown</th><th>revoked</th><th>cert expiring</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 async function load(view) {
@@ -20,7 +20,7 @@ async function load(view) {
   ]);
   const t = summary.total || {};
   view.querySelector("#fleet-body").innerHTML = `
-    <div class="cards">${["online", "stale", "offline", "unknown", "cert_expiring"].map((k) => `<div class="card"><span class="muted">${k.replace("_", " ")}</span><b class="st-${k}" data-testid="fleet-${k}">${t[k] ?? 0}</b></div>`).join("")}</div>
+    <div class="cards">${["online", "stale", "offline", "unknown", "revoked", "cert_expiring"].map((k) => `<div class="card"><span class="muted">${k.replace("_", " ")}</span><b class="st-${k}" data-testid="fleet-${k}">${t[k] ?? 0}</b></div>`).join("")}</div>
     ${groupTable(summary)}
     <h2>Offline cameras</h2>
     <table><thead><tr><th>device</th><th>zone</th><th>owner</th><th>last seen</th></tr></thead><tbody>

@@ -6,7 +6,7 @@ import { api, esc, session } from "../api.js";
 import { onLive } from "../live.js";
 
 const CELL = 12;
-const HEALTH_RANK = { offline: 3, stale: 2, unknown: 1, online: 0 };
+const HEALTH_RANK = { offline: 3, stale: 2, unknown: 1, revoked: 1, online: 0 };
 const HEALTH_COLOR = ["#2ea043", "#6e7b87", "#d29922", "#f85149"];
 const UNIT_COLOR = { available: "#2ea043", dispatched: "#d29922", en_route: "#ff9f43", on_scene: "#58a6ff", busy: "#9aa7b3", off_duty: "#555" };
 const PRI_COLOR = { 1: "#ff4d4f", 2: "#ff9f43", 3: "#f7d154", 4: "#6cc5ff", 5: "#9aa7b3" };
