@@ -54,7 +54,11 @@ class Assessment:
             "SELECT f.company_id cid, f.merchant_id mid, count(*) n, "
             "sum(f.amount_cny_cents * (f.amount_cents - f.paid_cents) / f.amount_cents) cents, "
             "max(f.overdue_ts) last "
-            "FROM fraud_filings f JOIN fraud_companies c ON c.id = f.company_id "
+            # CROSS JOIN fixes the order: the cluster's few companies first, then their
+            # filings by (company_id, status). Left to guess without statistics, SQLite
+            # drove from every overdue filing in the city instead (117 ms vs 0.03 ms on the
+            # 1 M-filing benchmark market).
+            "FROM fraud_companies c CROSS JOIN fraud_filings f ON f.company_id = c.id "
             f"WHERE {where} AND f.status IN ('overdue', 'confirmed_overdue') "
             "GROUP BY f.company_id, f.merchant_id",
             [arg],

@@ -79,3 +79,11 @@ def m001_fraud(db: sqlite_utils.Database) -> None:
         CREATE INDEX fraud_warnings_company ON fraud_warnings(company_id, state);
         """
     )
+
+
+@migrations()
+def m002_warning_revisions(db: sqlite_utils.Database) -> None:
+    """A published warning's changed text waits here for a second investigator's approval."""
+    db.execute("ALTER TABLE fraud_warnings ADD COLUMN pending TEXT")
+    db.execute("ALTER TABLE fraud_warnings ADD COLUMN pending_by TEXT")
+    db.execute("ALTER TABLE fraud_warnings ADD COLUMN pending_ts REAL")

@@ -1,10 +1,16 @@
 """The warning life cycle: drafted → approved (by a second person) → published → updated /
 cancelled. Every state change is audited in its own transaction, and every publish, update
 or cancel republishes the full retained board of active warnings on MQTT.
+
+Four eyes throughout: a changed text of a *published* warning is held as a pending revision
+(the public board keeps the approved text) until a second investigator approves it; only
+then does it go out as a CAP Update. Cancelling stays one person's call: withdrawing a
+wrong warning must never wait.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Literal
@@ -136,8 +142,15 @@ class WarningDesk:
                 raise Conflict(f"cannot {action} warning {wid}: it is {w['state']}{hint}")
             if action == "approve" and w["drafted_by"] == actor.username:
                 raise Forbidden("a warning must be approved by a second person, not its author")
+            if action == "approve_update" and w["pending_by"] == actor.username:
+                raise Forbidden("a change must be approved by a second person, not its author")
+            if action == "approve_update" and w["pending"] is None:
+                raise Conflict(f"warning {wid} has no change waiting for approval")
             sets = {**changes, "updated_ts": time.time()}
-            if action == "update":
+            if action == "approve_update":
+                sets.update(json.loads(w["pending"]))
+                sets.update(msg_type="Update", pending=None, pending_by=None, pending_ts=None)
+            if action in ("update", "approve_update"):
                 sets["version"] = w["version"] + 1
             db["fraud_warnings"].update(wid, sets)
             db["audit_log"].insert(
@@ -150,20 +163,29 @@ class WarningDesk:
                     {
                         "from": w["state"],
                         "to": sets.get("state", w["state"]),
-                        "fields": sorted(changes),
+                        "fields": sorted(
+                            json.loads(w["pending"] or "{}")
+                            if action == "approve_update"
+                            else changes
+                        ),
                     },
                 )
             )
             return {**w, **sets}
 
         out = self.db.write(tx)
-        if action in ("publish", "update", "cancel"):
+        if action in ("publish", "approve_update", "cancel"):
             self.evaluate([out["company_id"]])
             self._publish_board()
         return out
 
     def approve_warning(self, actor: Principal, wid: int) -> dict:
-        """Second-person approval of a draft."""
+        """Second-person approval of a draft, or of a published warning's pending change
+        (which then goes out as a CAP Update)."""
+        if self.warning(wid)["state"] == "published":
+            return self._transition(
+                actor, wid, "approve_update", ("published",), {"approved_by": actor.username}
+            )
         return self._transition(
             actor, wid, "approve", ("draft",), {"state": "approved", "approved_by": actor.username}
         )
@@ -179,17 +201,24 @@ class WarningDesk:
         )
 
     def update_warning(self, actor: Principal, wid: int, e: WarningEdit) -> dict:
-        """Change a warning's text; a published one is re-sent as a CAP Update."""
+        """Change a warning's text. A draft changes in place (an approved one goes back to
+        draft); a published one gets a pending revision that a second investigator must
+        approve before it is re-sent as a CAP Update."""
         changes = {k: v for k, v in e.model_dump().items() if v is not None}
         if not changes:
             raise Invalid("nothing to change")
         w = self.warning(wid)
         if w["state"] == "published":
-            changes["msg_type"] = "Update"
-        elif w["state"] == "approved":
+            pending = {**json.loads(w["pending"] or "{}"), **changes}
+            return self._transition(
+                actor, wid, "propose_update", ("published",),
+                {"pending": json.dumps(pending, ensure_ascii=False),
+                 "pending_by": actor.username, "pending_ts": time.time()},
+            )  # fmt: skip
+        if w["state"] == "approved":
             changes["state"] = "draft"  # changed text needs a fresh approval
             changes["approved_by"] = None
-        return self._transition(actor, wid, "update", ("draft", "approved", "published"), changes)
+        return self._transition(actor, wid, "update", ("draft", "approved"), changes)
 
     def cancel_warning(self, actor: Principal, wid: int) -> dict:
         """Withdraw a warning (a published one is sent as a CAP Cancel)."""
@@ -198,7 +227,13 @@ class WarningDesk:
             wid,
             "cancel",
             ("draft", "approved", "published"),
-            {"state": "cancelled", "cancelled_ts": time.time()},
+            {
+                "state": "cancelled",
+                "cancelled_ts": time.time(),
+                "pending": None,
+                "pending_by": None,
+                "pending_ts": None,
+            },  # fmt: skip
         )
 
     def cap_alert(self, wid: int) -> Any:

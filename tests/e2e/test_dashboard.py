@@ -167,3 +167,25 @@ def test_malformed_api_data_is_shown_as_an_error_not_a_blank_page(page, city: De
     page.wait_for_selector("#view .error:has-text('malformed')")
     assert page.is_visible("#nav")
     page.unroute("**/api/fleet/summary**")
+
+
+def test_a_change_to_a_published_warning_waits_for_a_second_investigator(page, city: DevCity):
+    """investigator2 edits the published warning; the public board keeps the approved text;
+    investigator sees the pending change on the fraud screen and approves it there."""
+    from coordinator.auth import Principal, Role
+    from coordinator.fraud.warning_desk import WarningEdit
+
+    svc = city.services.extra["fraud"]
+    wid = city.market["warning_id"]
+    chen = Principal(2, "investigator2", frozenset({Role.FRAUD_INVESTIGATOR}))
+    svc.update_warning(chen, wid, WarningEdit(severity="Extreme"))
+    assert svc.cap_alert(wid).info[0].severity == "Severe"  # not public yet
+    login(page, "investigator")
+    page.goto(page.url.split("#")[0] + "#/fraud")
+    row = page.locator(f"tr[data-warning='{wid}']")
+    row.locator("[data-testid=pending-change]").wait_for()
+    assert "severity → Extreme" in row.inner_text() and "investigator2" in row.inner_text()
+    row.locator("button[data-w=approve]").click()
+    page.wait_for_selector(f"tr[data-warning='{wid}']:not(:has([data-testid=pending-change]))")
+    alert = svc.cap_alert(wid)
+    assert alert.msgType == "Update" and alert.info[0].severity == "Extreme"

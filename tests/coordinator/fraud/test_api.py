@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -230,13 +231,25 @@ def test_warning_needs_a_second_person_before_publishing(
     assert xml.status_code == 200 and b"urn:oasis:names:tc:emergency:cap:1.2" in xml.content
     assert api.get(f"/api/fraud/public/warnings/{wid}.cap.json").json()["msgType"] == "Alert"
     assert b"Green Airline does not pay" in api.get("/api/fraud/public/warnings.atom").content
+    # A changed text waits for a second investigator; the public warning keeps the old one.
     r = api.patch(
         f"/api/fraud/warnings/{wid}",
         json={"headline": "Green Airline: unpaid orders"},
         headers=actors.inv2,
     )
-    assert r.json()["version"] == 2
-    assert api.get(f"/api/fraud/public/warnings/{wid}.cap.json").json()["msgType"] == "Update"
+    assert (
+        r.status_code == 200 and r.json()["version"] == 1 and r.json()["pending_by"] == "inv-chen"
+    )
+    public = api.get(f"/api/fraud/public/warnings/{wid}.cap.json").json()
+    assert public["msgType"] == "Alert" and "Airline: unpaid orders" not in json.dumps(public)
+    r = api.post(f"/api/fraud/warnings/{wid}/approve", headers=actors.inv2)
+    assert r.status_code == 403 and "second person" in r.text
+    r = api.post(f"/api/fraud/warnings/{wid}/approve", headers=actors.inv1)
+    assert r.json()["version"] == 2 and r.json()["pending"] is None
+    public = api.get(f"/api/fraud/public/warnings/{wid}.cap.json").json()
+    assert public["msgType"] == "Update" and "Airline: unpaid orders" in json.dumps(public)
+    r = api.post(f"/api/fraud/warnings/{wid}/approve", headers=actors.inv2)
+    assert r.status_code == 409 and "no change waiting" in r.text
     assert (
         api.post(f"/api/fraud/warnings/{wid}/cancel", headers=actors.inv1).json()["state"]
         == "cancelled"
@@ -248,7 +261,8 @@ def test_warning_needs_a_second_person_before_publishing(
     ]
     assert actions == [
         "fraud.warning.cancel",
-        "fraud.warning.update",
+        "fraud.warning.approve_update",
+        "fraud.warning.propose_update",
         "fraud.warning.publish",
         "fraud.warning.approve",
         "fraud.warning.draft",

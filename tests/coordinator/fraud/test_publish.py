@@ -90,6 +90,9 @@ def test_board_follows_publish_update_cancel(
         "Blue Sky Imp & Exp does not pay",
     ]
     svc.update_warning(chen, ids[0], WarningEdit(severity="Extreme"))
+    # not on the board until a second investigator approves the change
+    assert _board(port, "display-1b").alerts[0].info[0].severity == "Severe"
+    svc.approve_warning(li, ids[0])
     board = _board(port, "display-2")
     assert board.alerts[0].msgType == "Update" and board.alerts[0].info[0].severity == "Extreme"
     svc.cancel_warning(li, ids[1])
