@@ -59,6 +59,18 @@ class StreamHub:
             except RuntimeError:  # its loop is closed
                 self.unsubscribe(sid)
 
+    def end_all(self) -> int:
+        """End every open stream, as a stream that falls too far behind is ended: the
+        dashboards reconnect and resync their state. Returns how many were ended."""
+        with self._lock:
+            subs = list(self._subs.items())
+        for sid, (loop, q) in subs:
+            try:
+                loop.call_soon_threadsafe(q.put_nowait, None)
+            except RuntimeError:  # its loop is closed
+                self.unsubscribe(sid)
+        return len(subs)
+
 
 def _offer(q: asyncio.Queue[str | None], msg: str) -> None:
     try:

@@ -138,11 +138,7 @@ def test_lost_live_connection_reconnects_and_resyncs_without_reload(page, city: 
     page.wait_for_selector("#live[data-state=on]", state="attached")
     page.evaluate("window.__sameDocument = true")
     page.route("**/api/incidents-stream**", lambda route: route.abort())
-    hub = hub_for(city.services)
-    with hub._lock:
-        subs = list(hub._subs.values())
-    for loop, q in subs:
-        loop.call_soon_threadsafe(q.put_nowait, None)
+    assert hub_for(city.services).end_all() >= 1
     page.wait_for_selector("#live[data-state=off]", state="attached", timeout=20000)
     cam = city.cameras[11]
     city.publish_event(cam["id"], kind="intrusion", conf=0.91, track=311)
