@@ -75,7 +75,9 @@ def test_incident_from_a_board_event_is_confirmed_and_dispatched(page, city: Dev
     page.goto(page.url.split("#")[0] + "#/units")
     cell = page.locator(f"tr[data-unit='{unit}'] [data-testid=unit-status]")
     wait_for(
-        lambda: cell.inner_text() not in ("available", ""), 30, f"unit {unit} leaving available"
+        lambda: cell.inner_text() in ("dispatched", "en_route", "on_scene"),
+        30,
+        f"unit {unit} shown as working the order",
     )
     # KPI: false-alarm rate per camera, from the incidents this run formed.
     assert page.locator("[data-testid=false-alarms] tr").count() >= 1
