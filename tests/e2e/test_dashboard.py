@@ -60,9 +60,17 @@ def test_incident_from_a_board_event_is_confirmed_and_dispatched(page, city: Dev
     rec = row.locator("[data-testid=rec]").first
     rec.wait_for()
     assert "ETA" in rec.inner_text()
+    # A live update redraws the row (a second event joins the incident: "Split…" appears);
+    # the recommendations under it, and their Dispatch buttons, must survive the redraw.
+    city.publish_event(cam["id"], kind="intrusion", conf=0.9, track=78)
+    page.wait_for_selector(f"#inc-body tr:has-text('{cam['id']}') button[data-act=split]")
+    assert page.locator(f"#inc-body tr:has-text('{cam['id']}') [data-testid=rec]").count() >= 1
     shot(page, "incidents")
     unit = rec.locator("button[data-dispatch]").get_attribute("data-dispatch")
     rec.locator("button[data-dispatch]").click()
+    # the order's outcome is announced in the banner: a refusal must fail with its reason
+    page.wait_for_selector("#banner:not([hidden])")
+    assert "Order sent" in page.inner_text("#banner"), page.inner_text("#banner")
     page.wait_for_selector(
         f"#inc-body tr:has-text('{cam['id']}') [data-testid=status]:text-matches('dispatched|en_route|on_scene')"
     )

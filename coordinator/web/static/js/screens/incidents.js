@@ -22,7 +22,15 @@ function row(i) {
     <td>${i.confidence != null ? Math.round(i.confidence * 100) + "%" : ""}</td>
     <td class="st-${esc(i.status)}" data-testid="status">${esc(i.status)}</td>
     <td>${esc(fmtTime(i.updated_at || i.created_at))}</td>
-    <td class="actions">${acts.join("")}<div class="recs"></div></td></tr>`;
+    <td class="actions">${acts.join("")}<div class="recs">${st.extra.get(i.id) || ""}</div></td></tr>`;
+}
+
+// What an action put under a row (recommended units, a snapshot) survives the row being
+// redrawn by a live update, so a Dispatch button never vanishes under the operator's click.
+function setExtra(id, html) {
+  if (html) st.extra.set(id, html); else st.extra.delete(id);
+  const box = st.tbody.querySelector(`tr[data-id="${CSS.escape(id)}"] .recs`);
+  if (box) box.innerHTML = html || "";
 }
 
 function render() {
@@ -76,14 +84,13 @@ async function act(tr, what, btn) {
     } else if (what === "snapshot") {
       await snapshot(tr, id);
     } else if (what === "recommend") {
-      const box = tr.querySelector(".recs");
-      box.innerHTML = `<span class="muted">ranking units…</span>`;
+      setExtra(id, `<span class="muted">ranking units…</span>`);
       const r = await api("/api/dispatch/recommend", { method: "POST", body: { incident_id: id, k: 3 } });
       const list = expectArray(r.candidates, "recommendations");
-      box.innerHTML = list.length ? list.map((u, n) => `<div data-testid="rec">${n + 1}. <b>${esc(u.call_sign || u.unit)}</b>
+      setExtra(id, list.length ? list.map((u, n) => `<div data-testid="rec">${n + 1}. <b>${esc(u.call_sign || u.unit)}</b>
           ETA ${Math.round(u.eta_s)} s · ${esc((u.reasons || []).join(" · "))}
           <button class="primary" data-dispatch="${esc(u.unit)}">Dispatch</button></div>`).join("")
-        : `<span class="muted">no available unit${r.skipped?.length ? ` (${r.skipped.length} skipped)` : ""}</span>`;
+        : `<span class="muted">no available unit${r.skipped?.length ? ` (${r.skipped.length} skipped)` : ""}</span>`);
     }
   } catch (e) {
     window.cwBanner(`${what} failed: ${e.message}`);
@@ -93,27 +100,27 @@ async function act(tr, what, btn) {
 
 // One frame on demand (never video): ask the camera, wait for its answer, show it.
 async function snapshot(tr, id) {
-  const box = tr.querySelector(".recs");
-  box.innerHTML = `<span class="muted">asking the camera…</span>`;
+  setExtra(id, `<span class="muted">asking the camera…</span>`);
   const r = await api(`/api/incidents/${encodeURIComponent(id)}/snapshot`, { method: "POST" });
   for (let i = 0; i < 40; i++) {
-    const st = await api(`/api/snapshots/${r.req}`);
-    if (st.status === "error") { box.innerHTML = `<span class="error">snapshot: ${esc(st.error)}</span>`; return; }
-    if (st.status === "ok") {
+    const sn = await api(`/api/snapshots/${r.req}`);
+    if (sn.status === "error") { setExtra(id, `<span class="error">snapshot: ${esc(sn.error)}</span>`); return; }
+    if (sn.status === "ok") {
       const res = await api(`/api/snapshots/${r.req}/image`, { raw: true });
       const url = URL.createObjectURL(await res.blob());
-      box.innerHTML = `<img data-testid="snapshot" alt="frame from ${esc(st.device_id)}" src="${url}" style="max-width:320px">`;
+      setExtra(id, `<img data-testid="snapshot" alt="frame from ${esc(sn.device_id)}" src="${url}" style="max-width:320px">`);
       return;
     }
     await new Promise((ok) => setTimeout(ok, 250));
   }
-  box.innerHTML = `<span class="error">the camera did not answer within 10 s (offline?)</span>`;
+  setExtra(id, `<span class="error">the camera did not answer within 10 s (offline?)</span>`);
 }
 
 async function dispatch(tr, unit) {
   try {
     const r = await api("/api/dispatch/orders", { method: "POST", body: { incident_id: tr.dataset.id, unit_id: unit } });
     window.cwBanner(`Order sent to ${r.unit || r.unit_id || unit}.`, "info");
+    setExtra(tr.dataset.id, "");
     const inc = await api(`/api/incidents/${encodeURIComponent(tr.dataset.id)}`);
     upsert(inc);
   } catch (e) {
@@ -126,7 +133,7 @@ export async function mount(view) {
     <label style="flex-direction:row;align-items:center;gap:6px"><input type="checkbox" id="inc-all"> show closed</label>
     <table><thead><tr><th>P</th><th>id</th><th>kind</th><th>zone</th><th>cameras</th><th>conf.</th><th>status</th><th>updated</th><th>actions</th></tr></thead>
     <tbody id="inc-body"></tbody></table>`;
-  st = { tbody: view.querySelector("#inc-body"), count: view.querySelector("#inc-count"), items: new Map(), showAll: false, off: null };
+  st = { tbody: view.querySelector("#inc-body"), count: view.querySelector("#inc-count"), items: new Map(), extra: new Map(), showAll: false, off: null };
   view.querySelector("#inc-all").addEventListener("change", (e) => { st.showAll = e.target.checked; render(); });
   st.tbody.addEventListener("click", (e) => {
     const tr = e.target.closest("tr[data-id]");
