@@ -193,18 +193,24 @@ def _dob_similarity(a: str, b: str) -> float:
     return 0.5 if gap <= 2 else 0.0
 
 
+#: When both names are written in Chinese characters, their pinyin counts only when it is
+#: (nearly) the same: 王芳/王方 (a homophone slip) match, while 王芳/王强 ("wang fang"/"wang
+#: qiang", 0.8 as Latin text) are two people who share a surname, not one person.
+CJK_PINYIN_MIN = 0.9
+
+
 def name_similarity(a: NameRecord, b: NameRecord) -> float:
     """0..1: the best of the CJK spelling and the Latin spelling (word order ignored)."""
-    best = 0.0
-    if has_cjk(a.name) and has_cjk(b.name):
-        best = fuzz.ratio(a.name, b.name) / 100
+    latin = 0.0
     if a.latin and b.latin:
-        best = max(
-            best,
+        latin = max(
             fuzz.token_sort_ratio(a.latin, b.latin) / 100,
             fuzz.ratio(a.latin.replace(" ", ""), b.latin.replace(" ", "")) / 100,
         )
-    return best
+    if has_cjk(a.name) and has_cjk(b.name):
+        cjk = fuzz.ratio(a.name, b.name) / 100
+        return max(cjk, latin if latin >= CJK_PINYIN_MIN else 0.0)
+    return latin
 
 
 def duplicate_score(a: NameRecord, b: NameRecord) -> tuple[float, list[str]]:

@@ -65,6 +65,11 @@ def test_duplicate_scores():
     typo_dob = NameRecord("王芳", "wang fang", "1990-05-07", "Jiangxi")
     swapped = NameRecord("王芳", "wang fang", "1990-01-05", "Jiangxi")
     other = NameRecord("李强", "li qiang", "1990-05-01", "Jiangxi")
+    homophone = NameRecord("王方", "wang fang", "1990-05-01", "Jiangxi")
+    # same surname, same day, same province, different given name: two people
+    namesake = NameRecord("王强", "wang qiang", "1990-05-01", "Jiangxi")
+    assert duplicate_score(a, homophone)[0] >= 0.8
+    assert duplicate_score(a, namesake)[0] < 0.8
     assert duplicate_score(a, same_latin_order)[0] == 1.0
     assert 0.8 <= duplicate_score(a, typo_dob)[0] < 1.0
     assert 0.8 <= duplicate_score(a, swapped)[0] < 1.0
