@@ -27,6 +27,7 @@ from .duplicates import record_candidates
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, parse_date
 from .names import address_text, index_text
 from .records import person_row, validate_person
+from .schema import count_inserted
 
 COLUMNS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality", "origin",
            "phone", "zone", "address", "kind", "house_id", "valid_from")  # fmt: skip
@@ -306,6 +307,7 @@ class Importer:
                 x_many(f"insert into pop_persons (id, {', '.join(cols)}) values "
                        f"(?, {', '.join('?' * len(cols))})",
                        [(pid, *(row[c] for c in cols)) for pid, (row, _, _) in zip(ids, persons, strict=True)])  # fmt: skip
+                count_inserted(db, (row for row, _, _ in persons))
                 x_many("insert into pop_name_fts(rowid, text) values (?, ?)",
                        [(pid, fts) for pid, (_, _, fts) in zip(ids, persons, strict=True)])  # fmt: skip
                 for pid, (row, reg, _) in zip(ids, persons, strict=True):
@@ -322,6 +324,7 @@ class Importer:
                     [(rid, pid, reg["kind"], reg["house_id"], reg["address"] or "", reg["zone"],
                       reg["valid_from"] or today, now, now)
                      for rid, (pid, reg) in zip(rids, regs, strict=True)])  # fmt: skip
+                count_inserted(db, registration_statuses=["registered"] * len(regs))
                 db.conn.executemany(
                     "insert into pop_address_fts(rowid, text) values (?, ?)",
                     [(rid, address_text(reg["address"])) for rid, (_, reg) in zip(rids, regs, strict=True)

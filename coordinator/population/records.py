@@ -40,6 +40,7 @@ from .ids import (
     validate_id,
 )
 from .names import address_text, index_text, latin_name, match_key
+from .schema import count_inserted
 
 PERSON_FIELDS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality",
                  "origin", "phone", "zone")  # fmt: skip
@@ -123,6 +124,7 @@ def insert_person(db: sqlite_utils.Database, row: dict[str, Any], fts: str | Non
     ``fts`` is the precomputed index text: a bulk import computes it before the writer.
     """
     pid = insert_row(db, "pop_persons", row)
+    count_inserted(db, [row])
     db.conn.execute(
         "insert into pop_name_fts(rowid, text) values (?, ?)",
         [pid, fts or index_text(row["name"], row["name_latin"])],
@@ -325,6 +327,7 @@ class Records:
 
         def write(db: sqlite_utils.Database) -> int:
             rid = insert_row(db, "pop_registrations", row)
+            count_inserted(db, registration_statuses=[status])
             db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
                        [rid, address_text(address)])  # fmt: skip
             insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now, actor=username(actor),

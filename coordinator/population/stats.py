@@ -12,14 +12,14 @@ from typing import Any
 from .common import Actor, Ctx
 
 MIN_CELL = 5
-DIMENSIONS = {
-    "zone": ("pop_persons", "zone", "status = 'active'"),
-    "origin": ("pop_persons", "origin", "status = 'active'"),
-    "nationality": ("pop_persons", "nationality", "status = 'active'"),
-    "registration_status": ("pop_registrations", "status", "1"),
-    "request_category": ("pop_requests", "category", "1"),
-    "request_status": ("pop_requests", "status", "1"),
+#: Dimensions kept as trigger-maintained counters (schema m003): read in a few rows.
+COUNTED = ("zone", "origin", "nationality", "registration_status")
+#: Dimensions of the (small) request table, grouped on the fly.
+GROUPED = {
+    "request_category": ("pop_requests", "category"),
+    "request_status": ("pop_requests", "status"),
 }
+DIMENSIONS = (*COUNTED, *GROUPED)
 
 
 def suppress(n: int) -> int | str:
@@ -40,18 +40,21 @@ class Stats:
         for d in dims:
             if d not in DIMENSIONS:
                 raise ValueError(f"unknown dimension {d[:30]!r}; one of {', '.join(DIMENSIONS)}")
-            table, col, where = DIMENSIONS[d]
-            rows = self.ctx.db.query(
-                f"select {col} as k, count(*) as n from {table} where {where} "
-                "group by k order by n desc"
-            )
+            if d in GROUPED:
+                table, col = GROUPED[d]
+                rows = self.ctx.db.query(
+                    f"select {col} as k, count(*) as n from {table} group by k order by n desc"
+                )
+            else:
+                rows = self.ctx.db.query(
+                    "select k, n from pop_counts where dim = ? and n > 0 order by n desc", [d]
+                )
             out[d] = {str(r["k"]): suppress(r["n"]) for r in rows}
         q = self.ctx.db.query
+        counted = "select coalesce(sum(n), 0) n from pop_counts where dim = ?"
         out["totals"] = {
-            "persons": q("select count(*) n from pop_persons where status = 'active'")[0]["n"],
-            "registered": q("select count(*) n from pop_registrations where status = 'registered'")[
-                0
-            ]["n"],
+            "persons": q(counted, ["zone"])[0]["n"],
+            "registered": q(counted + " and k = 'registered'", ["registration_status"])[0]["n"],
             "visitors_current": q("select count(*) n from pop_visitors where departed_at is null")[
                 0
             ]["n"],

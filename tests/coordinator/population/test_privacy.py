@@ -113,3 +113,86 @@ def test_no_forbidden_field_anywhere(services):
     assert len(cols) > 50
     bad = [f"{r['t']}.{r['c']}" for r in cols if any(w in r["c"].lower() for w in FORBIDDEN)]
     assert bad == []
+
+
+def test_trigger_counters_match_a_full_count_after_every_kind_of_change(pop, tmp_path):
+    """Statistics read trigger-kept counters; tried: a bulk import with in-file duplicates,
+    merges, an undone merge, an erasure, a zone move and registration transitions. After
+    each, the counters must equal a GROUP BY over the records themselves."""
+    from coordinator.population.generator import write_csv
+
+    def full_count() -> dict[tuple[str, str], int]:
+        q = pop.ctx.db.query
+        out: dict[tuple[str, str], int] = {}
+        for d in ("zone", "origin", "nationality"):
+            for r in q(f"select coalesce({d}, 'unknown') k, count(*) n from pop_persons "
+                       "where status = 'active' group by 1"):  # fmt: skip
+                out[(d, r["k"])] = r["n"]
+        for r in q("select status k, count(*) n from pop_registrations group by 1"):
+            out[("registration_status", r["k"])] = r["n"]
+        return out
+
+    def counters() -> dict[tuple[str, str], int]:
+        rows = pop.ctx.db.query("select dim, k, n from pop_counts where n != 0")
+        return {(r["dim"], r["k"]): r["n"] for r in rows}
+
+    pop.importer.run("cli:test", write_csv(tmp_path / "p.csv", 3000, seed=21))
+    assert (
+        counters() == full_count()
+        and sum(n for (d, _), n in counters().items() if d == "zone")
+        == pop.ctx.db.query("select count(*) n from pop_persons")[0]["n"]
+    )
+    boss = officer("reviewer", tuple(f"Z{i:02d}" for i in range(1, 15)))
+    cands = pop.ctx.db.query("select id from pop_dup_candidates where status = 'open' limit 3")
+    assert len(cands) == 3
+    merges = [pop.duplicates.merge(boss, c["id"], None, "t") for c in cands]
+    assert counters() == full_count()
+    pop.duplicates.undo(boss, merges[0]["merge_id"], "t")
+    assert counters() == full_count()
+    pop.retention.erase(boss, 17, "court order 2026/17", "t")
+    assert counters() == full_count()
+    reg = pop.ctx.db.query("select id from pop_registrations where status = 'registered' "
+                           "and person_id != 17 limit 1")[0]["id"]  # fmt: skip
+    pop.records.transition(boss, reg, "moved_out", "left town", "t")
+    pop.records.transition(boss, reg, "archived", None, "t")
+    assert counters() == full_count()
+    # the counter paths (not triggers) for single inserts: a new person, a new registration
+    new = pop.records.create_person(boss, person_data(90, zone="Z07"), "t")["person"]
+    pop.records.register(boss, {"person_id": new["id"], "kind": "own", "zone": "Z07",
+                                "address": "宾王路 90号", "status": "draft"}, "t")  # fmt: skip
+    assert counters() == full_count()
+    s = pop.stats.summary(boss)
+    assert (
+        s["totals"]["persons"]
+        == pop.ctx.db.query("select count(*) n from pop_persons where status = 'active'")[0]["n"]
+    )
+    assert s["registration_status"]["archived"] == f"<{MIN_CELL}"
+
+
+def test_counter_migration_backfills_an_existing_database(tmp_path):
+    """A deployment upgraded with records already in it: migration 003 counts them."""
+    import sqlite_utils
+
+    from coordinator.population import schema
+
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    schema.m001_population(db)
+    schema.m002_address_index_text(db)
+    now = 1.0
+    for i, (zone, origin, status) in enumerate(
+        [("Z01", "Jiangxi", "active"), ("Z01", "Anhui", "active"), ("Z02", None, "active"),
+         ("Z02", "Anhui", "merged")], start=1):  # fmt: skip
+        db.execute(
+            "insert into pop_persons (id, name, zone, origin, nationality, status, created_at, "
+            "updated_at) values (?, 'x', ?, ?, 'CN', ?, ?, ?)",
+            [i, zone, origin, status, now, now],
+        )
+    db.execute(
+        "insert into pop_registrations (person_id, kind, address, zone, valid_from, status, "
+        "created_at, updated_at) values (1, 'own', 'a', 'Z01', '2025-01-01', 'registered', 1, 1)"
+    )
+    schema.m003_aggregate_counts(db)
+    got = {(r[0], r[1]): r[2] for r in db.execute("select dim, k, n from pop_counts")}
+    assert got == {("zone", "Z01"): 2, ("zone", "Z02"): 1, ("origin", "Jiangxi"): 1,
+                   ("origin", "Anhui"): 1, ("origin", "unknown"): 1, ("nationality", "CN"): 3,
+                   ("registration_status", "registered"): 1}  # fmt: skip
