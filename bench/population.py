@@ -176,7 +176,7 @@ def main() -> int:
                 ).fetchall()
 
             d_base = _time(dup_plain, new_rows[: args.baseline_samples])
-            # statistics: trigger-kept counters vs grouping the records themselves
+            # statistics: running counters vs grouping the records themselves
             st_ours = _time(lambda _: pop.stats.summary(off), range(20))
 
             def stats_plain(_):  # noqa: ANN001, ANN202
@@ -216,7 +216,7 @@ def main() -> int:
             "statistics, all dimensions p50 (ms)",
             _ms(st_ours, 50),
             _ms(st_base, 50),
-            "ours: trigger-kept counters; plain: GROUP BY over the records",
+            "ours: running counters; plain: GROUP BY over the records",
         ],
         [
             "DB size per person (B)",

@@ -13,7 +13,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -51,22 +51,20 @@ class StreamHub:
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         """Send one SSE message to every stream (called from notifier threads)."""
         msg = f"event: {kind}\ndata: {json.dumps(data, default=str)}\n\n"
-        with self._lock:
-            subs = list(self._subs.items())
-        for sid, (loop, q) in subs:
-            try:
-                loop.call_soon_threadsafe(_offer, q, msg)
-            except RuntimeError:  # its loop is closed
-                self.unsubscribe(sid)
+        self._each(lambda q: _offer(q, msg))
 
     def end_all(self) -> int:
         """End every open stream, as a stream that falls too far behind is ended: the
         dashboards reconnect and resync their state. Returns how many were ended."""
+        return self._each(lambda q: q.put_nowait(None))
+
+    def _each(self, fn: Callable[[asyncio.Queue[str | None]], None]) -> int:
+        """Run ``fn(queue)`` on each stream's own event loop; returns how many streams."""
         with self._lock:
             subs = list(self._subs.items())
         for sid, (loop, q) in subs:
             try:
-                loop.call_soon_threadsafe(q.put_nowait, None)
+                loop.call_soon_threadsafe(fn, q)
             except RuntimeError:  # its loop is closed
                 self.unsubscribe(sid)
         return len(subs)

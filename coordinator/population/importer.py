@@ -280,8 +280,10 @@ class Importer:
 
         def write(db: sqlite_utils.Database) -> None:
             x = db.conn.execute
-            houses = {reg["house_id"] for *_, item in batch if not isinstance(item, Exception)
-                      for reg in [item[1]] if reg and reg["house_id"] is not None}  # fmt: skip
+            houses = {item[1]["house_id"] for *_, item in batch
+                      if not isinstance(item, Exception) and item[1]
+                      and item[1]["house_id"] is not None}  # fmt: skip
+            known: set[int] = set()
             if houses:
                 marks = ",".join("?" * len(houses))
                 known = {r[0] for r in x(f"select id from pop_houses where id in ({marks}) "

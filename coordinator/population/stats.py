@@ -12,7 +12,7 @@ from typing import Any
 from .common import Actor, Ctx
 
 MIN_CELL = 5
-#: Dimensions kept as trigger-maintained counters (schema m003): read in a few rows.
+#: Dimensions kept as running counters (pop_counts, schema m003): read in a few rows.
 COUNTED = ("zone", "origin", "nationality", "registration_status")
 #: Dimensions of the (small) request table, grouped on the fly.
 GROUPED = {
