@@ -12,17 +12,15 @@ from .services import Services
 
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
-    from .api import (
-        auth_routes,
-        enrolment_routes,
-        fleet_routes,
-        incident_routes,
-        map_routes,
-        snapshot_routes,
-        stream,
-    )
     from .dispatch import api as dispatch_api
+    from .enrolment import api as enrolment_routes
+    from .fleet import api as fleet_routes
+    from .fleet import map_api as map_routes
+    from .fleet import snapshot_api as snapshot_routes
     from .fraud import api as fraud_api
+    from .http import stream
+    from .identity import api as auth_routes
+    from .incidents import api as incident_routes
     from .population.api import router as population_router
 
     return [

@@ -30,8 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
-    from .core import start_core
-    from .services import open_services
+    from .bootstrap import open_services, start_core
 
     settings = _settings(args)
     services = open_services(settings)
@@ -52,7 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user with roles (password from --password-file, env, or a prompt)."""
-    from .services import open_services
+    from .bootstrap import open_services
 
     settings = _settings(args)
     if args.password_file:
@@ -86,8 +85,8 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_load_fleet(args: argparse.Namespace) -> int:
     """Register (upsert) every camera of a CSV or GeoJSON file."""
-    from .fleet_io import FleetFileError, load_file
-    from .services import open_services
+    from .bootstrap import open_services
+    from .fleet.files import FleetFileError, load_file
 
     settings = _settings(args)
     try:

@@ -21,8 +21,8 @@ from protocol import Channel, Event, Topics, UnitPosition, encode, uuid7
 from provisioning.mosquitto import BrokerConfig, MosquittoProcess, PlainListener, free_port
 
 from .app import create_app
-from .core import start_core
-from .services import Services, open_services
+from .bootstrap import open_services, start_core
+from .services import Services
 from .settings import Settings
 
 DEMO_PASSWORD = "citywatch-demo"
@@ -160,7 +160,7 @@ def start_city(
             }
         )
     if cams:
-        from .fleet import DeviceIn
+        from .fleet.service import DeviceIn
 
         services.extra["fleet"].upsert_many([DeviceIn.model_validate(c) for c in cams])
     start_core(services)
@@ -274,10 +274,10 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     The warning is drafted by one investigator and approved by another, as the workflow
     requires; the returned vest shares identifiers with the warned company.
     """
-    from .auth import Principal, Role
     from .fraud.generator import generate
     from .fraud.loader import load_market as load
     from .fraud.warning_desk import WarningIn
+    from .identity.auth import Principal, Role
 
     svc = dc.services.extra["fraud"]
     mk = generate(n, seed=2026)
@@ -325,7 +325,7 @@ def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> A
 
     from edge_agent.models import default_model_path
 
-    from .fleet import DeviceIn
+    from .fleet.service import DeviceIn
 
     model = default_model_path()
     if not model.exists():

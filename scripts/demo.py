@@ -247,7 +247,7 @@ def main() -> int:
 
 def _vest_check(city: Any) -> bool:
     """The merchants' check on the vest's phone finds the warning published on its alias."""
-    from coordinator.auth import Principal, Role
+    from coordinator.identity.auth import Principal, Role
 
     if not city.market:
         return False

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api.deps import ServicesDep, require
-from ..auth import Perm, Principal
 from ..geo.roads import RoadNetworkError
 from ..geo.zones import ZoneError
+from ..http.deps import ServicesDep, require
+from ..identity.auth import Perm, Principal
 from ..services import Services
 from .policy import AutoPolicy
 from .service import DispatchError, DispatchService

@@ -1,6 +1,6 @@
 """A small paho-mqtt v2 link for dispatch until the coordinator's shared MQTT link exists.
 
-It satisfies :class:`coordinator.bus.Publisher` and offers ``add_handler(channel, fn)``
+It satisfies :class:`coordinator.platform.bus.Publisher` and offers ``add_handler(channel, fn)``
 like the shared link will, so swapping it out is one line where the service is wired.
 Used by tests (real Mosquitto), the unit simulator, the bench and the demo.
 """
@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol import Channel, ProtocolError, Topics
 
-from ..bus import Handler
+from ..platform.bus import Handler
 
 log = logging.getLogger(__name__)
 

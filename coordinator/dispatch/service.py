@@ -1,7 +1,7 @@
 """The dispatch service: recommendation, orders over MQTT, acks, re-offers, auto-dispatch.
 
 The I/O shell around the pure ranking (``ranking.py``) and order state machine
-(``orders.py``). It receives a :class:`coordinator.bus.Publisher` to send orders with
+(``orders.py``). It receives a :class:`coordinator.platform.bus.Publisher` to send orders with
 and exposes :meth:`handlers` for the MQTT link (positions, acks). Incidents come from
 ``services.extra["incidents"]`` (issue 4's IncidentService) when present, else from a
 small in-memory store with the same contract.
@@ -30,9 +30,9 @@ from protocol import (
     uuid7,
 )
 
-from ..bus import Handler, Publisher
-from ..db import Database
 from ..geo.service import GeoService
+from ..platform.bus import Handler, Publisher
+from ..platform.db import Database
 from .incidents_local import LocalIncidents
 from .kpi import kpis, to_ms
 from .orders import ACTIVE, TIME_COLUMN, UNIT_STATUS_FOR, apply_ack, incident_steps

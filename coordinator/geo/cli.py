@@ -90,8 +90,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     result = check(args.zones, args.roads)
     if not all(r["ok"] for r in result.values()):
         return _print(result, args.json)
-    from ..db import Database
     from ..dispatch import store
+    from ..platform.db import Database
     from ..settings import load_settings
     from . import service
 

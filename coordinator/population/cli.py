@@ -12,8 +12,8 @@ from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command
 
 
 def _open(args: argparse.Namespace):  # noqa: ANN202
+    from ..bootstrap import open_services
     from ..cli import _settings
-    from ..services import open_services
 
     return open_services(_settings(args))
 

@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coordinator.app import create_app
-from coordinator.auth import Role
-from coordinator.services import Services, open_services
+from coordinator.bootstrap import open_services
+from coordinator.identity.auth import Role
+from coordinator.services import Services
 from coordinator.settings import Settings
 
 PASSWORD = "password-for-tests"

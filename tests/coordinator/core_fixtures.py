@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from coordinator.core import start_core
-from coordinator.services import Services, open_services
+from coordinator.bootstrap import open_services, start_core
+from coordinator.services import Services
 from coordinator.settings import Settings
 from protocol import Channel, Event, Topics, encode, uuid7
 from tests.harness.mqtt import wait_for
@@ -112,7 +112,7 @@ def publish_events(client: Any, events: list[Event]) -> None:
 
 def inject(svc: Services, events: list[Event]) -> None:
     """Feed events through the real ingest pipeline without a broker (no acks)."""
-    from coordinator.mqtt import Inbound
+    from coordinator.platform.mqtt import Inbound
 
     t = Topics()
     for e in events:

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from coordinator.auth import Role
+from coordinator.identity.auth import Role
 from coordinator.services import Services
 from tests.coordinator.conftest import bearer
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from coordinator.auth import ROLE_PERMISSIONS, Perm, Role
+from coordinator.identity.auth import ROLE_PERMISSIONS, Perm, Role
 from coordinator.services import Services
 from coordinator.settings import Settings, SettingsError, load_settings
 from tests.coordinator.conftest import PASSWORD, bearer

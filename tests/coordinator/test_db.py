@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils.migrations import Migrations
 
-from coordinator.db import Database, DatabaseClosed
+from coordinator.platform.db import Database, DatabaseClosed
 
 
 def test_writes_commit_and_reads_see_them(tmp_path: Path):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from coordinator.cli import main
-from coordinator.fleet_io import FleetFileError, parse_csv, parse_geojson
+from coordinator.fleet.files import FleetFileError, parse_csv, parse_geojson
 
 CSV = (
     "id,owner_org,owner_type,lat,lon,heading,zone,profile,cert_fingerprint,cert_not_after\n"

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from coordinator.auth import Role
+from coordinator.identity.auth import Role
 from protocol import Channel, Config, Topics, decode
 from tests.coordinator.conftest import bearer
 from tests.coordinator.core_fixtures import (

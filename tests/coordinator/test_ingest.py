@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from coordinator.mqtt import Inbound
+from coordinator.platform.mqtt import Inbound
 from protocol import Channel, Health, State, Topics, encode, uuid7
 from tests.coordinator.core_fixtures import (
     core_settings,

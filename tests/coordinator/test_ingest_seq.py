@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator.ingest_seq import seq_step
+from coordinator.ingest.sequence import seq_step
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator.merge import (
+from coordinator.incidents.merge import (
     DEFAULT_RULES,
     Ev,
     Inc,

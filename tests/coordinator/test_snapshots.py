@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coordinator.app import create_app
-from coordinator.auth import Role
+from coordinator.identity.auth import Role
 from protocol import Channel, SnapshotResponse, Topics, decode, encode
 from tests.coordinator.conftest import PASSWORD, bearer
 from tests.coordinator.core_fixtures import core_settings, event, register, running_core

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from coordinator.auth import Role
+from coordinator.identity.auth import Role
 from protocol import uuid7
 from tests.coordinator.conftest import bearer
 

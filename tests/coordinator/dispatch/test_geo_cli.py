@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from coordinator.cli import main
-from coordinator.db import Database
 from coordinator.geo.service import GeoService
+from coordinator.platform.db import Database
 
 
 def write(tmp_path, name, data):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from coordinator.auth import Role
+from coordinator.identity.auth import Role
 from coordinator.services import Services
 from tests.coordinator.conftest import PASSWORD, bearer
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from coordinator.auth import Principal, Role, perms_for
+from coordinator.identity.auth import Principal, Role, perms_for
 from coordinator.population import PopulationService
 from coordinator.population.generator import prc_id
 from coordinator.services import Services

@@ -127,7 +127,7 @@ def test_api_import_rejects_rows_outside_the_officers_zone(api, officer_tokens):
 
 
 def test_export_is_masked_role_gated_and_audited_per_person(api, officer_tokens, tokens, pop):
-    from coordinator.auth import Role
+    from coordinator.identity.auth import Role
     from tests.coordinator.conftest import bearer
 
     for rec in population(5, seed=2, zones=["Z01"]):
@@ -172,8 +172,8 @@ def test_key_rotation_procedure_with_the_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"pending_before": 50, "rotated": 50, "pending_after": 0}
     # under the new key alone, a lookup by the first generated number finds the person
+    from coordinator.bootstrap import open_services
     from coordinator.population import PopulationService
-    from coordinator.services import open_services
     from coordinator.settings import Settings
 
     with f.open(encoding="utf-8") as fh:

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
-from ..auth import Perm, Principal
-from ..snapshots import SnapshotError
-from .deps import ServicesDep, require
+from ..http.deps import ServicesDep, require
+from ..identity.auth import Perm, Principal
+from .snapshots import SnapshotError
 
 router = APIRouter(prefix="/api", tags=["snapshots"])
 Asker = Annotated[Principal, Depends(require(Perm.SNAPSHOT_REQUEST))]

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from ..auth import Perm, Principal
-from .deps import ServicesDep, require
+from ..http.deps import ServicesDep, require
+from ..identity.auth import Perm, Principal
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from ..auth import Perm, Principal
-from ..fleet import DeviceIn
-from .deps import ServicesDep, require
+from ..http.deps import ServicesDep, require
+from ..identity.auth import Perm, Principal
+from .service import DeviceIn
 
 router = APIRouter(prefix="/api", tags=["fleet"])
 Reader = Annotated[Principal, Depends(require(Perm.DEVICES_READ))]

@@ -27,9 +27,9 @@ from protocol import (
     uuid7,
 )
 
-from .audit import AuditService
-from .bus import Publisher
-from .db import Database
+from ..identity.audit import AuditService
+from ..platform.bus import Publisher
+from ..platform.db import Database
 
 migrations = Migrations("snapshots")
 
@@ -157,3 +157,11 @@ class SnapshotService:
             actor, "view_snapshot", "snapshot", req, detail={"incident": rows[0]["incident_id"]}
         )
         return rows[0]["data"], rows[0]["mime"] or "image/jpeg"
+
+
+def expire_snapshots(db: Database, cutoff: float) -> int:
+    """Delete rows of a ``snapshots`` table created before ``cutoff`` (if the table exists)."""
+    cols = {r["name"] for r in db.query("select name from pragma_table_info('snapshots')")}
+    if "created_at" not in cols:
+        return 0
+    return db.execute_write("delete from snapshots where created_at < ?", [cutoff])

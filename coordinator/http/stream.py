@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from ..auth import Perm, Principal
+from ..identity.auth import Perm, Principal
 from ..services import Services
 from .deps import ServicesDep, get_principal
 

@@ -1,6 +1,6 @@
 """Incidents: events merged across tracks and nearby cameras, with a logged lifecycle.
 
-The merge decisions are :mod:`coordinator.merge`'s pure functions; this module keeps the
+The merge decisions are :mod:`coordinator.incidents.merge`'s pure functions; this module keeps the
 small in-memory index they need (recent incidents on a spatial grid, device+track →
 incident) and the SQL. The index is touched only on the writer thread (inside write
 tasks), so it needs no lock; if a write fails it is rebuilt from the database.
@@ -20,13 +20,13 @@ from sqlite_utils.migrations import Migrations
 
 from protocol import uuid7
 
+from ..fleet.service import FleetService
+from ..platform.db import Database
+from ..platform.notify import Notifier
 from . import merge
-from .db import Database
-from .fleet import FleetService
-from .incident_actions import IncidentActions, load_row, log_action, public_row
-from .incident_actions import IncidentNotFound as IncidentNotFound  # re-export
+from .actions import IncidentActions, load_row, log_action, public_row
+from .actions import IncidentNotFound as IncidentNotFound  # re-export
 from .merge import Ev, Inc
-from .notify import Notifier
 
 log = logging.getLogger(__name__)
 migrations = Migrations("incidents")

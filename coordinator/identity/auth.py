@@ -26,7 +26,7 @@ from sqlite_utils.migrations import Migrations
 
 from protocol import is_valid_id
 
-from .db import Database
+from ..platform.db import Database
 
 
 class Role(StrEnum):

@@ -19,9 +19,9 @@ from sqlite_utils.migrations import Migrations
 
 from protocol import Channel, Config, Topics, decode, encode
 
-from .audit import AuditService
-from .bus import Publisher
-from .db import Database
+from ..identity.audit import AuditService
+from ..platform.bus import Publisher
+from ..platform.db import Database
 
 migrations = Migrations("tuning")
 STEP = 0.1  # how much one approved proposal raises a threshold

@@ -1,6 +1,6 @@
 """Contracts between the coordinator's MQTT link and the domain services.
 
-The link (``coordinator/mqtt.py``) owns the one MQTT connection of the centre. Domain
+The link (``coordinator/platform/mqtt.py``) owns the one MQTT connection of the centre. Domain
 services never import paho: they receive a :class:`Publisher` to send with, and register
 :data:`Handler` functions for the channels they consume (unit positions, acks, snapshots…).
 """

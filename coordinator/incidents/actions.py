@@ -16,10 +16,10 @@ import sqlite_utils
 
 from protocol import uuid7
 
-from .audit import AuditService
+from ..identity.audit import AuditService
 
 if TYPE_CHECKING:
-    from .db import Database
+    from ..platform.db import Database
     from .merge import Inc
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..auth import AuthError, Perm, Principal
+from ..identity.auth import AuthError, Perm, Principal
 from ..services import Services
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login")

@@ -26,18 +26,12 @@ import sqlite_utils
 
 from protocol import ProtocolError, check_id
 
-from . import enrolment_ca as ca
-from .audit import AuditService
-from .auth import Principal
-from .db import Database
-from .enrolment_schema import (
-    CONFIG_FILE,
-    DeviceRegistry,
-    EnrolmentConfig,
-    Registration,
-    iso,
-)
-from .enrolment_schema import migrations as migrations  # services.migration_sets() reads it
+from ..identity.audit import AuditService
+from ..identity.auth import Principal
+from ..platform.db import Database
+from . import ca
+from .schema import CONFIG_FILE, DeviceRegistry, EnrolmentConfig, Registration, iso
+from .schema import migrations as migrations  # services.migration_sets() reads it
 
 
 class EnrolmentError(Exception):
@@ -49,7 +43,7 @@ class EnrolmentError(Exception):
 
 
 if TYPE_CHECKING:
-    from .enrolment_lifecycle import LifecycleService
+    from .lifecycle import LifecycleService
 
 
 class EnrolmentService:
@@ -336,7 +330,7 @@ def open_enrolment(
     path = Path(settings.data_dir) / CONFIG_FILE
     if not path.exists():
         return None
-    from .enrolment_lifecycle import LifecycleService
+    from .lifecycle import LifecycleService
 
     svc = LifecycleService(
         db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=lambda: extra.get("fleet")

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .fleet import DeviceIn
+from .service import DeviceIn
 
 
 class FleetFileError(ValueError):

@@ -22,7 +22,7 @@ from sqlite_utils.migrations import Migrations
 
 from protocol import Health, State
 
-from .db import Database
+from ..platform.db import Database
 
 migrations = Migrations("fleet")
 

@@ -7,11 +7,19 @@ several coordinators (tests) in one process do not collide.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from .services import Services
+from .db import Database
+
+
+class Services(Protocol):
+    """What the collector reads: the live services by name (the coordinator's container)."""
+
+    db: Database
+    extra: dict[str, Any]
 
 
 class CoreCollector:

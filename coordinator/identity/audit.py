@@ -14,8 +14,8 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from ..platform.db import Database
 from .auth import Principal
-from .db import Database
 
 migrations = Migrations("audit")
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth import AuthError, Perm, Principal, Role
-from .deps import ServicesDep, get_principal, require
+from ..http.deps import ServicesDep, get_principal, require
+from .auth import AuthError, Perm, Principal, Role
 
 router = APIRouter(prefix="/api", tags=["auth"])
 

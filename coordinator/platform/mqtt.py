@@ -36,8 +36,8 @@ from paho.mqtt.properties import Properties
 
 from protocol import Channel, ParsedTopic, ProtocolError, Topics
 
+from ..settings import Settings
 from .bus import Handler
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,7 @@
-"""Retention and periodic jobs: purge raw events, expire snapshots, trim, check staleness.
+"""The one scheduler for periodic work (purges, expiries, staleness checks, CRL refresh).
 
-Raw events that never became incidents are purged after ``raw_event_retention_days``
-(privacy by design: no long-lived movement record). Snapshot tables of other domains
-register their own purge with :meth:`Jobs.register_purge`; a ``snapshots`` table with a
-``created_at`` column is expired after ``snapshot_retention_hours`` by default.
+Domains own their jobs' functions (the raw-event purge lives in ``ingest``, snapshot
+expiry in ``fleet``); the composition root registers them here with :meth:`Jobs.every`.
 """
 
 from __future__ import annotations
@@ -14,23 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .db import Database
-
 log = logging.getLogger(__name__)
-PurgeFn = Callable[[float], int]
-
-
-def purge_raw_events(db: Database, cutoff: float) -> int:
-    """Delete events received before ``cutoff`` that belong to no incident."""
-    return db.execute_write("delete from events where incident_id is null and recv < ?", [cutoff])
-
-
-def expire_snapshots(db: Database, cutoff: float) -> int:
-    """Delete rows of a ``snapshots`` table created before ``cutoff`` (if the table exists)."""
-    cols = {r["name"] for r in db.query("select name from pragma_table_info('snapshots')")}
-    if "created_at" not in cols:
-        return 0
-    return db.execute_write("delete from snapshots where created_at < ?", [cutoff])
 
 
 class Jobs:

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth import Perm, Principal
-from ..enrolment import EnrolmentError, Registration
-from ..enrolment_lifecycle import LifecycleService
-from .deps import ServicesDep, require
+from ..http.deps import ServicesDep, require
+from ..identity.auth import Perm, Principal
+from .lifecycle import LifecycleService
+from .service import EnrolmentError, Registration
 
 router = APIRouter(prefix="/api/enrolment", tags=["enrolment"])
 

@@ -33,12 +33,12 @@ from sqlite_utils.migrations import Migrations
 
 from protocol import MAX_BYTES, Channel, Event, ProtocolError, decode
 
-from .db import Database
-from .fleet import FleetService
-from .incidents import IncidentService
-from .ingest_seq import apply_sequence
-from .mqtt import Inbound, MqttLink
-from .settings import Settings
+from ..fleet.service import FleetService
+from ..incidents.service import IncidentService
+from ..platform.db import Database
+from ..platform.mqtt import Inbound, MqttLink
+from ..settings import Settings
+from .sequence import apply_sequence
 
 log = logging.getLogger(__name__)
 migrations = Migrations("ingest")
@@ -453,3 +453,8 @@ def _dead(m: Inbound, reason: str, dev: str | None) -> dict[str, Any]:
         "size": len(m.payload),
         "raw": bytes(m.payload[:RAW_KEEP]),
     }
+
+
+def purge_raw_events(db: Database, cutoff: float) -> int:
+    """Delete events received before ``cutoff`` that belong to no incident."""
+    return db.execute_write("delete from events where incident_id is null and recv < ?", [cutoff])

@@ -10,17 +10,11 @@ from typing import Any
 
 import sqlite_utils
 
-from . import enrolment_ca as ca
-from .audit import AuditService
-from .auth import Principal
-from .enrolment import EnrolmentError, EnrolmentService, iso
-from .enrolment_broker import (
-    BrokerControlError,
-    BrokerEndpoint,
-    mqtt_connect_as,
-    reload_broker,
-    wait_refused,
-)
+from ..identity.audit import AuditService
+from ..identity.auth import Principal
+from . import ca
+from .broker import BrokerControlError, BrokerEndpoint, mqtt_connect_as, reload_broker, wait_refused
+from .service import EnrolmentError, EnrolmentService, iso
 
 ROTATE_CONTEXT = b"citywatch-rotate-v1\n"
 

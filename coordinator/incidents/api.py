@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import metrics
-from ..auth import Perm, Principal
-from ..incident_actions import IncidentNotFound
-from .deps import ServicesDep, require
+from ..http.deps import ServicesDep, require
+from ..identity.auth import Perm, Principal
+from ..platform import metrics
+from .actions import IncidentNotFound
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 Reader = Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))]
