@@ -17,6 +17,7 @@ import sqlite_utils
 from protocol import uuid7
 
 from ..identity.audit import AuditService
+from .status import ChangeKind, IncidentStatus
 
 if TYPE_CHECKING:
     from ..platform.db import Database
@@ -34,11 +35,13 @@ class IncidentActions:
     _incs: dict[str, Inc]
     _dirty: bool
 
-    def _emit(self, changes: Iterable[tuple[dict[str, Any], str]]) -> None:  # pragma: no cover
+    def _emit(
+        self, changes: Iterable[tuple[dict[str, Any], ChangeKind]]
+    ) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def _act(
-        self, write: Callable[[sqlite_utils.Database], dict[str, Any]], change: str
+        self, write: Callable[[sqlite_utils.Database], dict[str, Any]], change: ChangeKind
     ) -> dict[str, Any]:  # pragma: no cover
         raise NotImplementedError
 
@@ -59,7 +62,7 @@ class IncidentActions:
             )
             return {**row, "notes": (row["notes"] or 0) + 1, "updated_at": now}
 
-        return self._act(write, "annotated")
+        return self._act(write, ChangeKind.ANNOTATED)
 
     def merge(self, target_id: str, source_ids: list[str], actor: str) -> dict[str, Any]:
         """Merge incidents into ``target_id``; each source can be restored with unmerge()."""
@@ -68,12 +71,12 @@ class IncidentActions:
 
         def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             target = load_row(db, target_id)
-            if target["status"] == "merged":
+            if target["status"] == IncidentStatus.MERGED:
                 raise ValueError(f"incident {target_id} is itself merged into another")
             out = []
             for sid in source_ids:
                 src = load_row(db, sid)
-                if src["status"] == "merged":
+                if src["status"] == IncidentStatus.MERGED:
                     raise ValueError(f"incident {sid} is already merged")
                 db.execute(
                     "update events set incident_id = ?, merged_from = coalesce(merged_from, ?) "
@@ -82,20 +85,31 @@ class IncidentActions:
                 )
                 now = time.time()
                 db.table("incidents").update(
-                    sid, {"status": "merged", "merged_into": target_id, "updated_at": now}
+                    sid,
+                    {"status": IncidentStatus.MERGED, "merged_into": target_id, "updated_at": now},
                 )
                 log_action(
                     db, sid, actor, "merged_into", {"target": target_id, "was": src["status"]}
                 )
                 log_action(db, target_id, actor, "merge", {"source": sid, "was": src["status"]})
                 self._incs.pop(sid, None)
-                out.append({**src, "status": "merged", "merged_into": target_id})
+                out.append({**src, "status": IncidentStatus.MERGED, "merged_into": target_id})
             out.insert(0, self._recompute(db, target_id))
             self._dirty = True  # track map points at the sources: rebuild lazily
             return out
 
         changes = self.db.write(write)
-        self._emit([(c, "merged" if c["status"] == "merged" else "updated") for c in changes])
+        self._emit(
+            [
+                (
+                    c,
+                    ChangeKind.MERGED
+                    if c["status"] == IncidentStatus.MERGED
+                    else ChangeKind.UPDATED,
+                )
+                for c in changes
+            ]
+        )
         return public_row(changes[0])
 
     def unmerge(self, source_id: str, actor: str) -> dict[str, Any]:
@@ -103,7 +117,7 @@ class IncidentActions:
 
         def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             src = load_row(db, source_id)
-            if src["status"] != "merged":
+            if src["status"] != IncidentStatus.MERGED:
                 raise ValueError(f"incident {source_id} is not merged")
             target = src["merged_into"]
             was = db.execute(
@@ -111,7 +125,7 @@ class IncidentActions:
                 "order by id desc limit 1",
                 [source_id],
             ).fetchone()
-            status = json.loads(was[0])["was"] if was else "new"
+            status = json.loads(was[0])["was"] if was else IncidentStatus.NEW
             db.execute(
                 "update events set incident_id = ?, merged_from = null "
                 "where incident_id = ? and merged_from = ?",
@@ -124,7 +138,7 @@ class IncidentActions:
             return [self._recompute(db, source_id), self._recompute(db, target)]
 
         changes = self.db.write(write)
-        self._emit([(c, "updated") for c in changes])
+        self._emit([(c, ChangeKind.UPDATED) for c in changes])
         return public_row(changes[0])
 
     def split(
@@ -141,7 +155,7 @@ class IncidentActions:
 
         def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             row = load_row(db, incident_id)
-            if row["status"] == "merged":
+            if row["status"] == IncidentStatus.MERGED:
                 raise ValueError(f"incident {incident_id} is merged; unmerge it instead")
             col, vals = ("dev", device_ids) if device_ids else ("id", event_ids)
             assert vals is not None
@@ -158,7 +172,13 @@ class IncidentActions:
             new_id = uuid7()
             now = time.time()
             db.table("incidents").insert(
-                {**row, "id": new_id, "status": "new", "created_at": now, "updated_at": now}
+                {
+                    **row,
+                    "id": new_id,
+                    "status": IncidentStatus.NEW,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
             db.execute(
                 f"update events set incident_id = ?, merged_from = null "
@@ -171,7 +191,7 @@ class IncidentActions:
             return [self._recompute(db, new_id), self._recompute(db, incident_id)]
 
         changes = self.db.write(write)
-        self._emit([(changes[0], "created"), (changes[1], "updated")])
+        self._emit([(changes[0], ChangeKind.CREATED), (changes[1], ChangeKind.UPDATED)])
         return public_row(changes[0])
 
 

@@ -13,12 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from . import status
+from .status import IncidentStatus
+
 EARTH_RADIUS_M = 6_371_008.8
 
 #: Statuses an incident can still absorb cross-camera events in.
-ACTIVE = frozenset({"new", "confirmed", "dispatched", "en_route", "on_scene"})
+ACTIVE = status.ACTIVE
 #: Statuses a same-track event still joins (a dismissed false alarm keeps its track quiet).
-TRACK_JOINABLE = ACTIVE | {"dismissed"}
+TRACK_JOINABLE = ACTIVE | {IncidentStatus.DISMISSED}
 
 
 @dataclass(frozen=True)
@@ -176,26 +179,28 @@ def priority(
 
 
 # Lifecycle -------------------------------------------------------------------------
+_S = IncidentStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "new": frozenset({"confirmed", "dismissed", "dispatched", "resolved"}),
-    "confirmed": frozenset({"dismissed", "dispatched", "resolved"}),
-    "dismissed": frozenset({"confirmed"}),  # a mistaken dismissal can be undone
-    "dispatched": frozenset({"en_route", "on_scene", "resolved", "confirmed"}),
-    "en_route": frozenset({"on_scene", "resolved", "confirmed"}),
-    "on_scene": frozenset({"resolved"}),
-    "resolved": frozenset(),
-    "merged": frozenset(),
+    _S.NEW: frozenset({_S.CONFIRMED, _S.DISMISSED, _S.DISPATCHED, _S.RESOLVED}),
+    _S.CONFIRMED: frozenset({_S.DISMISSED, _S.DISPATCHED, _S.RESOLVED}),
+    _S.DISMISSED: frozenset({_S.CONFIRMED}),  # a mistaken dismissal can be undone
+    _S.DISPATCHED: frozenset({_S.EN_ROUTE, _S.ON_SCENE, _S.RESOLVED, _S.CONFIRMED}),
+    _S.EN_ROUTE: frozenset({_S.ON_SCENE, _S.RESOLVED, _S.CONFIRMED}),
+    _S.ON_SCENE: frozenset({_S.RESOLVED}),
+    _S.RESOLVED: frozenset(),
+    _S.MERGED: frozenset(),
 }
 STATUSES = frozenset(TRANSITIONS)
 
 
 def check_transition(current: str, target: str) -> None:
     """Raise ValueError with a clear message when ``current -> target`` is not allowed."""
-    if target not in STATUSES or target == "merged":
-        raise ValueError(f"unknown status {target!r}; statuses are {sorted(STATUSES - {'merged'})}")
+    if target not in STATUSES or target == IncidentStatus.MERGED:
+        choices = sorted(str(s) for s in STATUSES - {IncidentStatus.MERGED})
+        raise ValueError(f"unknown status {str(target)!r}; statuses are {choices}")
     if target not in TRANSITIONS.get(current, frozenset()):
-        allowed = sorted(TRANSITIONS.get(current, frozenset()))
+        allowed = sorted(str(s) for s in TRANSITIONS.get(current, frozenset()))
         raise ValueError(
-            f"cannot move an incident from {current!r} to {target!r}; "
-            f"from {current!r} it can go to {allowed or 'nothing (final)'}"
+            f"cannot move an incident from {str(current)!r} to {str(target)!r}; "
+            f"from {str(current)!r} it can go to {allowed or 'nothing (final)'}"
         )

@@ -27,10 +27,11 @@ from . import merge
 from .actions import IncidentActions, load_row, log_action, public_row
 from .actions import IncidentNotFound as IncidentNotFound  # re-export
 from .merge import Ev, Inc
+from .status import ChangeKind, IncidentStatus
 
 log = logging.getLogger(__name__)
 migrations = Migrations("incidents")
-ChangeCallback = Callable[[dict[str, Any], str], None]
+ChangeCallback = Callable[[dict[str, Any], ChangeKind], None]
 
 
 @migrations()
@@ -109,7 +110,7 @@ class IncidentService(IncidentActions):
         self, incident_id: str, status: str, actor: str, note: str | None = None
     ) -> dict[str, Any]:
         """Move an incident along its lifecycle; ValueError on an illegal move."""
-        if status == "dismissed" and not (note and note.strip()):
+        if status == IncidentStatus.DISMISSED and not (note and note.strip()):
             raise ValueError("dismissing an incident needs a reason")
 
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
@@ -117,26 +118,26 @@ class IncidentService(IncidentActions):
             merge.check_transition(row["status"], status)
             now = time.time()
             fields = {"status": status, f"{status}_at": now, "updated_at": now}
-            if status == "dismissed":
+            if status == IncidentStatus.DISMISSED:
                 fields["dismiss_reason"] = note
             db.table("incidents").update(row["id"], fields)
             log_action(db, row["id"], actor, status, {"from": row["status"], "note": note})
             if row["id"] in self._incs:
                 self._incs[row["id"]].status = status
-            if status == "dismissed" and self.tuning is not None:
+            if status == IncidentStatus.DISMISSED and self.tuning is not None:
                 self.tuning.on_dismissed(db, row["id"], now)
             return {**row, **fields}
 
-        return self._act(write, "transition")
+        return self._act(write, ChangeKind.TRANSITION)
 
     # operator actions -------------------------------------------------------------------
     def confirm(self, incident_id: str, actor: str, note: str | None = None) -> dict[str, Any]:
         """Operator confirms a new incident as real."""
-        return self.transition(incident_id, "confirmed", actor, note)
+        return self.transition(incident_id, IncidentStatus.CONFIRMED, actor, note)
 
     def dismiss(self, incident_id: str, actor: str, reason: str) -> dict[str, Any]:
         """Operator dismisses an incident as a false alarm, with a reason."""
-        return self.transition(incident_id, "dismissed", actor, reason)
+        return self.transition(incident_id, IncidentStatus.DISMISSED, actor, reason)
 
     # reads ------------------------------------------------------------------------------
     def search(
@@ -181,7 +182,7 @@ class IncidentService(IncidentActions):
     # ingest path (writer thread) --------------------------------------------------------
     def assign(
         self, db: sqlite_utils.Database, events: list[dict[str, Any]], now: float
-    ) -> list[tuple[dict[str, Any], str]]:
+    ) -> list[tuple[dict[str, Any], ChangeKind]]:
         """Give each new event row an ``incident_id`` (in place); return incident changes."""
         if self._dirty:
             self._rebuild(db, now)
@@ -210,7 +211,7 @@ class IncidentService(IncidentActions):
                 continue
             if decision == "new":
                 inc_id = uuid7()
-                inc = Inc(inc_id, ev.kind, "new", ev.t, ev.t, {})
+                inc = Inc(inc_id, ev.kind, IncidentStatus.NEW, ev.t, ev.t, {})
                 self._incs[inc_id] = inc
                 created.add(inc_id)
                 touched[inc_id] = {"kind": ev.kind, "n": 0, "conf": 0.0, "zone": ev.zone}
@@ -240,14 +241,14 @@ class IncidentService(IncidentActions):
             changes.append(
                 (
                     self._store(db, inc_id, agg, inc_id in created, now),
-                    "created" if inc_id in created else "updated",
+                    ChangeKind.CREATED if inc_id in created else ChangeKind.UPDATED,
                 )
             )
         if len(self._incs) > 50_000 or now - self._pruned > 60:
             self._prune(now)
         return changes
 
-    def publish_changes(self, changes: list[tuple[dict[str, Any], str]]) -> None:
+    def publish_changes(self, changes: list[tuple[dict[str, Any], ChangeKind]]) -> None:
         """Deliver committed changes to the on_change callbacks (in order, off-thread)."""
         self._emit(changes)
 
@@ -265,13 +266,13 @@ class IncidentService(IncidentActions):
 
     # internals --------------------------------------------------------------------------
     def _act(
-        self, write: Callable[[sqlite_utils.Database], dict[str, Any]], change: str
+        self, write: Callable[[sqlite_utils.Database], dict[str, Any]], change: ChangeKind
     ) -> dict[str, Any]:
         row = self.db.write(write)
         self._emit([(row, change)])
         return public_row(row)
 
-    def _emit(self, changes: Iterable[tuple[dict[str, Any], str]]) -> None:
+    def _emit(self, changes: Iterable[tuple[dict[str, Any], ChangeKind]]) -> None:
         if not self._callbacks:
             return
         for row, change in changes:
@@ -289,7 +290,7 @@ class IncidentService(IncidentActions):
             row = {
                 "id": inc_id,
                 "kind": inc.kind,
-                "status": "new",
+                "status": IncidentStatus.NEW,
                 "lat": lat,
                 "lon": lon,
                 "zone": agg.get("zone"),

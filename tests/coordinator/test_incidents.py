@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from coordinator.identity.auth import Role
+from coordinator.incidents.status import ChangeKind
 from protocol import Channel, Config, Topics, decode
 from tests.coordinator.conftest import bearer
 from tests.coordinator.core_fixtures import (
@@ -67,6 +68,7 @@ def test_service_contract_for_dispatch(fleet):
     assert svc.get("nope") is None
     svc.flush()
     assert [s[2] for s in seen] == ["created"] + ["transition"] * 4
+    assert all(isinstance(s[2], ChangeKind) for s in seen)  # the named contract
     assert [s[1] for s in seen][-1] == "resolved"
     log = [h["action"] for h in svc.history(iid)]
     assert log == ["dispatched", "en_route", "on_scene", "resolved"]
@@ -241,3 +243,12 @@ def test_dismissals_propose_a_threshold_that_is_pushed_as_retained_config(tmp_pa
         with pytest.raises(ValueError, match="already approved"):
             svc.extra["tuning"].decide(p["id"], False, "op")
         wait_count(svc, "select count(*) from audit_log where action = 'threshold_approved'", 1)
+
+
+def test_api_status_names_are_the_incident_statuses():
+    from typing import get_args
+
+    from coordinator.incidents.api import Status
+    from coordinator.incidents.status import IncidentStatus
+
+    assert set(get_args(Status)) == {s.value for s in IncidentStatus}
