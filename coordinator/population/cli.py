@@ -1,4 +1,7 @@
-"""``coordinator population-*`` commands: CSV import, synthetic data, key rotation."""
+"""``coordinator population-*`` commands: CSV import and key rotation.
+
+Synthetic test data comes from ``python -m devtools.population_data`` (not shipped).
+"""
 
 from __future__ import annotations
 
@@ -47,15 +50,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if summary["rejected"] else EXIT_OK
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    """Write a synthetic population CSV (valid PRC IDs, realistic names) for tests and demos."""
-    from .generator import write_csv
-
-    write_csv(Path(args.file), args.count, args.seed)
-    print(f"wrote {args.count} synthetic persons to {args.file}")
-    return EXIT_OK
-
-
 def cmd_rotate(args: argparse.Namespace) -> int:
     """Re-encrypt every ID number under the current data_key (old key from a file)."""
     from .common import Ctx
@@ -89,14 +83,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--purpose", default="bulk import", help="recorded in the audit log")
     p.add_argument("--settings", help="YAML settings file")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p = add_command(
-        sub, "population-generate",
-        "Write a synthetic population CSV for tests, benchmarks and demos.",
-        "coordinator population-generate demo.csv --count 5000", cmd_generate,
-    )  # fmt: skip
-    p.add_argument("file")
-    p.add_argument("--count", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=7)
     p = add_command(
         sub, "population-rotate-key",
         "Re-encrypt and re-hash ID numbers under the current data_key after a key change.",

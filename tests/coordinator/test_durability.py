@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coordinator.loadgen import EventStream, Publisher, make_fleet, run, write_fleet_csv
+from devtools.loadgen import EventStream, Publisher, make_fleet, run, write_fleet_csv
 from tests.coordinator.core_fixtures import core_settings, running_core
 from tests.harness.brokers import start_plain
 from tests.harness.mqtt import wait_for

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from coordinator.devcity import DEMO_PASSWORD, DevCity, start_city
+from devtools.devcity import DEMO_PASSWORD, DevCity, start_city
 from tests.conftest import _child_pids
 
 CHROMIUM = os.environ.get("CITYWATCH_CHROMIUM", "/usr/bin/chromium")

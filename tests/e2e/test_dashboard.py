@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from coordinator.devcity import DevCity
+from devtools.devcity import DevCity
 from tests.e2e.conftest import login, shot
 from tests.harness.mqtt import wait_for
 
@@ -123,7 +123,7 @@ def test_merchant_check_of_a_vest_company_shows_the_aliased_warning(page, city: 
 def test_incident_appears_live_from_a_real_edge_agent(page, city: DevCity, tmp_path):
     """A real edge-agent subprocess (pose detector on a synthetic scene) → broker → ingest →
     incident → live stream → the operator's queue, without reloading the page."""
-    from coordinator.devcity import start_edge_agent
+    from devtools.devcity import start_edge_agent
 
     login(page, "operator")
     page.goto(page.url.split("#")[0] + "#/incidents")

@@ -10,8 +10,8 @@ import pytest
 from coordinator.dispatch.policy import DispatchSettings
 from coordinator.dispatch.service import DispatchService
 from coordinator.geo.service import GeoService
-from coordinator.geo.synthetic import City, CitySpec, generate
 from coordinator.services import Services
+from devtools.synthetic_city import City, CitySpec, generate
 from protocol import Topics, UnitPosition
 
 

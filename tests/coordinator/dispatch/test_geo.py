@@ -17,8 +17,8 @@ from coordinator.geo.roads import (
     RoadNetworkError,
     fallback_estimate_s,
 )
-from coordinator.geo.synthetic import CitySpec, generate
 from coordinator.geo.zones import ZoneError, ZoneMap
+from devtools.synthetic_city import CitySpec, generate
 
 D = 0.001  # ~100 m of latitude
 

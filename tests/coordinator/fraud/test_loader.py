@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from coordinator.fraud.generator import generate
-from coordinator.fraud.loader import load_market, re_resolve
+from coordinator.fraud.batch import re_resolve
 from coordinator.identity.auth import Principal, Role
 from coordinator.services import Services
+from devtools.fraud_data import generate, load_market
 
 INV = Principal(user_id=1, username="inv-li", roles=frozenset({Role.FRAUD_INVESTIGATOR}))
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from coordinator.identity.auth import Principal, Role, perms_for
 from coordinator.population import PopulationService
-from coordinator.population.generator import prc_id
 from coordinator.services import Services
+from devtools.population_data import prc_id
 from tests.coordinator.conftest import PASSWORD, bearer
 
 PURPOSE = {"X-Purpose": "case 2026-117 follow-up"}

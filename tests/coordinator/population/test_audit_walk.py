@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from coordinator.population.generator import population
 from coordinator.population.importer import COLUMNS
+from devtools.population_data import population
 from tests.coordinator.population.conftest import PURPOSE, officer, person_data
 from tests.coordinator.population.routes import iter_population_routes
 

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from coordinator.population.generator import population, write_csv
 from coordinator.population.importer import COLUMNS, ImportFileError, physical_lines
+from devtools.population_data import population, write_csv
 from tests.coordinator.population.conftest import PURPOSE, officer
 
 P = "/api/population"
@@ -158,7 +158,8 @@ def test_key_rotation_procedure_with_the_cli(tmp_path):
             "CITYWATCH_SECRET_KEY": "s" * 40}  # fmt: skip
     old_key, new_key = "A" * 40, "B" * 40
     f = tmp_path / "gen.csv"
-    r = subprocess.run([*cli, "population-generate", str(f), "--count", "50"], env=base,
+    gen = [sys.executable, "-m", "devtools.population_data"]
+    r = subprocess.run([*gen, str(f), "--count", "50"], env=base,
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 0 and f.exists(), r.stderr
     r = subprocess.run([*cli, "population-import", str(f), "--json"],

@@ -1,4 +1,5 @@
-"""A synthetic Yiwu market with ground truth, for tests, benchmarks and the demo.
+"""A synthetic Yiwu market with ground truth, for tests, benchmarks and the demo, and its bulk
+loader (``load_market``: write a whole generated market into an empty fraud database).
 
 Entities are real-world companies; each yields one or more *records* as merchants typed
 them. Ground truth: records of the same entity are aliases. The traps are all here:
@@ -13,9 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from pypinyin import lazy_pinyin
+
+from coordinator.fraud.batch import re_resolve
+from coordinator.fraud.linking import Key
+from coordinator.fraud.normalize import IdentifierError, keys_for
 
 _CORE = (
     "绿航星辰宏达鑫源恒泰华美金鼎瑞丰盛世佳联博创远通天和顺福安兴隆吉祥宝光明新海东方正大永昌德信荣"
@@ -305,3 +312,98 @@ def _filings(
                 )
             )
     return out
+
+
+# Loading a generated market ----------------------------------------------------------
+def market_rows(market: Market) -> tuple[list[dict], list[dict], list[Key]]:
+    """Company rows, identifier rows (normalised) and false-positive keys of a market."""
+    companies, idents = [], []
+    now = time.time()
+    for c in market.companies:
+        names = [raw for k, raw in c.identifiers if k == "name"]
+        companies.append(
+            {
+                "id": c.id,
+                "display_name": names[-1],
+                "founded": c.founded.isoformat(),
+                "cluster_id": c.id,
+                "created_ts": now,
+                "created_by": "generator",
+            }
+        )
+        seen = set()
+        for kind, raw in c.identifiers:
+            try:
+                keys = keys_for(kind, raw)
+            except IdentifierError:
+                continue
+            for k, v in keys:
+                if (k, v) not in seen:
+                    seen.add((k, v))
+                    idents.append({"company_id": c.id, "kind": str(k), "raw": raw, "norm": v})
+    fps = [(str(k), v) for kind, raw in market.false_positives for k, v in keys_for(kind, raw)]
+    return companies, idents, fps
+
+
+def load_market(svc: Any, market: Market, *, today: dt.date | None = None) -> dict[str, Any]:
+    """Write a generated market into an empty fraud database, resolve it, flag overdue."""
+    today = today or svc.today()
+    companies, idents, fps = market_rows(market)
+    now = time.time()
+
+    def tx(db: Any) -> None:
+        db["fraud_merchants"].insert_all(
+            (
+                {
+                    "id": m,
+                    "name": f"Booth {m}",
+                    "market": "International Trade City",
+                    "booth": f"D{i % 5 + 1}-{100 + i}",
+                    "created_ts": now,
+                }
+                for i, m in enumerate(market.merchants)
+            ),
+            batch_size=5000,
+        )
+        db["fraud_companies"].insert_all(companies, batch_size=5000)
+        db["fraud_identifiers"].insert_all(idents, batch_size=5000, ignore=True)
+        db["fraud_false_positives"].insert_all(
+            (
+                {
+                    "kind": k,
+                    "norm": v,
+                    "raw": v,
+                    "reason": "logistics agent / market hotline",
+                    "added_by": "generator",
+                    "ts": now,
+                }
+                for k, v in fps
+            ),
+            ignore=True,
+        )
+        db["fraud_filings"].insert_all(
+            (
+                {
+                    "merchant_id": f.merchant,
+                    "company_id": f.company,
+                    "goods": "assorted goods",
+                    "quantity": 100,
+                    "amount_cents": int(f.amount_cny * 100),
+                    "currency": "CNY",
+                    "amount_cny_cents": int(f.amount_cny * 100),
+                    "paid_cents": int(f.amount_cny * 100) if f.paid else 0,
+                    "due_date": f.due.isoformat(),
+                    "documents": "[]",
+                    "status": "paid" if f.paid else "open",
+                    "filed_ts": now,
+                }
+                for f in market.filings
+            ),
+            batch_size=10000,
+        )
+
+    svc.db.write(tx, timeout=None)
+    svc._fps = svc._load_false_positives()  # noqa: SLF001 - the service caches the list
+    stats = re_resolve(svc)
+    svc.sweep_overdue(today)
+    return stats

@@ -8,15 +8,17 @@ their county codes and sequence numbers are random: they identify no real person
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import random
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .ids import prc_check_char
-from .importer import COLUMNS
+from coordinator.population.ids import prc_check_char
+from coordinator.population.importer import COLUMNS
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -122,3 +124,23 @@ def write_csv(path: Path, n: int, seed: int = 7, zones: list[str] | None = None)
         for rec in population(n, seed, zones):
             w.writerow(rec)
     return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point (``python -m devtools.population_data``)."""
+    ap = argparse.ArgumentParser(
+        description="Write a synthetic population CSV for tests, benchmarks and demos "
+        "(import it with `coordinator population-import`).",
+        epilog="Example: python -m devtools.population_data demo.csv --count 5000",
+    )
+    ap.add_argument("file", help="CSV file to write")
+    ap.add_argument("--count", type=int, default=1000, help="persons to generate")
+    ap.add_argument("--seed", type=int, default=7, help="random seed (same seed, same people)")
+    args = ap.parse_args(argv)
+    write_csv(Path(args.file), args.count, args.seed)
+    print(f"wrote {args.count} synthetic persons to {args.file}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,8 @@
-"""A small paho-mqtt v2 link for dispatch until the coordinator's shared MQTT link exists.
+"""A small stand-alone paho-mqtt v2 link for simulated patrol units and dispatch tests.
 
 It satisfies :class:`coordinator.platform.bus.Publisher` and offers ``add_handler(channel, fn)``
-like the shared link will, so swapping it out is one line where the service is wired.
-Used by tests (real Mosquitto), the unit simulator, the bench and the demo.
+like the centre's shared link (``coordinator/platform/mqtt.py``). Used by tests (real
+Mosquitto), the unit simulator, the bench and the demo; the coordinator never uses it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from coordinator.platform.bus import Handler
 from protocol import Channel, ProtocolError, Topics
-
-from ..platform.bus import Handler
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,12 @@ from typing import Any
 
 import uvicorn
 
+from coordinator.app import create_app
+from coordinator.bootstrap import open_services, start_core
+from coordinator.services import Services
+from coordinator.settings import Settings
 from protocol import Channel, Event, Topics, UnitPosition, encode, uuid7
 from provisioning.mosquitto import BrokerConfig, MosquittoProcess, PlainListener, free_port
-
-from .app import create_app
-from .bootstrap import open_services, start_core
-from .services import Services
-from .settings import Settings
 
 DEMO_PASSWORD = "citywatch-demo"
 #: username → (roles, zones, merchant id)
@@ -123,9 +122,10 @@ def start_city(
     offline_share: float = 0.04,
 ) -> DevCity:
     """Start a city in ``workdir`` and return it running (API at ``city.url``)."""
-    from .dispatch.mqtt_adapter import PahoLink
-    from .dispatch.simulator import SimUnit, UnitSimulator, spawn_units
-    from .geo.synthetic import CitySpec, generate
+    from devtools.paho_link import PahoLink
+
+    from .synthetic_city import CitySpec, generate
+    from .unit_simulator import SimUnit, UnitSimulator, spawn_units
 
     workdir.mkdir(parents=True, exist_ok=True)
     broker = MosquittoProcess(
@@ -160,7 +160,7 @@ def start_city(
             }
         )
     if cams:
-        from .fleet.service import DeviceIn
+        from coordinator.fleet.service import DeviceIn
 
         services.extra["fleet"].upsert_many([DeviceIn.model_validate(c) for c in cams])
     start_core(services)
@@ -256,7 +256,7 @@ def announce_cameras(dc: DevCity, offline_share: float, rng: random.Random) -> N
 
 def load_population(dc: DevCity, n: int) -> dict[str, Any]:
     """Import ``n`` generated persons living in the city's patrol zones."""
-    from .population.generator import write_csv
+    from .population_data import write_csv
 
     zones = [
         f["properties"]["id"]
@@ -274,10 +274,11 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     The warning is drafted by one investigator and approved by another, as the workflow
     requires; the returned vest shares identifiers with the warned company.
     """
-    from .fraud.generator import generate
-    from .fraud.loader import load_market as load
-    from .fraud.warning_desk import WarningIn
-    from .identity.auth import Principal, Role
+    from coordinator.fraud.warning_desk import WarningIn
+    from coordinator.identity.auth import Principal, Role
+
+    from .fraud_data import generate
+    from .fraud_data import load_market as load
 
     svc = dc.services.extra["fraud"]
     mk = generate(n, seed=2026)
@@ -323,9 +324,8 @@ def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> A
 
     import yaml
 
+    from coordinator.fleet.service import DeviceIn
     from edge_agent.models import default_model_path
-
-    from .fleet.service import DeviceIn
 
     model = default_model_path()
     if not model.exists():

@@ -15,11 +15,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from coordinator.geo.project import haversine_m
+from coordinator.geo.roads import RoadNetwork, fallback_estimate_s
+from devtools.paho_link import PahoLink
 from protocol import Ack, Channel, Dispatch, ParsedTopic, Topics, UnitPosition, decode, encode
-
-from ..geo.project import haversine_m
-from ..geo.roads import RoadNetwork, fallback_estimate_s
-from .mqtt_adapter import PahoLink
 
 
 @dataclass

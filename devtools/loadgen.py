@@ -8,7 +8,7 @@ restart loses nothing: paho resends what was not PUBACKed.
 
 Example::
 
-    python -m coordinator.loadgen --port 1883 --cameras 200 --rate 2000 --count 20000 \\
+    python -m devtools.loadgen --port 1883 --cameras 200 --rate 2000 --count 20000 \\
         --fleet-csv fleet.csv
 """
 
@@ -201,10 +201,10 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point (``python -m coordinator.loadgen``)."""
+    """CLI entry point (``python -m devtools.loadgen``)."""
     ap = argparse.ArgumentParser(
         description="Simulate N cameras publishing CityWatch events (QoS 1) to a broker.",
-        epilog="Example: python -m coordinator.loadgen --port 1883 --cameras 200 --rate 2000 "
+        epilog="Example: python -m devtools.loadgen --port 1883 --cameras 200 --rate 2000 "
         "--count 20000 --fleet-csv fleet.csv",
     )
     ap.add_argument("--host", default="127.0.0.1")
