@@ -35,7 +35,7 @@ from coordinator.dispatch.policy import AutoPolicy, AutoRule, DispatchSettings  
 from coordinator.dispatch.service import DispatchService  # noqa: E402
 from coordinator.geo import service as geo_service  # noqa: E402
 from coordinator.geo.project import haversine_m  # noqa: E402
-from coordinator.geo.roads import CLASS_KMH, FALLBACK_KMH, FORBIDDEN, MODE_MAX_KMH  # noqa: E402
+from coordinator.geo.road_graph import CLASS_KMH, FALLBACK_KMH, FORBIDDEN, MODE_MAX_KMH  # noqa: E402
 from coordinator.platform.db import Database  # noqa: E402
 from devtools.paho_link import PahoLink  # noqa: E402
 from devtools.synthetic_city import CitySpec, generate  # noqa: E402

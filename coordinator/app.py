@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
     from .fleet import map_api as map_routes
     from .fleet import snapshot_api as snapshot_routes
     from .fraud import api as fraud_api
+    from .geo import api as geo_api
     from .http import stream
     from .identity import api as auth_routes
     from .incidents import api as incident_routes
@@ -34,7 +35,7 @@ def routers() -> list[APIRouter]:
         population_router,
         fraud_api.router,
         enrolment_routes.router,
-        dispatch_api.geo_router,
+        geo_api.router,
         dispatch_api.router,
     ]
 

@@ -15,7 +15,8 @@ from protocol import Channel, Topics
 from . import population
 from .dispatch import store as dispatch_store
 from .dispatch.service import DispatchService
-from .enrolment import service as enrolment
+from .enrolment import schema as enrolment_schema
+from .enrolment.lifecycle import open_enrolment
 from .fleet import service as fleet_service
 from .fleet import snapshots
 from .fleet.service import FleetService
@@ -51,7 +52,7 @@ def migration_sets() -> list[Migrations]:
         tuning_schema.migrations,
         population.migrations,
         fraud_schema.migrations,
-        enrolment.migrations,
+        enrolment_schema.migrations,
         geo_service.migrations,
         dispatch_store.migrations,
         snapshots.migrations,
@@ -86,7 +87,7 @@ def open_services(settings: Settings) -> Services:
     services.extra["fraud"] = FraudService(
         db, services.audit, services.extra["mqtt"], sweep_interval_s=300
     )
-    enrol = enrolment.open_enrolment(settings, db, services.audit, services.extra)
+    enrol = open_enrolment(settings, db, services.audit, services.extra)
     if enrol is not None:
         services.extra["enrolment"] = enrol
         # An expired CRL would lock every board out: re-sign it well before it lapses.

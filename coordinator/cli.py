@@ -25,6 +25,27 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
         raise SystemExit(EXIT_USAGE) from None
 
 
+def _open_services(args: argparse.Namespace):  # noqa: ANN202
+    """Every service of the centre, from ``--settings`` (domain commands get this opener)."""
+    from .bootstrap import open_services
+
+    return open_services(_settings(args))
+
+
+def _open_db(args: argparse.Namespace):  # noqa: ANN202
+    """The centre's database with every migration applied, and nothing else started."""
+    from .bootstrap import migration_sets
+    from .platform.db import Database
+
+    db = Database(_settings(args).db_path).open()
+    try:
+        db.migrate(*migration_sets())
+    except Exception:
+        db.close()
+        raise
+    return db
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the API, the MQTT link with ingest, and the background jobs."""
     import uvicorn
@@ -151,12 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help=".csv (header = field names) or .geojson FeatureCollection")
     p.add_argument("--settings", help="YAML settings file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    from .geo.cli import add_commands as add_geo_commands
     from .population.cli import add_commands as add_population_commands
 
-    add_population_commands(sub)
-    from .geo.cli import add_commands as add_geo_commands
-
-    add_geo_commands(sub)
+    add_population_commands(sub, _open_services)
+    add_geo_commands(sub, _open_db)
     return parser
 
 

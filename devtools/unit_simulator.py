@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coordinator.geo.project import haversine_m
-from coordinator.geo.roads import RoadNetwork, fallback_estimate_s
+from coordinator.geo.road_graph import fallback_estimate_s
+from coordinator.geo.roads import RoadNetwork
 from devtools.paho_link import PahoLink
 from protocol import Ack, Channel, Dispatch, ParsedTopic, Topics, UnitPosition, decode, encode
 

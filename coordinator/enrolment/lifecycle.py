@@ -6,14 +6,17 @@ import base64
 import binascii
 import contextlib
 import time
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
+from ..platform.db import Database
 from . import ca
 from .broker import BrokerControlError, BrokerEndpoint, mqtt_connect_as, reload_broker, wait_refused
+from .schema import CONFIG_FILE, EnrolmentConfig
 from .service import EnrolmentError, EnrolmentService, iso
 
 ROTATE_CONTEXT = b"citywatch-rotate-v1\n"
@@ -247,3 +250,17 @@ class LifecycleService(EnrolmentService):
             "broker_error": broker_error,
             "registration_error": fleet_error,
         }
+
+
+def open_enrolment(
+    settings: Any, db: Database, audit: AuditService, extra: dict[str, Any]
+) -> LifecycleService | None:
+    """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
+    path = Path(settings.data_dir) / CONFIG_FILE
+    if not path.exists():
+        return None
+    svc = LifecycleService(
+        db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=lambda: extra.get("fleet")
+    )
+    svc.refresh_crl_if_due()
+    return svc

@@ -19,8 +19,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 
@@ -30,8 +29,7 @@ from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.db import Database
 from . import ca
-from .schema import CONFIG_FILE, DeviceRegistry, EnrolmentConfig, Registration, iso
-from .schema import migrations as migrations  # services.migration_sets() reads it
+from .schema import DeviceRegistry, EnrolmentConfig, Registration, iso
 
 
 class EnrolmentError(Exception):
@@ -40,10 +38,6 @@ class EnrolmentError(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-if TYPE_CHECKING:
-    from .lifecycle import LifecycleService
 
 
 class EnrolmentService:
@@ -321,19 +315,3 @@ class EnrolmentService:
             "select device_id, status, profile, zone, owner_org, not_after, first_seen, "
             "enrolled_at from enrolments order by enrolled_at desc"
         )
-
-
-def open_enrolment(
-    settings: Any, db: Database, audit: AuditService, extra: dict[str, Any]
-) -> LifecycleService | None:
-    """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
-    path = Path(settings.data_dir) / CONFIG_FILE
-    if not path.exists():
-        return None
-    from .lifecycle import LifecycleService
-
-    svc = LifecycleService(
-        db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=lambda: extra.get("fleet")
-    )
-    svc.refresh_crl_if_due()
-    return svc

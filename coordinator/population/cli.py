@@ -9,16 +9,16 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command
 
 
-def _open(args: argparse.Namespace):  # noqa: ANN202
-    from ..bootstrap import open_services
-    from ..cli import _settings
-
-    return open_services(_settings(args))
+def _open(args: argparse.Namespace) -> Any:
+    """The centre's services, opened by the ``coordinator`` command that registered us."""
+    return args.open_services(args)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -69,8 +69,11 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     return EXIT_OK if left == 0 else EXIT_FAILURE
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register the population subcommands on the coordinator parser."""
+def add_commands(
+    sub: argparse._SubParsersAction, open_services: Callable[[argparse.Namespace], Any]
+) -> None:
+    """Register the population subcommands on the coordinator parser; ``open_services``
+    opens the centre's services from the parsed arguments (``--settings``)."""
     p = add_command(
         sub, "population-import",
         "Import persons (and their registrations) from a CSV file; resumable.",
@@ -82,6 +85,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-fuzzy", action="store_true", help="exact-ID duplicate check only")
     p.add_argument("--purpose", default="bulk import", help="recorded in the audit log")
     p.add_argument("--settings", help="YAML settings file")
+    p.set_defaults(open_services=open_services)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p = add_command(
         sub, "population-rotate-key",
@@ -91,3 +95,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--old-key-file", required=True, help="file holding the previous data_key")
     p.add_argument("--settings", help="YAML settings file")
+    p.set_defaults(open_services=open_services)

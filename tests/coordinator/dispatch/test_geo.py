@@ -10,13 +10,13 @@ import networkx as nx
 import pytest
 
 from coordinator.geo.project import haversine_m
-from coordinator.geo.roads import (
+from coordinator.geo.road_graph import (
     DETOUR_FACTOR,
     FALLBACK_KMH,
-    RoadNetwork,
     RoadNetworkError,
     fallback_estimate_s,
 )
+from coordinator.geo.roads import RoadNetwork
 from coordinator.geo.zones import ZoneError, ZoneMap
 from devtools.synthetic_city import CitySpec, generate
 
@@ -152,7 +152,7 @@ def test_fallback_estimate_is_straight_line_times_detour_over_speed():
 
 def _oracle(roads, mode):
     """Independent graph from the same GeoJSON: networkx, one edge per way segment."""
-    from coordinator.geo.roads import CLASS_KMH, FORBIDDEN, MODE_MAX_KMH
+    from coordinator.geo.road_graph import CLASS_KMH, FORBIDDEN, MODE_MAX_KMH
 
     g = nx.DiGraph()
     for f in roads["features"]:

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coordinator.geo.roads import RoadNetwork, RoadNetworkError
+from coordinator.geo.road_graph import RoadNetworkError
+from coordinator.geo.roads import RoadNetwork
 from coordinator.geo.zones import ZoneError, ZoneMap
 from protocol import Channel, ParsedTopic
 
