@@ -227,6 +227,7 @@ class Agent:
             motion=round(min(1.0, st.motion), 4),
             spool=self.spool.depth(),
             drops=self.spool.drops(),
+            spool_first=self.spool.first_seq(),
             outages=self.source.outages,
             source_ok=self.source.ok,
             temp_c=cpu_temperature(),

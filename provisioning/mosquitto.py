@@ -82,6 +82,7 @@ def device_acl(
             f"pattern write {r}/dev/%u/snapshot",
             f"pattern read {r}/dev/%u/config",
             f"pattern read {r}/dev/%u/snapshot/req",
+            f"pattern read {r}/dev/%u/committed",
         ]
     lines.append("")
     for user, role in sorted((service_users or {}).items()):
