@@ -12,6 +12,7 @@ population ID numbers in it were encrypted under ``DATA_KEY``.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,7 +48,11 @@ class Coordinator:
 
 
 def settings(data_dir: Path) -> Any:
-    """Dev-mode settings with the release's literal keys and cheap argon2 (tests log in often)."""
+    """Dev-mode settings with the release's literal keys and cheap argon2 (tests log in often).
+
+    The broker address is a closed local port: the centre runs with its broker down, so
+    outgoing messages (dispatch orders, warning boards) queue in the link as in production.
+    """
     return Settings(
         data_dir=data_dir,
         db_file=DB_FILE,
@@ -56,6 +61,8 @@ def settings(data_dir: Path) -> Any:
         data_key=DATA_KEY,
         argon2_memory_kib=4096,
         argon2_time_cost=1,
+        mqtt_port=_closed_port(),
+        mqtt_client_id=f"golden-{uuid7()[-8:]}",
     )
 
 
@@ -64,7 +71,9 @@ def running(data_dir: Path) -> Iterator[Coordinator]:
     """Open (and migrate) the database in ``data_dir``, serve the app; close everything after."""
     services = open_services(settings(data_dir))
     try:
-        with TestClient(create_app(services)) as client:
+        services.extra["mqtt"].start()
+        # A server error is an answer to record (status 500), not an exception in the test.
+        with TestClient(create_app(services), raise_server_exceptions=False) as client:
             yield Coordinator(services, client)
     finally:
         services.close()
@@ -124,3 +133,9 @@ def report_unit_position(c: Coordinator, unit_id: str, lat: float, lon: float) -
 def sweep_fraud_overdue(c: Coordinator) -> list[Any]:
     """Run the scheduled overdue sweep now (normally every five minutes)."""
     return list(c.services.extra["fraud"].sweep_overdue())
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
