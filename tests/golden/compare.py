@@ -41,6 +41,7 @@ AGE_WORDS = ("age", "elapsed", "uptime")
 # Durations measured on the wall clock during the run (KPI percentiles, ingest lag).
 MEASURED = re.compile(r"^((p\d+|mean|avg|min|max)_s|lag_s|.*_lag_s)$")
 FLOAT_DIGITS = 4
+RELATIVE_DAYS = 60
 SEMVER = re.compile(r"^\d+\.\d+\.\d+([.+-].*)?$")
 # Wall-clock amounts inside human-readable text (a unit's position age in ranking reasons).
 VOLATILE_TEXT = [(re.compile(r"position \d+ s old"), "position <n> s old")]
@@ -120,8 +121,9 @@ class Normaliser:
                 days = (dt.date.fromisoformat(s) - self.today).days
             except ValueError:
                 return s
-            # Dates near today were computed from today (due dates); fixed ones stay literal.
-            return f"<today{days:+d}d>" if abs(days) <= 400 else s
+            # Dates near today were computed from today (due dates); fixed ones stay literal,
+            # so a scenario's fixed dates must lie more than RELATIVE_DAYS before recording.
+            return f"<today{days:+d}d>" if abs(days) <= RELATIVE_DAYS else s
         return self.text(s)
 
 

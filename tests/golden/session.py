@@ -339,7 +339,7 @@ def _population(s: Session) -> None:
         f"{P}/registrations",
         headers=h,
         ok=201,
-        json={"person_id": tenant["id"], "house_id": house["id"], "valid_from": "2026-01-10"},
+        json={"person_id": tenant["id"], "house_id": house["id"], "valid_from": "2025-09-01"},
     )
     s.call(
         who,
