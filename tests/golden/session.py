@@ -83,6 +83,7 @@ class Session:
         self.headers: dict[str, dict[str, str]] = {"anonymous": {}}
         self.calls: list[dict[str, Any]] = []
         self.norm = Normaliser(TODAY)
+        self.main_incident = ""  # the incident the dispatch steps work on
 
     def call(
         self, who: str, method: str, template: str, *, ok: int | None = None, **kw: Any
@@ -236,11 +237,11 @@ def _devices_and_incidents(s: Session) -> None:
     s.call("operator", "GET", "/api/incidents", params={"status": "dismissed"}, ok=200)
     s.call("operator", "GET", "/api/tuning/rates", ok=200)
     s.call("operator", "GET", "/api/tuning/proposals", ok=200)
-    s.main_incident = main  # type: ignore[attr-defined]
+    s.main_incident = main
 
 
 def _dispatch_and_geo(s: Session) -> None:
-    main = s.main_incident  # type: ignore[attr-defined]
+    main = s.main_incident
     s.call("dispatcher", "PUT", "/api/geo/zones", json=ZONES, ok=200)
     s.call("dispatcher", "PUT", "/api/geo/roads", json=_grid_roads(), ok=200)
     s.call("dispatcher", "GET", "/api/geo/zones", ok=200)
