@@ -31,7 +31,7 @@ from coordinator.population.importer import COLUMNS  # noqa: E402
 from coordinator.population.records import person_row, validate_person  # noqa: E402
 from coordinator.settings import Settings  # noqa: E402
 from devtools.population_data import person, write_csv  # noqa: E402
-from tests.coordinator.population.conftest import officer  # noqa: E402
+from tests.harness.population import officer  # noqa: E402
 
 FULL = 2_300_000
 

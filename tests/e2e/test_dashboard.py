@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from devtools.devcity import DevCity
-from tests.e2e.conftest import login, shot
+from tests.harness.browser import login, shot
 from tests.harness.mqtt import wait_for
 
 

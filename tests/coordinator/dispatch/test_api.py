@@ -6,7 +6,7 @@ import time
 
 from coordinator.identity.auth import Role
 from protocol import uuid7
-from tests.coordinator.conftest import bearer
+from tests.harness.api import bearer
 
 
 def real_incident(services, lat, lon, dev="cam-d1"):

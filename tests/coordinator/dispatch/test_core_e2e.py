@@ -8,7 +8,7 @@ from __future__ import annotations
 from coordinator.dispatch.policy import AutoPolicy, AutoRule
 from devtools.paho_link import PahoLink
 from devtools.unit_simulator import SimUnit, UnitSimulator
-from tests.coordinator.core_fixtures import core_settings, event, publish_events, running_core
+from tests.harness.core import core_settings, event, publish_events, running_core
 from tests.harness.mqtt import connect, wait_for
 
 

@@ -11,8 +11,7 @@ from coordinator.dispatch.service import DispatchService
 from coordinator.geo.service import GeoService
 from coordinator.incidents.status import ChangeKind, IncidentStatus
 from protocol import Topics, uuid7
-
-from .conftest import RecordingPublisher, place
+from tests.harness.dispatch import RecordingPublisher, place
 
 
 class ScriptedIncidents:

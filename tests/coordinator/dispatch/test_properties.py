@@ -12,8 +12,7 @@ from coordinator.geo.road_graph import RoadNetworkError
 from coordinator.geo.roads import RoadNetwork
 from coordinator.geo.zones import ZoneError, ZoneMap
 from protocol import Channel, ParsedTopic
-
-from .conftest import RecordingPublisher, place
+from tests.harness.dispatch import RecordingPublisher, place
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),

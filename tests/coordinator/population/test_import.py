@@ -13,7 +13,7 @@ import pytest
 
 from coordinator.population.importer import COLUMNS, ImportFileError, physical_lines
 from devtools.population_data import population, write_csv
-from tests.coordinator.population.conftest import PURPOSE, officer
+from tests.harness.population import PURPOSE, officer
 
 P = "/api/population"
 
@@ -128,7 +128,7 @@ def test_api_import_rejects_rows_outside_the_officers_zone(api, officer_tokens):
 
 def test_export_is_masked_role_gated_and_audited_per_person(api, officer_tokens, tokens, pop):
     from coordinator.identity.auth import Role
-    from tests.coordinator.conftest import bearer
+    from tests.harness.api import bearer
 
     for rec in population(5, seed=2, zones=["Z01"]):
         pop.records.create_person("setup", {k: rec[k] for k in ("name", "id_type", "id_number",

@@ -10,7 +10,7 @@ from coordinator.population.common import Ctx
 from coordinator.population.crypto import DataKey, Keyring, UnknownKeyError
 from coordinator.population.rotation import pending, rotate
 from coordinator.population.stats import MIN_CELL
-from tests.coordinator.population.conftest import officer, person_data
+from tests.harness.population import officer, person_data
 
 FORBIDDEN = ("ethnic", "religio", "race", "faith", "face", "biometric", "fingerprint", "minzu")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.population_data import prc_id
-from tests.coordinator.population.conftest import officer, person_data
+from tests.harness.population import officer, person_data
 
 P = "/api/population"
 

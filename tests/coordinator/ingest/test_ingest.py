@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from coordinator.platform.mqtt import Inbound
 from protocol import Channel, Health, State, Topics, encode, uuid7
-from tests.coordinator.core_fixtures import (
+from tests.harness.core import (
     core_settings,
     count,
     ev_topic,

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from devtools.loadgen import EventStream, Publisher, make_fleet, run, write_fleet_csv
-from tests.coordinator.core_fixtures import core_settings, running_core
 from tests.harness.brokers import start_plain
+from tests.harness.core import core_settings, running_core
 from tests.harness.mqtt import wait_for
 
 N_CAMS = 20

@@ -10,8 +10,8 @@ import pytest
 from coordinator.identity.auth import Role
 from coordinator.incidents.status import ChangeKind
 from protocol import Channel, Config, Topics, decode
-from tests.coordinator.conftest import bearer
-from tests.coordinator.core_fixtures import (
+from tests.harness.api import bearer
+from tests.harness.core import (
     core_settings,
     count,
     event,

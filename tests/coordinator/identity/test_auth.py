@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from coordinator.identity.auth import ROLE_PERMISSIONS, Perm, Role
 from coordinator.services import Services
 from coordinator.settings import Settings, SettingsError, load_settings
-from tests.coordinator.conftest import PASSWORD, bearer
+from tests.harness.api import PASSWORD, bearer
+from tests.harness.routes import iter_api_routes
 
 
 def test_login_me_logout(api: TestClient, users):
@@ -121,16 +122,6 @@ def test_role_matrix_is_enforced_on_every_route(api: TestClient, tokens):
                 assert r.status_code == 403, f"{role} allowed on {method} {path}: {r.status_code}"
             checked += 1
     assert checked >= 3 * len(Role)
-
-
-def iter_api_routes(routes):
-    """Every APIRoute, including those of included routers (newer FastAPI nests them)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from iter_api_routes(inner.routes)
 
 
 def _required_perms(route: APIRoute) -> tuple[Perm, ...]:

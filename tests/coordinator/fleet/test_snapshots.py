@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from coordinator.app import create_app
 from coordinator.identity.auth import Role
 from protocol import Channel, SnapshotResponse, Topics, decode, encode
-from tests.coordinator.conftest import PASSWORD, bearer
-from tests.coordinator.core_fixtures import core_settings, event, register, running_core
+from tests.harness.api import PASSWORD, bearer
+from tests.harness.core import core_settings, event, register, running_core
 from tests.harness.mqtt import connect, wait_for
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x00" * 32 + b"\xff\xd9"

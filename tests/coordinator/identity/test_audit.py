@@ -8,7 +8,7 @@ import pytest
 
 from coordinator.identity.auth import Role
 from coordinator.services import Services
-from tests.coordinator.conftest import bearer
+from tests.harness.api import bearer
 
 
 def test_audit_entries_cannot_be_altered(services: Services):
