@@ -3,7 +3,7 @@
 Browsers' ``EventSource`` cannot send headers, so the token may come as ``?access_token=``
 (accepted by ``deps.get_principal``). The permission is checked inside the route rather
 than with ``require()`` because a stream never ends on its own: the role-matrix walker
-would wait on it forever; ``tests/coordinator/test_api.py`` checks this route per role.
+would wait on it forever; ``tests/coordinator/incidents/test_incidents.py`` streams it.
 A stream ends after ``max_s`` seconds; EventSource reconnects by itself.
 """
 

@@ -87,7 +87,7 @@ class IncidentService(IncidentActions):
         self._cell_deg = max(r.radius_m for r in self.rules.values()) / 111_000
         self._callbacks: list[ChangeCallback] = []
         self._notifier = Notifier("incidents")
-        self.tuning: Any = None  # set by open_core: proposals from dismissals
+        self.tuning: Any = None  # set by bootstrap.attach_core: proposals from dismissals
         self._reset()
         self._dirty = True
 
