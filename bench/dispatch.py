@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import networkx as nx  # noqa: E402
 
 from bench.common import median, percentile, publish, table  # noqa: E402
-from coordinator.dispatch import store  # noqa: E402
+from coordinator.dispatch import schema as store  # noqa: E402
 from coordinator.dispatch.kpi import STANDARD_DISPATCH_S, STANDARD_TRAVEL_S  # noqa: E402
 from coordinator.dispatch.policy import AutoPolicy, AutoRule, DispatchSettings  # noqa: E402
 from coordinator.dispatch.service import DispatchService  # noqa: E402

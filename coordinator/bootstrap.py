@@ -13,11 +13,11 @@ from sqlite_utils.migrations import Migrations
 from protocol import Channel, Topics
 
 from . import population
-from .dispatch import store as dispatch_store
+from .dispatch import schema as dispatch_schema
 from .dispatch.service import DispatchService
 from .enrolment import schema as enrolment_schema
 from .enrolment.lifecycle import open_enrolment
-from .fleet import service as fleet_service
+from .fleet import schema as fleet_schema
 from .fleet import snapshots
 from .fleet.service import FleetService
 from .fraud import schema as fraud_schema
@@ -27,12 +27,11 @@ from .geo.service import GeoService
 from .identity import audit, auth
 from .identity.audit import AuditService
 from .identity.auth import AuthService
-from .incidents import service as incidents_service
-from .incidents import tuning as tuning_schema
+from .incidents import schema as incidents_schema
 from .incidents.merge import rules_from
 from .incidents.service import IncidentService
 from .incidents.tuning import TuningService
-from .ingest import service as ingest_service
+from .ingest import schema as ingest_schema
 from .ingest.service import IngestService, purge_raw_events
 from .platform.db import Database
 from .platform.jobs import Jobs
@@ -46,16 +45,16 @@ def migration_sets() -> list[Migrations]:
     return [
         auth.migrations,
         audit.migrations,
-        fleet_service.migrations,
-        ingest_service.migrations,
-        incidents_service.migrations,
-        tuning_schema.migrations,
+        fleet_schema.fleet,
+        ingest_schema.migrations,
+        incidents_schema.incidents,
+        incidents_schema.tuning,
         population.migrations,
         fraud_schema.migrations,
         enrolment_schema.migrations,
         geo_service.migrations,
-        dispatch_store.migrations,
-        snapshots.migrations,
+        dispatch_schema.migrations,
+        fleet_schema.snapshots,
     ]
 
 

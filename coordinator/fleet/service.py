@@ -18,62 +18,12 @@ from typing import Any, Literal
 
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlite_utils.migrations import Migrations
 
 from protocol import Health, State
 
 from ..platform.db import Database
 
-migrations = Migrations("fleet")
-
 OwnerType = Literal["government", "company", "community"]
-
-
-@migrations()
-def m001_devices(db: sqlite_utils.Database) -> None:
-    """Devices and camera-down alerts."""
-    db.table("devices").create(
-        {
-            "id": str,
-            "owner_org": str,
-            "owner_type": str,
-            "lat": float,
-            "lon": float,
-            "heading": float,
-            "zone": str,
-            "profile": str,
-            "cert_fingerprint": str,
-            "cert_not_after": str,
-            "cert_not_after_ts": float,
-            "firmware": str,
-            "model": str,
-            "config_rev": int,
-            "config_error": str,
-            "status": str,
-            "status_at": float,
-            "last_health_at": float,
-            "health": str,
-            "registered_at": float,
-            "updated_at": float,
-        },
-        pk="id",
-        not_null={"owner_type", "lat", "lon"},
-        defaults={"status": "unknown"},
-    )
-    for cols in (["zone"], ["owner_type"], ["owner_org"], ["status"], ["cert_not_after_ts"]):
-        db.table("devices").create_index(cols)
-    db.table("device_alerts").create(
-        {
-            "id": int,
-            "device_id": str,
-            "kind": str,
-            "opened_at": float,
-            "closed_at": float,
-            "detail": str,
-        },
-        pk="id",
-    )
-    db.table("device_alerts").create_index(["device_id", "closed_at"])
 
 
 class DeviceIn(BaseModel):

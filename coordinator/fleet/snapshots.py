@@ -13,9 +13,6 @@ import binascii
 import time
 from typing import Any
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
 from protocol import (
     Channel,
     ParsedTopic,
@@ -31,34 +28,7 @@ from ..identity.audit import AuditService
 from ..platform.bus import Publisher
 from ..platform.db import Database
 
-migrations = Migrations("snapshots")
-
 MAX_IMAGE_BYTES = 1_000_000
-
-
-@migrations()
-def m001_snapshots(db: sqlite_utils.Database) -> None:
-    """Requested snapshots and their images."""
-    db.table("snapshots").create(
-        {
-            "req": str,
-            "incident_id": str,
-            "device_id": str,
-            "event_id": str,
-            "requested_by": str,
-            "created_at": float,
-            "answered_at": float,
-            "status": str,
-            "mime": str,
-            "width": int,
-            "height": int,
-            "data": bytes,
-            "error": str,
-        },
-        pk="req",
-    )
-    db.table("snapshots").create_index(["incident_id"])
-    db.table("snapshots").create_index(["created_at"])
 
 
 class SnapshotError(ValueError):

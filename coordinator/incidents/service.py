@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from protocol import uuid7
 
@@ -30,42 +29,7 @@ from .merge import Ev, Inc
 from .status import ChangeKind, IncidentStatus
 
 log = logging.getLogger(__name__)
-migrations = Migrations("incidents")
 ChangeCallback = Callable[[dict[str, Any], ChangeKind], None]
-
-
-@migrations()
-def m001_incidents(db: sqlite_utils.Database) -> None:
-    """Incidents and their action log."""
-    cols: dict[str, Any] = {
-        "id": str,
-        "kind": str,
-        "status": str,
-        "priority": int,
-        "lat": float,
-        "lon": float,
-        "zone": str,
-        "confidence": float,
-        "event_count": int,
-        "devices": str,
-        "first_ts": float,
-        "last_ts": float,
-        "created_at": float,
-        "updated_at": float,
-        "dismiss_reason": str,
-        "merged_into": str,
-        "notes": int,
-    }
-    for st in ("confirmed", "dismissed", "dispatched", "en_route", "on_scene", "resolved"):
-        cols[f"{st}_at"] = float
-    db.table("incidents").create(cols, pk="id", defaults={"notes": 0})
-    db.table("incidents").create_index(["status", "priority"])
-    db.table("incidents").create_index(["updated_at"])
-    db.table("incident_log").create(
-        {"id": int, "incident_id": str, "ts": float, "actor": str, "action": str, "detail": str},
-        pk="id",
-    )
-    db.table("incident_log").create_index(["incident_id"])
 
 
 class IncidentService(IncidentActions):

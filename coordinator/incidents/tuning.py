@@ -15,7 +15,6 @@ from typing import Any
 
 import msgspec
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from protocol import Channel, Config, Topics, decode, encode
 
@@ -23,38 +22,9 @@ from ..identity.audit import AuditService
 from ..platform.bus import Publisher
 from ..platform.db import Database
 
-migrations = Migrations("tuning")
 STEP = 0.1  # how much one approved proposal raises a threshold
 CEILING = 0.95
 LOOKBACK_S = 7 * 86400  # the false-alarm rate is over the last week
-
-
-@migrations()
-def m001_proposals(db: sqlite_utils.Database) -> None:
-    """Threshold proposals and the last config pushed to each device."""
-    db.table("config_proposals").create(
-        {
-            "id": int,
-            "device_id": str,
-            "rule": str,
-            "label": str,
-            "current": float,
-            "proposed": float,
-            "dismissed": int,
-            "total": int,
-            "rate": float,
-            "status": str,
-            "created_at": float,
-            "decided_at": float,
-            "decided_by": str,
-        },
-        pk="id",
-    )
-    db.table("config_proposals").create_index(["device_id", "rule", "status"])
-    db.table("device_configs").create(
-        {"device_id": str, "rev": int, "config": str, "pushed_at": float, "pushed_by": str},
-        pk="device_id",
-    )
 
 
 def false_alarm_rate(dismissed: int, total: int) -> float:

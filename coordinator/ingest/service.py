@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from protocol import MAX_BYTES, Channel, Event, ProtocolError, decode
 
@@ -41,7 +40,6 @@ from ..settings import Settings
 from .sequence import apply_sequence
 
 log = logging.getLogger(__name__)
-migrations = Migrations("ingest")
 RAW_KEEP = 4096  # bytes of a dead letter's payload kept for diagnosis
 EVENT_COLS = [
     "id",
@@ -63,55 +61,6 @@ EVENT_COLS = [
     "skewed",
     "incident_id",
 ]
-
-
-@migrations()
-def m001_events(db: sqlite_utils.Database) -> None:
-    """Events, dead letters, per-device sequence state and gaps."""
-    db.table("events").create(
-        {
-            "id": str,
-            "dev": str,
-            "seq": int,
-            "ts": int,
-            "t": float,
-            "recv": float,
-            "kind": str,
-            "phase": str,
-            "label": str,
-            "conf": float,
-            "track": int,
-            "box": str,
-            "zone": str,
-            "count": int,
-            "direction": str,
-            "dwell": float,
-            "skewed": int,
-            "incident_id": str,
-            "merged_from": str,
-        },
-        pk="id",
-    )
-    db.table("events").create_index(["incident_id"])
-    db.table("events").create_index(["recv"])
-    db.table("events").create_index(["dev", "t"])
-    db.table("dead_letters").create(
-        {
-            "id": int,
-            "ts": float,
-            "topic": str,
-            "device": str,
-            "reason": str,
-            "size": int,
-            "raw": bytes,
-        },
-        pk="id",
-    )
-    db.table("seq_state").create({"dev": str, "last_seq": int, "updated_at": float}, pk="dev")
-    db.table("seq_gaps").create(
-        {"id": int, "dev": str, "first_seq": int, "last_seq": int, "detected_at": float}, pk="id"
-    )
-    db.table("seq_gaps").create_index(["dev", "first_seq"])
 
 
 @dataclass
