@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from .db import Database
 
 
-class Services(Protocol):
+class MetricsSource(Protocol):
     """What the collector reads: the live services by name (the coordinator's container)."""
 
     db: Database
@@ -25,7 +25,7 @@ class Services(Protocol):
 class CoreCollector:
     """Reads ingest, MQTT, fleet and incident figures from the services."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: MetricsSource) -> None:
         self.services = services
 
     def collect(self) -> Iterator[Metric]:
@@ -82,7 +82,7 @@ class CoreCollector:
         yield inc
 
 
-def render(services: Services) -> bytes:
+def render(services: MetricsSource) -> bytes:
     """The Prometheus text exposition of the core metrics."""
     reg = CollectorRegistry(auto_describe=False)
     reg.register(CoreCollector(services))
