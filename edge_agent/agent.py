@@ -135,6 +135,9 @@ class Agent:
             min_score=d.min_score,
             iou_threshold=d.iou_threshold,
             labels=d.labels,
+            thresholds=d.class_thresholds(),
+            providers=d.providers,
+            log=log,
         )
         self.pipeline = Pipeline(cfg, self.detector, rules)
         self.spool = Spool(cfg.spool.path, cfg.spool.max_events, cfg.spool.max_bytes)
