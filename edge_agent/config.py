@@ -366,7 +366,8 @@ def _resolve_paths(cfg: AgentConfig, base: Path) -> AgentConfig:
         update={k: v or getattr(cfg.detector, k) for k, v in det.items()}
     )
     if cfg.source.path is not None:
-        updates["source"] = cfg.source.model_copy(update={"path": fix(cfg.source.path)})
+        path = fix(cfg.source.path) or cfg.source.path  # an absolute path stays as it is
+        updates["source"] = cfg.source.model_copy(update={"path": path})
     return cfg.model_copy(update=updates)
 
 

@@ -2,7 +2,8 @@
 
 Source → motion gate → detector → tracker → rules, exactly as a running board does;
 each event it would publish is printed as one JSON line ``{"topic", "payload"}`` (the
-payload is the exact wire JSON), so a technician sees what the centre would receive.
+payload is the exact wire JSON), so a technician sees what the centre would receive; a
+vehicle's subtype, which the wire does not carry yet, is shown beside the payload.
 Nothing is spooled and nothing is sent.
 """
 
@@ -57,8 +58,10 @@ def dry_run(
         for draft in drafts:
             seq += 1
             event = make_event(draft, cfg.device_id, seq, now_ms(), uuid7())
-            payload = json.loads(encode(event))
-            out.write(json.dumps({"topic": topic, "payload": payload}) + "\n")
+            row = {"topic": topic, "payload": json.loads(encode(event))}
+            if draft.subtype is not None:
+                row["subtype"] = draft.subtype  # not on the wire yet: shown for the technician
+            out.write(json.dumps(row) + "\n")
             out.flush()
 
     source.open()

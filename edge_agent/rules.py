@@ -33,6 +33,9 @@ class EventDraft:
     count: int | None = None
     direction: str | None = None
     dwell_s: float | None = None
+    # car/truck/bus/motorcycle/bicycle for a vehicle; kept on the board until the wire
+    # protocol carries it (make_event does not send it yet).
+    subtype: str | None = None
 
 
 def point_in_polygon(x: float, y: float, poly: list[tuple[float, float]]) -> bool:
@@ -189,6 +192,7 @@ class RuleEngine:
             conf=float(tr.score),
             track=tr.id,
             box=tr.box,
+            subtype=tr.subtype,
             **kw,  # type: ignore[arg-type]
         )
 

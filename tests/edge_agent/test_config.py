@@ -151,3 +151,9 @@ def test_bad_detector_sections_are_refused_with_their_line(tmp_path, detector, n
     with pytest.raises(ConfigError) as exc:
         load_config(tmp_path / "a.yaml")
     assert any(needle in p and ":3:" in p for p in exc.value.problems), exc.value.problems
+
+
+def test_an_absolute_replay_path_is_kept(tmp_path: Path) -> None:
+    clip = tmp_path / "clips" / "gate.avi"
+    (tmp_path / "a.yaml").write_text(f"device_id: cam-1\nsource: {{kind: replay, path: {clip}}}\n")
+    assert load_config(tmp_path / "a.yaml").source.path == clip

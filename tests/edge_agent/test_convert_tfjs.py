@@ -114,11 +114,11 @@ def ref_conv(
     x: np.ndarray, w: np.ndarray, stride: int, padding: str, depthwise: bool = False
 ) -> np.ndarray:
     kh, kw = w.shape[:2]
-    (t, b), (l, r) = (
+    (t, b), (lf, rt) = (
         tf_pads(x.shape[1], kh, stride, padding),
         tf_pads(x.shape[2], kw, stride, padding),
     )
-    xp = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+    xp = np.pad(x, ((0, 0), (t, b), (lf, rt), (0, 0)))
     oh, ow = (xp.shape[1] - kh) // stride + 1, (xp.shape[2] - kw) // stride + 1
     out_c = w.shape[2] * w.shape[3] if depthwise else w.shape[3]
     y = np.zeros((x.shape[0], oh, ow, out_c), np.float64)
@@ -133,11 +133,11 @@ def ref_conv(
 
 
 def ref_maxpool(x: np.ndarray, k: int, stride: int, padding: str) -> np.ndarray:
-    (t, b), (l, r) = (
+    (t, b), (lf, rt) = (
         tf_pads(x.shape[1], k, stride, padding),
         tf_pads(x.shape[2], k, stride, padding),
     )
-    xp = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), constant_values=-np.inf)
+    xp = np.pad(x, ((0, 0), (t, b), (lf, rt), (0, 0)), constant_values=-np.inf)
     oh, ow = (xp.shape[1] - k) // stride + 1, (xp.shape[2] - k) // stride + 1
     return np.array(
         [
