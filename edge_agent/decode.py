@@ -145,20 +145,23 @@ def centernet_peaks(
     neighbourhood (the CenterNet replacement for NMS).
     """
     heat = np.asarray(heat, dtype=np.float32)
-    padded = np.pad(heat, ((1, 1), (1, 1), (0, 0)), constant_values=-np.inf)
     h, w = heat.shape[:2]
-    local = np.max(
-        np.stack([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]), axis=0
-    )
     rows, cols, classes, vals = [], [], [], []
     for c in sorted(class_map):
         if c >= heat.shape[2]:
             continue
-        ys, xs = np.nonzero((heat[:, :, c] >= thr[c]) & (heat[:, :, c] == local[:, :, c]))
+        plane = heat[:, :, c]
+        ys, xs = np.nonzero(plane >= thr[c])
+        if ys.size == 0:
+            continue
+        padded = np.pad(plane, 1, constant_values=-np.inf)
+        local = np.max([padded[ys + dy, xs + dx] for dy in range(3) for dx in range(3)], axis=0)
+        peak = plane[ys, xs] == local
+        ys, xs = ys[peak], xs[peak]
         rows.append(ys)
         cols.append(xs)
         classes.append(np.full(ys.shape, c))
-        vals.append(heat[ys, xs, c])
+        vals.append(plane[ys, xs])
     if not rows:
         z = np.zeros(0, int)
         return z, z, z, np.zeros(0, np.float32)
