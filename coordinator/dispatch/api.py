@@ -7,8 +7,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..geo.road_graph import RoadNetworkError
-from ..geo.zones import ZoneError
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
 from ..services import Services
@@ -26,9 +24,7 @@ def _svc(services: Services) -> DispatchService:
     return svc  # type: ignore[no-any-return,unused-ignore]
 
 
-def _fail(exc: Exception) -> HTTPException:
-    if isinstance(exc, ZoneError | RoadNetworkError):
-        return HTTPException(422, {"message": str(exc), "problems": exc.problems})
+def _fail(exc: UnitError | DispatchError) -> HTTPException:
     return HTTPException(getattr(exc, "status", 422), str(exc))
 
 
