@@ -3,7 +3,7 @@ the domain's error, never anything else."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 
 from coordinator.geo.road_graph import RoadNetworkError
 from coordinator.geo.roads import RoadNetwork
@@ -13,6 +13,18 @@ from tests.harness.strategies import collections
 
 @settings(max_examples=150, deadline=None)
 @given(collections)
+@example(  # an empty MultiPolygon once reached the ring lookup and raised IndexError
+    {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"id": "0"},
+                "geometry": {"type": "MultiPolygon", "coordinates": []},
+            }
+        ],
+    }
+)
 def test_any_geojson_is_loaded_or_refused_with_the_domain_error(data):
     for loader, error in (
         (RoadNetwork.from_geojson, RoadNetworkError),
