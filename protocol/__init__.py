@@ -8,6 +8,7 @@ from .codec import CHANNEL_OF, MAX_BYTES, PAYLOAD_TYPES, decode, decode_as, enco
 from .errors import ProtocolError
 from .ids import check_id, is_valid_id, parse_uuid7, uuid7, uuid7_time_ms
 from .messages import (
+    CONFIG_LEVEL,
     SCHEMA_VERSION,
     Ack,
     CapAlert,
@@ -15,9 +16,12 @@ from .messages import (
     CapParameter,
     Committed,
     Config,
+    ConfigV2,
     Dispatch,
     Event,
     Health,
+    Mask,
+    Masks,
     SnapshotRequest,
     SnapshotResponse,
     State,
@@ -27,6 +31,8 @@ from .messages import (
     Zone,
     box_from_permille,
     box_to_permille,
+    config_masks,
+    render_config,
 )
 from .topics import DEFAULT_ROOT, Channel, ParsedTopic, Topics
 
@@ -34,6 +40,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CHANNEL_OF",
+    "CONFIG_LEVEL",
     "DEFAULT_ROOT",
     "MAX_BYTES",
     "PAYLOAD_TYPES",
@@ -45,9 +52,12 @@ __all__ = [
     "Channel",
     "Committed",
     "Config",
+    "ConfigV2",
     "Dispatch",
     "Event",
     "Health",
+    "Mask",
+    "Masks",
     "ParsedTopic",
     "ProtocolError",
     "SnapshotRequest",
@@ -61,11 +71,13 @@ __all__ = [
     "box_from_permille",
     "box_to_permille",
     "check_id",
+    "config_masks",
     "decode",
     "decode_as",
     "encode",
     "is_valid_id",
     "parse_uuid7",
+    "render_config",
     "uuid7",
     "uuid7_time_ms",
 ]

@@ -17,6 +17,7 @@ from .messages import (
     Ack,
     Committed,
     Config,
+    ConfigV2,
     Dispatch,
     Event,
     Health,
@@ -46,6 +47,9 @@ PAYLOAD_TYPES: dict[Channel, type] = {
     Channel.WARNINGS: WarningBoard,
 }
 CHANNEL_OF: dict[type, Channel] = {t: c for c, t in PAYLOAD_TYPES.items()}
+CHANNEL_OF[ConfigV2] = Channel.CONFIG
+#: What each channel decodes: one type, except config, which has one type per level.
+WIRE_TYPES: dict[Channel, Any] = {**PAYLOAD_TYPES, Channel.CONFIG: Config | ConfigV2}
 
 #: Upper bound on a payload's size per channel; anything larger is refused unparsed.
 MAX_BYTES: dict[Channel, int] = {
@@ -65,7 +69,7 @@ MAX_BYTES: dict[Channel, int] = {
 _encoder = msgspec.json.Encoder()
 # Decoding into ``T | _V0`` (a tagged union) makes the version field ``v`` mandatory and
 # checked by msgspec itself; a bare tagged struct would accept a payload without it.
-_decoders = {c: msgspec.json.Decoder(t | _V0) for c, t in PAYLOAD_TYPES.items()}
+_decoders = {c: msgspec.json.Decoder(t | _V0) for c, t in WIRE_TYPES.items()}
 
 
 def encode(msg: Message) -> bytes:

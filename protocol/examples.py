@@ -77,6 +77,7 @@ EXAMPLES: dict[Channel, list[dict[str, Any]]] = {
             "model": "nanodet-g-416@human-models-3.0.4",
             "prof": "raspberry-pi-5",
             "cfg": 7,
+            "cfgv": 2,
         },
         {"v": 1, "st": "offline"},
         {
@@ -142,7 +143,31 @@ EXAMPLES: dict[Channel, list[dict[str, Any]]] = {
                 "night": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:00"}]
             },
             "health_interval_s": 30,
-        }
+        },
+        {
+            "v": 2,
+            "rev": 9,
+            "thresholds": {"person": 0.5, "vehicle": 0.35},
+            "zones": [
+                {
+                    "name": "depot-gate",
+                    "rule": "intrusion",
+                    "points": [[0.1, 0.2], [0.5, 0.2], [0.5, 0.9], [0.1, 0.9]],
+                    "labels": ["person", "vehicle"],
+                    "schedule": "night",
+                }
+            ],
+            "schedules": {
+                "night": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:00"}]
+            },
+            "masks": {
+                "privacy": [
+                    {"name": "flat-window", "points": [[0.7, 0.0], [1.0, 0.0], [1.0, 0.3]]}
+                ],
+                "motion": [{"name": "tree", "points": [[0.0, 0.0], [0.2, 0.0], [0.2, 0.4]]}],
+                "object": [{"name": "poster", "points": [[0.4, 0.1], [0.5, 0.1], [0.5, 0.3]]}],
+            },
+        },
     ],
     Channel.SNAPSHOT_REQ: [
         {

@@ -1,4 +1,4 @@
-"""Payload schemas of every message in the contract (schema version 1).
+"""Payload schemas of every message in the contract (schema version 1; config also 2).
 
 Wire names are short (``k``, ``c``, ``trk``…) because a camera board sends thousands of
 events a day over metered links; the Python attribute names stay readable. Board→centre
@@ -14,6 +14,10 @@ import msgspec
 from msgspec import Meta, field
 
 SCHEMA_VERSION = 1
+#: Highest config schema level this build understands. Level 1 is the original
+#: :class:`Config`; level 2 (:class:`ConfigV2`, ``v: 2``) adds masks. A board declares its
+#: level on ``state.cfgv`` (absent = 1) and the centre sends it nothing above that level.
+CONFIG_LEVEL = 2
 
 Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 # UUIDv7 in its 32-hex "simple" form: time-sortable, and 4 bytes shorter than the dashed form.
@@ -105,6 +109,9 @@ class State(_Msg, frozen=True):
     profile: Id | None = field(default=None, name="prof")
     config_rev: Count | None = field(default=None, name="cfg")
     config_error: Text | None = field(default=None, name="err")
+    #: Highest config schema level the firmware applies (:data:`CONFIG_LEVEL`). Optional
+    #: telemetry (no version bump): older firmware leaves it out, which means level 1.
+    config_level: Annotated[int, Meta(ge=1, le=1000)] | None = field(default=None, name="cfgv")
 
 
 class Health(_Msg, frozen=True):
@@ -166,6 +173,69 @@ class Config(_Msg, frozen=True, forbid_unknown_fields=True):
         dict[Id, Annotated[list[Window], Meta(max_length=32)]], Meta(max_length=32)
     ] = {}
     health_interval_s: Annotated[int, Meta(ge=5, le=3600)] = 30
+
+
+class Mask(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
+    """A named polygon in normalised image coordinates (0..1, origin top-left)."""
+
+    name: Id
+    points: Annotated[list[Point], Meta(min_length=3, max_length=64)]
+
+
+MaskList = Annotated[list[Mask], Meta(max_length=16)]
+
+
+class Masks(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
+    """Image areas the board treats specially (as Frigate separates its three kinds).
+
+    ``privacy``: blanked in the frame before detection and before any snapshot (burned in);
+    ``motion``: ignored by the motion gate (trees, traffic lights); ``object``: a detection
+    whose foot point falls inside is dropped (a poster, a parked-car row).
+    """
+
+    privacy: MaskList = []
+    motion: MaskList = []
+    object: MaskList = []
+
+    def empty(self) -> bool:
+        """True when no mask of any kind is set."""
+        return not (self.privacy or self.motion or self.object)
+
+
+class ConfigV2(Config, frozen=True, forbid_unknown_fields=True, tag=2):
+    """Config schema level 2: level 1 plus :class:`Masks`.
+
+    Sent only to boards whose ``state.cfgv`` is at least 2: a level-1 board's strict
+    decoder would reject the ``v: 2`` tag and the ``masks`` field (compatibility rule 2).
+    """
+
+    masks: Masks = Masks()
+
+    @property
+    def v(self) -> int:
+        """The config schema level this message was encoded with."""
+        return 2
+
+
+def config_masks(cfg: Config) -> Masks:
+    """The masks of a config of any level (a level-1 config has none)."""
+    return cfg.masks if isinstance(cfg, ConfigV2) else Masks()
+
+
+def render_config(cfg: Config, level: int | None) -> Config:
+    """``cfg`` as a board declaring config level ``level`` understands it (None = 1).
+
+    Level 1 drops the masks: a board on today's firmware would reject the whole config
+    otherwise. The result never exceeds :data:`CONFIG_LEVEL`.
+    """
+    fields = {f: getattr(cfg, f) for f in Config.__struct_fields__}
+    if (level or 1) >= 2:
+        return ConfigV2(**fields, masks=config_masks(cfg))
+    return Config(**fields)
 
 
 class SnapshotRequest(_Msg, frozen=True):

@@ -18,7 +18,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from protocol import DEFAULT_ROOT, MAX_BYTES, PAYLOAD_TYPES, Channel  # noqa: E402
+from protocol import DEFAULT_ROOT, MAX_BYTES, PAYLOAD_TYPES, Channel, ConfigV2  # noqa: E402
+from protocol.codec import WIRE_TYPES  # noqa: E402
 from protocol.examples import EXAMPLES  # noqa: E402
 
 # (channel, address template, sender, receiver, QoS, retained, what it is)
@@ -57,7 +58,9 @@ TABLE: list[tuple[Channel, str, str, str, int, bool, str]] = [
         "board",
         1,
         True,
-        "Thresholds, zones, schedules. Validated on the board; a bad one is rejected.",
+        "Thresholds, zones, schedules (level 1, `v: 1`); level 2 (`v: 2`) adds privacy, motion"
+        " and object masks, sent only to boards whose `state.cfgv` is 2 or more. Validated on"
+        " the board; a bad one is rejected.",
     ),
     (
         Channel.SNAPSHOT_REQ,
@@ -132,7 +135,7 @@ def _name(ch: Channel) -> str:
 
 def build() -> dict[str, Any]:
     """The AsyncAPI 3.0 document as plain data."""
-    types = [PAYLOAD_TYPES[row[0]] for row in TABLE]
+    types = [WIRE_TYPES[row[0]] for row in TABLE]
     schemas, components = msgspec.json.schema_components(
         types, ref_template="#/components/schemas/{name}"
     )
@@ -256,6 +259,14 @@ def render_markdown() -> str:
         "`health.sf` (the lowest sequence still spooled) tells the centre which numbers "
         "were dropped at the spool's bound, so the watermark does not wait for them.",
         "",
+        "Masks follow rule 2. The config gained a second schema level: `v: 2` is level 1 "
+        "plus `masks` (privacy, motion, object). A board states the highest config level it "
+        "applies in `state.cfgv` (an optional field, rule 1; absent means 1, today's "
+        "firmware). The centre renders each board's retained config at that level: a level-1 "
+        "board gets `v: 1` without masks (and the fleet view says its firmware cannot apply "
+        "the camera's masks); when a board reports a higher level, the centre publishes the "
+        "config again at that level. Every other payload stays at `v: 1`.",
+        "",
         "## Examples",
         "",
     ]
@@ -279,6 +290,8 @@ def render_markdown() -> str:
             for f in info.fields  # type: ignore[attr-defined]
         )
         lines.append(f"- **{t.__name__}**: `v`, {fields}")
+        if ch is Channel.CONFIG:
+            lines.append(f"- **{ConfigV2.__name__}** (`v: 2`): every Config field, `masks`")
     return "\n".join(lines) + "\n"
 
 

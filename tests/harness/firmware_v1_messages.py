@@ -1,0 +1,312 @@
+"""Frozen copy of protocol/messages.py as shipped on level-1 firmware (config v 1, no masks).
+
+Never edit: tests decode with it what the centre sends a board on that firmware, so a
+change that would make today's boards reject their config fails.
+"""
+
+# ruff: noqa
+# mypy: ignore-errors
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, field
+
+SCHEMA_VERSION = 1
+
+Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+# UUIDv7 in its 32-hex "simple" form: time-sortable, and 4 bytes shorter than the dashed form.
+Uuid7 = Annotated[str, Meta(pattern=r"^[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$")]
+UnixMs = Annotated[int, Meta(ge=0, le=32503680000000)]  # up to year 3000
+Unit01 = Annotated[float, Meta(ge=0.0, le=1.0)]
+Label = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,23}$")]
+ShortText = Annotated[str, Meta(max_length=200)]
+Text = Annotated[str, Meta(max_length=2000)]
+Lat = Annotated[float, Meta(ge=-90.0, le=90.0)]
+Lon = Annotated[float, Meta(ge=-180.0, le=180.0)]
+Count = Annotated[int, Meta(ge=0, le=2**53)]
+Permille = Annotated[int, Meta(ge=0, le=1000)]
+# Boxes (`b`) travel as integer thousandths of the frame (x1, y1, x2, y2): exact, and ~8 bytes
+# shorter than 3-decimal floats; :func:`box_to_permille` / :func:`box_from_permille` convert.
+Box = tuple[Permille, Permille, Permille, Permille]
+
+EventKind = Literal["presence", "intrusion", "loitering", "crowd", "line_crossing"]
+Phase = Literal["start", "update", "end"]
+#: What kind of vehicle a ``vehicle`` event saw (COCO's road classes); persons have none.
+VehicleSubtype = Literal["bicycle", "car", "motorcycle", "bus", "truck"]
+UnitStatus = Literal["available", "dispatched", "en_route", "on_scene", "busy", "off_duty"]
+AckStatus = Literal["accepted", "declined", "en_route", "on_scene", "cleared"]
+
+
+class _Msg(
+    msgspec.Struct, kw_only=True, omit_defaults=True, frozen=True, tag_field="v", tag=SCHEMA_VERSION
+):
+    """Base of every top-level payload: ``v`` (the schema version) is always on the wire."""
+
+    @property
+    def v(self) -> int:
+        """The schema version this message was encoded with."""
+        return SCHEMA_VERSION
+
+
+def box_to_permille(box: tuple[float, float, float, float]) -> Box:
+    """Convert a normalised (0..1) x1,y1,x2,y2 box to the wire's integer thousandths."""
+    a, b, c, d = (min(1000, max(0, round(v * 1000))) for v in box)
+    return (a, b, c, d)
+
+
+def box_from_permille(box: Box) -> tuple[float, float, float, float]:
+    """Convert a wire box back to normalised floats."""
+    return (box[0] / 1000, box[1] / 1000, box[2] / 1000, box[3] / 1000)
+
+
+class _V0(msgspec.Struct, tag_field="v", tag=0):
+    """Sentinel in decode unions: makes msgspec require the ``v`` field on the wire."""
+
+
+class Event(_Msg, frozen=True):
+    """One detection event from a board: *what* happened where, never *who*."""
+
+    id: Uuid7
+    seq: Count
+    ts: UnixMs
+    dev: Id
+    kind: EventKind = field(name="k")
+    phase: Phase = field(name="ph")
+    label: Label = field(name="l")
+    conf: Unit01 = field(name="c")
+    track: Count = field(name="t")
+    box: Box = field(name="b")
+    zone: Id | None = field(default=None, name="z")
+    count: Annotated[int, Meta(ge=0, le=100000)] | None = field(default=None, name="n")
+    direction: Literal["in", "out"] | None = field(default=None, name="dir")
+    dwell_s: Annotated[float, Meta(ge=0.0, le=864000.0)] | None = field(default=None, name="dw")
+    #: Optional and left off the wire when empty: older boards never send it and older
+    #: centres ignore it (telemetry tolerates unknown fields), so no version bump.
+    subtype: VehicleSubtype | None = field(default=None, name="sub")
+
+    def rounded(self) -> Event:
+        """Copy with confidence rounded to 3 decimals (keeps the wire form small)."""
+        return msgspec.structs.replace(
+            self,
+            conf=round(self.conf, 3),
+            dwell_s=None if self.dwell_s is None else round(self.dwell_s, 1),
+        )
+
+
+class State(_Msg, frozen=True):
+    """Retained board state; also the Last Will with ``status="offline"``."""
+
+    status: Literal["online", "offline"] = field(name="st")
+    ts: UnixMs | None = None
+    firmware: ShortText | None = field(default=None, name="fw")
+    model: ShortText | None = None
+    profile: Id | None = field(default=None, name="prof")
+    config_rev: Count | None = field(default=None, name="cfg")
+    config_error: Text | None = field(default=None, name="err")
+
+
+class Health(_Msg, frozen=True):
+    """Periodic board health (QoS 0)."""
+
+    ts: UnixMs
+    fps: Annotated[float, Meta(ge=0.0, le=1000.0)]
+    inference_ms: Annotated[float, Meta(ge=0.0, le=600000.0)] = field(name="inf")
+    motion: Unit01 = 0.0
+    spool: Count = 0
+    drops: Count = 0
+    outages: Count = 0
+    source_ok: bool = field(default=True, name="src")
+    temp_c: Annotated[float, Meta(ge=-60.0, le=150.0)] | None = field(default=None, name="temp")
+    uptime_s: Count | None = field(default=None, name="up")
+    cpu: Unit01 | None = None
+    #: Lowest sequence number the board still holds (its next number when the spool is
+    #: empty). Every number below it was either confirmed committed or dropped at the
+    #: spool's bound, so the centre never waits for it. Boards that keep events until the
+    #: centre's :class:`Committed` watermark send it; older firmware leaves it out.
+    spool_first: Count | None = field(default=None, name="sf")
+
+
+class Window(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A weekly time window; days are 0=Monday..6=Sunday, times ``HH:MM`` local."""
+
+    days: Annotated[list[Annotated[int, Meta(ge=0, le=6)]], Meta(min_length=1, max_length=7)]
+    start: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    end: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")]
+
+
+Point = tuple[Unit01, Unit01]
+
+
+class Zone(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
+    """A rule zone in normalised image coordinates (0..1, origin top-left)."""
+
+    name: Id
+    rule: Literal["intrusion", "loitering", "crowd", "line_crossing"]
+    points: Annotated[list[Point], Meta(min_length=2, max_length=64)]
+    labels: Annotated[list[Label], Meta(max_length=16)] = field(default_factory=lambda: ["person"])
+    schedule: Id | None = None
+    dwell_s: Annotated[float, Meta(ge=1.0, le=86400.0)] | None = None
+    min_count: Annotated[int, Meta(ge=2, le=10000)] | None = None
+    direction: Literal["in", "out", "both"] | None = None
+    min_score: Unit01 | None = None
+
+
+class Config(_Msg, frozen=True, forbid_unknown_fields=True):
+    """Retained centre→board config: thresholds, zones and schedules (strict)."""
+
+    rev: Count
+    min_score: Unit01 = 0.5
+    thresholds: Annotated[dict[Label, Unit01], Meta(max_length=64)] = {}
+    zones: Annotated[list[Zone], Meta(max_length=32)] = []
+    schedules: Annotated[
+        dict[Id, Annotated[list[Window], Meta(max_length=32)]], Meta(max_length=32)
+    ] = {}
+    health_interval_s: Annotated[int, Meta(ge=5, le=3600)] = 30
+
+
+class SnapshotRequest(_Msg, frozen=True):
+    """Centre asks a board for one JPEG (snapshots are on demand only)."""
+
+    req: Uuid7
+    ts: UnixMs
+    event: Uuid7 | None = None
+
+
+class SnapshotResponse(_Msg, frozen=True):
+    """A board's answer: base64 JPEG of the event frame, or an error."""
+
+    req: Uuid7
+    ts: UnixMs
+    event: Uuid7 | None = None
+    ok: bool = True
+    mime: Literal["image/jpeg"] = "image/jpeg"
+    width: Annotated[int, Meta(ge=1, le=8192)] | None = field(default=None, name="w")
+    height: Annotated[int, Meta(ge=1, le=8192)] | None = field(default=None, name="h")
+    data: Annotated[str, Meta(max_length=1_400_000)] | None = None
+    error: ShortText | None = field(default=None, name="err")
+
+
+class Committed(_Msg, frozen=True):
+    """Centre→board: every event of this board up to ``seq`` is committed at the centre.
+
+    The highest *contiguous* committed sequence number (numbers the board declared
+    dropped count as done). The board deletes spooled events only up to it: a broker's
+    PUBACK is not enough, because a broker can acknowledge and then crash.
+    """
+
+    seq: Count
+    ts: UnixMs
+
+
+class UnitPosition(_Msg, frozen=True):
+    """A patrol unit's position report (QoS 0)."""
+
+    ts: UnixMs
+    lat: Lat
+    lon: Lon
+    speed: Annotated[float, Meta(ge=0.0, le=100.0)] = field(default=0.0, name="spd")
+    heading: Annotated[float, Meta(ge=0.0, lt=360.0)] | None = field(default=None, name="hdg")
+    status: UnitStatus = field(default="available", name="st")
+    accuracy_m: Annotated[float, Meta(ge=0.0, le=10000.0)] | None = field(default=None, name="acc")
+
+
+class Dispatch(_Msg, frozen=True):
+    """Centre→unit dispatch order."""
+
+    id: Uuid7
+    ts: UnixMs
+    incident: Annotated[str, Meta(min_length=1, max_length=64)] = field(name="inc")
+    kind: EventKind = field(name="k")
+    priority: Annotated[int, Meta(ge=1, le=5)] = field(name="pri")
+    lat: Lat
+    lon: Lon
+    eta_s: Annotated[float, Meta(ge=0.0, le=86400.0)] | None = field(default=None, name="eta")
+    note: Text | None = None
+
+
+class Ack(_Msg, frozen=True):
+    """Unit→centre acknowledgement of an order, and its status changes."""
+
+    order: Uuid7
+    ts: UnixMs
+    status: AckStatus = field(name="st")
+    note: Text | None = None
+
+
+class CapParameter(msgspec.Struct, frozen=True):
+    """A CAP 1.2 ``parameter`` (valueName/value pair)."""
+
+    valueName: ShortText  # noqa: N815 (CAP 1.2 element names)
+    value: Text
+
+
+class CapInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A CAP 1.2 ``info`` block."""
+
+    language: ShortText = "zh-CN"
+    category: list[
+        Literal[
+            "Geo",
+            "Met",
+            "Safety",
+            "Security",
+            "Rescue",
+            "Fire",
+            "Health",
+            "Env",
+            "Transport",
+            "Infra",
+            "CBRNE",
+            "Other",
+        ]
+    ]
+    event: ShortText
+    urgency: Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
+    severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
+    certainty: Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"]
+    senderName: ShortText | None = None  # noqa: N815
+    headline: ShortText | None = None
+    description: Text | None = None
+    instruction: Text | None = None
+    effective: ShortText | None = None
+    expires: ShortText | None = None
+    parameter: Annotated[list[CapParameter], Meta(max_length=64)] = []
+
+
+class CapAlert(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A CAP 1.2 alert in its JSON form (element names as in the standard)."""
+
+    identifier: ShortText
+    sender: ShortText
+    sent: ShortText
+    status: Literal["Actual", "Exercise", "System", "Test", "Draft"]
+    msgType: Literal["Alert", "Update", "Cancel", "Ack", "Error"]  # noqa: N815
+    scope: Literal["Public", "Restricted", "Private"]
+    references: Text | None = None
+    info: Annotated[list[CapInfo], Meta(min_length=1, max_length=8)]
+
+
+class WarningBoard(_Msg, frozen=True):
+    """Retained list of currently published fraud warnings for market displays."""
+
+    ts: UnixMs
+    alerts: Annotated[list[CapAlert], Meta(max_length=2000)]
+
+
+Message = (
+    Event
+    | State
+    | Health
+    | Config
+    | SnapshotRequest
+    | SnapshotResponse
+    | Committed
+    | UnitPosition
+    | Dispatch
+    | Ack
+    | WarningBoard
+)

@@ -1,0 +1,89 @@
+"""Config schema levels: a board on today's firmware (level 1) accepts what the centre
+renders for it; level 2 carries masks; ``state.cfgv`` is optional telemetry."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from protocol import (
+    Channel,
+    Config,
+    ConfigV2,
+    Mask,
+    Masks,
+    ProtocolError,
+    State,
+    Zone,
+    decode,
+    encode,
+    render_config,
+)
+from tests.harness import firmware_v1_messages as v1
+
+#: Exactly the decoder a level-1 board runs on its config topic.
+V1_BOARD = msgspec.json.Decoder(v1.Config | v1._V0)
+
+SQUARE = [(0.0, 0.0), (0.3, 0.0), (0.3, 0.3), (0.0, 0.3)]
+FULL = ConfigV2(
+    rev=12,
+    thresholds={"person": 0.5, "vehicle": 0.35},
+    zones=[Zone(name="gate", rule="intrusion", points=SQUARE, schedule="night")],
+    schedules={"night": []},
+    masks=Masks(
+        privacy=[Mask(name="window", points=SQUARE)],
+        motion=[Mask(name="tree", points=SQUARE)],
+        object=[Mask(name="poster", points=SQUARE)],
+    ),
+)
+
+
+@pytest.mark.parametrize("level", [None, 1])
+def test_a_level_1_board_accepts_what_the_centre_renders_for_it(level):
+    wire = encode(render_config(FULL, level))
+    got = V1_BOARD.decode(wire)
+    assert isinstance(got, v1.Config)
+    assert got.rev == 12 and got.thresholds == {"person": 0.5, "vehicle": 0.35}
+    assert [z.name for z in got.zones] == ["gate"]
+    assert b"masks" not in wire and msgspec.json.decode(wire)["v"] == 1
+
+
+def test_a_level_1_board_would_reject_a_level_2_config():
+    with pytest.raises(msgspec.ValidationError):
+        V1_BOARD.decode(encode(render_config(FULL, 2)))
+
+
+def test_level_2_keeps_the_masks_and_round_trips():
+    wire = encode(render_config(FULL, 2))
+    got = decode(Channel.CONFIG, wire)
+    assert isinstance(got, ConfigV2) and got == FULL and got.v == 2
+    # A future level is rendered at the highest this build speaks.
+    assert decode(Channel.CONFIG, encode(render_config(FULL, 7))) == FULL
+
+
+def test_level_1_config_still_decodes_as_before():
+    got = decode(Channel.CONFIG, b'{"v":1,"rev":3}')
+    assert type(got) is Config and got.rev == 3
+
+
+@pytest.mark.parametrize(
+    "masks",
+    [
+        {"privacy": [{"name": "a", "points": [[0, 0], [1, 0]]}]},  # not a polygon
+        {"privacy": [{"name": "a", "points": [[0, 0], [1, 0], [1, 2]]}]},  # off the frame
+        {"blur": []},  # unknown kind
+    ],
+)
+def test_bad_masks_are_rejected(masks):
+    with pytest.raises(ProtocolError):
+        decode(Channel.CONFIG, msgspec.json.encode({"v": 2, "rev": 1, "masks": masks}))
+
+
+def test_state_config_level_is_optional_telemetry():
+    assert decode(Channel.STATE, b'{"v":1,"st":"online"}').config_level is None
+    st = State(status="online", config_rev=4, config_level=2)
+    wire = encode(st)
+    assert msgspec.json.decode(wire)["cfgv"] == 2 and decode(Channel.STATE, wire) == st
+    # A centre on the level-1 schema ignores the new field (telemetry is tolerant).
+    old = msgspec.json.decode(wire, type=v1.State | v1._V0)
+    assert old.config_rev == 4
