@@ -16,12 +16,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from protocol import encode, uuid7
-from protocol.messages import Config, Event, Health, SnapshotRequest, SnapshotResponse
+from protocol.messages import (
+    CONFIG_LEVEL,
+    Config,
+    Event,
+    Health,
+    SnapshotRequest,
+    SnapshotResponse,
+    config_masks,
+)
 
 from . import __version__
 from .config import AgentConfig
 from .detectors import Detector, build_detector
 from .link import Link, now_ms
+from .masks import FrameMasks
 from .motion import MotionGate
 from .rules import EventDraft, RuleEngine
 from .snapshots import SnapshotRing
@@ -80,13 +89,21 @@ class Pipeline:
         t = cfg.tracker
         self.tracker = Tracker(TrackerConfig(t.iou_threshold, t.max_age_s, t.min_hits))
         self.rules = RuleEngine(rules, report_presence=cfg.report_presence)
+        self.masks = FrameMasks(config_masks(rules))
         self.stats = Stats()
+
+    def set_rules(self, rules: Config) -> None:
+        """Swap rules and masks (already validated) between frames."""
+        self.rules.set_config(rules)
+        self.masks = FrameMasks(config_masks(rules))
 
     def process(self, frame: Frame, when: dt.datetime | None = None) -> list[EventDraft]:
         """Run one frame through the stages."""
         self.stats.frames += 1
         self.stats.window_frames += 1
-        g = self.gate.check(frame.rgb, frame.t, bool(self.tracker.tracks))
+        # Privacy masks first: neither the gate nor the detector ever sees those pixels.
+        rgb = self.masks.privacy(frame.rgb)
+        g = self.gate.check(rgb, frame.t, bool(self.tracker.tracks), self.masks.motion)
         self.stats.motion = g.motion
         if not g.detect:
             # Age tracks even when nothing is detected, so people who left end on time.
@@ -96,7 +113,7 @@ class Pipeline:
                 upd = self.tracker.update([], frame.t)
                 return self.rules.step(upd, frame.t, when or dt.datetime.now())
             return []
-        dets = self.detector.detect(frame.rgb)
+        dets = self.masks.objects(self.detector.detect(rgb))
         self.stats.detected += 1
         self.stats.inference_ms = self.detector.last_inference_ms
         upd = self.tracker.update(dets, frame.t)
@@ -155,6 +172,7 @@ class Agent:
                 "firmware": f"edge-agent {__version__}",
                 "model": self.detector.model_version,
                 "profile": cfg.profile,
+                "config_level": CONFIG_LEVEL,
             },
             on_config=self._on_config,
             on_snapshot=self._on_snapshot,
@@ -209,7 +227,8 @@ class Agent:
             kept.append(event_id)
         if frame is not None and kept:
             # Every phase keeps its frame: the centre asks for an incident's latest event.
-            self.snapshots.put_frame(kept, frame.rgb)
+            # Privacy masks are burned in: no snapshot ever shows those pixels.
+            self.snapshots.put_frame(kept, self.pipeline.masks.privacy(frame.rgb))
         if drafts:
             self.link.kick()
 
@@ -252,7 +271,7 @@ class Agent:
             while not self.stop_event.is_set():
                 if self._pending_config is not None:
                     cfg, self._pending_config = self._pending_config, None
-                    self.pipeline.rules.set_config(cfg)
+                    self.pipeline.set_rules(cfg)
                     self.health_interval = float(cfg.health_interval_s)
                 if pacer is not None:
                     pacer.wait()

@@ -245,7 +245,9 @@ def parse_rules(obj: object) -> Config:
     if not isinstance(obj, dict):
         raise ValueError("rules must be a mapping")
     try:
-        cfg: Config = from_builtins(Channel.CONFIG, {"v": 1, **obj})
+        # Rules with masks are a level-2 config; without, the level-1 form as before.
+        level = 2 if "masks" in obj else 1
+        cfg: Config = from_builtins(Channel.CONFIG, {"v": level, **obj})
     except ProtocolError as exc:
         raise ValueError(str(exc).removeprefix("config: ")) from None
     errors = validate_rules(cfg)

@@ -7,9 +7,13 @@ moves, the detector still re-checks them every ``recheck_s`` so still people sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+#: Where the gate must not look, at the downscaled size (height, width); None = nowhere.
+IgnoreFn = Callable[[int, int], "np.ndarray | None"]
 
 
 def to_small_grey(rgb: np.ndarray, width: int) -> np.ndarray:
@@ -57,8 +61,10 @@ class MotionGate:
         self._prev: np.ndarray | None = None
         self._last_detect_t = float("-inf")
 
-    def check(self, rgb: np.ndarray, t: float, have_tracks: bool) -> GateResult:
-        """Gate one frame at time ``t`` (seconds)."""
+    def check(
+        self, rgb: np.ndarray, t: float, have_tracks: bool, ignore: IgnoreFn | None = None
+    ) -> GateResult:
+        """Gate one frame at time ``t`` (seconds); changes where ``ignore`` says never count."""
         grey = to_small_grey(rgb, self.width)
         if self._bg is None or self._bg.shape != grey.shape:
             self._bg = grey.copy()
@@ -72,6 +78,9 @@ class MotionGate:
         moving = (np.abs(grey - self._bg) > self.pixel_threshold) & (
             np.abs(grey - self._prev) > self.pixel_threshold / 2
         )
+        masked = None if ignore is None else ignore(*moving.shape)
+        if masked is not None:
+            moving &= ~masked
         share = float(moving.mean())
         self._bg += self.alpha * (grey - self._bg)
         self._prev = grey
