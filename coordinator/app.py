@@ -12,6 +12,7 @@ from .services import Services
 
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
+    from .camrules import api as camrules_api
     from .dispatch import api as dispatch_api
     from .enrolment import api as enrolment_api
     from .fleet import api as fleet_api
@@ -36,6 +37,7 @@ def routers() -> list[APIRouter]:
         enrolment_api.router,
         geo_api.router,
         dispatch_api.router,
+        camrules_api.router,
     ]
 
 

@@ -13,6 +13,8 @@ from sqlite_utils.migrations import Migrations
 from protocol import Channel, Topics
 
 from . import population
+from .camrules import schema as camrules_schema
+from .camrules.service import CamRulesService
 from .dispatch import schema as dispatch_schema
 from .dispatch.service import DispatchService
 from .enrolment import schema as enrolment_schema
@@ -55,6 +57,7 @@ def migration_sets() -> list[Migrations]:
         geo_service.migrations,
         dispatch_schema.migrations,
         fleet_schema.snapshots,
+        camrules_schema.migrations,
     ]
 
 
@@ -79,6 +82,7 @@ def open_services(settings: Settings) -> Services:
         audit=AuditService(db),
     )
     attach_core(services)
+    attach_camrules(services)
     pop = population.PopulationService(db, services.audit, settings)
     pop.start(settings.population_retention_check_hours * 3600)
     services.extra["population"] = pop
@@ -94,6 +98,24 @@ def open_services(settings: Settings) -> Services:
     attach_dispatch(services)
     attach_snapshots(services)
     return services
+
+
+def attach_camrules(services: Services) -> None:
+    """Camera rules: seeded when a board is registered, published on the centre's link,
+    re-rendered when a board reports another config level; tuning approvals go through it."""
+    ex = services.extra
+    creating = {kind for kind, rule in ex["incidents"].rules.items() if rule.creates}
+    rules = CamRulesService(
+        services.db,
+        Topics(services.settings.topic_root),
+        publisher=ex["mqtt"],
+        creating_kinds=creating,
+    )
+    ex["fleet"].hooks.registered.append(rules.seed)
+    ex["fleet"].hooks.state.append(rules.on_state)
+    ex["fleet"].hooks.view.append(lambda dev: {"rules": rules.status(dev)})
+    ex["tuning"].rules = rules
+    ex["camrules"] = rules
 
 
 def attach_snapshots(services: Services) -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from protocol.messages import Config, Window, Zone
+from protocol.validate import validate_config
 
 from .tracker import Track, TrackUpdate
 
@@ -126,23 +127,8 @@ def schedule_active(windows: list[Window], when: dt.datetime) -> bool:
 
 
 def validate_rules(cfg: Config) -> list[str]:
-    """Semantic checks the schema cannot express; an empty list means the config is usable."""
-    errors: list[str] = []
-    names = set()
-    for i, z in enumerate(cfg.zones):
-        where = f"zones[{i}] ({z.name})"
-        if z.name in names:
-            errors.append(f"{where}: duplicate zone name")
-        names.add(z.name)
-        if z.rule != "line_crossing" and len(z.points) < 3:
-            errors.append(f"{where}: a {z.rule} zone needs a polygon of at least 3 points")
-        if z.rule == "loitering" and z.dwell_s is None:
-            errors.append(f"{where}: a loitering zone needs dwell_s")
-        if z.rule == "crowd" and z.min_count is None:
-            errors.append(f"{where}: a crowd zone needs min_count")
-        if z.schedule is not None and z.schedule not in cfg.schedules:
-            errors.append(f"{where}: schedule {z.schedule!r} is not defined in schedules")
-    return errors
+    """Semantic checks the schema cannot express (the centre runs the same ones)."""
+    return validate_config(cfg)
 
 
 @dataclass

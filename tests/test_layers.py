@@ -27,6 +27,7 @@ DOMAIN_ORDER = [
     "identity",
     "geo",
     "fleet",
+    "camrules",
     "incidents",
     "ingest",
     "dispatch",

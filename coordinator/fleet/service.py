@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlite_utils
@@ -54,6 +55,22 @@ class DeviceIn(BaseModel):
 AlertHook = Callable[[dict[str, Any]], None]
 
 
+@dataclass
+class FleetHooks:
+    """What other domains attach to the fleet (the composition root wires them).
+
+    ``registered(rows)`` runs after devices are registered (committed), ``state(db, dev,
+    state, now)`` inside the ingest transaction of every board state, and ``view(dev)``
+    adds keys to a device's view (camera rules: desired vs applied revision).
+    """
+
+    registered: list[Callable[[list[dict[str, Any]]], Any]] = field(default_factory=list)
+    state: list[Callable[[sqlite_utils.Database, str, State, float], None]] = field(
+        default_factory=list
+    )
+    view: list[Callable[[str], dict[str, Any]]] = field(default_factory=list)
+
+
 class FleetService:
     """Registry and health of the camera fleet."""
 
@@ -66,6 +83,7 @@ class FleetService:
         self._lock = threading.Lock()
         self._cache: dict[str, dict[str, Any]] = {}
         self._alert_hooks: list[AlertHook] = []
+        self.hooks = FleetHooks()
         for row in db.query("select id, lat, lon, zone, owner_type from devices"):
             self._cache[row["id"]] = row
 
@@ -97,6 +115,8 @@ class FleetService:
         with self._lock:
             for r in rows:
                 self._cache[r["id"]] = {k: r[k] for k in ("id", "lat", "lon", "zone", "owner_type")}
+        for hook in self.hooks.registered:
+            hook(rows)
         return [self.get(r["id"]) or {} for r in rows]
 
     def get(self, device_id: str) -> dict[str, Any] | None:
@@ -108,6 +128,8 @@ class FleetService:
         out["alerts"] = self.db.query(
             "select * from device_alerts where device_id = ? and closed_at is null", [device_id]
         )
+        for hook in self.hooks.view:
+            out.update(hook(device_id))
         return out
 
     def known(self, device_id: str) -> bool:
@@ -208,6 +230,8 @@ class FleetService:
         ).rowcount
         if not changed:
             return []  # a revoked board's late Last Will: it stays "revoked", no alert
+        for hook in self.hooks.state:
+            hook(db, dev, st, now)
         if st.status == "offline":
             return _open_alert(db, dev, "offline", now, "Last Will or board reported offline")
         return _close_alerts(db, dev, ("offline", "stale"), now)

@@ -34,6 +34,7 @@ class Role(StrEnum):
 
     ADMIN = "admin"
     OPERATOR = "operator"
+    SUPERVISOR = "supervisor"  # command-centre shift supervisor: an operator who edits rules
     DISPATCHER = "dispatcher"
     TECHNICIAN = "technician"
     POPULATION_OFFICER = "population_officer"
@@ -70,6 +71,9 @@ class Perm(StrEnum):
     FRAUD_APPROVE = "fraud:approve"
     MERCHANT_FILE = "merchant:file"
     COMPANY_CHECK = "company:check"
+    # Camera rules (coordinator/camrules/permissions.py declares who holds them).
+    RULES_READ = "rules:read"
+    RULES_WRITE = "rules:write"
 
 
 _ALL = frozenset(Perm)
@@ -98,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.UNITS_READ,
             Perm.KPI_READ,
             Perm.CONFIG_APPROVE,
+            Perm.RULES_READ,
         }
     ),
     Role.DISPATCHER: frozenset(
@@ -112,7 +117,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.KPI_READ,
         }
     ),
-    Role.TECHNICIAN: frozenset({Perm.DEVICES_READ, Perm.DEVICES_WRITE, Perm.ENROL}),
+    Role.TECHNICIAN: frozenset(
+        {Perm.DEVICES_READ, Perm.DEVICES_WRITE, Perm.ENROL, Perm.RULES_READ, Perm.RULES_WRITE}
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Perm.DEVICES_READ,
+            Perm.EVENTS_READ,
+            Perm.INCIDENTS_READ,
+            Perm.INCIDENTS_ACT,
+            Perm.SNAPSHOT_REQUEST,
+            Perm.UNITS_READ,
+            Perm.KPI_READ,
+            Perm.CONFIG_APPROVE,
+            Perm.RULES_READ,
+            Perm.RULES_WRITE,
+        }
+    ),
     Role.POPULATION_OFFICER: frozenset(
         {
             Perm.POPULATION_READ,

@@ -4,7 +4,8 @@ Every dismissal (a false alarm, with a reason) counts against the cameras whose 
 made the incident. When a camera's rule has at least ``false_alarm_min_dismissals``
 dismissals and its false-alarm share reaches ``false_alarm_rate``, a proposal to raise its
 score threshold is opened. Nothing changes on a board until an operator approves: the
-approval pushes a new retained :class:`protocol.Config` on the device's config topic.
+approval appends a camera-rules revision that changes the threshold and keeps every zone,
+line, mask and schedule, and publishes it as the board's retained config.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import json
 import time
 from typing import Any
 
-import msgspec
 import sqlite_utils
 
-from protocol import Channel, Config, Topics, decode, encode
+from protocol import Config, Topics, encode
 
+from ..camrules.defaults import profile_defaults
+from ..camrules.service import CamRulesService
 from ..identity.audit import AuditService
 from ..platform.bus import Publisher
 from ..platform.db import Database
@@ -54,6 +56,8 @@ class TuningService:
         self.min_dismissals = min_dismissals
         self.rate = rate
         self.publisher = publisher
+        #: Camera rules (set by the composition root): approvals become revisions there.
+        self.rules: CamRulesService | None = None
 
     def rates(self, device_id: str | None = None) -> list[dict[str, Any]]:
         """False-alarm rate per camera and rule over the last week."""
@@ -111,10 +115,10 @@ class TuningService:
 
     def decide(self, proposal_id: int, approve: bool, actor: str) -> dict[str, Any]:
         """Approve (push a retained config to the board) or reject a proposal."""
-        if approve and self.publisher is None:
-            raise RuntimeError("no MQTT link: cannot push configs")
+        if approve and self.rules is None:
+            raise RuntimeError("no camera rules service: cannot change a camera's rules")
 
-        def write(db: sqlite_utils.Database) -> tuple[dict[str, Any], bytes | None]:
+        def write(db: sqlite_utils.Database) -> dict[str, Any]:
             rows = list(db.query("select * from config_proposals where id = ?", [proposal_id]))
             if not rows:
                 raise LookupError(f"no proposal {proposal_id}")
@@ -129,27 +133,25 @@ class TuningService:
             db.table("audit_log").insert(
                 AuditService.entry(actor, f"threshold_{status}", "device", p["device_id"], detail=p)
             )
-            payload = None
-            if approve:
-                cfg = _next_config(db.conn, p["device_id"], p["rule"], p["label"], p["proposed"])
-                payload = encode(cfg)
-                db.table("device_configs").upsert(
-                    {
-                        "device_id": p["device_id"],
-                        "rev": cfg.rev,
-                        "config": payload.decode(),
-                        "pushed_at": now,
-                        "pushed_by": actor,
-                    },
-                    pk="device_id",
+            if approve and self.rules is not None:
+                rules = _raised(db.conn, p["device_id"], p["rule"], p["label"], p["proposed"])
+                self.rules.append(
+                    db,
+                    p["device_id"],
+                    rules,
+                    actor,
+                    f"false-alarm proposal {proposal_id}: {p['label']} threshold of "
+                    f"{p['rule']} {p['current']} -> {p['proposed']} "
+                    f"({p['dismissed']} of {p['total']} dismissed)",
+                    # Only a threshold moves: an approval never takes a rule away.
+                    confirm_no_incident_rules=True,
                 )
-            return {**p, "status": status, "decided_at": now, "decided_by": actor}, payload
+            return {**p, "status": status, "decided_at": now, "decided_by": actor}
 
-        row, payload = self.db.write(write)
-        if payload is not None and self.publisher is not None:
+        row = self.db.write(write)
+        if approve and self.rules is not None:
             # Retained: a board that is offline now gets it when it reconnects.
-            topic = self.topics.device(row["device_id"], Channel.CONFIG)
-            self.publisher.publish(topic, payload, qos=1, retain=True)
+            self.rules.publish(row["device_id"])
         return row
 
 
@@ -172,27 +174,32 @@ def _rates(conn: Any, since: float, dev: str | None, kind: str | None = None) ->
     return [(d, k, t, n, false_alarm_rate(n, t)) for d, k, t, n in rows]
 
 
-def _stored_config(conn: Any, dev: str) -> Config | None:
-    row = conn.execute("select config from device_configs where device_id = ?", [dev]).fetchone()
-    return decode(Channel.CONFIG, row[0]) if row else None
+def _latest_rules(conn: Any, dev: str) -> dict[str, Any]:
+    """The camera's latest rules revision (its profile's defaults when it has none)."""
+    row = conn.execute(
+        "select rules from camera_rule_revisions where device_id = ? order by rev desc limit 1",
+        [dev],
+    ).fetchone()
+    if row is not None:
+        return dict(json.loads(row[0]))
+    prof = conn.execute("select profile from devices where id = ?", [dev]).fetchone()
+    return profile_defaults(prof[0] if prof else None)
 
 
 def _current_threshold(conn: Any, dev: str, label: str) -> float:
-    cfg = _stored_config(conn, dev)
-    if cfg is None:
-        return Config(rev=0).min_score
-    return float(cfg.thresholds.get(label, cfg.min_score))
+    rules = _latest_rules(conn, dev)
+    default = rules.get("min_score", Config(rev=0).min_score)
+    return float(rules.get("thresholds", {}).get(label, default))
 
 
-def _next_config(conn: Any, dev: str, rule: str, label: str, value: float) -> Config:
-    """The device's last config with ``label``'s threshold (and its rule zones') raised."""
-    cfg = _stored_config(conn, dev) or Config(rev=0)
-    zones = [
-        msgspec.structs.replace(z, min_score=value) if z.rule == rule else z for z in cfg.zones
-    ]
-    return msgspec.structs.replace(
-        cfg, rev=cfg.rev + 1, thresholds={**cfg.thresholds, label: value}, zones=zones
-    )
+def _raised(conn: Any, dev: str, rule: str, label: str, value: float) -> dict[str, Any]:
+    """The camera's latest rules with ``label``'s threshold (and its rule zones') raised.
+
+    Everything else is kept as it is: every zone, line, mask and schedule.
+    """
+    rules = _latest_rules(conn, dev)
+    zones = [{**z, "min_score": value} if z["rule"] == rule else z for z in rules.get("zones", [])]
+    return {**rules, "thresholds": {**rules.get("thresholds", {}), label: value}, "zones": zones}
 
 
 def config_json(cfg: Config) -> dict[str, Any]:

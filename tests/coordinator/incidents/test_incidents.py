@@ -237,7 +237,12 @@ def test_dismissals_propose_a_threshold_that_is_pushed_as_retained_config(tmp_pa
             m = board.get(10)
             assert m.retain
             cfg = decode(Channel.CONFIG, m.payload)
-            assert isinstance(cfg, Config) and cfg.rev == 1 and cfg.thresholds == {"person": 0.6}
+            # Revision 1 is the profile's defaults (seeded at registration); the approval is
+            # revision 2: the threshold moves, every zone stays.
+            seeded = svc.extra["camrules"].revisions("cam-0")[-1]["rules"]
+            assert isinstance(cfg, Config) and cfg.rev == 2
+            assert cfg.thresholds == {**seeded["thresholds"], "person": 0.6}
+            assert [z.name for z in cfg.zones] == [z["name"] for z in seeded["zones"]]
         finally:
             board.close()
         with pytest.raises(ValueError, match="already approved"):

@@ -1,0 +1,1 @@
+"""Camera rules: the centre's revisions of each camera's zones, lines, masks and thresholds."""
