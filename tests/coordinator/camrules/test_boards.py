@@ -70,11 +70,12 @@ def test_a_board_offline_during_three_edits_applies_the_latest_on_reconnect(tmp_
             assert not cams.status("cam-0")["drift"]
         finally:
             board.stop()
-        wait_for(lambda: svc.db.query("select status from devices")[0]["status"] == "offline", 10)
+        assert not board.connected.is_set()  # offline for the three edits
         for n in (2, 3, 4):
             cams.set("cam-0", _rules(n, masks=n == 4), "tech", f"edit {n} while offline")
         st = cams.status("cam-0")
         assert st["desired_rev"] == 4 and st["applied_rev"] == 1 and st["drift"]
+        _wait_retained(broker.ports[0], "cam-0", 4)
         applied.clear()
         board = _board(broker.ports[0], "cam-0", spool, applied)
         board.start()
@@ -130,6 +131,23 @@ def test_a_level_1_board_gets_a_config_it_accepts_until_it_reports_level_2(tmp_p
             wait_for(lambda: not cams.status("cam-7")["masks_unsupported"], 10, "level 2 seen")
         finally:
             board.close()
+
+
+def _wait_retained(port: int, dev: str, rev: int) -> None:
+    """Wait until the broker holds ``rev`` as the retained config (the centre's publish
+    is queued when ``set`` returns, not yet stored at the broker)."""
+    topic = Topics().device(dev, Channel.CONFIG)
+
+    def retained() -> bool:
+        c = connect(port, f"{dev}-peek")
+        try:
+            c.subscribe(topic)
+            m = c.get(2)
+            return bool(m.retain and msgspec.json.decode(m.payload)["rev"] == rev)
+        finally:
+            c.close()
+
+    wait_for(retained, 10, f"retained config rev {rev}")
 
 
 def _last_config(board: Any, rev: int, level: int = 1) -> bytes | None:

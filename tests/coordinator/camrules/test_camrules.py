@@ -4,6 +4,7 @@ false-alarm approvals that keep every zone (real SQLite, the real API)."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -157,3 +158,18 @@ def test_role_matrix_matches_the_declared_permissions():
     for role in Role:
         assert (permissions.READ in ROLE_PERMISSIONS[role]) == (role in permissions.READERS)
         assert (permissions.EDIT in ROLE_PERMISSIONS[role]) == (role in permissions.EDITORS)
+
+
+def test_board_profiles_carry_the_centres_default_rules():
+    import yaml
+
+    from coordinator.camrules.service import rules_of
+
+    folder = Path(__file__).resolve().parents[3] / "provisioning" / "firmware_configs"
+    profiles = sorted(folder.glob("*.yaml"))
+    assert profiles
+    for path in profiles:
+        rules = yaml.safe_load(path.read_text())["rules"]
+        assert rules.pop("rev") == 0, path.name
+        want = rules_of(to_config(profile_defaults(path.stem), 1))
+        assert rules_of(to_config(rules, 1)) == want, path.name
