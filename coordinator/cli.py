@@ -172,11 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help=".csv (header = field names) or .geojson FeatureCollection")
     p.add_argument("--settings", help="YAML settings file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    from .camrules.cli import add_commands as add_rules_commands
     from .geo.cli import add_commands as add_geo_commands
     from .population.cli import add_commands as add_population_commands
 
     add_population_commands(sub, _open_services)
     add_geo_commands(sub, _open_db)
+    add_rules_commands(sub, _open_services)
     return parser
 
 
