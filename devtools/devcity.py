@@ -316,6 +316,18 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     }
 
 
+#: The demo edge agent's rules: one intrusion zone over the whole frame, always on.
+DEMO_RULES: dict[str, Any] = {
+    "zones": [
+        {
+            "name": "gate",
+            "rule": "intrusion",
+            "points": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+        }
+    ],
+}
+
+
 def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> Any:
     """Run the real edge agent (real detector, synthetic scene of real photographs) as a
     registered camera of this city; returns the subprocess (terminate it when done)."""
@@ -357,17 +369,13 @@ def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> A
         "detector": {"model": str(model), "threads": 1},
         "spool": {"path": str(d / "spool.db")},
         "health_interval_s": 10,
-        "rules": {
-            "rev": 1,
-            "zones": [
-                {
-                    "name": "gate",
-                    "rule": "intrusion",
-                    "points": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
-                }
-            ],
-        },
+        "rules": {"rev": 0, **DEMO_RULES},
     }
+    # The centre holds the camera's rules (registration seeded its conservative defaults):
+    # the demo camera raises an intrusion for anyone in view, at any hour.
+    dc.services.extra["camrules"].set(
+        dev, DEMO_RULES, "devcity", "demo camera: intrusion anywhere, at any hour"
+    )
     (d / "agent.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     with open(d / "agent.log", "wb") as log:
         return subprocess.Popen(

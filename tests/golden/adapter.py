@@ -37,7 +37,8 @@ from protocol import Channel, Event, Topics, UnitPosition, encode, uuid7
 SECRET_KEY = "dev-only-secret-not-for-production"
 DATA_KEY = "dev-only-secret-not-for-production-data"
 DB_FILE = "citywatch.db"
-ROLES = [r.value for r in Role]
+# The roles release 0.1.0 had (its users and the recorded scenario); later roles are new.
+ROLES = [r.value for r in Role if r is not Role.SUPERVISOR]
 
 
 @dataclass
