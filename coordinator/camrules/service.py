@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -107,6 +108,10 @@ class CamRulesService:
         self.topics = topics
         self.publisher = publisher
         self.creating_kinds = frozenset(creating_kinds)
+        # Reading the latest revision and handing it to the link happen under one lock, so
+        # two edits saved at once reach the broker in revision order (the retained copy is
+        # the last one published).
+        self._publish_lock = threading.Lock()
 
     # reading ----------------------------------------------------------------------------
     def current(self, device_id: str) -> dict[str, Any] | None:
@@ -273,29 +278,33 @@ class CamRulesService:
         With ``db`` (inside a write transaction) the publication is recorded there; the
         payload is the same for the same revision and level, so publishing again is harmless.
         """
-        conn = (db or self.db.read()).conn
-        row = conn.execute(
-            "select rev, rules from camera_rule_revisions where device_id = ? "
-            "order by rev desc limit 1",
-            [device_id],
-        ).fetchone()
-        if row is None or self.publisher is None:
-            return False
-        level = _level(conn, device_id)
-        cfg = render_config(to_config(json.loads(row[1]), row[0]), level)
-        try:
-            self.publisher.publish(
-                self.topics.device(device_id, Channel.CONFIG), encode(cfg), qos=1, retain=True
-            )
-        except RuntimeError as exc:  # the link is not started: the board's next state retries
-            log.info("rules of %s not published yet: %s", device_id, exc)
-            return False
+        with self._publish_lock:
+            conn = (db or self.db.read()).conn
+            row = conn.execute(
+                "select rev, rules from camera_rule_revisions where device_id = ? "
+                "order by rev desc limit 1",
+                [device_id],
+            ).fetchone()
+            if row is None or self.publisher is None:
+                return False
+            level = _level(conn, device_id)
+            cfg = render_config(to_config(json.loads(row[1]), row[0]), level)
+            try:
+                self.publisher.publish(
+                    self.topics.device(device_id, Channel.CONFIG), encode(cfg), qos=1, retain=True
+                )
+            except RuntimeError as exc:  # the link is not started: the next state retries
+                log.info("rules of %s not published yet: %s", device_id, exc)
+                return False
         args = [device_id, row[0], level, time.time()]
+        # Recorded after the lock is released (the writer thread may be waiting for it in
+        # on_state); an older publication recorded late never overwrites a newer one.
         sql = (
             "insert into camera_rule_boards (device_id, published_rev, published_level, "
             "published_at) values (?, ?, ?, ?) on conflict(device_id) do update set "
             "published_rev = excluded.published_rev, published_level = excluded.published_level, "
-            "published_at = excluded.published_at"
+            "published_at = excluded.published_at "
+            "where excluded.published_rev >= coalesce(camera_rule_boards.published_rev, 0)"
         )
         if db is not None:
             db.execute(sql, args)
