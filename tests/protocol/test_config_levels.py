@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from protocol import (
     Channel,
@@ -87,3 +89,34 @@ def test_state_config_level_is_optional_telemetry():
     # A centre on the level-1 schema ignores the new field (telemetry is tolerant).
     old = msgspec.json.decode(wire, type=v1.State | v1._V0)
     assert old.config_rev == 4
+
+
+_unit = st.floats(0, 1, allow_nan=False)
+_names = st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)
+_polys = st.lists(st.tuples(_unit, _unit), min_size=3, max_size=8)
+_masks = st.lists(
+    st.builds(Mask, name=_names, points=_polys), max_size=3, unique_by=lambda m: m.name
+)
+_configs = st.builds(
+    ConfigV2,
+    rev=st.integers(0, 10**6),
+    thresholds=st.dictionaries(st.sampled_from(["person", "vehicle"]), _unit),
+    zones=st.lists(
+        st.builds(Zone, name=_names, rule=st.just("intrusion"), points=_polys),
+        max_size=3,
+        unique_by=lambda z: z.name,
+    ),
+    masks=st.builds(Masks, privacy=_masks, motion=_masks, object=_masks),
+)
+
+
+@given(_configs, st.none() | st.integers(1, 5))
+def test_every_rendered_config_round_trips_and_level_1_accepts_its_own(cfg, level):
+    wire = encode(render_config(cfg, level))
+    got = decode(Channel.CONFIG, wire)
+    if (level or 1) >= 2:
+        assert got == cfg
+    else:
+        old = V1_BOARD.decode(wire)
+        assert type(got) is Config and msgspec.to_builtins(old) == msgspec.to_builtins(got)
+        assert msgspec.structs.replace(cfg, masks=Masks()) == render_config(got, 2)
