@@ -11,7 +11,7 @@ import sys
 from edge_agent.spool import Spool
 from protocol import Channel, Topics, encode
 from protocol.ids import uuid7
-from protocol.messages import Config, SnapshotRequest, Zone
+from protocol.messages import CONFIG_LEVEL, Config, SnapshotRequest, Zone
 from provisioning.mosquitto import free_port
 from tests.edge_agent.conftest import ROOT, agent_config, start_agent
 from tests.harness.brokers import make_pki
@@ -33,6 +33,8 @@ def test_agent_publishes_compact_events_state_and_health(
         wait_for(lambda: len(c.seqs("cam-e2e")) >= 4, 60, f"4 events\n{a.text()}")
         wait_for(lambda: c.health, 20, "a health message")
         assert any(s.status == "online" and s.model and "nanodet" in s.model for s in c.states)
+        # The board declares the config level it applies (masks need level 2).
+        assert all(s.config_level == CONFIG_LEVEL for s in c.states if s.status == "online")
         evs = [e for e in c.events if e.dev == "cam-e2e"]
         assert {e.label for e in evs} == {"person"}
         assert {e.phase for e in evs} <= {"start", "update", "end"}
@@ -242,3 +244,51 @@ def test_selftest_passes_on_a_good_board(tmp_path, test_pki, broker_tls, default
         timeout=120,
     )
     assert "self-test PASSED" in table.stdout and table.stdout.count("PASS ") == 6
+
+
+def test_privacy_mask_from_a_level_2_config_is_burned_into_snapshots(
+    tmp_path, test_pki, broker_tls, default_model, agents
+):
+    """A running agent gets a retained level-2 config with a privacy mask over the left
+    fifth of the view; the snapshot of an event it raises afterwards is black there."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from protocol.messages import ConfigV2, Mask, Masks
+
+    port = broker_tls.ports[0]
+    c = centre(port, test_pki)
+    try:
+        left = [(0.0, 0.0), (0.2, 0.0), (0.2, 1.0), (0.0, 1.0)]
+        everywhere = Zone(name="all", rule="intrusion", points=[(0, 0), (1, 0), (1, 1), (0, 1)])
+        cfg = ConfigV2(
+            rev=3, zones=[everywhere], masks=Masks(privacy=[Mask(name="flat", points=left)])
+        )
+        publish_retained(c.client.client, TOPICS.device("cam-mask", Channel.CONFIG), encode(cfg))
+        a = start_agent(
+            agent_config(tmp_path, "cam-mask", port, default_model, pki=test_pki),
+            tmp_path / "a.log",
+        )
+        agents.append(a)
+        wait_for(lambda: any(s.config_rev == 3 for s in c.states), 30, f"rev 3\n{a.text()}")
+        applied = len(c.events)
+        wait_for(
+            lambda: any(e.phase == "start" for e in c.events[applied:]), 60, f"an event\n{a.text()}"
+        )
+        ev = next(e for e in c.events[applied:] if e.phase == "start")
+        c.client.publish(
+            TOPICS.device("cam-mask", Channel.SNAPSHOT_REQ),
+            encode(SnapshotRequest(req=uuid7(), ts=1, event=ev.id)),
+        )
+        wait_for(lambda: c.snapshots, 20, "snapshot response")
+        snap = c.snapshots[0]
+        assert snap.ok and snap.data, snap.error
+        img = np.asarray(Image.open(io.BytesIO(base64.b64decode(snap.data))).convert("L"))
+        w = img.shape[1]
+        assert img[:, : int(w * 0.2) - 2].max() <= 12  # blanked (JPEG ringing aside)
+        assert img[:, int(w * 0.2) + 2 :].mean() > 20  # the rest is the scene
+    finally:
+        c.close()
