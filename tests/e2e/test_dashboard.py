@@ -87,7 +87,9 @@ def test_incident_from_a_board_event_is_confirmed_and_dispatched(page, city: Dev
         30,
         f"unit {unit} shown as working the order",
     )
-    # KPI: false-alarm rate per camera, from the incidents this run formed.
+    # KPI: false-alarm rate per camera, from the incidents this run formed. The box is
+    # filled by its own request after the units table: wait for it, do not sample it.
+    page.wait_for_selector("[data-testid=false-alarms] tr", timeout=30000)
     assert page.locator("[data-testid=false-alarms] tr").count() >= 1
     shot(page, "units")
 
