@@ -21,7 +21,6 @@ import sqlite_utils
 
 from protocol import Channel, Config, ProtocolError, State, Topics, encode, render_config
 from protocol.codec import from_builtins
-from protocol.messages import config_masks
 from protocol.validate import validate_config
 
 from ..identity.audit import AuditService
@@ -140,10 +139,18 @@ class CamRulesService:
         return _status(self.db.read().conn, device_id)
 
     def drift_summary(self) -> list[dict[str, Any]]:
-        """The status of every camera that has rules, drifting ones first."""
+        """The status of every camera that has rules, drifting ones first (two queries)."""
         conn = self.db.read().conn
-        ids = [r[0] for r in conn.execute("select distinct device_id from camera_rule_revisions")]
-        rows = [_status(conn, d) for d in ids]
+        boards = {
+            r[0]: r[1:]
+            for r in conn.execute(f"select device_id, {_BOARD_COLS} from camera_rule_boards")
+        }
+        latest = conn.execute(
+            "select r.device_id, r.rev, r.rules from camera_rule_revisions r join "
+            "(select device_id, max(rev) as rev from camera_rule_revisions group by device_id) m "
+            "on m.device_id = r.device_id and m.rev = r.rev"
+        ).fetchall()
+        rows = [_status_of(dev, (rev, rules), boards.get(dev)) for dev, rev, rules in latest]
         return sorted(rows, key=lambda r: (not r["drift"], r["device_id"]))
 
     # writing ----------------------------------------------------------------------------
@@ -342,19 +349,26 @@ def _level(conn: Any, device_id: str) -> int:
     return int(row[0]) if row and row[0] else 1
 
 
+_BOARD_COLS = "config_level, applied_rev, error, reported_at, published_rev, published_level"
+
+
 def _status(conn: Any, device_id: str) -> dict[str, Any]:
     rev = conn.execute(
         "select rev, rules from camera_rule_revisions where device_id = ? order by rev desc limit 1",
         [device_id],
     ).fetchone()
     board = conn.execute(
-        "select config_level, applied_rev, error, reported_at, published_rev, published_level "
-        "from camera_rule_boards where device_id = ?",
-        [device_id],
+        f"select {_BOARD_COLS} from camera_rule_boards where device_id = ?", [device_id]
     ).fetchone()
+    return _status_of(device_id, rev, board)
+
+
+def _status_of(device_id: str, rev: Any, board: Any) -> dict[str, Any]:
+    """Desired vs applied from the latest (rev, rules JSON) and the board's row."""
     level, applied, error, reported_at, published_rev, published_level = board or (None,) * 6
     desired = rev[0] if rev else None
-    has_masks = bool(rev) and not config_masks(to_config(json.loads(rev[1]), rev[0])).empty()
+    # Stored rules leave defaults out: "masks" is there only when some mask is set.
+    has_masks = bool(rev) and bool(json.loads(rev[1]).get("masks"))
     level = level or 1
     return {
         "device_id": device_id,
