@@ -93,6 +93,11 @@ def _runner(
     return go
 
 
+def _usage(p: argparse.ArgumentParser) -> int:
+    p.print_help()
+    return EXIT_USAGE
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("device", help="camera (device id)")
     p.add_argument("--settings", help="YAML settings file")
@@ -106,7 +111,7 @@ def add_commands(sub: argparse._SubParsersAction, opener: Opener) -> None:
         "rules",
         "Show, set or roll back a camera's rules (revisions kept at the centre).",
         "coordinator rules show cam-0012 --settings coordinator.yaml",
-        lambda args: EXIT_USAGE,
+        lambda args: _usage(p),
     )
     rules = p.add_subparsers(title="rules commands", metavar="ACTION")
     show = add_command(

@@ -69,6 +69,9 @@ def test_enroll_makes_a_trusted_reporting_board(field_env: FieldEnv, tech: Coord
     # The enrolment is audited under the technician who obtained the token.
     audit = field_env.services.audit.search(subject_id="cam-e2e-1", action="enrol")
     assert audit and audit[0]["actor"] == "tech-li"
+    # Enrolment seeded the camera's rules with its profile's defaults (revision 1).
+    rules = field_env.services.extra["camrules"].revisions("cam-e2e-1")
+    assert [r["rev"] for r in rules] == [1] and "raspberry-pi-5" in rules[0]["reason"]
     # The board's retained state reached the broker with its identity.
     board = field_env.connect_board(bundle)
     try:
