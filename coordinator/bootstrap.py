@@ -115,6 +115,8 @@ def attach_camrules(services: Services) -> None:
     ex["fleet"].hooks.state.append(rules.on_state)
     ex["fleet"].hooks.view.append(lambda dev: {"rules": rules.status(dev)})
     ex["tuning"].rules = rules
+    # Revisions saved where the link is not running (the command line) go out from here.
+    ex["jobs"].every("camrules-publish", 15.0, rules.publish_pending)
     ex["camrules"] = rules
 
 

@@ -1,9 +1,9 @@
 """``coordinator rules show|set|rollback``: a camera's rules from the command line.
 
 The same service as the API: ``set`` and ``rollback`` append a revision (author ``cli``
-unless ``--author``), published as the board's retained config when the centre's MQTT link
-is running; otherwise the board gets it the next time it reports its state to a running
-centre.
+unless ``--author``). The running centre publishes it as the board's retained config within
+15 seconds (its ``camrules-publish`` job): this command never opens a second MQTT session
+under the centre's client id.
 """
 
 from __future__ import annotations

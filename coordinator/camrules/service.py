@@ -319,6 +319,17 @@ class CamRulesService:
             self.db.write(lambda w: w.execute(sql, args))
         return True
 
+    def publish_pending(self) -> int:
+        """Publish every camera whose latest revision was never published (a revision saved
+        by the command line, or while the link was down); the centre runs this every few
+        seconds. Returns how many were published."""
+        rows = self.db.query(
+            "select r.device_id from camera_rule_revisions r left join camera_rule_boards b "
+            "on b.device_id = r.device_id group by r.device_id "
+            "having max(r.rev) != coalesce(max(b.published_rev), 0)"
+        )
+        return sum(self.publish(r["device_id"]) for r in rows)
+
     def on_state(self, db: sqlite_utils.Database, dev: str, st: State, now: float) -> None:
         """Inside the ingest transaction: record what the board reports; publish again when
         it now speaks another config level (a firmware update) or never got the latest."""

@@ -160,3 +160,32 @@ def _last_config(board: Any, rev: int, level: int = 1) -> bytes | None:
         obj = msgspec.json.decode(m.payload)
         if obj.get("rev") == rev and obj.get("v") == level:
             return bytes(m.payload)
+
+
+def test_a_revision_saved_by_the_command_line_is_published_by_the_running_centre(
+    tmp_path: Path, broker
+):
+    from coordinator.cli import main
+
+    settings = core_settings(tmp_path / "c", broker.ports[0])
+    with running_core(settings) as svc:
+        register(svc, {"cam-3": (29.3, 120.07)})
+        cams = svc.extra["camrules"]
+        wait_for(lambda: cams.status("cam-3")["published_rev"] == 1, 10, "seeded rev published")
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(
+            "zones:\n  - {name: gate, rule: intrusion, points: [[0, 0], [1, 0], [1, 1]]}\n"
+        )
+        conf = tmp_path / "s.yaml"
+        conf.write_text(
+            f"data_dir: {settings.data_dir}\ndev_mode: true\nsecret_key: {settings.secret_key}\n"
+            f"data_key: {settings.data_key}\nmqtt_port: {broker.ports[0]}\n"
+        )
+        assert (
+            main(["rules", "set", "cam-3", str(rules), "--reason", "gate", "--settings", str(conf)])
+            == 0
+        )
+        assert cams.status("cam-3")["published_rev"] == 1  # the command line publishes nothing
+        assert cams.publish_pending() == 1  # the centre's job
+        _wait_retained(broker.ports[0], "cam-3", 2)
+        assert cams.publish_pending() == 0
