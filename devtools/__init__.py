@@ -1,0 +1,1 @@
+"""Developer-only tools (never shipped in the wheel, never imported by the product)."""

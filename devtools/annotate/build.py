@@ -1,0 +1,255 @@
+"""Build the evaluation annotations: proposals + recorded hand corrections -> COCO JSON.
+
+    python -m devtools.annotate.build proposals    # background-subtraction proposals
+    python -m devtools.annotate.build sheets        # contact sheets of proposals to review
+    python -m devtools.annotate.build coco          # apply corrections, write COCO JSON
+    python -m devtools.annotate.build check         # sheets of the final boxes + pass-2 IoU
+
+Files live in ``bench/data/detection/``: ``vtest_proposals.json`` (what the machine
+proposed), ``vtest_corrections.yaml`` (the review: deletions, adjustments, additions,
+labels), ``vtest_pass2.yaml`` (a second pass on 10% of the frames, boxed from scratch),
+``stills.yaml`` (hand boxes on the still photos) and the COCO files built from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import footage, proposals, sheets
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "bench" / "data" / "detection"
+OUT = ROOT / ".cache" / "annotate"
+STEP = 10  # every 10th frame of the 10 fps clip: one second apart
+SUBTYPES = ("car", "bus", "truck", "bicycle", "motorcycle")
+
+
+def sampled_frames(n_frames: int = 795) -> list[int]:
+    """The annotated frame indices of the clip."""
+    return list(range(0, n_frames, STEP))
+
+
+def double_frames() -> list[int]:
+    """The 10% of annotated frames boxed a second time, from scratch."""
+    return [f for f in sampled_frames() if f % 100 == 50]
+
+
+def _load_clip() -> tuple[dict[int, Any], Any]:
+    import numpy as np
+
+    frames = footage.read_frames(footage.fetch(footage.VTEST))
+    order = [frames[i] for i in sorted(frames)]
+    cache = OUT / "vtest_background.npy"
+    if cache.exists():
+        bg = np.load(cache)
+    else:
+        bg = proposals.median_background(order)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, bg)
+    return frames, bg
+
+
+def cmd_proposals() -> None:
+    """Write the background-subtraction proposals for every sampled frame."""
+    frames, bg = _load_clip()
+    p = proposals.BgParams()
+    out = {
+        "source": "median background of the clip, |frame - bg| > "
+        f"{p.diff}, open {p.open_px}, close {p.close_px}, components >= {p.min_area} px",
+        "frames": {
+            str(i): proposals.boxes_from_mask(proposals.foreground(frames[i], bg, p), p.min_area)
+            for i in sampled_frames(len(frames))
+        },
+    }
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "vtest_proposals.json").write_text(json.dumps(out, indent=1) + "\n")
+    n = sum(len(v) for v in out["frames"].values())
+    print(f"{n} proposals on {len(out['frames'])} frames")
+
+
+def _label(s: str) -> tuple[str, str | None]:
+    if s in ("person", "ignore"):
+        return s, None
+    cls, _, sub = s.partition("/")
+    if cls != "vehicle" or sub not in SUBTYPES:
+        raise ValueError(f"unknown label {s!r}")
+    return cls, sub
+
+
+def apply_corrections(
+    props: dict[str, list[list[int]]], corr: dict[str, Any], masks: Any = None
+) -> dict[int, list[dict[str, Any]]]:
+    """Final boxes per frame: proposals (as persons) with the recorded review applied.
+
+    Per frame: ``delete`` ids, ``set`` {id: box}, ``label`` {id: label}, ``add`` a list of
+    [label, x1, y1, x2, y2] (a trailing ``snap`` fits the box to the foreground inside
+    it); ``every_frame.add`` for what stands in every frame (parked vehicles).
+    """
+    out: dict[int, list[dict[str, Any]]] = {}
+    per_frame = {int(k): v or {} for k, v in (corr.get("frames") or {}).items()}
+    always = (corr.get("every_frame") or {}).get("add", [])
+    unknown = set(per_frame) - {int(k) for k in props}
+    if unknown:
+        raise ValueError(f"corrections for frames without proposals: {sorted(unknown)}")
+    for key, boxes in props.items():
+        f = int(key)
+        c = per_frame.get(f, {})
+        dels = set(c.get("delete", []))
+        sets = {int(k): v for k, v in (c.get("set") or {}).items()}
+        labels = {int(k): v for k, v in (c.get("label") or {}).items()}
+        for i in dels | set(sets) | set(labels):
+            if not 0 <= i < len(boxes):
+                raise ValueError(f"frame {f}: no proposal {i}")
+        anns = []
+        for i, b in enumerate(boxes):
+            if i in dels:
+                continue
+            cls, sub = _label(labels.get(i, "person"))
+            anns.append({"label": cls, "subtype": sub, "box": sets.get(i, b), "origin": "bgsub"})
+        for a in list(always) + list(c.get("add", [])):
+            cls, sub = _label(a[0])
+            box = [float(v) for v in a[1:5]]
+            origin = "hand"
+            if len(a) > 5 and a[5] == "snap" and masks is not None:
+                fitted = proposals.snap(masks(f), box)
+                if fitted is not None:
+                    box, origin = fitted, "hand+snap"
+            anns.append({"label": cls, "subtype": sub, "box": box, "origin": origin})
+        out[f] = anns
+    return out
+
+
+def to_coco(
+    images: list[dict[str, Any]], anns: dict[int, list[dict[str, Any]]], info: dict[str, Any]
+) -> dict[str, Any]:
+    """COCO detection JSON: categories person (1) and vehicle (2); ignore boxes as iscrowd."""
+    cats = [{"id": 1, "name": "person"}, {"id": 2, "name": "vehicle"}]
+    out_anns = []
+    for img in images:
+        for a in anns.get(img["id"], []):
+            x1, y1, x2, y2 = a["box"]
+            ignore = a["label"] == "ignore"
+            out_anns.append(
+                {
+                    "id": len(out_anns) + 1,
+                    "image_id": img["id"],
+                    "category_id": 2 if a["label"] == "vehicle" else 1,
+                    "bbox": [round(x1, 1), round(y1, 1), round(x2 - x1, 1), round(y2 - y1, 1)],
+                    "area": round((x2 - x1) * (y2 - y1), 1),
+                    "iscrowd": 1 if ignore else 0,
+                    "subtype": a.get("subtype"),
+                    "origin": a.get("origin", "hand"),
+                }
+            )
+    return {"info": info, "images": images, "annotations": out_anns, "categories": cats}
+
+
+def _masks() -> Any:
+    frames, bg = _load_clip()
+    return lambda f: proposals.foreground(frames[f], bg)
+
+
+def cmd_sheets(which: str, frames_arg: list[int] | None, per: int) -> None:
+    """Contact sheets of proposals (ids), final boxes, or raw frames for the second pass."""
+    frames, _bg = _load_clip()
+    props = json.loads((DATA / "vtest_proposals.json").read_text())["frames"]
+    idx = frames_arg or (double_frames() if which == "pass2" else sampled_frames(len(frames)))
+    final = None
+    if which == "final":
+        corr = yaml.safe_load((DATA / "vtest_corrections.yaml").read_text()) or {}
+        final = apply_corrections(props, corr, _masks())
+    tiles = []
+    for f in idx:
+        if which == "proposals":
+            boxes = [("proposal", b, str(i)) for i, b in enumerate(props[str(f)])]
+            tiles.append(sheets.draw(frames[f], boxes, f"frame {f}"))
+        elif which == "final":
+            assert final is not None
+            boxes = [
+                (a["label"], a["box"], a["subtype"] or str(i)) for i, a in enumerate(final[f])
+            ]
+            tiles.append(sheets.draw(frames[f], boxes, f"frame {f}"))
+        else:
+            tiles.append(sheets.draw(frames[f], [], f"frame {f}", scale=2.0))
+    cols = 1 if which == "pass2" else 2
+    for s in range(0, len(tiles), per):
+        path = OUT / which / f"{which}_{idx[s]:04d}.png"
+        sheets.sheet(tiles[s : s + per], cols, path)
+        print(path)
+
+
+def build_coco() -> dict[str, Any]:
+    """Apply the review and write ``vtest.coco.json``; returns it."""
+    props = json.loads((DATA / "vtest_proposals.json").read_text())["frames"]
+    corr = yaml.safe_load((DATA / "vtest_corrections.yaml").read_text()) or {}
+    anns = apply_corrections(props, corr, _masks())
+    images = [
+        {"id": f, "file_name": f"vtest.avi#{f}", "frame": f, "width": 768, "height": 576}
+        for f in sorted(anns)
+    ]
+    info = {
+        "description": "vtest.avi (opencv-doc) every 10th frame: background-subtraction "
+        "proposals reviewed and corrected by hand",
+        "footage": footage.VTEST.name,
+        "package": f"{footage.VTEST.package} {footage.VTEST.version} (Debian)",
+        "sha256": footage.VTEST.sha256,
+        "license": footage.VTEST.license,
+    }
+    coco = to_coco(images, anns, info)
+    (DATA / "vtest.coco.json").write_text(json.dumps(coco, indent=1) + "\n")
+    n = {c: sum(1 for a in coco["annotations"] if a["category_id"] == c) for c in (1, 2)}
+    print(f"vtest: {len(images)} frames, {n[1]} person boxes, {n[2]} vehicle boxes")
+    return coco
+
+
+def build_stills() -> dict[str, Any]:
+    """Hand boxes on the still photos -> ``stills.coco.json``."""
+    spec = yaml.safe_load((DATA / "stills.yaml").read_text())
+    images, anns = [], {}
+    for i, (name, entry) in enumerate(spec["images"].items(), start=1):
+        fs = footage.ALL[name]
+        images.append(
+            {
+                "id": i,
+                "file_name": name,
+                "width": entry["width"],
+                "height": entry["height"],
+                "package": f"{fs.package} {fs.version} ({fs.registry})",
+                "license": fs.license,
+            }
+        )
+        anns[i] = []
+        for a in entry["boxes"]:
+            cls, sub = _label(a[0])
+            anns[i].append({"label": cls, "subtype": sub, "box": [float(v) for v in a[1:5]]})
+    coco = to_coco(images, anns, {"description": "real street photos, boxed by hand"})
+    (DATA / "stills.coco.json").write_text(json.dumps(coco, indent=1) + "\n")
+    return coco
+
+
+def main() -> None:
+    """Command-line entry (see the module docstring)."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("what", choices=["proposals", "sheets", "final", "pass2", "coco", "stills"])
+    ap.add_argument("--frames", type=int, nargs="*")
+    ap.add_argument("--per", type=int, default=4, help="frames per sheet")
+    a = ap.parse_args()
+    if a.what == "proposals":
+        cmd_proposals()
+    elif a.what == "sheets":
+        cmd_sheets("proposals", a.frames, a.per)
+    elif a.what in ("final", "pass2"):
+        cmd_sheets(a.what, a.frames, 1 if a.what == "pass2" else a.per)
+    elif a.what == "coco":
+        build_coco()
+    else:
+        build_stills()
+
+
+if __name__ == "__main__":
+    main()
