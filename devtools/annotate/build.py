@@ -86,7 +86,10 @@ def apply_corrections(
 ) -> dict[int, list[dict[str, Any]]]:
     """Final boxes per frame: proposals (as persons) with the recorded review applied.
 
-    Per frame: ``delete`` ids, ``set`` {id: box}, ``label`` {id: label}, ``add`` a list of
+    Per frame: ``delete`` ids, ``set`` {id: box}, ``label`` {id: label}, ``merge`` lists of
+    ids (one object cut in parts, e.g. by the lamp post), ``split`` {id: n or [x, ...]}
+    (people side by side in one blob: n equal-width parts, or cut at the given x, each
+    part fitted to the foreground), ``add`` a list of
     [label, x1, y1, x2, y2] (a trailing ``snap`` fits the box to the foreground inside
     it); ``every_frame.add`` for what stands in every frame (parked vehicles).
     """
@@ -102,14 +105,39 @@ def apply_corrections(
         dels = set(c.get("delete", []))
         sets = {int(k): v for k, v in (c.get("set") or {}).items()}
         labels = {int(k): v for k, v in (c.get("label") or {}).items()}
-        for i in dels | set(sets) | set(labels):
+        merges = [list(m) for m in c.get("merge", [])]
+        splits = {int(k): v for k, v in (c.get("split") or {}).items()}
+        touched = dels | set(sets) | set(labels) | set(splits) | {i for m in merges for i in m}
+        for i in touched:
             if not 0 <= i < len(boxes):
                 raise ValueError(f"frame {f}: no proposal {i}")
+        boxes = [list(b) for b in boxes]
+        for m in merges:
+            group = [boxes[i] for i in m]
+            boxes[m[0]] = [
+                min(b[0] for b in group),
+                min(b[1] for b in group),
+                max(b[2] for b in group),
+                max(b[3] for b in group),
+            ]
+            dels |= set(m[1:])
         anns = []
         for i, b in enumerate(boxes):
             if i in dels:
                 continue
             cls, sub = _label(labels.get(i, "person"))
+            if i in splits:
+                cuts = splits[i]
+                if isinstance(cuts, int):
+                    w = (b[2] - b[0]) / cuts
+                    cuts = [b[0] + k * w for k in range(1, cuts)]
+                xs = [b[0], *cuts, b[2]]
+                for xa, xb in zip(xs, xs[1:], strict=False):
+                    part = [xa, b[1], xb, b[3]]
+                    fitted = proposals.snap(masks(f), part, margin=0) if masks else None
+                    box = fitted or [round(v, 1) for v in part]
+                    anns.append({"label": cls, "subtype": sub, "box": box, "origin": "bgsub+split"})
+                continue
             anns.append({"label": cls, "subtype": sub, "box": sets.get(i, b), "origin": "bgsub"})
         for a in list(always) + list(c.get("add", [])):
             cls, sub = _label(a[0])
@@ -176,11 +204,39 @@ def cmd_sheets(which: str, frames_arg: list[int] | None, per: int) -> None:
             tiles.append(sheets.draw(frames[f], boxes, f"frame {f}"))
         else:
             tiles.append(sheets.draw(frames[f], [], f"frame {f}", scale=2.0))
-    cols = 1 if which == "pass2" else 2
+    cols = 1
     for s in range(0, len(tiles), per):
         path = OUT / which / f"{which}_{idx[s]:04d}.png"
         sheets.sheet(tiles[s : s + per], cols, path)
         print(path)
+
+
+def cmd_zoom(frames_arg: list[int], region: list[int], scale: float) -> None:
+    """Enlarged crops of one region of several frames, proposals drawn, grid in frame pixels."""
+    import numpy as np
+
+    frames, _bg = _load_clip()
+    props = json.loads((DATA / "vtest_proposals.json").read_text())["frames"]
+    x1, y1, x2, y2 = region
+    tiles = []
+    for f in frames_arg:
+        crop = np.ascontiguousarray(frames[f][y1:y2, x1:x2])
+        boxes = [
+            ("proposal", [b[0] - x1, b[1] - y1, b[2] - x1, b[3] - y1], str(i))
+            for i, b in enumerate(props.get(str(f), []))
+        ]
+        tile = sheets.draw(crop, boxes, f"frame {f} @({x1},{y1})", scale=scale, with_grid=False)
+        step = 10
+        for gx in range((x1 // step + 1) * step, x2, step):
+            px = int((gx - x1) * scale)
+            tile[:, px] = tile[:, px] // 2 + (64 if gx % 50 else 127)
+        for gy in range((y1 // step + 1) * step, y2, step):
+            py = int((gy - y1) * scale)
+            tile[py, :] = tile[py, :] // 2 + (64 if gy % 50 else 127)
+        tiles.append(tile)
+    path = OUT / "zoom" / f"zoom_{frames_arg[0]:04d}_{x1}_{y1}.png"
+    sheets.sheet(tiles, min(len(tiles), max(1, int(1500 // tiles[0].shape[1]))), path)
+    print(path)
 
 
 def build_coco() -> dict[str, Any]:
@@ -235,9 +291,11 @@ def build_stills() -> dict[str, Any]:
 def main() -> None:
     """Command-line entry (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("what", choices=["proposals", "sheets", "final", "pass2", "coco", "stills"])
+    ap.add_argument("what", choices=["proposals", "sheets", "final", "pass2", "zoom", "coco", "stills"])
     ap.add_argument("--frames", type=int, nargs="*")
-    ap.add_argument("--per", type=int, default=4, help="frames per sheet")
+    ap.add_argument("--per", type=int, default=2, help="frames per sheet")
+    ap.add_argument("--region", type=int, nargs=4, help="zoom: x1 y1 x2 y2 in frame pixels")
+    ap.add_argument("--scale", type=float, default=3.0, help="zoom factor")
     a = ap.parse_args()
     if a.what == "proposals":
         cmd_proposals()
@@ -245,6 +303,8 @@ def main() -> None:
         cmd_sheets("proposals", a.frames, a.per)
     elif a.what in ("final", "pass2"):
         cmd_sheets(a.what, a.frames, 1 if a.what == "pass2" else a.per)
+    elif a.what == "zoom":
+        cmd_zoom(a.frames, a.region, a.scale)
     elif a.what == "coco":
         build_coco()
     else:

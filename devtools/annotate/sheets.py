@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 COLOURS = {
-    "proposal": (255, 200, 0),
+    "proposal": (0, 255, 255),
     "person": (0, 255, 0),
     "vehicle": (255, 0, 255),
     "ignore": (160, 160, 160),
@@ -21,12 +21,12 @@ def grid(bgr: np.ndarray, every: int = 50) -> None:
 
     h, w = bgr.shape[:2]
     for x in range(every, w, every):
-        bgr[:, x] = (bgr[:, x].astype(np.int16) * 3 // 4 + 48).astype(np.uint8)
-        if x % (2 * every) == 0:
+        bgr[:, x] = (bgr[:, x].astype(np.int16) * 4 // 5 + (60 if x % (2 * every) == 0 else 30)).astype(np.uint8)
+        if x % (4 * every) == 0:
             cv2.putText(bgr, str(x), (x + 2, 12), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255))
     for y in range(every, h, every):
-        bgr[y, :] = (bgr[y, :].astype(np.int16) * 3 // 4 + 48).astype(np.uint8)
-        if y % (2 * every) == 0:
+        bgr[y, :] = (bgr[y, :].astype(np.int16) * 4 // 5 + (60 if y % (2 * every) == 0 else 30)).astype(np.uint8)
+        if y % (4 * every) == 0:
             cv2.putText(bgr, str(y), (2, y - 2), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255))
 
 
@@ -44,13 +44,17 @@ def draw(
     if scale != 1.0:
         bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     if with_grid:
-        grid(bgr, every=int(50 * scale) if scale >= 1 else 50)
+        grid(bgr, every=int(25 * scale) if scale >= 1 else 25)
     for kind, box, text in boxes:
         c = COLOURS.get(kind, (0, 255, 255))
         x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
         cv2.rectangle(bgr, (x1, y1), (x2, y2), c, 1)
         if text:
-            cv2.putText(bgr, text, (x1, max(10, y1 - 2)), cv2.FONT_HERSHEY_PLAIN, 1.0, c, 1)
+            # Large, outlined numbers: the sheets are read after being scaled down.
+            org = (x1, max(18, y1 - 3))
+            font = cv2.FONT_HERSHEY_SIMPLEX
+            cv2.putText(bgr, text, org, font, 0.7, (0, 0, 0), 4)
+            cv2.putText(bgr, text, org, font, 0.7, c, 2)
     cv2.putText(bgr, title, (8, bgr.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 255), 2)
     return bgr
 
