@@ -198,13 +198,11 @@ def cmd_sheets(which: str, frames_arg: list[int] | None, per: int) -> None:
             tiles.append(sheets.draw(frames[f], boxes, f"frame {f}"))
         elif which == "final":
             assert final is not None
-            boxes = [
-                (a["label"], a["box"], a["subtype"] or str(i)) for i, a in enumerate(final[f])
-            ]
+            boxes = [(a["label"], a["box"], a["subtype"] or str(i)) for i, a in enumerate(final[f])]
             tiles.append(sheets.draw(frames[f], boxes, f"frame {f}"))
         else:
             tiles.append(sheets.draw(frames[f], [], f"frame {f}", scale=2.0))
-    cols = 1
+    cols = 2 if per >= 4 else 1
     for s in range(0, len(tiles), per):
         path = OUT / which / f"{which}_{idx[s]:04d}.png"
         sheets.sheet(tiles[s : s + per], cols, path)
@@ -291,7 +289,9 @@ def build_stills() -> dict[str, Any]:
 def main() -> None:
     """Command-line entry (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("what", choices=["proposals", "sheets", "final", "pass2", "zoom", "coco", "stills"])
+    ap.add_argument(
+        "what", choices=["proposals", "sheets", "final", "pass2", "zoom", "coco", "stills"]
+    )
     ap.add_argument("--frames", type=int, nargs="*")
     ap.add_argument("--per", type=int, default=2, help="frames per sheet")
     ap.add_argument("--region", type=int, nargs=4, help="zoom: x1 y1 x2 y2 in frame pixels")

@@ -21,11 +21,15 @@ def grid(bgr: np.ndarray, every: int = 50) -> None:
 
     h, w = bgr.shape[:2]
     for x in range(every, w, every):
-        bgr[:, x] = (bgr[:, x].astype(np.int16) * 4 // 5 + (60 if x % (2 * every) == 0 else 30)).astype(np.uint8)
+        bgr[:, x] = (
+            bgr[:, x].astype(np.int16) * 4 // 5 + (60 if x % (2 * every) == 0 else 30)
+        ).astype(np.uint8)
         if x % (4 * every) == 0:
             cv2.putText(bgr, str(x), (x + 2, 12), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255))
     for y in range(every, h, every):
-        bgr[y, :] = (bgr[y, :].astype(np.int16) * 4 // 5 + (60 if y % (2 * every) == 0 else 30)).astype(np.uint8)
+        bgr[y, :] = (
+            bgr[y, :].astype(np.int16) * 4 // 5 + (60 if y % (2 * every) == 0 else 30)
+        ).astype(np.uint8)
         if y % (4 * every) == 0:
             cv2.putText(bgr, str(y), (2, y - 2), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255))
 
