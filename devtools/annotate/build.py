@@ -138,7 +138,15 @@ def apply_corrections(
                     box = fitted or [round(v, 1) for v in part]
                     anns.append({"label": cls, "subtype": sub, "box": box, "origin": "bgsub+split"})
                 continue
-            anns.append({"label": cls, "subtype": sub, "box": sets.get(i, b), "origin": "bgsub"})
+            if i in sets:
+                anns.append({"label": cls, "subtype": sub, "box": sets[i], "origin": "hand"})
+                continue
+            # The waving tape often widens a proposal: refit it without thin horizontals,
+            # but only where that removes a lot (an arm held out is part of the person).
+            fitted = proposals.snap(masks(f, True), b, margin=0) if masks else None
+            if fitted is None or fitted[2] - fitted[0] > 0.8 * (b[2] - b[0]):
+                fitted = b
+            anns.append({"label": cls, "subtype": sub, "box": fitted, "origin": "bgsub"})
         for a in list(always) + list(c.get("add", [])):
             cls, sub = _label(a[0])
             box = [float(v) for v in a[1:5]]
@@ -179,11 +187,21 @@ def to_coco(
 
 def _masks() -> Any:
     frames, bg = _load_clip()
-    return lambda f: proposals.foreground(frames[f], bg)
+    cache: dict[tuple[int, bool], Any] = {}
+
+    def mask(f: int, untaped: bool = False) -> Any:
+        if (f, untaped) not in cache:
+            m = proposals.foreground(frames[f], bg)
+            cache[(f, untaped)] = proposals.without_thin_horizontals(m) if untaped else m
+        return cache[(f, untaped)]
+
+    return mask
 
 
 def cmd_sheets(which: str, frames_arg: list[int] | None, per: int) -> None:
     """Contact sheets of proposals (ids), final boxes, or raw frames for the second pass."""
+    import numpy as np
+
     frames, _bg = _load_clip()
     props = json.loads((DATA / "vtest_proposals.json").read_text())["frames"]
     idx = frames_arg or (double_frames() if which == "pass2" else sampled_frames(len(frames)))
@@ -201,10 +219,15 @@ def cmd_sheets(which: str, frames_arg: list[int] | None, per: int) -> None:
             boxes = [(a["label"], a["box"], a["subtype"] or str(i)) for i, a in enumerate(final[f])]
             tiles.append(sheets.draw(frames[f], boxes, f"frame {f}"))
         else:
-            tiles.append(sheets.draw(frames[f], [], f"frame {f}", scale=2.0))
+            # The second pass sees no proposals: the frame alone, twice enlarged, in halves.
+            for x0 in (0, 384):
+                half = np.ascontiguousarray(frames[f][:, x0 : x0 + 384])
+                tile = sheets.draw(half, [], f"frame {f} x+{x0}", scale=2.0, with_grid=False)
+                sheets.grid(tile, every=50, offset=(2 * x0, 0), unit=0.5)
+                tiles.append(tile)
     cols = 2 if per >= 4 else 1
     for s in range(0, len(tiles), per):
-        path = OUT / which / f"{which}_{idx[s]:04d}.png"
+        path = OUT / which / f"{which}_{s:03d}.png"
         sheets.sheet(tiles[s : s + per], cols, path)
         print(path)
 
@@ -237,6 +260,36 @@ def cmd_zoom(frames_arg: list[int], region: list[int], scale: float) -> None:
     print(path)
 
 
+def agreement(coco: dict[str, Any]) -> dict[str, Any]:
+    """Mean IoU between the dataset and the independent second pass, per class."""
+    from bench.metrics import pair_iou
+
+    spec = yaml.safe_load((DATA / "vtest_pass2.yaml").read_text())["frames"]
+    out: dict[str, Any] = {"frames": sorted(int(f) for f in spec)}
+    for cls, cat in (("person", 1), ("vehicle", 2), ("all", 0)):
+        ious: list[float] = []
+        n1 = n2 = 0
+        for f, boxes in spec.items():
+            a = [
+                (x, y, x + w, y + h)
+                for ann in coco["annotations"]
+                if ann["image_id"] == int(f)
+                and not ann["iscrowd"]
+                and cat in (0, ann["category_id"])
+                for x, y, w, h in [ann["bbox"]]
+            ]
+            b = [tuple(v[1:5]) for v in boxes if cat == 0 or _label(v[0])[0] == cls]
+            ious += pair_iou(a, b)
+            n1, n2 = n1 + len(a), n2 + len(b)
+        out[cls] = {
+            "mean_iou": round(sum(ious) / len(ious), 3) if ious else None,
+            "pairs": len(ious),
+            "boxes_pass1": n1,
+            "boxes_pass2": n2,
+        }
+    return out
+
+
 def build_coco() -> dict[str, Any]:
     """Apply the review and write ``vtest.coco.json``; returns it."""
     props = json.loads((DATA / "vtest_proposals.json").read_text())["frames"]
@@ -255,9 +308,13 @@ def build_coco() -> dict[str, Any]:
         "license": footage.VTEST.license,
     }
     coco = to_coco(images, anns, info)
+    coco["info"]["double_annotation"] = agreement(coco)
     (DATA / "vtest.coco.json").write_text(json.dumps(coco, indent=1) + "\n")
-    n = {c: sum(1 for a in coco["annotations"] if a["category_id"] == c) for c in (1, 2)}
-    print(f"vtest: {len(images)} frames, {n[1]} person boxes, {n[2]} vehicle boxes")
+    anns_ = coco["annotations"]
+    n = {c: sum(1 for a in anns_ if a["category_id"] == c and not a["iscrowd"]) for c in (1, 2)}
+    ign = sum(1 for a in anns_ if a["iscrowd"])
+    print(f"vtest: {len(images)} frames, {n[1]} person and {n[2]} vehicle boxes, {ign} ignore")
+    print("second pass:", json.dumps(coco["info"]["double_annotation"]))
     return coco
 
 
@@ -308,7 +365,8 @@ def main() -> None:
     elif a.what == "coco":
         build_coco()
     else:
-        build_stills()
+        coco = build_stills()
+        print(f"stills: {len(coco['images'])} photos, {len(coco['annotations'])} boxes")
 
 
 if __name__ == "__main__":

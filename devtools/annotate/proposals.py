@@ -65,3 +65,14 @@ def snap(mask: np.ndarray, box: list[float], margin: int = 3) -> list[int] | Non
     if len(xs) < 20:
         return None
     return [x1 + int(xs.min()), y1 + int(ys.min()), x1 + int(xs.max()) + 1, y1 + int(ys.max()) + 1]
+
+
+def without_thin_horizontals(mask: np.ndarray, height: int = 9) -> np.ndarray:
+    """The mask less structures thinner than ``height`` rows (the fluttering tape).
+
+    An opening with a vertical line keeps people (tall) and drops the barrier tape that
+    waves in the wind and joins the people walking past it into one wide blob.
+    """
+    import cv2
+
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((height, 1), np.uint8))

@@ -15,23 +15,34 @@ COLOURS = {
 }
 
 
-def grid(bgr: np.ndarray, every: int = 50) -> None:
-    """Faint grid lines every ``every`` pixels, labelled every second line (in place)."""
+def grid(
+    bgr: np.ndarray, every: int = 50, offset: tuple[int, int] = (0, 0), unit: float = 1.0
+) -> None:
+    """Faint grid lines every ``every`` pixels, labelled in frame pixels (in place).
+
+    ``offset`` is where the image starts and ``unit`` the frame pixels per image pixel
+    (0.5 for an image enlarged twice), so the labels always read in frame pixels.
+    """
     import cv2
 
     h, w = bgr.shape[:2]
-    for x in range(every, w, every):
+    ox, oy = offset
+    for x in range(every - ox % every, w, every):
+        gx = x + ox
         bgr[:, x] = (
-            bgr[:, x].astype(np.int16) * 4 // 5 + (60 if x % (2 * every) == 0 else 30)
+            bgr[:, x].astype(np.int16) * 4 // 5 + (60 if gx % (2 * every) == 0 else 30)
         ).astype(np.uint8)
-        if x % (4 * every) == 0:
-            cv2.putText(bgr, str(x), (x + 2, 12), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255))
-    for y in range(every, h, every):
+        if gx % (4 * every) == 0:
+            label = str(int(gx * unit))
+            cv2.putText(bgr, label, (x + 2, 12), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255))
+    for y in range(every - oy % every, h, every):
+        gy = y + oy
         bgr[y, :] = (
-            bgr[y, :].astype(np.int16) * 4 // 5 + (60 if y % (2 * every) == 0 else 30)
+            bgr[y, :].astype(np.int16) * 4 // 5 + (60 if gy % (2 * every) == 0 else 30)
         ).astype(np.uint8)
-        if y % (4 * every) == 0:
-            cv2.putText(bgr, str(y), (2, y - 2), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255))
+        if gy % (4 * every) == 0:
+            label = str(int(gy * unit))
+            cv2.putText(bgr, label, (2, y - 2), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255))
 
 
 def draw(
