@@ -17,6 +17,7 @@ SCRIPTS = [
     "population.py",
     "fraud.py",
     "dashboard.py",
+    "detection.py",
 ]
 
 
