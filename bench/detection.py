@@ -276,7 +276,7 @@ NIGHT = {"night": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:
 
 # ---------------------------------------------------------------- INT8
 def build_int8(model: Path, calib: list[np.ndarray], out: Path) -> Path:
-    """Static INT8 quantisation (QDQ, per-channel) calibrated on the given frames."""
+    """Static INT8 quantisation (QDQ, per-channel weights) calibrated on the given frames."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -298,7 +298,13 @@ def build_int8(model: Path, calib: list[np.ndarray], out: Path) -> Path:
             return next(self.it, None)
 
     pre = out.with_suffix(".pre.onnx")
-    quant_pre_process(str(model), str(pre))
+    quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)
+    import onnx
+
+    # The stem pads with -inf before its max-pool: a range with -inf has no INT8 scale,
+    # so the pad and the pool stay in float (everything else is quantised).
+    graph = onnx.load(str(pre)).graph
+    keep_float = [n.name for n in graph.node if n.op_type in ("Pad", "MaxPool")]
     quantize_static(
         str(pre),
         str(out),
@@ -307,6 +313,7 @@ def build_int8(model: Path, calib: list[np.ndarray], out: Path) -> Path:
         per_channel=True,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
+        nodes_to_exclude=keep_float,
     )
     return out
 

@@ -54,11 +54,11 @@ def _load_clip() -> tuple[dict[int, Any], Any]:
     return frames, bg
 
 
-def cmd_proposals() -> None:
-    """Write the background-subtraction proposals for every sampled frame."""
+def make_proposals() -> dict[str, Any]:
+    """The background-subtraction proposals for every sampled frame (deterministic)."""
     frames, bg = _load_clip()
     p = proposals.BgParams()
-    out = {
+    return {
         "source": "median background of the clip, |frame - bg| > "
         f"{p.diff}, open {p.open_px}, close {p.close_px}, components >= {p.min_area} px",
         "frames": {
@@ -66,6 +66,11 @@ def cmd_proposals() -> None:
             for i in sampled_frames(len(frames))
         },
     }
+
+
+def cmd_proposals() -> None:
+    """Write the proposals to ``vtest_proposals.json``."""
+    out = make_proposals()
     DATA.mkdir(parents=True, exist_ok=True)
     (DATA / "vtest_proposals.json").write_text(json.dumps(out, indent=1) + "\n")
     n = sum(len(v) for v in out["frames"].values())
@@ -290,8 +295,8 @@ def agreement(coco: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_coco() -> dict[str, Any]:
-    """Apply the review and write ``vtest.coco.json``; returns it."""
+def build_coco(write: bool = True) -> dict[str, Any]:
+    """Apply the review (and write ``vtest.coco.json`` unless ``write`` is False)."""
     props = json.loads((DATA / "vtest_proposals.json").read_text())["frames"]
     corr = yaml.safe_load((DATA / "vtest_corrections.yaml").read_text()) or {}
     anns = apply_corrections(props, corr, _masks())
@@ -309,6 +314,8 @@ def build_coco() -> dict[str, Any]:
     }
     coco = to_coco(images, anns, info)
     coco["info"]["double_annotation"] = agreement(coco)
+    if not write:
+        return coco
     (DATA / "vtest.coco.json").write_text(json.dumps(coco, indent=1) + "\n")
     anns_ = coco["annotations"]
     n = {c: sum(1 for a in anns_ if a["category_id"] == c and not a["iscrowd"]) for c in (1, 2)}
