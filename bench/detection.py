@@ -252,27 +252,38 @@ def crossings(drafts: list[Any]) -> dict[str, int]:
     return {k: len(v) for k, v in seen.items()}
 
 
-def incidents(timed: list[tuple[float, Any]], when: dt.datetime) -> int:
-    """Incidents the centre's merge rules would open for these (time, event) of one camera."""
+def incidents(
+    timed: list[tuple[float, Any]], when: dt.datetime, clip_s: float, hours: float = 1.0
+) -> int:
+    """Incidents the centre's merge rules open when the clip's events repeat for ``hours``.
+
+    The clip is shorter than the merge window (600 s), so one pass says little: its
+    (time, event) list is laid end to end, track ids kept apart per repeat, and fed to
+    :func:`coordinator.merge.choose` as one camera's stream.
+    """
     from coordinator.merge import DEFAULT_RULES, Ev, Inc, choose
 
     incs: dict[str, Inc] = {}
     by_track: dict[int, str] = {}
     t0 = when.timestamp()
     opened = 0
-    for i, (dt_s, x) in enumerate(timed):
+    repeats = max(1, round(hours * 3600 / clip_s))
+    stream = [
+        (k * clip_s + dt_s, k * 1_000_000 + x.track if x.track else 0, x)
+        for k in range(repeats)
+        for dt_s, x in timed
+    ]
+    for i, (dt_s, track, x) in enumerate(stream):
         t = t0 + dt_s
-        ev = Ev(str(i), "bench-vtest", x.track, x.kind, x.conf, t, 51.0, -1.0, x.zone)
-        where, inc_id = choose(
-            ev, incs.get(by_track.get(x.track, "")), incs.values(), DEFAULT_RULES
-        )
+        ev = Ev(str(i), "bench-vtest", track, x.kind, x.conf, t, 51.0, -1.0, x.zone)
+        where, inc_id = choose(ev, incs.get(by_track.get(track, "")), incs.values(), DEFAULT_RULES)
         if where == "new":
             opened += 1
             inc_id = f"inc-{opened}"
             incs[inc_id] = Inc(inc_id, x.kind, "new", t, t, {"bench-vtest": (51.0, -1.0)})
         if inc_id is not None:
             incs[inc_id].last_t = t
-            by_track[x.track] = inc_id
+            by_track[track] = inc_id
     return opened
 
 
@@ -411,8 +422,16 @@ def main() -> int:  # noqa: C901 - one linear report
     count_rules = rules_for(zones)
     pts = {z["name"]: [tuple(p) for p in z["points"]] for z in zones}
     kind, model = "nanodet", models["nanodet"]
+    # Best of two alternating passes each: the machine is shared and its load drifts.
     busy_gated = replay(frames, kind, model, True, count_rules, day, pts)
     busy_always = replay(frames, kind, model, False, count_rules, day, pts)
+    for gate in (True, False):
+        again = replay(frames, kind, model, gate, count_rules, day, pts)
+        best = busy_gated if gate else busy_always
+        best["fps"], best["cpu_ms"] = (
+            max(best["fps"], again["fps"]),
+            min(best["cpu_ms"], again["cpu_ms"]),
+        )
     counted = crossings(busy_gated["drafts"])
     counted_always = crossings(busy_always["drafts"])
     quiet = None
@@ -429,13 +448,16 @@ def main() -> int:  # noqa: C901 - one linear report
         quiet = {"gated_fps": q_gated["fps"], "always_fps": q_always["fps"]}
         quiet |= {"gated_cpu_ms": q_gated["cpu_ms"], "always_cpu_ms": q_always["cpu_ms"]}
         quiet["gated_runs"] = q_gated["detector_runs"]
-    hours = len(frames) / FPS / 3600
+    clip_s = len(frames) / FPS
     inc = {}
     for label, when in (("day (14:00)", day), ("night (02:00)", night)):
         std = replay(frames, kind, model, True, rules_for(DEFAULT_RULES_STANDIN, NIGHT), when)
-        inc[label] = {"events": len(std["drafts"]), "incidents": incidents(std["timed"], when)}
-        inc[label]["per_camera_hour"] = inc[label]["incidents"] / hours
-    with_lines = incidents(busy_gated["timed"], day)
+        inc[label] = {
+            "events_per_clip": len(std["drafts"]),
+            "incidents_in_clip": incidents(std["timed"], when, clip_s, hours=clip_s / 3600),
+            "per_camera_hour": incidents(std["timed"], when, clip_s),
+        }
+    with_lines = incidents(busy_gated["timed"], day, clip_s)
     data["replay"] = {
         "lines": {
             n: {
@@ -456,7 +478,7 @@ def main() -> int:  # noqa: C901 - one linear report
         },
         "quiet": quiet,
         "incidents": inc,
-        "incidents_counting_lines_per_hour": with_lines / hours,
+        "incidents_counting_lines_per_hour": with_lines,
     }
 
     # ------------------------------------------------------------ report
@@ -584,13 +606,22 @@ def main() -> int:  # noqa: C901 - one linear report
         ),
         "",
         table(
-            ["default rules, replayed", "events", "incidents", "incidents per camera-hour"],
-            [[k, v["events"], v["incidents"], v["per_camera_hour"]] for k, v in inc.items()],
+            [
+                "default rules, clip replayed at",
+                "events per pass (79.5 s)",
+                "incidents in one pass",
+                "incidents per camera-hour",
+            ],
+            [
+                [k, v["events_per_clip"], v["incidents_in_clip"], v["per_camera_hour"]]
+                for k, v in inc.items()
+            ],
         ),
         "",
         "Default rules: intrusion over the whole view 22:00-06:00 and loitering >= 60 s "
-        "(a stand-in for the centre's seeded defaults). With the two counting lines as "
-        "rules, the centre's merge would open "
+        "(a stand-in until the centre seeds rules at enrolment). Per camera-hour: the "
+        "clip's events laid end to end for an hour and merged by the centre's rules "
+        "(`coordinator.merge`). With the two counting lines as rules instead, "
         f"{r['incidents_counting_lines_per_hour']:.0f} incidents per camera-hour.",
     ]
     publish("detection", "Detection on real footage", "\n".join(md), data)
