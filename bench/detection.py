@@ -622,7 +622,7 @@ def main() -> int:  # noqa: C901 - one linear report
         "(a stand-in until the centre seeds rules at enrolment). Per camera-hour: the "
         "clip's events laid end to end for an hour and merged by the centre's rules "
         "(`coordinator.merge`). With the two counting lines as rules instead, "
-        f"{r['incidents_counting_lines_per_hour']:.0f} incidents per camera-hour.",
+        f"incidents per camera-hour: {r['incidents_counting_lines_per_hour']}.",
     ]
     publish("detection", "Detection on real footage", "\n".join(md), data)
     return 0
