@@ -12,7 +12,7 @@ from PIL import Image
 from skimage import data
 
 from protocol import Channel, decode
-from tests.edge_agent.test_general_detectors import STREET_CLIP
+from tests.harness.footage import STREET_CLIP
 
 ROOT = Path(__file__).resolve().parents[2]
 

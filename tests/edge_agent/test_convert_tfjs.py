@@ -8,88 +8,20 @@ end, TF's resize coordinate rules).
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from edge_agent.convert.tfjs import ConversionError, decode_weights
 from edge_agent.convert.tfjs_onnx import convert, to_bytes
+from tests.harness.tfjs_models import ints, node, s, write_model
 
 RNG = np.random.default_rng(7)
-
-
-# --- writing tiny graph models ----------------------------------------------------------
-
-
-def s(v: str) -> dict[str, str]:
-    return {"s": base64.b64encode(v.encode()).decode()}
-
-
-def ints(*v: int) -> dict[str, Any]:
-    return {"list": {"i": [str(x) for x in v]}}
-
-
-def node(name: str, op: str, *inputs: str, **attr: Any) -> dict[str, Any]:
-    return {"name": name, "op": op, "input": list(inputs), "attr": attr}
-
-
-def write_model(
-    tmp: Path,
-    nodes: list[dict[str, Any]],
-    consts: dict[str, np.ndarray],
-    input_shape: tuple[int, ...],
-    outputs: list[str],
-    quant: dict[str, dict[str, Any]] | None = None,
-    shards: int = 1,
-) -> Path:
-    """model.json + shards; ``quant`` maps a weight name to its quantisation entry."""
-    quant = quant or {}
-    specs, blobs = [], []
-    for name, arr in consts.items():
-        q = quant.get(name)
-        dtype = "int32" if arr.dtype.kind in "iu" else "float32"
-        spec: dict[str, Any] = {"name": name, "shape": list(arr.shape), "dtype": dtype}
-        if q is None:
-            blobs.append(arr.astype(np.int32 if dtype == "int32" else np.float32).tobytes())
-        elif q["dtype"] == "float16":
-            blobs.append(arr.astype(np.float16).tobytes())
-            spec["quantization"] = {"dtype": "float16"}
-        else:
-            qt = np.uint8 if q["dtype"] == "uint8" else np.uint16
-            blobs.append(np.round((arr - q["min"]) / q["scale"]).astype(qt).tobytes())
-            spec["quantization"] = q
-        specs.append(spec)
-    data = b"".join(blobs)
-    cut = [len(data) * i // shards for i in range(shards + 1)]
-    paths = []
-    for i in range(shards):
-        p = f"group1-shard{i + 1}of{shards}.bin"
-        (tmp / p).write_bytes(data[cut[i] : cut[i + 1]])
-        paths.append(p)
-    graph = [
-        node(
-            "x",
-            "Placeholder",
-            dtype={"type": "DT_FLOAT"},
-            shape={"shape": {"dim": [{"size": str(d)} for d in input_shape]}},
-        )
-    ]
-    graph += [node(n, "Const", dtype={"type": "DT_FLOAT"}) for n in consts]
-    graph += nodes
-    doc = {
-        "format": "graph-model",
-        "modelTopology": {"node": graph, "library": {}, "versions": {}},
-        "weightsManifest": [{"paths": paths, "weights": specs}],
-        "signature": {"outputs": {o: {"name": f"{o}:0"} for o in outputs}},
-    }
-    path = tmp / "model.json"
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def run(model_json: Path, x: np.ndarray, outputs: list[str] | None = None) -> list[np.ndarray]:
@@ -469,3 +401,23 @@ def test_unknown_quantisation_and_missing_output(tmp_path) -> None:
     m = write_model(tmp_path, [node("y", "Relu", "x")], {}, X.shape, ["y"])
     with pytest.raises(ConversionError, match="not a node"):
         convert(m, ["nope"])
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    h=st.integers(3, 9),
+    w=st.integers(3, 9),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    padding=st.sampled_from(["SAME", "VALID"]),
+    depthwise=st.booleans(),
+)
+def test_any_convolution_geometry_matches_tensorflow(tmp_path, h, w, k, stride, padding, depthwise):
+    x = RNG.normal(size=(1, h, w, 2))
+    filt = RNG.normal(size=(k, k, 2, 3)).astype(np.float32)
+    op = "DepthwiseConv2dNative" if depthwise else "Conv2D"
+    attrs = {"strides": ints(1, stride, stride, 1), "padding": s(padding)}
+    m = write_model(tmp_path, [node("y", op, "x", "w", **attrs)], {"w": filt}, x.shape, ["y"])
+    close(run(m, x)[0], ref_conv(x, filt, stride, padding, depthwise))

@@ -18,26 +18,15 @@ from edge_agent.config import AgentConfig
 from edge_agent.detectors import ModelError, build_detector
 from edge_agent.detectors import litert as litert_mod
 from edge_agent.postprocess import iou_matrix
+from tests.harness.footage import street_frames
 
-STREET_CLIP = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 FRAMES = (0, 120, 240, 360)
 
 
 @pytest.fixture(scope="module")
 def street() -> list[np.ndarray]:
     """A few real frames of the street clip, as RGB."""
-    import cv2
-
-    assert STREET_CLIP.is_file(), f"{STREET_CLIP} missing: run `make system-deps` (opencv-doc)"
-    cap = cv2.VideoCapture(str(STREET_CLIP))
-    frames = []
-    for i in FRAMES:
-        cap.set(cv2.CAP_PROP_POS_FRAMES, i)
-        ok, bgr = cap.read()
-        assert ok, f"frame {i} of {STREET_CLIP}"
-        frames.append(np.ascontiguousarray(bgr[:, :, ::-1]))
-    cap.release()
-    return frames
+    return street_frames(FRAMES)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 
 from edge_agent.convert import build as build_mod
 from edge_agent.convert.build import NPM_MODELS, BuildError, NpmModel, build
-from tests.edge_agent.test_convert_tfjs import node, write_model
+from tests.harness.tfjs_models import node, write_model
 
 
 def sha(data: bytes) -> str:
