@@ -49,6 +49,7 @@ def make_event(d: EventDraft, dev: str, seq: int, ts: int, event_id: str) -> Eve
         count=d.count,
         direction=d.direction,  # type: ignore[arg-type]
         dwell_s=d.dwell_s,
+        subtype=d.subtype if d.label == "vehicle" else None,  # type: ignore[arg-type]
     ).rounded()
 
 

@@ -59,8 +59,6 @@ def dry_run(
             seq += 1
             event = make_event(draft, cfg.device_id, seq, now_ms(), uuid7())
             row = {"topic": topic, "payload": json.loads(encode(event))}
-            if draft.subtype is not None:
-                row["subtype"] = draft.subtype  # not on the wire yet: shown for the technician
             out.write(json.dumps(row) + "\n")
             out.flush()
 

@@ -33,8 +33,7 @@ class EventDraft:
     count: int | None = None
     direction: str | None = None
     dwell_s: float | None = None
-    # car/truck/bus/motorcycle/bicycle for a vehicle; kept on the board until the wire
-    # protocol carries it (make_event does not send it yet).
+    # car/truck/bus/motorcycle/bicycle for a vehicle (the event's optional `sub` field).
     subtype: str | None = None
 
 

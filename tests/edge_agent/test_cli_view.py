@@ -93,6 +93,6 @@ def test_dry_run_prints_the_events_it_would_publish(tmp_path, default_model) -> 
     assert any(e.label == "person" and e.kind == "presence" for e in events)
     parked = [r for r, e in zip(rows, events, strict=True) if e.kind == "intrusion"]
     assert parked and all(r["payload"]["l"] == "vehicle" for r in parked)
-    assert {r["subtype"] for r in parked} <= {"car", "truck"}
+    assert {r["payload"]["sub"] for r in parked} <= {"car", "truck"}
     assert "none published" in proc.stderr
     assert not (tmp_path / "never.db").exists()

@@ -88,7 +88,7 @@ def test_motion_gate_skips_still_frames_and_rechecks_tracks() -> None:
 def test_agent_reports_an_unplugged_camera_in_health(
     tmp_path, test_pki, broker_tls, default_model, agents
 ):
-    from tests.edge_agent.harness import centre
+    from tests.harness.edge import centre
 
     c = centre(broker_tls.ports[0], test_pki)
     try:
