@@ -140,7 +140,7 @@ def apply_corrections(
                 for xa, xb in zip(xs, xs[1:], strict=False):
                     part = [xa, b[1], xb, b[3]]
                     fitted = proposals.snap(masks(f), part, margin=0) if masks else None
-                    box = fitted or [round(v, 1) for v in part]
+                    box: list[Any] = fitted or [round(v, 1) for v in part]
                     anns.append({"label": cls, "subtype": sub, "box": box, "origin": "bgsub+split"})
                 continue
             if i in sets:
@@ -155,7 +155,7 @@ def apply_corrections(
         for a in list(always) + list(c.get("add", [])):
             cls, sub = _label(a[0])
             box = [float(v) for v in a[1:5]]
-            origin = "hand"
+            origin = "hand"  # the box as typed; "hand+snap" when fitted to the foreground
             if len(a) > 5 and a[5] == "snap" and masks is not None:
                 fitted = proposals.snap(masks(f), box)
                 if fitted is not None:
@@ -170,7 +170,7 @@ def to_coco(
 ) -> dict[str, Any]:
     """COCO detection JSON: categories person (1) and vehicle (2); ignore boxes as iscrowd."""
     cats = [{"id": 1, "name": "person"}, {"id": 2, "name": "vehicle"}]
-    out_anns = []
+    out_anns: list[dict[str, Any]] = []
     for img in images:
         for a in anns.get(img["id"], []):
             x1, y1, x2, y2 = a["box"]
@@ -328,7 +328,8 @@ def build_coco(write: bool = True) -> dict[str, Any]:
 def build_stills() -> dict[str, Any]:
     """Hand boxes on the still photos -> ``stills.coco.json``."""
     spec = yaml.safe_load((DATA / "stills.yaml").read_text())
-    images, anns = [], {}
+    images: list[dict[str, Any]] = []
+    anns: dict[int, list[dict[str, Any]]] = {}
     for i, (name, entry) in enumerate(spec["images"].items(), start=1):
         fs = footage.ALL[name]
         images.append(

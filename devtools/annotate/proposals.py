@@ -8,6 +8,7 @@ Proposals are a starting point for the hand review, never ground truth on their 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,7 @@ def boxes_from_mask(mask: np.ndarray, min_area: int) -> list[list[int]]:
     return sorted(out)
 
 
-def snap(mask: np.ndarray, box: list[float], margin: int = 3) -> list[int] | None:
+def snap(mask: np.ndarray, box: Sequence[float], margin: int = 3) -> list[int] | None:
     """The tight box of the foreground inside ``box`` (grown by ``margin``), or None."""
     h, w = mask.shape
     x1 = max(0, int(box[0]) - margin)
