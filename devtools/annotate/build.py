@@ -3,7 +3,8 @@
     python -m devtools.annotate.build proposals    # background-subtraction proposals
     python -m devtools.annotate.build sheets        # contact sheets of proposals to review
     python -m devtools.annotate.build coco          # apply corrections, write COCO JSON
-    python -m devtools.annotate.build check         # sheets of the final boxes + pass-2 IoU
+    python -m devtools.annotate.build final         # sheets of the final boxes
+    python -m devtools.annotate.build audit         # CenterNet boxes the annotation lacks
 
 Files live in ``bench/data/detection/``: ``vtest_proposals.json`` (what the machine
 proposed), ``vtest_corrections.yaml`` (the review: deletions, adjustments, additions,
@@ -351,16 +352,47 @@ def build_stills() -> dict[str, Any]:
     return coco
 
 
+def cmd_audit(min_score: float) -> None:
+    """CenterNet (never the model under test) as a second source, after the review.
+
+    Prints every CenterNet box at ``min_score`` or more that overlaps no annotated box
+    (IoU < 0.3): a person or vehicle the review may have missed, to be looked at.
+    """
+    from bench.metrics import iou
+    from edge_agent.detectors import build_detector
+    from edge_agent.models import fetch_kinds
+
+    coco = json.loads((DATA / "vtest.coco.json").read_text())
+    frames, _bg = _load_clip()
+    det = build_detector("centernet", fetch_kinds(["centernet"])["centernet"], min_score=min_score)
+    n = 0
+    for im in coco["images"]:
+        f = im["id"]
+        truth = [
+            (x, y, x + w, y + h)
+            for a in coco["annotations"]
+            if a["image_id"] == f
+            for x, y, w, h in [a["bbox"]]
+        ]
+        for d in det.detect(frames[f]):
+            b = (d.box[0] * 768, d.box[1] * 576, d.box[2] * 768, d.box[3] * 576)
+            if max((iou(b, t) for t in truth), default=0.0) < 0.3:
+                n += 1
+                print(f"frame {f}: {d.label} {d.score:.2f} at {[round(v) for v in b]}")
+    print(f"{n} CenterNet boxes >= {min_score} not in the annotations")
+
+
 def main() -> None:
     """Command-line entry (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument(
-        "what", choices=["proposals", "sheets", "final", "pass2", "zoom", "coco", "stills"]
+        "what", choices=["proposals", "sheets", "final", "pass2", "zoom", "coco", "stills", "audit"]
     )
     ap.add_argument("--frames", type=int, nargs="*")
     ap.add_argument("--per", type=int, default=2, help="frames per sheet")
     ap.add_argument("--region", type=int, nargs=4, help="zoom: x1 y1 x2 y2 in frame pixels")
     ap.add_argument("--scale", type=float, default=3.0, help="zoom factor")
+    ap.add_argument("--min-score", type=float, default=0.45, help="audit: CenterNet floor")
     a = ap.parse_args()
     if a.what == "proposals":
         cmd_proposals()
@@ -370,6 +402,8 @@ def main() -> None:
         cmd_sheets(a.what, a.frames, 1 if a.what == "pass2" else a.per)
     elif a.what == "zoom":
         cmd_zoom(a.frames, a.region, a.scale)
+    elif a.what == "audit":
+        cmd_audit(a.min_score)
     elif a.what == "coco":
         build_coco()
     else:
