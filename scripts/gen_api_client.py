@@ -246,6 +246,28 @@ def js_path(path: str, path_ps: list[dict[str, Any]]) -> str:
     return "`" + out + "`"
 
 
+def operations(doc: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(function name, path, method, operation) of every API operation, in document order."""
+    out: list[tuple[str, str, str, dict[str, Any]]] = []
+    seen: dict[str, str] = {}
+    for path, ops in doc["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method in METHODS:
+            if method not in ops:
+                continue
+            fn = function_name(ops[method], path, method)
+            if fn_is_url(ops[method], path, method):
+                fn += "Url"
+            if fn in seen:
+                raise SystemExit(f"{fn} names both {seen[fn]} and {method.upper()} {path}")
+            if keyword.iskeyword(fn):
+                raise SystemExit(f"{fn} is not a usable function name")
+            seen[fn] = f"{method.upper()} {path}"
+            out.append((fn, path, method, ops[method]))
+    return out
+
+
 def render(doc: dict[str, Any]) -> str:
     """The whole client module."""
     lines = [
@@ -259,21 +281,9 @@ def render(doc: dict[str, Any]) -> str:
     for name, schema in sorted(doc.get("components", {}).get("schemas", {}).items()):
         lines += typedef(name, schema)
         lines.append("")
-    seen: dict[str, str] = {}
-    for path, ops in doc["paths"].items():
-        if not path.startswith("/api/"):
-            continue
-        for method in METHODS:
-            if method not in ops:
-                continue
-            fn = function_name(ops[method], path, method)
-            if fn in seen:
-                raise SystemExit(f"{fn} names both {seen[fn]} and {method.upper()} {path}")
-            if keyword.iskeyword(fn):
-                raise SystemExit(f"{fn} is not a usable function name")
-            seen[fn] = f"{method.upper()} {path}"
-            lines += operation(path, method, ops[method])
-            lines.append("")
+    for _fn, path, method, op in operations(doc):
+        lines += operation(path, method, op)
+        lines.append("")
     return "\n".join(lines)
 
 

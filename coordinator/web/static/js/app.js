@@ -30,8 +30,8 @@ function showLogin(message) {
   disconnectLive();
   session.clear();
   $("login").hidden = false;
-  $("view").innerHTML = "";
-  $("nav").innerHTML = "";
+  $("view").replaceChildren();
+  $("nav").replaceChildren();
   $("who").textContent = "";
   $("logout").hidden = true;
   // Keep an earlier reason (e.g. "session ended") when a later call has none to give.
@@ -72,7 +72,7 @@ async function route() {
   banner(null);
   const view = $("view");
   if (!session.can(screen.perm)) { render(view, forbidden(screen, s.roles)); return; }
-  view.innerHTML = "";
+  view.replaceChildren();
   current = screen;
   try {
     await screen.mount(view);
