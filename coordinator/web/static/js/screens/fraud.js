@@ -27,11 +27,18 @@ function alertRow(a) {
     <td><ul class="reasons" data-testid="alert-reasons">${reasons}</ul></td></tr>`;
 }
 
+/** Why two companies may be one: the identifiers they share, how alike the names are. @param {any} e */
+function evidence(e) {
+  const shared = (e?.shared || []).map((/** @type {any} */ x) => html`<li>${t(`fraud.kind.${x.kind}`)} ${x.value}</li>`);
+  const names = e?.name_similarity != null ? html`<li>${t("fraud.name_similarity", { pct: Math.round(100 * e.name_similarity) })}</li>` : "";
+  return html`<ul class="reasons" data-testid="link-evidence">${shared}${names}</ul>`;
+}
+
 /** @param {any} l one link awaiting review */
 function linkRow(l) {
   return html`<tr data-link="${l.id}">
     <td>${l.a_name}</td><td>↔</td><td>${l.b_name}</td><td>${l.score}</td>
-    <td class="muted">${JSON.stringify(l.evidence || "").slice(0, 160)}</td>
+    <td class="muted">${evidence(l.evidence)}</td>
     <td class="actions"><button data-dec="confirm">${t("fraud.confirm")}</button><button data-dec="reject">${t("fraud.reject")}</button></td></tr>`;
 }
 
