@@ -85,3 +85,14 @@ def test_index_html_has_no_inline_script_and_loads_the_shell_as_a_module():
     page = (STATIC / "index.html").read_text(encoding="utf-8")
     assert '<script type="module" src="js/app.js"></script>' in page
     assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+
+
+@pytest.mark.parametrize("path", js_files(client=False), ids=rel)
+def test_template_lines_stay_short_enough_to_read(path: Path):
+    """Long templates are split into small render functions (rows, cells, sections)."""
+    long = [
+        n
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if len(line) > 140
+    ]
+    assert not long, f"{rel(path)}: lines {long} are longer than 140 characters"

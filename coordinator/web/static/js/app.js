@@ -19,8 +19,12 @@ let current = null;
 // Static text of the page itself, from the catalogue.
 function translatePage() {
   document.title = t("app.title");
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n || "");
-  for (const el of document.querySelectorAll("[data-i18n-title]")) el.setAttribute("title", t(/** @type {HTMLElement} */ (el).dataset.i18nTitle || ""));
+  for (const el of document.querySelectorAll("[data-i18n]")) {
+    el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n || "");
+  }
+  for (const el of document.querySelectorAll("[data-i18n-title]")) {
+    el.setAttribute("title", t(/** @type {HTMLElement} */ (el).dataset.i18nTitle || ""));
+  }
 }
 
 /** @param {string} [message] */
@@ -42,7 +46,9 @@ function allowed() { return allScreens().filter((s) => session.can(s.perm)); }
 
 /** @param {string} active */
 function renderNav(active) {
-  render($("nav"), html`${allowed().map((s) => html`<a href="#/${s.id}" data-screen="${s.id}" class="${s.id === active ? "active" : ""}">${t(s.navKey)}</a>`)}`);
+  const link = (/** @type {Screen} */ s) =>
+    html`<a href="#/${s.id}" data-screen="${s.id}" class="${s.id === active ? "active" : ""}">${t(s.navKey)}</a>`;
+  render($("nav"), html`${allowed().map(link)}`);
 }
 
 /** @param {Screen} screen @param {string[]} roles */

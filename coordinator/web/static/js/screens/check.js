@@ -38,7 +38,8 @@ async function run(view) {
 /** @param {HTMLElement} view */
 function mount(view) {
   render(view, html`<h1>${t("check.title")}</h1>
-    <form id="chk"><label>${t("check.query")}<input id="chk-q" size="40"></label><button class="primary">${t("check.submit")}</button></form>
+    <form id="chk"><label>${t("check.query")}<input id="chk-q" size="40"></label>
+      <button class="primary">${t("check.submit")}</button></form>
     <div id="chk-out"></div>`);
   view.querySelector("#chk")?.addEventListener("submit", (e) => { e.preventDefault(); run(view); });
 }

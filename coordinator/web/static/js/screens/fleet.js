@@ -8,6 +8,7 @@ import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
 const STATES = ["online", "stale", "offline", "unknown", "revoked", "cert_expiring"];
+const GROUPS = ["zone", "owner_type", "owner_org"];
 /** @type {(() => void) | null} */
 let off = null;
 
@@ -15,12 +16,16 @@ let off = null;
 function groupTable(summary) {
   const rows = Object.entries(summary.groups || {}).map(([k, g]) =>
     html`<tr><td>${k}</td>${STATES.map((s) => html`<td class="st-${s}">${g[s] || 0}</td>`)}</tr>`);
-  return html`<table><thead><tr><th>${t(`fleet.by.${summary.by || "zone"}`)}</th>${STATES.map((s) => html`<th>${t(`fleet.state.${s}`)}</th>`)}</tr></thead><tbody>${rows}</tbody></table>`;
+  const heads = STATES.map((s) => html`<th>${t(`fleet.state.${s}`)}</th>`);
+  return html`<table><thead><tr><th>${t(`fleet.by.${summary.by || "zone"}`)}</th>${heads}</tr></thead>
+    <tbody>${rows}</tbody></table>`;
 }
 
 /** @param {any} total */
 function cards(total) {
-  return html`<div class="cards">${STATES.map((k) => html`<div class="card"><span class="muted">${t(`fleet.state.${k}`)}</span><b class="st-${k}" data-testid="fleet-${k}">${total[k] ?? 0}</b></div>`)}</div>`;
+  const card = (/** @type {string} */ k) => html`<div class="card"><span class="muted">${t(`fleet.state.${k}`)}</span>
+    <b class="st-${k}" data-testid="fleet-${k}">${total[k] ?? 0}</b></div>`;
+  return html`<div class="cards">${STATES.map(card)}</div>`;
 }
 
 /**
@@ -35,11 +40,13 @@ function table(rows, headKeys, row) {
 }
 
 /** @param {any} d */
-const offlineRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td>${d.owner_org} (${d.owner_type})</td><td>${fmtTime(d.last_seen || d.status_at)}</td></tr>`;
+const offlineRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td>${d.owner_org} (${d.owner_type})</td>
+  <td>${fmtTime(d.last_seen || d.status_at)}</td></tr>`;
 /** @param {any} d */
 const certRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td class="st-stale">${d.cert_not_after}</td></tr>`;
 /** @param {any} a */
-const alertRow = (a) => html`<tr><td>${fmtTime(a.ts || a.created_at)}</td><td>${a.device_id}</td><td>${a.kind}</td><td>${a.detail || ""}</td></tr>`;
+const alertRow = (a) => html`<tr><td>${fmtTime(a.ts || a.created_at)}</td><td>${a.device_id}</td><td>${a.kind}</td>
+  <td>${a.detail || ""}</td></tr>`;
 
 /** @param {HTMLElement} view */
 async function load(view) {
@@ -58,10 +65,13 @@ async function load(view) {
     <h2>${t("fleet.alerts")}</h2>${table(alerts.slice(0, 50), [], alertRow)}`);
 }
 
+/** @param {string} k a grouping */
+const option = (k) => html`<option value="${k}">${t(`fleet.by.${k}`)}</option>`;
+
 /** @param {HTMLElement} view */
 async function mount(view) {
   render(view, html`<h1>${t("fleet.title")}</h1>
-    <label>${t("fleet.group_by")} <select id="fleet-by">${["zone", "owner_type", "owner_org"].map((k) => html`<option value="${k}">${t(`fleet.by.${k}`)}</option>`)}</select></label>
+    <label>${t("fleet.group_by")} <select id="fleet-by">${GROUPS.map(option)}</select></label>
     <div id="fleet-body"></div>`);
   view.querySelector("#fleet-by")?.addEventListener("change", () => load(view));
   await load(view);

@@ -14,6 +14,9 @@ import { registerScreen } from "../registry.js";
  */
 const settle = (p) => p.then((items) => ({ items, error: null }), (e) => ({ items: [], error: e.message }));
 
+/** @param {string[]} keys column titles (an empty key: an untitled column) */
+const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${k ? t(k) : ""}</th>`)}</tr></thead>`;
+
 /** @param {string | null} error */
 const failure = (error) => (error ? html`<p class="error">${error}</p>` : "");
 
@@ -30,7 +33,8 @@ function alertRow(a) {
 /** Why two companies may be one: the identifiers they share, how alike the names are. @param {any} e */
 function evidence(e) {
   const shared = (e?.shared || []).map((/** @type {any} */ x) => html`<li>${t(`fraud.kind.${x.kind}`)} ${x.value}</li>`);
-  const names = e?.name_similarity != null ? html`<li>${t("fraud.name_similarity", { pct: Math.round(100 * e.name_similarity) })}</li>` : "";
+  const alike = e?.name_similarity != null ? t("fraud.name_similarity", { pct: Math.round(100 * e.name_similarity) }) : "";
+  const names = alike ? html`<li>${alike}</li>` : "";
   return html`<ul class="reasons" data-testid="link-evidence">${shared}${names}</ul>`;
 }
 
@@ -39,7 +43,8 @@ function linkRow(l) {
   return html`<tr data-link="${l.id}">
     <td>${l.a_name}</td><td>↔</td><td>${l.b_name}</td><td>${l.score}</td>
     <td class="muted">${evidence(l.evidence)}</td>
-    <td class="actions"><button data-dec="confirm">${t("fraud.confirm")}</button><button data-dec="reject">${t("fraud.reject")}</button></td></tr>`;
+    <td class="actions"><button data-dec="confirm">${t("fraud.confirm")}</button>
+      <button data-dec="reject">${t("fraud.reject")}</button></td></tr>`;
 }
 
 /** @param {any} w the pending change of a published warning, if any */
@@ -52,7 +57,9 @@ function pendingChange(w) {
 /** @param {any} w one warning */
 function warningActions(w) {
   const approve = w.state === "draft" || w.pending;
-  return html`${approve ? html`<button data-w="approve">${t(w.pending ? "fraud.approve_change" : "fraud.approve")}</button>` : ""}${w.state === "approved" ? html`<button data-w="publish">${t("fraud.publish")}</button>` : ""}`;
+  const label = t(w.pending ? "fraud.approve_change" : "fraud.approve");
+  return html`${approve ? html`<button data-w="approve">${label}</button>` : ""}
+    ${w.state === "approved" ? html`<button data-w="publish">${t("fraud.publish")}</button>` : ""}`;
 }
 
 /** @param {any} w one warning */
@@ -80,12 +87,12 @@ async function load(view) {
   ]);
   render(/** @type {HTMLElement} */ (view.querySelector("#fraud-body")), html`
     <h2>${t("fraud.alerts")}</h2>${failure(alerts.error)}
-    <table data-testid="fraud-alerts"><thead><tr><th>${t("fraud.companies")}</th><th>${t("fraud.level")}</th><th>${t("fraud.score")}</th><th>${t("fraud.reasons")}</th></tr></thead>
+    <table data-testid="fraud-alerts">${head(["fraud.companies", "fraud.level", "fraud.score", "fraud.reasons"])}
     <tbody>${rows(alerts, alertRow, "common.none", 4)}</tbody></table>
     <h2>${t("fraud.links_review")}</h2>${failure(review.error)}
     <table data-testid="fraud-links"><tbody>${rows(review, linkRow, "common.queue_empty", 6)}</tbody></table>
     <h2>${t("fraud.warnings")}</h2>${failure(warnings.error)}
-    <table><thead><tr><th>${t("fraud.id")}</th><th>${t("fraud.headline")}</th><th>${t("fraud.state")}</th><th></th></tr></thead>
+    <table>${head(["fraud.id", "fraud.headline", "fraud.state", ""])}
     <tbody>${list(warnings)}</tbody></table>`);
 }
 

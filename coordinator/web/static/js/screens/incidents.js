@@ -129,10 +129,14 @@ async function snapshot(id) {
   const r = await requestSnapshot(id);
   for (let i = 0; i < 40; i++) {
     const sn = await snapshotStatus(r.req);
-    if (sn.status === "error") { setExtra(id, html`<span class="error">${t("incidents.snapshot_error", { error: sn.error })}</span>`); return; }
+    if (sn.status === "error") {
+      setExtra(id, html`<span class="error">${t("incidents.snapshot_error", { error: sn.error })}</span>`);
+      return;
+    }
     if (sn.status === "ok") {
       const src = URL.createObjectURL(await (await snapshotImage(r.req)).blob());
-      setExtra(id, html`<img data-testid="snapshot" alt="${t("incidents.frame_from", { device: sn.device_id })}" src="${src}" style="max-width:320px">`);
+      const alt = t("incidents.frame_from", { device: sn.device_id });
+      setExtra(id, html`<img data-testid="snapshot" alt="${alt}" src="${src}" style="max-width:320px">`);
       return;
     }
     await new Promise((ok) => setTimeout(ok, 250));

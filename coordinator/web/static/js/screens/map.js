@@ -13,7 +13,9 @@ import { registerScreen } from "../registry.js";
 const CELL = 12;
 const HEALTH_RANK = { offline: 3, stale: 2, unknown: 1, revoked: 1, online: 0 };
 const HEALTH_COLOR = ["#2ea043", "#6e7b87", "#d29922", "#f85149"];
-const UNIT_COLOR = { available: "#2ea043", dispatched: "#d29922", en_route: "#ff9f43", on_scene: "#58a6ff", busy: "#9aa7b3", off_duty: "#555" };
+const UNIT_COLOR = {
+  available: "#2ea043", dispatched: "#d29922", en_route: "#ff9f43", on_scene: "#58a6ff", busy: "#9aa7b3", off_duty: "#555",
+};
 const PRI_COLOR = { 1: "#ff4d4f", 2: "#ff9f43", 3: "#f7d154", 4: "#6cc5ff", 5: "#9aa7b3" };
 
 /** @type {any} the mounted map's canvases, data and timers */
@@ -31,7 +33,9 @@ export async function fetchAllDevices() {
 
 function bounds(zones, devices) {
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  const add = (lon, lat) => { minX = Math.min(minX, lon); maxX = Math.max(maxX, lon); minY = Math.min(minY, lat); maxY = Math.max(maxY, lat); };
+  const add = (lon, lat) => {
+    minX = Math.min(minX, lon); maxX = Math.max(maxX, lon); minY = Math.min(minY, lat); maxY = Math.max(maxY, lat);
+  };
   for (const f of zones?.features || []) for (const ring of rings(f.geometry)) for (const [x, y] of ring) add(x, y);
   if (!isFinite(minX)) for (const d of devices) if (d.lat != null) add(d.lon, d.lat);
   if (!isFinite(minX)) { minX = 120.0; maxX = 120.15; minY = 29.25; maxY = 29.35; }
@@ -123,7 +127,8 @@ const card = (key, n, cls = "", testid = "") =>
 
 /** @param {any} i one open incident */
 const urgentRow = (i) =>
-  html`<tr><td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td><td>${i.kind}</td><td>${i.zone || ""}</td><td class="st-${i.status}">${i.status}</td></tr>`;
+  html`<tr><td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
+    <td>${i.kind}</td><td>${i.zone || ""}</td><td class="st-${i.status}">${i.status}</td></tr>`;
 
 function summary() {
   /** @type {Object<string, number>} */
@@ -145,6 +150,14 @@ function summary() {
 async function refreshUnits() {
   if (!session.can("units:read")) return;
   try { state.units = await dispatchListUnits(); drawDynamic(); summary(); } catch { /* shown on next full load */ }
+}
+
+// After a gap in the live stream: the incidents as they are now.
+async function resync() {
+  const rows = await listIncidents({ limit: 500 });
+  state.incidents = new Map(rows.map((i) => [i.id, i]));
+  drawDynamic();
+  summary();
 }
 
 function legend() {
@@ -178,7 +191,7 @@ async function mount(view) {
   state.off = [
     onLive((kind, data) => {
       if (kind === "incident" && data?.incident?.id) { state.incidents.set(data.incident.id, data.incident); drawDynamic(); summary(); }
-      if (kind === "resync") listIncidents({ limit: 500 }).then((rows) => { state.incidents = new Map(rows.map((i) => [i.id, i])); drawDynamic(); summary(); }).catch(() => {});
+      if (kind === "resync") resync().catch(() => {});
     }),
     () => removeEventListener("resize", onResize),
   ];

@@ -17,10 +17,12 @@ const personRow = (p) => html`<tr><td>${p.name}</td><td>${p.name_latin}</td><td>
 
 /** @param {any} r one service request */
 const requestRow = (r) => html`<tr><td>${r.id}</td><td>${r.category}</td>
-  <td>${r.status}${r.overdue ? html` <span class="pill pri-1">${t("population.overdue")}</span>` : ""}</td><td>${fmtTime(r.due_at)}</td></tr>`;
+  <td>${r.status}${r.overdue ? html` <span class="pill pri-1">${t("population.overdue")}</span>` : ""}</td>
+  <td>${fmtTime(r.due_at)}</td></tr>`;
 
 /** @param {any} p a person of a duplicate pair */
-const who = (p) => (p ? html`${p.name} <span class="muted">${p.id_masked}</span>` : html`<span class="muted">${t("population.gone")}</span>`);
+const who = (p) =>
+  (p ? html`${p.name} <span class="muted">${p.id_masked}</span>` : html`<span class="muted">${t("population.gone")}</span>`);
 
 /** @param {any} d one duplicate candidate: the pair, the score and why */
 const duplicateRow = (d) => html`<tr data-candidate="${d.id}"><td>${d.id}</td><td>${who(d.person)}</td><td>${who(d.other)}</td>
@@ -54,7 +56,8 @@ async function requests(box) {
 async function duplicates(box) {
   const list = await populationReviewQueue(t("population.purpose_duplicates"), { limit: 20 });
   const cols = ["id", "person", "other", "reasons", "score", "status"].map((c) => `population.col.${c}`);
-  render(box, html`<table data-testid="pop-dups">${head(cols)}<tbody>${list.length ? list.map(duplicateRow) : empty(6, "common.queue_empty")}</tbody></table>`);
+  const rows = list.length ? list.map(duplicateRow) : empty(6, "common.queue_empty");
+  render(box, html`<table data-testid="pop-dups">${head(cols)}<tbody>${rows}</tbody></table>`);
 }
 
 /** @param {HTMLElement} box @param {(box: HTMLElement) => Promise<void>} fill */
@@ -65,8 +68,10 @@ function section(box, fill) {
 /** @param {HTMLElement} view */
 function mount(view) {
   render(view, html`<h1>${t("population.title")}</h1>
-    <form id="pop-search"><label>${t("population.name")}<input name="name"></label><label>${t("population.address")}<input name="address"></label>
-      <label>${t("population.purpose")}<input name="purpose" placeholder="${t("population.purpose_example")}"></label><button class="primary">${t("population.search")}</button></form>
+    <form id="pop-search"><label>${t("population.name")}<input name="name"></label>
+      <label>${t("population.address")}<input name="address"></label>
+      <label>${t("population.purpose")}<input name="purpose" placeholder="${t("population.purpose_example")}"></label>
+      <button class="primary">${t("population.search")}</button></form>
     <div id="pop-results"></div>
     <h2>${t("population.requests")}</h2><div id="pop-requests" class="muted">${t("common.loading")}</div>
     <h2>${t("population.duplicates")}</h2><div id="pop-dups" class="muted">${t("common.loading")}</div>`);

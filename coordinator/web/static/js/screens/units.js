@@ -73,7 +73,8 @@ async function falseAlarms(view) {
     return;
   }
   const top = r.filter((x) => x.total > 0).sort((a, b) => b.rate - a.rate).slice(0, 10);
-  render(box, top.length ? html`<table data-testid="false-alarms">${top.map(rateRow)}</table>` : html`<p class="muted">${t("units.no_incidents")}</p>`);
+  const none = html`<p class="muted">${t("units.no_incidents")}</p>`;
+  render(box, top.length ? html`<table data-testid="false-alarms">${top.map(rateRow)}</table>` : none);
 }
 
 /** @param {HTMLElement} view */
