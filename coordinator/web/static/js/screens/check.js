@@ -16,7 +16,7 @@ function warning(w) {
 function match(m) {
   const warnings = m.warnings || [];
   return html`<div class="card" data-testid="check-result">
-    <b>${m.name}</b> ${t("check.risk")} <span class="pill" data-testid="risk">${m.risk?.level ?? m.risk}</span>
+    <b>${m.name}</b> ${t("check.risk")} <span class="pill" data-testid="risk">${m.risk.level}</span>
     ${m.aliases?.length ? html`<div class="muted">${t("check.aliases", { names: m.aliases.join(", ") })}</div>` : ""}
     ${warnings.length ? warnings.map(warning) : html`<div class="muted">${t("check.no_warning")}</div>`}
   </div>`;
@@ -31,7 +31,8 @@ async function run(view) {
   try {
     const r = await fraudCheck({ q });
     const matches = r.matches || [];
-    render(out, matches.length ? html`${matches.map(match)}` : html`<p class="muted">${t("check.unknown", { q })}</p>`);
+    const none = html`<p class="muted">${r.note || t("check.unknown", { q })}</p>`;
+    render(out, matches.length ? html`${matches.map(match)}` : none);
   } catch (e) { render(out, html`<p class="error">${e.message}</p>`); }
 }
 

@@ -40,12 +40,13 @@ function table(rows, headKeys, row) {
 }
 
 /** @param {any} d */
+// Last seen = the last health report, or the last status change (the server's staleness rule).
 const offlineRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td>${d.owner_org} (${d.owner_type})</td>
-  <td>${fmtTime(d.last_seen || d.status_at)}</td></tr>`;
+  <td>${fmtTime(d.last_health_at ?? d.status_at)}</td></tr>`;
 /** @param {any} d */
 const certRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td class="st-stale">${d.cert_not_after}</td></tr>`;
 /** @param {any} a */
-const alertRow = (a) => html`<tr><td>${fmtTime(a.ts || a.created_at)}</td><td>${a.device_id}</td><td>${a.kind}</td>
+const alertRow = (a) => html`<tr><td>${fmtTime(a.opened_at)}</td><td>${a.device_id}</td><td>${a.kind}</td>
   <td>${a.detail || ""}</td></tr>`;
 
 /** @param {HTMLElement} view */

@@ -73,7 +73,7 @@ function drawStatic() {
   const P = (state.project = projector(state.bounds, w, h));
   ctx.clearRect(0, 0, w, h);
   for (const f of state.zones?.features || []) {
-    const centre = (f.properties?.kind || f.properties?.type) === "centre";
+    const centre = f.properties?.kind === "centre";
     ctx.strokeStyle = centre ? "#58a6ff" : "#3d4f61";
     ctx.fillStyle = centre ? "rgba(88,166,255,0.04)" : "rgba(120,140,160,0.06)";
     ctx.lineWidth = centre ? 2 : 1;
