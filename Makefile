@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 EXTRAS := edge,coordinator,provisioning,dev
 PYTEST_ARGS ?=
 
-.PHONY: help install system-deps test lint demo bench models clean
+.PHONY: help install system-deps test lint fmt demo bench models clean
 
 help:
 	@echo "make test   - install everything needed, run ruff and the test suite"
 	@echo "make demo   - bring up CityWatch locally (broker, agents, coordinator)"
 	@echo "make bench  - run the benchmarks, print tables, update docs/benchmarks.md"
 	@echo "make lint   - ruff check + format check + mypy"
+	@echo "make fmt    - format the code (what make lint checks) and apply safe ruff fixes"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CityWatch needs Python >= 3.11"'
@@ -34,6 +35,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy protocol edge_agent coordinator provisioning
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 demo: install system-deps models
 	$(PY) scripts/demo.py

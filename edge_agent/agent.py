@@ -190,7 +190,8 @@ class Agent:
         return encode(make_event(d, self.cfg.device_id, seq, ts, event_id))
 
     def emit(self, drafts: list[EventDraft], frame: Frame | None) -> None:
-        """Spool each draft as an Event (durably), keep a snapshot, wake the sender."""
+        """Spool each draft as an Event (durably), keep the frame's snapshot, wake the sender."""
+        kept: list[str] = []
         for d in drafts:
             event_id = uuid7()
             ts = now_ms()
@@ -201,8 +202,10 @@ class Agent:
                 self.log(str(exc))
                 continue
             self.pipeline.stats.events += 1
-            if frame is not None and d.phase == "start":
-                self.snapshots.put(event_id, frame.rgb)
+            kept.append(event_id)
+        if frame is not None and kept:
+            # Every phase keeps its frame: the centre asks for an incident's latest event.
+            self.snapshots.put_frame(kept, frame.rgb)
         if drafts:
             self.link.kick()
 
@@ -224,6 +227,7 @@ class Agent:
             motion=round(min(1.0, st.motion), 4),
             spool=self.spool.depth(),
             drops=self.spool.drops(),
+            spool_first=self.spool.first_seq(),
             outages=self.source.outages,
             source_ok=self.source.ok,
             temp_c=cpu_temperature(),

@@ -1,10 +1,12 @@
 """The one MQTT communicator of the board (paho-mqtt v2 API, MQTT 5, mutual TLS).
 
 Events are never published from memory: a sender thread reads them from the spool and
-publishes at QoS 1 with a bounded in-flight window; each PUBACK deletes its row. After a
-reconnect paho re-sends the in-flight window itself (same message ids), and after a
-restart everything still in the spool is sent again — duplicates are possible, losses
-are not; the centre dedupes by event id. The retained ``state`` doubles as Last Will.
+publishes at QoS 1 with a bounded in-flight window. Rows leave the spool when the centre's
+retained ``committed`` watermark covers them (end to end: a broker may PUBACK and then
+crash); with a centre that has never sent a watermark, a PUBACK deletes its row as before.
+Events the watermark has not covered are sent again after every reconnect and, with
+backoff, when the watermark stops moving — duplicates are possible, losses are not; the
+centre dedupes by event id. The retained ``state`` doubles as Last Will.
 """
 
 from __future__ import annotations
@@ -23,13 +25,26 @@ from paho.mqtt.properties import Properties
 
 from protocol import Channel, Topics, decode, encode
 from protocol.errors import ProtocolError
-from protocol.messages import Config, Health, SnapshotRequest, SnapshotResponse, State
+from protocol.messages import (
+    Committed,
+    Config,
+    Health,
+    SnapshotRequest,
+    SnapshotResponse,
+    State,
+)
 
 from .config import BrokerSection
 from .rules import validate_rules
 from .spool import Spool
 
 Log = Callable[[str], None]
+
+#: Re-send events the centre has not confirmed after this long without progress, doubling
+#: up to RESEND_MAX_S while the centre stays silent (a centre that is down for an hour is
+#: not flooded with re-sends, a broker that lost messages is caught up within a minute).
+RESEND_FIRST_S = 30.0
+RESEND_MAX_S = 900.0
 
 
 def now_ms() -> int:
@@ -71,6 +86,10 @@ class Link:
         self._inflight: dict[int, int] = {}  # mid -> seq
         self._early: set[int] = set()  # PUBACKs that beat us to recording their mid
         self._last_sent = 0
+        # Re-sending what the centre has not confirmed: when the watermark last moved, and
+        # how long to wait before re-sending (doubles while the centre stays silent).
+        self._progress_t = time.monotonic()
+        self._resend_after = RESEND_FIRST_S
         self._threads: list[threading.Thread] = []
         self.client = self._make_client()
 
@@ -157,7 +176,17 @@ class Link:
             self._fail(f"broker refused the connection: {rc}")
             return
         self.last_error = ""
-        c.subscribe([(self._topic(Channel.CONFIG), 1), (self._topic(Channel.SNAPSHOT_REQ), 1)])
+        c.subscribe(
+            [
+                (self._topic(Channel.CONFIG), 1),
+                (self._topic(Channel.SNAPSHOT_REQ), 1),
+                (self._topic(Channel.COMMITTED), 1),
+            ]
+        )
+        if self.spool.end_to_end:
+            # The broker may have lost what it acknowledged (a crash, a lost session): send
+            # again everything the centre has not confirmed; it dedupes by event id.
+            self._rewind()
         c.publish(self._topic(Channel.STATE), self._state("online"), qos=1, retain=True)
         self.connected.set()
         self.log(f"connected to {self.broker.host}:{self.broker.port} as {self.dev}")
@@ -190,7 +219,9 @@ class Link:
         if rc is not None and getattr(rc, "is_failure", False):
             # The broker will never take this one (e.g. ACL): keep nothing we cannot send.
             self.log(f"broker rejected event seq {seq}: {rc}; dropping it")
-        self.spool.ack(seq)
+            self.spool.ack(seq)
+        elif not self.spool.end_to_end:
+            self.spool.ack(seq)  # a centre without watermarks: the PUBACK is all there is
         self.published += 1
         self._kick.set()
 
@@ -201,6 +232,8 @@ class Link:
             return
         if ch is Channel.CONFIG:
             self._apply_config(bytes(msg.payload))
+        elif ch is Channel.COMMITTED:
+            self._apply_committed(bytes(msg.payload))
         elif ch is Channel.SNAPSHOT_REQ:
             try:
                 req = decode(Channel.SNAPSHOT_REQ, msg.payload)
@@ -209,6 +242,42 @@ class Link:
                 return
             resp = self.on_snapshot(req)
             c.publish(self._topic(Channel.SNAPSHOT), encode(resp), qos=1)
+
+    def _apply_committed(self, payload: bytes) -> None:
+        if not payload:
+            return
+        try:
+            mark: Committed = decode(Channel.COMMITTED, payload)
+        except ProtocolError as exc:
+            self.log(f"ignored malformed committed watermark: {exc}")
+            return
+        before = self.spool.committed()
+        self.spool.commit_upto(mark.seq)
+        if mark.seq > before:
+            with self._lock:
+                self._progress_t = time.monotonic()
+                self._resend_after = RESEND_FIRST_S
+        self._kick.set()
+
+    def _rewind(self) -> None:
+        """Send again, from the centre's watermark on, everything not yet confirmed."""
+        with self._lock:
+            self._last_sent = min(self._last_sent, self.spool.committed())
+            self._progress_t = time.monotonic()
+
+    def _resend_if_stalled(self) -> None:
+        """Re-send unconfirmed events when the watermark has not moved for a while."""
+        if not self.spool.end_to_end or self.spool.depth() == 0:
+            with self._lock:
+                self._progress_t = time.monotonic()
+            return
+        with self._lock:
+            stalled = time.monotonic() - self._progress_t > self._resend_after
+            if stalled and not self._inflight:
+                self._resend_after = min(RESEND_MAX_S, self._resend_after * 2)
+        if stalled and not self._inflight:
+            self.log("the centre has not confirmed recent events: sending them again")
+            self._rewind()
 
     def _apply_config(self, payload: bytes) -> None:
         if not payload:
@@ -234,6 +303,7 @@ class Link:
             self._kick.clear()
             if not self.connected.is_set():
                 continue
+            self._resend_if_stalled()
             room = self.broker.inflight - len(self._inflight)
             if room <= 0:
                 continue

@@ -35,10 +35,31 @@ class EventDraft:
     dwell_s: float | None = None
 
 
+def _on_segment(
+    x: float, y: float, a: tuple[float, float], b: tuple[float, float], eps: float = 1e-9
+) -> bool:
+    """True when (x, y) lies on the segment a-b (within a rounding tolerance)."""
+    cross = (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0])
+    if abs(cross) > eps * max(1.0, abs(b[0] - a[0]) + abs(b[1] - a[1])):
+        return False
+    return (
+        min(a[0], b[0]) - eps <= x <= max(a[0], b[0]) + eps
+        and min(a[1], b[1]) - eps <= y <= max(a[1], b[1]) + eps
+    )
+
+
 def point_in_polygon(x: float, y: float, poly: list[tuple[float, float]]) -> bool:
-    """Even-odd ray casting; points on the boundary may fall either way."""
-    inside = False
+    """Even-odd ray casting; a point on the boundary counts as inside.
+
+    The boundary matters in practice: a person walking towards the camera has their feet on
+    the frame's bottom edge (y = 1.0), exactly where a full-frame zone's edge lies, and the
+    nearest people are the last ones a zone may miss.
+    """
     n = len(poly)
+    for i in range(n):
+        if _on_segment(x, y, poly[i], poly[(i + 1) % n]):
+            return True
+    inside = False
     for i in range(n):
         x1, y1 = poly[i]
         x2, y2 = poly[(i + 1) % n]

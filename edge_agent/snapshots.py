@@ -22,31 +22,54 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 70, max_width: int = 640) -> tup
 
 
 class SnapshotRing:
-    """The last ``size`` event snapshots keyed by event id (oldest evicted)."""
+    """JPEGs of the last ``size`` frames that produced events, keyed by event id.
+
+    Every event phase (start, update, end) keeps its frame, so the centre can ask for the
+    frame of any recent event of an incident, not only the first. Events raised on the
+    same frame share one JPEG: it is encoded once, and the ring's bound counts frames, so
+    the memory held is at most ``size`` JPEGs however many events a busy frame raises.
+    """
 
     def __init__(self, size: int = 32, quality: int = 70, max_width: int = 640) -> None:
         """Empty ring."""
         self.size, self.quality, self.max_width = size, quality, max_width
-        self._items: OrderedDict[str, tuple[bytes, int, int]] = OrderedDict()
+        self._frames: OrderedDict[int, tuple[bytes, int, int]] = OrderedDict()
+        self._events: OrderedDict[str, int] = OrderedDict()
+        self._next = 0
         self._lock = threading.Lock()
 
     def put(self, event_id: str, rgb: np.ndarray) -> None:
         """Keep a JPEG of ``rgb`` for ``event_id``."""
-        if self.size <= 0:
+        self.put_frame([event_id], rgb)
+
+    def put_frame(self, event_ids: list[str], rgb: np.ndarray) -> None:
+        """Keep one JPEG of ``rgb`` for every event raised on that frame."""
+        if self.size <= 0 or not event_ids:
             return
         item = encode_jpeg(rgb, self.quality, self.max_width)
         with self._lock:
-            self._items[event_id] = item
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            key = self._next
+            self._next += 1
+            self._frames[key] = item
+            for eid in event_ids:
+                self._events[eid] = key
+            while len(self._frames) > self.size:
+                self._frames.popitem(last=False)
+            # Events whose frame was evicted are the oldest ones: drop them from the front.
+            while self._events:
+                eid, k = next(iter(self._events.items()))
+                if k in self._frames:
+                    break
+                self._events.popitem(last=False)
 
     def get(self, event_id: str | None) -> tuple[bytes, int, int] | None:
         """The snapshot of ``event_id`` (None = the latest), or None if evicted/unknown."""
         with self._lock:
             if event_id is None:
-                return next(reversed(self._items.values()), None)
-            return self._items.get(event_id)
+                return next(reversed(self._frames.values()), None)
+            key = self._events.get(event_id)
+            return None if key is None else self._frames.get(key)
 
     def __len__(self) -> int:
-        """Snapshots held."""
-        return len(self._items)
+        """Frames held."""
+        return len(self._frames)

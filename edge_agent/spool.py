@@ -1,6 +1,9 @@
 """Store-and-forward spool: every event is in SQLite before it is published.
 
-Rows leave only on PUBACK (:meth:`Spool.ack`). WAL with ``synchronous=FULL`` makes each
+Rows leave when the centre confirms they are committed (:meth:`Spool.commit_upto`, the
+centre's end-to-end watermark) — or, with a centre that never sends one, on the broker's
+PUBACK (:meth:`Spool.ack`). Once a watermark has arrived the spool remembers it (``e2e``)
+and PUBACKs no longer delete anything: a broker can acknowledge and then crash. WAL with ``synchronous=FULL`` makes each
 append durable on return, so kill -9 or a power cut loses nothing that was appended. The
 per-device sequence number is allocated in the same transaction as the row, so it never
 repeats after a restart. Past the bound (events or bytes) the oldest rows are dropped and
@@ -19,6 +22,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (seq INTEGER PRIMARY KEY, payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('next_seq', 1), ('drops', 0), ('disk_full', 0);
+INSERT OR IGNORE INTO meta VALUES ('e2e', 0), ('committed', 0);
 """
 
 
@@ -154,8 +158,51 @@ class Spool:
                 if "full" not in str(exc):
                     raise
 
+    def commit_upto(self, seq: int) -> int:
+        """The centre committed every event up to ``seq``: delete them; returns rows deleted.
+
+        The first call switches the spool to end-to-end mode for good (persisted): from then
+        on only the centre's watermark deletes events. A watermark lower than one already
+        seen (an old retained message) changes nothing.
+        """
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.execute("DELETE FROM spool WHERE seq <= ?", (seq,))
+                self._db.execute("UPDATE meta SET v=1 WHERE k='e2e'")
+                self._db.execute("UPDATE meta SET v=max(v, ?) WHERE k='committed'", (seq,))
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if "full" not in str(exc):
+                    raise
+                return 0  # full disk: the next watermark deletes them, nothing is lost
+            self._count -= cur.rowcount
+            self._unsaved_acks = {s for s in self._unsaved_acks if s > seq}
+            return int(cur.rowcount)
+
+    @property
+    def end_to_end(self) -> bool:
+        """True once the centre has sent a committed watermark (PUBACKs delete nothing)."""
+        with self._lock:
+            return bool(self._db.execute("SELECT v FROM meta WHERE k='e2e'").fetchone()[0])
+
+    def committed(self) -> int:
+        """The highest watermark the centre has confirmed (0 before the first)."""
+        with self._lock:
+            return int(self._db.execute("SELECT v FROM meta WHERE k='committed'").fetchone()[0])
+
+    def first_seq(self) -> int:
+        """Lowest sequence number still spooled (the next one when the spool is empty)."""
+        with self._lock:
+            row = self._db.execute("SELECT min(seq) FROM spool").fetchone()
+            if row[0] is not None:
+                return int(row[0])
+            return int(self._db.execute("SELECT v FROM meta WHERE k='next_seq'").fetchone()[0])
+
     def depth(self) -> int:
-        """Events waiting for a PUBACK."""
+        """Events not yet confirmed (committed, or PUBACKed with a centre of older firmware)."""
         return self._count - len(self._unsaved_acks)
 
     def count_on_disk(self) -> int:

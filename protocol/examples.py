@@ -86,8 +86,10 @@ EXAMPLES: dict[Channel, list[dict[str, Any]]] = {
             "temp": 61.2,
             "up": 86400,
             "cpu": 0.41,
+            "sf": 1042,
         },
     ],
+    Channel.COMMITTED: [{"v": 1, "seq": 1041, "ts": 1795846831000}],
     Channel.CONFIG: [
         {
             "v": 1,

@@ -116,6 +116,11 @@ class Health(_Msg, frozen=True):
     temp_c: Annotated[float, Meta(ge=-60.0, le=150.0)] | None = field(default=None, name="temp")
     uptime_s: Count | None = field(default=None, name="up")
     cpu: Unit01 | None = None
+    #: Lowest sequence number the board still holds (its next number when the spool is
+    #: empty). Every number below it was either confirmed committed or dropped at the
+    #: spool's bound, so the centre never waits for it. Boards that keep events until the
+    #: centre's :class:`Committed` watermark send it; older firmware leaves it out.
+    spool_first: Count | None = field(default=None, name="sf")
 
 
 class Window(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -178,6 +183,18 @@ class SnapshotResponse(_Msg, frozen=True):
     height: Annotated[int, Meta(ge=1, le=8192)] | None = field(default=None, name="h")
     data: Annotated[str, Meta(max_length=1_400_000)] | None = None
     error: ShortText | None = field(default=None, name="err")
+
+
+class Committed(_Msg, frozen=True):
+    """Centre→board: every event of this board up to ``seq`` is committed at the centre.
+
+    The highest *contiguous* committed sequence number (numbers the board declared
+    dropped count as done). The board deletes spooled events only up to it: a broker's
+    PUBACK is not enough, because a broker can acknowledge and then crash.
+    """
+
+    seq: Count
+    ts: UnixMs
 
 
 class UnitPosition(_Msg, frozen=True):
@@ -282,6 +299,7 @@ Message = (
     | Config
     | SnapshotRequest
     | SnapshotResponse
+    | Committed
     | UnitPosition
     | Dispatch
     | Ack

@@ -26,6 +26,7 @@ class Channel(StrEnum):
     CONFIG = "config"
     SNAPSHOT_REQ = "snapshot/req"
     SNAPSHOT = "snapshot"
+    COMMITTED = "committed"
     POSITION = "position"
     DISPATCH = "dispatch"
     ACK = "ack"
@@ -40,6 +41,7 @@ DEVICE_CHANNELS = frozenset(
         Channel.CONFIG,
         Channel.SNAPSHOT_REQ,
         Channel.SNAPSHOT,
+        Channel.COMMITTED,
     }
 )
 UNIT_CHANNELS = frozenset({Channel.POSITION, Channel.DISPATCH, Channel.ACK})

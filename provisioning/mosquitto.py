@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from protocol import Topics
+from protocol import MAX_BYTES, Topics
 
 MOSQUITTO_CANDIDATES = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 
@@ -54,6 +54,15 @@ def password_hash(password: str, *, iterations: int = 101, salt: bytes | None = 
     return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
+#: Room above the largest payload for the fixed header, topic and MQTT 5 properties.
+PACKET_OVERHEAD = 16 * 1024
+
+
+def max_packet_bytes() -> int:
+    """The broker's packet bound: the protocol's largest payload plus header room."""
+    return max(MAX_BYTES.values()) + PACKET_OVERHEAD
+
+
 def device_acl(
     topics: Topics, service_users: dict[str, str] | None = None, *, patterns: bool = True
 ) -> str:
@@ -73,6 +82,7 @@ def device_acl(
             f"pattern write {r}/dev/%u/snapshot",
             f"pattern read {r}/dev/%u/config",
             f"pattern read {r}/dev/%u/snapshot/req",
+            f"pattern read {r}/dev/%u/committed",
         ]
     lines.append("")
     for user, role in sorted((service_users or {}).items()):
@@ -131,6 +141,14 @@ class BrokerConfig:
     persistence: bool = False
     max_inflight: int = 1000
     max_queued: int = 100000
+    #: Largest packet the broker accepts, from any client: the protocol's largest payload
+    #: plus room for the topic and MQTT 5 properties. Anything larger is refused by the
+    #: broker before it is stored, so no client can park big blobs in the broker.
+    max_packet_size: int = field(default_factory=max_packet_bytes)
+    #: Bytes queued per client session while it is offline or slow (QoS 1): the centre's
+    #: persistent session is the one that fills when the centre is down. Boards keep their
+    #: events in their own spool, so what the broker drops past this bound is resent.
+    max_queued_bytes: int = 128 * 1024 * 1024
 
     def render(self) -> str:
         """Render the config text (per-listener auth so each door has its own rules)."""
@@ -148,6 +166,8 @@ class BrokerConfig:
             "log_timestamp true",
             f"max_inflight_messages {self.max_inflight}",
             f"max_queued_messages {self.max_queued}",
+            f"max_queued_bytes {self.max_queued_bytes}",
+            f"max_packet_size {self.max_packet_size}",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {wd}/",
             "autosave_interval 1",

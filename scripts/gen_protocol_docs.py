@@ -78,6 +78,16 @@ TABLE: list[tuple[Channel, str, str, str, int, bool, str]] = [
         "The requested JPEG (base64) or the reason it is not available.",
     ),
     (
+        Channel.COMMITTED,
+        "dev/{dev}/committed",
+        "centre",
+        "board",
+        1,
+        True,
+        "The highest contiguous event sequence committed at the centre: the board deletes"
+        " spooled events only up to it (end-to-end acknowledgement, not the broker's PUBACK).",
+    ),
+    (
         Channel.POSITION,
         "unit/{unit}/position",
         "unit",
@@ -222,6 +232,29 @@ def render_markdown() -> str:
         "Board→centre telemetry ignores unknown fields (newer firmware may add some); "
         "centre→board config rejects them, so a typo in a pushed config is reported on "
         "`state.err` instead of silently ignored.",
+        "",
+        "## Compatibility: boards in the field keep working",
+        "",
+        "Boards are updated slowly, so every change to this contract follows one rule:",
+        "",
+        "1. **Adding** an optional field to board→centre telemetry, or a new topic, keeps "
+        "`v` as it is: older centres ignore the field, older boards never subscribe to the "
+        "topic. The centre accepts every payload version it has ever accepted.",
+        "2. **Anything a board must understand** (a new config field, a new rule kind, a "
+        "changed meaning) bumps the schema version `v`. The board reports the firmware it "
+        "runs on `state`; the centre sends each board only what that firmware understands "
+        "(the highest schema version it declared), never a config it would reject.",
+        "3. **Removing or renaming** a field is never done in place: a new field is added, "
+        "the old one is kept until no board reports a firmware that needs it.",
+        "",
+        "End-to-end acknowledgement follows rule 1. The centre publishes each board's "
+        "highest contiguous committed sequence on `dev/{dev}/committed` (retained). A board "
+        "that has received it once keeps every event in its spool until that watermark "
+        "covers it and re-sends what the watermark has not covered after a reconnect or a "
+        "timeout; boards on older firmware never subscribe and keep deleting on PUBACK. The "
+        "centre stores events idempotently by id, so a re-sent event is never doubled. "
+        "`health.sf` (the lowest sequence still spooled) tells the centre which numbers "
+        "were dropped at the spool's bound, so the watermark does not wait for them.",
         "",
         "## Examples",
         "",

@@ -153,6 +153,27 @@ def test_point_in_polygon() -> None:
     assert point_in_polygon(0.2, 0.2, tri) and not point_in_polygon(0.8, 0.8, tri)
 
 
+FULL_FRAME = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "poly", "inside"),
+    [
+        (0.4, 1.0, FULL_FRAME, True),  # feet clipped at the frame's bottom edge
+        (0.0, 0.5, FULL_FRAME, True),  # left edge
+        (1.0, 0.5, FULL_FRAME, True),  # right edge
+        (1.0, 1.0, FULL_FRAME, True),  # a corner
+        (0.5, 0.0, FULL_FRAME, True),  # top edge
+        (0.5, 1.0001, FULL_FRAME, False),  # just below the frame
+        (0.5, 0.5, [(0.2, 0.2), (0.8, 0.2), (0.5, 0.8)], True),
+        (0.35, 0.5, [(0.2, 0.2), (0.8, 0.2), (0.5, 0.8)], True),  # on a slanted edge
+        (0.3, 0.5, [(0.2, 0.2), (0.8, 0.2), (0.5, 0.8)], False),  # just outside it
+    ],
+)
+def test_point_on_polygon_boundary_counts_inside(x, y, poly, inside) -> None:
+    assert point_in_polygon(x, y, poly) is inside
+
+
 def test_overnight_schedule_window() -> None:
     w = [Window(days=[4], start="22:00", end="06:00")]  # Friday night
     friday_late = dt.datetime(2026, 11, 27, 23, 30)
