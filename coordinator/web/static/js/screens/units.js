@@ -26,7 +26,7 @@ function unitRow(u) {
   const age = u.position_age_s == null ? t("units.no_position") : seconds(u.position_age_s);
   return html`<tr data-unit="${u.id}"><td>${u.id}</td><td>${u.call_sign}</td><td>${u.mode}</td><td>${u.home_zone || ""}</td>
     <td class="st-${u.status}" data-testid="unit-status">${u.status}</td>
-    <td>${age}${u.stale ? html` <span class="pill">${t("units.stale")}</span>` : ""}</td></tr>`;
+    <td>${age}${u.position_stale ? html` <span class="pill">${t("units.stale")}</span>` : ""}</td></tr>`;
 }
 
 /** @param {HTMLElement} view */
