@@ -78,3 +78,72 @@ def test_duplicate_queue_shows_both_records_and_why(page, city: DevCity):
     assert queue[0]["other"]["name"] in row.inner_text()
     assert page.locator("[data-testid=pop-dups] tr[data-candidate]").count() == len(queue)
     shot(page, "population-duplicates")
+
+
+def _tour(page, city: DevCity) -> None:  # noqa: ANN001
+    """Every screen, as the role that works it, with its everyday actions."""
+    for user, screens in (
+        ("dispatcher", ["map", "fleet", "units", "incidents"]),
+        ("investigator", ["fraud"]),
+        ("officer", ["population"]),
+    ):
+        page.evaluate("sessionStorage.clear()")
+        page.goto(city.url + "/ui/")
+        login(page, user)
+        for screen in screens:
+            page.goto(page.url.split("#")[0] + f"#/{screen}")
+            page.wait_for_load_state("networkidle")
+    cam = city.cameras[23]
+    city.publish_event(cam["id"], kind="intrusion", conf=0.92, track=923)
+    page.evaluate("sessionStorage.clear()")
+    page.goto(city.url + "/ui/")
+    login(page, "dispatcher")
+    page.goto(page.url.split("#")[0] + "#/incidents")
+    row = page.locator(f"#inc-body tr:has-text('{cam['id']}')").first
+    row.locator("button[data-act=confirm]").click()
+    page.wait_for_selector(
+        f"#inc-body tr:has-text('{cam['id']}') [data-testid=status]:has-text('confirmed')"
+    )
+    row = page.locator(f"#inc-body tr:has-text('{cam['id']}')").first
+    row.locator("button[data-act=recommend]").click()
+    row.locator("[data-testid=rec] button[data-dispatch]").first.click()
+    page.wait_for_selector("#banner:has-text('Order sent')")
+    page.evaluate("sessionStorage.clear()")
+    page.goto(city.url + "/ui/")
+    login(page, "merchant")
+    page.fill("#chk-q", city.market["vest_phone"])
+    page.click("#chk button")
+    page.wait_for_selector("[data-testid=check-result]")
+
+
+def test_every_answer_the_dashboard_receives_matches_the_openapi_schema(page, city: DevCity):
+    """A tour of every screen; each JSON answer is held to its operation's response schema
+    (types, required fields, no field the schema does not declare)."""
+    from tests.harness.webjs import load_generator, operation_for, schema_problems
+
+    gen = load_generator()
+    doc = gen.load_openapi()
+    seen: list[tuple[str, str, int, Any]] = []
+
+    def record(response) -> None:  # noqa: ANN001
+        url = httpx.URL(response.url)
+        if url.path.startswith("/api/") and "json" in (response.headers.get("content-type") or ""):
+            seen.append((response.request.method, url.path, response.status, response.json()))
+
+    page.on("response", record)
+    _tour(page, city)
+    page.remove_listener("response", record)
+    problems = []
+    checked = set()
+    for method, path, status, body in seen:
+        op = operation_for(doc, method, path)
+        assert op is not None, f"{method} {path} is not in the OpenAPI document"
+        if status >= 400:
+            problems.append(f"{method} {path}: {status} {body}")
+            continue
+        answer = op["responses"].get(str(status)) or op["responses"].get("200") or {}
+        schema = (answer.get("content") or {}).get("application/json", {}).get("schema")
+        checked.add(f"{method} {path}")
+        problems += [f"{method} {path}: {p}" for p in schema_problems(doc, schema, body)]
+    assert len(checked) >= 15, sorted(checked)
+    assert not problems, "\n".join(problems[:40])

@@ -242,3 +242,64 @@ def run_tsc(tsc: Path, entry: Path) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=300,
     )
+
+
+def operation_for(doc: dict[str, Any], method: str, path: str) -> dict[str, Any] | None:
+    """The OpenAPI operation serving ``METHOD /concrete/path`` (templates matched)."""
+    for template, ops in doc["paths"].items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path) and method.lower() in ops:
+            return ops[method.lower()]
+    return None
+
+
+def _type_ok(t: str, value: Any) -> bool:
+    return {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "null": value is None,
+        "array": isinstance(value, list),
+        "object": isinstance(value, dict),
+    }.get(t, True)
+
+
+def schema_problems(doc: dict[str, Any], schema: Any, value: Any, at: str = "$") -> list[str]:
+    """Where ``value`` leaves ``schema``: wrong types, missing required fields, and fields the
+    schema does not declare (an object schema that names its fields is held to them, even
+    when it lets extra fields through at run time)."""
+    if not isinstance(schema, dict) or not schema:
+        return []
+    if "$ref" in schema:
+        return schema_problems(doc, resolve(doc, schema), value, at)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            tries = [schema_problems(doc, s, value, at) for s in schema[key]]
+            return [] if any(not t for t in tries) else min(tries, key=len)
+    if "allOf" in schema:
+        return [p for s in schema["allOf"] for p in schema_problems(doc, s, value, at)]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{at}: {value!r} not one of {schema['enum']}"]
+    t = schema.get("type")
+    if isinstance(t, str) and not _type_ok(t, value):
+        return [f"{at}: {type(value).__name__} where the schema says {t}"]
+    out: list[str] = []
+    if isinstance(value, list):
+        items = schema.get("prefixItems") or [schema.get("items")] * len(value)
+        for i, (s, v) in enumerate(zip(items, value, strict=False)):
+            out += schema_problems(doc, s, v, f"{at}[{i}]")
+    elif isinstance(value, dict):
+        props = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        for k in schema.get("required", []):
+            if k not in value:
+                out.append(f"{at}.{k}: required, missing")
+        for k, v in value.items():
+            if k in props:
+                out += schema_problems(doc, props[k], v, f"{at}.{k}")
+            elif props:
+                out.append(f"{at}.{k}: sent but not declared")
+            elif isinstance(extra, dict):
+                out += schema_problems(doc, extra, v, f"{at}.{k}")
+    return out

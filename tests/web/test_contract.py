@@ -101,3 +101,40 @@ def test_required_headers_are_parameters_of_the_client():
     for fn, (path, _method, op) in OPS.items():
         if any(p["in"] == "header" and p["name"] == "x-purpose" for p in op.get("parameters", [])):
             assert "purpose" in GEN.operation(path, _method, op)[-3], fn
+
+
+CHECKER_DOC = {
+    "components": {
+        "schemas": {
+            "Item": {
+                "type": "object",
+                "additionalProperties": True,
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "names": {"type": "array", "items": {"type": "string"}},
+                    "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                },
+            }
+        }
+    }
+}
+ITEMS = {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}
+
+
+@pytest.mark.parametrize(
+    "value,problem",
+    [
+        ([{"id": 1, "names": ["a"], "note": None}], None),
+        ([{"id": 1, "reason": "x"}], "$[0].reason: sent but not declared"),
+        ([{"names": []}], "$[0].id: required, missing"),
+        ([{"id": "1"}], "$[0].id: str where the schema says integer"),
+        ([{"id": 1, "note": 3}], "$[0].note: int where the schema says"),
+        ({"id": 1}, "$: dict where the schema says array"),
+    ],
+)
+def test_the_answer_checker_finds_each_kind_of_drift(value: Any, problem: str | None):
+    from tests.harness.webjs import schema_problems
+
+    found = schema_problems(CHECKER_DOC, ITEMS, value)
+    assert found == [] if problem is None else any(p.startswith(problem) for p in found), found
