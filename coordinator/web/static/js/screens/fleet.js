@@ -39,8 +39,8 @@ function table(rows, headKeys, row) {
   return html`<table>${head}<tbody>${rows.length ? rows.map(row) : empty}</tbody></table>`;
 }
 
-/** @param {any} d */
 // Last seen = the last health report, or the last status change (the server's staleness rule).
+/** @param {any} d */
 const offlineRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td>${d.owner_org} (${d.owner_type})</td>
   <td>${fmtTime(d.last_health_at ?? d.status_at)}</td></tr>`;
 /** @param {any} d */
