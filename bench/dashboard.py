@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import median, percentile, publish, table  # noqa: E402
-from coordinator.devcity import DEMO_PASSWORD, start_city  # noqa: E402
 from coordinator.web import STATIC  # noqa: E402
+from devtools.devcity import DEMO_PASSWORD, start_city  # noqa: E402
 
 ARGS = [
     "--headless",

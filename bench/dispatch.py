@@ -29,17 +29,17 @@ sys.path.insert(0, str(ROOT))
 import networkx as nx  # noqa: E402
 
 from bench.common import median, percentile, publish, table  # noqa: E402
-from coordinator.db import Database  # noqa: E402
-from coordinator.dispatch import store  # noqa: E402
+from coordinator.dispatch import schema as store  # noqa: E402
 from coordinator.dispatch.kpi import STANDARD_DISPATCH_S, STANDARD_TRAVEL_S  # noqa: E402
-from coordinator.dispatch.mqtt_adapter import PahoLink  # noqa: E402
 from coordinator.dispatch.policy import AutoPolicy, AutoRule, DispatchSettings  # noqa: E402
 from coordinator.dispatch.service import DispatchService  # noqa: E402
-from coordinator.dispatch.simulator import SimUnit, UnitSimulator, spawn_units  # noqa: E402
 from coordinator.geo import service as geo_service  # noqa: E402
 from coordinator.geo.project import haversine_m  # noqa: E402
-from coordinator.geo.roads import CLASS_KMH, FALLBACK_KMH, FORBIDDEN, MODE_MAX_KMH  # noqa: E402
-from coordinator.geo.synthetic import CitySpec, generate  # noqa: E402
+from coordinator.geo.road_graph import CLASS_KMH, FALLBACK_KMH, FORBIDDEN, MODE_MAX_KMH  # noqa: E402
+from coordinator.platform.db import Database  # noqa: E402
+from devtools.paho_link import PahoLink  # noqa: E402
+from devtools.synthetic_city import CitySpec, generate  # noqa: E402
+from devtools.unit_simulator import SimUnit, UnitSimulator, spawn_units  # noqa: E402
 from protocol import UnitPosition  # noqa: E402
 from provisioning.mosquitto import (  # noqa: E402
     BrokerConfig,

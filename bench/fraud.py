@@ -27,19 +27,18 @@ sys.path.insert(0, str(ROOT))
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from bench.common import machine, percentile, publish, table  # noqa: E402
-from coordinator import audit as audit_mod  # noqa: E402
-from coordinator import auth as auth_mod  # noqa: E402
-from coordinator.audit import AuditService  # noqa: E402
-from coordinator.auth import Principal, Role  # noqa: E402
-from coordinator.db import Database  # noqa: E402
 from coordinator.fraud.filings import CompanyIn, FilingIn  # noqa: E402
-from coordinator.fraud.generator import Market, generate  # noqa: E402
 from coordinator.fraud.linking import Record, clusters, resolve  # noqa: E402
-from coordinator.fraud.loader import load_market, market_rows  # noqa: E402
 from coordinator.fraud.normalize import Kind, keys_for  # noqa: E402
 from coordinator.fraud.risk import Facts, merge, score  # noqa: E402
 from coordinator.fraud.schema import migrations  # noqa: E402
 from coordinator.fraud.service import FraudService  # noqa: E402
+from coordinator.identity import audit as audit_mod  # noqa: E402
+from coordinator.identity import auth as auth_mod  # noqa: E402
+from coordinator.identity.audit import AuditService  # noqa: E402
+from coordinator.identity.auth import Principal, Role  # noqa: E402
+from coordinator.platform.db import Database  # noqa: E402
+from devtools.fraud_data import Market, generate, load_market, market_rows  # noqa: E402  # noqa: E402
 
 TODAY = dt.date(2026, 11, 1)
 ENTITY_PER_RECORD = 0.86  # generate(n) yields ~1.16 n records (duplicates and vests)

@@ -32,13 +32,16 @@ import yaml  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from bench.common import percentile, publish, table  # noqa: E402
-from coordinator.core import start_core  # noqa: E402
-from coordinator.fleet import DeviceIn  # noqa: E402
-from coordinator.loadgen import EventStream, Publisher, make_fleet, run, write_fleet_csv  # noqa: E402
-from coordinator.merge import haversine_m  # noqa: E402
-from coordinator.mqtt import Inbound  # noqa: E402
-from coordinator.services import Services, open_services  # noqa: E402
+from coordinator.bootstrap import (
+    open_services,  # noqa: E402
+    start_core,  # noqa: E402
+)
+from coordinator.fleet.service import DeviceIn  # noqa: E402
+from coordinator.incidents.merge import haversine_m  # noqa: E402
+from coordinator.platform.mqtt import Inbound  # noqa: E402
+from coordinator.services import Services  # noqa: E402
 from coordinator.settings import Settings  # noqa: E402
+from devtools.loadgen import EventStream, Publisher, make_fleet, run, write_fleet_csv  # noqa: E402
 from protocol import Channel, Event, Topics, encode, uuid7  # noqa: E402
 from provisioning.mosquitto import BrokerConfig, MosquittoProcess, PlainListener, free_port  # noqa: E402
 
@@ -66,7 +69,7 @@ def _loadgen(port: int, count: int, rate: float, seed: int) -> subprocess.Popen[
         [
             sys.executable,
             "-m",
-            "coordinator.loadgen",
+            "devtools.loadgen",
             "--port",
             str(port),
             "--cameras",

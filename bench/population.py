@@ -24,14 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import percentile, publish, table  # noqa: E402
+from coordinator.bootstrap import open_services  # noqa: E402
 from coordinator.population.common import zone_clause  # noqa: E402
 from coordinator.population.duplicates import find_candidates  # noqa: E402
-from coordinator.population.generator import person, write_csv  # noqa: E402
 from coordinator.population.importer import COLUMNS  # noqa: E402
 from coordinator.population.records import person_row, validate_person  # noqa: E402
-from coordinator.services import open_services  # noqa: E402
 from coordinator.settings import Settings  # noqa: E402
-from tests.coordinator.population.conftest import officer  # noqa: E402
+from devtools.population_data import person, write_csv  # noqa: E402
+from tests.harness.population import officer  # noqa: E402
 
 FULL = 2_300_000
 

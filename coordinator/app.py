@@ -12,31 +12,29 @@ from .services import Services
 
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
-    from .api import (
-        auth_routes,
-        enrolment_routes,
-        fleet_routes,
-        incident_routes,
-        map_routes,
-        snapshot_routes,
-        stream,
-    )
     from .dispatch import api as dispatch_api
+    from .enrolment import api as enrolment_api
+    from .fleet import api as fleet_api
+    from .fleet import map_api, snapshot_api
     from .fraud import api as fraud_api
+    from .geo import api as geo_api
+    from .http import stream
+    from .identity import api as identity_api
+    from .incidents import api as incidents_api
     from .population.api import router as population_router
 
     return [
-        auth_routes.router,
-        fleet_routes.router,
-        map_routes.router,
-        snapshot_routes.router,
-        incident_routes.router,
-        incident_routes.metrics_router,
+        identity_api.router,
+        fleet_api.router,
+        map_api.router,
+        snapshot_api.router,
+        incidents_api.router,
+        incidents_api.metrics_router,
         stream.router,
         population_router,
         fraud_api.router,
-        enrolment_routes.router,
-        dispatch_api.geo_router,
+        enrolment_api.router,
+        geo_api.router,
         dispatch_api.router,
     ]
 

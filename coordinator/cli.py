@@ -25,13 +25,33 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
         raise SystemExit(EXIT_USAGE) from None
 
 
+def _open_services(args: argparse.Namespace):  # noqa: ANN202
+    """Every service of the centre, from ``--settings`` (domain commands get this opener)."""
+    from .bootstrap import open_services
+
+    return open_services(_settings(args))
+
+
+def _open_db(args: argparse.Namespace):  # noqa: ANN202
+    """The centre's database with every migration applied, and nothing else started."""
+    from .bootstrap import migration_sets
+    from .platform.db import Database
+
+    db = Database(_settings(args).db_path).open()
+    try:
+        db.migrate(*migration_sets())
+    except Exception:
+        db.close()
+        raise
+    return db
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the API, the MQTT link with ingest, and the background jobs."""
     import uvicorn
 
     from .app import create_app
-    from .core import start_core
-    from .services import open_services
+    from .bootstrap import open_services, start_core
 
     settings = _settings(args)
     services = open_services(settings)
@@ -52,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user with roles (password from --password-file, env, or a prompt)."""
-    from .services import open_services
+    from .bootstrap import open_services
 
     settings = _settings(args)
     if args.password_file:
@@ -86,8 +106,8 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_load_fleet(args: argparse.Namespace) -> int:
     """Register (upsert) every camera of a CSV or GeoJSON file."""
-    from .fleet_io import FleetFileError, load_file
-    from .services import open_services
+    from .bootstrap import open_services
+    from .fleet.files import FleetFileError, load_file
 
     settings = _settings(args)
     try:
@@ -152,12 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help=".csv (header = field names) or .geojson FeatureCollection")
     p.add_argument("--settings", help="YAML settings file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    from .geo.cli import add_commands as add_geo_commands
     from .population.cli import add_commands as add_population_commands
 
-    add_population_commands(sub)
-    from .geo.cli import add_commands as add_geo_commands
-
-    add_geo_commands(sub)
+    add_population_commands(sub, _open_services)
+    add_geo_commands(sub, _open_db)
     return parser
 
 

@@ -49,6 +49,7 @@ def make_event(d: EventDraft, dev: str, seq: int, ts: int, event_id: str) -> Eve
         count=d.count,
         direction=d.direction,  # type: ignore[arg-type]
         dwell_s=d.dwell_s,
+        subtype=d.subtype if d.label == "vehicle" else None,  # type: ignore[arg-type]
     ).rounded()
 
 
@@ -135,6 +136,9 @@ class Agent:
             min_score=d.min_score,
             iou_threshold=d.iou_threshold,
             labels=d.labels,
+            thresholds=d.class_thresholds(),
+            providers=d.providers,
+            log=log,
         )
         self.pipeline = Pipeline(cfg, self.detector, rules)
         self.spool = Spool(cfg.spool.path, cfg.spool.max_events, cfg.spool.max_bytes)

@@ -21,6 +21,7 @@ from protocol.errors import ProtocolError
 from protocol.ids import is_valid_id
 from protocol.messages import Config
 
+from .decode import DEFAULT_THRESHOLDS
 from .rules import validate_rules
 
 
@@ -94,18 +95,64 @@ class MotionSection(_Strict):
     )
 
 
+DetectorKind = Literal["nanodet", "centernet", "ssd_oid", "pose", "ssd"]
+ClassName = Literal["person", "bicycle", "car", "motorcycle", "bus", "truck"]
+ONNX_KINDS = ("nanodet", "centernet")
+LITERT_KINDS = ("ssd_oid", "pose", "ssd")
+
+
 class DetectorSection(_Strict):
     """Model and runtime."""
 
-    kind: Literal["pose", "ssd"] = Field("pose", description="pose = default person model")
+    kind: DetectorKind = Field(
+        "nanodet",
+        description="nanodet = general person/vehicle detector (default, onnxruntime); "
+        "ssd_oid = lighter MediaPipe SSD on LiteRT (Pi 4-class boards); centernet = second "
+        "general detector (onnxruntime); pose = old close-range person model; ssd = any SSD "
+        "with the detection post-process op (e.g. compiled for the Coral EdgeTPU)",
+    )
     model: Path | None = Field(
-        None, description="model file; empty = the fetched pose_detection.tflite"
+        None, description="model file; empty = the fetched model of this kind in the cache"
     )
     labels: Path | None = Field(None, description="ssd: label file (one name per line)")
-    threads: int = Field(2, ge=1, le=16, description="LiteRT CPU threads")
-    edgetpu: bool = Field(False, description="use the Coral EdgeTPU delegate")
-    min_score: float = Field(0.6, ge=0, le=1, description="detector score threshold")
-    iou_threshold: float = Field(0.3, gt=0, le=1, description="NMS overlap threshold")
+    threads: int = Field(2, ge=1, le=16, description="CPU threads for inference")
+    edgetpu: bool = Field(
+        False, description="LiteRT kinds: use the Coral EdgeTPU delegate (CPU if it is missing)"
+    )
+    providers: list[Literal["tensorrt", "cuda", "cpu"]] = Field(
+        default_factory=lambda: ["cpu"],  # type: ignore[arg-type]
+        min_length=1,
+        description="nanodet/centernet: onnxruntime providers in order of preference "
+        "(Jetson: tensorrt, cuda, cpu); unavailable ones fall back to the CPU",
+    )
+    min_score: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="score threshold of pose/ssd, and of a class missing from thresholds",
+    )
+    thresholds: dict[ClassName, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: dict(DEFAULT_THRESHOLDS),  # type: ignore[arg-type]
+        description="nanodet/centernet/ssd_oid: score threshold per class (person, bicycle, "
+        "car, motorcycle, bus, truck); other classes are never reported",
+    )
+    iou_threshold: float | None = Field(
+        None, gt=0, le=1, description="NMS overlap threshold (empty: 0.3 pose, 0.5 others)"
+    )
+
+    def class_thresholds(self) -> dict[str, float]:
+        """The per-class thresholds as a plain mapping."""
+        return {str(k): float(v) for k, v in self.thresholds.items()}
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> DetectorSection:
+        if self.edgetpu and self.kind not in LITERT_KINDS:
+            raise ValueError(f"detector.edgetpu needs a LiteRT kind ({', '.join(LITERT_KINDS)})")
+        if self.providers != ["cpu"] and self.kind not in ONNX_KINDS:
+            raise ValueError(f"detector.providers applies to {', '.join(ONNX_KINDS)} only")
+        if self.labels is not None and self.kind != "ssd":
+            raise ValueError("detector.labels applies to kind 'ssd' only")
+        return self
 
 
 class TrackerSection(_Strict):
@@ -183,12 +230,12 @@ class AgentConfig(_Strict):
         return parse_rules(self.rules)
 
     def model_path(self) -> Path:
-        """The model file to load (the fetched default when none is configured)."""
+        """The model file to load (the fetched model of the detector kind when none is set)."""
         if self.detector.model is not None:
             return self.detector.model
-        from .models import default_model_path
+        from .models import model_path
 
-        return default_model_path()
+        return model_path(self.detector.kind)
 
 
 def parse_rules(obj: object) -> Config:
@@ -319,7 +366,8 @@ def _resolve_paths(cfg: AgentConfig, base: Path) -> AgentConfig:
         update={k: v or getattr(cfg.detector, k) for k, v in det.items()}
     )
     if cfg.source.path is not None:
-        updates["source"] = cfg.source.model_copy(update={"path": fix(cfg.source.path)})
+        path = fix(cfg.source.path) or cfg.source.path  # an absolute path stays as it is
+        updates["source"] = cfg.source.model_copy(update={"path": path})
     return cfg.model_copy(update=updates)
 
 

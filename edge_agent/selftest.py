@@ -101,7 +101,10 @@ def selftest(config: Path, timeout: float = 10.0) -> list[Check]:
             threads=d.threads,
             edgetpu=d.edgetpu,
             min_score=d.min_score,
+            iou_threshold=d.iou_threshold,
             labels=d.labels,
+            thresholds=d.class_thresholds(),
+            providers=d.providers,
         )
         checks.append(Check("model", True, det.model_version))
     except ModelError as exc:

@@ -16,11 +16,18 @@ from .postprocess import iou_matrix
 
 @dataclass(frozen=True)
 class Detection:
-    """One detector output: label, score and a normalised x1,y1,x2,y2 box."""
+    """One detector output: label, score, a normalised x1,y1,x2,y2 box, and a subtype.
+
+    ``label`` is a protocol label (``person``, ``vehicle``); ``subtype`` refines it where
+    the model tells (``car``, ``truck``, ``bus``, ``motorcycle``, ``bicycle``) and is None
+    otherwise. Tracks are matched by label only, so a van scored car on one frame and
+    truck on the next stays one vehicle.
+    """
 
     label: str
     score: float
     box: tuple[float, float, float, float]
+    subtype: str | None = None
 
 
 def _to_z(box: tuple[float, float, float, float] | np.ndarray) -> np.ndarray:
@@ -77,6 +84,7 @@ class Track:
     last_t: float
     hits: int = 1
     confirmed: bool = False
+    subtype: str | None = None
     kf: _Kalman | None = field(default=None, repr=False)
     pred: tuple[float, float, float, float] | None = field(default=None, repr=False)
     history: list[tuple[float, float]] = field(default_factory=list, repr=False)
@@ -136,6 +144,7 @@ class Tracker:
             tr.kf.correct(d.box)
             tr.box = d.box  # report the measured box; the filter is for matching only
             tr.score = d.score
+            tr.subtype = d.subtype or tr.subtype
             tr.last_t = t
             tr.hits += 1
             tr.history.append(tr.foot)
@@ -146,7 +155,16 @@ class Tracker:
         for i, d in enumerate(detections):
             if i in used:
                 continue
-            tr = Track(self._next_id, d.label, d.score, d.box, t, t, kf=_Kalman.start(d.box))
+            tr = Track(
+                self._next_id,
+                d.label,
+                d.score,
+                d.box,
+                t,
+                t,
+                subtype=d.subtype,
+                kf=_Kalman.start(d.box),
+            )
             tr.history.append(tr.foot)
             tr.confirmed = self.cfg.min_hits <= 1
             self._next_id += 1

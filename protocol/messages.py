@@ -33,6 +33,8 @@ Box = tuple[Permille, Permille, Permille, Permille]
 
 EventKind = Literal["presence", "intrusion", "loitering", "crowd", "line_crossing"]
 Phase = Literal["start", "update", "end"]
+#: What kind of vehicle a ``vehicle`` event saw (COCO's road classes); persons have none.
+VehicleSubtype = Literal["bicycle", "car", "motorcycle", "bus", "truck"]
 UnitStatus = Literal["available", "dispatched", "en_route", "on_scene", "busy", "off_duty"]
 AckStatus = Literal["accepted", "declined", "en_route", "on_scene", "cleared"]
 
@@ -80,6 +82,9 @@ class Event(_Msg, frozen=True):
     count: Annotated[int, Meta(ge=0, le=100000)] | None = field(default=None, name="n")
     direction: Literal["in", "out"] | None = field(default=None, name="dir")
     dwell_s: Annotated[float, Meta(ge=0.0, le=864000.0)] | None = field(default=None, name="dw")
+    #: Optional and left off the wire when empty: older boards never send it and older
+    #: centres ignore it (telemetry tolerates unknown fields), so no version bump.
+    subtype: VehicleSubtype | None = field(default=None, name="sub")
 
     def rounded(self) -> Event:
         """Copy with confidence rounded to 3 decimals (keeps the wire form small)."""

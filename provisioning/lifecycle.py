@@ -17,7 +17,7 @@ from .api import Coordinator
 from .ca import ProvisionError
 from .enroll import write_private
 
-ROTATE_CONTEXT = b"citywatch-rotate-v1\n"  # must match coordinator/enrolment_lifecycle.py
+ROTATE_CONTEXT = b"citywatch-rotate-v1\n"  # must match coordinator/enrolment/lifecycle.py
 
 
 def rotate(bundle: Path, api: Coordinator, device_id: str | None = None) -> dict[str, Any]:

@@ -130,7 +130,7 @@ def _run_enrolled_agent(env, dev: str, bundle: Path) -> None:  # noqa: ANN001
 
 def start_agents(city: Any, n: int, workdir: Path) -> list[subprocess.Popen[bytes]]:
     """Real edge agents (real detector on synthetic scenes of real photographs)."""
-    from coordinator.devcity import start_edge_agent
+    from devtools.devcity import start_edge_agent
 
     procs = [start_edge_agent(city, f"cam-edge-{i + 1:02d}", workdir) for i in range(n)]
     print(
@@ -142,7 +142,7 @@ def start_agents(city: Any, n: int, workdir: Path) -> list[subprocess.Popen[byte
 
 def start_loadgen(city: Any, stop: threading.Event, cameras: int, rate: float) -> threading.Thread:
     """Simulated boards: tracks of events from a subset of the registered cameras."""
-    from coordinator.loadgen import EventStream, Publisher
+    from devtools.loadgen import EventStream, Publisher
 
     devs = [c["id"] for c in city.cameras[:cameras]]
     pub = Publisher("127.0.0.1", city.mqtt_port, connections=1, name="demo-loadgen")
@@ -173,8 +173,8 @@ def main() -> int:
     ap.add_argument("--no-enrol", action="store_true", help="skip the provisioning walkthrough")
     args = ap.parse_args()
 
-    from coordinator.devcity import DEMO_PASSWORD, DEMO_USERS, start_city
     from coordinator.dispatch.policy import AutoPolicy, AutoRule
+    from devtools.devcity import DEMO_PASSWORD, DEMO_USERS, start_city
 
     t0 = time.monotonic()
     if not args.no_enrol:
@@ -247,7 +247,7 @@ def main() -> int:
 
 def _vest_check(city: Any) -> bool:
     """The merchants' check on the vest's phone finds the warning published on its alias."""
-    from coordinator.auth import Principal, Role
+    from coordinator.identity.auth import Principal, Role
 
     if not city.market:
         return False

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages CityWatch's tests and demo need, only when missing.
-# Usage: scripts/ensure-system-deps.sh [mosquitto] [chromium]
+# Usage: scripts/ensure-system-deps.sh [mosquitto] [chromium] [opencv-doc]
 set -euo pipefail
 
 need=()
@@ -8,6 +8,8 @@ for what in "$@"; do
   case "$what" in
     mosquitto) command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto) ;;
     chromium) [ -x /usr/bin/chromium ] || need+=(chromium) ;;
+    # The real street clip (vtest.avi) the detector tests run on.
+    opencv-doc) [ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || need+=(opencv-doc) ;;
     *) echo "ensure-system-deps: unknown dependency '$what'" >&2; exit 2 ;;
   esac
 done

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -13,39 +12,23 @@ import pytest
 from protocol import Topics
 from provisioning.mosquitto import MosquittoProcess
 from tests.harness.brokers import PkiFixture, make_pki, start_password, start_plain, start_tls
+from tests.harness.processes import child_pids
 
 BROKER_USERS = {"alice": "correct horse", "coordinator": "centre-secret"}
-
-
-def _child_pids() -> set[int]:
-    me = os.getpid()
-    pids = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # fields[0] is state, fields[1] ppid; zombies are reaped children-to-be, skip them
-        if int(fields[1]) == me and fields[0] != "Z":
-            pids.add(int(entry))
-    return pids
 
 
 @pytest.fixture(autouse=True)
 def no_leaks() -> Iterator[None]:
     """Fail a test that leaves a thread or a child process (broker, agent) running."""
     threads_before = set(threading.enumerate())
-    children_before = _child_pids()
+    children_before = child_pids()
     yield
     deadline = time.monotonic() + 5.0
     while True:
         extra_threads = [
             t for t in threading.enumerate() if t not in threads_before and t.is_alive()
         ]
-        extra_children = _child_pids() - children_before
+        extra_children = child_pids() - children_before
         if not extra_threads and not extra_children:
             return
         if time.monotonic() > deadline:

@@ -1,1 +1,1 @@
-"""Patrol dispatch: units, recommendation by travel time, orders/acks, KPIs, simulator."""
+"""Patrol dispatch: units, recommendation by travel time, orders/acks, KPIs, auto-dispatch."""

@@ -1,25 +1,20 @@
-"""HTTP API of geography and dispatch: zones/roads, units, recommendations, orders, KPIs."""
+"""HTTP API of dispatch: units, recommendations, orders, the auto policy, KPIs."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api.deps import ServicesDep, require
-from ..auth import Perm, Principal
-from ..geo.roads import RoadNetworkError
-from ..geo.zones import ZoneError
+from ..http.deps import ServicesDep, require
+from ..identity.auth import Perm, Principal
 from ..services import Services
 from .policy import AutoPolicy
 from .service import DispatchError, DispatchService
 from .units import UnitError
 
-geo_router = APIRouter(prefix="/api/geo", tags=["geography"])
 router = APIRouter(prefix="/api/dispatch", tags=["dispatch"])
-
-GeoJson = Annotated[dict[str, Any], Body(description="A GeoJSON FeatureCollection")]
 
 
 def _svc(services: Services) -> DispatchService:
@@ -29,70 +24,8 @@ def _svc(services: Services) -> DispatchService:
     return svc  # type: ignore[no-any-return,unused-ignore]
 
 
-def _fail(exc: Exception) -> HTTPException:
-    if isinstance(exc, ZoneError | RoadNetworkError):
-        return HTTPException(422, {"message": str(exc), "problems": exc.problems})
+def _fail(exc: UnitError | DispatchError) -> HTTPException:
     return HTTPException(getattr(exc, "status", 422), str(exc))
-
-
-# geography --------------------------------------------------------------------------
-@geo_router.get("/zones")
-def get_zones(
-    services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
-) -> dict[str, Any]:
-    """The patrol zones and monitoring-centre areas as loaded (GeoJSON)."""
-    zones = _svc(services).geo.zones
-    if zones is None:
-        raise HTTPException(404, "no zones loaded")
-    return zones.source
-
-
-@geo_router.put("/zones")
-def put_zones(
-    data: GeoJson,
-    services: ServicesDep,
-    who: Annotated[Principal, Depends(require(Perm.UNITS_WRITE))],
-) -> dict[str, Any]:
-    """Validate and replace the zones; 422 lists every problem (the old zones stay)."""
-    try:
-        return _svc(services).geo.load_zones(data, who.username)
-    except ZoneError as exc:
-        raise _fail(exc) from None
-
-
-@geo_router.put("/roads")
-def put_roads(
-    data: GeoJson,
-    services: ServicesDep,
-    who: Annotated[Principal, Depends(require(Perm.UNITS_WRITE))],
-) -> dict[str, Any]:
-    """Validate and replace the road network (GeoJSON LineStrings); 422 when unusable."""
-    try:
-        return _svc(services).geo.load_roads(data, who.username)
-    except RoadNetworkError as exc:
-        raise _fail(exc) from None
-
-
-@geo_router.get("/summary")
-def geo_summary(
-    services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
-) -> dict[str, Any]:
-    """Which layers are loaded, their sizes, skipped features, connectivity."""
-    return _svc(services).geo.summary()
-
-
-@geo_router.get("/locate")
-def locate(
-    services: ServicesDep,
-    _: Annotated[Principal, Depends(require(Perm.UNITS_READ))],
-    lat: Annotated[float, Query(ge=-90, le=90)],
-    lon: Annotated[float, Query(ge=-180, le=180)],
-) -> dict[str, Any]:
-    """The patrol zone and monitoring centre of a point (null outside every zone)."""
-    zones = _svc(services).geo.zones
-    if zones is None:
-        raise HTTPException(404, "no zones loaded")
-    return {"zone": zones.zone_of(lat, lon), "centre": zones.centre_of(lat, lon)}
 
 
 # units ------------------------------------------------------------------------------

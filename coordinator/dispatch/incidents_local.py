@@ -1,4 +1,4 @@
-"""A minimal in-memory incident store with the IncidentService contract of issue 4.
+"""A minimal in-memory incident store with the incident service's contract.
 
 Used only when ``services.extra["incidents"]`` is absent (dispatch built before the
 incident service, the bench and the demo): ``get``, ``transition``, ``on_change``.
@@ -13,7 +13,10 @@ from typing import Any
 
 from protocol import uuid7
 
-LIFECYCLE = ("new", "dispatched", "en_route", "on_scene", "resolved")
+from ..incidents.status import ChangeKind, IncidentStatus
+
+_S = IncidentStatus
+LIFECYCLE = (_S.NEW, _S.DISPATCHED, _S.EN_ROUTE, _S.ON_SCENE, _S.RESOLVED)
 
 
 class LocalIncidents:
@@ -22,7 +25,7 @@ class LocalIncidents:
     def __init__(self) -> None:
         self._items: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._callbacks: list[Callable[[dict[str, Any], str], None]] = []
+        self._callbacks: list[Callable[[dict[str, Any], ChangeKind], None]] = []
 
     def create(
         self,
@@ -39,7 +42,7 @@ class LocalIncidents:
         now = time.time() if created_at is None else created_at
         inc: dict[str, Any] = {
             "id": uuid7(),
-            "status": "new",
+            "status": IncidentStatus.NEW,
             "kind": kind,
             "priority": priority,
             "lat": lat,
@@ -48,11 +51,11 @@ class LocalIncidents:
             "confidence": confidence,
             "created_at": now,
             "updated_at": now,
-            "history": [("new", now, "system")],
+            "history": [(IncidentStatus.NEW, now, "system")],
         }
         with self._lock:
             self._items[inc["id"]] = inc
-        self._emit(inc, "created")
+        self._emit(inc, ChangeKind.CREATED)
         return dict(inc)
 
     def get(self, incident_id: str) -> dict[str, Any] | None:
@@ -75,13 +78,13 @@ class LocalIncidents:
             inc.update(status=status, updated_at=now)
             inc["history"].append((status, now, actor))
             out = dict(inc)
-        self._emit(out, status)
+        self._emit(out, ChangeKind.TRANSITION)
         return out
 
-    def on_change(self, callback: Callable[[dict[str, Any], str], None]) -> None:
+    def on_change(self, callback: Callable[[dict[str, Any], ChangeKind], None]) -> None:
         """Call ``callback(incident, change)`` after each create/transition."""
         self._callbacks.append(callback)
 
-    def _emit(self, inc: dict[str, Any], change: str) -> None:
+    def _emit(self, inc: dict[str, Any], change: ChangeKind) -> None:
         for cb in list(self._callbacks):
             cb(dict(inc), change)

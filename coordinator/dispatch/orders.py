@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..incidents.status import IncidentStatus
+
 FORWARD = ("offered", "accepted", "en_route", "on_scene", "cleared")
 ENDED = frozenset({"declined", "timed_out", "cancelled", "cleared"})
 ACTIVE = frozenset({"offered", "accepted", "en_route", "on_scene"})
@@ -23,12 +25,13 @@ UNIT_STATUS_FOR = {
     "cleared": "available",
     "declined": "available",
 }
-#: Incident lifecycle steps each order status reaches (issue-4 IncidentService statuses).
+_S = IncidentStatus
+#: Incident lifecycle steps each order status reaches.
 INCIDENT_STEPS = {
-    "accepted": ("dispatched",),
-    "en_route": ("dispatched", "en_route"),
-    "on_scene": ("dispatched", "en_route", "on_scene"),
-    "cleared": ("dispatched", "en_route", "on_scene", "resolved"),
+    "accepted": (_S.DISPATCHED,),
+    "en_route": (_S.DISPATCHED, _S.EN_ROUTE),
+    "on_scene": (_S.DISPATCHED, _S.EN_ROUTE, _S.ON_SCENE),
+    "cleared": (_S.DISPATCHED, _S.EN_ROUTE, _S.ON_SCENE, _S.RESOLVED),
 }
 #: Order columns holding the time each status was reached.
 TIME_COLUMN = {

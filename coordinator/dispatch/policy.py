@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..geo.roads import MODES
+from ..geo.road_graph import MODES
 from .ranking import RankPolicy
 
 KINDS = ("presence", "intrusion", "loitering", "crowd", "line_crossing")

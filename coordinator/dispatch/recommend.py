@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..geo.project import haversine_m
-from ..geo.roads import fallback_estimate_s
+from ..geo.road_graph import fallback_estimate_s
 from .ranking import Candidate, Ranked, rank_units, zone_counts
 
 

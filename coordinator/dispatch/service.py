@@ -1,9 +1,9 @@
 """The dispatch service: recommendation, orders over MQTT, acks, re-offers, auto-dispatch.
 
 The I/O shell around the pure ranking (``ranking.py``) and order state machine
-(``orders.py``). It receives a :class:`coordinator.bus.Publisher` to send orders with
+(``orders.py``). It receives a :class:`coordinator.platform.bus.Publisher` to send orders with
 and exposes :meth:`handlers` for the MQTT link (positions, acks). Incidents come from
-``services.extra["incidents"]`` (issue 4's IncidentService) when present, else from a
+``services.extra["incidents"]`` (the incident service) when present, else from a
 small in-memory store with the same contract.
 """
 
@@ -30,9 +30,10 @@ from protocol import (
     uuid7,
 )
 
-from ..bus import Handler, Publisher
-from ..db import Database
 from ..geo.service import GeoService
+from ..incidents.status import CLOSED, ChangeKind, IncidentStatus
+from ..platform.bus import Handler, Publisher
+from ..platform.db import Database
 from .incidents_local import LocalIncidents
 from .kpi import kpis, to_ms
 from .orders import ACTIVE, TIME_COLUMN, UNIT_STATUS_FOR, apply_ack, incident_steps
@@ -91,7 +92,7 @@ class DispatchService:
     # wiring ---------------------------------------------------------------------------
     @property
     def incidents(self) -> Any:
-        """The incident service in use (issue 4's, else the local one)."""
+        """The incident service in use (the real one, else the local one)."""
         svc = self.extra.get("incidents") or self.local_incidents
         if self._bound is not svc:
             self._bound = svc
@@ -175,7 +176,7 @@ class DispatchService:
             incident = self.incidents.get(incident_id)
             if incident is None:
                 raise DispatchError(f"no incident {incident_id}", 404)
-            if incident.get("status") in ("resolved", "closed", "dismissed", "merged"):
+            if incident.get("status") in CLOSED:
                 raise DispatchError(f"incident {incident_id} is {incident['status']}")
             orders = self.orders_for(incident_id)
             active = [o for o in orders if o["status"] in ACTIVE]
@@ -426,11 +427,13 @@ class DispatchService:
         return unit.view(self.now_ms(), self.settings.stale_after_s)
 
     # auto-dispatch --------------------------------------------------------------------
-    def _on_incident_change(self, incident: dict[str, Any], change: str) -> None:
-        if change not in ("created", "opened", "new") and incident.get("status") not in (
-            "new",
-            "open",
-        ):
+    def _on_incident_change(self, incident: dict[str, Any], change: ChangeKind) -> None:
+        # Auto-dispatch follows detection: a newly opened incident, or one still new whose
+        # confidence grew as events joined it. Operator steps (notes, transitions) and
+        # merges never dispatch on their own.
+        opened = change == ChangeKind.CREATED
+        grew = change == ChangeKind.UPDATED and incident.get("status") == IncidentStatus.NEW
+        if not (opened or grew):
             return
         rule = self.policy.matches(incident)
         if rule is None or self.orders_for(incident["id"]):

@@ -17,8 +17,8 @@ from typing import Any
 
 from protocol import UnitPosition, is_valid_id
 
-from ..db import Database
-from ..geo.roads import MODES
+from ..geo.road_graph import MODES
+from ..platform.db import Database
 
 UNIT_STATUSES = ("available", "dispatched", "en_route", "on_scene", "busy", "off_duty")
 ORDER_DRIVEN = frozenset({"dispatched", "en_route", "on_scene"})

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api.deps import get_services, require, require_purpose
-from ..auth import Perm, Principal
+from ..http.deps import get_services, require, require_purpose
+from ..identity.auth import Perm, Principal
 from ..services import Services
 from . import cap
 from .errors import FraudError

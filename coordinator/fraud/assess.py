@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..auth import Principal
-from ..db import Database
+from ..identity.auth import Principal
+from ..platform.db import Database
 from . import companies as co
 from .errors import Invalid
 from .linking import Key

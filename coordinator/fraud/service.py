@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import Topics
 
-from ..audit import AuditService
-from ..auth import Principal
-from ..bus import Publisher
-from ..db import Database
+from ..identity.audit import AuditService
+from ..identity.auth import Principal
+from ..platform.bus import Publisher
+from ..platform.db import Database
 from . import companies as co
 from . import filings as fl
 from .assess import Assessment

@@ -17,10 +17,10 @@ from .errors import Conflict, Invalid, NotFound
 if TYPE_CHECKING:
     from protocol import Topics
 
-    from ..audit import AuditService
-    from ..auth import Principal
-    from ..bus import Publisher
-    from ..db import Database
+    from ..identity.audit import AuditService
+    from ..identity.auth import Principal
+    from ..platform.bus import Publisher
+    from ..platform.db import Database
 
 
 class CaseIn(BaseModel):

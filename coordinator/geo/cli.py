@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command
 
-from .roads import RoadNetwork, RoadNetworkError
+from .road_graph import RoadNetworkError
+from .roads import RoadNetwork
 from .zones import ZoneError, ZoneMap
 
 
@@ -90,16 +92,11 @@ def cmd_load(args: argparse.Namespace) -> int:
     result = check(args.zones, args.roads)
     if not all(r["ok"] for r in result.values()):
         return _print(result, args.json)
-    from ..db import Database
-    from ..dispatch import store
-    from ..settings import load_settings
-    from . import service
+    from .service import GeoService
 
-    settings = load_settings(Path(args.settings) if args.settings else None)
-    db = Database(settings.db_path).open()
+    db = args.open_db(args)
     try:
-        db.migrate(service.migrations, store.migrations)
-        geo = service.GeoService(db)
+        geo = GeoService(db)
         if args.zones:
             geo.load_zones(_read(args.zones), "cli")
         if args.roads:
@@ -109,8 +106,11 @@ def cmd_load(args: argparse.Namespace) -> int:
     return _print(result, args.json)
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``geo-check`` and ``geo-load`` on the coordinator CLI."""
+def add_commands(
+    sub: argparse._SubParsersAction, open_db: Callable[[argparse.Namespace], Any]
+) -> None:
+    """Register ``geo-check`` and ``geo-load`` on the coordinator CLI; ``open_db`` opens the
+    centre's migrated database from the parsed arguments (``--settings``)."""
     for name, help_text, example, fn in (
         (
             "geo-check",
@@ -131,3 +131,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--json", action="store_true", help="print the result as JSON")
         if name == "geo-load":
             p.add_argument("--settings", help="YAML settings file")
+            p.set_defaults(open_db=open_db)

@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .project import Projection
-from .roads import (
+from .road_graph import (
     CLASS_KMH,
     FORBIDDEN,
     MODE_MAX_KMH,

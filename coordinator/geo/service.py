@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import Database
+from ..platform.db import Database
 from .roads import RoadNetwork
 from .zones import ZoneMap
 

@@ -52,6 +52,8 @@ def _check_rings(geom: dict[str, Any]) -> str | None:
     if kind == "Polygon":
         polys = [coords]
     elif kind == "MultiPolygon" and isinstance(coords, list):
+        if not coords:
+            return "multipolygon has no polygons"
         polys = coords
     else:
         return f"geometry type {kind!r} is not a Polygon or MultiPolygon"

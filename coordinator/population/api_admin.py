@@ -10,8 +10,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from ..api.deps import require
-from ..auth import Perm, Principal
+from ..http.deps import require
+from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
 from .importer import ImportFileError
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, HTTPException, Path, Request
 from pydantic import Field
 
-from ..api.deps import require_purpose
+from ..http.deps import require_purpose
 from .common import PopulationError
 from .crypto import UnknownKeyError
 from .ids import RecordError

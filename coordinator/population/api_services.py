@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..api.deps import require
-from ..auth import Perm, Principal
+from ..http.deps import require
+from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
 
 router = APIRouter(prefix="/api/population", tags=["population"])

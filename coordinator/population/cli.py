@@ -1,4 +1,7 @@
-"""``coordinator population-*`` commands: CSV import, synthetic data, key rotation."""
+"""``coordinator population-*`` commands: CSV import and key rotation.
+
+Synthetic test data comes from ``python -m devtools.population_data`` (not shipped).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,16 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command
 
 
-def _open(args: argparse.Namespace):  # noqa: ANN202
-    from ..cli import _settings
-    from ..services import open_services
-
-    return open_services(_settings(args))
+def _open(args: argparse.Namespace) -> Any:
+    """The centre's services, opened by the ``coordinator`` command that registered us."""
+    return args.open_services(args)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -47,15 +50,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if summary["rejected"] else EXIT_OK
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    """Write a synthetic population CSV (valid PRC IDs, realistic names) for tests and demos."""
-    from .generator import write_csv
-
-    write_csv(Path(args.file), args.count, args.seed)
-    print(f"wrote {args.count} synthetic persons to {args.file}")
-    return EXIT_OK
-
-
 def cmd_rotate(args: argparse.Namespace) -> int:
     """Re-encrypt every ID number under the current data_key (old key from a file)."""
     from .common import Ctx
@@ -75,8 +69,11 @@ def cmd_rotate(args: argparse.Namespace) -> int:
     return EXIT_OK if left == 0 else EXIT_FAILURE
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register the population subcommands on the coordinator parser."""
+def add_commands(
+    sub: argparse._SubParsersAction, open_services: Callable[[argparse.Namespace], Any]
+) -> None:
+    """Register the population subcommands on the coordinator parser; ``open_services``
+    opens the centre's services from the parsed arguments (``--settings``)."""
     p = add_command(
         sub, "population-import",
         "Import persons (and their registrations) from a CSV file; resumable.",
@@ -88,15 +85,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-fuzzy", action="store_true", help="exact-ID duplicate check only")
     p.add_argument("--purpose", default="bulk import", help="recorded in the audit log")
     p.add_argument("--settings", help="YAML settings file")
+    p.set_defaults(open_services=open_services)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p = add_command(
-        sub, "population-generate",
-        "Write a synthetic population CSV for tests, benchmarks and demos.",
-        "coordinator population-generate demo.csv --count 5000", cmd_generate,
-    )  # fmt: skip
-    p.add_argument("file")
-    p.add_argument("--count", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=7)
     p = add_command(
         sub, "population-rotate-key",
         "Re-encrypt and re-hash ID numbers under the current data_key after a key change.",
@@ -105,3 +95,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--old-key-file", required=True, help="file holding the previous data_key")
     p.add_argument("--settings", help="YAML settings file")
+    p.set_defaults(open_services=open_services)

@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlite_utils
 
-from ..audit import AuditService
-from ..auth import Principal
-from ..db import Database
+from ..identity.audit import AuditService
+from ..identity.auth import Principal
+from ..platform.db import Database
 from .crypto import Keyring
 from .ids import RecordError, mask_id
 

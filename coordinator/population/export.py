@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..audit import AuditService
+from ..identity.audit import AuditService
 from .common import Access, Actor, Ctx, insert_row, zone_clause
 
 EXPORT_COLUMNS = ("id", "name", "name_latin", "id_type", "id_masked", "dob", "sex",

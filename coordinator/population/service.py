@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..audit import AuditService
-from ..db import Database
+from ..identity.audit import AuditService
+from ..platform.db import Database
 from ..settings import Settings
 from .common import Access, Ctx
 from .crypto import Keyring

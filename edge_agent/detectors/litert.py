@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,22 @@ def _interpreter_class() -> tuple[Any, Any]:
         ) from None
 
 
-def load_interpreter(model: Path, *, threads: int = 2, edgetpu: bool = False) -> Any:
-    """A ready (allocated) interpreter for ``model``, or ModelError saying what is wrong."""
+EDGETPU_OP = b"edgetpu-custom-op"  # present only in models compiled for the EdgeTPU
+
+
+def load_interpreter(
+    model: Path,
+    *,
+    threads: int = 2,
+    edgetpu: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> Any:
+    """A ready (allocated) interpreter for ``model``, or ModelError saying what is wrong.
+
+    With ``edgetpu`` the Coral delegate is loaded; when its library or the stick is
+    missing, a model that was not compiled for the EdgeTPU falls back to the CPU (logged),
+    while an EdgeTPU-compiled model cannot run without it (ModelError).
+    """
     model = Path(model)
     if not model.is_file():
         raise ModelError(
@@ -47,7 +62,10 @@ def load_interpreter(model: Path, *, threads: int = 2, edgetpu: bool = False) ->
         try:
             delegates.append(load_delegate("libedgetpu.so.1"))
         except (ValueError, OSError) as exc:
-            raise ModelError(f"Coral EdgeTPU delegate could not be loaded: {exc}") from None
+            if EDGETPU_OP in model.read_bytes():
+                raise ModelError(f"Coral EdgeTPU delegate could not be loaded: {exc}") from None
+            if log is not None:
+                log(f"Coral EdgeTPU delegate could not be loaded ({exc}); running on the CPU")
     try:
         interp = interpreter_cls(
             model_path=str(model), num_threads=threads, experimental_delegates=delegates or None

@@ -1,4 +1,5 @@
-"""Coordinator fixtures: real SQLite files, open services, an API client, users per role."""
+"""Coordinator fixtures: real SQLite files, open services, an API client, users per role,
+and a small synthetic river city (dispatch and geo)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coordinator.app import create_app
-from coordinator.auth import Role
-from coordinator.services import Services, open_services
+from coordinator.bootstrap import open_services
+from coordinator.identity.auth import Role
+from coordinator.services import Services
 from coordinator.settings import Settings
-
-PASSWORD = "password-for-tests"
+from devtools.synthetic_city import City, CitySpec, generate
+from tests.harness.api import PASSWORD
 
 
 @pytest.fixture
@@ -67,6 +69,7 @@ def tokens(api: TestClient, users: dict[Role, str]) -> dict[Role, str]:
     return out
 
 
-def bearer(token: str) -> dict[str, str]:
-    """Authorization header for ``token``."""
-    return {"Authorization": f"Bearer {token}"}
+@pytest.fixture(scope="session")
+def city() -> City:
+    """20x20 streets, a river with 2 bridges, 4 patrol zones and 2 centres."""
+    return generate(CitySpec(cols=20, rows=20, bridges=2, zones_x=2, zones_y=2, centres=2))

@@ -9,15 +9,13 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from coordinator.devcity import DEMO_PASSWORD, DevCity, start_city
-from tests.conftest import _child_pids
+from devtools.devcity import DevCity, start_city
+from tests.harness.processes import child_pids
 
 CHROMIUM = os.environ.get("CITYWATCH_CHROMIUM", "/usr/bin/chromium")
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -62,7 +60,7 @@ def no_leaks(city: DevCity, chromium) -> Iterator[None]:  # noqa: ANN001
     dispatch service's ack timer (started with the first order) belong to the city.
     """
     threads_before = set(threading.enumerate())
-    children_before = _child_pids()
+    children_before = child_pids()
     yield
     deadline = time.monotonic() + 5.0
     while True:
@@ -75,7 +73,7 @@ def no_leaks(city: DevCity, chromium) -> Iterator[None]:  # noqa: ANN001
                 ("AnyIO worker", "ThreadPoolExecutor", "asyncio_", "dispatch-")
             )
         ]
-        extra_children = _child_pids() - children_before
+        extra_children = child_pids() - children_before
         if not extra_threads and not extra_children:
             return
         if time.monotonic() > deadline:
@@ -94,17 +92,3 @@ def page(chromium, city: DevCity):  # noqa: ANN001, ANN201
     p.goto(city.url + "/ui/")
     yield p
     ctx.close()
-
-
-def login(page, user: str, password: str = DEMO_PASSWORD) -> None:  # noqa: ANN001
-    """Sign in through the form and wait for the navigation to appear."""
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#nav a")
-
-
-def shot(page, name: str) -> None:  # noqa: ANN001
-    """Save a screenshot of the main screens into docs/img/ (shown in the README)."""
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / f"{name}.png"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from coordinator.devcity import DevCity
-from tests.e2e.conftest import login, shot
+from devtools.devcity import DevCity
+from tests.harness.browser import login, shot
 from tests.harness.mqtt import wait_for
 
 
@@ -123,7 +123,7 @@ def test_merchant_check_of_a_vest_company_shows_the_aliased_warning(page, city: 
 def test_incident_appears_live_from_a_real_edge_agent(page, city: DevCity, tmp_path):
     """A real edge-agent subprocess (pose detector on a synthetic scene) → broker → ingest →
     incident → live stream → the operator's queue, without reloading the page."""
-    from coordinator.devcity import start_edge_agent
+    from devtools.devcity import start_edge_agent
 
     login(page, "operator")
     page.goto(page.url.split("#")[0] + "#/incidents")
@@ -141,7 +141,7 @@ def test_lost_live_connection_reconnects_and_resyncs_without_reload(page, city: 
     """Tried: the coordinator ends every live stream (its "fell behind" path) while new stream
     connections are refused, an incident forms meanwhile, then connections are allowed again.
     The queue must show the missed incident without a page reload."""
-    from coordinator.api.stream import hub_for
+    from coordinator.http.stream import hub_for
 
     login(page, "operator")
     page.goto(page.url.split("#")[0] + "#/incidents")
@@ -178,8 +178,8 @@ def test_malformed_api_data_is_shown_as_an_error_not_a_blank_page(page, city: De
 def test_a_change_to_a_published_warning_waits_for_a_second_investigator(page, city: DevCity):
     """investigator2 edits the published warning; the public board keeps the approved text;
     investigator sees the pending change on the fraud screen and approves it there."""
-    from coordinator.auth import Principal, Role
     from coordinator.fraud.warning_desk import WarningEdit
+    from coordinator.identity.auth import Principal, Role
 
     svc = city.services.extra["fraud"]
     wid = city.market["warning_id"]

@@ -14,27 +14,25 @@ from protocol.ids import uuid7
 from protocol.messages import Config, SnapshotRequest, Zone
 from provisioning.mosquitto import free_port
 from tests.edge_agent.conftest import ROOT, agent_config, start_agent
-from tests.edge_agent.harness import centre, publish_retained, tls_broker
 from tests.harness.brokers import make_pki
+from tests.harness.edge import centre, publish_retained, tls_broker
 from tests.harness.mqtt import wait_for
 
 TOPICS = Topics()
 
 
 def test_agent_publishes_compact_events_state_and_health(
-    tmp_path, test_pki, broker_tls, pose_model, agents
+    tmp_path, test_pki, broker_tls, default_model, agents
 ):
     port = broker_tls.ports[0]
     c = centre(port, test_pki)
     try:
-        cfg = agent_config(tmp_path, "cam-e2e", port, pose_model, pki=test_pki)
+        cfg = agent_config(tmp_path, "cam-e2e", port, default_model, pki=test_pki)
         a = start_agent(cfg, tmp_path / "agent.log")
         agents.append(a)
         wait_for(lambda: len(c.seqs("cam-e2e")) >= 4, 60, f"4 events\n{a.text()}")
         wait_for(lambda: c.health, 20, "a health message")
-        assert any(
-            s.status == "online" and s.model and "pose_detection" in s.model for s in c.states
-        )
+        assert any(s.status == "online" and s.model and "nanodet" in s.model for s in c.states)
         evs = [e for e in c.events if e.dev == "cam-e2e"]
         assert {e.label for e in evs} == {"person"}
         assert {e.phase for e in evs} <= {"start", "update", "end"}
@@ -62,7 +60,7 @@ def test_agent_publishes_compact_events_state_and_health(
 
 
 def test_retained_config_applied_live_and_bad_config_rejected(
-    tmp_path, test_pki, broker_tls, pose_model, agents
+    tmp_path, test_pki, broker_tls, default_model, agents
 ):
     port = broker_tls.ports[0]
     c = centre(port, test_pki)
@@ -71,7 +69,7 @@ def test_retained_config_applied_live_and_bad_config_rejected(
         zone = Zone(name="everywhere", rule="intrusion", points=[(0, 0), (1, 0), (1, 1), (0, 1)])
         publish_retained(c.client.client, cfg_topic, encode(Config(rev=7, zones=[zone])))
         a = start_agent(
-            agent_config(tmp_path, "cam-cfg", port, pose_model, pki=test_pki), tmp_path / "a.log"
+            agent_config(tmp_path, "cam-cfg", port, default_model, pki=test_pki), tmp_path / "a.log"
         )
         agents.append(a)
         wait_for(lambda: any(s.config_rev == 7 for s in c.states), 30, f"rev 7 applied\n{a.text()}")
@@ -111,13 +109,13 @@ def test_retained_config_applied_live_and_bad_config_rejected(
         c.close()
 
 
-def test_broker_outage_loses_no_event(tmp_path, test_pki, pose_model, agents):
+def test_broker_outage_loses_no_event(tmp_path, test_pki, default_model, agents):
     port = free_port()
     broker = tls_broker(tmp_path / "broker", test_pki, port, persistence=True).start()
     c = centre(port, test_pki, persistent=True)
     try:
         a = start_agent(
-            agent_config(tmp_path, "cam-out", port, pose_model, pki=test_pki), tmp_path / "a.log"
+            agent_config(tmp_path, "cam-out", port, default_model, pki=test_pki), tmp_path / "a.log"
         )
         agents.append(a)
         wait_for(lambda: len(c.seqs("cam-out")) >= 2, 60, f"events before outage\n{a.text()}")
@@ -138,9 +136,9 @@ def test_broker_outage_loses_no_event(tmp_path, test_pki, pose_model, agents):
         broker.stop()
 
 
-def test_kill_9_of_the_agent_loses_no_spooled_event(tmp_path, test_pki, pose_model, agents):
+def test_kill_9_of_the_agent_loses_no_spooled_event(tmp_path, test_pki, default_model, agents):
     port = free_port()  # no broker yet: everything stays in the spool
-    cfg = agent_config(tmp_path, "cam-k9", port, pose_model, pki=test_pki)
+    cfg = agent_config(tmp_path, "cam-k9", port, default_model, pki=test_pki)
     a = start_agent(cfg, tmp_path / "a1.log")
     agents.append(a)
     db = tmp_path / "cam-k9-spool.db"
@@ -175,14 +173,14 @@ def test_kill_9_of_the_agent_loses_no_spooled_event(tmp_path, test_pki, pose_mod
 
 
 def test_broker_refusing_the_certificate_keeps_events_spooled(
-    tmp_path, test_pki, broker_tls, pose_model, agents
+    tmp_path, test_pki, broker_tls, default_model, agents
 ):
     # Tried: a board certificate from a CA the broker does not trust.
     rogue = make_pki(tmp_path / "rogue")
     files = rogue.client("cam-rogue")
     files.ca = test_pki.ca_bundle  # the board trusts the real broker, the broker not the board
     cfg = agent_config(
-        tmp_path, "cam-rogue", broker_tls.ports[0], pose_model, pki=test_pki, tls=files
+        tmp_path, "cam-rogue", broker_tls.ports[0], default_model, pki=test_pki, tls=files
     )
     a = start_agent(cfg, tmp_path / "a.log")
     agents.append(a)
@@ -217,8 +215,8 @@ def test_broker_refusing_the_certificate_keeps_events_spooled(
     assert checks["model"]["ok"] and checks["frame"]["ok"] and checks["inference"]["ok"]
 
 
-def test_selftest_passes_on_a_good_board(tmp_path, test_pki, broker_tls, pose_model):
-    cfg = agent_config(tmp_path, "cam-ok", broker_tls.ports[0], pose_model, pki=test_pki)
+def test_selftest_passes_on_a_good_board(tmp_path, test_pki, broker_tls, default_model):
+    cfg = agent_config(tmp_path, "cam-ok", broker_tls.ports[0], default_model, pki=test_pki)
     proc = subprocess.run(
         [sys.executable, "-m", "edge_agent.cli", "selftest", "--config", str(cfg), "--json"],
         capture_output=True,

@@ -103,3 +103,57 @@ def test_edge_agent_imports_nothing_from_the_centre() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+EXPECTED_DETECTOR = {
+    "raspberry-pi-4": "ssd_oid",
+    "raspberry-pi-5": "nanodet",
+    "raspberry-pi-coral": "ssd_oid",
+    "jetson-orin-nano": "nanodet",
+    "rtsp-gateway": "nanodet",
+}
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.stem)
+def test_every_profile_names_its_detector(profile: Path) -> None:
+    import yaml
+
+    raw = yaml.safe_load(profile.read_text())
+    assert raw["detector"]["kind"] == EXPECTED_DETECTOR[profile.stem]
+    cfg = load_config(profile)
+    assert cfg.detector.kind == EXPECTED_DETECTOR[profile.stem]
+    assert cfg.model_path().name in {"nanodet-g-416.onnx", "ssd_mobilenetv2_oidv4_fp16.tflite"}
+
+
+def test_a_config_without_a_detector_gets_nanodet_with_per_class_thresholds(tmp_path) -> None:
+    (tmp_path / "a.yaml").write_text("device_id: cam-1\nsource: {kind: synthetic}\n")
+    det = load_config(tmp_path / "a.yaml").detector
+    assert det.kind == "nanodet" and det.providers == ["cpu"]
+    assert det.thresholds["person"] > det.thresholds["car"]
+
+
+@pytest.mark.parametrize(
+    ("detector", "needle"),
+    [
+        ("{kind: nanodet, edgetpu: true}", "edgetpu needs a LiteRT kind"),
+        ("{kind: pose, providers: [cuda, cpu]}", "providers applies to"),
+        ("{kind: nanodet, providers: [opencl]}", "detector.providers"),
+        ("{kind: nanodet, thresholds: {dog: 0.5}}", "detector.thresholds.dog"),
+        ("{kind: nanodet, thresholds: {car: 1.5}}", "detector.thresholds.car"),
+        ("{kind: yolo}", "detector.kind"),
+        ("{kind: nanodet, labels: x.txt}", "labels applies to kind 'ssd'"),
+    ],
+)
+def test_bad_detector_sections_are_refused_with_their_line(tmp_path, detector, needle) -> None:
+    (tmp_path / "a.yaml").write_text(
+        f"device_id: cam-1\nsource: {{kind: synthetic}}\ndetector: {detector}\n"
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(tmp_path / "a.yaml")
+    assert any(needle in p and ":3:" in p for p in exc.value.problems), exc.value.problems
+
+
+def test_an_absolute_replay_path_is_kept(tmp_path: Path) -> None:
+    clip = tmp_path / "clips" / "gate.avi"
+    (tmp_path / "a.yaml").write_text(f"device_id: cam-1\nsource: {{kind: replay, path: {clip}}}\n")
+    assert load_config(tmp_path / "a.yaml").source.path == clip

@@ -86,15 +86,15 @@ def test_motion_gate_skips_still_frames_and_rechecks_tracks() -> None:
 
 
 def test_agent_reports_an_unplugged_camera_in_health(
-    tmp_path, test_pki, broker_tls, pose_model, agents
+    tmp_path, test_pki, broker_tls, default_model, agents
 ):
-    from tests.edge_agent.harness import centre
+    from tests.harness.edge import centre
 
     c = centre(broker_tls.ports[0], test_pki)
     try:
         src = {"kind": "opencv", "uri": "98", "reopen_min_s": 0.1, "reopen_max_s": 0.2}
         cfg = agent_config(
-            tmp_path, "cam-unplugged", broker_tls.ports[0], pose_model, pki=test_pki, source=src
+            tmp_path, "cam-unplugged", broker_tls.ports[0], default_model, pki=test_pki, source=src
         )
         a = start_agent(cfg, tmp_path / "a.log")
         agents.append(a)
@@ -108,7 +108,7 @@ def test_agent_reports_an_unplugged_camera_in_health(
         c.close()
 
 
-def test_detect_cli_json_on_real_photographs(tmp_path: Path, pose_model: Path) -> None:
+def test_detect_cli_json_on_real_photographs(tmp_path: Path, default_model: Path) -> None:
     Image.fromarray(data.astronaut()).save(tmp_path / "person.png")
     Image.fromarray(data.coffee()).save(tmp_path / "coffee.png")
     (tmp_path / "broken.jpg").write_bytes(b"nope")
@@ -123,7 +123,7 @@ def test_detect_cli_json_on_real_photographs(tmp_path: Path, pose_model: Path) -
             str(tmp_path / "broken.jpg"),
             "--json",
             "--model",
-            str(pose_model),
+            str(default_model),
         ],
         capture_output=True,
         text=True,

@@ -244,3 +244,61 @@ def test_hostile_rules_are_either_a_config_or_a_value_error(obj) -> None:
     engine.step(
         tracker.update([Detection("person", 0.9, (0.1, 0.1, 0.3, 0.9))], 0.0), 0.0, MONDAY_NOON
     )
+
+
+def drive(x0: float, x1: float, steps: int, subtypes: list[str]) -> list[Detection]:
+    """A vehicle crossing the view; the detector's subtype may flip between frames."""
+    out = []
+    for i in range(steps):
+        x = x0 + (x1 - x0) * i / (steps - 1)
+        sub = subtypes[i % len(subtypes)]
+        out.append(Detection("vehicle", 0.6, (x, 0.5, x + 0.2, 0.8), subtype=sub))
+    return out
+
+
+def test_a_van_scored_car_then_truck_stays_one_vehicle_track() -> None:
+    frames = [[d] for d in drive(0.0, 0.7, 30, ["car", "truck"])]
+    drafts = run(RuleEngine(parse_rules({"rev": 1})), frames)
+    assert [(d.phase, d.label, d.track) for d in drafts] == [
+        ("start", "vehicle", 1),
+        ("end", "vehicle", 1),
+    ]
+    assert drafts[0].subtype in {"car", "truck"}
+
+
+def test_a_person_and_a_vehicle_at_the_same_place_are_two_tracks() -> None:
+    people = walk(0.0, 0.5, 20)
+    cars = [Detection("vehicle", 0.6, d.box, subtype="car") for d in people]
+    drafts = run(
+        RuleEngine(parse_rules({"rev": 1})), [[p, c] for p, c in zip(people, cars, strict=True)]
+    )
+    assert sorted({(d.label, d.track) for d in drafts}) == [("person", 1), ("vehicle", 2)]
+
+
+@pytest.mark.parametrize(
+    ("labels", "want"),
+    [
+        (["vehicle"], {"vehicle"}),
+        (["person"], {"person"}),
+        (["person", "vehicle"], {"person", "vehicle"}),
+    ],
+)
+def test_zone_rules_target_people_or_vehicles(labels, want) -> None:
+    rules = parse_rules(
+        {
+            "rev": 1,
+            "zones": [{"name": "road", "rule": "intrusion", "points": SQUARE, "labels": labels}],
+        }
+    )
+    people = walk(0.0, 0.3, 20)
+    cars = [
+        Detection("vehicle", 0.6, (x1, 0.1, x2, 0.25), subtype="bus")
+        for x1, _, x2, _ in (p.box for p in people)
+    ]
+    drafts = run(
+        RuleEngine(rules, report_presence=False),
+        [[p, c] for p, c in zip(people, cars, strict=True)],
+    )
+    hits = {d.label for d in drafts if d.kind == "intrusion"}
+    assert hits == want
+    assert all(d.subtype == "bus" for d in drafts if d.label == "vehicle")

@@ -24,9 +24,10 @@ from fastapi.testclient import TestClient
 
 # ---- coordinator internals: the only imports that move with the re-packaging -------------
 from coordinator.app import create_app
-from coordinator.auth import Role
-from coordinator.mqtt import Inbound
-from coordinator.services import Services, open_services
+from coordinator.bootstrap import open_services
+from coordinator.identity.auth import Role
+from coordinator.platform.mqtt import Inbound
+from coordinator.services import Services
 from coordinator.settings import Settings
 from protocol import Channel, Event, Topics, UnitPosition, encode, uuid7
 

@@ -18,8 +18,8 @@ from typing import Any
 import uvicorn
 
 from coordinator.app import create_app
-from coordinator.core import start_core
-from coordinator.services import Services, open_services
+from coordinator.bootstrap import open_services, start_core
+from coordinator.services import Services
 from coordinator.settings import Settings
 from protocol import Topics
 from provisioning.ca import BrokerPlan, broker_config, init_ca

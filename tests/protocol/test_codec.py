@@ -30,7 +30,7 @@ from protocol import (
     uuid7,
     uuid7_time_ms,
 )
-from tests.protocol.samples import sample_event
+from tests.harness.samples import sample_event
 
 # Strategies -----------------------------------------------------------------------------
 ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from provisioning.api import Coordinator
-from provisioning.enroll import EnrollOptions, enroll
 from tests.harness.field import TECH_PASSWORD, FieldEnv
-
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_configs"
 
 
 @pytest.fixture(scope="module")
@@ -31,30 +27,6 @@ def tech(field_env: FieldEnv) -> Iterator[Coordinator]:
         yield api
 
 
-def enroll_board(
-    env: FieldEnv, api: Coordinator, bundle: Path, device_id: str | None = None, **kw: Any
-) -> dict[str, Any]:
-    """Get a token and run the whole enroll flow into ``bundle``."""
-    token = api.enrolment_token(device_id)["token"]
-    opts = EnrollOptions(
-        coordinator=env.url,
-        token=token,
-        profile=kw.pop("profile", "raspberry-pi-5"),
-        lat=29.3066,
-        lon=120.0764,
-        heading=135.0,
-        zone="Z12",
-        owner="Yiwu PSB",
-        bundle_dir=bundle,
-        firmware_dir=FIRMWARE,
-        confirm_timeout=kw.pop("confirm_timeout", 10.0),
-        # The real self-test costs seconds per board; test_enroll runs it on purpose.
-        selftest=kw.pop("selftest", False),
-        **kw,
-    )
-    return enroll(opts, quiet=True)
-
-
 @pytest.fixture(autouse=True)
 def no_leaks() -> Iterator[None]:
     """The suite's leak check, except AnyIO's worker threads.
@@ -66,20 +38,20 @@ def no_leaks() -> Iterator[None]:
     import threading
     import time
 
-    from tests.conftest import _child_pids
+    from tests.harness.processes import child_pids
 
     def ours(t: threading.Thread) -> bool:
         return not t.name.startswith("AnyIO worker thread")
 
     threads_before = set(threading.enumerate())
-    children_before = _child_pids()
+    children_before = child_pids()
     yield
     deadline = time.monotonic() + 5.0
     while True:
         extra = [
             t for t in threading.enumerate() if t not in threads_before and t.is_alive() and ours(t)
         ]
-        children = _child_pids() - children_before
+        children = child_pids() - children_before
         if not extra and not children:
             return
         if time.monotonic() > deadline:

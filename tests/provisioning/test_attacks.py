@@ -18,11 +18,10 @@ from protocol import Channel, decode, encode
 from provisioning import pki
 from provisioning.api import ApiError, Coordinator
 from provisioning.ca import init_ca, load_issuing
+from tests.harness.enrolment import enroll_board
 from tests.harness.field import ADMIN_PASSWORD, TECH_PASSWORD, FieldEnv
 from tests.harness.mqtt import MqttTestClient, TlsFiles, connect, wait_for
-from tests.protocol.samples import sample_event
-
-from .conftest import enroll_board
+from tests.harness.samples import sample_event
 
 NOT_AUTHORIZED = 0x87
 MATRIX: list[tuple[str, str, str]] = []  # (attack, outcome, legit board)

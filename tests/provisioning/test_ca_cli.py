@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coordinator import enrolment_ca as cca
-from coordinator.enrolment_broker import connect_packet
+from coordinator.enrolment import ca as cca
+from coordinator.enrolment.broker import connect_packet
 from provisioning import pki
 from provisioning.enroll import parse_location
 

@@ -16,9 +16,8 @@ from cryptography import x509
 
 from protocol import Channel, decode
 from provisioning.api import Coordinator
+from tests.harness.enrolment import FIRMWARE, enroll_board
 from tests.harness.field import FieldEnv
-
-from .conftest import FIRMWARE, enroll_board
 
 
 def _mode(p: Path) -> int:

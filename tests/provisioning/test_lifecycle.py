@@ -15,10 +15,9 @@ import pytest
 from protocol.messages import State
 from provisioning.api import ApiError, Coordinator
 from provisioning.lifecycle import rotate, status_lines
+from tests.harness.enrolment import FIRMWARE, enroll_board
 from tests.harness.field import ADMIN_PASSWORD, TECH_PASSWORD, FieldEnv
 from tests.harness.mqtt import TlsFiles, connect, wait_for
-
-from .conftest import FIRMWARE, enroll_board
 
 
 def _refused(env: FieldEnv, bundle: Path) -> bool:

@@ -10,7 +10,7 @@ from protocol import Channel, State, Topics, decode, encode
 from provisioning.mosquitto import BrokerConfig, BrokerError, MosquittoProcess, PlainListener
 from tests.harness.brokers import PkiFixture, make_pki
 from tests.harness.mqtt import connect, wait_for
-from tests.protocol.samples import sample_event
+from tests.harness.samples import sample_event
 
 NOT_AUTHORIZED = 0x87
 

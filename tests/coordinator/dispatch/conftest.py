@@ -1,4 +1,4 @@
-"""Dispatch fixtures: a small synthetic river city, a dispatch service over real SQLite."""
+"""Dispatch fixtures: a dispatch service over real SQLite on the synthetic river city."""
 
 from __future__ import annotations
 
@@ -10,25 +10,9 @@ import pytest
 from coordinator.dispatch.policy import DispatchSettings
 from coordinator.dispatch.service import DispatchService
 from coordinator.geo.service import GeoService
-from coordinator.geo.synthetic import City, CitySpec, generate
 from coordinator.services import Services
-from protocol import Topics, UnitPosition
-
-
-class RecordingPublisher:
-    """Test double of the Publisher contract for tests that do not need a broker."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, int]] = []
-
-    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
-        self.sent.append((topic, payload, qos))
-
-
-@pytest.fixture(scope="session")
-def city() -> City:
-    """20x20 streets, a river with 2 bridges, 4 patrol zones and 2 centres."""
-    return generate(CitySpec(cols=20, rows=20, bridges=2, zones_x=2, zones_y=2, centres=2))
+from devtools.synthetic_city import City
+from protocol import Topics
 
 
 @pytest.fixture
@@ -54,31 +38,3 @@ def make_dispatch(services: Services, city: City) -> Iterator[Any]:
     yield make
     for svc in made:
         svc.close()
-
-
-def place(
-    svc: DispatchService,
-    city: City,
-    uid: str,
-    col: float,
-    row: float,
-    *,
-    mode: str = "car",
-    zone: str | None = "auto",
-    shift: str = "day",
-    age_s: float = 5.0,
-) -> None:
-    """Define a unit and give it a position at grid (col, row)."""
-    lat, lon = city.latlon(col, row)
-    home = svc.geo.zones.zone_of(lat, lon) if zone == "auto" else zone  # type: ignore[union-attr]
-    svc.units.upsert(
-        {
-            "id": uid,
-            "call_sign": uid.upper(),
-            "mode": mode,
-            "home_zone": home,
-            "shift": shift,
-            "status": "available",
-        }
-    )
-    svc.position(uid, UnitPosition(ts=svc.now_ms() - int(age_s * 1000), lat=lat, lon=lon))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from coordinator.auth import Role
+from coordinator.identity.auth import Role
 from protocol import uuid7
-from tests.coordinator.conftest import bearer
+from tests.harness.api import bearer
 
 
 def real_incident(services, lat, lon, dev="cam-d1"):

@@ -5,10 +5,10 @@ dispatched → en_route → on_scene → resolved."""
 
 from __future__ import annotations
 
-from coordinator.dispatch.mqtt_adapter import PahoLink
 from coordinator.dispatch.policy import AutoPolicy, AutoRule
-from coordinator.dispatch.simulator import SimUnit, UnitSimulator
-from tests.coordinator.core_fixtures import core_settings, event, publish_events, running_core
+from devtools.paho_link import PahoLink
+from devtools.unit_simulator import SimUnit, UnitSimulator
+from tests.harness.core import core_settings, event, publish_events, running_core
 from tests.harness.mqtt import connect, wait_for
 
 

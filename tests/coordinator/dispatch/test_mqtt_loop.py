@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from coordinator.dispatch.mqtt_adapter import PahoLink
-from coordinator.dispatch.simulator import SimUnit, UnitSimulator
+from devtools.paho_link import PahoLink
+from devtools.unit_simulator import SimUnit, UnitSimulator
 from protocol import Channel, Topics
 from tests.harness.mqtt import wait_for
 

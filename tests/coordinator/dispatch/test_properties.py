@@ -1,6 +1,5 @@
-"""Property tests for everything dispatch reads from the network or the API: arbitrary
-bytes on the position/ack topics and arbitrary GeoJSON never raise past their handlers
-and never change state."""
+"""Property tests for what dispatch reads from the network: arbitrary bytes on the
+position/ack topics never raise past their handlers and never change state."""
 
 from __future__ import annotations
 
@@ -8,55 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coordinator.geo.roads import RoadNetwork, RoadNetworkError
-from coordinator.geo.zones import ZoneError, ZoneMap
 from protocol import Channel, ParsedTopic
-
-from .conftest import RecordingPublisher, place
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
-features = st.fixed_dictionaries(
-    {
-        "type": st.just("Feature"),
-        "properties": st.dictionaries(
-            st.sampled_from(["id", "kind", "highway", "oneway", "maxspeed", "name"]),
-            json_values,
-            max_size=4,
-        ),
-        "geometry": st.fixed_dictionaries(
-            {
-                "type": st.sampled_from(["Polygon", "LineString", "MultiPolygon", "Point"]),
-                "coordinates": json_values,
-            }
-        )
-        | json_values,
-    }
-)
-collections = (
-    st.fixed_dictionaries(
-        {"type": st.just("FeatureCollection"), "features": st.lists(features, max_size=4)}
-    )
-    | json_values
-)
-
-
-@settings(max_examples=150, deadline=None)
-@given(collections)
-def test_any_geojson_is_loaded_or_refused_with_the_domain_error(data):
-    for loader, error in (
-        (RoadNetwork.from_geojson, RoadNetworkError),
-        (ZoneMap.from_geojson, ZoneError),
-    ):
-        try:
-            loader(data)
-        except error as exc:
-            assert str(exc)
+from tests.harness.dispatch import RecordingPublisher, place
+from tests.harness.strategies import json_values
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from coordinator.dispatch.policy import AutoPolicy, AutoRule
 from coordinator.dispatch.service import DispatchError, DispatchService
 from coordinator.geo.service import GeoService
 from protocol import Ack, Channel, Dispatch, ParsedTopic, UnitPosition, decode, encode, uuid7
+from tests.harness.dispatch import RecordingPublisher, place
 from tests.harness.mqtt import wait_for
-
-from .conftest import RecordingPublisher, place
 
 
 def incident(svc, city, col, row, **kw):

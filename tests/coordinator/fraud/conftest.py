@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from fastapi.testclient import TestClient
 
-from coordinator.auth import Role
+from coordinator.identity.auth import Role
 from coordinator.services import Services
-from tests.coordinator.conftest import PASSWORD, bearer
-
-
-@dataclass
-class Actors:
-    """Headers per actor."""
-
-    inv1: dict[str, str]
-    inv2: dict[str, str]
-    m1: dict[str, str]
-    m2: dict[str, str]
-    operator: dict[str, str]
+from tests.harness.api import PASSWORD, bearer
+from tests.harness.fraud import Actors
 
 
 def _login(api: TestClient, name: str) -> dict[str, str]:
@@ -56,14 +44,3 @@ def actors(api: TestClient, services: Services) -> Actors:
         )
         assert r.status_code == 201, r.text
     return a
-
-
-GREEN_AIRLINE = {
-    "names": ["Green Airline Trading Co., Ltd.", "绿航贸易有限公司"],
-    "phones": ["+86 138-0013-8000"],
-    "contacts": ["王小明"],
-    "emails": ["sales@greenairline.com"],
-    "addresses": ["No. 12 Chouzhou Road, Room 501, Yiwu"],
-    "reg_codes": ["91330782MA2K12345X"],
-    "founded": "2021-03-01",
-}

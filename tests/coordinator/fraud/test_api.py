@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coordinator.services import Services
-from tests.coordinator.fraud.conftest import GREEN_AIRLINE, Actors
+from tests.harness.fraud import GREEN_AIRLINE, Actors
 
 PURPOSE = {"X-Purpose": "case 2026-17 vest investigation"}
 TODAY = dt.date.today()

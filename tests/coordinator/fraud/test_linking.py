@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator.fraud.generator import generate
 from coordinator.fraud.linking import BlockIndex, LinkConfig, Record, UnionFind, clusters, resolve
 from coordinator.fraud.normalize import Kind, company_name, keys_for
+from devtools.fraud_data import generate
 
 
 def rec(rid: int, names: list[str], **ids: list[str]) -> Record:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from coordinator.auth import Principal, Role
-from coordinator.fraud.generator import generate
-from coordinator.fraud.loader import load_market, re_resolve
+from coordinator.fraud.batch import re_resolve
+from coordinator.identity.auth import Principal, Role
 from coordinator.services import Services
+from devtools.fraud_data import generate, load_market
 
 INV = Principal(user_id=1, username="inv-li", roles=frozenset({Role.FRAUD_INVESTIGATOR}))
 
@@ -54,9 +54,9 @@ def test_background_sweeper_flags_overdue_without_being_asked(services: Services
     """The sweeper thread marks a filing overdue once its due date passes (no API call)."""
     import datetime as dt
 
-    from coordinator.audit import AuditService
     from coordinator.fraud.filings import CompanyIn, FilingIn
     from coordinator.fraud.service import FraudService, MerchantIn
+    from coordinator.identity.audit import AuditService
     from tests.harness.mqtt import wait_for
 
     svc = services.extra["fraud"]

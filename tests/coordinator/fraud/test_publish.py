@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from coordinator.audit import AuditService
-from coordinator.auth import Principal, Role
 from coordinator.fraud.filings import CompanyIn
 from coordinator.fraud.service import FraudService
 from coordinator.fraud.warning_desk import WarningEdit, WarningIn
+from coordinator.identity.audit import AuditService
+from coordinator.identity.auth import Principal, Role
 from coordinator.services import Services
 from protocol import Channel, Topics, WarningBoard, decode
 from provisioning.mosquitto import MosquittoProcess
@@ -25,7 +25,7 @@ def _close(tc: MqttTestClient) -> None:
 
 
 class PahoPublisher:
-    """A minimal coordinator/bus.py Publisher over paho (the shared MQTT link replaces it)."""
+    """A minimal coordinator/platform/bus.py Publisher over paho (the shared MQTT link replaces it)."""
 
     def __init__(self, port: int) -> None:
         self.client: MqttTestClient = connect(port, "centre-fraud-test")

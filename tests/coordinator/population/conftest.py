@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from coordinator.auth import Principal, Role, perms_for
+from coordinator.identity.auth import Role
 from coordinator.population import PopulationService
-from coordinator.population.generator import prc_id
 from coordinator.services import Services
-from tests.coordinator.conftest import PASSWORD, bearer
-
-PURPOSE = {"X-Purpose": "case 2026-117 follow-up"}
-
-
-def officer(name: str = "officer-a", zones: tuple[str, ...] = ("Z01",)) -> Principal:
-    """A population officer principal (for service-level tests)."""
-    roles = frozenset({Role.POPULATION_OFFICER})
-    return Principal(1, name, roles, frozenset(zones), perms=perms_for(roles))
+from tests.harness.api import PASSWORD, bearer
+from tests.harness.population import PURPOSE
 
 
 class Clock:
@@ -60,22 +51,3 @@ def officer_tokens(api: TestClient, services: Services) -> dict[str, dict[str, s
         r = api.post("/api/auth/login", json={"username": name, "password": PASSWORD})
         out[name] = {**bearer(r.json()["access_token"]), **PURPOSE}
     return out
-
-
-def person_data(n: int = 0, **over: Any) -> dict[str, Any]:
-    """A valid Chinese person in Z01 (distinct per n)."""
-    import datetime as dt
-    import random
-
-    rng = random.Random(n)
-    born = dt.date(1980, 1, 1) + dt.timedelta(days=n * 37)
-    d = {
-        "name": "李" + "伟芳娜敏静丽强磊"[n % 8] + "明超秀霞平刚"[n % 6],
-        "id_type": "prc_id",
-        "id_number": prc_id(rng, "36", born, "M"),
-        "sex": "M",
-        "phone": "13800138000",
-        "zone": "Z01",
-    }
-    d.update(over)
-    return d

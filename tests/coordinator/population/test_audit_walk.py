@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from coordinator.population.generator import population
 from coordinator.population.importer import COLUMNS
-from tests.coordinator.population.conftest import PURPOSE, officer, person_data
-from tests.coordinator.population.routes import iter_population_routes
+from devtools.population_data import population
+from tests.harness.population import PURPOSE, officer, person_data
+from tests.harness.routes import iter_population_routes
 
 P = "/api/population"
 NON_PERSONAL = {("GET", "/api/population/requests/categories"),

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coordinator.population.generator import prc_id
 from coordinator.population.ids import (
     RecordError,
     clean_text,
@@ -19,6 +18,7 @@ from coordinator.population.ids import (
     prc_check_char,
     validate_id,
 )
+from devtools.population_data import prc_id
 
 # A textbook example number (GB 11643 sample, not a real person).
 GOOD = "11010519491231002X"

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from coordinator.population.generator import population, write_csv
 from coordinator.population.importer import COLUMNS, ImportFileError, physical_lines
-from tests.coordinator.population.conftest import PURPOSE, officer
+from devtools.population_data import population, write_csv
+from tests.harness.population import PURPOSE, officer
 
 P = "/api/population"
 
@@ -127,8 +127,8 @@ def test_api_import_rejects_rows_outside_the_officers_zone(api, officer_tokens):
 
 
 def test_export_is_masked_role_gated_and_audited_per_person(api, officer_tokens, tokens, pop):
-    from coordinator.auth import Role
-    from tests.coordinator.conftest import bearer
+    from coordinator.identity.auth import Role
+    from tests.harness.api import bearer
 
     for rec in population(5, seed=2, zones=["Z01"]):
         pop.records.create_person("setup", {k: rec[k] for k in ("name", "id_type", "id_number",
@@ -158,7 +158,8 @@ def test_key_rotation_procedure_with_the_cli(tmp_path):
             "CITYWATCH_SECRET_KEY": "s" * 40}  # fmt: skip
     old_key, new_key = "A" * 40, "B" * 40
     f = tmp_path / "gen.csv"
-    r = subprocess.run([*cli, "population-generate", str(f), "--count", "50"], env=base,
+    gen = [sys.executable, "-m", "devtools.population_data"]
+    r = subprocess.run([*gen, str(f), "--count", "50"], env=base,
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 0 and f.exists(), r.stderr
     r = subprocess.run([*cli, "population-import", str(f), "--json"],
@@ -172,8 +173,8 @@ def test_key_rotation_procedure_with_the_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"pending_before": 50, "rotated": 50, "pending_after": 0}
     # under the new key alone, a lookup by the first generated number finds the person
+    from coordinator.bootstrap import open_services
     from coordinator.population import PopulationService
-    from coordinator.services import open_services
     from coordinator.settings import Settings
 
     with f.open(encoding="utf-8") as fh:

@@ -10,7 +10,7 @@ from coordinator.population.common import Ctx
 from coordinator.population.crypto import DataKey, Keyring, UnknownKeyError
 from coordinator.population.rotation import pending, rotate
 from coordinator.population.stats import MIN_CELL
-from tests.coordinator.population.conftest import officer, person_data
+from tests.harness.population import officer, person_data
 
 FORBIDDEN = ("ethnic", "religio", "race", "faith", "face", "biometric", "fingerprint", "minzu")
 
@@ -119,7 +119,7 @@ def test_trigger_counters_match_a_full_count_after_every_kind_of_change(pop, tmp
     """Statistics read trigger-kept counters; tried: a bulk import with in-file duplicates,
     merges, an undone merge, an erasure, a zone move and registration transitions. After
     each, the counters must equal a GROUP BY over the records themselves."""
-    from coordinator.population.generator import write_csv
+    from devtools.population_data import write_csv
 
     def full_count() -> dict[tuple[str, str], int]:
         q = pop.ctx.db.query

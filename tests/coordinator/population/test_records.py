@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.coordinator.population.conftest import person_data
+from tests.harness.population import person_data
 
 P = "/api/population"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator.population.generator import prc_id
-from tests.coordinator.population.conftest import officer, person_data
+from devtools.population_data import prc_id
+from tests.harness.population import officer, person_data
 
 P = "/api/population"
 
@@ -149,8 +149,8 @@ def test_the_name_prefilter_never_drops_a_candidate():
     import random
 
     from coordinator.population.duplicates import THRESHOLD, _name_prefilter
-    from coordinator.population.generator import person
     from coordinator.population.names import NameRecord, duplicate_score, latin_name
+    from devtools.population_data import person
 
     rng = random.Random(5)
 
@@ -189,8 +189,8 @@ def test_import_finds_duplicates_inside_one_batch_once_and_links_everything(pop,
     import csv as _csv
     import random
 
-    from coordinator.population.generator import person
     from coordinator.population.importer import COLUMNS
+    from devtools.population_data import person
 
     rng = random.Random(9)
     people = [person(rng, ["Z01"]) for _ in range(30)]

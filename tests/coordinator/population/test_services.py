@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from coordinator.population.permits import add_months, continuous_since
-from tests.coordinator.population.conftest import person_data
+from tests.harness.population import person_data
 
 P = "/api/population"
 D = dt.date

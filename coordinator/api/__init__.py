@@ -1,1 +1,0 @@
-"""HTTP API routers (FastAPI); each domain has its own module."""

@@ -1,0 +1,1 @@
+"""Board enrolment: tokens, the CA, the broker accounts, rotation and revocation."""

@@ -1,0 +1,1 @@
+"""Devices, their health, the camera map and snapshots on demand."""

@@ -1,0 +1,83 @@
+"""The fleet's tables as numbered migrations: devices and their alerts, on-demand snapshots."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+fleet = Migrations("fleet")
+
+
+@fleet()
+def m001_devices(db: sqlite_utils.Database) -> None:
+    """Devices and camera-down alerts."""
+    db.table("devices").create(
+        {
+            "id": str,
+            "owner_org": str,
+            "owner_type": str,
+            "lat": float,
+            "lon": float,
+            "heading": float,
+            "zone": str,
+            "profile": str,
+            "cert_fingerprint": str,
+            "cert_not_after": str,
+            "cert_not_after_ts": float,
+            "firmware": str,
+            "model": str,
+            "config_rev": int,
+            "config_error": str,
+            "status": str,
+            "status_at": float,
+            "last_health_at": float,
+            "health": str,
+            "registered_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"owner_type", "lat", "lon"},
+        defaults={"status": "unknown"},
+    )
+    for cols in (["zone"], ["owner_type"], ["owner_org"], ["status"], ["cert_not_after_ts"]):
+        db.table("devices").create_index(cols)
+    db.table("device_alerts").create(
+        {
+            "id": int,
+            "device_id": str,
+            "kind": str,
+            "opened_at": float,
+            "closed_at": float,
+            "detail": str,
+        },
+        pk="id",
+    )
+    db.table("device_alerts").create_index(["device_id", "closed_at"])
+
+
+snapshots = Migrations("snapshots")
+
+
+@snapshots()
+def m001_snapshots(db: sqlite_utils.Database) -> None:
+    """Requested snapshots and their images."""
+    db.table("snapshots").create(
+        {
+            "req": str,
+            "incident_id": str,
+            "device_id": str,
+            "event_id": str,
+            "requested_by": str,
+            "created_at": float,
+            "answered_at": float,
+            "status": str,
+            "mime": str,
+            "width": int,
+            "height": int,
+            "data": bytes,
+            "error": str,
+        },
+        pk="req",
+    )
+    db.table("snapshots").create_index(["incident_id"])
+    db.table("snapshots").create_index(["created_at"])

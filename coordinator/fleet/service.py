@@ -1,0 +1,315 @@
+"""The camera fleet: registry, online/offline, staleness, camera-down alerts, fleet views.
+
+Online/offline comes from the boards' retained ``state`` (and their Last Will, which the
+broker publishes as ``offline`` when a board vanishes); staleness from ``health``. A
+"camera down" alert opens when a device goes offline or its health goes stale, and closes
+when it comes back. Registry writes go through the single writer; a small in-memory cache
+(id → location, zone, owner) serves ingest and the incident engine without a query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+import sqlite_utils
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from protocol import Health, State
+
+from ..platform.db import Database
+
+OwnerType = Literal["government", "company", "community"]
+
+
+class DeviceIn(BaseModel):
+    """A device registration (the provisioning tool and `coordinator load-fleet` send these)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="device id = cert CN")
+    owner_org: str = Field(min_length=1, max_length=200, description="owning organisation")
+    owner_type: OwnerType = Field(description="government, company or community")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    heading: float | None = Field(None, ge=0, lt=360, description="camera heading, degrees")
+    zone: str | None = Field(None, max_length=64, description="patrol zone")
+    profile: str | None = Field(None, max_length=64, description="board profile")
+    cert_fingerprint: str | None = Field(None, max_length=128, description="SHA-256 hex")
+    cert_not_after: dt.datetime | None = Field(None, description="certificate expiry (ISO 8601)")
+    firmware: str | None = Field(None, max_length=200)
+    model: str | None = Field(None, max_length=200)
+
+    @field_validator("cert_not_after")
+    @classmethod
+    def _aware(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and v.tzinfo is None:
+            v = v.replace(tzinfo=dt.UTC)  # naive timestamps are taken as UTC
+        return v
+
+
+AlertHook = Callable[[dict[str, Any]], None]
+
+
+class FleetService:
+    """Registry and health of the camera fleet."""
+
+    def __init__(
+        self, db: Database, *, health_stale_s: float = 120.0, cert_warn_days: float = 30.0
+    ) -> None:
+        self.db = db
+        self.health_stale_s = health_stale_s
+        self.cert_warn_days = cert_warn_days
+        self._lock = threading.Lock()
+        self._cache: dict[str, dict[str, Any]] = {}
+        self._alert_hooks: list[AlertHook] = []
+        for row in db.query("select id, lat, lon, zone, owner_type from devices"):
+            self._cache[row["id"]] = row
+
+    # registry ----------------------------------------------------------------------
+    def register(self, device: DeviceIn | dict[str, Any]) -> dict[str, Any]:
+        """Create or update a device (upsert by id) and return its stored row."""
+        d = device if isinstance(device, DeviceIn) else DeviceIn.model_validate(device)
+        return self.upsert_many([d])[0]
+
+    upsert = register
+
+    def upsert_many(self, devices: list[DeviceIn]) -> list[dict[str, Any]]:
+        """Upsert many devices in one transaction (used by load-fleet)."""
+        now = time.time()
+        rows = [_row(d, now) for d in devices]
+
+        def write(db: sqlite_utils.Database) -> None:
+            for r in rows:
+                exists = db.execute("select 1 from devices where id = ?", [r["id"]]).fetchone()
+                if exists:
+                    fields = {k: v for k, v in r.items() if k != "registered_at"}
+                    # Only overwrite what the caller sent: firmware comes from the board.
+                    fields = {k: v for k, v in fields.items() if v is not None}
+                    db.table("devices").update(r["id"], fields)
+                else:
+                    db.table("devices").insert(r)
+
+        self.db.write(write)
+        with self._lock:
+            for r in rows:
+                self._cache[r["id"]] = {k: r[k] for k in ("id", "lat", "lon", "zone", "owner_type")}
+        return [self.get(r["id"]) or {} for r in rows]
+
+    def get(self, device_id: str) -> dict[str, Any] | None:
+        """One device with its status and open alerts, or None."""
+        rows = self.db.query("select * from devices where id = ?", [device_id])
+        if not rows:
+            return None
+        out = _public(rows[0], time.time(), self.health_stale_s, self.cert_warn_days)
+        out["alerts"] = self.db.query(
+            "select * from device_alerts where device_id = ? and closed_at is null", [device_id]
+        )
+        return out
+
+    def known(self, device_id: str) -> bool:
+        """True when the device is registered (in-memory, for ingest)."""
+        return device_id in self._cache
+
+    def location(self, device_id: str) -> dict[str, Any] | None:
+        """Cached id, lat, lon, zone, owner_type of a device."""
+        return self._cache.get(device_id)
+
+    def search(
+        self,
+        *,
+        zone: str | None = None,
+        owner_type: str | None = None,
+        owner_org: str | None = None,
+        status: str | None = None,
+        limit: int = 500,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Devices filtered by zone / owner / status (status: online, offline, stale, unknown, revoked)."""
+        where, params = [], []
+        for col, val in (("zone", zone), ("owner_type", owner_type), ("owner_org", owner_org)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        sql = "select * from devices" + (" where " + " and ".join(where) if where else "")
+        sql += " order by id"
+        now = time.time()
+        rows = [
+            _public(r, now, self.health_stale_s, self.cert_warn_days)
+            for r in self.db.query(sql, params)
+        ]
+        if status is not None:
+            rows = [r for r in rows if r["health_status"] == status]
+        return rows[offset : offset + limit]
+
+    def summary(self, by: Literal["zone", "owner_type", "owner_org"] = "zone") -> dict[str, Any]:
+        """Counts of online / offline / stale / unknown devices per zone or owner."""
+        now = time.time()
+        groups: dict[str, dict[str, int]] = {}
+        total = {"online": 0, "offline": 0, "stale": 0, "unknown": 0, "revoked": 0,
+                 "cert_expiring": 0}  # fmt: skip
+        for r in self.db.query("select * from devices"):
+            p = _public(r, now, self.health_stale_s, self.cert_warn_days)
+            g = groups.setdefault(str(r[by] or "-"), {k: 0 for k in total})
+            for bucket in (g, total):
+                bucket[p["health_status"]] += 1
+                bucket["cert_expiring"] += int(p["cert_expiring"])
+        return {"by": by, "groups": groups, "total": total}
+
+    def cert_expiring(self, days: float | None = None) -> list[dict[str, Any]]:
+        """Devices whose certificate expires within ``days`` (default: the warning window)."""
+        horizon = time.time() + 86400 * (self.cert_warn_days if days is None else days)
+        rows = self.db.query(
+            "select * from devices where cert_not_after_ts is not null and cert_not_after_ts <= ? "
+            "order by cert_not_after_ts",
+            [horizon],
+        )
+        now = time.time()
+        return [_public(r, now, self.health_stale_s, self.cert_warn_days) for r in rows]
+
+    def alerts(self, *, open_only: bool = True, limit: int = 500) -> list[dict[str, Any]]:
+        """Camera-down alerts, newest first."""
+        sql = "select * from device_alerts"
+        if open_only:
+            sql += " where closed_at is null"
+        return self.db.query(sql + " order by id desc limit ?", [limit])
+
+    def on_alert(self, hook: AlertHook) -> None:
+        """Call ``hook(alert_row)`` after an alert opens or closes (after commit)."""
+        self._alert_hooks.append(hook)
+
+    def emit(self, alerts: list[dict[str, Any]]) -> None:
+        """Deliver committed alert changes to the hooks."""
+        for a in alerts:
+            for hook in self._alert_hooks:
+                hook(a)
+
+    # inside the ingest transaction ---------------------------------------------------
+    def apply_state(
+        self, db: sqlite_utils.Database, dev: str, st: State, now: float
+    ) -> list[dict[str, Any]]:
+        """Record a state message; open/close the 'offline' alert. Returns alert changes."""
+        fields: dict[str, Any] = {"status": st.status, "status_at": now, "updated_at": now}
+        for attr, col in (
+            ("firmware", "firmware"),
+            ("model", "model"),
+            ("config_rev", "config_rev"),
+            ("config_error", "config_error"),
+        ):
+            if getattr(st, attr) is not None:
+                fields[col] = getattr(st, attr)
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        changed = db.execute(
+            f"update devices set {sets} where id = ? and status != 'revoked'",
+            [*fields.values(), dev],
+        ).rowcount
+        if not changed:
+            return []  # a revoked board's late Last Will: it stays "revoked", no alert
+        if st.status == "offline":
+            return _open_alert(db, dev, "offline", now, "Last Will or board reported offline")
+        return _close_alerts(db, dev, ("offline", "stale"), now)
+
+    def apply_health(
+        self, db: sqlite_utils.Database, dev: str, h: Health, now: float
+    ) -> list[dict[str, Any]]:
+        """Record a health message; closes a 'stale' alert. Returns alert changes."""
+        payload = json.dumps(
+            {
+                "fps": h.fps,
+                "inference_ms": h.inference_ms,
+                "spool": h.spool,
+                "drops": h.drops,
+                "outages": h.outages,
+                "source_ok": h.source_ok,
+                "temp_c": h.temp_c,
+                "cpu": h.cpu,
+                "uptime_s": h.uptime_s,
+            }
+        )
+        db.execute(
+            "update devices set last_health_at = ?, health = ? where id = ?", [now, payload, dev]
+        )
+        return _close_alerts(db, dev, ("stale",), now)
+
+    def check_stale(self, now: float | None = None) -> list[dict[str, Any]]:
+        """Background job: open a 'stale' alert for online devices with no recent health."""
+        now = time.time() if now is None else now
+        cutoff = now - self.health_stale_s
+
+        def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+            rows = db.execute(
+                "select id from devices where status = 'online' and "
+                "coalesce(last_health_at, status_at, 0) < ? and id not in "
+                "(select device_id from device_alerts where closed_at is null)",
+                [cutoff],
+            ).fetchall()
+            out: list[dict[str, Any]] = []
+            for (dev,) in rows:
+                out += _open_alert(db, dev, "stale", now, f"no health for {self.health_stale_s}s")
+            return out
+
+        changes = self.db.write(write)
+        self.emit(changes)
+        return changes
+
+
+def _open_alert(
+    db: sqlite_utils.Database, dev: str, kind: str, now: float, detail: str
+) -> list[dict[str, Any]]:
+    if db.execute(
+        "select 1 from device_alerts where device_id = ? and kind = ? and closed_at is null",
+        [dev, kind],
+    ).fetchone():
+        return []
+    row = {"device_id": dev, "kind": kind, "opened_at": now, "closed_at": None, "detail": detail}
+    row["id"] = db.table("device_alerts").insert(row).last_pk
+    return [{**row, "change": "opened"}]
+
+
+def _close_alerts(
+    db: sqlite_utils.Database, dev: str, kinds: tuple[str, ...], now: float
+) -> list[dict[str, Any]]:
+    marks = ",".join("?" for _ in kinds)
+    rows = db.execute(
+        f"select id, kind from device_alerts where device_id = ? and kind in ({marks}) "
+        "and closed_at is null",
+        [dev, *kinds],
+    ).fetchall()
+    if not rows:
+        return []
+    db.execute(
+        f"update device_alerts set closed_at = ? where device_id = ? and kind in ({marks}) "
+        "and closed_at is null",
+        [now, dev, *kinds],
+    )
+    return [
+        {"id": i, "device_id": dev, "kind": k, "closed_at": now, "change": "closed"}
+        for i, k in rows
+    ]
+
+
+def _row(d: DeviceIn, now: float) -> dict[str, Any]:
+    r = d.model_dump()
+    na = d.cert_not_after
+    r["cert_not_after"] = na.astimezone(dt.UTC).isoformat() if na else None
+    r["cert_not_after_ts"] = na.timestamp() if na else None
+    r["registered_at"] = now
+    r["updated_at"] = now
+    return r
+
+
+def _public(r: dict[str, Any], now: float, stale_s: float, warn_days: float) -> dict[str, Any]:
+    """A device row as the API shows it, with derived health status and cert warning."""
+    out = dict(r)
+    out["health"] = json.loads(r["health"]) if r.get("health") else None
+    status = r.get("status") or "unknown"
+    if status == "online" and (r.get("last_health_at") or r.get("status_at") or 0) < now - stale_s:
+        status = "stale"
+    out["health_status"] = status
+    na = r.get("cert_not_after_ts")
+    out["cert_expiring"] = bool(na is not None and na <= now + warn_days * 86400)
+    out["cert_days_left"] = None if na is None else round((na - now) / 86400, 1)
+    return out

@@ -1,0 +1,1 @@
+"""FastAPI plumbing shared by every router: typed dependencies, auth guard, live stream."""

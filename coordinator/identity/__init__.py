@@ -1,0 +1,1 @@
+"""Users, sessions, roles and permissions, and the tamper-evident audit log."""

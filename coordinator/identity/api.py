@@ -1,0 +1,149 @@
+"""Login, logout, the caller's identity, user administration and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..http.deps import ServicesDep, get_principal, require
+from .auth import AuthError, Perm, Principal, Role
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+class LoginBody(BaseModel):
+    """Credentials."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(BaseModel):
+    """A bearer token and what it grants."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: float
+    username: str
+    roles: list[str]
+    permissions: list[str]
+    zones: list[str]
+
+
+class MeOut(BaseModel):
+    """The caller's identity and permissions (the UI shows only what these allow)."""
+
+    username: str
+    roles: list[str]
+    permissions: list[str]
+    zones: list[str]
+    merchant_id: str | None
+    unit_id: str | None
+
+
+class UserIn(BaseModel):
+    """A new user."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    password: str = Field(min_length=10, max_length=256)
+    roles: list[Role] = Field(min_length=1)
+    zones: list[str] = Field(default_factory=list, max_length=500)
+    merchant_id: str | None = Field(None, max_length=64)
+    unit_id: str | None = Field(None, max_length=64)
+    display_name: str | None = Field(None, max_length=100)
+
+
+@router.post("/auth/login", response_model=TokenOut)
+def login(body: LoginBody, services: ServicesDep) -> TokenOut:
+    """Exchange a username and password for a bearer token (one shift long)."""
+    try:
+        token, expires, p = services.auth.login(body.username, body.password)
+    except AuthError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    services.audit.record(p, "login", "user", p.user_id)
+    return TokenOut(
+        access_token=token,
+        expires_at=expires,
+        username=p.username,
+        roles=p.role_names,
+        permissions=sorted(x.value for x in p.perms),
+        zones=sorted(p.zones),
+    )
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(
+    request: Request, services: ServicesDep, p: Annotated[Principal, Depends(get_principal)]
+) -> None:
+    """Revoke the caller's token."""
+    header = request.headers.get("authorization", "")
+    token = (
+        header.split(" ", 1)[1] if " " in header else request.query_params.get("access_token", "")
+    )
+    services.auth.logout(token)
+
+
+@router.get("/auth/me", response_model=MeOut)
+def me(p: Annotated[Principal, Depends(get_principal)]) -> MeOut:
+    """Who am I, and what may I do."""
+    return MeOut(
+        username=p.username,
+        roles=p.role_names,
+        permissions=sorted(x.value for x in p.perms),
+        zones=sorted(p.zones),
+        merchant_id=p.merchant_id,
+        unit_id=p.unit_id,
+    )
+
+
+@router.post("/users", status_code=201)
+def create_user(
+    body: UserIn, services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))]
+) -> dict[str, int]:
+    """Create a user (admins only)."""
+    try:
+        uid = services.auth.create_user(
+            body.username,
+            body.password,
+            list(body.roles),
+            zones=body.zones,
+            merchant_id=body.merchant_id,
+            unit_id=body.unit_id,
+            display_name=body.display_name,
+        )
+    except ValueError as exc:
+        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
+    services.audit.record(
+        p, "create_user", "user", uid, detail={"roles": [r.value for r in body.roles]}
+    )
+    return {"id": uid}
+
+
+@router.get("/users")
+def list_users(
+    services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))]
+) -> list[dict]:
+    """List users without their password hashes."""
+    return services.db.query(
+        "select id, username, roles, zones, merchant_id, unit_id, display_name, active from users order by id"
+    )
+
+
+@router.get("/audit")
+def audit_log(
+    services: ServicesDep,
+    p: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],
+    actor: str | None = None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    action: str | None = None,
+    limit: int = 200,
+) -> list[dict]:
+    """Search the audit log (newest first)."""
+    return services.audit.search(
+        actor=actor, subject_type=subject_type, subject_id=subject_id, action=action, limit=limit
+    )

@@ -1,0 +1,368 @@
+"""Users, roles, permissions and session tokens.
+
+Passwords are hashed with argon2id. A login returns a random bearer token; only its
+keyed hash (HMAC-SHA256 with the settings' secret) is stored, with an expiry, so a
+database leak yields no usable token and logout/revocation is immediate. Routes check
+*permissions*; :data:`ROLE_PERMISSIONS` is the single role matrix, tested as a matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import sqlite_utils
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlite_utils.migrations import Migrations
+
+from protocol import is_valid_id
+
+from ..platform.db import Database
+
+
+class Role(StrEnum):
+    """The roles of the command centre and its partners."""
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    DISPATCHER = "dispatcher"
+    TECHNICIAN = "technician"
+    POPULATION_OFFICER = "population_officer"
+    FRAUD_INVESTIGATOR = "fraud_investigator"
+    MERCHANT = "merchant"
+    PATROL_UNIT = "patrol_unit"
+
+
+class Perm(StrEnum):
+    """What a route needs; roles grant permissions through ROLE_PERMISSIONS."""
+
+    USERS_ADMIN = "users:admin"
+    AUDIT_READ = "audit:read"
+    DEVICES_READ = "devices:read"
+    DEVICES_WRITE = "devices:write"
+    ENROL = "devices:enrol"
+    EVENTS_READ = "events:read"
+    INCIDENTS_READ = "incidents:read"
+    INCIDENTS_ACT = "incidents:act"
+    CONFIG_APPROVE = "config:approve"
+    SNAPSHOT_REQUEST = "snapshots:request"
+    UNITS_READ = "units:read"
+    UNITS_WRITE = "units:write"
+    DISPATCH = "dispatch:act"
+    UNIT_SELF = "units:self"
+    KPI_READ = "kpi:read"
+    POPULATION_READ = "population:read"
+    POPULATION_WRITE = "population:write"
+    POPULATION_EXPORT = "population:export"
+    POPULATION_REVIEW = "population:review"
+    POPULATION_STATS = "population:stats"
+    FRAUD_READ = "fraud:read"
+    FRAUD_WRITE = "fraud:write"
+    FRAUD_APPROVE = "fraud:approve"
+    MERCHANT_FILE = "merchant:file"
+    COMPANY_CHECK = "company:check"
+
+
+_ALL = frozenset(Perm)
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    # The admin runs the system, but reading personal records is not administration:
+    # population and fraud records stay with their officers.
+    Role.ADMIN: _ALL
+    - {
+        Perm.POPULATION_READ,
+        Perm.POPULATION_WRITE,
+        Perm.POPULATION_EXPORT,
+        Perm.POPULATION_REVIEW,
+        Perm.FRAUD_READ,
+        Perm.FRAUD_WRITE,
+        Perm.FRAUD_APPROVE,
+        Perm.MERCHANT_FILE,
+        Perm.UNIT_SELF,
+    },
+    Role.OPERATOR: frozenset(
+        {
+            Perm.DEVICES_READ,
+            Perm.EVENTS_READ,
+            Perm.INCIDENTS_READ,
+            Perm.INCIDENTS_ACT,
+            Perm.SNAPSHOT_REQUEST,
+            Perm.UNITS_READ,
+            Perm.KPI_READ,
+            Perm.CONFIG_APPROVE,
+        }
+    ),
+    Role.DISPATCHER: frozenset(
+        {
+            Perm.DEVICES_READ,
+            Perm.EVENTS_READ,
+            Perm.INCIDENTS_READ,
+            Perm.INCIDENTS_ACT,
+            Perm.UNITS_READ,
+            Perm.UNITS_WRITE,
+            Perm.DISPATCH,
+            Perm.KPI_READ,
+        }
+    ),
+    Role.TECHNICIAN: frozenset({Perm.DEVICES_READ, Perm.DEVICES_WRITE, Perm.ENROL}),
+    Role.POPULATION_OFFICER: frozenset(
+        {
+            Perm.POPULATION_READ,
+            Perm.POPULATION_WRITE,
+            Perm.POPULATION_EXPORT,
+            Perm.POPULATION_REVIEW,
+            Perm.POPULATION_STATS,
+        }
+    ),
+    Role.FRAUD_INVESTIGATOR: frozenset(
+        {
+            Perm.FRAUD_READ,
+            Perm.FRAUD_WRITE,
+            Perm.FRAUD_APPROVE,
+            Perm.COMPANY_CHECK,
+        }
+    ),
+    Role.MERCHANT: frozenset({Perm.MERCHANT_FILE, Perm.COMPANY_CHECK}),
+    Role.PATROL_UNIT: frozenset({Perm.UNIT_SELF}),
+}
+
+
+class AuthError(Exception):
+    """Authentication failed; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    user_id: int
+    username: str
+    roles: frozenset[Role]
+    zones: frozenset[str] = frozenset()
+    merchant_id: str | None = None
+    unit_id: str | None = None
+    perms: frozenset[Perm] = field(default_factory=frozenset)
+
+    def can(self, perm: Perm) -> bool:
+        """True when any of the caller's roles grants ``perm``."""
+        return perm in self.perms
+
+    @property
+    def role_names(self) -> list[str]:
+        """Sorted role names (for audit entries and the UI)."""
+        return sorted(r.value for r in self.roles)
+
+
+def perms_for(roles: frozenset[Role]) -> frozenset[Perm]:
+    """Union of the permissions of ``roles``."""
+    out: set[Perm] = set()
+    for r in roles:
+        out |= ROLE_PERMISSIONS[r]
+    return frozenset(out)
+
+
+migrations = Migrations("auth")
+
+
+@migrations()
+def m001_users_and_sessions(db: sqlite_utils.Database) -> None:
+    """Users and their session tokens."""
+    db.table("users").create(
+        {
+            "id": int,
+            "username": str,
+            "password_hash": str,
+            "roles": str,
+            "zones": str,
+            "merchant_id": str,
+            "unit_id": str,
+            "display_name": str,
+            "active": int,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"username", "password_hash", "roles", "active"},
+        defaults={"active": 1, "zones": "[]"},
+    )
+    db.table("users").create_index(["username"], unique=True)
+    db.table("sessions").create(
+        {
+            "token_hash": str,
+            "user_id": int,
+            "issued_at": float,
+            "expires_at": float,
+            "revoked": int,
+        },
+        pk="token_hash",
+        foreign_keys=[("user_id", "users", "id")],
+        defaults={"revoked": 0},
+    )
+    db.table("sessions").create_index(["expires_at"])
+
+
+class AuthService:
+    """Creates users, checks passwords, issues and verifies bearer tokens."""
+
+    MAX_FAILURES = 5
+    FAILURE_WINDOW_S = 300.0
+
+    def __init__(
+        self,
+        db: Database,
+        secret_key: str,
+        token_ttl_s: int,
+        *,
+        memory_kib: int = 65536,
+        time_cost: int = 3,
+    ) -> None:
+        self.db = db
+        self._key = secret_key.encode()
+        self.token_ttl_s = token_ttl_s
+        # argon2id, RFC 9106's second recommended profile (64 MiB, 3 passes) by default.
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=2)
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _token_hash(self, token: str) -> str:
+        return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()
+
+    def create_user(
+        self,
+        username: str,
+        password: str,
+        roles: list[Role | str],
+        *,
+        zones: list[str] | None = None,
+        merchant_id: str | None = None,
+        unit_id: str | None = None,
+        display_name: str | None = None,
+    ) -> int:
+        """Create a user; raises ValueError for a bad name, weak password or unknown role."""
+        if not is_valid_id(username):
+            raise ValueError(
+                "username must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit"
+            )
+        if len(password) < 10:
+            raise ValueError("password must be at least 10 characters")
+        try:
+            role_set = sorted({Role(r).value for r in roles})
+        except ValueError as exc:
+            raise ValueError(
+                f"unknown role: {exc}; roles are {', '.join(r.value for r in Role)}"
+            ) from None
+        if not role_set:
+            raise ValueError("a user needs at least one role")
+        row = {
+            "username": username,
+            "password_hash": self._hasher.hash(password),
+            "roles": json.dumps(role_set),
+            "zones": json.dumps(sorted(set(zones or []))),
+            "merchant_id": merchant_id,
+            "unit_id": unit_id,
+            "display_name": display_name or username,
+            "active": 1,
+            "created_at": time.time(),
+        }
+
+        def insert(db: sqlite_utils.Database) -> int:
+            if db.execute("select 1 from users where username = ?", [username]).fetchone():
+                raise ValueError(f"user {username!r} already exists")
+            return int(db.table("users").insert(row).last_pk)  # type: ignore[arg-type]
+
+        return self.db.write(insert)
+
+    def login(self, username: str, password: str) -> tuple[str, float, Principal]:
+        """Check the password and return (token, expires_at, principal)."""
+        now = time.time()
+        with self._lock:
+            fails = self._failures[username]
+            while fails and fails[0] < now - self.FAILURE_WINDOW_S:
+                fails.popleft()
+            if len(fails) >= self.MAX_FAILURES:
+                raise AuthError("too many failed logins; try again in a few minutes", 429)
+        rows = self.db.query("select * from users where username = ? and active = 1", [username])
+        ok = False
+        if rows:
+            try:
+                ok = self._hasher.verify(rows[0]["password_hash"], password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                ok = False
+        else:
+            # Spend the same time as a real check so usernames cannot be probed by timing.
+            self._hasher.hash(password)
+        if not ok:
+            with self._lock:
+                self._failures[username].append(now)
+            raise AuthError("wrong username or password")
+        with self._lock:
+            self._failures.pop(username, None)
+        token = secrets.token_urlsafe(32)
+        expires = now + self.token_ttl_s
+        user_id = rows[0]["id"]
+        self.db.write(
+            lambda db: db.table("sessions").insert(
+                {
+                    "token_hash": self._token_hash(token),
+                    "user_id": user_id,
+                    "issued_at": now,
+                    "expires_at": expires,
+                    "revoked": 0,
+                }
+            )
+        )
+        return token, expires, self._principal(rows[0])
+
+    def logout(self, token: str) -> None:
+        """Revoke a token."""
+        h = self._token_hash(token)
+        self.db.execute_write("update sessions set revoked = 1 where token_hash = ?", [h])
+
+    def verify(self, token: str) -> Principal:
+        """Return the principal of a valid token or raise AuthError saying why not."""
+        if not token or len(token) > 200:
+            raise AuthError("invalid token")
+        rows = self.db.query(
+            "select s.expires_at, s.revoked, u.* from sessions s join users u on u.id = s.user_id "
+            "where s.token_hash = ?",
+            [self._token_hash(token)],
+        )
+        if not rows:
+            raise AuthError("invalid token")
+        row = rows[0]
+        if row["revoked"]:
+            raise AuthError("token revoked; log in again")
+        if row["expires_at"] < time.time():
+            raise AuthError("token expired; log in again")
+        if not row["active"]:
+            raise AuthError("account disabled")
+        return self._principal(row)
+
+    def purge_expired(self, older_than_s: float = 86400) -> int:
+        """Delete sessions that expired more than ``older_than_s`` ago."""
+        cutoff = time.time() - older_than_s
+        return self.db.execute_write("delete from sessions where expires_at < ?", [cutoff])
+
+    @staticmethod
+    def _principal(row: dict[str, Any]) -> Principal:
+        roles = frozenset(Role(r) for r in json.loads(row["roles"]))
+        return Principal(
+            user_id=row["id"],
+            username=row["username"],
+            roles=roles,
+            zones=frozenset(json.loads(row["zones"] or "[]")),
+            merchant_id=row["merchant_id"],
+            unit_id=row["unit_id"],
+            perms=perms_for(roles),
+        )

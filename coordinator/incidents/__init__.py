@@ -1,0 +1,1 @@
+"""Incidents, operator actions, cross-camera merge rules, false-alarm tuning, statuses."""

@@ -1,0 +1,225 @@
+"""Events, incidents and operator actions, threshold proposals, and /metrics."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..http.deps import ServicesDep, require
+from ..identity.auth import Perm, Principal
+from ..platform import metrics
+from .actions import IncidentNotFound
+
+router = APIRouter(prefix="/api", tags=["incidents"])
+Reader = Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))]
+Actor = Annotated[Principal, Depends(require(Perm.INCIDENTS_ACT))]
+Approver = Annotated[Principal, Depends(require(Perm.CONFIG_APPROVE))]
+Status = Literal[
+    "new", "confirmed", "dismissed", "dispatched", "en_route", "on_scene", "resolved", "merged"
+]
+
+
+class NoteBody(BaseModel):
+    """An optional note."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(None, max_length=2000)
+
+
+class DismissBody(BaseModel):
+    """Why the incident is a false alarm."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=2000, description="why this is a false alarm")
+
+
+class AnnotateBody(BaseModel):
+    """An operator note."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class MergeBody(BaseModel):
+    """Incidents to merge into this one."""
+
+    model_config = ConfigDict(extra="forbid")
+    sources: list[str] = Field(min_length=1, max_length=50)
+
+
+class SplitBody(BaseModel):
+    """What to split off into a new incident: some cameras' events, or some events."""
+
+    model_config = ConfigDict(extra="forbid")
+    device_ids: list[str] | None = Field(None, min_length=1, max_length=100)
+    event_ids: list[str] | None = Field(None, min_length=1, max_length=1000)
+
+
+class TransitionBody(BaseModel):
+    """A lifecycle move."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["confirmed", "dispatched", "en_route", "on_scene", "resolved"]
+    note: str | None = Field(None, max_length=2000)
+
+
+def _call(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Map service errors to HTTP: unknown id 404, illegal state change 409."""
+    try:
+        return fn()
+    except (IncidentNotFound, LookupError) as exc:
+        raise HTTPException(404, str(exc).strip("'\"")) from None
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.get("/events")
+def list_events(
+    services: ServicesDep,
+    _who: Annotated[Principal, Depends(require(Perm.EVENTS_READ))],
+    device: str | None = None,
+    incident: str | None = None,
+    since: Annotated[float | None, Query(description="arrival time, unix seconds")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+) -> list[dict[str, Any]]:
+    """Recent events (what, where, when — never who), newest first."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    for col, val in (("dev", device), ("incident_id", incident)):
+        if val is not None:
+            where.append(f"{col} = ?")
+            params.append(val)
+    if since is not None:
+        where.append("recv >= ?")
+        params.append(since)
+    sql = f"select * from events where {' and '.join(where)} order by recv desc limit ?"
+    return services.db.query(sql, [*params, limit])
+
+
+@router.get("/incidents")
+def list_incidents(
+    services: ServicesDep,
+    _who: Reader,
+    status: Annotated[list[Status] | None, Query()] = None,
+    zone: str | None = None,
+    since: float | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+) -> list[dict[str, Any]]:
+    """Incidents, most urgent first."""
+    return services.extra["incidents"].search(status=status, zone=zone, since=since, limit=limit)
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(incident_id: str, services: ServicesDep, _who: Reader) -> dict[str, Any]:
+    """One incident with its events and its log of actions, merges and splits."""
+    svc = services.extra["incidents"]
+    inc = svc.get(incident_id)
+    if inc is None:
+        raise HTTPException(404, f"no incident {incident_id!r}")
+    return {**inc, "events": svc.events(incident_id), "history": svc.history(incident_id)}
+
+
+@router.post("/incidents/{incident_id}/confirm")
+def confirm(incident_id: str, body: NoteBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
+    """Confirm an incident as real."""
+    return _call(lambda: services.extra["incidents"].confirm(incident_id, who.username, body.note))
+
+
+@router.post("/incidents/{incident_id}/dismiss")
+def dismiss(
+    incident_id: str, body: DismissBody, services: ServicesDep, who: Actor
+) -> dict[str, Any]:
+    """Dismiss as a false alarm, with a reason (feeds the camera's false-alarm rate)."""
+    return _call(
+        lambda: services.extra["incidents"].dismiss(incident_id, who.username, body.reason)
+    )
+
+
+@router.post("/incidents/{incident_id}/annotate")
+def annotate(
+    incident_id: str, body: AnnotateBody, services: ServicesDep, who: Actor
+) -> dict[str, Any]:
+    """Add a note to the incident's log."""
+    return _call(lambda: services.extra["incidents"].annotate(incident_id, who.username, body.text))
+
+
+@router.post("/incidents/{incident_id}/transition")
+def transition(
+    incident_id: str, body: TransitionBody, services: ServicesDep, who: Actor
+) -> dict[str, Any]:
+    """Move the incident along its lifecycle (409 on an illegal move)."""
+    return _call(
+        lambda: services.extra["incidents"].transition(
+            incident_id, body.status, who.username, body.note
+        )
+    )
+
+
+@router.post("/incidents/{incident_id}/merge")
+def merge(incident_id: str, body: MergeBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
+    """Merge other incidents into this one (each can be restored with unmerge)."""
+    return _call(lambda: services.extra["incidents"].merge(incident_id, body.sources, who.username))
+
+
+@router.post("/incidents/{incident_id}/unmerge")
+def unmerge(incident_id: str, services: ServicesDep, who: Actor) -> dict[str, Any]:
+    """Undo the merge of this (merged) incident: it gets its events and status back."""
+    return _call(lambda: services.extra["incidents"].unmerge(incident_id, who.username))
+
+
+@router.post("/incidents/{incident_id}/split")
+def split(incident_id: str, body: SplitBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
+    """Split some cameras' (or some events') events off into a new incident."""
+    return _call(
+        lambda: services.extra["incidents"].split(
+            incident_id, who.username, device_ids=body.device_ids, event_ids=body.event_ids
+        )
+    )
+
+
+@router.get("/tuning/rates")
+def false_alarm_rates(
+    services: ServicesDep, _who: Reader, device: str | None = None
+) -> list[dict[str, Any]]:
+    """False-alarm rate per camera and rule over the last week."""
+    return services.extra["tuning"].rates(device)
+
+
+@router.get("/tuning/proposals")
+def proposals(
+    services: ServicesDep,
+    _who: Reader,
+    status: Literal["pending", "approved", "rejected"] | None = "pending",
+) -> list[dict[str, Any]]:
+    """Threshold-change proposals for noisy cameras."""
+    return services.extra["tuning"].proposals(status)
+
+
+@router.post("/tuning/proposals/{proposal_id}/approve")
+def approve(proposal_id: int, services: ServicesDep, who: Approver) -> dict[str, Any]:
+    """Approve: the new threshold is pushed to the board as retained config."""
+    return _call(lambda: services.extra["tuning"].decide(proposal_id, True, who.username))
+
+
+@router.post("/tuning/proposals/{proposal_id}/reject")
+def reject(proposal_id: int, services: ServicesDep, who: Approver) -> dict[str, Any]:
+    """Reject a proposal."""
+    return _call(lambda: services.extra["tuning"].decide(proposal_id, False, who.username))
+
+
+metrics_router = APIRouter(tags=["meta"])
+
+
+@metrics_router.get("/metrics", response_class=Response)
+def prometheus(request: Request, services: ServicesDep) -> Response:
+    """Prometheus metrics; needs ``Authorization: Bearer <metrics_token>`` when one is set."""
+    token = services.settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise HTTPException(401, "metrics need the configured metrics token")
+    return Response(metrics.render(services), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,75 @@
+"""The incidents' tables as numbered migrations: incidents and their log, threshold proposals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+incidents = Migrations("incidents")
+
+
+@incidents()
+def m001_incidents(db: sqlite_utils.Database) -> None:
+    """Incidents and their action log."""
+    cols: dict[str, Any] = {
+        "id": str,
+        "kind": str,
+        "status": str,
+        "priority": int,
+        "lat": float,
+        "lon": float,
+        "zone": str,
+        "confidence": float,
+        "event_count": int,
+        "devices": str,
+        "first_ts": float,
+        "last_ts": float,
+        "created_at": float,
+        "updated_at": float,
+        "dismiss_reason": str,
+        "merged_into": str,
+        "notes": int,
+    }
+    for st in ("confirmed", "dismissed", "dispatched", "en_route", "on_scene", "resolved"):
+        cols[f"{st}_at"] = float
+    db.table("incidents").create(cols, pk="id", defaults={"notes": 0})
+    db.table("incidents").create_index(["status", "priority"])
+    db.table("incidents").create_index(["updated_at"])
+    db.table("incident_log").create(
+        {"id": int, "incident_id": str, "ts": float, "actor": str, "action": str, "detail": str},
+        pk="id",
+    )
+    db.table("incident_log").create_index(["incident_id"])
+
+
+tuning = Migrations("tuning")
+
+
+@tuning()
+def m001_proposals(db: sqlite_utils.Database) -> None:
+    """Threshold proposals and the last config pushed to each device."""
+    db.table("config_proposals").create(
+        {
+            "id": int,
+            "device_id": str,
+            "rule": str,
+            "label": str,
+            "current": float,
+            "proposed": float,
+            "dismissed": int,
+            "total": int,
+            "rate": float,
+            "status": str,
+            "created_at": float,
+            "decided_at": float,
+            "decided_by": str,
+        },
+        pk="id",
+    )
+    db.table("config_proposals").create_index(["device_id", "rule", "status"])
+    db.table("device_configs").create(
+        {"device_id": str, "rev": int, "config": str, "pushed_at": float, "pushed_by": str},
+        pk="device_id",
+    )

@@ -1,0 +1,1 @@
+"""MQTT messages to committed events: sequence gaps, dead letters, raw-event purge."""

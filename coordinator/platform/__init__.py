@@ -1,0 +1,1 @@
+"""Infrastructure below the domains: database, MQTT link, jobs, notifier, metrics, bus."""

@@ -1,0 +1,66 @@
+"""The one scheduler for periodic work (purges, expiries, staleness checks, CRL refresh).
+
+Domains own their jobs' functions (the raw-event purge lives in ``ingest``, snapshot
+expiry in ``fleet``); the composition root registers them here with :meth:`Jobs.every`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Jobs:
+    """One background thread running periodic jobs; each job's failure is logged, not fatal."""
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[str, float, Callable[[], Any]]] = []
+        self._next: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs: dict[str, int] = {}
+
+    def every(self, name: str, interval_s: float, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` every ``interval_s`` seconds (first run after one interval)."""
+        self._jobs.append((name, interval_s, fn))
+
+    def run_all(self) -> None:
+        """Run every job once now (CLI, tests)."""
+        for name, _i, fn in self._jobs:
+            self._run(name, fn)
+
+    def start(self) -> Jobs:
+        """Start the scheduler thread."""
+        now = time.monotonic()
+        for name, interval, _fn in self._jobs:
+            self._next[name] = now + interval
+        self._thread = threading.Thread(target=self._loop, name="coordinator-jobs", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the scheduler."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self, name: str, fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - a failing job is retried at its next interval
+            log.exception("job %s failed", name)
+        self.runs[name] = self.runs.get(name, 0) + 1
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            now = time.monotonic()
+            for name, interval, fn in self._jobs:
+                if now >= self._next[name]:
+                    self._run(name, fn)
+                    self._next[name] = time.monotonic() + interval

@@ -1,0 +1,377 @@
+"""A whole CityWatch city on this machine, for the demo, the browser tests and the benches.
+
+Starts a real Mosquitto on a free port, the real coordinator (API on uvicorn, the MQTT link,
+ingest and jobs), a synthetic city (river, bridges, one-way streets, patrol zones), patrol
+units driven by the unit simulator over MQTT, registered cameras and one user per role.
+Everything stops with :meth:`DevCity.stop`. Not for production: dev-mode settings.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from coordinator.app import create_app
+from coordinator.bootstrap import open_services, start_core
+from coordinator.services import Services
+from coordinator.settings import Settings
+from protocol import Channel, Event, Topics, UnitPosition, encode, uuid7
+from provisioning.mosquitto import BrokerConfig, MosquittoProcess, PlainListener, free_port
+
+DEMO_PASSWORD = "citywatch-demo"
+#: username → (roles, zones, merchant id)
+DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
+    "admin": (["admin"], [], None),
+    "operator": (["operator"], [], None),
+    "dispatcher": (["dispatcher", "operator"], [], None),
+    "officer": (["population_officer"], ["Z001", "Z002", "Z003", "Z004", "Z005"], None),
+    "investigator": (["fraud_investigator"], [], None),
+    "investigator2": (["fraud_investigator"], [], None),
+    "merchant": (["merchant"], [], "m-demo"),
+    "technician": (["technician"], [], None),
+}
+
+
+@dataclass
+class DevCity:
+    """Handles of a running city; build with :func:`start_city`."""
+
+    workdir: Path
+    broker: MosquittoProcess
+    services: Services
+    server: uvicorn.Server
+    server_thread: threading.Thread
+    url: str
+    city: Any
+    topics: Topics = field(default_factory=Topics)
+    cameras: list[dict[str, Any]] = field(default_factory=list)
+    sim: Any = None
+    sim_link: Any = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _seq: dict[str, int] = field(default_factory=dict)
+    _board: Any = None
+    market: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mqtt_port(self) -> int:
+        """The broker's port."""
+        return self.broker.ports[0]
+
+    def publish_event(
+        self,
+        dev: str,
+        kind: str = "intrusion",
+        conf: float = 0.92,
+        track: int = 1,
+        phase: str = "start",
+    ) -> Event:
+        """Publish one protocol event as camera ``dev`` would (QoS 1), return it."""
+        seq = self._seq[dev] = self._seq.get(dev, 0) + 1
+        ev = Event(
+            id=uuid7(),
+            seq=seq,
+            ts=int(time.time() * 1000),
+            dev=dev,
+            kind=kind,  # type: ignore[arg-type]
+            phase=phase,  # type: ignore[arg-type]
+            label="person",
+            conf=conf,
+            track=track,
+            box=(300, 200, 450, 800),
+            zone="restricted" if kind == "intrusion" else None,
+        )
+        self._board.publish(
+            self.topics.device(dev, Channel.EVENT), encode(ev), qos=1
+        ).wait_for_publish(10)
+        return ev
+
+    def stop(self) -> None:
+        """Stop everything this city started, in reverse order."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=10)
+        if self._board is not None:
+            self._board.disconnect()
+            self._board.loop_stop()
+            self._board._reset_sockets()
+        if self.sim_link is not None:
+            self.sim_link.stop()
+        self.server.should_exit = True
+        self.server_thread.join(timeout=15)
+        self.services.close()
+        self.broker.stop()
+
+
+def start_city(
+    workdir: Path,
+    *,
+    cameras: int = 200,
+    units: int = 10,
+    seed: int = 11,
+    sim_speedup: float = 10.0,
+    fast_hash: bool = True,
+    population: int = 0,
+    market: int = 0,
+    offline_share: float = 0.04,
+) -> DevCity:
+    """Start a city in ``workdir`` and return it running (API at ``city.url``)."""
+    from devtools.paho_link import PahoLink
+
+    from .synthetic_city import CitySpec, generate
+    from .unit_simulator import SimUnit, UnitSimulator, spawn_units
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    broker = MosquittoProcess(
+        BrokerConfig(workdir / "broker", [PlainListener(free_port())], persistence=True)
+    ).start()
+    extra: dict[str, Any] = {"argon2_memory_kib": 4096, "argon2_time_cost": 1} if fast_hash else {}
+    settings = Settings.for_dev(
+        workdir / "coordinator", mqtt_port=broker.ports[0], api_port=free_port(), **extra
+    )
+    services = open_services(settings)
+    for name, (roles, zones, merchant) in DEMO_USERS.items():
+        services.auth.create_user(name, DEMO_PASSWORD, roles, zones=zones, merchant_id=merchant)
+    geo = services.extra["geo"]
+    dispatch = services.extra["dispatch"]
+    city = generate(CitySpec(cols=30, rows=30, bridges=3, zones_x=3, zones_y=3), seed=seed)
+    geo.load_zones(city.zones)
+    geo.load_roads(city.roads)
+    rng = random.Random(seed)
+    cams = []
+    for i in range(cameras):
+        lat, lon = city.random_point(rng)
+        cams.append(
+            {
+                "id": f"cam-{i:05d}",
+                "owner_org": ["Yiwu PSB", "Futian Market Co.", "Choucheng Community"][i % 3],
+                "owner_type": ["government", "company", "community"][i % 3],
+                "lat": lat,
+                "lon": lon,
+                "heading": float(rng.randrange(0, 360)),
+                "zone": geo.zones.zone_of(lat, lon) if geo.zones else None,
+                "profile": "raspberry-pi-5",
+            }
+        )
+    if cams:
+        from coordinator.fleet.service import DeviceIn
+
+        services.extra["fleet"].upsert_many([DeviceIn.model_validate(c) for c in cams])
+    start_core(services)
+    app = create_app(services)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=settings.api_port, log_level="warning", lifespan="off"
+        )
+    )
+    st = threading.Thread(target=server.run, name="devcity-api", daemon=True)
+    st.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not st.is_alive():
+            raise RuntimeError("the coordinator API did not start")
+        time.sleep(0.02)
+    dc = DevCity(
+        workdir,
+        broker,
+        services,
+        server,
+        st,
+        f"http://127.0.0.1:{settings.api_port}",
+        city,
+        Topics(settings.topic_root),
+        cams,
+    )
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    # One connection standing in for the cameras that publish_event() speaks for.
+    board = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id="devcity-boards", protocol=mqtt.MQTTv5
+    )
+    board.connect("127.0.0.1", broker.ports[0])
+    board.loop_start()
+    dc._board = board
+    announce_cameras(dc, offline_share, rng)
+    if population:
+        load_population(dc, population)
+    if market:
+        dc.market = load_market(dc, market)
+    if units:
+        defs = spawn_units(units, city, seed=seed, zones=geo.zones)
+        for u in defs:
+            dispatch.units.upsert(
+                {k: u[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
+            )
+            dispatch.position(
+                u["id"], UnitPosition(ts=dispatch.now_ms(), lat=u["lat"], lon=u["lon"])
+            )
+        link = PahoLink("127.0.0.1", broker.ports[0], "devcity-unit-sim").start()
+        sim = UnitSimulator(
+            geo.roads,
+            [SimUnit(u["id"], u["mode"], u["lat"], u["lon"]) for u in defs],
+            link,
+            on_scene_hold_s=600,
+        ).start()
+        dc.sim, dc.sim_link = sim, link
+        t = threading.Thread(
+            target=sim.run,
+            args=(dc._stop, 0.1, sim_speedup, 2.0),
+            name="devcity-unit-sim",
+            daemon=True,
+        )
+        t.start()
+        dc._threads.append(t)
+    return dc
+
+
+def announce_cameras(dc: DevCity, offline_share: float, rng: random.Random) -> None:
+    """Publish each camera's retained state, as boards do (a few are left offline)."""
+    from protocol import State
+
+    now = int(time.time() * 1000)
+    infos = []
+    for cam in dc.cameras:
+        online = rng.random() >= offline_share
+        st = State(
+            status="online" if online else "offline",
+            ts=now,
+            firmware="0.1.0",
+            profile=cam.get("profile"),
+        )
+        infos.append(
+            dc._board.publish(
+                dc.topics.device(cam["id"], Channel.STATE), encode(st), qos=1, retain=True
+            )
+        )
+    for info in infos:
+        info.wait_for_publish(10)
+
+
+def load_population(dc: DevCity, n: int) -> dict[str, Any]:
+    """Import ``n`` generated persons living in the city's patrol zones."""
+    from .population_data import write_csv
+
+    zones = [
+        f["properties"]["id"]
+        for f in dc.city.zones["features"]
+        if f["properties"].get("id", "").startswith("Z")
+    ]
+    pop = dc.services.extra["population"]
+    f = write_csv(dc.workdir / "population.csv", n, seed=7, zones=zones or None)
+    return pop.importer.run("devcity", f, purpose="demo data")
+
+
+def load_market(dc: DevCity, n: int) -> dict[str, Any]:
+    """Load a generated market, publish a warning on one fraudster, and return its vest.
+
+    The warning is drafted by one investigator and approved by another, as the workflow
+    requires; the returned vest shares identifiers with the warned company.
+    """
+    from coordinator.fraud.warning_desk import WarningIn
+    from coordinator.identity.auth import Principal, Role
+
+    from .fraud_data import generate
+    from .fraud_data import load_market as load
+
+    svc = dc.services.extra["fraud"]
+    mk = generate(n, seed=2026)
+    stats = load(svc, mk)
+    vest = next(
+        c for c in mk.companies if c.vest_of and any(k == "phone" for k, _ in c.identifiers)
+    )
+    li = Principal(1, "investigator", frozenset({Role.FRAUD_INVESTIGATOR}))
+    chen = Principal(2, "investigator2", frozenset({Role.FRAUD_INVESTIGATOR}))
+    name = dc.services.db.query(
+        "select display_name from fraud_companies where id = ?", [vest.vest_of]
+    )[0]["display_name"]
+    wid = svc.draft_warning(
+        li,
+        WarningIn(
+            company_id=int(vest.vest_of or 0),
+            headline=f"{name}: orders on credit, never pays",
+            description="Several merchants report goods shipped and never paid for.",
+            instruction="Ask for full payment before shipping.",
+        ),
+    )
+    svc.approve_warning(chen, wid)
+    svc.publish_warning(li, wid)
+    phone = next(raw for k, raw in vest.identifiers if k == "phone")
+    # The demo merchant login speaks for the first generated merchant account.
+    dc.services.db.execute_write(
+        "update users set merchant_id = ? where username = 'merchant'", [mk.merchants[0]]
+    )
+    return {
+        "stats": stats,
+        "warned": name,
+        "warning_id": wid,
+        "vest_phone": phone,
+        "merchants": mk.merchants,
+    }
+
+
+def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> Any:
+    """Run the real edge agent (real detector, synthetic scene of real photographs) as a
+    registered camera of this city; returns the subprocess (terminate it when done)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from coordinator.fleet.service import DeviceIn
+    from edge_agent.models import default_model_path
+
+    model = default_model_path()
+    if not model.exists():
+        raise FileNotFoundError(f"{model} missing: run `edge-agent models fetch` (make models)")
+    rng = random.Random(dev)
+    lat, lon = dc.city.random_point(rng)
+    geo = dc.services.extra["geo"]
+    dc.services.extra["fleet"].register(
+        DeviceIn.model_validate(
+            {
+                "id": dev,
+                "owner_org": "Yiwu PSB",
+                "owner_type": "government",
+                "lat": lat,
+                "lon": lon,
+                "heading": 90.0,
+                "zone": geo.zones.zone_of(lat, lon) if geo.zones else None,
+                "profile": "rtsp-gateway",
+            }
+        )
+    )
+    d = workdir / dev
+    d.mkdir(parents=True, exist_ok=True)
+    cfg = {
+        "device_id": dev,
+        "profile": "demo",
+        "broker": {"host": "127.0.0.1", "port": dc.mqtt_port},
+        "source": {"kind": "synthetic", "fps": fps, "width": 640, "height": 480, "people": 2},
+        "detector": {"model": str(model), "threads": 1},
+        "spool": {"path": str(d / "spool.db")},
+        "health_interval_s": 10,
+        "rules": {
+            "rev": 1,
+            "zones": [
+                {
+                    "name": "gate",
+                    "rule": "intrusion",
+                    "points": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+                }
+            ],
+        },
+    }
+    (d / "agent.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    with open(d / "agent.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "edge_agent.cli", "run", "--config", str(d / "agent.yaml")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

@@ -1,0 +1,28 @@
+"""The audit log is append-only and searchable."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from coordinator.identity.auth import Role
+from coordinator.services import Services
+from tests.harness.api import bearer
+
+
+def test_audit_entries_cannot_be_altered(services: Services):
+    eid = services.audit.record("officer-1", "read", "person", 42, purpose="case 7")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        services.db.execute_write("update audit_log set actor = 'x' where id = ?", [eid])
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        services.db.execute_write("delete from audit_log where id = ?", [eid])
+    rows = services.audit.search(subject_type="person", subject_id="42")
+    assert rows[0]["actor"] == "officer-1" and rows[0]["purpose"] == "case 7"
+
+
+def test_logins_are_audited_and_readable_by_admin_only(api, tokens):
+    r = api.get("/api/audit", headers=bearer(tokens[Role.ADMIN]), params={"action": "login"})
+    assert r.status_code == 200
+    assert {e["actor"] for e in r.json()} >= {"u-operator", "u-merchant"}
+    assert api.get("/api/audit", headers=bearer(tokens[Role.MERCHANT])).status_code == 403

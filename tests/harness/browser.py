@@ -1,0 +1,23 @@
+"""Browser-test helpers: sign in through the dashboard's form, save screenshots for the docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from devtools.devcity import DEMO_PASSWORD
+
+IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+def login(page, user: str, password: str = DEMO_PASSWORD) -> None:  # noqa: ANN001
+    """Sign in through the form and wait for the navigation to appear."""
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#nav a")
+
+
+def shot(page, name: str) -> None:  # noqa: ANN001
+    """Save a screenshot of the main screens into docs/img/ (shown in the README)."""
+    IMG.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMG / f"{name}.png"))

@@ -1,0 +1,35 @@
+"""Population test data: an officer principal, a valid person, the purpose header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coordinator.identity.auth import Principal, Role, perms_for
+from devtools.population_data import prc_id
+
+PURPOSE = {"X-Purpose": "case 2026-117 follow-up"}
+
+
+def officer(name: str = "officer-a", zones: tuple[str, ...] = ("Z01",)) -> Principal:
+    """A population officer principal (for service-level tests)."""
+    roles = frozenset({Role.POPULATION_OFFICER})
+    return Principal(1, name, roles, frozenset(zones), perms=perms_for(roles))
+
+
+def person_data(n: int = 0, **over: Any) -> dict[str, Any]:
+    """A valid Chinese person in Z01 (distinct per n)."""
+    import datetime as dt
+    import random
+
+    rng = random.Random(n)
+    born = dt.date(1980, 1, 1) + dt.timedelta(days=n * 37)
+    d = {
+        "name": "李" + "伟芳娜敏静丽强磊"[n % 8] + "明超秀霞平刚"[n % 6],
+        "id_type": "prc_id",
+        "id_number": prc_id(rng, "36", born, "M"),
+        "sex": "M",
+        "phone": "13800138000",
+        "zone": "Z01",
+    }
+    d.update(over)
+    return d

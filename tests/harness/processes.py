@@ -1,0 +1,23 @@
+"""Child processes of the test run (the suite's leak checks read them from /proc)."""
+
+from __future__ import annotations
+
+import os
+
+
+def child_pids() -> set[int]:
+    """Live (non-zombie) child processes of this test process."""
+    me = os.getpid()
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is state, fields[1] ppid; zombies are reaped children-to-be, skip them
+        if int(fields[1]) == me and fields[0] != "Z":
+            pids.add(int(entry))
+    return pids
