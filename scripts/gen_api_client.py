@@ -32,7 +32,7 @@ IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 def load_openapi() -> dict[str, Any]:
     """The coordinator's OpenAPI document, from an app built over a throw-away data folder."""
     from coordinator.app import create_app
-    from coordinator.services import open_services
+    from coordinator.bootstrap import open_services
     from coordinator.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from coordinator.devcity import DEMO_PASSWORD, DevCity
-from tests.e2e.conftest import login, shot
+from devtools.devcity import DEMO_PASSWORD, DevCity
+from tests.harness.browser import login, shot
 
 
 def _api(city: DevCity, user: str, path: str, purpose: str | None = None) -> Any:

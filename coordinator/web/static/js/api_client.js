@@ -438,7 +438,7 @@ import { request, url } from "./http.js";
 
 /**
  * The confirmation token returned by ``enrol``.
- * @typedef {Object} Coordinator__api__enrolment_routes__ConfirmIn
+ * @typedef {Object} Coordinator__enrolment__api__ConfirmIn
  * @property {string} confirm_token
  */
 
@@ -1556,7 +1556,7 @@ export function enrolmentEnrol(body) {
 /**
  * Whether the centre has received the board's first authenticated state message.
  * POST /api/enrolment/confirm
- * @param {Coordinator__api__enrolment_routes__ConfirmIn} body
+ * @param {Coordinator__enrolment__api__ConfirmIn} body
  * @returns {Promise<Object<string, any>>}
  */
 export function enrolmentConfirm(body) {
