@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
+from .api_models import Device, DeviceAlert, DeviceDetail, FleetSummary, IngestStatus
 from .service import DeviceIn
 
 router = APIRouter(prefix="/api", tags=["fleet"])
 Reader = Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
 
 
-@router.post("/devices", status_code=201)
+@router.post("/devices", response_model=DeviceDetail, status_code=201)
 def register_device(
     body: DeviceIn,
     services: ServicesDep,
@@ -28,7 +29,7 @@ def register_device(
     return row
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list[Device])
 def list_devices(
     services: ServicesDep,
     _who: Reader,
@@ -50,7 +51,7 @@ def list_devices(
     )
 
 
-@router.get("/devices/{device_id}")
+@router.get("/devices/{device_id}", response_model=DeviceDetail)
 def get_device(device_id: str, services: ServicesDep, _who: Reader) -> dict[str, Any]:
     """One device with its health, status and open alerts."""
     row = services.extra["fleet"].get(device_id)
@@ -65,7 +66,7 @@ def lost_events(device_id: str, services: ServicesDep, _who: Reader) -> list[dic
     return services.extra["ingest"].lost_events(device_id)
 
 
-@router.get("/fleet/summary")
+@router.get("/fleet/summary", response_model=FleetSummary)
 def fleet_summary(
     services: ServicesDep, _who: Reader, by: Literal["zone", "owner_type", "owner_org"] = "zone"
 ) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def fleet_summary(
     return services.extra["fleet"].summary(by)
 
 
-@router.get("/fleet/cert-expiry")
+@router.get("/fleet/cert-expiry", response_model=list[Device])
 def cert_expiry(
     services: ServicesDep, _who: Reader, days: Annotated[float | None, Query(gt=0, le=3650)] = None
 ) -> list[dict[str, Any]]:
@@ -81,7 +82,7 @@ def cert_expiry(
     return services.extra["fleet"].cert_expiring(days)
 
 
-@router.get("/fleet/alerts")
+@router.get("/fleet/alerts", response_model=list[DeviceAlert])
 def fleet_alerts(
     services: ServicesDep, _who: Reader, open_only: bool = True
 ) -> list[dict[str, Any]]:
@@ -89,7 +90,7 @@ def fleet_alerts(
     return services.extra["fleet"].alerts(open_only=open_only)
 
 
-@router.get("/ingest/status")
+@router.get("/ingest/status", response_model=IngestStatus)
 def ingest_status(services: ServicesDep, _who: Reader) -> dict[str, Any]:
     """Ingest counters, queue depth and lag."""
     ing = services.extra["ingest"]

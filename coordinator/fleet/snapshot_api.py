@@ -9,13 +9,14 @@ from fastapi.responses import Response
 
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
+from .api_models import SnapshotRequest, SnapshotStatus
 from .snapshots import SnapshotError
 
 router = APIRouter(prefix="/api", tags=["snapshots"])
 Asker = Annotated[Principal, Depends(require(Perm.SNAPSHOT_REQUEST))]
 
 
-@router.post("/incidents/{incident_id}/snapshot", status_code=202)
+@router.post("/incidents/{incident_id}/snapshot", response_model=SnapshotRequest, status_code=202)
 def request_snapshot(incident_id: str, services: ServicesDep, who: Asker) -> dict[str, Any]:
     """Ask the camera for the frame of the incident's latest event (answer arrives later)."""
     try:
@@ -24,7 +25,7 @@ def request_snapshot(incident_id: str, services: ServicesDep, who: Asker) -> dic
         raise HTTPException(409, str(exc)) from None
 
 
-@router.get("/snapshots/{req}")
+@router.get("/snapshots/{req}", response_model=SnapshotStatus)
 def snapshot_status(req: str, services: ServicesDep, _who: Asker) -> dict[str, Any]:
     """pending, ok (image available) or error (with the board's reason)."""
     try:

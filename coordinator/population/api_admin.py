@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
+from .api_models import DuplicateCandidate
 from .importer import ImportFileError
 
 router = APIRouter(prefix="/api/population", tags=["population"])
@@ -30,7 +31,7 @@ class MergeIn(BaseModel):
     survivor_id: DbId | None = None
 
 
-@router.get("/duplicates")
+@router.get("/duplicates", response_model=list[DuplicateCandidate])
 def review_queue(
     pop: Pop, p: Reviewer, purpose: Purpose, status: str = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
+from .api_models import LookupOut, PersonListItem, RegistrationItem
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -105,7 +106,7 @@ def create_person(body: PersonIn, pop: Pop, p: Writer, purpose: Purpose) -> dict
     return call(pop.records.create_person, p, body.model_dump(), purpose)
 
 
-@router.get("/persons/search")
+@router.get("/persons/search", response_model=list[PersonListItem])
 def search_persons(
     pop: Pop, p: Reader, purpose: Purpose,
     name: Annotated[str | None, Query(max_length=100)] = None,
@@ -118,7 +119,7 @@ def search_persons(
                 limit=limit)  # fmt: skip
 
 
-@router.post("/persons/lookup")
+@router.post("/persons/lookup", response_model=LookupOut)
 def lookup_person(body: LookupIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """Exact lookup by ID-document number (keyed hash); matches outside your zones by id only."""
     return call(pop.records.lookup_id, p, body.id_type, body.id_number, purpose)
@@ -157,7 +158,7 @@ def create_registration(
     return call(pop.records.register, p, body.model_dump(), purpose)
 
 
-@router.get("/registrations")
+@router.get("/registrations", response_model=list[RegistrationItem])
 def list_registrations(
     pop: Pop, p: Reader, purpose: Purpose,
     status: Annotated[str | None, Query(max_length=20)] = None,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
+from .api_models import ServiceRequestItem
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -169,7 +170,7 @@ def create_request(body: RequestIn, pop: Pop, p: Writer, purpose: Purpose) -> di
     return call(pop.requests.create, p, body.model_dump(), purpose)
 
 
-@router.get("/requests")
+@router.get("/requests", response_model=list[ServiceRequestItem])
 def list_requests(
     pop: Pop, p: Reader, purpose: Purpose,
     status: Annotated[str | None, Query(max_length=20)] = None,

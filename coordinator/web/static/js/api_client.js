@@ -11,6 +11,20 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One audit-log entry: who did what to which record, and why.
+ * @typedef {Object} AuditEntry
+ * @property {number} id
+ * @property {number} ts
+ * @property {string} actor
+ * @property {(string | null)} actor_roles
+ * @property {string} action
+ * @property {(string | null)} subject_type
+ * @property {(string | null)} subject_id
+ * @property {(string | null)} purpose
+ * @property {(string | null)} detail
+ */
+
+/**
  * The auto-dispatch policy; empty rules = every dispatch is a dispatcher's decision.
  * @typedef {Object} AutoPolicy
  * @property {boolean} [enabled]
@@ -32,12 +46,85 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Every camera for the map, as parallel columns (compact for tens of thousands).
+ * @typedef {Object} CameraColumns
+ * @property {Array<string>} id
+ * @property {Array<(number | null)>} lat
+ * @property {Array<(number | null)>} lon
+ * @property {Array<string>} status
+ * @property {number} count
+ */
+
+/**
+ * A unit ranked for an incident, with its road ETA and the reasons for its place.
+ * @typedef {Object} Candidate
+ * @property {number} rank
+ * @property {string} unit
+ * @property {string} call_sign
+ * @property {string} mode
+ * @property {(string | null)} home_zone
+ * @property {number} eta_s
+ * @property {number} score_s
+ * @property {(number | null)} distance_m
+ * @property {string} method
+ * @property {(number | null)} position_age_s
+ * @property {boolean} stale
+ * @property {Array<string>} reasons
+ */
+
+/**
  * A case opened from an alert, a tip, or by hand.
  * @typedef {Object} CaseIn
  * @property {string} title
  * @property {Array<number>} company_ids
  * @property {(number | null)} [alert_id]
  * @property {(number | null)} [tip_id]
+ */
+
+/**
+ * A company the merchant's query identifies.
+ * @typedef {Object} CheckMatch
+ * @property {number} company_id
+ * @property {string} name
+ * @property {Array<string>} aliases
+ * @property {Risk} risk
+ * @property {Array<CheckWarning>} warnings
+ */
+
+/**
+ * The merchants' check: how the query was read and what it matched.
+ * @typedef {Object} CheckOut
+ * @property {string} query
+ * @property {Array<string>} interpreted_as
+ * @property {Array<CheckMatch>} matches
+ * @property {(string | null)} [note]
+ */
+
+/**
+ * A published warning on the company or on one of its aliases.
+ * @typedef {Object} CheckWarning
+ * @property {number} id
+ * @property {string} headline
+ * @property {string} severity
+ * @property {number} company_id
+ * @property {string} company
+ * @property {(number | null)} published_ts
+ * @property {boolean} via_alias
+ */
+
+/**
+ * A company: identifiers, aliases, its cluster's and its own risk.
+ * @typedef {Object} Company
+ * @property {number} id
+ * @property {string} display_name
+ * @property {(string | null)} founded
+ * @property {number} cluster_id
+ * @property {number} created_ts
+ * @property {(string | null)} created_by
+ * @property {Array<Identifier>} identifiers
+ * @property {Array<CompanyRef>} aliases
+ * @property {Risk} risk
+ * @property {Risk} company_risk
  */
 
 /**
@@ -52,6 +139,106 @@ import { request, url } from "./http.js";
  * @property {Array<string>} [bank_accounts]
  * @property {Array<string>} [reg_codes]
  * @property {(string | null)} [founded]
+ */
+
+/**
+ * A link touching a company, with its evidence and decision history.
+ * @typedef {Object} CompanyLink
+ * @property {number} id
+ * @property {number} a
+ * @property {number} b
+ * @property {number} score
+ * @property {LinkEvidence} evidence
+ * @property {string} proposed
+ * @property {(string | null)} decision
+ * @property {(string | null)} decided_by
+ * @property {(number | null)} decided_ts
+ * @property {number} created_ts
+ * @property {boolean} active
+ * @property {Array<LinkHistoryStep>} history
+ */
+
+/**
+ * A company by id and name.
+ * @typedef {Object} CompanyRef
+ * @property {number} id
+ * @property {string} display_name
+ */
+
+/**
+ * The id of the record a request created.
+ * @typedef {Object} Created
+ * @property {number} id
+ */
+
+/**
+ * A camera board as registered, with its derived health status and certificate warning.
+ * @typedef {Object} Device
+ * @property {string} id
+ * @property {string} owner_org
+ * @property {string} owner_type
+ * @property {number} lat
+ * @property {number} lon
+ * @property {(number | null)} heading
+ * @property {(string | null)} zone
+ * @property {(string | null)} profile
+ * @property {(string | null)} cert_fingerprint
+ * @property {(string | null)} cert_not_after
+ * @property {(number | null)} cert_not_after_ts
+ * @property {(string | null)} firmware
+ * @property {(string | null)} model
+ * @property {(number | null)} config_rev
+ * @property {(string | null)} config_error
+ * @property {(string | null)} status
+ * @property {(number | null)} status_at
+ * @property {(number | null)} last_health_at
+ * @property {(Object<string, any> | null)} health
+ * @property {(number | null)} registered_at
+ * @property {(number | null)} updated_at
+ * @property {string} health_status
+ * @property {boolean} cert_expiring
+ * @property {(number | null)} cert_days_left
+ */
+
+/**
+ * A camera-down alert: opened when a board goes offline, closed when it returns.
+ * @typedef {Object} DeviceAlert
+ * @property {number} id
+ * @property {string} device_id
+ * @property {string} kind
+ * @property {number} opened_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} detail
+ */
+
+/**
+ * A device with its camera-down alerts.
+ * @typedef {Object} DeviceDetail
+ * @property {string} id
+ * @property {string} owner_org
+ * @property {string} owner_type
+ * @property {number} lat
+ * @property {number} lon
+ * @property {(number | null)} heading
+ * @property {(string | null)} zone
+ * @property {(string | null)} profile
+ * @property {(string | null)} cert_fingerprint
+ * @property {(string | null)} cert_not_after
+ * @property {(number | null)} cert_not_after_ts
+ * @property {(string | null)} firmware
+ * @property {(string | null)} model
+ * @property {(number | null)} config_rev
+ * @property {(string | null)} config_error
+ * @property {(string | null)} status
+ * @property {(number | null)} status_at
+ * @property {(number | null)} last_health_at
+ * @property {(Object<string, any> | null)} health
+ * @property {(number | null)} registered_at
+ * @property {(number | null)} updated_at
+ * @property {string} health_status
+ * @property {boolean} cert_expiring
+ * @property {(number | null)} cert_days_left
+ * @property {Array<DeviceAlert>} alerts
  */
 
 /**
@@ -78,6 +265,48 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One step of an order's life (offered, acknowledged, en route …).
+ * @typedef {Object} DispatchEvent
+ * @property {number} id
+ * @property {string} order_id
+ * @property {string} incident_id
+ * @property {(string | null)} unit_id
+ * @property {number} ts_ms
+ * @property {string} kind
+ * @property {(string | null)} status
+ * @property {(string | null)} outcome
+ * @property {(string | null)} detail
+ */
+
+/**
+ * The change was made.
+ * @typedef {Object} Done
+ * @property {boolean} ok
+ */
+
+/**
+ * Two records that may be one person, with the score and the reasons.
+ * @typedef {Object} DuplicateCandidate
+ * @property {number} id
+ * @property {number} score
+ * @property {Array<string>} reasons
+ * @property {string} status
+ * @property {number} created_at
+ * @property {(PersonListItem | null)} person
+ * @property {(PersonListItem | null)} other
+ * @property {(string | null)} decided_by
+ */
+
+/**
+ * Percentiles of one dispatch interval, in seconds.
+ * @typedef {Object} Durations
+ * @property {number} n
+ * @property {(number | null)} p50_s
+ * @property {(number | null)} p90_s
+ * @property {(number | null)} [within_standard]
+ */
+
+/**
  * A board's enrolment: the token, its CSR and where it stands.
  * @typedef {Object} EnrolIn
  * @property {string} owner_org
@@ -98,11 +327,73 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One stored camera event: what happened where (never who), and its incident.
+ * @typedef {Object} Event
+ * @property {string} id
+ * @property {string} dev
+ * @property {(number | null)} seq
+ * @property {(number)} ts
+ * @property {(number | null)} t
+ * @property {(number | null)} recv
+ * @property {string} kind
+ * @property {(string | null)} phase
+ * @property {(string | null)} label
+ * @property {(number | null)} conf
+ * @property {(number | null)} track
+ * @property {(string | null)} box
+ * @property {(string | null)} zone
+ * @property {(number | null)} count
+ * @property {(string | null)} direction
+ * @property {(number | null)} dwell
+ * @property {(number | null)} skewed
+ * @property {(string | null)} incident_id
+ * @property {(string | null)} merged_from
+ */
+
+/**
+ * How often a camera's rule raised incidents that operators dismissed.
+ * @typedef {Object} FalseAlarmRate
+ * @property {string} device_id
+ * @property {string} rule
+ * @property {number} total
+ * @property {number} dismissed
+ * @property {number} rate
+ */
+
+/**
  * An identifier that must never link companies (shared agent, market hotline).
  * @typedef {Object} FalsePositiveIn
  * @property {"phone" | "email" | "domain" | "address" | "contact" | "bank" | "reg_code"} kind
  * @property {string} value
  * @property {string} reason
+ */
+
+/**
+ * A merchant's trade filing against a company, with its payment state.
+ * @typedef {Object} Filing
+ * @property {number} id
+ * @property {string} merchant_id
+ * @property {number} company_id
+ * @property {(string | null)} goods
+ * @property {(number | null)} quantity
+ * @property {number} amount_cents
+ * @property {string} currency
+ * @property {number} amount_cny_cents
+ * @property {number} paid_cents
+ * @property {string} due_date
+ * @property {(string | null)} documents
+ * @property {string} status
+ * @property {number} needs_confirmation
+ * @property {number} filed_ts
+ * @property {(number | null)} overdue_ts
+ * @property {(number | null)} confirmed_ts
+ */
+
+/**
+ * The filing recorded and the company it was filed against (registered if new).
+ * @typedef {Object} FilingCreated
+ * @property {number} id
+ * @property {number} company_id
  */
 
 /**
@@ -119,6 +410,58 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Health counts in total and per group (zone, owner type or owner).
+ * @typedef {Object} FleetSummary
+ * @property {string} by
+ * @property {Object<string, HealthCounts>} groups
+ * @property {HealthCounts} total
+ */
+
+/**
+ * An alert on an alias cluster whose risk reached the alert level.
+ * @typedef {Object} FraudAlert
+ * @property {number} id
+ * @property {number} cluster_id
+ * @property {string} level
+ * @property {number} score
+ * @property {Array<RiskReason>} reasons
+ * @property {string} status
+ * @property {number} ts
+ * @property {Array<CompanyRef>} companies
+ */
+
+/**
+ * A warning in any state of its workflow (draft → approved → published → cancelled).
+ * @typedef {Object} FraudWarning
+ * @property {number} id
+ * @property {number} company_id
+ * @property {(number | null)} case_id
+ * @property {string} headline
+ * @property {string} description
+ * @property {(string | null)} instruction
+ * @property {string} severity
+ * @property {string} state
+ * @property {string} drafted_by
+ * @property {(string | null)} approved_by
+ * @property {number} version
+ * @property {number} created_ts
+ * @property {(number | null)} published_ts
+ * @property {number} updated_ts
+ * @property {(number | null)} cancelled_ts
+ * @property {string} msg_type
+ * @property {(string | null)} [pending]
+ * @property {(string | null)} [pending_by]
+ * @property {(number | null)} [pending_ts]
+ */
+
+/**
+ * The geography loaded: zones and road network (each absent until loaded).
+ * @typedef {Object} GeoSummary
+ * @property {(ZonesSummary | null)} [zones]
+ * @property {(RoadsSummary | null)} [roads]
+ */
+
+/**
  * Break-the-glass: one person or one zone, with a reason, for one hour.
  * @typedef {Object} GlassIn
  * @property {string} reason
@@ -132,6 +475,17 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * How many devices are in each health state (and how many certificates expire soon).
+ * @typedef {Object} HealthCounts
+ * @property {number} online
+ * @property {number} offline
+ * @property {number} stale
+ * @property {number} unknown
+ * @property {number} revoked
+ * @property {number} cert_expiring
+ */
+
+/**
  * A letting registration by a landlord (an existing person).
  * @typedef {Object} HouseIn
  * @property {string} address
@@ -141,9 +495,118 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One identifier of a company, as entered and normalised.
+ * @typedef {Object} Identifier
+ * @property {string} kind
+ * @property {string} raw
+ * @property {string} norm
+ */
+
+/**
  * Extra identifiers for a company.
  * @typedef {Object} IdentifiersIn
  * @property {Array<[string, string]>} identifiers
+ */
+
+/**
+ * An incident: what happened where, its lifecycle times, the cameras that saw it.
+ * @typedef {Object} Incident
+ * @property {string} id
+ * @property {string} kind
+ * @property {string} status
+ * @property {number} priority
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {(string | null)} zone
+ * @property {(number | null)} confidence
+ * @property {number} event_count
+ * @property {Array<string>} devices
+ * @property {(number | null)} first_ts
+ * @property {(number | null)} last_ts
+ * @property {number} created_at
+ * @property {(number | null)} updated_at
+ * @property {(string | null)} dismiss_reason
+ * @property {(string | null)} merged_into
+ * @property {(number | null)} notes
+ * @property {(number | null)} [confirmed_at]
+ * @property {(number | null)} [dismissed_at]
+ * @property {(number | null)} [dispatched_at]
+ * @property {(number | null)} [en_route_at]
+ * @property {(number | null)} [on_scene_at]
+ * @property {(number | null)} [resolved_at]
+ */
+
+/**
+ * An incident with its events and its log.
+ * @typedef {Object} IncidentDetail
+ * @property {string} id
+ * @property {string} kind
+ * @property {string} status
+ * @property {number} priority
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {(string | null)} zone
+ * @property {(number | null)} confidence
+ * @property {number} event_count
+ * @property {Array<string>} devices
+ * @property {(number | null)} first_ts
+ * @property {(number | null)} last_ts
+ * @property {number} created_at
+ * @property {(number | null)} updated_at
+ * @property {(string | null)} dismiss_reason
+ * @property {(string | null)} merged_into
+ * @property {(number | null)} notes
+ * @property {(number | null)} [confirmed_at]
+ * @property {(number | null)} [dismissed_at]
+ * @property {(number | null)} [dispatched_at]
+ * @property {(number | null)} [en_route_at]
+ * @property {(number | null)} [on_scene_at]
+ * @property {(number | null)} [resolved_at]
+ * @property {Array<Object<string, any>>} events
+ * @property {Array<Object<string, any>>} history
+ */
+
+/**
+ * Every order for an incident and every step of them.
+ * @typedef {Object} IncidentDispatch
+ * @property {Array<OrderRecord>} orders
+ * @property {Array<DispatchEvent>} events
+ */
+
+/**
+ * The ingest pipeline's counters since the centre started.
+ * @typedef {Object} IngestStatus
+ * @property {number} received
+ * @property {number} stored
+ * @property {number} duplicates
+ * @property {number} lost
+ * @property {number} late
+ * @property {number} skewed
+ * @property {Object<string, number>} dead_letters
+ * @property {(number | null)} lag_s
+ * @property {number} queued
+ * @property {boolean} mqtt_connected
+ */
+
+/**
+ * Dispatch KPIs of one group (zone, shift or both).
+ * @typedef {Object} KpiGroup
+ * @property {(string | null)} [zone]
+ * @property {(string | null)} [shift]
+ * @property {number} incidents
+ * @property {Durations} detection_to_dispatch
+ * @property {Durations} dispatch_to_ack
+ * @property {Durations} dispatch_to_on_scene
+ */
+
+/**
+ * Messages from patrol units, by outcome.
+ * @typedef {Object} LinkCounters
+ * @property {number} positions
+ * @property {number} acks
+ * @property {number} rejected
+ * @property {number} duplicate
+ * @property {number} late
  */
 
 /**
@@ -151,6 +614,60 @@ import { request, url } from "./http.js";
  * @typedef {Object} LinkDecisionIn
  * @property {"confirm" | "reject" | "undo"} action
  * @property {(string | null)} [note]
+ */
+
+/**
+ * A link after a decision, and the clusters it re-formed.
+ * @typedef {Object} LinkDecisionOut
+ * @property {number} id
+ * @property {(string | null)} decision
+ * @property {Array<number>} clusters
+ * @property {number} a
+ * @property {number} b
+ */
+
+/**
+ * Why two companies may be one: shared identifiers and name likeness.
+ * @typedef {Object} LinkEvidence
+ * @property {Array<SharedIdentifier>} [shared]
+ * @property {(number | null)} [name_similarity]
+ * @property {(number | null)} [name_score]
+ * @property {(number | null)} [score]
+ */
+
+/**
+ * A proposed alias link awaiting an investigator's decision.
+ * @typedef {Object} LinkForReview
+ * @property {number} id
+ * @property {number} a
+ * @property {number} b
+ * @property {string} a_name
+ * @property {string} b_name
+ * @property {number} score
+ * @property {LinkEvidence} evidence
+ * @property {string} proposed
+ * @property {(string | null)} decision
+ * @property {(string | null)} decided_by
+ * @property {(number | null)} decided_ts
+ * @property {number} created_ts
+ */
+
+/**
+ * One decision on a link.
+ * @typedef {Object} LinkHistoryStep
+ * @property {string} action
+ * @property {(string | null)} before
+ * @property {(string | null)} after
+ * @property {string} actor
+ * @property {number} ts
+ */
+
+/**
+ * The dispatch link to the units: counters, recent refusals, broker connection.
+ * @typedef {Object} LinkStatus
+ * @property {LinkCounters} counters
+ * @property {Array<Object<string, any>>} rejected
+ * @property {boolean} mqtt_link
  */
 
 /**
@@ -168,6 +685,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * People found by ID number, and how many matches lie outside the officer's zones.
+ * @typedef {Object} LookupOut
+ * @property {Array<PersonListItem>} results
+ * @property {Array<any>} outside_jurisdiction
+ */
+
+/**
  * The caller's identity and permissions (the UI shows only what these allow).
  * @typedef {Object} MeOut
  * @property {string} username
@@ -176,6 +700,12 @@ import { request, url } from "./http.js";
  * @property {Array<string>} zones
  * @property {(string | null)} merchant_id
  * @property {(string | null)} unit_id
+ */
+
+/**
+ * The id of the merchant account opened.
+ * @typedef {Object} MerchantCreated
+ * @property {string} id
  */
 
 /**
@@ -208,11 +738,62 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A dispatch order sent to a unit.
+ * @typedef {Object} Order
+ * @property {string} id
+ * @property {string} incident_id
+ * @property {string} unit_id
+ * @property {string} status
+ * @property {number} attempt
+ * @property {(string | null)} decided_by
+ * @property {(number | null)} rank
+ * @property {(number | null)} eta_s
+ * @property {(number | null)} distance_m
+ * @property {(string | null)} zone
+ * @property {(string | null)} shift
+ * @property {(string | null)} kind
+ * @property {(number | null)} priority
+ * @property {(number | null)} detected_ms
+ * @property {number} sent_ms
+ */
+
+/**
  * Accept a recommendation: dispatch a unit (default: the top-ranked) to an incident.
  * @typedef {Object} OrderIn
  * @property {string} incident_id
  * @property {(string | null)} [unit_id]
  * @property {boolean} [backup]
+ */
+
+/**
+ * An order with its lifecycle times.
+ * @typedef {Object} OrderRecord
+ * @property {string} id
+ * @property {string} incident_id
+ * @property {string} unit_id
+ * @property {string} status
+ * @property {number} attempt
+ * @property {(string | null)} decided_by
+ * @property {(number | null)} rank
+ * @property {(number | null)} eta_s
+ * @property {(number | null)} distance_m
+ * @property {(string | null)} zone
+ * @property {(string | null)} shift
+ * @property {(string | null)} kind
+ * @property {(number | null)} priority
+ * @property {(number | null)} detected_ms
+ * @property {number} sent_ms
+ * @property {(number | null)} [ack_ms]
+ * @property {(number | null)} [en_route_ms]
+ * @property {(number | null)} [on_scene_ms]
+ * @property {(number | null)} [cleared_ms]
+ * @property {(string | null)} [ended_reason]
+ */
+
+/**
+ * The filing's state after the merchant's answer.
+ * @typedef {Object} OverdueAnswer
+ * @property {string} status
  */
 
 /**
@@ -235,6 +816,22 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [origin]
  * @property {(string | null)} [phone]
  * @property {string} zone
+ */
+
+/**
+ * A person as lists show them: the ID number masked, no phone.
+ * @typedef {Object} PersonListItem
+ * @property {number} id
+ * @property {string} name
+ * @property {(string | null)} name_latin
+ * @property {(string | null)} id_type
+ * @property {(string | null)} id_masked
+ * @property {(string | null)} dob
+ * @property {(string | null)} sex
+ * @property {(string | null)} nationality
+ * @property {(string | null)} origin
+ * @property {(string | null)} zone
+ * @property {(string | null)} status
  */
 
 /**
@@ -262,6 +859,18 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Units ranked for an incident (or a location).
+ * @typedef {Object} Recommendation
+ * @property {(string | null)} incident
+ * @property {(string | null)} zone
+ * @property {number} lat
+ * @property {number} lon
+ * @property {Array<Candidate>} candidates
+ * @property {Array<Skipped>} skipped
+ * @property {boolean} road_network
+ */
+
+/**
  * A residence registration.
  * @typedef {Object} RegistrationIn
  * @property {number} person_id
@@ -272,6 +881,25 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [valid_from]
  * @property {(string | null)} [valid_to]
  * @property {"draft" | "registered"} [status]
+ */
+
+/**
+ * A residence registration as lists show it, with the person's name.
+ * @typedef {Object} RegistrationItem
+ * @property {number} id
+ * @property {number} person_id
+ * @property {string} kind
+ * @property {(number | null)} house_id
+ * @property {(string | null)} address
+ * @property {(string | null)} zone
+ * @property {(string | null)} valid_from
+ * @property {(string | null)} valid_to
+ * @property {string} status
+ * @property {number} created_at
+ * @property {(number | null)} updated_at
+ * @property {(string | null)} [name]
+ * @property {(string | null)} [name_latin]
+ * @property {(string | null)} [id_masked]
  */
 
 /**
@@ -303,6 +931,52 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A company cluster's risk: score, level and the reasons behind it.
+ * @typedef {Object} Risk
+ * @property {number} score
+ * @property {string} level
+ * @property {Array<RiskReason>} reasons
+ */
+
+/**
+ * One scored factor of a risk assessment.
+ * @typedef {Object} RiskReason
+ * @property {string} factor
+ * @property {number} points
+ * @property {string} detail
+ */
+
+/**
+ * What a road-network upload held and how well it connects.
+ * @typedef {Object} RoadStats
+ * @property {number} features
+ * @property {number} ways
+ * @property {number} segments
+ * @property {number} nodes
+ * @property {Array<any>} skipped
+ * @property {number} skipped_count
+ * @property {Object<string, number>} components
+ * @property {Object<string, number>} main_component_share
+ * @property {number} directed_edges
+ */
+
+/**
+ * The road network loaded, when and by whom.
+ * @typedef {Object} RoadsSummary
+ * @property {number} features
+ * @property {number} ways
+ * @property {number} segments
+ * @property {number} nodes
+ * @property {Array<any>} skipped
+ * @property {number} skipped_count
+ * @property {Object<string, number>} components
+ * @property {Object<string, number>} main_component_share
+ * @property {number} directed_edges
+ * @property {number} loaded_at
+ * @property {(string | null)} loaded_by
+ */
+
+/**
  * The roles of the command centre and its partners.
  * @typedef {"admin" | "operator" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit"} Role
  */
@@ -316,6 +990,65 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A resident's service request in the officers' queue.
+ * @typedef {Object} ServiceRequestItem
+ * @property {number} id
+ * @property {(string | null)} channel
+ * @property {string} category
+ * @property {(string | null)} contact_name
+ * @property {(string | null)} zone
+ * @property {string} status
+ * @property {(string | null)} assignee
+ * @property {(number | null)} due_at
+ * @property {number} created_at
+ * @property {(number | null)} resolved_at
+ * @property {(number | null)} satisfaction
+ * @property {(number | null)} person_id
+ * @property {boolean} overdue
+ */
+
+/**
+ * An identifier two companies share (normalised value) and its weight as evidence.
+ * @typedef {Object} SharedIdentifier
+ * @property {string} kind
+ * @property {string} value
+ * @property {number} weight
+ */
+
+/**
+ * A unit left out of the ranking, and why.
+ * @typedef {Object} Skipped
+ * @property {string} unit
+ * @property {string} reason
+ */
+
+/**
+ * A frame requested from the board that saw the incident.
+ * @typedef {Object} SnapshotRequest
+ * @property {string} req
+ * @property {string} device_id
+ * @property {(string | null)} event_id
+ * @property {string} status
+ */
+
+/**
+ * A snapshot request's state, without the image.
+ * @typedef {Object} SnapshotStatus
+ * @property {string} req
+ * @property {(string | null)} incident_id
+ * @property {string} device_id
+ * @property {(string | null)} event_id
+ * @property {(string | null)} requested_by
+ * @property {number} created_at
+ * @property {(number | null)} answered_at
+ * @property {string} status
+ * @property {(string | null)} mime
+ * @property {(number | null)} width
+ * @property {(number | null)} height
+ * @property {(string | null)} error
+ */
+
+/**
  * What to split off into a new incident: some cameras' events, or some events.
  * @typedef {Object} SplitBody
  * @property {(Array<string> | null)} [device_ids]
@@ -326,6 +1059,12 @@ import { request, url } from "./http.js";
  * A status set by a dispatcher.
  * @typedef {Object} StatusIn
  * @property {"available" | "busy" | "off_duty"} status
+ */
+
+/**
+ * Companies whose filings the sweep flagged overdue.
+ * @typedef {Object} SweepOut
+ * @property {Array<number>} companies
  */
 
 /**
@@ -371,6 +1110,24 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A patrol unit with its status and the age of its last position.
+ * @typedef {Object} Unit
+ * @property {string} id
+ * @property {string} call_sign
+ * @property {string} mode
+ * @property {(string | null)} home_zone
+ * @property {(string | null)} shift
+ * @property {string} status
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {(number | null)} pos_ms
+ * @property {(number | null)} status_ms
+ * @property {(number | null)} created_ms
+ * @property {(number | null)} position_age_s
+ * @property {boolean} position_stale
+ */
+
+/**
  * A patrol unit's definition.
  * @typedef {Object} UnitIn
  * @property {string} call_sign
@@ -390,6 +1147,19 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [merchant_id]
  * @property {(string | null)} [unit_id]
  * @property {(string | null)} [display_name]
+ */
+
+/**
+ * A user account as administrators list them (roles and zones as stored, JSON text).
+ * @typedef {Object} UserRow
+ * @property {number} id
+ * @property {string} username
+ * @property {string} roles
+ * @property {(string | null)} zones
+ * @property {(string | null)} merchant_id
+ * @property {(string | null)} unit_id
+ * @property {(string | null)} display_name
+ * @property {number} active
  */
 
 /**
@@ -434,6 +1204,53 @@ import { request, url } from "./http.js";
  * @property {string} description
  * @property {(string | null)} [instruction]
  * @property {"Extreme" | "Severe" | "Moderate" | "Minor"} [severity]
+ */
+
+/**
+ * The patrol zone and monitoring centre a point lies in.
+ * @typedef {Object} ZoneAt
+ * @property {(string | null)} zone
+ * @property {(string | null)} centre
+ */
+
+/**
+ * One zone as a GeoJSON feature.
+ * @typedef {Object} ZoneFeature
+ * @property {string} type
+ * @property {(ZoneProperties | null)} properties
+ * @property {Object<string, any>} geometry
+ */
+
+/**
+ * A zone's identity: patrol zone or centre, its name and the centre it answers to.
+ * @typedef {Object} ZoneProperties
+ * @property {string} id
+ * @property {(string | null)} [kind]
+ * @property {(string | null)} [name]
+ * @property {(string | null)} [centre]
+ */
+
+/**
+ * The loaded zones as a GeoJSON feature collection.
+ * @typedef {Object} Zones
+ * @property {string} type
+ * @property {Array<ZoneFeature>} features
+ */
+
+/**
+ * What a zones upload held.
+ * @typedef {Object} ZonesLoaded
+ * @property {number} patrol_zones
+ * @property {number} centres
+ */
+
+/**
+ * The zones loaded, when and by whom.
+ * @typedef {Object} ZonesSummary
+ * @property {number} patrol_zones
+ * @property {number} centres
+ * @property {number} loaded_at
+ * @property {(string | null)} loaded_by
  */
 
 /**
@@ -488,7 +1305,7 @@ export function authMe() {
 /**
  * List users without their password hashes.
  * GET /api/users
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<UserRow>>}
  */
 export function authListUsers() {
   return request("GET", "/api/users");
@@ -498,7 +1315,7 @@ export function authListUsers() {
  * Create a user (admins only).
  * POST /api/users
  * @param {UserIn} body
- * @returns {Promise<Object<string, number>>}
+ * @returns {Promise<Created>}
  */
 export function authCreateUser(body) {
   return request("POST", "/api/users", { body });
@@ -508,7 +1325,7 @@ export function authCreateUser(body) {
  * Search the audit log (newest first).
  * GET /api/audit
  * @param {{ actor?: (string | null), subject_type?: (string | null), subject_id?: (string | null), action?: (string | null), limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<AuditEntry>>}
  */
 export function authAuditLog(query) {
   return request("GET", "/api/audit", { query });
@@ -518,7 +1335,7 @@ export function authAuditLog(query) {
  * Devices filtered by zone, owner and health status.
  * GET /api/devices
  * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Device>>}
  */
 export function fleetListDevices(query) {
   return request("GET", "/api/devices", { query });
@@ -528,7 +1345,7 @@ export function fleetListDevices(query) {
  * Register or update a device (upsert by id); the provisioning tool calls this.
  * POST /api/devices
  * @param {DeviceIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<DeviceDetail>}
  */
 export function fleetRegisterDevice(body) {
   return request("POST", "/api/devices", { body });
@@ -538,7 +1355,7 @@ export function fleetRegisterDevice(body) {
  * One device with its health, status and open alerts.
  * GET /api/devices/{device_id}
  * @param {string} deviceId
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<DeviceDetail>}
  */
 export function fleetGetDevice(deviceId) {
   return request("GET", `/api/devices/${encodeURIComponent(deviceId)}`);
@@ -558,7 +1375,7 @@ export function fleetLostEvents(deviceId) {
  * Online / offline / stale / unknown / cert-expiring counts per zone or owner.
  * GET /api/fleet/summary
  * @param {{ by?: "zone" | "owner_type" | "owner_org" }} [query]
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<FleetSummary>}
  */
 export function fleetSummary(query) {
   return request("GET", "/api/fleet/summary", { query });
@@ -568,7 +1385,7 @@ export function fleetSummary(query) {
  * Devices whose certificate expires within ``days`` (default: the warning window, 30).
  * GET /api/fleet/cert-expiry
  * @param {{ days?: (number | null) }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Device>>}
  */
 export function fleetCertExpiry(query) {
   return request("GET", "/api/fleet/cert-expiry", { query });
@@ -578,7 +1395,7 @@ export function fleetCertExpiry(query) {
  * Camera-down alerts (device offline or health stale).
  * GET /api/fleet/alerts
  * @param {{ open_only?: boolean }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<DeviceAlert>>}
  */
 export function fleetAlerts(query) {
   return request("GET", "/api/fleet/alerts", { query });
@@ -587,7 +1404,7 @@ export function fleetAlerts(query) {
 /**
  * Ingest counters, queue depth and lag.
  * GET /api/ingest/status
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<IngestStatus>}
  */
 export function fleetIngestStatus() {
   return request("GET", "/api/ingest/status");
@@ -606,7 +1423,7 @@ export function fleetDeadLetters(query) {
 /**
  * All cameras as columns: ``id``, ``lat``, ``lon``, ``status`` (online/stale/offline/unknown/revoked).
  * GET /api/map/cameras
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<CameraColumns>}
  */
 export function mapCameras() {
   return request("GET", "/api/map/cameras");
@@ -616,7 +1433,7 @@ export function mapCameras() {
  * Ask the camera for the frame of the incident's latest event (answer arrives later).
  * POST /api/incidents/{incident_id}/snapshot
  * @param {string} incidentId
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<SnapshotRequest>}
  */
 export function requestSnapshot(incidentId) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/snapshot`);
@@ -626,7 +1443,7 @@ export function requestSnapshot(incidentId) {
  * pending, ok (image available) or error (with the board's reason).
  * GET /api/snapshots/{req}
  * @param {string} req
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<SnapshotStatus>}
  */
 export function snapshotStatus(req) {
   return request("GET", `/api/snapshots/${encodeURIComponent(req)}`);
@@ -646,7 +1463,7 @@ export function snapshotImage(req) {
  * Recent events (what, where, when — never who), newest first.
  * GET /api/events
  * @param {{ device?: (string | null), incident?: (string | null), since?: (number | null), limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Event>>}
  */
 export function incidentsListEvents(query) {
   return request("GET", "/api/events", { query });
@@ -656,7 +1473,7 @@ export function incidentsListEvents(query) {
  * Incidents, most urgent first.
  * GET /api/incidents
  * @param {{ status?: (Array<"new" | "confirmed" | "dismissed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "merged"> | null), zone?: (string | null), since?: (number | null), limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Incident>>}
  */
 export function listIncidents(query) {
   return request("GET", "/api/incidents", { query });
@@ -666,7 +1483,7 @@ export function listIncidents(query) {
  * One incident with its events and its log of actions, merges and splits.
  * GET /api/incidents/{incident_id}
  * @param {string} incidentId
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<IncidentDetail>}
  */
 export function getIncident(incidentId) {
   return request("GET", `/api/incidents/${encodeURIComponent(incidentId)}`);
@@ -677,7 +1494,7 @@ export function getIncident(incidentId) {
  * POST /api/incidents/{incident_id}/confirm
  * @param {string} incidentId
  * @param {NoteBody} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Incident>}
  */
 export function incidentsConfirm(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/confirm`, { body });
@@ -688,7 +1505,7 @@ export function incidentsConfirm(incidentId, body) {
  * POST /api/incidents/{incident_id}/dismiss
  * @param {string} incidentId
  * @param {DismissBody} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Incident>}
  */
 export function incidentsDismiss(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/dismiss`, { body });
@@ -699,7 +1516,7 @@ export function incidentsDismiss(incidentId, body) {
  * POST /api/incidents/{incident_id}/annotate
  * @param {string} incidentId
  * @param {AnnotateBody} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Incident>}
  */
 export function incidentsAnnotate(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/annotate`, { body });
@@ -710,7 +1527,7 @@ export function incidentsAnnotate(incidentId, body) {
  * POST /api/incidents/{incident_id}/transition
  * @param {string} incidentId
  * @param {TransitionBody} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Incident>}
  */
 export function incidentsTransition(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/transition`, { body });
@@ -721,7 +1538,7 @@ export function incidentsTransition(incidentId, body) {
  * POST /api/incidents/{incident_id}/merge
  * @param {string} incidentId
  * @param {MergeBody} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Incident>}
  */
 export function incidentsMerge(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/merge`, { body });
@@ -731,7 +1548,7 @@ export function incidentsMerge(incidentId, body) {
  * Undo the merge of this (merged) incident: it gets its events and status back.
  * POST /api/incidents/{incident_id}/unmerge
  * @param {string} incidentId
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Incident>}
  */
 export function incidentsUnmerge(incidentId) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/unmerge`);
@@ -742,7 +1559,7 @@ export function incidentsUnmerge(incidentId) {
  * POST /api/incidents/{incident_id}/split
  * @param {string} incidentId
  * @param {SplitBody} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Incident>}
  */
 export function incidentsSplit(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/split`, { body });
@@ -752,7 +1569,7 @@ export function incidentsSplit(incidentId, body) {
  * False-alarm rate per camera and rule over the last week.
  * GET /api/tuning/rates
  * @param {{ device?: (string | null) }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<FalseAlarmRate>>}
  */
 export function incidentsFalseAlarmRates(query) {
   return request("GET", "/api/tuning/rates", { query });
@@ -814,7 +1631,7 @@ export function populationCreatePerson(purpose, body) {
  * GET /api/population/persons/search
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {{ name?: (string | null), address?: (string | null), zone?: (string | null), limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<PersonListItem>>}
  */
 export function populationSearchPersons(purpose, query) {
   return request("GET", "/api/population/persons/search", { query, headers: { "X-Purpose": purpose } });
@@ -825,7 +1642,7 @@ export function populationSearchPersons(purpose, query) {
  * POST /api/population/persons/lookup
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {LookupIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<LookupOut>}
  */
 export function populationLookupPerson(purpose, body) {
   return request("POST", "/api/population/persons/lookup", { body, headers: { "X-Purpose": purpose } });
@@ -872,7 +1689,7 @@ export function populationErasePerson(personId, purpose, body) {
  * GET /api/population/registrations
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {{ status?: (string | null), zone?: (string | null), limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<RegistrationItem>>}
  */
 export function populationListRegistrations(purpose, query) {
   return request("GET", "/api/population/registrations", { query, headers: { "X-Purpose": purpose } });
@@ -1089,7 +1906,7 @@ export function populationRequestCategories() {
  * GET /api/population/requests
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {{ status?: (string | null), overdue?: boolean, assignee?: (string | null), limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<ServiceRequestItem>>}
  */
 export function populationListRequests(purpose, query) {
   return request("GET", "/api/population/requests", { query, headers: { "X-Purpose": purpose } });
@@ -1134,7 +1951,7 @@ export function populationRequestStep(requestId, purpose, body) {
  * GET /api/population/duplicates
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {{ status?: string, limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<DuplicateCandidate>>}
  */
 export function populationReviewQueue(purpose, query) {
   return request("GET", "/api/population/duplicates", { query, headers: { "X-Purpose": purpose } });
@@ -1231,7 +2048,7 @@ export function populationRunRetention() {
  * The caller's own filings; ``needs_confirmation`` = overdue ones awaiting an answer.
  * GET /api/fraud/filings
  * @param {{ needs_confirmation?: boolean }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Filing>>}
  */
 export function fraudMyFilings(query) {
   return request("GET", "/api/fraud/filings", { query });
@@ -1241,7 +2058,7 @@ export function fraudMyFilings(query) {
  * File a trade against a known company or a new one (registered and linked).
  * POST /api/fraud/filings
  * @param {FilingIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<FilingCreated>}
  */
 export function fraudFileTrade(body) {
   return request("POST", "/api/fraud/filings", { body });
@@ -1273,7 +2090,7 @@ export function fraudAddPayment(fid, body) {
  * POST /api/fraud/filings/{fid}/confirm-overdue
  * @param {number} fid
  * @param {Coordinator__fraud__api__ConfirmIn} body
- * @returns {Promise<Object<string, string>>}
+ * @returns {Promise<OverdueAnswer>}
  */
 export function fraudConfirmOverdue(fid, body) {
   return request("POST", `/api/fraud/filings/${encodeURIComponent(fid)}/confirm-overdue`, { body });
@@ -1293,7 +2110,7 @@ export function fraudTips(purpose) {
  * Report suspected fraud (attachments' metadata only).
  * POST /api/fraud/tips
  * @param {TipIn} body
- * @returns {Promise<Object<string, number>>}
+ * @returns {Promise<Created>}
  */
 export function fraudAddTip(body) {
   return request("POST", "/api/fraud/tips", { body });
@@ -1303,7 +2120,7 @@ export function fraudAddTip(body) {
  * Merchants' check before dealing: risk and active warnings, aliases included.
  * GET /api/fraud/check
  * @param {{ q?: string }} [query]
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<CheckOut>}
  */
 export function fraudCheck(query) {
   return request("GET", "/api/fraud/check", { query });
@@ -1313,7 +2130,7 @@ export function fraudCheck(query) {
  * Open a merchant account.
  * POST /api/fraud/merchants
  * @param {MerchantIn} body
- * @returns {Promise<Object<string, string>>}
+ * @returns {Promise<MerchantCreated>}
  */
 export function fraudCreateMerchant(body) {
   return request("POST", "/api/fraud/merchants", { body });
@@ -1334,7 +2151,7 @@ export function fraudMerchant(mid, purpose) {
  * Register a company with every identifier known.
  * POST /api/fraud/companies
  * @param {CompanyIn} body
- * @returns {Promise<Object<string, number>>}
+ * @returns {Promise<Created>}
  */
 export function fraudRegisterCompany(body) {
   return request("POST", "/api/fraud/companies", { body });
@@ -1345,7 +2162,7 @@ export function fraudRegisterCompany(body) {
  * POST /api/fraud/companies/{cid}/identifiers
  * @param {number} cid
  * @param {IdentifiersIn} body
- * @returns {Promise<Object<string, boolean>>}
+ * @returns {Promise<Done>}
  */
 export function fraudAddIdentifiers(cid, body) {
   return request("POST", `/api/fraud/companies/${encodeURIComponent(cid)}/identifiers`, { body });
@@ -1356,7 +2173,7 @@ export function fraudAddIdentifiers(cid, body) {
  * GET /api/fraud/companies/{cid}
  * @param {number} cid
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Company>}
  */
 export function fraudCompany(cid, purpose) {
   return request("GET", `/api/fraud/companies/${encodeURIComponent(cid)}`, { headers: { "X-Purpose": purpose } });
@@ -1367,7 +2184,7 @@ export function fraudCompany(cid, purpose) {
  * GET /api/fraud/companies/{cid}/links
  * @param {number} cid
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<CompanyLink>>}
  */
 export function fraudCompanyLinks(cid, purpose) {
   return request("GET", `/api/fraud/companies/${encodeURIComponent(cid)}/links`, { headers: { "X-Purpose": purpose } });
@@ -1387,7 +2204,7 @@ export function fraudAddFalsePositive(body) {
  * Links awaiting review, strongest first, with evidence (audited).
  * GET /api/fraud/links/review
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<LinkForReview>>}
  */
 export function fraudReviewQueue(purpose) {
   return request("GET", "/api/fraud/links/review", { headers: { "X-Purpose": purpose } });
@@ -1398,7 +2215,7 @@ export function fraudReviewQueue(purpose) {
  * POST /api/fraud/links/{lid}/decision
  * @param {number} lid
  * @param {LinkDecisionIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<LinkDecisionOut>}
  */
 export function fraudDecideLink(lid, body) {
   return request("POST", `/api/fraud/links/${encodeURIComponent(lid)}/decision`, { body });
@@ -1408,7 +2225,7 @@ export function fraudDecideLink(lid, body) {
  * Alert queue.
  * GET /api/fraud/alerts
  * @param {{ status?: string }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<FraudAlert>>}
  */
 export function fraudAlerts(query) {
   return request("GET", "/api/fraud/alerts", { query });
@@ -1418,7 +2235,7 @@ export function fraudAlerts(query) {
  * Open a case.
  * POST /api/fraud/cases
  * @param {CaseIn} body
- * @returns {Promise<Object<string, number>>}
+ * @returns {Promise<Created>}
  */
 export function fraudOpenCase(body) {
   return request("POST", "/api/fraud/cases", { body });
@@ -1427,7 +2244,7 @@ export function fraudOpenCase(body) {
 /**
  * Run overdue detection now (it also runs on its own schedule).
  * POST /api/fraud/sweep
- * @returns {Promise<Object<string, Array<number>>>}
+ * @returns {Promise<SweepOut>}
  */
 export function fraudSweep() {
   return request("POST", "/api/fraud/sweep");
@@ -1437,7 +2254,7 @@ export function fraudSweep() {
  * Warnings in any state.
  * GET /api/fraud/warnings
  * @param {{ state?: (string | null) }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<FraudWarning>>}
  */
 export function fraudWarnings(query) {
   return request("GET", "/api/fraud/warnings", { query });
@@ -1447,7 +2264,7 @@ export function fraudWarnings(query) {
  * Draft a warning.
  * POST /api/fraud/warnings
  * @param {WarningIn} body
- * @returns {Promise<Object<string, number>>}
+ * @returns {Promise<Created>}
  */
 export function fraudDraftWarning(body) {
   return request("POST", "/api/fraud/warnings", { body });
@@ -1457,7 +2274,7 @@ export function fraudDraftWarning(body) {
  * Approve a draft (a second person, not its author).
  * POST /api/fraud/warnings/{wid}/approve
  * @param {number} wid
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<FraudWarning>}
  */
 export function fraudApproveWarning(wid) {
   return request("POST", `/api/fraud/warnings/${encodeURIComponent(wid)}/approve`);
@@ -1467,7 +2284,7 @@ export function fraudApproveWarning(wid) {
  * Publish an approved warning.
  * POST /api/fraud/warnings/{wid}/publish
  * @param {number} wid
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<FraudWarning>}
  */
 export function fraudPublishWarning(wid) {
   return request("POST", `/api/fraud/warnings/${encodeURIComponent(wid)}/publish`);
@@ -1478,7 +2295,7 @@ export function fraudPublishWarning(wid) {
  * PATCH /api/fraud/warnings/{wid}
  * @param {number} wid
  * @param {WarningEdit} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<FraudWarning>}
  */
 export function fraudUpdateWarning(wid, body) {
   return request("PATCH", `/api/fraud/warnings/${encodeURIComponent(wid)}`, { body });
@@ -1488,7 +2305,7 @@ export function fraudUpdateWarning(wid, body) {
  * Cancel a warning (published: CAP Cancel).
  * POST /api/fraud/warnings/{wid}/cancel
  * @param {number} wid
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<FraudWarning>}
  */
 export function fraudCancelWarning(wid) {
   return request("POST", `/api/fraud/warnings/${encodeURIComponent(wid)}/cancel`);
@@ -1616,7 +2433,7 @@ export function enrolmentCrl() {
 /**
  * The patrol zones and monitoring-centre areas as loaded (GeoJSON).
  * GET /api/geo/zones
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Zones>}
  */
 export function geographyGetZones() {
   return request("GET", "/api/geo/zones");
@@ -1626,7 +2443,7 @@ export function geographyGetZones() {
  * Validate and replace the zones; 422 lists every problem (the old zones stay).
  * PUT /api/geo/zones
  * @param {Object<string, any>} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<ZonesLoaded>}
  */
 export function geographyPutZones(body) {
   return request("PUT", "/api/geo/zones", { body });
@@ -1636,7 +2453,7 @@ export function geographyPutZones(body) {
  * Validate and replace the road network (GeoJSON LineStrings); 422 when unusable.
  * PUT /api/geo/roads
  * @param {Object<string, any>} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<RoadStats>}
  */
 export function geographyPutRoads(body) {
   return request("PUT", "/api/geo/roads", { body });
@@ -1645,7 +2462,7 @@ export function geographyPutRoads(body) {
 /**
  * Which layers are loaded, their sizes, skipped features, connectivity.
  * GET /api/geo/summary
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<GeoSummary>}
  */
 export function geographyGeoSummary() {
   return request("GET", "/api/geo/summary");
@@ -1655,7 +2472,7 @@ export function geographyGeoSummary() {
  * The patrol zone and monitoring centre of a point (null outside every zone).
  * GET /api/geo/locate
  * @param {{ lat?: number, lon?: number }} [query]
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<ZoneAt>}
  */
 export function geographyLocate(query) {
   return request("GET", "/api/geo/locate", { query });
@@ -1664,7 +2481,7 @@ export function geographyLocate(query) {
 /**
  * Every unit with status, position, position age and staleness.
  * GET /api/dispatch/units
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Unit>>}
  */
 export function dispatchListUnits() {
   return request("GET", "/api/dispatch/units");
@@ -1675,7 +2492,7 @@ export function dispatchListUnits() {
  * PUT /api/dispatch/units/{unit_id}
  * @param {string} unitId
  * @param {UnitIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Unit>}
  */
 export function dispatchPutUnit(unitId, body) {
   return request("PUT", `/api/dispatch/units/${encodeURIComponent(unitId)}`, { body });
@@ -1696,7 +2513,7 @@ export function dispatchPutUnitStatus(unitId, body) {
  * Top-k available units by travel time, with ETA, distance, zone and position age.
  * POST /api/dispatch/recommend
  * @param {RecommendIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Recommendation>}
  */
 export function dispatchRecommend(body) {
   return request("POST", "/api/dispatch/recommend", { body });
@@ -1706,7 +2523,7 @@ export function dispatchRecommend(body) {
  * Send the order over MQTT (QoS 1); no ack within the timeout re-offers the next unit.
  * POST /api/dispatch/orders
  * @param {OrderIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Order>}
  */
 export function dispatchCreateOrder(body) {
   return request("POST", "/api/dispatch/orders", { body });
@@ -1716,7 +2533,7 @@ export function dispatchCreateOrder(body) {
  * Orders of an incident and its timestamped dispatch history (acks, time-outs).
  * GET /api/dispatch/incidents/{incident_id}
  * @param {string} incidentId
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<IncidentDispatch>}
  */
 export function incidentDispatch(incidentId) {
   return request("GET", `/api/dispatch/incidents/${encodeURIComponent(incidentId)}`);
@@ -1745,7 +2562,7 @@ export function dispatchPutPolicy(body) {
  * detection→dispatch, dispatch→ack, dispatch→on scene (p50/p90) per zone and shift.
  * GET /api/dispatch/kpis
  * @param {{ since_ms?: (number | null), until_ms?: (number | null), group_by?: "zone,shift" | "zone" | "shift" | "all" }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<KpiGroup>>}
  */
 export function dispatchGetKpis(query) {
   return request("GET", "/api/dispatch/kpis", { query });
@@ -1754,7 +2571,7 @@ export function dispatchGetKpis(query) {
 /**
  * Message counters and the last refused messages with their reasons.
  * GET /api/dispatch/status
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<LinkStatus>}
  */
 export function dispatchLinkStatus() {
   return request("GET", "/api/dispatch/status");

@@ -6,15 +6,18 @@ import { html, render } from "../html.js";
 import { t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
-/** @param {any} w one active warning */
+/** @typedef {import("../api_client.js").CheckMatch} CheckMatch */
+/** @typedef {import("../api_client.js").CheckWarning} CheckWarning */
+
+/** @param {CheckWarning} w one active warning */
 function warning(w) {
   const via = w.via_alias ? t("check.via_alias", { company: w.company }) : "";
   return html`<div class="error" data-testid="warning">⚠ ${w.headline} ${via}</div>`;
 }
 
-/** @param {any} m one matching company */
+/** @param {CheckMatch} m one matching company */
 function match(m) {
-  const warnings = m.warnings || [];
+  const warnings = m.warnings;
   return html`<div class="card" data-testid="check-result">
     <b>${m.name}</b> ${t("check.risk")} <span class="pill" data-testid="risk">${m.risk.level}</span>
     ${m.aliases?.length ? html`<div class="muted">${t("check.aliases", { names: m.aliases.join(", ") })}</div>` : ""}
@@ -30,7 +33,7 @@ async function run(view) {
   render(out, html`<p class="muted">${t("check.checking")}</p>`);
   try {
     const r = await fraudCheck({ q });
-    const matches = r.matches || [];
+    const matches = r.matches;
     const none = html`<p class="muted">${r.note || t("check.unknown", { q })}</p>`;
     render(out, matches.length ? html`${matches.map(match)}` : none);
   } catch (e) { render(out, html`<p class="error">${e.message}</p>`); }

@@ -7,21 +7,26 @@ import { t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").Device} Device */
+/** @typedef {import("../api_client.js").DeviceAlert} DeviceAlert */
+/** @typedef {import("../api_client.js").FleetSummary} FleetSummary */
+/** @typedef {import("../api_client.js").HealthCounts} HealthCounts */
+
 const STATES = ["online", "stale", "offline", "unknown", "revoked", "cert_expiring"];
 const GROUPS = ["zone", "owner_type", "owner_org"];
 /** @type {(() => void) | null} */
 let off = null;
 
-/** @param {any} summary */
+/** @param {FleetSummary} summary */
 function groupTable(summary) {
-  const rows = Object.entries(summary.groups || {}).map(([k, g]) =>
+  const rows = Object.entries(summary.groups).map(([k, g]) =>
     html`<tr><td>${k}</td>${STATES.map((s) => html`<td class="st-${s}">${g[s] || 0}</td>`)}</tr>`);
   const heads = STATES.map((s) => html`<th>${t(`fleet.state.${s}`)}</th>`);
   return html`<table><thead><tr><th>${t(`fleet.by.${summary.by || "zone"}`)}</th>${heads}</tr></thead>
     <tbody>${rows}</tbody></table>`;
 }
 
-/** @param {any} total */
+/** @param {HealthCounts} total */
 function cards(total) {
   const card = (/** @type {string} */ k) => html`<div class="card"><span class="muted">${t(`fleet.state.${k}`)}</span>
     <b class="st-${k}" data-testid="fleet-${k}">${total[k] ?? 0}</b></div>`;
@@ -29,9 +34,10 @@ function cards(total) {
 }
 
 /**
- * @param {any[]} rows
+ * @template T
+ * @param {T[]} rows
  * @param {string[]} headKeys
- * @param {(x: any) => import("../html.js").Html} row
+ * @param {(x: T) => import("../html.js").Html} row
  */
 function table(rows, headKeys, row) {
   const empty = html`<tr><td colspan="${headKeys.length || 1}" class="muted">${t("common.none")}</td></tr>`;
@@ -40,12 +46,12 @@ function table(rows, headKeys, row) {
 }
 
 // Last seen = the last health report, or the last status change (the server's staleness rule).
-/** @param {any} d */
+/** @param {Device} d */
 const offlineRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td>${d.owner_org} (${d.owner_type})</td>
   <td>${fmtTime(d.last_health_at ?? d.status_at)}</td></tr>`;
-/** @param {any} d */
+/** @param {Device} d */
 const certRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td class="st-stale">${d.cert_not_after}</td></tr>`;
-/** @param {any} a */
+/** @param {DeviceAlert} a */
 const alertRow = (a) => html`<tr><td>${fmtTime(a.opened_at)}</td><td>${a.device_id}</td><td>${a.kind}</td>
   <td>${a.detail || ""}</td></tr>`;
 
@@ -59,7 +65,7 @@ async function load(view) {
     fleetListDevices({ status: "offline", limit: 200 }).catch(() => []),
   ]);
   render(/** @type {HTMLElement} */ (view.querySelector("#fleet-body")), html`
-    ${cards(summary.total || {})}
+    ${cards(summary.total)}
     ${groupTable(summary)}
     <h2>${t("fleet.offline")}</h2>${table(offline, ["fleet.device", "fleet.zone", "fleet.owner", "fleet.last_seen"], offlineRow)}
     <h2>${t("fleet.certs")}</h2>${table(certs, ["fleet.device", "fleet.zone", "fleet.expires"], certRow)}

@@ -6,6 +6,11 @@ import { html, render } from "../html.js";
 import { t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").FraudAlert} FraudAlert */
+/** @typedef {import("../api_client.js").FraudWarning} FraudWarning */
+/** @typedef {import("../api_client.js").LinkEvidence} LinkEvidence */
+/** @typedef {import("../api_client.js").LinkForReview} LinkForReview */
+
 /**
  * A list, or the error that kept it from loading.
  * @template T
@@ -20,25 +25,25 @@ const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${k ? t(k) : "
 /** @param {string | null} error */
 const failure = (error) => (error ? html`<p class="error">${error}</p>` : "");
 
-/** @param {any} a one risk alert: the cluster's companies and the scored reasons */
+/** @param {FraudAlert} a one risk alert: the cluster's companies and the scored reasons */
 function alertRow(a) {
-  const names = (a.companies || []).map((/** @type {any} */ c) => c.display_name).join(", ");
-  const reasons = (a.reasons || []).map((/** @type {any} */ r) => html`<li>${r.detail} <span class="muted">(+${r.points})</span></li>`);
+  const names = a.companies.map((c) => c.display_name).join(", ");
+  const reasons = a.reasons.map((r) => html`<li>${r.detail} <span class="muted">(+${r.points})</span></li>`);
   return html`<tr data-alert="${a.id}">
     <td data-testid="alert-companies">${names}</td>
     <td><span class="pill">${a.level}</span></td><td>${a.score}</td>
     <td><ul class="reasons" data-testid="alert-reasons">${reasons}</ul></td></tr>`;
 }
 
-/** Why two companies may be one: the identifiers they share, how alike the names are. @param {any} e */
+/** Why two companies may be one: the identifiers they share, how alike the names are. @param {LinkEvidence} e */
 function evidence(e) {
-  const shared = (e?.shared || []).map((/** @type {any} */ x) => html`<li>${t(`fraud.kind.${x.kind}`)} ${x.value}</li>`);
-  const alike = e?.name_similarity != null ? t("fraud.name_similarity", { pct: Math.round(100 * e.name_similarity) }) : "";
+  const shared = (e.shared || []).map((x) => html`<li>${t(`fraud.kind.${x.kind}`)} ${x.value}</li>`);
+  const alike = e.name_similarity != null ? t("fraud.name_similarity", { pct: Math.round(100 * e.name_similarity) }) : "";
   const names = alike ? html`<li>${alike}</li>` : "";
   return html`<ul class="reasons" data-testid="link-evidence">${shared}${names}</ul>`;
 }
 
-/** @param {any} l one link awaiting review */
+/** @param {LinkForReview} l one link awaiting review */
 function linkRow(l) {
   return html`<tr data-link="${l.id}">
     <td>${l.a_name}</td><td>↔</td><td>${l.b_name}</td><td>${l.score}</td>
@@ -47,14 +52,14 @@ function linkRow(l) {
       <button data-dec="reject">${t("fraud.reject")}</button></td></tr>`;
 }
 
-/** @param {any} w the pending change of a published warning, if any */
+/** @param {FraudWarning} w the pending change of a published warning, if any */
 function pendingChange(w) {
   if (!w.pending) return "";
   const changes = Object.entries(JSON.parse(w.pending)).map(([k, v]) => `${k} → ${v}`).join("; ");
   return html`<div class="muted" data-testid="pending-change">${t("fraud.pending_change", { who: w.pending_by, changes })}</div>`;
 }
 
-/** @param {any} w one warning */
+/** @param {FraudWarning} w one warning */
 function warningActions(w) {
   const approve = w.state === "draft" || w.pending;
   const label = t(w.pending ? "fraud.approve_change" : "fraud.approve");
@@ -62,15 +67,16 @@ function warningActions(w) {
     ${w.state === "approved" ? html`<button data-w="publish">${t("fraud.publish")}</button>` : ""}`;
 }
 
-/** @param {any} w one warning */
+/** @param {FraudWarning} w one warning */
 function warningRow(w) {
   return html`<tr data-warning="${w.id}"><td>${w.id}</td><td>${w.headline}</td>
     <td data-testid="warning-state">${w.state}${pendingChange(w)}</td><td class="actions">${warningActions(w)}</td></tr>`;
 }
 
 /**
- * @param {{ items: any[], error: string | null }} list
- * @param {(x: any) => import("../html.js").Html} row
+ * @template T
+ * @param {{ items: T[], error: string | null }} list
+ * @param {(x: T) => import("../html.js").Html} row
  * @param {string} emptyKey
  * @param {number} cols
  */
@@ -96,7 +102,7 @@ async function load(view) {
     <tbody>${list(warnings)}</tbody></table>`);
 }
 
-/** @param {{ items: any[], error: string | null }} warnings */
+/** @param {{ items: FraudWarning[], error: string | null }} warnings */
 function list(warnings) {
   return warnings.items.length ? warnings.items.map(warningRow) : html`<tr><td colspan="4" class="muted">${t("common.none")}</td></tr>`;
 }

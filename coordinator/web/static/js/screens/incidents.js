@@ -12,13 +12,16 @@ import { t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").Candidate} Candidate */
+/** @typedef {import("../api_client.js").Incident} Incident */
+
 const OPEN = ["new", "confirmed", "dispatched", "en_route", "on_scene"];
 
 /**
  * @typedef {Object} State
  * @property {HTMLElement} tbody
  * @property {HTMLElement} count
- * @property {Map<string, any>} items
+ * @property {Map<string, Incident>} items
  * @property {Map<string, Html>} extra
  * @property {boolean} showAll
  * @property {(() => void) | null} off
@@ -31,7 +34,7 @@ const state = () => /** @type {State} */ (st);
 /** @param {string} act @param {string} key */
 const button = (act, key) => html`<button data-act="${act}">${t(key)}</button>`;
 
-/** The buttons the operator's role may use on this incident. @param {any} i */
+/** The buttons the operator's role may use on this incident. @param {Incident} i */
 function actions(i) {
   const can = session.can("incidents:act");
   const acts = [];
@@ -43,12 +46,12 @@ function actions(i) {
   return acts;
 }
 
-/** @param {any} i one incident */
+/** @param {Incident} i one incident */
 function row(i) {
   return html`<tr data-id="${i.id}" data-status="${i.status}">
     <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
     <td>${i.id}</td><td>${i.kind}</td><td>${i.zone || ""}</td>
-    <td>${(i.devices || []).join(", ")}</td>
+    <td>${i.devices.join(", ")}</td>
     <td>${i.confidence != null ? `${Math.round(i.confidence * 100)}%` : ""}</td>
     <td class="st-${i.status}" data-testid="status">${i.status}</td>
     <td>${fmtTime(i.updated_at || i.created_at)}</td>
@@ -76,7 +79,7 @@ function draw() {
   s.count.textContent = String(rows.length);
 }
 
-/** @param {any} inc */
+/** @param {Incident} inc */
 function upsert(inc) {
   const s = state();
   s.items.set(inc.id, inc);
@@ -91,9 +94,9 @@ async function load() {
   draw();
 }
 
-/** @param {any} u one recommended unit @param {number} n its rank */
+/** @param {Candidate} u one recommended unit @param {number} n its rank */
 const recommendation = (u, n) => html`<div data-testid="rec">${n + 1}. <b>${u.call_sign}</b>
-  ${t("incidents.eta", { s: Math.round(u.eta_s) })} · ${(u.reasons || []).join(" · ")}
+  ${t("incidents.eta", { s: Math.round(u.eta_s) })} · ${u.reasons.join(" · ")}
   <button class="primary" data-dispatch="${u.unit}">${t("incidents.dispatch")}</button></div>`;
 
 /** @param {string} id */

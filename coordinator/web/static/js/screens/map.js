@@ -10,6 +10,8 @@ import { t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").Incident} Incident */
+
 const CELL = 12;
 const HEALTH_RANK = { offline: 3, stale: 2, unknown: 1, revoked: 1, online: 0 };
 const HEALTH_COLOR = ["#2ea043", "#6e7b87", "#d29922", "#f85149"];
@@ -125,7 +127,7 @@ function drawDynamic() {
 const card = (key, n, cls = "", testid = "") =>
   html`<div class="card"><span class="muted">${t(key)}</span><b class="${cls}" data-testid="${testid}">${n}</b></div>`;
 
-/** @param {any} i one open incident */
+/** @param {Incident} i one open incident */
 const urgentRow = (i) =>
   html`<tr><td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
     <td>${i.kind}</td><td>${i.zone || ""}</td><td class="st-${i.status}">${i.status}</td></tr>`;

@@ -6,27 +6,31 @@ import { html, render } from "../html.js";
 import { t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").DuplicateCandidate} DuplicateCandidate */
+/** @typedef {import("../api_client.js").PersonListItem} PersonListItem */
+/** @typedef {import("../api_client.js").ServiceRequestItem} ServiceRequestItem */
+
 /** @param {string[]} keys */
 const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${t(k)}</th>`)}</tr></thead>`;
 /** @param {number} cols @param {string} key */
 const empty = (cols, key) => html`<tr><td colspan="${cols}" class="muted">${t(key)}</td></tr>`;
 
-/** @param {any} p one person (ID number masked) */
+/** @param {PersonListItem} p one person (ID number masked) */
 const personRow = (p) => html`<tr><td>${p.name}</td><td>${p.name_latin}</td><td>${p.id_masked}</td>
   <td>${p.dob || ""}</td><td>${p.origin || ""}</td><td>${p.zone || ""}</td></tr>`;
 
-/** @param {any} r one service request */
+/** @param {ServiceRequestItem} r one service request */
 const requestRow = (r) => html`<tr><td>${r.id}</td><td>${r.category}</td>
   <td>${r.status}${r.overdue ? html` <span class="pill pri-1">${t("population.overdue")}</span>` : ""}</td>
   <td>${fmtTime(r.due_at)}</td></tr>`;
 
-/** @param {any} p a person of a duplicate pair */
+/** @param {PersonListItem | null} p a person of a duplicate pair */
 const who = (p) =>
   (p ? html`${p.name} <span class="muted">${p.id_masked}</span>` : html`<span class="muted">${t("population.gone")}</span>`);
 
-/** @param {any} d one duplicate candidate: the pair, the score and why */
+/** @param {DuplicateCandidate} d one duplicate candidate: the pair, the score and why */
 const duplicateRow = (d) => html`<tr data-candidate="${d.id}"><td>${d.id}</td><td>${who(d.person)}</td><td>${who(d.other)}</td>
-  <td data-testid="dup-reasons">${(d.reasons || []).join("; ")}</td><td>${d.score}</td><td>${d.status}</td></tr>`;
+  <td data-testid="dup-reasons">${d.reasons.join("; ")}</td><td>${d.score}</td><td>${d.status}</td></tr>`;
 
 /** @param {HTMLElement} view */
 async function search(view) {

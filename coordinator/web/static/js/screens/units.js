@@ -6,6 +6,9 @@ import { html, render } from "../html.js";
 import { t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").FalseAlarmRate} FalseAlarmRate */
+/** @typedef {import("../api_client.js").Unit} Unit */
+
 /** @type {ReturnType<typeof setInterval> | null} */
 let timer = null;
 
@@ -21,7 +24,7 @@ function bars(rows, key) {
     <td class="bar-cell"><div class="bar" style="width:${(100 * (r[key] || 0)) / max}%"></div></td><td>${seconds(r[key])}</td></tr>`);
 }
 
-/** @param {any} u one patrol unit */
+/** @param {Unit} u one patrol unit */
 function unitRow(u) {
   const age = u.position_age_s == null ? t("units.no_position") : seconds(u.position_age_s);
   return html`<tr data-unit="${u.id}"><td>${u.id}</td><td>${u.call_sign}</td><td>${u.mode}</td><td>${u.home_zone || ""}</td>
@@ -57,7 +60,7 @@ async function kpis(view) {
     <h2>${t("units.kpi.d2s")}</h2><table>${bars(rows, "d2s")}</table>` : html`<p class="muted">${t("units.no_dispatches")}</p>`);
 }
 
-/** @param {any} x one camera and rule with its false-alarm rate */
+/** @param {FalseAlarmRate} x one camera and rule with its false-alarm rate */
 const rateRow = (x) => html`<tr><td>${x.device_id} · ${x.rule}</td>
   <td class="bar-cell"><div class="bar" style="width:${100 * x.rate}%"></div></td>
   <td>${t("units.rate_of", { pct: Math.round(100 * x.rate), total: x.total })}</td></tr>`;
