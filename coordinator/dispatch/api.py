@@ -79,7 +79,7 @@ def put_unit(
     return unit.view(svc.now_ms(), svc.settings.stale_after_s)
 
 
-@router.put("/units/{unit_id}/status")
+@router.put("/units/{unit_id}/status", response_model=Unit)
 def put_unit_status(
     unit_id: str,
     body: StatusIn,
@@ -156,7 +156,7 @@ def incident_dispatch(
     return {"orders": svc.orders_for(incident_id), "events": svc.events_for(incident_id)}
 
 
-@router.get("/policy")
+@router.get("/policy", response_model=AutoPolicy)
 def get_policy(
     services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def get_policy(
     return _svc(services).policy.model_dump()
 
 
-@router.put("/policy")
+@router.put("/policy", response_model=AutoPolicy)
 def put_policy(
     body: AutoPolicy,
     services: ServicesDep,

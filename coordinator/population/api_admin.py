@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
-from .api_models import DuplicateCandidate
+from .api_models import DuplicateCandidate, PopulationStats
 from .importer import ImportFileError
 
 router = APIRouter(prefix="/api/population", tags=["population"])
@@ -114,7 +114,7 @@ def export_csv(
                     headers={"Content-Disposition": 'attachment; filename="persons.csv"'})  # fmt: skip
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=PopulationStats)
 def stats(
     pop: Pop, p: Statistician, by: Annotated[list[str] | None, Query(max_length=10)] = None
 ) -> dict[str, Any]:

@@ -54,8 +54,8 @@ class ServiceRequestItem(Answer):
     overdue: bool
 
 
-class RegistrationItem(Answer):
-    """A residence registration as lists show it, with the person's name."""
+class Registration(Answer):
+    """A residence registration: who lives where, from when, in which state."""
 
     id: int
     person_id: int
@@ -68,9 +68,30 @@ class RegistrationItem(Answer):
     status: str
     created_at: float
     updated_at: float | None
+
+
+class RegistrationItem(Registration):
+    """A registration as lists show it, with the person's name (ID number masked)."""
+
     name: str | None = None
     name_latin: str | None = None
     id_masked: str | None = None
+
+
+class StatusStep(Answer):
+    """One step of a record's status history."""
+
+    ts: float
+    actor: str
+    from_status: str | None
+    to_status: str
+    note: str | None
+
+
+class RegistrationDetail(Registration):
+    """A registration with its status history."""
+
+    history: list[StatusStep]
 
 
 class LookupOut(Answer):
@@ -78,3 +99,71 @@ class LookupOut(Answer):
 
     results: list[PersonListItem]
     outside_jurisdiction: list[Any]
+
+
+class PersonRecord(PersonListItem):
+    """A person's full record with what hangs on it (read with a stated purpose)."""
+
+    phone: str | None
+    merged_into: int | None
+    closed_at: float | None
+    registrations: list[Registration]
+    visits: list[dict[str, Any]]
+    permits: list[dict[str, Any]]
+    requests: list[dict[str, Any]]
+    houses: list[dict[str, Any]]
+
+
+class PersonCreated(Answer):
+    """The person registered, and the likely duplicates queued for review."""
+
+    person: PersonRecord
+    duplicates: list[dict[str, Any]]
+
+
+class Landlord(Answer):
+    """A house's landlord (ID number masked)."""
+
+    id: int
+    name: str
+    name_latin: str | None
+    id_masked: str | None
+    phone: str | None
+
+
+class Tenancy(Answer):
+    """A registration at a house, as the house shows it."""
+
+    id: int
+    person_id: int
+    name: str | None
+    status: str
+    valid_from: str | None
+    valid_to: str | None
+
+
+class House(Answer):
+    """A letting: the house, its landlord and who is registered there."""
+
+    id: int
+    address: str
+    zone: str | None
+    landlord_id: int | None
+    rooms: int | None
+    status: str
+    registered_at: float
+    withdrawn_at: float | None
+    landlord: Landlord | None
+    tenancies: list[Tenancy]
+
+
+class PopulationStats(Answer):
+    """Counts by group (small counts shown as "<5" so no person can be singled out)."""
+
+    zone: dict[str, int | str]
+    origin: dict[str, int | str]
+    nationality: dict[str, int | str]
+    registration_status: dict[str, int | str]
+    request_category: dict[str, int | str]
+    request_status: dict[str, int | str]
+    totals: dict[str, int]

@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
-from .api_models import LookupOut, PersonListItem, RegistrationItem
+from .api_models import (
+    LookupOut,
+    PersonCreated,
+    PersonListItem,
+    PersonRecord,
+    RegistrationDetail,
+    RegistrationItem,
+)
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -100,7 +107,7 @@ class EraseIn(BaseModel):
     reason: str = Field(min_length=10, max_length=500)
 
 
-@router.post("/persons", status_code=201)
+@router.post("/persons", response_model=PersonCreated, status_code=201)
 def create_person(body: PersonIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a person; likely duplicates are returned and queued for review."""
     return call(pop.records.create_person, p, body.model_dump(), purpose)
@@ -125,7 +132,7 @@ def lookup_person(body: LookupIn, pop: Pop, p: Reader, purpose: Purpose) -> dict
     return call(pop.records.lookup_id, p, body.id_type, body.id_number, purpose)
 
 
-@router.get("/persons/{person_id}")
+@router.get("/persons/{person_id}", response_model=PersonRecord)
 def get_person(
     person_id: PathId, pop: Pop, p: Reader, purpose: Purpose, reveal_id: bool = False
 ) -> dict[str, Any]:
@@ -150,7 +157,7 @@ def erase_person(
     return call(pop.retention.erase, p, person_id, body.reason, purpose)
 
 
-@router.post("/registrations", status_code=201)
+@router.post("/registrations", response_model=RegistrationDetail, status_code=201)
 def create_registration(
     body: RegistrationIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
@@ -170,13 +177,13 @@ def list_registrations(
                 limit=limit)  # fmt: skip
 
 
-@router.get("/registrations/{reg_id}")
+@router.get("/registrations/{reg_id}", response_model=RegistrationDetail)
 def get_registration(reg_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A registration with its status history."""
     return call(pop.records.get_registration, p, reg_id, purpose)
 
 
-@router.post("/registrations/{reg_id}/status")
+@router.post("/registrations/{reg_id}/status", response_model=RegistrationDetail)
 def transition_registration(
     reg_id: PathId, body: TransitionIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
-from .api_models import ServiceRequestItem
+from .api_models import House, ServiceRequestItem
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -68,7 +68,7 @@ class RequestStep(BaseModel):
 
 
 # houses ------------------------------------------------------------------------------
-@router.post("/houses", status_code=201)
+@router.post("/houses", response_model=House, status_code=201)
 def register_letting(body: HouseIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a rented house and its landlord."""
     return call(pop.housing.register_letting, p, body.model_dump(), purpose)
@@ -84,7 +84,7 @@ def list_houses(
     return call(pop.housing.list, p, purpose, zone, limit)
 
 
-@router.get("/houses/{house_id}")
+@router.get("/houses/{house_id}", response_model=House)
 def get_house(house_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A house, its landlord and current tenancies."""
     return call(pop.housing.get, p, house_id, purpose)

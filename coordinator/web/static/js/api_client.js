@@ -486,6 +486,21 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A letting: the house, its landlord and who is registered there.
+ * @typedef {Object} House
+ * @property {number} id
+ * @property {string} address
+ * @property {(string | null)} zone
+ * @property {(number | null)} landlord_id
+ * @property {(number | null)} rooms
+ * @property {string} status
+ * @property {number} registered_at
+ * @property {(number | null)} withdrawn_at
+ * @property {(Landlord | null)} landlord
+ * @property {Array<Tenancy>} tenancies
+ */
+
+/**
  * A letting registration by a landlord (an existing person).
  * @typedef {Object} HouseIn
  * @property {string} address
@@ -597,6 +612,16 @@ import { request, url } from "./http.js";
  * @property {Durations} detection_to_dispatch
  * @property {Durations} dispatch_to_ack
  * @property {Durations} dispatch_to_on_scene
+ */
+
+/**
+ * A house's landlord (ID number masked).
+ * @typedef {Object} Landlord
+ * @property {number} id
+ * @property {string} name
+ * @property {(string | null)} name_latin
+ * @property {(string | null)} id_masked
+ * @property {(string | null)} phone
  */
 
 /**
@@ -804,6 +829,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The person registered, and the likely duplicates queued for review.
+ * @typedef {Object} PersonCreated
+ * @property {PersonRecord} person
+ * @property {Array<Object<string, any>>} duplicates
+ */
+
+/**
  * A person as entered at the counter (no ethnicity, religion or biometrics exist).
  * @typedef {Object} PersonIn
  * @property {string} name
@@ -850,6 +882,42 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A person's full record with what hangs on it (read with a stated purpose).
+ * @typedef {Object} PersonRecord
+ * @property {number} id
+ * @property {string} name
+ * @property {(string | null)} name_latin
+ * @property {(string | null)} id_type
+ * @property {(string | null)} id_masked
+ * @property {(string | null)} dob
+ * @property {(string | null)} sex
+ * @property {(string | null)} nationality
+ * @property {(string | null)} origin
+ * @property {(string | null)} zone
+ * @property {(string | null)} status
+ * @property {(string | null)} phone
+ * @property {(number | null)} merged_into
+ * @property {(number | null)} closed_at
+ * @property {Array<Registration>} registrations
+ * @property {Array<Object<string, any>>} visits
+ * @property {Array<Object<string, any>>} permits
+ * @property {Array<Object<string, any>>} requests
+ * @property {Array<Object<string, any>>} houses
+ */
+
+/**
+ * Counts by group (small counts shown as "<5" so no person can be singled out).
+ * @typedef {Object} PopulationStats
+ * @property {Object<string, (number | string)>} zone
+ * @property {Object<string, (number | string)>} origin
+ * @property {Object<string, (number | string)>} nationality
+ * @property {Object<string, (number | string)>} registration_status
+ * @property {Object<string, (number | string)>} request_category
+ * @property {Object<string, (number | string)>} request_status
+ * @property {Object<string, number>} totals
+ */
+
+/**
  * An incident by id, or an ad-hoc location (before the incident exists).
  * @typedef {Object} RecommendIn
  * @property {(string | null)} [incident_id]
@@ -871,6 +939,39 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A residence registration: who lives where, from when, in which state.
+ * @typedef {Object} Registration
+ * @property {number} id
+ * @property {number} person_id
+ * @property {string} kind
+ * @property {(number | null)} house_id
+ * @property {(string | null)} address
+ * @property {(string | null)} zone
+ * @property {(string | null)} valid_from
+ * @property {(string | null)} valid_to
+ * @property {string} status
+ * @property {number} created_at
+ * @property {(number | null)} updated_at
+ */
+
+/**
+ * A registration with its status history.
+ * @typedef {Object} RegistrationDetail
+ * @property {number} id
+ * @property {number} person_id
+ * @property {string} kind
+ * @property {(number | null)} house_id
+ * @property {(string | null)} address
+ * @property {(string | null)} zone
+ * @property {(string | null)} valid_from
+ * @property {(string | null)} valid_to
+ * @property {string} status
+ * @property {number} created_at
+ * @property {(number | null)} updated_at
+ * @property {Array<StatusStep>} history
+ */
+
+/**
  * A residence registration.
  * @typedef {Object} RegistrationIn
  * @property {number} person_id
@@ -884,7 +985,7 @@ import { request, url } from "./http.js";
  */
 
 /**
- * A residence registration as lists show it, with the person's name.
+ * A registration as lists show it, with the person's name (ID number masked).
  * @typedef {Object} RegistrationItem
  * @property {number} id
  * @property {number} person_id
@@ -1062,9 +1163,30 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One step of a record's status history.
+ * @typedef {Object} StatusStep
+ * @property {number} ts
+ * @property {string} actor
+ * @property {(string | null)} from_status
+ * @property {string} to_status
+ * @property {(string | null)} note
+ */
+
+/**
  * Companies whose filings the sweep flagged overdue.
  * @typedef {Object} SweepOut
  * @property {Array<number>} companies
+ */
+
+/**
+ * A registration at a house, as the house shows it.
+ * @typedef {Object} Tenancy
+ * @property {number} id
+ * @property {number} person_id
+ * @property {(string | null)} name
+ * @property {string} status
+ * @property {(string | null)} valid_from
+ * @property {(string | null)} valid_to
  */
 
 /**
@@ -1620,7 +1742,7 @@ export function incidentStreamUrl(query) {
  * POST /api/population/persons
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {PersonIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<PersonCreated>}
  */
 export function populationCreatePerson(purpose, body) {
   return request("POST", "/api/population/persons", { body, headers: { "X-Purpose": purpose } });
@@ -1654,7 +1776,7 @@ export function populationLookupPerson(purpose, body) {
  * @param {number} personId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {{ reveal_id?: boolean }} [query]
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<PersonRecord>}
  */
 export function populationGetPerson(personId, purpose, query) {
   return request("GET", `/api/population/persons/${encodeURIComponent(personId)}`, { query, headers: { "X-Purpose": purpose } });
@@ -1700,7 +1822,7 @@ export function populationListRegistrations(purpose, query) {
  * POST /api/population/registrations
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {RegistrationIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<RegistrationDetail>}
  */
 export function populationCreateRegistration(purpose, body) {
   return request("POST", "/api/population/registrations", { body, headers: { "X-Purpose": purpose } });
@@ -1711,7 +1833,7 @@ export function populationCreateRegistration(purpose, body) {
  * GET /api/population/registrations/{reg_id}
  * @param {number} regId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<RegistrationDetail>}
  */
 export function populationGetRegistration(regId, purpose) {
   return request("GET", `/api/population/registrations/${encodeURIComponent(regId)}`, { headers: { "X-Purpose": purpose } });
@@ -1723,7 +1845,7 @@ export function populationGetRegistration(regId, purpose) {
  * @param {number} regId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {TransitionIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<RegistrationDetail>}
  */
 export function populationTransitionRegistration(regId, purpose, body) {
   return request("POST", `/api/population/registrations/${encodeURIComponent(regId)}/status`, { body, headers: { "X-Purpose": purpose } });
@@ -1765,7 +1887,7 @@ export function populationListHouses(purpose, query) {
  * POST /api/population/houses
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {HouseIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<House>}
  */
 export function populationRegisterLetting(purpose, body) {
   return request("POST", "/api/population/houses", { body, headers: { "X-Purpose": purpose } });
@@ -1776,7 +1898,7 @@ export function populationRegisterLetting(purpose, body) {
  * GET /api/population/houses/{house_id}
  * @param {number} houseId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<House>}
  */
 export function populationGetHouse(houseId, purpose) {
   return request("GET", `/api/population/houses/${encodeURIComponent(houseId)}`, { headers: { "X-Purpose": purpose } });
@@ -2029,7 +2151,7 @@ export function populationExportCsv(purpose, query) {
  * Counts by zone, origin, nationality, statuses and request categories (small cells hidden).
  * GET /api/population/stats
  * @param {{ by?: (Array<string> | null) }} [query]
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<PopulationStats>}
  */
 export function populationStats(query) {
   return request("GET", "/api/population/stats", { query });
@@ -2503,7 +2625,7 @@ export function dispatchPutUnit(unitId, body) {
  * PUT /api/dispatch/units/{unit_id}/status
  * @param {string} unitId
  * @param {StatusIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Unit>}
  */
 export function dispatchPutUnitStatus(unitId, body) {
   return request("PUT", `/api/dispatch/units/${encodeURIComponent(unitId)}/status`, { body });
@@ -2542,7 +2664,7 @@ export function incidentDispatch(incidentId) {
 /**
  * The auto-dispatch policy.
  * GET /api/dispatch/policy
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<AutoPolicy>}
  */
 export function dispatchGetPolicy() {
   return request("GET", "/api/dispatch/policy");
@@ -2552,7 +2674,7 @@ export function dispatchGetPolicy() {
  * Replace the auto-dispatch policy (kinds and minimum confidence).
  * PUT /api/dispatch/policy
  * @param {AutoPolicy} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<AutoPolicy>}
  */
 export function dispatchPutPolicy(body) {
   return request("PUT", "/api/dispatch/policy", { body });
