@@ -18,15 +18,18 @@ from .api_models import (
     Company,
     CompanyLink,
     Done,
+    FalsePositiveOut,
     Filing,
     FilingCreated,
     FraudAlert,
     FraudWarning,
     LinkDecisionOut,
     LinkForReview,
+    MerchantAccount,
     MerchantCreated,
     OverdueAnswer,
     SweepOut,
+    Tip,
 )
 from .errors import FraudError
 from .filings import CompanyIn, FilingIn, PaymentIn, TipIn
@@ -102,13 +105,13 @@ def my_filings(p: Merchant, svc: Svc, needs_confirmation: bool = False) -> list[
     return _run(svc.my_filings, p, needs_confirmation)
 
 
-@router.get("/filings/{fid}")
+@router.get("/filings/{fid}", response_model=Filing)
 def my_filing(fid: int, p: Merchant, svc: Svc) -> dict[str, Any]:
     """One of the caller's filings (404 for another merchant's)."""
     return _run(svc.my_filing, p, fid)
 
 
-@router.post("/filings/{fid}/payments")
+@router.post("/filings/{fid}/payments", response_model=Filing)
 def add_payment(fid: int, body: PaymentIn, p: Merchant, svc: Svc) -> dict[str, Any]:
     """Record a payment received."""
     return _run(svc.pay, p, fid, body)
@@ -139,7 +142,7 @@ def create_merchant(body: MerchantIn, p: Writer, svc: Svc) -> dict[str, str]:
     return {"id": _run(svc.create_merchant, p, body)}
 
 
-@router.get("/merchants/{mid}")
+@router.get("/merchants/{mid}", response_model=MerchantAccount)
 def merchant(mid: str, p: Reader, purpose: Purpose, svc: Svc) -> dict[str, Any]:
     """A merchant account and contact (audited)."""
     return _run(svc.merchant, p, mid, purpose)
@@ -170,7 +173,7 @@ def company_links(cid: int, p: Reader, purpose: Purpose, svc: Svc) -> list[dict]
     return _run(svc.links_of, p, cid, purpose)
 
 
-@router.post("/false-positives", status_code=201)
+@router.post("/false-positives", response_model=FalsePositiveOut, status_code=201)
 def add_false_positive(body: FalsePositiveIn, p: Writer, svc: Svc) -> dict[str, Any]:
     """List a shared identifier so it never links companies."""
     return _run(svc.add_false_positive, p, body.kind, body.value, body.reason)
@@ -194,7 +197,7 @@ def alerts(p: Reader, svc: Svc, status: str = "open") -> list[dict]:
     return _run(svc.alerts, status)
 
 
-@router.get("/tips")
+@router.get("/tips", response_model=list[Tip])
 def tips(p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
     """Tip queue (audited)."""
     return _run(svc.tips, p, purpose)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..http.answers import Answer
 
 
@@ -240,3 +242,37 @@ class Done(Answer):
     """The change was made."""
 
     ok: bool
+
+
+class Tip(Answer):
+    """A report of suspected fraud (attachments' metadata only)."""
+
+    id: int
+    reporter: str
+    merchant_id: str | None
+    company_id: int | None
+    identifiers: Any
+    text: str | None
+    attachments: list[dict[str, Any]]
+    status: str
+    ts: float
+
+
+class MerchantAccount(Answer):
+    """A merchant account and its contact."""
+
+    id: str
+    name: str
+    market: str | None
+    booth: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    created_ts: float
+
+
+class FalsePositiveOut(Answer):
+    """A shared identifier listed so it never links companies, and how many were relinked."""
+
+    kind: str
+    norm: str
+    relinked: int

@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
-from .api_models import DuplicateCandidate, PopulationStats
+from .api_models import (
+    DuplicateCandidate,
+    Erased,
+    ImportJob,
+    ImportRowError,
+    MergeOut,
+    PopulationStats,
+    UnmergeOut,
+)
 from .importer import ImportFileError
 
 router = APIRouter(prefix="/api/population", tags=["population"])
@@ -40,7 +48,7 @@ def review_queue(
     return call(pop.duplicates.queue, p, purpose, status, limit)
 
 
-@router.post("/duplicates/{cand_id}/merge")
+@router.post("/duplicates/{cand_id}/merge", response_model=MergeOut)
 def merge(
     cand_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose, body: MergeIn | None = None
 ) -> dict[str, Any]:
@@ -48,19 +56,19 @@ def merge(
     return call(pop.duplicates.merge, p, cand_id, body.survivor_id if body else None, purpose)
 
 
-@router.post("/duplicates/{cand_id}/not-duplicate")
+@router.post("/duplicates/{cand_id}/not-duplicate", response_model=Erased)
 def not_duplicate(cand_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
     """Mark a candidate pair as two different people."""
     return call(pop.duplicates.not_duplicate, p, cand_id, purpose)
 
 
-@router.post("/merges/{merge_id}/undo")
+@router.post("/merges/{merge_id}/undo", response_model=UnmergeOut)
 def undo_merge(merge_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
     """Reverse a merge."""
     return call(pop.duplicates.undo, p, merge_id, purpose)
 
 
-@router.post("/import")
+@router.post("/import", response_model=ImportJob)
 async def import_csv(
     request: Request, pop: Pop, p: Writer, purpose: Purpose,
     body: Annotated[bytes, Body(media_type="text/csv")] = b"",
@@ -89,7 +97,7 @@ async def import_csv(
     return summary
 
 
-@router.get("/import/{job_id}/errors")
+@router.get("/import/{job_id}/errors", response_model=list[ImportRowError])
 def import_errors(job_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> list[dict[str, Any]]:
     """Rejected rows of an import with their reasons (raw rows hold personal data: audited)."""
     job = pop.ctx.db.query("select actor from pop_import_jobs where id = ?", [job_id])

@@ -167,3 +167,149 @@ class PopulationStats(Answer):
     request_category: dict[str, int | str]
     request_status: dict[str, int | str]
     totals: dict[str, int]
+
+
+class Erased(Answer):
+    """A record after erasure or a decision that closes it."""
+
+    id: int
+    status: str
+
+
+class Grant(Answer):
+    """A break-glass grant: temporary access beyond the officer's zones, with its reason."""
+
+    id: int
+    username: str
+    person_id: int | None
+    zone: str | None
+    reason: str
+    granted_at: float
+    expires_at: float
+
+
+class HouseItem(Answer):
+    """A letting as lists show it: the landlord's name and the number of tenants."""
+
+    id: int
+    address: str
+    zone: str | None
+    status: str
+    rooms: int | None
+    landlord_id: int | None
+    landlord: str | None
+    tenants: int
+
+
+class Visit(Answer):
+    """A foreign visitor's reported stay, with the flags the reporting rules raised."""
+
+    id: int
+    person_id: int
+    visa_type: str | None
+    visa_expiry: str | None
+    host_kind: str | None
+    host_name: str | None
+    address: str | None
+    zone: str | None
+    arrived_at: float | None
+    reported_at: float | None
+    planned_departure: str | None
+    departed_at: float | None
+    late: int | None
+    flags: list[str]
+    name: str | None
+    name_latin: str | None
+    nationality: str | None
+    id_masked: str | None
+
+
+class PermitEligibility(Answer):
+    """Whether a person may get a residence permit yet, and from when."""
+
+    person_id: int
+    eligible: bool
+    since: str | None
+    eligible_from: str | None
+    reason: str | None
+
+
+class Permit(Answer):
+    """A residence permit."""
+
+    id: int
+    person_id: int
+    number: str
+    issued_on: str | None
+    expires_on: str | None
+    renewals: int | None
+    status: str
+    zone: str | None
+    created_at: float | None
+    name: str | None = None
+    id_masked: str | None = None
+
+
+class ExpiringPermit(Answer):
+    """A permit that expires soon, with the holder's name and phone for the reminder."""
+
+    id: int
+    person_id: int
+    number: str
+    expires_on: str | None
+    zone: str | None
+    name: str | None
+    phone: str | None
+
+
+class RequestCategory(Answer):
+    """A service-request category and the hours within which it must be answered."""
+
+    category: str
+    sla_hours: int
+
+
+class ServiceRequest(ServiceRequestItem):
+    """A service request with its description, contact and status history."""
+
+    description: str | None
+    contact_phone: str | None
+    resolution: str | None
+    closed_at: float | None
+    history: list[StatusStep]
+
+
+class MergeOut(Answer):
+    """Two records merged: which survived (reversible with the merge id)."""
+
+    merge_id: int
+    survivor_id: int
+    merged_id: int
+
+
+class UnmergeOut(Answer):
+    """A merge undone: the record restored."""
+
+    merge_id: int
+    restored_id: int
+
+
+class ImportRowError(Answer):
+    """A rejected row of an import, with the reason."""
+
+    record: int
+    line: int | None
+    reason: str
+    raw: str | None
+
+
+class ImportJob(Answer):
+    """An import's outcome: rows read, imported and rejected (with the first errors)."""
+
+    job_id: int
+    status: str
+    records: int
+    imported: int
+    rejected: int
+    resumed: bool
+    errors: list[ImportRowError]

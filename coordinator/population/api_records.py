@@ -15,6 +15,8 @@ from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
 from .api_models import (
+    Erased,
+    Grant,
     LookupOut,
     PersonCreated,
     PersonListItem,
@@ -140,7 +142,7 @@ def get_person(
     return call(pop.records.get_person, p, person_id, purpose, reveal=reveal_id)
 
 
-@router.patch("/persons/{person_id}")
+@router.patch("/persons/{person_id}", response_model=PersonRecord)
 def update_person(
     person_id: PathId, body: PersonPatch, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
@@ -149,7 +151,7 @@ def update_person(
                 purpose)  # fmt: skip
 
 
-@router.post("/persons/{person_id}/erase")
+@router.post("/persons/{person_id}/erase", response_model=Erased)
 def erase_person(
     person_id: PathId, body: EraseIn, pop: Pop, p: Reviewer, purpose: Purpose
 ) -> dict[str, Any]:
@@ -191,14 +193,14 @@ def transition_registration(
     return call(pop.records.transition, p, reg_id, body.status, body.note, purpose)
 
 
-@router.post("/break-glass", status_code=201)
+@router.post("/break-glass", response_model=Grant, status_code=201)
 def break_glass(body: GlassIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One hour of access to a person or zone outside your jurisdiction, with a reason."""
     return call(pop.access.grant, p, body.reason, person_id=body.person_id, zone=body.zone,
                 purpose=purpose)  # fmt: skip
 
 
-@router.get("/break-glass")
+@router.get("/break-glass", response_model=list[Grant])
 def my_grants(pop: Pop, p: Reader) -> list[dict[str, Any]]:
     """Your unexpired break-the-glass grants."""
     return pop.access.active_grants(p)

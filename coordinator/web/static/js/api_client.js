@@ -46,6 +46,21 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An enrolment started: the board must finish before it expires.
+ * @typedef {Object} Begun
+ * @property {string} device_id
+ * @property {number} expires_at
+ */
+
+/**
+ * Where the board connects, and its topic root.
+ * @typedef {Object} BrokerAddress
+ * @property {string} host
+ * @property {number} port
+ * @property {string} topic_root
+ */
+
+/**
  * Every camera for the map, as parallel columns (compact for tens of thousands).
  * @typedef {Object} CameraColumns
  * @property {Array<string>} id
@@ -79,6 +94,17 @@ import { request, url } from "./http.js";
  * @property {Array<number>} company_ids
  * @property {(number | null)} [alert_id]
  * @property {(number | null)} [tip_id]
+ */
+
+/**
+ * One certificate issued to a device.
+ * @typedef {Object} Certificate
+ * @property {string} serial
+ * @property {string} fingerprint
+ * @property {string} not_after
+ * @property {number} issued_at
+ * @property {(number | null)} revoked_at
+ * @property {(string | null)} reason
  */
 
 /**
@@ -163,6 +189,14 @@ import { request, url } from "./http.js";
  * @typedef {Object} CompanyRef
  * @property {number} id
  * @property {string} display_name
+ */
+
+/**
+ * An enrolment confirmed by the board's first connection.
+ * @typedef {Object} Confirmed
+ * @property {string} device_id
+ * @property {(number | null)} first_seen
+ * @property {string} status
  */
 
 /**
@@ -321,9 +355,57 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The board's certificate, the CA bundle, the broker and the token to confirm with.
+ * @typedef {Object} Enrolled
+ * @property {string} device_id
+ * @property {string} certificate
+ * @property {string} ca_bundle
+ * @property {string} serial
+ * @property {string} fingerprint
+ * @property {string} not_after
+ * @property {BrokerAddress} broker
+ * @property {string} confirm_token
+ * @property {boolean} registered
+ * @property {(string | null)} registration_error
+ */
+
+/**
+ * A device's enrolment: owner, place, certificate state and history.
+ * @typedef {Object} EnrolledDevice
+ * @property {string} device_id
+ * @property {string} status
+ * @property {(string | null)} owner_org
+ * @property {(string | null)} owner_type
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {(number | null)} heading
+ * @property {(string | null)} zone
+ * @property {(string | null)} profile
+ * @property {(string | null)} serial
+ * @property {(string | null)} fingerprint
+ * @property {(string | null)} not_after
+ * @property {(string | null)} enrolled_by
+ * @property {(number | null)} enrolled_at
+ * @property {(number | null)} rotated_at
+ * @property {(number | null)} revoked_at
+ * @property {(string | null)} revoked_by
+ * @property {(number | null)} first_seen
+ * @property {(string | null)} fleet_error
+ * @property {(number | null)} cert_days_left
+ * @property {Array<Certificate>} certificates
+ */
+
+/**
  * Why a person is erased (anonymised) now.
  * @typedef {Object} EraseIn
  * @property {string} reason
+ */
+
+/**
+ * A record after erasure or a decision that closes it.
+ * @typedef {Object} Erased
+ * @property {number} id
+ * @property {string} status
  */
 
 /**
@@ -351,6 +433,18 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A permit that expires soon, with the holder's name and phone for the reminder.
+ * @typedef {Object} ExpiringPermit
+ * @property {number} id
+ * @property {number} person_id
+ * @property {string} number
+ * @property {(string | null)} expires_on
+ * @property {(string | null)} zone
+ * @property {(string | null)} name
+ * @property {(string | null)} phone
+ */
+
+/**
  * How often a camera's rule raised incidents that operators dismissed.
  * @typedef {Object} FalseAlarmRate
  * @property {string} device_id
@@ -366,6 +460,14 @@ import { request, url } from "./http.js";
  * @property {"phone" | "email" | "domain" | "address" | "contact" | "bank" | "reg_code"} kind
  * @property {string} value
  * @property {string} reason
+ */
+
+/**
+ * A shared identifier listed so it never links companies, and how many were relinked.
+ * @typedef {Object} FalsePositiveOut
+ * @property {string} kind
+ * @property {string} norm
+ * @property {number} relinked
  */
 
 /**
@@ -470,6 +572,18 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A break-glass grant: temporary access beyond the officer's zones, with its reason.
+ * @typedef {Object} Grant
+ * @property {number} id
+ * @property {string} username
+ * @property {(number | null)} person_id
+ * @property {(string | null)} zone
+ * @property {string} reason
+ * @property {number} granted_at
+ * @property {number} expires_at
+ */
+
+/**
  * @typedef {Object} HTTPValidationError
  * @property {Array<ValidationError>} [detail]
  */
@@ -510,6 +624,19 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A letting as lists show it: the landlord's name and the number of tenants.
+ * @typedef {Object} HouseItem
+ * @property {number} id
+ * @property {string} address
+ * @property {(string | null)} zone
+ * @property {string} status
+ * @property {(number | null)} rooms
+ * @property {(number | null)} landlord_id
+ * @property {(string | null)} landlord
+ * @property {number} tenants
+ */
+
+/**
  * One identifier of a company, as entered and normalised.
  * @typedef {Object} Identifier
  * @property {string} kind
@@ -521,6 +648,27 @@ import { request, url } from "./http.js";
  * Extra identifiers for a company.
  * @typedef {Object} IdentifiersIn
  * @property {Array<[string, string]>} identifiers
+ */
+
+/**
+ * An import's outcome: rows read, imported and rejected (with the first errors).
+ * @typedef {Object} ImportJob
+ * @property {number} job_id
+ * @property {string} status
+ * @property {number} records
+ * @property {number} imported
+ * @property {number} rejected
+ * @property {boolean} resumed
+ * @property {Array<ImportRowError>} errors
+ */
+
+/**
+ * A rejected row of an import, with the reason.
+ * @typedef {Object} ImportRowError
+ * @property {number} record
+ * @property {(number | null)} line
+ * @property {string} reason
+ * @property {(string | null)} raw
  */
 
 /**
@@ -728,6 +876,18 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A merchant account and its contact.
+ * @typedef {Object} MerchantAccount
+ * @property {string} id
+ * @property {string} name
+ * @property {(string | null)} market
+ * @property {(string | null)} booth
+ * @property {(string | null)} contact_name
+ * @property {(string | null)} contact_phone
+ * @property {number} created_ts
+ */
+
+/**
  * The id of the merchant account opened.
  * @typedef {Object} MerchantCreated
  * @property {string} id
@@ -754,6 +914,14 @@ import { request, url } from "./http.js";
  * Which record of the pair survives (default: the older one).
  * @typedef {Object} MergeIn
  * @property {(number | null)} [survivor_id]
+ */
+
+/**
+ * Two records merged: which survived (reversible with the merge id).
+ * @typedef {Object} MergeOut
+ * @property {number} merge_id
+ * @property {number} survivor_id
+ * @property {number} merged_id
  */
 
 /**
@@ -826,6 +994,32 @@ import { request, url } from "./http.js";
  * @typedef {Object} PaymentIn
  * @property {(number | string)} amount
  * @property {string} paid_on
+ */
+
+/**
+ * A residence permit.
+ * @typedef {Object} Permit
+ * @property {number} id
+ * @property {number} person_id
+ * @property {string} number
+ * @property {(string | null)} issued_on
+ * @property {(string | null)} expires_on
+ * @property {(number | null)} renewals
+ * @property {string} status
+ * @property {(string | null)} zone
+ * @property {(number | null)} created_at
+ * @property {(string | null)} [name]
+ * @property {(string | null)} [id_masked]
+ */
+
+/**
+ * Whether a person may get a residence permit yet, and from when.
+ * @typedef {Object} PermitEligibility
+ * @property {number} person_id
+ * @property {boolean} eligible
+ * @property {(string | null)} since
+ * @property {(string | null)} eligible_from
+ * @property {(string | null)} reason
  */
 
 /**
@@ -1004,6 +1198,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A service-request category and the hours within which it must be answered.
+ * @typedef {Object} RequestCategory
+ * @property {string} category
+ * @property {number} sla_hours
+ */
+
+/**
  * A service request taken by hotline, at the counter or on the web.
  * @typedef {Object} RequestIn
  * @property {"hotline" | "walk_in" | "web"} channel
@@ -1029,6 +1230,18 @@ import { request, url } from "./http.js";
  * Why the board is revoked (recorded in the audit log).
  * @typedef {Object} RevokeIn
  * @property {string} [reason]
+ */
+
+/**
+ * A revocation: certificates revoked, and how fast the broker dropped the board.
+ * @typedef {Object} Revoked
+ * @property {string} device_id
+ * @property {number} certificates_revoked
+ * @property {(number | null)} crl_written_ms
+ * @property {(string | null)} reload
+ * @property {(number | null)} crl_live_ms
+ * @property {(number | null)} disconnected_ms
+ * @property {(boolean | null)} session_dropped
  */
 
 /**
@@ -1088,6 +1301,42 @@ import { request, url } from "./http.js";
  * @property {string} certificate
  * @property {string} csr
  * @property {string} proof
+ */
+
+/**
+ * A device's new certificate (the old one revoked).
+ * @typedef {Object} Rotated
+ * @property {string} device_id
+ * @property {string} certificate
+ * @property {string} serial
+ * @property {string} fingerprint
+ * @property {string} not_after
+ * @property {(string | null)} old_serial
+ * @property {(string | null)} broker_error
+ * @property {(string | null)} registration_error
+ */
+
+/**
+ * A service request with its description, contact and status history.
+ * @typedef {Object} ServiceRequest
+ * @property {number} id
+ * @property {(string | null)} channel
+ * @property {string} category
+ * @property {(string | null)} contact_name
+ * @property {(string | null)} zone
+ * @property {string} status
+ * @property {(string | null)} assignee
+ * @property {(number | null)} due_at
+ * @property {number} created_at
+ * @property {(number | null)} resolved_at
+ * @property {(number | null)} satisfaction
+ * @property {(number | null)} person_id
+ * @property {boolean} overdue
+ * @property {(string | null)} description
+ * @property {(string | null)} contact_phone
+ * @property {(string | null)} resolution
+ * @property {(number | null)} closed_at
+ * @property {Array<StatusStep>} history
  */
 
 /**
@@ -1190,6 +1439,20 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A report of suspected fraud (attachments' metadata only).
+ * @typedef {Object} Tip
+ * @property {number} id
+ * @property {string} reporter
+ * @property {(string | null)} merchant_id
+ * @property {(number | null)} company_id
+ * @property {any} identifiers
+ * @property {(string | null)} text
+ * @property {Array<Object<string, any>>} attachments
+ * @property {string} status
+ * @property {number} ts
+ */
+
+/**
  * A suspected-fraud report, with the metadata of its attachments (not the files).
  * @typedef {Object} TipIn
  * @property {(number | null)} [company_id]
@@ -1203,6 +1466,15 @@ import { request, url } from "./http.js";
  * @typedef {Object} TokenIn
  * @property {(string | null)} [device_id]
  * @property {(number | null)} [ttl_s]
+ */
+
+/**
+ * A one-time enrolment token for a device id.
+ * @typedef {Object} TokenIssued
+ * @property {string} token
+ * @property {string} device_id
+ * @property {number} expires_at
+ * @property {number} ttl_s
  */
 
 /**
@@ -1260,6 +1532,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A merge undone: the record restored.
+ * @typedef {Object} UnmergeOut
+ * @property {number} merge_id
+ * @property {number} restored_id
+ */
+
+/**
  * A new user.
  * @typedef {Object} UserIn
  * @property {string} username
@@ -1291,6 +1570,29 @@ import { request, url } from "./http.js";
  * @property {string} type
  * @property {any} [input]
  * @property {Object<string, any>} [ctx]
+ */
+
+/**
+ * A foreign visitor's reported stay, with the flags the reporting rules raised.
+ * @typedef {Object} Visit
+ * @property {number} id
+ * @property {number} person_id
+ * @property {(string | null)} visa_type
+ * @property {(string | null)} visa_expiry
+ * @property {(string | null)} host_kind
+ * @property {(string | null)} host_name
+ * @property {(string | null)} address
+ * @property {(string | null)} zone
+ * @property {(number | null)} arrived_at
+ * @property {(number | null)} reported_at
+ * @property {(string | null)} planned_departure
+ * @property {(number | null)} departed_at
+ * @property {(number | null)} late
+ * @property {Array<string>} flags
+ * @property {(string | null)} name
+ * @property {(string | null)} name_latin
+ * @property {(string | null)} nationality
+ * @property {(string | null)} id_masked
  */
 
 /**
@@ -1788,7 +2090,7 @@ export function populationGetPerson(personId, purpose, query) {
  * @param {number} personId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {PersonPatch} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<PersonRecord>}
  */
 export function populationUpdatePerson(personId, purpose, body) {
   return request("PATCH", `/api/population/persons/${encodeURIComponent(personId)}`, { body, headers: { "X-Purpose": purpose } });
@@ -1800,7 +2102,7 @@ export function populationUpdatePerson(personId, purpose, body) {
  * @param {number} personId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {EraseIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Erased>}
  */
 export function populationErasePerson(personId, purpose, body) {
   return request("POST", `/api/population/persons/${encodeURIComponent(personId)}/erase`, { body, headers: { "X-Purpose": purpose } });
@@ -1854,7 +2156,7 @@ export function populationTransitionRegistration(regId, purpose, body) {
 /**
  * Your unexpired break-the-glass grants.
  * GET /api/population/break-glass
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Grant>>}
  */
 export function populationMyGrants() {
   return request("GET", "/api/population/break-glass");
@@ -1865,7 +2167,7 @@ export function populationMyGrants() {
  * POST /api/population/break-glass
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {GlassIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Grant>}
  */
 export function populationBreakGlass(purpose, body) {
   return request("POST", "/api/population/break-glass", { body, headers: { "X-Purpose": purpose } });
@@ -1876,7 +2178,7 @@ export function populationBreakGlass(purpose, body) {
  * GET /api/population/houses
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {{ zone?: (string | null), limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<HouseItem>>}
  */
 export function populationListHouses(purpose, query) {
   return request("GET", "/api/population/houses", { query, headers: { "X-Purpose": purpose } });
@@ -1909,7 +2211,7 @@ export function populationGetHouse(houseId, purpose) {
  * POST /api/population/houses/{house_id}/withdraw
  * @param {number} houseId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<House>}
  */
 export function populationWithdrawLetting(houseId, purpose) {
   return request("POST", `/api/population/houses/${encodeURIComponent(houseId)}/withdraw`, { headers: { "X-Purpose": purpose } });
@@ -1920,7 +2222,7 @@ export function populationWithdrawLetting(houseId, purpose) {
  * GET /api/population/visitors
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {{ flagged?: boolean, current?: boolean, limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Visit>>}
  */
 export function populationListVisits(purpose, query) {
   return request("GET", "/api/population/visitors", { query, headers: { "X-Purpose": purpose } });
@@ -1931,7 +2233,7 @@ export function populationListVisits(purpose, query) {
  * POST /api/population/visitors
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {VisitIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Visit>}
  */
 export function populationReportVisit(purpose, body) {
   return request("POST", "/api/population/visitors", { body, headers: { "X-Purpose": purpose } });
@@ -1942,7 +2244,7 @@ export function populationReportVisit(purpose, body) {
  * GET /api/population/visitors/{visit_id}
  * @param {number} visitId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Visit>}
  */
 export function populationGetVisit(visitId, purpose) {
   return request("GET", `/api/population/visitors/${encodeURIComponent(visitId)}`, { headers: { "X-Purpose": purpose } });
@@ -1953,7 +2255,7 @@ export function populationGetVisit(visitId, purpose) {
  * POST /api/population/visitors/{visit_id}/depart
  * @param {number} visitId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Visit>}
  */
 export function populationDepart(visitId, purpose) {
   return request("POST", `/api/population/visitors/${encodeURIComponent(visitId)}/depart`, { headers: { "X-Purpose": purpose } });
@@ -1964,7 +2266,7 @@ export function populationDepart(visitId, purpose) {
  * GET /api/population/persons/{person_id}/permit-eligibility
  * @param {number} personId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<PermitEligibility>}
  */
 export function populationPermitEligibility(personId, purpose) {
   return request("GET", `/api/population/persons/${encodeURIComponent(personId)}/permit-eligibility`, { headers: { "X-Purpose": purpose } });
@@ -1975,7 +2277,7 @@ export function populationPermitEligibility(personId, purpose) {
  * POST /api/population/persons/{person_id}/permits
  * @param {number} personId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Permit>}
  */
 export function populationIssuePermit(personId, purpose) {
   return request("POST", `/api/population/persons/${encodeURIComponent(personId)}/permits`, { headers: { "X-Purpose": purpose } });
@@ -1986,7 +2288,7 @@ export function populationIssuePermit(personId, purpose) {
  * GET /api/population/permits/expiring
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {{ days?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<ExpiringPermit>>}
  */
 export function populationExpiringPermits(purpose, query) {
   return request("GET", "/api/population/permits/expiring", { query, headers: { "X-Purpose": purpose } });
@@ -1997,7 +2299,7 @@ export function populationExpiringPermits(purpose, query) {
  * GET /api/population/permits/{permit_id}
  * @param {number} permitId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Permit>}
  */
 export function populationGetPermit(permitId, purpose) {
   return request("GET", `/api/population/permits/${encodeURIComponent(permitId)}`, { headers: { "X-Purpose": purpose } });
@@ -2008,7 +2310,7 @@ export function populationGetPermit(permitId, purpose) {
  * POST /api/population/permits/{permit_id}/renew
  * @param {number} permitId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Permit>}
  */
 export function populationRenewPermit(permitId, purpose) {
   return request("POST", `/api/population/permits/${encodeURIComponent(permitId)}/renew`, { headers: { "X-Purpose": purpose } });
@@ -2017,7 +2319,7 @@ export function populationRenewPermit(permitId, purpose) {
 /**
  * Categories and their SLA in hours.
  * GET /api/population/requests/categories
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<RequestCategory>>}
  */
 export function populationRequestCategories() {
   return request("GET", "/api/population/requests/categories");
@@ -2039,7 +2341,7 @@ export function populationListRequests(purpose, query) {
  * POST /api/population/requests
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {RequestIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<ServiceRequest>}
  */
 export function populationCreateRequest(purpose, body) {
   return request("POST", "/api/population/requests", { body, headers: { "X-Purpose": purpose } });
@@ -2050,7 +2352,7 @@ export function populationCreateRequest(purpose, body) {
  * GET /api/population/requests/{request_id}
  * @param {number} requestId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<ServiceRequest>}
  */
 export function populationGetRequest(requestId, purpose) {
   return request("GET", `/api/population/requests/${encodeURIComponent(requestId)}`, { headers: { "X-Purpose": purpose } });
@@ -2062,7 +2364,7 @@ export function populationGetRequest(requestId, purpose) {
  * @param {number} requestId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {RequestStep} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<ServiceRequest>}
  */
 export function populationRequestStep(requestId, purpose, body) {
   return request("POST", `/api/population/requests/${encodeURIComponent(requestId)}/status`, { body, headers: { "X-Purpose": purpose } });
@@ -2085,7 +2387,7 @@ export function populationReviewQueue(purpose, query) {
  * @param {number} candId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {(MergeIn | null)} [body]
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<MergeOut>}
  */
 export function populationMerge(candId, purpose, body) {
   return request("POST", `/api/population/duplicates/${encodeURIComponent(candId)}/merge`, { body, headers: { "X-Purpose": purpose } });
@@ -2096,7 +2398,7 @@ export function populationMerge(candId, purpose, body) {
  * POST /api/population/duplicates/{cand_id}/not-duplicate
  * @param {number} candId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Erased>}
  */
 export function populationNotDuplicate(candId, purpose) {
   return request("POST", `/api/population/duplicates/${encodeURIComponent(candId)}/not-duplicate`, { headers: { "X-Purpose": purpose } });
@@ -2107,7 +2409,7 @@ export function populationNotDuplicate(candId, purpose) {
  * POST /api/population/merges/{merge_id}/undo
  * @param {number} mergeId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<UnmergeOut>}
  */
 export function populationUndoMerge(mergeId, purpose) {
   return request("POST", `/api/population/merges/${encodeURIComponent(mergeId)}/undo`, { headers: { "X-Purpose": purpose } });
@@ -2119,7 +2421,7 @@ export function populationUndoMerge(mergeId, purpose) {
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {string} [body]
  * @param {{ encoding?: string }} [query]
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<ImportJob>}
  */
 export function populationImportCsv(purpose, body, query) {
   return request("POST", "/api/population/import", { body, rawBody: true, query, headers: { "X-Purpose": purpose } });
@@ -2130,7 +2432,7 @@ export function populationImportCsv(purpose, body, query) {
  * GET /api/population/import/{job_id}/errors
  * @param {number} jobId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<ImportRowError>>}
  */
 export function populationImportErrors(jobId, purpose) {
   return request("GET", `/api/population/import/${encodeURIComponent(jobId)}/errors`, { headers: { "X-Purpose": purpose } });
@@ -2190,7 +2492,7 @@ export function fraudFileTrade(body) {
  * One of the caller's filings (404 for another merchant's).
  * GET /api/fraud/filings/{fid}
  * @param {number} fid
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Filing>}
  */
 export function fraudMyFiling(fid) {
   return request("GET", `/api/fraud/filings/${encodeURIComponent(fid)}`);
@@ -2201,7 +2503,7 @@ export function fraudMyFiling(fid) {
  * POST /api/fraud/filings/{fid}/payments
  * @param {number} fid
  * @param {PaymentIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Filing>}
  */
 export function fraudAddPayment(fid, body) {
   return request("POST", `/api/fraud/filings/${encodeURIComponent(fid)}/payments`, { body });
@@ -2222,7 +2524,7 @@ export function fraudConfirmOverdue(fid, body) {
  * Tip queue (audited).
  * GET /api/fraud/tips
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<Tip>>}
  */
 export function fraudTips(purpose) {
   return request("GET", "/api/fraud/tips", { headers: { "X-Purpose": purpose } });
@@ -2263,7 +2565,7 @@ export function fraudCreateMerchant(body) {
  * GET /api/fraud/merchants/{mid}
  * @param {string} mid
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<MerchantAccount>}
  */
 export function fraudMerchant(mid, purpose) {
   return request("GET", `/api/fraud/merchants/${encodeURIComponent(mid)}`, { headers: { "X-Purpose": purpose } });
@@ -2316,7 +2618,7 @@ export function fraudCompanyLinks(cid, purpose) {
  * List a shared identifier so it never links companies.
  * POST /api/fraud/false-positives
  * @param {FalsePositiveIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<FalsePositiveOut>}
  */
 export function fraudAddFalsePositive(body) {
   return request("POST", "/api/fraud/false-positives", { body });
@@ -2466,7 +2768,7 @@ export function fraudAtom() {
  * A one-time enrolment token bound to the caller (default 5 minutes).
  * POST /api/enrolment/tokens
  * @param {TokenIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<TokenIssued>}
  */
 export function enrolmentIssueToken(body) {
   return request("POST", "/api/enrolment/tokens", { body });
@@ -2476,7 +2778,7 @@ export function enrolmentIssueToken(body) {
  * Check a token without using it; answers the assigned device id.
  * POST /api/enrolment/begin
  * @param {BeginIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Begun>}
  */
 export function enrolmentBegin(body) {
   return request("POST", "/api/enrolment/begin", { body });
@@ -2486,7 +2788,7 @@ export function enrolmentBegin(body) {
  * Use the token: sign the CSR, register the board, return its certificate and broker.
  * POST /api/enrolment/enrol
  * @param {EnrolIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Enrolled>}
  */
 export function enrolmentEnrol(body) {
   return request("POST", "/api/enrolment/enrol", { body });
@@ -2496,7 +2798,7 @@ export function enrolmentEnrol(body) {
  * Whether the centre has received the board's first authenticated state message.
  * POST /api/enrolment/confirm
  * @param {Coordinator__enrolment__api__ConfirmIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Confirmed>}
  */
 export function enrolmentConfirm(body) {
   return request("POST", "/api/enrolment/confirm", { body });
@@ -2507,7 +2809,7 @@ export function enrolmentConfirm(body) {
  * POST /api/enrolment/devices/{device_id}/rotate
  * @param {string} deviceId
  * @param {RotateIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Rotated>}
  */
 export function enrolmentRotate(deviceId, body) {
   return request("POST", `/api/enrolment/devices/${encodeURIComponent(deviceId)}/rotate`, { body });
@@ -2526,7 +2828,7 @@ export function enrolmentListDevices() {
  * A board's enrolment, certificates, expiry and first sighting.
  * GET /api/enrolment/devices/{device_id}
  * @param {string} deviceId
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<EnrolledDevice>}
  */
 export function enrolmentStatus(deviceId) {
   return request("GET", `/api/enrolment/devices/${encodeURIComponent(deviceId)}`);
@@ -2537,7 +2839,7 @@ export function enrolmentStatus(deviceId) {
  * POST /api/enrolment/devices/{device_id}/revoke
  * @param {string} deviceId
  * @param {RevokeIn} body
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<Revoked>}
  */
 export function enrolmentRevoke(deviceId, body) {
   return request("POST", `/api/enrolment/devices/${encodeURIComponent(deviceId)}/revoke`, { body });
