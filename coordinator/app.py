@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from . import __version__
+from .http.answers import Health
 from .services import Services
 
 
@@ -59,7 +60,7 @@ def create_app(services: Services) -> FastAPI:
             status_code=422, content={"detail": "; ".join(problems), "errors": problems}
         )
 
-    @app.get("/api/health", tags=["meta"])
+    @app.get("/api/health", tags=["meta"], response_model=Health)
     def health() -> dict[str, str]:
         """Liveness: the API answers and the database is reachable."""
         services.db.query("select 1")

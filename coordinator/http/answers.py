@@ -21,3 +21,10 @@ class Created(Answer):
     """The id of the record a request created."""
 
     id: int
+
+
+class Health(Answer):
+    """Liveness: the API answers and the database is reachable."""
+
+    status: str
+    version: str

@@ -20,6 +20,7 @@ from .api_models import (
     ImportRowError,
     MergeOut,
     PopulationStats,
+    RetentionRun,
     UnmergeOut,
 )
 from .importer import ImportFileError
@@ -133,7 +134,7 @@ def stats(
         raise HTTPException(422, str(exc)) from None
 
 
-@router.post("/retention/run")
+@router.post("/retention/run", response_model=RetentionRun)
 def run_retention(pop: Pop, p: Reviewer) -> dict[str, int]:
     """Run the retention job now (it also runs on its schedule)."""
     result = pop.retention.run_once()

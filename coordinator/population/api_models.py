@@ -313,3 +313,10 @@ class ImportJob(Answer):
     rejected: int
     resumed: bool
     errors: list[ImportRowError]
+
+
+class RetentionRun(Answer):
+    """Records the retention job erased or closed, by kind."""
+
+    persons: int
+    requests: int

@@ -589,6 +589,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Liveness: the API answers and the database is reachable.
+ * @typedef {Object} Health
+ * @property {string} status
+ * @property {string} version
+ */
+
+/**
  * How many devices are in each health state (and how many certificates expire soon).
  * @typedef {Object} HealthCounts
  * @property {number} online
@@ -1227,6 +1234,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Records the retention job erased or closed, by kind.
+ * @typedef {Object} RetentionRun
+ * @property {number} persons
+ * @property {number} requests
+ */
+
+/**
  * Why the board is revoked (recorded in the audit log).
  * @typedef {Object} RevokeIn
  * @property {string} [reason]
@@ -1692,7 +1706,7 @@ import { request, url } from "./http.js";
 /**
  * Liveness: the API answers and the database is reachable.
  * GET /api/health
- * @returns {Promise<Object<string, string>>}
+ * @returns {Promise<Health>}
  */
 export function metaHealth() {
   return request("GET", "/api/health");
@@ -2462,7 +2476,7 @@ export function populationStats(query) {
 /**
  * Run the retention job now (it also runs on its schedule).
  * POST /api/population/retention/run
- * @returns {Promise<Object<string, number>>}
+ * @returns {Promise<RetentionRun>}
  */
 export function populationRunRetention() {
   return request("POST", "/api/population/retention/run");
