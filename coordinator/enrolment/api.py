@@ -15,7 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
-from .api_models import Begun, Confirmed, Enrolled, EnrolledDevice, Revoked, Rotated, TokenIssued
+from .api_models import (
+    Begun,
+    Confirmed,
+    Enrolled,
+    EnrolledDevice,
+    EnrolmentItem,
+    Revoked,
+    Rotated,
+    TokenIssued,
+)
 from .lifecycle import LifecycleService
 from .service import EnrolmentError, Registration
 
@@ -118,7 +127,7 @@ def rotate(device_id: str, body: RotateIn, services: ServicesDep) -> dict[str, A
     return _call(_svc(services).rotate, device_id, body.certificate, body.csr, body.proof)
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list[EnrolmentItem])
 def list_devices(
     services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
 ) -> list[dict[str, Any]]:

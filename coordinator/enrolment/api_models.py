@@ -112,3 +112,16 @@ class Revoked(Answer):
     crl_live_ms: float | None
     disconnected_ms: float | None
     session_dropped: bool | None
+
+
+class EnrolmentItem(Answer):
+    """An enrolled or revoked board as the list shows it."""
+
+    device_id: str
+    status: str
+    profile: str | None
+    zone: str | None
+    owner_org: str | None
+    not_after: str | None
+    first_seen: float | None
+    enrolled_at: float | None

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
-from .api_models import Device, DeviceAlert, DeviceDetail, FleetSummary, IngestStatus
+from .api_models import (
+    DeadLetter,
+    Device,
+    DeviceAlert,
+    DeviceDetail,
+    FleetSummary,
+    IngestStatus,
+    SequenceGap,
+)
 from .service import DeviceIn
 
 router = APIRouter(prefix="/api", tags=["fleet"])
@@ -60,7 +68,7 @@ def get_device(device_id: str, services: ServicesDep, _who: Reader) -> dict[str,
     return row
 
 
-@router.get("/devices/{device_id}/lost-events")
+@router.get("/devices/{device_id}/lost-events", response_model=list[SequenceGap])
 def lost_events(device_id: str, services: ServicesDep, _who: Reader) -> list[dict[str, Any]]:
     """Sequence gaps of a device: events it sent that never arrived."""
     return services.extra["ingest"].lost_events(device_id)
@@ -109,7 +117,7 @@ def ingest_status(services: ServicesDep, _who: Reader) -> dict[str, Any]:
     }
 
 
-@router.get("/ingest/dead-letters")
+@router.get("/ingest/dead-letters", response_model=list[DeadLetter])
 def dead_letters(
     services: ServicesDep, _who: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:

@@ -121,3 +121,25 @@ class IngestStatus(Answer):
     lag_s: float | None
     queued: int
     mqtt_connected: bool
+
+
+class SequenceGap(Answer):
+    """Events a board sent that never arrived: a gap in its sequence numbers."""
+
+    id: int
+    dev: str
+    first_seq: int
+    last_seq: int
+    detected_at: float | None
+
+
+class DeadLetter(Answer):
+    """A message ingest refused, with the reason (raw bytes as hex, first 512 bytes)."""
+
+    id: int
+    ts: float
+    topic: str | None
+    device: str | None
+    reason: str
+    size: int | None
+    raw: str

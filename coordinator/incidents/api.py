@@ -13,7 +13,7 @@ from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
 from ..platform import metrics
 from .actions import IncidentNotFound
-from .api_models import Event, FalseAlarmRate, Incident, IncidentDetail
+from .api_models import ConfigProposal, Event, FalseAlarmRate, Incident, IncidentDetail
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 Reader = Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))]
@@ -190,7 +190,7 @@ def false_alarm_rates(
     return services.extra["tuning"].rates(device)
 
 
-@router.get("/tuning/proposals")
+@router.get("/tuning/proposals", response_model=list[ConfigProposal])
 def proposals(
     services: ServicesDep,
     _who: Reader,
@@ -200,13 +200,13 @@ def proposals(
     return services.extra["tuning"].proposals(status)
 
 
-@router.post("/tuning/proposals/{proposal_id}/approve")
+@router.post("/tuning/proposals/{proposal_id}/approve", response_model=ConfigProposal)
 def approve(proposal_id: int, services: ServicesDep, who: Approver) -> dict[str, Any]:
     """Approve: the new threshold is pushed to the board as retained config."""
     return _call(lambda: services.extra["tuning"].decide(proposal_id, True, who.username))
 
 
-@router.post("/tuning/proposals/{proposal_id}/reject")
+@router.post("/tuning/proposals/{proposal_id}/reject", response_model=ConfigProposal)
 def reject(proposal_id: int, services: ServicesDep, who: Approver) -> dict[str, Any]:
     """Reject a proposal."""
     return _call(lambda: services.extra["tuning"].decide(proposal_id, False, who.username))

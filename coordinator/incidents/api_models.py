@@ -74,3 +74,21 @@ class Event(Answer):
     skewed: int | None
     incident_id: str | None
     merged_from: str | None
+
+
+class ConfigProposal(Answer):
+    """A proposed detection threshold for a camera's rule, from its false-alarm rate."""
+
+    id: int
+    device_id: str
+    rule: str
+    label: str | None
+    current: float | None
+    proposed: float | None
+    dismissed: int | None
+    total: int | None
+    rate: float | None
+    status: str
+    created_at: float | None
+    decided_at: float | None
+    decided_by: str | None

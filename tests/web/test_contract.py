@@ -122,3 +122,10 @@ def test_the_answer_checker_finds_each_kind_of_drift(value: Any, problem: str | 
 
     found = schema_problems(CHECKER_DOC, ITEMS, value)
     assert found == [] if problem is None else any(p.startswith(problem) for p in found), found
+
+
+@pytest.mark.parametrize("fn", sorted(OPS))
+def test_every_operation_declares_the_fields_of_its_answer(fn: str):
+    """Not only what the dashboard reads: every JSON answer of the API has a response model."""
+    path, method, _ = OPS[fn]
+    assert not _untyped(fn), f"{method.upper()} {path} ({fn}) answers an untyped object"

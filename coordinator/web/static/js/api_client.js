@@ -192,6 +192,24 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A proposed detection threshold for a camera's rule, from its false-alarm rate.
+ * @typedef {Object} ConfigProposal
+ * @property {number} id
+ * @property {string} device_id
+ * @property {string} rule
+ * @property {(string | null)} label
+ * @property {(number | null)} current
+ * @property {(number | null)} proposed
+ * @property {(number | null)} dismissed
+ * @property {(number | null)} total
+ * @property {(number | null)} rate
+ * @property {string} status
+ * @property {(number | null)} created_at
+ * @property {(number | null)} decided_at
+ * @property {(string | null)} decided_by
+ */
+
+/**
  * An enrolment confirmed by the board's first connection.
  * @typedef {Object} Confirmed
  * @property {string} device_id
@@ -203,6 +221,18 @@ import { request, url } from "./http.js";
  * The id of the record a request created.
  * @typedef {Object} Created
  * @property {number} id
+ */
+
+/**
+ * A message ingest refused, with the reason (raw bytes as hex, first 512 bytes).
+ * @typedef {Object} DeadLetter
+ * @property {number} id
+ * @property {number} ts
+ * @property {(string | null)} topic
+ * @property {(string | null)} device
+ * @property {string} reason
+ * @property {(number | null)} size
+ * @property {string} raw
  */
 
 /**
@@ -393,6 +423,19 @@ import { request, url } from "./http.js";
  * @property {(string | null)} fleet_error
  * @property {(number | null)} cert_days_left
  * @property {Array<Certificate>} certificates
+ */
+
+/**
+ * An enrolled or revoked board as the list shows it.
+ * @typedef {Object} EnrolmentItem
+ * @property {string} device_id
+ * @property {string} status
+ * @property {(string | null)} profile
+ * @property {(string | null)} zone
+ * @property {(string | null)} owner_org
+ * @property {(string | null)} not_after
+ * @property {(number | null)} first_seen
+ * @property {(number | null)} enrolled_at
  */
 
 /**
@@ -1331,6 +1374,16 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Events a board sent that never arrived: a gap in its sequence numbers.
+ * @typedef {Object} SequenceGap
+ * @property {number} id
+ * @property {string} dev
+ * @property {number} first_seq
+ * @property {number} last_seq
+ * @property {(number | null)} detected_at
+ */
+
+/**
  * A service request with its description, contact and status history.
  * @typedef {Object} ServiceRequest
  * @property {number} id
@@ -1803,7 +1856,7 @@ export function fleetGetDevice(deviceId) {
  * Sequence gaps of a device: events it sent that never arrived.
  * GET /api/devices/{device_id}/lost-events
  * @param {string} deviceId
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<SequenceGap>>}
  */
 export function fleetLostEvents(deviceId) {
   return request("GET", `/api/devices/${encodeURIComponent(deviceId)}/lost-events`);
@@ -1852,7 +1905,7 @@ export function fleetIngestStatus() {
  * Newest dead letters with their reason; raw bytes as hex (first 512 bytes).
  * GET /api/ingest/dead-letters
  * @param {{ limit?: number }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<DeadLetter>>}
  */
 export function fleetDeadLetters(query) {
   return request("GET", "/api/ingest/dead-letters", { query });
@@ -2017,7 +2070,7 @@ export function incidentsFalseAlarmRates(query) {
  * Threshold-change proposals for noisy cameras.
  * GET /api/tuning/proposals
  * @param {{ status?: ("pending" | "approved" | "rejected" | null) }} [query]
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<ConfigProposal>>}
  */
 export function incidentsProposals(query) {
   return request("GET", "/api/tuning/proposals", { query });
@@ -2027,7 +2080,7 @@ export function incidentsProposals(query) {
  * Approve: the new threshold is pushed to the board as retained config.
  * POST /api/tuning/proposals/{proposal_id}/approve
  * @param {number} proposalId
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<ConfigProposal>}
  */
 export function incidentsApprove(proposalId) {
   return request("POST", `/api/tuning/proposals/${encodeURIComponent(proposalId)}/approve`);
@@ -2037,7 +2090,7 @@ export function incidentsApprove(proposalId) {
  * Reject a proposal.
  * POST /api/tuning/proposals/{proposal_id}/reject
  * @param {number} proposalId
- * @returns {Promise<Object<string, any>>}
+ * @returns {Promise<ConfigProposal>}
  */
 export function incidentsReject(proposalId) {
   return request("POST", `/api/tuning/proposals/${encodeURIComponent(proposalId)}/reject`);
@@ -2832,7 +2885,7 @@ export function enrolmentRotate(deviceId, body) {
 /**
  * Every enrolled or revoked board.
  * GET /api/enrolment/devices
- * @returns {Promise<Array<Object<string, any>>>}
+ * @returns {Promise<Array<EnrolmentItem>>}
  */
 export function enrolmentListDevices() {
   return request("GET", "/api/enrolment/devices");
