@@ -129,3 +129,13 @@ def test_every_operation_declares_the_fields_of_its_answer(fn: str):
     """Not only what the dashboard reads: every JSON answer of the API has a response model."""
     path, method, _ = OPS[fn]
     assert not _untyped(fn), f"{method.upper()} {path} ({fn}) answers an untyped object"
+
+
+def test_the_document_says_the_purpose_header_is_required():
+    headers = [
+        p
+        for _path, _method, op in OPS.values()
+        for p in op.get("parameters", [])
+        if p["in"] == "header" and p["name"] == "x-purpose"
+    ]
+    assert len(headers) > 30 and all(p["required"] for p in headers)
