@@ -14,7 +14,6 @@ import json
 import keyword
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +29,10 @@ IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 
 def load_openapi() -> dict[str, Any]:
-    """The coordinator's OpenAPI document, from an app built over a throw-away data folder."""
-    from coordinator.app import create_app
-    from coordinator.bootstrap import open_services
-    from coordinator.settings import Settings
+    """The coordinator's OpenAPI document (as ``coordinator openapi`` prints it)."""
+    from coordinator.cli import openapi_document
 
-    with tempfile.TemporaryDirectory() as tmp:
-        services = open_services(Settings.for_dev(Path(tmp) / "coord"))
-        try:
-            return create_app(services).openapi()
-        finally:
-            services.close()
+    return openapi_document()
 
 
 def camel(words: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.webjs import CLIENT, JS, ROOT, imported_names, js_files, literals, rel, run_tsc
+from tests.harness.webjs import (
+    CLIENT,
+    JS,
+    ROOT,
+    imported_names,
+    js_files,
+    literals,
+    load_generator,
+    rel,
+    run_tsc,
+)
 
 
 def test_generated_client_is_current():
@@ -75,3 +86,18 @@ def test_the_checker_refuses_a_call_that_drifts_from_the_api(tsc: Path, tmp_path
     res = run_tsc(tsc, probe)
     errors = [line for line in res.stdout.splitlines() if "probe.js" in line and "error TS" in line]
     assert len(errors) == 1 and BROKEN[case][1] in errors[0], res.stdout
+
+
+def test_coordinator_openapi_prints_the_document_the_client_is_made_from(tmp_path: Path):
+    out = tmp_path / "openapi.json"
+    res = subprocess.run(
+        [sys.executable, "-m", "coordinator.cli", "openapi", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["openapi"].startswith("3.") and "/api/fraud/links/review" in doc["paths"]
+    assert doc == load_generator().load_openapi()
