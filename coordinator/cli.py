@@ -117,7 +117,7 @@ def cmd_load_fleet(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     services = open_services(settings)
     try:
-        services.extra["fleet"].upsert_many(devices)
+        services.fleet.upsert_many(devices)
         services.audit.record(
             "cli", "load_fleet", "device", None, detail={"file": args.file, "count": len(devices)}
         )

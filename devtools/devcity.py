@@ -19,7 +19,7 @@ import uvicorn
 
 from coordinator.app import create_app
 from coordinator.bootstrap import open_services, start_core
-from coordinator.services import Services
+from coordinator.container import Services
 from coordinator.settings import Settings
 from protocol import Channel, Event, Topics, UnitPosition, encode, uuid7
 from provisioning.mosquitto import BrokerConfig, MosquittoProcess, PlainListener, free_port
@@ -138,8 +138,8 @@ def start_city(
     services = open_services(settings)
     for name, (roles, zones, merchant) in DEMO_USERS.items():
         services.auth.create_user(name, DEMO_PASSWORD, roles, zones=zones, merchant_id=merchant)
-    geo = services.extra["geo"]
-    dispatch = services.extra["dispatch"]
+    geo = services.geo
+    dispatch = services.dispatch
     city = generate(CitySpec(cols=30, rows=30, bridges=3, zones_x=3, zones_y=3), seed=seed)
     geo.load_zones(city.zones)
     geo.load_roads(city.roads)
@@ -162,7 +162,7 @@ def start_city(
     if cams:
         from coordinator.fleet.service import DeviceIn
 
-        services.extra["fleet"].upsert_many([DeviceIn.model_validate(c) for c in cams])
+        services.fleet.upsert_many([DeviceIn.model_validate(c) for c in cams])
     start_core(services)
     app = create_app(services)
     server = uvicorn.Server(
@@ -263,7 +263,7 @@ def load_population(dc: DevCity, n: int) -> dict[str, Any]:
         for f in dc.city.zones["features"]
         if f["properties"].get("id", "").startswith("Z")
     ]
-    pop = dc.services.extra["population"]
+    pop = dc.services.population
     f = write_csv(dc.workdir / "population.csv", n, seed=7, zones=zones or None)
     return pop.importer.run("devcity", f, purpose="demo data")
 
@@ -280,7 +280,7 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     from .fraud_data import generate
     from .fraud_data import load_market as load
 
-    svc = dc.services.extra["fraud"]
+    svc = dc.services.fraud
     mk = generate(n, seed=2026)
     stats = load(svc, mk)
     vest = next(
@@ -332,8 +332,8 @@ def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> A
         raise FileNotFoundError(f"{model} missing: run `edge-agent models fetch` (make models)")
     rng = random.Random(dev)
     lat, lon = dc.city.random_point(rng)
-    geo = dc.services.extra["geo"]
-    dc.services.extra["fleet"].register(
+    geo = dc.services.geo
+    dc.services.fleet.register(
         DeviceIn.model_validate(
             {
                 "id": dev,

@@ -199,7 +199,7 @@ def main() -> int:
         stop = threading.Event()
         procs: list[subprocess.Popen[bytes]] = []
         try:
-            dispatch = city.services.extra["dispatch"]
+            dispatch = city.services.dispatch
             dispatch.set_policy(
                 AutoPolicy(enabled=True, rules=[AutoRule(kind="intrusion", min_confidence=0.85)]),
                 "demo",
@@ -252,7 +252,7 @@ def _vest_check(city: Any) -> bool:
     if not city.market:
         return False
     merchant = Principal(0, "demo-check", frozenset({Role.MERCHANT}))
-    res = city.services.extra["fraud"].check(merchant, city.market["vest_phone"])
+    res = city.services.fraud.check(merchant, city.market["vest_phone"])
     return any(m["warnings"] for m in res["matches"])
 
 

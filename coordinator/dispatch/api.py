@@ -7,21 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import ServicesDep, require
+from ..http.deps import DispatchDep, require
 from ..identity.auth import Perm, Principal
-from ..services import Services
 from .policy import AutoPolicy
-from .service import DispatchError, DispatchService
+from .service import DispatchError
 from .units import UnitError
 
 router = APIRouter(prefix="/api/dispatch", tags=["dispatch"])
-
-
-def _svc(services: Services) -> DispatchService:
-    svc = services.extra.get("dispatch")
-    if svc is None:
-        raise HTTPException(503, "dispatch service not running")
-    return svc  # type: ignore[no-any-return,unused-ignore]
 
 
 def _fail(exc: UnitError | DispatchError) -> HTTPException:
@@ -51,10 +43,9 @@ class StatusIn(BaseModel):
 
 @router.get("/units")
 def list_units(
-    services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
+    svc: DispatchDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> list[dict[str, Any]]:
     """Every unit with status, position, position age and staleness."""
-    svc = _svc(services)
     now = svc.now_ms()
     return [
         u.view(now, svc.settings.stale_after_s)
@@ -66,11 +57,10 @@ def list_units(
 def put_unit(
     unit_id: str,
     body: UnitIn,
-    services: ServicesDep,
+    svc: DispatchDep,
     _: Annotated[Principal, Depends(require(Perm.UNITS_WRITE))],
 ) -> dict[str, Any]:
     """Create or redefine a unit."""
-    svc = _svc(services)
     try:
         unit = svc.units.upsert({"id": unit_id, **body.model_dump()})
     except UnitError as exc:
@@ -82,12 +72,12 @@ def put_unit(
 def put_unit_status(
     unit_id: str,
     body: StatusIn,
-    services: ServicesDep,
+    svc: DispatchDep,
     who: Annotated[Principal, Depends(require(Perm.UNITS_WRITE))],
 ) -> dict[str, Any]:
     """Set available/busy/off_duty; off duty cancels and re-offers the unit's orders."""
     try:
-        return _svc(services).set_unit_status(unit_id, body.status, f"user:{who.username}")
+        return svc.set_unit_status(unit_id, body.status, f"user:{who.username}")
     except DispatchError as exc:
         raise _fail(exc) from None
 
@@ -106,11 +96,10 @@ class RecommendIn(BaseModel):
 @router.post("/recommend")
 def recommend(
     body: RecommendIn,
-    services: ServicesDep,
+    svc: DispatchDep,
     _: Annotated[Principal, Depends(require(Perm.UNITS_READ, Perm.INCIDENTS_READ))],
 ) -> dict[str, Any]:
     """Top-k available units by travel time, with ETA, distance, zone and position age."""
-    svc = _svc(services)
     if body.incident_id is not None:
         incident = svc.incidents.get(body.incident_id)
         if incident is None:
@@ -133,11 +122,11 @@ class OrderIn(BaseModel):
 
 @router.post("/orders", status_code=201)
 def create_order(
-    body: OrderIn, services: ServicesDep, who: Annotated[Principal, Depends(require(Perm.DISPATCH))]
+    body: OrderIn, svc: DispatchDep, who: Annotated[Principal, Depends(require(Perm.DISPATCH))]
 ) -> dict[str, Any]:
     """Send the order over MQTT (QoS 1); no ack within the timeout re-offers the next unit."""
     try:
-        return _svc(services).dispatch(
+        return svc.dispatch(
             body.incident_id, body.unit_id, actor=f"user:{who.username}", backup=body.backup
         )
     except DispatchError as exc:
@@ -147,35 +136,34 @@ def create_order(
 @router.get("/incidents/{incident_id}")
 def incident_dispatch(
     incident_id: str,
-    services: ServicesDep,
+    svc: DispatchDep,
     _: Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))],
 ) -> dict[str, Any]:
     """Orders of an incident and its timestamped dispatch history (acks, time-outs)."""
-    svc = _svc(services)
     return {"orders": svc.orders_for(incident_id), "events": svc.events_for(incident_id)}
 
 
 @router.get("/policy")
 def get_policy(
-    services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
+    svc: DispatchDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> dict[str, Any]:
     """The auto-dispatch policy."""
-    return _svc(services).policy.model_dump()
+    return svc.policy.model_dump()
 
 
 @router.put("/policy")
 def put_policy(
     body: AutoPolicy,
-    services: ServicesDep,
+    svc: DispatchDep,
     who: Annotated[Principal, Depends(require(Perm.DISPATCH))],
 ) -> dict[str, Any]:
     """Replace the auto-dispatch policy (kinds and minimum confidence)."""
-    return _svc(services).set_policy(body, who.username).model_dump()
+    return svc.set_policy(body, who.username).model_dump()
 
 
 @router.get("/kpis")
 def get_kpis(
-    services: ServicesDep,
+    svc: DispatchDep,
     _: Annotated[Principal, Depends(require(Perm.KPI_READ))],
     since_ms: Annotated[int | None, Query(ge=0)] = None,
     until_ms: Annotated[int | None, Query(ge=0)] = None,
@@ -183,15 +171,14 @@ def get_kpis(
 ) -> list[dict[str, Any]]:
     """detection→dispatch, dispatch→ack, dispatch→on scene (p50/p90) per zone and shift."""
     keys = () if group_by == "all" else tuple(group_by.split(","))
-    return _svc(services).kpis(since_ms, until_ms, keys)
+    return svc.kpis(since_ms, until_ms, keys)
 
 
 @router.get("/status")
 def link_status(
-    services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
+    svc: DispatchDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> dict[str, Any]:
     """Message counters and the last refused messages with their reasons."""
-    svc = _svc(services)
     return {
         "counters": svc.counters,
         "rejected": list(svc.rejected)[-50:],

@@ -6,6 +6,7 @@ import base64
 import binascii
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..identity.auth import Principal
 from ..platform.db import Database
 from . import ca
 from .broker import BrokerControlError, BrokerEndpoint, mqtt_connect_as, reload_broker, wait_refused
-from .schema import CONFIG_FILE, EnrolmentConfig
+from .schema import CONFIG_FILE, DeviceRegistry, EnrolmentConfig
 from .service import EnrolmentError, EnrolmentService, iso
 
 ROTATE_CONTEXT = b"citywatch-rotate-v1\n"
@@ -28,7 +29,7 @@ def rotation_message(device_id: str, csr_pem: str) -> bytes:
 
 
 class LifecycleService(EnrolmentService):
-    """Enrolment plus revocation and rotation (one service object in ``services.extra``)."""
+    """Enrolment plus revocation and rotation (``Services.enrolment``)."""
 
     crl_timeout_s = 30.0
 
@@ -253,14 +254,16 @@ class LifecycleService(EnrolmentService):
 
 
 def open_enrolment(
-    settings: Any, db: Database, audit: AuditService, extra: dict[str, Any]
+    settings: Any,
+    db: Database,
+    audit: AuditService,
+    *,
+    fleet: Callable[[], DeviceRegistry | None] = lambda: None,
 ) -> LifecycleService | None:
     """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
     path = Path(settings.data_dir) / CONFIG_FILE
     if not path.exists():
         return None
-    svc = LifecycleService(
-        db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=lambda: extra.get("fleet")
-    )
+    svc = LifecycleService(db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=fleet)
     svc.refresh_crl_if_due()
     return svc

@@ -4,7 +4,7 @@ A technician (``Perm.ENROL``) obtains a one-time token bound to them and to an a
 device id; only its keyed hash is stored. The board presents the token with a CSR whose
 CN is that id; in one write transaction the token is consumed, the certificate recorded
 and the audit entry written, so a token can never enrol two boards. Registration goes
-to the fleet registry (``services.extra["fleet"]``) when one is attached, and is always
+to the fleet registry (the composition root passes the fleet service) and is always
 kept in ``enrolments``. The first ``state`` the centre's ingest records for the board in
 the fleet registry sets ``first_seen``; the board polls for it with a confirmation token
 to prove its first authenticated publish reached the centre. Revocation and rotation live in

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from ..http.deps import ServicesDep, require
+from ..http.deps import DbDep, FleetDep, require
 from ..identity.auth import Perm, Principal
 
 router = APIRouter(prefix="/api/map", tags=["map"])
@@ -19,12 +19,11 @@ router = APIRouter(prefix="/api/map", tags=["map"])
 
 @router.get("/cameras")
 def map_cameras(
-    services: ServicesDep, _who: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
+    fleet: FleetDep, db: DbDep, _who: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
 ) -> dict[str, Any]:
     """All cameras as columns: ``id``, ``lat``, ``lon``, ``status`` (online/stale/offline/unknown/revoked)."""
-    fleet = services.extra["fleet"]
     now = time.time()
-    rows = services.db.query(
+    rows = db.query(
         "select id, lat, lon, status, status_at, last_health_at from devices order by id"
     )
     ids, lat, lon, status = [], [], [], []

@@ -8,25 +8,19 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import get_services, require, require_purpose
+from ..http.deps import FraudDep, require, require_purpose
 from ..identity.auth import Perm, Principal
-from ..services import Services
 from . import cap
 from .errors import FraudError
 from .filings import CompanyIn, FilingIn, PaymentIn, TipIn
-from .service import FraudService, MerchantIn
+from .service import MerchantIn
 from .warning_desk import WarningEdit, WarningIn
 from .workflow import CaseIn
 
 router = APIRouter(prefix="/api/fraud", tags=["fraud"])
 
 
-def fraud(services: Annotated[Services, Depends(get_services)]) -> FraudService:
-    """The domain service (attached by open_services)."""
-    return services.extra["fraud"]
-
-
-Svc = Annotated[FraudService, Depends(fraud)]
+Svc = FraudDep
 Purpose = Annotated[str, Depends(require_purpose)]
 Merchant = Annotated[Principal, Depends(require(Perm.MERCHANT_FILE))]
 Checker = Annotated[Principal, Depends(require(Perm.COMPANY_CHECK))]

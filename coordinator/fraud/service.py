@@ -6,9 +6,7 @@ bank accounts, merchants' contacts, link evidence) write an audit entry first.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -61,7 +59,6 @@ class FraudService(Assessment, WarningDesk, Workflow):
         topics: Topics | None = None,
         link_cfg: LinkConfig | None = None,
         risk_cfg: RiskConfig | None = None,
-        sweep_interval_s: float | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self.db = db
@@ -72,26 +69,6 @@ class FraudService(Assessment, WarningDesk, Workflow):
         self.risk_cfg = risk_cfg or RiskConfig()
         self.today = today
         self._fps = self._load_false_positives()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        if sweep_interval_s:
-            self._thread = threading.Thread(
-                target=self._sweeper, args=(sweep_interval_s,), name="fraud-overdue", daemon=True
-            )
-            self._thread.start()
-
-    def close(self) -> None:
-        """Stop the overdue sweeper."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _sweeper(self, interval: float) -> None:
-        # Overdue detection is automatic: sweep at start and then every interval.
-        while not self._stop.is_set():
-            with contextlib.suppress(Exception):  # a failed sweep retries next interval
-                self.sweep_overdue()
-            self._stop.wait(interval)
 
     # merchants -------------------------------------------------------------------------
     def create_merchant(self, actor: Principal | str, m: MerchantIn) -> str:

@@ -20,14 +20,39 @@ class Jobs:
 
     def __init__(self) -> None:
         self._jobs: list[tuple[str, float, Callable[[], Any]]] = []
+        self._first: dict[str, float] = {}
         self._next: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs: dict[str, int] = {}
 
-    def every(self, name: str, interval_s: float, fn: Callable[[], Any]) -> None:
-        """Run ``fn`` every ``interval_s`` seconds (first run after one interval)."""
+    def every(
+        self,
+        name: str,
+        interval_s: float,
+        fn: Callable[[], Any],
+        *,
+        first_after_s: float | None = None,
+    ) -> None:
+        """Run ``fn`` every ``interval_s`` seconds; the first run comes ``first_after_s``
+        after :meth:`start` (default: one interval; 0 = at start)."""
+        if any(n == name for n, _i, _f in self._jobs):
+            raise ValueError(f"job {name!r} is already registered")
         self._jobs.append((name, interval_s, fn))
+        self._first[name] = interval_s if first_after_s is None else first_after_s
+
+    @property
+    def names(self) -> list[str]:
+        """The registered jobs' names, in registration order."""
+        return [name for name, _i, _fn in self._jobs]
+
+    def run(self, name: str) -> None:
+        """Run one job now (commands, tests)."""
+        for n, _i, fn in self._jobs:
+            if n == name:
+                self._run(n, fn)
+                return
+        raise KeyError(f"no job {name!r}")
 
     def run_all(self) -> None:
         """Run every job once now (CLI, tests)."""
@@ -37,8 +62,8 @@ class Jobs:
     def start(self) -> Jobs:
         """Start the scheduler thread."""
         now = time.monotonic()
-        for name, interval, _fn in self._jobs:
-            self._next[name] = now + interval
+        for name, _interval, _fn in self._jobs:
+            self._next[name] = now + self._first[name]
         self._thread = threading.Thread(target=self._loop, name="coordinator-jobs", daemon=True)
         self._thread.start()
         return self

@@ -6,11 +6,11 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from ..http.deps import require
+from ..http.deps import SettingsDep, require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
 from .importer import ImportFileError
@@ -61,14 +61,14 @@ def undo_merge(merge_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose) -> dic
 
 @router.post("/import")
 async def import_csv(
-    request: Request, pop: Pop, p: Writer, purpose: Purpose,
+    settings: SettingsDep, pop: Pop, p: Writer, purpose: Purpose,
     body: Annotated[bytes, Body(media_type="text/csv")] = b"",
     encoding: Annotated[str, Query(pattern="^(utf-8|gb18030)$")] = "utf-8",
 ) -> dict[str, Any]:  # fmt: skip
     """Import a CSV (body, text/csv); rows outside your zones are rejected, with reasons."""
     if len(body) > MAX_UPLOAD:
         raise HTTPException(413, f"upload is larger than {MAX_UPLOAD} bytes: use the CLI")
-    folder = Path(request.app.state.services.settings.data_dir) / "imports"
+    folder = Path(settings.data_dir) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".csv", delete=False) as f:
         f.write(body)

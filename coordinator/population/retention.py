@@ -10,8 +10,6 @@ The audit log keeps one ``erase`` entry per person; it never held the data itsel
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import sqlite_utils
@@ -68,8 +66,6 @@ class Retention:
         self.ctx = ctx
         self.access = access
         self.retention_s = retention_days * 86400
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def erase(self, actor: Actor, person_id: int, reason: str, purpose: str | None) -> dict:
         """Anonymise one person now (a right-to-erasure request or a court order)."""
@@ -123,23 +119,3 @@ class Retention:
             return len(ids)
 
         return {"persons": persons, "requests": self.ctx.db.write(requests)}
-
-    def start(self, interval_s: float, also: list[Callable[[], object]] | None = None) -> None:
-        """Run ``also`` (other daily jobs) and :meth:`run_once` every ``interval_s``."""
-
-        def loop() -> None:
-            while not self._stop.wait(interval_s):
-                for job in [*(also or []), self.run_once]:
-                    try:
-                        log.info("population job %s: %s", getattr(job, "__name__", job), job())
-                    except Exception:  # noqa: BLE001 - logged; the job retries next interval
-                        log.exception("population job failed")
-
-        self._thread = threading.Thread(target=loop, name="population-retention", daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        """Stop the scheduled job."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)

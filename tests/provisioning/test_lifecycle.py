@@ -65,7 +65,7 @@ def test_revoke_drops_the_live_session_and_refuses_reconnects(
     assert "REVOKED" in status_lines(st)[0]
     # The fleet view says "revoked" (not merely offline), and the board's Last Will
     # arriving late does not turn it back into an offline camera with an alert.
-    fleet = field_env.services.extra["fleet"]
+    fleet = field_env.services.fleet
     assert fleet.get("cam-stolen")["health_status"] == "revoked"
     lwt = State(status="offline")
     alerts = field_env.services.db.write(
@@ -101,7 +101,7 @@ def test_rotate_gives_a_new_key_and_retires_the_old_certificate(
     assert st["fingerprint"] == out["fingerprint"] and st["rotated_at"]
     assert (st["zone"], st["enrolled_by"]) == ("Z12", "tech-li")  # registration untouched
     # The fleet view shows the new certificate's fingerprint and expiry.
-    fleet_row = field_env.services.extra["fleet"].get("cam-rot")
+    fleet_row = field_env.services.fleet.get("cam-rot")
     assert fleet_row["cert_fingerprint"] == out["fingerprint"] and fleet_row["zone"] == "Z12"
     board = field_env.connect_board(bundle)
     board.close()

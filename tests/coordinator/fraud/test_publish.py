@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from coordinator.container import Services
 from coordinator.fraud.filings import CompanyIn
 from coordinator.fraud.service import FraudService
 from coordinator.fraud.warning_desk import WarningEdit, WarningIn
 from coordinator.identity.audit import AuditService
 from coordinator.identity.auth import Principal, Role
-from coordinator.services import Services
 from protocol import Channel, Topics, WarningBoard, decode
 from provisioning.mosquitto import MosquittoProcess
 from tests.harness.mqtt import MqttTestClient, connect

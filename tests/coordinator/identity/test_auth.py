@@ -8,8 +8,8 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from coordinator.container import Services
 from coordinator.identity.auth import ROLE_PERMISSIONS, Perm, Role
-from coordinator.services import Services
 from coordinator.settings import Settings, SettingsError, load_settings
 from tests.harness.api import PASSWORD, bearer
 from tests.harness.routes import iter_api_routes
