@@ -10,14 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import DispatchDep, require
 from ..identity.auth import Perm, Principal
 from .policy import AutoPolicy
-from .service import DispatchError
-from .units import UnitError
 
 router = APIRouter(prefix="/api/dispatch", tags=["dispatch"])
-
-
-def _fail(exc: UnitError | DispatchError) -> HTTPException:
-    return HTTPException(getattr(exc, "status", 422), str(exc))
 
 
 # units ------------------------------------------------------------------------------
@@ -61,10 +55,7 @@ def put_unit(
     _: Annotated[Principal, Depends(require(Perm.UNITS_WRITE))],
 ) -> dict[str, Any]:
     """Create or redefine a unit."""
-    try:
-        unit = svc.units.upsert({"id": unit_id, **body.model_dump()})
-    except UnitError as exc:
-        raise _fail(exc) from None
+    unit = svc.units.upsert({"id": unit_id, **body.model_dump()})
     return unit.view(svc.now_ms(), svc.settings.stale_after_s)
 
 
@@ -76,10 +67,7 @@ def put_unit_status(
     who: Annotated[Principal, Depends(require(Perm.UNITS_WRITE))],
 ) -> dict[str, Any]:
     """Set available/busy/off_duty; off duty cancels and re-offers the unit's orders."""
-    try:
-        return svc.set_unit_status(unit_id, body.status, f"user:{who.username}")
-    except DispatchError as exc:
-        raise _fail(exc) from None
+    return svc.set_unit_status(unit_id, body.status, f"user:{who.username}")
 
 
 # recommendation and orders -----------------------------------------------------------
@@ -125,12 +113,9 @@ def create_order(
     body: OrderIn, svc: DispatchDep, who: Annotated[Principal, Depends(require(Perm.DISPATCH))]
 ) -> dict[str, Any]:
     """Send the order over MQTT (QoS 1); no ack within the timeout re-offers the next unit."""
-    try:
-        return svc.dispatch(
-            body.incident_id, body.unit_id, actor=f"user:{who.username}", backup=body.backup
-        )
-    except DispatchError as exc:
-        raise _fail(exc) from None
+    return svc.dispatch(
+        body.incident_id, body.unit_id, actor=f"user:{who.username}", backup=body.backup
+    )
 
 
 @router.get("/incidents/{incident_id}")

@@ -30,6 +30,7 @@ from protocol import (
     uuid7,
 )
 
+from ..errors import Conflict, Invalid, NotFound
 from ..geo.service import GeoService
 from ..incidents.status import CLOSED, ChangeKind, IncidentStatus
 from ..platform.bus import Handler, Publisher, Unsubscribe
@@ -45,12 +46,16 @@ from .units import UnitError, UnitRegistry
 log = logging.getLogger(__name__)
 
 
-class DispatchError(Exception):
-    """A dispatch request cannot be honoured; ``status`` is the HTTP status."""
+class DispatchError(Conflict):
+    """A dispatch request cannot be honoured in the current state (unit busy, incident closed)."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+
+class DispatchNotFound(NotFound, DispatchError):
+    """No such incident, unit or order."""
+
+
+class DispatchInvalid(Invalid, DispatchError):
+    """The request itself is wrong (a status a dispatcher may not set)."""
 
 
 class IncidentSource(Protocol):
@@ -183,7 +188,7 @@ class DispatchService:
         with self._lock:
             incident = self.incidents.get(incident_id)
             if incident is None:
-                raise DispatchError(f"no incident {incident_id}", 404)
+                raise DispatchNotFound(f"no incident {incident_id}")
             if incident.get("status") in CLOSED:
                 raise DispatchError(f"incident {incident_id} is {incident['status']}")
             orders = self.orders_for(incident_id)
@@ -203,7 +208,7 @@ class DispatchService:
             else:
                 unit = self.units.get(unit_id)
                 if unit is None:
-                    raise DispatchError(f"no unit {unit_id}", 404)
+                    raise DispatchNotFound(f"no unit {unit_id}")
                 if unit.status == "off_duty":
                     raise DispatchError(f"unit {unit_id} is off duty")
                 if unit.status != "available":
@@ -414,12 +419,11 @@ class DispatchService:
         """Set available/busy/off_duty; going off duty cancels and re-offers its orders."""
         unit = self.units.get(unit_id)
         if unit is None:
-            raise DispatchError(f"no unit {unit_id}", 404)
+            raise DispatchNotFound(f"no unit {unit_id}")
         if status not in ("available", "busy", "off_duty"):
-            raise DispatchError(
+            raise DispatchInvalid(
                 f"status {status!r}: only available, busy or off_duty can be "
                 "set; the others follow acknowledgements",
-                422,
             )
         with self._lock:
             active = self.db.query(

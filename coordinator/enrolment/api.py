@@ -9,24 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import EnrolmentDep, require
 from ..identity.auth import Perm, Principal
-from .service import EnrolmentError, Registration
+from .service import Registration
 
 router = APIRouter(prefix="/api/enrolment", tags=["enrolment"])
 # EnrolmentDep answers 503 on a coordinator without enrolment: it follows the permission
 # check in each signature (dependencies resolve in order), so a wrong role still gets 403.
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except EnrolmentError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
 
 
 class TokenIn(BaseModel):
@@ -79,32 +72,32 @@ def issue_token(
     body: TokenIn, p: Annotated[Principal, Depends(require(Perm.ENROL))], svc: EnrolmentDep
 ) -> dict[str, Any]:
     """A one-time enrolment token bound to the caller (default 5 minutes)."""
-    return _call(svc.issue_token, p, body.device_id, body.ttl_s)
+    return svc.issue_token(p, body.device_id, body.ttl_s)
 
 
 @router.post("/begin")
 def begin(body: BeginIn, svc: EnrolmentDep) -> dict[str, Any]:
     """Check a token without using it; answers the assigned device id."""
-    return _call(svc.begin, body.token)
+    return svc.begin(body.token)
 
 
 @router.post("/enrol", status_code=201)
 def enrol(body: EnrolIn, svc: EnrolmentDep) -> dict[str, Any]:
     """Use the token: sign the CSR, register the board, return its certificate and broker."""
     reg = Registration(**body.model_dump(exclude={"token", "csr"}))
-    return _call(svc.enrol, body.token, body.csr, reg)
+    return svc.enrol(body.token, body.csr, reg)
 
 
 @router.post("/confirm")
 def confirm(body: ConfirmIn, svc: EnrolmentDep) -> dict[str, Any]:
     """Whether the centre has received the board's first authenticated state message."""
-    return _call(svc.confirm, body.confirm_token)
+    return svc.confirm(body.confirm_token)
 
 
 @router.post("/devices/{device_id}/rotate")
 def rotate(device_id: str, body: RotateIn, svc: EnrolmentDep) -> dict[str, Any]:
     """New certificate for the board's new key (proof: signature with its current key)."""
-    return _call(svc.rotate, device_id, body.certificate, body.csr, body.proof)
+    return svc.rotate(device_id, body.certificate, body.csr, body.proof)
 
 
 @router.get("/devices")
@@ -122,7 +115,7 @@ def status(
     svc: EnrolmentDep,
 ) -> dict[str, Any]:
     """A board's enrolment, certificates, expiry and first sighting."""
-    return _call(svc.status, device_id)
+    return svc.status(device_id)
 
 
 @router.post("/devices/{device_id}/revoke")
@@ -133,7 +126,7 @@ def revoke(
     svc: EnrolmentDep,
 ) -> dict[str, Any]:
     """Revoke the board: CRL, broker reload, live session dropped; timings returned."""
-    return _call(svc.revoke, device_id, p, body.reason)
+    return svc.revoke(device_id, p, body.reason)
 
 
 @router.get("/crl", response_class=PlainTextResponse)

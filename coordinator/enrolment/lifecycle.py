@@ -18,7 +18,14 @@ from ..platform.db import Database
 from . import ca
 from .broker import BrokerControlError, BrokerEndpoint, mqtt_connect_as, reload_broker, wait_refused
 from .schema import CONFIG_FILE, DeviceRegistry, EnrolmentConfig
-from .service import EnrolmentError, EnrolmentService, iso
+from .service import (
+    EnrolmentConflict,
+    EnrolmentInvalid,
+    EnrolmentService,
+    NotEnrolled,
+    TokenRefused,
+    iso,
+)
 
 ROTATE_CONTEXT = b"citywatch-rotate-v1\n"
 
@@ -99,7 +106,7 @@ class LifecycleService(EnrolmentService):
         """
         rows = self.db.query("select status from enrolments where device_id = ?", [device_id])
         if not rows:
-            raise EnrolmentError(f"device {device_id} is not enrolled", 404)
+            raise NotEnrolled(f"device {device_id} is not enrolled")
         t0 = time.monotonic()
         now = self.clock()
         probe_chain, probe_key, probe = ca.ephemeral_identity(self.ca, f"probe-{device_id}"[:64])
@@ -166,24 +173,24 @@ class LifecycleService(EnrolmentService):
         """New certificate for a new board key, proven by the current key; old one revoked."""
         rows = self.db.query("select * from enrolments where device_id = ?", [device_id])
         if not rows or rows[0]["status"] != "enrolled":
-            raise EnrolmentError(f"device {device_id} is not enrolled (or revoked)", 404)
+            raise NotEnrolled(f"device {device_id} is not enrolled (or revoked)")
         try:
             current = ca.load_cert(current_cert_pem)
             proof = base64.b64decode(proof_b64, validate=True)
         except (ValueError, binascii.Error):
-            raise EnrolmentError("current certificate or proof is malformed", 422) from None
+            raise EnrolmentInvalid("current certificate or proof is malformed") from None
         if ca.fingerprint(current) != rows[0]["fingerprint"] or not ca.issued_by(current, self.ca):
-            raise EnrolmentError(
-                "that is not this board's current certificate: enrol again with a token", 401
+            raise TokenRefused(
+                "that is not this board's current certificate: enrol again with a token",
             )
         if not ca.verify_proof(current, rotation_message(device_id, csr_pem), proof):
-            raise EnrolmentError("proof of the current key does not verify", 401)
+            raise TokenRefused("proof of the current key does not verify")
         try:
             csr = ca.parse_csr(csr_pem, device_id)
         except ca.CsrError as exc:
-            raise EnrolmentError(str(exc), 422) from None
+            raise EnrolmentInvalid(str(exc)) from None
         if csr.public_key() == current.public_key():
-            raise EnrolmentError("rotation needs a new key, not the current one", 422)
+            raise EnrolmentInvalid("rotation needs a new key, not the current one")
         cert = ca.sign_device(self.ca, csr.public_key(), device_id, self.config.cert_days)  # type: ignore[arg-type]
         fp, serial, not_after = (
             ca.fingerprint(cert),
@@ -200,7 +207,7 @@ class LifecycleService(EnrolmentService):
                 [serial, fp, not_after, now, device_id, old_serial],
             ).rowcount
             if changed != 1:
-                raise EnrolmentError("the board rotated concurrently; retry", 409)
+                raise EnrolmentConflict("the board rotated concurrently; retry")
             db.execute(
                 "update device_certs set revoked_at = ?, reason = 'superseded' where serial = ?",
                 [now, old_serial],

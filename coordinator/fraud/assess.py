@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import Invalid
 from ..identity.auth import Principal
 from ..platform.db import Database
 from . import companies as co
-from .errors import Invalid
 from .linking import Key
 from .normalize import Kind, guess_keys, keys_for
 from .risk import Facts, Risk, RiskConfig, merge, score, should_alert

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .errors import Invalid, NotFound
+from ..errors import Invalid, NotFound
 from .linking import Key, LinkConfig, Record, band_of, score_pair
 from .normalize import IdentifierError, Kind, keys_for
 

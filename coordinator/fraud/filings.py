@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 
 #: Conversion to CNY for risk amounts (indicative; the filing keeps its own currency).
 CNY_RATE = {

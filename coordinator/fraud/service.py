@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import Topics
 
+from ..errors import Forbidden, Invalid, NotFound
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.bus import Publisher
@@ -22,7 +23,6 @@ from ..platform.db import Database
 from . import companies as co
 from . import filings as fl
 from .assess import Assessment
-from .errors import Forbidden, Invalid, NotFound
 from .linking import Key, LinkConfig
 from .normalize import IdentifierError, keys_for
 from .risk import RiskConfig, score

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import WarningBoard, encode
 
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from . import cap
 from . import companies as co
-from .errors import Conflict, Forbidden, Invalid, NotFound
 
 if TYPE_CHECKING:
     from protocol import Topics

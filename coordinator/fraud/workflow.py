@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import Conflict, Invalid, NotFound
 from . import companies as co
-from .errors import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
     from protocol import Topics

@@ -8,16 +8,10 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 
 from ..http.deps import GeoDep, require
 from ..identity.auth import Perm, Principal
-from .road_graph import RoadNetworkError
-from .zones import ZoneError
 
 router = APIRouter(prefix="/api/geo", tags=["geography"])
 
 GeoJson = Annotated[dict[str, Any], Body(description="A GeoJSON FeatureCollection")]
-
-
-def _fail(exc: ZoneError | RoadNetworkError) -> HTTPException:
-    return HTTPException(422, {"message": str(exc), "problems": exc.problems})
 
 
 @router.get("/zones")
@@ -38,10 +32,7 @@ def put_zones(
     who: Annotated[Principal, Depends(require(Perm.UNITS_WRITE))],
 ) -> dict[str, Any]:
     """Validate and replace the zones; 422 lists every problem (the old zones stay)."""
-    try:
-        return geo.load_zones(data, who.username)
-    except ZoneError as exc:
-        raise _fail(exc) from None
+    return geo.load_zones(data, who.username)
 
 
 @router.put("/roads")
@@ -51,10 +42,7 @@ def put_roads(
     who: Annotated[Principal, Depends(require(Perm.UNITS_WRITE))],
 ) -> dict[str, Any]:
     """Validate and replace the road network (GeoJSON LineStrings); 422 when unusable."""
-    try:
-        return geo.load_roads(data, who.username)
-    except RoadNetworkError as exc:
-        raise _fail(exc) from None
+    return geo.load_roads(data, who.username)
 
 
 @router.get("/summary")

@@ -52,7 +52,8 @@ def get_principal(
     try:
         return get_services(request).auth.verify(token)
     except AuthError as exc:
-        raise HTTPException(exc.status, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        # The bearer challenge header goes with the 401 (the auth guard is HTTP's own).
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
 def require(*perms: Perm) -> Callable[..., Principal]:

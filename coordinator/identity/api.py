@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import AuditDep, AuthDep, DbDep, get_principal, require
-from .auth import AuthError, Perm, Principal, Role
+from .auth import Perm, Principal, Role
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -60,10 +60,7 @@ class UserIn(BaseModel):
 @router.post("/auth/login", response_model=TokenOut)
 def login(body: LoginBody, auth: AuthDep, audit: AuditDep) -> TokenOut:
     """Exchange a username and password for a bearer token (one shift long)."""
-    try:
-        token, expires, p = auth.login(body.username, body.password)
-    except AuthError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+    token, expires, p = auth.login(body.username, body.password)
     audit.record(p, "login", "user", p.user_id)
     return TokenOut(
         access_token=token,
@@ -108,18 +105,15 @@ def create_user(
     p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))],
 ) -> dict[str, int]:
     """Create a user (admins only)."""
-    try:
-        uid = auth.create_user(
-            body.username,
-            body.password,
-            list(body.roles),
-            zones=body.zones,
-            merchant_id=body.merchant_id,
-            unit_id=body.unit_id,
-            display_name=body.display_name,
-        )
-    except ValueError as exc:
-        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
+    uid = auth.create_user(
+        body.username,
+        body.password,
+        list(body.roles),
+        zones=body.zones,
+        merchant_id=body.merchant_id,
+        unit_id=body.unit_id,
+        display_name=body.display_name,
+    )
     audit.record(p, "create_user", "user", uid, detail={"roles": [r.value for r in body.roles]})
     return {"id": uid}
 

@@ -26,6 +26,7 @@ from sqlite_utils.migrations import Migrations
 
 from protocol import is_valid_id
 
+from ..errors import Conflict, Invalid, TooManyAttempts, Unauthenticated
 from ..platform.db import Database
 
 
@@ -135,12 +136,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
 }
 
 
-class AuthError(Exception):
-    """Authentication failed; ``status`` is the HTTP status to answer with."""
+class AuthError(Unauthenticated):
+    """Authentication failed (wrong password, forged, expired or revoked token)."""
 
-    def __init__(self, message: str, status: int = 401) -> None:
-        super().__init__(message)
-        self.status = status
+
+class LoginThrottled(TooManyAttempts, AuthError):
+    """Too many failed logins for this name in a short time."""
+
+
+class UserInvalid(Invalid, ValueError):
+    """A new user's name, password or roles are not acceptable."""
+
+
+class UserExists(Conflict, ValueError):
+    """The username is taken."""
 
 
 @dataclass(frozen=True)
@@ -249,21 +258,22 @@ class AuthService:
         unit_id: str | None = None,
         display_name: str | None = None,
     ) -> int:
-        """Create a user; raises ValueError for a bad name, weak password or unknown role."""
+        """Create a user; UserInvalid for a bad name, weak password or unknown role, UserExists
+        for a taken name (both are ValueErrors)."""
         if not is_valid_id(username):
-            raise ValueError(
+            raise UserInvalid(
                 "username must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit"
             )
         if len(password) < 10:
-            raise ValueError("password must be at least 10 characters")
+            raise UserInvalid("password must be at least 10 characters")
         try:
             role_set = sorted({Role(r).value for r in roles})
         except ValueError as exc:
-            raise ValueError(
+            raise UserInvalid(
                 f"unknown role: {exc}; roles are {', '.join(r.value for r in Role)}"
             ) from None
         if not role_set:
-            raise ValueError("a user needs at least one role")
+            raise UserInvalid("a user needs at least one role")
         row = {
             "username": username,
             "password_hash": self._hasher.hash(password),
@@ -278,7 +288,7 @@ class AuthService:
 
         def insert(db: sqlite_utils.Database) -> int:
             if db.execute("select 1 from users where username = ?", [username]).fetchone():
-                raise ValueError(f"user {username!r} already exists")
+                raise UserExists(f"user {username!r} already exists")
             return int(db.table("users").insert(row).last_pk)  # type: ignore[arg-type]
 
         return self.db.write(insert)
@@ -291,7 +301,7 @@ class AuthService:
             while fails and fails[0] < now - self.FAILURE_WINDOW_S:
                 fails.popleft()
             if len(fails) >= self.MAX_FAILURES:
-                raise AuthError("too many failed logins; try again in a few minutes", 429)
+                raise LoginThrottled("too many failed logins; try again in a few minutes")
         rows = self.db.query("select * from users where username = ? and active = 1", [username])
         ok = False
         if rows:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -12,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import DbDep, IncidentsDep, ServicesDep, TuningDep, require
 from ..identity.auth import Perm, Principal
 from ..platform import metrics
-from .actions import IncidentNotFound
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 Reader = Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))]
@@ -65,16 +63,6 @@ class TransitionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["confirmed", "dispatched", "en_route", "on_scene", "resolved"]
     note: str | None = Field(None, max_length=2000)
-
-
-def _call(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Map service errors to HTTP: unknown id 404, illegal state change 409."""
-    try:
-        return fn()
-    except (IncidentNotFound, LookupError) as exc:
-        raise HTTPException(404, str(exc).strip("'\"")) from None
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
 
 
 @router.get("/events")
@@ -131,7 +119,7 @@ def confirm(
     incident_id: str, body: NoteBody, incidents: IncidentsDep, who: Actor
 ) -> dict[str, Any]:
     """Confirm an incident as real."""
-    return _call(lambda: incidents.confirm(incident_id, who.username, body.note))
+    return incidents.confirm(incident_id, who.username, body.note)
 
 
 @router.post("/incidents/{incident_id}/dismiss")
@@ -139,7 +127,7 @@ def dismiss(
     incident_id: str, body: DismissBody, incidents: IncidentsDep, who: Actor
 ) -> dict[str, Any]:
     """Dismiss as a false alarm, with a reason (feeds the camera's false-alarm rate)."""
-    return _call(lambda: incidents.dismiss(incident_id, who.username, body.reason))
+    return incidents.dismiss(incident_id, who.username, body.reason)
 
 
 @router.post("/incidents/{incident_id}/annotate")
@@ -147,7 +135,7 @@ def annotate(
     incident_id: str, body: AnnotateBody, incidents: IncidentsDep, who: Actor
 ) -> dict[str, Any]:
     """Add a note to the incident's log."""
-    return _call(lambda: incidents.annotate(incident_id, who.username, body.text))
+    return incidents.annotate(incident_id, who.username, body.text)
 
 
 @router.post("/incidents/{incident_id}/transition")
@@ -155,28 +143,26 @@ def transition(
     incident_id: str, body: TransitionBody, incidents: IncidentsDep, who: Actor
 ) -> dict[str, Any]:
     """Move the incident along its lifecycle (409 on an illegal move)."""
-    return _call(lambda: incidents.transition(incident_id, body.status, who.username, body.note))
+    return incidents.transition(incident_id, body.status, who.username, body.note)
 
 
 @router.post("/incidents/{incident_id}/merge")
 def merge(incident_id: str, body: MergeBody, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
     """Merge other incidents into this one (each can be restored with unmerge)."""
-    return _call(lambda: incidents.merge(incident_id, body.sources, who.username))
+    return incidents.merge(incident_id, body.sources, who.username)
 
 
 @router.post("/incidents/{incident_id}/unmerge")
 def unmerge(incident_id: str, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
     """Undo the merge of this (merged) incident: it gets its events and status back."""
-    return _call(lambda: incidents.unmerge(incident_id, who.username))
+    return incidents.unmerge(incident_id, who.username)
 
 
 @router.post("/incidents/{incident_id}/split")
 def split(incident_id: str, body: SplitBody, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
     """Split some cameras' (or some events') events off into a new incident."""
-    return _call(
-        lambda: incidents.split(
-            incident_id, who.username, device_ids=body.device_ids, event_ids=body.event_ids
-        )
+    return incidents.split(
+        incident_id, who.username, device_ids=body.device_ids, event_ids=body.event_ids
     )
 
 
@@ -201,13 +187,13 @@ def proposals(
 @router.post("/tuning/proposals/{proposal_id}/approve")
 def approve(proposal_id: int, tuning: TuningDep, who: Approver) -> dict[str, Any]:
     """Approve: the new threshold is pushed to the board as retained config."""
-    return _call(lambda: tuning.decide(proposal_id, True, who.username))
+    return tuning.decide(proposal_id, True, who.username)
 
 
 @router.post("/tuning/proposals/{proposal_id}/reject")
 def reject(proposal_id: int, tuning: TuningDep, who: Approver) -> dict[str, Any]:
     """Reject a proposal."""
-    return _call(lambda: tuning.decide(proposal_id, False, who.username))
+    return tuning.decide(proposal_id, False, who.username)
 
 
 metrics_router = APIRouter(tags=["meta"])

@@ -26,7 +26,7 @@ from ..platform.notify import Notifier
 from . import merge
 from .actions import IncidentActions, load_row, log_action, public_row
 from .actions import IncidentNotFound as IncidentNotFound  # re-export
-from .merge import Ev, Inc
+from .merge import Ev, Inc, IncidentConflict
 from .status import ChangeKind, IncidentStatus
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,9 @@ class IncidentService(IncidentActions):
     def transition(
         self, incident_id: str, status: str, actor: str, note: str | None = None
     ) -> dict[str, Any]:
-        """Move an incident along its lifecycle; ValueError on an illegal move."""
+        """Move an incident along its lifecycle; IncidentConflict on an illegal move."""
         if status == IncidentStatus.DISMISSED and not (note and note.strip()):
-            raise ValueError("dismissing an incident needs a reason")
+            raise IncidentConflict("dismissing an incident needs a reason")
 
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
             row = load_row(db, incident_id)

@@ -15,7 +15,8 @@ from typing import Any
 import sqlite_utils
 from rapidfuzz import fuzz, process
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, list_view, username
+from ..errors import Conflict, NotFound
+from .common import Access, Actor, Ctx, insert_row, list_view, username
 from .names import DOB_W, NAME_W, ORIGIN_W, NameRecord, duplicate_score
 
 THRESHOLD = 0.8

@@ -22,7 +22,8 @@ from typing import IO, Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Ctx, Forbidden, insert_row, username
+from ..errors import Forbidden, Invalid
+from .common import Access, Actor, Ctx, insert_row, username
 from .duplicates import record_candidates
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, parse_date
 from .names import address_text, index_text
@@ -37,7 +38,7 @@ BATCH = 1000
 CHUNK = 1 << 20
 
 
-class ImportFileError(ValueError):
+class ImportFileError(Invalid, ValueError):
     """The file as a whole cannot be imported (missing, unreadable header, bad columns)."""
 
 

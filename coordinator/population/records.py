@@ -8,19 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import (
-    Access,
-    Actor,
-    Conflict,
-    Ctx,
-    Forbidden,
-    NotFound,
-    insert_row,
-    list_view,
-    update_row,
-    username,
-    zone_clause,
-)
+from ..errors import Conflict, Forbidden, NotFound
+from .common import Access, Actor, Ctx, insert_row, list_view, update_row, username, zone_clause
 from .duplicates import record_candidates
 from .ids import (
     MAX_ADDRESS,

@@ -14,7 +14,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound
+from ..errors import Conflict, NotFound
+from .common import Access, Actor, Ctx
 from .names import address_text
 from .records import unindex_person
 

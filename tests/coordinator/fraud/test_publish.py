@@ -104,7 +104,7 @@ def test_unapproved_warning_never_reaches_the_board(
     fraud_mqtt: FraudService, broker: MosquittoProcess
 ) -> None:
     """Publishing a draft is refused and nothing is sent."""
-    from coordinator.fraud.errors import Conflict
+    from coordinator.errors import Conflict
 
     svc = fraud_mqtt
     cid = svc.register_company(_p("inv-li"), CompanyIn(names=["Red Co"]))
