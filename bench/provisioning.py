@@ -28,7 +28,7 @@ from provisioning.enroll import EnrollOptions, enroll  # noqa: E402
 from tests.harness.field import TECH_PASSWORD, FieldEnv  # noqa: E402
 from tests.harness.mqtt import wait_for  # noqa: E402
 
-FIRMWARE = Path(__file__).resolve().parent.parent / "firmware_configs"
+FIRMWARE = Path(__file__).resolve().parent.parent / "provisioning" / "firmware_configs"
 
 
 def _timed(fn, n: int) -> list[float]:  # noqa: ANN001

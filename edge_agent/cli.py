@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "validate-config",
         "check a config file; errors are printed as file:line: message",
-        "edge-agent validate-config firmware_configs/raspberry-pi-4.yaml",
+        "edge-agent validate-config provisioning/firmware_configs/raspberry-pi-4.yaml",
         cmd_validate,
     )
     p.add_argument("file", help="agent YAML config")

@@ -182,10 +182,12 @@ class SnapshotSection(_Strict):
 
 
 class AgentConfig(_Strict):
-    """One board's agent configuration (firmware_configs/ holds one per board profile)."""
+    """One board's agent configuration (provisioning/firmware_configs/ holds one per board profile)."""
 
     device_id: str = Field(description="device id = certificate CN = MQTT username")
-    profile: str = Field("generic", description="board profile name (firmware_configs/)")
+    profile: str = Field(
+        "generic", description="board profile name (provisioning/firmware_configs/)"
+    )
     broker: BrokerSection = Field(default_factory=BrokerSection)  # type: ignore[arg-type]
     source: SourceSection
     motion: MotionSection = Field(default_factory=MotionSection)  # type: ignore[arg-type]

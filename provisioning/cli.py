@@ -111,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     _coord(p, login=False)
     p.add_argument("--token", required=True)
     p.add_argument(
-        "--profile", required=True, help="board profile (firmware_configs/<profile>.yaml)"
+        "--profile",
+        required=True,
+        help="board profile (provisioning/firmware_configs/<profile>.yaml)",
     )
     p.add_argument("--location", required=True, help="LAT,LON in degrees")
     p.add_argument(
@@ -125,7 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bundle-dir", default="/etc/citywatch", help="where the board keeps its credentials"
     )
-    p.add_argument("--firmware-dir", help="folder of firmware_configs/*.yaml")
+    p.add_argument(
+        "--firmware-dir",
+        help="folder of board profiles (*.yaml); default: the ones installed with provision",
+    )
     p.add_argument("--broker-host", help="override the broker address the coordinator gives")
     p.add_argument(
         "--source-kind",

@@ -35,9 +35,8 @@ KNOWN_PROFILES = (
 
 
 def default_firmware_dir() -> Path:
-    """``firmware_configs/`` of this install (repo checkout) or the system copy."""
-    here = Path(__file__).resolve().parent.parent / "firmware_configs"
-    return here if here.is_dir() else Path("/usr/share/citywatch/firmware_configs")
+    """The board profiles shipped inside the ``provisioning`` package (wheel or checkout)."""
+    return Path(__file__).resolve().parent / "firmware_configs"
 
 
 @dataclass

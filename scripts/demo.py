@@ -57,7 +57,7 @@ def enrol_demo_boards(workdir: Path) -> list[Path]:
     from provisioning.enroll import EnrollOptions, enroll
     from tests.harness.field import TECH_PASSWORD, FieldEnv
 
-    fw = ROOT / "firmware_configs"
+    fw = ROOT / "provisioning" / "firmware_configs"
     bundles = []
     print("[enrol] CA, broker config, Mosquitto and coordinator from `provision` ...")
     with FieldEnv(workdir) as env, Coordinator(env.url) as api:

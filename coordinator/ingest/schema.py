@@ -55,3 +55,11 @@ def m001_events(db: sqlite_utils.Database) -> None:
         {"id": int, "dev": str, "first_seq": int, "last_seq": int, "detected_at": float}, pk="id"
     )
     db.table("seq_gaps").create_index(["dev", "first_seq"])
+
+
+@migrations()
+def m002_sequence_floor(db: sqlite_utils.Database) -> None:
+    """The lowest sequence a board still holds (from its health): numbers below it that
+    never arrived were dropped at the board's spool bound, so the committed watermark the
+    centre sends the board does not wait for them."""
+    db.table("seq_state").add_column("floor", int, not_null_default=0)

@@ -9,6 +9,7 @@ a new run instead of looking "late" forever.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 Step = Literal["first", "next", "gap", "late", "reset"]
@@ -67,3 +68,31 @@ def apply_sequence(
                         )
                 lost -= 1
     return lost, late, touched
+
+
+def committed_watermark(last_seq: int | None, floor: int, gaps: Iterable[tuple[int, int]]) -> int:
+    """Highest ``n`` such that every number 1..n is committed here or was dropped by the board.
+
+    ``last_seq`` is the highest number stored, ``gaps`` the missing ranges below it, and
+    ``floor`` the lowest number the board still holds: anything under it that never arrived
+    was dropped at the board's spool bound and will never come. The board deletes its
+    spooled events up to this watermark, so it must never run ahead of a missing event.
+    """
+    starts = [max(lo, floor) for lo, hi in gaps if hi >= max(lo, floor)]
+    starts.append(max((last_seq or 0) + 1, floor))
+    return max(0, min(starts) - 1)
+
+
+def watermarks(conn: Any, devices: Iterable[str]) -> dict[str, int]:
+    """Inside the ingest transaction, after ``seq_state`` is written: each device's watermark."""
+    out: dict[str, int] = {}
+    for dev in devices:
+        row = conn.execute("select last_seq, floor from seq_state where dev = ?", [dev]).fetchone()
+        last = row[0] if row else None
+        floor = int(row[1] or 0) if row else 0
+        gaps = conn.execute(
+            "select first_seq, last_seq from seq_gaps where dev = ? and last_seq >= ?",
+            [dev, floor],
+        ).fetchall()
+        out[dev] = committed_watermark(last, floor, [(g[0], g[1]) for g in gaps])
+    return out

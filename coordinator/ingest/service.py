@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlite_utils
 
-from protocol import MAX_BYTES, Channel, Event, ProtocolError, decode
+from protocol import MAX_BYTES, Channel, Committed, Event, ProtocolError, decode, encode
 
 from ..fleet.service import FleetService
 from ..incidents.service import IncidentService
@@ -38,10 +38,13 @@ from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from ..platform.mqtt import Inbound, MqttLink
 from ..settings import Settings
-from .sequence import apply_sequence
+from .sequence import apply_sequence, watermarks
 
 log = logging.getLogger(__name__)
 RAW_KEEP = 4096  # bytes of a dead letter's payload kept for diagnosis
+#: A board's committed watermark is published at most this often (seconds): a busy camera
+#: gets one small retained message a second, not one per batch.
+WATERMARK_EVERY_S = 1.0
 EVENT_COLS = [
     "id",
     "dev",
@@ -117,6 +120,12 @@ class IngestService:
         self.stats = IngestStats()
         self._q: queue.Queue[_Item | None] = queue.Queue()
         self._seq: dict[str, int] = {}
+        # End-to-end acknowledgement: each board's committed watermark, as last published,
+        # those waiting for their next slot, and the floor each board last declared.
+        self._floor: dict[str, int] = {}
+        self._marks_sent: dict[str, tuple[int, float]] = {}
+        self._marks_due: dict[str, int] = {}
+        self._marks_lock = threading.Lock()
         self._inflight = threading.Semaphore(3)  # batches queued at the writer
         self._thread: threading.Thread | None = None
         self._commit_hooks: list[CommitHook] = []
@@ -161,7 +170,11 @@ class IngestService:
         limit = self.settings.ingest_batch_max
         stop = False
         while not stop:
-            first = self._q.get()
+            try:
+                first = self._q.get(timeout=WATERMARK_EVERY_S / 2)
+            except queue.Empty:
+                self._flush_marks()
+                continue
             if first is None:
                 break
             items = [first]
@@ -303,7 +316,23 @@ class IngestService:
                 "updated_at = excluded.updated_at",
                 [[d, self._seq[d], now] for d in touched],
             )
+        floors = {
+            dev: h.spool_first
+            for dev, h in b.healths.items()
+            if h.spool_first is not None and self._floor.get(dev) != h.spool_first
+        }
+        if floors:
+            # last_seq stays NULL for a board not heard from yet: its first event then
+            # starts its numbering instead of opening a gap from 1.
+            conn.executemany(
+                "insert into seq_state (dev, last_seq, updated_at, floor) values (?, NULL, ?, ?) "
+                "on conflict(dev) do update set floor = excluded.floor",
+                [[d, now, f] for d, f in floors.items()],
+            )
+        wmarks = watermarks(conn, touched | set(floors)) if (touched or floors) else {}
         return {
+            "floors": floors,
+            "marks": wmarks,
             "new": new,
             "dups": dups,
             "lost": lost,
@@ -354,12 +383,53 @@ class IngestService:
         if self.link is not None:
             for m in b.items:
                 self.link.ack(m)
+        self._floor.update(res["floors"])
+        if res["marks"]:
+            with self._marks_lock:
+                self._marks_due.update(res["marks"])
+            self._flush_marks()
         if res["changes"]:
             self.incidents.publish_changes(res["changes"])
         if res["alerts"]:
             self.fleet.emit(res["alerts"])
         for hook in list(self._commit_hooks):
             hook(res["new"], now)
+
+    # end-to-end acknowledgement ----------------------------------------------------------
+    def _flush_marks(self) -> None:
+        """Publish due watermarks (retained, QoS 1), each board at most once a second."""
+        link = self.link
+        if link is None or not link.connected.is_set():
+            return
+        now = time.monotonic()
+        out: list[tuple[str, int]] = []
+        with self._marks_lock:
+            for dev, mark in list(self._marks_due.items()):
+                sent = self._marks_sent.get(dev)
+                if sent is not None and sent[0] >= mark:
+                    del self._marks_due[dev]  # nothing new for this board
+                elif sent is None or now - sent[1] >= WATERMARK_EVERY_S:
+                    del self._marks_due[dev]
+                    self._marks_sent[dev] = (mark, now)
+                    out.append((dev, mark))
+        for dev, mark in out:
+            try:
+                link.publish(
+                    link.topics.device(dev, Channel.COMMITTED),
+                    encode(Committed(seq=mark, ts=int(time.time() * 1000))),
+                    qos=1,
+                    retain=True,
+                )
+            except RuntimeError as exc:  # link stopped under us: the next commit resends
+                with self._marks_lock:
+                    self._marks_sent.pop(dev, None)
+                    self._marks_due.setdefault(dev, mark)
+                log.warning("could not publish the committed watermark of %s: %s", dev, exc)
+
+    def committed_marks(self) -> dict[str, int]:
+        """The watermark last published per board (for the fleet view and tests)."""
+        with self._marks_lock:
+            return {d: m for d, (m, _) in self._marks_sent.items()}
 
     # maintenance ---------------------------------------------------------------------------
     def trim_dead_letters(self) -> int:

@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 #: Retained messages are never delivered on shared subscriptions, so ``state`` (retained
 #: online/offline) is subscribed unshared: every worker sees every device's state.
 SHAREABLE = frozenset({Channel.EVENT, Channel.HEALTH, Channel.POSITION, Channel.ACK})
+#: Channels whose messages are retained by design (a board's state, its Last Will). A
+#: retained message on any other channel is a stale copy the broker replays on every
+#: subscribe; it was handled when it was first published, so it is acknowledged and skipped.
+RETAINED_BY_DESIGN = frozenset({Channel.STATE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,7 @@ class MqttLink:
         self.connected = threading.Event()
         self.on_error: ErrorHook | None = None
         self.received = 0
+        self.retained_skipped = 0
         self.acked = 0
         self.connects = 0
         self._dispatch_q: queue.Queue[Inbound | None] = queue.Queue()
@@ -229,6 +234,11 @@ class MqttLink:
         msg = Inbound(m.topic, parsed, bytes(m.payload), m.mid, m.qos, self._gen, time.time())
         if parsed is None:
             self._report(msg, "bad topic")
+            self.ack(msg)
+            return
+        if m.retain and parsed.channel not in RETAINED_BY_DESIGN:
+            # Delivered only because we (re)subscribed: seen on first publish, never again.
+            self.retained_skipped += 1
             self.ack(msg)
             return
         sink = self._sinks.get(parsed.channel)

@@ -12,7 +12,7 @@ from edge_agent.cli import main
 from edge_agent.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-PROFILES = sorted((ROOT / "firmware_configs").glob("*.yaml"))
+PROFILES = sorted((ROOT / "provisioning" / "firmware_configs").glob("*.yaml"))
 
 GOOD = """\
 device_id: cam-1

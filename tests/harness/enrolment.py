@@ -9,7 +9,7 @@ from provisioning.api import Coordinator
 from provisioning.enroll import EnrollOptions, enroll
 from tests.harness.field import FieldEnv
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_configs"
+FIRMWARE = Path(__file__).resolve().parents[2] / "provisioning" / "firmware_configs"
 
 
 def enroll_board(

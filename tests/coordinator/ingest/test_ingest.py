@@ -243,3 +243,17 @@ def test_two_workers_share_events_through_an_mqtt5_shared_subscription(tmp_path,
         wait_for(lambda: stored[0].stored + stored[1].stored == 120, 10, "both counted")
         assert stored[0].stored > 0 and stored[1].stored > 0, "one worker got nothing"
         assert count(w1, "select count(distinct id) from events") == 120
+
+
+def test_a_retained_telemetry_message_is_not_dead_lettered_on_every_connect(tmp_path, broker):
+    """A board that sets retain on its own event topic is handled once, not on each connect."""
+    rogue = connect(broker.ports[0], "cam-0")
+    try:
+        rogue.publish(ev_topic("cam-0"), b"not json at all", retain=True)
+    finally:
+        rogue.close()
+    for i in range(2):
+        with running_core(core_settings(tmp_path / "c", broker.ports[0])) as svc:
+            register(svc)
+            wait_for(lambda s=svc: s.extra["mqtt"].retained_skipped >= 1, 10, "stale copy skipped")
+            assert count(svc, "select count(*) from dead_letters") == 0, f"connect {i}"
