@@ -255,5 +255,5 @@ def test_a_retained_telemetry_message_is_not_dead_lettered_on_every_connect(tmp_
     for i in range(2):
         with running_core(core_settings(tmp_path / "c", broker.ports[0])) as svc:
             register(svc)
-            wait_for(lambda s=svc: s.extra["mqtt"].retained_skipped >= 1, 10, "stale copy skipped")
+            wait_for(lambda s=svc: s.mqtt.retained_skipped >= 1, 10, "stale copy skipped")
             assert count(svc, "select count(*) from dead_letters") == 0, f"connect {i}"
