@@ -219,7 +219,7 @@ def service_latency(market: Market, n_new: int, n_checks: int) -> dict:
             chk = []
             for q in queries:
                 t = time.perf_counter()
-                svc.check(merchant, q)
+                svc.assessment.check(merchant, q)
                 chk.append((time.perf_counter() - t) * 1000)
             all_names = [
                 n["display_name"] for n in db.query("SELECT display_name FROM fraud_companies")

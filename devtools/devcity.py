@@ -291,7 +291,7 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     name = dc.services.db.query(
         "select display_name from fraud_companies where id = ?", [vest.vest_of]
     )[0]["display_name"]
-    wid = svc.draft_warning(
+    wid = svc.desk.draft_warning(
         li,
         WarningIn(
             company_id=int(vest.vest_of or 0),
@@ -300,8 +300,8 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
             instruction="Ask for full payment before shipping.",
         ),
     )
-    svc.approve_warning(chen, wid)
-    svc.publish_warning(li, wid)
+    svc.desk.approve_warning(chen, wid)
+    svc.desk.publish_warning(li, wid)
     phone = next(raw for k, raw in vest.identifiers if k == "phone")
     # The demo merchant login speaks for the first generated merchant account.
     dc.services.db.execute_write(

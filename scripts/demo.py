@@ -252,7 +252,7 @@ def _vest_check(city: Any) -> bool:
     if not city.market:
         return False
     merchant = Principal(0, "demo-check", frozenset({Role.MERCHANT}))
-    res = city.services.fraud.check(merchant, city.market["vest_phone"])
+    res = city.services.fraud.assessment.check(merchant, city.market["vest_phone"])
     return any(m["warnings"] for m in res["matches"])
 
 

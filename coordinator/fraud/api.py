@@ -93,13 +93,13 @@ def confirm_overdue(fid: int, body: ConfirmIn, p: Merchant, svc: Svc) -> dict[st
 @router.post("/tips", status_code=201)
 def add_tip(body: TipIn, p: Checker, svc: Svc) -> dict[str, int]:
     """Report suspected fraud (attachments' metadata only)."""
-    return {"id": svc.add_tip(p, body)}
+    return {"id": svc.workflow.add_tip(p, body)}
 
 
 @router.get("/check")
 def check(q: str, p: Checker, svc: Svc) -> dict[str, Any]:
     """Merchants' check before dealing: risk and active warnings, aliases included."""
-    return svc.check(p, q)
+    return svc.assessment.check(p, q)
 
 
 # investigators ----------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def company(cid: int, p: Reader, purpose: Purpose, svc: Svc) -> dict[str, Any]:
 @router.get("/companies/{cid}/links")
 def company_links(cid: int, p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
     """Links of a company with evidence and decision history (audited)."""
-    return svc.links_of(p, cid, purpose)
+    return svc.workflow.links_of(p, cid, purpose)
 
 
 @router.post("/false-positives", status_code=201)
@@ -149,31 +149,31 @@ def add_false_positive(body: FalsePositiveIn, p: Writer, svc: Svc) -> dict[str, 
 @router.get("/links/review")
 def review_queue(p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
     """Links awaiting review, strongest first, with evidence (audited)."""
-    return svc.review_queue(p, purpose)
+    return svc.workflow.review_queue(p, purpose)
 
 
 @router.post("/links/{lid}/decision")
 def decide_link(lid: int, body: LinkDecisionIn, p: Writer, svc: Svc) -> dict[str, Any]:
     """Confirm, reject or undo a link."""
-    return svc.decide_link(p, lid, body.action, body.note)
+    return svc.workflow.decide_link(p, lid, body.action, body.note)
 
 
 @router.get("/alerts")
 def alerts(p: Reader, svc: Svc, status: str = "open") -> list[dict]:
     """Alert queue."""
-    return svc.alerts(status)
+    return svc.workflow.alerts(status)
 
 
 @router.get("/tips")
 def tips(p: Reader, purpose: Purpose, svc: Svc) -> list[dict]:
     """Tip queue (audited)."""
-    return svc.tips(p, purpose)
+    return svc.workflow.tips(p, purpose)
 
 
 @router.post("/cases", status_code=201)
 def open_case(body: CaseIn, p: Writer, svc: Svc) -> dict[str, int]:
     """Open a case."""
-    return {"id": svc.open_case(p, body)}
+    return {"id": svc.workflow.open_case(p, body)}
 
 
 @router.post("/sweep")
@@ -185,57 +185,57 @@ def sweep(p: Writer, svc: Svc) -> dict[str, list[int]]:
 @router.get("/warnings")
 def warnings(p: Reader, svc: Svc, state: str | None = None) -> list[dict]:
     """Warnings in any state."""
-    return svc.warnings(state)
+    return svc.desk.warnings(state)
 
 
 @router.post("/warnings", status_code=201)
 def draft_warning(body: WarningIn, p: Writer, svc: Svc) -> dict[str, int]:
     """Draft a warning."""
-    return {"id": svc.draft_warning(p, body)}
+    return {"id": svc.desk.draft_warning(p, body)}
 
 
 @router.post("/warnings/{wid}/approve")
 def approve_warning(wid: int, p: Approver, svc: Svc) -> dict[str, Any]:
     """Approve a draft (a second person, not its author)."""
-    return svc.approve_warning(p, wid)
+    return svc.desk.approve_warning(p, wid)
 
 
 @router.post("/warnings/{wid}/publish")
 def publish_warning(wid: int, p: Writer, svc: Svc) -> dict[str, Any]:
     """Publish an approved warning."""
-    return svc.publish_warning(p, wid)
+    return svc.desk.publish_warning(p, wid)
 
 
 @router.patch("/warnings/{wid}")
 def update_warning(wid: int, body: WarningEdit, p: Writer, svc: Svc) -> dict[str, Any]:
     """Edit a warning (published: re-sent as CAP Update)."""
-    return svc.update_warning(p, wid, body)
+    return svc.desk.update_warning(p, wid, body)
 
 
 @router.post("/warnings/{wid}/cancel")
 def cancel_warning(wid: int, p: Writer, svc: Svc) -> dict[str, Any]:
     """Cancel a warning (published: CAP Cancel)."""
-    return svc.cancel_warning(p, wid)
+    return svc.desk.cancel_warning(p, wid)
 
 
 # public: market displays and anyone ------------------------------------------------------
 @router.get("/public/warnings/{wid}.cap.xml")
 def cap_xml(wid: int, svc: Svc) -> Response:
     """A published warning as CAP 1.2 XML."""
-    return Response(cap.to_xml(svc.cap_alert(wid)), media_type="application/cap+xml")
+    return Response(cap.to_xml(svc.desk.cap_alert(wid)), media_type="application/cap+xml")
 
 
 @router.get("/public/warnings/{wid}.cap.json")
 def cap_json(wid: int, svc: Svc) -> Response:
     """A published warning as CAP 1.2 JSON."""
-    return Response(cap.to_json(svc.cap_alert(wid)), media_type="application/json")
+    return Response(cap.to_json(svc.desk.cap_alert(wid)), media_type="application/json")
 
 
 @router.get("/public/warnings.atom")
 def atom(request: Request, svc: Svc) -> Response:
     """Atom feed of the published warnings."""
     base = str(request.base_url).rstrip("/")
-    board = svc.board()
+    board = svc.desk.board()
     items = [
         (a, f"{base}/api/fraud/public/warnings/{a.identifier.split('-')[2]}.cap.xml")
         for a in board.alerts

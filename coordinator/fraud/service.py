@@ -47,8 +47,10 @@ def _actor(p: Principal | str) -> str:
     return p if isinstance(p, str) else p.username
 
 
-class FraudService(Assessment, WarningDesk, Workflow):
-    """Merchants, filings, companies, linking, risk, workflow, warnings, merchants' check."""
+class FraudService:
+    """Merchants, filings, companies and linking; risk and the merchants' check
+    (``assessment``), warnings (``desk``) and investigators' workflow (``workflow``) are
+    its collaborators, built here and sharing its database, audit log and clock."""
 
     def __init__(
         self,
@@ -63,11 +65,26 @@ class FraudService(Assessment, WarningDesk, Workflow):
     ) -> None:
         self.db = db
         self.audit = audit
-        self.publisher = publisher
         self.topics = topics or Topics()
         self.link_cfg = link_cfg or LinkConfig()
         self.risk_cfg = risk_cfg or RiskConfig()
         self.today = today
+        self._fps = self._load_false_positives()
+        # The clock and the false positives are read through this service, so a test or a
+        # demo that moves the clock, or a new false positive, reaches every collaborator.
+        self.assessment = Assessment(
+            db, self.risk_cfg, lambda: self.today(), lambda: self.false_positives
+        )
+        self.desk = WarningDesk(db, audit, self.assessment, publisher, self.topics)
+        self.workflow = Workflow(db, audit, self.assessment, self.desk)
+
+    @property
+    def false_positives(self) -> frozenset[Key]:
+        """Identifiers that never link companies (shared agents, market hotlines)."""
+        return self._fps
+
+    def reload_false_positives(self) -> None:
+        """Re-read the false-positive list (after a bulk load outside this service)."""
         self._fps = self._load_false_positives()
 
     # merchants -------------------------------------------------------------------------
@@ -121,7 +138,7 @@ class FraudService(Assessment, WarningDesk, Workflow):
                 false_positives=self._fps,
             )
         )
-        self.evaluate([cid])  # a new alias of a warned company is an alert at once
+        self.assessment.evaluate([cid])  # a new alias of a warned company is an alert at once
         return cid
 
     def add_identifiers(self, actor: Principal, cid: int, pairs: list[tuple[str, str]]) -> None:
@@ -156,8 +173,10 @@ class FraudService(Assessment, WarningDesk, Workflow):
             "SELECT id, display_name FROM fraud_companies WHERE cluster_id = ? AND id != ?",
             [c["cluster_id"], cid],
         )
-        c["risk"] = self.cluster_risk(c["cluster_id"]).as_dict()
-        c["company_risk"] = score(self.facts(cid), self.risk_cfg).as_dict()  # this name alone
+        c["risk"] = self.assessment.cluster_risk(c["cluster_id"]).as_dict()
+        c["company_risk"] = score(
+            self.assessment.facts(cid), self.risk_cfg
+        ).as_dict()  # this name alone
         return c
 
     def add_false_positive(self, actor: Principal, kind: str, raw: str, reason: str) -> dict:
@@ -235,7 +254,9 @@ class FraudService(Assessment, WarningDesk, Workflow):
         if f.due_date < self.today():
             self.sweep_overdue()
         elif f.company is not None:
-            self.evaluate([out["company_id"]])  # a new alias of a warned company: alert now
+            self.assessment.evaluate(
+                [out["company_id"]]
+            )  # a new alias of a warned company: alert now
         return out
 
     def my_filings(self, p: Principal, needs_confirmation: bool = False) -> list[dict]:
@@ -260,12 +281,12 @@ class FraudService(Assessment, WarningDesk, Workflow):
         mid = self._merchant_of(p)
         status = self.db.write(lambda db: fl.confirm_overdue(db, mid, fid, unpaid))
         row = self.db.query("SELECT company_id FROM fraud_filings WHERE id = ?", [fid])[0]
-        self.evaluate([row["company_id"]])
+        self.assessment.evaluate([row["company_id"]])
         return status
 
     def sweep_overdue(self, today: dt.date | None = None) -> list[int]:
         """Flag overdue filings now; re-score the companies concerned and raise alerts."""
         cids = self.db.write(lambda db: fl.sweep_overdue(db, today or self.today()))
         if cids:
-            self.evaluate(cids)
+            self.assessment.evaluate(cids)
         return cids

@@ -182,8 +182,8 @@ def test_a_change_to_a_published_warning_waits_for_a_second_investigator(page, c
     svc = city.services.fraud
     wid = city.market["warning_id"]
     chen = Principal(2, "investigator2", frozenset({Role.FRAUD_INVESTIGATOR}))
-    svc.update_warning(chen, wid, WarningEdit(severity="Extreme"))
-    assert svc.cap_alert(wid).info[0].severity == "Severe"  # not public yet
+    svc.desk.update_warning(chen, wid, WarningEdit(severity="Extreme"))
+    assert svc.desk.cap_alert(wid).info[0].severity == "Severe"  # not public yet
     login(page, "investigator")
     page.goto(page.url.split("#")[0] + "#/fraud")
     row = page.locator(f"tr[data-warning='{wid}']")
@@ -191,5 +191,5 @@ def test_a_change_to_a_published_warning_waits_for_a_second_investigator(page, c
     assert "severity → Extreme" in row.inner_text() and "investigator2" in row.inner_text()
     row.locator("button[data-w=approve]").click()
     page.wait_for_selector(f"tr[data-warning='{wid}']:not(:has([data-testid=pending-change]))")
-    alert = svc.cap_alert(wid)
+    alert = svc.desk.cap_alert(wid)
     assert alert.msgType == "Update" and alert.info[0].severity == "Extreme"

@@ -462,6 +462,6 @@ def test_overdue_amount_counts_what_is_still_unpaid_in_cny(
     )
     fsvc = services.fraud
     fsvc.sweep_overdue(today=TODAY + dt.timedelta(days=4))
-    facts = fsvc.facts(cid)
+    facts = fsvc.assessment.facts(cid)
     assert facts.overdue_count == 1 and facts.overdue_merchants == frozenset({"m-1"})
     assert facts.overdue_amount_cny == 500 * 7.1

@@ -33,7 +33,7 @@ def test_load_resolve_and_keep_decisions(services: Services) -> None:
         "(select count(*) from fraud_links m where m.proposed = 'auto' and "
         " (m.a in (l.a, l.b) or m.b in (l.a, l.b))) = 1 limit 1"
     )[0]
-    svc.decide_link(INV, link["id"], "reject")
+    svc.workflow.decide_link(INV, link["id"], "reject")
 
     def apart() -> bool:
         cl = {
@@ -96,7 +96,7 @@ def test_cluster_facts_read_the_clusters_filings_not_every_overdue_filing(
     reader.conn.set_trace_callback(seen.append)
     try:
         cl = services.db.query("select cluster_id from fraud_companies limit 1")[0]["cluster_id"]
-        svc.cluster_facts(cl)
+        svc.assessment.cluster_facts(cl)
     finally:
         reader.conn.set_trace_callback(None)
     sql = next(s for s in seen if "fraud_filings" in s)
