@@ -26,7 +26,8 @@ from .container import Services
 from .dispatch import schema as dispatch_schema
 from .dispatch.service import DispatchService
 from .enrolment import schema as enrolment_schema
-from .enrolment.lifecycle import open_enrolment
+from .enrolment.lifecycle import LifecycleService
+from .enrolment.service import EnrolmentService, open_enrolment
 from .fleet import schema as fleet_schema
 from .fleet import snapshots
 from .fleet.service import FleetService
@@ -99,6 +100,7 @@ def _build(settings: Settings, closers: Closers) -> Services:
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
     fraud = FraudService(db, audit_svc, link)
     enrolment = open_enrolment(settings, db, audit_svc, fleet=lambda: fleet)
+    lifecycle = init_lifecycle(enrolment)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
     snaps = init_snapshots(db, audit_svc, topics, link, closers)
     services = Services(
@@ -119,6 +121,7 @@ def _build(settings: Settings, closers: Closers) -> Services:
         dispatch=dispatch,
         snapshots=snaps,
         enrolment=enrolment,
+        lifecycle=lifecycle,
         closers=closers,
     )
     init_jobs(services)
@@ -205,6 +208,16 @@ def init_stream(fleet: FleetService, incidents: IncidentService, closers: Closer
     return hub
 
 
+def init_lifecycle(enrolment: EnrolmentService | None) -> LifecycleService | None:
+    """Revocation, rotation and the CRL, when enrolment is configured; the CRL is
+    re-signed now if it is close to expiry (an expired CRL locks every board out)."""
+    if enrolment is None:
+        return None
+    lifecycle = LifecycleService(enrolment)
+    lifecycle.refresh_crl_if_due()
+    return lifecycle
+
+
 def init_dispatch(
     settings: Settings,
     db: Database,
@@ -261,9 +274,9 @@ def init_jobs(services: Services) -> None:
     )
     # Overdue detection is automatic: a sweep at start, then every five minutes.
     jobs.every("fraud-overdue", 300.0, services.fraud.sweep_overdue, first_after_s=0.0)
-    if services.enrolment is not None:
+    if services.lifecycle is not None:
         # An expired CRL would lock every board out: re-sign it well before it lapses.
-        jobs.every("crl-refresh", 3600.0, services.enrolment.refresh_crl_if_due)
+        jobs.every("crl-refresh", 3600.0, services.lifecycle.refresh_crl_if_due)
 
 
 def start_jobs(services: Services) -> None:

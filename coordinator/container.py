@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .dispatch.service import DispatchService
 from .enrolment.lifecycle import LifecycleService
+from .enrolment.service import EnrolmentService
 from .fleet.service import FleetService
 from .fleet.snapshots import SnapshotService
 from .fraud.service import FraudService
@@ -52,8 +53,10 @@ class Services:
     geo: GeoService
     dispatch: DispatchService
     snapshots: SnapshotService
-    enrolment: LifecycleService | None = None
+    enrolment: EnrolmentService | None = None
     """Present when ``<data_dir>/enrolment.yaml`` exists (``provision broker-config``)."""
+    lifecycle: LifecycleService | None = None
+    """Revocation, rotation and the CRL; present with ``enrolment``."""
     closers: list[tuple[str, Callable[[], object]]] = field(default_factory=list, repr=False)
     """What the composition root opened or subscribed, in order; closed in reverse."""
 

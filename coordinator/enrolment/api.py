@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import EnrolmentDep, require
+from ..http.deps import EnrolmentDep, LifecycleDep, require
 from ..identity.auth import Perm, Principal
 from .service import Registration
 
@@ -95,7 +95,7 @@ def confirm(body: ConfirmIn, svc: EnrolmentDep) -> dict[str, Any]:
 
 
 @router.post("/devices/{device_id}/rotate")
-def rotate(device_id: str, body: RotateIn, svc: EnrolmentDep) -> dict[str, Any]:
+def rotate(device_id: str, body: RotateIn, svc: LifecycleDep) -> dict[str, Any]:
     """New certificate for the board's new key (proof: signature with its current key)."""
     return svc.rotate(device_id, body.certificate, body.csr, body.proof)
 
@@ -123,7 +123,7 @@ def revoke(
     device_id: str,
     body: RevokeIn,
     p: Annotated[Principal, Depends(require(Perm.DEVICES_WRITE))],
-    svc: EnrolmentDep,
+    svc: LifecycleDep,
 ) -> dict[str, Any]:
     """Revoke the board: CRL, broker reload, live session dropped; timings returned."""
     return svc.revoke(device_id, p, body.reason)

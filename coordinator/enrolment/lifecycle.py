@@ -6,18 +6,14 @@ import base64
 import binascii
 import contextlib
 import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
-from ..platform.db import Database
 from . import ca
 from .broker import BrokerControlError, BrokerEndpoint, mqtt_connect_as, reload_broker, wait_refused
-from .schema import CONFIG_FILE, DeviceRegistry, EnrolmentConfig
 from .service import (
     EnrolmentConflict,
     EnrolmentInvalid,
@@ -35,10 +31,25 @@ def rotation_message(device_id: str, csr_pem: str) -> bytes:
     return ROTATE_CONTEXT + device_id.encode() + b"\n" + csr_pem.encode()
 
 
-class LifecycleService(EnrolmentService):
-    """Enrolment plus revocation and rotation (``Services.enrolment``)."""
+class LifecycleService:
+    """Revocation, rotation and the CRL of enrolled boards (``Services.lifecycle``).
+
+    Built on the enrolment service it is given (its database, CA, clock and fleet registry),
+    so both always agree on which boards are enrolled.
+    """
 
     crl_timeout_s = 30.0
+
+    def __init__(self, enrolment: EnrolmentService) -> None:
+        self.enrolment = enrolment
+        self.db = enrolment.db
+        self.audit = enrolment.audit
+        self.config = enrolment.config
+        self.ca = enrolment.ca
+
+    def clock(self) -> float:
+        """The enrolment service's clock (tests move it to age tokens and CRLs)."""
+        return self.enrolment.clock()
 
     # CRL ------------------------------------------------------------------------------
     def write_crl(self) -> int:
@@ -242,10 +253,10 @@ class LifecycleService(EnrolmentService):
         except BrokerControlError as exc:
             broker_error = str(exc)
         fleet_error = None
-        fleet = self.fleet()
+        fleet = self.enrolment.fleet()
         if fleet is not None:
             try:
-                fleet.register(self.fleet_record(device_id) or {})
+                fleet.register(self.enrolment.fleet_record(device_id) or {})
             except Exception as exc:  # noqa: BLE001 - reported, rotation kept
                 fleet_error = str(exc)
         return {
@@ -258,19 +269,3 @@ class LifecycleService(EnrolmentService):
             "broker_error": broker_error,
             "registration_error": fleet_error,
         }
-
-
-def open_enrolment(
-    settings: Any,
-    db: Database,
-    audit: AuditService,
-    *,
-    fleet: Callable[[], DeviceRegistry | None] = lambda: None,
-) -> LifecycleService | None:
-    """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
-    path = Path(settings.data_dir) / CONFIG_FILE
-    if not path.exists():
-        return None
-    svc = LifecycleService(db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=fleet)
-    svc.refresh_crl_if_due()
-    return svc

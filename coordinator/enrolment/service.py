@@ -8,7 +8,7 @@ to the fleet registry (the composition root passes the fleet service) and is alw
 kept in ``enrolments``. The first ``state`` the centre's ingest records for the board in
 the fleet registry sets ``first_seen``; the board polls for it with a confirmation token
 to prove its first authenticated publish reached the centre. Revocation and rotation live in
-:mod:`coordinator.enrolment_lifecycle`.
+:mod:`coordinator.enrolment.lifecycle`, built on this service.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -30,7 +31,7 @@ from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.db import Database
 from . import ca
-from .schema import DeviceRegistry, EnrolmentConfig, Registration, iso
+from .schema import CONFIG_FILE, DeviceRegistry, EnrolmentConfig, Registration, iso
 
 
 class EnrolmentError(DomainError):
@@ -325,3 +326,17 @@ class EnrolmentService:
             "select device_id, status, profile, zone, owner_org, not_after, first_seen, "
             "enrolled_at from enrolments order by enrolled_at desc"
         )
+
+
+def open_enrolment(
+    settings: Any,
+    db: Database,
+    audit: AuditService,
+    *,
+    fleet: Callable[[], DeviceRegistry | None] = lambda: None,
+) -> EnrolmentService | None:
+    """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
+    path = Path(settings.data_dir) / CONFIG_FILE
+    if not path.exists():
+        return None
+    return EnrolmentService(db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=fleet)

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..container import Services
 from ..dispatch.service import DispatchService
 from ..enrolment.lifecycle import LifecycleService
+from ..enrolment.service import EnrolmentService
 from ..errors import Unavailable
 from ..fleet.service import FleetService
 from ..fleet.snapshots import SnapshotService
@@ -158,14 +159,25 @@ def get_snapshots(request: Request) -> SnapshotService:
     return get_services(request).snapshots
 
 
-def get_enrolment(request: Request) -> LifecycleService:
+NO_ENROLMENT = (
+    "enrolment is not configured on this coordinator: run `provision broker-config "
+    "--coordinator-dir DATA_DIR` (writes enrolment.yaml) and restart"
+)
+
+
+def get_enrolment(request: Request) -> EnrolmentService:
     """Enrolment of boards; 503 when this coordinator has no enrolment configured."""
     svc = get_services(request).enrolment
     if svc is None:
-        raise Unavailable(
-            "enrolment is not configured on this coordinator: run `provision broker-config "
-            "--coordinator-dir DATA_DIR` (writes enrolment.yaml) and restart"
-        )
+        raise Unavailable(NO_ENROLMENT)
+    return svc
+
+
+def get_lifecycle(request: Request) -> LifecycleService:
+    """Revocation and rotation of boards; 503 when enrolment is not configured."""
+    svc = get_services(request).lifecycle
+    if svc is None:
+        raise Unavailable(NO_ENROLMENT)
     return svc
 
 
@@ -185,4 +197,5 @@ FraudDep = Annotated[FraudService, Depends(get_fraud)]
 GeoDep = Annotated[GeoService, Depends(get_geo)]
 DispatchDep = Annotated[DispatchService, Depends(get_dispatch)]
 SnapshotsDep = Annotated[SnapshotService, Depends(get_snapshots)]
-EnrolmentDep = Annotated[LifecycleService, Depends(get_enrolment)]
+EnrolmentDep = Annotated[EnrolmentService, Depends(get_enrolment)]
+LifecycleDep = Annotated[LifecycleService, Depends(get_lifecycle)]

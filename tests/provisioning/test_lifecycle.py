@@ -183,11 +183,13 @@ def test_crl_is_refreshed_before_it_expires(field_env: FieldEnv):
     from cryptography import x509
 
     svc = field_env.enrolment
-    assert svc.refresh_crl_if_due() is False  # fresh: 30 days left
+    lifecycle = field_env.services.lifecycle
+    assert lifecycle is not None
+    assert lifecycle.refresh_crl_if_due() is False  # fresh: 30 days left
     real = svc.clock
     svc.clock = lambda: real() + 25 * 86400  # 25 days later: within the 7-day margin
     try:
-        assert svc.refresh_crl_if_due() is True
+        assert lifecycle.refresh_crl_if_due() is True
     finally:
         svc.clock = real
     crl = x509.load_pem_x509_crl(svc.config.crl_file.read_bytes())
