@@ -23,21 +23,30 @@ from protocol import Channel, Topics
 
 from . import population
 from .container import Services
+from .dispatch import permissions as dispatch_permissions
 from .dispatch import schema as dispatch_schema
 from .dispatch.service import DispatchService
+from .enrolment import permissions as enrolment_permissions
 from .enrolment import schema as enrolment_schema
 from .enrolment.lifecycle import LifecycleService
 from .enrolment.service import EnrolmentService, open_enrolment
+from .fleet import permissions as fleet_permissions
 from .fleet import schema as fleet_schema
 from .fleet import snapshots
 from .fleet.service import FleetService
+from .fraud import permissions as fraud_permissions
 from .fraud import schema as fraud_schema
 from .fraud.service import FraudService
+from .geo import permissions as geo_permissions
 from .geo import service as geo_service
 from .geo.service import GeoService
 from .identity import audit, auth
+from .identity import permissions as identity_permissions
 from .identity.audit import AuditService
 from .identity.auth import AuthService
+from .identity.permissions import Declaration, Role
+from .identity.permissions import role_matrix as merge_role_matrix
+from .incidents import permissions as incidents_permissions
 from .incidents import schema as incidents_schema
 from .incidents.merge import rules_from
 from .incidents.service import IncidentService
@@ -49,9 +58,29 @@ from .platform.db import Database
 from .platform.hub import StreamHub
 from .platform.jobs import Jobs
 from .platform.mqtt import MqttLink
+from .population import permissions as population_permissions
 from .settings import Settings
 
 Closers = list[tuple[str, Callable[[], object]]]
+
+
+def permission_declarations() -> list[Declaration]:
+    """Every domain's permissions (each domain's ``permissions.py``; domains append theirs)."""
+    return [
+        identity_permissions.DECLARATION,
+        geo_permissions.DECLARATION,
+        fleet_permissions.DECLARATION,
+        incidents_permissions.DECLARATION,
+        dispatch_permissions.DECLARATION,
+        enrolment_permissions.DECLARATION,
+        population_permissions.DECLARATION,
+        fraud_permissions.DECLARATION,
+    ]
+
+
+def role_matrix() -> dict[Role, frozenset[str]]:
+    """The one role matrix identity enforces, merged from every domain's declarations."""
+    return merge_role_matrix(permission_declarations())
 
 
 def migration_sets() -> list[Migrations]:
@@ -142,6 +171,7 @@ def init_identity(settings: Settings, db: Database) -> tuple[AuthService, AuditS
         db,
         settings.secret_key,
         settings.token_ttl_s,
+        role_permissions=role_matrix(),
         memory_kib=settings.argon2_memory_kib,
         time_cost=settings.argon2_time_cost,
     )

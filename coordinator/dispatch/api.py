@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import DispatchDep, require
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
+from .permissions import Perm
 from .policy import AutoPolicy
 
 router = APIRouter(prefix="/api/dispatch", tags=["dispatch"])

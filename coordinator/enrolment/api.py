@@ -14,7 +14,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import EnrolmentDep, LifecycleDep, require
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
+from .permissions import Perm
 from .service import Registration
 
 router = APIRouter(prefix="/api/enrolment", tags=["enrolment"])

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from ..http.deps import AuditDep, DbDep, FleetDep, IngestDep, MqttDep, require
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
+from .permissions import Perm
 from .service import DeviceIn
 
 router = APIRouter(prefix="/api", tags=["fleet"])

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from ..http.deps import DbDep, FleetDep, require
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
+from .permissions import Perm
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 

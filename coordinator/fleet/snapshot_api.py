@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from ..http.deps import SnapshotsDep, require
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
+from .permissions import Perm
 
 router = APIRouter(prefix="/api", tags=["snapshots"])
 Asker = Annotated[Principal, Depends(require(Perm.SNAPSHOT_REQUEST))]

@@ -9,9 +9,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import FraudDep, require, require_purpose
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
 from . import cap
 from .filings import CompanyIn, FilingIn, PaymentIn, TipIn
+from .permissions import Perm
 from .service import MerchantIn
 from .warning_desk import WarningEdit, WarningIn
 from .workflow import CaseIn

@@ -6,6 +6,7 @@ Routes name the service they use (``fraud: FraudDep``), never the whole containe
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -21,7 +22,7 @@ from ..fleet.snapshots import SnapshotService
 from ..fraud.service import FraudService
 from ..geo.service import GeoService
 from ..identity.audit import AuditService
-from ..identity.auth import AuthError, AuthService, Perm, Principal
+from ..identity.auth import AuthError, AuthService, Principal
 from ..incidents.service import IncidentService
 from ..incidents.tuning import TuningService
 from ..ingest.service import IngestService
@@ -57,7 +58,7 @@ def get_principal(
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
-def require(*perms: Perm) -> Callable[..., Principal]:
+def require(*perms: StrEnum) -> Callable[..., Principal]:
     """Dependency factory: the caller must hold every permission in ``perms`` (else 403)."""
 
     def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

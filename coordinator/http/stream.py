@@ -19,7 +19,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
+from ..incidents.permissions import Perm
 from .deps import StreamHubDep, get_principal
 
 router = APIRouter(prefix="/api", tags=["incidents"])

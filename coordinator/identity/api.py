@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import AuditDep, AuthDep, DbDep, get_principal, require
-from .auth import Perm, Principal, Role
+from .auth import Principal, Role
+from .permissions import Perm
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -67,7 +68,7 @@ def login(body: LoginBody, auth: AuthDep, audit: AuditDep) -> TokenOut:
         expires_at=expires,
         username=p.username,
         roles=p.role_names,
-        permissions=sorted(x.value for x in p.perms),
+        permissions=sorted(p.perms),
         zones=sorted(p.zones),
     )
 
@@ -90,7 +91,7 @@ def me(p: Annotated[Principal, Depends(get_principal)]) -> MeOut:
     return MeOut(
         username=p.username,
         roles=p.role_names,
-        permissions=sorted(x.value for x in p.perms),
+        permissions=sorted(p.perms),
         zones=sorted(p.zones),
         merchant_id=p.merchant_id,
         unit_id=p.unit_id,

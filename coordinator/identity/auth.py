@@ -3,7 +3,8 @@
 Passwords are hashed with argon2id. A login returns a random bearer token; only its
 keyed hash (HMAC-SHA256 with the settings' secret) is stored, with an expiry, so a
 database leak yields no usable token and logout/revocation is immediate. Routes check
-*permissions*; :data:`ROLE_PERMISSIONS` is the single role matrix, tested as a matrix.
+*permissions*; the role matrix is merged by the composition root from every domain's
+``permissions.py`` (``identity/permissions.py``) and passed in here, tested as a matrix.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
@@ -28,112 +28,8 @@ from protocol import is_valid_id
 
 from ..errors import Conflict, Invalid, TooManyAttempts, Unauthenticated
 from ..platform.db import Database
-
-
-class Role(StrEnum):
-    """The roles of the command centre and its partners."""
-
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    DISPATCHER = "dispatcher"
-    TECHNICIAN = "technician"
-    POPULATION_OFFICER = "population_officer"
-    FRAUD_INVESTIGATOR = "fraud_investigator"
-    MERCHANT = "merchant"
-    PATROL_UNIT = "patrol_unit"
-
-
-class Perm(StrEnum):
-    """What a route needs; roles grant permissions through ROLE_PERMISSIONS."""
-
-    USERS_ADMIN = "users:admin"
-    AUDIT_READ = "audit:read"
-    DEVICES_READ = "devices:read"
-    DEVICES_WRITE = "devices:write"
-    ENROL = "devices:enrol"
-    EVENTS_READ = "events:read"
-    INCIDENTS_READ = "incidents:read"
-    INCIDENTS_ACT = "incidents:act"
-    CONFIG_APPROVE = "config:approve"
-    SNAPSHOT_REQUEST = "snapshots:request"
-    UNITS_READ = "units:read"
-    UNITS_WRITE = "units:write"
-    DISPATCH = "dispatch:act"
-    UNIT_SELF = "units:self"
-    KPI_READ = "kpi:read"
-    POPULATION_READ = "population:read"
-    POPULATION_WRITE = "population:write"
-    POPULATION_EXPORT = "population:export"
-    POPULATION_REVIEW = "population:review"
-    POPULATION_STATS = "population:stats"
-    FRAUD_READ = "fraud:read"
-    FRAUD_WRITE = "fraud:write"
-    FRAUD_APPROVE = "fraud:approve"
-    MERCHANT_FILE = "merchant:file"
-    COMPANY_CHECK = "company:check"
-
-
-_ALL = frozenset(Perm)
-ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    # The admin runs the system, but reading personal records is not administration:
-    # population and fraud records stay with their officers.
-    Role.ADMIN: _ALL
-    - {
-        Perm.POPULATION_READ,
-        Perm.POPULATION_WRITE,
-        Perm.POPULATION_EXPORT,
-        Perm.POPULATION_REVIEW,
-        Perm.FRAUD_READ,
-        Perm.FRAUD_WRITE,
-        Perm.FRAUD_APPROVE,
-        Perm.MERCHANT_FILE,
-        Perm.UNIT_SELF,
-    },
-    Role.OPERATOR: frozenset(
-        {
-            Perm.DEVICES_READ,
-            Perm.EVENTS_READ,
-            Perm.INCIDENTS_READ,
-            Perm.INCIDENTS_ACT,
-            Perm.SNAPSHOT_REQUEST,
-            Perm.UNITS_READ,
-            Perm.KPI_READ,
-            Perm.CONFIG_APPROVE,
-        }
-    ),
-    Role.DISPATCHER: frozenset(
-        {
-            Perm.DEVICES_READ,
-            Perm.EVENTS_READ,
-            Perm.INCIDENTS_READ,
-            Perm.INCIDENTS_ACT,
-            Perm.UNITS_READ,
-            Perm.UNITS_WRITE,
-            Perm.DISPATCH,
-            Perm.KPI_READ,
-        }
-    ),
-    Role.TECHNICIAN: frozenset({Perm.DEVICES_READ, Perm.DEVICES_WRITE, Perm.ENROL}),
-    Role.POPULATION_OFFICER: frozenset(
-        {
-            Perm.POPULATION_READ,
-            Perm.POPULATION_WRITE,
-            Perm.POPULATION_EXPORT,
-            Perm.POPULATION_REVIEW,
-            Perm.POPULATION_STATS,
-        }
-    ),
-    Role.FRAUD_INVESTIGATOR: frozenset(
-        {
-            Perm.FRAUD_READ,
-            Perm.FRAUD_WRITE,
-            Perm.FRAUD_APPROVE,
-            Perm.COMPANY_CHECK,
-        }
-    ),
-    Role.MERCHANT: frozenset({Perm.MERCHANT_FILE, Perm.COMPANY_CHECK}),
-    Role.PATROL_UNIT: frozenset({Perm.UNIT_SELF}),
-}
+from .permissions import Role as Role  # roles are identity's; re-exported for callers
+from .permissions import RoleMatrix
 
 
 class AuthError(Unauthenticated):
@@ -162,9 +58,9 @@ class Principal:
     zones: frozenset[str] = frozenset()
     merchant_id: str | None = None
     unit_id: str | None = None
-    perms: frozenset[Perm] = field(default_factory=frozenset)
+    perms: frozenset[str] = field(default_factory=frozenset)
 
-    def can(self, perm: Perm) -> bool:
+    def can(self, perm: str) -> bool:
         """True when any of the caller's roles grants ``perm``."""
         return perm in self.perms
 
@@ -174,11 +70,11 @@ class Principal:
         return sorted(r.value for r in self.roles)
 
 
-def perms_for(roles: frozenset[Role]) -> frozenset[Perm]:
-    """Union of the permissions of ``roles``."""
-    out: set[Perm] = set()
+def perms_for(roles: frozenset[Role], matrix: RoleMatrix) -> frozenset[str]:
+    """Union of the permissions of ``roles`` in the role matrix."""
+    out: set[str] = set()
     for r in roles:
-        out |= ROLE_PERMISSIONS[r]
+        out |= matrix.get(r, frozenset())
     return frozenset(out)
 
 
@@ -233,10 +129,12 @@ class AuthService:
         secret_key: str,
         token_ttl_s: int,
         *,
+        role_permissions: RoleMatrix,
         memory_kib: int = 65536,
         time_cost: int = 3,
     ) -> None:
         self.db = db
+        self.role_permissions = role_permissions  # merged from the domains' declarations
         self._key = secret_key.encode()
         self.token_ttl_s = token_ttl_s
         # argon2id, RFC 9106's second recommended profile (64 MiB, 3 passes) by default.
@@ -364,8 +262,7 @@ class AuthService:
         cutoff = time.time() - older_than_s
         return self.db.execute_write("delete from sessions where expires_at < ?", [cutoff])
 
-    @staticmethod
-    def _principal(row: dict[str, Any]) -> Principal:
+    def _principal(self, row: dict[str, Any]) -> Principal:
         roles = frozenset(Role(r) for r in json.loads(row["roles"]))
         return Principal(
             user_id=row["id"],
@@ -374,5 +271,5 @@ class AuthService:
             zones=frozenset(json.loads(row["zones"] or "[]")),
             merchant_id=row["merchant_id"],
             unit_id=row["unit_id"],
-            perms=perms_for(roles),
+            perms=perms_for(roles, self.role_permissions),
         )

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import DbDep, IncidentsDep, ServicesDep, TuningDep, require
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
 from ..platform import metrics
+from .permissions import Perm
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 Reader = Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))]

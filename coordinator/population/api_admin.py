@@ -11,8 +11,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from ..http.deps import SettingsDep, require
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
 from .api_common import DbId, PathId, Pop, Purpose
+from .permissions import Perm
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reviewer = Annotated[Principal, Depends(require(Perm.POPULATION_REVIEW))]

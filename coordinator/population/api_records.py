@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import require
-from ..identity.auth import Perm, Principal
+from ..identity.auth import Principal
 from .api_common import DbId, PathId, Pop, Purpose
+from .permissions import Perm
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
