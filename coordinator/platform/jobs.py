@@ -1,7 +1,10 @@
-"""The one scheduler for periodic work (purges, expiries, staleness checks, CRL refresh).
+"""The one scheduler for periodic work (purges, expiries, staleness checks, CRL refresh,
+the fraud overdue sweep, population retention).
 
 Domains own their jobs' functions (the raw-event purge lives in ``ingest``, snapshot
 expiry in ``fleet``); the composition root registers them here with :meth:`Jobs.every`.
+It runs inside ``coordinator run``, or alone as ``coordinator jobs`` (then start the API
+with ``coordinator run --no-jobs``) so the periodic work can live in its own process.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class Jobs:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs: dict[str, int] = {}
+        #: Called with a job's name after each run (the ``coordinator jobs`` command prints it).
+        self.on_run: Callable[[str], object] | None = None
 
     def every(
         self,
@@ -81,6 +86,8 @@ class Jobs:
         except Exception:  # noqa: BLE001 - a failing job is retried at its next interval
             log.exception("job %s failed", name)
         self.runs[name] = self.runs.get(name, 0) + 1
+        if self.on_run is not None:
+            self.on_run(name)
 
     def _loop(self) -> None:
         while not self._stop.wait(0.5):
