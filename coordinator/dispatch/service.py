@@ -160,7 +160,7 @@ class DispatchService:
     def orders_for(self, incident_id: str) -> list[dict[str, Any]]:
         """Every order of an incident, oldest first."""
         return self.db.query(
-            "select * from dispatch_orders where incident_id = ? order by sent_ms, rowid",
+            "select * from dispatch_orders where incident_id = ? order by sent_ms, attempt",
             [incident_id],
         )
 

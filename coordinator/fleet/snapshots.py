@@ -136,7 +136,6 @@ class SnapshotService:
 
 def expire_snapshots(db: Database, cutoff: float) -> int:
     """Delete rows of a ``snapshots`` table created before ``cutoff`` (if the table exists)."""
-    cols = {r["name"] for r in db.query("select name from pragma_table_info('snapshots')")}
-    if "created_at" not in cols:
+    if "created_at" not in db.columns("snapshots"):
         return 0
     return db.execute_write("delete from snapshots where created_at < ?", [cutoff])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
@@ -66,10 +67,7 @@ def insert_company(
         .last_pk
     )
     db.execute("UPDATE fraud_companies SET cluster_id = id WHERE id = ?", [cid])
-    db.table("fraud_identifiers").insert_all(
-        ({"company_id": cid, "kind": k, "raw": raw, "norm": v} for k, raw, v in rows),
-        ignore=True,
-    )
+    _insert_identifiers(db, cid, rows)
     link_company(db, cid, cfg, false_positives)
     return cid
 
@@ -84,11 +82,19 @@ def add_identifiers(
     """Add identifiers to a known company and relink it."""
     require_company(db, cid)
     rows = normalise_identifiers(identifiers, need_name=False)
-    db.table("fraud_identifiers").insert_all(
-        ({"company_id": cid, "kind": k, "raw": raw, "norm": v} for k, raw, v in rows),
-        ignore=True,
-    )
+    _insert_identifiers(db, cid, rows)
     link_company(db, cid, cfg, false_positives)
+
+
+def _insert_identifiers(
+    db: sqlite_utils.Database, cid: int, rows: Iterable[tuple[str, str, str]]
+) -> None:
+    """Store (kind, raw, norm) identifiers of a company; one already known is kept as it is."""
+    db.conn.executemany(
+        "insert into fraud_identifiers (company_id, kind, raw, norm) values (?, ?, ?, ?) "
+        "on conflict (company_id, kind, norm) do nothing",
+        [(cid, str(k), raw, v) for k, raw, v in rows],
+    )
 
 
 def require_company(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:

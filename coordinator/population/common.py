@@ -60,7 +60,7 @@ class Ctx:
 
 
 def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
-    """Plain INSERT returning the rowid (sqlite-utils' insert re-reads the table schema on
+    """Plain INSERT returning the new id (sqlite-utils' insert re-reads the table schema on
     every call, which dominated a bulk import)."""
     cols = list(row)
     cur = db.conn.execute(

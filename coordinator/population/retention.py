@@ -40,6 +40,7 @@ def anonymise(db: sqlite_utils.Database, person: dict[str, Any], now: float) -> 
         "select id, address from pop_registrations where person_id = ? and address != ?",
         [pid, ANON],
     ).fetchall():
+        # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
         db.execute(
             "insert into pop_address_fts(pop_address_fts, rowid, text) values ('delete', ?, ?)",
             [rid, address_text(address)],
