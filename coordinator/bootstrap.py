@@ -38,10 +38,10 @@ from .fraud import permissions as fraud_permissions
 from .fraud import schema as fraud_schema
 from .fraud.service import FraudService
 from .geo import permissions as geo_permissions
-from .geo import service as geo_service
+from .geo import schema as geo_schema
 from .geo.service import GeoService
-from .identity import audit, auth
 from .identity import permissions as identity_permissions
+from .identity import schema as identity_schema
 from .identity.audit import AuditService
 from .identity.auth import AuthService
 from .identity.permissions import Declaration, Role
@@ -86,8 +86,8 @@ def role_matrix() -> dict[Role, frozenset[str]]:
 def migration_sets() -> list[Migrations]:
     """Every domain's migrations, in dependency order (domains append theirs here)."""
     return [
-        auth.migrations,
-        audit.migrations,
+        identity_schema.auth,
+        identity_schema.audit,
         fleet_schema.fleet,
         ingest_schema.migrations,
         incidents_schema.incidents,
@@ -95,7 +95,7 @@ def migration_sets() -> list[Migrations]:
         population.migrations,
         fraud_schema.migrations,
         enrolment_schema.migrations,
-        geo_service.migrations,
+        geo_schema.migrations,
         dispatch_schema.migrations,
         fleet_schema.snapshots,
     ]

@@ -22,7 +22,6 @@ from typing import Any
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlite_utils.migrations import Migrations
 
 from protocol import is_valid_id
 
@@ -76,45 +75,6 @@ def perms_for(roles: frozenset[Role], matrix: RoleMatrix) -> frozenset[str]:
     for r in roles:
         out |= matrix.get(r, frozenset())
     return frozenset(out)
-
-
-migrations = Migrations("auth")
-
-
-@migrations()
-def m001_users_and_sessions(db: sqlite_utils.Database) -> None:
-    """Users and their session tokens."""
-    db.table("users").create(
-        {
-            "id": int,
-            "username": str,
-            "password_hash": str,
-            "roles": str,
-            "zones": str,
-            "merchant_id": str,
-            "unit_id": str,
-            "display_name": str,
-            "active": int,
-            "created_at": float,
-        },
-        pk="id",
-        not_null={"username", "password_hash", "roles", "active"},
-        defaults={"active": 1, "zones": "[]"},
-    )
-    db.table("users").create_index(["username"], unique=True)
-    db.table("sessions").create(
-        {
-            "token_hash": str,
-            "user_id": int,
-            "issued_at": float,
-            "expires_at": float,
-            "revoked": int,
-        },
-        pk="token_hash",
-        foreign_keys=[("user_id", "users", "id")],
-        defaults={"revoked": 0},
-    )
-    db.table("sessions").create_index(["expires_at"])
 
 
 class AuthService:
