@@ -6,8 +6,9 @@ one scheduler, incident-change listeners). Nothing connects or runs yet, so ever
 registered before the first message can arrive. ``start_core`` then starts the scheduler and
 connects the link (``start_jobs``, ``start_mqtt``). Every step that opens or subscribes
 something registers its undo on the container, and ``Services.close`` runs them in reverse:
-the link stops first (no new messages), then the jobs, dispatch, the listeners, ingest
-(drains what it holds), the incident notifier, and the database last.
+the link stops first (no new messages), then the jobs, the MQTT routes and dispatch, the
+stream's listeners, ingest (drains what it holds), the incident notifier, and the database
+last (docs/architecture.md lists the steps).
 
 Only this module knows every service; ``app.py`` only knows every router.
 """
