@@ -1,7 +1,7 @@
 """A minimal in-memory incident store with the incident service's contract.
 
-Used only when ``services.extra["incidents"]`` is absent (dispatch built before the
-incident service, the bench and the demo): ``get``, ``transition``, ``on_change``.
+Used only when dispatch is built without the incident service (the dispatch tests and the
+bench): ``get``, ``transition``, ``on_change`` (which returns its undo).
 """
 
 from __future__ import annotations
