@@ -25,7 +25,7 @@ ACTIVE_LINK = "(decision = 'confirmed' OR (decision IS NULL AND proposed = 'auto
 def normalise_identifiers(
     identifiers: list[tuple[str, str]], *, need_name: bool = True
 ) -> list[tuple[str, str, str]]:
-    """(kind, raw) pairs → (kind, raw, key) rows; 422 naming the first bad identifier."""
+    """(kind, raw) pairs → (kind, raw, key) rows; Invalid naming the first bad identifier."""
     rows: list[tuple[str, str, str]] = []
     for kind, raw in identifiers:
         try:
@@ -98,7 +98,7 @@ def _insert_identifiers(
 
 
 def require_company(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:
-    """The company row, or 404."""
+    """The company row, or NotFound."""
     rows = list(db.query("SELECT * FROM fraud_companies WHERE id = ?", [cid]))
     if not rows:
         raise NotFound(f"unknown company {cid}: register it (with its identifiers) first")

@@ -268,7 +268,7 @@ class FraudService:
         return self.db.query(sql + " ORDER BY id", [mid])
 
     def my_filing(self, p: Principal, fid: int) -> dict[str, Any]:
-        """One of the caller's filings (404 for another merchant's)."""
+        """One of the caller's filings (NotFound for another merchant's)."""
         return fl.own_filing(self.db.read(), self._merchant_of(p), fid)
 
     def pay(self, p: Principal, fid: int, pay: fl.PaymentIn) -> dict[str, Any]:

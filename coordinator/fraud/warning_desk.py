@@ -78,7 +78,7 @@ class WarningDesk:
 
     # warnings --------------------------------------------------------------------------
     def warning(self, wid: int) -> dict[str, Any]:
-        """A warning row (404 if unknown)."""
+        """A warning row (NotFound if unknown)."""
         rows = self.db.query("SELECT * FROM fraud_warnings WHERE id = ?", [wid])
         if not rows:
             raise NotFound(f"unknown warning {wid}")
