@@ -227,7 +227,7 @@ def bench_latency(model: Path, frames: list) -> list[float]:
 def bench_outage(model: Path, outage_s: float) -> dict:
     """A real agent subprocess over mTLS; Mosquitto stopped for ``outage_s`` mid-stream."""
     from provisioning.mosquitto import free_port
-    from tests.edge_agent.conftest import agent_config, start_agent
+    from tests.harness.agents import agent_config, start_agent
     from tests.harness.brokers import make_pki
     from tests.harness.edge import centre, tls_broker
     from tests.harness.mqtt import wait_for

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from . import __version__
-from .services import Services
+from . import __version__, errors
+from .container import Services
+from .http.answers import Health
+
+#: The one mapping of the domain errors to HTTP (the most specific class wins).
+HTTP_STATUS: dict[type[errors.DomainError], int] = {
+    errors.DomainError: 400,
+    errors.Invalid: 422,
+    errors.NotFound: 404,
+    errors.Forbidden: 403,
+    errors.Conflict: 409,
+    errors.Unauthenticated: 401,
+    errors.TooManyAttempts: 429,
+    errors.Unavailable: 503,
+    errors.Broken: 500,
+}
+
+
+def http_status(exc: errors.DomainError) -> int:
+    """The HTTP status of the most specific kind ``exc`` is an instance of."""
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 400  # pragma: no cover - DomainError itself is in the table
 
 
 def routers() -> list[APIRouter]:
@@ -41,6 +66,25 @@ def routers() -> list[APIRouter]:
     ]
 
 
+def _purpose_required(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document marks ``X-Purpose`` required wherever a route asks for it.
+
+    The header is checked in code (``http.deps.require_purpose``, for a readable 422), so
+    FastAPI alone would list it as optional; every client must send it.
+    """
+
+    def openapi() -> dict[str, Any]:
+        doc = build()
+        for ops in doc.get("paths", {}).values():
+            for op in ops.values():
+                for p in op.get("parameters", []):
+                    if p.get("in") == "header" and p.get("name") == "x-purpose":
+                        p["required"] = True
+        return doc
+
+    return openapi
+
+
 def create_app(services: Services) -> FastAPI:
     """Build the API around an open :class:`Services`; OpenAPI at ``/openapi.json``."""
     app = FastAPI(
@@ -61,7 +105,12 @@ def create_app(services: Services) -> FastAPI:
             status_code=422, content={"detail": "; ".join(problems), "errors": problems}
         )
 
-    @app.get("/api/health", tags=["meta"])
+    @app.exception_handler(errors.DomainError)
+    async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse:
+        # The one place a domain error becomes an HTTP answer: {"detail": ...}.
+        return JSONResponse(status_code=http_status(exc), content={"detail": exc.detail})
+
+    @app.get("/api/health", tags=["meta"], response_model=Health)
     def health() -> dict[str, str]:
         """Liveness: the API answers and the database is reachable."""
         services.db.query("select 1")
@@ -69,6 +118,7 @@ def create_app(services: Services) -> FastAPI:
 
     for r in routers():
         app.include_router(r)
+    app.openapi = _purpose_required(app.openapi)  # type: ignore[method-assign]
     from .web import mount_web
 
     mount_web(app)

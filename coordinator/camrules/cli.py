@@ -25,7 +25,7 @@ Opener = Callable[[argparse.Namespace], Any]
 
 
 def _show(services: Any, args: argparse.Namespace) -> int:
-    svc = services.extra["camrules"]
+    svc = services.camrules
     revs = svc.revisions(args.device)
     out = {"status": svc.status(args.device), "revisions": revs[: args.last]}
     if args.json:
@@ -51,7 +51,7 @@ def _set(services: Any, args: argparse.Namespace) -> int:
     if not isinstance(rules, dict):
         print(f"coordinator: {args.file}: the rules must be a mapping", file=sys.stderr)
         return EXIT_USAGE
-    row = services.extra["camrules"].set(
+    row = services.camrules.set(
         args.device,
         rules,
         args.author,
@@ -63,7 +63,7 @@ def _set(services: Any, args: argparse.Namespace) -> int:
 
 
 def _rollback(services: Any, args: argparse.Namespace) -> int:
-    row = services.extra["camrules"].rollback(
+    row = services.camrules.rollback(
         args.device,
         args.to_rev,
         args.author,

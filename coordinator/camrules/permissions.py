@@ -1,17 +1,33 @@
-"""Who may read and change camera rules — declared once for the whole package.
+"""The permissions camera rules' routes check, and the roles that hold them (merged by the
+composition root into the one role matrix; ``identity/permissions.py``).
 
-Technicians and command-centre supervisors edit a camera's rules; operators read them (and
-see drift). The role matrix itself lives in ``coordinator.identity.auth``; a test keeps it
-equal to what is declared here.
+Technicians and command-centre supervisors edit a camera's rules; operators read them and
+their drift. A shift supervisor is a user with the roles ``operator`` and ``supervisor``:
+the second adds only the right to change rules.
 """
 
 from __future__ import annotations
 
-from ..identity.auth import Perm, Role
+from enum import StrEnum
+
+from ..identity.permissions import Declaration, Grants, Role
+
+
+class Perm(StrEnum):
+    """What camera rules' routes check."""
+
+    RULES_READ = "rules:read"
+    RULES_WRITE = "rules:write"
+
 
 READ = Perm.RULES_READ
 EDIT = Perm.RULES_WRITE
 
-#: Roles granted each permission (admin holds every permission anyway).
-READERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.TECHNICIAN, Role.ADMIN})
-EDITORS = frozenset({Role.SUPERVISOR, Role.TECHNICIAN, Role.ADMIN})
+#: The permissions camera rules owns, by role.
+GRANTS: Grants = {
+    Role.ADMIN: {READ, EDIT},
+    Role.SUPERVISOR: {READ, EDIT},
+    Role.TECHNICIAN: {READ, EDIT},
+    Role.OPERATOR: {READ},
+}
+DECLARATION = Declaration("camrules", Perm, GRANTS)

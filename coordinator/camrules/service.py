@@ -23,6 +23,7 @@ from protocol import Channel, Config, ProtocolError, State, Topics, encode, rend
 from protocol.codec import from_builtins
 from protocol.validate import validate_config
 
+from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..identity.audit import AuditService
 from ..platform.bus import Publisher
 from ..platform.db import Database
@@ -34,28 +35,20 @@ log = logging.getLogger(__name__)
 CREATING_KINDS = frozenset({"intrusion", "loitering", "crowd", "line_crossing"})
 
 
-class RulesError(Exception):
-    """A camera-rules request that cannot be done; ``status`` is its HTTP status."""
-
-    status = 400
+class RulesError(DomainError):
+    """A camera-rules request that cannot be done."""
 
 
-class UnknownCamera(RulesError):
+class UnknownCamera(RulesError, NotFound):
     """No such device, or no such revision."""
 
-    status = 404
 
-
-class InvalidRules(RulesError):
+class InvalidRules(RulesError, Invalid):
     """The rules fail the protocol schema or its semantic checks."""
 
-    status = 422
 
-
-class NeedsConfirmation(RulesError):
+class NeedsConfirmation(RulesError, Conflict):
     """The revision would leave the camera without any incident-raising rule."""
-
-    status = 409
 
 
 def to_config(rules: dict[str, Any], rev: int) -> Config:

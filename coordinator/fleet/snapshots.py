@@ -24,6 +24,7 @@ from protocol import (
     uuid7,
 )
 
+from ..errors import Conflict, NotFound
 from ..identity.audit import AuditService
 from ..platform.bus import Publisher
 from ..platform.db import Database
@@ -31,8 +32,12 @@ from ..platform.db import Database
 MAX_IMAGE_BYTES = 1_000_000
 
 
-class SnapshotError(ValueError):
-    """A snapshot cannot be requested or shown; the message says why."""
+class SnapshotError(Conflict, ValueError):
+    """A snapshot cannot be requested now; the message says why."""
+
+
+class SnapshotNotFound(NotFound, SnapshotError):
+    """No such snapshot, or none with an image."""
 
 
 class SnapshotService:
@@ -113,7 +118,7 @@ class SnapshotService:
             [req],
         )
         if not rows:
-            raise SnapshotError(f"no snapshot {req} (never requested, or expired)")
+            raise SnapshotNotFound(f"no snapshot {req} (never requested, or expired)")
         return rows[0]
 
     def image(self, req: str, actor: Any) -> tuple[bytes, str]:
@@ -122,7 +127,7 @@ class SnapshotService:
             "select incident_id, status, mime, data from snapshots where req = ?", [req]
         )
         if not rows or rows[0]["status"] != "ok":
-            raise SnapshotError(f"snapshot {req} has no image")
+            raise SnapshotNotFound(f"snapshot {req} has no image")
         self.audit.record(
             actor, "view_snapshot", "snapshot", req, detail={"incident": rows[0]["incident_id"]}
         )
@@ -131,7 +136,6 @@ class SnapshotService:
 
 def expire_snapshots(db: Database, cutoff: float) -> int:
     """Delete rows of a ``snapshots`` table created before ``cutoff`` (if the table exists)."""
-    cols = {r["name"] for r in db.query("select name from pragma_table_info('snapshots')")}
-    if "created_at" not in cols:
+    if "created_at" not in db.columns("snapshots"):
         return 0
     return db.execute_write("delete from snapshots where created_at < ?", [cutoff])

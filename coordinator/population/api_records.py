@@ -12,8 +12,19 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import require
-from ..identity.auth import Perm, Principal
-from .api_common import DbId, PathId, Pop, Purpose, call
+from ..identity.auth import Principal
+from .api_common import DbId, PathId, Pop, Purpose
+from .api_models import (
+    Erased,
+    Grant,
+    LookupOut,
+    PersonCreated,
+    PersonListItem,
+    PersonRecord,
+    RegistrationDetail,
+    RegistrationItem,
+)
+from .permissions import Perm
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -99,13 +110,13 @@ class EraseIn(BaseModel):
     reason: str = Field(min_length=10, max_length=500)
 
 
-@router.post("/persons", status_code=201)
+@router.post("/persons", response_model=PersonCreated, status_code=201)
 def create_person(body: PersonIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a person; likely duplicates are returned and queued for review."""
-    return call(pop.records.create_person, p, body.model_dump(), purpose)
+    return pop.records.create_person(p, body.model_dump(), purpose)
 
 
-@router.get("/persons/search")
+@router.get("/persons/search", response_model=list[PersonListItem])
 def search_persons(
     pop: Pop, p: Reader, purpose: Purpose,
     name: Annotated[str | None, Query(max_length=100)] = None,
@@ -114,50 +125,50 @@ def search_persons(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Search by name (Chinese characters or Latin spelling) and/or address; IDs masked."""
-    return call(pop.search.persons, p, purpose, name=name, address=address, zone=zone,
+    return pop.search.persons(p, purpose, name=name, address=address, zone=zone,
                 limit=limit)  # fmt: skip
 
 
-@router.post("/persons/lookup")
+@router.post("/persons/lookup", response_model=LookupOut)
 def lookup_person(body: LookupIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """Exact lookup by ID-document number (keyed hash); matches outside your zones by id only."""
-    return call(pop.records.lookup_id, p, body.id_type, body.id_number, purpose)
+    return pop.records.lookup_id(p, body.id_type, body.id_number, purpose)
 
 
-@router.get("/persons/{person_id}")
+@router.get("/persons/{person_id}", response_model=PersonRecord)
 def get_person(
     person_id: PathId, pop: Pop, p: Reader, purpose: Purpose, reveal_id: bool = False
 ) -> dict[str, Any]:
     """One person with registrations, stays, permits; ``reveal_id`` shows the full ID number."""
-    return call(pop.records.get_person, p, person_id, purpose, reveal=reveal_id)
+    return pop.records.get_person(p, person_id, purpose, reveal=reveal_id)
 
 
-@router.patch("/persons/{person_id}")
+@router.patch("/persons/{person_id}", response_model=PersonRecord)
 def update_person(
     person_id: PathId, body: PersonPatch, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Correct a person's fields."""
-    return call(pop.records.update_person, p, person_id, body.model_dump(exclude_unset=True),
+    return pop.records.update_person(p, person_id, body.model_dump(exclude_unset=True),
                 purpose)  # fmt: skip
 
 
-@router.post("/persons/{person_id}/erase")
+@router.post("/persons/{person_id}/erase", response_model=Erased)
 def erase_person(
     person_id: PathId, body: EraseIn, pop: Pop, p: Reviewer, purpose: Purpose
 ) -> dict[str, Any]:
     """Anonymise a person now (erasure request); audited with the reason."""
-    return call(pop.retention.erase, p, person_id, body.reason, purpose)
+    return pop.retention.erase(p, person_id, body.reason, purpose)
 
 
-@router.post("/registrations", status_code=201)
+@router.post("/registrations", response_model=RegistrationDetail, status_code=201)
 def create_registration(
     body: RegistrationIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Register a residence (a rented one needs a registered letting)."""
-    return call(pop.records.register, p, body.model_dump(), purpose)
+    return pop.records.register(p, body.model_dump(), purpose)
 
 
-@router.get("/registrations")
+@router.get("/registrations", response_model=list[RegistrationItem])
 def list_registrations(
     pop: Pop, p: Reader, purpose: Purpose,
     status: Annotated[str | None, Query(max_length=20)] = None,
@@ -165,32 +176,32 @@ def list_registrations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Registrations in your zones, newest first (``status=draft``: awaiting confirmation)."""
-    return call(pop.records.list_registrations, p, purpose, status=status, zone=zone,
+    return pop.records.list_registrations(p, purpose, status=status, zone=zone,
                 limit=limit)  # fmt: skip
 
 
-@router.get("/registrations/{reg_id}")
+@router.get("/registrations/{reg_id}", response_model=RegistrationDetail)
 def get_registration(reg_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A registration with its status history."""
-    return call(pop.records.get_registration, p, reg_id, purpose)
+    return pop.records.get_registration(p, reg_id, purpose)
 
 
-@router.post("/registrations/{reg_id}/status")
+@router.post("/registrations/{reg_id}/status", response_model=RegistrationDetail)
 def transition_registration(
     reg_id: PathId, body: TransitionIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Move a registration along draft → registered → moved out / expired → archived."""
-    return call(pop.records.transition, p, reg_id, body.status, body.note, purpose)
+    return pop.records.transition(p, reg_id, body.status, body.note, purpose)
 
 
-@router.post("/break-glass", status_code=201)
+@router.post("/break-glass", response_model=Grant, status_code=201)
 def break_glass(body: GlassIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One hour of access to a person or zone outside your jurisdiction, with a reason."""
-    return call(pop.access.grant, p, body.reason, person_id=body.person_id, zone=body.zone,
+    return pop.access.grant(p, body.reason, person_id=body.person_id, zone=body.zone,
                 purpose=purpose)  # fmt: skip
 
 
-@router.get("/break-glass")
+@router.get("/break-glass", response_model=list[Grant])
 def my_grants(pop: Pop, p: Reader) -> list[dict[str, Any]]:
     """Your unexpired break-the-glass grants."""
     return pop.access.active_grants(p)

@@ -62,7 +62,7 @@ def test_a_board_offline_during_three_edits_applies_the_latest_on_reconnect(tmp_
     applied: list[Config] = []
     with running_core(settings) as svc:
         register(svc, {"cam-0": (29.3, 120.07)})
-        cams = svc.extra["camrules"]
+        cams = svc.camrules
         board = _board(broker.ports[0], "cam-0", spool, applied)
         board.start()
         try:
@@ -98,7 +98,7 @@ def test_a_level_1_board_gets_a_config_it_accepts_until_it_reports_level_2(tmp_p
     v1_board = msgspec.json.Decoder(v1.Config | v1._V0)
     with running_core(settings) as svc:
         register(svc, {"cam-7": (29.3, 120.07)})
-        cams = svc.extra["camrules"]
+        cams = svc.camrules
         # Today's firmware: its state has no cfgv.
         board = connect(broker.ports[0], "cam-7")
         try:
@@ -117,7 +117,7 @@ def test_a_level_1_board_gets_a_config_it_accepts_until_it_reports_level_2(tmp_p
             wait_for(lambda: cams.status("cam-7")["reported_at"] is not None, 10, "state seen")
             st = cams.status("cam-7")
             assert st["config_level"] == 1 and st["masks_unsupported"]
-            view = svc.extra["fleet"].get("cam-7")
+            view = svc.fleet.get("cam-7")
             assert view["rules"]["masks_unsupported"] is True
             # A firmware update: the board now declares level 2 and gets the masks.
             board.publish(
@@ -170,7 +170,7 @@ def test_a_revision_saved_by_the_command_line_is_published_by_the_running_centre
     settings = core_settings(tmp_path / "c", broker.ports[0])
     with running_core(settings) as svc:
         register(svc, {"cam-3": (29.3, 120.07)})
-        cams = svc.extra["camrules"]
+        cams = svc.camrules
         wait_for(lambda: cams.status("cam-3")["published_rev"] == 1, 10, "seeded rev published")
         rules = tmp_path / "rules.yaml"
         rules.write_text(

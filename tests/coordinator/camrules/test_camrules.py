@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from coordinator.bootstrap import role_matrix
 from coordinator.camrules import permissions
 from coordinator.camrules.defaults import profile_defaults
 from coordinator.camrules.service import NeedsConfirmation, incident_rules, to_config
-from coordinator.identity.auth import ROLE_PERMISSIONS, Role
+from coordinator.identity.permissions import Role
 from tests.harness.api import bearer
 from tests.harness.core import register
 
@@ -37,7 +38,7 @@ PRESENCE_ONLY: dict[str, Any] = {"thresholds": {"person": 0.5}}
 @pytest.fixture
 def cams(services):
     register(services)
-    return services.extra["camrules"]
+    return services.camrules
 
 
 def test_registration_seeds_conservative_profile_defaults(cams):
@@ -100,7 +101,7 @@ def test_approving_a_false_alarm_proposal_keeps_every_zone(services, cams):
         )
 
     pid = services.db.write(proposal)
-    services.extra["tuning"].decide(pid, True, "op")
+    services.tuning.decide(pid, True, "op")
     latest = cams.current("cam-0")
     assert latest["rev"] == 3 and latest["author"] == "op" and "proposal" in latest["reason"]
     got = latest["rules"]
@@ -154,10 +155,12 @@ def test_api_revisions_rollback_roles_and_drift(api, services, tokens, cams):
     assert device["rules"]["desired_rev"] == 3
 
 
-def test_role_matrix_matches_the_declared_permissions():
-    for role in Role:
-        assert (permissions.READ in ROLE_PERMISSIONS[role]) == (role in permissions.READERS)
-        assert (permissions.EDIT in ROLE_PERMISSIONS[role]) == (role in permissions.EDITORS)
+def test_operators_read_rules_technicians_and_supervisors_edit_them():
+    matrix = role_matrix()
+    editors = {r for r in Role if permissions.EDIT in matrix[r]}
+    readers = {r for r in Role if permissions.READ in matrix[r]}
+    assert editors == {Role.ADMIN, Role.SUPERVISOR, Role.TECHNICIAN}
+    assert readers == editors | {Role.OPERATOR}
 
 
 def test_board_profiles_carry_the_centres_default_rules():
