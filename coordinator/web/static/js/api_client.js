@@ -71,6 +71,14 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A camera's current rules, its revisions (newest first) and its drift status.
+ * @typedef {Object} CameraRules
+ * @property {(Revision | null)} current
+ * @property {Array<Revision>} revisions
+ * @property {RulesStatus} status
+ */
+
+/**
  * A unit ranked for an incident, with its road ETA and the reasons for its place.
  * @typedef {Object} Candidate
  * @property {number} rank
@@ -915,6 +923,21 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A named polygon (at least 3 points), normalised 0..1.
+ * @typedef {Object} Mask
+ * @property {string} name
+ * @property {Array<[number, number]>} points
+ */
+
+/**
+ * Privacy (blanked, never detected), motion (ignored by the gate), object (dropped).
+ * @typedef {Object} Masks
+ * @property {Array<Mask>} [privacy]
+ * @property {Array<Mask>} [motion]
+ * @property {Array<Mask>} [object]
+ */
+
+/**
  * The caller's identity and permissions (the UI shows only what these allow).
  * @typedef {Object} MeOut
  * @property {string} username
@@ -1284,6 +1307,18 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One stored revision.
+ * @typedef {Object} Revision
+ * @property {string} device_id
+ * @property {number} rev
+ * @property {Rules} rules
+ * @property {string} author
+ * @property {string} reason
+ * @property {(number | null)} [rolled_back_to]
+ * @property {number} created_at
+ */
+
+/**
  * Why the board is revoked (recorded in the audit log).
  * @typedef {Object} RevokeIn
  * @property {string} [reason]
@@ -1349,7 +1384,15 @@ import { request, url } from "./http.js";
 
 /**
  * The roles of the command centre and its partners.
- * @typedef {"admin" | "operator" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit"} Role
+ * @typedef {"admin" | "operator" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit"} Role
+ */
+
+/**
+ * Restore an older revision's content as a new revision.
+ * @typedef {Object} Rollback
+ * @property {number} to_rev
+ * @property {string} reason
+ * @property {boolean} [confirm_no_incident_rules]
  */
 
 /**
@@ -1371,6 +1414,41 @@ import { request, url } from "./http.js";
  * @property {(string | null)} old_serial
  * @property {(string | null)} broker_error
  * @property {(string | null)} registration_error
+ */
+
+/**
+ * A camera's rules: the protocol config without ``v`` and ``rev``.
+ * @typedef {Object} Rules
+ * @property {number} [min_score]
+ * @property {Object<string, any>} [thresholds]
+ * @property {Array<Zone>} [zones]
+ * @property {Object<string, any>} [schedules]
+ * @property {Masks} [masks]
+ * @property {number} [health_interval_s]
+ */
+
+/**
+ * A new revision: the complete rules, why, and the explicit confirmation when no rule
+ * would raise an incident any more.
+ * @typedef {Object} RulesChange
+ * @property {Rules} rules
+ * @property {string} reason
+ * @property {boolean} [confirm_no_incident_rules]
+ */
+
+/**
+ * Desired vs applied revision of one camera.
+ * @typedef {Object} RulesStatus
+ * @property {string} device_id
+ * @property {(number | null)} desired_rev
+ * @property {(number | null)} applied_rev
+ * @property {boolean} drift
+ * @property {(string | null)} error
+ * @property {number} config_level
+ * @property {boolean} masks_unsupported
+ * @property {(number | null)} published_rev
+ * @property {(number | null)} published_level
+ * @property {(number | null)} reported_at
  */
 
 /**
@@ -1695,6 +1773,28 @@ import { request, url } from "./http.js";
  * @property {string} description
  * @property {(string | null)} [instruction]
  * @property {"Extreme" | "Severe" | "Moderate" | "Minor"} [severity]
+ */
+
+/**
+ * A weekly window: days 0=Monday..6=Sunday, local ``HH:MM``; end < start runs overnight.
+ * @typedef {Object} Window
+ * @property {Array<number>} days
+ * @property {string} start
+ * @property {string} end
+ */
+
+/**
+ * A rule zone (polygon) or counting line (two or more points), normalised 0..1.
+ * @typedef {Object} Zone
+ * @property {string} name
+ * @property {"intrusion" | "loitering" | "crowd" | "line_crossing"} rule
+ * @property {Array<[number, number]>} points
+ * @property {Array<string>} [labels]
+ * @property {(string | null)} [schedule]
+ * @property {(number | null)} [dwell_s]
+ * @property {(number | null)} [min_count]
+ * @property {("in" | "out" | "both" | null)} [direction]
+ * @property {(number | null)} [min_score]
  */
 
 /**
@@ -3066,4 +3166,47 @@ export function dispatchGetKpis(query) {
  */
 export function dispatchLinkStatus() {
   return request("GET", "/api/dispatch/status");
+}
+
+/**
+ * Every camera with rules: desired vs applied revision, drifting cameras first.
+ * GET /api/cameras/rules/drift
+ * @returns {Promise<Array<RulesStatus>>}
+ */
+export function cameraRulesDrift() {
+  return request("GET", "/api/cameras/rules/drift");
+}
+
+/**
+ * A camera's current rules, its revisions (newest first) and drift status.
+ * GET /api/cameras/{device_id}/rules
+ * @param {string} deviceId
+ * @returns {Promise<CameraRules>}
+ */
+export function cameraRulesGetRules(deviceId) {
+  return request("GET", `/api/cameras/${encodeURIComponent(deviceId)}/rules`);
+}
+
+/**
+ * Store the rules as a new revision and publish them as the board's retained config.
+ *
+ * 409 when no rule would raise an incident any more, unless ``confirm_no_incident_rules``.
+ * PUT /api/cameras/{device_id}/rules
+ * @param {string} deviceId
+ * @param {RulesChange} body
+ * @returns {Promise<Revision>}
+ */
+export function cameraRulesSetRules(deviceId, body) {
+  return request("PUT", `/api/cameras/${encodeURIComponent(deviceId)}/rules`, { body });
+}
+
+/**
+ * A new revision with an older revision's content (history is never rewritten).
+ * POST /api/cameras/{device_id}/rules/rollback
+ * @param {string} deviceId
+ * @param {Rollback} body
+ * @returns {Promise<Revision>}
+ */
+export function cameraRulesRollback(deviceId, body) {
+  return request("POST", `/api/cameras/${encodeURIComponent(deviceId)}/rules/rollback`, { body });
 }
