@@ -52,14 +52,15 @@ def m002_import_pushed_configs(db: sqlite_utils.Database) -> None:
     now = time.time()
     for row in db.query("select device_id, rev, config, pushed_by from device_configs"):
         rules = {k: v for k, v in json.loads(row["config"]).items() if k not in ("v", "rev")}
-        db.table("camera_rule_revisions").insert(
-            {
-                "device_id": row["device_id"],
-                "rev": max(1, int(row["rev"] or 0)),
-                "rules": json.dumps(rules, sort_keys=True),
-                "author": row["pushed_by"] or "system",
-                "reason": "imported: config pushed before camera rules",
-                "created_at": now,
-            },
-            ignore=True,
+        db.execute(
+            "insert into camera_rule_revisions (device_id, rev, rules, author, reason, "
+            "created_at) values (?, ?, ?, ?, ?, ?) on conflict (device_id, rev) do nothing",
+            [
+                row["device_id"],
+                max(1, int(row["rev"] or 0)),
+                json.dumps(rules, sort_keys=True),
+                row["pushed_by"] or "system",
+                "imported: config pushed before camera rules",
+                now,
+            ],
         )
