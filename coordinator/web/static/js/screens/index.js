@@ -4,6 +4,7 @@
 import "./map.js";
 import "./incidents.js";
 import "./fleet.js";
+import "./rules.js";
 import "./units.js";
 import "./population.js";
 import "./fraud.js";
