@@ -132,7 +132,12 @@ def _build(settings: Settings, closers: Closers) -> Services:
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
     # A board may never take a patrol unit's name (one client-id namespace on the broker).
     enrolment = open_enrolment(
-        settings, db, audit_svc, fleet=lambda: fleet, taken_names=lambda: list(dispatch.units.units)
+        settings,
+        db,
+        audit_svc,
+        fleet=lambda: fleet,
+        taken_names=lambda: list(dispatch.units.units),
+        placement=geo.placement_problem,
     )
     lifecycle = init_lifecycle(enrolment)
     snaps = init_snapshots(db, audit_svc, topics, link, closers)

@@ -67,11 +67,14 @@ class EnrolmentService:
         fleet: Callable[[], DeviceRegistry | None] = lambda: None,
         clock: Callable[[], float] = time.time,
         taken_names: Callable[[], Iterable[str]] = lambda: (),
+        placement: Callable[[str, float, float], str | None] = lambda z, lat, lon: None,
     ) -> None:
         self.db, self.audit, self.config = db, audit, config
         # Names a board may never take: the city's patrol units (asked when needed, since
         # units come and go) besides the broker accounts in the config.
         self.taken_names = taken_names
+        # The centre's zone registry: the zone must exist and the location lie in it.
+        self.placement = placement
         self._key = secret_key.encode()
         self.fleet = fleet
         self.clock = clock
@@ -166,6 +169,10 @@ class EnrolmentService:
         row = self._check_token(token)
         device_id = row["device_id"]
         self.check_name(device_id)  # a unit or account may have taken the name since
+        # Before the token is used: a wrong zone costs the technician nothing but a retry.
+        problem = self.placement(reg.zone, reg.lat, reg.lon)
+        if problem is not None:
+            raise EnrolmentInvalid(f"registration refused: {problem}")
         try:
             csr = ca.parse_csr(csr_pem, device_id)
         except ca.CsrError as exc:
@@ -349,6 +356,7 @@ def open_enrolment(
     *,
     fleet: Callable[[], DeviceRegistry | None] = lambda: None,
     taken_names: Callable[[], Iterable[str]] = lambda: (),
+    placement: Callable[[str, float, float], str | None] = lambda z, lat, lon: None,
 ) -> EnrolmentService | None:
     """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
     path = Path(settings.data_dir) / CONFIG_FILE
@@ -361,4 +369,5 @@ def open_enrolment(
         settings.secret_key,
         fleet=fleet,
         taken_names=taken_names,
+        placement=placement,
     )
