@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import base64
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
