@@ -28,6 +28,7 @@ from .identity import audit, auth
 from .identity.audit import AuditService
 from .identity.auth import AuthService
 from .incidents import schema as incidents_schema
+from .incidents.evidence import EvidenceExporter
 from .incidents.merge import rules_from
 from .incidents.service import IncidentService
 from .incidents.tuning import TuningService
@@ -97,15 +98,26 @@ def open_services(settings: Settings) -> Services:
 
 
 def attach_snapshots(services: Services) -> None:
-    """Snapshots on demand: requests out and answers in on the centre's MQTT link."""
+    """Snapshots on demand: requests out and answers in on the centre's MQTT link, retried
+    by the one scheduler; incidents exported as evidence from them."""
+    s = services.settings
     svc = snapshots.SnapshotService(
-        services.db, services.audit, Topics(services.settings.topic_root)
+        services.db,
+        services.audit,
+        Topics(s.topic_root),
+        timeout_s=s.snapshot_timeout_s,
+        attempts=s.snapshot_attempts,
+        max_frames=s.evidence_max_frames,
     )
     link = services.extra.get("mqtt")
     if link is not None:
         svc.publisher = link
         link.add_handler(Channel.SNAPSHOT, svc.handle)
+    services.extra["jobs"].every(
+        "retry-snapshots", min(1.0, s.snapshot_timeout_s / 2), svc.retry_due
+    )
     services.extra["snapshots"] = svc
+    services.extra["evidence"] = EvidenceExporter(services.db, services.audit)
 
 
 def attach_dispatch(services: Services) -> None:

@@ -22,8 +22,14 @@ def register_device(
 ) -> dict[str, Any]:
     """Register or update a device (upsert by id); the provisioning tool calls this."""
     row = services.extra["fleet"].register(body)
+    # An unset sharing term is left out, so the entry reads as it did before the field existed.
+    unset = {"evidence_sharing"} if body.evidence_sharing is None else None
     services.audit.record(
-        who, "device_register", "device", body.id, detail=body.model_dump(mode="json")
+        who,
+        "device_register",
+        "device",
+        body.id,
+        detail=body.model_dump(mode="json", exclude=unset),
     )
     return row
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from protocol import Health, State
 
 from ..platform.db import Database
+from .sharing import EvidenceSharing
 
 OwnerType = Literal["government", "company", "community"]
 
@@ -42,6 +43,11 @@ class DeviceIn(BaseModel):
     cert_not_after: dt.datetime | None = Field(None, description="certificate expiry (ISO 8601)")
     firmware: str | None = Field(None, max_length=200)
     model: str | None = Field(None, max_length=200)
+    evidence_sharing: EvidenceSharing | None = Field(
+        None,
+        description="whether the centre may take frames: always, on_request (with a stated "
+        "purpose) or none; unset follows the owner type (government always, others on_request)",
+    )
 
     @field_validator("cert_not_after")
     @classmethod
