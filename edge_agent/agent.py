@@ -25,6 +25,7 @@ from .link import Link, now_ms
 from .motion import MotionGate
 from .rules import EventDraft, RuleEngine
 from .snapshots import SnapshotRing
+from .snapshots import answer as answer_snapshot
 from .sources import Frame, Pacer, SupervisedSource, build_source
 from .spool import Spool, SpoolFull
 from .tracker import Tracker, TrackerConfig
@@ -173,22 +174,7 @@ class Agent:
         self._pending_config = cfg  # picked up by the pipeline thread between frames
 
     def _on_snapshot(self, req: SnapshotRequest) -> SnapshotResponse:
-        import base64
-
-        snap = self.snapshots.get(req.event)
-        if snap is None:
-            return SnapshotResponse(
-                req=req.req, ts=now_ms(), event=req.event, ok=False, error="snapshot not kept"
-            )
-        jpeg, w, h = snap
-        return SnapshotResponse(
-            req=req.req,
-            ts=now_ms(),
-            event=req.event,
-            width=w,
-            height=h,
-            data=base64.b64encode(jpeg).decode(),
-        )
+        return answer_snapshot(self.snapshots, req)
 
     def _encode(self, d: EventDraft, ts: int, event_id: str, seq: int) -> bytes:
         return encode(make_event(d, self.cfg.device_id, seq, ts, event_id))
@@ -208,7 +194,7 @@ class Agent:
             self.pipeline.stats.events += 1
             kept.append(event_id)
         if frame is not None and kept:
-            # Every phase keeps its frame: the centre asks for an incident's latest event.
+            # Every phase keeps its frame: the centre asks for all of an incident's frames.
             self.snapshots.put_frame(kept, frame.rgb)
         if drafts:
             self.link.kick()
