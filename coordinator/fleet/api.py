@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
 from .service import DeviceIn
+from .sharing import EvidenceSharing, effective_sharing
 
 router = APIRouter(prefix="/api", tags=["fleet"])
 Reader = Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
@@ -32,6 +34,52 @@ def register_device(
         detail=body.model_dump(mode="json", exclude=unset),
     )
     return row
+
+
+class SharingIn(BaseModel):
+    """A camera's evidence-sharing terms, as agreed with its owner."""
+
+    model_config = ConfigDict(extra="forbid")
+    evidence_sharing: EvidenceSharing | None = Field(
+        description="always, on_request (with a stated purpose) or none; null = owner default"
+    )
+    note: str = Field(
+        min_length=3, max_length=500, description="where the terms come from (agreement, letter)"
+    )
+
+
+class SharingOut(BaseModel):
+    """The camera's setting and the terms in force."""
+
+    device_id: str
+    evidence_sharing: EvidenceSharing | None
+    effective: EvidenceSharing
+
+
+@router.put("/devices/{device_id}/evidence-sharing")
+def set_evidence_sharing(
+    device_id: str,
+    body: SharingIn,
+    services: ServicesDep,
+    who: Annotated[Principal, Depends(require(Perm.DEVICES_WRITE))],
+) -> SharingOut:
+    """Set whether the centre may take frames from this camera (audited)."""
+    value = None if body.evidence_sharing is None else body.evidence_sharing.value
+    row = services.extra["fleet"].set_sharing(device_id, value)
+    if row is None:
+        raise HTTPException(404, f"no device {device_id!r}")
+    services.audit.record(
+        who,
+        "device_evidence_sharing",
+        "device",
+        device_id,
+        detail={"from": row.get("evidence_sharing"), "to": value, "note": body.note},
+    )
+    return SharingOut(
+        device_id=device_id,
+        evidence_sharing=body.evidence_sharing,
+        effective=effective_sharing(row["owner_type"], value),
+    )
 
 
 @router.get("/devices")

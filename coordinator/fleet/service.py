@@ -116,6 +116,15 @@ class FleetService:
         )
         return out
 
+    def set_sharing(self, device_id: str, value: str | None) -> dict[str, Any] | None:
+        """Set a device's evidence-sharing terms; its row as it was before, or None."""
+        before = self.get(device_id)
+        if before is not None:
+            self.db.execute_write(
+                "update devices set evidence_sharing = ? where id = ?", [value, device_id]
+            )
+        return before
+
     def known(self, device_id: str) -> bool:
         """True when the device is registered (in-memory, for ingest)."""
         return device_id in self._cache

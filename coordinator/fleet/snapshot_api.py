@@ -33,6 +33,9 @@ class FramesRequest(BaseModel):
     purpose: str | None = Field(
         None, max_length=500, description="stated purpose, recorded with the request and audited"
     )
+    event_ids: list[str] | None = Field(
+        None, min_length=1, max_length=500, description="only these events' frames (default: all)"
+    )
 
 
 class Requested(BaseModel):
@@ -122,7 +125,9 @@ def request_frames(
     """Ask the incident's cameras for its events' frames, where their sharing terms allow
     (403 with the reasons when every camera refuses)."""
     try:
-        out = services.extra["snapshots"].request_incident(incident_id, who, body.purpose)
+        out = services.extra["snapshots"].request_incident(
+            incident_id, who, body.purpose, body.event_ids
+        )
     except SnapshotError as exc:
         raise _refused(exc) from None
     return FramesRequested(**out)

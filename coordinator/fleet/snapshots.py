@@ -110,16 +110,24 @@ class SnapshotService:
         return {k: first[k] for k in ("req", "device_id", "event_id", "status")}
 
     def request_incident(
-        self, incident_id: str, actor: Principal | str, purpose: str | None = None
+        self,
+        incident_id: str,
+        actor: Principal | str,
+        purpose: str | None = None,
+        event_ids: list[str] | None = None,
     ) -> dict[str, Any]:
         """Ask every camera of the incident for its events' frames, where its terms allow.
 
         Events whose frame is already stored or on its way are not asked again; at most
-        ``max_frames`` are asked for, spread over the incident's time span.
+        ``max_frames`` are asked for, spread over the incident's time span. ``event_ids``
+        narrows the request to some of the incident's events.
         """
         rows = self._events(incident_id)
+        if event_ids is not None:
+            wanted = set(event_ids)
+            rows = [r for r in rows if r["id"] in wanted]
         if not rows:
-            raise SnapshotError(f"incident {incident_id} has no event to take a frame from")
+            raise SnapshotError(f"incident {incident_id} has no such event to take a frame from")
         have = {
             r["event_id"]
             for r in self.db.query(

@@ -296,3 +296,21 @@ def test_frames_expire_after_the_retention(tmp_path, broker):
             assert svc.db.query("select count(*) n from snapshots")[0]["n"] == 0
         finally:
             board.close()
+
+
+def test_sharing_terms_are_set_per_camera_and_audited(city):
+    svc, api, _h = city
+    svc.auth.create_user("tech", PASSWORD, [Role.TECHNICIAN])
+    tok = api.post("/api/auth/login", json={"username": "tech", "password": PASSWORD})
+    tech = bearer(tok.json()["access_token"])
+    body = {"evidence_sharing": "none", "note": "owner letter 2026-03"}
+    r = api.put("/api/devices/cam-0/evidence-sharing", json=body, headers=tech)
+    assert r.json() == {"device_id": "cam-0", "evidence_sharing": "none", "effective": "none"}
+    assert svc.extra["fleet"].get("cam-0")["evidence_sharing"] == "none"
+    entry = svc.audit.search(action="device_evidence_sharing", subject_id="cam-0")[0]
+    assert "owner letter" in entry["detail"] and entry["actor"] == "tech"
+    back = {"evidence_sharing": None, "note": "agreement renewed"}
+    r = api.put("/api/devices/cam-0/evidence-sharing", json=back, headers=tech)
+    assert r.json()["effective"] == "always"  # a government camera's default
+    assert api.put("/api/devices/nope/evidence-sharing", json=back, headers=tech).status_code == 404
+    assert api.put("/api/devices/cam-0/evidence-sharing", json=back, headers=_h).status_code == 403
