@@ -12,6 +12,7 @@ SCRIPTS = [
     "protocol.py",
     "edge.py",
     "ingest.py",
+    "e2e_ack.py",
     "provisioning.py",
     "dispatch.py",
     "population.py",
