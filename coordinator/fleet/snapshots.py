@@ -131,8 +131,9 @@ class SnapshotService:
         have = {
             r["event_id"]
             for r in self.db.query(
-                "select event_id from snapshots where incident_id = ? and status in "
-                "('pending', 'ok')",
+                # By event, not by incident: frames follow their events through merges.
+                "select event_id from snapshots where status in ('pending', 'ok') and "
+                "event_id in (select id from events where incident_id = ?)",
                 [incident_id],
             )
         }

@@ -314,3 +314,35 @@ def test_sharing_terms_are_set_per_camera_and_audited(city):
     assert r.json()["effective"] == "always"  # a government camera's default
     assert api.put("/api/devices/nope/evidence-sharing", json=back, headers=tech).status_code == 404
     assert api.put("/api/devices/cam-0/evidence-sharing", json=back, headers=_h).status_code == 403
+
+
+def test_frames_follow_their_events_into_a_merged_incident(city, broker):
+    svc, api, h = city
+    board = connect(broker.ports[0], "cam-9")
+    try:
+        board.subscribe(T.device("cam-9", Channel.SNAPSHOT_REQ))
+        first, ids = _incident(svc, board, "cam-9", phases=("start",))
+        api.post(f"/api/incidents/{first}/frames", json={}, headers=h)
+        a = decode(Channel.SNAPSHOT_REQ, board.get().payload)
+        _answer(board, "cam-9", a.req, a.event)
+        wait_for(lambda: svc.extra["snapshots"].status(a.req)["status"] == "ok", 10, "stored")
+        other = connect(broker.ports[0], "cam-0")
+        try:
+            other.publish(T.device("cam-0", Channel.EVENT), encode(event("cam-0", 1, track=8)))
+            target = wait_for(
+                lambda: (
+                    (r := svc.db.query("select id from incidents where id != ?", [first]))
+                    and r[0]["id"]
+                ),
+                10,
+                "a second incident",
+            )
+        finally:
+            other.close()
+        api.post(f"/api/incidents/{target}/merge", json={"sources": [first]}, headers=h)
+        frames = api.get(f"/api/incidents/{target}/frames", headers=h).json()
+        assert [f["event_id"] for f in frames] == ids
+        again = api.post(f"/api/incidents/{target}/frames", json={}, headers=h).json()
+        assert again["already"] == 1 and len(again["requested"]) == 1  # only cam-0's event
+    finally:
+        board.close()
