@@ -18,6 +18,7 @@ SCRIPTS = [
     "population.py",
     "fraud.py",
     "dashboard.py",
+    "detection.py",
 ]
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from . import __version__
+from .http.answers import Health
 from .services import Services
 
 
@@ -41,6 +45,25 @@ def routers() -> list[APIRouter]:
     ]
 
 
+def _purpose_required(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document marks ``X-Purpose`` required wherever a route asks for it.
+
+    The header is checked in code (``http.deps.require_purpose``, for a readable 422), so
+    FastAPI alone would list it as optional; every client must send it.
+    """
+
+    def openapi() -> dict[str, Any]:
+        doc = build()
+        for ops in doc.get("paths", {}).values():
+            for op in ops.values():
+                for p in op.get("parameters", []):
+                    if p.get("in") == "header" and p.get("name") == "x-purpose":
+                        p["required"] = True
+        return doc
+
+    return openapi
+
+
 def create_app(services: Services) -> FastAPI:
     """Build the API around an open :class:`Services`; OpenAPI at ``/openapi.json``."""
     app = FastAPI(
@@ -61,7 +84,7 @@ def create_app(services: Services) -> FastAPI:
             status_code=422, content={"detail": "; ".join(problems), "errors": problems}
         )
 
-    @app.get("/api/health", tags=["meta"])
+    @app.get("/api/health", tags=["meta"], response_model=Health)
     def health() -> dict[str, str]:
         """Liveness: the API answers and the database is reachable."""
         services.db.query("select 1")
@@ -69,6 +92,7 @@ def create_app(services: Services) -> FastAPI:
 
     for r in routers():
         app.include_router(r)
+    app.openapi = _purpose_required(app.openapi)  # type: ignore[method-assign]
     from .web import mount_web
 
     mount_web(app)

@@ -46,6 +46,35 @@ def _open_db(args: argparse.Namespace):  # noqa: ANN202
     return db
 
 
+def openapi_document() -> dict:
+    """The API's OpenAPI document, from an app built over a throw-away data folder.
+
+    Nothing connects and no job starts: the services are only built, then closed.
+    """
+    import tempfile
+
+    from .app import create_app
+    from .bootstrap import open_services
+    from .settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="citywatch-openapi-") as tmp:
+        services = open_services(Settings.for_dev(Path(tmp) / "coord"))
+        try:
+            return create_app(services).openapi()
+        finally:
+            services.close()
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    """Print (or write) the OpenAPI document of the API."""
+    text = json.dumps(openapi_document(), indent=1, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the API, the MQTT link with ingest, and the background jobs."""
     import uvicorn
@@ -172,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help=".csv (header = field names) or .geojson FeatureCollection")
     p.add_argument("--settings", help="YAML settings file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p = add_command(
+        sub,
+        "openapi",
+        "Print the API's OpenAPI document (request and response models of every route).",
+        "coordinator openapi --out openapi.json",
+        cmd_openapi,
+    )
+    p.add_argument("--out", help="write the document to this file instead of stdout")
     from .geo.cli import add_commands as add_geo_commands
     from .population.cli import add_commands as add_population_commands
 

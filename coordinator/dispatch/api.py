@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
 from ..services import Services
+from .api_models import IncidentDispatch, KpiGroup, LinkStatus, Order, Recommendation, Unit
 from .policy import AutoPolicy
 from .service import DispatchError, DispatchService
 from .units import UnitError
@@ -49,7 +50,7 @@ class StatusIn(BaseModel):
     status: Literal["available", "busy", "off_duty"]
 
 
-@router.get("/units")
+@router.get("/units", response_model=list[Unit])
 def list_units(
     services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> list[dict[str, Any]]:
@@ -62,7 +63,7 @@ def list_units(
     ]
 
 
-@router.put("/units/{unit_id}")
+@router.put("/units/{unit_id}", response_model=Unit)
 def put_unit(
     unit_id: str,
     body: UnitIn,
@@ -78,7 +79,7 @@ def put_unit(
     return unit.view(svc.now_ms(), svc.settings.stale_after_s)
 
 
-@router.put("/units/{unit_id}/status")
+@router.put("/units/{unit_id}/status", response_model=Unit)
 def put_unit_status(
     unit_id: str,
     body: StatusIn,
@@ -103,7 +104,7 @@ class RecommendIn(BaseModel):
     k: int | None = Field(default=None, ge=1, le=50, description="How many units to return")
 
 
-@router.post("/recommend")
+@router.post("/recommend", response_model=Recommendation)
 def recommend(
     body: RecommendIn,
     services: ServicesDep,
@@ -131,7 +132,7 @@ class OrderIn(BaseModel):
     backup: bool = Field(default=False, description="Send even though another order is active")
 
 
-@router.post("/orders", status_code=201)
+@router.post("/orders", response_model=Order, status_code=201)
 def create_order(
     body: OrderIn, services: ServicesDep, who: Annotated[Principal, Depends(require(Perm.DISPATCH))]
 ) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def create_order(
         raise _fail(exc) from None
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", response_model=IncidentDispatch)
 def incident_dispatch(
     incident_id: str,
     services: ServicesDep,
@@ -155,7 +156,7 @@ def incident_dispatch(
     return {"orders": svc.orders_for(incident_id), "events": svc.events_for(incident_id)}
 
 
-@router.get("/policy")
+@router.get("/policy", response_model=AutoPolicy)
 def get_policy(
     services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> dict[str, Any]:
@@ -163,7 +164,7 @@ def get_policy(
     return _svc(services).policy.model_dump()
 
 
-@router.put("/policy")
+@router.put("/policy", response_model=AutoPolicy)
 def put_policy(
     body: AutoPolicy,
     services: ServicesDep,
@@ -173,7 +174,7 @@ def put_policy(
     return _svc(services).set_policy(body, who.username).model_dump()
 
 
-@router.get("/kpis")
+@router.get("/kpis", response_model=list[KpiGroup])
 def get_kpis(
     services: ServicesDep,
     _: Annotated[Principal, Depends(require(Perm.KPI_READ))],
@@ -186,7 +187,7 @@ def get_kpis(
     return _svc(services).kpis(since_ms, until_ms, keys)
 
 
-@router.get("/status")
+@router.get("/status", response_model=LinkStatus)
 def link_status(
     services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> dict[str, Any]:

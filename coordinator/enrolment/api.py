@@ -15,6 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
+from .api_models import (
+    Begun,
+    Confirmed,
+    Enrolled,
+    EnrolledDevice,
+    EnrolmentItem,
+    Revoked,
+    Rotated,
+    TokenIssued,
+)
 from .lifecycle import LifecycleService
 from .service import EnrolmentError, Registration
 
@@ -84,7 +94,7 @@ class RevokeIn(BaseModel):
     reason: str = Field("", max_length=500)
 
 
-@router.post("/tokens", status_code=201)
+@router.post("/tokens", response_model=TokenIssued, status_code=201)
 def issue_token(
     body: TokenIn, services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.ENROL))]
 ) -> dict[str, Any]:
@@ -92,32 +102,32 @@ def issue_token(
     return _call(_svc(services).issue_token, p, body.device_id, body.ttl_s)
 
 
-@router.post("/begin")
+@router.post("/begin", response_model=Begun)
 def begin(body: BeginIn, services: ServicesDep) -> dict[str, Any]:
     """Check a token without using it; answers the assigned device id."""
     return _call(_svc(services).begin, body.token)
 
 
-@router.post("/enrol", status_code=201)
+@router.post("/enrol", response_model=Enrolled, status_code=201)
 def enrol(body: EnrolIn, services: ServicesDep) -> dict[str, Any]:
     """Use the token: sign the CSR, register the board, return its certificate and broker."""
     reg = Registration(**body.model_dump(exclude={"token", "csr"}))
     return _call(_svc(services).enrol, body.token, body.csr, reg)
 
 
-@router.post("/confirm")
+@router.post("/confirm", response_model=Confirmed)
 def confirm(body: ConfirmIn, services: ServicesDep) -> dict[str, Any]:
     """Whether the centre has received the board's first authenticated state message."""
     return _call(_svc(services).confirm, body.confirm_token)
 
 
-@router.post("/devices/{device_id}/rotate")
+@router.post("/devices/{device_id}/rotate", response_model=Rotated)
 def rotate(device_id: str, body: RotateIn, services: ServicesDep) -> dict[str, Any]:
     """New certificate for the board's new key (proof: signature with its current key)."""
     return _call(_svc(services).rotate, device_id, body.certificate, body.csr, body.proof)
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list[EnrolmentItem])
 def list_devices(
     services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
 ) -> list[dict[str, Any]]:
@@ -125,7 +135,7 @@ def list_devices(
     return _svc(services).list()
 
 
-@router.get("/devices/{device_id}")
+@router.get("/devices/{device_id}", response_model=EnrolledDevice)
 def status(
     device_id: str,
     services: ServicesDep,
@@ -135,7 +145,7 @@ def status(
     return _call(_svc(services).status, device_id)
 
 
-@router.post("/devices/{device_id}/revoke")
+@router.post("/devices/{device_id}/revoke", response_model=Revoked)
 def revoke(
     device_id: str,
     body: RevokeIn,

@@ -9,6 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
+from .api_models import (
+    DeadLetter,
+    Device,
+    DeviceAlert,
+    DeviceDetail,
+    FleetSummary,
+    IngestStatus,
+    SequenceGap,
+    SharingOut,
+)
 from .service import DeviceIn
 from .sharing import EvidenceSharing, effective_sharing
 
@@ -16,7 +26,7 @@ router = APIRouter(prefix="/api", tags=["fleet"])
 Reader = Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
 
 
-@router.post("/devices", status_code=201)
+@router.post("/devices", response_model=DeviceDetail, status_code=201)
 def register_device(
     body: DeviceIn,
     services: ServicesDep,
@@ -48,15 +58,7 @@ class SharingIn(BaseModel):
     )
 
 
-class SharingOut(BaseModel):
-    """The camera's setting and the terms in force."""
-
-    device_id: str
-    evidence_sharing: EvidenceSharing | None
-    effective: EvidenceSharing
-
-
-@router.put("/devices/{device_id}/evidence-sharing")
+@router.put("/devices/{device_id}/evidence-sharing", response_model=SharingOut)
 def set_evidence_sharing(
     device_id: str,
     body: SharingIn,
@@ -82,7 +84,7 @@ def set_evidence_sharing(
     )
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list[Device])
 def list_devices(
     services: ServicesDep,
     _who: Reader,
@@ -104,7 +106,7 @@ def list_devices(
     )
 
 
-@router.get("/devices/{device_id}")
+@router.get("/devices/{device_id}", response_model=DeviceDetail)
 def get_device(device_id: str, services: ServicesDep, _who: Reader) -> dict[str, Any]:
     """One device with its health, status and open alerts."""
     row = services.extra["fleet"].get(device_id)
@@ -113,13 +115,13 @@ def get_device(device_id: str, services: ServicesDep, _who: Reader) -> dict[str,
     return row
 
 
-@router.get("/devices/{device_id}/lost-events")
+@router.get("/devices/{device_id}/lost-events", response_model=list[SequenceGap])
 def lost_events(device_id: str, services: ServicesDep, _who: Reader) -> list[dict[str, Any]]:
     """Sequence gaps of a device: events it sent that never arrived."""
     return services.extra["ingest"].lost_events(device_id)
 
 
-@router.get("/fleet/summary")
+@router.get("/fleet/summary", response_model=FleetSummary)
 def fleet_summary(
     services: ServicesDep, _who: Reader, by: Literal["zone", "owner_type", "owner_org"] = "zone"
 ) -> dict[str, Any]:
@@ -127,7 +129,7 @@ def fleet_summary(
     return services.extra["fleet"].summary(by)
 
 
-@router.get("/fleet/cert-expiry")
+@router.get("/fleet/cert-expiry", response_model=list[Device])
 def cert_expiry(
     services: ServicesDep, _who: Reader, days: Annotated[float | None, Query(gt=0, le=3650)] = None
 ) -> list[dict[str, Any]]:
@@ -135,7 +137,7 @@ def cert_expiry(
     return services.extra["fleet"].cert_expiring(days)
 
 
-@router.get("/fleet/alerts")
+@router.get("/fleet/alerts", response_model=list[DeviceAlert])
 def fleet_alerts(
     services: ServicesDep, _who: Reader, open_only: bool = True
 ) -> list[dict[str, Any]]:
@@ -143,7 +145,7 @@ def fleet_alerts(
     return services.extra["fleet"].alerts(open_only=open_only)
 
 
-@router.get("/ingest/status")
+@router.get("/ingest/status", response_model=IngestStatus)
 def ingest_status(services: ServicesDep, _who: Reader) -> dict[str, Any]:
     """Ingest counters, queue depth and lag."""
     ing = services.extra["ingest"]
@@ -162,7 +164,7 @@ def ingest_status(services: ServicesDep, _who: Reader) -> dict[str, Any]:
     }
 
 
-@router.get("/ingest/dead-letters")
+@router.get("/ingest/dead-letters", response_model=list[DeadLetter])
 def dead_letters(
     services: ServicesDep, _who: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Depends
 
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
+from .api_models import CameraColumns
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 
 
-@router.get("/cameras")
+@router.get("/cameras", response_model=CameraColumns)
 def map_cameras(
     services: ServicesDep, _who: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
 ) -> dict[str, Any]:

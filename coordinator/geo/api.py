@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
 from ..services import Services
+from .api_models import GeoSummary, RoadStats, ZoneAt, Zones, ZonesLoaded
 from .road_graph import RoadNetworkError
 from .service import GeoService
 from .zones import ZoneError
@@ -29,7 +30,7 @@ def _fail(exc: ZoneError | RoadNetworkError) -> HTTPException:
     return HTTPException(422, {"message": str(exc), "problems": exc.problems})
 
 
-@router.get("/zones")
+@router.get("/zones", response_model=Zones)
 def get_zones(
     services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> dict[str, Any]:
@@ -40,7 +41,7 @@ def get_zones(
     return zones.source
 
 
-@router.put("/zones")
+@router.put("/zones", response_model=ZonesLoaded)
 def put_zones(
     data: GeoJson,
     services: ServicesDep,
@@ -53,7 +54,7 @@ def put_zones(
         raise _fail(exc) from None
 
 
-@router.put("/roads")
+@router.put("/roads", response_model=RoadStats)
 def put_roads(
     data: GeoJson,
     services: ServicesDep,
@@ -66,7 +67,7 @@ def put_roads(
         raise _fail(exc) from None
 
 
-@router.get("/summary")
+@router.get("/summary", response_model=GeoSummary)
 def geo_summary(
     services: ServicesDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
 ) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def geo_summary(
     return _geo(services).summary()
 
 
-@router.get("/locate")
+@router.get("/locate", response_model=ZoneAt)
 def locate(
     services: ServicesDep,
     _: Annotated[Principal, Depends(require(Perm.UNITS_READ))],

@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..http.answers import Created
 from ..http.deps import ServicesDep, get_principal, require
+from .api_models import AuditEntry, UserRow
 from .auth import AuthError, Perm, Principal, Role
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -100,7 +102,7 @@ def me(p: Annotated[Principal, Depends(get_principal)]) -> MeOut:
     )
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", response_model=Created, status_code=201)
 def create_user(
     body: UserIn, services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))]
 ) -> dict[str, int]:
@@ -123,7 +125,7 @@ def create_user(
     return {"id": uid}
 
 
-@router.get("/users")
+@router.get("/users", response_model=list[UserRow])
 def list_users(
     services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))]
 ) -> list[dict]:
@@ -133,7 +135,7 @@ def list_users(
     )
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=list[AuditEntry])
 def audit_log(
     services: ServicesDep,
     p: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],

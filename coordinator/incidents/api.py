@@ -13,6 +13,7 @@ from ..http.deps import ServicesDep, require
 from ..identity.auth import Perm, Principal
 from ..platform import metrics
 from .actions import IncidentNotFound
+from .api_models import ConfigProposal, Event, FalseAlarmRate, Incident, IncidentDetail
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 Reader = Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))]
@@ -77,7 +78,7 @@ def _call(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         raise HTTPException(409, str(exc)) from None
 
 
-@router.get("/events")
+@router.get("/events", response_model=list[Event])
 def list_events(
     services: ServicesDep,
     _who: Annotated[Principal, Depends(require(Perm.EVENTS_READ))],
@@ -100,7 +101,7 @@ def list_events(
     return services.db.query(sql, [*params, limit])
 
 
-@router.get("/incidents")
+@router.get("/incidents", response_model=list[Incident])
 def list_incidents(
     services: ServicesDep,
     _who: Reader,
@@ -113,7 +114,7 @@ def list_incidents(
     return services.extra["incidents"].search(status=status, zone=zone, since=since, limit=limit)
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents/{incident_id}", response_model=IncidentDetail)
 def get_incident(incident_id: str, services: ServicesDep, _who: Reader) -> dict[str, Any]:
     """One incident with its events and its log of actions, merges and splits."""
     svc = services.extra["incidents"]
@@ -123,13 +124,13 @@ def get_incident(incident_id: str, services: ServicesDep, _who: Reader) -> dict[
     return {**inc, "events": svc.events(incident_id), "history": svc.history(incident_id)}
 
 
-@router.post("/incidents/{incident_id}/confirm")
+@router.post("/incidents/{incident_id}/confirm", response_model=Incident)
 def confirm(incident_id: str, body: NoteBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
     """Confirm an incident as real."""
     return _call(lambda: services.extra["incidents"].confirm(incident_id, who.username, body.note))
 
 
-@router.post("/incidents/{incident_id}/dismiss")
+@router.post("/incidents/{incident_id}/dismiss", response_model=Incident)
 def dismiss(
     incident_id: str, body: DismissBody, services: ServicesDep, who: Actor
 ) -> dict[str, Any]:
@@ -139,7 +140,7 @@ def dismiss(
     )
 
 
-@router.post("/incidents/{incident_id}/annotate")
+@router.post("/incidents/{incident_id}/annotate", response_model=Incident)
 def annotate(
     incident_id: str, body: AnnotateBody, services: ServicesDep, who: Actor
 ) -> dict[str, Any]:
@@ -147,7 +148,7 @@ def annotate(
     return _call(lambda: services.extra["incidents"].annotate(incident_id, who.username, body.text))
 
 
-@router.post("/incidents/{incident_id}/transition")
+@router.post("/incidents/{incident_id}/transition", response_model=Incident)
 def transition(
     incident_id: str, body: TransitionBody, services: ServicesDep, who: Actor
 ) -> dict[str, Any]:
@@ -159,19 +160,19 @@ def transition(
     )
 
 
-@router.post("/incidents/{incident_id}/merge")
+@router.post("/incidents/{incident_id}/merge", response_model=Incident)
 def merge(incident_id: str, body: MergeBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
     """Merge other incidents into this one (each can be restored with unmerge)."""
     return _call(lambda: services.extra["incidents"].merge(incident_id, body.sources, who.username))
 
 
-@router.post("/incidents/{incident_id}/unmerge")
+@router.post("/incidents/{incident_id}/unmerge", response_model=Incident)
 def unmerge(incident_id: str, services: ServicesDep, who: Actor) -> dict[str, Any]:
     """Undo the merge of this (merged) incident: it gets its events and status back."""
     return _call(lambda: services.extra["incidents"].unmerge(incident_id, who.username))
 
 
-@router.post("/incidents/{incident_id}/split")
+@router.post("/incidents/{incident_id}/split", response_model=Incident)
 def split(incident_id: str, body: SplitBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
     """Split some cameras' (or some events') events off into a new incident."""
     return _call(
@@ -181,7 +182,7 @@ def split(incident_id: str, body: SplitBody, services: ServicesDep, who: Actor) 
     )
 
 
-@router.get("/tuning/rates")
+@router.get("/tuning/rates", response_model=list[FalseAlarmRate])
 def false_alarm_rates(
     services: ServicesDep, _who: Reader, device: str | None = None
 ) -> list[dict[str, Any]]:
@@ -189,7 +190,7 @@ def false_alarm_rates(
     return services.extra["tuning"].rates(device)
 
 
-@router.get("/tuning/proposals")
+@router.get("/tuning/proposals", response_model=list[ConfigProposal])
 def proposals(
     services: ServicesDep,
     _who: Reader,
@@ -199,13 +200,13 @@ def proposals(
     return services.extra["tuning"].proposals(status)
 
 
-@router.post("/tuning/proposals/{proposal_id}/approve")
+@router.post("/tuning/proposals/{proposal_id}/approve", response_model=ConfigProposal)
 def approve(proposal_id: int, services: ServicesDep, who: Approver) -> dict[str, Any]:
     """Approve: the new threshold is pushed to the board as retained config."""
     return _call(lambda: services.extra["tuning"].decide(proposal_id, True, who.username))
 
 
-@router.post("/tuning/proposals/{proposal_id}/reject")
+@router.post("/tuning/proposals/{proposal_id}/reject", response_model=ConfigProposal)
 def reject(proposal_id: int, services: ServicesDep, who: Approver) -> dict[str, Any]:
     """Reject a proposal."""
     return _call(lambda: services.extra["tuning"].decide(proposal_id, False, who.username))

@@ -13,6 +13,16 @@ from pydantic import BaseModel, ConfigDict
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
+from .api_models import (
+    DuplicateCandidate,
+    Erased,
+    ImportJob,
+    ImportRowError,
+    MergeOut,
+    PopulationStats,
+    RetentionRun,
+    UnmergeOut,
+)
 from .importer import ImportFileError
 
 router = APIRouter(prefix="/api/population", tags=["population"])
@@ -30,7 +40,7 @@ class MergeIn(BaseModel):
     survivor_id: DbId | None = None
 
 
-@router.get("/duplicates")
+@router.get("/duplicates", response_model=list[DuplicateCandidate])
 def review_queue(
     pop: Pop, p: Reviewer, purpose: Purpose, status: str = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -39,7 +49,7 @@ def review_queue(
     return call(pop.duplicates.queue, p, purpose, status, limit)
 
 
-@router.post("/duplicates/{cand_id}/merge")
+@router.post("/duplicates/{cand_id}/merge", response_model=MergeOut)
 def merge(
     cand_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose, body: MergeIn | None = None
 ) -> dict[str, Any]:
@@ -47,19 +57,19 @@ def merge(
     return call(pop.duplicates.merge, p, cand_id, body.survivor_id if body else None, purpose)
 
 
-@router.post("/duplicates/{cand_id}/not-duplicate")
+@router.post("/duplicates/{cand_id}/not-duplicate", response_model=Erased)
 def not_duplicate(cand_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
     """Mark a candidate pair as two different people."""
     return call(pop.duplicates.not_duplicate, p, cand_id, purpose)
 
 
-@router.post("/merges/{merge_id}/undo")
+@router.post("/merges/{merge_id}/undo", response_model=UnmergeOut)
 def undo_merge(merge_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
     """Reverse a merge."""
     return call(pop.duplicates.undo, p, merge_id, purpose)
 
 
-@router.post("/import")
+@router.post("/import", response_model=ImportJob)
 async def import_csv(
     request: Request, pop: Pop, p: Writer, purpose: Purpose,
     body: Annotated[bytes, Body(media_type="text/csv")] = b"",
@@ -88,7 +98,7 @@ async def import_csv(
     return summary
 
 
-@router.get("/import/{job_id}/errors")
+@router.get("/import/{job_id}/errors", response_model=list[ImportRowError])
 def import_errors(job_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> list[dict[str, Any]]:
     """Rejected rows of an import with their reasons (raw rows hold personal data: audited)."""
     job = pop.ctx.db.query("select actor from pop_import_jobs where id = ?", [job_id])
@@ -113,7 +123,7 @@ def export_csv(
                     headers={"Content-Disposition": 'attachment; filename="persons.csv"'})  # fmt: skip
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=PopulationStats)
 def stats(
     pop: Pop, p: Statistician, by: Annotated[list[str] | None, Query(max_length=10)] = None
 ) -> dict[str, Any]:
@@ -124,7 +134,7 @@ def stats(
         raise HTTPException(422, str(exc)) from None
 
 
-@router.post("/retention/run")
+@router.post("/retention/run", response_model=RetentionRun)
 def run_retention(pop: Pop, p: Reviewer) -> dict[str, int]:
     """Run the retention job now (it also runs on its schedule)."""
     result = pop.retention.run_once()

@@ -14,6 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
+from .api_models import (
+    Erased,
+    Grant,
+    LookupOut,
+    PersonCreated,
+    PersonListItem,
+    PersonRecord,
+    RegistrationDetail,
+    RegistrationItem,
+)
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -99,13 +109,13 @@ class EraseIn(BaseModel):
     reason: str = Field(min_length=10, max_length=500)
 
 
-@router.post("/persons", status_code=201)
+@router.post("/persons", response_model=PersonCreated, status_code=201)
 def create_person(body: PersonIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a person; likely duplicates are returned and queued for review."""
     return call(pop.records.create_person, p, body.model_dump(), purpose)
 
 
-@router.get("/persons/search")
+@router.get("/persons/search", response_model=list[PersonListItem])
 def search_persons(
     pop: Pop, p: Reader, purpose: Purpose,
     name: Annotated[str | None, Query(max_length=100)] = None,
@@ -118,13 +128,13 @@ def search_persons(
                 limit=limit)  # fmt: skip
 
 
-@router.post("/persons/lookup")
+@router.post("/persons/lookup", response_model=LookupOut)
 def lookup_person(body: LookupIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """Exact lookup by ID-document number (keyed hash); matches outside your zones by id only."""
     return call(pop.records.lookup_id, p, body.id_type, body.id_number, purpose)
 
 
-@router.get("/persons/{person_id}")
+@router.get("/persons/{person_id}", response_model=PersonRecord)
 def get_person(
     person_id: PathId, pop: Pop, p: Reader, purpose: Purpose, reveal_id: bool = False
 ) -> dict[str, Any]:
@@ -132,7 +142,7 @@ def get_person(
     return call(pop.records.get_person, p, person_id, purpose, reveal=reveal_id)
 
 
-@router.patch("/persons/{person_id}")
+@router.patch("/persons/{person_id}", response_model=PersonRecord)
 def update_person(
     person_id: PathId, body: PersonPatch, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
@@ -141,7 +151,7 @@ def update_person(
                 purpose)  # fmt: skip
 
 
-@router.post("/persons/{person_id}/erase")
+@router.post("/persons/{person_id}/erase", response_model=Erased)
 def erase_person(
     person_id: PathId, body: EraseIn, pop: Pop, p: Reviewer, purpose: Purpose
 ) -> dict[str, Any]:
@@ -149,7 +159,7 @@ def erase_person(
     return call(pop.retention.erase, p, person_id, body.reason, purpose)
 
 
-@router.post("/registrations", status_code=201)
+@router.post("/registrations", response_model=RegistrationDetail, status_code=201)
 def create_registration(
     body: RegistrationIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
@@ -157,7 +167,7 @@ def create_registration(
     return call(pop.records.register, p, body.model_dump(), purpose)
 
 
-@router.get("/registrations")
+@router.get("/registrations", response_model=list[RegistrationItem])
 def list_registrations(
     pop: Pop, p: Reader, purpose: Purpose,
     status: Annotated[str | None, Query(max_length=20)] = None,
@@ -169,13 +179,13 @@ def list_registrations(
                 limit=limit)  # fmt: skip
 
 
-@router.get("/registrations/{reg_id}")
+@router.get("/registrations/{reg_id}", response_model=RegistrationDetail)
 def get_registration(reg_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A registration with its status history."""
     return call(pop.records.get_registration, p, reg_id, purpose)
 
 
-@router.post("/registrations/{reg_id}/status")
+@router.post("/registrations/{reg_id}/status", response_model=RegistrationDetail)
 def transition_registration(
     reg_id: PathId, body: TransitionIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
@@ -183,14 +193,14 @@ def transition_registration(
     return call(pop.records.transition, p, reg_id, body.status, body.note, purpose)
 
 
-@router.post("/break-glass", status_code=201)
+@router.post("/break-glass", response_model=Grant, status_code=201)
 def break_glass(body: GlassIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One hour of access to a person or zone outside your jurisdiction, with a reason."""
     return call(pop.access.grant, p, body.reason, person_id=body.person_id, zone=body.zone,
                 purpose=purpose)  # fmt: skip
 
 
-@router.get("/break-glass")
+@router.get("/break-glass", response_model=list[Grant])
 def my_grants(pop: Pop, p: Reader) -> list[dict[str, Any]]:
     """Your unexpired break-the-glass grants."""
     return pop.access.active_grants(p)

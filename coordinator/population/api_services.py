@@ -10,6 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..http.deps import require
 from ..identity.auth import Perm, Principal
 from .api_common import DbId, PathId, Pop, Purpose, call
+from .api_models import (
+    ExpiringPermit,
+    House,
+    HouseItem,
+    Permit,
+    PermitEligibility,
+    RequestCategory,
+    ServiceRequest,
+    ServiceRequestItem,
+    Visit,
+)
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -67,13 +78,13 @@ class RequestStep(BaseModel):
 
 
 # houses ------------------------------------------------------------------------------
-@router.post("/houses", status_code=201)
+@router.post("/houses", response_model=House, status_code=201)
 def register_letting(body: HouseIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a rented house and its landlord."""
     return call(pop.housing.register_letting, p, body.model_dump(), purpose)
 
 
-@router.get("/houses")
+@router.get("/houses", response_model=list[HouseItem])
 def list_houses(
     pop: Pop, p: Reader, purpose: Purpose,
     zone: Annotated[str | None, Query(max_length=32)] = None,
@@ -83,26 +94,26 @@ def list_houses(
     return call(pop.housing.list, p, purpose, zone, limit)
 
 
-@router.get("/houses/{house_id}")
+@router.get("/houses/{house_id}", response_model=House)
 def get_house(house_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A house, its landlord and current tenancies."""
     return call(pop.housing.get, p, house_id, purpose)
 
 
-@router.post("/houses/{house_id}/withdraw")
+@router.post("/houses/{house_id}/withdraw", response_model=House)
 def withdraw_letting(house_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """End a letting (no tenants may remain registered)."""
     return call(pop.housing.withdraw, p, house_id, purpose)
 
 
 # visitors ----------------------------------------------------------------------------
-@router.post("/visitors", status_code=201)
+@router.post("/visitors", response_model=Visit, status_code=201)
 def report_visit(body: VisitIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a foreign visitor's stay (late reports and visa problems are flagged)."""
     return call(pop.visitors.report, p, body.model_dump(), purpose)
 
 
-@router.get("/visitors")
+@router.get("/visitors", response_model=list[Visit])
 def list_visits(
     pop: Pop, p: Reader, purpose: Purpose, flagged: bool = False, current: bool = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -111,32 +122,32 @@ def list_visits(
     return call(pop.visitors.list, p, purpose, flagged=flagged, current=current, limit=limit)
 
 
-@router.get("/visitors/{visit_id}")
+@router.get("/visitors/{visit_id}", response_model=Visit)
 def get_visit(visit_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One stay."""
     return call(pop.visitors.get, p, visit_id, purpose)
 
 
-@router.post("/visitors/{visit_id}/depart")
+@router.post("/visitors/{visit_id}/depart", response_model=Visit)
 def depart(visit_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Record the visitor's departure."""
     return call(pop.visitors.depart, p, visit_id, purpose)
 
 
 # permits -----------------------------------------------------------------------------
-@router.get("/persons/{person_id}/permit-eligibility")
+@router.get("/persons/{person_id}/permit-eligibility", response_model=PermitEligibility)
 def permit_eligibility(person_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """Whether 6 months of continuous registered residence are reached."""
     return call(pop.permits.check, p, person_id, purpose)
 
 
-@router.post("/persons/{person_id}/permits", status_code=201)
+@router.post("/persons/{person_id}/permits", response_model=Permit, status_code=201)
 def issue_permit(person_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Issue a residence permit (409 with the reason when not eligible)."""
     return call(pop.permits.issue, p, person_id, purpose)
 
 
-@router.get("/permits/expiring")
+@router.get("/permits/expiring", response_model=list[ExpiringPermit])
 def expiring_permits(
     pop: Pop, p: Reader, purpose: Purpose, days: Annotated[int, Query(ge=1, le=365)] = 30
 ) -> list[dict[str, Any]]:
@@ -144,32 +155,32 @@ def expiring_permits(
     return call(pop.permits.expiring, p, purpose, days)
 
 
-@router.get("/permits/{permit_id}")
+@router.get("/permits/{permit_id}", response_model=Permit)
 def get_permit(permit_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One permit."""
     return call(pop.permits.get, p, permit_id, purpose)
 
 
-@router.post("/permits/{permit_id}/renew")
+@router.post("/permits/{permit_id}/renew", response_model=Permit)
 def renew_permit(permit_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Renew for a year (from 30 days before expiry, while still registered)."""
     return call(pop.permits.renew, p, permit_id, purpose)
 
 
 # service requests --------------------------------------------------------------------
-@router.get("/requests/categories")
+@router.get("/requests/categories", response_model=list[RequestCategory])
 def request_categories(pop: Pop, p: Reader) -> list[dict[str, Any]]:
     """Categories and their SLA in hours."""
     return pop.requests.categories()
 
 
-@router.post("/requests", status_code=201)
+@router.post("/requests", response_model=ServiceRequest, status_code=201)
 def create_request(body: RequestIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Take a service request in."""
     return call(pop.requests.create, p, body.model_dump(), purpose)
 
 
-@router.get("/requests")
+@router.get("/requests", response_model=list[ServiceRequestItem])
 def list_requests(
     pop: Pop, p: Reader, purpose: Purpose,
     status: Annotated[str | None, Query(max_length=20)] = None,
@@ -182,13 +193,13 @@ def list_requests(
                 assignee=assignee, limit=limit)  # fmt: skip
 
 
-@router.get("/requests/{request_id}")
+@router.get("/requests/{request_id}", response_model=ServiceRequest)
 def get_request(request_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One request with its history."""
     return call(pop.requests.get, p, request_id, purpose)
 
 
-@router.post("/requests/{request_id}/status")
+@router.post("/requests/{request_id}/status", response_model=ServiceRequest)
 def request_step(
     request_id: PathId, body: RequestStep, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:

@@ -1,98 +1,99 @@
-// Shell: sign-in, role-aware navigation, hash routing, the error banner.
-import { api, ApiError, esc, session, setUnauthorizedHandler } from "./api.js";
+// @ts-check
+// Shell: sign-in, role-aware navigation built from the screen registry, hash routing.
+import { authLogin, authLogout } from "./api_client.js";
+import { banner } from "./banner.js";
+import { ApiError, session, setUnauthorizedHandler } from "./http.js";
+import { html, append, render } from "./html.js";
+import { t } from "./i18n.js";
 import { connectLive, disconnectLive } from "./live.js";
-import * as check from "./screens/check.js";
-import * as fleet from "./screens/fleet.js";
-import * as fraud from "./screens/fraud.js";
-import * as incidents from "./screens/incidents.js";
-import * as map from "./screens/map.js";
-import * as population from "./screens/population.js";
-import * as units from "./screens/units.js";
+import { allScreens } from "./registry.js";
+import "./screens/index.js";
 
-// Each screen names the permission it needs; the nav shows only what the role may open.
-const SCREENS = [
-  { id: "map", title: "City map", perm: "devices:read", mod: map },
-  { id: "incidents", title: "Incidents", perm: "incidents:read", mod: incidents },
-  { id: "fleet", title: "Fleet health", perm: "devices:read", mod: fleet },
-  { id: "units", title: "Units & KPIs", perm: "units:read", mod: units },
-  { id: "population", title: "Population", perm: "population:read", mod: population },
-  { id: "fraud", title: "Fraud warnings", perm: "fraud:read", mod: fraud },
-  { id: "check", title: "Check a company", perm: "company:check", mod: check },
-];
+/** @typedef {import("./registry.js").Screen} Screen */
 
-const $ = (id) => document.getElementById(id);
+/** @param {string} id @returns {HTMLElement} */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @type {Screen | null} */
 let current = null;
 
-export function banner(msg, kind = "error") {
-  const b = $("banner");
-  if (!msg) { b.hidden = true; return; }
-  b.textContent = msg;
-  b.className = kind === "info" ? "info" : "";
-  b.hidden = false;
+// Static text of the page itself, from the catalogue.
+function translatePage() {
+  document.title = t("app.title");
+  for (const el of document.querySelectorAll("[data-i18n]")) {
+    el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n || "");
+  }
+  for (const el of document.querySelectorAll("[data-i18n-title]")) {
+    el.setAttribute("title", t(/** @type {HTMLElement} */ (el).dataset.i18nTitle || ""));
+  }
 }
-window.cwBanner = banner;
 
+/** @param {string} [message] */
 function showLogin(message) {
-  if (current && current.mod.unmount) current.mod.unmount();
+  if (current && current.unmount) current.unmount();
   current = null;
   disconnectLive();
   session.clear();
   $("login").hidden = false;
-  $("view").innerHTML = "";
-  $("nav").innerHTML = "";
+  $("view").replaceChildren();
+  $("nav").replaceChildren();
   $("who").textContent = "";
   $("logout").hidden = true;
   // Keep an earlier reason (e.g. "session ended") when a later call has none to give.
   if (message) $("login-error").textContent = message;
 }
 
-function allowed() { return SCREENS.filter((s) => session.can(s.perm)); }
+function allowed() { return allScreens().filter((s) => session.can(s.perm)); }
 
+/** @param {string} active */
 function renderNav(active) {
-  $("nav").innerHTML = allowed()
-    .map((s) => `<a href="#/${s.id}" data-screen="${s.id}" class="${s.id === active ? "active" : ""}">${esc(s.title)}</a>`)
-    .join("");
+  const link = (/** @type {Screen} */ s) =>
+    html`<a href="#/${s.id}" data-screen="${s.id}" class="${s.id === active ? "active" : ""}">${t(s.navKey)}</a>`;
+  render($("nav"), html`${allowed().map(link)}`);
+}
+
+/** @param {Screen} screen @param {string[]} roles */
+function forbidden(screen, roles) {
+  return html`<h1>${t(screen.navKey)}</h1>
+    <p class="error" data-testid="forbidden">${t("shell.forbidden", { roles: roles.join(", ") })}</p>`;
 }
 
 async function route() {
   const s = session.get();
   if (!s) { showLogin(); return; }
-  if (s.expires_at * 1000 < Date.now()) { showLogin("Your session has expired. Please sign in again."); return; }
+  if (s.expires_at * 1000 < Date.now()) { showLogin(t("session.expired")); return; }
   $("login").hidden = true;
   $("logout").hidden = false;
   $("who").textContent = `${s.username} · ${s.roles.join(", ")}`;
   const want = (location.hash.replace(/^#\/?/, "") || "").split("?")[0];
   const mine = allowed();
-  const screen = SCREENS.find((x) => x.id === want);
+  const screen = allScreens().find((x) => x.id === want);
   if (!want || !screen) {
-    if (!mine.length) { $("view").innerHTML = `<p class="error">Your role has no screens here.</p>`; return; }
+    if (!mine.length) { render($("view"), html`<p class="error">${t("shell.no_screens")}</p>`); return; }
     location.hash = `#/${mine[0].id}`;
     return;
   }
   renderNav(screen.id);
-  if (current && current.mod.unmount) current.mod.unmount();
+  if (current && current.unmount) current.unmount();
   current = null;
   banner(null);
   const view = $("view");
-  if (!session.can(screen.perm)) {
-    view.innerHTML = `<h1>${esc(screen.title)}</h1><p class="error" data-testid="forbidden">Not permitted: your role (${esc(s.roles.join(", "))}) may not open this screen.</p>`;
-    return;
-  }
-  view.innerHTML = "";
+  if (!session.can(screen.perm)) { render(view, forbidden(screen, s.roles)); return; }
+  view.replaceChildren();
   current = screen;
   try {
-    await screen.mod.mount(view);
+    await screen.mount(view);
   } catch (e) {
-    view.insertAdjacentHTML("beforeend", `<p class="error">Could not load ${esc(screen.title)}: ${esc(e.message)}</p>`);
+    append(view, html`<p class="error">${t("shell.load_failed", { screen: t(screen.navKey), error: e.message })}</p>`);
   }
 }
 
+/** @param {SubmitEvent} ev */
 async function login(ev) {
   ev.preventDefault();
-  const f = new FormData(ev.target);
+  const f = new FormData(/** @type {HTMLFormElement} */ (ev.target));
   $("login-error").textContent = "";
   try {
-    const tok = await api("/api/auth/login", { method: "POST", body: { username: f.get("username"), password: f.get("password") } });
+    const tok = await authLogin({ username: String(f.get("username")), password: String(f.get("password")) });
     session.set(tok);
     connectLive();
     location.hash = "";
@@ -102,12 +103,13 @@ async function login(ev) {
   }
 }
 
+translatePage();
 setUnauthorizedHandler((msg) => showLogin(msg));
 $("login-form").addEventListener("submit", login);
 $("logout").addEventListener("click", async () => {
-  try { await api("/api/auth/logout", { method: "POST" }); } catch { /* already gone */ }
-  showLogin("Signed out.");
+  try { await authLogout(); } catch { /* already gone */ }
+  showLogin(t("login.signed_out"));
 });
-window.addEventListener("hashchange", route);
+addEventListener("hashchange", route);
 if (session.get()) connectLive();
 route();

@@ -1,26 +1,51 @@
+// @ts-check
 // Merchants' check before dealing: any identifier → risk level and every active warning
 // on the company or on any linked alias (never other merchants' filings).
-import { api, esc } from "../api.js";
+import { fraudCheck } from "../api_client.js";
+import { html, render } from "../html.js";
+import { t } from "../i18n.js";
+import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").CheckMatch} CheckMatch */
+/** @typedef {import("../api_client.js").CheckWarning} CheckWarning */
+
+/** @param {CheckWarning} w one active warning */
+function warning(w) {
+  const via = w.via_alias ? t("check.via_alias", { company: w.company }) : "";
+  return html`<div class="error" data-testid="warning">⚠ ${w.headline} ${via}</div>`;
+}
+
+/** @param {CheckMatch} m one matching company */
+function match(m) {
+  const warnings = m.warnings;
+  return html`<div class="card" data-testid="check-result">
+    <b>${m.name}</b> ${t("check.risk")} <span class="pill" data-testid="risk">${m.risk.level}</span>
+    ${m.aliases?.length ? html`<div class="muted">${t("check.aliases", { names: m.aliases.join(", ") })}</div>` : ""}
+    ${warnings.length ? warnings.map(warning) : html`<div class="muted">${t("check.no_warning")}</div>`}
+  </div>`;
+}
+
+/** @param {HTMLElement} view */
 async function run(view) {
-  const q = view.querySelector("#chk-q").value.trim();
-  const out = view.querySelector("#chk-out");
+  const q = /** @type {HTMLInputElement} */ (view.querySelector("#chk-q")).value.trim();
+  const out = /** @type {HTMLElement} */ (view.querySelector("#chk-out"));
   if (!q) return;
-  out.innerHTML = `<p class="muted">checking…</p>`;
+  render(out, html`<p class="muted">${t("check.checking")}</p>`);
   try {
-    const r = await api(`/api/fraud/check?q=${encodeURIComponent(q)}`);
-    const matches = r.matches || [];
-    out.innerHTML = matches.length ? matches.map((m) => `<div class="card" data-testid="check-result">
-        <b>${esc(m.name)}</b> risk: <span class="pill" data-testid="risk">${esc(m.risk?.level ?? m.risk)}</span>
-        ${m.aliases?.length ? `<div class="muted">also known as: ${esc(m.aliases.join(", "))}</div>` : ""}
-        ${(m.warnings || []).map((w) => `<div class="error" data-testid="warning">⚠ ${esc(w.headline)} ${w.via_alias ? `(via alias ${esc(w.company)})` : ""}</div>`).join("") || '<div class="muted">no active warning</div>'}
-      </div>`).join("") : `<p class="muted">No company known by “${esc(q)}”.</p>`;
-  } catch (e) { out.innerHTML = `<p class="error">${esc(e.message)}</p>`; }
+    const r = await fraudCheck({ q });
+    const matches = r.matches;
+    const none = html`<p class="muted">${r.note || t("check.unknown", { q })}</p>`;
+    render(out, matches.length ? html`${matches.map(match)}` : none);
+  } catch (e) { render(out, html`<p class="error">${e.message}</p>`); }
 }
 
-export async function mount(view) {
-  view.innerHTML = `<h1>Check a company before dealing</h1>
-    <form id="chk"><label>name, phone, e-mail, address, bank account or registration code<input id="chk-q" size="40"></label><button class="primary">Check</button></form>
-    <div id="chk-out"></div>`;
-  view.querySelector("#chk").addEventListener("submit", (e) => { e.preventDefault(); run(view); });
+/** @param {HTMLElement} view */
+function mount(view) {
+  render(view, html`<h1>${t("check.title")}</h1>
+    <form id="chk"><label>${t("check.query")}<input id="chk-q" size="40"></label>
+      <button class="primary">${t("check.submit")}</button></form>
+    <div id="chk-out"></div>`);
+  view.querySelector("#chk")?.addEventListener("submit", (e) => { e.preventDefault(); run(view); });
 }
+
+registerScreen({ id: "check", navKey: "nav.check", perm: "company:check", mount });

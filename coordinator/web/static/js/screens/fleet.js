@@ -1,44 +1,90 @@
+// @ts-check
 // Fleet health: cameras by zone and owner, offline/stale alerts, certificate expiry.
-import { api, esc, fmtTime } from "../api.js";
+import { fleetAlerts, fleetCertExpiry, fleetListDevices, fleetSummary } from "../api_client.js";
+import { fmtTime } from "../http.js";
+import { html, render } from "../html.js";
+import { t } from "../i18n.js";
 import { onLive } from "../live.js";
+import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").Device} Device */
+/** @typedef {import("../api_client.js").DeviceAlert} DeviceAlert */
+/** @typedef {import("../api_client.js").FleetSummary} FleetSummary */
+/** @typedef {import("../api_client.js").HealthCounts} HealthCounts */
+
+const STATES = ["online", "stale", "offline", "unknown", "revoked", "cert_expiring"];
+const GROUPS = ["zone", "owner_type", "owner_org"];
+/** @type {(() => void) | null} */
 let off = null;
 
+/** @param {FleetSummary} summary */
 function groupTable(summary) {
-  const rows = Object.entries(summary.groups || {}).map(([k, g]) =>
-    `<tr><td>${esc(k)}</td><td class="st-online">${g.online || 0}</td><td class="st-stale">${g.stale || 0}</td><td class="st-offline">${g.offline || 0}</td><td>${g.unknown || 0}</td><td class="st-revoked">${g.revoked || 0}</td><td>${g.cert_expiring || 0}</td></tr>`).join("");
-  return `<table><thead><tr><th>${esc(summary.by || "group")}</th><th>online</th><th>stale</th><th>offline</th><th>unknown</th><th>revoked</th><th>cert expiring</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const rows = Object.entries(summary.groups).map(([k, g]) =>
+    html`<tr><td>${k}</td>${STATES.map((s) => html`<td class="st-${s}">${g[s] || 0}</td>`)}</tr>`);
+  const heads = STATES.map((s) => html`<th>${t(`fleet.state.${s}`)}</th>`);
+  return html`<table><thead><tr><th>${t(`fleet.by.${summary.by || "zone"}`)}</th>${heads}</tr></thead>
+    <tbody>${rows}</tbody></table>`;
 }
 
+/** @param {HealthCounts} total */
+function cards(total) {
+  const card = (/** @type {string} */ k) => html`<div class="card"><span class="muted">${t(`fleet.state.${k}`)}</span>
+    <b class="st-${k}" data-testid="fleet-${k}">${total[k] ?? 0}</b></div>`;
+  return html`<div class="cards">${STATES.map(card)}</div>`;
+}
+
+/**
+ * @template T
+ * @param {T[]} rows
+ * @param {string[]} headKeys
+ * @param {(x: T) => import("../html.js").Html} row
+ */
+function table(rows, headKeys, row) {
+  const empty = html`<tr><td colspan="${headKeys.length || 1}" class="muted">${t("common.none")}</td></tr>`;
+  const head = headKeys.length ? html`<thead><tr>${headKeys.map((k) => html`<th>${t(k)}</th>`)}</tr></thead>` : "";
+  return html`<table>${head}<tbody>${rows.length ? rows.map(row) : empty}</tbody></table>`;
+}
+
+// Last seen = the last health report, or the last status change (the server's staleness rule).
+/** @param {Device} d */
+const offlineRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td>${d.owner_org} (${d.owner_type})</td>
+  <td>${fmtTime(d.last_health_at ?? d.status_at)}</td></tr>`;
+/** @param {Device} d */
+const certRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td class="st-stale">${d.cert_not_after}</td></tr>`;
+/** @param {DeviceAlert} a */
+const alertRow = (a) => html`<tr><td>${fmtTime(a.opened_at)}</td><td>${a.device_id}</td><td>${a.kind}</td>
+  <td>${a.detail || ""}</td></tr>`;
+
+/** @param {HTMLElement} view */
 async function load(view) {
-  const by = view.querySelector("#fleet-by").value;
+  const by = /** @type {"zone" | "owner_type" | "owner_org"} */ (/** @type {HTMLSelectElement} */ (view.querySelector("#fleet-by")).value);
   const [summary, alerts, certs, offline] = await Promise.all([
-    api(`/api/fleet/summary?by=${by}`),
-    api("/api/fleet/alerts?limit=50").catch(() => []),
-    api("/api/fleet/cert-expiry").catch(() => []),
-    api("/api/devices?status=offline&limit=200").catch(() => []),
+    fleetSummary({ by }),
+    fleetAlerts().catch(() => []),
+    fleetCertExpiry().catch(() => []),
+    fleetListDevices({ status: "offline", limit: 200 }).catch(() => []),
   ]);
-  const t = summary.total || {};
-  view.querySelector("#fleet-body").innerHTML = `
-    <div class="cards">${["online", "stale", "offline", "unknown", "revoked", "cert_expiring"].map((k) => `<div class="card"><span class="muted">${k.replace("_", " ")}</span><b class="st-${k}" data-testid="fleet-${k}">${t[k] ?? 0}</b></div>`).join("")}</div>
+  render(/** @type {HTMLElement} */ (view.querySelector("#fleet-body")), html`
+    ${cards(summary.total)}
     ${groupTable(summary)}
-    <h2>Offline cameras</h2>
-    <table><thead><tr><th>device</th><th>zone</th><th>owner</th><th>last seen</th></tr></thead><tbody>
-    ${offline.map((d) => `<tr><td>${esc(d.id)}</td><td>${esc(d.zone)}</td><td>${esc(d.owner_org)} (${esc(d.owner_type)})</td><td>${esc(fmtTime(d.last_seen || d.status_at))}</td></tr>`).join("") || `<tr><td colspan="4" class="muted">none</td></tr>`}</tbody></table>
-    <h2>Certificates expiring within the warning window</h2>
-    <table><thead><tr><th>device</th><th>zone</th><th>expires</th></tr></thead><tbody>
-    ${certs.map((d) => `<tr><td>${esc(d.id)}</td><td>${esc(d.zone)}</td><td class="st-stale">${esc(d.cert_not_after)}</td></tr>`).join("") || `<tr><td colspan="3" class="muted">none</td></tr>`}</tbody></table>
-    <h2>Camera alerts</h2>
-    <table><tbody>${alerts.map((a) => `<tr><td>${esc(fmtTime(a.ts || a.created_at))}</td><td>${esc(a.device_id)}</td><td>${esc(a.kind)}</td><td>${esc(a.detail || "")}</td></tr>`).join("") || `<tr><td class="muted">none</td></tr>`}</tbody></table>`;
+    <h2>${t("fleet.offline")}</h2>${table(offline, ["fleet.device", "fleet.zone", "fleet.owner", "fleet.last_seen"], offlineRow)}
+    <h2>${t("fleet.certs")}</h2>${table(certs, ["fleet.device", "fleet.zone", "fleet.expires"], certRow)}
+    <h2>${t("fleet.alerts")}</h2>${table(alerts.slice(0, 50), [], alertRow)}`);
 }
 
-export async function mount(view) {
-  view.innerHTML = `<h1>Fleet health</h1>
-    <label>group by <select id="fleet-by"><option value="zone">zone</option><option value="owner_type">owner type</option><option value="owner_org">owner</option></select></label>
-    <div id="fleet-body"></div>`;
-  view.querySelector("#fleet-by").addEventListener("change", () => load(view));
+/** @param {string} k a grouping */
+const option = (k) => html`<option value="${k}">${t(`fleet.by.${k}`)}</option>`;
+
+/** @param {HTMLElement} view */
+async function mount(view) {
+  render(view, html`<h1>${t("fleet.title")}</h1>
+    <label>${t("fleet.group_by")} <select id="fleet-by">${GROUPS.map(option)}</select></label>
+    <div id="fleet-body"></div>`);
+  view.querySelector("#fleet-by")?.addEventListener("change", () => load(view));
   await load(view);
   off = onLive((kind) => { if (kind === "device_alert" || kind === "resync") load(view).catch(() => {}); });
 }
 
-export function unmount() { if (off) off(); off = null; }
+function unmount() { if (off) off(); off = null; }
+
+registerScreen({ id: "fleet", navKey: "nav.fleet", perm: "devices:read", mount, unmount });

@@ -1,33 +1,139 @@
+// @ts-check
 // Investigators: risk alerts, alias links awaiting review (with evidence), warnings workflow.
-import { api, esc } from "../api.js";
+import { fraudAlerts, fraudApproveWarning, fraudDecideLink, fraudPublishWarning, fraudReviewQueue, fraudWarnings } from "../api_client.js";
+import { banner } from "../banner.js";
+import { html, render } from "../html.js";
+import { t } from "../i18n.js";
+import { registerScreen } from "../registry.js";
 
-async function load(view) {
-  const [alerts, review, warnings] = await Promise.all([
-    api("/api/fraud/alerts").catch((e) => ({ error: e.message })),
-    api("/api/fraud/links/review").catch((e) => ({ error: e.message })),
-    api("/api/fraud/warnings").catch((e) => ({ error: e.message })),
-  ]);
-  const list = (x) => (Array.isArray(x) ? x : x.items || []);
-  const err = (x) => (x && x.error ? `<p class="error">${esc(x.error)}</p>` : "");
-  view.querySelector("#fraud-body").innerHTML = `
-    <h2>Risk alerts</h2>${err(alerts)}<table><tbody>${list(alerts).slice(0, 30).map((a) => `<tr><td>${esc(a.company || a.name || a.company_id)}</td><td><span class="pill">${esc(a.level || a.risk_level || "")}</span></td><td>${esc(a.score ?? "")}</td><td>${esc((a.reasons || a.explanation || []).join ? (a.reasons || a.explanation || []).join("; ") : "")}</td></tr>`).join("") || `<tr><td class="muted">none</td></tr>`}</tbody></table>
-    <h2>Alias links awaiting review</h2>${err(review)}<table><tbody>${list(review).slice(0, 30).map((l) => `<tr data-link="${esc(l.id)}"><td>${esc(l.a_name || l.company_a || l.a)}</td><td>↔</td><td>${esc(l.b_name || l.company_b || l.b)}</td><td>${esc(l.score ?? "")}</td><td class="muted">${esc(JSON.stringify(l.evidence || "").slice(0, 160))}</td>
-      <td class="actions"><button data-dec="confirm">Confirm</button><button data-dec="reject">Reject</button></td></tr>`).join("") || `<tr><td class="muted">queue empty</td></tr>`}</tbody></table>
-    <h2>Warnings</h2>${err(warnings)}<table><thead><tr><th>id</th><th>headline</th><th>state</th><th></th></tr></thead><tbody>${list(warnings).map((w) => `<tr data-warning="${esc(w.id)}"><td>${esc(w.id)}</td><td>${esc(w.headline)}</td><td>${esc(w.state || w.status)}${w.pending ? `<div class="muted" data-testid="pending-change">change by ${esc(w.pending_by)} awaiting approval: ${esc(Object.entries(JSON.parse(w.pending)).map(([k, v]) => `${k} → ${v}`).join("; "))}</div>` : ""}</td>
-      <td class="actions">${(w.state || w.status) === "draft" || w.pending ? `<button data-w="approve">${w.pending ? "Approve change" : "Approve"}</button>` : ""}${(w.state || w.status) === "approved" ? '<button data-w="publish">Publish</button>' : ""}</td></tr>`).join("") || `<tr><td colspan="4" class="muted">none</td></tr>`}</tbody></table>`;
+/** @typedef {import("../api_client.js").FraudAlert} FraudAlert */
+/** @typedef {import("../api_client.js").FraudWarning} FraudWarning */
+/** @typedef {import("../api_client.js").LinkEvidence} LinkEvidence */
+/** @typedef {import("../api_client.js").LinkForReview} LinkForReview */
+
+/**
+ * A list, or the error that kept it from loading.
+ * @template T
+ * @param {Promise<T[]>} p
+ * @returns {Promise<{ items: T[], error: string | null }>}
+ */
+const settle = (p) => p.then((items) => ({ items, error: null }), (e) => ({ items: [], error: e.message }));
+
+/** @param {string[]} keys column titles (an empty key: an untitled column) */
+const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${k ? t(k) : ""}</th>`)}</tr></thead>`;
+
+/** @param {string | null} error */
+const failure = (error) => (error ? html`<p class="error">${error}</p>` : "");
+
+/** @param {FraudAlert} a one risk alert: the cluster's companies and the scored reasons */
+function alertRow(a) {
+  const names = a.companies.map((c) => c.display_name).join(", ");
+  const reasons = a.reasons.map((r) => html`<li>${r.detail} <span class="muted">(+${r.points})</span></li>`);
+  return html`<tr data-alert="${a.id}">
+    <td data-testid="alert-companies">${names}</td>
+    <td><span class="pill">${a.level}</span></td><td>${a.score}</td>
+    <td><ul class="reasons" data-testid="alert-reasons">${reasons}</ul></td></tr>`;
 }
 
-export async function mount(view) {
-  view.innerHTML = `<h1>Fraud early warning</h1><div id="fraud-body"></div>`;
+/** Why two companies may be one: the identifiers they share, how alike the names are. @param {LinkEvidence} e */
+function evidence(e) {
+  const shared = (e.shared || []).map((x) => html`<li>${t(`fraud.kind.${x.kind}`)} ${x.value}</li>`);
+  const alike = e.name_similarity != null ? t("fraud.name_similarity", { pct: Math.round(100 * e.name_similarity) }) : "";
+  const names = alike ? html`<li>${alike}</li>` : "";
+  return html`<ul class="reasons" data-testid="link-evidence">${shared}${names}</ul>`;
+}
+
+/** @param {LinkForReview} l one link awaiting review */
+function linkRow(l) {
+  return html`<tr data-link="${l.id}">
+    <td>${l.a_name}</td><td>↔</td><td>${l.b_name}</td><td>${l.score}</td>
+    <td class="muted">${evidence(l.evidence)}</td>
+    <td class="actions"><button data-dec="confirm">${t("fraud.confirm")}</button>
+      <button data-dec="reject">${t("fraud.reject")}</button></td></tr>`;
+}
+
+/** @param {FraudWarning} w the pending change of a published warning, if any */
+function pendingChange(w) {
+  if (!w.pending) return "";
+  const changes = Object.entries(JSON.parse(w.pending)).map(([k, v]) => `${k} → ${v}`).join("; ");
+  return html`<div class="muted" data-testid="pending-change">${t("fraud.pending_change", { who: w.pending_by, changes })}</div>`;
+}
+
+/** @param {FraudWarning} w one warning */
+function warningActions(w) {
+  const approve = w.state === "draft" || w.pending;
+  const label = t(w.pending ? "fraud.approve_change" : "fraud.approve");
+  return html`${approve ? html`<button data-w="approve">${label}</button>` : ""}
+    ${w.state === "approved" ? html`<button data-w="publish">${t("fraud.publish")}</button>` : ""}`;
+}
+
+/** @param {FraudWarning} w one warning */
+function warningRow(w) {
+  return html`<tr data-warning="${w.id}"><td>${w.id}</td><td>${w.headline}</td>
+    <td data-testid="warning-state">${w.state}${pendingChange(w)}</td><td class="actions">${warningActions(w)}</td></tr>`;
+}
+
+/**
+ * @template T
+ * @param {{ items: T[], error: string | null }} list
+ * @param {(x: T) => import("../html.js").Html} row
+ * @param {string} emptyKey
+ * @param {number} cols
+ */
+function rows(list, row, emptyKey, cols) {
+  return list.items.length ? list.items.slice(0, 30).map(row) : html`<tr><td colspan="${cols}" class="muted">${t(emptyKey)}</td></tr>`;
+}
+
+/** @param {HTMLElement} view */
+async function load(view) {
+  const [alerts, review, warnings] = await Promise.all([
+    settle(fraudAlerts()),
+    settle(fraudReviewQueue(t("fraud.purpose_review"))),
+    settle(fraudWarnings()),
+  ]);
+  render(/** @type {HTMLElement} */ (view.querySelector("#fraud-body")), html`
+    <h2>${t("fraud.alerts")}</h2>${failure(alerts.error)}
+    <table data-testid="fraud-alerts">${head(["fraud.companies", "fraud.level", "fraud.score", "fraud.reasons"])}
+    <tbody>${rows(alerts, alertRow, "common.none", 4)}</tbody></table>
+    <h2>${t("fraud.links_review")}</h2>${failure(review.error)}
+    <table data-testid="fraud-links"><tbody>${rows(review, linkRow, "common.queue_empty", 6)}</tbody></table>
+    <h2>${t("fraud.warnings")}</h2>${failure(warnings.error)}
+    <table>${head(["fraud.id", "fraud.headline", "fraud.state", ""])}
+    <tbody>${list(warnings)}</tbody></table>`);
+}
+
+/** @param {{ items: FraudWarning[], error: string | null }} warnings */
+function list(warnings) {
+  return warnings.items.length ? warnings.items.map(warningRow) : html`<tr><td colspan="4" class="muted">${t("common.none")}</td></tr>`;
+}
+
+/** @param {HTMLElement} target @returns {Promise<boolean>} whether a button was acted on */
+async function act(target) {
+  const link = /** @type {HTMLElement | null} */ (target.closest("tr[data-link]"));
+  const warn = /** @type {HTMLElement | null} */ (target.closest("tr[data-warning]"));
+  const dec = target.dataset.dec;
+  const step = target.dataset.w;
+  if (link && (dec === "confirm" || dec === "reject")) {
+    await fraudDecideLink(Number(link.dataset.link), { action: dec });
+  } else if (warn && step === "approve") {
+    await fraudApproveWarning(Number(warn.dataset.warning));
+  } else if (warn && step === "publish") {
+    await fraudPublishWarning(Number(warn.dataset.warning));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/** @param {HTMLElement} view */
+async function mount(view) {
+  render(view, html`<h1>${t("fraud.title")}</h1><div id="fraud-body"></div>`);
   view.addEventListener("click", async (e) => {
-    const link = e.target.closest("tr[data-link]");
-    const warn = e.target.closest("tr[data-warning]");
     try {
-      if (link && e.target.dataset.dec) await api(`/api/fraud/links/${link.dataset.link}/decision`, { method: "POST", body: { decision: e.target.dataset.dec } });
-      else if (warn && e.target.dataset.w) await api(`/api/fraud/warnings/${warn.dataset.warning}/${e.target.dataset.w}`, { method: "POST", body: {} });
-      else return;
-      await load(view);
-    } catch (err) { window.cwBanner(err.message); }
+      if (await act(/** @type {HTMLElement} */ (e.target))) await load(view);
+    } catch (err) { banner(err.message); }
   });
   await load(view);
 }
+
+registerScreen({ id: "fraud", navKey: "nav.fraud", perm: "fraud:read", mount });

@@ -1,151 +1,203 @@
+// @ts-check
 // The incident queue: updated row by row from the live stream; confirm, dismiss, merge,
 // split, snapshot request, recommended units with ETAs, one-click dispatch.
-import { api, esc, expectArray, fmtTime, session } from "../api.js";
+import {
+  dispatchCreateOrder, dispatchRecommend, getIncident, incidentsConfirm, incidentsDismiss,
+  incidentsMerge, incidentsSplit, listIncidents, requestSnapshot, snapshotImage, snapshotStatus,
+} from "../api_client.js";
+import { banner } from "../banner.js";
+import { expectArray, fmtTime, session } from "../http.js";
+import { Html, html, render, replace } from "../html.js";
+import { t } from "../i18n.js";
 import { onLive } from "../live.js";
+import { registerScreen } from "../registry.js";
 
-let st = null;
+/** @typedef {import("../api_client.js").Candidate} Candidate */
+/** @typedef {import("../api_client.js").Incident} Incident */
+
 const OPEN = ["new", "confirmed", "dispatched", "en_route", "on_scene"];
 
-function row(i) {
+/**
+ * @typedef {Object} State
+ * @property {HTMLElement} tbody
+ * @property {HTMLElement} count
+ * @property {Map<string, Incident>} items
+ * @property {Map<string, Html>} extra
+ * @property {boolean} showAll
+ * @property {(() => void) | null} off
+ */
+/** @type {State | null} */
+let st = null;
+/** @returns {State} */
+const state = () => /** @type {State} */ (st);
+
+/** @param {string} act @param {string} key */
+const button = (act, key) => html`<button data-act="${act}">${t(key)}</button>`;
+
+/** The buttons the operator's role may use on this incident. @param {Incident} i */
+function actions(i) {
   const can = session.can("incidents:act");
-  const disp = session.can("dispatch:act");
   const acts = [];
-  if (can && i.status === "new") acts.push(`<button data-act="confirm">Confirm</button>`, `<button data-act="dismiss">Dismiss…</button>`);
-  if (can && ["confirmed", "new"].includes(i.status)) acts.push(`<button data-act="merge">Merge into…</button>`);
-  if (can && (i.event_count || 0) > 1) acts.push(`<button data-act="split">Split…</button>`);
-  if (session.can("snapshots:request")) acts.push(`<button data-act="snapshot">Snapshot</button>`);
-  if (disp && ["new", "confirmed"].includes(i.status)) acts.push(`<button data-act="recommend">Units…</button>`);
-  return `<tr data-id="${esc(i.id)}" data-status="${esc(i.status)}">
-    <td><span class="pill pri-${esc(i.priority)}">P${esc(i.priority)}</span></td>
-    <td>${esc(i.id)}</td><td>${esc(i.kind)}</td><td>${esc(i.zone || "")}</td>
-    <td>${esc((i.device_ids || i.devices || []).join ? (i.device_ids || i.devices || []).join(", ") : "")}</td>
-    <td>${i.confidence != null ? Math.round(i.confidence * 100) + "%" : ""}</td>
-    <td class="st-${esc(i.status)}" data-testid="status">${esc(i.status)}</td>
-    <td>${esc(fmtTime(i.updated_at || i.created_at))}</td>
-    <td class="actions">${acts.join("")}<div class="recs">${st.extra.get(i.id) || ""}</div></td></tr>`;
+  if (can && i.status === "new") acts.push(button("confirm", "incidents.confirm"), button("dismiss", "incidents.dismiss"));
+  if (can && ["confirmed", "new"].includes(i.status)) acts.push(button("merge", "incidents.merge"));
+  if (can && (i.event_count || 0) > 1) acts.push(button("split", "incidents.split"));
+  if (session.can("snapshots:request")) acts.push(button("snapshot", "incidents.snapshot"));
+  if (session.can("dispatch:act") && ["new", "confirmed"].includes(i.status)) acts.push(button("recommend", "incidents.units"));
+  return acts;
 }
+
+/** @param {Incident} i one incident */
+function row(i) {
+  return html`<tr data-id="${i.id}" data-status="${i.status}">
+    <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
+    <td>${i.id}</td><td>${i.kind}</td><td>${i.zone || ""}</td>
+    <td>${i.devices.join(", ")}</td>
+    <td>${i.confidence != null ? `${Math.round(i.confidence * 100)}%` : ""}</td>
+    <td class="st-${i.status}" data-testid="status">${i.status}</td>
+    <td>${fmtTime(i.updated_at || i.created_at)}</td>
+    <td class="actions">${actions(i)}<div class="recs">${state().extra.get(i.id) || ""}</div></td></tr>`;
+}
+
+/** @param {string} id */
+const rowOf = (id) => state().tbody.querySelector(`tr[data-id="${CSS.escape(id)}"]`);
 
 // What an action put under a row (recommended units, a snapshot) survives the row being
 // redrawn by a live update, so a Dispatch button never vanishes under the operator's click.
-function setExtra(id, html) {
-  if (html) st.extra.set(id, html); else st.extra.delete(id);
-  const box = st.tbody.querySelector(`tr[data-id="${CSS.escape(id)}"] .recs`);
-  if (box) box.innerHTML = html || "";
+/** @param {string} id @param {Html | null} content */
+function setExtra(id, content) {
+  if (content) state().extra.set(id, content); else state().extra.delete(id);
+  const box = rowOf(id)?.querySelector(".recs");
+  if (box) render(box, content || html``);
 }
 
-function render() {
-  const rows = [...st.items.values()]
-    .filter((i) => st.showAll || OPEN.includes(i.status))
+function draw() {
+  const s = state();
+  const rows = [...s.items.values()]
+    .filter((i) => s.showAll || OPEN.includes(i.status))
     .sort((a, b) => (a.priority - b.priority) || ((b.updated_at || 0) - (a.updated_at || 0)));
-  st.tbody.innerHTML = rows.map(row).join("") || `<tr><td colspan="9" class="muted">No open incidents.</td></tr>`;
-  st.count.textContent = String(rows.length);
+  render(s.tbody, rows.length ? html`${rows.map(row)}` : html`<tr><td colspan="9" class="muted">${t("incidents.none_open")}</td></tr>`);
+  s.count.textContent = String(rows.length);
 }
 
+/** @param {Incident} inc */
 function upsert(inc) {
-  st.items.set(inc.id, inc);
-  const tr = st.tbody.querySelector(`tr[data-id="${CSS.escape(inc.id)}"]`);
-  const visible = st.showAll || OPEN.includes(inc.status);
-  if (tr && visible) {
-    tr.outerHTML = row(inc);
-  } else {
-    render();
-  }
-  const fresh = st.tbody.querySelector(`tr[data-id="${CSS.escape(inc.id)}"]`);
-  if (fresh) fresh.classList.add("flash");
+  const s = state();
+  s.items.set(inc.id, inc);
+  const tr = rowOf(inc.id);
+  if (tr && (s.showAll || OPEN.includes(inc.status))) replace(tr, row(inc)); else draw();
+  rowOf(inc.id)?.classList.add("flash");
 }
 
 async function load() {
-  const rows = expectArray(await api("/api/incidents?limit=500"), "incidents");
-  st.items = new Map(rows.map((i) => [i.id, i]));
-  render();
+  const rows = expectArray(await listIncidents({ limit: 500 }), "incidents");
+  state().items = new Map(rows.map((i) => [i.id, i]));
+  draw();
 }
 
-async function act(tr, what, btn) {
-  const id = tr.dataset.id;
-  const base = `/api/incidents/${encodeURIComponent(id)}`;
-  try {
-    if (what === "confirm") upsert(await api(`${base}/confirm`, { method: "POST", body: {} }));
-    else if (what === "dismiss") {
-      const reason = prompt("Why is this a false alarm?");
-      if (!reason) return;
-      upsert(await api(`${base}/dismiss`, { method: "POST", body: { reason } }));
-    } else if (what === "merge") {
-      const into = prompt("Merge into which incident id?");
-      if (!into) return;
-      // The chosen incident absorbs this one (reversible: "unmerge" in the API).
-      await api(`/api/incidents/${encodeURIComponent(into)}/merge`, { method: "POST", body: { sources: [id] } });
-      await load();
-    } else if (what === "split") {
-      const devs = prompt("Split off the events of which cameras (comma separated ids)?");
-      if (!devs) return;
-      await api(`${base}/split`, { method: "POST", body: { device_ids: devs.split(",").map((s) => s.trim()) } });
-      await load();
+/** @param {Candidate} u one recommended unit @param {number} n its rank */
+const recommendation = (u, n) => html`<div data-testid="rec">${n + 1}. <b>${u.call_sign}</b>
+  ${t("incidents.eta", { s: Math.round(u.eta_s) })} · ${u.reasons.join(" · ")}
+  <button class="primary" data-dispatch="${u.unit}">${t("incidents.dispatch")}</button></div>`;
 
-    } else if (what === "snapshot") {
-      await snapshot(tr, id);
-    } else if (what === "recommend") {
-      setExtra(id, `<span class="muted">ranking units…</span>`);
-      const r = await api("/api/dispatch/recommend", { method: "POST", body: { incident_id: id, k: 3 } });
-      const list = expectArray(r.candidates, "recommendations");
-      setExtra(id, list.length ? list.map((u, n) => `<div data-testid="rec">${n + 1}. <b>${esc(u.call_sign || u.unit)}</b>
-          ETA ${Math.round(u.eta_s)} s · ${esc((u.reasons || []).join(" · "))}
-          <button class="primary" data-dispatch="${esc(u.unit)}">Dispatch</button></div>`).join("")
-        : `<span class="muted">no available unit${r.skipped?.length ? ` (${r.skipped.length} skipped)` : ""}</span>`);
-    }
-  } catch (e) {
-    window.cwBanner(`${what} failed: ${e.message}`);
-  }
-  void btn;
+/** @param {string} id */
+async function recommend(id) {
+  setExtra(id, html`<span class="muted">${t("incidents.ranking")}</span>`);
+  const r = await dispatchRecommend({ incident_id: id, k: 3 });
+  const list = expectArray(r.candidates, "recommendations");
+  const none = t(r.skipped?.length ? "incidents.no_unit_skipped" : "incidents.no_unit", { n: r.skipped?.length || 0 });
+  setExtra(id, list.length ? html`${list.map(recommendation)}` : html`<span class="muted">${none}</span>`);
+}
+
+/** @param {string} id @param {string} what */
+async function act(id, what) {
+  if (what === "confirm") upsert(await incidentsConfirm(id, {}));
+  else if (what === "dismiss") {
+    const reason = prompt(t("incidents.ask_dismiss"));
+    if (reason) upsert(await incidentsDismiss(id, { reason }));
+  } else if (what === "merge") {
+    const into = prompt(t("incidents.ask_merge"));
+    // The chosen incident absorbs this one (reversible: "unmerge" in the API).
+    if (into) { await incidentsMerge(into, { sources: [id] }); await load(); }
+  } else if (what === "split") {
+    const devs = prompt(t("incidents.ask_split"));
+    if (devs) { await incidentsSplit(id, { device_ids: devs.split(",").map((s) => s.trim()) }); await load(); }
+  } else if (what === "snapshot") await snapshot(id);
+  else if (what === "recommend") await recommend(id);
 }
 
 // One frame on demand (never video): ask the camera, wait for its answer, show it.
-async function snapshot(tr, id) {
-  setExtra(id, `<span class="muted">asking the camera…</span>`);
-  const r = await api(`/api/incidents/${encodeURIComponent(id)}/snapshot`, { method: "POST" });
+/** @param {string} id */
+async function snapshot(id) {
+  setExtra(id, html`<span class="muted">${t("incidents.asking_camera")}</span>`);
+  const r = await requestSnapshot(id, "");
   for (let i = 0; i < 40; i++) {
-    const sn = await api(`/api/snapshots/${r.req}`);
-    if (sn.status === "error") { setExtra(id, `<span class="error">snapshot: ${esc(sn.error)}</span>`); return; }
+    const sn = await snapshotStatus(r.req);
+    if (sn.status === "error") {
+      setExtra(id, html`<span class="error">${t("incidents.snapshot_error", { error: sn.error })}</span>`);
+      return;
+    }
     if (sn.status === "ok") {
-      const res = await api(`/api/snapshots/${r.req}/image`, { raw: true });
-      const url = URL.createObjectURL(await res.blob());
-      setExtra(id, `<img data-testid="snapshot" alt="frame from ${esc(sn.device_id)}" src="${url}" style="max-width:320px">`);
+      const src = URL.createObjectURL(await (await snapshotImage(r.req, "")).blob());
+      const alt = t("incidents.frame_from", { device: sn.device_id });
+      setExtra(id, html`<img data-testid="snapshot" alt="${alt}" src="${src}" style="max-width:320px">`);
       return;
     }
     await new Promise((ok) => setTimeout(ok, 250));
   }
-  setExtra(id, `<span class="error">the camera did not answer within 10 s (offline?)</span>`);
+  setExtra(id, html`<span class="error">${t("incidents.camera_silent")}</span>`);
 }
 
-async function dispatch(tr, unit) {
+/** @param {string} id @param {string} unit */
+async function dispatch(id, unit) {
   try {
-    const r = await api("/api/dispatch/orders", { method: "POST", body: { incident_id: tr.dataset.id, unit_id: unit } });
-    window.cwBanner(`Order sent to ${r.unit || r.unit_id || unit}.`, "info");
-    setExtra(tr.dataset.id, "");
-    const inc = await api(`/api/incidents/${encodeURIComponent(tr.dataset.id)}`);
-    upsert(inc);
+    const r = await dispatchCreateOrder({ incident_id: id, unit_id: unit });
+    banner(t("incidents.order_sent", { unit: r.unit_id }), "info");
+    setExtra(id, null);
+    upsert(await getIncident(id));
   } catch (e) {
-    window.cwBanner(`dispatch failed: ${e.message}`);
+    banner(t("incidents.dispatch_failed", { error: e.message }));
   }
 }
 
-export async function mount(view) {
-  view.innerHTML = `<h1>Incidents <span class="pill" id="inc-count">0</span></h1>
-    <label style="flex-direction:row;align-items:center;gap:6px"><input type="checkbox" id="inc-all"> show closed</label>
-    <table><thead><tr><th>P</th><th>id</th><th>kind</th><th>zone</th><th>cameras</th><th>conf.</th><th>status</th><th>updated</th><th>actions</th></tr></thead>
-    <tbody id="inc-body"></tbody></table>`;
-  st = { tbody: view.querySelector("#inc-body"), count: view.querySelector("#inc-count"), items: new Map(), extra: new Map(), showAll: false, off: null };
-  view.querySelector("#inc-all").addEventListener("change", (e) => { st.showAll = e.target.checked; render(); });
-  st.tbody.addEventListener("click", (e) => {
-    const tr = e.target.closest("tr[data-id]");
-    if (!tr) return;
-    if (e.target.dataset.act) act(tr, e.target.dataset.act, e.target);
-    if (e.target.dataset.dispatch) dispatch(tr, e.target.dataset.dispatch);
+/** @param {MouseEvent} e */
+function onClick(e) {
+  const target = /** @type {HTMLElement} */ (e.target);
+  const tr = /** @type {HTMLElement | null} */ (target.closest("tr[data-id]"));
+  const id = tr?.dataset.id;
+  if (!id) return;
+  const what = target.dataset.act;
+  if (what) act(id, what).catch((err) => banner(t("incidents.action_failed", { action: what, error: err.message })));
+  if (target.dataset.dispatch) dispatch(id, target.dataset.dispatch);
+}
+
+function head() {
+  const cols = ["p", "id", "kind", "zone", "cameras", "confidence", "status", "updated", "actions"];
+  return html`<thead><tr>${cols.map((c) => html`<th>${t(`incidents.col.${c}`)}</th>`)}</tr></thead>`;
+}
+
+/** @param {HTMLElement} view */
+async function mount(view) {
+  render(view, html`<h1>${t("incidents.title")} <span class="pill" id="inc-count">0</span></h1>
+    <label class="inline"><input type="checkbox" id="inc-all"> ${t("incidents.show_closed")}</label>
+    <table>${head()}<tbody id="inc-body"></tbody></table>`);
+  const s = {
+    tbody: /** @type {HTMLElement} */ (view.querySelector("#inc-body")),
+    count: /** @type {HTMLElement} */ (view.querySelector("#inc-count")),
+    items: new Map(), extra: new Map(), showAll: false, off: null,
+  };
+  st = s;
+  view.querySelector("#inc-all")?.addEventListener("change", (e) => {
+    s.showAll = /** @type {HTMLInputElement} */ (e.target).checked;
+    draw();
   });
+  s.tbody.addEventListener("click", onClick);
   await load();
-  st.off = onLive((kind, data) => {
+  s.off = onLive((kind, data) => {
     if (kind === "incident" && data?.incident?.id) upsert(data.incident);
     if (kind === "resync") load().catch(() => {});
   });
 }
 
-export function unmount() { if (st?.off) st.off(); st = null; }
+function unmount() { if (st?.off) st.off(); st = null; }
+
+registerScreen({ id: "incidents", navKey: "nav.incidents", perm: "incidents:read", mount, unmount });

@@ -1,34 +1,87 @@
+// @ts-check
 // Population officers: search (audited, with a stated purpose), service requests, review queue.
-import { api, esc, expectArray, fmtTime } from "../api.js";
+import { populationListRequests, populationReviewQueue, populationSearchPersons } from "../api_client.js";
+import { expectArray, fmtTime } from "../http.js";
+import { html, render } from "../html.js";
+import { t } from "../i18n.js";
+import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").DuplicateCandidate} DuplicateCandidate */
+/** @typedef {import("../api_client.js").PersonListItem} PersonListItem */
+/** @typedef {import("../api_client.js").ServiceRequestItem} ServiceRequestItem */
+
+/** @param {string[]} keys */
+const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${t(k)}</th>`)}</tr></thead>`;
+/** @param {number} cols @param {string} key */
+const empty = (cols, key) => html`<tr><td colspan="${cols}" class="muted">${t(key)}</td></tr>`;
+
+/** @param {PersonListItem} p one person (ID number masked) */
+const personRow = (p) => html`<tr><td>${p.name}</td><td>${p.name_latin}</td><td>${p.id_masked}</td>
+  <td>${p.dob || ""}</td><td>${p.origin || ""}</td><td>${p.zone || ""}</td></tr>`;
+
+/** @param {ServiceRequestItem} r one service request */
+const requestRow = (r) => html`<tr><td>${r.id}</td><td>${r.category}</td>
+  <td>${r.status}${r.overdue ? html` <span class="pill pri-1">${t("population.overdue")}</span>` : ""}</td>
+  <td>${fmtTime(r.due_at)}</td></tr>`;
+
+/** @param {PersonListItem | null} p a person of a duplicate pair */
+const who = (p) =>
+  (p ? html`${p.name} <span class="muted">${p.id_masked}</span>` : html`<span class="muted">${t("population.gone")}</span>`);
+
+/** @param {DuplicateCandidate} d one duplicate candidate: the pair, the score and why */
+const duplicateRow = (d) => html`<tr data-candidate="${d.id}"><td>${d.id}</td><td>${who(d.person)}</td><td>${who(d.other)}</td>
+  <td data-testid="dup-reasons">${d.reasons.join("; ")}</td><td>${d.score}</td><td>${d.status}</td></tr>`;
+
+/** @param {HTMLElement} view */
 async function search(view) {
-  const f = new FormData(view.querySelector("#pop-search"));
+  const f = new FormData(/** @type {HTMLFormElement} */ (view.querySelector("#pop-search")));
   const purpose = String(f.get("purpose") || "").trim();
-  const out = view.querySelector("#pop-results");
-  if (purpose.length < 3) { out.innerHTML = `<p class="error">State the purpose of this search (it is recorded).</p>`; return; }
-  const q = new URLSearchParams();
-  for (const k of ["name", "address"]) if (f.get(k)) q.set(k, f.get(k));
+  const out = /** @type {HTMLElement} */ (view.querySelector("#pop-results"));
+  if (purpose.length < 3) { render(out, html`<p class="error">${t("population.need_purpose")}</p>`); return; }
+  /** @type {{ name?: string, address?: string }} */
+  const q = {};
+  for (const k of /** @type {const} */ (["name", "address"])) if (f.get(k)) q[k] = String(f.get(k));
   try {
-    const rows = expectArray(await api(`/api/population/persons/search?${q}`, { purpose }), "search results");
-    out.innerHTML = `<table data-testid="pop-results"><thead><tr><th>name</th><th>Latin</th><th>ID (masked)</th><th>born</th><th>origin</th><th>zone</th></tr></thead><tbody>
-      ${rows.map((p) => `<tr><td>${esc(p.name)}</td><td>${esc(p.name_latin)}</td><td>${esc(p.id_masked)}</td><td>${esc(p.birth_date || p.dob || "")}</td><td>${esc(p.origin || p.nationality || "")}</td><td>${esc(p.zone || "")}</td></tr>`).join("") || `<tr><td colspan="6" class="muted">no match in your zones</td></tr>`}</tbody></table>`;
-  } catch (e) { out.innerHTML = `<p class="error">${esc(e.message)}</p>`; }
+    const rows = expectArray(await populationSearchPersons(purpose, q), "search results");
+    const cols = ["name", "latin", "id_masked", "born", "origin", "zone"].map((c) => `population.col.${c}`);
+    render(out, html`<table data-testid="pop-results">${head(cols)}<tbody>
+      ${rows.length ? rows.map(personRow) : empty(6, "population.no_match")}</tbody></table>`);
+  } catch (e) { render(out, html`<p class="error">${e.message}</p>`); }
 }
 
-export async function mount(view) {
-  view.innerHTML = `<h1>Population records</h1>
-    <form id="pop-search"><label>name (汉字 or Latin)<input name="name"></label><label>address<input name="address"></label>
-      <label>purpose (recorded)<input name="purpose" placeholder="e.g. residence check, case 42"></label><button class="primary">Search</button></form>
-    <div id="pop-results"></div>
-    <h2>Service requests</h2><div id="pop-requests" class="muted">loading…</div>
-    <h2>Duplicate review queue</h2><div id="pop-dups" class="muted">loading…</div>`;
-  view.querySelector("#pop-search").addEventListener("submit", (e) => { e.preventDefault(); search(view); });
-  api("/api/population/requests?limit=20", { purpose: "service request queue" }).then((rows) => {
-    const list = Array.isArray(rows) ? rows : rows.items || [];
-    view.querySelector("#pop-requests").innerHTML = `<table><thead><tr><th>id</th><th>category</th><th>status</th><th>due</th></tr></thead><tbody>${list.map((r) => `<tr><td>${esc(r.id)}</td><td>${esc(r.category)}</td><td>${esc(r.status)}${r.overdue ? ' <span class="pill pri-1">overdue</span>' : ""}</td><td>${esc(fmtTime(r.due_at))}</td></tr>`).join("") || `<tr><td colspan="4" class="muted">none</td></tr>`}</tbody></table>`;
-  }).catch((e) => { view.querySelector("#pop-requests").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
-  api("/api/population/duplicates?limit=20", { purpose: "duplicate review" }).then((rows) => {
-    const list = Array.isArray(rows) ? rows : rows.items || [];
-    view.querySelector("#pop-dups").innerHTML = `<table><tbody>${list.map((d) => `<tr><td>${esc(d.id)}</td><td>${esc(d.reason || d.kind || "")}</td><td>${esc(d.score ?? "")}</td><td>${esc(d.status || "")}</td></tr>`).join("") || `<tr><td class="muted">queue empty</td></tr>`}</tbody></table>`;
-  }).catch((e) => { view.querySelector("#pop-dups").innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+/** @param {HTMLElement} box */
+async function requests(box) {
+  const list = await populationListRequests(t("population.purpose_requests"), { limit: 20 });
+  const cols = ["id", "category", "status", "due"].map((c) => `population.col.${c}`);
+  render(box, html`<table>${head(cols)}<tbody>${list.length ? list.map(requestRow) : empty(4, "common.none")}</tbody></table>`);
 }
+
+/** @param {HTMLElement} box */
+async function duplicates(box) {
+  const list = await populationReviewQueue(t("population.purpose_duplicates"), { limit: 20 });
+  const cols = ["id", "person", "other", "reasons", "score", "status"].map((c) => `population.col.${c}`);
+  const rows = list.length ? list.map(duplicateRow) : empty(6, "common.queue_empty");
+  render(box, html`<table data-testid="pop-dups">${head(cols)}<tbody>${rows}</tbody></table>`);
+}
+
+/** @param {HTMLElement} box @param {(box: HTMLElement) => Promise<void>} fill */
+function section(box, fill) {
+  fill(box).catch((e) => render(box, html`<p class="error">${e.message}</p>`));
+}
+
+/** @param {HTMLElement} view */
+function mount(view) {
+  render(view, html`<h1>${t("population.title")}</h1>
+    <form id="pop-search"><label>${t("population.name")}<input name="name"></label>
+      <label>${t("population.address")}<input name="address"></label>
+      <label>${t("population.purpose")}<input name="purpose" placeholder="${t("population.purpose_example")}"></label>
+      <button class="primary">${t("population.search")}</button></form>
+    <div id="pop-results"></div>
+    <h2>${t("population.requests")}</h2><div id="pop-requests" class="muted">${t("common.loading")}</div>
+    <h2>${t("population.duplicates")}</h2><div id="pop-dups" class="muted">${t("common.loading")}</div>`);
+  view.querySelector("#pop-search")?.addEventListener("submit", (e) => { e.preventDefault(); search(view); });
+  section(/** @type {HTMLElement} */ (view.querySelector("#pop-requests")), requests);
+  section(/** @type {HTMLElement} */ (view.querySelector("#pop-dups")), duplicates);
+}
+
+registerScreen({ id: "population", navKey: "nav.population", perm: "population:read", mount });

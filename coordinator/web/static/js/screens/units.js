@@ -1,47 +1,93 @@
+// @ts-check
 // Unit status board and dispatch KPIs (detection→dispatch, dispatch→ack, dispatch→on scene).
-import { api, esc, session } from "../api.js";
+import { dispatchGetKpis, dispatchListUnits, incidentsFalseAlarmRates } from "../api_client.js";
+import { session } from "../http.js";
+import { html, render } from "../html.js";
+import { t } from "../i18n.js";
+import { registerScreen } from "../registry.js";
 
+/** @typedef {import("../api_client.js").FalseAlarmRate} FalseAlarmRate */
+/** @typedef {import("../api_client.js").Unit} Unit */
+
+/** @type {ReturnType<typeof setInterval> | null} */
 let timer = null;
 
+/** @param {number | null | undefined} s */
+const seconds = (s) => (s == null ? "–" : t("units.seconds", { s: Math.round(s) }));
+
+/** @typedef {{ label: string, d2d?: number, d2a?: number, d2s?: number }} KpiRow */
+
+/** @param {KpiRow[]} rows @param {"d2d" | "d2a" | "d2s"} key */
 function bars(rows, key) {
   const max = Math.max(1, ...rows.map((r) => r[key] || 0));
-  return rows.map((r) => `<tr><td>${esc(r.label)}</td><td style="width:60%"><div class="bar" style="width:${(100 * (r[key] || 0)) / max}%"></div></td><td>${r[key] == null ? "–" : Math.round(r[key]) + " s"}</td></tr>`).join("");
+  return rows.map((r) => html`<tr><td>${r.label}</td>
+    <td class="bar-cell"><div class="bar" style="width:${(100 * (r[key] || 0)) / max}%"></div></td><td>${seconds(r[key])}</td></tr>`);
 }
 
+/** @param {Unit} u one patrol unit */
+function unitRow(u) {
+  const age = u.position_age_s == null ? t("units.no_position") : seconds(u.position_age_s);
+  return html`<tr data-unit="${u.id}"><td>${u.id}</td><td>${u.call_sign}</td><td>${u.mode}</td><td>${u.home_zone || ""}</td>
+    <td class="st-${u.status}" data-testid="unit-status">${u.status}</td>
+    <td>${age}${u.position_stale ? html` <span class="pill">${t("units.stale")}</span>` : ""}</td></tr>`;
+}
+
+/** @param {HTMLElement} view */
 async function load(view) {
-  const units = await api("/api/dispatch/units");
-  view.querySelector("#units-body").innerHTML = `<table><thead><tr><th>unit</th><th>call sign</th><th>mode</th><th>zone</th><th>status</th><th>position age</th></tr></thead><tbody>
-    ${units.map((u) => `<tr data-unit="${esc(u.id)}"><td>${esc(u.id)}</td><td>${esc(u.call_sign)}</td><td>${esc(u.mode)}</td><td>${esc(u.home_zone || "")}</td><td class="st-${esc(u.status)}" data-testid="unit-status">${esc(u.status)}</td><td>${u.position_age_s == null ? "no position" : Math.round(u.position_age_s) + " s"}${u.stale ? ' <span class="pill">stale</span>' : ""}</td></tr>`).join("")}</tbody></table>`;
+  const units = await dispatchListUnits();
+  const cols = ["unit", "call_sign", "mode", "zone", "status", "position_age"];
+  render(/** @type {HTMLElement} */ (view.querySelector("#units-body")), html`<table>
+    <thead><tr>${cols.map((c) => html`<th>${t(`units.col.${c}`)}</th>`)}</tr></thead>
+    <tbody>${units.map(unitRow)}</tbody></table>`);
   await falseAlarms(view);
-  if (!session.can("kpi:read")) return;
-  const k = await api("/api/dispatch/kpis?group_by=zone").catch(() => null);
+  if (session.can("kpi:read")) await kpis(view);
+}
+
+/** @param {HTMLElement} view */
+async function kpis(view) {
+  const k = await dispatchGetKpis({ group_by: "zone" }).catch(() => null);
   if (!Array.isArray(k)) return;
+  /** @type {KpiRow[]} */
   const rows = k.map((g) => ({
-    label: g.zone || "(all)",
+    label: g.zone || t("units.all_zones"),
     d2d: g.detection_to_dispatch?.p90_s,
     d2a: g.dispatch_to_ack?.p90_s,
     d2s: g.dispatch_to_on_scene?.p90_s,
   }));
-  view.querySelector("#kpi-body").innerHTML = rows.length ? `
-    <h2>detection → dispatch (p90)</h2><table>${bars(rows, "d2d")}</table>
-    <h2>dispatch → acknowledged (p90)</h2><table>${bars(rows, "d2a")}</table>
-    <h2>dispatch → on scene (p90)</h2><table>${bars(rows, "d2s")}</table>` : `<p class="muted">No dispatches yet.</p>`;
+  render(/** @type {HTMLElement} */ (view.querySelector("#kpi-body")), rows.length ? html`
+    <h2>${t("units.kpi.d2d")}</h2><table>${bars(rows, "d2d")}</table>
+    <h2>${t("units.kpi.d2a")}</h2><table>${bars(rows, "d2a")}</table>
+    <h2>${t("units.kpi.d2s")}</h2><table>${bars(rows, "d2s")}</table>` : html`<p class="muted">${t("units.no_dispatches")}</p>`);
 }
+
+/** @param {FalseAlarmRate} x one camera and rule with its false-alarm rate */
+const rateRow = (x) => html`<tr><td>${x.device_id} · ${x.rule}</td>
+  <td class="bar-cell"><div class="bar" style="width:${100 * x.rate}%"></div></td>
+  <td>${t("units.rate_of", { pct: Math.round(100 * x.rate), total: x.total })}</td></tr>`;
 
 // False-alarm rate per camera and rule (last week): the ten noisiest, worst first.
+/** @param {HTMLElement} view */
 async function falseAlarms(view) {
-  const box = view.querySelector("#fa-body");
-  if (!session.can("incidents:read")) { box.innerHTML = ""; return; }
-  const r = await api("/api/tuning/rates").catch((e) => ({ error: e.message }));
-  if (!Array.isArray(r)) { box.innerHTML = `<p class="error">false-alarm rates not available: ${esc(r.error || "unexpected data")}</p>`; return; }
+  const box = /** @type {HTMLElement} */ (view.querySelector("#fa-body"));
+  if (!session.can("incidents:read")) { render(box, html``); return; }
+  let r;
+  try { r = await incidentsFalseAlarmRates(); } catch (e) {
+    render(box, html`<p class="error">${t("units.rates_unavailable", { error: e.message })}</p>`);
+    return;
+  }
   const top = r.filter((x) => x.total > 0).sort((a, b) => b.rate - a.rate).slice(0, 10);
-  box.innerHTML = top.length ? `<table data-testid="false-alarms">${top.map((x) => `<tr><td>${esc(x.device_id)} · ${esc(x.rule)}</td><td style="width:60%"><div class="bar" style="width:${100 * x.rate}%"></div></td><td>${Math.round(100 * x.rate)} % of ${esc(x.total)}</td></tr>`).join("")}</table>` : `<p class="muted">No incidents this week.</p>`;
+  const none = html`<p class="muted">${t("units.no_incidents")}</p>`;
+  render(box, top.length ? html`<table data-testid="false-alarms">${top.map(rateRow)}</table>` : none);
 }
 
-export async function mount(view) {
-  view.innerHTML = `<h1>Units</h1><div id="units-body"></div><h1>KPIs</h1><div id="kpi-body"></div><h2>false-alarm rate per camera (last week)</h2><div id="fa-body"></div>`;
+/** @param {HTMLElement} view */
+async function mount(view) {
+  render(view, html`<h1>${t("units.title")}</h1><div id="units-body"></div><h1>${t("units.kpis")}</h1><div id="kpi-body"></div>
+    <h2>${t("units.false_alarms")}</h2><div id="fa-body"></div>`);
   await load(view);
   timer = setInterval(() => load(view).catch(() => {}), 3000);
 }
 
-export function unmount() { clearInterval(timer); timer = null; }
+function unmount() { if (timer) clearInterval(timer); timer = null; }
+
+registerScreen({ id: "units", navKey: "nav.units", perm: "units:read", mount, unmount });

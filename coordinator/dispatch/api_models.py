@@ -1,0 +1,150 @@
+"""Response models of the dispatch routes the dispatchers' screens read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..http.answers import Answer
+
+
+class Unit(Answer):
+    """A patrol unit with its status and the age of its last position."""
+
+    id: str
+    call_sign: str
+    mode: str
+    home_zone: str | None
+    shift: str | None
+    status: str
+    lat: float | None
+    lon: float | None
+    pos_ms: int | None
+    status_ms: int | None
+    created_ms: int | None
+    position_age_s: float | None
+    position_stale: bool
+
+
+class Candidate(Answer):
+    """A unit ranked for an incident, with its road ETA and the reasons for its place."""
+
+    rank: int
+    unit: str
+    call_sign: str
+    mode: str
+    home_zone: str | None
+    eta_s: float
+    score_s: float
+    distance_m: float | None
+    method: str
+    position_age_s: float | None
+    stale: bool
+    reasons: list[str]
+
+
+class Skipped(Answer):
+    """A unit left out of the ranking, and why."""
+
+    unit: str
+    reason: str
+
+
+class Recommendation(Answer):
+    """Units ranked for an incident (or a location)."""
+
+    incident: str | None
+    zone: str | None
+    lat: float
+    lon: float
+    candidates: list[Candidate]
+    skipped: list[Skipped]
+    road_network: bool
+
+
+class Order(Answer):
+    """A dispatch order sent to a unit."""
+
+    id: str
+    incident_id: str
+    unit_id: str
+    status: str
+    attempt: int
+    decided_by: str | None
+    rank: int | None
+    eta_s: float | None
+    distance_m: float | None
+    zone: str | None
+    shift: str | None
+    kind: str | None
+    priority: int | None
+    detected_ms: int | None
+    sent_ms: int
+
+
+class Durations(Answer):
+    """Percentiles of one dispatch interval, in seconds."""
+
+    n: int
+    p50_s: float | None
+    p90_s: float | None
+    within_standard: float | None = None
+
+
+class KpiGroup(Answer):
+    """Dispatch KPIs of one group (zone, shift or both)."""
+
+    zone: str | None = None
+    shift: str | None = None
+    incidents: int
+    detection_to_dispatch: Durations
+    dispatch_to_ack: Durations
+    dispatch_to_on_scene: Durations
+
+
+class OrderRecord(Order):
+    """An order with its lifecycle times."""
+
+    ack_ms: int | None = None
+    en_route_ms: int | None = None
+    on_scene_ms: int | None = None
+    cleared_ms: int | None = None
+    ended_reason: str | None = None
+
+
+class DispatchEvent(Answer):
+    """One step of an order's life (offered, acknowledged, en route …)."""
+
+    id: int
+    order_id: str
+    incident_id: str
+    unit_id: str | None
+    ts_ms: int
+    kind: str
+    status: str | None
+    outcome: str | None
+    detail: str | None
+
+
+class IncidentDispatch(Answer):
+    """Every order for an incident and every step of them."""
+
+    orders: list[OrderRecord]
+    events: list[DispatchEvent]
+
+
+class LinkCounters(Answer):
+    """Messages from patrol units, by outcome."""
+
+    positions: int
+    acks: int
+    rejected: int
+    duplicate: int
+    late: int
+
+
+class LinkStatus(Answer):
+    """The dispatch link to the units: counters, recent refusals, broker connection."""
+
+    counters: LinkCounters
+    rejected: list[dict[str, Any]]
+    mqtt_link: bool

@@ -1,0 +1,94 @@
+"""Response models of the incident routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..http.answers import Answer
+
+
+class Incident(Answer):
+    """An incident: what happened where, its lifecycle times, the cameras that saw it."""
+
+    id: str
+    kind: str
+    status: str
+    priority: int
+    lat: float | None
+    lon: float | None
+    zone: str | None
+    confidence: float | None
+    event_count: int
+    devices: list[str]
+    first_ts: float | None
+    last_ts: float | None
+    created_at: float
+    updated_at: float | None
+    dismiss_reason: str | None
+    merged_into: str | None
+    notes: int | None
+    confirmed_at: float | None = None
+    dismissed_at: float | None = None
+    dispatched_at: float | None = None
+    en_route_at: float | None = None
+    on_scene_at: float | None = None
+    resolved_at: float | None = None
+
+
+class IncidentDetail(Incident):
+    """An incident with its events and its log."""
+
+    events: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+
+
+class FalseAlarmRate(Answer):
+    """How often a camera's rule raised incidents that operators dismissed."""
+
+    device_id: str
+    rule: str
+    total: int
+    dismissed: int
+    rate: float
+
+
+class Event(Answer):
+    """One stored camera event: what happened where (never who), and its incident."""
+
+    id: str
+    dev: str
+    seq: int | None
+    ts: int | float
+    t: float | None
+    recv: float | None
+    kind: str
+    phase: str | None
+    label: str | None
+    conf: float | None
+    track: int | None
+    box: str | None
+    zone: str | None
+    count: int | None
+    direction: str | None
+    dwell: float | None
+    skewed: int | None
+    incident_id: str | None
+    merged_from: str | None
+
+
+class ConfigProposal(Answer):
+    """A proposed detection threshold for a camera's rule, from its false-alarm rate."""
+
+    id: int
+    device_id: str
+    rule: str
+    label: str | None
+    current: float | None
+    proposed: float | None
+    dismissed: int | None
+    total: int | None
+    rate: float | None
+    status: str
+    created_at: float | None
+    decided_at: float | None
+    decided_by: str | None

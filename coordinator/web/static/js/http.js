@@ -1,0 +1,119 @@
+// @ts-check
+// The one fetch wrapper under the generated client: bearer token, headers, clear errors.
+// Screens never call it with a path of their own: they call api_client.js.
+import { t } from "./i18n.js";
+
+const KEY = "citywatch.session";
+
+export class ApiError extends Error {
+  /** @param {number} status @param {string} message */
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+/**
+ * @typedef {Object} Session
+ * @property {string} access_token
+ * @property {number} expires_at
+ * @property {string} username
+ * @property {string[]} roles
+ * @property {string[]} permissions
+ */
+
+export const session = {
+  /** @returns {Session | null} */
+  get() { try { return JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch { return null; } },
+  /** @param {Session} s */
+  set(s) { sessionStorage.setItem(KEY, JSON.stringify(s)); },
+  clear() { sessionStorage.removeItem(KEY); },
+  /** @param {string} perm */
+  can(perm) { const s = this.get(); return !!s && s.permissions.includes(perm); },
+};
+
+/** @type {(message: string) => void} */
+let onUnauthorized = () => {};
+/** @param {(message: string) => void} fn */
+export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+/** @param {any} body @param {number} status */
+function detail(body, status) {
+  if (body && typeof body.detail === "string") return body.detail;
+  if (body && Array.isArray(body.detail)) return body.detail.map((/** @type {any} */ d) => d.msg || String(d)).join("; ");
+  return `HTTP ${status}`;
+}
+
+/**
+ * A path with its query string (undefined and null values left out).
+ * @param {string} path
+ * @param {Object<string, any>} [query]
+ */
+export function url(path, query) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+/**
+ * @typedef {Object} RequestOptions
+ * @property {Object<string, any>} [query]
+ * @property {any} [body]
+ * @property {boolean} [rawBody] the body is sent as is (text), not as JSON
+ * @property {Object<string, string>} [headers]
+ * @property {boolean} [raw] return the Response itself (images, files)
+ */
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {RequestOptions} [options]
+ * @returns {Promise<any>}
+ */
+export async function request(method, path, { query, body, rawBody = false, headers = {}, raw = false } = {}) {
+  const s = session.get();
+  /** @type {Object<string, string>} */
+  const h = { ...headers };
+  if (s) h.Authorization = `Bearer ${s.access_token}`;
+  if (body !== undefined && !rawBody) h["Content-Type"] = "application/json";
+  const target = url(path, query);
+  let res;
+  try {
+    res = await fetch(target, { method, headers: h, body: body === undefined ? undefined : rawBody ? body : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, t("http.unreachable", { error: e.message }));
+  }
+  if (res.status === 401 && s) {
+    onUnauthorized(t("session.ended"));
+    throw new ApiError(401, t("session.ended"));
+  }
+  if (raw) {
+    if (!res.ok) throw new ApiError(res.status, `HTTP ${res.status}`);
+    return res;
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch {
+      throw new ApiError(res.status, t("http.malformed", { path }));
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, detail(data, res.status));
+  return data;
+}
+
+/** @param {number | null | undefined} t seconds or milliseconds since the epoch */
+export function fmtTime(t) {
+  if (t == null) return "";
+  const ms = t > 1e12 ? t : t * 1000;
+  return new Date(ms).toLocaleString();
+}
+
+/**
+ * @template T
+ * @param {T[]} v
+ * @param {string} what
+ * @returns {T[]}
+ */
+export function expectArray(v, what) {
+  if (!Array.isArray(v)) throw new ApiError(0, t("http.unexpected", { what }));
+  return v;
+}

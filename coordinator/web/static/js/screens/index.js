@@ -1,0 +1,10 @@
+// @ts-check
+// Every domain's screens, in navigation order. A domain adds its screen module here; the
+// module registers itself (registry.js) when imported.
+import "./map.js";
+import "./incidents.js";
+import "./fleet.js";
+import "./units.js";
+import "./population.js";
+import "./fraud.js";
+import "./check.js";
