@@ -30,8 +30,10 @@ class RingBoard:
     _tracks: int = 0
     _rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(7))
 
-    def emit(self, n: int, *, kind: str = "intrusion", phase: str = "start") -> list[str]:
-        """Keep a frame for and publish ``n`` events (one track each); their ids."""
+    def emit(
+        self, n: int, *, kind: str = "intrusion", phase: str = "start", track: int | None = None
+    ) -> list[str]:
+        """Keep a frame for and publish ``n`` events (one new track each, or ``track``)."""
         ids = []
         for i in range(n):
             eid = uuid7()
@@ -39,10 +41,11 @@ class RingBoard:
             self.ring.put_frame([eid], rgb)
             ts = int(time.time() * 1000)
             box = (100 + i % 50, 100, 300, 800)
-            track = self._tracks = self._tracks + 1
+            self._tracks += 1
+            tr = self._tracks if track is None else track
 
             def make(
-                seq: int, eid: str = eid, ts: int = ts, box: tuple = box, track: int = track
+                seq: int, eid: str = eid, ts: int = ts, box: tuple = box, tr: int = tr
             ) -> bytes:
                 return encode(
                     Event(
@@ -54,7 +57,7 @@ class RingBoard:
                         phase=phase,
                         label="person",
                         conf=0.9,
-                        track=track,
+                        track=tr,
                         box=box,
                     )
                 )
