@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS := edge,coordinator,provisioning,dev
 PYTEST_ARGS ?=
 
-.PHONY: help install system-deps test lint fmt demo bench models clean
+.PHONY: help install system-deps test lint fmt demo bench models screenshots clean
 
 help:
 	@echo "make test   - install everything needed, run ruff and the test suite"
@@ -42,6 +42,10 @@ fmt: install
 
 demo: install system-deps models
 	$(PY) scripts/demo.py
+
+# Refresh the README's screenshots (the browser tests, writing into docs/img/).
+screenshots: install system-deps models
+	CITYWATCH_SCREENSHOTS=docs/img $(PY) -m pytest -q tests/e2e
 
 bench: install system-deps models
 	$(PY) bench/run_all.py

@@ -33,6 +33,7 @@ from coordinator.dispatch import schema as store  # noqa: E402
 from coordinator.dispatch.kpi import STANDARD_DISPATCH_S, STANDARD_TRAVEL_S  # noqa: E402
 from coordinator.dispatch.policy import AutoPolicy, AutoRule, DispatchSettings  # noqa: E402
 from coordinator.dispatch.service import DispatchService  # noqa: E402
+from coordinator.geo import schema as geo_schema  # noqa: E402
 from coordinator.geo import service as geo_service  # noqa: E402
 from coordinator.geo.project import haversine_m  # noqa: E402
 from coordinator.geo.road_graph import CLASS_KMH, FALLBACK_KMH, FORBIDDEN, MODE_MAX_KMH  # noqa: E402
@@ -52,7 +53,7 @@ from provisioning.mosquitto import (  # noqa: E402
 def make_service(tmp: Path, city: Any, **settings: Any) -> tuple[Database, DispatchService]:
     """A dispatch service over a fresh SQLite file with the city loaded."""
     db = Database(tmp / "bench.db").open()
-    db.migrate(geo_service.migrations, store.migrations)
+    db.migrate(geo_schema.migrations, store.migrations)
     geo = geo_service.GeoService(db)
     geo.load_zones(city.zones)
     geo.load_roads(city.roads)

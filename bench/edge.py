@@ -229,7 +229,7 @@ def bench_latency(model: Path, frames: list) -> list[float]:
 def bench_outage(model: Path, outage_s: float) -> dict:
     """A real agent subprocess over mTLS; Mosquitto stopped for ``outage_s`` mid-stream."""
     from provisioning.mosquitto import free_port
-    from tests.edge_agent.conftest import agent_config, start_agent
+    from tests.harness.agents import agent_config, start_agent
     from tests.harness.brokers import make_pki
     from tests.harness.edge import centre, tls_broker
     from tests.harness.mqtt import wait_for
@@ -327,7 +327,7 @@ def bench_snapshots(n: int) -> dict:
         svc = open_services(settings)
         try:
             start_core(svc)
-            assert svc.extra["mqtt"].wait_connected(10)
+            assert svc.mqtt.wait_connected(10)
             register(svc)
             with ring_board(tmp / "board", port, "cam-0", ring=2 * n + 8) as board:
                 seq_ids, burst_ids = board.emit(n), board.emit(n)
@@ -337,7 +337,7 @@ def bench_snapshots(n: int) -> dict:
                     r["id"]: r["incident_id"]
                     for r in svc.db.query("select id, incident_id from events")
                 }
-                snaps = svc.extra["snapshots"]
+                snaps = svc.snapshots
                 one_by_one = []
                 for eid in seq_ids:
                     t0 = time.perf_counter()

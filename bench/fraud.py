@@ -33,8 +33,7 @@ from coordinator.fraud.normalize import Kind, keys_for  # noqa: E402
 from coordinator.fraud.risk import Facts, merge, score  # noqa: E402
 from coordinator.fraud.schema import migrations  # noqa: E402
 from coordinator.fraud.service import FraudService  # noqa: E402
-from coordinator.identity import audit as audit_mod  # noqa: E402
-from coordinator.identity import auth as auth_mod  # noqa: E402
+from coordinator.identity import schema as identity_schema  # noqa: E402
 from coordinator.identity.audit import AuditService  # noqa: E402
 from coordinator.identity.auth import Principal, Role  # noqa: E402
 from coordinator.platform.db import Database  # noqa: E402
@@ -167,7 +166,7 @@ def service_latency(market: Market, n_new: int, n_checks: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-fraud-") as tmp:
         db = Database(Path(tmp) / "fraud.db").open()
         try:
-            db.migrate(auth_mod.migrations, audit_mod.migrations, migrations)
+            db.migrate(identity_schema.auth, identity_schema.audit, migrations)
             svc = FraudService(db, AuditService(db), None, today=lambda: TODAY)
             t0 = time.perf_counter()
             stats = load_market(svc, market, today=TODAY)
@@ -219,7 +218,7 @@ def service_latency(market: Market, n_new: int, n_checks: int) -> dict:
             chk = []
             for q in queries:
                 t = time.perf_counter()
-                svc.check(merchant, q)
+                svc.assessment.check(merchant, q)
                 chk.append((time.perf_counter() - t) * 1000)
             all_names = [
                 n["display_name"] for n in db.query("SELECT display_name FROM fraud_companies")

@@ -36,10 +36,10 @@ from coordinator.bootstrap import (
     open_services,  # noqa: E402
     start_core,  # noqa: E402
 )
+from coordinator.container import Services  # noqa: E402
 from coordinator.fleet.service import DeviceIn  # noqa: E402
 from coordinator.incidents.merge import haversine_m  # noqa: E402
 from coordinator.platform.mqtt import Inbound  # noqa: E402
-from coordinator.services import Services  # noqa: E402
 from coordinator.settings import Settings  # noqa: E402
 from devtools.loadgen import EventStream, Publisher, make_fleet, run, write_fleet_csv  # noqa: E402
 from protocol import Channel, Event, Topics, encode, uuid7  # noqa: E402
@@ -90,9 +90,9 @@ def _core(d: Path, port: int, **over: Any) -> Services:
     over.setdefault("mqtt_client_id", f"bench-{uuid7()[-6:]}")
     s = Settings.for_dev(d, mqtt_port=port, **over)
     svc = open_services(s)
-    svc.extra["fleet"].upsert_many([DeviceIn(**x) for x in make_fleet(CAMERAS)])
+    svc.fleet.upsert_many([DeviceIn(**x) for x in make_fleet(CAMERAS)])
     start_core(svc)
-    svc.extra["mqtt"].wait_connected(10)
+    svc.mqtt.wait_connected(10)
     return svc
 
 
@@ -119,18 +119,18 @@ def ingest_rate(d: Path, count: int) -> dict[str, float]:
     with _broker(d / "b-ingest") as broker:
         svc = _core(d / "c-ingest", broker.ports[0])
         commits: list[tuple[float, int]] = []
-        svc.extra["ingest"].on_committed(lambda rows, t: commits.append((t, len(rows))))
+        svc.ingest.on_committed(lambda rows, t: commits.append((t, len(rows))))
         try:
             gen = _loadgen(broker.ports[0], count, 0, 2)
-            _wait(lambda: svc.extra["ingest"].stats.stored >= count, 300)
-            _wait(lambda: svc.extra["mqtt"].acked >= count, 30)
+            _wait(lambda: svc.ingest.stats.stored >= count, 300)
+            _wait(lambda: svc.mqtt.acked >= count, 30)
             gen.wait(60)
-            stored = svc.extra["ingest"].stats.stored
+            stored = svc.ingest.stats.stored
             first, last = commits[0][0], commits[-1][0]
             return {
                 "rate": (stored - commits[0][1]) / (last - first),
                 "stored": stored,
-                "acked": svc.extra["mqtt"].acked,
+                "acked": svc.mqtt.acked,
                 "incidents": svc.db.query("select count(*) as n from incidents")[0]["n"],
             }
         finally:
@@ -178,11 +178,11 @@ def backlog_ingest(d: Path, count: int) -> float:
         s = Settings.for_dev(d / "c-backlog", mqtt_port=broker.ports[0], mqtt_client_id=cid)
         svc = open_services(s)
         commits: list[tuple[float, int]] = []
-        svc.extra["ingest"].on_committed(lambda rows, t: commits.append((t, len(rows))))
+        svc.ingest.on_committed(lambda rows, t: commits.append((t, len(rows))))
         try:
             start_core(svc)
-            _wait(lambda: svc.extra["ingest"].stats.stored >= count, 300)
-            stored = svc.extra["ingest"].stats.stored
+            _wait(lambda: svc.ingest.stats.stored >= count, 300)
+            stored = svc.ingest.stats.stored
             return (stored - commits[0][1]) / (commits[-1][0] - commits[0][0])
         finally:
             svc.close()
@@ -193,13 +193,13 @@ def latency(d: Path, rate: float, seconds: float) -> dict[str, float]:
     with _broker(d / "b-lat") as broker:
         svc = _core(d / "c-lat", broker.ports[0])
         lat: list[float] = []
-        svc.extra["ingest"].on_committed(
+        svc.ingest.on_committed(
             lambda rows, t: lat.extend(t - r["ts"] / 1000 for r in rows if r["incident_id"])
         )
         try:
             n = int(rate * seconds)
             gen = _loadgen(broker.ports[0], n, rate, 3)
-            _wait(lambda: svc.extra["ingest"].stats.stored >= n, 120)
+            _wait(lambda: svc.ingest.stats.stored >= n, 120)
             gen.wait(60)
         finally:
             svc.close()
@@ -283,14 +283,12 @@ def merge_quality(d: Path) -> dict[str, float]:
     cams, events = scenario()
     svc = open_services(Settings.for_dev(d / "c-merge", max_clock_skew_s=10 * 86400))
     try:
-        svc.extra["fleet"].upsert_many([DeviceIn(**c) for c in cams])
+        svc.fleet.upsert_many([DeviceIn(**c) for c in cams])
         t = Topics()
         for ev, _truth in events:
             topic = t.device(ev.dev, Channel.EVENT)
-            svc.extra["ingest"].sink(
-                Inbound(topic, t.parse(topic), encode(ev), 0, 0, 0, ev.ts / 1000)
-            )
-        _wait(lambda: svc.extra["ingest"].stats.stored >= len(events), 120)
+            svc.ingest.sink(Inbound(topic, t.parse(topic), encode(ev), 0, 0, 0, ev.ts / 1000))
+        _wait(lambda: svc.ingest.stats.stored >= len(events), 120)
         pred = {
             r["id"]: r["incident_id"] for r in svc.db.query("select id, incident_id from events")
         }
@@ -411,18 +409,18 @@ def broker_restart(d: Path, total: int) -> dict[str, int]:
             target=run, args=(pub, stream), kwargs={"count": total, "rate": 2000}
         )
         gen.start()
-        _wait(lambda: svc.extra["ingest"].stats.stored > total // 3, 60)
+        _wait(lambda: svc.ingest.stats.stored > total // 3, 60)
         broker.stop()
         broker.start()
         gen.join()
         pub.wait_acked(60)
-        _wait(lambda: svc.extra["ingest"].stats.stored >= total, 120)
+        _wait(lambda: svc.ingest.stats.stored >= total, 120)
         row = svc.db.query("select count(*) as n, count(distinct id) as d from events")[0]
         return {
             "published": total,
             "lost": total - row["d"],
             "stored_twice": row["n"] - row["d"],
-            "redeliveries_absorbed": svc.extra["ingest"].stats.duplicates,
+            "redeliveries_absorbed": svc.ingest.stats.duplicates,
         }
     finally:
         pub.close()

@@ -94,7 +94,7 @@ def main() -> int:
         plain_s, plain_size = plain_import(csv_path, d / "plain.db")
         services = open_services(Settings.for_dev(d / "coord"))
         try:
-            pop = services.extra["population"]
+            pop = services.population
             print("importing through the real importer ...", flush=True)
             t0 = time.perf_counter()
             summary = pop.importer.run("bench", csv_path, progress=sys.stderr.isatty())

@@ -9,9 +9,30 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from . import __version__
+from . import __version__, errors
+from .container import Services
 from .http.answers import Health
-from .services import Services
+
+#: The one mapping of the domain errors to HTTP (the most specific class wins).
+HTTP_STATUS: dict[type[errors.DomainError], int] = {
+    errors.DomainError: 400,
+    errors.Invalid: 422,
+    errors.NotFound: 404,
+    errors.Forbidden: 403,
+    errors.Conflict: 409,
+    errors.Unauthenticated: 401,
+    errors.TooManyAttempts: 429,
+    errors.Unavailable: 503,
+    errors.Broken: 500,
+}
+
+
+def http_status(exc: errors.DomainError) -> int:
+    """The HTTP status of the most specific kind ``exc`` is an instance of."""
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 400  # pragma: no cover - DomainError itself is in the table
 
 
 def routers() -> list[APIRouter]:
@@ -83,6 +104,11 @@ def create_app(services: Services) -> FastAPI:
         return JSONResponse(
             status_code=422, content={"detail": "; ".join(problems), "errors": problems}
         )
+
+    @app.exception_handler(errors.DomainError)
+    async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse:
+        # The one place a domain error becomes an HTTP answer: {"detail": ...}.
+        return JSONResponse(status_code=http_status(exc), content={"detail": exc.detail})
 
     @app.get("/api/health", tags=["meta"], response_model=Health)
     def health() -> dict[str, str]:

@@ -1,51 +1,95 @@
-"""The composition root: opens the database, builds every service onto a :class:`Services`,
-wires MQTT handlers and periodic jobs, and starts them. ``open_services`` builds (nothing
-connects yet, so every domain can register its MQTT handlers first); ``start_core``
-connects the link and starts the jobs; ``Services.close`` stops them in reverse.
+"""The composition root: opens, wires, starts and closes every service in one visible order.
+
+``open_services`` runs the ``init_*`` steps below in order, each building one part and
+wiring it to what came before (MQTT handlers on the centre's one link, periodic jobs on the
+one scheduler, incident-change listeners). Nothing connects or runs yet, so every handler is
+registered before the first message can arrive. ``start_core`` then starts the scheduler and
+connects the link (``start_jobs``, ``start_mqtt``). Every step that opens or subscribes
+something registers its undo on the container, and ``Services.close`` runs them in reverse:
+the link stops first (no new messages), then the jobs, the MQTT routes and dispatch, the
+stream's listeners, ingest (drains what it holds), the incident notifier, and the database
+last (docs/architecture.md lists the steps).
+
+Only this module knows every service; ``app.py`` only knows every router.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from sqlite_utils.migrations import Migrations
 
 from protocol import Channel, Topics
 
 from . import population
+from .container import Services
+from .dispatch import permissions as dispatch_permissions
 from .dispatch import schema as dispatch_schema
 from .dispatch.service import DispatchService
+from .enrolment import permissions as enrolment_permissions
 from .enrolment import schema as enrolment_schema
-from .enrolment.lifecycle import open_enrolment
+from .enrolment.lifecycle import LifecycleService
+from .enrolment.service import EnrolmentService, open_enrolment
+from .fleet import permissions as fleet_permissions
 from .fleet import schema as fleet_schema
 from .fleet import snapshots
 from .fleet.service import FleetService
+from .fraud import permissions as fraud_permissions
 from .fraud import schema as fraud_schema
 from .fraud.service import FraudService
-from .geo import service as geo_service
+from .geo import permissions as geo_permissions
+from .geo import schema as geo_schema
 from .geo.service import GeoService
-from .identity import audit, auth
+from .identity import permissions as identity_permissions
+from .identity import schema as identity_schema
 from .identity.audit import AuditService
 from .identity.auth import AuthService
+from .identity.permissions import Declaration, Role
+from .identity.permissions import role_matrix as merge_role_matrix
+from .incidents import permissions as incidents_permissions
 from .incidents import schema as incidents_schema
 from .incidents.evidence import EvidenceExporter
 from .incidents.merge import rules_from
 from .incidents.service import IncidentService
 from .incidents.tuning import TuningService
 from .ingest import schema as ingest_schema
+from .ingest.service import CHANNELS as INGEST_CHANNELS
 from .ingest.service import IngestService, purge_raw_events
 from .platform.db import Database
+from .platform.hub import StreamHub
 from .platform.jobs import Jobs
 from .platform.mqtt import MqttLink
-from .services import Services
+from .population import permissions as population_permissions
 from .settings import Settings
+
+Closers = list[tuple[str, Callable[[], object]]]
+
+
+def permission_declarations() -> list[Declaration]:
+    """Every domain's permissions (each domain's ``permissions.py``; domains append theirs)."""
+    return [
+        identity_permissions.DECLARATION,
+        geo_permissions.DECLARATION,
+        fleet_permissions.DECLARATION,
+        incidents_permissions.DECLARATION,
+        dispatch_permissions.DECLARATION,
+        enrolment_permissions.DECLARATION,
+        population_permissions.DECLARATION,
+        fraud_permissions.DECLARATION,
+    ]
+
+
+def role_matrix() -> dict[Role, frozenset[str]]:
+    """The one role matrix identity enforces, merged from every domain's declarations."""
+    return merge_role_matrix(permission_declarations())
 
 
 def migration_sets() -> list[Migrations]:
     """Every domain's migrations, in dependency order (domains append theirs here)."""
     return [
-        auth.migrations,
-        audit.migrations,
+        identity_schema.auth,
+        identity_schema.audit,
         fleet_schema.fleet,
         ingest_schema.migrations,
         incidents_schema.incidents,
@@ -53,108 +97,211 @@ def migration_sets() -> list[Migrations]:
         population.migrations,
         fraud_schema.migrations,
         enrolment_schema.migrations,
-        geo_service.migrations,
+        geo_schema.migrations,
         dispatch_schema.migrations,
         fleet_schema.snapshots,
     ]
 
 
 def open_services(settings: Settings) -> Services:
-    """Open the database, apply migrations, and build the services."""
-    db = Database(settings.db_path).open()
+    """Open the database, apply migrations, build and wire every service (nothing started).
+
+    On a failure half-way, what was already opened is closed again before the error
+    propagates.
+    """
+    closers: Closers = []
     try:
-        db.migrate(*migration_sets())
-    except Exception:
-        db.close()
+        return _build(settings, closers)
+    except BaseException:
+        Services.close_all(closers)
         raise
+
+
+def _build(settings: Settings, closers: Closers) -> Services:
+    """The ``init_*`` steps, in order; each appends its undo to ``closers``."""
+    db = init_database(settings, closers)
+    auth_svc, audit_svc = init_identity(settings, db)
+    topics = Topics(settings.topic_root)
+    link = MqttLink(settings, topics)  # connects only in start_mqtt
+    jobs = Jobs()  # runs only from start_jobs
+    fleet, incidents, tuning = init_incidents(settings, db, topics, link, closers)
+    ingest = init_ingest(settings, db, fleet, incidents, link, closers)
+    stream = init_stream(fleet, incidents, closers)
+    pop = population.PopulationService(db, audit_svc, settings)
+    # Warnings go out on the centre's one MQTT link (retained board for market displays).
+    fraud = FraudService(db, audit_svc, link)
+    enrolment = open_enrolment(settings, db, audit_svc, fleet=lambda: fleet)
+    lifecycle = init_lifecycle(enrolment)
+    geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
+    snaps = init_snapshots(settings, db, audit_svc, topics, link, closers)
     services = Services(
         settings=settings,
         db=db,
-        auth=AuthService(
-            db,
-            settings.secret_key,
-            settings.token_ttl_s,
-            memory_kib=settings.argon2_memory_kib,
-            time_cost=settings.argon2_time_cost,
-        ),
-        audit=AuditService(db),
+        auth=auth_svc,
+        audit=audit_svc,
+        mqtt=link,
+        jobs=jobs,
+        fleet=fleet,
+        incidents=incidents,
+        tuning=tuning,
+        ingest=ingest,
+        stream=stream,
+        population=pop,
+        fraud=fraud,
+        geo=geo,
+        dispatch=dispatch,
+        snapshots=snaps,
+        evidence=EvidenceExporter(db, audit_svc),
+        enrolment=enrolment,
+        lifecycle=lifecycle,
+        closers=closers,
     )
-    attach_core(services)
-    pop = population.PopulationService(db, services.audit, settings)
-    pop.start(settings.population_retention_check_hours * 3600)
-    services.extra["population"] = pop
-    # Warnings go out on the centre's one MQTT link (retained board for market displays).
-    services.extra["fraud"] = FraudService(
-        db, services.audit, services.extra["mqtt"], sweep_interval_s=300
-    )
-    enrol = open_enrolment(settings, db, services.audit, services.extra)
-    if enrol is not None:
-        services.extra["enrolment"] = enrol
-        # An expired CRL would lock every board out: re-sign it well before it lapses.
-        services.extra["jobs"].every("crl-refresh", 3600.0, enrol.refresh_crl_if_due)
-    attach_dispatch(services)
-    attach_snapshots(services)
+    init_jobs(services)
     return services
 
 
-def attach_snapshots(services: Services) -> None:
-    """Snapshots on demand: requests out and answers in on the centre's MQTT link, retried
-    by the one scheduler; incidents exported as evidence from them."""
-    s = services.settings
-    svc = snapshots.SnapshotService(
-        services.db,
-        services.audit,
-        Topics(s.topic_root),
-        timeout_s=s.snapshot_timeout_s,
-        attempts=s.snapshot_attempts,
-        max_frames=s.evidence_max_frames,
+def init_database(settings: Settings, closers: Closers) -> Database:
+    """Open the database and apply every domain's migrations."""
+    db = Database(settings.db_path).open()
+    closers.append(("database", db.close))
+    db.migrate(*migration_sets())
+    return db
+
+
+def init_identity(settings: Settings, db: Database) -> tuple[AuthService, AuditService]:
+    """Users, sessions and roles; the audit log."""
+    auth_svc = AuthService(
+        db,
+        settings.secret_key,
+        settings.token_ttl_s,
+        role_permissions=role_matrix(),
+        memory_kib=settings.argon2_memory_kib,
+        time_cost=settings.argon2_time_cost,
     )
-    link = services.extra.get("mqtt")
-    if link is not None:
-        svc.publisher = link
-        link.add_handler(Channel.SNAPSHOT, svc.handle)
-    services.extra["jobs"].every(
-        "retry-snapshots", min(1.0, s.snapshot_timeout_s / 2), svc.retry_due
+    return auth_svc, AuditService(db)
+
+
+def init_incidents(
+    settings: Settings, db: Database, topics: Topics, link: MqttLink, closers: Closers
+) -> tuple[FleetService, IncidentService, TuningService]:
+    """The fleet registry, the incident service and false-alarm tuning (configs on the link)."""
+    fleet = FleetService(
+        db, health_stale_s=settings.health_stale_s, cert_warn_days=settings.cert_warn_days
     )
-    services.extra["snapshots"] = svc
-    services.extra["evidence"] = EvidenceExporter(services.db, services.audit)
-
-
-def attach_dispatch(services: Services) -> None:
-    """Geo layers and the dispatch service; the MQTT link attaches its publisher."""
-    geo = services.extra["geo"] = GeoService(services.db)
-    services.extra["dispatch"] = DispatchService(
-        services.db, geo, extra=services.extra, topics=Topics(services.settings.topic_root)
-    )
-    link = services.extra.get("mqtt")
-    if link is not None:
-        # Orders go out, and positions/acks come in, on the centre's one MQTT link.
-        services.extra["dispatch"].attach_publisher(link)
-        for channel, handler in services.extra["dispatch"].handlers().items():
-            link.add_handler(channel, handler)
-
-
-def attach_core(services: Services) -> None:
-    """Create the core services in ``services.extra`` (fleet, incidents, tuning, ingest, mqtt)."""
-    s = services.settings
-    db = services.db
-    topics = Topics(s.topic_root)
-    link = MqttLink(s, topics)
-    fleet = FleetService(db, health_stale_s=s.health_stale_s, cert_warn_days=s.cert_warn_days)
     incidents = IncidentService(
-        db, fleet, rules=rules_from(s.incident_rules), zone_boost=dict(s.zone_priority)
+        db,
+        fleet,
+        rules=rules_from(settings.incident_rules),
+        zone_boost=dict(settings.zone_priority),
     )
+    closers.append(("incident notifier", incidents.close))
     tuning = TuningService(
         db,
         topics,
-        min_dismissals=s.false_alarm_min_dismissals,
-        rate=s.false_alarm_rate,
+        min_dismissals=settings.false_alarm_min_dismissals,
+        rate=settings.false_alarm_rate,
         publisher=link,
     )
     incidents.tuning = tuning
-    ingest = IngestService(s, db, fleet, incidents, link).start()
-    jobs = Jobs()
-    jobs.every("fleet-stale", min(15.0, s.health_stale_s / 4), fleet.check_stale)
+    return fleet, incidents, tuning
+
+
+def init_ingest(
+    settings: Settings,
+    db: Database,
+    fleet: FleetService,
+    incidents: IncidentService,
+    link: MqttLink,
+    closers: Closers,
+) -> IngestService:
+    """Ingest: events, state and health from the link, acked after commit."""
+    ingest = IngestService(settings, db, fleet, incidents, link).start()
+    closers.append(("ingest", ingest.stop))
+    for channel in INGEST_CHANNELS:
+        closers.append((f"mqtt sink {channel.value}", link.add_sink(channel, ingest.sink)))
+    link.on_error = ingest.dead_letter
+    return ingest
+
+
+def init_stream(fleet: FleetService, incidents: IncidentService, closers: Closers) -> StreamHub:
+    """The live stream's hub, subscribed now (not on a first browser request)."""
+    hub = StreamHub()
+    closers.append(
+        (
+            "stream: incidents",
+            incidents.on_change(
+                lambda inc, change: hub.publish("incident", {"change": change, "incident": inc})
+            ),
+        )
+    )
+    closers.append(
+        ("stream: alerts", fleet.on_alert(lambda alert: hub.publish("device_alert", alert)))
+    )
+    closers.append(("stream: open streams", hub.end_all))
+    return hub
+
+
+def init_lifecycle(enrolment: EnrolmentService | None) -> LifecycleService | None:
+    """Revocation, rotation and the CRL, when enrolment is configured; the CRL is
+    re-signed now if it is close to expiry (an expired CRL locks every board out)."""
+    if enrolment is None:
+        return None
+    lifecycle = LifecycleService(enrolment)
+    lifecycle.refresh_crl_if_due()
+    return lifecycle
+
+
+def init_dispatch(
+    settings: Settings,
+    db: Database,
+    incidents: IncidentService,
+    link: MqttLink,
+    closers: Closers,
+) -> tuple[GeoService, DispatchService]:
+    """Geo layers and dispatch: orders out, positions and acks in, on the centre's link."""
+    geo = GeoService(db)
+    dispatch = DispatchService(
+        db,
+        geo,
+        incidents=incidents,
+        publisher=link,
+        topics=Topics(settings.topic_root),
+        settings=settings.dispatch,
+    )
+    closers.append(("dispatch", dispatch.close))
+    for channel, handler in dispatch.handlers().items():
+        closers.append((f"mqtt handler {channel.value}", link.add_handler(channel, handler)))
+    return geo, dispatch
+
+
+def init_snapshots(
+    settings: Settings,
+    db: Database,
+    audit_svc: AuditService,
+    topics: Topics,
+    link: MqttLink,
+    closers: Closers,
+) -> snapshots.SnapshotService:
+    """Snapshots on demand: requests out and answers in on the centre's link (retried by the
+    ``retry-snapshots`` job); incidents are exported as evidence from them."""
+    svc = snapshots.SnapshotService(
+        db,
+        audit_svc,
+        topics,
+        timeout_s=settings.snapshot_timeout_s,
+        attempts=settings.snapshot_attempts,
+        max_frames=settings.evidence_max_frames,
+    )
+    svc.publisher = link
+    svc.can_send = link.connected.is_set
+    closers.append(("mqtt handler snapshot", link.add_handler(Channel.SNAPSHOT, svc.handle)))
+    return svc
+
+
+def init_jobs(services: Services) -> None:
+    """Every periodic job, on the one scheduler (``coordinator jobs`` runs only these)."""
+    s, db, jobs = services.settings, services.db, services.jobs
+    jobs.every("fleet-stale", min(15.0, s.health_stale_s / 4), services.fleet.check_stale)
     jobs.every(
         "purge-raw-events",
         600.0,
@@ -165,16 +312,34 @@ def attach_core(services: Services) -> None:
         600.0,
         lambda: snapshots.expire_snapshots(db, time.time() - s.snapshot_retention_hours * 3600),
     )
-    jobs.every("trim-dead-letters", 600.0, ingest.trim_dead_letters)
+    jobs.every("retry-snapshots", min(1.0, s.snapshot_timeout_s / 2), services.snapshots.retry_due)
+    jobs.every("trim-dead-letters", 600.0, services.ingest.trim_dead_letters)
     jobs.every("purge-sessions", 3600.0, services.auth.purge_expired)
-    # Insertion order matters: Services.close() closes extras in reverse, so the link
-    # stops first (no new messages), then jobs, ingest (drains), and the notifiers.
-    services.extra.update(
-        fleet=fleet, incidents=incidents, tuning=tuning, ingest=ingest, jobs=jobs, mqtt=link
+    jobs.every(
+        "population-retention",
+        s.population_retention_check_hours * 3600,
+        services.population.run_scheduled,
     )
+    # Overdue detection is automatic: a sweep at start, then every five minutes.
+    jobs.every("fraud-overdue", 300.0, services.fraud.sweep_overdue, first_after_s=0.0)
+    if services.lifecycle is not None:
+        # An expired CRL would lock every board out: re-sign it well before it lapses.
+        jobs.every("crl-refresh", 3600.0, services.lifecycle.refresh_crl_if_due)
+
+
+def start_jobs(services: Services) -> None:
+    """Start the one scheduler thread."""
+    services.jobs.start()
+    services.closers.append(("jobs", services.jobs.close))
+
+
+def start_mqtt(services: Services) -> None:
+    """Connect the centre's one MQTT link (retrying in the background)."""
+    services.mqtt.start()
+    services.closers.append(("mqtt link", services.mqtt.stop))
 
 
 def start_core(services: Services) -> None:
-    """Connect the MQTT link (retrying in the background) and start the periodic jobs."""
-    services.extra["mqtt"].start()
-    services.extra["jobs"].start()
+    """Start the periodic jobs, then connect the MQTT link (closed in reverse)."""
+    start_jobs(services)
+    start_mqtt(services)

@@ -80,13 +80,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
-    from .bootstrap import open_services, start_core
+    from .bootstrap import open_services, start_core, start_mqtt
 
     settings = _settings(args)
     services = open_services(settings)
     try:
         app = create_app(services)
-        start_core(services)
+        if args.no_jobs:
+            start_mqtt(services)  # the periodic jobs run in a `coordinator jobs` process
+        else:
+            start_core(services)
         print(
             f"coordinator: MQTT {settings.mqtt_host}:{settings.mqtt_port} "
             f"as {settings.mqtt_client_id}",
@@ -94,6 +97,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         print(f"coordinator: API on http://{settings.api_host}:{settings.api_port}", flush=True)
         uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+    finally:
+        services.close()
+    return EXIT_OK
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """Run only the periodic jobs against the database, until SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    from .bootstrap import open_services, start_jobs
+
+    services = open_services(_settings(args))
+    stop = threading.Event()
+    try:
+        if args.once:
+            services.jobs.on_run = lambda name: print(f"ran {name}", flush=True)
+            services.jobs.run_all()
+            return EXIT_OK
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        services.jobs.on_run = lambda name: print(f"ran {name}", flush=True)
+        start_jobs(services)
+        print(f"coordinator jobs: {', '.join(services.jobs.names)}", flush=True)
+        stop.wait()
     finally:
         services.close()
     return EXIT_OK
@@ -146,7 +174,7 @@ def cmd_load_fleet(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     services = open_services(settings)
     try:
-        services.extra["fleet"].upsert_many(devices)
+        services.fleet.upsert_many(devices)
         services.audit.record(
             "cli", "load_fleet", "device", None, detail={"file": args.file, "count": len(devices)}
         )
@@ -176,6 +204,21 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_run,
     )
     p.add_argument("--settings", help="YAML settings file (env CITYWATCH_* overrides it)")
+    p.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="leave the periodic jobs to a separate `coordinator jobs` process",
+    )
+    p = add_command(
+        sub,
+        "jobs",
+        "Run only the periodic jobs (purges, expiries, staleness, sweeps, CRL refresh) "
+        "against the database; pair with `coordinator run --no-jobs`.",
+        "coordinator jobs --settings coordinator.yaml",
+        cmd_jobs,
+    )
+    p.add_argument("--settings", help="YAML settings file (env CITYWATCH_* overrides it)")
+    p.add_argument("--once", action="store_true", help="run every job once now and exit")
     p = add_command(
         sub,
         "create-user",

@@ -23,6 +23,32 @@ class SettingsError(ValueError):
     """Settings are missing, malformed or unsafe; the message says which and why."""
 
 
+class DispatchSettings(BaseModel):
+    """Timing and ranking knobs of the dispatch service (``dispatch:`` in the settings file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ack_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="No ack within this re-offers the next unit"
+    )
+    stale_after_s: float = Field(
+        default=120.0, gt=0, description="A position older than this is stale"
+    )
+    stale_penalty_s: float = Field(
+        default=60.0, ge=0, description="Flat ETA penalty of a stale position"
+    )
+    tie_s: float = Field(default=15.0, ge=0, description="Own-zone units win ties within this (s)")
+    coverage_margin_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Coverage guard: accept this much slower to keep a zone covered",
+    )
+    search_horizon_s: float = Field(
+        default=1800.0, gt=0, description="Road search stops here; farther units get an estimate"
+    )
+    top_k: int = Field(default=5, ge=1, le=50, description="Recommendations returned by default")
+
+
 class Settings(BaseModel):
     """Everything the coordinator needs to run; see docs/operators.md for each field."""
 
@@ -140,6 +166,10 @@ class Settings(BaseModel):
     )
     metrics_token: str | None = Field(
         None, description="If set, /metrics requires 'Authorization: Bearer <metrics_token>'"
+    )
+    dispatch: DispatchSettings = Field(
+        default_factory=DispatchSettings,
+        description="Dispatch timing and ranking: ack timeout, staleness, ties, coverage, top-k",
     )
     false_alarm_rate: float = Field(
         0.5, gt=0, le=1, description="False-alarm share above which a threshold raise is proposed"

@@ -3,7 +3,9 @@
 Starts a real Mosquitto on a free port, the real coordinator (API on uvicorn, the MQTT link,
 ingest and jobs), a synthetic city (river, bridges, one-way streets, patrol zones), patrol
 units driven by the unit simulator over MQTT, registered cameras and one user per role.
-Everything stops with :meth:`DevCity.stop`. Not for production: dev-mode settings.
+The data goes in through :data:`SEED_STEPS`, one seed function per domain called in order
+(a caller may pass its own list). Everything stops with :meth:`DevCity.stop`. Not for
+production: dev-mode settings.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ import uvicorn
 
 from coordinator.app import create_app
 from coordinator.bootstrap import open_services, start_core
-from coordinator.services import Services
+from coordinator.container import Services
 from coordinator.settings import Settings
 from protocol import Channel, Event, Topics, UnitPosition, encode, uuid7
 from provisioning.mosquitto import BrokerConfig, MosquittoProcess, PlainListener, free_port
@@ -109,6 +112,22 @@ class DevCity:
         self.broker.stop()
 
 
+@dataclass(frozen=True)
+class CityOptions:
+    """What the seed steps put into the city."""
+
+    cameras: int = 200
+    units: int = 10
+    seed: int = 11
+    sim_speedup: float = 10.0
+    population: int = 0
+    market: int = 0
+    offline_share: float = 0.04
+
+
+SeedStep = Callable[[DevCity, CityOptions], None]
+
+
 def start_city(
     workdir: Path,
     *,
@@ -120,12 +139,24 @@ def start_city(
     population: int = 0,
     market: int = 0,
     offline_share: float = 0.04,
+    steps: Sequence[SeedStep] | None = None,
 ) -> DevCity:
-    """Start a city in ``workdir`` and return it running (API at ``city.url``)."""
-    from devtools.paho_link import PahoLink
+    """Start a city in ``workdir``, seed it with ``steps`` (default :data:`SEED_STEPS`, one
+    per domain, in order) and return it running (API at ``city.url``)."""
+    opts = CityOptions(cameras, units, seed, sim_speedup, population, market, offline_share)
+    dc = _start_centre(workdir, opts, fast_hash)
+    try:
+        for step in SEED_STEPS if steps is None else steps:
+            step(dc, opts)
+    except BaseException:
+        dc.stop()
+        raise
+    return dc
 
+
+def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
+    """Broker, coordinator (link, jobs, API) and one board connection; nothing seeded yet."""
     from .synthetic_city import CitySpec, generate
-    from .unit_simulator import SimUnit, UnitSimulator, spawn_units
 
     workdir.mkdir(parents=True, exist_ok=True)
     broker = MosquittoProcess(
@@ -136,33 +167,7 @@ def start_city(
         workdir / "coordinator", mqtt_port=broker.ports[0], api_port=free_port(), **extra
     )
     services = open_services(settings)
-    for name, (roles, zones, merchant) in DEMO_USERS.items():
-        services.auth.create_user(name, DEMO_PASSWORD, roles, zones=zones, merchant_id=merchant)
-    geo = services.extra["geo"]
-    dispatch = services.extra["dispatch"]
-    city = generate(CitySpec(cols=30, rows=30, bridges=3, zones_x=3, zones_y=3), seed=seed)
-    geo.load_zones(city.zones)
-    geo.load_roads(city.roads)
-    rng = random.Random(seed)
-    cams = []
-    for i in range(cameras):
-        lat, lon = city.random_point(rng)
-        cams.append(
-            {
-                "id": f"cam-{i:05d}",
-                "owner_org": ["Yiwu PSB", "Futian Market Co.", "Choucheng Community"][i % 3],
-                "owner_type": ["government", "company", "community"][i % 3],
-                "lat": lat,
-                "lon": lon,
-                "heading": float(rng.randrange(0, 360)),
-                "zone": geo.zones.zone_of(lat, lon) if geo.zones else None,
-                "profile": "raspberry-pi-5",
-            }
-        )
-    if cams:
-        from coordinator.fleet.service import DeviceIn
-
-        services.extra["fleet"].upsert_many([DeviceIn.model_validate(c) for c in cams])
+    city = generate(CitySpec(cols=30, rows=30, bridges=3, zones_x=3, zones_y=3), seed=opts.seed)
     start_core(services)
     app = create_app(services)
     server = uvicorn.Server(
@@ -186,7 +191,6 @@ def start_city(
         f"http://127.0.0.1:{settings.api_port}",
         city,
         Topics(settings.topic_root),
-        cams,
     )
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
@@ -198,37 +202,104 @@ def start_city(
     board.connect("127.0.0.1", broker.ports[0])
     board.loop_start()
     dc._board = board
-    announce_cameras(dc, offline_share, rng)
-    if population:
-        load_population(dc, population)
-    if market:
-        dc.market = load_market(dc, market)
-    if units:
-        defs = spawn_units(units, city, seed=seed, zones=geo.zones)
-        for u in defs:
-            dispatch.units.upsert(
-                {k: u[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
-            )
-            dispatch.position(
-                u["id"], UnitPosition(ts=dispatch.now_ms(), lat=u["lat"], lon=u["lon"])
-            )
-        link = PahoLink("127.0.0.1", broker.ports[0], "devcity-unit-sim").start()
-        sim = UnitSimulator(
-            geo.roads,
-            [SimUnit(u["id"], u["mode"], u["lat"], u["lon"]) for u in defs],
-            link,
-            on_scene_hold_s=600,
-        ).start()
-        dc.sim, dc.sim_link = sim, link
-        t = threading.Thread(
-            target=sim.run,
-            args=(dc._stop, 0.1, sim_speedup, 2.0),
-            name="devcity-unit-sim",
-            daemon=True,
-        )
-        t.start()
-        dc._threads.append(t)
     return dc
+
+
+# seed steps, one per domain -------------------------------------------------------------
+def seed_identity(dc: DevCity, opts: CityOptions) -> None:
+    """One demo user per role (password :data:`DEMO_PASSWORD`)."""
+    for name, (roles, zones, merchant) in DEMO_USERS.items():
+        dc.services.auth.create_user(name, DEMO_PASSWORD, roles, zones=zones, merchant_id=merchant)
+
+
+def seed_geo(dc: DevCity, opts: CityOptions) -> None:
+    """The synthetic city's patrol zones, centres and road network."""
+    dc.services.geo.load_zones(dc.city.zones)
+    dc.services.geo.load_roads(dc.city.roads)
+
+
+def seed_fleet(dc: DevCity, opts: CityOptions) -> None:
+    """Register the cameras across the city, then announce their state as boards do."""
+    from coordinator.fleet.service import DeviceIn
+
+    rng = random.Random(opts.seed)
+    zones = dc.services.geo.zones
+    cams = []
+    for i in range(opts.cameras):
+        lat, lon = dc.city.random_point(rng)
+        cams.append(
+            {
+                "id": f"cam-{i:05d}",
+                "owner_org": ["Yiwu PSB", "Futian Market Co.", "Choucheng Community"][i % 3],
+                "owner_type": ["government", "company", "community"][i % 3],
+                "lat": lat,
+                "lon": lon,
+                "heading": float(rng.randrange(0, 360)),
+                "zone": zones.zone_of(lat, lon) if zones else None,
+                "profile": "raspberry-pi-5",
+            }
+        )
+    if cams:
+        dc.services.fleet.upsert_many([DeviceIn.model_validate(c) for c in cams])
+    dc.cameras = cams
+    announce_cameras(dc, opts.offline_share, rng)
+
+
+def seed_population(dc: DevCity, opts: CityOptions) -> None:
+    """``opts.population`` generated residents in the patrol zones."""
+    if opts.population:
+        load_population(dc, opts.population)
+
+
+def seed_fraud(dc: DevCity, opts: CityOptions) -> None:
+    """A generated market of ``opts.market`` companies, with one published warning."""
+    if opts.market:
+        dc.market = load_market(dc, opts.market)
+
+
+def seed_dispatch(dc: DevCity, opts: CityOptions) -> None:
+    """``opts.units`` patrol units at their positions, driven by the unit simulator."""
+    from devtools.paho_link import PahoLink
+
+    from .unit_simulator import SimUnit, UnitSimulator, spawn_units
+
+    if not opts.units:
+        return
+    dispatch, geo = dc.services.dispatch, dc.services.geo
+    defs = spawn_units(opts.units, dc.city, seed=opts.seed, zones=geo.zones)
+    for u in defs:
+        dispatch.units.upsert(
+            {k: u[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
+        )
+        dispatch.position(u["id"], UnitPosition(ts=dispatch.now_ms(), lat=u["lat"], lon=u["lon"]))
+    link = PahoLink("127.0.0.1", dc.mqtt_port, "devcity-unit-sim").start()
+    sim = UnitSimulator(
+        geo.roads,
+        [SimUnit(u["id"], u["mode"], u["lat"], u["lon"]) for u in defs],
+        link,
+        on_scene_hold_s=600,
+    ).start()
+    dc.sim, dc.sim_link = sim, link
+    t = threading.Thread(
+        target=sim.run,
+        args=(dc._stop, 0.1, opts.sim_speedup, 2.0),
+        name="devcity-unit-sim",
+        daemon=True,
+    )
+    t.start()
+    dc._threads.append(t)
+
+
+#: The city's seed, one step per domain, in order (geography before the cameras placed in
+#: it, the cameras before the units that patrol among them).
+SEED_STEPS: list[SeedStep] = [
+    seed_identity,
+    seed_geo,
+    seed_fleet,
+    seed_population,
+    seed_fraud,
+    seed_dispatch,
+]
 
 
 def announce_cameras(dc: DevCity, offline_share: float, rng: random.Random) -> None:
@@ -263,7 +334,7 @@ def load_population(dc: DevCity, n: int) -> dict[str, Any]:
         for f in dc.city.zones["features"]
         if f["properties"].get("id", "").startswith("Z")
     ]
-    pop = dc.services.extra["population"]
+    pop = dc.services.population
     f = write_csv(dc.workdir / "population.csv", n, seed=7, zones=zones or None)
     return pop.importer.run("devcity", f, purpose="demo data")
 
@@ -280,7 +351,7 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     from .fraud_data import generate
     from .fraud_data import load_market as load
 
-    svc = dc.services.extra["fraud"]
+    svc = dc.services.fraud
     mk = generate(n, seed=2026)
     stats = load(svc, mk)
     vest = next(
@@ -291,7 +362,7 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     name = dc.services.db.query(
         "select display_name from fraud_companies where id = ?", [vest.vest_of]
     )[0]["display_name"]
-    wid = svc.draft_warning(
+    wid = svc.desk.draft_warning(
         li,
         WarningIn(
             company_id=int(vest.vest_of or 0),
@@ -300,8 +371,8 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
             instruction="Ask for full payment before shipping.",
         ),
     )
-    svc.approve_warning(chen, wid)
-    svc.publish_warning(li, wid)
+    svc.desk.approve_warning(chen, wid)
+    svc.desk.publish_warning(li, wid)
     phone = next(raw for k, raw in vest.identifiers if k == "phone")
     # The demo merchant login speaks for the first generated merchant account.
     dc.services.db.execute_write(
@@ -332,8 +403,8 @@ def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> A
         raise FileNotFoundError(f"{model} missing: run `edge-agent models fetch` (make models)")
     rng = random.Random(dev)
     lat, lon = dc.city.random_point(rng)
-    geo = dc.services.extra["geo"]
-    dc.services.extra["fleet"].register(
+    geo = dc.services.geo
+    dc.services.fleet.register(
         DeviceIn.model_validate(
             {
                 "id": dev,

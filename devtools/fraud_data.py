@@ -403,7 +403,7 @@ def load_market(svc: Any, market: Market, *, today: dt.date | None = None) -> di
         )
 
     svc.db.write(tx, timeout=None)
-    svc._fps = svc._load_false_positives()  # noqa: SLF001 - the service caches the list
+    svc.reload_false_positives()  # loaded around the service: it caches the list
     stats = re_resolve(svc)
     svc.sweep_overdue(today)
     return stats

@@ -161,6 +161,24 @@ def start_loadgen(city: Any, stop: threading.Event, cameras: int, rate: float) -
     return t
 
 
+def seed_auto_dispatch(city: Any, opts: Any) -> None:
+    """The demo's dispatch policy: intrusions seen with confidence >= 0.85 get a unit at once."""
+    from coordinator.dispatch.policy import AutoPolicy, AutoRule
+
+    city.services.dispatch.set_policy(
+        AutoPolicy(enabled=True, rules=[AutoRule(kind="intrusion", min_confidence=0.85)]),
+        "demo",
+    )
+    print("[dispatch] auto-dispatch: intrusion with confidence >= 0.85")
+
+
+def demo_seed_steps() -> list[Any]:
+    """The city's seed steps, one per domain, then the demo's own (the dispatch policy)."""
+    from devtools.devcity import SEED_STEPS
+
+    return [*SEED_STEPS, seed_auto_dispatch]
+
+
 def main() -> int:
     """Bring the city up; ``--once`` verifies it and exits."""
     ap = argparse.ArgumentParser(
@@ -173,7 +191,6 @@ def main() -> int:
     ap.add_argument("--no-enrol", action="store_true", help="skip the provisioning walkthrough")
     args = ap.parse_args()
 
-    from coordinator.dispatch.policy import AutoPolicy, AutoRule
     from devtools.devcity import DEMO_PASSWORD, DEMO_USERS, start_city
 
     t0 = time.monotonic()
@@ -195,16 +212,11 @@ def main() -> int:
             market=1500,
             sim_speedup=5.0,
             fast_hash=False,
+            steps=demo_seed_steps(),
         )
         stop = threading.Event()
         procs: list[subprocess.Popen[bytes]] = []
         try:
-            dispatch = city.services.extra["dispatch"]
-            dispatch.set_policy(
-                AutoPolicy(enabled=True, rules=[AutoRule(kind="intrusion", min_confidence=0.85)]),
-                "demo",
-            )
-            print("[dispatch] auto-dispatch: intrusion with confidence >= 0.85")
             procs = (
                 _guarded("edge agents", lambda: start_agents(city, args.agents, work / "agents"))
                 or []
@@ -252,7 +264,7 @@ def _vest_check(city: Any) -> bool:
     if not city.market:
         return False
     merchant = Principal(0, "demo-check", frozenset({Role.MERCHANT}))
-    res = city.services.extra["fraud"].check(merchant, city.market["vest_phone"])
+    res = city.services.fraud.assessment.check(merchant, city.market["vest_phone"])
     return any(m["warnings"] for m in res["matches"])
 
 

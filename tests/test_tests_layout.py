@@ -11,13 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
-#: Imports of a conftest still waiting for their helpers to move, with the reason.
-PENDING_CONFTEST_IMPORTS = {
-    # The edge-agent tests are being reworked beside this change; their conftest helpers
-    # (agent_config, start_agent, ROOT) move to tests/harness/ with that work.
-    ("tests/edge_agent/test_sources.py", "tests.edge_agent.conftest"),
-    ("tests/edge_agent/test_agent_e2e.py", "tests.edge_agent.conftest"),
-}
+#: Imports of a conftest still waiting for their helpers to move, with the reason (none left).
+PENDING_CONFTEST_IMPORTS: set[tuple[str, str]] = set()
 #: Folders whose non-test modules are not harness helpers, with the reason.
 OWN_TOOLING = {
     # The golden checks keep their adapter, comparer, scenario session and the script that

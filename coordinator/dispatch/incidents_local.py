@@ -1,7 +1,7 @@
 """A minimal in-memory incident store with the incident service's contract.
 
-Used only when ``services.extra["incidents"]`` is absent (dispatch built before the
-incident service, the bench and the demo): ``get``, ``transition``, ``on_change``.
+Used only when dispatch is built without the incident service (the dispatch tests and the
+bench): ``get``, ``transition``, ``on_change`` (which returns its undo).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from protocol import uuid7
 
 from ..incidents.status import ChangeKind, IncidentStatus
+from ..platform.bus import Unsubscribe, remover
 
 _S = IncidentStatus
 LIFECYCLE = (_S.NEW, _S.DISPATCHED, _S.EN_ROUTE, _S.ON_SCENE, _S.RESOLVED)
@@ -81,9 +82,10 @@ class LocalIncidents:
         self._emit(out, ChangeKind.TRANSITION)
         return out
 
-    def on_change(self, callback: Callable[[dict[str, Any], ChangeKind], None]) -> None:
-        """Call ``callback(incident, change)`` after each create/transition."""
+    def on_change(self, callback: Callable[[dict[str, Any], ChangeKind], None]) -> Unsubscribe:
+        """Call ``callback(incident, change)`` after each create/transition; returns its undo."""
         self._callbacks.append(callback)
+        return remover(self._callbacks, callback)
 
     def _emit(self, inc: dict[str, Any], change: ChangeKind) -> None:
         for cb in list(self._callbacks):

@@ -1,48 +1,28 @@
-"""Dispatch settings and the auto-dispatch policy (pydantic, extra=forbid, each field described)."""
+"""The auto-dispatch policy (pydantic, extra=forbid, each field described).
+
+``DispatchSettings`` is part of the coordinator's settings (``Settings.dispatch``), so an
+operator configures it in the settings file; it is re-exported here for dispatch's callers.
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..geo.road_graph import MODES
+from ..settings import DispatchSettings as DispatchSettings  # defined with the settings
 from .ranking import RankPolicy
 
 KINDS = ("presence", "intrusion", "loitering", "crowd", "line_crossing")
 
 
-class DispatchSettings(BaseModel):
-    """Timing and ranking knobs of the dispatch service."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    ack_timeout_s: float = Field(
-        default=30.0, gt=0, le=600, description="No ack within this re-offers the next unit"
+def rank_policy(settings: DispatchSettings) -> RankPolicy:
+    """The ranking core's view of the dispatch settings."""
+    return RankPolicy(
+        stale_after_s=settings.stale_after_s,
+        stale_penalty_s=settings.stale_penalty_s,
+        tie_s=settings.tie_s,
+        coverage_margin_s=settings.coverage_margin_s,
     )
-    stale_after_s: float = Field(
-        default=120.0, gt=0, description="A position older than this is stale"
-    )
-    stale_penalty_s: float = Field(
-        default=60.0, ge=0, description="Flat ETA penalty of a stale position"
-    )
-    tie_s: float = Field(default=15.0, ge=0, description="Own-zone units win ties within this (s)")
-    coverage_margin_s: float = Field(
-        default=30.0,
-        ge=0,
-        description="Coverage guard: accept this much slower to keep a zone covered",
-    )
-    search_horizon_s: float = Field(
-        default=1800.0, gt=0, description="Road search stops here; farther units get an estimate"
-    )
-    top_k: int = Field(default=5, ge=1, le=50, description="Recommendations returned by default")
-
-    def rank_policy(self) -> RankPolicy:
-        """The ranking core's view of these settings."""
-        return RankPolicy(
-            stale_after_s=self.stale_after_s,
-            stale_penalty_s=self.stale_penalty_s,
-            tie_s=self.tie_s,
-            coverage_margin_s=self.coverage_margin_s,
-        )
 
 
 class AutoRule(BaseModel):

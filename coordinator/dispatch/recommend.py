@@ -13,6 +13,7 @@ from typing import Any
 
 from ..geo.project import haversine_m
 from ..geo.road_graph import fallback_estimate_s
+from .policy import rank_policy
 from .ranking import Candidate, Ranked, rank_units, zone_counts
 
 
@@ -111,7 +112,7 @@ def recommend(
                     r.distance_m,
                 )
             )
-    ranked = rank_units(cands, zone, per_zone, svc.settings.rank_policy(), k)
+    ranked = rank_units(cands, zone, per_zone, rank_policy(svc.settings), k)
     out = []
     for ranked_unit in ranked:
         d = ranked_view(ranked_unit)

@@ -2,9 +2,9 @@
 
 The I/O shell around the pure ranking (``ranking.py``) and order state machine
 (``orders.py``). It receives a :class:`coordinator.platform.bus.Publisher` to send orders with
-and exposes :meth:`handlers` for the MQTT link (positions, acks). Incidents come from
-``services.extra["incidents"]`` (the incident service) when present, else from a
-small in-memory store with the same contract.
+and exposes :meth:`handlers` for the MQTT link (positions, acks). Incidents come from the
+incident service the composition root passes in, else from a small in-memory store with
+the same contract (:class:`IncidentSource`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from protocol import (
     Ack,
@@ -30,9 +30,10 @@ from protocol import (
     uuid7,
 )
 
+from ..errors import Conflict, Invalid, NotFound
 from ..geo.service import GeoService
 from ..incidents.status import CLOSED, ChangeKind, IncidentStatus
-from ..platform.bus import Handler, Publisher
+from ..platform.bus import Handler, Publisher, Unsubscribe
 from ..platform.db import Database
 from .incidents_local import LocalIncidents
 from .kpi import kpis, to_ms
@@ -45,12 +46,34 @@ from .units import UnitError, UnitRegistry
 log = logging.getLogger(__name__)
 
 
-class DispatchError(Exception):
-    """A dispatch request cannot be honoured; ``status`` is the HTTP status."""
+class DispatchError(Conflict):
+    """A dispatch request cannot be honoured in the current state (unit busy, incident closed)."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+
+class DispatchNotFound(NotFound, DispatchError):
+    """No such incident, unit or order."""
+
+
+class DispatchInvalid(Invalid, DispatchError):
+    """The request itself is wrong (a status a dispatcher may not set)."""
+
+
+class IncidentSource(Protocol):
+    """What dispatch needs of incidents (the incident service, or the local store)."""
+
+    def get(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident, or None."""
+        ...
+
+    def transition(
+        self, incident_id: str, status: str, actor: str, note: str | None = None
+    ) -> dict[str, Any]:
+        """Move the incident along its lifecycle."""
+        ...
+
+    def on_change(self, callback: Callable[[dict[str, Any], ChangeKind], None]) -> Unsubscribe:
+        """Follow changes; returns the undo."""
+        ...
 
 
 class DispatchService:
@@ -61,7 +84,7 @@ class DispatchService:
         db: Database,
         geo: GeoService,
         *,
-        extra: dict[str, Any] | None = None,
+        incidents: IncidentSource | None = None,
         publisher: Publisher | None = None,
         topics: Topics | None = None,
         settings: DispatchSettings | None = None,
@@ -69,36 +92,26 @@ class DispatchService:
     ) -> None:
         self.db = db
         self.geo = geo
-        self.extra = extra if extra is not None else {}
         self.publisher = publisher
         self.topics = topics or Topics()
         self.settings = settings or DispatchSettings()
         self.clock = clock
         self.units = UnitRegistry(db, clock)
         self.local_incidents = LocalIncidents()
+        #: The incident service in use (the real one, else the local one).
+        self.incidents: IncidentSource = (
+            incidents if incidents is not None else self.local_incidents
+        )
         self.rejected: deque[str] = deque(maxlen=200)  # last refused messages, for operators
         self.counters = {"positions": 0, "acks": 0, "rejected": 0, "duplicate": 0, "late": 0}
         self._lock = threading.RLock()
-        self._bound: object | None = None
         self._timer = DeadlineTimer(clock, self.check_timeout, "dispatch-ack-timer")
         row = db.query("select json from dispatch_policy where id = 1")
         self.policy = AutoPolicy.model_validate_json(row[0]["json"]) if row else AutoPolicy()
-        _ = self.incidents  # subscribe to incident changes (auto-dispatch) right away
-
-    def bind(self) -> None:
-        """(Re)subscribe to the incident service now in ``extra`` (call after wiring)."""
-        _ = self.incidents
+        # Auto-dispatch follows incident changes from the start; undone by close().
+        self._unsubscribe = self.incidents.on_change(self._on_incident_change)
 
     # wiring ---------------------------------------------------------------------------
-    @property
-    def incidents(self) -> Any:
-        """The incident service in use (the real one, else the local one)."""
-        svc = self.extra.get("incidents") or self.local_incidents
-        if self._bound is not svc:
-            self._bound = svc
-            svc.on_change(self._on_incident_change)
-        return svc
-
     def attach_publisher(self, publisher: Publisher) -> None:
         """Use ``publisher`` (the MQTT link) for orders from now on."""
         self.publisher = publisher
@@ -147,7 +160,7 @@ class DispatchService:
     def orders_for(self, incident_id: str) -> list[dict[str, Any]]:
         """Every order of an incident, oldest first."""
         return self.db.query(
-            "select * from dispatch_orders where incident_id = ? order by sent_ms, rowid",
+            "select * from dispatch_orders where incident_id = ? order by sent_ms, attempt",
             [incident_id],
         )
 
@@ -175,7 +188,7 @@ class DispatchService:
         with self._lock:
             incident = self.incidents.get(incident_id)
             if incident is None:
-                raise DispatchError(f"no incident {incident_id}", 404)
+                raise DispatchNotFound(f"no incident {incident_id}")
             if incident.get("status") in CLOSED:
                 raise DispatchError(f"incident {incident_id} is {incident['status']}")
             orders = self.orders_for(incident_id)
@@ -195,7 +208,7 @@ class DispatchService:
             else:
                 unit = self.units.get(unit_id)
                 if unit is None:
-                    raise DispatchError(f"no unit {unit_id}", 404)
+                    raise DispatchNotFound(f"no unit {unit_id}")
                 if unit.status == "off_duty":
                     raise DispatchError(f"unit {unit_id} is off duty")
                 if unit.status != "available":
@@ -406,12 +419,11 @@ class DispatchService:
         """Set available/busy/off_duty; going off duty cancels and re-offers its orders."""
         unit = self.units.get(unit_id)
         if unit is None:
-            raise DispatchError(f"no unit {unit_id}", 404)
+            raise DispatchNotFound(f"no unit {unit_id}")
         if status not in ("available", "busy", "off_duty"):
-            raise DispatchError(
+            raise DispatchInvalid(
                 f"status {status!r}: only available, busy or off_duty can be "
                 "set; the others follow acknowledgements",
-                422,
             )
         with self._lock:
             active = self.db.query(
@@ -489,5 +501,6 @@ class DispatchService:
         return kpis(rows, group_by)
 
     def close(self) -> None:
-        """Stop the ack-timeout thread."""
+        """Stop following incident changes and stop the ack-timeout thread."""
+        self._unsubscribe()
         self._timer.close()

@@ -17,6 +17,7 @@ from typing import Any
 
 from protocol import UnitPosition, is_valid_id
 
+from ..errors import Invalid, NotFound
 from ..geo.road_graph import MODES
 from ..platform.db import Database
 
@@ -26,12 +27,12 @@ SELF_REPORTED = frozenset({"available", "busy", "off_duty"})
 MAX_CLOCK_SKEW_MS = 60_000
 
 
-class UnitError(ValueError):
-    """A unit definition or update is invalid; ``status`` is the HTTP status to answer."""
+class UnitError(Invalid, ValueError):
+    """A unit definition or position report is invalid; the message says why."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.status = status
+
+class UnitNotFound(NotFound, UnitError):
+    """A report from a unit the centre does not know."""
 
 
 @dataclass
@@ -157,7 +158,7 @@ class UnitRegistry:
         with self.lock:
             unit = self.units.get(unit_id)
             if unit is None:
-                raise UnitError(f"position from unknown unit {unit_id}", 404)
+                raise UnitNotFound(f"position from unknown unit {unit_id}")
             if pos.ts > now + MAX_CLOCK_SKEW_MS:
                 raise UnitError(
                     f"position of {unit_id} is {(pos.ts - now) / 1000:.0f} s in "

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import ServicesDep, require
-from ..identity.auth import Perm, Principal
+from ..http.deps import EnrolmentDep, LifecycleDep, require
+from ..identity.auth import Principal
 from .api_models import (
     Begun,
     Confirmed,
@@ -25,28 +25,12 @@ from .api_models import (
     Rotated,
     TokenIssued,
 )
-from .lifecycle import LifecycleService
-from .service import EnrolmentError, Registration
+from .permissions import Perm
+from .service import Registration
 
 router = APIRouter(prefix="/api/enrolment", tags=["enrolment"])
-
-
-def _svc(services: Any) -> LifecycleService:
-    svc = services.extra.get("enrolment")
-    if svc is None:
-        raise HTTPException(
-            503,
-            "enrolment is not configured on this coordinator: run `provision broker-config "
-            "--coordinator-dir DATA_DIR` (writes enrolment.yaml) and restart",
-        )
-    return svc
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except EnrolmentError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+# EnrolmentDep answers 503 on a coordinator without enrolment: it follows the permission
+# check in each signature (dependencies resolve in order), so a wrong role still gets 403.
 
 
 class TokenIn(BaseModel):
@@ -96,67 +80,67 @@ class RevokeIn(BaseModel):
 
 @router.post("/tokens", response_model=TokenIssued, status_code=201)
 def issue_token(
-    body: TokenIn, services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.ENROL))]
+    body: TokenIn, p: Annotated[Principal, Depends(require(Perm.ENROL))], svc: EnrolmentDep
 ) -> dict[str, Any]:
     """A one-time enrolment token bound to the caller (default 5 minutes)."""
-    return _call(_svc(services).issue_token, p, body.device_id, body.ttl_s)
+    return svc.issue_token(p, body.device_id, body.ttl_s)
 
 
 @router.post("/begin", response_model=Begun)
-def begin(body: BeginIn, services: ServicesDep) -> dict[str, Any]:
+def begin(body: BeginIn, svc: EnrolmentDep) -> dict[str, Any]:
     """Check a token without using it; answers the assigned device id."""
-    return _call(_svc(services).begin, body.token)
+    return svc.begin(body.token)
 
 
 @router.post("/enrol", response_model=Enrolled, status_code=201)
-def enrol(body: EnrolIn, services: ServicesDep) -> dict[str, Any]:
+def enrol(body: EnrolIn, svc: EnrolmentDep) -> dict[str, Any]:
     """Use the token: sign the CSR, register the board, return its certificate and broker."""
     reg = Registration(**body.model_dump(exclude={"token", "csr"}))
-    return _call(_svc(services).enrol, body.token, body.csr, reg)
+    return svc.enrol(body.token, body.csr, reg)
 
 
 @router.post("/confirm", response_model=Confirmed)
-def confirm(body: ConfirmIn, services: ServicesDep) -> dict[str, Any]:
+def confirm(body: ConfirmIn, svc: EnrolmentDep) -> dict[str, Any]:
     """Whether the centre has received the board's first authenticated state message."""
-    return _call(_svc(services).confirm, body.confirm_token)
+    return svc.confirm(body.confirm_token)
 
 
 @router.post("/devices/{device_id}/rotate", response_model=Rotated)
-def rotate(device_id: str, body: RotateIn, services: ServicesDep) -> dict[str, Any]:
+def rotate(device_id: str, body: RotateIn, svc: LifecycleDep) -> dict[str, Any]:
     """New certificate for the board's new key (proof: signature with its current key)."""
-    return _call(_svc(services).rotate, device_id, body.certificate, body.csr, body.proof)
+    return svc.rotate(device_id, body.certificate, body.csr, body.proof)
 
 
 @router.get("/devices", response_model=list[EnrolmentItem])
 def list_devices(
-    services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
+    p: Annotated[Principal, Depends(require(Perm.DEVICES_READ))], svc: EnrolmentDep
 ) -> list[dict[str, Any]]:
     """Every enrolled or revoked board."""
-    return _svc(services).list()
+    return svc.list()
 
 
 @router.get("/devices/{device_id}", response_model=EnrolledDevice)
 def status(
     device_id: str,
-    services: ServicesDep,
     p: Annotated[Principal, Depends(require(Perm.DEVICES_READ))],
+    svc: EnrolmentDep,
 ) -> dict[str, Any]:
     """A board's enrolment, certificates, expiry and first sighting."""
-    return _call(_svc(services).status, device_id)
+    return svc.status(device_id)
 
 
 @router.post("/devices/{device_id}/revoke", response_model=Revoked)
 def revoke(
     device_id: str,
     body: RevokeIn,
-    services: ServicesDep,
     p: Annotated[Principal, Depends(require(Perm.DEVICES_WRITE))],
+    svc: LifecycleDep,
 ) -> dict[str, Any]:
     """Revoke the board: CRL, broker reload, live session dropped; timings returned."""
-    return _call(_svc(services).revoke, device_id, p, body.reason)
+    return svc.revoke(device_id, p, body.reason)
 
 
 @router.get("/crl", response_class=PlainTextResponse)
-def crl(services: ServicesDep) -> str:
+def crl(svc: EnrolmentDep) -> str:
     """The current CRL (PEM); public, as CRLs are."""
-    return _svc(services).config.crl_file.read_text()
+    return svc.config.crl_file.read_text()

@@ -6,18 +6,22 @@ import base64
 import binascii
 import contextlib
 import time
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
-from ..platform.db import Database
 from . import ca
 from .broker import BrokerControlError, BrokerEndpoint, mqtt_connect_as, reload_broker, wait_refused
-from .schema import CONFIG_FILE, EnrolmentConfig
-from .service import EnrolmentError, EnrolmentService, iso
+from .service import (
+    EnrolmentConflict,
+    EnrolmentInvalid,
+    EnrolmentService,
+    NotEnrolled,
+    TokenRefused,
+    iso,
+)
 
 ROTATE_CONTEXT = b"citywatch-rotate-v1\n"
 
@@ -27,10 +31,25 @@ def rotation_message(device_id: str, csr_pem: str) -> bytes:
     return ROTATE_CONTEXT + device_id.encode() + b"\n" + csr_pem.encode()
 
 
-class LifecycleService(EnrolmentService):
-    """Enrolment plus revocation and rotation (one service object in ``services.extra``)."""
+class LifecycleService:
+    """Revocation, rotation and the CRL of enrolled boards (``Services.lifecycle``).
+
+    Built on the enrolment service it is given (its database, CA, clock and fleet registry),
+    so both always agree on which boards are enrolled.
+    """
 
     crl_timeout_s = 30.0
+
+    def __init__(self, enrolment: EnrolmentService) -> None:
+        self.enrolment = enrolment
+        self.db = enrolment.db
+        self.audit = enrolment.audit
+        self.config = enrolment.config
+        self.ca = enrolment.ca
+
+    def clock(self) -> float:
+        """The enrolment service's clock (tests move it to age tokens and CRLs)."""
+        return self.enrolment.clock()
 
     # CRL ------------------------------------------------------------------------------
     def write_crl(self) -> int:
@@ -98,7 +117,7 @@ class LifecycleService(EnrolmentService):
         """
         rows = self.db.query("select status from enrolments where device_id = ?", [device_id])
         if not rows:
-            raise EnrolmentError(f"device {device_id} is not enrolled", 404)
+            raise NotEnrolled(f"device {device_id} is not enrolled")
         t0 = time.monotonic()
         now = self.clock()
         probe_chain, probe_key, probe = ca.ephemeral_identity(self.ca, f"probe-{device_id}"[:64])
@@ -165,24 +184,24 @@ class LifecycleService(EnrolmentService):
         """New certificate for a new board key, proven by the current key; old one revoked."""
         rows = self.db.query("select * from enrolments where device_id = ?", [device_id])
         if not rows or rows[0]["status"] != "enrolled":
-            raise EnrolmentError(f"device {device_id} is not enrolled (or revoked)", 404)
+            raise NotEnrolled(f"device {device_id} is not enrolled (or revoked)")
         try:
             current = ca.load_cert(current_cert_pem)
             proof = base64.b64decode(proof_b64, validate=True)
         except (ValueError, binascii.Error):
-            raise EnrolmentError("current certificate or proof is malformed", 422) from None
+            raise EnrolmentInvalid("current certificate or proof is malformed") from None
         if ca.fingerprint(current) != rows[0]["fingerprint"] or not ca.issued_by(current, self.ca):
-            raise EnrolmentError(
-                "that is not this board's current certificate: enrol again with a token", 401
+            raise TokenRefused(
+                "that is not this board's current certificate: enrol again with a token",
             )
         if not ca.verify_proof(current, rotation_message(device_id, csr_pem), proof):
-            raise EnrolmentError("proof of the current key does not verify", 401)
+            raise TokenRefused("proof of the current key does not verify")
         try:
             csr = ca.parse_csr(csr_pem, device_id)
         except ca.CsrError as exc:
-            raise EnrolmentError(str(exc), 422) from None
+            raise EnrolmentInvalid(str(exc)) from None
         if csr.public_key() == current.public_key():
-            raise EnrolmentError("rotation needs a new key, not the current one", 422)
+            raise EnrolmentInvalid("rotation needs a new key, not the current one")
         cert = ca.sign_device(self.ca, csr.public_key(), device_id, self.config.cert_days)  # type: ignore[arg-type]
         fp, serial, not_after = (
             ca.fingerprint(cert),
@@ -199,7 +218,7 @@ class LifecycleService(EnrolmentService):
                 [serial, fp, not_after, now, device_id, old_serial],
             ).rowcount
             if changed != 1:
-                raise EnrolmentError("the board rotated concurrently; retry", 409)
+                raise EnrolmentConflict("the board rotated concurrently; retry")
             db.execute(
                 "update device_certs set revoked_at = ?, reason = 'superseded' where serial = ?",
                 [now, old_serial],
@@ -234,10 +253,10 @@ class LifecycleService(EnrolmentService):
         except BrokerControlError as exc:
             broker_error = str(exc)
         fleet_error = None
-        fleet = self.fleet()
+        fleet = self.enrolment.fleet()
         if fleet is not None:
             try:
-                fleet.register(self.fleet_record(device_id) or {})
+                fleet.register(self.enrolment.fleet_record(device_id) or {})
             except Exception as exc:  # noqa: BLE001 - reported, rotation kept
                 fleet_error = str(exc)
         return {
@@ -250,17 +269,3 @@ class LifecycleService(EnrolmentService):
             "broker_error": broker_error,
             "registration_error": fleet_error,
         }
-
-
-def open_enrolment(
-    settings: Any, db: Database, audit: AuditService, extra: dict[str, Any]
-) -> LifecycleService | None:
-    """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
-    path = Path(settings.data_dir) / CONFIG_FILE
-    if not path.exists():
-        return None
-    svc = LifecycleService(
-        db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=lambda: extra.get("fleet")
-    )
-    svc.refresh_crl_if_due()
-    return svc

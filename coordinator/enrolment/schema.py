@@ -54,7 +54,7 @@ class EnrolmentConfig(BaseModel):
 class DeviceRegistry(Protocol):
     """What enrolment needs from the fleet registry (coordinator core)."""
 
-    def register(self, record: dict[str, Any]) -> None:
+    def register(self, record: dict[str, Any]) -> object:
         """Create or update a device; ``record`` has the fields of ``POST /api/devices``."""
         ...
 

@@ -4,11 +4,11 @@ A technician (``Perm.ENROL``) obtains a one-time token bound to them and to an a
 device id; only its keyed hash is stored. The board presents the token with a CSR whose
 CN is that id; in one write transaction the token is consumed, the certificate recorded
 and the audit entry written, so a token can never enrol two boards. Registration goes
-to the fleet registry (``services.extra["fleet"]``) when one is attached, and is always
+to the fleet registry (the composition root passes the fleet service) and is always
 kept in ``enrolments``. The first ``state`` the centre's ingest records for the board in
 the fleet registry sets ``first_seen``; the board polls for it with a confirmation token
 to prove its first authenticated publish reached the centre. Revocation and rotation live in
-:mod:`coordinator.enrolment_lifecycle`.
+:mod:`coordinator.enrolment.lifecycle`, built on this service.
 """
 
 from __future__ import annotations
@@ -19,25 +19,39 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from protocol import ProtocolError, check_id
 
+from ..errors import Conflict, DomainError, Invalid, NotFound, Unauthenticated
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.db import Database
 from . import ca
-from .schema import DeviceRegistry, EnrolmentConfig, Registration, iso
+from .schema import CONFIG_FILE, DeviceRegistry, EnrolmentConfig, Registration, iso
 
 
-class EnrolmentError(Exception):
-    """An enrolment step was refused; ``status`` is the HTTP status, the message says why."""
+class EnrolmentError(DomainError):
+    """An enrolment step was refused; the message says why and what to do next."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+
+class TokenRefused(Unauthenticated, EnrolmentError):
+    """The enrolment or confirmation token, or the rotation proof, is not accepted."""
+
+
+class NotEnrolled(NotFound, EnrolmentError):
+    """The device is not enrolled (or was revoked)."""
+
+
+class EnrolmentConflict(Conflict, EnrolmentError):
+    """The device is already enrolled, or rotated concurrently."""
+
+
+class EnrolmentInvalid(Invalid, EnrolmentError):
+    """The request is malformed (bad id, CSR, lifetime, certificate)."""
 
 
 class EnrolmentService:
@@ -68,19 +82,18 @@ class EnrolmentService:
         """A one-time token for ``device_id`` (generated when None), bound to ``p``."""
         ttl = ttl_s or self.config.token_ttl_s
         if not 30 <= ttl <= self.config.token_max_ttl_s:
-            raise EnrolmentError(f"ttl_s must be 30..{self.config.token_max_ttl_s}", 422)
+            raise EnrolmentInvalid(f"ttl_s must be 30..{self.config.token_max_ttl_s}")
         if device_id is None:
             device_id = f"{self.config.device_id_prefix}-{secrets.token_hex(5)}"
         try:
             check_id(device_id, "device id")
         except ProtocolError as exc:
-            raise EnrolmentError(str(exc), 422) from None
+            raise EnrolmentInvalid(str(exc)) from None
         row = self.db.query("select status from enrolments where device_id = ?", [device_id])
         if row and row[0]["status"] == "enrolled":
-            raise EnrolmentError(
+            raise EnrolmentConflict(
                 f"device {device_id} is already enrolled: revoke it first "
                 f"(provision revoke {device_id}) or rotate its certificate",
-                409,
             )
         token = "cwe_" + secrets.token_urlsafe(32)
         now = self.clock()
@@ -106,29 +119,27 @@ class EnrolmentService:
 
     def _check_token(self, token: str) -> dict[str, Any]:
         if not isinstance(token, str) or not token.startswith("cwe_") or len(token) > 100:
-            raise EnrolmentError("not an enrolment token: ask for a new one (provision token)", 401)
+            raise TokenRefused("not an enrolment token: ask for a new one (provision token)")
         rows = self.db.query(
             "select t.*, u.active from enrol_tokens t left join users u on u.id = t.issued_by "
             "where t.token_hash = ?",
             [self._hash(token)],
         )
         if not rows:
-            raise EnrolmentError("unknown enrolment token: check it or ask for a new one", 401)
+            raise TokenRefused("unknown enrolment token: check it or ask for a new one")
         row = rows[0]
         if row["used_at"] is not None:
-            raise EnrolmentError(
+            raise TokenRefused(
                 "enrolment token already used: each token enrols one board; ask for a new one",
-                401,
             )
         late = self.clock() - row["expires_at"]
         if late > 0:
-            raise EnrolmentError(
+            raise TokenRefused(
                 f"enrolment token expired {late:.0f}s ago: ask for a new one "
                 "(tokens last 5 minutes by default)",
-                401,
             )
         if not row["active"]:
-            raise EnrolmentError("the technician who issued this token is disabled", 401)
+            raise TokenRefused("the technician who issued this token is disabled")
         return row
 
     def begin(self, token: str) -> dict[str, Any]:
@@ -144,7 +155,7 @@ class EnrolmentService:
         try:
             csr = ca.parse_csr(csr_pem, device_id)
         except ca.CsrError as exc:
-            raise EnrolmentError(str(exc), 422) from None
+            raise EnrolmentInvalid(str(exc)) from None
         cert = ca.sign_device(self.ca, csr.public_key(), device_id, self.config.cert_days)  # type: ignore[arg-type]
         fp, serial = ca.fingerprint(cert), format(cert.serial_number, "x")
         not_after = iso(cert.not_valid_after_utc)
@@ -158,7 +169,7 @@ class EnrolmentService:
                 [now, self._hash(token)],
             ).rowcount
             if used != 1:  # a concurrent request won the race for this token
-                raise EnrolmentError("enrolment token already used; ask for a new one", 401)
+                raise TokenRefused("enrolment token already used; ask for a new one")
             db.table("enrolments").upsert(
                 {
                     "device_id": device_id,
@@ -263,7 +274,7 @@ class EnrolmentService:
             [self._hash(confirm_token or "")],
         )
         if not rows or rows[0]["confirm_expires"] < self.clock():
-            raise EnrolmentError("unknown or expired confirmation token", 401)
+            raise TokenRefused("unknown or expired confirmation token")
         r = rows[0]
         first_seen = r["first_seen"] or self._seen_by_fleet(r["device_id"])
         return {"device_id": r["device_id"], "first_seen": first_seen, "status": r["status"]}
@@ -296,7 +307,7 @@ class EnrolmentService:
         """Everything known about a board's enrolment and certificates."""
         rows = self.db.query("select * from enrolments where device_id = ?", [device_id])
         if not rows:
-            raise EnrolmentError(f"device {device_id} is not enrolled", 404)
+            raise NotEnrolled(f"device {device_id} is not enrolled")
         r = {k: v for k, v in rows[0].items() if k not in ("confirm_hash", "confirm_expires")}
         if r["status"] == "enrolled":
             r["first_seen"] = r["first_seen"] or self._seen_by_fleet(device_id)
@@ -315,3 +326,17 @@ class EnrolmentService:
             "select device_id, status, profile, zone, owner_org, not_after, first_seen, "
             "enrolled_at from enrolments order by enrolled_at desc"
         )
+
+
+def open_enrolment(
+    settings: Any,
+    db: Database,
+    audit: AuditService,
+    *,
+    fleet: Callable[[], DeviceRegistry | None] = lambda: None,
+) -> EnrolmentService | None:
+    """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
+    path = Path(settings.data_dir) / CONFIG_FILE
+    if not path.exists():
+        return None
+    return EnrolmentService(db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=fleet)

@@ -11,21 +11,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from ..http.deps import ServicesDep, require
-from ..identity.auth import Perm, Principal
+from ..http.deps import DbDep, FleetDep, require
+from ..identity.auth import Principal
 from .api_models import CameraColumns
+from .permissions import Perm
 
 router = APIRouter(prefix="/api/map", tags=["map"])
 
 
 @router.get("/cameras", response_model=CameraColumns)
 def map_cameras(
-    services: ServicesDep, _who: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
+    fleet: FleetDep, db: DbDep, _who: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
 ) -> dict[str, Any]:
     """All cameras as columns: ``id``, ``lat``, ``lon``, ``status`` (online/stale/offline/unknown/revoked)."""
-    fleet = services.extra["fleet"]
     now = time.time()
-    rows = services.db.query(
+    rows = db.query(
         "select id, lat, lon, status, status_at, last_health_at from devices order by id"
     )
     ids, lat, lon, status = [], [], [], []

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from protocol import Health, State
 
+from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from .sharing import EvidenceSharing
 
@@ -192,14 +193,16 @@ class FleetService:
             sql += " where closed_at is null"
         return self.db.query(sql + " order by id desc limit ?", [limit])
 
-    def on_alert(self, hook: AlertHook) -> None:
-        """Call ``hook(alert_row)`` after an alert opens or closes (after commit)."""
+    def on_alert(self, hook: AlertHook) -> Unsubscribe:
+        """Call ``hook(alert_row)`` after an alert opens or closes (after commit); returns its
+        undo."""
         self._alert_hooks.append(hook)
+        return remover(self._alert_hooks, hook)
 
     def emit(self, alerts: list[dict[str, Any]]) -> None:
         """Deliver committed alert changes to the hooks."""
         for a in alerts:
-            for hook in self._alert_hooks:
+            for hook in list(self._alert_hooks):
                 hook(a)
 
     # inside the ingest transaction ---------------------------------------------------

@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from protocol import (
@@ -31,6 +32,7 @@ from protocol import (
     uuid7,
 )
 
+from ..errors import Conflict, Forbidden, NotFound
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.bus import Publisher
@@ -46,11 +48,15 @@ _META = (
 )
 
 
-class SnapshotError(ValueError):
-    """A snapshot cannot be requested or shown; the message says why."""
+class SnapshotError(Conflict, ValueError):
+    """A snapshot cannot be requested now; the message says why."""
 
 
-class SharingRefused(SnapshotError):
+class SnapshotNotFound(NotFound, SnapshotError):
+    """No such snapshot, or none with an image."""
+
+
+class SharingRefused(Forbidden, SnapshotError):
     """Every camera of the request refuses to share frames on these terms."""
 
 
@@ -93,6 +99,8 @@ class SnapshotService:
         self.attempts = attempts
         self.max_frames = max_frames
         self.publisher: Publisher | None = None
+        #: Whether the publisher can send now (the composition root passes the link's state).
+        self.can_send: Callable[[], bool] = lambda: True
         self.rejected = 0
 
     # requests ---------------------------------------------------------------------------
@@ -218,19 +226,28 @@ class SnapshotService:
         )
 
     def retry_due(self, now: float | None = None) -> int:
-        """Job: send unanswered requests again, or mark them timed out after the last try."""
-        if self.publisher is None:
-            return 0
+        """Job: send unanswered requests again, or mark them timed out after the last try.
+
+        Only a process whose link is up sends again (``can_send``); a separate jobs process
+        (``coordinator jobs``) has none, so there a request is sent once and marked timed
+        out when all its tries would have been spent.
+        """
         now = time.time() if now is None else now
+        sending = self.publisher is not None and self.can_send()
         due = self.db.query(
-            "select req, device_id, event_id, attempts from snapshots "
+            "select req, device_id, event_id, attempts, created_at from snapshots "
             "where status = 'pending' and sent_at < ?",
             [now - self.timeout_s],
         )
-        if not due:
+        last_chance = now - self.timeout_s * self.attempts
+        again = [r for r in due if sending and (r["attempts"] or 1) < self.attempts]
+        dead = [
+            r["req"]
+            for r in due
+            if (r["attempts"] or 1) >= self.attempts or r["created_at"] < last_chance
+        ]
+        if not again and not dead:
             return 0
-        again = [r for r in due if (r["attempts"] or 1) < self.attempts]
-        dead = [r["req"] for r in due if (r["attempts"] or 1) >= self.attempts]
 
         def write(d: Any) -> None:
             for r in again:
@@ -249,7 +266,7 @@ class SnapshotService:
         self.db.write(write)
         for r in again:
             self._send(r)
-        return len(due)
+        return len(again) + len(dead)
 
     # answers ----------------------------------------------------------------------------
     def handle(self, topic: ParsedTopic, payload: bytes) -> None:
@@ -308,7 +325,7 @@ class SnapshotService:
         """The request's state, without the image."""
         rows = self.db.query(f"select {_META} from snapshots where req = ?", [req])
         if not rows:
-            raise SnapshotError(f"no snapshot {req} (never requested, or expired)")
+            raise SnapshotNotFound(f"no snapshot {req} (never requested, or expired)")
         return rows[0]
 
     def frames(self, incident_id: str) -> list[dict[str, Any]]:
@@ -339,7 +356,7 @@ class SnapshotService:
             [req],
         )
         if not rows or rows[0]["status"] != "ok":
-            raise SnapshotError(f"snapshot {req} has no image")
+            raise SnapshotNotFound(f"snapshot {req} has no image")
         r = rows[0]
         self.audit.record(
             actor,
@@ -354,7 +371,6 @@ class SnapshotService:
 
 def expire_snapshots(db: Database, cutoff: float) -> int:
     """Delete rows of a ``snapshots`` table created before ``cutoff`` (if the table exists)."""
-    cols = {r["name"] for r in db.query("select name from pragma_table_info('snapshots')")}
-    if "created_at" not in cols:
+    if "created_at" not in db.columns("snapshots"):
         return 0
     return db.execute_write("delete from snapshots where created_at < ?", [cutoff])

@@ -1,6 +1,7 @@
 """Risk per company and per alias cluster, investigators' alerts, and the merchants' check.
 
-Mixed into FraudService. Only aggregates leave this module: no filing, amount of a single
+One collaborator of FraudService (beside the warning desk and the workflow, which use it
+to re-score clusters). Only aggregates leave this module: no filing, amount of a single
 trade, merchant or identifier is returned by the merchants' check.
 """
 
@@ -12,22 +13,30 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import Invalid
 from ..identity.auth import Principal
 from ..platform.db import Database
 from . import companies as co
-from .errors import Invalid
 from .linking import Key
 from .normalize import Kind, guess_keys, keys_for
 from .risk import Facts, Risk, RiskConfig, merge, score, should_alert
 
 
 class Assessment:
-    """Risk facts, cluster scores, alerts and the check (FraudService sets the attributes)."""
+    """Risk facts, cluster scores, alerts and the merchants' check."""
 
-    db: Database
-    risk_cfg: RiskConfig
-    today: Callable[[], dt.date]
-    _fps: frozenset[Key]
+    def __init__(
+        self,
+        db: Database,
+        risk_cfg: RiskConfig,
+        today: Callable[[], dt.date],
+        false_positives: Callable[[], frozenset[Key]],
+    ) -> None:
+        self.db = db
+        self.risk_cfg = risk_cfg
+        self.today = today
+        #: The identifiers that never link companies, as the fraud service holds them now.
+        self.false_positives = false_positives
 
     # risk ------------------------------------------------------------------------------
     def facts(self, cid: int) -> Facts:
@@ -144,7 +153,7 @@ class Assessment:
         if not 2 <= len(q) <= 300:
             raise Invalid("type a name, phone, e-mail, website, address, account or code")
         keys = guess_keys(q)
-        cids = co.find_by_keys(self.db.query, keys, self._fps)
+        cids = co.find_by_keys(self.db.query, keys, self.false_positives())
         matches = []
         risks: dict[int, dict[str, Any]] = {}
         for cid in cids:
@@ -174,7 +183,7 @@ class Assessment:
                 }
             )
         kinds = sorted({str(k) for k, _ in keys})
-        ignored = any((str(k), v) in self._fps for k, v in keys)
+        ignored = any((str(k), v) in self.false_positives() for k, v in keys)
         return {
             "query": q,
             "interpreted_as": kinds,
@@ -186,4 +195,4 @@ class Assessment:
 
     def is_known(self, kind: Kind, raw: str) -> bool:
         """True when a company holds this identifier (used by the demo and tests)."""
-        return bool(co.find_by_keys(self.db.query, keys_for(kind, raw), self._fps))
+        return bool(co.find_by_keys(self.db.query, keys_for(kind, raw), self.false_positives()))

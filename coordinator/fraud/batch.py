@@ -38,7 +38,7 @@ def re_resolve(svc: Any, cfg: LinkConfig | None = None) -> dict[str, Any]:
         for r in svc.db.query("SELECT a, b, decision FROM fraud_links WHERE decision IS NOT NULL")
     }
     t1 = time.perf_counter()
-    res = resolve(recs, cfg, svc._fps, decisions)  # noqa: SLF001
+    res = resolve(recs, cfg, svc.false_positives, decisions)
     t2 = time.perf_counter()
     now = time.time()
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 import sqlite_utils
 
-from .errors import Invalid, NotFound
+from ..errors import Invalid, NotFound
 from .linking import Key, LinkConfig, Record, band_of, score_pair
 from .normalize import IdentifierError, Kind, keys_for
 
@@ -24,7 +25,7 @@ ACTIVE_LINK = "(decision = 'confirmed' OR (decision IS NULL AND proposed = 'auto
 def normalise_identifiers(
     identifiers: list[tuple[str, str]], *, need_name: bool = True
 ) -> list[tuple[str, str, str]]:
-    """(kind, raw) pairs → (kind, raw, key) rows; 422 naming the first bad identifier."""
+    """(kind, raw) pairs → (kind, raw, key) rows; Invalid naming the first bad identifier."""
     rows: list[tuple[str, str, str]] = []
     for kind, raw in identifiers:
         try:
@@ -66,10 +67,7 @@ def insert_company(
         .last_pk
     )
     db.execute("UPDATE fraud_companies SET cluster_id = id WHERE id = ?", [cid])
-    db.table("fraud_identifiers").insert_all(
-        ({"company_id": cid, "kind": k, "raw": raw, "norm": v} for k, raw, v in rows),
-        ignore=True,
-    )
+    _insert_identifiers(db, cid, rows)
     link_company(db, cid, cfg, false_positives)
     return cid
 
@@ -84,15 +82,23 @@ def add_identifiers(
     """Add identifiers to a known company and relink it."""
     require_company(db, cid)
     rows = normalise_identifiers(identifiers, need_name=False)
-    db.table("fraud_identifiers").insert_all(
-        ({"company_id": cid, "kind": k, "raw": raw, "norm": v} for k, raw, v in rows),
-        ignore=True,
-    )
+    _insert_identifiers(db, cid, rows)
     link_company(db, cid, cfg, false_positives)
 
 
+def _insert_identifiers(
+    db: sqlite_utils.Database, cid: int, rows: Iterable[tuple[str, str, str]]
+) -> None:
+    """Store (kind, raw, norm) identifiers of a company; one already known is kept as it is."""
+    db.conn.executemany(
+        "insert into fraud_identifiers (company_id, kind, raw, norm) values (?, ?, ?, ?) "
+        "on conflict (company_id, kind, norm) do nothing",
+        [(cid, str(k), raw, v) for k, raw, v in rows],
+    )
+
+
 def require_company(db: sqlite_utils.Database, cid: int) -> dict[str, Any]:
-    """The company row, or 404."""
+    """The company row, or NotFound."""
     rows = list(db.query("SELECT * FROM fraud_companies WHERE id = ?", [cid]))
     if not rows:
         raise NotFound(f"unknown company {cid}: register it (with its identifiers) first")

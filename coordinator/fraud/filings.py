@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 
 #: Conversion to CNY for risk amounts (indicative; the filing keeps its own currency).
 CNY_RATE = {
@@ -152,7 +152,7 @@ def insert_filing(
 
 
 def own_filing(db: Any, merchant_id: str | None, fid: int) -> dict[str, Any]:
-    """A filing of this merchant; 404 for others' filings (their existence is not revealed)."""
+    """A filing of this merchant; NotFound for others' filings (their existence is not revealed)."""
     rows = list(db.query("SELECT * FROM fraud_filings WHERE id = ?", [fid]))
     if not rows or (merchant_id is not None and rows[0]["merchant_id"] != merchant_id):
         raise NotFound(f"no filing {fid} of yours")

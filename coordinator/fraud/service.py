@@ -6,9 +6,7 @@ bank accounts, merchants' contacts, link evidence) write an audit entry first.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import Topics
 
+from ..errors import Forbidden, Invalid, NotFound
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.bus import Publisher
@@ -24,7 +23,6 @@ from ..platform.db import Database
 from . import companies as co
 from . import filings as fl
 from .assess import Assessment
-from .errors import Forbidden, Invalid, NotFound
 from .linking import Key, LinkConfig
 from .normalize import IdentifierError, keys_for
 from .risk import RiskConfig, score
@@ -49,8 +47,10 @@ def _actor(p: Principal | str) -> str:
     return p if isinstance(p, str) else p.username
 
 
-class FraudService(Assessment, WarningDesk, Workflow):
-    """Merchants, filings, companies, linking, risk, workflow, warnings, merchants' check."""
+class FraudService:
+    """Merchants, filings, companies and linking; risk and the merchants' check
+    (``assessment``), warnings (``desk``) and investigators' workflow (``workflow``) are
+    its collaborators, built here and sharing its database, audit log and clock."""
 
     def __init__(
         self,
@@ -61,37 +61,31 @@ class FraudService(Assessment, WarningDesk, Workflow):
         topics: Topics | None = None,
         link_cfg: LinkConfig | None = None,
         risk_cfg: RiskConfig | None = None,
-        sweep_interval_s: float | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self.db = db
         self.audit = audit
-        self.publisher = publisher
         self.topics = topics or Topics()
         self.link_cfg = link_cfg or LinkConfig()
         self.risk_cfg = risk_cfg or RiskConfig()
         self.today = today
         self._fps = self._load_false_positives()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        if sweep_interval_s:
-            self._thread = threading.Thread(
-                target=self._sweeper, args=(sweep_interval_s,), name="fraud-overdue", daemon=True
-            )
-            self._thread.start()
+        # The clock and the false positives are read through this service, so a test or a
+        # demo that moves the clock, or a new false positive, reaches every collaborator.
+        self.assessment = Assessment(
+            db, self.risk_cfg, lambda: self.today(), lambda: self.false_positives
+        )
+        self.desk = WarningDesk(db, audit, self.assessment, publisher, self.topics)
+        self.workflow = Workflow(db, audit, self.assessment, self.desk)
 
-    def close(self) -> None:
-        """Stop the overdue sweeper."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    @property
+    def false_positives(self) -> frozenset[Key]:
+        """Identifiers that never link companies (shared agents, market hotlines)."""
+        return self._fps
 
-    def _sweeper(self, interval: float) -> None:
-        # Overdue detection is automatic: sweep at start and then every interval.
-        while not self._stop.is_set():
-            with contextlib.suppress(Exception):  # a failed sweep retries next interval
-                self.sweep_overdue()
-            self._stop.wait(interval)
+    def reload_false_positives(self) -> None:
+        """Re-read the false-positive list (after a bulk load outside this service)."""
+        self._fps = self._load_false_positives()
 
     # merchants -------------------------------------------------------------------------
     def create_merchant(self, actor: Principal | str, m: MerchantIn) -> str:
@@ -144,7 +138,7 @@ class FraudService(Assessment, WarningDesk, Workflow):
                 false_positives=self._fps,
             )
         )
-        self.evaluate([cid])  # a new alias of a warned company is an alert at once
+        self.assessment.evaluate([cid])  # a new alias of a warned company is an alert at once
         return cid
 
     def add_identifiers(self, actor: Principal, cid: int, pairs: list[tuple[str, str]]) -> None:
@@ -179,8 +173,10 @@ class FraudService(Assessment, WarningDesk, Workflow):
             "SELECT id, display_name FROM fraud_companies WHERE cluster_id = ? AND id != ?",
             [c["cluster_id"], cid],
         )
-        c["risk"] = self.cluster_risk(c["cluster_id"]).as_dict()
-        c["company_risk"] = score(self.facts(cid), self.risk_cfg).as_dict()  # this name alone
+        c["risk"] = self.assessment.cluster_risk(c["cluster_id"]).as_dict()
+        c["company_risk"] = score(
+            self.assessment.facts(cid), self.risk_cfg
+        ).as_dict()  # this name alone
         return c
 
     def add_false_positive(self, actor: Principal, kind: str, raw: str, reason: str) -> dict:
@@ -258,7 +254,9 @@ class FraudService(Assessment, WarningDesk, Workflow):
         if f.due_date < self.today():
             self.sweep_overdue()
         elif f.company is not None:
-            self.evaluate([out["company_id"]])  # a new alias of a warned company: alert now
+            self.assessment.evaluate(
+                [out["company_id"]]
+            )  # a new alias of a warned company: alert now
         return out
 
     def my_filings(self, p: Principal, needs_confirmation: bool = False) -> list[dict]:
@@ -270,7 +268,7 @@ class FraudService(Assessment, WarningDesk, Workflow):
         return self.db.query(sql + " ORDER BY id", [mid])
 
     def my_filing(self, p: Principal, fid: int) -> dict[str, Any]:
-        """One of the caller's filings (404 for another merchant's)."""
+        """One of the caller's filings (NotFound for another merchant's)."""
         return fl.own_filing(self.db.read(), self._merchant_of(p), fid)
 
     def pay(self, p: Principal, fid: int, pay: fl.PaymentIn) -> dict[str, Any]:
@@ -283,12 +281,12 @@ class FraudService(Assessment, WarningDesk, Workflow):
         mid = self._merchant_of(p)
         status = self.db.write(lambda db: fl.confirm_overdue(db, mid, fid, unpaid))
         row = self.db.query("SELECT company_id FROM fraud_filings WHERE id = ?", [fid])[0]
-        self.evaluate([row["company_id"]])
+        self.assessment.evaluate([row["company_id"]])
         return status
 
     def sweep_overdue(self, today: dt.date | None = None) -> list[int]:
         """Flag overdue filings now; re-score the companies concerned and raise alerts."""
         cids = self.db.write(lambda db: fl.sweep_overdue(db, today or self.today()))
         if cids:
-            self.evaluate(cids)
+            self.assessment.evaluate(cids)
         return cids

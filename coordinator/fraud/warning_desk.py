@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import WarningBoard, encode
 
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from . import cap
 from . import companies as co
-from .errors import Conflict, Forbidden, Invalid, NotFound
 
 if TYPE_CHECKING:
     from protocol import Topics
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..identity.auth import Principal
     from ..platform.bus import Publisher
     from ..platform.db import Database
+    from .assess import Assessment
 
 Severity = Literal["Extreme", "Severe", "Moderate", "Minor"]
 
@@ -59,24 +60,25 @@ class WarningEdit(BaseModel):
 
 
 class WarningDesk:
-    """Mixed into FraudService, which sets these attributes and implements the two hooks."""
+    """Drafts, four-eyes approval, publication and the retained board of warnings."""
 
-    db: Database
-    audit: AuditService
-    publisher: Publisher | None
-    topics: Topics
-
-    def evaluate(self, company_ids: list[int]) -> list[int]:
-        """Re-score clusters and raise alerts (FraudService)."""
-        raise NotImplementedError
-
-    def cluster_members(self, cluster_id: int) -> list[dict[str, Any]]:
-        """Companies of a cluster (FraudService)."""
-        raise NotImplementedError
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditService,
+        assessment: Assessment,
+        publisher: Publisher | None,
+        topics: Topics,
+    ) -> None:
+        self.db = db
+        self.audit = audit
+        self.assessment = assessment  # re-scores a warned cluster; names its aliases
+        self.publisher = publisher
+        self.topics = topics
 
     # warnings --------------------------------------------------------------------------
     def warning(self, wid: int) -> dict[str, Any]:
-        """A warning row (404 if unknown)."""
+        """A warning row (NotFound if unknown)."""
         rows = self.db.query("SELECT * FROM fraud_warnings WHERE id = ?", [wid])
         if not rows:
             raise NotFound(f"unknown warning {wid}")
@@ -175,7 +177,7 @@ class WarningDesk:
 
         out = self.db.write(tx)
         if action in ("publish", "approve_update", "cancel"):
-            self.evaluate([out["company_id"]])
+            self.assessment.evaluate([out["company_id"]])
             self._publish_board()
         return out
 
@@ -244,7 +246,11 @@ class WarningDesk:
         cl = self.db.query(
             "SELECT cluster_id FROM fraud_companies WHERE id = ?", [w["company_id"]]
         )[0]["cluster_id"]
-        names = [m["display_name"] for m in self.cluster_members(cl) if m["id"] != w["company_id"]]
+        names = [
+            m["display_name"]
+            for m in self.assessment.cluster_members(cl)
+            if m["id"] != w["company_id"]
+        ]
         own = self.db.query(
             "SELECT display_name FROM fraud_companies WHERE id = ?", [w["company_id"]]
         )[0]["display_name"]

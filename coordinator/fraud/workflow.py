@@ -11,16 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import Conflict, Invalid, NotFound
 from . import companies as co
-from .errors import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
-    from protocol import Topics
-
     from ..identity.audit import AuditService
     from ..identity.auth import Principal
-    from ..platform.bus import Publisher
     from ..platform.db import Database
+    from .assess import Assessment
+    from .warning_desk import WarningDesk
 
 
 class CaseIn(BaseModel):
@@ -35,24 +34,15 @@ class CaseIn(BaseModel):
 
 
 class Workflow:
-    """Mixed into FraudService, which sets these attributes and implements the two hooks."""
+    """Link review, investigators' alerts, tips and cases."""
 
-    db: Database
-    audit: AuditService
-    publisher: Publisher | None
-    topics: Topics
-
-    def evaluate(self, company_ids: list[int]) -> list[int]:
-        """Re-score clusters and raise alerts (FraudService)."""
-        raise NotImplementedError
-
-    def cluster_members(self, cluster_id: int) -> list[dict[str, Any]]:
-        """Companies of a cluster (FraudService)."""
-        raise NotImplementedError
-
-    def _publish_board(self) -> None:
-        """Republish the warnings board (WarningDesk)."""
-        raise NotImplementedError
+    def __init__(
+        self, db: Database, audit: AuditService, assessment: Assessment, desk: WarningDesk
+    ) -> None:
+        self.db = db
+        self.audit = audit
+        self.assessment = assessment  # re-scores clusters after a link decision
+        self.desk = desk  # alias names on the warnings board follow the clusters
 
     # links -----------------------------------------------------------------------------
     def review_queue(self, actor: Principal, purpose: str) -> list[dict]:
@@ -150,8 +140,8 @@ class Workflow:
             }
 
         out = self.db.write(tx)
-        self.evaluate([out["a"], out["b"]])
-        self._publish_board()  # alias names on the board follow the clusters
+        self.assessment.evaluate([out["a"], out["b"]])
+        self.desk.republish_board()  # alias names on the board follow the clusters
         return out
 
     # alerts, tips, cases ---------------------------------------------------------------
@@ -162,7 +152,7 @@ class Workflow:
         )
         for r in rows:
             r["reasons"] = json.loads(r["reasons"])
-            r["companies"] = self.cluster_members(r["cluster_id"])
+            r["companies"] = self.assessment.cluster_members(r["cluster_id"])
         return rows
 
     def add_tip(self, p: Principal, tip: Any) -> int:

@@ -13,6 +13,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
+from ..errors import Invalid
+
 MODES = ("foot", "ebike", "car")
 #: Default speed by OSM road class (km/h) when a way has no ``maxspeed``.
 CLASS_KMH: dict[str, float] = {
@@ -49,12 +51,17 @@ AT_NODE = 1e-4  # fraction of a segment under which a point counts as at its end
 MAX_SNAP_M = 400.0  # farther than this from every node: the point is "off the network"
 
 
-class RoadNetworkError(ValueError):
+class RoadNetworkError(Invalid, ValueError):
     """The road GeoJSON cannot be used; ``problems`` lists each reason."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems[:10]) + (" …" if len(problems) > 10 else ""))
         self.problems = problems
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        """The sentence and every problem, for the client to show."""
+        return {"message": str(self), "problems": self.problems}
 
 
 def fallback_estimate_s(distance_m: float, mode: str) -> float:

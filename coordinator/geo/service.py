@@ -8,22 +8,9 @@ import threading
 import time
 from typing import Any
 
-from sqlite_utils.migrations import Migrations
-
 from ..platform.db import Database
 from .roads import RoadNetwork
 from .zones import ZoneMap
-
-migrations = Migrations("geo")
-
-
-@migrations()
-def m001_layers(db: Any) -> None:
-    """One row per layer (zones, roads): the source GeoJSON and its load summary."""
-    db.table("geo_layers").create(
-        {"name": str, "geojson": str, "summary": str, "loaded_at": float, "loaded_by": str},
-        pk="name",
-    )
 
 
 class GeoService:

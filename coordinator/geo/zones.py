@@ -21,18 +21,24 @@ from shapely.validation import explain_validity
 
 from protocol import is_valid_id
 
+from ..errors import Invalid
 from .project import Projection
 
 KINDS = ("patrol", "centre")
 OVERLAP_TOLERANCE_M2 = 1.0  # digitising slivers below this are not an overlap
 
 
-class ZoneError(ValueError):
+class ZoneError(Invalid, ValueError):
     """The zones GeoJSON is invalid; ``problems`` names each feature and reason."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems[:10]) + (" …" if len(problems) > 10 else ""))
         self.problems = problems
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        """The sentence and every problem, for the client to show."""
+        return {"message": str(self), "problems": self.problems}
 
 
 @dataclass(frozen=True)

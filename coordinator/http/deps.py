@@ -1,15 +1,37 @@
-"""FastAPI dependencies: services, the authenticated principal, permission checks, purpose."""
+"""FastAPI dependencies: each service by its type, the authenticated principal, permission
+checks, the stated purpose of a personal-data read.
+
+Routes name the service they use (``fraud: FraudDep``), never the whole container."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..identity.auth import AuthError, Perm, Principal
-from ..services import Services
+from ..container import Services
+from ..dispatch.service import DispatchService
+from ..enrolment.lifecycle import LifecycleService
+from ..enrolment.service import EnrolmentService
+from ..errors import Unavailable
+from ..fleet.service import FleetService
+from ..fleet.snapshots import SnapshotService
+from ..fraud.service import FraudService
+from ..geo.service import GeoService
+from ..identity.audit import AuditService
+from ..identity.auth import AuthError, AuthService, Principal
+from ..incidents.evidence import EvidenceExporter
+from ..incidents.service import IncidentService
+from ..incidents.tuning import TuningService
+from ..ingest.service import IngestService
+from ..platform.db import Database
+from ..platform.hub import StreamHub
+from ..platform.mqtt import MqttLink
+from ..population.service import PopulationService
+from ..settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login")
 
@@ -33,10 +55,11 @@ def get_principal(
     try:
         return get_services(request).auth.verify(token)
     except AuthError as exc:
-        raise HTTPException(exc.status, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        # The bearer challenge header goes with the 401 (the auth guard is HTTP's own).
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
-def require(*perms: Perm) -> Callable[..., Principal]:
+def require(*perms: StrEnum) -> Callable[..., Principal]:
     """Dependency factory: the caller must hold every permission in ``perms`` (else 403)."""
 
     def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
@@ -63,4 +86,124 @@ def require_purpose(
     return x_purpose.strip()
 
 
+def get_settings(request: Request) -> Settings:
+    """The coordinator's settings."""
+    return get_services(request).settings
+
+
+def get_db(request: Request) -> Database:
+    """The database (reads; writes go through its one writer)."""
+    return get_services(request).db
+
+
+def get_auth(request: Request) -> AuthService:
+    """Users, sessions, roles."""
+    return get_services(request).auth
+
+
+def get_audit(request: Request) -> AuditService:
+    """The audit log."""
+    return get_services(request).audit
+
+
+def get_mqtt(request: Request) -> MqttLink:
+    """The centre's one MQTT link."""
+    return get_services(request).mqtt
+
+
+def get_fleet(request: Request) -> FleetService:
+    """The fleet registry."""
+    return get_services(request).fleet
+
+
+def get_incidents(request: Request) -> IncidentService:
+    """The incident service."""
+    return get_services(request).incidents
+
+
+def get_tuning(request: Request) -> TuningService:
+    """False-alarm tuning."""
+    return get_services(request).tuning
+
+
+def get_ingest(request: Request) -> IngestService:
+    """Ingest (counters, sequence gaps)."""
+    return get_services(request).ingest
+
+
+def get_stream(request: Request) -> StreamHub:
+    """The live stream's hub."""
+    return get_services(request).stream
+
+
+def get_population(request: Request) -> PopulationService:
+    """The population records service."""
+    return get_services(request).population
+
+
+def get_fraud(request: Request) -> FraudService:
+    """The fraud early-warning service."""
+    return get_services(request).fraud
+
+
+def get_geo(request: Request) -> GeoService:
+    """Zones and the road network."""
+    return get_services(request).geo
+
+
+def get_dispatch(request: Request) -> DispatchService:
+    """Dispatch of patrol units."""
+    return get_services(request).dispatch
+
+
+def get_snapshots(request: Request) -> SnapshotService:
+    """Snapshots on demand."""
+    return get_services(request).snapshots
+
+
+def get_evidence(request: Request) -> EvidenceExporter:
+    """Evidence export of incidents."""
+    return get_services(request).evidence
+
+
+NO_ENROLMENT = (
+    "enrolment is not configured on this coordinator: run `provision broker-config "
+    "--coordinator-dir DATA_DIR` (writes enrolment.yaml) and restart"
+)
+
+
+def get_enrolment(request: Request) -> EnrolmentService:
+    """Enrolment of boards; 503 when this coordinator has no enrolment configured."""
+    svc = get_services(request).enrolment
+    if svc is None:
+        raise Unavailable(NO_ENROLMENT)
+    return svc
+
+
+def get_lifecycle(request: Request) -> LifecycleService:
+    """Revocation and rotation of boards; 503 when enrolment is not configured."""
+    svc = get_services(request).lifecycle
+    if svc is None:
+        raise Unavailable(NO_ENROLMENT)
+    return svc
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[Database, Depends(get_db)]
+AuthDep = Annotated[AuthService, Depends(get_auth)]
+AuditDep = Annotated[AuditService, Depends(get_audit)]
+MqttDep = Annotated[MqttLink, Depends(get_mqtt)]
+FleetDep = Annotated[FleetService, Depends(get_fleet)]
+IncidentsDep = Annotated[IncidentService, Depends(get_incidents)]
+TuningDep = Annotated[TuningService, Depends(get_tuning)]
+IngestDep = Annotated[IngestService, Depends(get_ingest)]
+StreamHubDep = Annotated[StreamHub, Depends(get_stream)]
+PopulationDep = Annotated[PopulationService, Depends(get_population)]
+FraudDep = Annotated[FraudService, Depends(get_fraud)]
+GeoDep = Annotated[GeoService, Depends(get_geo)]
+DispatchDep = Annotated[DispatchService, Depends(get_dispatch)]
+SnapshotsDep = Annotated[SnapshotService, Depends(get_snapshots)]
+EvidenceDep = Annotated[EvidenceExporter, Depends(get_evidence)]
+EnrolmentDep = Annotated[EnrolmentService, Depends(get_enrolment)]
+LifecycleDep = Annotated[LifecycleService, Depends(get_lifecycle)]

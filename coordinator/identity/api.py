@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.answers import Created
-from ..http.deps import ServicesDep, get_principal, require
+from ..http.deps import AuditDep, AuthDep, DbDep, get_principal, require
 from .api_models import AuditEntry, UserRow
-from .auth import AuthError, Perm, Principal, Role
+from .auth import Principal, Role
+from .permissions import Perm
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -60,33 +61,30 @@ class UserIn(BaseModel):
 
 
 @router.post("/auth/login", response_model=TokenOut)
-def login(body: LoginBody, services: ServicesDep) -> TokenOut:
+def login(body: LoginBody, auth: AuthDep, audit: AuditDep) -> TokenOut:
     """Exchange a username and password for a bearer token (one shift long)."""
-    try:
-        token, expires, p = services.auth.login(body.username, body.password)
-    except AuthError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-    services.audit.record(p, "login", "user", p.user_id)
+    token, expires, p = auth.login(body.username, body.password)
+    audit.record(p, "login", "user", p.user_id)
     return TokenOut(
         access_token=token,
         expires_at=expires,
         username=p.username,
         roles=p.role_names,
-        permissions=sorted(x.value for x in p.perms),
+        permissions=sorted(p.perms),
         zones=sorted(p.zones),
     )
 
 
 @router.post("/auth/logout", status_code=204)
 def logout(
-    request: Request, services: ServicesDep, p: Annotated[Principal, Depends(get_principal)]
+    request: Request, auth: AuthDep, p: Annotated[Principal, Depends(get_principal)]
 ) -> None:
     """Revoke the caller's token."""
     header = request.headers.get("authorization", "")
     token = (
         header.split(" ", 1)[1] if " " in header else request.query_params.get("access_token", "")
     )
-    services.auth.logout(token)
+    auth.logout(token)
 
 
 @router.get("/auth/me", response_model=MeOut)
@@ -95,7 +93,7 @@ def me(p: Annotated[Principal, Depends(get_principal)]) -> MeOut:
     return MeOut(
         username=p.username,
         roles=p.role_names,
-        permissions=sorted(x.value for x in p.perms),
+        permissions=sorted(p.perms),
         zones=sorted(p.zones),
         merchant_id=p.merchant_id,
         unit_id=p.unit_id,
@@ -104,40 +102,38 @@ def me(p: Annotated[Principal, Depends(get_principal)]) -> MeOut:
 
 @router.post("/users", response_model=Created, status_code=201)
 def create_user(
-    body: UserIn, services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))]
+    body: UserIn,
+    auth: AuthDep,
+    audit: AuditDep,
+    p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))],
 ) -> dict[str, int]:
     """Create a user (admins only)."""
-    try:
-        uid = services.auth.create_user(
-            body.username,
-            body.password,
-            list(body.roles),
-            zones=body.zones,
-            merchant_id=body.merchant_id,
-            unit_id=body.unit_id,
-            display_name=body.display_name,
-        )
-    except ValueError as exc:
-        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
-    services.audit.record(
-        p, "create_user", "user", uid, detail={"roles": [r.value for r in body.roles]}
+    uid = auth.create_user(
+        body.username,
+        body.password,
+        list(body.roles),
+        zones=body.zones,
+        merchant_id=body.merchant_id,
+        unit_id=body.unit_id,
+        display_name=body.display_name,
     )
+    audit.record(p, "create_user", "user", uid, detail={"roles": [r.value for r in body.roles]})
     return {"id": uid}
 
 
 @router.get("/users", response_model=list[UserRow])
 def list_users(
-    services: ServicesDep, p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))]
+    db: DbDep, p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))]
 ) -> list[dict]:
     """List users without their password hashes."""
-    return services.db.query(
+    return db.query(
         "select id, username, roles, zones, merchant_id, unit_id, display_name, active from users order by id"
     )
 
 
 @router.get("/audit", response_model=list[AuditEntry])
 def audit_log(
-    services: ServicesDep,
+    audit: AuditDep,
     p: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],
     actor: str | None = None,
     subject_type: str | None = None,
@@ -146,6 +142,6 @@ def audit_log(
     limit: int = 200,
 ) -> list[dict]:
     """Search the audit log (newest first)."""
-    return services.audit.search(
+    return audit.search(
         actor=actor, subject_type=subject_type, subject_id=subject_id, action=action, limit=limit
     )

@@ -11,43 +11,8 @@ import json
 import time
 from typing import Any
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
 from ..platform.db import Database
 from .auth import Principal
-
-migrations = Migrations("audit")
-
-
-@migrations()
-def m001_audit_log(db: sqlite_utils.Database) -> None:
-    """The audit table and its append-only guards."""
-    db.table("audit_log").create(
-        {
-            "id": int,
-            "ts": float,
-            "actor": str,
-            "actor_roles": str,
-            "action": str,
-            "subject_type": str,
-            "subject_id": str,
-            "purpose": str,
-            "detail": str,
-        },
-        pk="id",
-        not_null={"ts", "actor", "action", "subject_type"},
-    )
-    db.table("audit_log").create_index(["subject_type", "subject_id"])
-    db.table("audit_log").create_index(["actor", "ts"])
-    db.execute(
-        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
-    )
-    db.execute(
-        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
-    )
 
 
 class AuditService:

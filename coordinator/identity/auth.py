@@ -3,7 +3,8 @@
 Passwords are hashed with argon2id. A login returns a random bearer token; only its
 keyed hash (HMAC-SHA256 with the settings' secret) is stored, with an expiry, so a
 database leak yields no usable token and logout/revocation is immediate. Routes check
-*permissions*; :data:`ROLE_PERMISSIONS` is the single role matrix, tested as a matrix.
+*permissions*; the role matrix is merged by the composition root from every domain's
+``permissions.py`` (``identity/permissions.py``) and passed in here, tested as a matrix.
 """
 
 from __future__ import annotations
@@ -16,131 +17,34 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlite_utils.migrations import Migrations
 
 from protocol import is_valid_id
 
+from ..errors import Conflict, Invalid, TooManyAttempts, Unauthenticated
 from ..platform.db import Database
+from .permissions import Role as Role  # roles are identity's; re-exported for callers
+from .permissions import RoleMatrix
 
 
-class Role(StrEnum):
-    """The roles of the command centre and its partners."""
-
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    DISPATCHER = "dispatcher"
-    TECHNICIAN = "technician"
-    POPULATION_OFFICER = "population_officer"
-    FRAUD_INVESTIGATOR = "fraud_investigator"
-    MERCHANT = "merchant"
-    PATROL_UNIT = "patrol_unit"
+class AuthError(Unauthenticated):
+    """Authentication failed (wrong password, forged, expired or revoked token)."""
 
 
-class Perm(StrEnum):
-    """What a route needs; roles grant permissions through ROLE_PERMISSIONS."""
-
-    USERS_ADMIN = "users:admin"
-    AUDIT_READ = "audit:read"
-    DEVICES_READ = "devices:read"
-    DEVICES_WRITE = "devices:write"
-    ENROL = "devices:enrol"
-    EVENTS_READ = "events:read"
-    INCIDENTS_READ = "incidents:read"
-    INCIDENTS_ACT = "incidents:act"
-    CONFIG_APPROVE = "config:approve"
-    SNAPSHOT_REQUEST = "snapshots:request"
-    UNITS_READ = "units:read"
-    UNITS_WRITE = "units:write"
-    DISPATCH = "dispatch:act"
-    UNIT_SELF = "units:self"
-    KPI_READ = "kpi:read"
-    POPULATION_READ = "population:read"
-    POPULATION_WRITE = "population:write"
-    POPULATION_EXPORT = "population:export"
-    POPULATION_REVIEW = "population:review"
-    POPULATION_STATS = "population:stats"
-    FRAUD_READ = "fraud:read"
-    FRAUD_WRITE = "fraud:write"
-    FRAUD_APPROVE = "fraud:approve"
-    MERCHANT_FILE = "merchant:file"
-    COMPANY_CHECK = "company:check"
+class LoginThrottled(TooManyAttempts, AuthError):
+    """Too many failed logins for this name in a short time."""
 
 
-_ALL = frozenset(Perm)
-ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    # The admin runs the system, but reading personal records is not administration:
-    # population and fraud records stay with their officers.
-    Role.ADMIN: _ALL
-    - {
-        Perm.POPULATION_READ,
-        Perm.POPULATION_WRITE,
-        Perm.POPULATION_EXPORT,
-        Perm.POPULATION_REVIEW,
-        Perm.FRAUD_READ,
-        Perm.FRAUD_WRITE,
-        Perm.FRAUD_APPROVE,
-        Perm.MERCHANT_FILE,
-        Perm.UNIT_SELF,
-    },
-    Role.OPERATOR: frozenset(
-        {
-            Perm.DEVICES_READ,
-            Perm.EVENTS_READ,
-            Perm.INCIDENTS_READ,
-            Perm.INCIDENTS_ACT,
-            Perm.SNAPSHOT_REQUEST,
-            Perm.UNITS_READ,
-            Perm.KPI_READ,
-            Perm.CONFIG_APPROVE,
-        }
-    ),
-    Role.DISPATCHER: frozenset(
-        {
-            Perm.DEVICES_READ,
-            Perm.EVENTS_READ,
-            Perm.INCIDENTS_READ,
-            Perm.INCIDENTS_ACT,
-            Perm.UNITS_READ,
-            Perm.UNITS_WRITE,
-            Perm.DISPATCH,
-            Perm.KPI_READ,
-        }
-    ),
-    Role.TECHNICIAN: frozenset({Perm.DEVICES_READ, Perm.DEVICES_WRITE, Perm.ENROL}),
-    Role.POPULATION_OFFICER: frozenset(
-        {
-            Perm.POPULATION_READ,
-            Perm.POPULATION_WRITE,
-            Perm.POPULATION_EXPORT,
-            Perm.POPULATION_REVIEW,
-            Perm.POPULATION_STATS,
-        }
-    ),
-    Role.FRAUD_INVESTIGATOR: frozenset(
-        {
-            Perm.FRAUD_READ,
-            Perm.FRAUD_WRITE,
-            Perm.FRAUD_APPROVE,
-            Perm.COMPANY_CHECK,
-        }
-    ),
-    Role.MERCHANT: frozenset({Perm.MERCHANT_FILE, Perm.COMPANY_CHECK}),
-    Role.PATROL_UNIT: frozenset({Perm.UNIT_SELF}),
-}
+class UserInvalid(Invalid, ValueError):
+    """A new user's name, password or roles are not acceptable."""
 
 
-class AuthError(Exception):
-    """Authentication failed; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 401) -> None:
-        super().__init__(message)
-        self.status = status
+class UserExists(Conflict, ValueError):
+    """The username is taken."""
 
 
 @dataclass(frozen=True)
@@ -153,9 +57,9 @@ class Principal:
     zones: frozenset[str] = frozenset()
     merchant_id: str | None = None
     unit_id: str | None = None
-    perms: frozenset[Perm] = field(default_factory=frozenset)
+    perms: frozenset[str] = field(default_factory=frozenset)
 
-    def can(self, perm: Perm) -> bool:
+    def can(self, perm: str) -> bool:
         """True when any of the caller's roles grants ``perm``."""
         return perm in self.perms
 
@@ -165,51 +69,12 @@ class Principal:
         return sorted(r.value for r in self.roles)
 
 
-def perms_for(roles: frozenset[Role]) -> frozenset[Perm]:
-    """Union of the permissions of ``roles``."""
-    out: set[Perm] = set()
+def perms_for(roles: frozenset[Role], matrix: RoleMatrix) -> frozenset[str]:
+    """Union of the permissions of ``roles`` in the role matrix."""
+    out: set[str] = set()
     for r in roles:
-        out |= ROLE_PERMISSIONS[r]
+        out |= matrix.get(r, frozenset())
     return frozenset(out)
-
-
-migrations = Migrations("auth")
-
-
-@migrations()
-def m001_users_and_sessions(db: sqlite_utils.Database) -> None:
-    """Users and their session tokens."""
-    db.table("users").create(
-        {
-            "id": int,
-            "username": str,
-            "password_hash": str,
-            "roles": str,
-            "zones": str,
-            "merchant_id": str,
-            "unit_id": str,
-            "display_name": str,
-            "active": int,
-            "created_at": float,
-        },
-        pk="id",
-        not_null={"username", "password_hash", "roles", "active"},
-        defaults={"active": 1, "zones": "[]"},
-    )
-    db.table("users").create_index(["username"], unique=True)
-    db.table("sessions").create(
-        {
-            "token_hash": str,
-            "user_id": int,
-            "issued_at": float,
-            "expires_at": float,
-            "revoked": int,
-        },
-        pk="token_hash",
-        foreign_keys=[("user_id", "users", "id")],
-        defaults={"revoked": 0},
-    )
-    db.table("sessions").create_index(["expires_at"])
 
 
 class AuthService:
@@ -224,10 +89,12 @@ class AuthService:
         secret_key: str,
         token_ttl_s: int,
         *,
+        role_permissions: RoleMatrix,
         memory_kib: int = 65536,
         time_cost: int = 3,
     ) -> None:
         self.db = db
+        self.role_permissions = role_permissions  # merged from the domains' declarations
         self._key = secret_key.encode()
         self.token_ttl_s = token_ttl_s
         # argon2id, RFC 9106's second recommended profile (64 MiB, 3 passes) by default.
@@ -249,21 +116,22 @@ class AuthService:
         unit_id: str | None = None,
         display_name: str | None = None,
     ) -> int:
-        """Create a user; raises ValueError for a bad name, weak password or unknown role."""
+        """Create a user; UserInvalid for a bad name, weak password or unknown role, UserExists
+        for a taken name (both are ValueErrors)."""
         if not is_valid_id(username):
-            raise ValueError(
+            raise UserInvalid(
                 "username must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit"
             )
         if len(password) < 10:
-            raise ValueError("password must be at least 10 characters")
+            raise UserInvalid("password must be at least 10 characters")
         try:
             role_set = sorted({Role(r).value for r in roles})
         except ValueError as exc:
-            raise ValueError(
+            raise UserInvalid(
                 f"unknown role: {exc}; roles are {', '.join(r.value for r in Role)}"
             ) from None
         if not role_set:
-            raise ValueError("a user needs at least one role")
+            raise UserInvalid("a user needs at least one role")
         row = {
             "username": username,
             "password_hash": self._hasher.hash(password),
@@ -278,7 +146,7 @@ class AuthService:
 
         def insert(db: sqlite_utils.Database) -> int:
             if db.execute("select 1 from users where username = ?", [username]).fetchone():
-                raise ValueError(f"user {username!r} already exists")
+                raise UserExists(f"user {username!r} already exists")
             return int(db.table("users").insert(row).last_pk)  # type: ignore[arg-type]
 
         return self.db.write(insert)
@@ -291,7 +159,7 @@ class AuthService:
             while fails and fails[0] < now - self.FAILURE_WINDOW_S:
                 fails.popleft()
             if len(fails) >= self.MAX_FAILURES:
-                raise AuthError("too many failed logins; try again in a few minutes", 429)
+                raise LoginThrottled("too many failed logins; try again in a few minutes")
         rows = self.db.query("select * from users where username = ? and active = 1", [username])
         ok = False
         if rows:
@@ -354,8 +222,7 @@ class AuthService:
         cutoff = time.time() - older_than_s
         return self.db.execute_write("delete from sessions where expires_at < ?", [cutoff])
 
-    @staticmethod
-    def _principal(row: dict[str, Any]) -> Principal:
+    def _principal(self, row: dict[str, Any]) -> Principal:
         roles = frozenset(Role(r) for r in json.loads(row["roles"]))
         return Principal(
             user_id=row["id"],
@@ -364,5 +231,5 @@ class AuthService:
             zones=frozenset(json.loads(row["zones"] or "[]")),
             merchant_id=row["merchant_id"],
             unit_id=row["unit_id"],
-            perms=perms_for(roles),
+            perms=perms_for(roles, self.role_permissions),
         )

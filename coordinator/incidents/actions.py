@@ -16,7 +16,9 @@ import sqlite_utils
 
 from protocol import uuid7
 
+from ..errors import NotFound
 from ..identity.audit import AuditService
+from .merge import IncidentConflict
 from .status import ChangeKind, IncidentStatus
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from .merge import Inc
 
 
-class IncidentNotFound(LookupError):
+class IncidentNotFound(NotFound, LookupError):
     """No incident with that id."""
 
 
@@ -67,17 +69,17 @@ class IncidentActions:
     def merge(self, target_id: str, source_ids: list[str], actor: str) -> dict[str, Any]:
         """Merge incidents into ``target_id``; each source can be restored with unmerge()."""
         if not source_ids or target_id in source_ids:
-            raise ValueError("merge needs other incidents than the target")
+            raise IncidentConflict("merge needs other incidents than the target")
 
         def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             target = load_row(db, target_id)
             if target["status"] == IncidentStatus.MERGED:
-                raise ValueError(f"incident {target_id} is itself merged into another")
+                raise IncidentConflict(f"incident {target_id} is itself merged into another")
             out = []
             for sid in source_ids:
                 src = load_row(db, sid)
                 if src["status"] == IncidentStatus.MERGED:
-                    raise ValueError(f"incident {sid} is already merged")
+                    raise IncidentConflict(f"incident {sid} is already merged")
                 db.execute(
                     "update events set incident_id = ?, merged_from = coalesce(merged_from, ?) "
                     "where incident_id = ?",
@@ -118,7 +120,7 @@ class IncidentActions:
         def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             src = load_row(db, source_id)
             if src["status"] != IncidentStatus.MERGED:
-                raise ValueError(f"incident {source_id} is not merged")
+                raise IncidentConflict(f"incident {source_id} is not merged")
             target = src["merged_into"]
             was = db.execute(
                 "select detail from incident_log where incident_id = ? and action = 'merged_into' "
@@ -151,12 +153,12 @@ class IncidentActions:
     ) -> dict[str, Any]:
         """Move the events of some devices (or some events) into a new incident."""
         if not device_ids and not event_ids:
-            raise ValueError("split needs device_ids or event_ids")
+            raise IncidentConflict("split needs device_ids or event_ids")
 
         def write(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             row = load_row(db, incident_id)
             if row["status"] == IncidentStatus.MERGED:
-                raise ValueError(f"incident {incident_id} is merged; unmerge it instead")
+                raise IncidentConflict(f"incident {incident_id} is merged; unmerge it instead")
             col, vals = ("dev", device_ids) if device_ids else ("id", event_ids)
             assert vals is not None
             marks = ",".join("?" for _ in vals)
@@ -166,9 +168,9 @@ class IncidentActions:
             ).fetchone()[0]
             total = row["event_count"]
             if moving == 0:
-                raise ValueError("none of those devices/events belong to this incident")
+                raise IncidentConflict("none of those devices/events belong to this incident")
             if moving >= total:
-                raise ValueError("split would leave the incident empty")
+                raise IncidentConflict("split would leave the incident empty")
             new_id = uuid7()
             now = time.time()
             db.table("incidents").insert(

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import ServicesDep, require
-from ..identity.auth import Perm, Principal
+from ..http.deps import DbDep, IncidentsDep, ServicesDep, TuningDep, require
+from ..identity.auth import Principal
 from ..platform import metrics
-from .actions import IncidentNotFound
 from .api_models import ConfigProposal, Event, FalseAlarmRate, Incident, IncidentDetail
+from .permissions import Perm
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 Reader = Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))]
@@ -68,19 +67,9 @@ class TransitionBody(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-def _call(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Map service errors to HTTP: unknown id 404, illegal state change 409."""
-    try:
-        return fn()
-    except (IncidentNotFound, LookupError) as exc:
-        raise HTTPException(404, str(exc).strip("'\"")) from None
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
-
-
 @router.get("/events", response_model=list[Event])
 def list_events(
-    services: ServicesDep,
+    db: DbDep,
     _who: Annotated[Principal, Depends(require(Perm.EVENTS_READ))],
     device: str | None = None,
     incident: str | None = None,
@@ -98,12 +87,12 @@ def list_events(
         where.append("recv >= ?")
         params.append(since)
     sql = f"select * from events where {' and '.join(where)} order by recv desc limit ?"
-    return services.db.query(sql, [*params, limit])
+    return db.query(sql, [*params, limit])
 
 
 @router.get("/incidents", response_model=list[Incident])
 def list_incidents(
-    services: ServicesDep,
+    incidents: IncidentsDep,
     _who: Reader,
     status: Annotated[list[Status] | None, Query()] = None,
     zone: str | None = None,
@@ -111,105 +100,102 @@ def list_incidents(
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
     """Incidents, most urgent first."""
-    return services.extra["incidents"].search(status=status, zone=zone, since=since, limit=limit)
+    return incidents.search(status=status, zone=zone, since=since, limit=limit)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
-def get_incident(incident_id: str, services: ServicesDep, _who: Reader) -> dict[str, Any]:
+def get_incident(incident_id: str, incidents: IncidentsDep, _who: Reader) -> dict[str, Any]:
     """One incident with its events and its log of actions, merges and splits."""
-    svc = services.extra["incidents"]
-    inc = svc.get(incident_id)
+    inc = incidents.get(incident_id)
     if inc is None:
         raise HTTPException(404, f"no incident {incident_id!r}")
-    return {**inc, "events": svc.events(incident_id), "history": svc.history(incident_id)}
+    return {
+        **inc,
+        "events": incidents.events(incident_id),
+        "history": incidents.history(incident_id),
+    }
 
 
 @router.post("/incidents/{incident_id}/confirm", response_model=Incident)
-def confirm(incident_id: str, body: NoteBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
+def confirm(
+    incident_id: str, body: NoteBody, incidents: IncidentsDep, who: Actor
+) -> dict[str, Any]:
     """Confirm an incident as real."""
-    return _call(lambda: services.extra["incidents"].confirm(incident_id, who.username, body.note))
+    return incidents.confirm(incident_id, who.username, body.note)
 
 
 @router.post("/incidents/{incident_id}/dismiss", response_model=Incident)
 def dismiss(
-    incident_id: str, body: DismissBody, services: ServicesDep, who: Actor
+    incident_id: str, body: DismissBody, incidents: IncidentsDep, who: Actor
 ) -> dict[str, Any]:
     """Dismiss as a false alarm, with a reason (feeds the camera's false-alarm rate)."""
-    return _call(
-        lambda: services.extra["incidents"].dismiss(incident_id, who.username, body.reason)
-    )
+    return incidents.dismiss(incident_id, who.username, body.reason)
 
 
 @router.post("/incidents/{incident_id}/annotate", response_model=Incident)
 def annotate(
-    incident_id: str, body: AnnotateBody, services: ServicesDep, who: Actor
+    incident_id: str, body: AnnotateBody, incidents: IncidentsDep, who: Actor
 ) -> dict[str, Any]:
     """Add a note to the incident's log."""
-    return _call(lambda: services.extra["incidents"].annotate(incident_id, who.username, body.text))
+    return incidents.annotate(incident_id, who.username, body.text)
 
 
 @router.post("/incidents/{incident_id}/transition", response_model=Incident)
 def transition(
-    incident_id: str, body: TransitionBody, services: ServicesDep, who: Actor
+    incident_id: str, body: TransitionBody, incidents: IncidentsDep, who: Actor
 ) -> dict[str, Any]:
     """Move the incident along its lifecycle (409 on an illegal move)."""
-    return _call(
-        lambda: services.extra["incidents"].transition(
-            incident_id, body.status, who.username, body.note
-        )
-    )
+    return incidents.transition(incident_id, body.status, who.username, body.note)
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=Incident)
-def merge(incident_id: str, body: MergeBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
+def merge(incident_id: str, body: MergeBody, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
     """Merge other incidents into this one (each can be restored with unmerge)."""
-    return _call(lambda: services.extra["incidents"].merge(incident_id, body.sources, who.username))
+    return incidents.merge(incident_id, body.sources, who.username)
 
 
 @router.post("/incidents/{incident_id}/unmerge", response_model=Incident)
-def unmerge(incident_id: str, services: ServicesDep, who: Actor) -> dict[str, Any]:
+def unmerge(incident_id: str, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
     """Undo the merge of this (merged) incident: it gets its events and status back."""
-    return _call(lambda: services.extra["incidents"].unmerge(incident_id, who.username))
+    return incidents.unmerge(incident_id, who.username)
 
 
 @router.post("/incidents/{incident_id}/split", response_model=Incident)
-def split(incident_id: str, body: SplitBody, services: ServicesDep, who: Actor) -> dict[str, Any]:
+def split(incident_id: str, body: SplitBody, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
     """Split some cameras' (or some events') events off into a new incident."""
-    return _call(
-        lambda: services.extra["incidents"].split(
-            incident_id, who.username, device_ids=body.device_ids, event_ids=body.event_ids
-        )
+    return incidents.split(
+        incident_id, who.username, device_ids=body.device_ids, event_ids=body.event_ids
     )
 
 
 @router.get("/tuning/rates", response_model=list[FalseAlarmRate])
 def false_alarm_rates(
-    services: ServicesDep, _who: Reader, device: str | None = None
+    tuning: TuningDep, _who: Reader, device: str | None = None
 ) -> list[dict[str, Any]]:
     """False-alarm rate per camera and rule over the last week."""
-    return services.extra["tuning"].rates(device)
+    return tuning.rates(device)
 
 
 @router.get("/tuning/proposals", response_model=list[ConfigProposal])
 def proposals(
-    services: ServicesDep,
+    tuning: TuningDep,
     _who: Reader,
     status: Literal["pending", "approved", "rejected"] | None = "pending",
 ) -> list[dict[str, Any]]:
     """Threshold-change proposals for noisy cameras."""
-    return services.extra["tuning"].proposals(status)
+    return tuning.proposals(status)
 
 
 @router.post("/tuning/proposals/{proposal_id}/approve", response_model=ConfigProposal)
-def approve(proposal_id: int, services: ServicesDep, who: Approver) -> dict[str, Any]:
+def approve(proposal_id: int, tuning: TuningDep, who: Approver) -> dict[str, Any]:
     """Approve: the new threshold is pushed to the board as retained config."""
-    return _call(lambda: services.extra["tuning"].decide(proposal_id, True, who.username))
+    return tuning.decide(proposal_id, True, who.username)
 
 
 @router.post("/tuning/proposals/{proposal_id}/reject", response_model=ConfigProposal)
-def reject(proposal_id: int, services: ServicesDep, who: Approver) -> dict[str, Any]:
+def reject(proposal_id: int, tuning: TuningDep, who: Approver) -> dict[str, Any]:
     """Reject a proposal."""
-    return _call(lambda: services.extra["tuning"].decide(proposal_id, False, who.username))
+    return tuning.decide(proposal_id, False, who.username)
 
 
 metrics_router = APIRouter(tags=["meta"])

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import ServicesDep, require
-from ..identity.auth import Perm, Principal
-from .actions import IncidentNotFound
+from ..fleet.permissions import Perm as FleetPerm
+from ..http.deps import EvidenceDep, require
+from ..identity.auth import Principal
+from .permissions import Perm
 
 router = APIRouter(prefix="/api", tags=["evidence"])
 # Exporting hands over what an operator may already request and read: no separate role.
-Exporter = Annotated[Principal, Depends(require(Perm.SNAPSHOT_REQUEST, Perm.INCIDENTS_READ))]
+Exporter = Annotated[Principal, Depends(require(FleetPerm.SNAPSHOT_REQUEST, Perm.INCIDENTS_READ))]
 
 
 class ExportRequest(BaseModel):
@@ -37,13 +38,10 @@ class ExportRequest(BaseModel):
     },
 )
 def export_evidence(
-    incident_id: str, body: ExportRequest, services: ServicesDep, who: Exporter
+    incident_id: str, body: ExportRequest, evidence: EvidenceDep, who: Exporter
 ) -> Response:
     """The incident's frames, events and action log as a zip with a SHA-256 manifest."""
-    try:
-        data, digest, _meta = services.extra["evidence"].export(incident_id, who, body.purpose)
-    except IncidentNotFound as exc:
-        raise HTTPException(404, str(exc).strip("'\"")) from None
+    data, digest, _meta = evidence.export(incident_id, who, body.purpose)
     return Response(
         content=data,
         media_type="application/zip",

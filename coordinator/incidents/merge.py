@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from ..errors import Conflict
 from . import status
 from .status import IncidentStatus
 
@@ -193,14 +194,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 STATUSES = frozenset(TRANSITIONS)
 
 
+class IncidentConflict(Conflict, ValueError):
+    """The incident is not in a state that allows this action (illegal move, merge, split)."""
+
+
 def check_transition(current: str, target: str) -> None:
-    """Raise ValueError with a clear message when ``current -> target`` is not allowed."""
+    """Raise IncidentConflict with a clear message when ``current -> target`` is not allowed."""
     if target not in STATUSES or target == IncidentStatus.MERGED:
         choices = sorted(str(s) for s in STATUSES - {IncidentStatus.MERGED})
-        raise ValueError(f"unknown status {str(target)!r}; statuses are {choices}")
+        raise IncidentConflict(f"unknown status {str(target)!r}; statuses are {choices}")
     if target not in TRANSITIONS.get(current, frozenset()):
         allowed = sorted(str(s) for s in TRANSITIONS.get(current, frozenset()))
-        raise ValueError(
+        raise IncidentConflict(
             f"cannot move an incident from {str(current)!r} to {str(target)!r}; "
             f"from {str(current)!r} it can go to {allowed or 'nothing (final)'}"
         )

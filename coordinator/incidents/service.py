@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -20,12 +20,13 @@ import sqlite_utils
 from protocol import uuid7
 
 from ..fleet.service import FleetService
+from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from ..platform.notify import Notifier
 from . import merge
 from .actions import IncidentActions, load_row, log_action, public_row
 from .actions import IncidentNotFound as IncidentNotFound  # re-export
-from .merge import Ev, Inc
+from .merge import Ev, Inc, IncidentConflict
 from .status import ChangeKind, IncidentStatus
 
 log = logging.getLogger(__name__)
@@ -51,19 +52,21 @@ class IncidentService(IncidentActions):
         self._cell_deg = max(r.radius_m for r in self.rules.values()) / 111_000
         self._callbacks: list[ChangeCallback] = []
         self._notifier = Notifier("incidents")
-        self.tuning: Any = None  # set by bootstrap.attach_core: proposals from dismissals
+        self.tuning: Any = None  # set by the composition root: proposals from dismissals
         self._reset()
         self._dirty = True
 
     # contract for other domains ---------------------------------------------------------
-    def on_change(self, callback: ChangeCallback) -> None:
+    def on_change(self, callback: ChangeCallback) -> Unsubscribe:
         """Call ``callback(incident, change)`` after commit for every create/update/transition.
 
         ``change`` is ``created``, ``updated`` (new events, merge/split recount),
         ``transition`` (lifecycle step), ``annotated`` or ``merged`` (absorbed by another).
-        Callbacks run in order on one notifier thread and may call the service.
+        Callbacks run in order on one notifier thread and may call the service. Returns a
+        callable that removes the callback again.
         """
         self._callbacks.append(callback)
+        return remover(self._callbacks, callback)
 
     def get(self, incident_id: str) -> dict[str, Any] | None:
         """The incident as a dict, or None."""
@@ -73,9 +76,9 @@ class IncidentService(IncidentActions):
     def transition(
         self, incident_id: str, status: str, actor: str, note: str | None = None
     ) -> dict[str, Any]:
-        """Move an incident along its lifecycle; ValueError on an illegal move."""
+        """Move an incident along its lifecycle; IncidentConflict on an illegal move."""
         if status == IncidentStatus.DISMISSED and not (note and note.strip()):
-            raise ValueError("dismissing an incident needs a reason")
+            raise IncidentConflict("dismissing an incident needs a reason")
 
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
             row = load_row(db, incident_id)
@@ -107,7 +110,7 @@ class IncidentService(IncidentActions):
     def search(
         self,
         *,
-        status: list[str] | None = None,
+        status: Sequence[str] | None = None,
         zone: str | None = None,
         since: float | None = None,
         limit: int = 200,
@@ -241,7 +244,7 @@ class IncidentService(IncidentActions):
             return
         for row, change in changes:
             inc = public_row(row)
-            for cb in self._callbacks:
+            for cb in list(self._callbacks):
                 self._notifier.post(cb, inc, change)
 
     def _store(

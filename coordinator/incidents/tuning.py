@@ -18,6 +18,7 @@ import sqlite_utils
 
 from protocol import Channel, Config, Topics, decode, encode
 
+from ..errors import Conflict, NotFound
 from ..identity.audit import AuditService
 from ..platform.bus import Publisher
 from ..platform.db import Database
@@ -35,6 +36,14 @@ def false_alarm_rate(dismissed: int, total: int) -> float:
 def should_propose(dismissed: int, total: int, min_dismissals: int, rate: float) -> bool:
     """True when a camera rule is noisy enough to propose a higher threshold."""
     return dismissed >= min_dismissals and false_alarm_rate(dismissed, total) >= rate
+
+
+class ProposalNotFound(NotFound, LookupError):
+    """No threshold proposal with that id."""
+
+
+class ProposalDecided(Conflict, ValueError):
+    """The proposal was already approved or rejected."""
 
 
 class TuningService:
@@ -117,10 +126,10 @@ class TuningService:
         def write(db: sqlite_utils.Database) -> tuple[dict[str, Any], bytes | None]:
             rows = list(db.query("select * from config_proposals where id = ?", [proposal_id]))
             if not rows:
-                raise LookupError(f"no proposal {proposal_id}")
+                raise ProposalNotFound(f"no proposal {proposal_id}")
             p = rows[0]
             if p["status"] != "pending":
-                raise ValueError(f"proposal {proposal_id} is already {p['status']}")
+                raise ProposalDecided(f"proposal {proposal_id} is already {p['status']}")
             now = time.time()
             status = "approved" if approve else "rejected"
             db.table("config_proposals").update(

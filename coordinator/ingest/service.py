@@ -34,6 +34,7 @@ from protocol import MAX_BYTES, Channel, Committed, Event, ProtocolError, decode
 
 from ..fleet.service import FleetService
 from ..incidents.service import IncidentService
+from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from ..platform.mqtt import Inbound, MqttLink
 from ..settings import Settings
@@ -96,6 +97,8 @@ class _Batch:
 
 _Item = tuple[Inbound, str, str | None]  # message, mode (new/dead/single), dead reason
 CommitHook = Callable[[list[dict[str, Any]], float], None]
+#: The channels ingest consumes on the centre's link (the composition root routes them here).
+CHANNELS = (Channel.EVENT, Channel.STATE, Channel.HEALTH)
 
 
 class IngestService:
@@ -126,10 +129,6 @@ class IngestService:
         self._inflight = threading.Semaphore(3)  # batches queued at the writer
         self._thread: threading.Thread | None = None
         self._commit_hooks: list[CommitHook] = []
-        if link is not None:
-            for ch in (Channel.EVENT, Channel.STATE, Channel.HEALTH):
-                link.add_sink(ch, self.sink)
-            link.on_error = self.dead_letter
 
     # wiring ------------------------------------------------------------------------------
     def sink(self, msg: Inbound) -> None:
@@ -140,9 +139,11 @@ class IngestService:
         """Store a message the link could not route (already acked by the link)."""
         self._q.put((msg, "dead", reason))
 
-    def on_committed(self, hook: CommitHook) -> None:
-        """Call ``hook(event_rows, commit_time)`` after each batch commits (benchmarks)."""
+    def on_committed(self, hook: CommitHook) -> Unsubscribe:
+        """Call ``hook(event_rows, commit_time)`` after each batch commits (benchmarks);
+        returns its undo."""
         self._commit_hooks.append(hook)
+        return remover(self._commit_hooks, hook)
 
     def start(self) -> IngestService:
         """Start the batcher thread."""
@@ -391,7 +392,7 @@ class IngestService:
             self.incidents.publish_changes(res["changes"])
         if res["alerts"]:
             self.fleet.emit(res["alerts"])
-        for hook in self._commit_hooks:
+        for hook in list(self._commit_hooks):
             hook(res["new"], now)
 
     # end-to-end acknowledgement ----------------------------------------------------------

@@ -8,7 +8,7 @@ services never import paho: they receive a :class:`Publisher` to send with, and 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from protocol import ParsedTopic
 
@@ -25,3 +25,18 @@ class Publisher(Protocol):
 #: Handlers must not raise for bad payloads: they decode with ``protocol.decode`` and
 #: report ``ProtocolError`` to the dead-letter store themselves (or let the link do it).
 Handler = Callable[[ParsedTopic, bytes], None]
+
+#: Returned by every subscription (incident changes, alerts, MQTT handlers): call it to undo.
+Unsubscribe = Callable[[], None]
+
+
+def remover(items: list[Any], item: object) -> Unsubscribe:
+    """An :data:`Unsubscribe` that takes ``item`` out of ``items`` (once; later calls no-op)."""
+
+    def undo() -> None:
+        for i, x in enumerate(items):
+            if x is item:
+                del items[i]
+                return
+
+    return undo

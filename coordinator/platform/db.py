@@ -269,6 +269,15 @@ class Database:
         return list(self.read().query(sql, params))  # type: ignore[arg-type]
 
     # schema ---------------------------------------------------------------------------
+    def columns(self, table: str) -> set[str]:
+        """The column names of ``table`` (empty when it does not exist).
+
+        The only place outside the migrations that asks SQLite about its schema, so that
+        the PRAGMA stays in this module.
+        """
+        rows = self.query("select name from pragma_table_info(?)", [table])
+        return {r["name"] for r in rows}
+
     def migrate(self, *sets: Migrations) -> None:
         """Apply pending migrations of each set, in order, on the writer."""
 

@@ -1,7 +1,10 @@
-"""The one scheduler for periodic work (purges, expiries, staleness checks, CRL refresh).
+"""The one scheduler for periodic work (purges, expiries, staleness checks, CRL refresh,
+the fraud overdue sweep, population retention).
 
 Domains own their jobs' functions (the raw-event purge lives in ``ingest``, snapshot
 expiry in ``fleet``); the composition root registers them here with :meth:`Jobs.every`.
+It runs inside ``coordinator run``, or alone as ``coordinator jobs`` (then start the API
+with ``coordinator run --no-jobs``) so the periodic work can live in its own process.
 """
 
 from __future__ import annotations
@@ -20,14 +23,41 @@ class Jobs:
 
     def __init__(self) -> None:
         self._jobs: list[tuple[str, float, Callable[[], Any]]] = []
+        self._first: dict[str, float] = {}
         self._next: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.runs: dict[str, int] = {}
+        #: Called with a job's name after each run (the ``coordinator jobs`` command prints it).
+        self.on_run: Callable[[str], object] | None = None
 
-    def every(self, name: str, interval_s: float, fn: Callable[[], Any]) -> None:
-        """Run ``fn`` every ``interval_s`` seconds (first run after one interval)."""
+    def every(
+        self,
+        name: str,
+        interval_s: float,
+        fn: Callable[[], Any],
+        *,
+        first_after_s: float | None = None,
+    ) -> None:
+        """Run ``fn`` every ``interval_s`` seconds; the first run comes ``first_after_s``
+        after :meth:`start` (default: one interval; 0 = at start)."""
+        if any(n == name for n, _i, _f in self._jobs):
+            raise ValueError(f"job {name!r} is already registered")
         self._jobs.append((name, interval_s, fn))
+        self._first[name] = interval_s if first_after_s is None else first_after_s
+
+    @property
+    def names(self) -> list[str]:
+        """The registered jobs' names, in registration order."""
+        return [name for name, _i, _fn in self._jobs]
+
+    def run(self, name: str) -> None:
+        """Run one job now (commands, tests)."""
+        for n, _i, fn in self._jobs:
+            if n == name:
+                self._run(n, fn)
+                return
+        raise KeyError(f"no job {name!r}")
 
     def run_all(self) -> None:
         """Run every job once now (CLI, tests)."""
@@ -37,8 +67,8 @@ class Jobs:
     def start(self) -> Jobs:
         """Start the scheduler thread."""
         now = time.monotonic()
-        for name, interval, _fn in self._jobs:
-            self._next[name] = now + interval
+        for name, _interval, _fn in self._jobs:
+            self._next[name] = now + self._first[name]
         self._thread = threading.Thread(target=self._loop, name="coordinator-jobs", daemon=True)
         self._thread.start()
         return self
@@ -56,6 +86,8 @@ class Jobs:
         except Exception:  # noqa: BLE001 - a failing job is retried at its next interval
             log.exception("job %s failed", name)
         self.runs[name] = self.runs.get(name, 0) + 1
+        if self.on_run is not None:
+            self.on_run(name)
 
     def _loop(self) -> None:
         while not self._stop.wait(0.5):

@@ -6,6 +6,7 @@ several coordinators (tests) in one process do not collide.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -15,11 +16,26 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from .db import Database
 
 
+class IngestFigures(Protocol):
+    """What the collector reads of ingest: its counters and queue depth."""
+
+    stats: Any
+    queued: int
+
+
+class LinkFigures(Protocol):
+    """What the collector reads of the MQTT link."""
+
+    acked: int
+    connected: threading.Event
+
+
 class MetricsSource(Protocol):
-    """What the collector reads: the live services by name (the coordinator's container)."""
+    """What the collector reads: the database, ingest and the link (the service container)."""
 
     db: Database
-    extra: dict[str, Any]
+    ingest: Any  # IngestFigures (Any: read-only protocol members vs. the concrete classes)
+    mqtt: Any  # LinkFigures
 
 
 class CoreCollector:
@@ -31,9 +47,9 @@ class CoreCollector:
     def collect(self) -> Iterator[Metric]:
         """Yield the metric families."""
         s = self.services
-        ing = s.extra["ingest"]
+        ing: IngestFigures = s.ingest
         st = ing.stats
-        link = s.extra["mqtt"]
+        link: LinkFigures = s.mqtt
 
         def counter(name: str, doc: str, value: float) -> CounterMetricFamily:
             return CounterMetricFamily(name, doc, value=value)

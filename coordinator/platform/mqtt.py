@@ -37,7 +37,7 @@ from paho.mqtt.properties import Properties
 from protocol import Channel, ParsedTopic, ProtocolError, Topics
 
 from ..settings import Settings
-from .bus import Handler
+from .bus import Handler, Unsubscribe
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +90,23 @@ class MqttLink:
         self._started = False
 
     # registration ------------------------------------------------------------------
-    def add_sink(self, channel: Channel, sink: Sink) -> None:
-        """Route ``channel`` to ``sink``, which must call :meth:`ack` after committing."""
+    def add_sink(self, channel: Channel, sink: Sink) -> Unsubscribe:
+        """Route ``channel`` to ``sink``, which must call :meth:`ack` after committing;
+        returns its undo (later messages of the channel are reported to ``on_error``)."""
         self._register(channel)
         self._sinks[channel] = sink
+        return lambda: self._unroute(channel)
 
-    def add_handler(self, channel: Channel, handler: Handler) -> None:
-        """Route ``channel`` to ``handler(parsed, payload)``; acked when it returns."""
+    def add_handler(self, channel: Channel, handler: Handler) -> Unsubscribe:
+        """Route ``channel`` to ``handler(parsed, payload)``; acked when it returns; returns
+        its undo (later messages of the channel are reported to ``on_error``)."""
         self._register(channel)
         self._handlers[channel] = handler
+        return lambda: self._unroute(channel)
+
+    def _unroute(self, channel: Channel) -> None:
+        self._sinks.pop(channel, None)
+        self._handlers.pop(channel, None)
 
     def _register(self, channel: Channel) -> None:
         if self._started:

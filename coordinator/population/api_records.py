@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import require
-from ..identity.auth import Perm, Principal
-from .api_common import DbId, PathId, Pop, Purpose, call
+from ..identity.auth import Principal
+from .api_common import DbId, PathId, Pop, Purpose
 from .api_models import (
     Erased,
     Grant,
@@ -24,6 +24,7 @@ from .api_models import (
     RegistrationDetail,
     RegistrationItem,
 )
+from .permissions import Perm
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -112,7 +113,7 @@ class EraseIn(BaseModel):
 @router.post("/persons", response_model=PersonCreated, status_code=201)
 def create_person(body: PersonIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a person; likely duplicates are returned and queued for review."""
-    return call(pop.records.create_person, p, body.model_dump(), purpose)
+    return pop.records.create_person(p, body.model_dump(), purpose)
 
 
 @router.get("/persons/search", response_model=list[PersonListItem])
@@ -124,14 +125,14 @@ def search_persons(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Search by name (Chinese characters or Latin spelling) and/or address; IDs masked."""
-    return call(pop.search.persons, p, purpose, name=name, address=address, zone=zone,
+    return pop.search.persons(p, purpose, name=name, address=address, zone=zone,
                 limit=limit)  # fmt: skip
 
 
 @router.post("/persons/lookup", response_model=LookupOut)
 def lookup_person(body: LookupIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """Exact lookup by ID-document number (keyed hash); matches outside your zones by id only."""
-    return call(pop.records.lookup_id, p, body.id_type, body.id_number, purpose)
+    return pop.records.lookup_id(p, body.id_type, body.id_number, purpose)
 
 
 @router.get("/persons/{person_id}", response_model=PersonRecord)
@@ -139,7 +140,7 @@ def get_person(
     person_id: PathId, pop: Pop, p: Reader, purpose: Purpose, reveal_id: bool = False
 ) -> dict[str, Any]:
     """One person with registrations, stays, permits; ``reveal_id`` shows the full ID number."""
-    return call(pop.records.get_person, p, person_id, purpose, reveal=reveal_id)
+    return pop.records.get_person(p, person_id, purpose, reveal=reveal_id)
 
 
 @router.patch("/persons/{person_id}", response_model=PersonRecord)
@@ -147,7 +148,7 @@ def update_person(
     person_id: PathId, body: PersonPatch, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Correct a person's fields."""
-    return call(pop.records.update_person, p, person_id, body.model_dump(exclude_unset=True),
+    return pop.records.update_person(p, person_id, body.model_dump(exclude_unset=True),
                 purpose)  # fmt: skip
 
 
@@ -156,7 +157,7 @@ def erase_person(
     person_id: PathId, body: EraseIn, pop: Pop, p: Reviewer, purpose: Purpose
 ) -> dict[str, Any]:
     """Anonymise a person now (erasure request); audited with the reason."""
-    return call(pop.retention.erase, p, person_id, body.reason, purpose)
+    return pop.retention.erase(p, person_id, body.reason, purpose)
 
 
 @router.post("/registrations", response_model=RegistrationDetail, status_code=201)
@@ -164,7 +165,7 @@ def create_registration(
     body: RegistrationIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Register a residence (a rented one needs a registered letting)."""
-    return call(pop.records.register, p, body.model_dump(), purpose)
+    return pop.records.register(p, body.model_dump(), purpose)
 
 
 @router.get("/registrations", response_model=list[RegistrationItem])
@@ -175,14 +176,14 @@ def list_registrations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Registrations in your zones, newest first (``status=draft``: awaiting confirmation)."""
-    return call(pop.records.list_registrations, p, purpose, status=status, zone=zone,
+    return pop.records.list_registrations(p, purpose, status=status, zone=zone,
                 limit=limit)  # fmt: skip
 
 
 @router.get("/registrations/{reg_id}", response_model=RegistrationDetail)
 def get_registration(reg_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A registration with its status history."""
-    return call(pop.records.get_registration, p, reg_id, purpose)
+    return pop.records.get_registration(p, reg_id, purpose)
 
 
 @router.post("/registrations/{reg_id}/status", response_model=RegistrationDetail)
@@ -190,13 +191,13 @@ def transition_registration(
     reg_id: PathId, body: TransitionIn, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Move a registration along draft → registered → moved out / expired → archived."""
-    return call(pop.records.transition, p, reg_id, body.status, body.note, purpose)
+    return pop.records.transition(p, reg_id, body.status, body.note, purpose)
 
 
 @router.post("/break-glass", response_model=Grant, status_code=201)
 def break_glass(body: GlassIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One hour of access to a person or zone outside your jurisdiction, with a reason."""
-    return call(pop.access.grant, p, body.reason, person_id=body.person_id, zone=body.zone,
+    return pop.access.grant(p, body.reason, person_id=body.person_id, zone=body.zone,
                 purpose=purpose)  # fmt: skip
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import require
-from ..identity.auth import Perm, Principal
-from .api_common import DbId, PathId, Pop, Purpose, call
+from ..identity.auth import Principal
+from .api_common import DbId, PathId, Pop, Purpose
 from .api_models import (
     ExpiringPermit,
     House,
@@ -21,6 +21,7 @@ from .api_models import (
     ServiceRequestItem,
     Visit,
 )
+from .permissions import Perm
 
 router = APIRouter(prefix="/api/population", tags=["population"])
 Reader = Annotated[Principal, Depends(require(Perm.POPULATION_READ))]
@@ -81,7 +82,7 @@ class RequestStep(BaseModel):
 @router.post("/houses", response_model=House, status_code=201)
 def register_letting(body: HouseIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a rented house and its landlord."""
-    return call(pop.housing.register_letting, p, body.model_dump(), purpose)
+    return pop.housing.register_letting(p, body.model_dump(), purpose)
 
 
 @router.get("/houses", response_model=list[HouseItem])
@@ -91,26 +92,26 @@ def list_houses(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Rented houses in your zones."""
-    return call(pop.housing.list, p, purpose, zone, limit)
+    return pop.housing.list(p, purpose, zone, limit)
 
 
 @router.get("/houses/{house_id}", response_model=House)
 def get_house(house_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """A house, its landlord and current tenancies."""
-    return call(pop.housing.get, p, house_id, purpose)
+    return pop.housing.get(p, house_id, purpose)
 
 
 @router.post("/houses/{house_id}/withdraw", response_model=House)
 def withdraw_letting(house_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """End a letting (no tenants may remain registered)."""
-    return call(pop.housing.withdraw, p, house_id, purpose)
+    return pop.housing.withdraw(p, house_id, purpose)
 
 
 # visitors ----------------------------------------------------------------------------
 @router.post("/visitors", response_model=Visit, status_code=201)
 def report_visit(body: VisitIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Register a foreign visitor's stay (late reports and visa problems are flagged)."""
-    return call(pop.visitors.report, p, body.model_dump(), purpose)
+    return pop.visitors.report(p, body.model_dump(), purpose)
 
 
 @router.get("/visitors", response_model=list[Visit])
@@ -119,32 +120,32 @@ def list_visits(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Stays in your zones, flagged ones (late, visa) first."""
-    return call(pop.visitors.list, p, purpose, flagged=flagged, current=current, limit=limit)
+    return pop.visitors.list(p, purpose, flagged=flagged, current=current, limit=limit)
 
 
 @router.get("/visitors/{visit_id}", response_model=Visit)
 def get_visit(visit_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One stay."""
-    return call(pop.visitors.get, p, visit_id, purpose)
+    return pop.visitors.get(p, visit_id, purpose)
 
 
 @router.post("/visitors/{visit_id}/depart", response_model=Visit)
 def depart(visit_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Record the visitor's departure."""
-    return call(pop.visitors.depart, p, visit_id, purpose)
+    return pop.visitors.depart(p, visit_id, purpose)
 
 
 # permits -----------------------------------------------------------------------------
 @router.get("/persons/{person_id}/permit-eligibility", response_model=PermitEligibility)
 def permit_eligibility(person_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """Whether 6 months of continuous registered residence are reached."""
-    return call(pop.permits.check, p, person_id, purpose)
+    return pop.permits.check(p, person_id, purpose)
 
 
 @router.post("/persons/{person_id}/permits", response_model=Permit, status_code=201)
 def issue_permit(person_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Issue a residence permit (409 with the reason when not eligible)."""
-    return call(pop.permits.issue, p, person_id, purpose)
+    return pop.permits.issue(p, person_id, purpose)
 
 
 @router.get("/permits/expiring", response_model=list[ExpiringPermit])
@@ -152,19 +153,19 @@ def expiring_permits(
     pop: Pop, p: Reader, purpose: Purpose, days: Annotated[int, Query(ge=1, le=365)] = 30
 ) -> list[dict[str, Any]]:
     """Reminders: permits in your zones expiring within ``days``."""
-    return call(pop.permits.expiring, p, purpose, days)
+    return pop.permits.expiring(p, purpose, days)
 
 
 @router.get("/permits/{permit_id}", response_model=Permit)
 def get_permit(permit_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One permit."""
-    return call(pop.permits.get, p, permit_id, purpose)
+    return pop.permits.get(p, permit_id, purpose)
 
 
 @router.post("/permits/{permit_id}/renew", response_model=Permit)
 def renew_permit(permit_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Renew for a year (from 30 days before expiry, while still registered)."""
-    return call(pop.permits.renew, p, permit_id, purpose)
+    return pop.permits.renew(p, permit_id, purpose)
 
 
 # service requests --------------------------------------------------------------------
@@ -177,7 +178,7 @@ def request_categories(pop: Pop, p: Reader) -> list[dict[str, Any]]:
 @router.post("/requests", response_model=ServiceRequest, status_code=201)
 def create_request(body: RequestIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Take a service request in."""
-    return call(pop.requests.create, p, body.model_dump(), purpose)
+    return pop.requests.create(p, body.model_dump(), purpose)
 
 
 @router.get("/requests", response_model=list[ServiceRequestItem])
@@ -189,14 +190,14 @@ def list_requests(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Requests in your zones, overdue first."""
-    return call(pop.requests.list, p, purpose, status=status, overdue=overdue,
+    return pop.requests.list(p, purpose, status=status, overdue=overdue,
                 assignee=assignee, limit=limit)  # fmt: skip
 
 
 @router.get("/requests/{request_id}", response_model=ServiceRequest)
 def get_request(request_id: PathId, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
     """One request with its history."""
-    return call(pop.requests.get, p, request_id, purpose)
+    return pop.requests.get(p, request_id, purpose)
 
 
 @router.post("/requests/{request_id}/status", response_model=ServiceRequest)
@@ -204,6 +205,6 @@ def request_step(
     request_id: PathId, body: RequestStep, pop: Pop, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Assign, start, resolve or close a request."""
-    return call(pop.requests.change, p, request_id, body.status, purpose,
+    return pop.requests.change(p, request_id, body.status, purpose,
                 assignee=body.assignee, note=body.note, resolution=body.resolution,
                 satisfaction=body.satisfaction)  # fmt: skip

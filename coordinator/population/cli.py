@@ -27,7 +27,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     services = _open(args)
     try:
-        pop = services.extra["population"]
+        pop = services.population
         actor = f"cli:{getpass.getuser()}"
         summary = pop.importer.run(
             actor, Path(args.file), encoding=args.encoding, fuzzy=not args.no_fuzzy,

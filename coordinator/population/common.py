@@ -1,4 +1,4 @@
-"""Shared plumbing of the population services: errors, context, jurisdiction, audit.
+"""Shared plumbing of the population services: context, jurisdiction, audit.
 
 Jurisdiction: an officer sees persons, registrations and requests of the zones on their
 account (``Principal.zones``). Outside them, access needs a *break-the-glass* grant: a
@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..errors import Forbidden, NotFound
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.db import Database
@@ -22,33 +23,6 @@ from .ids import RecordError, mask_id
 
 GLASS_TTL_S = 3600.0
 MIN_REASON = 10
-
-
-class PopulationError(Exception):
-    """A request that cannot be served; ``status`` is the HTTP status."""
-
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
-
-class NotFound(PopulationError):
-    """No such record (or merged away)."""
-
-    status = 404
-
-
-class Forbidden(PopulationError):
-    """Outside the officer's jurisdiction and no break-the-glass grant."""
-
-    status = 403
-
-
-class Conflict(PopulationError):
-    """The record is not in a state that allows this change."""
-
-    status = 409
 
 
 Actor = Principal | str
@@ -86,7 +60,7 @@ class Ctx:
 
 
 def insert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
-    """Plain INSERT returning the rowid (sqlite-utils' insert re-reads the table schema on
+    """Plain INSERT returning the new id (sqlite-utils' insert re-reads the table schema on
     every call, which dominated a bulk import)."""
     cols = list(row)
     cur = db.conn.execute(

@@ -17,13 +17,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ..errors import Broken
+
 KID_LEN = 4
 NONCE_LEN = 12
 HASH_LEN = 16  # 128-bit lookup hash: collisions are out of reach at city scale
 
 
-class UnknownKeyError(LookupError):
-    """A ciphertext was made with a key that is not configured."""
+class UnknownKeyError(Broken, LookupError):
+    """A ciphertext was made with a key that is not configured (an operator must add it)."""
 
 
 def _derive(secret: str, label: bytes) -> bytes:

@@ -15,7 +15,8 @@ from typing import Any
 import sqlite_utils
 from rapidfuzz import fuzz, process
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, list_view, username
+from ..errors import Conflict, NotFound
+from .common import Access, Actor, Ctx, insert_row, list_view, username
 from .names import DOB_W, NAME_W, ORIGIN_W, NameRecord, duplicate_score
 
 THRESHOLD = 0.8
@@ -108,8 +109,8 @@ def record_candidates(
     cands = find_candidates(db, person_id, row, fuzzy=fuzzy, earlier_than=earlier_than)
     for c in cands:
         cur = db.execute(
-            "insert or ignore into pop_dup_candidates(person_id, other_id, score, reasons, "
-            "created_at) values (?, ?, ?, ?, ?)",
+            "insert into pop_dup_candidates(person_id, other_id, score, reasons, created_at) "
+            "values (?, ?, ?, ?, ?) on conflict do nothing",
             [person_id, c["other_id"], c["score"], json.dumps(c["reasons"]), now],
         )
         c["id"] = cur.lastrowid

@@ -7,7 +7,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, zone_clause
+from ..errors import Conflict, NotFound
+from .common import Access, Actor, Ctx, insert_row, zone_clause
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone
 from .records import refresh_closed
 

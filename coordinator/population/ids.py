@@ -12,8 +12,10 @@ import re
 import unicodedata
 from enum import StrEnum
 
+from ..errors import Invalid
 
-class RecordError(ValueError):
+
+class RecordError(Invalid, ValueError):
     """A field of a record is invalid; the message names the field and the problem."""
 
     def __init__(self, field: str, problem: str) -> None:

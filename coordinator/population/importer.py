@@ -22,7 +22,8 @@ from typing import IO, Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Ctx, Forbidden, insert_row, username
+from ..errors import Forbidden, Invalid
+from .common import Access, Actor, Ctx, insert_row, username
 from .duplicates import record_candidates
 from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, parse_date
 from .names import address_text, index_text
@@ -37,7 +38,7 @@ BATCH = 1000
 CHUNK = 1 << 20
 
 
-class ImportFileError(ValueError):
+class ImportFileError(Invalid, ValueError):
     """The file as a whole cannot be imported (missing, unreadable header, bad columns)."""
 
 
@@ -310,6 +311,7 @@ class Importer:
                        f"(?, {', '.join('?' * len(cols))})",
                        [(pid, *(row[c] for c in cols)) for pid, (row, _, _) in zip(ids, persons, strict=True)])  # fmt: skip
                 count_inserted(db, (row for row, _, _ in persons))
+                # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
                 x_many("insert into pop_name_fts(rowid, text) values (?, ?)",
                        [(pid, fts) for pid, (_, _, fts) in zip(ids, persons, strict=True)])  # fmt: skip
                 for pid, (row, reg, _) in zip(ids, persons, strict=True):
@@ -327,6 +329,7 @@ class Importer:
                       reg["valid_from"] or today, now, now)
                      for rid, (pid, reg) in zip(rids, regs, strict=True)])  # fmt: skip
                 count_inserted(db, registration_statuses=["registered"] * len(regs))
+                # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
                 db.conn.executemany(
                     "insert into pop_address_fts(rowid, text) values (?, ?)",
                     [(rid, address_text(reg["address"])) for rid, (_, reg) in zip(rids, regs, strict=True)

@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, zone_clause
+from ..errors import Conflict, NotFound
+from .common import Access, Actor, Ctx, insert_row, zone_clause
 
 ELIGIBLE_AFTER_MONTHS = 6
 VALID_MONTHS = 12
@@ -98,7 +99,7 @@ class Permits:
         return {"person_id": person_id, **eligibility(self._intervals(person_id), self._today())}
 
     def issue(self, actor: Actor, person_id: int, purpose: str | None) -> dict[str, Any]:
-        """Issue a permit when eligible; 409 with the reason otherwise."""
+        """Issue a permit when eligible; Conflict with the reason otherwise."""
         person = self._person(actor, person_id)
         today = self._today()
         e = eligibility(self._intervals(person_id), today)

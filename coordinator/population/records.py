@@ -8,19 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import (
-    Access,
-    Actor,
-    Conflict,
-    Ctx,
-    Forbidden,
-    NotFound,
-    insert_row,
-    list_view,
-    update_row,
-    username,
-    zone_clause,
-)
+from ..errors import Conflict, Forbidden, NotFound
+from .common import Access, Actor, Ctx, insert_row, list_view, update_row, username, zone_clause
 from .duplicates import record_candidates
 from .ids import (
     MAX_ADDRESS,
@@ -125,6 +114,7 @@ def insert_person(db: sqlite_utils.Database, row: dict[str, Any], fts: str | Non
     """
     pid = insert_row(db, "pop_persons", row)
     count_inserted(db, [row])
+    # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
     db.conn.execute(
         "insert into pop_name_fts(rowid, text) values (?, ?)",
         [pid, fts or index_text(row["name"], row["name_latin"])],
@@ -134,6 +124,7 @@ def insert_person(db: sqlite_utils.Database, row: dict[str, Any], fts: str | Non
 
 def unindex_person(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     """Remove a person's search entry (contentless FTS needs the indexed text back)."""
+    # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
     db.execute(
         "insert into pop_name_fts(pop_name_fts, rowid, text) values ('delete', ?, ?)",
         [row["id"], index_text(row["name"], row["name_latin"])],
@@ -246,6 +237,7 @@ class Records:
         def write(db: sqlite_utils.Database) -> None:
             unindex_person(db, old)
             update_row(db, "pop_persons", person_id, row)
+            # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
             db.execute(
                 "insert into pop_name_fts(rowid, text) values (?, ?)",
                 [person_id, index_text(row["name"], row["name_latin"])],
@@ -328,6 +320,7 @@ class Records:
         def write(db: sqlite_utils.Database) -> int:
             rid = insert_row(db, "pop_registrations", row)
             count_inserted(db, registration_statuses=[status])
+            # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
             db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
                        [rid, address_text(address)])  # fmt: skip
             insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now, actor=username(actor),

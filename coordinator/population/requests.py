@@ -6,17 +6,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import (
-    Access,
-    Actor,
-    Conflict,
-    Ctx,
-    NotFound,
-    insert_row,
-    update_row,
-    username,
-    zone_clause,
-)
+from ..errors import Conflict, NotFound
+from .common import Access, Actor, Ctx, insert_row, update_row, username, zone_clause
 from .ids import MAX_SHORT, MAX_TEXT, RecordError, clean_name, clean_phone, clean_text, clean_zone
 
 #: Category → hours until the request is due (the one place SLAs are defined).

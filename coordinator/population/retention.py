@@ -10,13 +10,12 @@ The audit log keeps one ``erase`` entry per person; it never held the data itsel
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound
+from ..errors import Conflict, NotFound
+from .common import Access, Actor, Ctx
 from .names import address_text
 from .records import unindex_person
 
@@ -41,6 +40,7 @@ def anonymise(db: sqlite_utils.Database, person: dict[str, Any], now: float) -> 
         "select id, address from pop_registrations where person_id = ? and address != ?",
         [pid, ANON],
     ).fetchall():
+        # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
         db.execute(
             "insert into pop_address_fts(pop_address_fts, rowid, text) values ('delete', ?, ?)",
             [rid, address_text(address)],
@@ -68,8 +68,6 @@ class Retention:
         self.ctx = ctx
         self.access = access
         self.retention_s = retention_days * 86400
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def erase(self, actor: Actor, person_id: int, reason: str, purpose: str | None) -> dict:
         """Anonymise one person now (a right-to-erasure request or a court order)."""
@@ -123,23 +121,3 @@ class Retention:
             return len(ids)
 
         return {"persons": persons, "requests": self.ctx.db.write(requests)}
-
-    def start(self, interval_s: float, also: list[Callable[[], object]] | None = None) -> None:
-        """Run ``also`` (other daily jobs) and :meth:`run_once` every ``interval_s``."""
-
-        def loop() -> None:
-            while not self._stop.wait(interval_s):
-                for job in [*(also or []), self.run_once]:
-                    try:
-                        log.info("population job %s: %s", getattr(job, "__name__", job), job())
-                    except Exception:  # noqa: BLE001 - logged; the job retries next interval
-                        log.exception("population job failed")
-
-        self._thread = threading.Thread(target=loop, name="population-retention", daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        """Stop the scheduled job."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)

@@ -210,6 +210,7 @@ def m002_address_index_text(db: sqlite_utils.Database) -> None:
     from .names import address_text
 
     db.execute("insert into pop_address_fts(pop_address_fts) values ('delete-all')")
+    # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
     db.conn.executemany(
         "insert into pop_address_fts(rowid, text) values (?, ?)",
         (
@@ -262,6 +263,8 @@ def count_inserted(
 def m003_aggregate_counts(db: sqlite_utils.Database) -> None:
     """Aggregate counters (statistics at city scale without full scans)."""
     x = db.execute
+    # "without rowid" is SQLite's storage hint for a keyed table (an applied migration, kept
+    # as it ran; a server database's port would drop the clause).
     x("""create table pop_counts (
         dim text not null, k text not null, n integer not null, primary key (dim, k)
     ) without rowid""")

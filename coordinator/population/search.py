@@ -37,6 +37,7 @@ class Search:
             args.append(zone)
         try:
             if name:
+                # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
                 where.append("p.id in (select rowid from pop_name_fts where pop_name_fts match ?)")
                 args.append(fts_query(name))
             if address:

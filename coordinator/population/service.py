@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from ..identity.audit import AuditService
 from ..platform.db import Database
 from ..settings import Settings
@@ -18,6 +20,8 @@ from .retention import Retention
 from .search import Search
 from .stats import Stats
 from .visitors import Visitors
+
+log = logging.getLogger(__name__)
 
 
 class PopulationService:
@@ -41,10 +45,9 @@ class PopulationService:
         self.export = Export(self.ctx, self.access)
         self.retention = Retention(self.ctx, self.access, settings.population_retention_days)
 
-    def start(self, interval_s: float) -> None:
-        """Start the scheduled jobs: registrations past valid_to expire, then retention."""
-        self.retention.start(interval_s, also=[self.records.expire_due])
-
-    def close(self) -> None:
-        """Stop background jobs."""
-        self.retention.close()
+    def run_scheduled(self) -> dict[str, object]:
+        """The daily privacy job (on the one scheduler): registrations past valid_to expire,
+        then records closed longer than the retention period are anonymised."""
+        done = {"expired": self.records.expire_due(), "retention": self.retention.run_once()}
+        log.info("population scheduled job: %s", done)
+        return done

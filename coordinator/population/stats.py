@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import Invalid
 from .common import Actor, Ctx
 
 MIN_CELL = 5
@@ -39,7 +40,7 @@ class Stats:
         out: dict[str, Any] = {}
         for d in dims:
             if d not in DIMENSIONS:
-                raise ValueError(f"unknown dimension {d[:30]!r}; one of {', '.join(DIMENSIONS)}")
+                raise Invalid(f"unknown dimension {d[:30]!r}; one of {', '.join(DIMENSIONS)}")
             if d in GROUPED:
                 table, col = GROUPED[d]
                 rows = self.ctx.db.query(

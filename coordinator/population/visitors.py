@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .common import Access, Actor, Conflict, Ctx, NotFound, insert_row, zone_clause
+from ..errors import Conflict, NotFound
+from .common import Access, Actor, Ctx, insert_row, zone_clause
 from .ids import (
     MAX_ADDRESS,
     MAX_SHORT,

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from coordinator.app import create_app
 from coordinator.bootstrap import open_services
+from coordinator.container import Services
 from coordinator.identity.auth import Role
-from coordinator.services import Services
 from coordinator.settings import Settings
 from devtools.synthetic_city import City, CitySpec, generate
 from tests.harness.api import PASSWORD

@@ -144,18 +144,16 @@ def test_lost_live_connection_reconnects_and_resyncs_without_reload(page, city: 
     """Tried: the coordinator ends every live stream (its "fell behind" path) while new stream
     connections are refused, an incident forms meanwhile, then connections are allowed again.
     The queue must show the missed incident without a page reload."""
-    from coordinator.http.stream import hub_for
-
     login(page, "operator")
     page.goto(page.url.split("#")[0] + "#/incidents")
     page.wait_for_selector("#live[data-state=on]", state="attached")
     page.evaluate("window.__sameDocument = true")
     page.route("**/api/incidents-stream**", lambda route: route.abort())
-    assert hub_for(city.services).end_all() >= 1
+    assert city.services.stream.end_all() >= 1
     page.wait_for_selector("#live[data-state=off]", state="attached", timeout=20000)
     cam = city.cameras[11]
     city.publish_event(cam["id"], kind="intrusion", conf=0.91, track=311)
-    incidents = city.services.extra["incidents"]
+    incidents = city.services.incidents
     # The incident exists before the browser may reconnect: only a resync can show it.
     wait_for(lambda: cam["id"] in str(incidents.search(limit=500)), 30, "incident formed")
     assert page.locator(f"#inc-body tr:has-text('{cam['id']}')").count() == 0
@@ -184,11 +182,11 @@ def test_a_change_to_a_published_warning_waits_for_a_second_investigator(page, c
     from coordinator.fraud.warning_desk import WarningEdit
     from coordinator.identity.auth import Principal, Role
 
-    svc = city.services.extra["fraud"]
+    svc = city.services.fraud
     wid = city.market["warning_id"]
     chen = Principal(2, "investigator2", frozenset({Role.FRAUD_INVESTIGATOR}))
-    svc.update_warning(chen, wid, WarningEdit(severity="Extreme"))
-    assert svc.cap_alert(wid).info[0].severity == "Severe"  # not public yet
+    svc.desk.update_warning(chen, wid, WarningEdit(severity="Extreme"))
+    assert svc.desk.cap_alert(wid).info[0].severity == "Severe"  # not public yet
     login(page, "investigator")
     page.goto(page.url.split("#")[0] + "#/fraud")
     row = page.locator(f"tr[data-warning='{wid}']")
@@ -196,7 +194,7 @@ def test_a_change_to_a_published_warning_waits_for_a_second_investigator(page, c
     assert "severity → Extreme" in row.inner_text() and "investigator2" in row.inner_text()
     row.locator("button[data-w=approve]").click()
     page.wait_for_selector(f"tr[data-warning='{wid}']:not(:has([data-testid=pending-change]))")
-    alert = svc.cap_alert(wid)
+    alert = svc.desk.cap_alert(wid)
     assert alert.msgType == "Update" and alert.info[0].severity == "Extreme"
 
 

@@ -13,7 +13,7 @@ from protocol import Channel, Topics, encode
 from protocol.ids import uuid7
 from protocol.messages import Config, SnapshotRequest, Zone
 from provisioning.mosquitto import free_port
-from tests.edge_agent.conftest import ROOT, agent_config, start_agent
+from tests.harness.agents import ROOT, agent_config, start_agent
 from tests.harness.brokers import make_pki
 from tests.harness.edge import centre, publish_retained, tls_broker
 from tests.harness.mqtt import wait_for

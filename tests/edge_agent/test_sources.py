@@ -16,7 +16,7 @@ from edge_agent.motion import MotionGate
 from edge_agent.sources import Frame, SourceError, SupervisedSource
 from edge_agent.sources.capture import OpenCvSource
 from edge_agent.sources.replay import ReplaySource
-from tests.edge_agent.conftest import ROOT, agent_config, start_agent
+from tests.harness.agents import ROOT, agent_config, start_agent
 from tests.harness.mqtt import wait_for
 
 

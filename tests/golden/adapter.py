@@ -24,10 +24,10 @@ from fastapi.testclient import TestClient
 
 # ---- coordinator internals: the only imports that move with the re-packaging -------------
 from coordinator.app import create_app
-from coordinator.bootstrap import open_services
+from coordinator.bootstrap import open_services, start_mqtt
+from coordinator.container import Services
 from coordinator.identity.auth import Role
 from coordinator.platform.mqtt import Inbound
-from coordinator.services import Services
 from coordinator.settings import Settings
 from protocol import Channel, Event, Topics, UnitPosition, encode, uuid7
 
@@ -72,7 +72,7 @@ def running(data_dir: Path) -> Iterator[Coordinator]:
     """Open (and migrate) the database in ``data_dir``, serve the app; close everything after."""
     services = open_services(settings(data_dir))
     try:
-        services.extra["mqtt"].start()
+        start_mqtt(services)
         # A server error is an answer to record (status 500), not an exception in the test.
         with TestClient(create_app(services), raise_server_exceptions=False) as client:
             yield Coordinator(services, client)
@@ -114,7 +114,7 @@ def ingest_events(c: Coordinator, events: list[dict[str, Any]], timeout: float =
         ids.append(ev.id)
         topic = topics.device(ev.dev, Channel.EVENT)
         inbound = Inbound(topic, topics.parse(topic), encode(ev), 0, 0, 0, time.time())
-        c.services.extra["ingest"].sink(inbound)
+        c.services.ingest.sink(inbound)
     deadline = time.monotonic() + timeout
     marks = ",".join("?" * len(ids))
     sql = f"select count(*) n from events where id in ({marks}) and incident_id is not null"
@@ -122,18 +122,18 @@ def ingest_events(c: Coordinator, events: list[dict[str, Any]], timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"events not ingested within {timeout} s")
         time.sleep(0.02)
-    c.services.extra["incidents"].flush()
+    c.services.incidents.flush()
 
 
 def report_unit_position(c: Coordinator, unit_id: str, lat: float, lon: float) -> None:
     """A patrol unit's position report (normally an MQTT message from the unit's tablet)."""
-    dispatch = c.services.extra["dispatch"]
+    dispatch = c.services.dispatch
     dispatch.position(unit_id, UnitPosition(ts=dispatch.now_ms(), lat=lat, lon=lon))
 
 
 def sweep_fraud_overdue(c: Coordinator) -> list[Any]:
     """Run the scheduled overdue sweep now (normally every five minutes)."""
-    return list(c.services.extra["fraud"].sweep_overdue())
+    return list(c.services.fraud.sweep_overdue())
 
 
 def _closed_port() -> int:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from devtools.devcity import DEMO_PASSWORD
 
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOC_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+#: Screenshots go to a git-ignored folder, so a test run leaves the tree clean; set
+#: CITYWATCH_SCREENSHOTS=docs/img (``make screenshots``) to refresh the README's pictures.
+IMG = Path(os.environ.get("CITYWATCH_SCREENSHOTS") or ".cache/screenshots")
 
 
 def login(page, user: str, password: str = DEMO_PASSWORD) -> None:  # noqa: ANN001
@@ -18,6 +22,6 @@ def login(page, user: str, password: str = DEMO_PASSWORD) -> None:  # noqa: ANN0
 
 
 def shot(page, name: str) -> None:  # noqa: ANN001
-    """Save a screenshot of the main screens into docs/img/ (shown in the README)."""
+    """Save a screenshot of a screen (``.cache/screenshots/``, or docs/img/ when asked)."""
     IMG.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMG / f"{name}.png"))

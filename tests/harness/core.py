@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from coordinator.bootstrap import open_services, start_core
-from coordinator.services import Services
+from coordinator.container import Services
 from coordinator.settings import Settings
 from protocol import Channel, Event, Topics, encode, uuid7
 from tests.harness.mqtt import wait_for
@@ -40,7 +40,7 @@ def running_core(settings: Settings) -> Iterator[Services]:
     svc = open_services(settings)
     try:
         start_core(svc)
-        assert svc.extra["mqtt"].wait_connected(10), "coordinator did not connect"
+        assert svc.mqtt.wait_connected(10), "coordinator did not connect"
         yield svc
     finally:
         svc.close()
@@ -49,7 +49,7 @@ def running_core(settings: Settings) -> Iterator[Services]:
 def register(svc: Services, cams: dict[str, tuple[float, float]] | None = None) -> None:
     """Register cameras in the fleet."""
     for dev, (lat, lon) in (cams or CAMERAS).items():
-        svc.extra["fleet"].register(
+        svc.fleet.register(
             {
                 "id": dev,
                 "owner_org": "Yiwu PSB",
@@ -117,4 +117,4 @@ def inject(svc: Services, events: list[Event]) -> None:
     t = Topics()
     for e in events:
         topic = ev_topic(e.dev)
-        svc.extra["ingest"].sink(Inbound(topic, t.parse(topic), encode(e), 0, 0, 0, time.time()))
+        svc.ingest.sink(Inbound(topic, t.parse(topic), encode(e), 0, 0, 0, time.time()))

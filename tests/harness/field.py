@@ -19,7 +19,7 @@ import uvicorn
 
 from coordinator.app import create_app
 from coordinator.bootstrap import open_services, start_core
-from coordinator.services import Services
+from coordinator.container import Services
 from coordinator.settings import Settings
 from protocol import Topics
 from provisioning.ca import BrokerPlan, broker_config, init_ca
@@ -71,7 +71,7 @@ class FieldEnv:
     def enrolment(self) -> Any:
         """The coordinator's enrolment service."""
         assert self.services
-        return self.services.extra["enrolment"]
+        return self.services.enrolment
 
     def start(self) -> FieldEnv:
         """Create the CA, write the broker config, start Mosquitto, the API and the centre."""
@@ -115,7 +115,7 @@ class FieldEnv:
         # The real coordinator core: its MQTT link on the services' listener, ingest
         # recording boards' state in the fleet registry (the enrolment confirmation).
         start_core(self.services)
-        if not self.services.extra["mqtt"].wait_connected(20):
+        if not self.services.mqtt.wait_connected(20):
             raise RuntimeError("the coordinator's MQTT link did not connect")
         self.services.auth.create_user("tech-li", TECH_PASSWORD, ["technician"])
         self.services.auth.create_user("admin-wang", ADMIN_PASSWORD, ["admin"])

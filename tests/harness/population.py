@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coordinator.bootstrap import role_matrix
 from coordinator.identity.auth import Principal, Role, perms_for
 from devtools.population_data import prc_id
 
@@ -13,7 +14,7 @@ PURPOSE = {"X-Purpose": "case 2026-117 follow-up"}
 def officer(name: str = "officer-a", zones: tuple[str, ...] = ("Z01",)) -> Principal:
     """A population officer principal (for service-level tests)."""
     roles = frozenset({Role.POPULATION_OFFICER})
-    return Principal(1, name, roles, frozenset(zones), perms=perms_for(roles))
+    return Principal(1, name, roles, frozenset(zones), perms=perms_for(roles, role_matrix()))
 
 
 def person_data(n: int = 0, **over: Any) -> dict[str, Any]:

@@ -175,7 +175,7 @@ def test_registration_reaches_the_real_fleet_registry(
 ):
     res = enroll_board(field_env, tech, tmp_path / "f", "cam-fleet-1")
     assert res["ok"]
-    row = field_env.services.extra["fleet"].get("cam-fleet-1")
+    row = field_env.services.fleet.get("cam-fleet-1")
     assert row["cert_fingerprint"] == res["fingerprint"]
     assert row["cert_not_after"].startswith(res["not_after"][:19])
     assert (row["owner_type"], row["zone"], row["profile"]) == (
@@ -190,12 +190,14 @@ def test_registration_reaches_the_real_fleet_registry(
 def test_refused_registration_is_reported_with_next_step(
     field_env: FieldEnv, tech: Coordinator, tmp_path
 ):
-    real = field_env.services.extra["fleet"]
-    field_env.services.extra["fleet"] = _RefusingRegistry()
+    enrolment = field_env.services.enrolment
+    assert enrolment is not None
+    real = enrolment.fleet
+    enrolment.fleet = _RefusingRegistry
     try:
         res = enroll_board(field_env, tech, tmp_path / "f", "cam-fleet-2", confirm_timeout=1.0)
     finally:
-        field_env.services.extra["fleet"] = real
+        enrolment.fleet = real
     step = next(s for s in res["steps"] if s["step"] == "register")
     assert not res["ok"] and step["status"] == "failed" and "owner_org" in step["detail"]
     assert "provision status cam-fleet-2" in step["next"]

@@ -65,7 +65,7 @@ def test_revoke_drops_the_live_session_and_refuses_reconnects(
     assert "REVOKED" in status_lines(st)[0]
     # The fleet view says "revoked" (not merely offline), and the board's Last Will
     # arriving late does not turn it back into an offline camera with an alert.
-    fleet = field_env.services.extra["fleet"]
+    fleet = field_env.services.fleet
     assert fleet.get("cam-stolen")["health_status"] == "revoked"
     lwt = State(status="offline")
     alerts = field_env.services.db.write(
@@ -101,7 +101,7 @@ def test_rotate_gives_a_new_key_and_retires_the_old_certificate(
     assert st["fingerprint"] == out["fingerprint"] and st["rotated_at"]
     assert (st["zone"], st["enrolled_by"]) == ("Z12", "tech-li")  # registration untouched
     # The fleet view shows the new certificate's fingerprint and expiry.
-    fleet_row = field_env.services.extra["fleet"].get("cam-rot")
+    fleet_row = field_env.services.fleet.get("cam-rot")
     assert fleet_row["cert_fingerprint"] == out["fingerprint"] and fleet_row["zone"] == "Z12"
     board = field_env.connect_board(bundle)
     board.close()
@@ -183,11 +183,13 @@ def test_crl_is_refreshed_before_it_expires(field_env: FieldEnv):
     from cryptography import x509
 
     svc = field_env.enrolment
-    assert svc.refresh_crl_if_due() is False  # fresh: 30 days left
+    lifecycle = field_env.services.lifecycle
+    assert lifecycle is not None
+    assert lifecycle.refresh_crl_if_due() is False  # fresh: 30 days left
     real = svc.clock
     svc.clock = lambda: real() + 25 * 86400  # 25 days later: within the 7-day margin
     try:
-        assert svc.refresh_crl_if_due() is True
+        assert lifecycle.refresh_crl_if_due() is True
     finally:
         svc.clock = real
     crl = x509.load_pem_x509_crl(svc.config.crl_file.read_bytes())

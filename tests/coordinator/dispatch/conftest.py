@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from coordinator.container import Services
 from coordinator.dispatch.policy import DispatchSettings
 from coordinator.dispatch.service import DispatchService
 from coordinator.geo.service import GeoService
-from coordinator.services import Services
 from devtools.synthetic_city import City
 from protocol import Topics
 

@@ -11,7 +11,7 @@ from tests.harness.api import bearer
 
 def real_incident(services, lat, lon, dev="cam-d1"):
     """An incident opened by the core incident service from one camera event."""
-    services.extra["fleet"].register(
+    services.fleet.register(
         {
             "id": dev,
             "owner_org": "Yiwu PSB",
@@ -21,7 +21,7 @@ def real_incident(services, lat, lon, dev="cam-d1"):
             "zone": "Z001",
         }
     )
-    incidents = services.extra["incidents"]
+    incidents = services.incidents
     ev = {"id": uuid7(), "dev": dev, "track": 1, "kind": "intrusion", "conf": 0.9, "t": time.time()}
     changes = services.db.write(lambda db: incidents.assign(db, [ev], time.time()))
     incidents.publish_changes(changes)

@@ -15,14 +15,14 @@ from tests.harness.mqtt import connect, wait_for
 def test_camera_event_to_unit_on_scene(tmp_path, broker, city):
     port = broker.ports[0]
     with running_core(core_settings(tmp_path / "c", port)) as core:
-        svc = core.extra["dispatch"]
+        svc = core.dispatch
         svc.geo.load_zones(city.zones)
         svc.geo.load_roads(city.roads)
         svc.set_policy(
             AutoPolicy(enabled=True, rules=[AutoRule(kind="intrusion", min_confidence=0.7)]), "test"
         )
         lat, lon = city.latlon(6, 4)
-        core.extra["fleet"].register(
+        core.fleet.register(
             {
                 "id": "cam-river",
                 "owner_org": "Yiwu PSB",
@@ -57,7 +57,7 @@ def test_camera_event_to_unit_on_scene(tmp_path, broker, city):
                 "positions via the shared link",
             )
             publish_events(board, [event("cam-river", 1, conf=0.9)])
-            incidents = core.extra["incidents"]
+            incidents = core.incidents
             inc = wait_for(
                 lambda: (rows := core.db.query("select id from incidents")) and rows[0],
                 10,

@@ -21,8 +21,9 @@ class ScriptedIncidents:
         self.items: dict[str, dict[str, Any]] = {}
         self.callbacks: list[Any] = []
 
-    def on_change(self, callback: Any) -> None:
+    def on_change(self, callback: Any) -> Any:
         self.callbacks.append(callback)
+        return lambda: self.callbacks.remove(callback)
 
     def get(self, incident_id: str) -> dict[str, Any] | None:
         item = self.items.get(incident_id)
@@ -59,7 +60,7 @@ def test_auto_dispatch_follows_detection_changes_only(services, city, change, st
     svc = DispatchService(
         services.db,
         geo,
-        extra={"incidents": incidents},
+        incidents=incidents,
         publisher=RecordingPublisher(),
         topics=Topics(),
     )

@@ -7,6 +7,7 @@ import pytest
 
 from coordinator.dispatch.policy import AutoPolicy, AutoRule
 from coordinator.dispatch.service import DispatchError, DispatchService
+from coordinator.errors import Conflict
 from coordinator.geo.service import GeoService
 from protocol import Ack, Channel, Dispatch, ParsedTopic, UnitPosition, decode, encode, uuid7
 from tests.harness.dispatch import RecordingPublisher, place
@@ -196,7 +197,7 @@ def test_order_to_an_off_duty_unit_is_refused(make_dispatch, city):
     inc = incident(svc, city, 5, 3)
     with pytest.raises(DispatchError, match="off duty") as err:
         svc.dispatch(inc["id"], "u1")
-    assert err.value.status == 409 and svc.orders_for(inc["id"]) == []
+    assert isinstance(err.value, Conflict) and svc.orders_for(inc["id"]) == []
 
 
 def test_unit_going_off_duty_with_a_pending_order_cancels_and_reoffers(make_dispatch, city):

@@ -144,10 +144,10 @@ def test_answers_that_do_not_match_the_request_are_ignored(city, broker, answer,
             _answer(board, "cam-0", a.req, wrong_event)
         else:
             _answer(other, "cam-1", a.req, a.event)
-        wait_for(lambda: svc.extra["snapshots"].rejected >= 1, 10, why)
-        assert svc.extra["snapshots"].status(a.req)["status"] == "pending"
+        wait_for(lambda: svc.snapshots.rejected >= 1, 10, why)
+        assert svc.snapshots.status(a.req)["status"] == "pending"
         _answer(board, "cam-0", a.req, a.event)
-        wait_for(lambda: svc.extra["snapshots"].status(a.req)["status"] == "ok", 10, "the answer")
+        wait_for(lambda: svc.snapshots.status(a.req)["status"] == "ok", 10, "the answer")
     finally:
         board.close()
         other.close()
@@ -160,7 +160,7 @@ def test_unanswered_requests_are_sent_again_then_time_out(tmp_path, broker):
         try:
             board.subscribe(T.device("cam-0", Channel.SNAPSHOT_REQ))
             inc, _ids = _incident(svc, board, "cam-0", phases=("start",))
-            out = svc.extra["snapshots"].request_incident(inc, "op")
+            out = svc.snapshots.request_incident(inc, "op")
             req = out["requested"][0]["req"]
             first = decode(Channel.SNAPSHOT_REQ, board.get().payload)
             second = decode(Channel.SNAPSHOT_REQ, board.get(timeout=10).payload)
@@ -168,15 +168,15 @@ def test_unanswered_requests_are_sent_again_then_time_out(tmp_path, broker):
             third = decode(Channel.SNAPSHOT_REQ, board.get(timeout=10).payload)
             assert third.req == req
             st = wait_for(
-                lambda: (s := svc.extra["snapshots"].status(req))["status"] == "timeout" and s,
+                lambda: (s := svc.snapshots.status(req))["status"] == "timeout" and s,
                 10,
                 "timeout",
             )
             assert st["attempts"] == 3 and "3 tries" in st["error"]
             # A straggler after the timeout is not stored.
             _answer(board, "cam-0", req, first.event)
-            wait_for(lambda: svc.extra["snapshots"].rejected >= 1, 10, "late answer rejected")
-            assert svc.extra["snapshots"].status(req)["status"] == "timeout"
+            wait_for(lambda: svc.snapshots.rejected >= 1, 10, "late answer rejected")
+            assert svc.snapshots.status(req)["status"] == "timeout"
         finally:
             board.close()
 
@@ -188,12 +188,12 @@ def test_a_retried_request_answered_late_is_kept(tmp_path, broker):
         try:
             board.subscribe(T.device("cam-0", Channel.SNAPSHOT_REQ))
             inc, _ids = _incident(svc, board, "cam-0", phases=("start",))
-            svc.extra["snapshots"].request_incident(inc, "op")
+            svc.snapshots.request_incident(inc, "op")
             board.get()  # the first send is lost on the board's side
             a = decode(Channel.SNAPSHOT_REQ, board.get(timeout=10).payload)
             _answer(board, "cam-0", a.req, a.event)
             st = wait_for(
-                lambda: (s := svc.extra["snapshots"].status(a.req))["status"] == "ok" and s,
+                lambda: (s := svc.snapshots.status(a.req))["status"] == "ok" and s,
                 10,
                 "stored",
             )
@@ -221,7 +221,7 @@ def test_sharing_terms_refuse_with_a_reason(city, broker, owner, sharing, purpos
         "lat": 29.306,
         "lon": 120.076,
     }
-    svc.extra["fleet"].register({**dev, "evidence_sharing": sharing} if sharing else dev)
+    svc.fleet.register({**dev, "evidence_sharing": sharing} if sharing else dev)
     board = connect(broker.ports[0], "cam-0")
     try:
         inc, _ids = _incident(svc, board, "cam-0", phases=("start",))
@@ -240,7 +240,7 @@ def test_sharing_terms_refuse_with_a_reason(city, broker, owner, sharing, purpos
 
 def test_a_mixed_incident_asks_the_willing_cameras_and_says_who_refused(city, broker):
     svc, api, h = city
-    svc.extra["fleet"].register(
+    svc.fleet.register(
         {
             "id": "cam-1",
             "owner_org": "Mall",
@@ -282,17 +282,15 @@ def test_frames_expire_after_the_retention(tmp_path, broker):
         try:
             board.subscribe(T.device("cam-0", Channel.SNAPSHOT_REQ))
             inc, _ids = _incident(svc, board, "cam-0", phases=("start",))
-            svc.extra["snapshots"].request_incident(inc, "op")
+            svc.snapshots.request_incident(inc, "op")
             a = decode(Channel.SNAPSHOT_REQ, board.get().payload)
             _answer(board, "cam-0", a.req, a.event)
-            wait_for(lambda: svc.extra["snapshots"].status(a.req)["status"] == "ok", 10, "stored")
-            svc.extra["jobs"].run_all()  # within the retention: kept
-            assert svc.extra["snapshots"].frames(inc)
-            wait_for(
-                lambda: time.time() - svc.extra["snapshots"].status(a.req)["created_at"] > 1.2, 5
-            )
-            svc.extra["jobs"].run_all()  # the one scheduler's expiry job
-            assert svc.extra["snapshots"].frames(inc) == []
+            wait_for(lambda: svc.snapshots.status(a.req)["status"] == "ok", 10, "stored")
+            svc.jobs.run_all()  # within the retention: kept
+            assert svc.snapshots.frames(inc)
+            wait_for(lambda: time.time() - svc.snapshots.status(a.req)["created_at"] > 1.2, 5)
+            svc.jobs.run_all()  # the one scheduler's expiry job
+            assert svc.snapshots.frames(inc) == []
             assert svc.db.query("select count(*) n from snapshots")[0]["n"] == 0
         finally:
             board.close()
@@ -306,7 +304,7 @@ def test_sharing_terms_are_set_per_camera_and_audited(city):
     body = {"evidence_sharing": "none", "note": "owner letter 2026-03"}
     r = api.put("/api/devices/cam-0/evidence-sharing", json=body, headers=tech)
     assert r.json() == {"device_id": "cam-0", "evidence_sharing": "none", "effective": "none"}
-    assert svc.extra["fleet"].get("cam-0")["evidence_sharing"] == "none"
+    assert svc.fleet.get("cam-0")["evidence_sharing"] == "none"
     entry = svc.audit.search(action="device_evidence_sharing", subject_id="cam-0")[0]
     assert "owner letter" in entry["detail"] and entry["actor"] == "tech"
     back = {"evidence_sharing": None, "note": "agreement renewed"}
@@ -325,7 +323,7 @@ def test_frames_follow_their_events_into_a_merged_incident(city, broker):
         api.post(f"/api/incidents/{first}/frames", json={}, headers=h)
         a = decode(Channel.SNAPSHOT_REQ, board.get().payload)
         _answer(board, "cam-9", a.req, a.event)
-        wait_for(lambda: svc.extra["snapshots"].status(a.req)["status"] == "ok", 10, "stored")
+        wait_for(lambda: svc.snapshots.status(a.req)["status"] == "ok", 10, "stored")
         other = connect(broker.ports[0], "cam-0")
         try:
             other.publish(T.device("cam-0", Channel.EVENT), encode(event("cam-0", 1, track=8)))

@@ -77,7 +77,7 @@ def test_snapshot_requested_answered_and_viewed_with_audit(city, broker):
             and img.headers["content-type"] == "image/jpeg"
         )
         assert svc.audit.search(action="view_snapshot", subject_id=req)
-        assert svc.extra["snapshots"].rejected >= 1
+        assert svc.snapshots.rejected >= 1
     finally:
         board.close()
         other.close()

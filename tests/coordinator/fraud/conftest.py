@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from coordinator.container import Services
 from coordinator.identity.auth import Role
-from coordinator.services import Services
 from tests.harness.api import PASSWORD, bearer
 from tests.harness.fraud import Actors
 

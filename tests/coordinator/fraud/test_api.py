@@ -8,7 +8,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from coordinator.services import Services
+from coordinator.container import Services
 from tests.harness.fraud import GREEN_AIRLINE, Actors
 
 PURPOSE = {"X-Purpose": "case 2026-17 vest investigation"}
@@ -158,7 +158,7 @@ def test_overdue_detection_asks_the_merchant_then_raises_an_alert(
         headers=actors.m1,
     )
     assert over.status_code == 422 and "exceed" in over.text  # overpayment refused
-    fsvc = services.extra["fraud"]
+    fsvc = services.fraud
     assert fsvc.sweep_overdue(today=TODAY) == []  # nothing is due yet
     assert fsvc.sweep_overdue(today=TODAY + dt.timedelta(days=11)) == [cid]
     asks = api.get("/api/fraud/filings?needs_confirmation=true", headers=actors.m1).json()
@@ -460,8 +460,8 @@ def test_overdue_amount_counts_what_is_still_unpaid_in_cny(
         json={"amount": "500", "paid_on": TODAY.isoformat()},
         headers=actors.m1,
     )
-    fsvc = services.extra["fraud"]
+    fsvc = services.fraud
     fsvc.sweep_overdue(today=TODAY + dt.timedelta(days=4))
-    facts = fsvc.facts(cid)
+    facts = fsvc.assessment.facts(cid)
     assert facts.overdue_count == 1 and facts.overdue_merchants == frozenset({"m-1"})
     assert facts.overdue_amount_cny == 500 * 7.1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from coordinator.container import Services
 from coordinator.fraud.batch import re_resolve
 from coordinator.identity.auth import Principal, Role
-from coordinator.services import Services
 from devtools.fraud_data import generate, load_market
 
 INV = Principal(user_id=1, username="inv-li", roles=frozenset({Role.FRAUD_INVESTIGATOR}))
@@ -13,7 +13,7 @@ INV = Principal(user_id=1, username="inv-li", roles=frozenset({Role.FRAUD_INVEST
 def test_load_resolve_and_keep_decisions(services: Services) -> None:
     """A generated market loads; its vests share clusters with their originals; a rejected
     link stays rejected (and apart) across a full re-resolution; overdue filings are flagged."""
-    svc = services.extra["fraud"]
+    svc = services.fraud
     m = generate(150, seed=5)
     stats = load_market(svc, m)
     assert stats["companies"] == len(m.companies) and stats["auto"] > 0
@@ -33,7 +33,7 @@ def test_load_resolve_and_keep_decisions(services: Services) -> None:
         "(select count(*) from fraud_links m where m.proposed = 'auto' and "
         " (m.a in (l.a, l.b) or m.b in (l.a, l.b))) = 1 limit 1"
     )[0]
-    svc.decide_link(INV, link["id"], "reject")
+    svc.workflow.decide_link(INV, link["id"], "reject")
 
     def apart() -> bool:
         cl = {
@@ -50,16 +50,17 @@ def test_load_resolve_and_keep_decisions(services: Services) -> None:
     assert apart()
 
 
-def test_background_sweeper_flags_overdue_without_being_asked(services: Services) -> None:
-    """The sweeper thread marks a filing overdue once its due date passes (no API call)."""
+def test_scheduled_sweep_flags_overdue_without_being_asked(services: Services) -> None:
+    """The composition root puts the overdue sweep on the one scheduler: run at start and
+    every few minutes, it marks a filing overdue once its due date passes (no API call)."""
     import datetime as dt
 
+    from coordinator.bootstrap import start_jobs
     from coordinator.fraud.filings import CompanyIn, FilingIn
-    from coordinator.fraud.service import FraudService, MerchantIn
-    from coordinator.identity.audit import AuditService
+    from coordinator.fraud.service import MerchantIn
     from tests.harness.mqtt import wait_for
 
-    svc = services.extra["fraud"]
+    svc = services.fraud
     svc.create_merchant(INV, MerchantIn(id="m-9", name="Booth 9"))
     merchant = Principal(
         user_id=9, username="m9", roles=frozenset({Role.MERCHANT}), merchant_id="m-9"
@@ -76,17 +77,9 @@ def test_background_sweeper_flags_overdue_without_being_asked(services: Services
         ),
     )["id"]
     assert svc.my_filing(merchant, fid)["status"] == "open"
-    # a second service whose clock is a week ahead, sweeping every 50 ms
-    later = FraudService(
-        services.db,
-        AuditService(services.db),
-        today=lambda: due + dt.timedelta(days=2),
-        sweep_interval_s=0.05,
-    )
-    try:
-        wait_for(lambda: svc.my_filing(merchant, fid)["status"] == "overdue", 10, "sweeper")
-    finally:
-        later.close()
+    svc.today = lambda: due + dt.timedelta(days=2)  # the clock a week ahead
+    start_jobs(services)  # closed with the services
+    wait_for(lambda: svc.my_filing(merchant, fid)["status"] == "overdue", 10, "sweeper")
     assert svc.my_filing(merchant, fid)["needs_confirmation"] == 1
 
 
@@ -96,14 +89,14 @@ def test_cluster_facts_read_the_clusters_filings_not_every_overdue_filing(
     """The merchant check's hot path: SQLite must start from the cluster's companies and use
     (company_id, status); driving from the status index reads every overdue filing in the
     city (the plan SQLite picked on its own, 4,000x slower at 1 M filings)."""
-    svc = services.extra["fraud"]
+    svc = services.fraud
     load_market(svc, generate(150, seed=5))
     seen: list[str] = []
     reader = services.db.read()
     reader.conn.set_trace_callback(seen.append)
     try:
         cl = services.db.query("select cluster_id from fraud_companies limit 1")[0]["cluster_id"]
-        svc.cluster_facts(cl)
+        svc.assessment.cluster_facts(cl)
     finally:
         reader.conn.set_trace_callback(None)
     sql = next(s for s in seen if "fraud_filings" in s)

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from coordinator.container import Services
 from coordinator.fraud.filings import CompanyIn
 from coordinator.fraud.service import FraudService
 from coordinator.fraud.warning_desk import WarningEdit, WarningIn
 from coordinator.identity.audit import AuditService
 from coordinator.identity.auth import Principal, Role
-from coordinator.services import Services
 from protocol import Channel, Topics, WarningBoard, decode
 from provisioning.mosquitto import MosquittoProcess
 from tests.harness.mqtt import MqttTestClient, connect
@@ -73,7 +73,7 @@ def test_board_follows_publish_update_cancel(
     ids = []
     for name in ("Green Airline Trading", "Blue Sky Imp & Exp"):
         cid = svc.register_company(li, CompanyIn(names=[name], phones=[]))
-        wid = svc.draft_warning(
+        wid = svc.desk.draft_warning(
             li,
             WarningIn(
                 company_id=cid,
@@ -81,21 +81,21 @@ def test_board_follows_publish_update_cancel(
                 description="Unpaid orders reported by merchants.",
             ),
         )
-        svc.approve_warning(chen, wid)
-        svc.publish_warning(li, wid)
+        svc.desk.approve_warning(chen, wid)
+        svc.desk.publish_warning(li, wid)
         ids.append(wid)
     board = _board(port, "display-1")
     assert [a.info[0].headline for a in board.alerts] == [
         "Green Airline Trading does not pay",
         "Blue Sky Imp & Exp does not pay",
     ]
-    svc.update_warning(chen, ids[0], WarningEdit(severity="Extreme"))
+    svc.desk.update_warning(chen, ids[0], WarningEdit(severity="Extreme"))
     # not on the board until a second investigator approves the change
     assert _board(port, "display-1b").alerts[0].info[0].severity == "Severe"
-    svc.approve_warning(li, ids[0])
+    svc.desk.approve_warning(li, ids[0])
     board = _board(port, "display-2")
     assert board.alerts[0].msgType == "Update" and board.alerts[0].info[0].severity == "Extreme"
-    svc.cancel_warning(li, ids[1])
+    svc.desk.cancel_warning(li, ids[1])
     board = _board(port, "display-3")
     assert [a.identifier for a in board.alerts] == ["cw-fraud-1-v2"]
 
@@ -104,18 +104,18 @@ def test_unapproved_warning_never_reaches_the_board(
     fraud_mqtt: FraudService, broker: MosquittoProcess
 ) -> None:
     """Publishing a draft is refused and nothing is sent."""
-    from coordinator.fraud.errors import Conflict
+    from coordinator.errors import Conflict
 
     svc = fraud_mqtt
     cid = svc.register_company(_p("inv-li"), CompanyIn(names=["Red Co"]))
-    wid = svc.draft_warning(
+    wid = svc.desk.draft_warning(
         _p("inv-li"),
         WarningIn(
             company_id=cid, headline="Red Co does not pay", description="Unpaid orders reported."
         ),
     )
     with pytest.raises(Conflict):
-        svc.publish_warning(_p("inv-li"), wid)
+        svc.desk.publish_warning(_p("inv-li"), wid)
     viewer = connect(broker.ports[0], "display-x")
     try:
         viewer.subscribe(Topics().warnings())
@@ -123,4 +123,4 @@ def test_unapproved_warning_never_reaches_the_board(
             viewer.get(timeout=0.5)  # no retained board exists
     finally:
         _close(viewer)
-    assert svc.warning(wid)["state"] == "draft"
+    assert svc.desk.warning(wid)["state"] == "draft"

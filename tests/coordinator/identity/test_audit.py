@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
+from coordinator.container import Services
 from coordinator.identity.auth import Role
-from coordinator.services import Services
 from tests.harness.api import bearer
 
 

@@ -8,8 +8,11 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from coordinator.identity.auth import ROLE_PERMISSIONS, Perm, Role
-from coordinator.services import Services
+from coordinator.bootstrap import role_matrix
+from coordinator.container import Services
+from coordinator.fraud.permissions import Perm as FraudPerm
+from coordinator.identity.auth import Role
+from coordinator.population.permissions import Perm as PopulationPerm
 from coordinator.settings import Settings, SettingsError, load_settings
 from tests.harness.api import PASSWORD, bearer
 from tests.harness.routes import iter_api_routes
@@ -103,6 +106,7 @@ def test_create_user_validation(api: TestClient, tokens):
 def test_role_matrix_is_enforced_on_every_route(api: TestClient, tokens):
     """Walk every route guarded by require(): each role gets 403 exactly when it lacks a permission."""
     checked = 0
+    matrix = role_matrix()
     for route in iter_api_routes(api.app.routes):
         needed = _required_perms(route)
         if not needed:
@@ -115,7 +119,7 @@ def test_role_matrix_is_enforced_on_every_route(api: TestClient, tokens):
             r = api.request(
                 method, path, headers={**bearer(tok), "X-Purpose": "role matrix test"}, json={}
             )
-            allowed = all(p in ROLE_PERMISSIONS[role] for p in needed)
+            allowed = all(p in matrix[role] for p in needed)
             if allowed:
                 assert r.status_code != 403, f"{role} refused on {method} {path}: {r.text}"
             else:
@@ -124,8 +128,8 @@ def test_role_matrix_is_enforced_on_every_route(api: TestClient, tokens):
     assert checked >= 3 * len(Role)
 
 
-def _required_perms(route: APIRoute) -> tuple[Perm, ...]:
-    perms: list[Perm] = []
+def _required_perms(route: APIRoute) -> tuple[str, ...]:
+    perms: list[str] = []
     stack = list(route.dependant.dependencies)
     while stack:
         dep = stack.pop()
@@ -135,8 +139,8 @@ def _required_perms(route: APIRoute) -> tuple[Perm, ...]:
 
 
 def test_admin_cannot_read_personal_records_by_default():
-    assert Perm.POPULATION_READ not in ROLE_PERMISSIONS[Role.ADMIN]
-    assert Perm.FRAUD_READ not in ROLE_PERMISSIONS[Role.ADMIN]
+    assert PopulationPerm.POPULATION_READ not in role_matrix()[Role.ADMIN]
+    assert FraudPerm.FRAUD_READ not in role_matrix()[Role.ADMIN]
 
 
 @pytest.mark.parametrize("secret", ["", "change-me", "short", "secret"])

@@ -41,7 +41,7 @@ def _one_incident(svc, dev="cam-0", track=1, n=1, **kw):
 
 
 def test_service_contract_for_dispatch(fleet):
-    svc = fleet.extra["incidents"]
+    svc = fleet.incidents
     seen = []
     svc.on_change(lambda inc, change: seen.append((inc["id"], inc["status"], change)))
     iid = _one_incident(fleet)
@@ -155,7 +155,7 @@ def test_device_registration_api(api, tokens):
 def test_cert_expiry_and_fleet_summary(api, tokens, services):
     import datetime as dt
 
-    fleet = services.extra["fleet"]
+    fleet = services.fleet
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=300)
     for dev, na, owner in (("c-soon", soon, "community"), ("c-later", later, "government")):
@@ -190,7 +190,7 @@ def test_stream_delivers_changes_and_checks_roles(api, tokens, fleet):
     got: list[str] = []
 
     def later():
-        wait_for(lambda: "stream_hub" in fleet.extra, 5, "stream subscribed")
+        wait_for(lambda: fleet.stream.streams == 1, 5, "stream subscribed")
         _one_incident(fleet)
 
     t = threading.Thread(target=later)
@@ -209,7 +209,7 @@ def test_stream_delivers_changes_and_checks_roles(api, tokens, fleet):
 
 def test_metrics_exposes_ingest_and_fleet(api, fleet):
     _one_incident(fleet)
-    wait_for(lambda: fleet.extra["ingest"].stats.stored == 1, 5, "stored")
+    wait_for(lambda: fleet.ingest.stats.stored == 1, 5, "stored")
     text = api.get("/metrics").text
     assert "citywatch_events_stored_total 1.0" in text
     assert 'citywatch_devices{status="unknown"} 4.0' in text
@@ -220,17 +220,17 @@ def test_dismissals_propose_a_threshold_that_is_pushed_as_retained_config(tmp_pa
     settings = core_settings(tmp_path / "c", broker.ports[0], false_alarm_min_dismissals=3)
     with running_core(settings) as svc:
         register(svc)
-        inc = svc.extra["incidents"]
+        inc = svc.incidents
         for track in (1, 2, 3):
             iid = _one_incident(svc, "cam-0", track=track, ts=None)
             # separate incidents: move time apart by dismissing before the next one
             inc.dismiss(iid, "op", "shadow of a tree")
-        props = svc.extra["tuning"].proposals()
+        props = svc.tuning.proposals()
         assert len(props) == 1, svc.db.query("select id, status from incidents")
         p = props[0]
         assert (p["device_id"], p["rule"], p["label"]) == ("cam-0", "intrusion", "person")
         assert p["current"] == 0.5 and p["proposed"] == 0.6 and p["rate"] == 1.0
-        svc.extra["tuning"].decide(p["id"], True, "op")
+        svc.tuning.decide(p["id"], True, "op")
         board = connect(broker.ports[0], "cam-0-sub")
         try:
             board.subscribe(Topics().device("cam-0", Channel.CONFIG))
@@ -241,7 +241,7 @@ def test_dismissals_propose_a_threshold_that_is_pushed_as_retained_config(tmp_pa
         finally:
             board.close()
         with pytest.raises(ValueError, match="already approved"):
-            svc.extra["tuning"].decide(p["id"], False, "op")
+            svc.tuning.decide(p["id"], False, "op")
         wait_count(svc, "select count(*) from audit_log where action = 'threshold_approved'", 1)
 
 

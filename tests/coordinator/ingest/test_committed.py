@@ -136,7 +136,7 @@ def test_broker_sigkill_with_the_centre_offline_loses_no_event(tmp_path: Path) -
             assert spool.committed() == total
             assert count(svc, "select count(distinct seq) from events where dev = 'cam-1'") == total
             assert count(svc, "select count(*) from seq_gaps where dev = 'cam-1'") == 0
-            assert svc.extra["ingest"].committed_marks()["cam-1"] == total
+            assert svc.ingest.committed_marks()["cam-1"] == total
     finally:
         link.stop()
         spool.close()
@@ -153,9 +153,7 @@ def test_a_board_on_older_firmware_ignores_the_watermark(tmp_path: Path) -> None
             try:
                 publish_events(old, [event("cam-2", s, track=s) for s in (1, 2, 3)])
                 wait_count(svc, "select count(*) from events where dev = 'cam-2'", 3)
-                wait_for(
-                    lambda: svc.extra["ingest"].committed_marks().get("cam-2") == 3, 10, "mark"
-                )
+                wait_for(lambda: svc.ingest.committed_marks().get("cam-2") == 3, 10, "mark")
             finally:
                 old.close()
             late = connect(broker.ports[0], "reader")

@@ -176,7 +176,7 @@ def test_broker_restart_with_persistence_loses_nothing(tmp_path):
             core_settings(tmp_path / "c", broker.ports[0], mqtt_client_id="coord-b")
         ) as svc:
             for d in fleet:
-                svc.extra["fleet"].register(d)
+                svc.fleet.register(d)
             pub = Publisher("127.0.0.1", broker.ports[0], 2, name="restart-gen")
             stream = iter(EventStream([d["id"] for d in fleet], seed=3))
             total = 3000
@@ -184,13 +184,13 @@ def test_broker_restart_with_persistence_loses_nothing(tmp_path):
                 target=run, args=(pub, stream), kwargs={"count": total, "rate": 1000}
             )
             gen.start()
-            wait_for(lambda: svc.extra["ingest"].stats.stored > 500, 30, "mid-stream")
+            wait_for(lambda: svc.ingest.stats.stored > 500, 30, "mid-stream")
             broker.stop()  # SIGTERM: Mosquitto writes its persistence file
             broker.start()
             gen.join(60)
             assert pub.wait_acked(60), "events not PUBACKed after the broker came back"
-            wait_for(lambda: svc.extra["ingest"].stats.stored >= total, 60, "all stored")
-            assert svc.extra["mqtt"].connects >= 2  # it really reconnected
+            wait_for(lambda: svc.ingest.stats.stored >= total, 60, "all stored")
+            assert svc.mqtt.connects >= 2  # it really reconnected
             rows = svc.db.query("select count(*) as n, count(distinct id) as d from events")[0]
             assert rows["n"] == total and rows["d"] == total
     finally:

@@ -45,12 +45,12 @@ def test_events_are_stored_merged_and_acked_after_commit(core, board):
     evs.append(event("cam-1", 1, track=3))  # nearby camera (~90 m), same kind, same minute
     publish_events(board, evs)
     wait_count(core, "select count(*) from events", 4)
-    wait_for(lambda: core.extra["mqtt"].acked >= 4, 5, "acks")
+    wait_for(lambda: core.mqtt.acked >= 4, 5, "acks")
     rows = core.db.query("select * from incidents")
     assert len(rows) == 1, rows
     assert rows[0]["event_count"] == 4
     assert json.loads(rows[0]["devices"]) == ["cam-0", "cam-1"]
-    wait_for(lambda: core.extra["ingest"].stats.stored == 4, 5, "stats")
+    wait_for(lambda: core.ingest.stats.stored == 4, 5, "stats")
 
 
 def _oversized() -> bytes:
@@ -88,15 +88,15 @@ def test_bad_input_is_dead_lettered_and_ingest_goes_on(
     assert dl[0]["reason"].startswith(category), dl[0]["reason"]
     assert dl[0]["raw"] == payload[:4096]
     assert dl[0]["size"] == len(payload)
-    wait_for(lambda: core.extra["ingest"].stats.dead_letters[category] == 1, 5, "counted")
-    wait_for(lambda: core.extra["mqtt"].acked >= 2, 5, "both acked")
+    wait_for(lambda: core.ingest.stats.dead_letters[category] == 1, 5, "counted")
+    wait_for(lambda: core.mqtt.acked >= 2, 5, "both acked")
 
 
 def test_duplicate_ids_are_stored_once(core, board):
     """Tried: the same event id delivered three times (a board resending after a lost PUBACK)."""
     e = event("cam-0", 1)
     publish_events(board, [e, e, e])
-    wait_for(lambda: core.extra["ingest"].stats.duplicates == 2, 10, "duplicates absorbed")
+    wait_for(lambda: core.ingest.stats.duplicates == 2, 10, "duplicates absorbed")
     assert count(core, "select count(*) from events") == 1
     assert count(core, "select event_count from incidents") == 1
 
@@ -110,20 +110,20 @@ def test_clock_skewed_event_is_kept_flagged_at_arrival_time(core, board):
     assert row["skewed"] == 1
     assert abs(row["t"] - row["recv"]) < 1e-6  # merged at arrival time, not the bad clock
     assert row["ts"] == skewed.ts  # the board's own stamp is preserved
-    wait_for(lambda: core.extra["ingest"].stats.skewed == 1, 5, "skew counted")
+    wait_for(lambda: core.ingest.stats.skewed == 1, 5, "skew counted")
 
 
 def test_sequence_gaps_are_lost_events_and_late_arrivals_fill_them(core, board):
     publish_events(board, [event("cam-0", s, track=s) for s in (1, 2, 5)])
     wait_count(core, "select count(*) from events", 3)
-    gaps = core.extra["ingest"].lost_events("cam-0")
+    gaps = core.ingest.lost_events("cam-0")
     assert [(g["first_seq"], g["last_seq"]) for g in gaps] == [(3, 4)]
-    wait_for(lambda: core.extra["ingest"].stats.lost == 2, 5, "lost counted")
+    wait_for(lambda: core.ingest.stats.lost == 2, 5, "lost counted")
     publish_events(board, [event("cam-0", 3, track=3)])  # a spooled event arrives late
     wait_count(core, "select count(*) from events", 4)
-    gaps = core.extra["ingest"].lost_events("cam-0")
+    gaps = core.ingest.lost_events("cam-0")
     assert [(g["first_seq"], g["last_seq"]) for g in gaps] == [(4, 4)]
-    wait_for(lambda: core.extra["ingest"].stats.lost == 1, 5, "gap filled")
+    wait_for(lambda: core.ingest.stats.lost == 1, 5, "gap filled")
 
 
 def test_state_and_health_update_the_fleet(core, board):
@@ -139,7 +139,7 @@ def test_state_and_health_update_the_fleet(core, board):
         encode(Health(ts=int(time.time() * 1000), fps=12.5, inference_ms=40)),
         qos=0,
     )
-    fleet = core.extra["fleet"]
+    fleet = core.fleet
     wait_for(lambda: (fleet.get("cam-0") or {}).get("health") is not None, 10, "health stored")
     dev = fleet.get("cam-0")
     assert dev["status"] == "online" and dev["firmware"] == "1.2.3" and dev["health"]["fps"] == 12.5
@@ -176,7 +176,7 @@ time.sleep(60)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"up"
-        fleet = core.extra["fleet"]
+        fleet = core.fleet
         wait_for(lambda: (fleet.get("cam-1") or {}).get("status") == "online", 10, "online")
         proc.kill()
         proc.wait(10)
@@ -196,7 +196,7 @@ def test_stale_health_opens_an_alert(tmp_path, broker):
             c.publish(
                 Topics().device("cam-2", Channel.STATE), encode(State(status="online")), qos=1
             )
-            fleet = svc.extra["fleet"]
+            fleet = svc.fleet
             wait_for(lambda: (fleet.get("cam-2") or {}).get("status") == "online", 10, "online")
             wait_for(lambda: fleet.check_stale() or fleet.alerts(), 5, "stale alert")
             assert fleet.alerts()[0]["kind"] == "stale"
@@ -214,7 +214,7 @@ def test_stale_health_opens_an_alert(tmp_path, broker):
 )
 def test_prepare_never_raises_on_arbitrary_bytes(services, payload, channel):
     """Property: any bytes on any ingest channel become a row or a dead letter, never a crash."""
-    ingest = services.extra["ingest"]
+    ingest = services.ingest
     topic = Topics().device("cam-x", channel)
     m = Inbound(topic, Topics().parse(topic), payload, 1, 1, 0, time.time())
     b = ingest._prepare([(m, "new", None)])
@@ -239,7 +239,7 @@ def test_two_workers_share_events_through_an_mqtt5_shared_subscription(tmp_path,
         finally:
             c.close()
         wait_count(w1, "select count(*) from events", 120, timeout=20)
-        stored = (w1.extra["ingest"].stats, w2.extra["ingest"].stats)
+        stored = (w1.ingest.stats, w2.ingest.stats)
         wait_for(lambda: stored[0].stored + stored[1].stored == 120, 10, "both counted")
         assert stored[0].stored > 0 and stored[1].stored > 0, "one worker got nothing"
         assert count(w1, "select count(distinct id) from events") == 120
@@ -255,5 +255,5 @@ def test_a_retained_telemetry_message_is_not_dead_lettered_on_every_connect(tmp_
     for i in range(2):
         with running_core(core_settings(tmp_path / "c", broker.ports[0])) as svc:
             register(svc)
-            wait_for(lambda s=svc: s.extra["mqtt"].retained_skipped >= 1, 10, "stale copy skipped")
+            wait_for(lambda s=svc: s.mqtt.retained_skipped >= 1, 10, "stale copy skipped")
             assert count(svc, "select count(*) from dead_letters") == 0, f"connect {i}"

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from coordinator.container import Services
 from coordinator.identity.auth import Role
 from coordinator.population import PopulationService
-from coordinator.services import Services
 from tests.harness.api import PASSWORD, bearer
 from tests.harness.population import PURPOSE
 
@@ -27,7 +27,7 @@ class Clock:
 @pytest.fixture
 def pop(services: Services) -> PopulationService:
     """The population service of the open services."""
-    return services.extra["population"]
+    return services.population
 
 
 @pytest.fixture

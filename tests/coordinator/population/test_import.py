@@ -181,7 +181,7 @@ def test_key_rotation_procedure_with_the_cli(tmp_path):
         first = next(csv.DictReader(fh))
     s = open_services(Settings.for_dev(tmp_path / "d", secret_key="s" * 40, data_key=new_key))
     try:
-        pop: PopulationService = s.extra["population"]
+        pop: PopulationService = s.population
         hit = pop.records.lookup_id("test", first["id_type"], first["id_number"], "t")["results"]
         assert len(hit) >= 1
         assert pop.records.get_person("test", hit[0]["id"], "t", reveal=True)["id_number"]

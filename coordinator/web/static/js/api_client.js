@@ -2044,7 +2044,7 @@ export function snapshotsIncidentFrames(incidentId) {
 
 /**
  * Ask the incident's cameras for its events' frames, where their sharing terms allow
- * (403 with the reasons when every camera refuses).
+ * (refused with the reasons when every camera refuses).
  * POST /api/incidents/{incident_id}/frames
  * @param {string} incidentId
  * @param {FramesRequest} body

@@ -1,0 +1,26 @@
+"""The permissions fleet's routes check, and the roles that hold the ones it owns
+(merged by the composition root into the one role matrix; ``identity/permissions.py``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from ..identity.permissions import Declaration, Grants, Role
+
+
+class Perm(StrEnum):
+    """What fleet's routes check."""
+
+    DEVICES_READ = "devices:read"
+    DEVICES_WRITE = "devices:write"
+    SNAPSHOT_REQUEST = "snapshots:request"
+
+
+#: The permissions fleet owns, by role.
+GRANTS: Grants = {
+    Role.ADMIN: {Perm.DEVICES_READ, Perm.DEVICES_WRITE, Perm.SNAPSHOT_REQUEST},
+    Role.OPERATOR: {Perm.DEVICES_READ, Perm.SNAPSHOT_REQUEST},
+    Role.DISPATCHER: {Perm.DEVICES_READ},
+    Role.TECHNICIAN: {Perm.DEVICES_READ, Perm.DEVICES_WRITE},
+}
+DECLARATION = Declaration("fleet", Perm, GRANTS)
