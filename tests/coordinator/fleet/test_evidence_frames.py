@@ -344,3 +344,31 @@ def test_frames_follow_their_events_into_a_merged_incident(city, broker):
         assert again["already"] == 1 and len(again["requested"]) == 1  # only cam-0's event
     finally:
         board.close()
+
+
+def test_without_a_link_requests_are_not_sent_again_but_still_time_out(services):
+    """A separate jobs process has no connected link: it only times requests out."""
+    snaps = services.snapshots
+    assert not snaps.can_send()
+    now = time.time()
+    old, fresh = now - snaps.timeout_s * snaps.attempts - 1, now - snaps.timeout_s - 1
+    services.db.write(
+        lambda d: d.table("snapshots").insert_all(
+            [
+                {
+                    "req": r,
+                    "incident_id": "i",
+                    "device_id": "cam-0",
+                    "event_id": "e",
+                    "created_at": t,
+                    "sent_at": t,
+                    "attempts": 1,
+                    "status": "pending",
+                }
+                for r, t in (("old", old), ("fresh", fresh))
+            ]
+        )
+    )
+    assert snaps.retry_due(now) == 1
+    assert snaps.status("old")["status"] == "timeout"
+    assert snaps.status("fresh")["status"] == "pending" and snaps.status("fresh")["attempts"] == 1
