@@ -130,9 +130,17 @@ def _build(settings: Settings, closers: Closers) -> Services:
     pop = population.PopulationService(db, audit_svc, settings)
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
     fraud = FraudService(db, audit_svc, link)
-    enrolment = open_enrolment(settings, db, audit_svc, fleet=lambda: fleet)
-    lifecycle = init_lifecycle(enrolment)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
+    # A board may never take a patrol unit's name (one client-id namespace on the broker).
+    enrolment = open_enrolment(
+        settings,
+        db,
+        audit_svc,
+        fleet=lambda: fleet,
+        taken_names=lambda: list(dispatch.units.units),
+        placement=geo.placement_problem,
+    )
+    lifecycle = init_lifecycle(enrolment)
     snaps = init_snapshots(settings, db, audit_svc, topics, link, closers)
     services = Services(
         settings=settings,

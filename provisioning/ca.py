@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from protocol import Topics, check_id
+from protocol.names import fold
 
 from . import pki
 from .mosquitto import BrokerConfig, TlsListener, device_acl, password_hash
@@ -114,10 +115,16 @@ def broker_config(plan: BrokerPlan) -> tuple[dict[str, object], BrokerConfig]:
     ``accounts.secret`` (0600) for the operator to hand out.
     """
     topics = Topics(plan.topic_root)
+    folded: dict[str, str] = {}
     for user, role in plan.accounts.items():
         check_id(user, "account name")
         if role not in ("centre", "unit"):
             raise ProvisionError(f"account {user}: role must be centre or unit, not {role!r}")
+        # Client ids are one namespace on the broker: two accounts that differ only in case
+        # or separators would be one person's typo away from taking over each other.
+        twin = folded.setdefault(fold(user), user)
+        if twin != user:
+            raise ProvisionError(f"accounts {twin!r} and {user!r} differ only in case/separators")
     issuing = load_issuing(plan.ca_dir)
     out = private_dir(plan.out_dir)
     server = pki.issue(issuing, plan.hostnames[0], server_names=plan.hostnames)
@@ -187,6 +194,8 @@ def write_enrolment_config(plan: BrokerPlan, broker_dir: Path) -> Path:
         "broker_port": plan.device_port,
         "broker_pid_file": str((broker_dir / "mosquitto.pid").resolve()),
         "topic_root": plan.topic_root,
+        # No board may be enrolled under a broker account's name (one client-id namespace).
+        "service_accounts": sorted(plan.accounts),
     }
     target.write_text(yaml.safe_dump(data, sort_keys=False))
     return target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,13 @@ def status(api: Coordinator, device_id: str) -> dict[str, Any]:
     return api.status(check_id(device_id, "device id"))
 
 
+def _when(ts: float | None) -> str | None:
+    """A Unix time as UTC ISO 8601 (None stays None)."""
+    if not ts:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
 def status_lines(s: dict[str, Any]) -> list[str]:
     """Human-readable status, one fact a line, warnings first."""
     lines = []
@@ -92,6 +100,7 @@ def status_lines(s: dict[str, Any]) -> list[str]:
         f"device      {s['device_id']} ({s['profile']}, zone {s['zone']}, owner {s['owner_org']} / {s['owner_type']})",
         f"location    {s['lat']},{s['lon']} heading {s['heading']:g}",
         f"status      {s['status']}",
+        f"first seen  {_when(s.get('first_seen')) or 'never (no state received from the board yet)'}",
         f"certificate serial {s['serial'][:16]}…, valid until {s['not_after']} ({s['cert_days_left']} days)",
         f"fingerprint {s['fingerprint']}",
         f"enrolled by {s['enrolled_by']}; certificates issued: {len([c for c in s['certificates'] if c['reason'] != 'control'])}",

@@ -40,6 +40,11 @@ class EnrolmentConfig(BaseModel):
     token_max_ttl_s: int = Field(3600, ge=30, le=86400, description="Longest token allowed")
     confirm_ttl_s: int = Field(900, ge=60, le=86400, description="Lifetime of a confirm token")
     device_id_prefix: str = Field("cam", description="Prefix of generated device ids")
+    service_accounts: list[str] = Field(
+        default_factory=list,
+        description="The city's broker accounts (coordinator, ingest workers, units): no board "
+        "may be enrolled under one of these names (written by provision broker-config)",
+    )
 
     @classmethod
     def load(cls, path: Path) -> EnrolmentConfig:

@@ -18,13 +18,14 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from protocol import ProtocolError, check_id
+from protocol.names import device_name_problem
 
 from ..errors import Conflict, DomainError, Invalid, NotFound, Unauthenticated
 from ..identity.audit import AuditService
@@ -65,8 +66,15 @@ class EnrolmentService:
         secret_key: str,
         fleet: Callable[[], DeviceRegistry | None] = lambda: None,
         clock: Callable[[], float] = time.time,
+        taken_names: Callable[[], Iterable[str]] = lambda: (),
+        placement: Callable[[str, float, float], str | None] = lambda z, lat, lon: None,
     ) -> None:
         self.db, self.audit, self.config = db, audit, config
+        # Names a board may never take: the city's patrol units (asked when needed, since
+        # units come and go) besides the broker accounts in the config.
+        self.taken_names = taken_names
+        # The centre's zone registry: the zone must exist and the location lie in it.
+        self.placement = placement
         self._key = secret_key.encode()
         self.fleet = fleet
         self.clock = clock
@@ -89,6 +97,7 @@ class EnrolmentService:
             check_id(device_id, "device id")
         except ProtocolError as exc:
             raise EnrolmentInvalid(str(exc)) from None
+        self.check_name(device_id)
         row = self.db.query("select status from enrolments where device_id = ?", [device_id])
         if row and row[0]["status"] == "enrolled":
             raise EnrolmentConflict(
@@ -116,6 +125,13 @@ class EnrolmentService:
 
         self.db.write(insert)
         return {"token": token, "device_id": device_id, "expires_at": now + ttl, "ttl_s": ttl}
+
+    def check_name(self, device_id: str) -> None:
+        """Refuse a device id that is, or imitates, a service account or a patrol unit."""
+        taken = [*self.config.service_accounts, *self.taken_names()]
+        problem = device_name_problem(device_id, taken)
+        if problem is not None:
+            raise EnrolmentInvalid(f"device id refused: {problem}")
 
     def _check_token(self, token: str) -> dict[str, Any]:
         if not isinstance(token, str) or not token.startswith("cwe_") or len(token) > 100:
@@ -152,6 +168,11 @@ class EnrolmentService:
         """Consume ``token``, sign the CSR, record and register the board."""
         row = self._check_token(token)
         device_id = row["device_id"]
+        self.check_name(device_id)  # a unit or account may have taken the name since
+        # Before the token is used: a wrong zone costs the technician nothing but a retry.
+        problem = self.placement(reg.zone, reg.lat, reg.lon)
+        if problem is not None:
+            raise EnrolmentInvalid(f"registration refused: {problem}")
         try:
             csr = ca.parse_csr(csr_pem, device_id)
         except ca.CsrError as exc:
@@ -334,9 +355,19 @@ def open_enrolment(
     audit: AuditService,
     *,
     fleet: Callable[[], DeviceRegistry | None] = lambda: None,
+    taken_names: Callable[[], Iterable[str]] = lambda: (),
+    placement: Callable[[str, float, float], str | None] = lambda z, lat, lon: None,
 ) -> EnrolmentService | None:
     """The enrolment service when ``<data_dir>/enrolment.yaml`` exists, else None."""
     path = Path(settings.data_dir) / CONFIG_FILE
     if not path.exists():
         return None
-    return EnrolmentService(db, audit, EnrolmentConfig.load(path), settings.secret_key, fleet=fleet)
+    return EnrolmentService(
+        db,
+        audit,
+        EnrolmentConfig.load(path),
+        settings.secret_key,
+        fleet=fleet,
+        taken_names=taken_names,
+        placement=placement,
+    )

@@ -64,6 +64,28 @@ class GeoService:
             self.roads = roads
         return summary
 
+    def placement_problem(
+        self, zone: str, lat: float, lon: float, tolerance_m: float = 100.0
+    ) -> str | None:
+        """Why a camera at (lat, lon) cannot belong to patrol zone ``zone`` (None when it can).
+
+        A camera on a border street may be given to either side: ``tolerance_m`` beyond the
+        zone's edge still counts. With no zones loaded there is nothing to check against.
+        """
+        zones = self.zones
+        if zones is None:
+            return None
+        known = zones.patrol_zones()
+        if zone not in known:
+            some = ", ".join(sorted(known)[:8])
+            return f"zone {zone!r} is not a patrol zone of this city (known: {some}, …)"
+        d = zones.distance_m(zone, lat, lon)
+        if d is not None and d > tolerance_m:
+            inside = zones.zone_of(lat, lon)
+            where = f"it lies in zone {inside}" if inside else "it lies outside every zone"
+            return f"location {lat:.5f},{lon:.5f} is {d:,.0f} m outside zone {zone} ({where})"
+        return None
+
     def summary(self) -> dict[str, Any]:
         """What is loaded, when and by whom."""
         rows = self.db.query("select name, summary, loaded_at, loaded_by from geo_layers")

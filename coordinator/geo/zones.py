@@ -120,6 +120,13 @@ class ZoneMap:
         """Ids of every patrol zone."""
         return list(self._ids["patrol"])
 
+    def distance_m(self, zone_id: str, lat: float, lon: float) -> float | None:
+        """Metres from the point to the zone (0 inside it); None for an unknown zone."""
+        geom = self._geoms.get(zone_id)
+        if geom is None:
+            return None
+        return float(geom.distance(Point(*self.proj.xy(lat, lon))))
+
     @classmethod
     def from_geojson(cls, data: Any) -> ZoneMap:
         """Validate and index zones; raise ZoneError listing every problem found."""

@@ -62,7 +62,11 @@ def test_revoke_drops_the_live_session_and_refuses_reconnects(
     st = field_env.enrolment.status("cam-stolen")
     assert st["status"] == "revoked" and st["revoked_by"] == "tech-li"
     assert field_env.services.audit.search(subject_id="cam-stolen", action="revoke")
-    assert "REVOKED" in status_lines(st)[0]
+    lines = status_lines(st)
+    assert "REVOKED" in lines[0]
+    # The board was online before it was stolen: the centre saw it, and says when.
+    seen = [line for line in lines if line.startswith("first seen")]
+    assert seen and "never" not in seen[0] and seen[0].endswith("Z")
     # The fleet view says "revoked" (not merely offline), and the board's Last Will
     # arriving late does not turn it back into an offline camera with an alert.
     fleet = field_env.services.fleet
