@@ -399,9 +399,9 @@ def snapshot_section(snap: dict) -> str:
             "",
             "Request → stored runs from the operator's request to the commit of the checked "
             "answer (JPEG magic, size, event id, SHA-256); the burst is timed from the first "
-            "request. The baseline shows what the broker and the board alone take; most of "
-            "it is Nagle's algorithm meeting delayed ACKs on the broker's sockets (the "
-            "generated Mosquitto config leaves `set_tcp_nodelay` off).",
+            "request. The baseline shows what the broker and the board alone take. The "
+            "generated Mosquitto config sets `set_tcp_nodelay` (with it off, Nagle's "
+            "algorithm meeting delayed ACKs doubled the single round trip: p99 107 ms).",
         ]
     )
 
