@@ -1,8 +1,10 @@
 """Edge agent benchmarks (issue 3 "Measure"): gate vs always-detect, inference, latency,
-event size vs a verbose NVR-style baseline, spool, and a real broker outage.
+event size vs a verbose NVR-style baseline, spool, and a real broker outage; and the
+snapshot round trip (centre asks a board for an event's frame → frame stored).
 
 Every comparison is measured in the same run. ``--outage-s`` (default 60) sets how long
-Mosquitto is down; ``--quick`` shortens everything for a smoke run.
+Mosquitto is down; ``--quick`` shortens everything for a smoke run; ``--only snapshots``
+runs just the snapshot section (it is published as its own section of the docs).
 """
 
 from __future__ import annotations
@@ -278,12 +280,143 @@ def bench_outage(model: Path, outage_s: float) -> dict:
             broker.stop()
 
 
+def _broker_round_trip(port: int, dev: str, event_ids: list[str]) -> list[float]:
+    """Baseline: a bare MQTT client asks the board and waits for its answer (nothing stored)."""
+    from protocol import Channel, SnapshotRequest, Topics
+    from tests.harness.mqtt import connect
+
+    t = Topics()
+    c = connect(port, f"bench-raw-{uuid7()[-6:]}")
+    out = []
+    try:
+        c.subscribe(t.device(dev, Channel.SNAPSHOT))
+        for eid in event_ids:
+            t0 = time.perf_counter()
+            c.publish(
+                t.device(dev, Channel.SNAPSHOT_REQ),
+                encode(SnapshotRequest(req=uuid7(), ts=1, event=eid)),
+            )
+            c.get(30)
+            out.append((time.perf_counter() - t0) * 1000)
+    finally:
+        c.close()
+    return out
+
+
+def bench_snapshots(n: int) -> dict:
+    """Request → stored, ms, through a real broker, the real centre and a board's real Link
+    answering from its real ring: one at a time and all ``n`` at once, vs the bare broker
+    round trip (a client asking the board, nothing stored)."""
+    from coordinator.bootstrap import open_services, start_core
+    from coordinator.settings import Settings
+    from provisioning.mosquitto import plain_broker
+    from tests.harness.core import register
+    from tests.harness.mqtt import wait_for
+    from tests.harness.ring_board import ring_board
+
+    with tempfile.TemporaryDirectory() as tmp_s, plain_broker(Path(tmp_s) / "b") as broker:
+        tmp, port = Path(tmp_s), broker.ports[0]
+        settings = Settings.for_dev(
+            tmp / "c",
+            mqtt_port=port,
+            mqtt_client_id=f"bench-{uuid7()[-6:]}",
+            argon2_memory_kib=4096,
+            argon2_time_cost=1,
+            evidence_max_frames=min(500, n),
+        )
+        svc = open_services(settings)
+        try:
+            start_core(svc)
+            assert svc.mqtt.wait_connected(10)
+            register(svc)
+            with ring_board(tmp / "board", port, "cam-0", ring=2 * n + 8) as board:
+                seq_ids, burst_ids = board.emit(n), board.emit(n)
+                q = "select count(*) n from events where incident_id is not null"
+                wait_for(lambda: svc.db.query(q)[0]["n"] == 2 * n, 120, "events in incidents")
+                inc_of = {
+                    r["id"]: r["incident_id"]
+                    for r in svc.db.query("select id, incident_id from events")
+                }
+                snaps = svc.snapshots
+                one_by_one = []
+                for eid in seq_ids:
+                    t0 = time.perf_counter()
+                    req = snaps.request_incident(inc_of[eid], "bench", "bench", [eid])["requested"][
+                        0
+                    ]["req"]
+                    wait_for(lambda req=req: snaps.status(req)["status"] != "pending", 30, "answer")
+                    one_by_one.append((time.perf_counter() - t0) * 1000)
+                by_inc: dict[str, list[str]] = {}
+                for eid in burst_ids:
+                    by_inc.setdefault(inc_of[eid], []).append(eid)
+                t0 = time.time()
+                for inc, ids in by_inc.items():
+                    snaps.request_incident(inc, "bench", "bench", ids)
+                burst_q = (
+                    "select created_at, answered_at, status from snapshots where created_at >= ?"
+                )
+                wait_for(
+                    lambda: all(r["status"] != "pending" for r in svc.db.query(burst_q, [t0])),
+                    120,
+                    "burst answers",
+                )
+                burst_rows = svc.db.query(burst_q, [t0])
+                burst = [(r["answered_at"] - t0) * 1000 for r in burst_rows]
+                raw = _broker_round_trip(port, "cam-0", seq_ids)
+                statuses = [
+                    snaps.status(r["req"])["status"]
+                    for r in svc.db.query("select req from snapshots")
+                ]
+        finally:
+            svc.close()
+    return {
+        "n": n,
+        "one_by_one_ms": one_by_one,
+        "burst_ms": burst,
+        "raw_ms": raw,
+        "answered": sum(1 for s in statuses if s == "ok"),
+        "asked": len(statuses),
+    }
+
+
+def snapshot_section(snap: dict) -> str:
+    """Markdown for the snapshot round trip."""
+    rows = [
+        ["one request at a time, request → stored", snap["one_by_one_ms"]],
+        [f"{snap['n']} requests at once, request → stored", snap["burst_ms"]],
+        ["bare broker round trip (baseline: nothing stored)", snap["raw_ms"]],
+    ]
+    return "\n".join(
+        [
+            f"**Snapshot round trip**: the centre asks a board for an event's frame "
+            f"(real Mosquitto, real centre, the board's real Link answering from its ring of "
+            f"160x120 JPEGs); {snap['answered']} of {snap['asked']} requests answered and stored.",
+            "",
+            table(
+                ["measure, ms", "p50", "p99", "max"],
+                [[name, median(v), percentile(v, 99), max(v)] for name, v in rows],
+            ),
+            "",
+            "Request → stored runs from the operator's request to the commit of the checked "
+            "answer (JPEG magic, size, event id, SHA-256); the burst is timed from the first "
+            "request. The baseline shows what the broker and the board alone take. The "
+            "generated Mosquitto config sets `set_tcp_nodelay` (with it off, Nagle's "
+            "algorithm meeting delayed ACKs doubled the single round trip: p99 107 ms).",
+        ]
+    )
+
+
 def main() -> int:
     """Run all edge benchmarks and publish the figures."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--outage-s", type=float, default=60.0)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=["snapshots"], help="run one section only")
     args = ap.parse_args()
+    snap = bench_snapshots(50 if args.quick else 200)
+    publish("edge-snapshots", "Edge agent: snapshot round trip", snapshot_section(snap), snap)
+    if args.only == "snapshots":
+        return 0
     model = fetch()
     seconds = 30 if args.quick else 75
     frames = clip(seconds)

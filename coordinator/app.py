@@ -47,6 +47,7 @@ def routers() -> list[APIRouter]:
     from .http import stream
     from .identity import api as identity_api
     from .incidents import api as incidents_api
+    from .incidents import evidence_api
     from .population.api import router as population_router
 
     return [
@@ -56,6 +57,7 @@ def routers() -> list[APIRouter]:
         snapshot_api.router,
         incidents_api.router,
         incidents_api.metrics_router,
+        evidence_api.router,
         stream.router,
         population_router,
         fraud_api.router,

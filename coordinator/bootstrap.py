@@ -52,6 +52,7 @@ from .identity.permissions import Declaration, Role
 from .identity.permissions import role_matrix as merge_role_matrix
 from .incidents import permissions as incidents_permissions
 from .incidents import schema as incidents_schema
+from .incidents.evidence import EvidenceExporter
 from .incidents.merge import rules_from
 from .incidents.service import IncidentService
 from .incidents.tuning import TuningService
@@ -146,7 +147,7 @@ def _build(settings: Settings, closers: Closers) -> Services:
         placement=geo.placement_problem,
     )
     lifecycle = init_lifecycle(enrolment)
-    snaps = init_snapshots(db, audit_svc, topics, link, closers)
+    snaps = init_snapshots(settings, db, audit_svc, topics, link, closers)
     services = Services(
         settings=settings,
         db=db,
@@ -165,6 +166,7 @@ def _build(settings: Settings, closers: Closers) -> Services:
         dispatch=dispatch,
         snapshots=snaps,
         camrules=camrules,
+        evidence=EvidenceExporter(db, audit_svc),
         enrolment=enrolment,
         lifecycle=lifecycle,
         closers=closers,
@@ -307,11 +309,25 @@ def init_dispatch(
 
 
 def init_snapshots(
-    db: Database, audit_svc: AuditService, topics: Topics, link: MqttLink, closers: Closers
+    settings: Settings,
+    db: Database,
+    audit_svc: AuditService,
+    topics: Topics,
+    link: MqttLink,
+    closers: Closers,
 ) -> snapshots.SnapshotService:
-    """Snapshots on demand: requests out and answers in on the centre's link."""
-    svc = snapshots.SnapshotService(db, audit_svc, topics)
+    """Snapshots on demand: requests out and answers in on the centre's link (retried by the
+    ``retry-snapshots`` job); incidents are exported as evidence from them."""
+    svc = snapshots.SnapshotService(
+        db,
+        audit_svc,
+        topics,
+        timeout_s=settings.snapshot_timeout_s,
+        attempts=settings.snapshot_attempts,
+        max_frames=settings.evidence_max_frames,
+    )
     svc.publisher = link
+    svc.can_send = link.connected.is_set
     closers.append(("mqtt handler snapshot", link.add_handler(Channel.SNAPSHOT, svc.handle)))
     return svc
 
@@ -330,6 +346,7 @@ def init_jobs(services: Services) -> None:
         600.0,
         lambda: snapshots.expire_snapshots(db, time.time() - s.snapshot_retention_hours * 3600),
     )
+    jobs.every("retry-snapshots", min(1.0, s.snapshot_timeout_s / 2), services.snapshots.retry_due)
     jobs.every("trim-dead-letters", 600.0, services.ingest.trim_dead_letters)
     jobs.every("purge-sessions", 3600.0, services.auth.purge_expired)
     # Camera-rule revisions saved where the link is not running (the command line).

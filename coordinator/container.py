@@ -21,6 +21,7 @@ from .fraud.service import FraudService
 from .geo.service import GeoService
 from .identity.audit import AuditService
 from .identity.auth import AuthService
+from .incidents.evidence import EvidenceExporter
 from .incidents.service import IncidentService
 from .incidents.tuning import TuningService
 from .ingest.service import IngestService
@@ -55,6 +56,7 @@ class Services:
     dispatch: DispatchService
     snapshots: SnapshotService
     camrules: CamRulesService
+    evidence: EvidenceExporter
     enrolment: EnrolmentService | None = None
     """Present when ``<data_dir>/enrolment.yaml`` exists (``provision broker-config``)."""
     lifecycle: LifecycleService | None = None

@@ -100,6 +100,21 @@ class Settings(BaseModel):
     snapshot_retention_hours: float = Field(
         72.0, gt=0, description="Incident snapshots expire after this"
     )
+    snapshot_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="A snapshot request unanswered for this long is sent again (same request id)",
+    )
+    snapshot_attempts: int = Field(
+        4, ge=1, le=20, description="Sends of one snapshot request before it is marked timed out"
+    )
+    evidence_max_frames: int = Field(
+        24,
+        ge=1,
+        le=500,
+        description="Most frames one request for an incident's frames asks the cameras for",
+    )
     population_retention_days: float = Field(
         730.0,
         gt=0,

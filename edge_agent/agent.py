@@ -34,6 +34,7 @@ from .masks import FrameMasks
 from .motion import MotionGate
 from .rules import EventDraft, RuleEngine
 from .snapshots import SnapshotRing
+from .snapshots import answer as answer_snapshot
 from .sources import Frame, Pacer, SupervisedSource, build_source
 from .spool import Spool, SpoolFull
 from .tracker import Tracker, TrackerConfig
@@ -160,7 +161,10 @@ class Agent:
         self.pipeline = Pipeline(cfg, self.detector, rules)
         self.spool = Spool(cfg.spool.path, cfg.spool.max_events, cfg.spool.max_bytes)
         s = cfg.snapshots
-        self.snapshots = SnapshotRing(s.ring, s.quality, s.max_width)
+        # Privacy masks are burned into every kept frame: no snapshot ever shows them.
+        self.snapshots = SnapshotRing(
+            s.ring, s.quality, s.max_width, redact=lambda rgb: self.pipeline.masks.privacy(rgb)
+        )
         self.health_interval = float(cfg.health_interval_s)
         self._pending_config: Config | None = None
         self.spool_errors = 0
@@ -191,22 +195,7 @@ class Agent:
         self._pending_config = cfg  # picked up by the pipeline thread between frames
 
     def _on_snapshot(self, req: SnapshotRequest) -> SnapshotResponse:
-        import base64
-
-        snap = self.snapshots.get(req.event)
-        if snap is None:
-            return SnapshotResponse(
-                req=req.req, ts=now_ms(), event=req.event, ok=False, error="snapshot not kept"
-            )
-        jpeg, w, h = snap
-        return SnapshotResponse(
-            req=req.req,
-            ts=now_ms(),
-            event=req.event,
-            width=w,
-            height=h,
-            data=base64.b64encode(jpeg).decode(),
-        )
+        return answer_snapshot(self.snapshots, req)
 
     def _encode(self, d: EventDraft, ts: int, event_id: str, seq: int) -> bytes:
         return encode(make_event(d, self.cfg.device_id, seq, ts, event_id))
@@ -226,9 +215,8 @@ class Agent:
             self.pipeline.stats.events += 1
             kept.append(event_id)
         if frame is not None and kept:
-            # Every phase keeps its frame: the centre asks for an incident's latest event.
-            # Privacy masks are burned in: no snapshot ever shows those pixels.
-            self.snapshots.put_frame(kept, self.pipeline.masks.privacy(frame.rgb))
+            # Every phase keeps its frame: the centre asks for all of an incident's frames.
+            self.snapshots.put_frame(kept, frame.rgb)
         if drafts:
             self.link.kick()
 

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
+
+from protocol.messages import SnapshotRequest, SnapshotResponse
+
+#: Blanks what the camera's owner must never send (privacy masks) in a frame, before it is
+#: encoded. The board has no masks yet: the identity keeps the frame as the camera saw it.
+Redact = Callable[[np.ndarray], np.ndarray]
+
+
+def no_redaction(rgb: np.ndarray) -> np.ndarray:
+    """The frame unchanged (no privacy masks configured)."""
+    return rgb
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 70, max_width: int = 640) -> tuple[bytes, int, int]:
@@ -30,9 +44,16 @@ class SnapshotRing:
     the memory held is at most ``size`` JPEGs however many events a busy frame raises.
     """
 
-    def __init__(self, size: int = 32, quality: int = 70, max_width: int = 640) -> None:
-        """Empty ring."""
+    def __init__(
+        self,
+        size: int = 32,
+        quality: int = 70,
+        max_width: int = 640,
+        redact: Redact = no_redaction,
+    ) -> None:
+        """Empty ring; ``redact`` burns the privacy masks into every frame kept."""
         self.size, self.quality, self.max_width = size, quality, max_width
+        self.redact = redact
         self._frames: OrderedDict[int, tuple[bytes, int, int]] = OrderedDict()
         self._events: OrderedDict[str, int] = OrderedDict()
         self._next = 0
@@ -46,7 +67,8 @@ class SnapshotRing:
         """Keep one JPEG of ``rgb`` for every event raised on that frame."""
         if self.size <= 0 or not event_ids:
             return
-        item = encode_jpeg(rgb, self.quality, self.max_width)
+        # Masks are burned in before encoding: what is never kept can never be sent.
+        item = encode_jpeg(self.redact(rgb), self.quality, self.max_width)
         with self._lock:
             key = self._next
             self._next += 1
@@ -73,3 +95,22 @@ class SnapshotRing:
     def __len__(self) -> int:
         """Frames held."""
         return len(self._frames)
+
+
+def answer(ring: SnapshotRing, req: SnapshotRequest) -> SnapshotResponse:
+    """The board's answer to a snapshot request: the event's JPEG as kept, or why not."""
+    now = int(time.time() * 1000)
+    snap = ring.get(req.event)
+    if snap is None:
+        return SnapshotResponse(
+            req=req.req, ts=now, event=req.event, ok=False, error="snapshot not kept"
+        )
+    jpeg, w, h = snap
+    return SnapshotResponse(
+        req=req.req,
+        ts=now,
+        event=req.event,
+        width=w,
+        height=h,
+        data=base64.b64encode(jpeg).decode(),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import AuditDep, DbDep, FleetDep, IngestDep, MqttDep, require
 from ..identity.auth import Principal
@@ -16,9 +17,11 @@ from .api_models import (
     FleetSummary,
     IngestStatus,
     SequenceGap,
+    SharingOut,
 )
 from .permissions import Perm
 from .service import DeviceIn
+from .sharing import EvidenceSharing, effective_sharing
 
 router = APIRouter(prefix="/api", tags=["fleet"])
 Reader = Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
@@ -33,8 +36,55 @@ def register_device(
 ) -> dict[str, Any]:
     """Register or update a device (upsert by id); the provisioning tool calls this."""
     row = fleet.register(body)
-    audit.record(who, "device_register", "device", body.id, detail=body.model_dump(mode="json"))
+    # An unset sharing term is left out, so the entry reads as it did before the field existed.
+    unset = {"evidence_sharing"} if body.evidence_sharing is None else None
+    audit.record(
+        who,
+        "device_register",
+        "device",
+        body.id,
+        detail=body.model_dump(mode="json", exclude=unset),
+    )
     return row
+
+
+class SharingIn(BaseModel):
+    """A camera's evidence-sharing terms, as agreed with its owner."""
+
+    model_config = ConfigDict(extra="forbid")
+    evidence_sharing: EvidenceSharing | None = Field(
+        description="always, on_request (with a stated purpose) or none; null = owner default"
+    )
+    note: str = Field(
+        min_length=3, max_length=500, description="where the terms come from (agreement, letter)"
+    )
+
+
+@router.put("/devices/{device_id}/evidence-sharing", response_model=SharingOut)
+def set_evidence_sharing(
+    device_id: str,
+    body: SharingIn,
+    fleet: FleetDep,
+    audit: AuditDep,
+    who: Annotated[Principal, Depends(require(Perm.DEVICES_WRITE))],
+) -> SharingOut:
+    """Set whether the centre may take frames from this camera (audited)."""
+    value = None if body.evidence_sharing is None else body.evidence_sharing.value
+    row = fleet.set_sharing(device_id, value)
+    if row is None:
+        raise HTTPException(404, f"no device {device_id!r}")
+    audit.record(
+        who,
+        "device_evidence_sharing",
+        "device",
+        device_id,
+        detail={"from": row.get("evidence_sharing"), "to": value, "note": body.note},
+    )
+    return SharingOut(
+        device_id=device_id,
+        evidence_sharing=body.evidence_sharing,
+        effective=effective_sharing(row["owner_type"], value),
+    )
 
 
 @router.get("/devices", response_model=list[Device])

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ..http.answers import Answer
+from .sharing import EvidenceSharing
+
+SnapStatus = Literal["pending", "ok", "error", "timeout"]
 
 
 class Device(Answer):
@@ -77,12 +82,12 @@ class CameraColumns(Answer):
 
 
 class SnapshotRequest(Answer):
-    """A frame requested from the board that saw the incident."""
+    """A frame requested from the board that saw the event."""
 
-    req: str
+    req: str = Field(description="request id (poll /api/snapshots/{req})")
     device_id: str
     event_id: str | None
-    status: str
+    status: SnapStatus
 
 
 class SnapshotStatus(Answer):
@@ -93,13 +98,60 @@ class SnapshotStatus(Answer):
     device_id: str
     event_id: str | None
     requested_by: str | None
+    purpose: str | None = Field(description="the purpose stated with the request")
     created_at: float
+    sent_at: float | None = Field(description="last time the request was sent (it is retried)")
     answered_at: float | None
-    status: str
+    attempts: int | None
+    status: SnapStatus
     mime: str | None
     width: int | None
     height: int | None
+    bytes: int | None
+    sha256: str | None = Field(description="SHA-256 of the JPEG as the board sent it")
     error: str | None
+
+
+class Refused(Answer):
+    """A camera whose sharing terms refused the request, and why."""
+
+    device_id: str
+    sharing: EvidenceSharing
+    reason: str
+
+
+class FramesRequested(Answer):
+    """What was asked of which board, what was refused, and how many were already there."""
+
+    incident_id: str
+    requested: list[SnapshotRequest]
+    refused: list[Refused]
+    already: int = Field(description="frames of this incident already stored or on their way")
+
+
+class FrameBox(Answer):
+    """An event's box on the frame, in thousandths of the width/height (x1, y1, x2, y2)."""
+
+    event_id: str
+    label: str | None
+    kind: str | None
+    box: list[int]
+
+
+class Frame(SnapshotStatus):
+    """One of the incident's frames, with the boxes the dashboard draws over it."""
+
+    phase: str | None
+    t: float | None = Field(description="event time, unix seconds")
+    boxes: list[FrameBox]
+
+
+class SharingOut(Answer):
+    """A camera's evidence-sharing setting and the terms in force."""
+
+    device_id: str
+    evidence_sharing: EvidenceSharing | None
+    effective: EvidenceSharing
 
 
 class DeviceDetail(Device):

@@ -55,6 +55,12 @@ def m001_devices(db: sqlite_utils.Database) -> None:
     db.table("device_alerts").create_index(["device_id", "closed_at"])
 
 
+@fleet()
+def m002_evidence_sharing(db: sqlite_utils.Database) -> None:
+    """A device's evidence-sharing terms (null: its owner type's default)."""
+    db.table("devices").add_column("evidence_sharing", str)
+
+
 snapshots = Migrations("snapshots")
 
 
@@ -81,3 +87,18 @@ def m001_snapshots(db: sqlite_utils.Database) -> None:
     )
     db.table("snapshots").create_index(["incident_id"])
     db.table("snapshots").create_index(["created_at"])
+
+
+@snapshots()
+def m002_evidence(db: sqlite_utils.Database) -> None:
+    """Snapshots as evidence: stated purpose, retries, the answer's hash and size."""
+    for col, typ in (
+        ("purpose", str),
+        ("attempts", int),
+        ("sent_at", float),
+        ("sha256", str),
+        ("bytes", int),
+    ):
+        db.table("snapshots").add_column(col, typ)
+    db.table("snapshots").create_index(["status", "sent_at"])
+    db.table("snapshots").create_index(["event_id"])

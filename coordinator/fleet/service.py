@@ -24,6 +24,7 @@ from protocol import Health, State
 
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
+from .sharing import EvidenceSharing
 
 OwnerType = Literal["government", "company", "community"]
 
@@ -44,6 +45,11 @@ class DeviceIn(BaseModel):
     cert_not_after: dt.datetime | None = Field(None, description="certificate expiry (ISO 8601)")
     firmware: str | None = Field(None, max_length=200)
     model: str | None = Field(None, max_length=200)
+    evidence_sharing: EvidenceSharing | None = Field(
+        None,
+        description="whether the centre may take frames: always, on_request (with a stated "
+        "purpose) or none; unset follows the owner type (government always, others on_request)",
+    )
 
     @field_validator("cert_not_after")
     @classmethod
@@ -132,6 +138,15 @@ class FleetService:
         for hook in self.hooks.view:
             out.update(hook(device_id))
         return out
+
+    def set_sharing(self, device_id: str, value: str | None) -> dict[str, Any] | None:
+        """Set a device's evidence-sharing terms; its row as it was before, or None."""
+        before = self.get(device_id)
+        if before is not None:
+            self.db.execute_write(
+                "update devices set evidence_sharing = ? where id = ?", [value, device_id]
+            )
+        return before
 
     def known(self, device_id: str) -> bool:
         """True when the device is registered (in-memory, for ingest)."""

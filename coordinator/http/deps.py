@@ -24,6 +24,7 @@ from ..fraud.service import FraudService
 from ..geo.service import GeoService
 from ..identity.audit import AuditService
 from ..identity.auth import AuthError, AuthService, Principal
+from ..incidents.evidence import EvidenceExporter
 from ..incidents.service import IncidentService
 from ..incidents.tuning import TuningService
 from ..ingest.service import IngestService
@@ -166,6 +167,11 @@ def get_camrules(request: Request) -> CamRulesService:
     return get_services(request).camrules
 
 
+def get_evidence(request: Request) -> EvidenceExporter:
+    """Evidence export of incidents."""
+    return get_services(request).evidence
+
+
 NO_ENROLMENT = (
     "enrolment is not configured on this coordinator: run `provision broker-config "
     "--coordinator-dir DATA_DIR` (writes enrolment.yaml) and restart"
@@ -205,5 +211,6 @@ GeoDep = Annotated[GeoService, Depends(get_geo)]
 DispatchDep = Annotated[DispatchService, Depends(get_dispatch)]
 SnapshotsDep = Annotated[SnapshotService, Depends(get_snapshots)]
 CamRulesDep = Annotated[CamRulesService, Depends(get_camrules)]
+EvidenceDep = Annotated[EvidenceExporter, Depends(get_evidence)]
 EnrolmentDep = Annotated[EnrolmentService, Depends(get_enrolment)]
 LifecycleDep = Annotated[LifecycleService, Depends(get_lifecycle)]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+from coordinator.incidents.evidence import verify_bundle
 from devtools.devcity import DevCity
 from tests.harness.browser import login, shot
 from tests.harness.mqtt import wait_for
+from tests.harness.ring_board import ring_board
 
 
 def test_wrong_password_is_refused_with_a_message(page):
@@ -195,3 +198,40 @@ def test_a_change_to_a_published_warning_waits_for_a_second_investigator(page, c
     page.wait_for_selector(f"tr[data-warning='{wid}']:not(:has([data-testid=pending-change]))")
     alert = svc.desk.cap_alert(wid)
     assert alert.msgType == "Update" and alert.info[0].severity == "Extreme"
+
+
+def test_incident_frames_show_with_boxes_and_export_downloads_a_bundle_that_verifies(
+    page, city: DevCity, tmp_path: Path
+):
+    """The row's panel shows every frame of the incident with its event's box drawn by the
+    browser over the JPEG as the board sent it; Export evidence downloads the zip."""
+    cam = city.cameras[31]["id"]
+    with ring_board(tmp_path / "board", city.mqtt_port, cam) as board:
+        ids = board.emit(1, phase="start", track=5) + board.emit(1, phase="end", track=5)
+        login(page, "operator")
+        page.goto(page.url.split("#")[0] + "#/incidents")
+        row = page.locator(f"#inc-body tr:has-text('{cam}')").first
+        row.wait_for()
+        page.once("dialog", lambda d: d.accept("review of the gate alarm"))
+        row.locator("button[data-act=snapshot]").click()
+        figs = page.locator(f"#inc-body tr:has-text('{cam}') [data-testid=frame]")
+        wait_for(lambda: figs.count() == 2, 20, "both frames")
+        assert sorted(figs.nth(i).get_attribute("data-event") or "" for i in range(2)) == sorted(
+            ids
+        )
+        boxes = page.locator(f"#inc-body tr:has-text('{cam}') [data-testid=box]")
+        assert boxes.count() == 2 and boxes.first.get_attribute("height") == "700"
+        # the image is the board's JPEG, untouched: its natural size is the ring's frame
+        width = figs.first.locator("img").evaluate("i => i.naturalWidth")
+        assert width == 160
+        views = city.services.audit.search(action="view_snapshot")
+        assert {v["purpose"] for v in views[:2]} == {"review of the gate alarm"}
+        shot(page, "incident-frames")
+        page.once("dialog", lambda d: d.accept("hand-over, case 2026-114"))
+        with page.expect_download() as dl:
+            row = page.locator(f"#inc-body tr:has-text('{cam}')").first
+            row.locator("button[data-act=evidence]").click()
+        data = Path(dl.value.path()).read_bytes()
+        assert verify_bundle(data) == []
+        entry = city.services.audit.search(action="export_evidence")[0]
+        assert entry["purpose"] == "hand-over, case 2026-114"

@@ -49,12 +49,17 @@ def test_agent_publishes_compact_events_state_and_health(
         assert any(p[0] == "start" and p[-1] == "end" for p in by_track.values())
         # snapshots only on request
         assert not c.snapshots
-        start_ev = next(e for e in evs if e.phase == "start")
-        req = SnapshotRequest(req=uuid7(), ts=1, event=start_ev.id)
-        c.client.publish(TOPICS.device("cam-e2e", Channel.SNAPSHOT_REQ), encode(req))
-        wait_for(lambda: c.snapshots, 20, "snapshot response")
-        snap = c.snapshots[0]
-        assert snap.ok and snap.req == req.req and snap.data and snap.width
+        # Every phase keeps its frame: the start's and the end's are both answered.
+        for phase in ("start", "end"):
+            ev = next(e for e in evs if e.phase == phase)
+            req = SnapshotRequest(req=uuid7(), ts=1, event=ev.id)
+            c.client.publish(TOPICS.device("cam-e2e", Channel.SNAPSHOT_REQ), encode(req))
+            snap = wait_for(
+                lambda req=req: next((s for s in c.snapshots if s.req == req.req), None),
+                20,
+                f"snapshot response for the {phase} event",
+            )
+            assert snap.ok and snap.event == ev.id and snap.data and snap.width, snap.error
         assert a.stop() == 0
         wait_for(lambda: c.states[-1].status == "offline", 10, "offline state on stop")
     finally:

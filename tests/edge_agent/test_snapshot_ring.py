@@ -44,3 +44,33 @@ def test_unknown_event_and_disabled_ring() -> None:
     ring.put_frame(["a"], _frame(1))
     assert ring.get("a") is None and ring.get(None) is None
     assert SnapshotRing(size=2).get("nope") is None
+
+
+def test_redaction_runs_on_every_frame_before_it_is_kept() -> None:
+    seen: list[int] = []
+
+    def blank_left_half(rgb: np.ndarray) -> np.ndarray:
+        seen.append(int(rgb[0, 0, 0]))
+        out = rgb.copy()
+        out[:, : rgb.shape[1] // 2] = 0
+        return out
+
+    ring = SnapshotRing(size=2, redact=blank_left_half)
+    ring.put_frame(["a"], _frame(200))
+    kept = ring.get("a")
+    assert kept is not None and seen == [200]
+    img = np.asarray(Image.open(io.BytesIO(kept[0])))
+    assert img[24, 8, 0] <= 3 and img[24, 56, 0] >= 190
+
+
+def test_answer_carries_the_event_and_its_jpeg_or_says_not_kept() -> None:
+    from edge_agent.snapshots import answer
+    from protocol import SnapshotRequest, uuid7
+
+    ring = SnapshotRing(size=2)
+    eid = uuid7()
+    ring.put_frame([eid], _frame(90))
+    ok = answer(ring, SnapshotRequest(req=uuid7(), ts=1, event=eid))
+    assert ok.ok and ok.event == eid and ok.width == 64 and ok.data
+    gone = answer(ring, SnapshotRequest(req=uuid7(), ts=1, event=uuid7()))
+    assert not gone.ok and gone.error == "snapshot not kept"

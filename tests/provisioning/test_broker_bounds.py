@@ -33,6 +33,7 @@ def test_rendered_config_carries_the_bounds(tmp_path: Path) -> None:
     text = BrokerConfig(tmp_path, [PlainListener(1883)]).render()
     assert f"max_packet_size {max_packet_bytes()}" in text
     assert "max_queued_bytes " in text and "max_queued_messages " in text
+    assert "set_tcp_nodelay true" in text
     # Above every payload the protocol allows, so no valid message is ever refused.
     assert max_packet_bytes() > max(MAX_BYTES.values())
 

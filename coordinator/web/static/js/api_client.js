@@ -328,6 +328,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [cert_not_after]
  * @property {(string | null)} [firmware]
  * @property {(string | null)} [model]
+ * @property {(EvidenceSharing | null)} [evidence_sharing]
  */
 
 /**
@@ -484,6 +485,11 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * What a camera's owner agreed to share with the centre.
+ * @typedef {"none" | "on_request" | "always"} EvidenceSharing
+ */
+
+/**
  * A permit that expires soon, with the holder's name and phone for the reminder.
  * @typedef {Object} ExpiringPermit
  * @property {number} id
@@ -493,6 +499,12 @@ import { request, url } from "./http.js";
  * @property {(string | null)} zone
  * @property {(string | null)} name
  * @property {(string | null)} phone
+ */
+
+/**
+ * Why the incident is handed over (recorded in the bundle and the audit log).
+ * @typedef {Object} ExportRequest
+ * @property {string} purpose
  */
 
 /**
@@ -568,6 +580,56 @@ import { request, url } from "./http.js";
  * @property {string} by
  * @property {Object<string, HealthCounts>} groups
  * @property {HealthCounts} total
+ */
+
+/**
+ * One of the incident's frames, with the boxes the dashboard draws over it.
+ * @typedef {Object} Frame
+ * @property {string} req
+ * @property {(string | null)} incident_id
+ * @property {string} device_id
+ * @property {(string | null)} event_id
+ * @property {(string | null)} requested_by
+ * @property {(string | null)} purpose
+ * @property {number} created_at
+ * @property {(number | null)} sent_at
+ * @property {(number | null)} answered_at
+ * @property {(number | null)} attempts
+ * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {(string | null)} mime
+ * @property {(number | null)} width
+ * @property {(number | null)} height
+ * @property {(number | null)} bytes
+ * @property {(string | null)} sha256
+ * @property {(string | null)} error
+ * @property {(string | null)} phase
+ * @property {(number | null)} t
+ * @property {Array<FrameBox>} boxes
+ */
+
+/**
+ * An event's box on the frame, in thousandths of the width/height (x1, y1, x2, y2).
+ * @typedef {Object} FrameBox
+ * @property {string} event_id
+ * @property {(string | null)} label
+ * @property {(string | null)} kind
+ * @property {Array<number>} box
+ */
+
+/**
+ * Why the frames are needed (required by cameras shared ``on_request``).
+ * @typedef {Object} FramesRequest
+ * @property {(string | null)} [purpose]
+ * @property {(Array<string> | null)} [event_ids]
+ */
+
+/**
+ * What was asked of which board, what was refused, and how many were already there.
+ * @typedef {Object} FramesRequested
+ * @property {string} incident_id
+ * @property {Array<SnapshotRequest>} requested
+ * @property {Array<Refused>} refused
+ * @property {number} already
  */
 
 /**
@@ -1206,6 +1268,14 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A camera whose sharing terms refused the request, and why.
+ * @typedef {Object} Refused
+ * @property {string} device_id
+ * @property {EvidenceSharing} sharing
+ * @property {string} reason
+ */
+
+/**
  * A residence registration: who lives where, from when, in which state.
  * @typedef {Object} Registration
  * @property {number} id
@@ -1511,6 +1581,21 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A camera's evidence-sharing terms, as agreed with its owner.
+ * @typedef {Object} SharingIn
+ * @property {(EvidenceSharing | null)} evidence_sharing
+ * @property {string} note
+ */
+
+/**
+ * A camera's evidence-sharing setting and the terms in force.
+ * @typedef {Object} SharingOut
+ * @property {string} device_id
+ * @property {(EvidenceSharing | null)} evidence_sharing
+ * @property {EvidenceSharing} effective
+ */
+
+/**
  * A unit left out of the ranking, and why.
  * @typedef {Object} Skipped
  * @property {string} unit
@@ -1518,12 +1603,12 @@ import { request, url } from "./http.js";
  */
 
 /**
- * A frame requested from the board that saw the incident.
+ * A frame requested from the board that saw the event.
  * @typedef {Object} SnapshotRequest
  * @property {string} req
  * @property {string} device_id
  * @property {(string | null)} event_id
- * @property {string} status
+ * @property {"pending" | "ok" | "error" | "timeout"} status
  */
 
 /**
@@ -1534,12 +1619,17 @@ import { request, url } from "./http.js";
  * @property {string} device_id
  * @property {(string | null)} event_id
  * @property {(string | null)} requested_by
+ * @property {(string | null)} purpose
  * @property {number} created_at
+ * @property {(number | null)} sent_at
  * @property {(number | null)} answered_at
- * @property {string} status
+ * @property {(number | null)} attempts
+ * @property {"pending" | "ok" | "error" | "timeout"} status
  * @property {(string | null)} mime
  * @property {(number | null)} width
  * @property {(number | null)} height
+ * @property {(number | null)} bytes
+ * @property {(string | null)} sha256
  * @property {(string | null)} error
  */
 
@@ -1943,6 +2033,17 @@ export function fleetRegisterDevice(body) {
 }
 
 /**
+ * Set whether the centre may take frames from this camera (audited).
+ * PUT /api/devices/{device_id}/evidence-sharing
+ * @param {string} deviceId
+ * @param {SharingIn} body
+ * @returns {Promise<SharingOut>}
+ */
+export function fleetSetEvidenceSharing(deviceId, body) {
+  return request("PUT", `/api/devices/${encodeURIComponent(deviceId)}/evidence-sharing`, { body });
+}
+
+/**
  * One device with its health, status and open alerts.
  * GET /api/devices/{device_id}
  * @param {string} deviceId
@@ -2024,14 +2125,37 @@ export function mapCameras() {
  * Ask the camera for the frame of the incident's latest event (answer arrives later).
  * POST /api/incidents/{incident_id}/snapshot
  * @param {string} incidentId
+ * @param {string} purpose - why the frame is viewed (audited; defaults to the request's purpose)
  * @returns {Promise<SnapshotRequest>}
  */
-export function requestSnapshot(incidentId) {
-  return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/snapshot`);
+export function requestSnapshot(incidentId, purpose) {
+  return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/snapshot`, { headers: { "X-Purpose": purpose } });
 }
 
 /**
- * pending, ok (image available) or error (with the board's reason).
+ * The incident's requested frames and their state, with the events' boxes.
+ * GET /api/incidents/{incident_id}/frames
+ * @param {string} incidentId
+ * @returns {Promise<Array<Frame>>}
+ */
+export function snapshotsIncidentFrames(incidentId) {
+  return request("GET", `/api/incidents/${encodeURIComponent(incidentId)}/frames`);
+}
+
+/**
+ * Ask the incident's cameras for its events' frames, where their sharing terms allow
+ * (refused with the reasons when every camera refuses).
+ * POST /api/incidents/{incident_id}/frames
+ * @param {string} incidentId
+ * @param {FramesRequest} body
+ * @returns {Promise<FramesRequested>}
+ */
+export function snapshotsRequestFrames(incidentId, body) {
+  return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/frames`, { body });
+}
+
+/**
+ * pending, ok (image available), error (with the board's reason) or timeout.
  * GET /api/snapshots/{req}
  * @param {string} req
  * @returns {Promise<SnapshotStatus>}
@@ -2041,13 +2165,14 @@ export function snapshotStatus(req) {
 }
 
 /**
- * The JPEG itself (each view is audited).
+ * The JPEG as the board sent it (each view is audited with its purpose).
  * GET /api/snapshots/{req}/image
  * @param {string} req
+ * @param {string} purpose - why the frame is viewed (audited; defaults to the request's purpose)
  * @returns {Promise<Response>}
  */
-export function snapshotImage(req) {
-  return request("GET", `/api/snapshots/${encodeURIComponent(req)}/image`, { raw: true });
+export function snapshotImage(req, purpose) {
+  return request("GET", `/api/snapshots/${encodeURIComponent(req)}/image`, { headers: { "X-Purpose": purpose }, raw: true });
 }
 
 /**
@@ -2194,6 +2319,17 @@ export function incidentsApprove(proposalId) {
  */
 export function incidentsReject(proposalId) {
   return request("POST", `/api/tuning/proposals/${encodeURIComponent(proposalId)}/reject`);
+}
+
+/**
+ * The incident's frames, events and action log as a zip with a SHA-256 manifest.
+ * POST /api/incidents/{incident_id}/evidence
+ * @param {string} incidentId
+ * @param {ExportRequest} body
+ * @returns {Promise<Response>}
+ */
+export function exportEvidence(incidentId, body) {
+  return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/evidence`, { body, raw: true });
 }
 
 /**

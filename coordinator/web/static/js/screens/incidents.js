@@ -1,9 +1,11 @@
 // @ts-check
 // The incident queue: updated row by row from the live stream; confirm, dismiss, merge,
-// split, snapshot request, recommended units with ETAs, one-click dispatch.
+// split, the incident's frames (boxes drawn here), evidence export, recommended units with
+// ETAs, one-click dispatch.
 import {
-  dispatchCreateOrder, dispatchRecommend, getIncident, incidentsConfirm, incidentsDismiss,
-  incidentsMerge, incidentsSplit, listIncidents, requestSnapshot, snapshotImage, snapshotStatus,
+  dispatchCreateOrder, dispatchRecommend, exportEvidence, getIncident, incidentsConfirm,
+  incidentsDismiss, incidentsMerge, incidentsSplit, listIncidents, snapshotImage,
+  snapshotsIncidentFrames, snapshotsRequestFrames,
 } from "../api_client.js";
 import { banner } from "../banner.js";
 import { expectArray, fmtTime, session } from "../http.js";
@@ -13,6 +15,7 @@ import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").Candidate} Candidate */
+/** @typedef {import("../api_client.js").Frame} Frame */
 /** @typedef {import("../api_client.js").Incident} Incident */
 
 const OPEN = ["new", "confirmed", "dispatched", "en_route", "on_scene"];
@@ -41,7 +44,9 @@ function actions(i) {
   if (can && i.status === "new") acts.push(button("confirm", "incidents.confirm"), button("dismiss", "incidents.dismiss"));
   if (can && ["confirmed", "new"].includes(i.status)) acts.push(button("merge", "incidents.merge"));
   if (can && (i.event_count || 0) > 1) acts.push(button("split", "incidents.split"));
-  if (session.can("snapshots:request")) acts.push(button("snapshot", "incidents.snapshot"));
+  if (session.can("snapshots:request")) {
+    acts.push(button("snapshot", "incidents.snapshot"), button("evidence", "incidents.export_evidence"));
+  }
   if (session.can("dispatch:act") && ["new", "confirmed"].includes(i.status)) acts.push(button("recommend", "incidents.units"));
   return acts;
 }
@@ -121,30 +126,69 @@ async function act(id, what) {
   } else if (what === "split") {
     const devs = prompt(t("incidents.ask_split"));
     if (devs) { await incidentsSplit(id, { device_ids: devs.split(",").map((s) => s.trim()) }); await load(); }
-  } else if (what === "snapshot") await snapshot(id);
+  } else if (what === "snapshot") await frames(id);
+  else if (what === "evidence") await exportIncident(id);
   else if (what === "recommend") await recommend(id);
 }
 
-// One frame on demand (never video): ask the camera, wait for its answer, show it.
+// Frames on demand (never video): ask the incident's cameras for its events' frames, wait
+// for the answers, show each JPEG as the board sent it with the events' boxes drawn over it
+// (an SVG in thousandths of the image, the unit the boxes come in).
 /** @param {string} id */
-async function snapshot(id) {
+async function frames(id) {
+  const purpose = prompt(t("incidents.ask_purpose"));
+  if (purpose === null) return;
   setExtra(id, html`<span class="muted">${t("incidents.asking_camera")}</span>`);
-  const r = await requestSnapshot(id);
-  for (let i = 0; i < 40; i++) {
-    const sn = await snapshotStatus(r.req);
-    if (sn.status === "error") {
-      setExtra(id, html`<span class="error">${t("incidents.snapshot_error", { error: sn.error })}</span>`);
-      return;
-    }
-    if (sn.status === "ok") {
-      const src = URL.createObjectURL(await (await snapshotImage(r.req)).blob());
-      const alt = t("incidents.frame_from", { device: sn.device_id });
-      setExtra(id, html`<img data-testid="snapshot" alt="${alt}" src="${src}" style="max-width:320px">`);
-      return;
-    }
+  /** @type {Html[]} */
+  let refused = [];
+  try {
+    const asked = await snapshotsRequestFrames(id, { purpose });
+    refused = asked.refused.map((r) => html`<div class="error" data-testid="refused">${r.reason}</div>`);
+  } catch (e) {
+    setExtra(id, html`<span class="error" data-testid="refused">${/** @type {Error} */ (e).message}</span>`);
+    return;
+  }
+  /** @type {Frame[]} */
+  let list = [];
+  for (let i = 0; i < 80; i++) {
+    list = expectArray(await snapshotsIncidentFrames(id), "frames");
+    if (!list.some((f) => f.status === "pending")) break;
     await new Promise((ok) => setTimeout(ok, 250));
   }
-  setExtra(id, html`<span class="error">${t("incidents.camera_silent")}</span>`);
+  const shown = await Promise.all(list.map((f) => frame(f, purpose)));
+  setExtra(id, html`<div class="frames" data-testid="frames">${refused}${shown}</div>`);
+}
+
+/** @param {Frame} f @param {string} purpose */
+async function frame(f, purpose) {
+  if (f.status !== "ok") {
+    const error = f.status === "pending" ? t("incidents.camera_silent") : f.error || f.status;
+    const why = t("incidents.snapshot_error", { error: `${f.device_id}: ${error}` });
+    return html`<div class="error" data-testid="frame-error">${why}</div>`;
+  }
+  const src = URL.createObjectURL(await (await snapshotImage(f.req, purpose)).blob());
+  const boxes = f.boxes.map((b) => {
+    const [x1, y1, x2, y2] = b.box;
+    return html`<rect data-testid="box" x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}"></rect>`;
+  });
+  const when = fmtTime(f.t || f.created_at);
+  return html`<figure class="frame" data-testid="frame" data-event="${f.event_id}">
+    <div class="frame-img"><img alt="${t("incidents.frame_from", { device: f.device_id })}" src="${src}">
+    <svg viewBox="0 0 1000 1000" preserveAspectRatio="none" aria-hidden="true">${boxes}</svg></div>
+    <figcaption>${f.device_id} · ${f.phase || ""} · ${when}</figcaption></figure>`;
+}
+
+// The incident as a zip for hand-over: frames, events, action log, SHA-256 manifest.
+/** @param {string} id */
+async function exportIncident(id) {
+  const purpose = prompt(t("incidents.ask_export_purpose"));
+  if (!purpose) return;
+  const res = await exportEvidence(id, { purpose });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = `evidence-${id}.zip`;
+  a.click();
+  banner(t("incidents.exported", { sha: res.headers.get("X-Manifest-SHA256") || "" }), "info");
 }
 
 /** @param {string} id @param {string} unit */
