@@ -14,7 +14,7 @@ import numpy as np
 from protocol.messages import SnapshotRequest, SnapshotResponse
 
 #: Blanks what the camera's owner must never send (privacy masks) in a frame, before it is
-#: encoded. The board has no masks yet: the identity keeps the frame as the camera saw it.
+#: encoded. The agent passes the config's privacy masks (``masks.FrameMasks.privacy``).
 Redact = Callable[[np.ndarray], np.ndarray]
 
 

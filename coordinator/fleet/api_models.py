@@ -39,6 +39,9 @@ class Device(Answer):
     health_status: str
     cert_expiring: bool
     cert_days_left: float | None
+    evidence_sharing: EvidenceSharing | None = Field(
+        None, description="evidence-sharing setting (none: the owner type's default)"
+    )
 
 
 class HealthCounts(Answer):
@@ -155,9 +158,14 @@ class SharingOut(Answer):
 
 
 class DeviceDetail(Device):
-    """A device with its camera-down alerts."""
+    """A device with its camera-down alerts and its camera-rules status."""
 
     alerts: list[DeviceAlert]
+    rules: dict[str, Any] | None = Field(
+        None,
+        description="camera rules: desired_rev, applied_rev, drift, error, config_level, "
+        "masks_unsupported (GET /api/cameras/{id}/rules has the typed form)",
+    )
 
 
 class IngestStatus(Answer):

@@ -79,8 +79,8 @@ def test_motion_masks_are_ignored_by_the_gate():
 
 def test_privacy_masks_are_burned_into_snapshots():
     masks = FrameMasks(Masks(privacy=[Mask(name="window", points=LEFT_HALF)]))
-    ring = SnapshotRing(size=2, quality=95)
-    ring.put_frame(["e1"], masks.privacy(_frame(200)))
+    ring = SnapshotRing(size=2, quality=95, redact=masks.privacy)
+    ring.put_frame(["e1"], _frame(200))
     got = ring.get("e1")
     assert got is not None
     pixels = np.asarray(Image.open(io.BytesIO(got[0])))

@@ -270,6 +270,7 @@ import { request, url } from "./http.js";
  * @property {string} health_status
  * @property {boolean} cert_expiring
  * @property {(number | null)} cert_days_left
+ * @property {(EvidenceSharing | null)} [evidence_sharing]
  */
 
 /**
@@ -284,7 +285,7 @@ import { request, url } from "./http.js";
  */
 
 /**
- * A device with its camera-down alerts.
+ * A device with its camera-down alerts and its camera-rules status.
  * @typedef {Object} DeviceDetail
  * @property {string} id
  * @property {string} owner_org
@@ -310,7 +311,9 @@ import { request, url } from "./http.js";
  * @property {string} health_status
  * @property {boolean} cert_expiring
  * @property {(number | null)} cert_days_left
+ * @property {(EvidenceSharing | null)} [evidence_sharing]
  * @property {Array<DeviceAlert>} alerts
+ * @property {(Object<string, any> | null)} [rules]
  */
 
 /**
