@@ -36,6 +36,15 @@ def test_expired_session_returns_to_login_with_a_message(page, city: DevCity):
     assert page.is_visible("#login")
 
 
+def test_leaving_a_screen_while_it_loads_reports_no_error_on_the_next(page, city: DevCity):
+    # The first screen (the map) is still loading when the operator opens the incidents.
+    login(page, "dispatcher")
+    page.goto(page.url.split("#")[0] + "#/incidents")
+    page.wait_for_selector("#inc-body")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#view .error").count() == 0, page.inner_text("#view")
+
+
 def test_map_draws_the_city_with_cameras_units_and_zones(page, city: DevCity):
     login(page, "dispatcher")
     page.goto(page.url.split("#")[0] + "#/map")

@@ -15,6 +15,9 @@ import "./screens/index.js";
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 /** @type {Screen | null} */
 let current = null;
+// Each navigation's number: a screen still loading when the operator moves on must not
+// report its late failure (its view was torn down) into the next screen.
+let navigation = 0;
 
 // Static text of the page itself, from the catalogue.
 function translatePage() {
@@ -72,6 +75,7 @@ async function route() {
     location.hash = `#/${mine[0].id}`;
     return;
   }
+  const thisNav = ++navigation;
   renderNav(screen.id);
   if (current && current.unmount) current.unmount();
   current = null;
@@ -83,6 +87,7 @@ async function route() {
   try {
     await screen.mount(view);
   } catch (e) {
+    if (thisNav !== navigation) return; // the operator has moved on to another screen
     append(view, html`<p class="error">${t("shell.load_failed", { screen: t(screen.navKey), error: e.message })}</p>`);
   }
 }
