@@ -24,27 +24,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import publish, table  # noqa: E402
-from edge_agent.config import BrokerSection  # noqa: E402
-from edge_agent.link import Link  # noqa: E402
 from edge_agent.spool import Spool  # noqa: E402
-from protocol import SnapshotResponse, encode  # noqa: E402
+from protocol import encode  # noqa: E402
+from tests.harness.board_link import board_link  # noqa: E402
 from tests.harness.brokers import start_plain  # noqa: E402
 from tests.harness.core import core_settings, count, event, register, running_core  # noqa: E402
 from tests.harness.mqtt import wait_for  # noqa: E402
 
 DEV = "cam-1"
-
-
-def _link(port: int, spool: Spool) -> Link:
-    return Link(
-        BrokerSection(host="127.0.0.1", port=port, inflight=256),
-        DEV,
-        spool,
-        state_fields={"firmware": "bench"},
-        on_config=lambda cfg: None,
-        on_snapshot=lambda req: SnapshotResponse(req=req.req, ts=1, ok=False, error="none"),
-        log=lambda msg: None,
-    )
 
 
 def _stored(svc) -> int:  # noqa: ANN001
@@ -56,7 +43,7 @@ def run(n: int, end_to_end: bool, work: Path) -> dict[str, float]:
     broker = start_plain(work / "broker", persistence=True)
     port = broker.ports[0]
     spool = Spool(work / "spool.db")
-    link = _link(port, spool)
+    link = board_link(port, DEV, spool, inflight=256)
     settings = core_settings(work / "centre", port, mqtt_client_id="coord-bench")
     first = 0
     try:

@@ -28,7 +28,7 @@ from protocol.messages import (
 
 from . import __version__
 from .config import AgentConfig
-from .detectors import Detector, build_detector
+from .detectors import Detector, detector_from_config
 from .link import Link, now_ms
 from .masks import FrameMasks
 from .motion import MotionGate
@@ -145,19 +145,7 @@ class Agent:
         self.log = log
         self.stop_event = threading.Event()
         rules = cfg.rules_config()
-        d = cfg.detector
-        self.detector = build_detector(
-            d.kind,
-            cfg.model_path(),
-            threads=d.threads,
-            edgetpu=d.edgetpu,
-            min_score=d.min_score,
-            iou_threshold=d.iou_threshold,
-            labels=d.labels,
-            thresholds=d.class_thresholds(),
-            providers=d.providers,
-            log=log,
-        )
+        self.detector = detector_from_config(cfg, log)
         self.pipeline = Pipeline(cfg, self.detector, rules)
         self.spool = Spool(cfg.spool.path, cfg.spool.max_events, cfg.spool.max_bytes)
         s = cfg.snapshots

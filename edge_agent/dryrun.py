@@ -18,7 +18,7 @@ from protocol import Channel, Topics, encode, uuid7
 
 from .agent import Pipeline, make_event
 from .config import AgentConfig
-from .detectors import build_detector
+from .detectors import detector_from_config
 from .link import now_ms
 from .rules import EventDraft
 from .sources import Pacer, build_source
@@ -33,19 +33,7 @@ def dry_run(
     log: Callable[[str], None] | None = None,
 ) -> int:
     """Run until the source ends, ``max_frames`` or ``stop``; returns the events printed."""
-    d = cfg.detector
-    detector = build_detector(
-        d.kind,
-        cfg.model_path(),
-        threads=d.threads,
-        edgetpu=d.edgetpu,
-        min_score=d.min_score,
-        iou_threshold=d.iou_threshold,
-        labels=d.labels,
-        thresholds=d.class_thresholds(),
-        providers=d.providers,
-        log=log,
-    )
+    detector = detector_from_config(cfg, log)
     pipeline = Pipeline(cfg, detector, cfg.rules_config())
     topic = Topics(cfg.broker.topic_root).device(cfg.device_id, Channel.EVENT)
     stop = stop or threading.Event()

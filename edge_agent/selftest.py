@@ -83,7 +83,7 @@ def _probe_broker(cfg: Any, timeout: float) -> Check:
 def selftest(config: Path, timeout: float = 10.0) -> list[Check]:
     """Run every check that can run; later checks are skipped (failed) when a prerequisite fails."""
     from .config import ConfigError, load_config
-    from .detectors import ModelError, build_detector
+    from .detectors import ModelError, detector_from_config
     from .sources import SourceError, build_source
 
     checks: list[Check] = []
@@ -94,18 +94,7 @@ def selftest(config: Path, timeout: float = 10.0) -> list[Check]:
     checks.append(Check("config", True, f"{config} ({cfg.profile})"))
     det = None
     try:
-        d = cfg.detector
-        det = build_detector(
-            d.kind,
-            cfg.model_path(),
-            threads=d.threads,
-            edgetpu=d.edgetpu,
-            min_score=d.min_score,
-            iou_threshold=d.iou_threshold,
-            labels=d.labels,
-            thresholds=d.class_thresholds(),
-            providers=d.providers,
-        )
+        det = detector_from_config(cfg)
         checks.append(Check("model", True, det.model_version))
     except ModelError as exc:
         checks.append(Check("model", False, str(exc)))

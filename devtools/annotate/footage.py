@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_agent.models import sha256_file
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -87,15 +89,6 @@ def cache_dir() -> Path:
     """Footage cache: $CITYWATCH_FOOTAGE, else .cache/footage in the repository (git-ignored)."""
     env = os.environ.get("CITYWATCH_FOOTAGE")
     return Path(env) if env else ROOT / ".cache" / "footage"
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _ar_member(deb: Path, prefix: str) -> tuple[str, bytes]:

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..models import sha256_file
+
 
 class BuildError(RuntimeError):
     """A model could not be packed, failed a checksum, or could not be converted."""
@@ -198,12 +200,3 @@ def build(
     os.replace(part, target)
     say(f"{model.name}: {target} ({len(data)} B, sha256 ok, {model.license})")
     return target
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ..tracker import Detection
+
+if TYPE_CHECKING:
+    from ..config import AgentConfig
 
 
 class ModelError(RuntimeError):
@@ -101,4 +104,21 @@ def build_detector(
 
     return SsdDetector(
         interp, model, labels=read_labels(labels) if labels else {}, min_score=min_score
+    )
+
+
+def detector_from_config(cfg: AgentConfig, log: Callable[[str], None] | None = None) -> Detector:
+    """The detector an agent config names (its model, threads, thresholds, providers)."""
+    d = cfg.detector
+    return build_detector(
+        d.kind,
+        cfg.model_path(),
+        threads=d.threads,
+        edgetpu=d.edgetpu,
+        min_score=d.min_score,
+        iou_threshold=d.iou_threshold,
+        labels=d.labels,
+        thresholds=d.class_thresholds(),
+        providers=d.providers,
+        log=log,
     )

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from edge_agent import link as link_mod
-from edge_agent.config import BrokerSection
-from edge_agent.link import Link
 from edge_agent.spool import Spool
-from protocol import Channel, Committed, Event, SnapshotResponse, Topics, decode, encode, uuid7
+from protocol import Channel, Committed, Event, Topics, decode, encode, uuid7
 from provisioning.mosquitto import BrokerConfig, MosquittoProcess, PlainListener, free_port
+from tests.harness.board_link import board_link
 from tests.harness.mqtt import MqttTestClient, connect, wait_for
 
 TOPICS = Topics()
@@ -48,18 +47,6 @@ def _committed(port: int, dev: str, seq: int) -> None:
         )
     finally:
         c.close()
-
-
-def _link(port: int, dev: str, spool: Spool) -> Link:
-    return Link(
-        BrokerSection(host="127.0.0.1", port=port, inflight=64),
-        dev,
-        spool,
-        state_fields={"firmware": "test"},
-        on_config=lambda cfg: None,
-        on_snapshot=lambda req: SnapshotResponse(req=req.req, ts=1, ok=False, error="none"),
-        log=lambda msg: None,
-    )
 
 
 def _drain(c: MqttTestClient, seqs: set[int], timeout: float = 0.5) -> None:
@@ -111,7 +98,7 @@ def test_broker_sigkill_with_the_centre_offline_loses_no_event(
         centre = connect(port, "centre-e2e", clean_start=False)
         centre.subscribe(TOPICS.filter(Channel.EVENT))
         centre.close()  # the centre goes offline; the broker queues for its session
-        link = _link(port, dev, spool)
+        link = board_link(port, dev, spool)
         link.start()
         wait_for(lambda: spool.end_to_end, 10, "the first watermark")
         for _ in range(n):
@@ -150,7 +137,7 @@ def test_events_are_resent_when_the_watermark_stalls(
     try:
         centre.subscribe(TOPICS.filter(Channel.EVENT))
         _committed(port, dev, 0)
-        link = _link(port, dev, spool)
+        link = board_link(port, dev, spool)
         link.start()
         wait_for(lambda: spool.end_to_end, 10, "the first watermark")
         for _ in range(3):
@@ -181,7 +168,7 @@ def test_without_a_watermark_the_puback_still_deletes(tmp_path: Path, spool: Spo
     dev = "cam-old-centre"
     port = free_port()
     broker = MosquittoProcess(BrokerConfig(tmp_path / "b", [PlainListener(port)])).start()
-    link = _link(port, dev, spool)
+    link = board_link(port, dev, spool)
     try:
         link.start()
         wait_for(link.connected.is_set, 10, "connected")

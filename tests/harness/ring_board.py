@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_agent.config import BrokerSection
 from edge_agent.link import Link
 from edge_agent.snapshots import SnapshotRing, answer
 from edge_agent.spool import Spool
 from protocol import Event, SnapshotRequest, SnapshotResponse, encode, uuid7
+from tests.harness.board_link import board_link
 
 
 @dataclass
@@ -87,15 +87,7 @@ def ring_board(workdir: Path, port: int, dev: str, *, ring: int = 256) -> Iterat
         board.asked.append(req.req)
         return answer(snaps, req)
 
-    link = Link(
-        BrokerSection(host="127.0.0.1", port=port, inflight=64),
-        dev,
-        spool,
-        state_fields={"firmware": "test"},
-        on_config=lambda cfg: None,
-        on_snapshot=on_snapshot,
-        log=lambda msg: None,
-    )
+    link = board_link(port, dev, spool, on_snapshot=on_snapshot)
     board = RingBoard(dev, link, spool, snaps)
     link.start()
     try:

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from coordinator.ingest.sequence import committed_watermark
-from edge_agent.config import BrokerSection
-from edge_agent.link import Link
 from edge_agent.spool import Spool
-from protocol import Channel, Committed, Health, SnapshotResponse, Topics, decode, encode
+from protocol import Channel, Committed, Health, Topics, decode, encode
+from tests.harness.board_link import board_link
 from tests.harness.brokers import start_plain
 from tests.harness.core import (
     core_settings,
@@ -91,24 +90,12 @@ def test_gap_holds_the_watermark_until_the_board_declares_it_dropped(tmp_path: P
         broker.stop()
 
 
-def _link(port: int, dev: str, spool: Spool) -> Link:
-    return Link(
-        BrokerSection(host="127.0.0.1", port=port, inflight=64),
-        dev,
-        spool,
-        state_fields={"firmware": "test"},
-        on_config=lambda cfg: None,
-        on_snapshot=lambda req: SnapshotResponse(req=req.req, ts=1, ok=False, error="none"),
-        log=lambda msg: None,
-    )
-
-
 def test_broker_sigkill_with_the_centre_offline_loses_no_event(tmp_path: Path) -> None:
     """The scenario that lost events before: centre down, broker PUBACKs, broker killed."""
     broker = start_plain(tmp_path / "broker", persistence=True)
     port = broker.ports[0]
     spool = Spool(tmp_path / "board-spool.db")
-    link = _link(port, "cam-1", spool)
+    link = board_link(port, "cam-1", spool)
     settings = core_settings(tmp_path / "c", port, mqtt_client_id="coord-e2e")
     n_before, n_offline = 5, 300
     try:
