@@ -86,7 +86,9 @@ class IncidentSource(Protocol):
         """Follow changes; returns the undo."""
         ...
 
-    def search(self, *, status: Sequence[str] | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def search(
+        self, *, status: Sequence[str] | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
         """Incidents in the given statuses."""
         ...
 

@@ -35,7 +35,9 @@ def test_confirmed_incident_without_units_waits_with_the_reason(make_dispatch, c
     place(svc, city, "u1", 3, 3)
     svc.set_unit_status("u1", "busy", "test")
     busy = item(svc, inc["id"])
-    assert busy["reason_code"] == "no_free_unit" and "all 1 on-duty units are busy" in busy["reason"]
+    assert (
+        busy["reason_code"] == "no_free_unit" and "all 1 on-duty units are busy" in busy["reason"]
+    )
     svc.set_unit_status("u1", "available", "test")
     free = item(svc, inc["id"])
     assert free["reason_code"] == "awaiting_dispatcher"
@@ -48,7 +50,9 @@ def test_a_declined_order_shows_in_the_reason(make_dispatch, city):
     place(svc, city, "u1", 3, 3)
     inc = confirmed(svc, city, 4, 4)
     order = svc.dispatch(inc["id"], "u1", actor="d")
-    svc.apply_ack("u1", Ack(order=order["id"], ts=svc.now_ms(), status="declined", note="flat tyre"))
+    svc.apply_ack(
+        "u1", Ack(order=order["id"], ts=svc.now_ms(), status="declined", note="flat tyre")
+    )
     row = item(svc, inc["id"])
     # the re-offer found nobody (u1 was already offered it): the history says so
     assert row["reason_code"] in ("order_ended", "no_free_unit")
