@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -47,6 +47,10 @@ class DispatchSettings(BaseModel):
         default=1800.0, gt=0, description="Road search stops here; farther units get an estimate"
     )
     top_k: int = Field(default=5, ge=1, le=50, description="Recommendations returned by default")
+    required_modes: dict[str, list[Literal["foot", "ebike", "car"]]] = Field(
+        default_factory=dict,
+        description="Incident kind -> the travel modes that may answer it (absent: any mode)",
+    )
 
 
 class Settings(BaseModel):

@@ -9,7 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import DispatchDep, require
 from ..identity.auth import Principal
-from .api_models import IncidentDispatch, KpiGroup, LinkStatus, Order, Recommendation, Unit
+from .api_models import (
+    Coverage,
+    IncidentDispatch,
+    KpiGroup,
+    LinkStatus,
+    Order,
+    PendingQueue,
+    Preemptions,
+    Recommendation,
+    Unit,
+)
 from .permissions import Perm
 from .policy import AutoPolicy
 
@@ -118,6 +128,50 @@ def create_order(
     return svc.dispatch(
         body.incident_id, body.unit_id, actor=f"user:{who.username}", backup=body.backup
     )
+
+
+@router.get("/pending", response_model=PendingQueue)
+def pending_queue(
+    svc: DispatchDep,
+    _: Annotated[Principal, Depends(require(Perm.UNITS_READ, Perm.INCIDENTS_READ))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """Incidents that need a unit and have none, with why they wait; most urgent first."""
+    return svc.pending(limit)
+
+
+@router.get("/pending/{incident_id}/preemption", response_model=Preemptions)
+def preemption(
+    incident_id: str,
+    svc: DispatchDep,
+    _: Annotated[Principal, Depends(require(Perm.UNITS_READ, Perm.INCIDENTS_READ))],
+) -> dict[str, Any]:
+    """Units on lower-priority work that could be diverted here, with the cost of each."""
+    return svc.preemption(incident_id)
+
+
+class DivertIn(BaseModel):
+    """Divert a unit from its lower-priority order to this incident."""
+
+    model_config = ConfigDict(extra="forbid")
+    incident_id: str = Field(min_length=1, max_length=64)
+    unit_id: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/divert", response_model=Order, status_code=201)
+def divert(
+    body: DivertIn, svc: DispatchDep, who: Annotated[Principal, Depends(require(Perm.DISPATCH))]
+) -> dict[str, Any]:
+    """Cancel the unit's lower-priority order (that incident returns to the queue), offer this one."""
+    return svc.divert(body.incident_id, body.unit_id, actor=f"user:{who.username}")
+
+
+@router.get("/coverage", response_model=Coverage)
+def coverage(
+    svc: DispatchDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
+) -> dict[str, Any]:
+    """Patrol zones left without an available unit, each with a move-up proposal."""
+    return svc.coverage()
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDispatch)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from ..http.answers import Answer
 
 
@@ -96,6 +98,9 @@ class KpiGroup(Answer):
     zone: str | None = None
     shift: str | None = None
     incidents: int
+    waiting: int = Field(
+        0, description="Incidents needing a unit that never had an order (counted up to now)"
+    )
     detection_to_dispatch: Durations
     dispatch_to_ack: Durations
     dispatch_to_on_scene: Durations
@@ -148,3 +153,68 @@ class LinkStatus(Answer):
     counters: LinkCounters
     rejected: list[dict[str, Any]]
     mqtt_link: bool
+
+
+class PendingItem(Answer):
+    """An incident that needs a unit and has none, with the reason it waits."""
+
+    incident_id: str
+    kind: str | None
+    status: str | None
+    priority: int = Field(description="1 is the most urgent")
+    zone: str | None
+    lat: float | None
+    lon: float | None
+    detected_ms: int
+    waiting_s: float = Field(description="Seconds since detection, up to now")
+    reason_code: str = Field(
+        description="no_unit_on_duty | no_free_unit | no_mode | no_position | order_ended | "
+        "auto_failed | awaiting_dispatcher"
+    )
+    reason: str
+
+
+class PendingQueue(Answer):
+    """The pending-dispatch queue: most urgent first, then the longest wait."""
+
+    now_ms: int
+    total: int
+    awaiting_verification: int = Field(
+        description="New incidents still waiting for an operator's confirmation (not counted)"
+    )
+    items: list[PendingItem]
+
+
+class Preemption(Candidate):
+    """A committed unit that could be diverted, and what the diversion costs."""
+
+    leaves_incident: str
+    leaves_priority: int
+    leaves_order_status: str
+    replacement_eta_s: float | None = Field(
+        description="ETA of the best free unit for the incident left behind (None: it waits)"
+    )
+
+
+class Preemptions(Answer):
+    """Pre-emption proposals for one incident."""
+
+    incident: str
+    proposals: list[Preemption]
+
+
+class MoveUp(Answer):
+    """A zone without an available unit, and the unit proposed to cover it."""
+
+    zone: str
+    available: int
+    unit: str | None
+    from_zone: str | None
+    distance_m: float | None = None
+
+
+class Coverage(Answer):
+    """Patrol zones left without an available unit, with move-up proposals."""
+
+    zones: int
+    uncovered: list[MoveUp]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from protocol import uuid7
@@ -17,7 +17,7 @@ from ..incidents.status import ChangeKind, IncidentStatus
 from ..platform.bus import Unsubscribe, remover
 
 _S = IncidentStatus
-LIFECYCLE = (_S.NEW, _S.DISPATCHED, _S.EN_ROUTE, _S.ON_SCENE, _S.RESOLVED)
+LIFECYCLE = (_S.NEW, _S.CONFIRMED, _S.DISPATCHED, _S.EN_ROUTE, _S.ON_SCENE, _S.RESOLVED)
 
 
 class LocalIncidents:
@@ -64,6 +64,17 @@ class LocalIncidents:
         with self._lock:
             inc = self._items.get(incident_id)
             return dict(inc) if inc else None
+
+    def search(
+        self, *, status: Sequence[str] | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Incidents in ``status`` (all when None), most urgent first."""
+        with self._lock:
+            found = [
+                dict(i) for i in self._items.values() if status is None or i["status"] in status
+            ]
+        found.sort(key=lambda i: (i["priority"], -i["updated_at"]))
+        return found[:limit]
 
     def transition(
         self, incident_id: str, status: str, actor: str, note: str | None = None

@@ -33,9 +33,16 @@ def _stats(values: list[float], standard: float | None = None) -> dict[str, Any]
 
 
 def kpis(
-    orders: Iterable[dict[str, Any]], group_by: Sequence[str] = ("zone", "shift")
+    orders: Iterable[dict[str, Any]],
+    group_by: Sequence[str] = ("zone", "shift"),
+    waiting: Iterable[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """KPI rows per group (keys of ``group_by``), from dispatch_orders rows."""
+    """KPI rows per group (keys of ``group_by``), from dispatch_orders rows.
+
+    ``waiting`` are incidents that need a unit and never had an order (rows of the pending
+    queue: ``zone``, ``waiting_s``): their detection→dispatch time counts *up to now*, so a
+    queue of unanswered incidents lowers the share within standard instead of vanishing.
+    """
     per_incident: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for o in orders:
         per_incident[o["incident_id"]].append(o)
@@ -55,6 +62,11 @@ def kpis(
             g["ack"].append((served["ack_ms"] - served["sent_ms"]) / 1000)
             if served.get("on_scene_ms"):
                 g["scene"].append((served["on_scene_ms"] - first["sent_ms"]) / 1000)
+    pending: dict[tuple[Any, ...], int] = defaultdict(int)
+    for w in waiting:
+        key = tuple((w.get(g) if g == "zone" else None) or "(none)" for g in group_by)
+        groups[key]["detect"].append(float(w["waiting_s"]))
+        pending[key] += 1
     out = []
     for key in sorted(groups, key=lambda k: tuple(str(x) for x in k)):
         g = groups[key]
@@ -62,6 +74,7 @@ def kpis(
             {
                 **dict(zip(group_by, key, strict=True)),
                 "incidents": len(g["detect"]) or len(g["ack"]),
+                "waiting": pending.get(key, 0),
                 "detection_to_dispatch": _stats(g["detect"], STANDARD_DISPATCH_S),
                 "dispatch_to_ack": _stats(g["ack"]),
                 "dispatch_to_on_scene": _stats(g["scene"], STANDARD_TRAVEL_S),

@@ -18,10 +18,21 @@ from .ranking import Candidate, Ranked, rank_units, zone_counts
 
 
 def recommend(
-    svc: Any, incident: dict[str, Any], k: int | None = None, exclude: Iterable[str] = ()
+    svc: Any,
+    incident: dict[str, Any],
+    k: int | None = None,
+    exclude: Iterable[str] = (),
+    include: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Top-k available units for ``incident`` (needs lat, lon) with reasons."""
+    """Top-k available units for ``incident`` (needs lat, lon) with reasons.
+
+    ``include`` names units to rank even though they are committed elsewhere (the
+    pre-emption proposals); units of a mode the incident's kind does not allow
+    (``required_modes``) are skipped with that reason.
+    """
     k = k or svc.settings.top_k
+    modes = svc.settings.required_modes.get(str(incident.get("kind") or ""), [])
+    forced = set(include)
     lat, lon = float(incident["lat"]), float(incident["lon"])
     zone = svc.incident_zone(incident)
     now = svc.now_ms()
@@ -33,9 +44,11 @@ def recommend(
     per_zone = zone_counts((u.home_zone, u.status) for u in units)
     pool = []
     for u in units:
-        if u.status != "available":
+        if u.status != "available" and u.id not in forced:
             continue
-        if u.id in excluded:
+        if modes and u.mode not in modes:
+            skipped.append({"unit": u.id, "reason": f"{u.mode} does not answer this kind"})
+        elif u.id in excluded:
             skipped.append({"unit": u.id, "reason": "already offered this incident"})
         elif u.lat is None or u.lon is None or u.pos_ms is None:
             skipped.append({"unit": u.id, "reason": "no position reported"})

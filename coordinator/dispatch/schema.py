@@ -80,3 +80,9 @@ def m001_units_orders(db: Any) -> None:
     db.table("dispatch_policy").create(
         {"id": int, "json": str, "updated_ms": int, "updated_by": str}, pk="id"
     )
+
+
+@migrations()
+def m002_orders_status_index(db: Any) -> None:
+    """Active orders by status (the pending-dispatch queue reads them on every refresh)."""
+    db.table("dispatch_orders").create_index(["status"], if_not_exists=True)

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from protocol import (
@@ -31,6 +31,7 @@ from protocol import (
 )
 
 from ..errors import Conflict, Invalid, NotFound
+from ..geo.project import haversine_m
 from ..geo.service import GeoService
 from ..incidents.status import CLOSED, ChangeKind, IncidentStatus
 from ..platform.bus import Handler, Publisher, Unsubscribe
@@ -38,6 +39,16 @@ from ..platform.db import Database
 from .incidents_local import LocalIncidents
 from .kpi import kpis, to_ms
 from .orders import ACTIVE, TIME_COLUMN, UNIT_STATUS_FOR, apply_ack, incident_steps
+from .pending import (
+    COMMITTED,
+    UnitView,
+    move_ups,
+    needs_dispatch,
+    pending_item,
+    preemptible,
+    queue_order,
+    waiting_reason,
+)
 from .policy import AutoPolicy, DispatchSettings
 from .recommend import recommend
 from .timer import DeadlineTimer
@@ -73,6 +84,12 @@ class IncidentSource(Protocol):
 
     def on_change(self, callback: Callable[[dict[str, Any], ChangeKind], None]) -> Unsubscribe:
         """Follow changes; returns the undo."""
+        ...
+
+    def search(
+        self, *, status: Sequence[str] | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Incidents in the given statuses."""
         ...
 
 
@@ -151,10 +168,14 @@ class DispatchService:
         return zones.zone_of(incident["lat"], incident["lon"]) if zones else None
 
     def recommend(
-        self, incident: dict[str, Any], k: int | None = None, exclude: Iterable[str] = ()
+        self,
+        incident: dict[str, Any],
+        k: int | None = None,
+        exclude: Iterable[str] = (),
+        include: Iterable[str] = (),
     ) -> dict[str, Any]:
         """Top-k available units for ``incident`` (needs lat, lon) with reasons."""
-        return recommend(self, incident, k, exclude)
+        return recommend(self, incident, k, exclude, include)
 
     # orders ---------------------------------------------------------------------------
     def orders_for(self, incident_id: str) -> list[dict[str, Any]]:
@@ -486,6 +507,142 @@ class DispatchService:
             )
             return True
 
+    # the pending-dispatch queue --------------------------------------------------------
+    def unit_views(self) -> list[UnitView]:
+        """Every unit as the pending queue sees it."""
+        with self.units.lock:
+            return [
+                UnitView(u.id, u.mode, u.status, u.home_zone, u.lat is not None)
+                for u in self.units.units.values()
+            ]
+
+    def _active_incidents(self) -> set[str]:
+        rows = self.db.query(
+            "select distinct incident_id from dispatch_orders where status in "
+            "('offered','accepted','en_route','on_scene')"
+        )
+        return {r["incident_id"] for r in rows}
+
+    def _last_events(self, incident_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The dispatch events that explain a wait, per incident (one query per 500)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for i in range(0, len(incident_ids), 500):
+            chunk = incident_ids[i : i + 500]
+            marks = ",".join("?" for _ in chunk)
+            for row in self.db.query(
+                f"select * from dispatch_events where incident_id in ({marks}) and kind in "
+                "('no_unit','auto_dispatch','declined','timed_out','cancelled') order by id",
+                chunk,
+            ):
+                out.setdefault(row["incident_id"], []).append(row)
+        return out
+
+    def pending(self, limit: int = 200) -> dict[str, Any]:
+        """Incidents that need a unit and have none, each with why, most urgent first."""
+        now = self.now_ms()
+        statuses = [IncidentStatus.NEW, *sorted(COMMITTED)]
+        found = self.incidents.search(status=statuses, limit=5000)
+        active = self._active_incidents()
+        units = self.unit_views()
+        waiting, unverified = [], 0
+        for inc in found:
+            if inc["id"] in active:
+                continue
+            if needs_dispatch(inc, self.policy.matches(inc) is not None):
+                waiting.append(inc)
+            elif inc.get("status") == IncidentStatus.NEW:
+                unverified += 1
+        events = self._last_events([i["id"] for i in waiting])
+        items = []
+        for inc in waiting:
+            modes = self.settings.required_modes.get(str(inc.get("kind") or ""), [])
+            reason = waiting_reason(inc, units, events.get(inc["id"], []), modes)
+            items.append(pending_item(inc, now, reason, self.incident_zone(inc)))
+        ordered = queue_order(items)
+        return {
+            "now_ms": now,
+            "total": len(ordered),
+            "awaiting_verification": unverified,
+            "items": ordered[:limit],
+        }
+
+    def preemption(self, incident_id: str, k: int = 5) -> dict[str, Any]:
+        """Units that could be diverted to ``incident_id`` from lower-priority work, and the cost."""
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            raise DispatchNotFound(f"no incident {incident_id}")
+        active = self.db.query(
+            "select * from dispatch_orders where status in ('offered','accepted','en_route')"
+        )
+        orders = {o["unit_id"]: o for o in preemptible(incident, active)}
+        rec = self.recommend(incident, k=50, include=orders)
+        proposals = []
+        for cand in rec["candidates"]:
+            order = orders.get(cand["unit"])
+            if order is None:
+                continue
+            left = self.incidents.get(order["incident_id"]) or {"id": order["incident_id"]}
+            replacement = None
+            if "lat" in left:
+                alt = self.recommend(left, k=1, exclude={cand["unit"]})["candidates"]
+                replacement = alt[0]["eta_s"] if alt else None
+            proposals.append(
+                {
+                    **cand,
+                    "leaves_incident": order["incident_id"],
+                    "leaves_priority": int(order.get("priority") or 3),
+                    "leaves_order_status": order["status"],
+                    "replacement_eta_s": replacement,
+                }
+            )
+            if len(proposals) >= k:
+                break
+        return {"incident": incident_id, "proposals": proposals}
+
+    def divert(self, incident_id: str, unit_id: str, actor: str) -> dict[str, Any]:
+        """Take ``unit_id`` off its lower-priority order and offer it ``incident_id``."""
+        with self._lock:
+            incident = self.incidents.get(incident_id)
+            if incident is None:
+                raise DispatchNotFound(f"no incident {incident_id}")
+            current = self.db.query(
+                "select * from dispatch_orders where unit_id = ? and status in "
+                "('offered','accepted','en_route','on_scene')",
+                [unit_id],
+            )
+            allowed = {o["id"] for o in preemptible(incident, current)}
+            if not current or any(o["id"] not in allowed for o in current):
+                raise DispatchError(
+                    f"unit {unit_id} cannot be diverted: it has no lower-priority order "
+                    "it could leave (on scene, same or higher priority, or free)"
+                )
+            unit = self.units.get(unit_id)
+            if unit is None:
+                raise DispatchNotFound(f"no unit {unit_id}")
+            for o in current:
+                self._end(o, "cancelled", f"diverted to {incident_id} by {actor}", reoffer=False)
+            self.units.set_status(unit, "available", f"diverted by {actor}")
+            return self.dispatch(incident_id, unit_id, actor=actor, decided_by="dispatcher")
+
+    def coverage(self) -> dict[str, Any]:
+        """Zones left without an available unit, each with a move-up proposal."""
+        zones = self.geo.zones
+        if zones is None:
+            return {"zones": 0, "uncovered": []}
+        ids = zones.patrol_zones()
+        centroids = {z: c for z in ids if (c := zones.centroid(z)) is not None}
+        with self.units.lock:
+            positions = {
+                u.id: (u.lat, u.lon)
+                for u in self.units.units.values()
+                if u.lat is not None and u.lon is not None
+            }
+        units = self.unit_views()
+        proposals = move_ups(
+            ids, units, centroids, positions, lambda a, b: haversine_m(a[0], a[1], b[0], b[1])
+        )
+        return {"zones": len(ids), "uncovered": proposals}
+
     # KPIs -----------------------------------------------------------------------------
     def kpis(
         self,
@@ -494,11 +651,26 @@ class DispatchService:
         group_by: tuple[str, ...] = ("zone", "shift"),
     ) -> list[dict[str, Any]]:
         """KPI rows per zone and shift for orders sent in [since, until)."""
+        lo, hi = since_ms or 0, until_ms or 2**62
         rows = self.db.query(
-            "select * from dispatch_orders where sent_ms >= ? and sent_ms < ?",
-            [since_ms or 0, until_ms or 2**62],
+            "select * from dispatch_orders where sent_ms >= ? and sent_ms < ?", [lo, hi]
         )
-        return kpis(rows, group_by)
+        items = [w for w in self.pending(limit=100_000)["items"] if lo <= w["detected_ms"] < hi]
+        ordered = self._ever_ordered([w["incident_id"] for w in items])
+        waiting = [w for w in items if w["incident_id"] not in ordered]
+        return kpis(rows, group_by, waiting)
+
+    def _ever_ordered(self, incident_ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(incident_ids), 500):
+            chunk = incident_ids[i : i + 500]
+            marks = ",".join("?" for _ in chunk)
+            rows = self.db.query(
+                f"select distinct incident_id from dispatch_orders where incident_id in ({marks})",
+                chunk,
+            )
+            out |= {r["incident_id"] for r in rows}
+        return out
 
     def close(self) -> None:
         """Stop following incident changes and stop the ack-timeout thread."""

@@ -120,6 +120,14 @@ class ZoneMap:
         """Ids of every patrol zone."""
         return list(self._ids["patrol"])
 
+    def centroid(self, zone_id: str) -> tuple[float, float] | None:
+        """(lat, lon) of a point inside the zone (its representative point); None if unknown."""
+        geom = self._geoms.get(zone_id)
+        if geom is None:
+            return None
+        pt = geom.representative_point()
+        return self.proj.latlon(float(pt.x), float(pt.y))
+
     def distance_m(self, zone_id: str, lat: float, lon: float) -> float | None:
         """Metres from the point to the zone (0 inside it); None for an unknown zone."""
         geom = self._geoms.get(zone_id)

@@ -226,6 +226,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Patrol zones left without an available unit, with move-up proposals.
+ * @typedef {Object} Coverage
+ * @property {number} zones
+ * @property {Array<MoveUp>} uncovered
+ */
+
+/**
  * The id of the record a request created.
  * @typedef {Object} Created
  * @property {number} id
@@ -352,6 +359,13 @@ import { request, url } from "./http.js";
  * @property {(string | null)} status
  * @property {(string | null)} outcome
  * @property {(string | null)} detail
+ */
+
+/**
+ * Divert a unit from its lower-priority order to this incident.
+ * @typedef {Object} DivertIn
+ * @property {string} incident_id
+ * @property {string} unit_id
  */
 
 /**
@@ -880,6 +894,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [zone]
  * @property {(string | null)} [shift]
  * @property {number} incidents
+ * @property {number} [waiting]
  * @property {Durations} detection_to_dispatch
  * @property {Durations} dispatch_to_ack
  * @property {Durations} dispatch_to_on_scene
@@ -1063,6 +1078,16 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A zone without an available unit, and the unit proposed to cover it.
+ * @typedef {Object} MoveUp
+ * @property {string} zone
+ * @property {number} available
+ * @property {(string | null)} unit
+ * @property {(string | null)} from_zone
+ * @property {(number | null)} [distance_m]
+ */
+
+/**
  * An optional note.
  * @typedef {Object} NoteBody
  * @property {(string | null)} [note]
@@ -1132,6 +1157,31 @@ import { request, url } from "./http.js";
  * @typedef {Object} PaymentIn
  * @property {(number | string)} amount
  * @property {string} paid_on
+ */
+
+/**
+ * An incident that needs a unit and has none, with the reason it waits.
+ * @typedef {Object} PendingItem
+ * @property {string} incident_id
+ * @property {(string | null)} kind
+ * @property {(string | null)} status
+ * @property {number} priority
+ * @property {(string | null)} zone
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {number} detected_ms
+ * @property {number} waiting_s
+ * @property {string} reason_code
+ * @property {string} reason
+ */
+
+/**
+ * The pending-dispatch queue: most urgent first, then the longest wait.
+ * @typedef {Object} PendingQueue
+ * @property {number} now_ms
+ * @property {number} total
+ * @property {number} awaiting_verification
+ * @property {Array<PendingItem>} items
  */
 
 /**
@@ -1247,6 +1297,34 @@ import { request, url } from "./http.js";
  * @property {Object<string, (number | string)>} request_category
  * @property {Object<string, (number | string)>} request_status
  * @property {Object<string, number>} totals
+ */
+
+/**
+ * A committed unit that could be diverted, and what the diversion costs.
+ * @typedef {Object} Preemption
+ * @property {number} rank
+ * @property {string} unit
+ * @property {string} call_sign
+ * @property {string} mode
+ * @property {(string | null)} home_zone
+ * @property {number} eta_s
+ * @property {number} score_s
+ * @property {(number | null)} distance_m
+ * @property {string} method
+ * @property {(number | null)} position_age_s
+ * @property {boolean} stale
+ * @property {Array<string>} reasons
+ * @property {string} leaves_incident
+ * @property {number} leaves_priority
+ * @property {string} leaves_order_status
+ * @property {(number | null)} replacement_eta_s
+ */
+
+/**
+ * Pre-emption proposals for one incident.
+ * @typedef {Object} Preemptions
+ * @property {string} incident
+ * @property {Array<Preemption>} proposals
  */
 
 /**
@@ -3257,6 +3335,45 @@ export function dispatchRecommend(body) {
  */
 export function dispatchCreateOrder(body) {
   return request("POST", "/api/dispatch/orders", { body });
+}
+
+/**
+ * Incidents that need a unit and have none, with why they wait; most urgent first.
+ * GET /api/dispatch/pending
+ * @param {{ limit?: number }} [query]
+ * @returns {Promise<PendingQueue>}
+ */
+export function dispatchPendingQueue(query) {
+  return request("GET", "/api/dispatch/pending", { query });
+}
+
+/**
+ * Units on lower-priority work that could be diverted here, with the cost of each.
+ * GET /api/dispatch/pending/{incident_id}/preemption
+ * @param {string} incidentId
+ * @returns {Promise<Preemptions>}
+ */
+export function dispatchPreemption(incidentId) {
+  return request("GET", `/api/dispatch/pending/${encodeURIComponent(incidentId)}/preemption`);
+}
+
+/**
+ * Cancel the unit's lower-priority order (that incident returns to the queue), offer this one.
+ * POST /api/dispatch/divert
+ * @param {DivertIn} body
+ * @returns {Promise<Order>}
+ */
+export function dispatchDivert(body) {
+  return request("POST", "/api/dispatch/divert", { body });
+}
+
+/**
+ * Patrol zones left without an available unit, each with a move-up proposal.
+ * GET /api/dispatch/coverage
+ * @returns {Promise<Coverage>}
+ */
+export function dispatchCoverage() {
+  return request("GET", "/api/dispatch/coverage");
 }
 
 /**

@@ -1,6 +1,9 @@
 // @ts-check
 // Unit status board and dispatch KPIs (detection→dispatch, dispatch→ack, dispatch→on scene).
-import { dispatchGetKpis, dispatchListUnits, incidentsFalseAlarmRates } from "../api_client.js";
+import {
+  dispatchCoverage, dispatchCreateOrder, dispatchDivert, dispatchGetKpis, dispatchListUnits,
+  dispatchPendingQueue, dispatchPreemption, incidentsFalseAlarmRates,
+} from "../api_client.js";
 import { session } from "../http.js";
 import { html, render } from "../html.js";
 import { t } from "../i18n.js";
@@ -8,6 +11,9 @@ import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").FalseAlarmRate} FalseAlarmRate */
 /** @typedef {import("../api_client.js").Unit} Unit */
+/** @typedef {import("../api_client.js").PendingItem} PendingItem */
+/** @typedef {import("../api_client.js").Preemption} Preemption */
+/** @typedef {import("../api_client.js").MoveUp} MoveUp */
 
 /** @type {ReturnType<typeof setInterval> | null} */
 let timer = null;
@@ -39,8 +45,91 @@ async function load(view) {
   render(/** @type {HTMLElement} */ (view.querySelector("#units-body")), html`<table>
     <thead><tr>${cols.map((c) => html`<th>${t(`units.col.${c}`)}</th>`)}</tr></thead>
     <tbody>${units.map(unitRow)}</tbody></table>`);
+  if (session.can("incidents:read")) await pending(view);
+  await coverage(view);
   await falseAlarms(view);
   if (session.can("kpi:read")) await kpis(view);
+}
+
+/** @param {number} s seconds waited */
+const waited = (s) => (s < 120 ? t("units.seconds", { s: Math.round(s) }) : t("units.minutes", { m: Math.round(s / 60) }));
+
+/** @param {PendingItem} p one waiting incident */
+function pendingRow(p) {
+  const act = session.can("dispatch:act") ? html`<td>
+    <button data-act="dispatch" data-inc="${p.incident_id}">${t("units.pending.dispatch")}</button>
+    <button data-act="divert" data-inc="${p.incident_id}">${t("units.pending.divert")}</button></td>` : html`<td></td>`;
+  const pri = t("units.priority", { p: p.priority });
+  return html`<tr data-pending="${p.incident_id}"><td><span class="pill pri-${p.priority}">${pri}</span></td><td>${p.kind || ""}</td>
+    <td>${p.zone || ""}</td><td>${waited(p.waiting_s)}</td>
+    <td data-testid="pending-reason" data-code="${p.reason_code}">${t(`units.reason.${p.reason_code}`)} — ${p.reason}</td>${act}</tr>`;
+}
+
+// Incidents that need a unit and have none: most urgent first, each with why it waits.
+/** @param {HTMLElement} view */
+async function pending(view) {
+  const box = /** @type {HTMLElement} */ (view.querySelector("#pending-body"));
+  const q = await dispatchPendingQueue({ limit: 50 });
+  const cols = ["priority", "kind", "zone", "waiting", "reason", "action"];
+  const summary = t("units.pending.summary", { total: q.total, unverified: q.awaiting_verification });
+  render(box, q.items.length ? html`<p class="muted" data-testid="pending-summary">${summary}</p><table data-testid="pending">
+    <thead><tr>${cols.map((c) => html`<th>${t(`units.pending.col.${c}`)}</th>`)}</tr></thead>
+    <tbody>${q.items.map(pendingRow)}</tbody></table>`
+    : html`<p class="muted" data-testid="pending-summary">${t("units.pending.none", { unverified: q.awaiting_verification })}</p>`);
+}
+
+/** @param {MoveUp} m one uncovered zone */
+const moveUpRow = (m) => html`<tr data-zone="${m.zone}"><td>${m.zone}</td><td>${m.unit
+  ? t("units.coverage.move", { unit: m.unit, from: m.from_zone || "", km: ((m.distance_m || 0) / 1000).toFixed(1) })
+  : t("units.coverage.nobody")}</td></tr>`;
+
+// Zones left without an available unit, with the spare unit proposed to move up.
+/** @param {HTMLElement} view */
+async function coverage(view) {
+  const box = /** @type {HTMLElement} */ (view.querySelector("#coverage-body"));
+  const c = await dispatchCoverage();
+  render(box, c.uncovered.length ? html`<table data-testid="coverage">${c.uncovered.map(moveUpRow)}</table>`
+    : html`<p class="muted">${t("units.coverage.all", { zones: c.zones })}</p>`);
+}
+
+/** @param {Preemption} p @param {string} inc */
+const proposalRow = (p, inc) => html`<tr><td>${p.unit} (${p.call_sign})</td><td>${t("units.seconds", { s: Math.round(p.eta_s) })}</td>
+  <td>${t("units.divert.cost", { incident: p.leaves_incident.slice(-8), pri: p.leaves_priority, status: p.leaves_order_status })}
+  ${p.replacement_eta_s == null ? t("units.divert.no_replacement")
+    : t("units.divert.replacement", { s: Math.round(p.replacement_eta_s) })}</td>
+  <td><button data-act="divert-confirm" data-inc="${inc}" data-unit="${p.unit}">${t("units.divert.confirm")}</button></td></tr>`;
+
+/** @param {HTMLElement} view @param {string} inc */
+async function openDivert(view, inc) {
+  const dlg = /** @type {HTMLDialogElement} */ (view.querySelector("#divert-dialog"));
+  const body = /** @type {HTMLElement} */ (dlg.querySelector(".dialog-body"));
+  const r = await dispatchPreemption(inc);
+  render(body, r.proposals.length ? html`<table data-testid="proposals">${r.proposals.map((p) => proposalRow(p, inc))}</table>`
+    : html`<p class="muted">${t("units.divert.none")}</p>`);
+  if (!dlg.open) dlg.showModal();
+}
+
+/** @param {HTMLElement} view @param {Event} ev */
+async function onClick(view, ev) {
+  const btn = /** @type {HTMLElement | null} */ (/** @type {HTMLElement} */ (ev.target).closest("button[data-act]"));
+  if (!btn) return;
+  const inc = btn.dataset.inc || "";
+  const note = /** @type {HTMLElement} */ (view.querySelector("#pending-note"));
+  try {
+    if (btn.dataset.act === "dispatch") await dispatchCreateOrder({ incident_id: inc });
+    else if (btn.dataset.act === "divert") { await openDivert(view, inc); return; }
+    else if (btn.dataset.act === "divert-confirm") {
+      await dispatchDivert({ incident_id: inc, unit_id: btn.dataset.unit || "" });
+      /** @type {HTMLDialogElement} */ (view.querySelector("#divert-dialog")).close();
+    } else if (btn.dataset.act === "divert-close") {
+      /** @type {HTMLDialogElement} */ (view.querySelector("#divert-dialog")).close();
+      return;
+    }
+    render(note, html``);
+  } catch (e) {
+    render(note, html`<p class="error" data-testid="pending-error">${e.message}</p>`);
+  }
+  await load(view);
 }
 
 /** @param {HTMLElement} view */
@@ -49,7 +138,7 @@ async function kpis(view) {
   if (!Array.isArray(k)) return;
   /** @type {KpiRow[]} */
   const rows = k.map((g) => ({
-    label: g.zone || t("units.all_zones"),
+    label: (g.zone || t("units.all_zones")) + (g.waiting ? ` · ${t("units.kpi.waiting", { n: g.waiting })}` : ""),
     d2d: g.detection_to_dispatch?.p90_s,
     d2a: g.dispatch_to_ack?.p90_s,
     d2s: g.dispatch_to_on_scene?.p90_s,
@@ -82,8 +171,13 @@ async function falseAlarms(view) {
 
 /** @param {HTMLElement} view */
 async function mount(view) {
-  render(view, html`<h1>${t("units.title")}</h1><div id="units-body"></div><h1>${t("units.kpis")}</h1><div id="kpi-body"></div>
-    <h2>${t("units.false_alarms")}</h2><div id="fa-body"></div>`);
+  render(view, html`<h1>${t("units.pending.title")}</h1><div id="pending-note"></div><div id="pending-body"></div>
+    <h2>${t("units.coverage.title")}</h2><div id="coverage-body"></div>
+    <h1>${t("units.title")}</h1><div id="units-body"></div><h1>${t("units.kpis")}</h1><div id="kpi-body"></div>
+    <h2>${t("units.false_alarms")}</h2><div id="fa-body"></div>
+    <dialog id="divert-dialog" data-testid="divert-dialog"><h2>${t("units.divert.title")}</h2><div class="dialog-body"></div>
+    <button data-act="divert-close">${t("units.divert.close")}</button></dialog>`);
+  view.addEventListener("click", (ev) => { onClick(view, ev).catch(() => {}); });
   await load(view);
   timer = setInterval(() => load(view).catch(() => {}), 3000);
 }
