@@ -39,6 +39,7 @@ def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
     from .camrules import api as camrules_api
     from .dispatch import api as dispatch_api
+    from .dispatch import unit_api as dispatch_unit_api
     from .enrolment import api as enrolment_api
     from .fleet import api as fleet_api
     from .fleet import map_api, snapshot_api
@@ -64,6 +65,7 @@ def routers() -> list[APIRouter]:
         enrolment_api.router,
         geo_api.router,
         dispatch_api.router,
+        dispatch_unit_api.router,
         camrules_api.router,
     ]
 

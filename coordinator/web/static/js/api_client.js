@@ -5,6 +5,13 @@
 import { request, url } from "./http.js";
 
 /**
+ * The unit's answer to an order, or its next step on it.
+ * @typedef {Object} AckIn
+ * @property {"accepted" | "declined" | "en_route" | "on_scene" | "cleared"} status
+ * @property {(string | null)} [note]
+ */
+
+/**
  * An operator note.
  * @typedef {Object} AnnotateBody
  * @property {string} text
@@ -1147,6 +1154,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One step of an order as its unit sees it.
+ * @typedef {Object} OrderStep
+ * @property {number} ts_ms
+ * @property {(string | null)} status
+ */
+
+/**
  * The filing's state after the merchant's answer.
  * @typedef {Object} OverdueAnswer
  * @property {string} status
@@ -1297,6 +1311,14 @@ import { request, url } from "./http.js";
  * @property {Object<string, (number | string)>} request_category
  * @property {Object<string, (number | string)>} request_status
  * @property {Object<string, number>} totals
+ */
+
+/**
+ * A position from the phone's location service.
+ * @typedef {Object} PositionIn
+ * @property {number} lat
+ * @property {number} lon
+ * @property {(number | null)} [accuracy_m]
  */
 
 /**
@@ -1603,6 +1625,12 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A status the unit sets itself.
+ * @typedef {Object} SelfStatusIn
+ * @property {"available" | "busy" | "off_duty"} status
+ */
+
+/**
  * Events a board sent that never arrived: a gap in its sequence numbers.
  * @typedef {Object} SequenceGap
  * @property {number} id
@@ -1845,6 +1873,31 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [home_zone]
  * @property {(string | null)} [shift]
  * @property {"available" | "busy" | "off_duty"} [status]
+ */
+
+/**
+ * An active order of the caller's unit, with where to go.
+ * @typedef {Object} UnitOrder
+ * @property {string} id
+ * @property {string} incident_id
+ * @property {string} status
+ * @property {(string | null)} kind
+ * @property {(number | null)} priority
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {(string | null)} zone
+ * @property {(string | null)} [address]
+ * @property {(number | null)} eta_s
+ * @property {(number | null)} distance_m
+ * @property {number} sent_ms
+ * @property {Array<OrderStep>} history
+ */
+
+/**
+ * The caller's own unit and its active orders.
+ * @typedef {Object} UnitSelf
+ * @property {Unit} unit
+ * @property {Array<UnitOrder>} orders
  */
 
 /**
@@ -3422,6 +3475,46 @@ export function dispatchGetKpis(query) {
  */
 export function dispatchLinkStatus() {
   return request("GET", "/api/dispatch/status");
+}
+
+/**
+ * The caller's unit, its status and its active orders (newest first).
+ * GET /api/unit/me
+ * @returns {Promise<UnitSelf>}
+ */
+export function patrolUnitMe() {
+  return request("GET", "/api/unit/me");
+}
+
+/**
+ * Accept or decline (with a reason) an order, then en route, on scene, cleared.
+ * POST /api/unit/me/orders/{order_id}/ack
+ * @param {string} orderId
+ * @param {AckIn} body
+ * @returns {Promise<UnitSelf>}
+ */
+export function patrolUnitAck(orderId, body) {
+  return request("POST", `/api/unit/me/orders/${encodeURIComponent(orderId)}/ack`, { body });
+}
+
+/**
+ * Record the unit's position (timestamped by the centre's clock).
+ * POST /api/unit/me/position
+ * @param {PositionIn} body
+ * @returns {Promise<Response>}
+ */
+export function patrolUnitPosition(body) {
+  return request("POST", "/api/unit/me/position", { body, raw: true });
+}
+
+/**
+ * Available, busy or off duty (an active order must be cleared before available).
+ * PUT /api/unit/me/status
+ * @param {SelfStatusIn} body
+ * @returns {Promise<UnitSelf>}
+ */
+export function patrolUnitSetStatus(body) {
+  return request("PUT", "/api/unit/me/status", { body });
 }
 
 /**
