@@ -11,8 +11,19 @@ import { loadCity } from "../map/data.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").Incident} Incident */
+/** @typedef {import("../api_client.js").Unit} Unit */
+/** @typedef {{ id: string, lat: number, lon: number, health_status: string }} CameraDot */
+/** @typedef {{ kind: "incident", item: Incident } | { kind: "unit", item: Unit } | { kind: "camera", item: CameraDot }} Selection */
+/**
+ * @typedef {Object} MapState the mounted map, its side panel, timers and selection
+ * @property {CityMap} map
+ * @property {HTMLElement} side
+ * @property {ReturnType<typeof setInterval>[]} timers
+ * @property {(() => void)[]} off
+ * @property {Selection | null} selected
+ */
 
-/** @type {any} the mounted map, its side panel and timers */
+/** @type {MapState | null} */
 let state = null;
 
 /** @param {string} key @param {number} n @param {string} [cls] @param {string} [testid] */
@@ -24,23 +35,32 @@ const urgentRow = (i) =>
   html`<tr data-inc="${i.id}" class="clickable"><td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
     <td>${i.kind}</td><td>${i.zone || ""}</td><td>${ageText(incidentAge(i))}</td><td class="st-${i.status}">${i.status}</td></tr>`;
 
-/** @param {any} sel what was clicked */
+/** @param {Selection} sel @returns {string[][]} label key, value */
+function facts(sel) {
+  if (sel.kind === "incident") {
+    const it = sel.item;
+    return [["map.sel.kind", it.kind], ["map.sel.priority", t("incidents.priority", { p: it.priority })], ["map.sel.status", it.status],
+      ["map.sel.zone", it.zone || ""], ["map.sel.age", ageText(incidentAge(it))], ["map.sel.cameras", (it.devices || []).join(", ")]];
+  }
+  if (sel.kind === "unit") {
+    const it = sel.item;
+    return [["map.sel.call_sign", it.call_sign], ["map.sel.status", it.status], ["map.sel.mode", it.mode],
+      ["map.sel.zone", it.home_zone || ""], ["map.sel.position", fmtTime(it.pos_ms)]];
+  }
+  return [["map.sel.camera", sel.item.id], ["map.sel.health", t(`fleet.state.${sel.item.health_status || "unknown"}`)]];
+}
+
+/** @param {Selection | null} sel what was clicked */
 function selection(sel) {
   if (!sel) return html``;
-  const it = sel.item;
-  const rows = sel.kind === "incident"
-    ? [["map.sel.kind", it.kind], ["map.sel.priority", t("incidents.priority", { p: it.priority })], ["map.sel.status", it.status],
-      ["map.sel.zone", it.zone || ""], ["map.sel.age", ageText(incidentAge(it))], ["map.sel.cameras", (it.devices || []).join(", ")]]
-    : sel.kind === "unit"
-      ? [["map.sel.call_sign", it.call_sign], ["map.sel.status", it.status], ["map.sel.mode", it.mode],
-        ["map.sel.zone", it.home_zone || ""], ["map.sel.position", fmtTime(it.pos_ms)]]
-      : [["map.sel.camera", it.id], ["map.sel.health", t(`fleet.state.${it.health_status || "unknown"}`)]];
+  const rows = facts(sel);
   const link = sel.kind === "incident" ? html`<a href="#/incidents">${t("map.sel.open_queue")}</a>` : "";
   return html`<div class="selection" data-testid="selection" data-kind="${sel.kind}"><h2>${t(`map.sel.${sel.kind}`)}</h2>
     <table>${rows.map(([k, v]) => html`<tr><th>${t(k)}</th><td>${v}</td></tr>`)}</table>${link}</div>`;
 }
 
 function summary() {
+  if (!state) return;
   const m = state.map;
   /** @type {Object<string, number>} */
   const counts = { online: 0, offline: 0, stale: 0, unknown: 0 };
@@ -61,12 +81,15 @@ function summary() {
 
 async function refreshUnits() {
   if (!session.can("units:read")) return;
-  try { state.map.units = await dispatchListUnits(); state.map.drawDynamic(); summary(); } catch { /* next refresh */ }
+  const map = state?.map;
+  if (!map) return;
+  try { map.units = await dispatchListUnits(); map.drawDynamic(); summary(); } catch { /* next refresh */ }
 }
 
 // After a gap in the live stream: the incidents as they are now.
 async function resync() {
   const rows = await listIncidents({ limit: 500 });
+  if (!state) return;
   state.map.incidents = new Map(rows.map((i) => [i.id, i]));
   state.map.drawDynamic();
   summary();
@@ -89,6 +112,7 @@ function legend() {
 /** @param {HTMLElement} view @param {Event} ev */
 function onTool(view, ev) {
   const el = /** @type {HTMLInputElement} */ (ev.target);
+  if (!state) return;
   const m = state.map;
   if (el.dataset.layer) { m.layers[el.dataset.layer] = el.checked; m.redraw(); return; }
   const z = el.dataset.zoom;
@@ -106,7 +130,9 @@ async function mount(view) {
   const t0 = performance.now();
   const map = new CityMap(/** @type {HTMLCanvasElement} */ (view.querySelector("#map-base")),
     /** @type {HTMLCanvasElement} */ (view.querySelector("#map-top")));
-  state = { map, side: view.querySelector("#map-side"), timers: [], off: [], selected: null };
+  /** @type {MapState} */
+  const st = { map, side: /** @type {HTMLElement} */ (view.querySelector("#map-side")), timers: [], off: [], selected: null };
+  state = st;
   const data = await loadCity();
   Object.assign(map, { zones: data.zones, roads: data.roads, devices: data.devices, units: data.units });
   for (const i of data.incidents) map.incidents.set(i.id, i);
@@ -120,30 +146,30 @@ async function mount(view) {
   const tools = /** @type {HTMLElement} */ (view.querySelector("[data-testid=map-tools]"));
   tools.addEventListener("click", (ev) => onTool(view, ev));
   tools.addEventListener("change", (ev) => onTool(view, ev));
-  state.side.addEventListener("click", (/** @type {Event} */ ev) => {
+  st.side.addEventListener("click", (/** @type {Event} */ ev) => {
     const row = /** @type {HTMLElement | null} */ (/** @type {HTMLElement} */ (ev.target).closest("tr[data-inc]"));
     const inc = row && map.incidents.get(row.dataset.inc || "");
     if (!inc) return;
     map.centerOn(inc.lon, inc.lat, Math.max(4, map.view.k));
     wrap.dataset.zoom = String(map.view.k);
-    state.selected = { kind: "incident", item: inc };
+    st.selected = { kind: "incident", item: inc };
     summary();
   });
-  state.off = [
-    map.interact((hit) => { state.selected = hit; summary(); }),
+  st.off = [
+    map.interact((hit) => { st.selected = /** @type {Selection | null} */ (hit); summary(); }),
     onLive((kind, data) => {
       if (kind === "incident" && data?.incident?.id) { map.incidents.set(data.incident.id, data.incident); map.drawDynamic(); summary(); }
       if (kind === "resync") resync().catch(() => {});
     }),
     () => removeEventListener("resize", onResize),
   ];
-  state.timers.push(setInterval(refreshUnits, 5000));
+  st.timers.push(setInterval(refreshUnits, 5000));
 }
 
 function unmount() {
   if (!state) return;
   state.timers.forEach(clearInterval);
-  state.off.forEach((/** @type {() => void} */ f) => f());
+  state.off.forEach((f) => f());
   state = null;
 }
 

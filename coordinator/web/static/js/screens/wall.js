@@ -11,29 +11,36 @@ import { CityMap, ageText, incidentAge } from "../map/citymap.js";
 import { loadCity } from "../map/data.js";
 import { registerScreen } from "../registry.js";
 
-/** @type {any} */
+/** @typedef {import("../api_client.js").Incident} Incident */
+/** @typedef {import("../api_client.js").Unit} Unit */
+/** @typedef {{ id: string, lat: number, lon: number, health_status: string }} CameraDot */
+/** @typedef {{ map: CityMap, side: HTMLElement, timers: ReturnType<typeof setInterval>[], off: (() => void)[] }} WallState */
+
+/** @type {WallState | null} */
 let state = null;
-const OPEN = (/** @type {any} */ i) => !["dismissed", "resolved", "merged"].includes(i.status);
+const OPEN = (/** @type {Incident} */ i) => !["dismissed", "resolved", "merged"].includes(i.status);
 
 /** @param {string} key @param {number | string} value @param {string} [testid] */
 const figure = (key, value, testid = "") =>
   html`<div class="card"><span class="muted">${t(key)}</span><b data-testid="${testid}">${value}</b></div>`;
 
-/** @param {any} i an open incident */
+/** @param {Incident} i an open incident */
 const queueRow = (i) => html`<tr>
   <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td><td>${i.kind}</td>
-  <td>${i.address || i.zone || ""}</td><td>${ageText(incidentAge(i))}</td><td class="st-${i.status}">${i.status}</td></tr>`;
+  <td>${i.zone || ""}</td><td>${ageText(incidentAge(i))}</td><td class="st-${i.status}">${i.status}</td></tr>`;
 
 async function figures() {
+  if (!state) return;
   const m = state.map;
   const open = [...m.incidents.values()].filter(OPEN);
   const top = open.filter((i) => i.priority === 1).length;
-  const offline = m.devices.filter((/** @type {any} */ d) => d.health_status === "offline").length;
-  const free = m.units.filter((/** @type {any} */ u) => u.status === "available").length;
+  const offline = m.devices.filter((/** @type {CameraDot} */ d) => d.health_status === "offline").length;
+  const free = m.units.filter((/** @type {Unit} */ u) => u.status === "available").length;
   const pending = session.can("units:read") ? await dispatchPendingQueue({ limit: 1 }).then((q) => q.total).catch(() => "–") : "–";
   const kpi = session.can("kpi:read") ? await dispatchGetKpis({ group_by: "all" }).catch(() => []) : [];
   const p90 = kpi[0]?.detection_to_dispatch?.p90_s;
   open.sort((a, b) => a.priority - b.priority || incidentAge(b) - incidentAge(a));
+  if (!state) return; // left while the figures loaded
   render(state.side, html`<div class="cards">
       ${figure("wall.open", open.length, "wall-open")}${figure("wall.top_priority", top)}
       ${figure("wall.pending", pending)}${figure("wall.d2d_p90", p90 == null ? "–" : ageText(p90))}
@@ -43,8 +50,10 @@ async function figures() {
 }
 
 async function refresh() {
-  if (session.can("units:read")) state.map.units = await dispatchListUnits().catch(() => state.map.units);
-  state.map.drawDynamic();
+  if (!state) return;
+  const map = state.map;
+  if (session.can("units:read")) map.units = await dispatchListUnits().catch(() => map.units);
+  map.drawDynamic();
   await figures();
 }
 
@@ -56,7 +65,7 @@ async function mount(view) {
   const scale = Math.max(1, innerWidth / 1600);
   const map = new CityMap(/** @type {HTMLCanvasElement} */ (view.querySelector("#wall-base")),
     /** @type {HTMLCanvasElement} */ (view.querySelector("#wall-top")), { fontScale: scale });
-  state = { map, side: view.querySelector("#wall-side"), timers: [], off: [] };
+  state = { map, side: /** @type {HTMLElement} */ (view.querySelector("#wall-side")), timers: [], off: [] };
   const data = await loadCity();
   Object.assign(map, { zones: data.zones, roads: data.roads, devices: data.devices, units: data.units });
   for (const i of data.incidents) map.incidents.set(i.id, i);
@@ -78,7 +87,7 @@ function unmount() {
   document.body.classList.remove("wall-mode");
   if (!state) return;
   state.timers.forEach(clearInterval);
-  state.off.forEach((/** @type {() => void} */ f) => f());
+  state.off.forEach((f) => f());
   state = null;
 }
 
