@@ -1526,6 +1526,21 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One road as drawn on the map.
+ * @typedef {Object} RoadLine
+ * @property {(string | null)} name
+ * @property {string} road_class
+ * @property {Array<Array<number>>} coords
+ */
+
+/**
+ * The road network for drawing (names, classes, [lon, lat] coordinates).
+ * @typedef {Object} RoadLines
+ * @property {(number | null)} loaded_at
+ * @property {Array<RoadLine>} lines
+ */
+
+/**
  * What a road-network upload held and how well it connects.
  * @typedef {Object} RoadStats
  * @property {number} features
@@ -3308,6 +3323,15 @@ export function geographyGetZones() {
  */
 export function geographyPutZones(body) {
   return request("PUT", "/api/geo/zones", { body });
+}
+
+/**
+ * The road network for drawing on the map: every line with its name and class.
+ * GET /api/geo/roads
+ * @returns {Promise<RoadLines>}
+ */
+export function geographyGetRoads() {
+  return request("GET", "/api/geo/roads");
 }
 
 /**
