@@ -89,6 +89,15 @@ def _purpose_required(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[
     return openapi
 
 
+def _signed_in(services: Services, token: str) -> bool:
+    """True when ``token`` is a valid session (the guard's test for the upload limit)."""
+    try:
+        services.auth.verify(token)
+    except errors.Unauthenticated:
+        return False
+    return True
+
+
 def create_app(services: Services) -> FastAPI:
     """Build the API around an open :class:`Services`; OpenAPI at ``/openapi.json``."""
     app = FastAPI(
@@ -104,7 +113,9 @@ def create_app(services: Services) -> FastAPI:
     # The guard wraps the whole stack, Starlette's own error handler included, so every
     # answer (a 500 too) carries the security headers and no body is read past its limit.
     build_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: HttpGuard(build_stack(), services.settings)  # type: ignore[method-assign]
+    app.build_middleware_stack = lambda: HttpGuard(  # type: ignore[method-assign]
+        build_stack(), services.settings, signed_in=lambda token: _signed_in(services, token)
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,7 +8,9 @@ request and sees every answer (errors, static files, the live stream):
   it streams and refused the moment it passes the limit. The application then sees the
   client as gone, so nothing buffers the rest. Most routes take ``max_body_bytes`` (1 MiB);
   the upload routes (:data:`UPLOAD_ROUTES`) take ``max_upload_bytes`` and keep their own
-  checks inside.
+  checks inside, but only for a caller with a valid session: FastAPI reads a body before
+  it checks who sent it, so without this an anonymous client could make the server hold
+  a whole upload in memory.
 - **Headers.** A Content-Security-Policy that lets the dashboard load scripts, styles and
   connections from this origin only (no inline script or style, no framing),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``, a Permissions-Policy
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+import anyio
 
 from ..settings import Settings
 
@@ -92,25 +96,40 @@ async def _answer(send: Send, status: int, detail: str, extra: list[tuple[bytes,
 class HttpGuard:
     """ASGI middleware: body limits before parsing and security headers (module doc)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, signed_in: Callable[[str], bool] | None = None
+    ) -> None:
         self.app = app
+        self.signed_in = signed_in or (lambda token: False)
         self.default_limit = settings.max_body_bytes
         self.upload_limit = settings.max_upload_bytes
         hsts = settings.serves_tls or (settings.public_url or "").startswith("https://")
         self.headers = security_headers(hsts)
         self._names = {n for n, _ in self.headers}
 
-    def limit_for(self, method: str, path: str) -> int:
-        """The largest body a request to ``method path`` may send."""
-        if (method, path.rstrip("/")) in UPLOAD_ROUTES:
-            return self.upload_limit
+    def is_upload(self, method: str, path: str) -> bool:
+        """True for the routes that take whole files (the larger limit)."""
+        return (method, path.rstrip("/")) in UPLOAD_ROUTES
+
+    async def limit_for(self, scope: Scope) -> int:
+        """The largest body this request may send: the upload limit on an upload route for
+        a caller with a valid session, the default limit otherwise."""
+        if not self.is_upload(scope["method"], scope["path"]):
+            return self.default_limit
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and token.strip():
+                    # A session lookup is one indexed read; off the event loop all the same.
+                    ok = await anyio.to_thread.run_sync(self.signed_in, token.strip())
+                    return self.upload_limit if ok else self.default_limit
         return self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["method"], scope["path"])
+        limit = await self.limit_for(scope)
         declared = _declared_length(scope)
         if declared == "bad":
             await _answer(send, 400, "malformed Content-Length", self.headers)
