@@ -35,6 +35,7 @@ from ..platform.hub import StreamHub
 from ..platform.mqtt import MqttLink
 from ..population.service import PopulationService
 from ..settings import Settings
+from .guard import TOKEN_IN_URL
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login")
 
@@ -53,12 +54,7 @@ def get_principal(
     A token in the query string is refused on every route (URLs are written to logs,
     browser history and Referer headers); the live stream takes a single-use ticket."""
     if "access_token" in request.query_params:
-        raise HTTPException(
-            401,
-            "a token in the URL is refused: send it as 'Authorization: Bearer', or open "
-            "the live stream with a ticket from POST /api/incidents-stream/tickets",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise HTTPException(401, TOKEN_IN_URL, headers={"WWW-Authenticate": "Bearer"})
     token = creds.credentials if creds else None
     if not token:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})

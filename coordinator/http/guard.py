@@ -11,6 +11,8 @@ request and sees every answer (errors, static files, the live stream):
   checks inside, but only for a caller with a valid session: FastAPI reads a body before
   it checks who sent it, so without this an anonymous client could make the server hold
   a whole upload in memory.
+- **Tokens in URLs.** A request with ``?access_token=`` is refused (401) on every route:
+  the live stream takes a single-use ticket instead (``identity/tickets.py``).
 - **Headers.** A Content-Security-Policy that lets the dashboard load scripts, styles and
   connections from this origin only (no inline script or style, no framing),
   ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``, a Permissions-Policy
@@ -21,8 +23,10 @@ request and sees every answer (errors, static files, the live stream):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 
@@ -66,6 +70,20 @@ def security_headers(hsts: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+#: The answer to a bearer token in a URL (URLs end up in logs, history and Referer).
+TOKEN_IN_URL = (
+    "a token in the URL is refused: send it as 'Authorization: Bearer', or open the live "
+    "stream with a ticket from POST /api/incidents-stream/tickets"
+)
+
+
+def token_in_query(query_string: bytes) -> bool:
+    """True when the query string has an ``access_token`` parameter (any value)."""
+    if b"access_token" not in query_string:
+        return False
+    return any(k == "access_token" for k, _ in parse_qsl(query_string.decode("latin-1"), True))
+
+
 def _declared_length(scope: Scope) -> int | None | str:
     """The ``Content-Length`` of the request, None without one, 'bad' when malformed."""
     for name, value in scope.get("headers", ()):
@@ -75,7 +93,7 @@ def _declared_length(scope: Scope) -> int | None | str:
 
 
 async def _answer(send: Send, status: int, detail: str, extra: list[tuple[bytes, bytes]]) -> None:
-    body = b'{"detail":"' + detail.encode() + b'"}'
+    body = json.dumps({"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",
@@ -128,6 +146,12 @@ class HttpGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if token_in_query(scope.get("query_string", b"")):
+            # Refused on every route, public ones included: the token is already in a log.
+            await _answer(
+                send, 401, TOKEN_IN_URL, [*self.headers, (b"www-authenticate", b"Bearer")]
+            )
             return
         limit = await self.limit_for(scope)
         declared = _declared_length(scope)
