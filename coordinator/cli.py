@@ -230,15 +230,8 @@ def cmd_load_fleet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The coordinator parser."""
-    parser = make_parser(
-        "coordinator",
-        "Run the CityWatch command-centre coordinator: ingest, incidents, dispatch, records, API.",
-        __version__,
-        "coordinator run --settings /etc/citywatch/coordinator.yaml",
-    )
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    """The ``run`` command and its flags."""
     p = add_command(
         sub,
         "run",
@@ -264,6 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve plain HTTP: loopback address (behind a reverse proxy) or dev mode only",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The coordinator parser."""
+    parser = make_parser(
+        "coordinator",
+        "Run the CityWatch command-centre coordinator: ingest, incidents, dispatch, records, API.",
+        __version__,
+        "coordinator run --settings /etc/citywatch/coordinator.yaml",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_run(sub)
     p = add_command(
         sub,
         "jobs",
