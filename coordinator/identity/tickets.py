@@ -49,16 +49,17 @@ class StreamTickets:
         """A new ticket for the session of ``token`` (already verified as ``who``)."""
         ticket = PREFIX + secrets.token_urlsafe(24)
         now = time.time()
+        expires = now + self.ttl_s
         row = {
             "ticket_hash": self._hash(ticket),
             "session_hash": self.auth.session_hash(token),
             "user_id": who.user_id,
             "issued_at": now,
-            "expires_at": now + self.ttl_s,
+            "expires_at": expires,
             "used": 0,
         }
         self.db.write(lambda db: db.table("stream_tickets").insert(row))
-        return Ticket(ticket, row["expires_at"])
+        return Ticket(ticket, expires)
 
     def redeem(self, ticket: str) -> Principal:
         """Use a ticket up: the principal of its session, or AuthError (unknown, used,
