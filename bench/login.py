@@ -193,7 +193,10 @@ def main() -> None:
         "real HTTPS `coordinator run` with production argon2id (64 MiB, 3 passes), while "
         f"{SPRAY_THREADS} threads spray wrong passwords across 50 names from one other "
         "address. *checked* = spray attempts that got a password check (401), *throttled* = "
-        "answered 429 without one.\n\n"
+        "answered 429 without one. The spraying threads run on the same two cores as the "
+        "server (TLS and HTTP on both ends), so part of the user's slow-down with the throttle "
+        "on is the sprayer's own CPU; without the throttle every guess is a 64 MiB password "
+        "hash and the user waits behind them.\n\n"
         + table(
             [
                 "scenario",
