@@ -1781,6 +1781,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A single-use ticket that opens the live stream once (``?ticket=``).
+ * @typedef {Object} StreamTicket
+ * @property {string} ticket
+ * @property {number} expires_at
+ */
+
+/**
  * Companies whose filings the sweep flagged overdue.
  * @typedef {Object} SweepOut
  * @property {Array<number>} companies
@@ -2105,7 +2112,8 @@ export function metaHealth() {
 }
 
 /**
- * Exchange a username and password for a bearer token (one shift long).
+ * Exchange a username and password for a bearer token (one shift long); failures are
+ * slowed per client address (429 with Retry-After).
  * POST /api/auth/login
  * @param {LoginBody} body
  * @returns {Promise<TokenOut>}
@@ -2479,6 +2487,15 @@ export function incidentsReject(proposalId) {
  */
 export function exportEvidence(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/evidence`, { body, raw: true });
+}
+
+/**
+ * A ticket for ``GET /api/incidents-stream?ticket=…``: one use, a minute, this session.
+ * POST /api/incidents-stream/tickets
+ * @returns {Promise<StreamTicket>}
+ */
+export function incidentsStreamTicket() {
+  return request("POST", "/api/incidents-stream/tickets");
 }
 
 /**
@@ -3208,7 +3225,7 @@ export function fraudCapJson(wid) {
 }
 
 /**
- * Atom feed of the published warnings.
+ * Atom feed of the published warnings (links from the configured ``public_url``).
  * GET /api/fraud/public/warnings.atom
  * @returns {Promise<Response>}
  */
