@@ -23,6 +23,7 @@ class Unit(Answer):
     created_ms: int | None
     position_age_s: float | None
     position_stale: bool
+    centre_id: str | None = None
 
 
 class Candidate(Answer):

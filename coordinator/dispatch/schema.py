@@ -80,3 +80,9 @@ def m001_units_orders(db: Any) -> None:
     db.table("dispatch_policy").create(
         {"id": int, "json": str, "updated_ms": int, "updated_by": str}, pk="id"
     )
+
+
+@migrations()
+def m002_unit_centre(db: Any) -> None:
+    """A unit's monitoring centre (its home zone's), for mutual aid and the centres' views."""
+    db.table("units").add_column("centre_id", str)

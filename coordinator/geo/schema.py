@@ -16,3 +16,35 @@ def m001_layers(db: Any) -> None:
         {"name": str, "geojson": str, "summary": str, "loaded_at": float, "loaded_by": str},
         pk="name",
     )
+
+
+@migrations()
+def m002_areas(db: Any) -> None:
+    """The area hierarchy of the loaded zones (city → centre → station → patrol zone),
+    rewritten on every zones load so that SQL can group by centre or station."""
+    db.table("geo_areas").create(
+        {"id": str, "kind": str, "name": str, "parent": str, "centre": str, "area_km2": float},
+        pk="id",
+    )
+    db.table("geo_areas").create_index(["parent"])
+    db.table("geo_areas").create_index(["centre"])
+
+
+@migrations()
+def m003_centre_staff(db: Any) -> None:
+    """Who works for which monitoring centre, the city-wide flag, and each centre's shift
+    log (sign on, sign off, notes)."""
+    db.table("centre_members").create(
+        {"username": str, "centre_id": str, "added_at": float, "added_by": str},
+        pk=("username", "centre_id"),
+    )
+    db.table("centre_members").create_index(["centre_id"])
+    db.table("centre_city_wide").create(
+        {"username": str, "added_at": float, "added_by": str}, pk="username"
+    )
+    db.table("centre_shift_log").create(
+        {"id": int, "centre_id": str, "ts": float, "username": str, "kind": str, "text": str},
+        pk="id",
+    )
+    db.table("centre_shift_log").create_index(["centre_id", "ts"])
+    db.table("centre_shift_log").create_index(["username", "ts"])

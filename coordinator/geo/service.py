@@ -4,13 +4,20 @@ SQLite as the GeoJSON that was loaded (so a restart serves exactly the same laye
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
+from .centres import CentreService
 from .roads import RoadNetwork
 from .zones import ZoneMap
+
+log = logging.getLogger(__name__)
+ZonesListener = Callable[[ZoneMap], object]
 
 
 class GeoService:
@@ -21,6 +28,8 @@ class GeoService:
         self._lock = threading.Lock()
         self.zones: ZoneMap | None = None
         self.roads: RoadNetwork | None = None
+        self._zone_listeners: list[ZonesListener] = []
+        self.centres = CentreService(db, self.centre_ids)
         for row in db.query("select name, geojson from geo_layers"):
             data = json.loads(row["geojson"])
             if row["name"] == "zones":
@@ -28,10 +37,18 @@ class GeoService:
             elif row["name"] == "roads":
                 self.roads = RoadNetwork.from_geojson(data)
 
-    def _store(self, name: str, data: Any, summary: dict[str, Any], actor: str) -> None:
+    def _store(
+        self,
+        name: str,
+        data: Any,
+        summary: dict[str, Any],
+        actor: str,
+        area_rows: list[dict[str, Any]] | None = None,
+    ) -> None:
         text = json.dumps(data, separators=(",", ":"))
-        self.db.write(
-            lambda db: db.table("geo_layers").upsert(
+
+        def write(db: Any) -> None:
+            db.table("geo_layers").upsert(
                 {
                     "name": name,
                     "geojson": text,
@@ -41,7 +58,12 @@ class GeoService:
                 },
                 pk="name",
             )
-        )
+            if area_rows is not None:
+                db.execute("delete from geo_areas")
+                if area_rows:
+                    db.table("geo_areas").insert_all(area_rows, pk="id")
+
+        self.db.write(write)
 
     def load_zones(self, data: Any, actor: str = "system") -> dict[str, Any]:
         """Validate and install zones (ZoneError on any problem; the old zones stay)."""
@@ -50,10 +72,32 @@ class GeoService:
             "patrol_zones": len(zones.patrol_zones()),
             "centres": sum(1 for z in zones.infos.values() if z.kind == "centre"),
         }
-        self._store("zones", data, summary, actor)
+        summary["stations"] = sum(1 for z in zones.infos.values() if z.kind == "station")
+        self._store("zones", data, summary, actor, zones.hierarchy.rows())
         with self._lock:
             self.zones = zones
+        for listener in list(self._zone_listeners):
+            try:
+                listener(zones)
+            except Exception:  # one domain's backfill failing must not undo the load
+                log.exception("a zones listener failed")
         return summary
+
+    def on_zones(self, listener: ZonesListener) -> Unsubscribe:
+        """Call ``listener(zones)`` after each zones load (cameras, units and incidents
+        re-derive their centres); returns a callable that removes it."""
+        self._zone_listeners.append(listener)
+        return remover(self._zone_listeners, listener)
+
+    def centre_for(self, lat: float, lon: float, zone: str | None = None) -> str | None:
+        """The monitoring centre responsible for a point (None with no zones loaded)."""
+        zones = self.zones
+        return zones.centre_for(lat, lon, zone) if zones is not None else None
+
+    def centre_ids(self) -> list[str]:
+        """Every monitoring centre of the loaded hierarchy."""
+        zones = self.zones
+        return zones.hierarchy.centres() if zones is not None else []
 
     def load_roads(self, data: Any, actor: str = "system") -> dict[str, Any]:
         """Validate and install a road network (RoadNetworkError; the old one stays)."""

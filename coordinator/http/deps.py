@@ -21,6 +21,7 @@ from ..errors import Unavailable
 from ..fleet.service import FleetService
 from ..fleet.snapshots import SnapshotService
 from ..fraud.service import FraudService
+from ..geo.centres import Scope
 from ..geo.service import GeoService
 from ..identity.audit import AuditService
 from ..identity.auth import AuthError, AuthService, Principal
@@ -214,3 +215,11 @@ CamRulesDep = Annotated[CamRulesService, Depends(get_camrules)]
 EvidenceDep = Annotated[EvidenceExporter, Depends(get_evidence)]
 EnrolmentDep = Annotated[EnrolmentService, Depends(get_enrolment)]
 LifecycleDep = Annotated[LifecycleService, Depends(get_lifecycle)]
+
+
+def get_scope(request: Request, who: Annotated[Principal, Depends(get_principal)]) -> Scope:
+    """The centres whose incidents and cameras the caller sees (``geo.centres`` decides)."""
+    return get_services(request).geo.centres.scope_of(who)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]

@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from ..identity.auth import Principal
 from ..incidents.permissions import Perm
-from .deps import StreamHubDep, get_principal
+from .deps import ScopeDep, StreamHubDep, get_principal
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 
@@ -30,15 +30,18 @@ router = APIRouter(prefix="/api", tags=["incidents"])
 async def incident_stream(
     hub: StreamHubDep,
     who: Annotated[Principal, Depends(get_principal)],
+    scope: ScopeDep,
     max_s: Annotated[float, Query(gt=0, le=3600)] = 600,
     heartbeat_s: Annotated[float, Query(gt=0, le=60)] = 15,
 ) -> StreamingResponse:
-    """SSE: ``event: incident`` for every create/update/transition, ``event: device_alert``."""
+    """SSE: ``event: incident`` for every create/update/transition, ``event: device_alert``,
+    of your centres' incidents and cameras (a handover reaches both centres)."""
     if not who.can(Perm.INCIDENTS_READ):
         raise HTTPException(
             403, f"roles {', '.join(who.role_names)} lack permission incidents:read"
         )
-    sid, q = hub.subscribe()
+    accept = None if scope.city_wide else (lambda tags: any(scope.allows(t) for t in tags))
+    sid, q = hub.subscribe(accept)
 
     async def gen() -> AsyncIterator[str]:
         end = time.monotonic() + max_s
