@@ -22,6 +22,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from ..errors import Forbidden, Invalid, NotFound
+from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..identity.permissions import Role
 from ..platform.db import Database
@@ -105,6 +106,13 @@ class CentreService:
                 db.table("centre_city_wide").insert(
                     {"username": username, "added_at": now, "added_by": actor}
                 )
+            # Who may see which centres' work is an access decision: audited.
+            db.table("audit_log").insert(
+                AuditService.entry(
+                    actor, "centre_membership_set", "user", username,
+                    detail={"centres": wanted, "city_wide": city_wide},
+                )
+            )  # fmt: skip
 
         self.db.write(write)
         return self.membership(username)

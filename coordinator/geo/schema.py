@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from sqlite_utils.migrations import Migrations
@@ -48,3 +50,18 @@ def m003_centre_staff(db: Any) -> None:
     )
     db.table("centre_shift_log").create_index(["centre_id", "ts"])
     db.table("centre_shift_log").create_index(["username", "ts"])
+
+
+@migrations()
+def m004_existing_staff_city_wide(db: Any) -> None:
+    """Staff who existed before centres did saw every incident and camera: they keep that
+    view (city-wide) after the upgrade; accounts created afterwards start with no centre."""
+    if not db.table("users").exists():
+        return
+    staff = {"operator", "dispatcher", "supervisor"}
+    now = time.time()
+    for row in db.query("select username, roles from users"):
+        if staff & set(json.loads(row["roles"] or "[]")):
+            db.table("centre_city_wide").insert(
+                {"username": row["username"], "added_at": now, "added_by": "upgrade"}
+            )

@@ -11,6 +11,16 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One area of the hierarchy and the areas under it.
+ * @typedef {Object} AreaNode
+ * @property {string} id
+ * @property {string} kind
+ * @property {string} name
+ * @property {number} area_km2
+ * @property {Array<AreaNode>} children
+ */
+
+/**
  * One audit-log entry: who did what to which record, and why.
  * @typedef {Object} AuditEntry
  * @property {number} id
@@ -102,6 +112,17 @@ import { request, url } from "./http.js";
  * @property {Array<number>} company_ids
  * @property {(number | null)} [alert_id]
  * @property {(number | null)} [tip_id]
+ */
+
+/**
+ * A monitoring centre: its size, whether the caller works it, who is on duty.
+ * @typedef {Object} CentreOnDuty
+ * @property {string} id
+ * @property {string} name
+ * @property {number} stations
+ * @property {number} patrol_zones
+ * @property {boolean} in_scope
+ * @property {Array<string>} on_duty
  */
 
 /**
@@ -253,6 +274,7 @@ import { request, url } from "./http.js";
  * @property {number} lon
  * @property {(number | null)} heading
  * @property {(string | null)} zone
+ * @property {(string | null)} [centre_id]
  * @property {(string | null)} profile
  * @property {(string | null)} cert_fingerprint
  * @property {(string | null)} cert_not_after
@@ -294,6 +316,7 @@ import { request, url } from "./http.js";
  * @property {number} lon
  * @property {(number | null)} heading
  * @property {(string | null)} zone
+ * @property {(string | null)} [centre_id]
  * @property {(string | null)} profile
  * @property {(string | null)} cert_fingerprint
  * @property {(string | null)} cert_not_after
@@ -705,6 +728,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The centre to hand the incident to, and why.
+ * @typedef {Object} HandoverBody
+ * @property {string} centre
+ * @property {string} reason
+ */
+
+/**
  * Liveness: the API answers and the database is reachable.
  * @typedef {Object} Health
  * @property {string} status
@@ -820,6 +850,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [en_route_at]
  * @property {(number | null)} [on_scene_at]
  * @property {(number | null)} [resolved_at]
+ * @property {(string | null)} [centre_id]
  */
 
 /**
@@ -848,6 +879,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [en_route_at]
  * @property {(number | null)} [on_scene_at]
  * @property {(number | null)} [resolved_at]
+ * @property {(string | null)} [centre_id]
  * @property {Array<Object<string, any>>} events
  * @property {Array<Object<string, any>>} history
  */
@@ -1014,6 +1046,21 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The centres a user works for, and whether they see the whole city.
+ * @typedef {Object} Membership
+ * @property {string} username
+ * @property {Array<string>} centres
+ * @property {boolean} city_wide
+ */
+
+/**
+ * The centres a user works for (replaces what they had) and the city-wide flag.
+ * @typedef {Object} MembershipBody
+ * @property {Array<string>} [centres]
+ * @property {boolean} [city_wide]
+ */
+
+/**
  * A merchant account and its contact.
  * @typedef {Object} MerchantAccount
  * @property {string} id
@@ -1060,6 +1107,16 @@ import { request, url } from "./http.js";
  * @property {number} merge_id
  * @property {number} survivor_id
  * @property {number} merged_id
+ */
+
+/**
+ * The caller's membership and the scope it gives (``sees_all``: every centre).
+ * @typedef {Object} MyScope
+ * @property {string} username
+ * @property {Array<string>} centres
+ * @property {boolean} city_wide
+ * @property {boolean} sees_all
+ * @property {Array<string>} scoped
  */
 
 /**
@@ -1599,6 +1656,32 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A shift-log line: sign on, sign off or a note for the next shift.
+ * @typedef {Object} ShiftBody
+ * @property {"sign_on" | "sign_off" | "note"} kind
+ * @property {(string | null)} [text]
+ */
+
+/**
+ * One line of a centre's shift log.
+ * @typedef {Object} ShiftEntry
+ * @property {number} id
+ * @property {string} centre_id
+ * @property {number} ts
+ * @property {string} username
+ * @property {string} kind
+ * @property {(string | null)} text
+ */
+
+/**
+ * A centre's shift log, newest first, and who is signed on now.
+ * @typedef {Object} ShiftLog
+ * @property {string} centre_id
+ * @property {Array<string>} on_duty
+ * @property {Array<ShiftEntry>} entries
+ */
+
+/**
  * A unit left out of the ranking, and why.
  * @typedef {Object} Skipped
  * @property {string} unit
@@ -1757,6 +1840,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} created_ms
  * @property {(number | null)} position_age_s
  * @property {boolean} position_stale
+ * @property {(string | null)} [centre_id]
  */
 
 /**
@@ -1891,10 +1975,11 @@ import { request, url } from "./http.js";
  */
 
 /**
- * The patrol zone and monitoring centre a point lies in.
+ * The patrol zone, police-station area and monitoring centre a point lies in.
  * @typedef {Object} ZoneAt
  * @property {(string | null)} zone
  * @property {(string | null)} centre
+ * @property {(string | null)} [station]
  */
 
 /**
@@ -1912,6 +1997,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [kind]
  * @property {(string | null)} [name]
  * @property {(string | null)} [centre]
+ * @property {(string | null)} [station]
  */
 
 /**
@@ -1926,6 +2012,7 @@ import { request, url } from "./http.js";
  * @typedef {Object} ZonesLoaded
  * @property {number} patrol_zones
  * @property {number} centres
+ * @property {number} [stations]
  */
 
 /**
@@ -1933,6 +2020,7 @@ import { request, url } from "./http.js";
  * @typedef {Object} ZonesSummary
  * @property {number} patrol_zones
  * @property {number} centres
+ * @property {number} [stations]
  * @property {number} loaded_at
  * @property {(string | null)} loaded_by
  */
@@ -2016,9 +2104,9 @@ export function authAuditLog(query) {
 }
 
 /**
- * Devices filtered by zone, owner and health status.
+ * Devices of your centres, filtered by zone, centre, owner and health status.
  * GET /api/devices
- * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number }} [query]
+ * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number, centre?: (string | null) }} [query]
  * @returns {Promise<Array<Device>>}
  */
 export function fleetListDevices(query) {
@@ -2047,7 +2135,7 @@ export function fleetSetEvidenceSharing(deviceId, body) {
 }
 
 /**
- * One device with its health, status and open alerts.
+ * One device of your centres with its health, status and open alerts.
  * GET /api/devices/{device_id}
  * @param {string} deviceId
  * @returns {Promise<DeviceDetail>}
@@ -2067,9 +2155,10 @@ export function fleetLostEvents(deviceId) {
 }
 
 /**
- * Online / offline / stale / unknown / cert-expiring counts per zone or owner.
+ * Online / offline / stale / unknown / cert-expiring counts of your centres' cameras
+ * per zone, centre or owner.
  * GET /api/fleet/summary
- * @param {{ by?: "zone" | "owner_type" | "owner_org" }} [query]
+ * @param {{ by?: "zone" | "owner_type" | "owner_org" | "centre_id" }} [query]
  * @returns {Promise<FleetSummary>}
  */
 export function fleetSummary(query) {
@@ -2087,7 +2176,7 @@ export function fleetCertExpiry(query) {
 }
 
 /**
- * Camera-down alerts (device offline or health stale).
+ * Camera-down alerts of your centres' cameras (device offline or health stale).
  * GET /api/fleet/alerts
  * @param {{ open_only?: boolean }} [query]
  * @returns {Promise<Array<DeviceAlert>>}
@@ -2116,7 +2205,8 @@ export function fleetDeadLetters(query) {
 }
 
 /**
- * All cameras as columns: ``id``, ``lat``, ``lon``, ``status`` (online/stale/offline/unknown/revoked).
+ * Your centres' cameras as columns: ``id``, ``lat``, ``lon``, ``status``
+ * (online/stale/offline/unknown/revoked).
  * GET /api/map/cameras
  * @returns {Promise<CameraColumns>}
  */
@@ -2179,7 +2269,7 @@ export function snapshotImage(req, purpose) {
 }
 
 /**
- * Recent events (what, where, when — never who), newest first.
+ * Recent events of your centres' cameras (what, where, when — never who), newest first.
  * GET /api/events
  * @param {{ device?: (string | null), incident?: (string | null), since?: (number | null), limit?: number }} [query]
  * @returns {Promise<Array<Event>>}
@@ -2189,9 +2279,9 @@ export function incidentsListEvents(query) {
 }
 
 /**
- * Incidents, most urgent first.
+ * Your centres' incidents, most urgent first.
  * GET /api/incidents
- * @param {{ status?: (Array<"new" | "confirmed" | "dismissed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "merged"> | null), zone?: (string | null), since?: (number | null), limit?: number }} [query]
+ * @param {{ status?: (Array<"new" | "confirmed" | "dismissed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "merged"> | null), zone?: (string | null), centre?: (string | null), since?: (number | null), limit?: number }} [query]
  * @returns {Promise<Array<Incident>>}
  */
 export function listIncidents(query) {
@@ -2199,7 +2289,7 @@ export function listIncidents(query) {
 }
 
 /**
- * One incident with its events and its log of actions, merges and splits.
+ * One incident of your centres with its events and its log of actions, merges and splits.
  * GET /api/incidents/{incident_id}
  * @param {string} incidentId
  * @returns {Promise<IncidentDetail>}
@@ -2253,7 +2343,8 @@ export function incidentsTransition(incidentId, body) {
 }
 
 /**
- * Merge other incidents into this one (each can be restored with unmerge).
+ * Merge other incidents of your centres into this one (each can be restored with
+ * unmerge).
  * POST /api/incidents/{incident_id}/merge
  * @param {string} incidentId
  * @param {MergeBody} body
@@ -2282,6 +2373,18 @@ export function incidentsUnmerge(incidentId) {
  */
 export function incidentsSplit(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/split`, { body });
+}
+
+/**
+ * Hand an open incident of your centres to another centre (logged): it leaves your
+ * queue and appears in theirs.
+ * POST /api/incidents/{incident_id}/handover
+ * @param {string} incidentId
+ * @param {HandoverBody} body
+ * @returns {Promise<Incident>}
+ */
+export function incidentsHandover(incidentId, body) {
+  return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/handover`, { body });
 }
 
 /**
@@ -2336,7 +2439,8 @@ export function exportEvidence(incidentId, body) {
 }
 
 /**
- * SSE: ``event: incident`` for every create/update/transition, ``event: device_alert``.
+ * SSE: ``event: incident`` for every create/update/transition, ``event: device_alert``,
+ * of your centres' incidents and cameras (a handover reaches both centres).
  * GET /api/incidents-stream
  * @param {Object<string, string | number>} [query]
  * @returns {string} the URL to open
@@ -3199,13 +3303,83 @@ export function geographyGeoSummary() {
 }
 
 /**
- * The patrol zone and monitoring centre of a point (null outside every zone).
+ * The patrol zone, station area and monitoring centre responsible for a point (null
+ * outside every area).
  * GET /api/geo/locate
  * @param {{ lat?: number, lon?: number }} [query]
  * @returns {Promise<ZoneAt>}
  */
 export function geographyLocate(query) {
   return request("GET", "/api/geo/locate", { query });
+}
+
+/**
+ * The area hierarchy: city → monitoring centres → police-station areas → patrol zones.
+ * GET /api/geo/areas
+ * @returns {Promise<AreaNode>}
+ */
+export function geographyAreas() {
+  return request("GET", "/api/geo/areas");
+}
+
+/**
+ * Every monitoring centre: stations, patrol zones, whether you work it, who is on duty.
+ * GET /api/centres
+ * @returns {Promise<Array<CentreOnDuty>>}
+ */
+export function listCentres() {
+  return request("GET", "/api/centres");
+}
+
+/**
+ * Your centres, the city-wide flag, and the centres whose work you see.
+ * GET /api/centres/me
+ * @returns {Promise<MyScope>}
+ */
+export function centresMyScope() {
+  return request("GET", "/api/centres/me");
+}
+
+/**
+ * Every user with a centre membership or the city-wide flag.
+ * GET /api/centres/members
+ * @returns {Promise<Array<Membership>>}
+ */
+export function centresListMembers() {
+  return request("GET", "/api/centres/members");
+}
+
+/**
+ * Set the centres a user works for and their city-wide flag (422 for unknown centres).
+ * PUT /api/centres/members/{username}
+ * @param {string} username
+ * @param {MembershipBody} body
+ * @returns {Promise<Membership>}
+ */
+export function centresSetMember(username, body) {
+  return request("PUT", `/api/centres/members/${encodeURIComponent(username)}`, { body });
+}
+
+/**
+ * A centre's shift log (members and city-wide staff only), newest first.
+ * GET /api/centres/{centre_id}/shift-log
+ * @param {string} centreId
+ * @param {{ limit?: number }} [query]
+ * @returns {Promise<ShiftLog>}
+ */
+export function centresShiftLog(centreId, query) {
+  return request("GET", `/api/centres/${encodeURIComponent(centreId)}/shift-log`, { query });
+}
+
+/**
+ * Sign on, sign off, or leave a note in a centre's shift log (members only).
+ * POST /api/centres/{centre_id}/shift-log
+ * @param {string} centreId
+ * @param {ShiftBody} body
+ * @returns {Promise<ShiftEntry>}
+ */
+export function centresAddShiftEntry(centreId, body) {
+  return request("POST", `/api/centres/${encodeURIComponent(centreId)}/shift-log`, { body });
 }
 
 /**
@@ -3240,7 +3414,8 @@ export function dispatchPutUnitStatus(unitId, body) {
 }
 
 /**
- * Top-k available units by travel time, with ETA, distance, zone and position age.
+ * Top-k available units by travel time (of any centre: mutual aid), with ETA,
+ * distance, zone and position age.
  * POST /api/dispatch/recommend
  * @param {RecommendIn} body
  * @returns {Promise<Recommendation>}
@@ -3250,7 +3425,9 @@ export function dispatchRecommend(body) {
 }
 
 /**
- * Send the order over MQTT (QoS 1); no ack within the timeout re-offers the next unit.
+ * Send the order over MQTT (QoS 1) for an incident of your centres; no ack within the
+ * timeout re-offers the next unit. A unit of another centre may be sent (mutual aid): the
+ * incident's log records it as a handover entry.
  * POST /api/dispatch/orders
  * @param {OrderIn} body
  * @returns {Promise<Order>}
