@@ -137,7 +137,7 @@ def _build(settings: Settings, closers: Closers) -> Services:
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
     fraud = FraudService(db, audit_svc, link)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
-    init_centres(db, geo, fleet, incidents, dispatch, closers)
+    init_centres(db, geo, fleet, incidents, dispatch, pop, closers)
     # A board may never take a patrol unit's name (one client-id namespace on the broker).
     enrolment = open_enrolment(
         settings,
@@ -331,12 +331,16 @@ def init_centres(
     fleet: FleetService,
     incidents: IncidentService,
     dispatch: DispatchService,
+    pop: population.PopulationService,
     closers: Closers,
 ) -> None:
     """One area hierarchy for everyone: cameras take their centre from their place when
     registered, and cameras, units and incidents re-derive it when zones are loaded (an
-    incident keeps the centre it has). Rows from before centres existed are filled now."""
+    incident keeps the centre it has); population jurisdiction and statistics roll zones
+    up through it. Rows from before centres existed are filled now."""
     fleet.hooks.centre = geo.centre_for
+    incidents.address_of = geo.address_of
+    pop.ctx.areas = lambda: geo.zones.hierarchy if geo.zones is not None else None
 
     def reassign(_zones: object) -> None:
         fleet.assign_centres(geo.centre_for)

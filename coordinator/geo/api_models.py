@@ -69,6 +69,7 @@ class RoadStats(Answer):
     components: dict[str, int]
     main_component_share: dict[str, float]
     directed_edges: int
+    named_streets: int = Field(0, description="distinct street names (for addresses)")
 
 
 class RoadsSummary(RoadStats):

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
+from .address import Streets, address
 from .centres import CentreService
 from .roads import RoadNetwork
 from .zones import ZoneMap
@@ -28,6 +29,7 @@ class GeoService:
         self._lock = threading.Lock()
         self.zones: ZoneMap | None = None
         self.roads: RoadNetwork | None = None
+        self.streets: Streets | None = None
         self._zone_listeners: list[ZonesListener] = []
         self.centres = CentreService(db, self.centre_ids)
         for row in db.query("select name, geojson from geo_layers"):
@@ -36,6 +38,7 @@ class GeoService:
                 self.zones = ZoneMap.from_geojson(data)
             elif row["name"] == "roads":
                 self.roads = RoadNetwork.from_geojson(data)
+                self.streets = Streets.from_geojson(data)
 
     def _store(
         self,
@@ -94,6 +97,17 @@ class GeoService:
         zones = self.zones
         return zones.centre_for(lat, lon, zone) if zones is not None else None
 
+    def address_of(self, lat: float, lon: float, zone: str | None = None) -> str | None:
+        """The nearest named street and the patrol zone's name ("宾王北路, 龙庄派出所第1巡区"),
+        None with neither loaded."""
+        streets, zones = self.streets, self.zones
+        near = streets.nearest(lat, lon) if streets is not None else None
+        zone_name = None
+        if zones is not None:
+            zid = zone if zone in zones.infos else zones.zone_of(lat, lon)
+            zone_name = zones.infos[zid].name if zid else None
+        return address(near[0] if near else None, zone_name)
+
     def centre_ids(self) -> list[str]:
         """Every monitoring centre of the loaded hierarchy."""
         zones = self.zones
@@ -102,10 +116,12 @@ class GeoService:
     def load_roads(self, data: Any, actor: str = "system") -> dict[str, Any]:
         """Validate and install a road network (RoadNetworkError; the old one stays)."""
         roads = RoadNetwork.from_geojson(data)
+        streets = Streets.from_geojson(data)
         summary = {**roads.report.as_dict(), "directed_edges": roads.edge_count}
+        summary["named_streets"] = len(set(streets.names))
         self._store("roads", data, summary, actor)
         with self._lock:
-            self.roads = roads
+            self.roads, self.streets = roads, streets
         return summary
 
     def placement_problem(

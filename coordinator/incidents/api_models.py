@@ -34,6 +34,7 @@ class Incident(Answer):
     on_scene_at: float | None = None
     resolved_at: float | None = None
     centre_id: str | None = None
+    address: str | None = None
 
 
 class IncidentDetail(Incident):

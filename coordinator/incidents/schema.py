@@ -52,6 +52,12 @@ def m002_centre(db: sqlite_utils.Database) -> None:
     db.table("incidents").create_index(["centre_id", "status"])
 
 
+@incidents()
+def m003_address(db: sqlite_utils.Database) -> None:
+    """Where the incident is, as an operator says it: nearest street and patrol zone."""
+    db.table("incidents").add_column("address", str)
+
+
 tuning = Migrations("tuning")
 
 

@@ -55,6 +55,8 @@ class IncidentService(IncidentActions, CentreActions):
         self._callbacks: list[ChangeCallback] = []
         self._notifier = Notifier("incidents")
         self.tuning: Any = None  # set by the composition root: proposals from dismissals
+        #: (lat, lon, zone) → street and zone name; set by the composition root (geo).
+        self.address_of: Callable[[float, float, str | None], str | None] = lambda *_: None
         self._reset()
         self._dirty = True
 
@@ -282,6 +284,7 @@ class IncidentService(IncidentActions, CentreActions):
                 "notes": 0,
                 # The first event's camera decides; a later merge across a border keeps it.
                 "centre_id": self.fleet.centre_of(next(iter(inc.points))),
+                "address": self.address_of(lat, lon, agg.get("zone")),
             }
             row["priority"] = merge.priority(
                 inc.kind, agg["conf"], row["zone"], len(inc.points), self.rules, self.zone_boost

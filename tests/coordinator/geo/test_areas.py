@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from coordinator.geo.address import Streets, address
 from coordinator.geo.areas import build
 from coordinator.geo.zones import ZoneError, ZoneInfo, ZoneMap
 from devtools.synthetic_city import SMALL, YIWU, CitySpec, generate
@@ -126,3 +127,27 @@ def test_streets_carry_generated_chinese_names_unique_per_street():
         n.endswith(("北路", "北街")) for n in names
     )
     assert generate(SMALL).roads == generate(SMALL).roads  # deterministic
+
+
+def test_the_nearest_named_street_within_reach_names_a_place():
+    d = 0.001  # ~100 m of latitude
+    line = lambda name, coords: {  # noqa: E731
+        "type": "Feature", "properties": {"name": name} if name else {},
+        "geometry": {"type": "LineString", "coordinates": coords},
+    }  # fmt: skip
+    streets = Streets.from_geojson(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                line("宾湖路", [[120.0, 29.0], [120.01, 29.0]]),
+                line("丹溪北街", [[120.0, 29.0 + 2 * d], [120.01, 29.0 + 2 * d]]),
+                line(None, [[120.0, 29.0 + d], [120.01, 29.0 + d]]),  # unnamed: skipped
+            ],
+        }
+    )
+    assert streets.nearest(29.0 + 0.4 * d, 120.005)[0] == "宾湖路"
+    assert streets.nearest(29.0 + 1.6 * d, 120.005)[0] == "丹溪北街"
+    assert streets.nearest(29.0 + 5 * d, 120.005) is None  # ~300 m from any street
+    assert address("宾湖路", "龙庄派出所第1巡区") == "宾湖路, 龙庄派出所第1巡区"
+    assert address(None, "龙庄派出所第1巡区") == "龙庄派出所第1巡区"
+    assert address(None, None) is None

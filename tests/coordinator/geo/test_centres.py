@@ -80,8 +80,12 @@ def test_cameras_and_incidents_take_their_centre_from_their_place(services, worl
     _, cams = world
     assert services.fleet.get(cams["C01"][0])["centre_id"] == "C01"
     assert services.fleet.get(cams["C02"][0])["centre_id"] == "C02"
-    centres = {i["centre_id"] for i in services.incidents.search()}
-    assert centres == {"C01", "C02"}
+    found = services.incidents.search()
+    assert {i["centre_id"] for i in found} == {"C01", "C02"}
+    # where it is, as an operator says it: the nearest street, then the patrol zone's name
+    for inc in found:
+        street, zone = inc["address"].split(", ")
+        assert street.endswith(("路", "街", "大道")) and zone.endswith("巡区")
 
 
 def test_an_operator_sees_none_of_another_centres_work(api, world):

@@ -851,6 +851,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [on_scene_at]
  * @property {(number | null)} [resolved_at]
  * @property {(string | null)} [centre_id]
+ * @property {(string | null)} [address]
  */
 
 /**
@@ -880,6 +881,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [on_scene_at]
  * @property {(number | null)} [resolved_at]
  * @property {(string | null)} [centre_id]
+ * @property {(string | null)} [address]
  * @property {Array<Object<string, any>>} events
  * @property {Array<Object<string, any>>} history
  */
@@ -1304,6 +1306,8 @@ import { request, url } from "./http.js";
  * @property {Object<string, (number | string)>} request_category
  * @property {Object<string, (number | string)>} request_status
  * @property {Object<string, number>} totals
+ * @property {(Object<string, (number | string)> | null)} [centre]
+ * @property {(Object<string, (number | string)> | null)} [station]
  */
 
 /**
@@ -1494,6 +1498,7 @@ import { request, url } from "./http.js";
  * @property {Object<string, number>} components
  * @property {Object<string, number>} main_component_share
  * @property {number} directed_edges
+ * @property {number} [named_streets]
  */
 
 /**
@@ -1508,6 +1513,7 @@ import { request, url } from "./http.js";
  * @property {Object<string, number>} components
  * @property {Object<string, number>} main_component_share
  * @property {number} directed_edges
+ * @property {number} [named_streets]
  * @property {number} loaded_at
  * @property {(string | null)} loaded_by
  */

@@ -58,7 +58,8 @@ function actions(i) {
 function row(i) {
   return html`<tr data-id="${i.id}" data-status="${i.status}">
     <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
-    <td>${i.id}</td><td>${i.kind}</td><td data-testid="centre">${i.centre_id || ""}</td><td>${i.zone || ""}</td>
+    <td>${i.id}</td><td>${i.kind}</td><td data-testid="centre">${i.centre_id || ""}</td>
+    <td>${i.zone || ""}${i.address ? html`<div class="muted" data-testid="address">${i.address}</div>` : ""}</td>
     <td>${i.devices.join(", ")}</td>
     <td>${i.confidence != null ? `${Math.round(i.confidence * 100)}%` : ""}</td>
     <td class="st-${i.status}" data-testid="status">${i.status}</td>
