@@ -223,3 +223,15 @@ def get_scope(request: Request, who: Annotated[Principal, Depends(get_principal)
 
 
 ScopeDep = Annotated[Scope, Depends(get_scope)]
+
+
+def incident_in_scope(incident_id: str, request: Request, scope: ScopeDep) -> None:
+    """404 for an incident outside the caller's centres (route dependency of the incident
+    routes that live in lower domains: snapshots, evidence)."""
+    inc = get_services(request).incidents.get(incident_id)
+    if inc is not None and not scope.allows(inc.get("centre_id")):
+        raise HTTPException(404, f"no incident {incident_id!r}")
+
+
+#: Add to a route with an ``{incident_id}`` path: ``dependencies=[IncidentInScope]``.
+IncidentInScope = Depends(incident_in_scope)

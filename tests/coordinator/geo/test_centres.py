@@ -100,6 +100,12 @@ def test_an_operator_sees_none_of_another_centres_work(api, world):
     assert api.get(f"/api/incidents/{other}", headers=h).status_code == 404
     assert api.post(f"/api/incidents/{other}/confirm", json={}, headers=h).status_code == 404
     assert api.get(f"/api/devices/{cams['C02'][0]}", headers=h).status_code == 404
+    # frames and evidence of another centre's incident are out of reach too
+    asked = {"purpose": "case 2026-117"}
+    frames = api.post(f"/api/incidents/{other}/frames", json=asked, headers=h)
+    assert frames.status_code == 404
+    assert api.get(f"/api/incidents/{other}/frames", headers=h).status_code == 404
+    assert api.post(f"/api/incidents/{other}/evidence", json=asked, headers=h).status_code == 404
     assert api.get(f"/api/devices/{cams['C01'][0]}", headers=h).status_code == 200
     assert api.get("/api/map/cameras", headers=h).json()["count"] == 3
     summary = api.get("/api/fleet/summary", params={"by": "centre_id"}, headers=h).json()
