@@ -47,6 +47,7 @@ def routers() -> list[APIRouter]:
     from .fleet import map_api, snapshot_api
     from .fraud import api as fraud_api
     from .geo import api as geo_api
+    from .geo import centres_api
     from .http import stream
     from .identity import api as identity_api
     from .incidents import api as incidents_api
@@ -66,6 +67,7 @@ def routers() -> list[APIRouter]:
         fraud_api.router,
         enrolment_api.router,
         geo_api.router,
+        centres_api.router,
         dispatch_api.router,
         dispatch_unit_api.router,
         camrules_api.router,

@@ -141,6 +141,7 @@ def _build(settings: Settings, closers: Closers) -> Services:
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
     fraud = FraudService(db, audit_svc, link)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
+    init_centres(db, geo, fleet, incidents, dispatch, pop, closers)
     # A board may never take a patrol unit's name (one client-id namespace on the broker).
     enrolment = open_enrolment(
         settings,
@@ -284,15 +285,31 @@ def init_stream(fleet: FleetService, incidents: IncidentService, closers: Closer
         (
             "stream: incidents",
             incidents.on_change(
-                lambda inc, change: hub.publish("incident", {"change": change, "incident": inc})
+                lambda inc, change: hub.publish(
+                    "incident",
+                    {"change": change, "incident": inc},
+                    _centre_tags(inc.get("centre_id"), inc.get("handed_from")),
+                )
             ),
         )
     )
     closers.append(
-        ("stream: alerts", fleet.on_alert(lambda alert: hub.publish("device_alert", alert)))
+        (
+            "stream: alerts",
+            fleet.on_alert(
+                lambda alert: hub.publish(
+                    "device_alert", alert, _centre_tags(fleet.centre_of(alert["device_id"]))
+                )
+            ),
+        )
     )
     closers.append(("stream: open streams", hub.end_all))
     return hub
+
+
+def _centre_tags(*centres: str | None) -> frozenset[str]:
+    """The stream tags of a change: the centres it concerns ("-" for none)."""
+    return frozenset(c or "-" for c in centres if c is not None) or frozenset({"-"})
 
 
 def init_lifecycle(enrolment: EnrolmentService | None) -> LifecycleService | None:
@@ -326,6 +343,37 @@ def init_dispatch(
     for channel, handler in dispatch.handlers().items():
         closers.append((f"mqtt handler {channel.value}", link.add_handler(channel, handler)))
     return geo, dispatch
+
+
+def init_centres(
+    db: Database,
+    geo: GeoService,
+    fleet: FleetService,
+    incidents: IncidentService,
+    dispatch: DispatchService,
+    pop: population.PopulationService,
+    closers: Closers,
+) -> None:
+    """One area hierarchy for everyone: cameras take their centre from their place when
+    registered, and cameras, units and incidents re-derive it when zones are loaded (an
+    incident keeps the centre it has); population jurisdiction and statistics roll zones
+    up through it. Rows from before centres existed are filled now."""
+    fleet.hooks.centre = geo.centre_for
+    incidents.address_of = geo.address_of
+    pop.ctx.areas = lambda: geo.zones.hierarchy if geo.zones is not None else None
+
+    def reassign(_zones: object) -> None:
+        fleet.assign_centres(geo.centre_for)
+        dispatch.units.assign_centres()
+        incidents.assign_centres(geo.centre_for)
+
+    closers.append(("centres: zones listener", geo.on_zones(reassign)))
+    if geo.zones is not None and db.query(
+        "select 1 from devices where centre_id is null union all "
+        "select 1 from incidents where centre_id is null union all "
+        "select 1 from units where centre_id is null and home_zone is not null limit 1"
+    ):
+        reassign(geo.zones)
 
 
 def init_snapshots(

@@ -38,7 +38,14 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "investigator2": (["fraud_investigator"], [], None),
     "merchant": (["merchant"], [], "m-demo"),
     "technician": (["technician"], [], None),
+    "supervisor": (["supervisor", "operator"], [], None),
 }
+#: The city command room: these demo users see every centre (the city-wide flag).
+DEMO_CITY_WIDE = ("operator", "dispatcher", "supervisor")
+#: Each monitoring centre's own demo operator (operator + dispatcher), ``op-c01`` …
+CENTRE_OPERATOR = "op-{centre}"
+#: Share of cameras by owner type (Yiwu: ~4,000 of 24,000 are the government's).
+OWNER_SHARES = (("government", 0.15), ("company", 0.6), ("community", 0.25))
 
 
 @dataclass
@@ -123,6 +130,7 @@ class CityOptions:
     population: int = 0
     market: int = 0
     offline_share: float = 0.04
+    geography: str = "small"  # "small" (tests: 2 centres) or "yiwu" (demo: 14 centres)
 
 
 SeedStep = Callable[[DevCity, CityOptions], None]
@@ -140,10 +148,14 @@ def start_city(
     market: int = 0,
     offline_share: float = 0.04,
     steps: Sequence[SeedStep] | None = None,
+    geography: str = "small",
 ) -> DevCity:
     """Start a city in ``workdir``, seed it with ``steps`` (default :data:`SEED_STEPS`, one
-    per domain, in order) and return it running (API at ``city.url``)."""
-    opts = CityOptions(cameras, units, seed, sim_speedup, population, market, offline_share)
+    per domain, in order) and return it running (API at ``city.url``). ``geography`` is
+    ``small`` (2 centres, 8 patrol zones: tests) or ``yiwu`` (14 centres, 112 zones)."""
+    opts = CityOptions(
+        cameras, units, seed, sim_speedup, population, market, offline_share, geography
+    )
     dc = _start_centre(workdir, opts, fast_hash)
     try:
         for step in SEED_STEPS if steps is None else steps:
@@ -156,7 +168,7 @@ def start_city(
 
 def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
     """Broker, coordinator (link, jobs, API) and one board connection; nothing seeded yet."""
-    from .synthetic_city import CitySpec, generate
+    from .synthetic_city import SMALL, YIWU, generate
 
     workdir.mkdir(parents=True, exist_ok=True)
     broker = MosquittoProcess(
@@ -167,7 +179,9 @@ def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
         workdir / "coordinator", mqtt_port=broker.ports[0], api_port=free_port(), **extra
     )
     services = open_services(settings)
-    city = generate(CitySpec(cols=30, rows=30, bridges=3, zones_x=3, zones_y=3), seed=opts.seed)
+    if opts.geography not in ("small", "yiwu"):
+        raise ValueError(f"geography {opts.geography!r} is not small or yiwu")
+    city = generate(YIWU if opts.geography == "yiwu" else SMALL, seed=opts.seed)
     start_core(services)
     app = create_app(services)
     server = uvicorn.Server(
@@ -218,24 +232,48 @@ def seed_geo(dc: DevCity, opts: CityOptions) -> None:
     dc.services.geo.load_roads(dc.city.roads)
 
 
+def seed_centres(dc: DevCity, opts: CityOptions) -> None:
+    """Who works where: the city command room's demo users are city-wide; each centre gets
+    its own operator (``op-c01`` …, operator and dispatcher), member of that centre only."""
+    centres = dc.services.geo.centres
+    for name in DEMO_CITY_WIDE:
+        centres.set_membership(name, [], city_wide=True, actor="devcity")
+    from concurrent.futures import ThreadPoolExecutor
+
+    def staff(cid: str) -> None:
+        name = CENTRE_OPERATOR.format(centre=cid.lower())
+        dc.services.auth.create_user(name, DEMO_PASSWORD, ["operator", "dispatcher"])
+        centres.set_membership(name, [cid], city_wide=False, actor="devcity")
+
+    # Password hashing is the slow part (argon2 releases the GIL): two at a time.
+    with ThreadPoolExecutor(2, thread_name_prefix="devcity-staff") as pool:
+        list(pool.map(staff, dc.services.geo.centre_ids()))
+
+
 def seed_fleet(dc: DevCity, opts: CityOptions) -> None:
-    """Register the cameras across the city, then announce their state as boards do."""
+    """Register the cameras across the city, each with its owner organisation (most are
+    companies' and communities'), then announce their state as boards do."""
     from coordinator.fleet.service import DeviceIn
+
+    from .synthetic_owners import Owners
 
     rng = random.Random(opts.seed)
     zones = dc.services.geo.zones
+    owners = Owners(dc.city.zones, opts.cameras, seed=opts.seed)
     cams = []
     for i in range(opts.cameras):
         lat, lon = dc.city.random_point(rng)
+        zone = zones.zone_of(lat, lon) if zones else None
+        owner_type, owner_org = owners.pick(zone, rng)
         cams.append(
             {
                 "id": f"cam-{i:05d}",
-                "owner_org": ["Yiwu PSB", "Futian Market Co.", "Choucheng Community"][i % 3],
-                "owner_type": ["government", "company", "community"][i % 3],
+                "owner_org": owner_org,
+                "owner_type": owner_type,
                 "lat": lat,
                 "lon": lon,
                 "heading": float(rng.randrange(0, 360)),
-                "zone": zones.zone_of(lat, lon) if zones else None,
+                "zone": zone,
                 "profile": "raspberry-pi-5",
             }
         )
@@ -266,7 +304,9 @@ def seed_dispatch(dc: DevCity, opts: CityOptions) -> None:
     if not opts.units:
         return
     dispatch, geo = dc.services.dispatch, dc.services.geo
-    defs = spawn_units(opts.units, dc.city, seed=opts.seed, zones=geo.zones)
+    defs = spread_over_centres(
+        spawn_units(opts.units, dc.city, seed=opts.seed, zones=geo.zones), dc, opts.seed
+    )
     for u in defs:
         dispatch.units.upsert(
             {k: u[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
@@ -323,11 +363,29 @@ def seed_phone_unit(dc: DevCity, near: dict[str, Any]) -> None:
 SEED_STEPS: list[SeedStep] = [
     seed_identity,
     seed_geo,
+    seed_centres,
     seed_fleet,
     seed_population,
     seed_fraud,
     seed_dispatch,
 ]
+
+
+def spread_over_centres(defs: list[dict[str, Any]], dc: DevCity, seed: int) -> list[dict[str, Any]]:
+    """Place unit ``i`` in centre ``i mod n`` (a random street point of that centre), so
+    that every centre patrols with its own units."""
+    zones, centres = dc.services.geo.zones, dc.services.geo.centre_ids()
+    if zones is None or not centres:
+        return defs
+    rng = random.Random(seed + 1)
+    for i, u in enumerate(defs):
+        want = centres[i % len(centres)]
+        for _ in range(500):
+            lat, lon = dc.city.random_point(rng)
+            if zones.centre_for(lat, lon) == want:
+                u.update(lat=lat, lon=lon, home_zone=zones.zone_of(lat, lon))
+                break
+    return defs
 
 
 def announce_cameras(dc: DevCity, offline_share: float, rng: random.Random) -> None:

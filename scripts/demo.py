@@ -4,8 +4,11 @@
    real flow (one-time token, key on the board, CSR, registration, self-test, the centre's
    confirmation), one of them then revoked; an enrolled board runs the real edge agent.
 2. The city: Mosquitto, the coordinator (API + dashboard, MQTT ingest, incidents, fleet,
-   dispatch, population, fraud), 24,000 registered cameras, patrol units driven by the unit
-   simulator, a generated population and market with a published warning on a fraudster.
+   dispatch, population, fraud), a Yiwu-shaped geography (14 monitoring centres, 28
+   police-station areas, 112 patrol zones, streets with generated Chinese names), 24,000
+   registered cameras (about 3,600 the government's, the rest companies' and communities'),
+   patrol units of every centre driven by the unit simulator, a generated population and
+   market with a published warning on a fraudster.
 3. Real edge agents running the pose detector on synthetic scenes of real photographs, and
    simulated boards from the load generator: incidents form, auto-dispatch sends units.
 
@@ -187,11 +190,26 @@ def main() -> int:
     ap.add_argument("--once", action="store_true", help="verify every part, then exit")
     ap.add_argument("--cameras", type=int, default=24000, help="registered cameras (default 24000)")
     ap.add_argument("--agents", type=int, default=2, help="real edge agents (default 2)")
-    ap.add_argument("--units", type=int, default=24, help="simulated patrol units")
+    ap.add_argument("--units", type=int, default=42, help="simulated patrol units (3 a centre)")
+    ap.add_argument(
+        "--geography",
+        choices=("yiwu", "small"),
+        default="yiwu",
+        help="yiwu: 14 monitoring centres, 28 station areas, 112 patrol zones (default); "
+        "small: the tests' 2-centre city",
+    )
     ap.add_argument("--no-enrol", action="store_true", help="skip the provisioning walkthrough")
     args = ap.parse_args()
 
-    from devtools.devcity import DEMO_PASSWORD, DEMO_USERS, PHONE_UNIT, PHONE_USER, start_city
+    from devtools.devcity import (
+        CENTRE_OPERATOR,
+        DEMO_CITY_WIDE,
+        DEMO_PASSWORD,
+        DEMO_USERS,
+        PHONE_UNIT,
+        PHONE_USER,
+        start_city,
+    )
 
     t0 = time.monotonic()
     if not args.no_enrol:
@@ -213,6 +231,7 @@ def main() -> int:
             sim_speedup=5.0,
             fast_hash=False,
             steps=demo_seed_steps(),
+            geography=args.geography,
         )
         stop = threading.Event()
         procs: list[subprocess.Popen[bytes]] = []
@@ -233,6 +252,13 @@ def main() -> int:
             print(
                 f"Patrol unit phone page: {city.url}/ui/unit.html (login {PHONE_USER!r}, "
                 f"unit {PHONE_UNIT}, starts off duty; a phone needs the https:// address)"
+            )
+            centres = city.services.geo.centre_ids()
+            print(
+                f"{len(centres)} monitoring centres, each with its own operator: "
+                f"{CENTRE_OPERATOR.format(centre=centres[0].lower())} … "
+                f"{CENTRE_OPERATOR.format(centre=centres[-1].lower())} (operator/dispatcher of "
+                f"that centre only); {', '.join(DEMO_CITY_WIDE)} see every centre"
             )
             if city.market:
                 print(
@@ -278,6 +304,9 @@ def verify(city: Any, procs: list[subprocess.Popen[bytes]], timeout: float = 90.
     checks = {
         "cameras registered": lambda: (
             db.query("select count(*) n from devices")[0]["n"] >= len(city.cameras)
+        ),
+        "every camera has its monitoring centre": lambda: (
+            db.query("select count(*) n from devices where centre_id is null")[0]["n"] == 0
         ),
         "incidents from simulated boards": lambda: (
             db.query("select count(*) n from incidents")[0]["n"] > 0

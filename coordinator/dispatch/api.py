@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import DispatchDep, require
+from ..http.deps import DispatchDep, ScopeDep, require
 from ..identity.auth import Principal
 from .api_models import (
     Coverage,
@@ -98,11 +98,13 @@ def recommend(
     body: RecommendIn,
     svc: DispatchDep,
     _: Annotated[Principal, Depends(require(Perm.UNITS_READ, Perm.INCIDENTS_READ))],
+    scope: ScopeDep,
 ) -> dict[str, Any]:
-    """Top-k available units by travel time, with ETA, distance, zone and position age."""
+    """Top-k available units by travel time (of any centre: mutual aid), with ETA,
+    distance, zone and position age."""
     if body.incident_id is not None:
         incident = svc.incidents.get(body.incident_id)
-        if incident is None:
+        if incident is None or not scope.allows(incident.get("centre_id")):
             raise HTTPException(404, f"no incident {body.incident_id}")
     elif body.lat is not None and body.lon is not None:
         incident = {"id": None, "lat": body.lat, "lon": body.lon}
@@ -122,9 +124,17 @@ class OrderIn(BaseModel):
 
 @router.post("/orders", response_model=Order, status_code=201)
 def create_order(
-    body: OrderIn, svc: DispatchDep, who: Annotated[Principal, Depends(require(Perm.DISPATCH))]
+    body: OrderIn,
+    svc: DispatchDep,
+    who: Annotated[Principal, Depends(require(Perm.DISPATCH))],
+    scope: ScopeDep,
 ) -> dict[str, Any]:
-    """Send the order over MQTT (QoS 1); no ack within the timeout re-offers the next unit."""
+    """Send the order over MQTT (QoS 1) for an incident of your centres; no ack within the
+    timeout re-offers the next unit. A unit of another centre may be sent (mutual aid): the
+    incident's log records it as a handover entry."""
+    incident = svc.incidents.get(body.incident_id)
+    if incident is None or not scope.allows(incident.get("centre_id")):
+        raise HTTPException(404, f"no incident {body.incident_id}")
     return svc.dispatch(
         body.incident_id, body.unit_id, actor=f"user:{who.username}", backup=body.backup
     )
@@ -133,11 +143,13 @@ def create_order(
 @router.get("/pending", response_model=PendingQueue)
 def pending_queue(
     svc: DispatchDep,
+    scope: ScopeDep,
     _: Annotated[Principal, Depends(require(Perm.UNITS_READ, Perm.INCIDENTS_READ))],
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
-    """Incidents that need a unit and have none, with why they wait; most urgent first."""
-    return svc.pending(limit)
+    """Incidents of your centres that need a unit and have none, with why they wait; most
+    urgent first."""
+    return svc.pending(limit, allows=scope.allows)
 
 
 @router.get("/pending/{incident_id}/preemption", response_model=Preemptions)
@@ -179,8 +191,12 @@ def incident_dispatch(
     incident_id: str,
     svc: DispatchDep,
     _: Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))],
+    scope: ScopeDep,
 ) -> dict[str, Any]:
     """Orders of an incident and its timestamped dispatch history (acks, time-outs)."""
+    incident = svc.incidents.get(incident_id)
+    if incident is not None and not scope.allows(incident.get("centre_id")):
+        raise HTTPException(404, f"no incident {incident_id}")
     return {"orders": svc.orders_for(incident_id), "events": svc.events_for(incident_id)}
 
 

@@ -25,6 +25,7 @@ class Unit(Answer):
     created_ms: int | None
     position_age_s: float | None
     position_stale: bool
+    centre_id: str | None = None
 
 
 class Candidate(Answer):
@@ -163,6 +164,7 @@ class PendingItem(Answer):
     status: str | None
     priority: int = Field(description="1 is the most urgent")
     zone: str | None
+    centre_id: str | None = Field(None, description="The monitoring centre the incident belongs to")
     lat: float | None
     lon: float | None
     detected_ms: int

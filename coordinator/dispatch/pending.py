@@ -142,6 +142,7 @@ def pending_item(
         "status": incident.get("status"),
         "priority": int(incident.get("priority") or 3),
         "zone": zone,
+        "centre_id": incident.get("centre_id"),
         "lat": incident.get("lat"),
         "lon": incident.get("lon"),
         "detected_ms": det,

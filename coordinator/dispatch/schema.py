@@ -86,3 +86,9 @@ def m001_units_orders(db: Any) -> None:
 def m002_orders_status_index(db: Any) -> None:
     """Active orders by status (the pending-dispatch queue reads them on every refresh)."""
     db.table("dispatch_orders").create_index(["status"], if_not_exists=True)
+
+
+@migrations()
+def m002_unit_centre(db: Any) -> None:
+    """A unit's monitoring centre (its home zone's), for mutual aid and the centres' views."""
+    db.table("units").add_column("centre_id", str)

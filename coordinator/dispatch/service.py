@@ -52,7 +52,7 @@ from .pending import (
 from .policy import AutoPolicy, DispatchSettings
 from .recommend import recommend
 from .timer import DeadlineTimer
-from .units import UnitError, UnitRegistry
+from .units import Unit, UnitError, UnitRegistry
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ class DispatchService:
         self.settings = settings or DispatchSettings()
         self.clock = clock
         self.units = UnitRegistry(db, clock)
+        self.units.centre_of_zone = self._centre_of_zone
         self.local_incidents = LocalIncidents()
         #: The incident service in use (the real one, else the local one).
         self.incidents: IncidentSource = (
@@ -127,6 +128,10 @@ class DispatchService:
         self.policy = AutoPolicy.model_validate_json(row[0]["json"]) if row else AutoPolicy()
         # Auto-dispatch follows incident changes from the start; undone by close().
         self._unsubscribe = self.incidents.on_change(self._on_incident_change)
+
+    def _centre_of_zone(self, zone: str | None) -> str | None:
+        zones = self.geo.zones
+        return zones.hierarchy.centre_of(zone) if zones is not None else None
 
     # wiring ---------------------------------------------------------------------------
     def attach_publisher(self, publisher: Publisher) -> None:
@@ -278,6 +283,7 @@ class DispatchService:
             note="; ".join(choice["reasons"][:2]),
         )
         detail = json.dumps({"actor": actor, "reasons": choice["reasons"]})
+        self._note_mutual_aid(incident, unit, actor)
         self.db.write(
             lambda db: (
                 db.table("dispatch_orders").insert(order),
@@ -292,6 +298,14 @@ class DispatchService:
             self._record(order, "not_sent", "offered", "queued", "no MQTT link attached")
         self._schedule(self.clock() + self.settings.ack_timeout_s, order["id"])
         return order
+
+    def _note_mutual_aid(self, incident: dict[str, Any], unit: Unit, actor: str) -> None:
+        """A unit of another centre sent to an incident: a handover entry in its log."""
+        mine = incident.get("centre_id")
+        note = getattr(self.incidents, "log_mutual_aid", None)
+        if unit.centre_id is None or unit.centre_id == mine or note is None:
+            return
+        note(incident["id"], actor, unit.id, unit.centre_id, mine)
 
     @staticmethod
     def _event(
@@ -537,8 +551,11 @@ class DispatchService:
                 out.setdefault(row["incident_id"], []).append(row)
         return out
 
-    def pending(self, limit: int = 200) -> dict[str, Any]:
-        """Incidents that need a unit and have none, each with why, most urgent first."""
+    def pending(
+        self, limit: int = 200, allows: Callable[[str | None], bool] | None = None
+    ) -> dict[str, Any]:
+        """Incidents that need a unit and have none, each with why, most urgent first
+        (only those of the centres ``allows`` accepts, when given)."""
         now = self.now_ms()
         statuses = [IncidentStatus.NEW, *sorted(COMMITTED)]
         found = self.incidents.search(status=statuses, limit=5000)
@@ -546,7 +563,7 @@ class DispatchService:
         units = self.unit_views()
         waiting, unverified = [], 0
         for inc in found:
-            if inc["id"] in active:
+            if inc["id"] in active or (allows is not None and not allows(inc.get("centre_id"))):
                 continue
             if needs_dispatch(inc, self.policy.matches(inc) is not None):
                 waiting.append(inc)

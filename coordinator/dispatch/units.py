@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -50,6 +51,7 @@ class Unit:
     pos_ms: int | None = None
     status_ms: int = 0
     created_ms: int = 0
+    centre_id: str | None = None
     snap: dict[str, Any] = field(default_factory=dict, repr=False)  # mode -> EdgeSnap
 
     def row(self) -> dict[str, Any]:
@@ -95,6 +97,8 @@ class UnitRegistry:
         self.clock = clock
         self.lock = threading.RLock()
         self.units: dict[str, Unit] = {}
+        #: home zone → monitoring centre (geo's hierarchy), set by the dispatch service.
+        self.centre_of_zone: Callable[[str | None], str | None] = lambda zone: None
         for r in db.query("select * from units"):
             self.units[r["id"]] = Unit(**r)
 
@@ -105,6 +109,7 @@ class UnitRegistry:
     def upsert(self, data: dict[str, Any]) -> Unit:
         """Create or redefine a unit (keeps its position and an order-driven status)."""
         unit = validate_unit(data)
+        unit.centre_id = self.centre_of_zone(unit.home_zone)
         now = self.now_ms()
         with self.lock:
             old = self.units.get(unit.id)
@@ -127,6 +132,22 @@ class UnitRegistry:
             )
         )
         return unit
+
+    def assign_centres(self) -> int:
+        """Re-derive every unit's centre from its home zone (after a zones load)."""
+        with self.lock:
+            moved = [
+                (c, u.id)
+                for u in self.units.values()
+                if (c := self.centre_of_zone(u.home_zone)) != u.centre_id
+            ]
+            for c, uid in moved:
+                self.units[uid].centre_id = c
+        if moved:
+            self.db.write(
+                lambda db: db.conn.executemany("update units set centre_id = ? where id = ?", moved)
+            )
+        return len(moved)
 
     def get(self, unit_id: str) -> Unit | None:
         """A unit, or None."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import AuditDep, DbDep, FleetDep, IngestDep, MqttDep, require
+from ..http.deps import AuditDep, DbDep, FleetDep, IngestDep, MqttDep, ScopeDep, require
 from ..identity.auth import Principal
 from .api_models import (
     DeadLetter,
@@ -91,15 +91,19 @@ def set_evidence_sharing(
 def list_devices(
     fleet: FleetDep,
     _who: Reader,
+    scope: ScopeDep,
     zone: str | None = None,
     owner_type: Literal["government", "company", "community"] | None = None,
     owner_org: str | None = None,
     status: Literal["online", "offline", "stale", "unknown", "revoked"] | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0)] = 0,
+    centre: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Devices filtered by zone, owner and health status."""
+    """Devices of your centres, filtered by zone, centre, owner and health status."""
     return fleet.search(
+        centre=centre,
+        scope=scope,
         zone=zone,
         owner_type=owner_type,
         owner_org=owner_org,
@@ -110,10 +114,10 @@ def list_devices(
 
 
 @router.get("/devices/{device_id}", response_model=DeviceDetail)
-def get_device(device_id: str, fleet: FleetDep, _who: Reader) -> dict[str, Any]:
-    """One device with its health, status and open alerts."""
+def get_device(device_id: str, fleet: FleetDep, _who: Reader, scope: ScopeDep) -> dict[str, Any]:
+    """One device of your centres with its health, status and open alerts."""
     row = fleet.get(device_id)
-    if row is None:
+    if row is None or not scope.allows(row.get("centre_id")):
         raise HTTPException(404, f"no device {device_id!r}")
     return row
 
@@ -126,10 +130,14 @@ def lost_events(device_id: str, ingest: IngestDep, _who: Reader) -> list[dict[st
 
 @router.get("/fleet/summary", response_model=FleetSummary)
 def fleet_summary(
-    fleet: FleetDep, _who: Reader, by: Literal["zone", "owner_type", "owner_org"] = "zone"
+    fleet: FleetDep,
+    _who: Reader,
+    scope: ScopeDep,
+    by: Literal["zone", "owner_type", "owner_org", "centre_id"] = "zone",
 ) -> dict[str, Any]:
-    """Online / offline / stale / unknown / cert-expiring counts per zone or owner."""
-    return fleet.summary(by)
+    """Online / offline / stale / unknown / cert-expiring counts of your centres' cameras
+    per zone, centre or owner."""
+    return fleet.summary(by, scope)
 
 
 @router.get("/fleet/cert-expiry", response_model=list[Device])
@@ -141,9 +149,11 @@ def cert_expiry(
 
 
 @router.get("/fleet/alerts", response_model=list[DeviceAlert])
-def fleet_alerts(fleet: FleetDep, _who: Reader, open_only: bool = True) -> list[dict[str, Any]]:
-    """Camera-down alerts (device offline or health stale)."""
-    return fleet.alerts(open_only=open_only)
+def fleet_alerts(
+    fleet: FleetDep, _who: Reader, scope: ScopeDep, open_only: bool = True
+) -> list[dict[str, Any]]:
+    """Camera-down alerts of your centres' cameras (device offline or health stale)."""
+    return fleet.alerts(open_only=open_only, scope=scope)
 
 
 @router.get("/ingest/status", response_model=IngestStatus)

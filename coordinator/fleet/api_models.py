@@ -22,6 +22,7 @@ class Device(Answer):
     lon: float
     heading: float | None
     zone: str | None
+    centre_id: str | None = Field(None, description="monitoring centre, from the location")
     profile: str | None
     cert_fingerprint: str | None
     cert_not_after: str | None

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from ..http.deps import DbDep, FleetDep, require
+from ..http.deps import DbDep, FleetDep, ScopeDep, require
 from ..identity.auth import Principal
 from .api_models import CameraColumns
 from .permissions import Perm
@@ -21,12 +21,19 @@ router = APIRouter(prefix="/api/map", tags=["map"])
 
 @router.get("/cameras", response_model=CameraColumns)
 def map_cameras(
-    fleet: FleetDep, db: DbDep, _who: Annotated[Principal, Depends(require(Perm.DEVICES_READ))]
+    fleet: FleetDep,
+    db: DbDep,
+    _who: Annotated[Principal, Depends(require(Perm.DEVICES_READ))],
+    scope: ScopeDep,
 ) -> dict[str, Any]:
-    """All cameras as columns: ``id``, ``lat``, ``lon``, ``status`` (online/stale/offline/unknown/revoked)."""
+    """Your centres' cameras as columns: ``id``, ``lat``, ``lon``, ``status``
+    (online/stale/offline/unknown/revoked)."""
     now = time.time()
+    frag, args = scope.sql()
     rows = db.query(
-        "select id, lat, lon, status, status_at, last_health_at from devices order by id"
+        "select id, lat, lon, status, status_at, last_health_at from devices "
+        f"where {frag} order by id",
+        args,
     )
     ids, lat, lon, status = [], [], [], []
     for r in rows:

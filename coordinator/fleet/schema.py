@@ -61,6 +61,14 @@ def m002_evidence_sharing(db: sqlite_utils.Database) -> None:
     db.table("devices").add_column("evidence_sharing", str)
 
 
+@fleet()
+def m003_centre(db: sqlite_utils.Database) -> None:
+    """The monitoring centre responsible for a device, derived from its location (filled
+    when zones are loaded; see ``FleetService.assign_centres``)."""
+    db.table("devices").add_column("centre_id", str)
+    db.table("devices").create_index(["centre_id"])
+
+
 snapshots = Migrations("snapshots")
 
 

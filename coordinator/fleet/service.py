@@ -22,11 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from protocol import Health, State
 
+from ..geo.centres import Scope
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from .sharing import EvidenceSharing
 
 OwnerType = Literal["government", "company", "community"]
+#: (lat, lon, zone) → the monitoring centre responsible for that place (geo's hierarchy).
+CentreLocator = Callable[[float, float, str | None], str | None]
+CACHED = ("id", "lat", "lon", "zone", "owner_type", "centre_id")
 
 
 class DeviceIn(BaseModel):
@@ -76,6 +80,7 @@ class FleetHooks:
         default_factory=list
     )
     view: list[Callable[[str], dict[str, Any]]] = field(default_factory=list)
+    centre: CentreLocator | None = None
 
 
 class FleetService:
@@ -91,7 +96,7 @@ class FleetService:
         self._cache: dict[str, dict[str, Any]] = {}
         self._alert_hooks: list[AlertHook] = []
         self.hooks = FleetHooks()
-        for row in db.query("select id, lat, lon, zone, owner_type from devices"):
+        for row in db.query(f"select {', '.join(CACHED)} from devices"):
             self._cache[row["id"]] = row
 
     # registry ----------------------------------------------------------------------
@@ -106,6 +111,9 @@ class FleetService:
         """Upsert many devices in one transaction (used by load-fleet)."""
         now = time.time()
         rows = [_row(d, now) for d in devices]
+        locate = self.hooks.centre
+        for r in rows:
+            r["centre_id"] = locate(r["lat"], r["lon"], r["zone"]) if locate else None
 
         def write(db: sqlite_utils.Database) -> None:
             for r in rows:
@@ -121,7 +129,7 @@ class FleetService:
         self.db.write(write)
         with self._lock:
             for r in rows:
-                self._cache[r["id"]] = {k: r[k] for k in ("id", "lat", "lon", "zone", "owner_type")}
+                self._cache[r["id"]] = {k: r[k] for k in CACHED}
         for hook in self.hooks.registered:
             hook(rows)
         return [self.get(r["id"]) or {} for r in rows]
@@ -148,12 +156,38 @@ class FleetService:
             )
         return before
 
+    def assign_centres(self, locate: CentreLocator) -> int:
+        """Re-derive every device's centre from its location (after a zones load); returns
+        how many changed. Devices move between centres only when the map changes."""
+        rows = self.db.query("select id, lat, lon, zone, centre_id from devices")
+        moved = [
+            (c, r["id"])
+            for r in rows
+            if (c := locate(r["lat"], r["lon"], r["zone"])) != r["centre_id"]
+        ]
+        if moved:
+            self.db.write(
+                lambda db: db.conn.executemany(
+                    "update devices set centre_id = ? where id = ?", moved
+                )
+            )
+        with self._lock:
+            for c, dev in moved:
+                if dev in self._cache:
+                    self._cache[dev] = {**self._cache[dev], "centre_id": c}
+        return len(moved)
+
+    def centre_of(self, device_id: str) -> str | None:
+        """The centre responsible for a device (cached), None when unknown or unplaced."""
+        loc = self._cache.get(device_id)
+        return loc.get("centre_id") if loc else None
+
     def known(self, device_id: str) -> bool:
         """True when the device is registered (in-memory, for ingest)."""
         return device_id in self._cache
 
     def location(self, device_id: str) -> dict[str, Any] | None:
-        """Cached id, lat, lon, zone, owner_type of a device."""
+        """Cached id, lat, lon, zone, owner_type, centre_id of a device."""
         return self._cache.get(device_id)
 
     def search(
@@ -165,10 +199,22 @@ class FleetService:
         status: str | None = None,
         limit: int = 500,
         offset: int = 0,
+        centre: str | None = None,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
-        """Devices filtered by zone / owner / status (status: online, offline, stale, unknown, revoked)."""
+        """Devices filtered by zone / owner / centre / status (status: online, offline,
+        stale, unknown, revoked), limited to the caller's ``scope``."""
         where, params = [], []
-        for col, val in (("zone", zone), ("owner_type", owner_type), ("owner_org", owner_org)):
+        if scope is not None:
+            frag, args = scope.sql()
+            where.append(frag)
+            params += args
+        for col, val in (
+            ("zone", zone),
+            ("owner_type", owner_type),
+            ("owner_org", owner_org),
+            ("centre_id", centre),
+        ):
             if val is not None:
                 where.append(f"{col} = ?")
                 params.append(val)
@@ -183,13 +229,18 @@ class FleetService:
             rows = [r for r in rows if r["health_status"] == status]
         return rows[offset : offset + limit]
 
-    def summary(self, by: Literal["zone", "owner_type", "owner_org"] = "zone") -> dict[str, Any]:
-        """Counts of online / offline / stale / unknown devices per zone or owner."""
+    def summary(
+        self,
+        by: Literal["zone", "owner_type", "owner_org", "centre_id"] = "zone",
+        scope: Scope | None = None,
+    ) -> dict[str, Any]:
+        """Counts of online / offline / stale / unknown devices per zone, centre or owner."""
         now = time.time()
+        frag, args = (scope or Scope(True)).sql()
         groups: dict[str, dict[str, int]] = {}
         total = {"online": 0, "offline": 0, "stale": 0, "unknown": 0, "revoked": 0,
                  "cert_expiring": 0}  # fmt: skip
-        for r in self.db.query("select * from devices"):
+        for r in self.db.query(f"select * from devices where {frag}", args):
             p = _public(r, now, self.health_stale_s, self.cert_warn_days)
             g = groups.setdefault(str(r[by] or "-"), {k: 0 for k in total})
             for bucket in (g, total):
@@ -208,12 +259,15 @@ class FleetService:
         now = time.time()
         return [_public(r, now, self.health_stale_s, self.cert_warn_days) for r in rows]
 
-    def alerts(self, *, open_only: bool = True, limit: int = 500) -> list[dict[str, Any]]:
-        """Camera-down alerts, newest first."""
-        sql = "select * from device_alerts"
+    def alerts(
+        self, *, open_only: bool = True, limit: int = 500, scope: Scope | None = None
+    ) -> list[dict[str, Any]]:
+        """Camera-down alerts (of the cameras in ``scope``), newest first."""
+        frag, args = (scope or Scope(True)).sql("d.centre_id")
+        sql = f"select a.* from device_alerts a join devices d on d.id = a.device_id where {frag}"
         if open_only:
-            sql += " where closed_at is null"
-        return self.db.query(sql + " order by id desc limit ?", [limit])
+            sql += " and a.closed_at is null"
+        return self.db.query(sql + " order by a.id desc limit ?", [*args, limit])
 
     def on_alert(self, hook: AlertHook) -> Unsubscribe:
         """Call ``hook(alert_row)`` after an alert opens or closes (after commit); returns its

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import SnapshotsDep, require
+from ..http.deps import IncidentInScope, SnapshotsDep, require
 from ..identity.auth import Principal
 from .api_models import Frame, FramesRequested, SnapshotRequest, SnapshotStatus
 from .permissions import Perm
@@ -36,7 +36,12 @@ class FramesRequest(BaseModel):
     )
 
 
-@router.post("/incidents/{incident_id}/snapshot", response_model=SnapshotRequest, status_code=202)
+@router.post(
+    "/incidents/{incident_id}/snapshot",
+    response_model=SnapshotRequest,
+    status_code=202,
+    dependencies=[IncidentInScope],
+)
 def request_snapshot(
     incident_id: str, snapshots: SnapshotsDep, who: Asker, x_purpose: Purpose = None
 ) -> dict[str, Any]:
@@ -44,7 +49,12 @@ def request_snapshot(
     return snapshots.request(incident_id, who, x_purpose)
 
 
-@router.post("/incidents/{incident_id}/frames", response_model=FramesRequested, status_code=202)
+@router.post(
+    "/incidents/{incident_id}/frames",
+    response_model=FramesRequested,
+    status_code=202,
+    dependencies=[IncidentInScope],
+)
 def request_frames(
     incident_id: str, body: FramesRequest, snapshots: SnapshotsDep, who: Asker
 ) -> dict[str, Any]:
@@ -53,7 +63,9 @@ def request_frames(
     return snapshots.request_incident(incident_id, who, body.purpose, body.event_ids)
 
 
-@router.get("/incidents/{incident_id}/frames", response_model=list[Frame])
+@router.get(
+    "/incidents/{incident_id}/frames", response_model=list[Frame], dependencies=[IncidentInScope]
+)
 def incident_frames(incident_id: str, snapshots: SnapshotsDep, _who: Asker) -> list[dict[str, Any]]:
     """The incident's requested frames and their state, with the events' boxes."""
     return snapshots.frames(incident_id)

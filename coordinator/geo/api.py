@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 
 from ..http.deps import GeoDep, require
 from ..identity.auth import Principal
-from .api_models import GeoSummary, RoadLines, RoadStats, ZoneAt, Zones, ZonesLoaded
+from .api_models import AreaNode, GeoSummary, RoadLines, RoadStats, ZoneAt, Zones, ZonesLoaded
 from .permissions import Perm
 
 router = APIRouter(prefix="/api/geo", tags=["geography"])
@@ -62,11 +62,27 @@ def locate(
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],
 ) -> dict[str, Any]:
-    """The patrol zone and monitoring centre of a point (null outside every zone)."""
+    """The patrol zone, station area and monitoring centre responsible for a point (null
+    outside every area)."""
     zones = geo.zones
     if zones is None:
         raise HTTPException(404, "no zones loaded")
-    return {"zone": zones.zone_of(lat, lon), "centre": zones.centre_of(lat, lon)}
+    return {
+        "zone": zones.zone_of(lat, lon),
+        "station": zones.station_for(lat, lon),
+        "centre": zones.centre_for(lat, lon),
+    }
+
+
+@router.get("/areas", response_model=AreaNode)
+def areas(
+    geo: GeoDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
+) -> dict[str, Any]:
+    """The area hierarchy: city → monitoring centres → police-station areas → patrol zones."""
+    zones = geo.zones
+    if zones is None:
+        raise HTTPException(404, "no zones loaded")
+    return zones.hierarchy.tree()
 
 
 @router.get("/roads", response_model=RoadLines)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from ..http.answers import Answer
 
 
@@ -14,6 +16,7 @@ class ZoneProperties(Answer):
     kind: str | None = None
     name: str | None = None
     centre: str | None = None
+    station: str | None = None
 
 
 class ZoneFeature(Answer):
@@ -32,10 +35,11 @@ class Zones(Answer):
 
 
 class ZoneAt(Answer):
-    """The patrol zone and monitoring centre a point lies in."""
+    """The patrol zone, police-station area and monitoring centre a point lies in."""
 
     zone: str | None
     centre: str | None
+    station: str | None = None
 
 
 class ZonesLoaded(Answer):
@@ -43,6 +47,7 @@ class ZonesLoaded(Answer):
 
     patrol_zones: int
     centres: int
+    stations: int = 0
 
 
 class ZonesSummary(ZonesLoaded):
@@ -64,6 +69,7 @@ class RoadStats(Answer):
     components: dict[str, int]
     main_component_share: dict[str, float]
     directed_edges: int
+    named_streets: int = Field(0, description="distinct street names (for addresses)")
 
 
 class RoadsSummary(RoadStats):
@@ -93,3 +99,58 @@ class RoadLines(Answer):
 
     loaded_at: float | None
     lines: list[RoadLine]
+
+
+class AreaNode(Answer):
+    """One area of the hierarchy and the areas under it."""
+
+    id: str
+    kind: str = Field(description="city, centre, station or patrol")
+    name: str
+    area_km2: float
+    children: list[AreaNode]
+
+
+class CentreOnDuty(Answer):
+    """A monitoring centre: its size, whether the caller works it, who is on duty."""
+
+    id: str
+    name: str
+    stations: int
+    patrol_zones: int
+    in_scope: bool
+    on_duty: list[str]
+
+
+class Membership(Answer):
+    """The centres a user works for, and whether they see the whole city."""
+
+    username: str
+    centres: list[str]
+    city_wide: bool
+
+
+class MyScope(Membership):
+    """The caller's membership and the scope it gives (``sees_all``: every centre)."""
+
+    sees_all: bool
+    scoped: list[str]
+
+
+class ShiftEntry(Answer):
+    """One line of a centre's shift log."""
+
+    id: int
+    centre_id: str
+    ts: float
+    username: str
+    kind: str = Field(description="sign_on, sign_off or note")
+    text: str | None
+
+
+class ShiftLog(Answer):
+    """A centre's shift log, newest first, and who is signed on now."""
+
+    centre_id: str
+    on_duty: list[str]
+    entries: list[ShiftEntry]

@@ -13,6 +13,8 @@ class Perm(StrEnum):
 
     UNITS_READ = "units:read"  # owned by dispatch
     UNITS_WRITE = "units:write"  # owned by dispatch
+    INCIDENTS_READ = "incidents:read"  # owned by incidents: centre staff read centres, shifts
+    USERS_ADMIN = "users:admin"  # owned by identity: who works for which centre
 
 
 GRANTS: Grants = {}  # owns none

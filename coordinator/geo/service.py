@@ -4,13 +4,21 @@ SQLite as the GeoJSON that was loaded (so a restart serves exactly the same laye
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
+from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
+from .address import Streets, address
+from .centres import CentreService
 from .roads import RoadNetwork
 from .zones import ZoneMap
+
+log = logging.getLogger(__name__)
+ZonesListener = Callable[[ZoneMap], object]
 
 
 class GeoService:
@@ -21,17 +29,29 @@ class GeoService:
         self._lock = threading.Lock()
         self.zones: ZoneMap | None = None
         self.roads: RoadNetwork | None = None
+        self.streets: Streets | None = None
+        self._zone_listeners: list[ZonesListener] = []
+        self.centres = CentreService(db, self.centre_ids)
         for row in db.query("select name, geojson from geo_layers"):
             data = json.loads(row["geojson"])
             if row["name"] == "zones":
                 self.zones = ZoneMap.from_geojson(data)
             elif row["name"] == "roads":
                 self.roads = RoadNetwork.from_geojson(data)
+                self.streets = Streets.from_geojson(data)
 
-    def _store(self, name: str, data: Any, summary: dict[str, Any], actor: str) -> None:
+    def _store(
+        self,
+        name: str,
+        data: Any,
+        summary: dict[str, Any],
+        actor: str,
+        area_rows: list[dict[str, Any]] | None = None,
+    ) -> None:
         text = json.dumps(data, separators=(",", ":"))
-        self.db.write(
-            lambda db: db.table("geo_layers").upsert(
+
+        def write(db: Any) -> None:
+            db.table("geo_layers").upsert(
                 {
                     "name": name,
                     "geojson": text,
@@ -41,7 +61,12 @@ class GeoService:
                 },
                 pk="name",
             )
-        )
+            if area_rows is not None:
+                db.execute("delete from geo_areas")
+                if area_rows:
+                    db.table("geo_areas").insert_all(area_rows, pk="id")
+
+        self.db.write(write)
 
     def load_zones(self, data: Any, actor: str = "system") -> dict[str, Any]:
         """Validate and install zones (ZoneError on any problem; the old zones stay)."""
@@ -50,18 +75,53 @@ class GeoService:
             "patrol_zones": len(zones.patrol_zones()),
             "centres": sum(1 for z in zones.infos.values() if z.kind == "centre"),
         }
-        self._store("zones", data, summary, actor)
+        summary["stations"] = sum(1 for z in zones.infos.values() if z.kind == "station")
+        self._store("zones", data, summary, actor, zones.hierarchy.rows())
         with self._lock:
             self.zones = zones
+        for listener in list(self._zone_listeners):
+            try:
+                listener(zones)
+            except Exception:  # one domain's backfill failing must not undo the load
+                log.exception("a zones listener failed")
         return summary
+
+    def on_zones(self, listener: ZonesListener) -> Unsubscribe:
+        """Call ``listener(zones)`` after each zones load (cameras, units and incidents
+        re-derive their centres); returns a callable that removes it."""
+        self._zone_listeners.append(listener)
+        return remover(self._zone_listeners, listener)
+
+    def centre_for(self, lat: float, lon: float, zone: str | None = None) -> str | None:
+        """The monitoring centre responsible for a point (None with no zones loaded)."""
+        zones = self.zones
+        return zones.centre_for(lat, lon, zone) if zones is not None else None
+
+    def address_of(self, lat: float, lon: float, zone: str | None = None) -> str | None:
+        """The nearest named street and the patrol zone's name ("宾王北路, 龙庄派出所第1巡区"),
+        None with neither loaded."""
+        streets, zones = self.streets, self.zones
+        near = streets.nearest(lat, lon) if streets is not None else None
+        zone_name = None
+        if zones is not None:
+            zid = zone if zone in zones.infos else zones.zone_of(lat, lon)
+            zone_name = zones.infos[zid].name if zid else None
+        return address(near[0] if near else None, zone_name)
+
+    def centre_ids(self) -> list[str]:
+        """Every monitoring centre of the loaded hierarchy."""
+        zones = self.zones
+        return zones.hierarchy.centres() if zones is not None else []
 
     def load_roads(self, data: Any, actor: str = "system") -> dict[str, Any]:
         """Validate and install a road network (RoadNetworkError; the old one stays)."""
         roads = RoadNetwork.from_geojson(data)
+        streets = Streets.from_geojson(data)
         summary = {**roads.report.as_dict(), "directed_edges": roads.edge_count}
+        summary["named_streets"] = len(set(streets.names))
         self._store("roads", data, summary, actor)
         with self._lock:
-            self.roads = roads
+            self.roads, self.streets = roads, streets
         return summary
 
     def placement_problem(

@@ -1,11 +1,12 @@
 """Patrol zones and monitoring-centre areas: GeoJSON polygons, validated, with lookup.
 
 A FeatureCollection of Polygon/MultiPolygon features with ``properties.id`` (a protocol
-id), ``properties.kind`` (``patrol`` or ``centre``), optional ``name`` and, for patrol
-zones, the ``centre`` that watches them. Validation is strict (a dispatcher must never
+id), ``properties.kind`` (``patrol``, ``station`` or ``centre``), optional ``name``; a
+patrol zone names its police-station area (``station``) and/or the ``centre`` that watches
+it, a station area its ``centre`` (the hierarchy of :mod:`coordinator.geo.areas`). Validation is strict (a dispatcher must never
 get a wrong zone silently): rings closed with >= 4 positions, coordinates in range, no
-self-intersection (shapely's validity check names the point), unique ids, and no two
-patrol zones (or two centre areas) overlapping by more than a sliver.
+self-intersection (shapely's validity check names the point), unique ids, no two areas of
+one kind overlapping by more than a sliver, and a consistent hierarchy.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from shapely.validation import explain_validity
 from protocol import is_valid_id
 
 from ..errors import Invalid
+from . import areas
 from .project import Projection
 
-KINDS = ("patrol", "centre")
+KINDS = ("patrol", "station", "centre")
 OVERLAP_TOLERANCE_M2 = 1.0  # digitising slivers below this are not an overlap
 
 
@@ -50,6 +52,7 @@ class ZoneInfo:
     name: str
     centre: str | None
     area_km2: float
+    station: str | None = None
 
 
 def _check_rings(geom: dict[str, Any]) -> str | None:
@@ -98,6 +101,7 @@ class ZoneMap:
         self._geoms = geoms
         self._ids = {k: [z for z in infos if infos[z].kind == k] for k in KINDS}
         self._trees = {k: STRtree([geoms[z] for z in self._ids[k]]) for k in KINDS}
+        self.hierarchy, self.hierarchy_problems = areas.build(infos.values())
 
     def _lookup(self, kind: str, lat: float, lon: float) -> str | None:
         if not self._ids[kind]:
@@ -115,6 +119,20 @@ class ZoneMap:
     def centre_of(self, lat: float, lon: float) -> str | None:
         """The monitoring-centre area containing the point, or None."""
         return self._lookup("centre", lat, lon)
+
+    def centre_for(self, lat: float, lon: float, zone: str | None = None) -> str | None:
+        """The centre responsible for a point: through its patrol zone (``zone`` when
+        given and known, else the zone containing the point) → station → centre; a
+        point outside every patrol zone falls to the centre area containing it."""
+        if zone is None or zone not in self.infos:
+            zone = self.zone_of(lat, lon)
+        return self.hierarchy.centre_of(zone) or self.centre_of(lat, lon)
+
+    def station_for(self, lat: float, lon: float, zone: str | None = None) -> str | None:
+        """The police-station area of a point (through its patrol zone), or None."""
+        if zone is None or zone not in self.infos:
+            zone = self.zone_of(lat, lon)
+        return self.hierarchy.station_of(zone) or self._lookup("station", lat, lon)
 
     def patrol_zones(self) -> list[str]:
         """Ids of every patrol zone."""
@@ -144,26 +162,7 @@ class ZoneMap:
         if not isinstance(feats, list) or not feats:
             raise ZoneError(["zones FeatureCollection has no features"])
         problems: list[str] = []
-        raw: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
-        for i, f in enumerate(feats):
-            props = f.get("properties") if isinstance(f, dict) else None
-            geom = f.get("geometry") if isinstance(f, dict) else None
-            if not isinstance(props, dict) or not isinstance(geom, dict):
-                problems.append(f"feature {i}: needs properties and geometry objects")
-                continue
-            zid = props.get("id")
-            label = f"feature {i} ({zid})"
-            if not isinstance(zid, str) or not is_valid_id(zid):
-                problems.append(f"feature {i}: properties.id {zid!r} is not a valid id")
-                continue
-            if props.get("kind", "patrol") not in KINDS:
-                problems.append(f"{label}: kind {props.get('kind')!r} is not patrol/centre")
-                continue
-            bad = _check_rings(geom)
-            if bad:
-                problems.append(f"{label}: {bad}")
-                continue
-            raw.append((i, props, geom))
+        raw = _parse_features(feats, problems)
         if not raw and not problems:
             problems.append("no zones")
         lats = [p[1] for _, _, g in raw for p in _first_ring(g)]
@@ -183,14 +182,14 @@ class ZoneMap:
             if g.area <= 0:
                 problems.append(f"{label}: polygon has no area")
                 continue
-            kind = props.get("kind", "patrol")
-            centre = props.get("centre")
+            centre, station = props.get("centre"), props.get("station")
             infos[zid] = ZoneInfo(
                 zid,
-                kind,
+                props.get("kind", "patrol"),
                 str(props.get("name") or zid),
                 centre if isinstance(centre, str) else None,
                 round(g.area / 1e6, 4),
+                station if isinstance(station, str) else None,
             )
             geoms[zid] = g
         for kind in KINDS:
@@ -212,9 +211,54 @@ class ZoneMap:
                     )
         if problems:
             raise ZoneError(problems)
-        return cls(infos, geoms, proj, data)
+        zmap = cls(_with_centres(infos, geoms), geoms, proj, data)
+        if zmap.hierarchy_problems:
+            raise ZoneError(zmap.hierarchy_problems)
+        return zmap
+
+
+def _with_centres(infos: dict[str, ZoneInfo], geoms: dict[str, Any]) -> dict[str, ZoneInfo]:
+    """A patrol zone or station that names no parent gets the centre area its centroid
+    lies in (older files drew centres as polygons over the zones)."""
+    centres = [z for z in infos.values() if z.kind == "centre"]
+    out = dict(infos)
+    for z in infos.values():
+        if z.kind == "centre" or z.centre is not None or z.station is not None or not centres:
+            continue
+        mid = geoms[z.id].representative_point()
+        inside = sorted(c.id for c in centres if geoms[c.id].contains(mid))
+        if inside:
+            out[z.id] = ZoneInfo(z.id, z.kind, z.name, inside[0], z.area_km2, None)
+    return out
 
 
 def _first_ring(geom: dict[str, Any]) -> list[Any]:
     c = geom["coordinates"]
     return c[0] if geom["type"] == "Polygon" else c[0][0]
+
+
+def _parse_features(
+    feats: list[Any], problems: list[str]
+) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """The features with a valid id, kind and rings (the others reported in ``problems``)."""
+    raw: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    for i, f in enumerate(feats):
+        props = f.get("properties") if isinstance(f, dict) else None
+        geom = f.get("geometry") if isinstance(f, dict) else None
+        if not isinstance(props, dict) or not isinstance(geom, dict):
+            problems.append(f"feature {i}: needs properties and geometry objects")
+            continue
+        zid = props.get("id")
+        label = f"feature {i} ({zid})"
+        if not isinstance(zid, str) or not is_valid_id(zid):
+            problems.append(f"feature {i}: properties.id {zid!r} is not a valid id")
+            continue
+        if props.get("kind", "patrol") not in KINDS:
+            problems.append(f"{label}: kind {props.get('kind')!r} is not patrol/station/centre")
+            continue
+        bad = _check_rings(geom)
+        if bad:
+            problems.append(f"{label}: {bad}")
+            continue
+        raw.append((i, props, geom))
+    return raw

@@ -21,6 +21,7 @@ from ..errors import Unavailable
 from ..fleet.service import FleetService
 from ..fleet.snapshots import SnapshotService
 from ..fraud.service import FraudService
+from ..geo.centres import Scope
 from ..geo.service import GeoService
 from ..identity.audit import AuditService
 from ..identity.auth import AuthError, AuthService, Principal
@@ -237,3 +238,23 @@ CamRulesDep = Annotated[CamRulesService, Depends(get_camrules)]
 EvidenceDep = Annotated[EvidenceExporter, Depends(get_evidence)]
 EnrolmentDep = Annotated[EnrolmentService, Depends(get_enrolment)]
 LifecycleDep = Annotated[LifecycleService, Depends(get_lifecycle)]
+
+
+def get_scope(request: Request, who: Annotated[Principal, Depends(get_principal)]) -> Scope:
+    """The centres whose incidents and cameras the caller sees (``geo.centres`` decides)."""
+    return get_services(request).geo.centres.scope_of(who)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]
+
+
+def incident_in_scope(incident_id: str, request: Request, scope: ScopeDep) -> None:
+    """404 for an incident outside the caller's centres (route dependency of the incident
+    routes that live in lower domains: snapshots, evidence)."""
+    inc = get_services(request).incidents.get(incident_id)
+    if inc is not None and not scope.allows(inc.get("centre_id")):
+        raise HTTPException(404, f"no incident {incident_id!r}")
+
+
+#: Add to a route with an ``{incident_id}`` path: ``dependencies=[IncidentInScope]``.
+IncidentInScope = Depends(incident_in_scope)

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from ..identity.auth import AuthError, Principal
 from ..incidents.permissions import Perm
-from .deps import StreamHubDep, TicketsDep, bearer_token, get_principal, require
+from .deps import GeoDep, StreamHubDep, TicketsDep, bearer_token, get_principal, require
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 
@@ -81,13 +81,17 @@ def _bearer_creds(request: Request) -> HTTPAuthorizationCredentials | None:
 @router.get("/incidents-stream")
 async def incident_stream(
     hub: StreamHubDep,
+    geo: GeoDep,
     who: Annotated[Principal, Depends(stream_principal)],
     max_s: Annotated[float, Query(gt=0, le=3600)] = 600,
     heartbeat_s: Annotated[float, Query(gt=0, le=60)] = 15,
 ) -> StreamingResponse:
-    """SSE: ``event: incident`` for every create/update/transition, ``event: device_alert``."""
+    """SSE: ``event: incident`` for every create/update/transition, ``event: device_alert``,
+    of your centres' incidents and cameras (a handover reaches both centres)."""
     _may_stream(who)
-    sid, q = hub.subscribe()
+    scope = geo.centres.scope_of(who)
+    accept = None if scope.city_wide else (lambda tags: any(scope.allows(t) for t in tags))
+    sid, q = hub.subscribe(accept)
 
     async def gen() -> AsyncIterator[str]:
         end = time.monotonic() + max_s

@@ -8,11 +8,22 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import DbDep, IncidentsDep, ServicesDep, TuningDep, bearer_token, require
+from ..geo.centres import Scope
+from ..http.deps import (
+    DbDep,
+    GeoDep,
+    IncidentsDep,
+    ScopeDep,
+    ServicesDep,
+    TuningDep,
+    bearer_token,
+    require,
+)
 from ..identity.auth import AuthError, Principal
 from ..platform import metrics
 from .api_models import ConfigProposal, Event, FalseAlarmRate, Incident, IncidentDetail
 from .permissions import Perm
+from .service import IncidentService
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 Reader = Annotated[Principal, Depends(require(Perm.INCIDENTS_READ))]
@@ -59,6 +70,22 @@ class SplitBody(BaseModel):
     event_ids: list[str] | None = Field(None, min_length=1, max_length=1000)
 
 
+class HandoverBody(BaseModel):
+    """The centre to hand the incident to, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    centre: str = Field(min_length=1, max_length=64, description="the receiving centre")
+    reason: str = Field(min_length=3, max_length=2000, description="why it moves")
+
+
+def in_scope(incidents: IncidentService, incident_id: str, scope: Scope) -> dict[str, Any]:
+    """The incident when the caller's centres cover it; 404 otherwise (nothing leaks)."""
+    inc = incidents.get(incident_id)
+    if inc is None or not scope.allows(inc.get("centre_id")):
+        raise HTTPException(404, f"no incident {incident_id!r}")
+    return inc
+
+
 class TransitionBody(BaseModel):
     """A lifecycle move."""
 
@@ -71,14 +98,19 @@ class TransitionBody(BaseModel):
 def list_events(
     db: DbDep,
     _who: Annotated[Principal, Depends(require(Perm.EVENTS_READ))],
+    scope: ScopeDep,
     device: str | None = None,
     incident: str | None = None,
     since: Annotated[float | None, Query(description="arrival time, unix seconds")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
-    """Recent events (what, where, when — never who), newest first."""
+    """Recent events of your centres' cameras (what, where, when — never who), newest first."""
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
+    if not scope.city_wide:
+        frag, args = scope.sql()
+        where.append(f"dev in (select id from devices where {frag})")
+        params += args
     for col, val in (("dev", device), ("incident_id", incident)):
         if val is not None:
             where.append(f"{col} = ?")
@@ -94,21 +126,25 @@ def list_events(
 def list_incidents(
     incidents: IncidentsDep,
     _who: Reader,
+    scope: ScopeDep,
     status: Annotated[list[Status] | None, Query()] = None,
     zone: str | None = None,
+    centre: str | None = None,
     since: float | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
-    """Incidents, most urgent first."""
-    return incidents.search(status=status, zone=zone, since=since, limit=limit)
+    """Your centres' incidents, most urgent first."""
+    return incidents.search(
+        status=status, zone=zone, centre=centre, since=since, limit=limit, scope=scope
+    )
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
-def get_incident(incident_id: str, incidents: IncidentsDep, _who: Reader) -> dict[str, Any]:
-    """One incident with its events and its log of actions, merges and splits."""
-    inc = incidents.get(incident_id)
-    if inc is None:
-        raise HTTPException(404, f"no incident {incident_id!r}")
+def get_incident(
+    incident_id: str, incidents: IncidentsDep, _who: Reader, scope: ScopeDep
+) -> dict[str, Any]:
+    """One incident of your centres with its events and its log of actions, merges and splits."""
+    inc = in_scope(incidents, incident_id, scope)
     return {
         **inc,
         "events": incidents.events(incident_id),
@@ -118,54 +154,84 @@ def get_incident(incident_id: str, incidents: IncidentsDep, _who: Reader) -> dic
 
 @router.post("/incidents/{incident_id}/confirm", response_model=Incident)
 def confirm(
-    incident_id: str, body: NoteBody, incidents: IncidentsDep, who: Actor
+    incident_id: str, body: NoteBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
 ) -> dict[str, Any]:
     """Confirm an incident as real."""
+    in_scope(incidents, incident_id, scope)
     return incidents.confirm(incident_id, who.username, body.note)
 
 
 @router.post("/incidents/{incident_id}/dismiss", response_model=Incident)
 def dismiss(
-    incident_id: str, body: DismissBody, incidents: IncidentsDep, who: Actor
+    incident_id: str, body: DismissBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
 ) -> dict[str, Any]:
     """Dismiss as a false alarm, with a reason (feeds the camera's false-alarm rate)."""
+    in_scope(incidents, incident_id, scope)
     return incidents.dismiss(incident_id, who.username, body.reason)
 
 
 @router.post("/incidents/{incident_id}/annotate", response_model=Incident)
 def annotate(
-    incident_id: str, body: AnnotateBody, incidents: IncidentsDep, who: Actor
+    incident_id: str, body: AnnotateBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
 ) -> dict[str, Any]:
     """Add a note to the incident's log."""
+    in_scope(incidents, incident_id, scope)
     return incidents.annotate(incident_id, who.username, body.text)
 
 
 @router.post("/incidents/{incident_id}/transition", response_model=Incident)
 def transition(
-    incident_id: str, body: TransitionBody, incidents: IncidentsDep, who: Actor
+    incident_id: str, body: TransitionBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
 ) -> dict[str, Any]:
     """Move the incident along its lifecycle (409 on an illegal move)."""
+    in_scope(incidents, incident_id, scope)
     return incidents.transition(incident_id, body.status, who.username, body.note)
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=Incident)
-def merge(incident_id: str, body: MergeBody, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
-    """Merge other incidents into this one (each can be restored with unmerge)."""
+def merge(
+    incident_id: str, body: MergeBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
+) -> dict[str, Any]:
+    """Merge other incidents of your centres into this one (each can be restored with
+    unmerge)."""
+    for iid in (incident_id, *body.sources):
+        in_scope(incidents, iid, scope)
     return incidents.merge(incident_id, body.sources, who.username)
 
 
 @router.post("/incidents/{incident_id}/unmerge", response_model=Incident)
-def unmerge(incident_id: str, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
+def unmerge(
+    incident_id: str, incidents: IncidentsDep, who: Actor, scope: ScopeDep
+) -> dict[str, Any]:
     """Undo the merge of this (merged) incident: it gets its events and status back."""
+    in_scope(incidents, incident_id, scope)
     return incidents.unmerge(incident_id, who.username)
 
 
 @router.post("/incidents/{incident_id}/split", response_model=Incident)
-def split(incident_id: str, body: SplitBody, incidents: IncidentsDep, who: Actor) -> dict[str, Any]:
+def split(
+    incident_id: str, body: SplitBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
+) -> dict[str, Any]:
     """Split some cameras' (or some events') events off into a new incident."""
+    in_scope(incidents, incident_id, scope)
     return incidents.split(
         incident_id, who.username, device_ids=body.device_ids, event_ids=body.event_ids
     )
+
+
+@router.post("/incidents/{incident_id}/handover", response_model=Incident)
+def handover(
+    incident_id: str,
+    body: HandoverBody,
+    incidents: IncidentsDep,
+    geo: GeoDep,
+    who: Actor,
+    scope: ScopeDep,
+) -> dict[str, Any]:
+    """Hand an open incident of your centres to another centre (logged): it leaves your
+    queue and appears in theirs."""
+    in_scope(incidents, incident_id, scope)
+    return incidents.handover(incident_id, body.centre, who.username, body.reason, geo.centre_ids())
 
 
 @router.get("/tuning/rates", response_model=list[FalseAlarmRate])

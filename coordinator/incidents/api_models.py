@@ -33,6 +33,8 @@ class Incident(Answer):
     en_route_at: float | None = None
     on_scene_at: float | None = None
     resolved_at: float | None = None
+    centre_id: str | None = None
+    address: str | None = None
 
 
 class IncidentDetail(Incident):

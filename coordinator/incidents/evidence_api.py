@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..fleet.permissions import Perm as FleetPerm
-from ..http.deps import EvidenceDep, require
+from ..http.deps import EvidenceDep, IncidentInScope, require
 from ..identity.auth import Principal
 from .permissions import Perm
 
@@ -30,6 +30,7 @@ class ExportRequest(BaseModel):
 @router.post(
     "/incidents/{incident_id}/evidence",
     response_class=Response,
+    dependencies=[IncidentInScope],
     responses={
         200: {
             "content": {"application/zip": {}},

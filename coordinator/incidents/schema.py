@@ -44,6 +44,20 @@ def m001_incidents(db: sqlite_utils.Database) -> None:
     db.table("incident_log").create_index(["incident_id"])
 
 
+@incidents()
+def m002_centre(db: sqlite_utils.Database) -> None:
+    """The monitoring centre that owns the incident: its first event's camera's centre,
+    changed only by a logged handover."""
+    db.table("incidents").add_column("centre_id", str)
+    db.table("incidents").create_index(["centre_id", "status"])
+
+
+@incidents()
+def m003_address(db: sqlite_utils.Database) -> None:
+    """Where the incident is, as an operator says it: nearest street and patrol zone."""
+    db.table("incidents").add_column("address", str)
+
+
 tuning = Migrations("tuning")
 
 

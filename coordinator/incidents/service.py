@@ -20,12 +20,14 @@ import sqlite_utils
 from protocol import uuid7
 
 from ..fleet.service import FleetService
+from ..geo.centres import Scope
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from ..platform.notify import Notifier
 from . import merge
 from .actions import IncidentActions, load_row, log_action, public_row
 from .actions import IncidentNotFound as IncidentNotFound  # re-export
+from .handover import CentreActions
 from .merge import Ev, Inc, IncidentConflict
 from .status import ChangeKind, IncidentStatus
 
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 ChangeCallback = Callable[[dict[str, Any], ChangeKind], None]
 
 
-class IncidentService(IncidentActions):
+class IncidentService(IncidentActions, CentreActions):
     """Merges ingested events into incidents; operator and dispatch actions on them."""
 
     def __init__(
@@ -53,6 +55,8 @@ class IncidentService(IncidentActions):
         self._callbacks: list[ChangeCallback] = []
         self._notifier = Notifier("incidents")
         self.tuning: Any = None  # set by the composition root: proposals from dismissals
+        #: (lat, lon, zone) → street and zone name; set by the composition root (geo).
+        self.address_of: Callable[[float, float, str | None], str | None] = lambda *_: None
         self._reset()
         self._dirty = True
 
@@ -114,10 +118,19 @@ class IncidentService(IncidentActions):
         zone: str | None = None,
         since: float | None = None,
         limit: int = 200,
+        centre: str | None = None,
+        scope: Scope | None = None,
     ) -> list[dict[str, Any]]:
-        """Incidents by status/zone, most urgent and newest first."""
+        """Incidents by status/zone/centre within ``scope``, most urgent and newest first."""
         where: list[str] = ["status != 'merged'"]
         params: list[Any] = []
+        if scope is not None:
+            frag, args = scope.sql()
+            where.append(frag)
+            params += args
+        if centre:
+            where.append("centre_id = ?")
+            params.append(centre)
         if status:
             where.append(f"status in ({','.join('?' for _ in status)})")
             params += status
@@ -269,6 +282,9 @@ class IncidentService(IncidentActions):
                 "created_at": now,
                 "updated_at": now,
                 "notes": 0,
+                # The first event's camera decides; a later merge across a border keeps it.
+                "centre_id": self.fleet.centre_of(next(iter(inc.points))),
+                "address": self.address_of(lat, lon, agg.get("zone")),
             }
             row["priority"] = merge.priority(
                 inc.kind, agg["conf"], row["zone"], len(inc.points), self.rules, self.zone_boost

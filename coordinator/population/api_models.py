@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from ..http.answers import Answer
 
 
@@ -167,6 +169,12 @@ class PopulationStats(Answer):
     request_category: dict[str, int | str]
     request_status: dict[str, int | str]
     totals: dict[str, int]
+    centre: dict[str, int | str] | None = Field(
+        None, description="persons per monitoring centre (zones rolled up the area hierarchy)"
+    )
+    station: dict[str, int | str] | None = Field(
+        None, description="persons per police-station area (zones rolled up)"
+    )
 
 
 class Erased(Answer):

@@ -1,7 +1,9 @@
 """Shared plumbing of the population services: context, jurisdiction, audit.
 
 Jurisdiction: an officer sees persons, registrations and requests of the zones on their
-account (``Principal.zones``). Outside them, access needs a *break-the-glass* grant: a
+account (``Principal.zones``); an entry there may also name a police-station area or a
+monitoring centre of the city's one area hierarchy, which stands for every patrol zone in
+it (``Ctx.areas``, given by the composition root from geo). Outside them, access needs a *break-the-glass* grant: a
 stated reason, scoped to one person or one zone, expiring after one hour, audited.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -28,6 +30,18 @@ MIN_REASON = 10
 Actor = Principal | str
 
 
+class Areas(Protocol):
+    """What population reads of the area hierarchy (``geo.areas.Hierarchy``)."""
+
+    def zones_under(self, area_ids: Iterable[str]) -> set[str]:
+        """The patrol zones in these areas."""
+        ...
+
+    def roll_up(self, counts: dict[str, int], level: str) -> dict[str, int]:
+        """Per-zone counts summed to centres or stations."""
+        ...
+
+
 @dataclass
 class Ctx:
     """What every population service needs."""
@@ -36,6 +50,8 @@ class Ctx:
     keyring: Keyring
     audit: AuditService
     clock: Callable[[], float] = field(default=time.time)
+    #: The current area hierarchy (None before zones are loaded); set by the composition root.
+    areas: Callable[[], Areas | None] = field(default=lambda: None)
 
     def now(self) -> float:
         """Current time (injectable for tests of expiry and SLAs)."""
@@ -100,7 +116,11 @@ class Access:
         """Zones the actor may see now (None = all, for system jobs and the CLI)."""
         if not isinstance(actor, Principal):
             return None
-        return set(actor.zones) | {g["zone"] for g in self._grants(actor) if g["zone"]}
+        mine = set(actor.zones)
+        areas = self.ctx.areas()
+        if areas is not None:
+            mine |= areas.zones_under(mine)  # a station or centre stands for its zones
+        return mine | {g["zone"] for g in self._grants(actor) if g["zone"]}
 
     def check_zone(self, actor: Actor, zone: str, what: str = "record") -> None:
         """Raise Forbidden unless ``zone`` is within the actor's jurisdiction (or a grant)."""

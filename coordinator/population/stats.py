@@ -13,6 +13,8 @@ from ..errors import Invalid
 from .common import Actor, Ctx
 
 MIN_CELL = 5
+#: An area count withheld because it would reveal a hidden small cell below it.
+SECONDARY = "suppressed"
 #: Dimensions kept as running counters (pop_counts, schema m003): read in a few rows.
 COUNTED = ("zone", "origin", "nationality", "registration_status")
 #: Dimensions of the (small) request table, grouped on the fly.
@@ -20,7 +22,9 @@ GROUPED = {
     "request_category": ("pop_requests", "category"),
     "request_status": ("pop_requests", "status"),
 }
-DIMENSIONS = (*COUNTED, *GROUPED)
+#: Dimensions rolled up from the zone counts through the area hierarchy.
+ROLLED = ("centre", "station")
+DIMENSIONS = (*COUNTED, *GROUPED, *ROLLED)
 
 
 def suppress(n: int) -> int | str:
@@ -41,6 +45,9 @@ class Stats:
         for d in dims:
             if d not in DIMENSIONS:
                 raise Invalid(f"unknown dimension {d[:30]!r}; one of {', '.join(DIMENSIONS)}")
+            if d in ROLLED:
+                out[d] = self._rolled(d)
+                continue
             if d in GROUPED:
                 table, col = GROUPED[d]
                 rows = self.ctx.db.query(
@@ -71,3 +78,32 @@ class Stats:
         }
         self.ctx.audit.record(actor, "stats", "population_aggregate", None, None, {"by": dims})
         return out
+
+    def _rolled(self, level: str) -> dict[str, int | str]:
+        """Persons per centre or station: exact zone counts summed, then small cells hidden.
+
+        A sum would give away the small zone cells hidden below it (the sum minus the zones
+        shown), so an area whose hidden zones hold 1 to 4 persons is suppressed too, and a
+        centre with a suppressed station is suppressed (secondary suppression)."""
+        areas = self.ctx.areas()
+        if areas is None:
+            return {}
+        zones = {
+            str(r["k"]): int(r["n"])
+            for r in self.ctx.db.query("select k, n from pop_counts where dim = 'zone' and n > 0")
+        }
+        blocked = _leaky(areas, zones, level)
+        if level == "centre":
+            stations = _leaky(areas, zones, "station")
+            blocked |= set(areas.roll_up(dict.fromkeys(stations, 1), "centre"))
+        rolled = areas.roll_up(zones, level)
+        return {
+            k: SECONDARY if k in blocked and n >= MIN_CELL else suppress(n)
+            for k, n in sorted(rolled.items(), key=lambda kv: -kv[1])
+        }
+
+
+def _leaky(areas: Any, zones: dict[str, int], level: str) -> set[str]:
+    """Areas whose sum minus their shown zones would reveal a small hidden group."""
+    hidden = areas.roll_up({z: n for z, n in zones.items() if n < MIN_CELL}, level)
+    return {k for k, n in hidden.items() if 0 < n < MIN_CELL}

@@ -42,7 +42,9 @@ def api(services: Services) -> Iterator[TestClient]:
 
 @pytest.fixture
 def users(services: Services) -> dict[Role, str]:
-    """One user per role, named after the role; returns role → username."""
+    """One user per role, named after the role; returns role → username. The command-centre
+    staff among them are city-wide (they see every centre's work once centres are loaded;
+    tests of centre scoping create their own members)."""
     out = {}
     for role in Role:
         name = f"u-{role.value.replace('_', '-')}"
@@ -55,6 +57,7 @@ def users(services: Services) -> dict[Role, str]:
             unit_id="car-1" if role is Role.PATROL_UNIT else None,
         )
         out[role] = name
+        services.geo.centres.set_membership(name, [], city_wide=True, actor="test")
     return out
 
 

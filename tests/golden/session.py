@@ -166,6 +166,17 @@ def _people_log_in(s: Session) -> None:
         },
     )
     s.login("fraud_investigator_2", "fraud-investigator-2")
+    # Since monitoring centres: staff see their centres' work; this session's operator and
+    # dispatcher are the city command room's, city-wide.
+    for who in ("operator", "dispatcher"):
+        s.call(
+            "admin",
+            "PUT",
+            "/api/centres/members/{username}",
+            p={"username": who},
+            json={"centres": [], "city_wide": True},
+            ok=200,
+        )
     s.call("admin", "GET", "/api/users", ok=200)
     s.call("anonymous", "GET", "/api/incidents")  # 401 without a token
     s.call("merchant", "GET", "/api/incidents")  # 403 for a role without the permission

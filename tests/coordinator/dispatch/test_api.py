@@ -31,13 +31,14 @@ def real_incident(services, lat, lon, dev="cam-d1"):
 def test_zones_and_roads_load_validate_and_serve(api, tokens, city):
     h = bearer(tokens[Role.DISPATCHER])
     r = api.put("/api/geo/zones", json=city.zones, headers=h)
-    assert r.status_code == 200 and r.json() == {"patrol_zones": 4, "centres": 2}
+    assert r.status_code == 200 and r.json() == {"patrol_zones": 4, "centres": 2, "stations": 0}
     r = api.put("/api/geo/roads", json=city.roads, headers=h)
     assert r.status_code == 200 and r.json()["segments"] > 700
     assert api.get("/api/geo/zones", headers=h).json()["features"][0]["properties"]["id"]
     lat, lon = city.latlon(1, 1)
     assert api.get("/api/geo/locate", params={"lat": lat, "lon": lon}, headers=h).json() == {
         "zone": "Z001",
+        "station": None,
         "centre": "C01",
     }
     assert set(api.get("/api/geo/summary", headers=h).json()) == {"zones", "roads"}

@@ -160,3 +160,14 @@ def test_coverage_proposes_a_spare_unit_for_an_empty_zone(make_dispatch, city):
     assert z_full not in uncovered and len(uncovered) == len(zones) - 1
     movers = [u for u in cov["uncovered"] if u["unit"]]
     assert len(movers) == 1 and movers[0]["from_zone"] == z_full  # only one unit is spare
+
+
+def test_the_queue_shows_only_the_callers_centres(make_dispatch, city):
+    svc = make_dispatch()
+    lat, lon = city.latlon(4, 4)
+    inc = svc.local_incidents.create(lat=lat, lon=lon)
+    svc.local_incidents._items[inc["id"]]["centre_id"] = "C02"
+    svc.local_incidents.transition(inc["id"], "confirmed", "operator")
+    assert [i["centre_id"] for i in svc.pending()["items"]] == ["C02"]
+    assert svc.pending(allows=lambda c: c == "C02")["total"] == 1
+    assert svc.pending(allows=lambda c: c == "C01")["total"] == 0

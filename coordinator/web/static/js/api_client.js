@@ -18,6 +18,16 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One area of the hierarchy and the areas under it.
+ * @typedef {Object} AreaNode
+ * @property {string} id
+ * @property {string} kind
+ * @property {string} name
+ * @property {number} area_km2
+ * @property {Array<AreaNode>} children
+ */
+
+/**
  * One audit-log entry: who did what to which record, and why.
  * @typedef {Object} AuditEntry
  * @property {number} id
@@ -109,6 +119,17 @@ import { request, url } from "./http.js";
  * @property {Array<number>} company_ids
  * @property {(number | null)} [alert_id]
  * @property {(number | null)} [tip_id]
+ */
+
+/**
+ * A monitoring centre: its size, whether the caller works it, who is on duty.
+ * @typedef {Object} CentreOnDuty
+ * @property {string} id
+ * @property {string} name
+ * @property {number} stations
+ * @property {number} patrol_zones
+ * @property {boolean} in_scope
+ * @property {Array<string>} on_duty
  */
 
 /**
@@ -267,6 +288,7 @@ import { request, url } from "./http.js";
  * @property {number} lon
  * @property {(number | null)} heading
  * @property {(string | null)} zone
+ * @property {(string | null)} [centre_id]
  * @property {(string | null)} profile
  * @property {(string | null)} cert_fingerprint
  * @property {(string | null)} cert_not_after
@@ -308,6 +330,7 @@ import { request, url } from "./http.js";
  * @property {number} lon
  * @property {(number | null)} heading
  * @property {(string | null)} zone
+ * @property {(string | null)} [centre_id]
  * @property {(string | null)} profile
  * @property {(string | null)} cert_fingerprint
  * @property {(string | null)} cert_not_after
@@ -726,6 +749,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The centre to hand the incident to, and why.
+ * @typedef {Object} HandoverBody
+ * @property {string} centre
+ * @property {string} reason
+ */
+
+/**
  * Liveness: the API answers and the database is reachable.
  * @typedef {Object} Health
  * @property {string} status
@@ -841,6 +871,8 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [en_route_at]
  * @property {(number | null)} [on_scene_at]
  * @property {(number | null)} [resolved_at]
+ * @property {(string | null)} [centre_id]
+ * @property {(string | null)} [address]
  */
 
 /**
@@ -869,6 +901,8 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [en_route_at]
  * @property {(number | null)} [on_scene_at]
  * @property {(number | null)} [resolved_at]
+ * @property {(string | null)} [centre_id]
+ * @property {(string | null)} [address]
  * @property {Array<Object<string, any>>} events
  * @property {Array<Object<string, any>>} history
  */
@@ -1036,6 +1070,21 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The centres a user works for, and whether they see the whole city.
+ * @typedef {Object} Membership
+ * @property {string} username
+ * @property {Array<string>} centres
+ * @property {boolean} city_wide
+ */
+
+/**
+ * The centres a user works for (replaces what they had) and the city-wide flag.
+ * @typedef {Object} MembershipBody
+ * @property {Array<string>} [centres]
+ * @property {boolean} [city_wide]
+ */
+
+/**
  * A merchant account and its contact.
  * @typedef {Object} MerchantAccount
  * @property {string} id
@@ -1092,6 +1141,16 @@ import { request, url } from "./http.js";
  * @property {(string | null)} unit
  * @property {(string | null)} from_zone
  * @property {(number | null)} [distance_m]
+ */
+
+/**
+ * The caller's membership and the scope it gives (``sees_all``: every centre).
+ * @typedef {Object} MyScope
+ * @property {string} username
+ * @property {Array<string>} centres
+ * @property {boolean} city_wide
+ * @property {boolean} sees_all
+ * @property {Array<string>} scoped
  */
 
 /**
@@ -1181,6 +1240,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} status
  * @property {number} priority
  * @property {(string | null)} zone
+ * @property {(string | null)} [centre_id]
  * @property {(number | null)} lat
  * @property {(number | null)} lon
  * @property {number} detected_ms
@@ -1311,6 +1371,8 @@ import { request, url } from "./http.js";
  * @property {Object<string, (number | string)>} request_category
  * @property {Object<string, (number | string)>} request_status
  * @property {Object<string, number>} totals
+ * @property {(Object<string, (number | string)> | null)} [centre]
+ * @property {(Object<string, (number | string)> | null)} [station]
  */
 
 /**
@@ -1552,6 +1614,7 @@ import { request, url } from "./http.js";
  * @property {Object<string, number>} components
  * @property {Object<string, number>} main_component_share
  * @property {number} directed_edges
+ * @property {number} [named_streets]
  */
 
 /**
@@ -1566,6 +1629,7 @@ import { request, url } from "./http.js";
  * @property {Object<string, number>} components
  * @property {Object<string, number>} main_component_share
  * @property {number} directed_edges
+ * @property {number} [named_streets]
  * @property {number} loaded_at
  * @property {(string | null)} loaded_by
  */
@@ -1717,6 +1781,32 @@ import { request, url } from "./http.js";
  * @property {string} device_id
  * @property {(EvidenceSharing | null)} evidence_sharing
  * @property {EvidenceSharing} effective
+ */
+
+/**
+ * A shift-log line: sign on, sign off or a note for the next shift.
+ * @typedef {Object} ShiftBody
+ * @property {"sign_on" | "sign_off" | "note"} kind
+ * @property {(string | null)} [text]
+ */
+
+/**
+ * One line of a centre's shift log.
+ * @typedef {Object} ShiftEntry
+ * @property {number} id
+ * @property {string} centre_id
+ * @property {number} ts
+ * @property {string} username
+ * @property {string} kind
+ * @property {(string | null)} text
+ */
+
+/**
+ * A centre's shift log, newest first, and who is signed on now.
+ * @typedef {Object} ShiftLog
+ * @property {string} centre_id
+ * @property {Array<string>} on_duty
+ * @property {Array<ShiftEntry>} entries
  */
 
 /**
@@ -1885,6 +1975,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} created_ms
  * @property {(number | null)} position_age_s
  * @property {boolean} position_stale
+ * @property {(string | null)} [centre_id]
  */
 
 /**
@@ -2044,10 +2135,11 @@ import { request, url } from "./http.js";
  */
 
 /**
- * The patrol zone and monitoring centre a point lies in.
+ * The patrol zone, police-station area and monitoring centre a point lies in.
  * @typedef {Object} ZoneAt
  * @property {(string | null)} zone
  * @property {(string | null)} centre
+ * @property {(string | null)} [station]
  */
 
 /**
@@ -2065,6 +2157,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [kind]
  * @property {(string | null)} [name]
  * @property {(string | null)} [centre]
+ * @property {(string | null)} [station]
  */
 
 /**
@@ -2079,6 +2172,7 @@ import { request, url } from "./http.js";
  * @typedef {Object} ZonesLoaded
  * @property {number} patrol_zones
  * @property {number} centres
+ * @property {number} [stations]
  */
 
 /**
@@ -2086,6 +2180,7 @@ import { request, url } from "./http.js";
  * @typedef {Object} ZonesSummary
  * @property {number} patrol_zones
  * @property {number} centres
+ * @property {number} [stations]
  * @property {number} loaded_at
  * @property {(string | null)} loaded_by
  */
@@ -2170,9 +2265,9 @@ export function authAuditLog(query) {
 }
 
 /**
- * Devices filtered by zone, owner and health status.
+ * Devices of your centres, filtered by zone, centre, owner and health status.
  * GET /api/devices
- * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number }} [query]
+ * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number, centre?: (string | null) }} [query]
  * @returns {Promise<Array<Device>>}
  */
 export function fleetListDevices(query) {
@@ -2201,7 +2296,7 @@ export function fleetSetEvidenceSharing(deviceId, body) {
 }
 
 /**
- * One device with its health, status and open alerts.
+ * One device of your centres with its health, status and open alerts.
  * GET /api/devices/{device_id}
  * @param {string} deviceId
  * @returns {Promise<DeviceDetail>}
@@ -2221,9 +2316,10 @@ export function fleetLostEvents(deviceId) {
 }
 
 /**
- * Online / offline / stale / unknown / cert-expiring counts per zone or owner.
+ * Online / offline / stale / unknown / cert-expiring counts of your centres' cameras
+ * per zone, centre or owner.
  * GET /api/fleet/summary
- * @param {{ by?: "zone" | "owner_type" | "owner_org" }} [query]
+ * @param {{ by?: "zone" | "owner_type" | "owner_org" | "centre_id" }} [query]
  * @returns {Promise<FleetSummary>}
  */
 export function fleetSummary(query) {
@@ -2241,7 +2337,7 @@ export function fleetCertExpiry(query) {
 }
 
 /**
- * Camera-down alerts (device offline or health stale).
+ * Camera-down alerts of your centres' cameras (device offline or health stale).
  * GET /api/fleet/alerts
  * @param {{ open_only?: boolean }} [query]
  * @returns {Promise<Array<DeviceAlert>>}
@@ -2270,7 +2366,8 @@ export function fleetDeadLetters(query) {
 }
 
 /**
- * All cameras as columns: ``id``, ``lat``, ``lon``, ``status`` (online/stale/offline/unknown/revoked).
+ * Your centres' cameras as columns: ``id``, ``lat``, ``lon``, ``status``
+ * (online/stale/offline/unknown/revoked).
  * GET /api/map/cameras
  * @returns {Promise<CameraColumns>}
  */
@@ -2333,7 +2430,7 @@ export function snapshotImage(req, purpose) {
 }
 
 /**
- * Recent events (what, where, when — never who), newest first.
+ * Recent events of your centres' cameras (what, where, when — never who), newest first.
  * GET /api/events
  * @param {{ device?: (string | null), incident?: (string | null), since?: (number | null), limit?: number }} [query]
  * @returns {Promise<Array<Event>>}
@@ -2343,9 +2440,9 @@ export function incidentsListEvents(query) {
 }
 
 /**
- * Incidents, most urgent first.
+ * Your centres' incidents, most urgent first.
  * GET /api/incidents
- * @param {{ status?: (Array<"new" | "confirmed" | "dismissed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "merged"> | null), zone?: (string | null), since?: (number | null), limit?: number }} [query]
+ * @param {{ status?: (Array<"new" | "confirmed" | "dismissed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "merged"> | null), zone?: (string | null), centre?: (string | null), since?: (number | null), limit?: number }} [query]
  * @returns {Promise<Array<Incident>>}
  */
 export function listIncidents(query) {
@@ -2353,7 +2450,7 @@ export function listIncidents(query) {
 }
 
 /**
- * One incident with its events and its log of actions, merges and splits.
+ * One incident of your centres with its events and its log of actions, merges and splits.
  * GET /api/incidents/{incident_id}
  * @param {string} incidentId
  * @returns {Promise<IncidentDetail>}
@@ -2407,7 +2504,8 @@ export function incidentsTransition(incidentId, body) {
 }
 
 /**
- * Merge other incidents into this one (each can be restored with unmerge).
+ * Merge other incidents of your centres into this one (each can be restored with
+ * unmerge).
  * POST /api/incidents/{incident_id}/merge
  * @param {string} incidentId
  * @param {MergeBody} body
@@ -2436,6 +2534,18 @@ export function incidentsUnmerge(incidentId) {
  */
 export function incidentsSplit(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/split`, { body });
+}
+
+/**
+ * Hand an open incident of your centres to another centre (logged): it leaves your
+ * queue and appears in theirs.
+ * POST /api/incidents/{incident_id}/handover
+ * @param {string} incidentId
+ * @param {HandoverBody} body
+ * @returns {Promise<Incident>}
+ */
+export function incidentsHandover(incidentId, body) {
+  return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/handover`, { body });
 }
 
 /**
@@ -2499,7 +2609,8 @@ export function incidentsStreamTicket() {
 }
 
 /**
- * SSE: ``event: incident`` for every create/update/transition, ``event: device_alert``.
+ * SSE: ``event: incident`` for every create/update/transition, ``event: device_alert``,
+ * of your centres' incidents and cameras (a handover reaches both centres).
  * GET /api/incidents-stream
  * @param {Object<string, string | number>} [query]
  * @returns {string} the URL to open
@@ -3371,13 +3482,83 @@ export function geographyGeoSummary() {
 }
 
 /**
- * The patrol zone and monitoring centre of a point (null outside every zone).
+ * The patrol zone, station area and monitoring centre responsible for a point (null
+ * outside every area).
  * GET /api/geo/locate
  * @param {{ lat?: number, lon?: number }} [query]
  * @returns {Promise<ZoneAt>}
  */
 export function geographyLocate(query) {
   return request("GET", "/api/geo/locate", { query });
+}
+
+/**
+ * The area hierarchy: city → monitoring centres → police-station areas → patrol zones.
+ * GET /api/geo/areas
+ * @returns {Promise<AreaNode>}
+ */
+export function geographyAreas() {
+  return request("GET", "/api/geo/areas");
+}
+
+/**
+ * Every monitoring centre: stations, patrol zones, whether you work it, who is on duty.
+ * GET /api/centres
+ * @returns {Promise<Array<CentreOnDuty>>}
+ */
+export function listCentres() {
+  return request("GET", "/api/centres");
+}
+
+/**
+ * Your centres, the city-wide flag, and the centres whose work you see.
+ * GET /api/centres/me
+ * @returns {Promise<MyScope>}
+ */
+export function centresMyScope() {
+  return request("GET", "/api/centres/me");
+}
+
+/**
+ * Every user with a centre membership or the city-wide flag.
+ * GET /api/centres/members
+ * @returns {Promise<Array<Membership>>}
+ */
+export function centresListMembers() {
+  return request("GET", "/api/centres/members");
+}
+
+/**
+ * Set the centres a user works for and their city-wide flag (422 for unknown centres).
+ * PUT /api/centres/members/{username}
+ * @param {string} username
+ * @param {MembershipBody} body
+ * @returns {Promise<Membership>}
+ */
+export function centresSetMember(username, body) {
+  return request("PUT", `/api/centres/members/${encodeURIComponent(username)}`, { body });
+}
+
+/**
+ * A centre's shift log (members and city-wide staff only), newest first.
+ * GET /api/centres/{centre_id}/shift-log
+ * @param {string} centreId
+ * @param {{ limit?: number }} [query]
+ * @returns {Promise<ShiftLog>}
+ */
+export function centresShiftLog(centreId, query) {
+  return request("GET", `/api/centres/${encodeURIComponent(centreId)}/shift-log`, { query });
+}
+
+/**
+ * Sign on, sign off, or leave a note in a centre's shift log (members only).
+ * POST /api/centres/{centre_id}/shift-log
+ * @param {string} centreId
+ * @param {ShiftBody} body
+ * @returns {Promise<ShiftEntry>}
+ */
+export function centresAddShiftEntry(centreId, body) {
+  return request("POST", `/api/centres/${encodeURIComponent(centreId)}/shift-log`, { body });
 }
 
 /**
@@ -3412,7 +3593,8 @@ export function dispatchPutUnitStatus(unitId, body) {
 }
 
 /**
- * Top-k available units by travel time, with ETA, distance, zone and position age.
+ * Top-k available units by travel time (of any centre: mutual aid), with ETA,
+ * distance, zone and position age.
  * POST /api/dispatch/recommend
  * @param {RecommendIn} body
  * @returns {Promise<Recommendation>}
@@ -3422,7 +3604,9 @@ export function dispatchRecommend(body) {
 }
 
 /**
- * Send the order over MQTT (QoS 1); no ack within the timeout re-offers the next unit.
+ * Send the order over MQTT (QoS 1) for an incident of your centres; no ack within the
+ * timeout re-offers the next unit. A unit of another centre may be sent (mutual aid): the
+ * incident's log records it as a handover entry.
  * POST /api/dispatch/orders
  * @param {OrderIn} body
  * @returns {Promise<Order>}
@@ -3432,7 +3616,8 @@ export function dispatchCreateOrder(body) {
 }
 
 /**
- * Incidents that need a unit and have none, with why they wait; most urgent first.
+ * Incidents of your centres that need a unit and have none, with why they wait; most
+ * urgent first.
  * GET /api/dispatch/pending
  * @param {{ limit?: number }} [query]
  * @returns {Promise<PendingQueue>}

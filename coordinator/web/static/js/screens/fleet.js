@@ -13,7 +13,7 @@ import { registerScreen } from "../registry.js";
 /** @typedef {import("../api_client.js").HealthCounts} HealthCounts */
 
 const STATES = ["online", "stale", "offline", "unknown", "revoked", "cert_expiring"];
-const GROUPS = ["zone", "owner_type", "owner_org"];
+const GROUPS = ["zone", "centre_id", "owner_type", "owner_org"];
 /** @type {(() => void) | null} */
 let off = null;
 
@@ -57,7 +57,7 @@ const alertRow = (a) => html`<tr><td>${fmtTime(a.opened_at)}</td><td>${a.device_
 
 /** @param {HTMLElement} view */
 async function load(view) {
-  const by = /** @type {"zone" | "owner_type" | "owner_org"} */ (/** @type {HTMLSelectElement} */ (view.querySelector("#fleet-by")).value);
+  const by = /** @type {"zone" | "centre_id" | "owner_type" | "owner_org"} */ (/** @type {HTMLSelectElement} */ (view.querySelector("#fleet-by")).value);
   const [summary, alerts, certs, offline] = await Promise.all([
     fleetSummary({ by }),
     fleetAlerts().catch(() => []),

@@ -3,11 +3,12 @@
 // split, the incident's frames (boxes drawn here), evidence export, recommended units with
 // ETAs, one-click dispatch.
 import {
-  dispatchCreateOrder, dispatchRecommend, exportEvidence, getIncident, incidentsConfirm,
-  incidentsDismiss, incidentsMerge, incidentsSplit, listIncidents, snapshotImage,
-  snapshotsIncidentFrames, snapshotsRequestFrames,
+  centresMyScope, dispatchCreateOrder, dispatchRecommend, exportEvidence, getIncident,
+  incidentsConfirm, incidentsDismiss, incidentsHandover, incidentsMerge, incidentsSplit,
+  listIncidents, snapshotImage, snapshotsIncidentFrames, snapshotsRequestFrames,
 } from "../api_client.js";
 import { banner } from "../banner.js";
+import { askHandover } from "../handover.js";
 import { expectArray, fmtTime, session } from "../http.js";
 import { Html, html, render, replace } from "../html.js";
 import { t } from "../i18n.js";
@@ -27,6 +28,7 @@ const OPEN = ["new", "confirmed", "dispatched", "en_route", "on_scene"];
  * @property {Map<string, Incident>} items
  * @property {Map<string, Html>} extra
  * @property {boolean} showAll
+ * @property {Set<string> | null} scope the centres whose incidents are shown (null: all)
  * @property {(() => void) | null} off
  */
 /** @type {State | null} */
@@ -48,6 +50,7 @@ function actions(i) {
     acts.push(button("snapshot", "incidents.snapshot"), button("evidence", "incidents.export_evidence"));
   }
   if (session.can("dispatch:act") && ["new", "confirmed"].includes(i.status)) acts.push(button("recommend", "incidents.units"));
+  if (can && OPEN.includes(i.status)) acts.push(button("handover", "incidents.handover"));
   return acts;
 }
 
@@ -55,7 +58,8 @@ function actions(i) {
 function row(i) {
   return html`<tr data-id="${i.id}" data-status="${i.status}">
     <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
-    <td>${i.id}</td><td>${i.kind}</td><td>${i.zone || ""}</td>
+    <td>${i.id}</td><td>${i.kind}</td><td data-testid="centre">${i.centre_id || ""}</td>
+    <td>${i.zone || ""}${i.address ? html`<div class="muted" data-testid="address">${i.address}</div>` : ""}</td>
     <td>${i.devices.join(", ")}</td>
     <td>${i.confidence != null ? `${Math.round(i.confidence * 100)}%` : ""}</td>
     <td class="st-${i.status}" data-testid="status">${i.status}</td>
@@ -80,13 +84,18 @@ function draw() {
   const rows = [...s.items.values()]
     .filter((i) => s.showAll || OPEN.includes(i.status))
     .sort((a, b) => (a.priority - b.priority) || ((b.updated_at || 0) - (a.updated_at || 0)));
-  render(s.tbody, rows.length ? html`${rows.map(row)}` : html`<tr><td colspan="9" class="muted">${t("incidents.none_open")}</td></tr>`);
+  render(s.tbody, rows.length ? html`${rows.map(row)}` : html`<tr><td colspan="10" class="muted">${t("incidents.none_open")}</td></tr>`);
   s.count.textContent = String(rows.length);
 }
 
 /** @param {Incident} inc */
 function upsert(inc) {
   const s = state();
+  if (s.scope && !s.scope.has(inc.centre_id || "")) {
+    // Handed over to a centre this operator does not work: it leaves the queue.
+    if (s.items.delete(inc.id)) draw();
+    return;
+  }
   s.items.set(inc.id, inc);
   const tr = rowOf(inc.id);
   if (tr && (s.showAll || OPEN.includes(inc.status))) replace(tr, row(inc)); else draw();
@@ -129,6 +138,15 @@ async function act(id, what) {
   } else if (what === "snapshot") await frames(id);
   else if (what === "evidence") await exportIncident(id);
   else if (what === "recommend") await recommend(id);
+  else if (what === "handover") await handover(id);
+}
+
+/** @param {string} id */
+async function handover(id) {
+  const answer = await askHandover(id, state().items.get(id)?.centre_id);
+  if (!answer) return;
+  upsert(await incidentsHandover(id, answer));
+  banner(t("incidents.handed_over", { centre: answer.centre }), "info");
 }
 
 // Frames on demand (never video): ask the incident's cameras for its events' frames, wait
@@ -215,7 +233,7 @@ function onClick(e) {
 }
 
 function head() {
-  const cols = ["p", "id", "kind", "zone", "cameras", "confidence", "status", "updated", "actions"];
+  const cols = ["p", "id", "kind", "centre", "zone", "cameras", "confidence", "status", "updated", "actions"];
   return html`<thead><tr>${cols.map((c) => html`<th>${t(`incidents.col.${c}`)}</th>`)}</tr></thead>`;
 }
 
@@ -227,9 +245,11 @@ async function mount(view) {
   const s = {
     tbody: /** @type {HTMLElement} */ (view.querySelector("#inc-body")),
     count: /** @type {HTMLElement} */ (view.querySelector("#inc-count")),
-    items: new Map(), extra: new Map(), showAll: false, off: null,
+    items: new Map(), extra: new Map(), showAll: false, scope: null, off: null,
   };
   st = s;
+  const me = await centresMyScope();
+  s.scope = me.sees_all ? null : new Set(me.scoped);
   view.querySelector("#inc-all")?.addEventListener("change", (e) => {
     s.showAll = /** @type {HTMLInputElement} */ (e.target).checked;
     draw();

@@ -3,6 +3,7 @@
 // module registers itself (registry.js) when imported.
 import "./map.js";
 import "./incidents.js";
+import "./centres.js";
 import "./fleet.js";
 import "./rules.js";
 import "./units.js";
