@@ -32,7 +32,8 @@ const card = (key, n, cls = "", testid = "") =>
 
 /** @param {Incident} i one open incident */
 const urgentRow = (i) =>
-  html`<tr data-inc="${i.id}" class="clickable"><td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
+  html`<tr data-inc="${i.id}" class="clickable">
+    <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
     <td>${i.kind}</td><td>${i.zone || ""}</td><td>${ageText(incidentAge(i))}</td><td class="st-${i.status}">${i.status}</td></tr>`;
 
 /** @param {Selection} sel @returns {string[][]} label key, value */
