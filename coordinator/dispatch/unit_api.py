@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from protocol import Ack, UnitPosition
 
-from ..errors import Forbidden
+from ..errors import Forbidden, NotFound
 from ..http.deps import DispatchDep, require
 from ..identity.auth import Principal
 from .api_models import UnitSelf
@@ -28,9 +28,12 @@ ACTIVE = ("offered", "accepted", "en_route", "on_scene")
 
 
 def own_unit(svc: DispatchService, who: Principal) -> str:
-    """The unit the caller's account is linked to (Forbidden when none or unknown)."""
-    if not who.unit_id or svc.units.get(who.unit_id) is None:
+    """The unit the caller's account is linked to (Forbidden when none, NotFound when the
+    linked unit is not defined at the centre)."""
+    if not who.unit_id:
         raise Forbidden("this account is not linked to a patrol unit")
+    if svc.units.get(who.unit_id) is None:
+        raise NotFound(f"no unit {who.unit_id} is defined at the centre")
     return who.unit_id
 
 

@@ -31,8 +31,14 @@ def _units_and_incident(services, city):
     return changes[0][0]["id"]
 
 
-def test_an_account_without_a_unit_is_refused(api, tokens):
+def test_an_account_without_a_unit_is_refused(api, tokens, services):
     r = api.get("/api/unit/me", headers=bearer(tokens[Role.PATROL_UNIT]))
+    assert r.status_code == 404 and "no unit car-1" in r.json()["detail"]  # linked, undefined
+    services.auth.create_user("p-none", "a-long-enough-pass-1", ["patrol_unit"])
+    tok = api.post(
+        "/api/auth/login", json={"username": "p-none", "password": "a-long-enough-pass-1"}
+    )
+    r = api.get("/api/unit/me", headers=bearer(tok.json()["access_token"]))
     assert r.status_code == 403 and "not linked" in r.json()["detail"]
     r = api.get("/api/unit/me", headers=bearer(tokens[Role.DISPATCHER]))
     assert r.status_code == 403  # a dispatcher has no units:self
