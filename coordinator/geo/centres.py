@@ -87,7 +87,10 @@ class CentreService:
     def set_membership(
         self, username: str, centres: Iterable[str], city_wide: bool, actor: str
     ) -> dict[str, Any]:
-        """Replace a user's centres and city-wide flag (Invalid for an unknown centre)."""
+        """Replace a user's centres and city-wide flag (NotFound for an unknown user,
+        Invalid for an unknown centre)."""
+        if not self.db.query("select 1 from users where username = ?", [username]):
+            raise NotFound(f"no user {username!r}")
         wanted = sorted(set(centres))
         known = set(self._centre_ids())
         unknown = [c for c in wanted if c not in known]

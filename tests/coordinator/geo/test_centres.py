@@ -215,6 +215,9 @@ def test_memberships_are_set_by_admins_only_and_name_real_centres(api, tokens, w
     r = api.put("/api/centres/members/op-a", headers=bearer(tokens[Role.ADMIN]),
                 json={"centres": ["C01", "C99"]})  # fmt: skip
     assert r.status_code == 422 and "C99" in r.text
+    r = api.put("/api/centres/members/nobody", headers=bearer(tokens[Role.ADMIN]),
+                json={"centres": ["C01"]})  # fmt: skip
+    assert r.status_code == 404
 
 
 def test_zones_reload_backfills_centres_of_cameras_registered_before(services, api, tokens):

@@ -57,8 +57,8 @@ const alertRow = (a) => html`<tr><td>${fmtTime(a.opened_at)}</td><td>${a.device_
 
 /** @param {HTMLElement} view */
 async function load(view) {
-  const select = /** @type {HTMLSelectElement} */ (view.querySelector("#fleet-by"));
-  const by = /** @type {"zone" | "centre_id" | "owner_type" | "owner_org"} */ (select.value);
+  const pick = /** @type {HTMLSelectElement} */ (view.querySelector("#fleet-by"));
+  const by = /** @type {"zone" | "centre_id" | "owner_type" | "owner_org"} */ (pick.value);
   const [summary, alerts, certs, offline] = await Promise.all([
     fleetSummary({ by }),
     fleetAlerts().catch(() => []),
