@@ -73,7 +73,7 @@ def test_duplicate_queue_shows_both_records_and_why(page, city: DevCity):
     row = page.locator(f"[data-testid=pop-dups] tr[data-candidate='{queue[0]['id']}']")
     row.wait_for()
     reasons = row.locator("[data-testid=dup-reasons]").inner_text()
-    assert reasons and reasons == "; ".join(queue[0]["reasons"])
+    assert reasons and reasons == ", ".join(queue[0]["reasons"])  # English: the server's words
     assert queue[0]["person"]["name"] in row.inner_text()
     assert queue[0]["other"]["name"] in row.inner_text()
     assert page.locator("[data-testid=pop-dups] tr[data-candidate]").count() == len(queue)

@@ -8,9 +8,9 @@ import {
   snapshotsIncidentFrames, snapshotsRequestFrames,
 } from "../api_client.js";
 import { banner } from "../banner.js";
-import { expectArray, fmtTime, session } from "../http.js";
+import { expectArray, session } from "../http.js";
 import { Html, html, render, replace } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtPercent, fmtSeconds, fmtTime, label, t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
@@ -55,10 +55,10 @@ function actions(i) {
 function row(i) {
   return html`<tr data-id="${i.id}" data-status="${i.status}">
     <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
-    <td>${i.id}</td><td>${i.kind}</td><td>${i.zone || ""}</td>
-    <td>${i.devices.join(", ")}</td>
-    <td>${i.confidence != null ? `${Math.round(i.confidence * 100)}%` : ""}</td>
-    <td class="st-${i.status}" data-testid="status">${i.status}</td>
+    <td>${i.id}</td><td>${label("incidents.kind.", i.kind)}</td><td>${i.zone || ""}</td>
+    <td>${i.devices.join(t("common.list_sep"))}</td>
+    <td>${i.confidence != null ? fmtPercent(i.confidence) : ""}</td>
+    <td class="st-${i.status}" data-testid="status">${label("incidents.status.", i.status)}</td>
     <td>${fmtTime(i.updated_at || i.created_at)}</td>
     <td class="actions">${actions(i)}<div class="recs">${state().extra.get(i.id) || ""}</div></td></tr>`;
 }
@@ -101,7 +101,7 @@ async function load() {
 
 /** @param {Candidate} u one recommended unit @param {number} n its rank */
 const recommendation = (u, n) => html`<div data-testid="rec">${n + 1}. <b>${u.call_sign}</b>
-  ${t("incidents.eta", { s: Math.round(u.eta_s) })} · ${u.reasons.join(" · ")}
+  ${t("incidents.eta", { eta: fmtSeconds(u.eta_s) })} · <span data-l10n="server">${u.reasons.join(" · ")}</span>
   <button class="primary" data-dispatch="${u.unit}">${t("incidents.dispatch")}</button></div>`;
 
 /** @param {string} id */
@@ -143,7 +143,8 @@ async function frames(id) {
   let refused = [];
   try {
     const asked = await snapshotsRequestFrames(id, { purpose });
-    refused = asked.refused.map((r) => html`<div class="error" data-testid="refused">${r.reason}</div>`);
+    refused = asked.refused.map((r) =>
+      html`<div class="error" data-testid="refused">${r.device_id}: <span data-l10n="server">${r.reason}</span></div>`);
   } catch (e) {
     setExtra(id, html`<span class="error" data-testid="refused">${/** @type {Error} */ (e).message}</span>`);
     return;
@@ -175,7 +176,7 @@ async function frame(f, purpose) {
   return html`<figure class="frame" data-testid="frame" data-event="${f.event_id}">
     <div class="frame-img"><img alt="${t("incidents.frame_from", { device: f.device_id })}" src="${src}">
     <svg viewBox="0 0 1000 1000" preserveAspectRatio="none" aria-hidden="true">${boxes}</svg></div>
-    <figcaption>${f.device_id} · ${f.phase || ""} · ${when}</figcaption></figure>`;
+    <figcaption>${f.device_id} · ${label("incidents.phase.", f.phase)} · ${when}</figcaption></figure>`;
 }
 
 // The incident as a zip for hand-over: frames, events, action log, SHA-256 manifest.
@@ -210,7 +211,9 @@ function onClick(e) {
   const id = tr?.dataset.id;
   if (!id) return;
   const what = target.dataset.act;
-  if (what) act(id, what).catch((err) => banner(t("incidents.action_failed", { action: what, error: err.message })));
+  const failed = (/** @type {Error} */ err) =>
+    banner(t("incidents.action_failed", { action: label("incidents.act.", what), error: err.message }));
+  if (what) act(id, what).catch(failed);
   if (target.dataset.dispatch) dispatch(id, target.dataset.dispatch);
 }
 

@@ -6,7 +6,7 @@
 import { dispatchListUnits, geographyGetZones, listIncidents, mapCameras } from "../api_client.js";
 import { session } from "../http.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtNumber, label, t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
@@ -125,12 +125,14 @@ function drawDynamic() {
 
 /** @param {string} key @param {number} n @param {string} [cls] @param {string} [testid] */
 const card = (key, n, cls = "", testid = "") =>
-  html`<div class="card"><span class="muted">${t(key)}</span><b class="${cls}" data-testid="${testid}">${n}</b></div>`;
+  html`<div class="card"><span class="muted">${t(key)}</span>
+    <b class="${cls}" data-testid="${testid}" data-n="${n}">${fmtNumber(n)}</b></div>`;
 
 /** @param {Incident} i one open incident */
 const urgentRow = (i) =>
   html`<tr><td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
-    <td>${i.kind}</td><td>${i.zone || ""}</td><td class="st-${i.status}">${i.status}</td></tr>`;
+    <td>${label("incidents.kind.", i.kind)}</td><td>${i.zone || ""}</td>
+    <td class="st-${i.status}">${label("incidents.status.", i.status)}</td></tr>`;
 
 function summary() {
   /** @type {Object<string, number>} */

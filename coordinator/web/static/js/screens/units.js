@@ -3,7 +3,7 @@
 import { dispatchGetKpis, dispatchListUnits, incidentsFalseAlarmRates } from "../api_client.js";
 import { session } from "../http.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtPercent, fmtSeconds, label, t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").FalseAlarmRate} FalseAlarmRate */
@@ -13,7 +13,7 @@ import { registerScreen } from "../registry.js";
 let timer = null;
 
 /** @param {number | null | undefined} s */
-const seconds = (s) => (s == null ? "–" : t("units.seconds", { s: Math.round(s) }));
+const seconds = (s) => fmtSeconds(s);
 
 /** @typedef {{ label: string, d2d?: number, d2a?: number, d2s?: number }} KpiRow */
 
@@ -27,8 +27,9 @@ function bars(rows, key) {
 /** @param {Unit} u one patrol unit */
 function unitRow(u) {
   const age = u.position_age_s == null ? t("units.no_position") : seconds(u.position_age_s);
-  return html`<tr data-unit="${u.id}"><td>${u.id}</td><td>${u.call_sign}</td><td>${u.mode}</td><td>${u.home_zone || ""}</td>
-    <td class="st-${u.status}" data-testid="unit-status">${u.status}</td>
+  return html`<tr data-unit="${u.id}"><td>${u.id}</td><td>${u.call_sign}</td>
+    <td>${label("units.mode.", u.mode)}</td><td>${u.home_zone || ""}</td>
+    <td class="st-${u.status}" data-testid="unit-status" data-status="${u.status}">${label("units.status.", u.status)}</td>
     <td>${age}${u.position_stale ? html` <span class="pill">${t("units.stale")}</span>` : ""}</td></tr>`;
 }
 
@@ -61,9 +62,9 @@ async function kpis(view) {
 }
 
 /** @param {FalseAlarmRate} x one camera and rule with its false-alarm rate */
-const rateRow = (x) => html`<tr><td>${x.device_id} · ${x.rule}</td>
+const rateRow = (x) => html`<tr><td>${x.device_id} · ${label("incidents.kind.", x.rule)}</td>
   <td class="bar-cell"><div class="bar" style="width:${100 * x.rate}%"></div></td>
-  <td>${t("units.rate_of", { pct: Math.round(100 * x.rate), total: x.total })}</td></tr>`;
+  <td>${t("units.rate_of", { pct: fmtPercent(x.rate), total: x.total })}</td></tr>`;
 
 // False-alarm rate per camera and rule (last week): the ten noisiest, worst first.
 /** @param {HTMLElement} view */
