@@ -169,9 +169,16 @@ def _records(page, city: DevCity, seen: dict[str, list[str]]) -> None:  # noqa: 
     _open(page, "fraud")
     page.wait_for_selector("[data-testid=fraud-alerts] tr[data-alert]")
     _check(page, "fraud", seen)
+    shot(page, "fraud")
+    page.locator("[data-testid=fraud-links] tr[data-link]").first.scroll_into_view_if_needed()
+    shot(page, "fraud-alias-review")
     _as(page, city, "officer")
     _open(page, "population")
-    page.wait_for_selector("[data-testid=pop-dups]")
+    page.wait_for_selector("[data-testid=pop-dups] tr[data-candidate]")
+    page.locator("[data-testid=pop-dups]").scroll_into_view_if_needed()
+    _check(page, "population duplicates", seen)
+    shot(page, "population-duplicates")
+    page.evaluate("scrollTo(0, 0)")
     page.click("#pop-search button")
     page.wait_for_selector("#pop-results .error")
     _check(page, "population, no purpose", seen)
@@ -274,4 +281,3 @@ def test_chinese_text_is_drawn_with_glyphs_not_boxes(zh_page):
     assert all(g["ink"] > 20 for g in r["glyphs"]), [g["ink"] for g in r["glyphs"]]
     assert len(set(sigs)) == len(sigs), "distinct characters drawn alike: boxes, not glyphs"
     assert r["tofu"]["sig"] not in sigs, "Chinese characters drawn as the missing-glyph box"
-    shot(page, "login-zh")

@@ -120,3 +120,38 @@ def test_chinese_strings_are_translated():
         and re.search(r"[A-Za-z]{2,}", re.sub(r"\{\w+\}|CityWatch|SHA-256|JSON", "", s))
     ]
     assert not same, f"untranslated: {same}"
+
+
+def _glossary() -> list[tuple[str, list[str]]]:
+    """The glossary's rows: the Chinese term and the catalogue keys it names."""
+    rows = []
+    text = (STATIC.parents[2] / "docs" / "glossary.md").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.search(r"[\u4e00-\u9fff]", cells[0]):
+            rows.append((cells[0], re.findall(r"`([a-z][\w.]*\*?)`", cells[2])))
+    return rows
+
+
+GLOSSARY = _glossary()
+
+
+def test_the_glossary_lists_the_domain_terms():
+    terms = " ".join(term for term, _ in GLOSSARY)
+    for word in ("接警", "派警", "处警", "出警", "警情", "居住证", "境外人员住宿登记", "流动人口"):
+        assert word in terms, word
+    for word in ("反诈预警", "布控", "巡逻区", "派出所", "指挥中心", "误报"):
+        assert word in terms, word
+
+
+@pytest.mark.parametrize("term,keys", GLOSSARY, ids=[t for t, _ in GLOSSARY])
+def test_the_glossary_term_is_the_catalogues_word(term: str, keys: list[str]):
+    """Each key the glossary names exists, and the Chinese strings use the term."""
+    zh = LANGS["zh-CN"]
+    strings = []
+    for key in keys:
+        found = [k for k in zh if k == key or (key.endswith("*") and k.startswith(key[:-1]))]
+        assert found, f"glossary names {key}, not in the catalogue"
+        strings += [zh[k] for k in found]
+    words = [w.strip() for w in re.sub(r"（.*?）|\(.*?\)", "", term).split("/")]
+    assert not keys or any(w and w in s for w in words for s in strings), (term, strings)

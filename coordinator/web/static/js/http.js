@@ -1,7 +1,7 @@
 // @ts-check
 // The one fetch wrapper under the generated client: bearer token, headers, clear errors.
 // Screens never call it with a path of their own: they call api_client.js.
-import { fmtTime, has, t } from "./i18n.js";
+import { fmtTime, has, label, t } from "./i18n.js";
 
 // The one date-time formatter lives with the catalogue (i18n.js); re-exported for the screens.
 export { fmtTime };
@@ -116,10 +116,10 @@ export async function request(method, path, { query, body, rawBody = false, head
 /**
  * @template T
  * @param {T[]} v
- * @param {string} what
+ * @param {string} what what the list holds, in English (named in the catalogue under http.data.)
  * @returns {T[]}
  */
 export function expectArray(v, what) {
-  if (!Array.isArray(v)) throw new ApiError(0, t("http.unexpected", { what }));
+  if (!Array.isArray(v)) throw new ApiError(0, t("http.unexpected", { what: label("http.data.", what.replace(/ /g, "_")) }));
   return v;
 }
