@@ -149,6 +149,12 @@ export function fmtSeconds(s) {
 }
 
 /** Each unit of "… ago" and the age (seconds) up to which it is used. */
+/** A distance, e.g. 850 m / 1.3 km (850米 / 1.3公里). @param {number} metres */
+export function fmtDistance(metres) {
+  if (metres < 1000) return fmtNumber(Math.round(metres), { style: "unit", unit: "meter", unitDisplay: "short" });
+  return fmtNumber(metres / 1000, { style: "unit", unit: "kilometer", unitDisplay: "short", maximumFractionDigits: 1 });
+}
+
 const STEPS = /** @type {const} */ ([
   [60, "second"], [3600, "minute"], [86400, "hour"], [86400 * 30, "day"], [86400 * 365, "month"], [Infinity, "year"],
 ]);

@@ -10,7 +10,7 @@ import {
 import { banner } from "../banner.js";
 import { expectArray, session } from "../http.js";
 import { Html, html, render, replace } from "../html.js";
-import { fmtPercent, fmtSeconds, fmtTime, label, t } from "../i18n.js";
+import { fmtDistance, fmtPercent, fmtSeconds, fmtTime, label, t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
@@ -99,9 +99,26 @@ async function load() {
   draw();
 }
 
-/** @param {Candidate} u one recommended unit @param {number} n its rank */
-const recommendation = (u, n) => html`<div data-testid="rec">${n + 1}. <b>${u.call_sign}</b>
-  ${t("incidents.eta", { eta: fmtSeconds(u.eta_s) })} · <span data-l10n="server">${u.reasons.join(" · ")}</span>
+// Why a unit is proposed, in the reader's language from the candidate's fields; the ranking's
+// own notes that change the order (zone tie-break, coverage guard) follow in its words, and
+// all of its reasons are in the ⓘ tooltip.
+const RESTATED = /^(ETA |position |stale position|home zone|outside every patrol zone)/;
+
+/** @param {Candidate} u @param {string | null} zone the incident's */
+function why(u, zone) {
+  const home = zone == null ? t("incidents.rec.no_zone")
+    : u.home_zone === zone ? t("incidents.rec.own_zone") : t("incidents.rec.other_zone", { home: u.home_zone || "–", zone });
+  const age = u.position_age_s == null ? t("units.no_position") : t("incidents.rec.position", { age: fmtSeconds(u.position_age_s) });
+  const parts = [label("units.mode.", u.mode), u.distance_m != null ? fmtDistance(u.distance_m) : "", age,
+    u.stale ? t("units.stale") : "", home].filter(Boolean);
+  const notes = u.reasons.filter((r) => !RESTATED.test(r) && !r.includes(" by road"));
+  return html`${parts.join(" · ")}${notes.map((r) => html` · <span data-l10n="server">${r}</span>`)}`;
+}
+
+/** @param {string | null} zone @returns {(u: Candidate, n: number) => Html} */
+const recommendation = (zone) => (u, n) => html`<div data-testid="rec">${n + 1}.
+  <b>${u.call_sign}</b> ${t(u.method === "road" ? "incidents.eta" : "incidents.eta_estimated", { eta: fmtSeconds(u.eta_s) })}
+  · ${why(u, zone)} <span class="muted" data-l10n="server" title="${u.reasons.join(" · ")}">ⓘ</span>
   <button class="primary" data-dispatch="${u.unit}">${t("incidents.dispatch")}</button></div>`;
 
 /** @param {string} id */
@@ -110,7 +127,7 @@ async function recommend(id) {
   const r = await dispatchRecommend({ incident_id: id, k: 3 });
   const list = expectArray(r.candidates, "recommendations");
   const none = t(r.skipped?.length ? "incidents.no_unit_skipped" : "incidents.no_unit", { n: r.skipped?.length || 0 });
-  setExtra(id, list.length ? html`${list.map(recommendation)}` : html`<span class="muted">${none}</span>`);
+  setExtra(id, list.length ? html`${list.map(recommendation(r.zone))}` : html`<span class="muted">${none}</span>`);
 }
 
 /** @param {string} id @param {string} what */
