@@ -182,10 +182,14 @@ def _records(page, city: DevCity, seen: dict[str, list[str]]) -> None:  # noqa: 
     page.click("#pop-search button")
     page.wait_for_selector("#pop-results .error")
     _check(page, "population, no purpose", seen)
-    page.fill("#pop-search input[name=name]", "wang")  # pinyin finds 王
+    # Search by a Chinese name from the review queue (its record lists the name first).
+    first = page.locator("[data-testid=pop-dups] tr[data-candidate] td").nth(1).inner_text()
+    name = first.split()[0]
+    assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name), first
+    page.fill("#pop-search input[name=name]", name)
     page.fill("#pop-search input[name=purpose]", "居住核查，案件 12")
     page.click("#pop-search button")
-    page.wait_for_selector("[data-testid=pop-results] tbody tr")
+    page.wait_for_selector(f"[data-testid=pop-results] tbody tr:has-text('{name}')")
     # A Chinese purpose crosses the Latin-1 header percent-encoded and is audited as typed.
     audit = city.services.audit.search(actor="officer")
     assert any(e["purpose"] == "居住核查，案件 12" for e in audit)
