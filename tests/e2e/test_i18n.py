@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.devcity import DevCity
+from devtools.devcity import DEMO_USERS, DevCity
 from tests.harness.browser import login, shot
 from tests.harness.webjs import catalogue
 
@@ -211,6 +211,25 @@ def _records(page, city: DevCity, seen: dict[str, list[str]]) -> None:  # noqa: 
     _open(page, "population")
     page.wait_for_selector("[data-testid=forbidden]")
     _check(page, "forbidden", seen)
+
+
+def test_every_screen_of_every_role_opens_in_chinese(zh_page, city: DevCity):
+    """Breadth: each demo user opens every screen its navigation offers (a screen added
+    later is covered without a change here) and finds no English catalogue string."""
+    page = zh_page
+    seen: dict[str, list[str]] = {}
+    opened = 0
+    for user in DEMO_USERS:
+        _as(page, city, user)
+        for screen in page.locator("#nav a").evaluate_all("as => as.map(a => a.dataset.screen)"):
+            _open(page, screen)
+            page.wait_for_selector("#view > *")
+            _check(page, f"{user} #/{screen}", seen)
+            opened += 1
+    assert opened >= 12
+    assert not seen, "English left on a Chinese page:\n" + "\n".join(
+        f"{where}: {hits}" for where, hits in seen.items()
+    )
 
 
 @pytest.mark.parametrize(
