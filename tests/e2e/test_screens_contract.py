@@ -80,6 +80,18 @@ def test_duplicate_queue_shows_both_records_and_why(page, city: DevCity):
     shot(page, "population-duplicates")
 
 
+#: What each screen shows once its answers are in: a hash navigation never reaches a new
+#: "networkidle", so the tour waits for these before moving on (a reload would abort them).
+READY = {
+    "map": "#map-wrap[data-rendered]",
+    "fleet": "#fleet-body .cards",
+    "units": "#units-body table",
+    "incidents": "#inc-body tr",
+    "fraud": "#fraud-body table",
+    "population": "#pop-dups table",
+}
+
+
 def _tour(page, city: DevCity) -> None:  # noqa: ANN001
     """Every screen, as the role that works it, with its everyday actions."""
     for user, screens in (
@@ -92,6 +104,7 @@ def _tour(page, city: DevCity) -> None:  # noqa: ANN001
         login(page, user)
         for screen in screens:
             page.goto(page.url.split("#")[0] + f"#/{screen}")
+            page.wait_for_selector(READY[screen])
             page.wait_for_load_state("networkidle")
     cam = city.cameras[23]
     city.publish_event(cam["id"], kind="intrusion", conf=0.92, track=923)
