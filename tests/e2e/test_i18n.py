@@ -138,10 +138,13 @@ def test_a_chinese_browser_gets_every_screen_in_chinese(zh_page, city: DevCity):
 def _incidents(page, city: DevCity, seen: dict[str, list[str]]) -> None:  # noqa: ANN001
     """Confirm an incident, rank units, dispatch: the row, its recommendations, the banner."""
     _open(page, "incidents")
+    # The queue is loaded and the live stream is on before the camera sees anything.
+    page.wait_for_selector("#inc-body tr")
+    page.wait_for_selector("#live[data-state=on]")
     cam = city.cameras[41]
     city.publish_event(cam["id"], kind="loitering", conf=0.88, track=4141)
     row = page.locator(f"#inc-body tr:has-text('{cam['id']}')").first
-    row.wait_for()
+    row.wait_for(timeout=30000)
     assert row.locator("[data-testid=status]").inner_text() == ZH["incidents.status.new"]
     row.locator("button[data-act=confirm]").click()
     status = f"#inc-body tr:has-text('{cam['id']}') [data-testid=status]"
