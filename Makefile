@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 system-deps:
-	@scripts/ensure-system-deps.sh mosquitto chromium opencv-doc
+	@scripts/ensure-system-deps.sh mosquitto chromium opencv-doc cjk-font
 
 test: install system-deps models
 	$(VENV)/bin/ruff check .

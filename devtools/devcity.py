@@ -452,9 +452,9 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
         li,
         WarningIn(
             company_id=int(vest.vest_of or 0),
-            headline=f"{name}: orders on credit, never pays",
-            description="Several merchants report goods shipped and never paid for.",
-            instruction="Ask for full payment before shipping.",
+            headline=f"{name}：赊账订货，拖欠货款不付",
+            description="多家商户反映已发货但一直未收到货款。",
+            instruction="发货前请要求对方全额付款。",
         ),
     )
     svc.desk.approve_warning(chen, wid)

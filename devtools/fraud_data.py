@@ -39,6 +39,9 @@ _SUFFIX_EN = [
 _FAMILY = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞宇浩然晨"
 _ROADS = ["Chouzhou", "Futian", "Jiangbin", "Binwang", "Xuefeng", "Danxi", "Zongze", "Jiangdong"]
+# Market booths: a trade name (two characters of _CORE), the goods, the kind of business.
+_GOODS = ["日用百货", "小商品", "饰品", "玩具", "箱包", "针织", "五金", "工艺品", "文具", "袜业"]
+_SHOP = ["商行", "经营部", "贸易商行", "商铺"]
 _PY = {c: lazy_pinyin(c)[0] for c in _CORE + _FAMILY + _GIVEN}
 
 KINDS_REUSED_BY_VESTS = ("phone", "email", "contact", "address", "bank")
@@ -277,6 +280,21 @@ def generate(
     return Market(companies, merchants, filings, false_positives)
 
 
+def merchant_name(i: int) -> str:
+    """The registered name of market booth ``i``: the same name for the same booth every run
+    (e.g. 义乌市鑫源饰品商行)."""
+    r = random.Random(f"merchant-{i}")
+    return (
+        "义乌市" + "".join(r.choice(_CORE) for _ in range(2)) + r.choice(_GOODS) + r.choice(_SHOP)
+    )
+
+
+def display_name(names: list[str]) -> str:
+    """The name a company is shown under: its Chinese registered name when a merchant gave
+    one (as Yiwu's registers write it), else the last name given."""
+    return next((n for n in names if any("\u4e00" <= ch <= "\u9fff" for ch in n)), names[-1])
+
+
 def _typos(r: random.Random, ids: list[tuple[str, str]], rate: float) -> list[tuple[str, str]]:
     """A merchant mistypes a digit now and then: that identifier no longer matches."""
     out = []
@@ -324,7 +342,7 @@ def market_rows(market: Market) -> tuple[list[dict], list[dict], list[Key]]:
         companies.append(
             {
                 "id": c.id,
-                "display_name": names[-1],
+                "display_name": display_name(names),
                 "founded": c.founded.isoformat(),
                 "cluster_id": c.id,
                 "created_ts": now,
@@ -356,8 +374,8 @@ def load_market(svc: Any, market: Market, *, today: dt.date | None = None) -> di
             (
                 {
                     "id": m,
-                    "name": f"Booth {m}",
-                    "market": "International Trade City",
+                    "name": merchant_name(i),
+                    "market": "义乌国际商贸城",
                     "booth": f"D{i % 5 + 1}-{100 + i}",
                     "created_ts": now,
                 }
@@ -386,7 +404,7 @@ def load_market(svc: Any, market: Market, *, today: dt.date | None = None) -> di
                 {
                     "merchant_id": f.merchant,
                     "company_id": f.company,
-                    "goods": "assorted goods",
+                    "goods": _GOODS[f.company % len(_GOODS)],
                     "quantity": 100,
                     "amount_cents": int(f.amount_cny * 100),
                     "currency": "CNY",

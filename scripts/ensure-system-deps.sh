@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages CityWatch's tests and demo need, only when missing.
-# Usage: scripts/ensure-system-deps.sh [mosquitto] [chromium] [opencv-doc]
+# Usage: scripts/ensure-system-deps.sh [mosquitto] [chromium] [opencv-doc] [cjk-font]
 set -euo pipefail
 
 need=()
@@ -10,6 +10,8 @@ for what in "$@"; do
     chromium) [ -x /usr/bin/chromium ] || need+=(chromium) ;;
     # The real street clip (vtest.avi) the detector tests run on.
     opencv-doc) [ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || need+=(opencv-doc) ;;
+    # A small Chinese font, so the browser tests and screenshots draw Chinese, not boxes.
+    cjk-font) [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei) ;;
     *) echo "ensure-system-deps: unknown dependency '$what'" >&2; exit 2 ;;
   esac
 done

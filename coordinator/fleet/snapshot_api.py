@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import IncidentInScope, SnapshotsDep, require
+from ..http.deps import IncidentInScope, SnapshotsDep, header_text, require
 from ..identity.auth import Principal
 from .api_models import Frame, FramesRequested, SnapshotRequest, SnapshotStatus
 from .permissions import Perm
@@ -46,7 +46,7 @@ def request_snapshot(
     incident_id: str, snapshots: SnapshotsDep, who: Asker, x_purpose: Purpose = None
 ) -> dict[str, Any]:
     """Ask the camera for the frame of the incident's latest event (answer arrives later)."""
-    return snapshots.request(incident_id, who, x_purpose)
+    return snapshots.request(incident_id, who, header_text(x_purpose))
 
 
 @router.post(
@@ -82,5 +82,5 @@ def snapshot_image(
     req: str, snapshots: SnapshotsDep, who: Asker, x_purpose: Purpose = None
 ) -> Response:
     """The JPEG as the board sent it (each view is audited with its purpose)."""
-    data, mime = snapshots.image(req, who, x_purpose)
+    data, mime = snapshots.image(req, who, header_text(x_purpose))
     return Response(content=data, media_type=mime, headers={"Cache-Control": "no-store"})

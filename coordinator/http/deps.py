@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -81,6 +82,12 @@ def require(*perms: StrEnum) -> Callable[..., Principal]:
     return check
 
 
+def header_text(value: str | None) -> str | None:
+    """A free-text header as typed: HTTP headers carry Latin-1 only, so the dashboard sends
+    UTF-8 percent-encoded (``居住核查`` → ``%E5%B1%85…``); plain ASCII passes unchanged."""
+    return unquote(value) if value else value
+
+
 def require_purpose(
     x_purpose: Annotated[
         str | None,
@@ -88,9 +95,10 @@ def require_purpose(
     ] = None,
 ) -> str:
     """Personal-data routes need a stated purpose (``X-Purpose`` header); 422 without one."""
-    if x_purpose is None or len(x_purpose.strip()) < 3:
+    purpose = header_text(x_purpose)
+    if purpose is None or len(purpose.strip()) < 3:
         raise HTTPException(422, "state the purpose of this access in the X-Purpose header")
-    return x_purpose.strip()
+    return purpose.strip()
 
 
 def get_settings(request: Request) -> Settings:

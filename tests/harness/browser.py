@@ -10,7 +10,11 @@ from devtools.devcity import DEMO_PASSWORD
 DOC_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 #: Screenshots go to a git-ignored folder, so a test run leaves the tree clean; set
 #: CITYWATCH_SCREENSHOTS=docs/img (``make screenshots``) to refresh the README's pictures.
-IMG = Path(os.environ.get("CITYWATCH_SCREENSHOTS") or ".cache/screenshots")
+SCRATCH = Path(".cache/screenshots")
+IMG = Path(os.environ.get("CITYWATCH_SCREENSHOTS") or SCRATCH)
+#: The README shows the dashboard as its users read it: only Chinese pages go to docs/img
+#: (tests/e2e/test_i18n.py takes them); the English ones stay in the scratch folder.
+DOC_LANG = "zh-CN"
 
 
 def login(page, user: str, password: str = DEMO_PASSWORD) -> None:  # noqa: ANN001
@@ -22,6 +26,10 @@ def login(page, user: str, password: str = DEMO_PASSWORD) -> None:  # noqa: ANN0
 
 
 def shot(page, name: str) -> None:  # noqa: ANN001
-    """Save a screenshot of a screen (``.cache/screenshots/``, or docs/img/ when asked)."""
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / f"{name}.png"))
+    """Save a screenshot of a screen (``.cache/screenshots/``, or docs/img/ when asked and
+    the page is in the README's language)."""
+    folder = IMG
+    if folder != SCRATCH and page.evaluate("document.documentElement.lang") != DOC_LANG:
+        folder = SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))

@@ -23,6 +23,8 @@ STATIC = ROOT / "coordinator" / "web" / "static"
 JS = STATIC / "js"
 CLIENT = JS / "api_client.js"
 CATALOGUE = STATIC / "i18n" / "en.json"
+#: Every language the dashboard speaks: its catalogue file (the same keys as English).
+CATALOGUES = {"en": CATALOGUE, "zh-CN": STATIC / "i18n" / "zh-CN.json"}
 TYPESCRIPT = "typescript@5.6.3"
 TSC_HOME = Path(os.environ.get("CITYWATCH_TSC_HOME", ROOT / ".cache" / "tsc"))
 TSC_ARGS = [
@@ -170,9 +172,9 @@ def visible_text(template: Literal) -> str:
     return re.sub(r"&[#\w]+;", " ", text)
 
 
-def catalogue() -> dict[str, str]:
-    """The English string catalogue."""
-    return json.loads(CATALOGUE.read_text(encoding="utf-8"))
+def catalogue(lang: str = "en") -> dict[str, str]:
+    """A language's string catalogue (English unless asked)."""
+    return json.loads(CATALOGUES[lang].read_text(encoding="utf-8"))
 
 
 def load_generator() -> ModuleType:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from tests.harness.population import person_data
@@ -95,6 +97,21 @@ def test_purpose_header_is_required(api, officer_tokens):
     h.pop("X-Purpose")
     r = api.get(f"{P}/persons/search", headers=h, params={"name": "李伟"})
     assert r.status_code == 422 and "X-Purpose" in r.json()["detail"]
+
+
+def test_a_chinese_purpose_sent_percent_encoded_is_audited_as_typed(api, officer_tokens, services):
+    # HTTP headers carry Latin-1 only: the dashboard percent-encodes the UTF-8 it was typed in.
+    h = {**officer_tokens["officer-a"], "X-Purpose": quote("居住核查，案件 12")}
+    r = api.get(f"{P}/persons/search", headers=h, params={"name": "李伟"})
+    assert r.status_code == 200, r.text
+    audit = services.audit.search(actor="officer-a")
+    assert any(e["purpose"] == "居住核查，案件 12" for e in audit)
+    # A plain ASCII purpose is read as it is.
+    h["X-Purpose"] = "residence check, case 12"
+    assert api.get(f"{P}/persons/search", headers=h, params={"name": "李伟"}).status_code == 200
+    assert any(
+        e["purpose"] == "residence check, case 12" for e in services.audit.search(actor="officer-a")
+    )
 
 
 def test_jurisdiction_and_break_the_glass(api, officer_tokens, pop, clock):

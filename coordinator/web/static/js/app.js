@@ -4,7 +4,7 @@ import { authLogin, authLogout } from "./api_client.js";
 import { banner } from "./banner.js";
 import { ApiError, session, setUnauthorizedHandler } from "./http.js";
 import { html, append, render } from "./html.js";
-import { t } from "./i18n.js";
+import { LANGUAGES, label, locale, markDocument, onLocaleChange, setLocale, t } from "./i18n.js";
 import { connectLive, disconnectLive } from "./live.js";
 import { allScreens } from "./registry.js";
 import "./screens/index.js";
@@ -28,7 +28,35 @@ function translatePage() {
   for (const el of document.querySelectorAll("[data-i18n-title]")) {
     el.setAttribute("title", t(/** @type {HTMLElement} */ (el).dataset.i18nTitle || ""));
   }
+  for (const el of document.querySelectorAll("[data-i18n-label]")) {
+    el.setAttribute("aria-label", t(/** @type {HTMLElement} */ (el).dataset.i18nLabel || ""));
+  }
 }
+
+// The language switch: each language under its own name; the choice is kept (i18n.js).
+function languageSwitch() {
+  const sel = /** @type {HTMLSelectElement} */ ($("lang"));
+  const option = (/** @type {[string, { name: string }]} */ [id, lang]) =>
+    html`<option value="${id}" lang="${id}" ${id === locale() ? "selected" : ""}>${lang.name}</option>`;
+  render(sel, html`${Object.entries(LANGUAGES).map(option)}`);
+  sel.addEventListener("change", () => setLocale(sel.value));
+}
+
+// Another language: the page's own text, the navigation and the open screen are drawn again.
+onLocaleChange(() => {
+  translatePage();
+  const who = session.get();
+  if (who) showWho(who);
+  if (!$("login").hidden) $("login-error").textContent = "";
+  if (session.get()) route();
+});
+
+/** @param {string[]} roles */
+const roleNames = (roles) => roles.map((r) => label("roles.", r)).join(t("common.list_sep"));
+
+/** Who is signed in: the user name as it is (data), the roles in the reader's language.
+ * @param {import("./http.js").Session} s */
+const showWho = (s) => render($("who"), html`<span data-l10n="data">${s.username}</span> · ${roleNames(s.roles)}`);
 
 /** @param {string} [message] */
 function showLogin(message) {
@@ -57,7 +85,7 @@ function renderNav(active) {
 /** @param {Screen} screen @param {string[]} roles */
 function forbidden(screen, roles) {
   return html`<h1>${t(screen.navKey)}</h1>
-    <p class="error" data-testid="forbidden">${t("shell.forbidden", { roles: roles.join(", ") })}</p>`;
+    <p class="error" data-testid="forbidden">${t("shell.forbidden", { roles: roleNames(roles) })}</p>`;
 }
 
 async function route() {
@@ -66,7 +94,7 @@ async function route() {
   if (s.expires_at * 1000 < Date.now()) { showLogin(t("session.expired")); return; }
   $("login").hidden = true;
   $("logout").hidden = false;
-  $("who").textContent = `${s.username} · ${s.roles.join(", ")}`;
+  showWho(s);
   const want = (location.hash.replace(/^#\/?/, "") || "").split("?")[0];
   const mine = allowed();
   const screen = allScreens().find((x) => x.id === want);
@@ -108,7 +136,9 @@ async function login(ev) {
   }
 }
 
+markDocument();
 translatePage();
+languageSwitch();
 setUnauthorizedHandler((msg) => showLogin(msg));
 $("login-form").addEventListener("submit", login);
 $("logout").addEventListener("click", async () => {

@@ -1,7 +1,10 @@
 // @ts-check
 // The one fetch wrapper under the generated client: bearer token, headers, clear errors.
 // Screens never call it with a path of their own: they call api_client.js.
-import { t } from "./i18n.js";
+import { fmtTime, has, label, t } from "./i18n.js";
+
+// The one date-time formatter lives with the catalogue (i18n.js); re-exported for the screens.
+export { fmtTime };
 
 const KEY = "citywatch.session";
 
@@ -41,6 +44,14 @@ function detail(body, status) {
   return `HTTP ${status}`;
 }
 
+// The coordinator explains a refusal in one English sentence; the operator reads first what
+// kind of refusal it is in their language, then the server's own words (kept for support).
+/** @param {number} status @param {string} why */
+function refusal(status, why) {
+  const key = `http.status.${status}`;
+  return t(has(key) ? key : status >= 500 ? "http.status.server" : "http.status.other", { detail: why, status });
+}
+
 /**
  * A path with its query string (undefined and null values left out).
  * @param {string} path
@@ -70,8 +81,10 @@ export function url(path, query) {
  */
 export async function request(method, path, { query, body, rawBody = false, headers = {}, raw = false } = {}) {
   const s = session.get();
+  // A header carries Latin-1 only: the caller's (a typed purpose, often Chinese) go as
+  // percent-encoded UTF-8, which the coordinator decodes (coordinator/http/deps.py).
   /** @type {Object<string, string>} */
-  const h = { ...headers };
+  const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, encodeURIComponent(v)]));
   if (s) h.Authorization = `Bearer ${s.access_token}`;
   if (body !== undefined && !rawBody) h["Content-Type"] = "application/json";
   const target = url(path, query);
@@ -86,7 +99,7 @@ export async function request(method, path, { query, body, rawBody = false, head
     throw new ApiError(401, t("session.ended"));
   }
   if (raw) {
-    if (!res.ok) throw new ApiError(res.status, `HTTP ${res.status}`);
+    if (!res.ok) throw new ApiError(res.status, refusal(res.status, `HTTP ${res.status}`));
     return res;
   }
   let data = null;
@@ -96,24 +109,17 @@ export async function request(method, path, { query, body, rawBody = false, head
       throw new ApiError(res.status, t("http.malformed", { path }));
     }
   }
-  if (!res.ok) throw new ApiError(res.status, detail(data, res.status));
+  if (!res.ok) throw new ApiError(res.status, refusal(res.status, detail(data, res.status)));
   return data;
-}
-
-/** @param {number | null | undefined} t seconds or milliseconds since the epoch */
-export function fmtTime(t) {
-  if (t == null) return "";
-  const ms = t > 1e12 ? t : t * 1000;
-  return new Date(ms).toLocaleString();
 }
 
 /**
  * @template T
  * @param {T[]} v
- * @param {string} what
+ * @param {string} what what the list holds, in English (named in the catalogue under http.data.)
  * @returns {T[]}
  */
 export function expectArray(v, what) {
-  if (!Array.isArray(v)) throw new ApiError(0, t("http.unexpected", { what }));
+  if (!Array.isArray(v)) throw new ApiError(0, t("http.unexpected", { what: label("http.data.", what.replace(/ /g, "_")) }));
   return v;
 }

@@ -3,7 +3,7 @@
 // on the company or on any linked alias (never other merchants' filings).
 import { fraudCheck } from "../api_client.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { label, t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").CheckMatch} CheckMatch */
@@ -19,8 +19,8 @@ function warning(w) {
 function match(m) {
   const warnings = m.warnings;
   return html`<div class="card" data-testid="check-result">
-    <b>${m.name}</b> ${t("check.risk")} <span class="pill" data-testid="risk">${m.risk.level}</span>
-    ${m.aliases?.length ? html`<div class="muted">${t("check.aliases", { names: m.aliases.join(", ") })}</div>` : ""}
+    <b>${m.name}</b> ${t("check.risk")} <span class="pill" data-testid="risk">${label("fraud.level.", m.risk.level)}</span>
+    ${m.aliases?.length ? html`<div class="muted">${t("check.aliases", { names: m.aliases.join(t("common.list_sep")) })}</div>` : ""}
     ${warnings.length ? warnings.map(warning) : html`<div class="muted">${t("check.no_warning")}</div>`}
   </div>`;
 }
@@ -34,7 +34,7 @@ async function run(view) {
   try {
     const r = await fraudCheck({ q });
     const matches = r.matches;
-    const none = html`<p class="muted">${r.note || t("check.unknown", { q })}</p>`;
+    const none = html`<p class="muted">${r.note ? html`<span data-l10n="server">${r.note}</span>` : t("check.unknown", { q })}</p>`;
     render(out, matches.length ? html`${matches.map(match)}` : none);
   } catch (e) { render(out, html`<p class="error">${e.message}</p>`); }
 }

@@ -1,9 +1,8 @@
 // @ts-check
 // Fleet health: cameras by zone and owner, offline/stale alerts, certificate expiry.
 import { fleetAlerts, fleetCertExpiry, fleetListDevices, fleetSummary } from "../api_client.js";
-import { fmtTime } from "../http.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtAgo, fmtDate, fmtNumber, fmtTime, has, label, t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
@@ -20,7 +19,8 @@ let off = null;
 /** @param {FleetSummary} summary */
 function groupTable(summary) {
   const rows = Object.entries(summary.groups).map(([k, g]) =>
-    html`<tr><td>${k}</td>${STATES.map((s) => html`<td class="st-${s}">${g[s] || 0}</td>`)}</tr>`);
+    html`<tr><td>${summary.by === "owner_type" ? label("fleet.owner_type.", k) : k}</td>
+      ${STATES.map((s) => html`<td class="st-${s}">${fmtNumber(g[s] || 0)}</td>`)}</tr>`);
   const heads = STATES.map((s) => html`<th>${t(`fleet.state.${s}`)}</th>`);
   return html`<table><thead><tr><th>${t(`fleet.by.${summary.by || "zone"}`)}</th>${heads}</tr></thead>
     <tbody>${rows}</tbody></table>`;
@@ -29,7 +29,7 @@ function groupTable(summary) {
 /** @param {HealthCounts} total */
 function cards(total) {
   const card = (/** @type {string} */ k) => html`<div class="card"><span class="muted">${t(`fleet.state.${k}`)}</span>
-    <b class="st-${k}" data-testid="fleet-${k}">${total[k] ?? 0}</b></div>`;
+    <b class="st-${k}" data-testid="fleet-${k}">${fmtNumber(total[k] ?? 0)}</b></div>`;
   return html`<div class="cards">${STATES.map(card)}</div>`;
 }
 
@@ -47,13 +47,21 @@ function table(rows, headKeys, row) {
 
 // Last seen = the last health report, or the last status change (the server's staleness rule).
 /** @param {Device} d */
-const offlineRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td>${d.owner_org} (${d.owner_type})</td>
-  <td>${fmtTime(d.last_health_at ?? d.status_at)}</td></tr>`;
+const offlineRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td>${d.owner_org} (${label("fleet.owner_type.", d.owner_type)})</td>
+  <td title="${fmtTime(d.last_health_at ?? d.status_at)}">${fmtAgo(d.last_health_at ?? d.status_at)}</td></tr>`;
 /** @param {Device} d */
-const certRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td class="st-stale">${d.cert_not_after}</td></tr>`;
+const certRow = (d) => html`<tr><td>${d.id}</td><td>${d.zone}</td><td class="st-stale">${fmtDate(d.cert_not_after)}</td></tr>`;
+// What an alert means, in the reader's language; an alert kind the catalogue does not know
+// yet shows the server's words.
 /** @param {DeviceAlert} a */
-const alertRow = (a) => html`<tr><td>${fmtTime(a.opened_at)}</td><td>${a.device_id}</td><td>${a.kind}</td>
-  <td>${a.detail || ""}</td></tr>`;
+function alertDetail(a) {
+  const key = `fleet.alert_detail.${a.kind}`;
+  return has(key) ? t(key) : html`<span data-l10n="server">${a.detail || ""}</span>`;
+}
+
+/** @param {DeviceAlert} a */
+const alertRow = (a) => html`<tr><td>${fmtTime(a.opened_at)}</td><td>${a.device_id}</td><td>${label("fleet.state.", a.kind)}</td>
+  <td>${alertDetail(a)}</td></tr>`;
 
 /** @param {HTMLElement} view */
 async function load(view) {

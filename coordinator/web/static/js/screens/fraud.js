@@ -3,7 +3,7 @@
 import { fraudAlerts, fraudApproveWarning, fraudDecideLink, fraudPublishWarning, fraudReviewQueue, fraudWarnings } from "../api_client.js";
 import { banner } from "../banner.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtNumber, has, label, t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").FraudAlert} FraudAlert */
@@ -25,13 +25,23 @@ const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${k ? t(k) : "
 /** @param {string | null} error */
 const failure = (error) => (error ? html`<p class="error">${error}</p>` : "");
 
+// A risk factor in the reader's language: the server's sentence carries one number (a count,
+// an amount, days), read back into the catalogue's string; an unknown factor is shown as sent.
+/** @param {{ factor: string, detail: string }} r */
+function factor(r) {
+  const key = `fraud.factor.${r.factor}`;
+  const n = /[\d,]+(\.\d+)?/.exec(r.detail.replace(/^[^\d]*/, ""));
+  if (!has(key) || !n) return r.detail;
+  return t(key, { n: Number(n[0].replace(/,/g, "")) });
+}
+
 /** @param {FraudAlert} a one risk alert: the cluster's companies and the scored reasons */
 function alertRow(a) {
-  const names = a.companies.map((c) => c.display_name).join(", ");
-  const reasons = a.reasons.map((r) => html`<li>${r.detail} <span class="muted">(+${r.points})</span></li>`);
+  const names = a.companies.map((c) => c.display_name).join(t("common.list_sep"));
+  const reasons = a.reasons.map((r) => html`<li>${factor(r)} <span class="muted">(+${fmtNumber(r.points)})</span></li>`);
   return html`<tr data-alert="${a.id}">
     <td data-testid="alert-companies">${names}</td>
-    <td><span class="pill">${a.level}</span></td><td>${a.score}</td>
+    <td><span class="pill">${label("fraud.level.", a.level)}</span></td><td>${fmtNumber(a.score)}</td>
     <td><ul class="reasons" data-testid="alert-reasons">${reasons}</ul></td></tr>`;
 }
 
@@ -46,7 +56,7 @@ function evidence(e) {
 /** @param {LinkForReview} l one link awaiting review */
 function linkRow(l) {
   return html`<tr data-link="${l.id}">
-    <td>${l.a_name}</td><td>↔</td><td>${l.b_name}</td><td>${l.score}</td>
+    <td>${l.a_name}</td><td>↔</td><td>${l.b_name}</td><td>${fmtNumber(l.score, { maximumFractionDigits: 2 })}</td>
     <td class="muted">${evidence(l.evidence)}</td>
     <td class="actions"><button data-dec="confirm">${t("fraud.confirm")}</button>
       <button data-dec="reject">${t("fraud.reject")}</button></td></tr>`;
@@ -55,7 +65,7 @@ function linkRow(l) {
 /** @param {FraudWarning} w the pending change of a published warning, if any */
 function pendingChange(w) {
   if (!w.pending) return "";
-  const changes = Object.entries(JSON.parse(w.pending)).map(([k, v]) => `${k} → ${v}`).join("; ");
+  const changes = Object.entries(JSON.parse(w.pending)).map(([k, v]) => `${label("fraud.field.", k)} → ${v}`).join(t("common.list_sep"));
   return html`<div class="muted" data-testid="pending-change">${t("fraud.pending_change", { who: w.pending_by, changes })}</div>`;
 }
 
@@ -70,7 +80,8 @@ function warningActions(w) {
 /** @param {FraudWarning} w one warning */
 function warningRow(w) {
   return html`<tr data-warning="${w.id}"><td>${w.id}</td><td>${w.headline}</td>
-    <td data-testid="warning-state">${w.state}${pendingChange(w)}</td><td class="actions">${warningActions(w)}</td></tr>`;
+    <td data-testid="warning-state">${label("fraud.warning_state.", w.state)}${pendingChange(w)}</td>
+    <td class="actions">${warningActions(w)}</td></tr>`;
 }
 
 /**

@@ -9,9 +9,9 @@ import {
 } from "../api_client.js";
 import { banner } from "../banner.js";
 import { askHandover } from "../handover.js";
-import { expectArray, fmtTime, session } from "../http.js";
+import { expectArray, session } from "../http.js";
 import { Html, html, render, replace } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtDistance, fmtPercent, fmtSeconds, fmtTime, label, t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { registerScreen } from "../registry.js";
 
@@ -58,11 +58,11 @@ function actions(i) {
 function row(i) {
   return html`<tr data-id="${i.id}" data-status="${i.status}">
     <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
-    <td>${i.id}</td><td>${i.kind}</td><td data-testid="centre">${i.centre_id || ""}</td>
+    <td>${i.id}</td><td>${label("incidents.kind.", i.kind)}</td><td data-testid="centre">${i.centre_id || ""}</td>
     <td>${i.zone || ""}${i.address ? html`<div class="muted" data-testid="address">${i.address}</div>` : ""}</td>
-    <td>${i.devices.join(", ")}</td>
-    <td>${i.confidence != null ? `${Math.round(i.confidence * 100)}%` : ""}</td>
-    <td class="st-${i.status}" data-testid="status">${i.status}</td>
+    <td>${i.devices.join(t("common.list_sep"))}</td>
+    <td>${i.confidence != null ? fmtPercent(i.confidence) : ""}</td>
+    <td class="st-${i.status}" data-testid="status">${label("incidents.status.", i.status)}</td>
     <td>${fmtTime(i.updated_at || i.created_at)}</td>
     <td class="actions">${actions(i)}<div class="recs">${state().extra.get(i.id) || ""}</div></td></tr>`;
 }
@@ -108,9 +108,26 @@ async function load() {
   draw();
 }
 
-/** @param {Candidate} u one recommended unit @param {number} n its rank */
-const recommendation = (u, n) => html`<div data-testid="rec">${n + 1}. <b>${u.call_sign}</b>
-  ${t("incidents.eta", { s: Math.round(u.eta_s) })} · ${u.reasons.join(" · ")}
+// Why a unit is proposed, in the reader's language from the candidate's fields; the ranking's
+// own notes that change the order (zone tie-break, coverage guard) follow in its words, and
+// all of its reasons are in the ⓘ tooltip.
+const RESTATED = /^(ETA |position |stale position|home zone|outside every patrol zone)/;
+
+/** @param {Candidate} u @param {string | null} zone the incident's */
+function why(u, zone) {
+  const home = zone == null ? t("incidents.rec.no_zone")
+    : u.home_zone === zone ? t("incidents.rec.own_zone") : t("incidents.rec.other_zone", { home: u.home_zone || "–", zone });
+  const age = u.position_age_s == null ? t("units.no_position") : t("incidents.rec.position", { age: fmtSeconds(u.position_age_s) });
+  const parts = [label("units.mode.", u.mode), u.distance_m != null ? fmtDistance(u.distance_m) : "", age,
+    u.stale ? t("units.stale") : "", home].filter(Boolean);
+  const notes = u.reasons.filter((r) => !RESTATED.test(r) && !r.includes(" by road"));
+  return html`${parts.join(" · ")}${notes.map((r) => html` · <span data-l10n="server">${r}</span>`)}`;
+}
+
+/** @param {string | null} zone @returns {(u: Candidate, n: number) => Html} */
+const recommendation = (zone) => (u, n) => html`<div data-testid="rec">${n + 1}.
+  <b>${u.call_sign}</b> ${t(u.method === "road" ? "incidents.eta" : "incidents.eta_estimated", { eta: fmtSeconds(u.eta_s) })}
+  · ${why(u, zone)} <span class="muted" data-l10n="server" title="${u.reasons.join(" · ")}">ⓘ</span>
   <button class="primary" data-dispatch="${u.unit}">${t("incidents.dispatch")}</button></div>`;
 
 /** @param {string} id */
@@ -119,7 +136,7 @@ async function recommend(id) {
   const r = await dispatchRecommend({ incident_id: id, k: 3 });
   const list = expectArray(r.candidates, "recommendations");
   const none = t(r.skipped?.length ? "incidents.no_unit_skipped" : "incidents.no_unit", { n: r.skipped?.length || 0 });
-  setExtra(id, list.length ? html`${list.map(recommendation)}` : html`<span class="muted">${none}</span>`);
+  setExtra(id, list.length ? html`${list.map(recommendation(r.zone))}` : html`<span class="muted">${none}</span>`);
 }
 
 /** @param {string} id @param {string} what */
@@ -161,7 +178,8 @@ async function frames(id) {
   let refused = [];
   try {
     const asked = await snapshotsRequestFrames(id, { purpose });
-    refused = asked.refused.map((r) => html`<div class="error" data-testid="refused">${r.reason}</div>`);
+    refused = asked.refused.map((r) =>
+      html`<div class="error" data-testid="refused">${r.device_id}: <span data-l10n="server">${r.reason}</span></div>`);
   } catch (e) {
     setExtra(id, html`<span class="error" data-testid="refused">${/** @type {Error} */ (e).message}</span>`);
     return;
@@ -193,7 +211,7 @@ async function frame(f, purpose) {
   return html`<figure class="frame" data-testid="frame" data-event="${f.event_id}">
     <div class="frame-img"><img alt="${t("incidents.frame_from", { device: f.device_id })}" src="${src}">
     <svg viewBox="0 0 1000 1000" preserveAspectRatio="none" aria-hidden="true">${boxes}</svg></div>
-    <figcaption>${f.device_id} · ${f.phase || ""} · ${when}</figcaption></figure>`;
+    <figcaption>${f.device_id} · ${label("incidents.phase.", f.phase)} · ${when}</figcaption></figure>`;
 }
 
 // The incident as a zip for hand-over: frames, events, action log, SHA-256 manifest.
@@ -228,7 +246,9 @@ function onClick(e) {
   const id = tr?.dataset.id;
   if (!id) return;
   const what = target.dataset.act;
-  if (what) act(id, what).catch((err) => banner(t("incidents.action_failed", { action: what, error: err.message })));
+  const failed = (/** @type {Error} */ err) =>
+    banner(t("incidents.action_failed", { action: label("incidents.act.", what), error: err.message }));
+  if (what) act(id, what).catch(failed);
   if (target.dataset.dispatch) dispatch(id, target.dataset.dispatch);
 }
 

@@ -2,9 +2,9 @@
 // The live city map: roads with street names, zones and centres with labels, 24,000
 // cameras, units and incidents (priority and age); pan, zoom, layers, click for details.
 import { dispatchListUnits, listIncidents } from "../api_client.js";
-import { fmtTime, session } from "../http.js";
+import { session } from "../http.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtNumber, fmtTime, label, t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { CityMap, LAYERS, ageText, incidentAge } from "../map/citymap.js";
 import { loadCity } from "../map/data.js";
@@ -28,24 +28,27 @@ let state = null;
 
 /** @param {string} key @param {number} n @param {string} [cls] @param {string} [testid] */
 const card = (key, n, cls = "", testid = "") =>
-  html`<div class="card"><span class="muted">${t(key)}</span><b class="${cls}" data-testid="${testid}">${n}</b></div>`;
+  html`<div class="card"><span class="muted">${t(key)}</span>
+    <b class="${cls}" data-testid="${testid}" data-n="${n}">${fmtNumber(n)}</b></div>`;
 
 /** @param {Incident} i one open incident */
 const urgentRow = (i) =>
   html`<tr data-inc="${i.id}" class="clickable">
     <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
-    <td>${i.kind}</td><td>${i.zone || ""}</td><td>${ageText(incidentAge(i))}</td><td class="st-${i.status}">${i.status}</td></tr>`;
+    <td>${label("incidents.kind.", i.kind)}</td><td>${i.zone || ""}</td><td>${ageText(incidentAge(i))}</td>
+    <td class="st-${i.status}">${label("incidents.status.", i.status)}</td></tr>`;
 
 /** @param {Selection} sel @returns {string[][]} label key, value */
 function facts(sel) {
   if (sel.kind === "incident") {
     const it = sel.item;
-    return [["map.sel.kind", it.kind], ["map.sel.priority", t("incidents.priority", { p: it.priority })], ["map.sel.status", it.status],
+    return [["map.sel.kind", label("incidents.kind.", it.kind)], ["map.sel.priority", t("incidents.priority", { p: it.priority })], ["map.sel.status", label("incidents.status.", it.status)],
       ["map.sel.zone", it.zone || ""], ["map.sel.age", ageText(incidentAge(it))], ["map.sel.cameras", (it.devices || []).join(", ")]];
   }
   if (sel.kind === "unit") {
     const it = sel.item;
-    return [["map.sel.call_sign", it.call_sign], ["map.sel.status", it.status], ["map.sel.mode", it.mode],
+    return [["map.sel.call_sign", it.call_sign], ["map.sel.status", label("units.status.", it.status)],
+      ["map.sel.mode", label("units.mode.", it.mode)],
       ["map.sel.zone", it.home_zone || ""], ["map.sel.position", fmtTime(it.pos_ms)]];
   }
   return [["map.sel.camera", sel.item.id], ["map.sel.health", t(`fleet.state.${sel.item.health_status || "unknown"}`)]];

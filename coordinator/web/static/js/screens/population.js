@@ -1,9 +1,9 @@
 // @ts-check
 // Population officers: search (audited, with a stated purpose), service requests, review queue.
 import { populationListRequests, populationReviewQueue, populationSearchPersons } from "../api_client.js";
-import { expectArray, fmtTime } from "../http.js";
+import { expectArray } from "../http.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtDate, fmtNumber, fmtTime, has, label, t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").DuplicateCandidate} DuplicateCandidate */
@@ -15,22 +15,43 @@ const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${t(k)}</th>`)
 /** @param {number} cols @param {string} key */
 const empty = (cols, key) => html`<tr><td colspan="${cols}" class="muted">${t(key)}</td></tr>`;
 
+// Where a person comes from: a province (from the ID number) or a country code.
+/** @param {string | null | undefined} o */
+const origin = (o) => {
+  const key = `population.origin.${String(o || "").replace(/ /g, "_").toLowerCase()}`;
+  return has(key) ? t(key) : o || "";
+};
+
 /** @param {PersonListItem} p one person (ID number masked) */
 const personRow = (p) => html`<tr><td>${p.name}</td><td>${p.name_latin}</td><td>${p.id_masked}</td>
-  <td>${p.dob || ""}</td><td>${p.origin || ""}</td><td>${p.zone || ""}</td></tr>`;
+  <td>${fmtDate(p.dob)}</td><td>${origin(p.origin)}</td><td>${p.zone || ""}</td></tr>`;
 
 /** @param {ServiceRequestItem} r one service request */
-const requestRow = (r) => html`<tr><td>${r.id}</td><td>${r.category}</td>
-  <td>${r.status}${r.overdue ? html` <span class="pill pri-1">${t("population.overdue")}</span>` : ""}</td>
+const requestRow = (r) => html`<tr><td>${r.id}</td><td>${label("population.category.", r.category)}</td>
+  <td>${label("population.request_status.", r.status)}
+    ${r.overdue ? html` <span class="pill pri-1">${t("population.overdue")}</span>` : ""}</td>
   <td>${fmtTime(r.due_at)}</td></tr>`;
 
 /** @param {PersonListItem | null} p a person of a duplicate pair */
 const who = (p) =>
   (p ? html`${p.name} <span class="muted">${p.id_masked}</span>` : html`<span class="muted">${t("population.gone")}</span>`);
 
+// Why two records may be one person: the duplicate check's reasons, in the reader's language
+// ("name 0.93" carries the name likeness; an unknown reason is shown as the server gave it).
+/** @param {string} r */
+function reason(r) {
+  const name = /^name ([\d.]+)$/.exec(r);
+  const two = { minimumFractionDigits: 2, maximumFractionDigits: 2 };
+  if (name) return t("population.reason.name", { score: fmtNumber(Number(name[1]), two) });
+  const key = `population.reason.${r.replace(/[ -]/g, "_").toLowerCase()}`;
+  return has(key) ? t(key) : r;
+}
+
 /** @param {DuplicateCandidate} d one duplicate candidate: the pair, the score and why */
 const duplicateRow = (d) => html`<tr data-candidate="${d.id}"><td>${d.id}</td><td>${who(d.person)}</td><td>${who(d.other)}</td>
-  <td data-testid="dup-reasons">${d.reasons.join("; ")}</td><td>${d.score}</td><td>${d.status}</td></tr>`;
+  <td data-testid="dup-reasons">${d.reasons.map(reason).join(t("common.list_sep"))}</td>
+  <td>${fmtNumber(d.score, { maximumFractionDigits: 2 })}</td>
+  <td>${label("population.dup_status.", d.status)}</td></tr>`;
 
 /** @param {HTMLElement} view */
 async function search(view) {

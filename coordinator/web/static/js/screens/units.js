@@ -6,7 +6,7 @@ import {
 } from "../api_client.js";
 import { session } from "../http.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { fmtPercent, fmtSeconds, label, t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").FalseAlarmRate} FalseAlarmRate */
@@ -19,7 +19,7 @@ import { registerScreen } from "../registry.js";
 let timer = null;
 
 /** @param {number | null | undefined} s */
-const seconds = (s) => (s == null ? "–" : t("units.seconds", { s: Math.round(s) }));
+const seconds = (s) => fmtSeconds(s);
 
 // A bar as SVG geometry, not an inline style (the Content-Security-Policy refuses those).
 /** @param {number} share 0..1 */
@@ -38,8 +38,9 @@ function bars(rows, key) {
 /** @param {Unit} u one patrol unit */
 function unitRow(u) {
   const age = u.position_age_s == null ? t("units.no_position") : seconds(u.position_age_s);
-  return html`<tr data-unit="${u.id}"><td>${u.id}</td><td>${u.call_sign}</td><td>${u.mode}</td><td>${u.home_zone || ""}</td>
-    <td class="st-${u.status}" data-testid="unit-status">${u.status}</td>
+  return html`<tr data-unit="${u.id}"><td>${u.id}</td><td>${u.call_sign}</td>
+    <td>${label("units.mode.", u.mode)}</td><td>${u.home_zone || ""}</td>
+    <td class="st-${u.status}" data-testid="unit-status" data-status="${u.status}">${label("units.status.", u.status)}</td>
     <td>${age}${u.position_stale ? html` <span class="pill">${t("units.stale")}</span>` : ""}</td></tr>`;
 }
 
@@ -57,7 +58,7 @@ async function load(view) {
 }
 
 /** @param {number} s seconds waited */
-const waited = (s) => (s < 120 ? t("units.seconds", { s: Math.round(s) }) : t("units.minutes", { m: Math.round(s / 60) }));
+const waited = (s) => fmtSeconds(s);
 
 /** @param {PendingItem} p one waiting incident */
 function pendingRow(p) {
@@ -65,7 +66,7 @@ function pendingRow(p) {
     <button data-act="dispatch" data-inc="${p.incident_id}">${t("units.pending.dispatch")}</button>
     <button data-act="divert" data-inc="${p.incident_id}">${t("units.pending.divert")}</button></td>` : html`<td></td>`;
   const pri = t("units.priority", { p: p.priority });
-  return html`<tr data-pending="${p.incident_id}"><td><span class="pill pri-${p.priority}">${pri}</span></td><td>${p.kind || ""}</td>
+  return html`<tr data-pending="${p.incident_id}"><td><span class="pill pri-${p.priority}">${pri}</span></td><td>${label("incidents.kind.", p.kind || "")}</td>
     <td>${p.zone || ""}</td><td>${waited(p.waiting_s)}</td>
     <td data-testid="pending-reason" data-code="${p.reason_code}">${t(`units.reason.${p.reason_code}`)} — ${p.reason}</td>${act}</tr>`;
 }
@@ -98,10 +99,10 @@ async function coverage(view) {
 }
 
 /** @param {Preemption} p @param {string} inc */
-const proposalRow = (p, inc) => html`<tr><td>${p.unit} (${p.call_sign})</td><td>${t("units.seconds", { s: Math.round(p.eta_s) })}</td>
+const proposalRow = (p, inc) => html`<tr><td>${p.unit} (${p.call_sign})</td><td>${fmtSeconds(p.eta_s)}</td>
   <td>${t("units.divert.cost", { incident: p.leaves_incident.slice(-8), pri: p.leaves_priority, status: p.leaves_order_status })}
   ${p.replacement_eta_s == null ? t("units.divert.no_replacement")
-    : t("units.divert.replacement", { s: Math.round(p.replacement_eta_s) })}</td>
+    : t("units.divert.replacement", { eta: fmtSeconds(p.replacement_eta_s) })}</td>
   <td><button data-act="divert-confirm" data-inc="${inc}" data-unit="${p.unit}">${t("units.divert.confirm")}</button></td></tr>`;
 
 /** @param {HTMLElement} view @param {string} inc */
@@ -155,9 +156,9 @@ async function kpis(view) {
 }
 
 /** @param {FalseAlarmRate} x one camera and rule with its false-alarm rate */
-const rateRow = (x) => html`<tr><td>${x.device_id} · ${x.rule}</td>
+const rateRow = (x) => html`<tr><td>${x.device_id} · ${label("incidents.kind.", x.rule)}</td>
   <td class="bar-cell">${bar(x.rate)}</td>
-  <td>${t("units.rate_of", { pct: Math.round(100 * x.rate), total: x.total })}</td></tr>`;
+  <td>${t("units.rate_of", { pct: fmtPercent(x.rate), total: x.total })}</td></tr>`;
 
 // False-alarm rate per camera and rule (last week): the ten noisiest, worst first.
 /** @param {HTMLElement} view */

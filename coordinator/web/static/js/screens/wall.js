@@ -5,7 +5,7 @@
 import { dispatchGetKpis, dispatchListUnits, dispatchPendingQueue, listIncidents } from "../api_client.js";
 import { session } from "../http.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { label, t } from "../i18n.js";
 import { onLive } from "../live.js";
 import { CityMap, ageText, incidentAge } from "../map/citymap.js";
 import { loadCity } from "../map/data.js";
@@ -26,8 +26,8 @@ const figure = (key, value, testid = "") =>
 
 /** @param {Incident} i an open incident */
 const queueRow = (i) => html`<tr>
-  <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td><td>${i.kind}</td>
-  <td>${i.zone || ""}</td><td>${ageText(incidentAge(i))}</td><td class="st-${i.status}">${i.status}</td></tr>`;
+  <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td><td>${label("incidents.kind.", i.kind)}</td>
+  <td>${i.zone || ""}</td><td>${ageText(incidentAge(i))}</td><td class="st-${i.status}">${label("incidents.status.", i.status)}</td></tr>`;
 
 async function figures() {
   if (!state) return;

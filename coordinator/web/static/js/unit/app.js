@@ -4,7 +4,7 @@
 import { authLogin, authLogout, patrolUnitAck, patrolUnitMe, patrolUnitPosition, patrolUnitSetStatus } from "../api_client.js";
 import { ApiError, session, setUnauthorizedHandler } from "../http.js";
 import { html, render } from "../html.js";
-import { t } from "../i18n.js";
+import { label, t } from "../i18n.js";
 
 /** @typedef {import("../api_client.js").UnitSelf} UnitSelf */
 /** @typedef {import("../api_client.js").UnitOrder} UnitOrder */
@@ -65,7 +65,7 @@ function orderCard(o) {
     : "";
   const place = o.address || t("unit.zone", { zone: o.zone || "?" });
   return html`<article class="order" data-order-card="${o.id}" data-status="${o.status}">
-    <h2><span class="pill pri-${o.priority || 3}">${t("units.priority", { p: o.priority || 3 })}</span> ${o.kind || ""}</h2>
+    <h2><span class="pill pri-${o.priority || 3}">${t("units.priority", { p: o.priority || 3 })}</span> ${label("incidents.kind.", o.kind || "")}</h2>
     <p class="facts">${place} · <span data-testid="order-status">${t(`unit.status.${o.status}`)}</span></p>
     ${whereTo(o)}
     <div class="unit-buttons">${steps}${decline}</div></article>`;
