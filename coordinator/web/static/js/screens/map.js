@@ -42,7 +42,8 @@ const urgentRow = (i) =>
 function facts(sel) {
   if (sel.kind === "incident") {
     const it = sel.item;
-    return [["map.sel.kind", label("incidents.kind.", it.kind)], ["map.sel.priority", t("incidents.priority", { p: it.priority })], ["map.sel.status", label("incidents.status.", it.status)],
+    return [["map.sel.kind", label("incidents.kind.", it.kind)], ["map.sel.priority", t("incidents.priority", { p: it.priority })],
+      ["map.sel.status", label("incidents.status.", it.status)],
       ["map.sel.zone", it.zone || ""], ["map.sel.age", ageText(incidentAge(it))], ["map.sel.cameras", (it.devices || []).join(", ")]];
   }
   if (sel.kind === "unit") {

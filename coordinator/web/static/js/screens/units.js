@@ -66,7 +66,8 @@ function pendingRow(p) {
     <button data-act="dispatch" data-inc="${p.incident_id}">${t("units.pending.dispatch")}</button>
     <button data-act="divert" data-inc="${p.incident_id}">${t("units.pending.divert")}</button></td>` : html`<td></td>`;
   const pri = t("units.priority", { p: p.priority });
-  return html`<tr data-pending="${p.incident_id}"><td><span class="pill pri-${p.priority}">${pri}</span></td><td>${label("incidents.kind.", p.kind || "")}</td>
+  return html`<tr data-pending="${p.incident_id}"><td><span class="pill pri-${p.priority}">${pri}</span></td>
+    <td>${label("incidents.kind.", p.kind || "")}</td>
     <td>${p.zone || ""}</td><td>${waited(p.waiting_s)}</td>
     <td data-testid="pending-reason" data-code="${p.reason_code}">${t(`units.reason.${p.reason_code}`)} — ${p.reason}</td>${act}</tr>`;
 }

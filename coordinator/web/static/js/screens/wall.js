@@ -26,7 +26,8 @@ const figure = (key, value, testid = "") =>
 
 /** @param {Incident} i an open incident */
 const queueRow = (i) => html`<tr>
-  <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td><td>${label("incidents.kind.", i.kind)}</td>
+  <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
+  <td>${label("incidents.kind.", i.kind)}</td>
   <td>${i.zone || ""}</td><td>${ageText(incidentAge(i))}</td><td class="st-${i.status}">${label("incidents.status.", i.status)}</td></tr>`;
 
 async function figures() {

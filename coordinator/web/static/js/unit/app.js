@@ -65,7 +65,8 @@ function orderCard(o) {
     : "";
   const place = o.address || t("unit.zone", { zone: o.zone || "?" });
   return html`<article class="order" data-order-card="${o.id}" data-status="${o.status}">
-    <h2><span class="pill pri-${o.priority || 3}">${t("units.priority", { p: o.priority || 3 })}</span> ${label("incidents.kind.", o.kind || "")}</h2>
+    <h2><span class="pill pri-${o.priority || 3}">${t("units.priority", { p: o.priority || 3 })}</span>
+      ${label("incidents.kind.", o.kind || "")}</h2>
     <p class="facts">${place} · <span data-testid="order-status">${t(`unit.status.${o.status}`)}</span></p>
     ${whereTo(o)}
     <div class="unit-buttons">${steps}${decline}</div></article>`;
