@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..approvals.service import ApprovalsService
 from ..camrules.service import CamRulesService
 from ..container import Services
 from ..dispatch.service import DispatchService
@@ -33,6 +34,7 @@ from ..platform.hub import StreamHub
 from ..platform.mqtt import MqttLink
 from ..population.service import PopulationService
 from ..settings import Settings
+from ..staff.service import StaffService
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login")
 
@@ -172,6 +174,16 @@ def get_evidence(request: Request) -> EvidenceExporter:
     return get_services(request).evidence
 
 
+def get_approvals(request: Request) -> ApprovalsService:
+    """Requests that need a second person."""
+    return get_services(request).approvals
+
+
+def get_staff(request: Request) -> StaffService:
+    """Staff administration."""
+    return get_services(request).staff
+
+
 NO_ENROLMENT = (
     "enrolment is not configured on this coordinator: run `provision broker-config "
     "--coordinator-dir DATA_DIR` (writes enrolment.yaml) and restart"
@@ -214,3 +226,5 @@ CamRulesDep = Annotated[CamRulesService, Depends(get_camrules)]
 EvidenceDep = Annotated[EvidenceExporter, Depends(get_evidence)]
 EnrolmentDep = Annotated[EnrolmentService, Depends(get_enrolment)]
 LifecycleDep = Annotated[LifecycleService, Depends(get_lifecycle)]
+ApprovalsDep = Annotated[ApprovalsService, Depends(get_approvals)]
+StaffDep = Annotated[StaffService, Depends(get_staff)]
