@@ -31,6 +31,8 @@ DEMO_PASSWORD = "citywatch-demo"
 #: username → (roles, zones, merchant id)
 DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "admin": (["admin"], [], None),
+    # A second administrator: access to personal data needs two (staff administration).
+    "admin2": (["admin"], [], None),
     "operator": (["operator"], [], None),
     "dispatcher": (["dispatcher", "operator"], [], None),
     "officer": (["population_officer"], ["Z001", "Z002", "Z003", "Z004", "Z005"], None),
@@ -38,7 +40,18 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "investigator2": (["fraud_investigator"], [], None),
     "merchant": (["merchant"], [], "m-demo"),
     "technician": (["technician"], [], None),
+    # Approves officers' break-the-glass requests and reviews their emergency grants.
+    "approver": (["data_access_approver"], [], None),
+    # The data-protection officer: reads the audit log (the administrator does not).
+    "auditor": (["auditor"], [], None),
 }
+
+
+def second_factor_users() -> list[str]:
+    """The demo accounts whose logins need a TOTP code (seeded secrets)."""
+    from coordinator.identity.auth import needs_second_factor
+
+    return [u for u, (roles, _z, _m) in DEMO_USERS.items() if needs_second_factor(roles)]
 
 
 @dataclass
@@ -207,9 +220,17 @@ def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
 
 # seed steps, one per domain -------------------------------------------------------------
 def seed_identity(dc: DevCity, opts: CityOptions) -> None:
-    """One demo user per role (password :data:`DEMO_PASSWORD`)."""
+    """One demo user per role (password :data:`DEMO_PASSWORD`); accounts that read personal
+    data get their seeded second factor (``devtools.totp_codes``)."""
+    from coordinator.identity.auth import needs_second_factor
+
+    from .totp_codes import seeded_secret
+
     for name, (roles, zones, merchant) in DEMO_USERS.items():
-        dc.services.auth.create_user(name, DEMO_PASSWORD, roles, zones=zones, merchant_id=merchant)
+        secret = seeded_secret(name) if needs_second_factor(roles) else None
+        dc.services.auth.create_user(
+            name, DEMO_PASSWORD, roles, zones=zones, merchant_id=merchant, totp_secret=secret
+        )
 
 
 def seed_geo(dc: DevCity, opts: CityOptions) -> None:

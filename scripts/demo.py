@@ -191,7 +191,8 @@ def main() -> int:
     ap.add_argument("--no-enrol", action="store_true", help="skip the provisioning walkthrough")
     args = ap.parse_args()
 
-    from devtools.devcity import DEMO_PASSWORD, DEMO_USERS, start_city
+    from devtools.devcity import DEMO_PASSWORD, DEMO_USERS, second_factor_users, start_city
+    from devtools.totp_codes import seeded_secret
 
     t0 = time.monotonic()
     if not args.no_enrol:
@@ -229,6 +230,12 @@ def main() -> int:
                 + DEMO_PASSWORD
                 + "'): "
                 + ", ".join(f"{u} ({'/'.join(r)})" for u, (r, _z, _m) in DEMO_USERS.items())
+            )
+            print(
+                "Second factor (accounts that read personal data): the demo's seeded "
+                "authenticator keys are "
+                + ", ".join(f"{u} {seeded_secret(u)}" for u in second_factor_users())
+                + "; print a current code with `python -m devtools.totp_codes officer`"
             )
             if city.market:
                 print(

@@ -28,7 +28,7 @@ from .ids import RecordError, mask_id
 
 GLASS_TTL_S = 3600.0
 EMERGENCY_TTL_S = 900.0
-KIND_GLASS = "population.break_glass"
+KIND_GLASS = "break-glass"
 
 
 Actor = Principal | str

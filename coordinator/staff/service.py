@@ -29,8 +29,8 @@ from ..identity.permissions import SENSITIVE_ROLES
 from ..platform.db import Database
 from .permissions import Perm
 
-KIND_CREATE = "staff.create_user"
-KIND_GRANT = "staff.grant"
+KIND_CREATE = "staff:create-user"
+KIND_GRANT = "staff:grant"
 #: Roles whose grant needs a second administrator: those that read personal data, and the
 #: administrator itself (else one administrator mints a second to approve their requests).
 TWO_ADMIN_ROLES = SENSITIVE_ROLES | {Role.ADMIN}

@@ -35,7 +35,7 @@ def where(client: Any) -> str:
     services = getattr(getattr(app, "state", None), "services", None)
     if services is not None:
         return str(services.settings.db_path)
-    return str(getattr(client, "base_url", ""))
+    return str(getattr(client, "base_url", "")).rstrip("/")
 
 
 def login(client: Any, username: str, password: str = PASSWORD) -> str:

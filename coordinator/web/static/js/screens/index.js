@@ -9,3 +9,5 @@ import "./units.js";
 import "./population.js";
 import "./fraud.js";
 import "./check.js";
+import "./staff.js";
+import "./access.js";
