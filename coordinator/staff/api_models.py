@@ -24,7 +24,8 @@ class UserRow(Answer):
     zone_list: list[str]
     created_at: float | None
     expires_at: float | None
-    pending_approval_id: int | None
+    pending_request: int | None
+    """The approval request this account waits for (``/api/approvals/{id}``)."""
     disabled_at: float | None
     disabled_by: str | None
     disabled_reason: str | None
@@ -38,4 +39,5 @@ class AccessOutcome(Answer):
 
     id: int
     state: str
-    approval_id: int | None
+    request: int | None
+    """The approval request that waits for a second administrator, if any."""

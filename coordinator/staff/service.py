@@ -80,7 +80,7 @@ class StaffService:
 
     def create_user(self, actor: Actor, new: NewUser) -> dict[str, Any]:
         """Create an account: at once when no second administrator is needed, else inactive
-        and pending until one approves. Returns ``{id, state, approval_id}``."""
+        and pending until one approves. Returns ``{id, state, request}``."""
         roles = {Role(r) for r in new.roles}
         pending = needs_two_admins(roles, set(new.zones))
         if pending and not (new.reason or "").strip():
@@ -103,7 +103,7 @@ class StaffService:
                   "expires_at": new.expires_at, "pending": pending}  # fmt: skip
         self.audit.record(actor, "create_user", "user", uid, None, detail)
         if not pending:
-            return {"id": uid, "state": "active", "approval_id": None}
+            return {"id": uid, "state": "active", "request": None}
         try:
             req = self.approvals.request(
                 actor, KIND_CREATE, subject_type="user", subject_id=uid,
@@ -116,14 +116,14 @@ class StaffService:
         self.db.execute_write(
             "update users set pending_approval = ? where id = ?", [req["id"], uid]
         )
-        return {"id": uid, "state": "pending_approval", "approval_id": req["id"]}
+        return {"id": uid, "state": "pending_approval", "request": req["id"]}
 
     def change_access(
         self, actor: Actor, uid: int, *, add_roles: list[Role], remove_roles: list[Role],
         add_zones: list[str], remove_zones: list[str], reason: str | None,
     ) -> dict[str, Any]:  # fmt: skip
         """Take access away at once; give access at once or, where a second administrator
-        is needed, as a pending request. Returns ``{id, state, approval_id}``."""
+        is needed, as a pending request. Returns ``{id, state, request}``."""
         user = self.user(uid)
         roles = {Role(r) for r in json.loads(user["roles"])}
         zones = set(json.loads(user["zones"] or "[]"))
@@ -136,21 +136,21 @@ class StaffService:
             roles, zones = roles - set(remove_roles), zones - set(remove_zones)
         new_roles, new_zones = set(add_roles) - roles, set(add_zones) - zones
         if not new_roles and not new_zones:
-            return {"id": uid, "state": "applied", "approval_id": None}
+            return {"id": uid, "state": "applied", "request": None}
         after = roles | new_roles
         if not (new_roles & TWO_ADMIN_ROLES) and not (new_zones and after & SENSITIVE_ROLES):
             self._set_access(uid, after, zones | new_zones)
             self.audit.record(actor, "grant_access", "user", uid, None,
                               {"roles": sorted(r.value for r in new_roles),
                                "zones": sorted(new_zones)})  # fmt: skip
-            return {"id": uid, "state": "applied", "approval_id": None}
+            return {"id": uid, "state": "applied", "request": None}
         req = self.approvals.request(
             actor, KIND_GRANT, subject_type="user", subject_id=uid, reason=reason or "",
             scope={"user_id": uid, "username": user["username"],
                    "add_roles": sorted(r.value for r in new_roles), "add_zones": sorted(new_zones)},
             beneficiary=user["username"],
         )  # fmt: skip
-        return {"id": uid, "state": "pending_approval", "approval_id": req["id"]}
+        return {"id": uid, "state": "pending_approval", "request": req["id"]}
 
     def _check_removal(
         self, user: dict[str, Any], roles: set[Role], remove: set[Role], add: set[Role]
@@ -319,7 +319,7 @@ class StaffService:
             factor = "enrolled" if row["totp_enrolled_at"] else "not_enrolled"
         return {**row, "state": state, "second_factor": factor, "role_list": roles,
                 "zone_list": json.loads(row["zones"] or "[]"),
-                "pending_approval_id": row["pending_approval"]}  # fmt: skip
+                "pending_request": row["pending_approval"]}  # fmt: skip
 
 
 _USERS_SQL = (

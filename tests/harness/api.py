@@ -19,14 +19,21 @@ def bearer(token: str) -> dict[str, str]:
 
 def login_answer(client: Any, username: str, password: str = PASSWORD) -> Any:
     """Log in through the API as the dashboard does: the password, then, when the account
-    asks for its second factor, a code from its seeded secret. The last HTTP response."""
+    asks for its second factor, a code from its seeded secret — or, on an account that has
+    none yet (an upgraded installation), the enrolment and a code from the new secret. The
+    last HTTP response."""
     r = client.post("/api/auth/login", json={"username": username, "password": password})
-    if r.status_code == 200 and r.json().get("second_factor") == "totp":
-        r = client.post(
-            "/api/auth/login/totp",
-            json={"challenge": r.json()["challenge"], "code": next_code(username, where(client))},
-        )
-    return r
+    step = r.json().get("second_factor") if r.status_code == 200 else None
+    if step is None:
+        return r
+    challenge = r.json()["challenge"]
+    secret = None
+    if step == "totp_enrol":
+        e = client.post("/api/auth/totp/enrol", json={"challenge": challenge})
+        assert e.status_code == 200, e.text
+        secret = e.json()["secret"]
+    code = next_code(username, where(client), secret)
+    return client.post("/api/auth/login/totp", json={"challenge": challenge, "code": code})
 
 
 def where(client: Any) -> str:

@@ -38,7 +38,7 @@ def test_admin_alone_cannot_create_an_all_zone_officer(city):
     assert r.json()["state"] == "pending_approval"
     assert login_answer(city.client, "officer-all").status_code == 401
     # Admin-1 cannot approve their own request.
-    rid = r.json()["approval_id"]
+    rid = r.json()["request"]
     own = city.client.post(f"/api/approvals/{rid}/approve", headers=city.login("admin-1"), json={})
     assert own.status_code == 403
     assert login_answer(city.client, "officer-all").status_code == 401
@@ -60,7 +60,7 @@ def test_admin_cannot_mint_a_second_investigator_alone(city):
     assert login_answer(city.client, "inv-sock").status_code == 401
     pending = city.client.get("/api/approvals", headers=city.login("admin-2"),
                               params={"state": "pending"}).json()  # fmt: skip
-    assert [p["id"] for p in pending] == [r.json()["approval_id"]]
+    assert [p["id"] for p in pending] == [r.json()["request"]]
     assert pending[0]["can_decide"] is True
 
 
@@ -92,7 +92,7 @@ def test_admin_cannot_add_personal_data_access_alone(city):
     )  # fmt: skip
     assert z.status_code == 202
     approve = city.client.post(
-        f"/api/approvals/{r.json()['approval_id']}/approve", headers=city.login("admin-2"), json={}
+        f"/api/approvals/{r.json()['request']}/approve", headers=city.login("admin-2"), json={}
     )
     assert approve.status_code == 200
     # The grant ended the operator's sessions: the next login needs a second factor.

@@ -19,7 +19,7 @@ import { request, url } from "./http.js";
  * @typedef {Object} AccessOutcome
  * @property {number} id
  * @property {string} state
- * @property {(number | null)} approval_id
+ * @property {(number | null)} request
  */
 
 /**
@@ -1946,7 +1946,7 @@ import { request, url } from "./http.js";
  * @property {Array<string>} zone_list
  * @property {(number | null)} created_at
  * @property {(number | null)} expires_at
- * @property {(number | null)} pending_approval_id
+ * @property {(number | null)} pending_request
  * @property {(number | null)} disabled_at
  * @property {(string | null)} disabled_by
  * @property {(string | null)} disabled_reason
