@@ -23,7 +23,10 @@ const ACTIONS = /** @type {const} */ ({
   disable: { input: "reason", call: (/** @type {number} */ id, /** @type {string} */ v) => staffDisableUser(id, { reason: v }) },
   enable: { input: "", call: (/** @type {number} */ id) => staffEnableUser(id, { reason: "enabled in the staff screen" }) },
   password: { input: "password", call: (/** @type {number} */ id, /** @type {string} */ v) => staffSetPassword(id, { password: v }) },
-  expiry: { input: "date", call: (/** @type {number} */ id, /** @type {string} */ v) => staffSetExpiry(id, { expires_at: v ? endOfDay(v) : null }) },
+  expiry: {
+    input: "date",
+    call: (/** @type {number} */ id, /** @type {string} */ v) => staffSetExpiry(id, { expires_at: v ? endOfDay(v) : null }),
+  },
   sessions: { input: "reason", call: (/** @type {number} */ id, /** @type {string} */ v) => staffEndSessions(id, { reason: v }) },
   factor: { input: "reason", call: (/** @type {number} */ id, /** @type {string} */ v) => staffResetSecondFactor(id, { reason: v }) },
 });
@@ -33,6 +36,9 @@ function endOfDay(day) { return new Date(`${day}T00:00:00`).getTime() / 1000 + 8
 
 /** @param {string[]} keys */
 const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${t(k)}</th>`)}</tr></thead>`;
+
+/** @param {string} a @param {number} id */
+const actButton = (a, id) => html`<button type="button" data-act="${a}" data-id="${id}">${t(`staff.act.${a}`)}</button> `;
 
 /** @param {UserRow} u */
 function userRow(u) {
@@ -44,9 +50,12 @@ function userRow(u) {
     <td data-testid="user-state"><span class="pill">${t(`staff.state.${u.state}`)}</span></td>
     <td>${t(`staff.factor.${u.second_factor}`)}</td>
     <td>${u.expires_at ? fmtTime(u.expires_at) : ""}</td><td>${u.live_sessions}</td>
-    <td>${u.state === "pending_approval" ? "" : acts.map((a) => html`<button type="button" data-act="${a}" data-id="${u.id}">${t(`staff.act.${a}`)}</button> `)}</td>
+    <td>${u.state === "pending_approval" ? "" : acts.map((a) => actButton(a, u.id))}</td>
   </tr>`;
 }
+
+/** @param {string} r */
+const roleBox = (r) => html`<label><input type="checkbox" name="roles" value="${r}"> ${t(`role.${r}`)}</label> `;
 
 /** @param {ApprovalOut} a */
 function requestRow(a) {
@@ -143,7 +152,7 @@ async function mount(view) {
       <label>${t("staff.col.user")} <input name="username" required pattern="[A-Za-z0-9][A-Za-z0-9._-]{0,63}"></label>
       <label>${t("staff.col.name")} <input name="display_name"></label>
       <label>${t("login.password")} <input name="password" type="password" minlength="10" required></label>
-      <fieldset><legend>${t("staff.col.roles")}</legend>${ROLES.map((r) => html`<label><input type="checkbox" name="roles" value="${r}"> ${t(`role.${r}`)}</label> `)}</fieldset>
+      <fieldset><legend>${t("staff.col.roles")}</legend>${ROLES.map(roleBox)}</fieldset>
       <label>${t("staff.col.zones")} <input name="zones" placeholder="Z001, Z002"></label>
       <label>${t("staff.col.expires")} <input name="expires" type="date"></label>
       <label>${t("staff.col.reason")} <input name="reason" size="50"></label>
