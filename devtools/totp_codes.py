@@ -37,7 +37,9 @@ def next_code(username: str, where: str = "", secret: str | None = None) -> str:
     while True:
         now = totp.step_of(time.time())
         with _lock:
-            step = max(_last_step.get(key, now - 2) + 1, now - totp.DRIFT_STEPS)
+            # Never a past step: a code for the step before now would be refused if the
+            # server's clock ticked over before it checks.
+            step = max(_last_step.get(key, now - 1) + 1, now)
             if step <= now + totp.DRIFT_STEPS:
                 _last_step[key] = step
                 return totp.hotp(secret, step)

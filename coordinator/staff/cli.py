@@ -162,6 +162,12 @@ def add_commands(sub: argparse._SubParsersAction, open_services: Opener) -> None
     )  # fmt: skip
     inner = users.add_subparsers(title="users commands", metavar="COMMAND")
 
+    def usage(_args: argparse.Namespace) -> int:
+        users.print_help()
+        return EXIT_USAGE
+
+    users.set_defaults(func=usage)
+
     def cmd(name: str, text: str, example: str, fn: Callable[[argparse.Namespace], int]) -> Any:
         p = add_command(inner, name, text, f"coordinator users {example}", fn)
         p.add_argument("--settings", help="YAML settings file")

@@ -83,6 +83,11 @@ class StaffService:
         and pending until one approves. Returns ``{id, state, request}``."""
         roles = {Role(r) for r in new.roles}
         pending = needs_two_admins(roles, set(new.zones))
+        if Role.ADMIN in roles and not self._active_admins():
+            raise Invalid(
+                "no administrator exists yet: create the first on the host with "
+                "`coordinator users bootstrap-admin NAME`"
+            )
         if pending and not (new.reason or "").strip():
             raise Invalid(
                 "an account with these roles needs a second administrator: state the reason "
