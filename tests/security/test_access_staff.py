@@ -45,7 +45,9 @@ def test_admin_alone_cannot_create_an_all_zone_officer(city):
     ok = city.client.post(f"/api/approvals/{rid}/approve", headers=city.login("admin-2"), json={})
     assert ok.status_code == 200, ok.text
     # Now it exists; its first login must enrol a second factor (a challenge, no token yet).
-    first = login_answer(city.client, "officer-all")
+    first = city.client.post(
+        "/api/auth/login", json={"username": "officer-all", "password": PASSWORD}
+    )
     assert first.status_code == 200 and first.json()["second_factor"] == "totp_enrol"
     assert first.json()["access_token"] is None
 
