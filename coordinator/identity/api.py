@@ -115,8 +115,9 @@ def enrol_authenticator(body: ChallengeBody, auth: AuthDep, audit: AuditDep) -> 
     """During a first login: a new authenticator secret (shown once; kept once a code from
     it is verified by /api/auth/login/totp)."""
     e = auth.enrol_second_factor(body.challenge)
-    ch = auth.mfa.challenge(body.challenge)
-    audit.record(f"user:{ch['user_id']}", "totp_enrol_started", "user", ch["user_id"])
+    uid = auth.mfa.challenge(body.challenge)["user_id"]
+    name = auth.db.query("select username from users where id = ?", [uid])[0]["username"]
+    audit.record(name, "totp_enrol_started", "user", uid)
     return EnrolmentOut(secret=e.secret, otpauth_uri=e.otpauth_uri)
 
 
