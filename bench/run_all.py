@@ -19,6 +19,7 @@ SCRIPTS = [
     "fraud.py",
     "dashboard.py",
     "camrules.py",
+    "approvals.py",
     "detection.py",
     "login.py",
 ]

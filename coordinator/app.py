@@ -39,6 +39,7 @@ def http_status(exc: errors.DomainError) -> int:
 
 def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
+    from .approvals import api as approvals_api
     from .camrules import api as camrules_api
     from .dispatch import api as dispatch_api
     from .dispatch import unit_api as dispatch_unit_api
@@ -53,9 +54,12 @@ def routers() -> list[APIRouter]:
     from .incidents import api as incidents_api
     from .incidents import evidence_api
     from .population.api import router as population_router
+    from .staff import api as staff_api
 
     return [
         identity_api.router,
+        staff_api.router,
+        approvals_api.router,
         fleet_api.router,
         map_api.router,
         snapshot_api.router,

@@ -23,6 +23,9 @@ from sqlite_utils.migrations import Migrations
 from protocol import Channel, Topics
 
 from . import population
+from .approvals import permissions as approvals_permissions
+from .approvals import schema as approvals_schema
+from .approvals.service import ApprovalsService
 from .camrules import permissions as camrules_permissions
 from .camrules import schema as camrules_schema
 from .camrules.service import CamRulesService
@@ -67,6 +70,8 @@ from .platform.jobs import Jobs
 from .platform.mqtt import MqttLink
 from .population import permissions as population_permissions
 from .settings import Settings
+from .staff import permissions as staff_permissions
+from .staff.service import StaffService
 
 Closers = list[tuple[str, Callable[[], object]]]
 
@@ -75,6 +80,8 @@ def permission_declarations() -> list[Declaration]:
     """Every domain's permissions (each domain's ``permissions.py``; domains append theirs)."""
     return [
         identity_permissions.DECLARATION,
+        approvals_permissions.DECLARATION,
+        staff_permissions.DECLARATION,
         geo_permissions.DECLARATION,
         fleet_permissions.DECLARATION,
         incidents_permissions.DECLARATION,
@@ -97,6 +104,7 @@ def migration_sets() -> list[Migrations]:
         identity_schema.auth,
         identity_schema.audit,
         identity_schema.access,
+        approvals_schema.migrations,
         fleet_schema.fleet,
         ingest_schema.migrations,
         incidents_schema.incidents,
@@ -137,7 +145,10 @@ def _build(settings: Settings, closers: Closers) -> Services:
     camrules = init_camrules(db, topics, link, fleet, incidents, tuning)
     ingest = init_ingest(settings, db, fleet, incidents, link, closers)
     stream = init_stream(fleet, incidents, closers)
-    pop = population.PopulationService(db, audit_svc, settings)
+    approvals, staff = init_approvals(db, auth_svc, audit_svc, closers)
+    pop = population.PopulationService(db, audit_svc, settings, approvals=approvals)
+    for kind in pop.access.kinds():
+        closers.append((f"approval kind {kind.name}", approvals.register(kind)))
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
     fraud = FraudService(db, audit_svc, link)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
@@ -174,6 +185,8 @@ def _build(settings: Settings, closers: Closers) -> Services:
         evidence=EvidenceExporter(db, audit_svc),
         throttle=throttle,
         tickets=tickets,
+        approvals=approvals,
+        staff=staff,
         enrolment=enrolment,
         lifecycle=lifecycle,
         closers=closers,
@@ -215,6 +228,18 @@ def init_access(
     )
     tickets = StreamTickets(db, auth_svc, settings.secret_key, settings.stream_ticket_ttl_s)
     return LoginThrottle(db, policy), tickets
+
+
+def init_approvals(
+    db: Database, auth_svc: AuthService, audit_svc: AuditService, closers: Closers
+) -> tuple[ApprovalsService, StaffService]:
+    """The one approvals service, and staff administration with its approval kinds (the
+    other domains register theirs as they are built)."""
+    approvals = ApprovalsService(db, audit_svc)
+    staff = StaffService(db, auth_svc, audit_svc, approvals)
+    for kind in staff.kinds():
+        closers.append((f"approval kind {kind.name}", approvals.register(kind)))
+    return approvals, staff
 
 
 def init_incidents(
@@ -419,6 +444,7 @@ def init_jobs(services: Services) -> None:
     jobs.every("purge-sessions", 3600.0, services.auth.purge_expired)
     jobs.every("purge-login-throttle", 600.0, services.throttle.purge)
     jobs.every("purge-stream-tickets", 600.0, services.tickets.purge)
+    jobs.every("expire-approvals", 60.0, services.approvals.expire_due)
     # Camera-rule revisions saved where the link is not running (the command line).
     jobs.every("camrules-publish", 15.0, services.camrules.publish_pending)
     jobs.every(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -170,40 +169,6 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_create_user(args: argparse.Namespace) -> int:
-    """Create a user with roles (password from --password-file, env, or a prompt)."""
-    from .bootstrap import open_services
-
-    settings = _settings(args)
-    if args.password_file:
-        password = Path(args.password_file).read_text().strip()
-    elif os.environ.get("CITYWATCH_NEW_USER_PASSWORD"):
-        password = os.environ["CITYWATCH_NEW_USER_PASSWORD"]
-    else:
-        password = getpass.getpass(f"password for {args.username}: ")
-    services = open_services(settings)
-    try:
-        uid = services.auth.create_user(
-            args.username,
-            password,
-            args.role,
-            zones=args.zone or [],
-            merchant_id=args.merchant_id,
-            unit_id=args.unit_id,
-        )
-        services.audit.record("cli", "create_user", "user", uid, detail={"roles": args.role})
-    except ValueError as exc:
-        print(f"coordinator: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    finally:
-        services.close()
-    if args.json:
-        print(json.dumps({"id": uid, "username": args.username, "roles": args.role}))
-    else:
-        print(f"created user {args.username} (id {uid}) with roles {', '.join(args.role)}")
-    return EXIT_OK
-
-
 def cmd_load_fleet(args: argparse.Namespace) -> int:
     """Register (upsert) every camera of a CSV or GeoJSON file."""
     from .bootstrap import open_services
@@ -279,21 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--settings", help="YAML settings file (env CITYWATCH_* overrides it)")
     p.add_argument("--once", action="store_true", help="run every job once now and exit")
+    from .staff.cli import add_commands as add_staff_commands
+    from .staff.cli import add_create_arguments, cmd_create
+
     p = add_command(
         sub,
         "create-user",
-        "Create a user with one or more roles.",
+        "Create a user with one or more roles (the same as `coordinator users create`; "
+        "roles that read personal data wait for an administrator's approval).",
         "coordinator create-user duty-op-1 --role operator --zone Z01 --settings coordinator.yaml",
-        cmd_create_user,
+        cmd_create,
     )
-    p.add_argument("username")
-    p.add_argument("--role", action="append", required=True, help="role (repeatable)")
-    p.add_argument("--zone", action="append", help="jurisdiction zone (repeatable)")
-    p.add_argument("--merchant-id")
-    p.add_argument("--unit-id")
-    p.add_argument("--password-file", help="read the password from this file")
+    add_create_arguments(p)
     p.add_argument("--settings", help="YAML settings file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(open_services=_open_services)
+    add_staff_commands(sub, _open_services)
     p = add_command(
         sub,
         "load-fleet",

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .approvals.service import ApprovalsService
 from .camrules.service import CamRulesService
 from .dispatch.service import DispatchService
 from .enrolment.lifecycle import LifecycleService
@@ -33,6 +34,7 @@ from .platform.jobs import Jobs
 from .platform.mqtt import MqttLink
 from .population.service import PopulationService
 from .settings import Settings
+from .staff.service import StaffService
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,10 @@ class Services:
     """Login attempts counted by client address (shared through the database)."""
     tickets: StreamTickets
     """Single-use live-stream tickets."""
+    approvals: ApprovalsService
+    """Requests that need a second person (kinds registered by the domains)."""
+    staff: StaffService
+    """Accounts, their access and life cycle."""
     enrolment: EnrolmentService | None = None
     """Present when ``<data_dir>/enrolment.yaml`` exists (``provision broker-config``)."""
     lifecycle: LifecycleService | None = None

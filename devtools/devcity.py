@@ -31,6 +31,8 @@ DEMO_PASSWORD = "citywatch-demo"
 #: username → (roles, zones, merchant id)
 DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "admin": (["admin"], [], None),
+    # A second administrator: access to personal data needs two (staff administration).
+    "admin2": (["admin"], [], None),
     "operator": (["operator"], [], None),
     "dispatcher": (["dispatcher", "operator"], [], None),
     "officer": (["population_officer"], ["Z001", "Z002", "Z003", "Z004", "Z005"], None),
@@ -39,6 +41,10 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "merchant": (["merchant"], [], "m-demo"),
     "technician": (["technician"], [], None),
     "supervisor": (["supervisor", "operator"], [], None),
+    # Approves officers' break-the-glass requests and reviews their emergency grants.
+    "approver": (["data_access_approver"], [], None),
+    # The data-protection officer: reads the audit log (the administrator does not).
+    "auditor": (["auditor"], [], None),
 }
 #: The city command room: these demo users see every centre (the city-wide flag).
 DEMO_CITY_WIDE = ("operator", "dispatcher", "supervisor")
@@ -46,6 +52,13 @@ DEMO_CITY_WIDE = ("operator", "dispatcher", "supervisor")
 CENTRE_OPERATOR = "op-{centre}"
 #: Share of cameras by owner type (Yiwu: ~4,000 of 24,000 are the government's).
 OWNER_SHARES = (("government", 0.15), ("company", 0.6), ("community", 0.25))
+
+
+def second_factor_users() -> list[str]:
+    """The demo accounts whose logins need a TOTP code (seeded secrets)."""
+    from coordinator.identity.auth import needs_second_factor
+
+    return [u for u, (roles, _z, _m) in DEMO_USERS.items() if needs_second_factor(roles)]
 
 
 @dataclass
@@ -221,9 +234,17 @@ def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
 
 # seed steps, one per domain -------------------------------------------------------------
 def seed_identity(dc: DevCity, opts: CityOptions) -> None:
-    """One demo user per role (password :data:`DEMO_PASSWORD`)."""
+    """One demo user per role (password :data:`DEMO_PASSWORD`); accounts that read personal
+    data get their seeded second factor (``devtools.totp_codes``)."""
+    from coordinator.identity.auth import needs_second_factor
+
+    from .totp_codes import seeded_secret
+
     for name, (roles, zones, merchant) in DEMO_USERS.items():
-        dc.services.auth.create_user(name, DEMO_PASSWORD, roles, zones=zones, merchant_id=merchant)
+        secret = seeded_secret(name) if needs_second_factor(roles) else None
+        dc.services.auth.create_user(
+            name, DEMO_PASSWORD, roles, zones=zones, merchant_id=merchant, totp_secret=secret
+        )
 
 
 def seed_geo(dc: DevCity, opts: CityOptions) -> None:

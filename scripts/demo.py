@@ -208,8 +208,10 @@ def main() -> int:
         DEMO_USERS,
         PHONE_UNIT,
         PHONE_USER,
+        second_factor_users,
         start_city,
     )
+    from devtools.totp_codes import seeded_secret
 
     t0 = time.monotonic()
     if not args.no_enrol:
@@ -259,6 +261,12 @@ def main() -> int:
                 f"{CENTRE_OPERATOR.format(centre=centres[0].lower())} … "
                 f"{CENTRE_OPERATOR.format(centre=centres[-1].lower())} (operator/dispatcher of "
                 f"that centre only); {', '.join(DEMO_CITY_WIDE)} see every centre"
+            )
+            print(
+                "Second factor (accounts that read personal data): the demo's seeded "
+                "authenticator keys are "
+                + ", ".join(f"{u} {seeded_secret(u)}" for u in second_factor_users())
+                + "; print a current code with `python -m devtools.totp_codes officer`"
             )
             if city.market:
                 print(

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ..approvals.service import ApprovalsService
 from ..camrules.service import CamRulesService
 from ..container import Services
 from ..dispatch.service import DispatchService
@@ -37,6 +38,7 @@ from ..platform.hub import StreamHub
 from ..platform.mqtt import MqttLink
 from ..population.service import PopulationService
 from ..settings import Settings
+from ..staff.service import StaffService
 from .guard import TOKEN_IN_URL
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login")
@@ -202,6 +204,16 @@ def get_evidence(request: Request) -> EvidenceExporter:
     return get_services(request).evidence
 
 
+def get_approvals(request: Request) -> ApprovalsService:
+    """Requests that need a second person."""
+    return get_services(request).approvals
+
+
+def get_staff(request: Request) -> StaffService:
+    """Staff administration."""
+    return get_services(request).staff
+
+
 NO_ENROLMENT = (
     "enrolment is not configured on this coordinator: run `provision broker-config "
     "--coordinator-dir DATA_DIR` (writes enrolment.yaml) and restart"
@@ -246,6 +258,8 @@ CamRulesDep = Annotated[CamRulesService, Depends(get_camrules)]
 EvidenceDep = Annotated[EvidenceExporter, Depends(get_evidence)]
 EnrolmentDep = Annotated[EnrolmentService, Depends(get_enrolment)]
 LifecycleDep = Annotated[LifecycleService, Depends(get_lifecycle)]
+ApprovalsDep = Annotated[ApprovalsService, Depends(get_approvals)]
+StaffDep = Annotated[StaffService, Depends(get_staff)]
 
 
 def get_scope(request: Request, who: Annotated[Principal, Depends(get_principal)]) -> Scope:

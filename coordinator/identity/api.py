@@ -1,49 +1,78 @@
-"""Login, logout, the caller's identity, user administration and the audit log."""
+"""Login (with its second step), logout, the caller's identity and the audit log (staff
+administration is ``coordinator/staff``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.answers import Created
+from ..errors import Unauthenticated
 from ..http.client import client_address
 from ..http.deps import (
     AuditDep,
     AuthDep,
-    DbDep,
     SettingsDep,
     ThrottleDep,
     bearer_token,
     get_principal,
     require,
 )
-from .api_models import AuditEntry, UserRow
-from .auth import AuthError, Principal, Role
+from .api_models import AuditEntry
+from .auth import LoginOutcome, Principal
 from .permissions import Perm
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
 class LoginBody(BaseModel):
-    """Credentials."""
+    """Credentials (and, for accounts with a second factor, optionally the code at once)."""
 
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    totp_code: str | None = Field(
+        None, max_length=10, description="the authenticator's 6-digit code, for one-step login"
+    )
+
+
+class SecondStepBody(BaseModel):
+    """The second step of a login: the challenge and the authenticator's code."""
+
+    model_config = ConfigDict(extra="forbid")
+    challenge: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=6, max_length=10)
+
+
+class ChallengeBody(BaseModel):
+    """A login challenge (to enrol an authenticator during a first login)."""
+
+    model_config = ConfigDict(extra="forbid")
+    challenge: str = Field(min_length=1, max_length=200)
 
 
 class TokenOut(BaseModel):
-    """A bearer token and what it grants."""
+    """A bearer token and what it grants, or the second step the login still needs."""
 
-    access_token: str
+    access_token: str | None
     token_type: str = "bearer"
-    expires_at: float
+    expires_at: float | None
     username: str
     roles: list[str]
     permissions: list[str]
     zones: list[str]
+    second_factor: Literal["totp", "totp_enrol"] | None = Field(
+        None, description="set when a one-time code is still needed (then no token yet)"
+    )
+    challenge: str | None = Field(None, description="pass to /api/auth/login/totp with the code")
+
+
+class EnrolmentOut(BaseModel):
+    """A new authenticator secret: shown once, kept after a code from it is verified."""
+
+    secret: str
+    otpauth_uri: str
 
 
 class MeOut(BaseModel):
@@ -57,24 +86,26 @@ class MeOut(BaseModel):
     unit_id: str | None
 
 
-class UserIn(BaseModel):
-    """A new user."""
+def _token_out(out: LoginOutcome) -> TokenOut:
+    p = out.principal
+    return TokenOut(
+        access_token=out.token,
+        expires_at=out.expires_at,
+        username=p.username,
+        roles=p.role_names,
+        permissions=sorted(p.perms) if out.token else [],
+        zones=sorted(p.zones) if out.token else [],
+        second_factor=out.second_factor,  # type: ignore[arg-type]
+        challenge=out.challenge,
+    )
 
-    model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-    password: str = Field(min_length=10, max_length=256)
-    roles: list[Role] = Field(min_length=1)
-    zones: list[str] = Field(default_factory=list, max_length=500)
-    merchant_id: str | None = Field(None, max_length=64)
-    unit_id: str | None = Field(None, max_length=64)
-    display_name: str | None = Field(None, max_length=100)
+
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many failed logins from this address (Retry-After)"}
+}
 
 
-@router.post(
-    "/auth/login",
-    response_model=TokenOut,
-    responses={429: {"description": "Too many failed logins from this address (Retry-After)"}},
-)
+@router.post("/auth/login", response_model=TokenOut, responses=THROTTLED)
 def login(
     request: Request,
     body: LoginBody,
@@ -83,25 +114,56 @@ def login(
     throttle: ThrottleDep,
     settings: SettingsDep,
 ) -> TokenOut:
-    """Exchange a username and password for a bearer token (one shift long); failures are
-    slowed per client address (429 with Retry-After)."""
+    """Exchange a username and password for a bearer token (one shift long); accounts that
+    read personal data get a challenge for the second step instead (or send ``totp_code``).
+    Failures (passwords and codes) are slowed per client address (429 with Retry-After)."""
     address = client_address(request, settings.trusted_proxies)
     attempt = throttle.reserve(address, body.username)
     try:
-        token, expires, p = auth.login(body.username, body.password)
-    except AuthError as exc:
+        out = auth.login(body.username, body.password, body.totp_code)
+    except Unauthenticated as exc:
         throttle.failed(address, body.username, str(exc))
         raise
     throttle.succeeded(attempt)
-    audit.record(p, "login", "user", p.user_id, detail={"address": address})
-    return TokenOut(
-        access_token=token,
-        expires_at=expires,
-        username=p.username,
-        roles=p.role_names,
-        permissions=sorted(p.perms),
-        zones=sorted(p.zones),
-    )
+    if out.token:
+        audit.record(out.principal, "login", "user", out.principal.user_id,
+                     detail={"second_factor": bool(body.totp_code), "address": address})  # fmt: skip
+    return _token_out(out)
+
+
+@router.post("/auth/login/totp", response_model=TokenOut, responses=THROTTLED)
+def login_second_step(
+    request: Request,
+    body: SecondStepBody,
+    auth: AuthDep,
+    audit: AuditDep,
+    throttle: ThrottleDep,
+    settings: SettingsDep,
+) -> TokenOut:
+    """The second step: the challenge from /api/auth/login and the authenticator's code
+    (a wrong code counts as a failed login from this address)."""
+    address = client_address(request, settings.trusted_proxies)
+    attempt = throttle.reserve(address, "")
+    try:
+        out = auth.complete_login(body.challenge, body.code)
+    except Unauthenticated as exc:
+        throttle.failed(address, "", str(exc))
+        raise
+    throttle.succeeded(attempt)
+    audit.record(out.principal, "login", "user", out.principal.user_id,
+                 detail={"second_factor": True, "address": address})  # fmt: skip
+    return _token_out(out)
+
+
+@router.post("/auth/totp/enrol", response_model=EnrolmentOut)
+def enrol_authenticator(body: ChallengeBody, auth: AuthDep, audit: AuditDep) -> EnrolmentOut:
+    """During a first login: a new authenticator secret (shown once; kept once a code from
+    it is verified by /api/auth/login/totp)."""
+    e = auth.enrol_second_factor(body.challenge)
+    uid = auth.mfa.challenge(body.challenge)["user_id"]
+    name = auth.db.query("select username from users where id = ?", [uid])[0]["username"]
+    audit.record(name, "totp_enrol_started", "user", uid)
+    return EnrolmentOut(secret=e.secret, otpauth_uri=e.otpauth_uri)
 
 
 @router.post("/auth/logout", status_code=204)
@@ -122,37 +184,6 @@ def me(p: Annotated[Principal, Depends(get_principal)]) -> MeOut:
         zones=sorted(p.zones),
         merchant_id=p.merchant_id,
         unit_id=p.unit_id,
-    )
-
-
-@router.post("/users", response_model=Created, status_code=201)
-def create_user(
-    body: UserIn,
-    auth: AuthDep,
-    audit: AuditDep,
-    p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))],
-) -> dict[str, int]:
-    """Create a user (admins only)."""
-    uid = auth.create_user(
-        body.username,
-        body.password,
-        list(body.roles),
-        zones=body.zones,
-        merchant_id=body.merchant_id,
-        unit_id=body.unit_id,
-        display_name=body.display_name,
-    )
-    audit.record(p, "create_user", "user", uid, detail={"roles": [r.value for r in body.roles]})
-    return {"id": uid}
-
-
-@router.get("/users", response_model=list[UserRow])
-def list_users(
-    db: DbDep, p: Annotated[Principal, Depends(require(Perm.USERS_ADMIN))]
-) -> list[dict]:
-    """List users without their password hashes."""
-    return db.query(
-        "select id, username, roles, zones, merchant_id, unit_id, display_name, active from users order by id"
     )
 
 

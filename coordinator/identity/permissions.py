@@ -28,6 +28,18 @@ class Role(StrEnum):
     FRAUD_INVESTIGATOR = "fraud_investigator"
     MERCHANT = "merchant"
     PATROL_UNIT = "patrol_unit"
+    # Data-protection officer: reads the audit log (the administrator does not).
+    AUDITOR = "auditor"
+    # Approves break-the-glass access to personal records; never the shift supervisor or
+    # the administrator, and never for their own requests.
+    DATA_ACCESS_APPROVER = "data_access_approver"
+
+
+#: Roles whose holders read personal data (or the record of who read it): granting one
+#: needs a second administrator, and their logins need a second factor.
+SENSITIVE_ROLES: frozenset[Role] = frozenset(
+    {Role.POPULATION_OFFICER, Role.FRAUD_INVESTIGATOR, Role.DATA_ACCESS_APPROVER, Role.AUDITOR}
+)
 
 
 #: Role → the permissions (values of the domains' ``Perm`` enums) it holds.
@@ -88,5 +100,10 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
 
 
-GRANTS: Grants = {Role.ADMIN: {Perm.USERS_ADMIN, Perm.AUDIT_READ}}
+GRANTS: Grants = {
+    Role.ADMIN: {Perm.USERS_ADMIN},
+    # Who read what is read by the data-protection officer, not by the administrator whose
+    # own actions it records.
+    Role.AUDITOR: {Perm.AUDIT_READ},
+}
 DECLARATION = Declaration("identity", Perm, GRANTS)

@@ -45,6 +45,35 @@ def m001_users_and_sessions(db: sqlite_utils.Database) -> None:
     db.table("sessions").create_index(["expires_at"])
 
 
+@auth()
+def m002_lifecycle_and_second_factor(db: sqlite_utils.Database) -> None:
+    """Account expiry and approval, who disabled an account and why, password age, the
+    TOTP second factor (secret encrypted, last step used) and pending second-factor logins."""
+    for column, kind in (
+        ("expires_at", "real"),
+        ("pending_approval", "integer"),
+        ("disabled_at", "real"),
+        ("disabled_by", "text"),
+        ("disabled_reason", "text"),
+        ("password_changed_at", "real"),
+        ("totp_secret", "text"),
+        ("totp_enrolled_at", "real"),
+        ("totp_last_step", "integer"),
+    ):
+        db.execute(f"alter table users add column {column} {kind}")
+    db.execute(
+        """create table login_challenges (
+        token_hash text primary key,
+        user_id integer not null references users(id),
+        created_at real not null,
+        expires_at real not null,
+        attempts integer not null default 0,
+        enrol_secret text
+    )"""
+    )
+    db.execute("create index login_challenges_expiry on login_challenges(expires_at)")
+
+
 audit = Migrations("audit")
 
 

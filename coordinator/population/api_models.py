@@ -196,6 +196,23 @@ class Grant(Answer):
     expires_at: float
 
 
+class GlassRequest(Answer):
+    """A break-the-glass request through the approvals service (``/api/approvals/{id}``)."""
+
+    id: int
+    kind: str
+    state: str
+    subject_type: str
+    subject_id: str | None
+    reason: str
+    requested_by: str
+    duration_s: float | None
+    pending_until: float
+    emergency: bool
+    review_state: str | None
+    result: dict[str, Any] | None
+
+
 class HouseItem(Answer):
     """A letting as lists show it: the landlord's name and the number of tenants."""
 

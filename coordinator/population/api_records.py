@@ -16,6 +16,7 @@ from ..identity.auth import Principal
 from .api_common import DbId, PathId, Pop, Purpose
 from .api_models import (
     Erased,
+    GlassRequest,
     Grant,
     LookupOut,
     PersonCreated,
@@ -95,12 +96,22 @@ class TransitionIn(BaseModel):
 
 
 class GlassIn(BaseModel):
-    """Break-the-glass: one person or one zone, with a reason, for one hour."""
+    """A break-the-glass request: one person or one zone, a reason, up to an hour; a
+    data-access approver decides."""
 
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=10, max_length=500)
     person_id: DbId | None = None
     zone: str | None = Field(None, max_length=32)
+    minutes: int = Field(60, ge=1, le=60, description="how long the access lasts once approved")
+
+
+class EmergencyIn(BaseModel):
+    """An emergency grant: one person, at once, for 15 minutes, reviewed afterwards."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=10, max_length=500)
+    person_id: DbId
 
 
 class EraseIn(BaseModel):
@@ -194,11 +205,19 @@ def transition_registration(
     return pop.records.transition(p, reg_id, body.status, body.note, purpose)
 
 
-@router.post("/break-glass", response_model=Grant, status_code=201)
+@router.post("/break-glass", response_model=GlassRequest, status_code=202)
 def break_glass(body: GlassIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
-    """One hour of access to a person or zone outside your jurisdiction, with a reason."""
-    return pop.access.grant(p, body.reason, person_id=body.person_id, zone=body.zone,
-                purpose=purpose)  # fmt: skip
+    """Ask for access to a person or zone outside your jurisdiction (reason, at most an hour);
+    it opens when a data-access approver approves (never yourself)."""
+    return pop.access.request(p, body.reason, person_id=body.person_id, zone=body.zone,
+                              minutes=body.minutes, purpose=purpose)  # fmt: skip
+
+
+@router.post("/break-glass/emergency", response_model=GlassRequest, status_code=201)
+def emergency_glass(body: EmergencyIn, pop: Pop, p: Reader, purpose: Purpose) -> dict[str, Any]:
+    """Fifteen minutes' access to one person at once, in an emergency; an approver reviews
+    it afterwards (a whole zone always needs approval)."""
+    return pop.access.emergency(p, body.reason, body.person_id, purpose)
 
 
 @router.get("/break-glass", response_model=list[Grant])

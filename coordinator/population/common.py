@@ -3,8 +3,11 @@
 Jurisdiction: an officer sees persons, registrations and requests of the zones on their
 account (``Principal.zones``); an entry there may also name a police-station area or a
 monitoring centre of the city's one area hierarchy, which stands for every patrol zone in
-it (``Ctx.areas``, given by the composition root from geo). Outside them, access needs a *break-the-glass* grant: a
-stated reason, scoped to one person or one zone, expiring after one hour, audited.
+it (``Ctx.areas``, given by the composition root from geo). Outside them, access needs a
+*break-the-glass* grant, which an officer never gives themselves: it is requested with a
+reason, for one person or one zone, and approved by a data-access approver (the approvals
+service) for at most an hour; or, for one person only, taken as an *emergency grant* of 15
+minutes that an approver reviews afterwards. Every step is audited.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
+from ..approvals.permissions import Perm as ApprovalsPerm
+from ..approvals.service import ApprovalsService, Kind
 from ..errors import Forbidden, NotFound
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
@@ -24,7 +29,8 @@ from .crypto import Keyring
 from .ids import RecordError, mask_id
 
 GLASS_TTL_S = 3600.0
-MIN_REASON = 10
+EMERGENCY_TTL_S = 900.0
+KIND_GLASS = "break-glass"
 
 
 Actor = Principal | str
@@ -101,10 +107,20 @@ def username(actor: Actor) -> str:
 
 
 class Access:
-    """Zone checks and break-the-glass grants."""
+    """Zone checks, and break-the-glass grants through the approvals service."""
 
-    def __init__(self, ctx: Ctx) -> None:
+    def __init__(self, ctx: Ctx, approvals: ApprovalsService | None = None) -> None:
         self.ctx = ctx
+        self.approvals = approvals
+
+    def kinds(self) -> list[Kind]:
+        """The approval kind population files (registered by the composition root)."""
+        return [
+            Kind(KIND_GLASS, "break-the-glass access to population records",
+                 "population:read", ApprovalsPerm.ACCESS_APPROVE, self._apply_glass,
+                 max_duration_s=GLASS_TTL_S, pending_ttl_s=4 * 3600.0,
+                 emergency_duration_s=EMERGENCY_TTL_S)
+        ]  # fmt: skip
 
     def _grants(self, actor: Actor) -> list[dict[str, Any]]:
         return self.ctx.db.query(
@@ -126,58 +142,86 @@ class Access:
         """Raise Forbidden unless ``zone`` is within the actor's jurisdiction (or a grant)."""
         allowed = self.zones(actor)
         if allowed is not None and zone not in allowed:
+            self._denied(actor, "zone", zone)
             raise Forbidden(
                 f"this {what} is in zone {zone}, outside your jurisdiction: "
                 "request break-the-glass access with a reason"
             )
 
-    def check_person(self, actor: Actor, person: dict[str, Any]) -> None:
-        """Raise Forbidden unless the person's zone is allowed or a person grant exists."""
+    def check_person(self, actor: Actor, person: dict[str, Any], *, audit: bool = True) -> None:
+        """Raise Forbidden unless the person's zone is allowed or a person grant exists
+        (the refusal is audited unless the caller records it itself)."""
         allowed = self.zones(actor)
         if allowed is None or person["zone"] in allowed:
             return
         if any(g["person_id"] == person["id"] for g in self._grants(actor)):
             return
+        if audit:
+            self._denied(actor, "person", person["id"])
         raise Forbidden(
             f"person {person['id']} is registered in zone {person['zone']}, outside your "
             "jurisdiction: request break-the-glass access with a reason"
         )
 
-    def grant(
+    def _denied(self, actor: Actor, subject: str, subject_id: Any) -> None:
+        # A refused read of personal data is evidence too (who tried to look at whom).
+        self.ctx.audit.record(actor, "denied_read", subject, subject_id, None,
+                              {"why": "outside jurisdiction, no break-the-glass grant"})  # fmt: skip
+
+    def request(
         self, actor: Principal, reason: str, *, person_id: int | None = None,
-        zone: str | None = None, purpose: str | None = None,
+        zone: str | None = None, minutes: int = 60, purpose: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """Open a one-hour grant to one person or one zone; the reason is mandatory."""
-        reason = " ".join((reason or "").split())
-        if len(reason) < MIN_REASON:
-            raise RecordError("reason", f"state a reason of at least {MIN_REASON} characters")
-        if len(reason) > 500:
-            raise RecordError("reason", "is longer than 500 characters")
+        """Ask a data-access approver for up to an hour's access to one person or one zone."""
         if (person_id is None) == (zone is None):
             raise RecordError("scope", "give exactly one of person_id or zone")
-        now = self.ctx.now()
-        row = {
-            "username": actor.username,
-            "person_id": person_id,
-            "zone": zone,
-            "reason": reason,
-            "granted_at": now,
-            "expires_at": now + GLASS_TTL_S,
-        }
+        return self._approvals().request(
+            actor, KIND_GLASS, subject_type="person" if person_id else "zone",
+            subject_id=person_id or zone, reason=reason,
+            scope={"person_id": person_id, "zone": zone}, duration_s=minutes * 60.0,
+            prepare=self._person_exists(person_id), purpose=purpose,
+        )  # fmt: skip
 
-        def write(db: sqlite_utils.Database) -> int:
+    def emergency(
+        self, actor: Principal, reason: str, person_id: int, purpose: str | None = None
+    ) -> dict[str, Any]:
+        """Fifteen minutes' access to one person at once, queued for an approver's review."""
+        return self._approvals().emergency(
+            actor, KIND_GLASS, subject_type="person", subject_id=person_id, reason=reason,
+            scope={"person_id": person_id, "zone": None}, purpose=purpose,
+            prepare=self._person_exists(person_id),
+        )  # fmt: skip
+
+    def _approvals(self) -> ApprovalsService:
+        if self.approvals is None:
+            raise Forbidden("break-the-glass access needs the approvals service")
+        return self.approvals
+
+    @staticmethod
+    def _person_exists(person_id: int | None) -> Callable[[sqlite_utils.Database], None]:
+        def check(db: sqlite_utils.Database) -> None:
             if (
                 person_id is not None
                 and not db.execute("select 1 from pop_persons where id = ?", [person_id]).fetchone()
             ):
                 raise NotFound(f"no person {person_id}")
-            gid = insert_row(db, "pop_glass_grants", row)
-            Ctx.entry(db, actor, "break_glass", "person" if person_id else "zone",
-                      person_id or zone, purpose, {"reason": reason, "grant": gid,
-                                                   "expires_at": row["expires_at"]})  # fmt: skip
-            return gid
 
-        return {"id": self.ctx.db.write(write), **row}
+        return check
+
+    def _apply_glass(self, db: sqlite_utils.Database, req: dict[str, Any]) -> dict[str, Any]:
+        """The approved (or emergency) request becomes a grant from now, for its duration."""
+        import json
+
+        scope = json.loads(req["scope"])
+        now = self.ctx.now()
+        row = {
+            "username": req["beneficiary"], "person_id": scope.get("person_id"),
+            "zone": scope.get("zone"), "reason": req["reason"], "granted_at": now,
+            "expires_at": now + float(req["duration_s"] or GLASS_TTL_S),
+            "approval_id": req["id"], "emergency": int(bool(req["emergency"])),
+        }  # fmt: skip
+        gid = insert_row(db, "pop_glass_grants", row)
+        return {"grant_id": gid, "expires_at": row["expires_at"]}
 
     def active_grants(self, actor: Actor) -> list[dict[str, Any]]:
         """The actor's unexpired grants."""

@@ -291,3 +291,10 @@ def m003_aggregate_counts(db: sqlite_utils.Database) -> None:
         "insert into pop_counts (dim, k, n) select 'registration_status', status, count(*) "
         "from pop_registrations group by 2"
     )
+
+
+@migrations()
+def m004_glass_grants_through_approvals(db: sqlite_utils.Database) -> None:
+    """Break-the-glass grants come from an approval (or an emergency grant under review)."""
+    db.execute("alter table pop_glass_grants add column approval_id integer")
+    db.execute("alter table pop_glass_grants add column emergency integer not null default 0")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from ..approvals.service import ApprovalsService
 from ..identity.audit import AuditService
 from ..platform.db import Database
 from ..settings import Settings
@@ -29,10 +30,10 @@ class PopulationService:
 
     def __init__(
         self, db: Database, audit: AuditService, settings: Settings,
-        retired_keys: list[str] | None = None,
+        retired_keys: list[str] | None = None, approvals: ApprovalsService | None = None,
     ) -> None:  # fmt: skip
         self.ctx = Ctx(db=db, keyring=Keyring(settings.data_key, retired_keys), audit=audit)
-        self.access = Access(self.ctx)
+        self.access = Access(self.ctx, approvals)
         self.records = Records(self.ctx, self.access)
         self.housing = Housing(self.ctx, self.access)
         self.visitors = Visitors(self.ctx, self.access)

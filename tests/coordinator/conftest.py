@@ -15,7 +15,7 @@ from coordinator.container import Services
 from coordinator.identity.auth import Role
 from coordinator.settings import Settings
 from devtools.synthetic_city import City, CitySpec, generate
-from tests.harness.api import PASSWORD
+from tests.harness.api import PASSWORD, login, seeded_secret
 
 
 @pytest.fixture
@@ -55,6 +55,7 @@ def users(services: Services) -> dict[Role, str]:
             zones=["Z01"],
             merchant_id="m-1" if role is Role.MERCHANT else None,
             unit_id="car-1" if role is Role.PATROL_UNIT else None,
+            totp_secret=seeded_secret(name),
         )
         out[role] = name
         services.geo.centres.set_membership(name, [], city_wide=True, actor="test")
@@ -64,12 +65,7 @@ def users(services: Services) -> dict[Role, str]:
 @pytest.fixture
 def tokens(api: TestClient, users: dict[Role, str]) -> dict[Role, str]:
     """A bearer token per role."""
-    out = {}
-    for role, name in users.items():
-        r = api.post("/api/auth/login", json={"username": name, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        out[role] = r.json()["access_token"]
-    return out
+    return {role: login(api, name) for role, name in users.items()}
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,15 @@ from typing import Any
 import httpx
 
 from devtools.devcity import DEMO_PASSWORD, DevCity
+from tests.harness.api import bearer
+from tests.harness.api import login as login_api
 from tests.harness.browser import login, shot
 
 
 def _api(city: DevCity, user: str, path: str, purpose: str | None = None) -> Any:
     """GET ``path`` as ``user`` (the expectation the screen is compared with)."""
     with httpx.Client(base_url=city.url, timeout=30) as c:
-        tok = c.post("/api/auth/login", json={"username": user, "password": DEMO_PASSWORD})
-        headers = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+        headers = bearer(login_api(c, user, DEMO_PASSWORD))
         if purpose:
             headers["X-Purpose"] = purpose
         r = c.get(path, headers=headers)

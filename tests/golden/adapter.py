@@ -38,7 +38,10 @@ SECRET_KEY = "dev-only-secret-not-for-production"
 DATA_KEY = "dev-only-secret-not-for-production-data"
 DB_FILE = "citywatch.db"
 # The roles release 0.1.0 had (its users and the recorded scenario); later roles are new.
-ROLES = [r.value for r in Role if r is not Role.SUPERVISOR]
+NEW_ROLES = {Role.SUPERVISOR, Role.AUDITOR, Role.DATA_ACCESS_APPROVER}
+ROLES = [r.value for r in Role if r not in NEW_ROLES]
+#: Who acts on the host (the installation's command line) in the recorded session.
+HOST = "host:golden"
 
 
 @dataclass
@@ -90,6 +93,46 @@ def openapi(data_dir: Path) -> dict[str, Any]:
 def create_first_admin(c: Coordinator, username: str, password: str) -> None:
     """The first administrator (an installation creates it from the command line)."""
     c.services.auth.create_user(username, password, [Role.ADMIN], zones=["Z01", "Z02"])
+
+
+def create_user(c: Coordinator, username: str, password: str, role: str) -> None:
+    """An account made on the host (``coordinator users create`` + its approval there)."""
+    c.services.auth.create_user(username, password, [role])
+
+
+def approve_on_host(c: Coordinator, approval_id: int) -> None:
+    """The host approves a pending request as the second person (``coordinator users
+    approve``): the recorded session has one administrator."""
+    c.services.approvals.approve(HOST, approval_id, "golden session")
+
+
+def needs_second_factor(c: Coordinator, username: str) -> bool:
+    """True when the account's login asks for a TOTP code."""
+    from coordinator.identity.auth import needs_second_factor as needs
+
+    rows = c.services.db.query("select roles from users where username = ?", [username])
+    return bool(rows) and needs(__import__("json").loads(rows[0]["roles"]))
+
+
+def seed_second_factor(c: Coordinator, username: str) -> None:
+    """Enrol the seeded authenticator secret of ``username`` (as its first login would)."""
+    from devtools.totp_codes import seeded_secret
+
+    sealed = c.services.auth.mfa.seal(seeded_secret(username))
+    c.services.db.execute_write(
+        "update users set totp_secret = ?, totp_enrolled_at = ? where username = ?",
+        [sealed, time.time(), username],
+    )
+
+
+def auditor_headers(c: Coordinator, username: str, password: str) -> dict[str, str]:
+    """A session of a data-protection officer made on the host (no recorded HTTP call)."""
+    from devtools.totp_codes import next_code
+
+    create_user(c, username, password, Role.AUDITOR.value)
+    seed_second_factor(c, username)
+    out = c.services.auth.login(username, password, next_code(username, "golden"))
+    return {"Authorization": f"Bearer {out.token}"}
 
 
 def ingest_events(c: Coordinator, events: list[dict[str, Any]], timeout: float = 10.0) -> None:

@@ -11,10 +11,13 @@ from devtools.population_data import prc_id
 PURPOSE = {"X-Purpose": "case 2026-117 follow-up"}
 
 
-def officer(name: str = "officer-a", zones: tuple[str, ...] = ("Z01",)) -> Principal:
-    """A population officer principal (for service-level tests)."""
-    roles = frozenset({Role.POPULATION_OFFICER})
-    return Principal(1, name, roles, frozenset(zones), perms=perms_for(roles, role_matrix()))
+def officer(
+    name: str = "officer-a", zones: tuple[str, ...] = ("Z01",),
+    roles: tuple[Role, ...] = (Role.POPULATION_OFFICER,),
+) -> Principal:  # fmt: skip
+    """A population officer principal (for service-level tests; other ``roles`` too)."""
+    held = frozenset(roles)
+    return Principal(1, name, held, frozenset(zones), perms=perms_for(held, role_matrix()))
 
 
 def person_data(n: int = 0, **over: Any) -> dict[str, Any]:

@@ -7,14 +7,12 @@ from fastapi.testclient import TestClient
 
 from coordinator.container import Services
 from coordinator.identity.auth import Role
-from tests.harness.api import PASSWORD, bearer
+from tests.harness.api import PASSWORD, bearer, login, seeded_secret
 from tests.harness.fraud import Actors
 
 
 def _login(api: TestClient, name: str) -> dict[str, str]:
-    r = api.post("/api/auth/login", json={"username": name, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return bearer(r.json()["access_token"])
+    return bearer(login(api, name))
 
 
 @pytest.fixture
@@ -27,7 +25,9 @@ def actors(api: TestClient, services: Services) -> Actors:
         ("merchant-2", [Role.MERCHANT], "m-2"),
         ("op", [Role.OPERATOR], None),
     ):
-        services.auth.create_user(name, PASSWORD, roles, zones=["Z01"], merchant_id=mid)
+        services.auth.create_user(
+            name, PASSWORD, roles, zones=["Z01"], merchant_id=mid, totp_secret=seeded_secret(name)
+        )
     a = Actors(*(_login(api, n) for n in ("inv-li", "inv-chen", "merchant-1", "merchant-2", "op")))
     for mid in ("m-1", "m-2"):
         r = api.post(

@@ -44,7 +44,8 @@ def test_missing_and_forged_tokens_get_401(api: TestClient, header, detail):
 
 
 def test_expired_token_gets_401(api: TestClient, services: Services, users):
-    tok, _exp, _p = services.auth.login(users[Role.OPERATOR], PASSWORD)
+    tok = services.auth.login(users[Role.OPERATOR], PASSWORD).token
+    assert tok
     services.db.execute_write("update sessions set expires_at = ?", [time.time() - 1])
     r = api.get("/api/auth/me", headers=bearer(tok))
     assert r.status_code == 401 and "expired" in r.json()["detail"]

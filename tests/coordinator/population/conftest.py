@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from coordinator.container import Services
 from coordinator.identity.auth import Role
 from coordinator.population import PopulationService
-from tests.harness.api import PASSWORD, bearer
+from tests.harness.api import PASSWORD, bearer, login, seeded_secret
 from tests.harness.population import PURPOSE
 
 
@@ -47,7 +47,8 @@ def officer_tokens(api: TestClient, services: Services) -> dict[str, dict[str, s
     """Headers (bearer + purpose) for officer-a (Z01) and officer-b (Z02)."""
     out = {}
     for name, zone in (("officer-a", "Z01"), ("officer-b", "Z02")):
-        services.auth.create_user(name, PASSWORD, [Role.POPULATION_OFFICER], zones=[zone])
-        r = api.post("/api/auth/login", json={"username": name, "password": PASSWORD})
-        out[name] = {**bearer(r.json()["access_token"]), **PURPOSE}
+        services.auth.create_user(
+            name, PASSWORD, [Role.POPULATION_OFFICER], zones=[zone], totp_secret=seeded_secret(name)
+        )
+        out[name] = {**bearer(login(api, name)), **PURPOSE}
     return out

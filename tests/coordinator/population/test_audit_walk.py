@@ -103,7 +103,13 @@ def _calls(i):
             "POST",
             "/break-glass",
             "/break-glass",
-            {"json": {"zone": "Z07", "reason": "joint operation 42 with Z07"}},
+            {"json": {"zone": "Z07", "reason": "joint operation 42 with the Z07 team"}},
+        ),
+        (
+            "POST",
+            "/break-glass/emergency",
+            "/break-glass/emergency",
+            {"json": {"person_id": i["a"], "reason": "missing child report, checking the host"}},
         ),
         ("GET", "/break-glass", "/break-glass", {}),
         (

@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.harness.population import person_data
+from coordinator.identity.auth import Role
+from tests.harness.population import officer, person_data
 
 P = "/api/population"
 
@@ -125,16 +126,24 @@ def test_jurisdiction_and_break_the_glass(api, officer_tokens, pop, clock):
     r = api.post(f"{P}/persons/lookup", headers=b,
                  json={"id_type": "prc_id", "id_number": person_data(6)["id_number"]})  # fmt: skip
     assert r.json() == {"results": [], "outside_jurisdiction": [{"id": p["id"], "zone": "Z01"}]}
-    # a reason is mandatory
+    # a reason is mandatory, and must read as one
     r = api.post(f"{P}/break-glass", headers=b, json={"person_id": p["id"], "reason": "need"})
     assert r.status_code == 422
     r = api.post(f"{P}/break-glass", headers=b,
+                 json={"person_id": p["id"], "reason": "aaaaaaaaaaaaaaaaaaaa"})  # fmt: skip
+    assert r.status_code == 422
+    r = api.post(f"{P}/break-glass", headers=b,
                  json={"person_id": p["id"], "reason": "wage dispute hotline call 2026-117"})  # fmt: skip
-    assert r.status_code == 201
+    assert r.status_code == 202 and r.json()["state"] == "pending"
+    # the request alone opens nothing: a data-access approver must approve it
+    assert api.get(f"{P}/persons/{p['id']}", headers=b).status_code == 403
+    approver = officer("approver-1", (), roles=(Role.DATA_ACCESS_APPROVER,))
+    pop.access.approvals.approve(approver, r.json()["id"], "checked with the duty desk")
     assert api.get(f"{P}/persons/{p['id']}", headers=b).status_code == 200
-    audit = pop.ctx.audit.search(actor="officer-b", action="break_glass")
+    audit = pop.ctx.audit.search(actor="officer-b", action="approval_requested")
     assert audit and "wage dispute" in audit[0]["detail"]
-    # one hour later the grant has expired
+    assert pop.ctx.audit.search(actor="approver-1", action="approval_approved")
+    # one hour after the approval the grant has expired
     clock.t += 3601
     assert api.get(f"{P}/persons/{p['id']}", headers=b).status_code == 403
 

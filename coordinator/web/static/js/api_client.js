@@ -5,6 +5,24 @@
 import { request, url } from "./http.js";
 
 /**
+ * Roles and zones to add or take away (adding personal-data access needs a reason).
+ * @typedef {Object} AccessIn
+ * @property {Array<Role>} [add_roles]
+ * @property {Array<Role>} [remove_roles]
+ * @property {Array<string>} [add_zones]
+ * @property {Array<string>} [remove_zones]
+ * @property {(string | null)} [reason]
+ */
+
+/**
+ * What a change of access did: applied now, or waiting for a second administrator.
+ * @typedef {Object} AccessOutcome
+ * @property {number} id
+ * @property {string} state
+ * @property {(number | null)} request
+ */
+
+/**
  * The unit's answer to an order, or its next step on it.
  * @typedef {Object} AckIn
  * @property {"accepted" | "declined" | "en_route" | "on_scene" | "cleared"} status
@@ -15,6 +33,34 @@ import { request, url } from "./http.js";
  * An operator note.
  * @typedef {Object} AnnotateBody
  * @property {string} text
+ */
+
+/**
+ * A request that needs a second person, with its decision and review.
+ * @typedef {Object} ApprovalOut
+ * @property {number} id
+ * @property {string} kind
+ * @property {string} title
+ * @property {string} subject_type
+ * @property {(string | null)} subject_id
+ * @property {Object<string, any>} scope
+ * @property {string} reason
+ * @property {string} requested_by
+ * @property {(string | null)} beneficiary
+ * @property {number} requested_at
+ * @property {(number | null)} duration_s
+ * @property {string} state
+ * @property {number} pending_until
+ * @property {(string | null)} decided_by
+ * @property {(number | null)} decided_at
+ * @property {(string | null)} decision_note
+ * @property {(Object<string, any> | null)} result
+ * @property {boolean} emergency
+ * @property {(string | null)} review_state
+ * @property {(string | null)} reviewed_by
+ * @property {(number | null)} reviewed_at
+ * @property {(string | null)} review_note
+ * @property {boolean} can_decide
  */
 
 /**
@@ -141,6 +187,12 @@ import { request, url } from "./http.js";
  * @property {number} issued_at
  * @property {(number | null)} revoked_at
  * @property {(string | null)} reason
+ */
+
+/**
+ * A login challenge (to enrol an authenticator during a first login).
+ * @typedef {Object} ChallengeBody
+ * @property {string} challenge
  */
 
 /**
@@ -276,6 +328,12 @@ import { request, url } from "./http.js";
  * @property {string} reason
  * @property {(number | null)} size
  * @property {string} raw
+ */
+
+/**
+ * An approver's decision, with an optional note (a rejection should say why).
+ * @typedef {Object} DecisionIn
+ * @property {(string | null)} [note]
  */
 
 /**
@@ -427,6 +485,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An emergency grant: one person, at once, for 15 minutes, reviewed afterwards.
+ * @typedef {Object} EmergencyIn
+ * @property {string} reason
+ * @property {number} person_id
+ */
+
+/**
  * A board's enrolment: the token, its CSR and where it stands.
  * @typedef {Object} EnrolIn
  * @property {string} owner_org
@@ -495,6 +560,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A new authenticator secret: shown once, kept after a code from it is verified.
+ * @typedef {Object} EnrolmentOut
+ * @property {string} secret
+ * @property {string} otpauth_uri
+ */
+
+/**
  * Why a person is erased (anonymised) now.
  * @typedef {Object} EraseIn
  * @property {string} reason
@@ -546,6 +618,12 @@ import { request, url } from "./http.js";
  * @property {(string | null)} zone
  * @property {(string | null)} name
  * @property {(string | null)} phone
+ */
+
+/**
+ * When the account stops working (null: never).
+ * @typedef {Object} ExpiryIn
+ * @property {(number | null)} expires_at
  */
 
 /**
@@ -724,11 +802,30 @@ import { request, url } from "./http.js";
  */
 
 /**
- * Break-the-glass: one person or one zone, with a reason, for one hour.
+ * A break-the-glass request: one person or one zone, a reason, up to an hour; a
+ * data-access approver decides.
  * @typedef {Object} GlassIn
  * @property {string} reason
  * @property {(number | null)} [person_id]
  * @property {(string | null)} [zone]
+ * @property {number} [minutes]
+ */
+
+/**
+ * A break-the-glass request through the approvals service (``/api/approvals/{id}``).
+ * @typedef {Object} GlassRequest
+ * @property {number} id
+ * @property {string} kind
+ * @property {string} state
+ * @property {string} subject_type
+ * @property {(string | null)} subject_id
+ * @property {string} reason
+ * @property {string} requested_by
+ * @property {(number | null)} duration_s
+ * @property {number} pending_until
+ * @property {boolean} emergency
+ * @property {(string | null)} review_state
+ * @property {(Object<string, any> | null)} result
  */
 
 /**
@@ -1023,10 +1120,11 @@ import { request, url } from "./http.js";
  */
 
 /**
- * Credentials.
+ * Credentials (and, for accounts with a second factor, optionally the code at once).
  * @typedef {Object} LoginBody
  * @property {string} username
  * @property {string} password
+ * @property {(string | null)} [totp_code]
  */
 
 /**
@@ -1226,6 +1324,12 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A new password (every session of the account ends).
+ * @typedef {Object} PasswordIn
+ * @property {string} password
+ */
+
+/**
  * A payment received on a filing.
  * @typedef {Object} PaymentIn
  * @property {(number | string)} amount
@@ -1412,6 +1516,12 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Why (kept in the audit log).
+ * @typedef {Object} ReasonIn
+ * @property {string} reason
+ */
+
+/**
  * An incident by id, or an ad-hoc location (before the incident exists).
  * @typedef {Object} RecommendIn
  * @property {(string | null)} [incident_id]
@@ -1542,6 +1652,18 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An emergency grant's after-the-fact review.
+ * @typedef {"pending" | "justified" | "unjustified"} Review
+ */
+
+/**
+ * An approver's verdict on an emergency grant after the fact.
+ * @typedef {Object} ReviewIn
+ * @property {Review} verdict
+ * @property {string} [note]
+ */
+
+/**
  * One stored revision.
  * @typedef {Object} Revision
  * @property {string} device_id
@@ -1636,7 +1758,7 @@ import { request, url } from "./http.js";
 
 /**
  * The roles of the command centre and its partners.
- * @typedef {"admin" | "operator" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit"} Role
+ * @typedef {"admin" | "operator" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver"} Role
  */
 
 /**
@@ -1701,6 +1823,13 @@ import { request, url } from "./http.js";
  * @property {(number | null)} published_rev
  * @property {(number | null)} published_level
  * @property {(number | null)} reported_at
+ */
+
+/**
+ * The second step of a login: the challenge and the authenticator's code.
+ * @typedef {Object} SecondStepBody
+ * @property {string} challenge
+ * @property {string} code
  */
 
 /**
@@ -1855,6 +1984,11 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Where a request stands.
+ * @typedef {"pending" | "approved" | "rejected" | "expired" | "withdrawn"} State
+ */
+
+/**
  * A status set by a dispatcher.
  * @typedef {Object} StatusIn
  * @property {"available" | "busy" | "off_duty"} status
@@ -1934,15 +2068,17 @@ import { request, url } from "./http.js";
  */
 
 /**
- * A bearer token and what it grants.
+ * A bearer token and what it grants, or the second step the login still needs.
  * @typedef {Object} TokenOut
- * @property {string} access_token
+ * @property {(string | null)} access_token
  * @property {string} [token_type]
- * @property {number} expires_at
+ * @property {(number | null)} expires_at
  * @property {string} username
  * @property {Array<string>} roles
  * @property {Array<string>} permissions
  * @property {Array<string>} zones
+ * @property {("totp" | "totp_enrol" | null)} [second_factor]
+ * @property {(string | null)} [challenge]
  */
 
 /**
@@ -2021,7 +2157,8 @@ import { request, url } from "./http.js";
  */
 
 /**
- * A new user.
+ * A new account; roles that read personal data (or administration) need a reason and a
+ * second administrator's approval.
  * @typedef {Object} UserIn
  * @property {string} username
  * @property {string} password
@@ -2030,10 +2167,15 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [merchant_id]
  * @property {(string | null)} [unit_id]
  * @property {(string | null)} [display_name]
+ * @property {(number | null)} [expires_at]
+ * @property {(string | null)} [reason]
  */
 
 /**
- * A user account as administrators list them (roles and zones as stored, JSON text).
+ * An account as administrators see it: access, state, second factor (never a secret).
+ *
+ * ``roles`` and ``zones`` keep their stored JSON text (installed clients read them);
+ * ``role_list`` and ``zone_list`` are the same as lists.
  * @typedef {Object} UserRow
  * @property {number} id
  * @property {string} username
@@ -2043,6 +2185,18 @@ import { request, url } from "./http.js";
  * @property {(string | null)} unit_id
  * @property {(string | null)} display_name
  * @property {number} active
+ * @property {string} state
+ * @property {Array<string>} role_list
+ * @property {Array<string>} zone_list
+ * @property {(number | null)} created_at
+ * @property {(number | null)} expires_at
+ * @property {(number | null)} pending_request
+ * @property {(number | null)} disabled_at
+ * @property {(string | null)} disabled_by
+ * @property {(string | null)} disabled_reason
+ * @property {(number | null)} password_changed_at
+ * @property {string} second_factor
+ * @property {number} live_sessions
  */
 
 /**
@@ -2207,14 +2361,37 @@ export function metaHealth() {
 }
 
 /**
- * Exchange a username and password for a bearer token (one shift long); failures are
- * slowed per client address (429 with Retry-After).
+ * Exchange a username and password for a bearer token (one shift long); accounts that
+ * read personal data get a challenge for the second step instead (or send ``totp_code``).
+ * Failures (passwords and codes) are slowed per client address (429 with Retry-After).
  * POST /api/auth/login
  * @param {LoginBody} body
  * @returns {Promise<TokenOut>}
  */
 export function authLogin(body) {
   return request("POST", "/api/auth/login", { body });
+}
+
+/**
+ * The second step: the challenge from /api/auth/login and the authenticator's code
+ * (a wrong code counts as a failed login from this address).
+ * POST /api/auth/login/totp
+ * @param {SecondStepBody} body
+ * @returns {Promise<TokenOut>}
+ */
+export function authLoginSecondStep(body) {
+  return request("POST", "/api/auth/login/totp", { body });
+}
+
+/**
+ * During a first login: a new authenticator secret (shown once; kept once a code from
+ * it is verified by /api/auth/login/totp).
+ * POST /api/auth/totp/enrol
+ * @param {ChallengeBody} body
+ * @returns {Promise<EnrolmentOut>}
+ */
+export function authEnrolAuthenticator(body) {
+  return request("POST", "/api/auth/totp/enrol", { body });
 }
 
 /**
@@ -2236,25 +2413,6 @@ export function authMe() {
 }
 
 /**
- * List users without their password hashes.
- * GET /api/users
- * @returns {Promise<Array<UserRow>>}
- */
-export function authListUsers() {
-  return request("GET", "/api/users");
-}
-
-/**
- * Create a user (admins only).
- * POST /api/users
- * @param {UserIn} body
- * @returns {Promise<Created>}
- */
-export function authCreateUser(body) {
-  return request("POST", "/api/users", { body });
-}
-
-/**
  * Search the audit log (newest first).
  * GET /api/audit
  * @param {{ actor?: (string | null), subject_type?: (string | null), subject_id?: (string | null), action?: (string | null), limit?: number }} [query]
@@ -2262,6 +2420,176 @@ export function authCreateUser(body) {
  */
 export function authAuditLog(query) {
   return request("GET", "/api/audit", { query });
+}
+
+/**
+ * Every account with roles, zones, state and second factor (never a password hash).
+ * GET /api/users
+ * @returns {Promise<Array<UserRow>>}
+ */
+export function staffListUsers() {
+  return request("GET", "/api/users");
+}
+
+/**
+ * Create an account: 201 active at once, or 202 waiting for a second administrator.
+ * POST /api/users
+ * @param {UserIn} body
+ * @returns {Promise<AccessOutcome>}
+ */
+export function staffCreateUser(body) {
+  return request("POST", "/api/users", { body });
+}
+
+/**
+ * One account.
+ * GET /api/users/{user_id}
+ * @param {number} userId
+ * @returns {Promise<UserRow>}
+ */
+export function staffGetUser(userId) {
+  return request("GET", `/api/users/${encodeURIComponent(userId)}`);
+}
+
+/**
+ * Take roles or zones away (at once) or add them (202 when a second administrator must
+ * approve).
+ * POST /api/users/{user_id}/access
+ * @param {number} userId
+ * @param {AccessIn} body
+ * @returns {Promise<AccessOutcome>}
+ */
+export function staffChangeAccess(userId, body) {
+  return request("POST", `/api/users/${encodeURIComponent(userId)}/access`, { body });
+}
+
+/**
+ * Disable the account; its sessions end at once.
+ * POST /api/users/{user_id}/disable
+ * @param {number} userId
+ * @param {ReasonIn} body
+ * @returns {Promise<UserRow>}
+ */
+export function staffDisableUser(userId, body) {
+  return request("POST", `/api/users/${encodeURIComponent(userId)}/disable`, { body });
+}
+
+/**
+ * Enable a disabled account.
+ * POST /api/users/{user_id}/enable
+ * @param {number} userId
+ * @param {ReasonIn} body
+ * @returns {Promise<UserRow>}
+ */
+export function staffEnableUser(userId, body) {
+  return request("POST", `/api/users/${encodeURIComponent(userId)}/enable`, { body });
+}
+
+/**
+ * Set a new password; every session of the account ends.
+ * POST /api/users/{user_id}/password
+ * @param {number} userId
+ * @param {PasswordIn} body
+ * @returns {Promise<UserRow>}
+ */
+export function staffSetPassword(userId, body) {
+  return request("POST", `/api/users/${encodeURIComponent(userId)}/password`, { body });
+}
+
+/**
+ * Set or clear the date after which the account stops working.
+ * POST /api/users/{user_id}/expiry
+ * @param {number} userId
+ * @param {ExpiryIn} body
+ * @returns {Promise<UserRow>}
+ */
+export function staffSetExpiry(userId, body) {
+  return request("POST", `/api/users/${encodeURIComponent(userId)}/expiry`, { body });
+}
+
+/**
+ * End every session of the account.
+ * POST /api/users/{user_id}/end-sessions
+ * @param {number} userId
+ * @param {ReasonIn} body
+ * @returns {Promise<UserRow>}
+ */
+export function staffEndSessions(userId, body) {
+  return request("POST", `/api/users/${encodeURIComponent(userId)}/end-sessions`, { body });
+}
+
+/**
+ * Forget the account's authenticator (it enrols a new one at its next login).
+ * POST /api/users/{user_id}/second-factor/reset
+ * @param {number} userId
+ * @param {ReasonIn} body
+ * @returns {Promise<UserRow>}
+ */
+export function staffResetSecondFactor(userId, body) {
+  return request("POST", `/api/users/${encodeURIComponent(userId)}/second-factor/reset`, { body });
+}
+
+/**
+ * Requests you made or may decide (``review=true``: emergency grants awaiting review).
+ * GET /api/approvals
+ * @param {{ state?: (State | null), kind?: (string | null), mine?: boolean, review?: boolean, limit?: number }} [query]
+ * @returns {Promise<Array<ApprovalOut>>}
+ */
+export function approvalsListRequests(query) {
+  return request("GET", "/api/approvals", { query });
+}
+
+/**
+ * One request you made or may decide.
+ * GET /api/approvals/{request_id}
+ * @param {number} requestId
+ * @returns {Promise<ApprovalOut>}
+ */
+export function approvalsGetRequest(requestId) {
+  return request("GET", `/api/approvals/${encodeURIComponent(requestId)}`);
+}
+
+/**
+ * Approve a pending request (a second person: never its requester); its effect applies.
+ * POST /api/approvals/{request_id}/approve
+ * @param {number} requestId
+ * @param {DecisionIn} body
+ * @returns {Promise<ApprovalOut>}
+ */
+export function approvalsApprove(requestId, body) {
+  return request("POST", `/api/approvals/${encodeURIComponent(requestId)}/approve`, { body });
+}
+
+/**
+ * Refuse a pending request.
+ * POST /api/approvals/{request_id}/reject
+ * @param {number} requestId
+ * @param {DecisionIn} body
+ * @returns {Promise<ApprovalOut>}
+ */
+export function approvalsReject(requestId, body) {
+  return request("POST", `/api/approvals/${encodeURIComponent(requestId)}/reject`, { body });
+}
+
+/**
+ * Take back your own pending request.
+ * POST /api/approvals/{request_id}/withdraw
+ * @param {number} requestId
+ * @returns {Promise<ApprovalOut>}
+ */
+export function approvalsWithdraw(requestId) {
+  return request("POST", `/api/approvals/${encodeURIComponent(requestId)}/withdraw`);
+}
+
+/**
+ * Judge an emergency grant after the fact (justified, or unjustified with a reason).
+ * POST /api/approvals/{request_id}/review
+ * @param {number} requestId
+ * @param {ReviewIn} body
+ * @returns {Promise<ApprovalOut>}
+ */
+export function approvalsReview(requestId, body) {
+  return request("POST", `/api/approvals/${encodeURIComponent(requestId)}/review`, { body });
 }
 
 /**
@@ -2743,14 +3071,27 @@ export function populationMyGrants() {
 }
 
 /**
- * One hour of access to a person or zone outside your jurisdiction, with a reason.
+ * Ask for access to a person or zone outside your jurisdiction (reason, at most an hour);
+ * it opens when a data-access approver approves (never yourself).
  * POST /api/population/break-glass
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {GlassIn} body
- * @returns {Promise<Grant>}
+ * @returns {Promise<GlassRequest>}
  */
 export function populationBreakGlass(purpose, body) {
   return request("POST", "/api/population/break-glass", { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Fifteen minutes' access to one person at once, in an emergency; an approver reviews
+ * it afterwards (a whole zone always needs approval).
+ * POST /api/population/break-glass/emergency
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {EmergencyIn} body
+ * @returns {Promise<GlassRequest>}
+ */
+export function populationEmergencyGlass(purpose, body) {
+  return request("POST", "/api/population/break-glass/emergency", { body, headers: { "X-Purpose": purpose } });
 }
 
 /**

@@ -1,6 +1,6 @@
 // @ts-check
 // Shell: sign-in, role-aware navigation built from the screen registry, hash routing.
-import { authLogin, authLogout } from "./api_client.js";
+import { authEnrolAuthenticator, authLogin, authLoginSecondStep, authLogout } from "./api_client.js";
 import { banner } from "./banner.js";
 import { ApiError, session, setUnauthorizedHandler } from "./http.js";
 import { html, append, render } from "./html.js";
@@ -18,6 +18,8 @@ let current = null;
 // Each navigation's number: a screen still loading when the operator moves on must not
 // report its late failure (its view was torn down) into the next screen.
 let navigation = 0;
+// The pending second step of a login (accounts that read personal data need a TOTP code).
+let challenge = "";
 
 // Static text of the page itself, from the catalogue.
 function translatePage() {
@@ -65,6 +67,9 @@ function showLogin(message) {
   disconnectLive();
   session.clear();
   $("login").hidden = false;
+  $("login-form").hidden = false;
+  $("second-form").hidden = true;
+  challenge = "";
   $("view").replaceChildren();
   $("nav").replaceChildren();
   $("who").textContent = "";
@@ -120,6 +125,15 @@ async function route() {
   }
 }
 
+/** @param {import("./api_client.js").TokenOut} tok */
+async function signedIn(tok) {
+  session.set(tok);
+  challenge = "";
+  connectLive();
+  location.hash = "";
+  await route();
+}
+
 /** @param {SubmitEvent} ev */
 async function login(ev) {
   ev.preventDefault();
@@ -127,20 +141,43 @@ async function login(ev) {
   $("login-error").textContent = "";
   try {
     const tok = await authLogin({ username: String(f.get("username")), password: String(f.get("password")) });
-    session.set(tok);
-    connectLive();
-    location.hash = "";
-    await route();
+    if (!tok.second_factor) { await signedIn(tok); return; }
+    // Second step: a code from the authenticator (enrolled now on a first login).
+    challenge = tok.challenge || "";
+    $("enrol-box").hidden = tok.second_factor !== "totp_enrol";
+    if (tok.second_factor === "totp_enrol") {
+      const e = await authEnrolAuthenticator({ challenge });
+      $("enrol-secret").textContent = e.secret;
+      $("enrol-uri").textContent = e.otpauth_uri;
+    }
+    $("login-form").hidden = true;
+    $("second-form").hidden = false;
+    /** @type {HTMLInputElement} */ ($("second-form").querySelector("input[name=code]")).focus();
   } catch (e) {
     $("login-error").textContent = e instanceof ApiError ? e.message : String(e);
   }
 }
 
 markDocument();
+/** @param {SubmitEvent} ev */
+async function secondStep(ev) {
+  ev.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (ev.target);
+  const code = String(new FormData(form).get("code")).replace(/\s/g, "");
+  $("second-error").textContent = "";
+  try {
+    await signedIn(await authLoginSecondStep({ challenge, code }));
+    form.reset();
+  } catch (e) {
+    $("second-error").textContent = e instanceof ApiError ? e.message : String(e);
+  }
+}
+
 translatePage();
 languageSwitch();
 setUnauthorizedHandler((msg) => showLogin(msg));
 $("login-form").addEventListener("submit", login);
+$("second-form").addEventListener("submit", secondStep);
 $("logout").addEventListener("click", async () => {
   try { await authLogout(); } catch { /* already gone */ }
   showLogin(t("login.signed_out"));

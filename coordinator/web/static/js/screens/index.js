@@ -11,3 +11,5 @@ import "./wall.js";
 import "./population.js";
 import "./fraud.js";
 import "./check.js";
+import "./staff.js";
+import "./access.js";
