@@ -123,12 +123,15 @@ def add_users(settings_file: Path, env: dict[str, str], users: dict[str, str]) -
     """Create each name → role in the centre's database before the server starts (as
     ``coordinator create-user`` does, in this process to save a start-up per user)."""
     from coordinator.bootstrap import open_services
+    from coordinator.identity.auth import needs_second_factor
     from coordinator.settings import load_settings
+    from devtools.totp_codes import seeded_secret
 
     services = open_services(load_settings(settings_file, {**os.environ, **env}))
     try:
         for name, role in users.items():
-            services.auth.create_user(name, PASSWORD, [role])
+            secret = seeded_secret(name) if needs_second_factor([role]) else None
+            services.auth.create_user(name, PASSWORD, [role], totp_secret=secret)
     finally:
         services.close()
 

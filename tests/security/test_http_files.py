@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.harness.api import bearer
+from tests.harness.api import bearer, login
 from tests.harness.https_centre import PASSWORD, base_settings, cli, https_centre, secrets_env
 
 
@@ -41,9 +41,7 @@ def test_the_running_coordinators_data_is_private(tmp_path):
 def _run_and_check(tmp_path: Path) -> None:
     with https_centre(tmp_path, {"officer-f": "population_officer"}) as (c, _env):
         with c.client() as http:
-            tok = http.post(
-                "/api/auth/login", json={"username": "officer-f", "password": PASSWORD}
-            ).json()["access_token"]
+            tok = login(http, "officer-f", PASSWORD)
             http.post(
                 "/api/population/import",
                 content=b"name,id_number\nx,y\n",
@@ -59,12 +57,12 @@ def _run_and_check(tmp_path: Path) -> None:
 
 
 def test_a_command_creating_the_data_folder_makes_it_private(tmp_path):
-    """Tried: `coordinator create-user` as the first command on a new data folder.
+    """Tried: `coordinator users bootstrap-admin` as the first command on a new data folder.
     Expected: folder 0700, database 0600 (the command's umask and explicit modes)."""
     cfg = tmp_path / "c.yaml"
     settings = base_settings(tmp_path, 1883)
     cfg.write_text(yaml.safe_dump(settings))
-    r = cli("coordinator.cli", "create-user", "first-admin", "--role", "admin",
+    r = cli("coordinator.cli", "users", "bootstrap-admin", "first-admin",
             "--settings", str(cfg),
             env={**secrets_env(), "CITYWATCH_NEW_USER_PASSWORD": PASSWORD})  # fmt: skip
     assert r.returncode == 0, r.stderr

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness.api import bearer
+from tests.harness.api import bearer, login
 from tests.harness.https_centre import PASSWORD, SCRAPE_TOKEN, Centre, https_centre
 
 PUBLIC = "https://centre.yiwu.example"
@@ -28,12 +28,7 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
 def tokens(centre: Centre) -> dict[str, str]:
     """A bearer token per user."""
     with centre.client() as http:
-        return {
-            u: http.post("/api/auth/login", json={"username": u, "password": PASSWORD}).json()[
-                "access_token"
-            ]
-            for u in USERS
-        }
+        return {u: login(http, u, PASSWORD) for u in USERS}  # the officer answers a code
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness.api import bearer
+from tests.harness.api import bearer, login
 from tests.harness.https_centre import PASSWORD, Centre, https_centre
 
 MB = 1 << 20
@@ -108,9 +108,7 @@ def test_most_routes_take_one_mebibyte_the_upload_routes_more(centre):
         r = http.post("/api/auth/login", content=b"{" + b" " * (2 * MB) + b"}",
                       headers={"Content-Type": "application/json"})  # fmt: skip
         assert r.status_code == 413 and "over 1048576 bytes" in r.json()["detail"]
-        tok = http.post(
-            "/api/auth/login", json={"username": "officer-lim", "password": PASSWORD}
-        ).json()["access_token"]
+        tok = login(http, "officer-lim", PASSWORD)  # with the officer's second factor
         csv = b"name,id_number\n" + b"x" * (2 * MB)
         for headers in ({}, bearer("forged-token")):
             r = http.post("/api/population/import", content=csv, headers=headers)

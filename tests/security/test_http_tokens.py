@@ -112,7 +112,8 @@ def test_an_expired_ticket_is_refused(tmp_path):
     )
     try:
         services.auth.create_user("op-exp", PASSWORD, ["operator"])
-        tok, _exp, who = services.auth.login("op-exp", PASSWORD)
+        out = services.auth.login("op-exp", PASSWORD)
+        tok, who = out.token, out.principal
         t = services.tickets.mint(tok, who)
         services.db.execute_write("update stream_tickets set expires_at = ?", [time.time() - 1])
         with pytest.raises(AuthError, match="ask for a new one"):
