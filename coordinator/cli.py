@@ -10,7 +10,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command, make_parser, run
+from protocol.cli_util import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    add_command,
+    make_parser,
+    run,
+)
 
 from . import __version__
 
@@ -83,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .bootstrap import open_services, start_core, start_mqtt
 
     settings = _settings(args)
-    services = open_services(settings)
+    services = open_services(settings, init=args.init)
     try:
         app = create_app(services)
         if args.no_jobs:
@@ -209,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave the periodic jobs to a separate `coordinator jobs` process",
     )
+    p.add_argument(
+        "--init",
+        action="store_true",
+        help="create a new, empty database (first start, or replacing a lost one)",
+    )
     p = add_command(
         sub,
         "jobs",
@@ -253,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="write the document to this file instead of stdout")
     from .camrules.cli import add_commands as add_rules_commands
+    from .ops_cli import add_commands as add_ops_commands
+
+    add_ops_commands(sub, _settings)
     from .geo.cli import add_commands as add_geo_commands
     from .population.cli import add_commands as add_population_commands
 
@@ -264,7 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coordinator`` console script."""
-    return run(build_parser(), argv)
+    from .platform.integrity import DatabaseMissing
+
+    try:
+        return run(build_parser(), argv)
+    except DatabaseMissing as exc:
+        print(f"coordinator: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ class LifecycleService:
                     "where id = ?",
                     [now, now, device_id],
                 )
-            db.table("audit_log").insert(
+            AuditService.append(db, 
                 AuditService.entry(p, "revoke", "device", device_id, detail={"reason": reason})
             )
             return int(n)
@@ -234,7 +234,7 @@ class LifecycleService:
                     "reason": None,
                 }
             )
-            db.table("audit_log").insert(
+            AuditService.append(db, 
                 AuditService.entry(
                     f"device:{device_id}",
                     "rotate",

@@ -119,7 +119,7 @@ class EnrolmentService:
                     "used_at": None,
                 }
             )
-            db.table("audit_log").insert(
+            AuditService.append(db, 
                 AuditService.entry(p, "enrol_token", "device", device_id, detail={"ttl_s": ttl})
             )
 
@@ -227,7 +227,7 @@ class EnrolmentService:
                     "reason": None,
                 }
             )
-            db.table("audit_log").insert(
+            AuditService.append(db, 
                 AuditService.entry(
                     actor,
                     "enrol",

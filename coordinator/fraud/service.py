@@ -96,7 +96,7 @@ class FraudService:
             if db.execute("SELECT 1 FROM fraud_merchants WHERE id = ?", [m.id]).fetchone():
                 raise Invalid(f"merchant {m.id} already exists")
             db["fraud_merchants"].insert(row)
-            db["audit_log"].insert(
+            self.audit.append(db, 
                 self.audit.entry(actor, "fraud.merchant.create", "merchant", m.id)
             )
             return m.id
@@ -146,7 +146,7 @@ class FraudService:
 
         def tx(db: Any) -> None:
             co.add_identifiers(db, cid, pairs, self.link_cfg, self._fps)
-            db["audit_log"].insert(
+            self.audit.append(db, 
                 self.audit.entry(
                     actor,
                     "fraud.company.identifiers",
@@ -201,7 +201,7 @@ class FraudService:
                 },
                 pk=("kind", "norm"),
             )
-            db["audit_log"].insert(
+            self.audit.append(db, 
                 self.audit.entry(
                     actor,
                     "fraud.false_positive.add",

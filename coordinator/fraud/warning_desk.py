@@ -111,7 +111,7 @@ class WarningDesk:
                 )
                 .last_pk
             )
-            db["audit_log"].insert(
+            self.audit.append(db, 
                 self.audit.entry(
                     actor,
                     "fraud.warning.draft",
@@ -155,7 +155,7 @@ class WarningDesk:
             if action in ("update", "approve_update"):
                 sets["version"] = w["version"] + 1
             db["fraud_warnings"].update(wid, sets)
-            db["audit_log"].insert(
+            self.audit.append(db, 
                 self.audit.entry(
                     actor,
                     f"fraud.warning.{action}",

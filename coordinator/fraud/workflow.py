@@ -114,7 +114,7 @@ class Workflow:
                     "ts": time.time(),
                 }
             )
-            db["audit_log"].insert(
+            self.audit.append(db, 
                 self.audit.entry(
                     actor,
                     f"fraud.link.{action}",
@@ -212,7 +212,7 @@ class Workflow:
                 )
                 .last_pk
             )
-            db["audit_log"].insert(self.audit.entry(actor, "fraud.case.open", "case", cid))
+            self.audit.append(db, self.audit.entry(actor, "fraud.case.open", "case", cid))
             return cid
 
         return self.db.write(tx)

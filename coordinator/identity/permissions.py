@@ -28,6 +28,7 @@ class Role(StrEnum):
     FRAUD_INVESTIGATOR = "fraud_investigator"
     MERCHANT = "merchant"
     PATROL_UNIT = "patrol_unit"
+    AUDITOR = "auditor"  # data-protection officer: reads the audit log, nothing else
 
 
 #: Role → the permissions (values of the domains' ``Perm`` enums) it holds.
@@ -88,5 +89,7 @@ class Perm(StrEnum):
     AUDIT_READ = "audit:read"
 
 
-GRANTS: Grants = {Role.ADMIN: {Perm.USERS_ADMIN, Perm.AUDIT_READ}}
+#: The administrator runs the system but does not read the audit log of personal-data
+#: access (it would read who looked at whom, and could hide its own traces): the auditor does.
+GRANTS: Grants = {Role.ADMIN: {Perm.USERS_ADMIN}, Role.AUDITOR: {Perm.AUDIT_READ}}
 DECLARATION = Declaration("identity", Perm, GRANTS)

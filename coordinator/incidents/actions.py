@@ -215,7 +215,7 @@ def log_action(
         [inc_id, time.time(), actor, action, json.dumps(detail, default=str)],
     )
     if action not in ("auto_merge", "note"):
-        db.table("audit_log").insert(
+        AuditService.append(db, 
             AuditService.entry(actor, f"incident_{action}", "incident", inc_id, detail=detail)
         )
 

@@ -139,7 +139,7 @@ class TuningService:
             db.table("config_proposals").update(
                 proposal_id, {"status": status, "decided_at": now, "decided_by": actor}
             )
-            db.table("audit_log").insert(
+            AuditService.append(db, 
                 AuditService.entry(actor, f"threshold_{status}", "device", p["device_id"], detail=p)
             )
             if approve and self.rules is not None:

@@ -10,6 +10,7 @@ lets run beside the writer. Schema changes are numbered migrations per domain
 
 from __future__ import annotations
 
+import os
 import queue
 import sqlite3
 import threading
@@ -85,6 +86,9 @@ class Database:
         self._ckpt_wake = threading.Event()
         self._writer_checkpoint = False  # set by the checkpointer when it cannot keep up
         self._ckpt_thread: threading.Thread | None = None
+        #: Called on the writer inside each group transaction just before its COMMIT
+        #: (instrumentation: tests count what one transaction holds).
+        self.before_commit: Callable[[sqlite3.Connection], None] | None = None
 
     # lifecycle ------------------------------------------------------------------------
     def open(self) -> Database:
@@ -234,6 +238,8 @@ class Database:
                 else:
                     conn.execute("RELEASE task")
                     results.append((fut, True, value))
+            if self.before_commit is not None:
+                self.before_commit(conn)
             conn.execute("COMMIT")
             self.commits += 1
             if self._writer_checkpoint:
@@ -267,6 +273,39 @@ class Database:
     def query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """Run a read query and return rows as dicts."""
         return list(self.read().query(sql, params))  # type: ignore[arg-type]
+
+    # integrity and backups --------------------------------------------------------------
+    def quick_check(self, max_errors: int = 20) -> list[str]:
+        """``PRAGMA quick_check`` on a reader connection of its own (never the writer):
+        ``[]`` when the file is sound, else SQLite's problem lines. A file too damaged to
+        be read at all reports the error it raised."""
+        conn = None
+        try:
+            conn = _connect(self.path, readonly=True)
+            rows = conn.execute(f"PRAGMA quick_check({int(max_errors)})").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [f"{type(exc).__name__}: {exc}"]
+        finally:
+            if conn is not None:
+                conn.close()
+        lines = [str(r[0]) for r in rows]
+        return [] if lines == ["ok"] else lines
+
+    def backup(self, dest: Path, pages_per_step: int = 1024) -> None:
+        """Copy the live database to ``dest`` with SQLite's online backup API (writers go
+        on meanwhile; the copy is one consistent snapshot), private (0600)."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        src = sqlite3.connect(str(self.path), timeout=30)
+        dst = sqlite3.connect(str(dest))
+        try:
+            src.backup(dst, pages=pages_per_step, sleep=0.005)
+            dst.execute("PRAGMA journal_mode=DELETE")  # a standalone file, no WAL beside it
+        finally:
+            dst.close()
+            src.close()
 
     # schema ---------------------------------------------------------------------------
     def columns(self, table: str) -> set[str]:

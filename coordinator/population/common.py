@@ -54,8 +54,8 @@ class Ctx:
     def entry(db: sqlite_utils.Database, actor: Actor, action: str, subject: str,
               subject_id: Any, purpose: str | None, detail: dict[str, Any] | None = None) -> None:  # fmt: skip
         """Insert an audit row inside the caller's write transaction."""
-        insert_row(
-            db, "audit_log", AuditService.entry(actor, action, subject, subject_id, purpose, detail)
+        AuditService.append(
+            db, AuditService.entry(actor, action, subject, subject_id, purpose, detail)
         )
 
 

@@ -42,7 +42,7 @@ class Export:
 
         def write(db: sqlite_utils.Database) -> None:
             for e in entries:
-                insert_row(db, "audit_log", e)
+                AuditService.append(db, e)
             if not entries:
                 Ctx.entry(db, actor, action, "person", None, purpose, {"zone": zone, "count": 0})
 
