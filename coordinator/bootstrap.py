@@ -137,6 +137,7 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
     ingest = init_ingest(settings, db, fleet, incidents, link, closers)
     stream = init_stream(fleet, incidents, closers)
     pop = population.PopulationService(db, audit_svc, settings)
+    closers.append(("population imports", pop.uploads.close))  # stopped at a chunk boundary
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
     fraud = FraudService(db, audit_svc, link)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
@@ -380,6 +381,7 @@ def init_jobs(services: Services) -> None:
     )
     # Overdue detection is automatic: a sweep at start, then every five minutes.
     jobs.every("fraud-overdue", 300.0, services.fraud.sweep_overdue, first_after_s=0.0)
+    jobs.every("expire-uploads", 3600.0, services.population.uploads.expire)
     jobs.every("audit-checkpoint", s.audit_checkpoint_s, services.audit.checkpoint)
     jobs.every("integrity-check", 600.0, lambda: scheduled_integrity_check(s, db))
     if s.backup_every_hours is not None:

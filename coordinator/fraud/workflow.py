@@ -114,7 +114,8 @@ class Workflow:
                     "ts": time.time(),
                 }
             )
-            self.audit.append(db, 
+            self.audit.append(
+                db,
                 self.audit.entry(
                     actor,
                     f"fraud.link.{action}",
@@ -128,7 +129,7 @@ class Workflow:
                         "after": after,
                         "note": note,
                     },
-                )
+                ),
             )
             clusters = co.recluster(db, [link["a"], link["b"]])
             return {

@@ -98,8 +98,11 @@ def m002_hash_chain(db: sqlite_utils.Database) -> None:
         x("DROP TRIGGER IF EXISTS audit_log_no_delete")
         x("DELETE FROM audit_log")
         db.conn.executemany(
-            "INSERT INTO audit_log (id, " + ", ".join(HASHED[1:-1]) + ") VALUES ("
-            + ", ".join("?" * (len(HASHED) - 1)) + ")",
+            "INSERT INTO audit_log (id, "
+            + ", ".join(HASHED[1:-1])
+            + ") VALUES ("
+            + ", ".join("?" * (len(HASHED) - 1))
+            + ")",
             [(i, *(r[c] for c in HASHED[1:-1])) for i, r in enumerate(rows, 1)],
         )
     prev = GENESIS

@@ -67,6 +67,9 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
         conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        # Deleted or overwritten personal data (erasure, scrubbed import errors) is zeroed
+        # in the file instead of lingering in free space.
+        conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 
@@ -129,12 +132,16 @@ class Database:
         self.close()
 
     # writes ---------------------------------------------------------------------------
-    def submit(self, fn: WriteFn) -> Future[Any]:
-        """Queue ``fn(db)`` for the writer; the future resolves after its commit."""
+    def submit(self, fn: WriteFn, *, alone: bool = False) -> Future[Any]:
+        """Queue ``fn(db)`` for the writer; the future resolves after its commit.
+
+        ``alone``: run it in a transaction of its own, never grouped with other tasks (a
+        bulk job's chunk: the writes queued before it commit first, without waiting for
+        it, and those queued while it runs commit right after it)."""
         if self._closed or self._thread is None:
             raise DatabaseClosed(f"database {self.path} is not open")
         fut: Future[Any] = Future()
-        self._queue.put((fn, fut))
+        self._queue.put((_Alone(fn) if alone else fn, fut))
         return fut
 
     def write(self, fn: Callable[[sqlite_utils.Database], T], timeout: float | None = 60) -> T:
@@ -161,6 +168,9 @@ class Database:
                 if isinstance(item[0], _Untransacted):
                     self._run_alone(db, item)
                     continue
+                if isinstance(item[0], _Alone):
+                    self._run_group(conn, db, [(item[0].fn, item[1])])
+                    continue
                 group = [item]
                 alone = None
                 while len(group) < MAX_GROUP:
@@ -171,12 +181,14 @@ class Database:
                     if nxt is _STOP:
                         self._queue.put(_STOP)
                         break
-                    if isinstance(nxt[0], _Untransacted):
+                    if isinstance(nxt[0], (_Untransacted, _Alone)):
                         alone = nxt
                         break
                     group.append(nxt)
                 self._run_group(conn, db, group)
-                if alone is not None:
+                if alone is not None and isinstance(alone[0], _Alone):
+                    self._run_group(conn, db, [(alone[0].fn, alone[1])])
+                elif alone is not None:
                     self._run_alone(db, alone)
         finally:
             conn.close()
@@ -291,6 +303,16 @@ class Database:
         lines = [str(r[0]) for r in rows]
         return [] if lines == ["ok"] else lines
 
+    def truncate_wal(self) -> None:
+        """Fold the whole WAL into the database and truncate it to zero bytes (after a
+        migration that scrubbed data, so no old page image stays in the WAL file)."""
+        self.write(lambda db: None)  # nothing queued ahead
+        conn = sqlite3.connect(str(self.path), timeout=30)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+
     def backup(self, dest: Path, pages_per_step: int = 1024) -> None:
         """Copy the live database to ``dest`` with SQLite's online backup API (writers go
         on meanwhile; the copy is one consistent snapshot), private (0600)."""
@@ -334,6 +356,13 @@ class Database:
 
 class _Untransacted:
     """Marks a writer task that must run outside the group transaction (migrations)."""
+
+    def __init__(self, fn: WriteFn) -> None:
+        self.fn = fn
+
+
+class _Alone:
+    """Marks a writer task that runs in a transaction of its own (bulk jobs' chunks)."""
 
     def __init__(self, fn: WriteFn) -> None:
         self.fn = fn

@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from ..identity.audit import AuditService
-from .common import Access, Actor, Ctx, insert_row, zone_clause
+from .common import Access, Actor, Ctx, zone_clause
 
 EXPORT_COLUMNS = ("id", "name", "name_latin", "id_type", "id_masked", "dob", "sex",
                   "nationality", "origin", "zone", "status")  # fmt: skip
