@@ -79,23 +79,23 @@ def find_candidates(
     me = NameRecord(row["name"], row["name_latin"] or "", row["dob"] or "", row["origin"] or "")
     seen: set[int] = set(out)
     year = (row["dob"] or "")[:4]
+    # Records with the same ID number are the same-ID group above (its latest ``limit``):
+    # the blocks skip them, so a number repeated thousands of times costs nothing more.
+    same = "and (id_hash is null or id_hash != ?) " if row.get("id_hash") else "and ? is null "
     blocks = (
         ("select id, name, name_latin, dob, origin from pop_persons where dob = ? "
-         "and status = 'active' and id != ? and id < ? limit ?", [row["dob"]]),
+         f"and status = 'active' {same}and id != ? and id < ? limit ?", [row["dob"]]),
         # same spelling, born the same year: catches a mistyped day or month without
         # comparing against every namesake in a city of millions
         ("select id, name, name_latin, dob, origin from pop_persons where match_key = ? "
-         "and dob between ? and ? and status = 'active' and id != ? and id < ? limit ?",
+         f"and dob between ? and ? and status = 'active' {same}and id != ? and id < ? limit ?",
          [row.get("match_key"), f"{year}-01-01", f"{year}-12-31"]),
     )  # fmt: skip
     for sql, args in blocks:
         if not all(args):
             continue
-        block = [
-            r
-            for r in db.execute(sql, [*args, person_id, below, BLOCK_LIMIT]).fetchall()
-            if r[0] not in seen
-        ]
+        params = [*args, row.get("id_hash"), person_id, below, BLOCK_LIMIT]
+        block = [r for r in db.execute(sql, params).fetchall() if r[0] not in seen]
         seen.update(r[0] for r in block)
         for i in _name_prefilter(me, block):
             oid, name, latin, dob, origin = block[i]

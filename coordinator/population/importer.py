@@ -308,13 +308,12 @@ class Importer:
             if problem is None and fields is not None and len(fields) != len(header):
                 problem = f"has {len(fields)} fields; the header has {len(header)}"
             rec = dict(zip(header, fields, strict=False)) if fields is not None else None
-            values = _sensitive(header, fields)
             if problem is not None or rec is None:
                 item: Any = RecordError("row", problem or "?")
             else:
                 item = self._prepare(rec, zones)
             if isinstance(item, Exception):
-                item = Rejected(redact(str(item), values))
+                item = Rejected(redact(str(item), _sensitive(header, fields)))
             yield first, masked_fields(rec), item
 
     def _cancelled(self, job_id: int, event: threading.Event) -> bool:
