@@ -201,6 +201,8 @@ def init_database(settings: Settings, closers: Closers, *, init: bool = False) -
 
     closers.append(("database", close))
     db.migrate(*migration_sets())
+    # A migration may have scrubbed personal data: no old page image stays in the WAL.
+    db.truncate_wal()
     return db
 
 
