@@ -127,7 +127,7 @@ def create_app(services: Services) -> FastAPI:
 
         services.db.query("select 1")
         check = last_check(services.settings.db_path) or {"status": "unchecked"}
-        body = {"status": "ok", "version": __version__, "integrity": check}
+        body: dict[str, Any] = {"status": "ok", "version": __version__, "integrity": check}
         if check.get("status") == "corrupt":
             body["status"] = "corrupt"
             return JSONResponse(status_code=503, content=Health(**body).model_dump())

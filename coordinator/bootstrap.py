@@ -394,7 +394,7 @@ def init_jobs(services: Services) -> None:
 
 
 def scheduled_integrity_check(settings: Settings, db: Database) -> dict | None:
-    """``PRAGMA quick_check`` on a reader connection when due, in the off-peak hour."""
+    """SQLite's ``quick_check`` on a reader connection when due, in the off-peak hour."""
     last = integrity.last_check(settings.db_path)
     every = settings.integrity_check_hours * 3600
     if not integrity.due(last, every, settings.integrity_check_hour, time.time()):

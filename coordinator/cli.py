@@ -217,11 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave the periodic jobs to a separate `coordinator jobs` process",
     )
-    p.add_argument(
-        "--init",
-        action="store_true",
-        help="create a new, empty database (first start, or replacing a lost one)",
-    )
+    p.add_argument("--init", action="store_true", help="create a new, empty database first")
     p = add_command(
         sub,
         "jobs",

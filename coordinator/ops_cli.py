@@ -113,7 +113,7 @@ def _after_restore(settings: Any, src: Path, stamp: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Run PRAGMA quick_check now (on a reader connection) and record the result."""
+    """Run SQLite's quick_check now (on a reader connection) and record the result."""
     from .platform import integrity
     from .platform.db import Database
 
@@ -212,7 +212,7 @@ def add_commands(sub: argparse._SubParsersAction, load_settings: SettingsFn) -> 
         ("restore", "Replace the database with a backup (stop the coordinator first).",
          "coordinator restore var/coordinator/backups/citywatch-20260101T030000.db "
          "--settings coordinator.yaml", cmd_restore),
-        ("check", "Run PRAGMA quick_check on the database now; health reports the result.",
+        ("check", "Run SQLite's quick_check on the database now; health reports the result.",
          "coordinator check --settings coordinator.yaml", cmd_check),
     ]  # fmt: skip
     for name, text, example, fn in simple:

@@ -186,7 +186,7 @@ class Settings(BaseModel):
         300.0, gt=0, description="How often the audit chain's head is signed (when it moved)"
     )
     integrity_check_hours: float = Field(
-        24.0, gt=0, description="How often PRAGMA quick_check runs on a reader connection"
+        24.0, gt=0, description="How often SQLite's quick_check runs on a reader connection"
     )
     integrity_check_hour: int | None = Field(
         3,
@@ -203,10 +203,17 @@ class Settings(BaseModel):
     )
     backup_keep: int = Field(7, ge=1, le=1000, description="Online backups kept (oldest removed)")
     import_chunk_rows: int = Field(
-        500,
+        100,
         ge=10,
         le=5000,
         description="Rows per import transaction: the writer is yielded to ingest between chunks",
+    )
+    import_duty_cycle: float = Field(
+        1.0,
+        gt=0.05,
+        le=1.0,
+        description="Share of the time an import may work: after each chunk it pauses so "
+        "that chunk's time is this share (0.5 = half speed, more room for ingest)",
     )
     import_duplicate_limit: int = Field(
         20,

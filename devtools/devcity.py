@@ -38,6 +38,7 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "investigator2": (["fraud_investigator"], [], None),
     "merchant": (["merchant"], [], "m-demo"),
     "technician": (["technician"], [], None),
+    "dpo": (["auditor"], [], None),  # data-protection officer: reads the audit log
 }
 
 

@@ -24,7 +24,7 @@ class Created(Answer):
 
 
 class IntegrityCheck(Answer):
-    """The database's last integrity check (``PRAGMA quick_check``)."""
+    """The database's last integrity check (SQLite's ``quick_check``)."""
 
     status: str  # ok | corrupt | unchecked
     checked_at: float | None = None

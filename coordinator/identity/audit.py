@@ -6,7 +6,7 @@ the same request. Every entry is appended through :func:`append`, which takes th
 head inside the caller's write transaction (``BEGIN IMMEDIATE`` holds SQLite's write lock,
 so two processes writing at once still form one chain) and stores ``prev_hash`` and
 ``hash`` (``audit_chain``). Triggers refuse UPDATE, DELETE, and any INSERT that does not
-extend the chain (``INSERT OR REPLACE`` over an entry included). Someone with the file can
+extend the chain (an insert that replaces an entry included). Someone with the file can
 drop the triggers and rewrite the chain; the periodic checkpoints, signed with an Ed25519
 key kept outside the database (``AuditKey``), and ``coordinator audit verify`` detect it.
 Reading the log is the auditor's (data-protection officer's) right, not the administrator's.
@@ -66,6 +66,31 @@ def append(db: sqlite_utils.Database, row: dict[str, Any]) -> int:
             conn.execute("ROLLBACK")
         raise
     return int(full["id"])
+
+
+def append_many(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[int]:
+    """Append several entries in one statement inside the caller's write transaction (an
+    export's one entry per person): the head is read once, the chain computed in order."""
+    if not rows:
+        return []
+    conn = db.conn
+    if not conn.in_transaction:
+        return [append(db, r) for r in rows]
+    head = conn.execute("select id, hash from audit_log order by id desc limit 1").fetchone()
+    next_id, prev = (head[0] + 1, head[1] or chain.GENESIS) if head else (1, chain.GENESIS)
+    full = []
+    for i, row in enumerate(rows):
+        f = {**row, "id": next_id + i, "prev_hash": prev}
+        prev = f["hash"] = chain.entry_hash(f)
+        full.append(f)
+    cols = list(full[0])
+    conn.executemany(
+        f"insert into audit_log ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+        [[f[c] for c in cols] for f in full],
+    )
+    for f in full:
+        _index_subjects(conn, f)
+    return [f["id"] for f in full]
 
 
 def _index_subjects(conn: Any, row: dict[str, Any]) -> None:
@@ -167,6 +192,8 @@ class AuditService:
 
     #: Append a row inside the caller's write transaction (see :func:`append`).
     append = staticmethod(append)
+    #: Append rows (same columns) inside the caller's write transaction.
+    append_many = staticmethod(append_many)
 
     @staticmethod
     def entry(

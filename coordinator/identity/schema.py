@@ -135,7 +135,7 @@ def m002_hash_chain(db: sqlite_utils.Database) -> None:
 def _guards(db: sqlite_utils.Database) -> None:
     """Refuse UPDATE and DELETE, and an INSERT that does not extend the chain: its id must
     follow the head's and its prev_hash be the head's hash (this also refuses
-    ``INSERT OR REPLACE`` over an entry, whose REPLACE would not fire the DELETE guard)."""
+    an insert that *replaces* an entry, whose implicit delete would not fire the DELETE guard)."""
     x = db.execute
     x("DROP TRIGGER IF EXISTS audit_log_no_update")
     x("DROP TRIGGER IF EXISTS audit_log_no_delete")

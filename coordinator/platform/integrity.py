@@ -6,7 +6,7 @@
   fresh, empty, "healthy" system with every user, device and revocation gone. Only an
   explicit ``--init`` creates a new database (dev mode also creates one in a fresh folder).
 - A **run flag** per process (``<db>.running/<pid>``) is removed on a clean close. A flag
-  left by a process that no longer exists means an unclean shutdown: ``PRAGMA quick_check``
+  left by a process that no longer exists means an unclean shutdown: SQLite's ``quick_check``
   then runs before the coordinator starts (``Database.quick_check``).
 - The last **check result** (``<db>.integrity.json``) is shared by every process on the
   file (the jobs process checks off-peak; the API's health reports it).

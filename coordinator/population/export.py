@@ -41,8 +41,7 @@ class Export:
                                       {"zone": zone, "count": len(rows)}) for r in rows]  # fmt: skip
 
         def write(db: sqlite_utils.Database) -> None:
-            for e in entries:
-                AuditService.append(db, e)
+            AuditService.append_many(db, entries)
             if not entries:
                 Ctx.entry(db, actor, action, "person", None, purpose, {"zone": zone, "count": 0})
 

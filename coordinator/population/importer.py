@@ -19,8 +19,8 @@ import csv
 import datetime as dt
 import hashlib
 import os
-import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -31,7 +31,7 @@ import sqlite_utils
 from ..errors import Forbidden, Invalid, NotFound
 from .common import Access, Actor, Ctx, insert_row, username
 from .duplicates import record_candidates
-from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, mask_id, parse_date
+from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, mask_id, parse_date, redact
 from .names import address_text, index_text
 from .records import person_row, validate_person
 from .schema import count_inserted
@@ -40,21 +40,9 @@ COLUMNS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "national
            "phone", "zone", "address", "kind", "house_id", "valid_from")  # fmt: skip
 REQUIRED = ("name", "id_type", "id_number", "zone")
 MAX_FIELD = 1000
-BATCH = 500  # rows per transaction unless the settings say otherwise
+BATCH = 100  # rows per transaction unless the settings say otherwise
 DUPLICATE_LIMIT = 20
 CHUNK = 1 << 20
-#: A run of 7+ digits (an ID number, or most of one) in a reason is masked.
-_DIGITS = re.compile(r"\d{7,}[0-9Xx]?")
-
-
-def redact(reason: str, values: list[str] | None = None) -> str:
-    """``reason`` with every field value of the row, and any long run of digits, masked."""
-    for v in sorted(values or [], key=len, reverse=True):
-        if v and len(v) >= 4 and v in reason:
-            reason = reason.replace(v, mask_id(v) or "")
-    return _DIGITS.sub(lambda m: mask_id(m.group()) or "", reason)
-
-
 #: Columns whose values never appear in clear in a reason.
 SENSITIVE = ("name", "name_latin", "id_number", "dob", "phone", "address", "house_id")
 
@@ -188,10 +176,11 @@ class Importer:
     """Runs (and resumes, cancels, reports on) CSV imports."""
 
     def __init__(self, ctx: Ctx, access: Access, *, chunk: int = BATCH,
-                 duplicate_limit: int = DUPLICATE_LIMIT) -> None:  # fmt: skip
+                 duplicate_limit: int = DUPLICATE_LIMIT, duty: float = 1.0) -> None:  # fmt: skip
         self.ctx = ctx
         self.access = access
         self.chunk = chunk
+        self.duty = duty
         self.duplicate_limit = duplicate_limit
         self._cancels: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
@@ -251,7 +240,7 @@ class Importer:
 
         batch: list[tuple[int, int, str, Any]] = []
         inflight: Future[None] | None = None
-        record, status = 0, "done"
+        record, status, started = 0, "done", time.monotonic()
         try:
             with path.open("rb") as f:
                 reader = csv.reader(dec.lines(physical_lines(f, seen)), strict=True)
@@ -264,6 +253,7 @@ class Importer:
                     if len(batch) >= self.chunk:
                         if inflight is not None:
                             inflight.result()  # one chunk in flight: checkpoints in file order
+                        started = self._pace(started, event)
                         if self._cancelled(job["id"], event):
                             batch, status = [], "cancelled"
                             break
@@ -315,6 +305,13 @@ class Importer:
             if isinstance(item, Exception):
                 item = Rejected(redact(str(item), _sensitive(header, fields)))
             yield first, masked_fields(rec), item
+
+    def _pace(self, started: float, event: threading.Event) -> float:
+        """Pause after a chunk so the import works ``duty`` of the time (a cancel ends the
+        pause); returns when the next chunk starts."""
+        if self.duty < 1.0:
+            event.wait((time.monotonic() - started) * (1.0 / self.duty - 1.0))
+        return time.monotonic()
 
     def _cancelled(self, job_id: int, event: threading.Event) -> bool:
         """A cancel asked in this process (event, SIGTERM) or by another (the job's flag)."""
@@ -408,9 +405,8 @@ class Importer:
 
     def _commit(self, actor: Actor, job_id: int, batch: list, fuzzy: bool,
                 purpose: str | None, bytes_done: int = 0) -> Future[None]:  # fmt: skip
-        """Queue a chunk for the writer, in a transaction of its own (so the writes queued
-        meanwhile commit without waiting behind the next chunk); the caller prepares the
-        next chunk meanwhile."""
+        """Queue a chunk for the writer in a transaction of its own (writes queued meanwhile
+        commit before the next chunk); the caller prepares the next chunk meanwhile."""
         now = self.ctx.now()
         today = dt.date.today().isoformat()
 
@@ -479,9 +475,9 @@ class Importer:
                     "insert into pop_import_errors (job_id, record, line, reason, masked) "
                     "values (?, ?, ?, ?, ?)", errors)  # fmt: skip
             imported, rejected = len(persons), len(errors)
-            x("update pop_import_jobs set done_records = ?, imported = imported + ?, "
-              "rejected = rejected + ?, bytes_done = max(bytes_done, ?), updated_at = ? "
-              "where id = ?", [batch[-1][0], imported, rejected, bytes_done, now, job_id])  # fmt: skip
+            x("update pop_import_jobs set done_records = ?, imported = imported + ?, rejected = "
+              "rejected + ?, bytes_done = max(bytes_done, ?), updated_at = ? where id = ?",
+              [batch[-1][0], imported, rejected, bytes_done, now, job_id])  # fmt: skip
             Ctx.entry(db, actor, "import", "person", None, purpose,
                       {"job": job_id, "imported": imported, "rejected": rejected,
                        "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None})  # fmt: skip

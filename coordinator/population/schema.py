@@ -298,7 +298,7 @@ def m004_import_progress_and_masked_errors(db: sqlite_utils.Database) -> None:
     """Imports show progress and can be cancelled; rejected rows keep their line number,
     the reason and masked values only: the raw line (with its full ID number) that earlier
     versions kept is scrubbed (the writer's secure_delete zeroes the freed space)."""
-    from .importer import redact
+    from .ids import redact
 
     x = db.execute
     for col, decl in (("cancel_requested", "integer not null default 0"),

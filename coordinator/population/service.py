@@ -43,7 +43,8 @@ class PopulationService:
         self.search = Search(self.ctx, self.access)
         self.stats = Stats(self.ctx)
         self.importer = Importer(self.ctx, self.access, chunk=settings.import_chunk_rows,
-                                 duplicate_limit=settings.import_duplicate_limit)  # fmt: skip
+                                 duplicate_limit=settings.import_duplicate_limit,
+                                 duty=settings.import_duty_cycle)  # fmt: skip
         self.export = Export(self.ctx, self.access)
         self.uploads = Uploads(settings.data_dir / "imports", self.importer,
                                settings.import_upload_max_bytes)  # fmt: skip

@@ -38,7 +38,8 @@ SECRET_KEY = "dev-only-secret-not-for-production"
 DATA_KEY = "dev-only-secret-not-for-production-data"
 DB_FILE = "citywatch.db"
 # The roles release 0.1.0 had (its users and the recorded scenario); later roles are new.
-ROLES = [r.value for r in Role if r is not Role.SUPERVISOR]
+#: The release's roles (those added since are not in the recording).
+ROLES = [r.value for r in Role if r not in (Role.SUPERVISOR, Role.AUDITOR)]
 
 
 @dataclass
@@ -90,6 +91,11 @@ def openapi(data_dir: Path) -> dict[str, Any]:
 def create_first_admin(c: Coordinator, username: str, password: str) -> None:
     """The first administrator (an installation creates it from the command line)."""
     c.services.auth.create_user(username, password, [Role.ADMIN], zones=["Z01", "Z02"])
+
+
+def create_auditor(c: Coordinator, username: str, password: str) -> None:
+    """A data-protection officer (role ``auditor``: reads the audit log)."""
+    c.services.auth.create_user(username, password, [Role.AUDITOR])
 
 
 def ingest_events(c: Coordinator, events: list[dict[str, Any]], timeout: float = 10.0) -> None:

@@ -481,7 +481,8 @@ def _oversight(s: Session) -> None:
     s.call("technician", "GET", "/api/fleet/alerts", ok=200)
     s.call("technician", "GET", "/api/fleet/cert-expiry", ok=200)
     s.call("technician", "GET", "/api/ingest/status", ok=200)
-    s.call("admin", "GET", "/api/audit", params={"limit": 500}, ok=200)
-    s.call("admin", "GET", "/api/audit", params={"actor": "operator"}, ok=200)
+    # The audit log is now the auditor's (data-protection officer), not the administrator's.
+    s.call("admin", "GET", "/api/audit", params={"limit": 500}, ok=403)
+    s.call("admin", "GET", "/api/audit", params={"actor": "operator"}, ok=403)
     s.call("operator", "POST", "/api/auth/logout", ok=204)
     s.call("operator", "GET", "/api/auth/me")  # 401 after logout

@@ -143,9 +143,13 @@ def test_fraud_companies_filings_and_warnings_are_there(upgraded: adapter.Coordi
 
 
 def test_audit_trail_of_the_old_installation_is_kept(upgraded: adapter.Coordinator) -> None:
-    """Entries written by release 0.1.0 are still readable, newest first."""
+    """Entries written by release 0.1.0 are still readable, newest first, by the auditor
+    (no longer by the administrator), and the migration chained them: the log verifies."""
     api = upgraded.client
-    log = _get(api, _login(api, "admin"), "/api/audit", limit=500)
+    assert api.get("/api/audit", headers=_login(api, "admin")).status_code == 403
+    adapter.create_auditor(upgraded, "dpo", PASSWORD)
+    log = _get(api, _login(api, "dpo"), "/api/audit", limit=500)
+    assert upgraded.services.audit.verify().ok
     old = [e for e in log if e["action"] == "fraud.warning.publish"]
     assert old and old[0]["actor"] == "fraud-investigator"
     assert {"device_register", "fraud.warning.approve"} <= {e["action"] for e in log}

@@ -9,3 +9,4 @@ import "./units.js";
 import "./population.js";
 import "./fraud.js";
 import "./check.js";
+import "./audit.js";
