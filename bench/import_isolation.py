@@ -94,7 +94,7 @@ def run(rows: int, rate: float, baseline_s: float, chunk: int, duty: float) -> d
                 _phase(svc, port, rate, lambda: time.monotonic() - t0 >= baseline_s, lat)
                 base = list(lat)
                 cli = _import_phase(
-                    svc, port, rate, lat, lambda: _cli_import(d / "c", cli_csv, chunk)
+                    svc, port, rate, lat, lambda: _cli_import(d / "c", cli_csv, chunk, duty)
                 )
                 inproc = _import_phase(
                     svc, port, rate, lat, lambda: svc.population.importer.run("bench", api_csv)
@@ -110,7 +110,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=200.0, help="camera events per second")
     ap.add_argument("--baseline-s", type=float, default=30.0)
     ap.add_argument("--chunk", type=int, default=100, help="import rows per transaction")
-    ap.add_argument("--duty", type=float, default=1.0, help="import_duty_cycle")
+    ap.add_argument("--duty", type=float, default=0.5, help="import_duty_cycle")
     a = ap.parse_args()
     r = run(a.rows, a.rate, a.baseline_s, a.chunk, a.duty)
     load = os.getloadavg()[0]

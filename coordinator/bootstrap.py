@@ -129,6 +129,8 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
     """The ``init_*`` steps, in order; each appends its undo to ``closers``."""
     db = init_database(settings, closers, init=init)
     auth_svc, audit_svc = init_identity(settings, db)
+    # A clean shutdown signs the audit chain's head, so no entry waits for the next start.
+    closers.append(("audit checkpoint", audit_svc.checkpoint))
     topics = Topics(settings.topic_root)
     link = MqttLink(settings, topics)  # connects only in start_mqtt
     jobs = Jobs()  # runs only from start_jobs

@@ -209,7 +209,7 @@ class Settings(BaseModel):
         description="Rows per import transaction: the writer is yielded to ingest between chunks",
     )
     import_duty_cycle: float = Field(
-        1.0,
+        0.5,
         gt=0.05,
         le=1.0,
         description="Share of the time an import may work: after each chunk it pauses so "

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from ..errors import Broken
 from ..platform.db import Database
 from . import audit_chain as chain
 from .auth import Principal
@@ -105,6 +106,32 @@ def _index_subjects(conn: Any, row: dict[str, Any]) -> None:
         "insert into audit_subjects (subject_type, subject_id, entry_id) values (?, ?, ?)",
         [(row["subject_type"], str(i), row["id"]) for i in ids[:SUBJECT_INDEX_MAX]],
     )
+
+
+class AuditTampered(Broken):
+    """The entries since the last checkpoint do not verify: nothing is signed over them."""
+
+
+def _check_since(r: sqlite_utils.Database, upto: int, signed_hash: str, head: int) -> None:
+    """Verify the entries from the last checkpoint's up to ``head`` (bounded memory)."""
+    report = chain.Report()
+    cols = ", ".join(chain.HASHED) + ", hash"
+    first = r.execute("select id, hash from audit_log where id = ?", [upto]).fetchone()
+    if first is None or first[1] != signed_hash:
+        chain._add(report, f"entry {upto} differs from what the last checkpoint signed, or is gone")
+    prev, expected = signed_hash, upto + 1
+    for row in r.query(f"select {cols} from audit_log where id > ? and id <= ? order by id",
+                       [upto, head]):  # fmt: skip
+        if (
+            row["id"] != expected
+            or row["prev_hash"] != prev
+            or row["hash"] != chain.entry_hash(row)
+        ):
+            chain._add(report, f"entry {row['id']} does not verify")
+        prev, expected = row["hash"], row["id"] + 1
+    if report.problems:
+        raise AuditTampered("the audit log changed since its last checkpoint: "
+                            + "; ".join(report.problems[:3]) + " (run coordinator audit verify)")  # fmt: skip
 
 
 class AuditKey:
@@ -223,21 +250,37 @@ class AuditService:
     # checkpoints ------------------------------------------------------------------------
     def checkpoint(self, *, force: bool = False) -> dict[str, Any] | None:
         """Sign the chain's head (when it moved since the last checkpoint, or ``force``)
-        and keep the checkpoint in the database and in the file outside it."""
+        and keep the checkpoint in the database and in the file outside it.
+
+        The entries since the last checkpoint are verified first, on a reader snapshot
+        (never inside the writer's transaction): a checkpoint never vouches for a log
+        altered in between (:class:`AuditTampered`)."""
         if self.key is None:
             raise RuntimeError("no audit signing key configured")
         private = self.key.private()
         kid = chain.key_id(private.public_key())
+        r = self.db.read()
+        r.conn.execute("begin")
+        try:
+            head = r.execute("select id, hash from audit_log order by id desc limit 1").fetchone()
+            last = r.execute("select upto_id, head_hash from audit_checkpoints "
+                             "order by id desc limit 1").fetchone()  # fmt: skip
+            if head is None or (last is not None and last[0] >= head[0] and not force):
+                return None
+            if last is not None:  # the first checkpoint has nothing signed to compare with
+                _check_since(r, last[0], last[1], head[0])
+        finally:
+            r.conn.execute("commit")
 
         def write(db: sqlite_utils.Database) -> dict[str, Any] | None:
             x = db.conn.execute
-            head = x("select id, hash from audit_log order by id desc limit 1").fetchone()
-            last = x("select upto_id, signature from audit_checkpoints "
-                     "order by id desc limit 1").fetchone()  # fmt: skip
-            if head is None or (last is not None and last[0] == head[0] and not force):
-                return None
-            ts = time.time()
-            prev_sig = last[1] if last else None
+            now = x("select upto_id, signature from audit_checkpoints "
+                    "order by id desc limit 1").fetchone()  # fmt: skip
+            if now is not None and now[0] >= head[0] and not force:
+                return None  # another process signed meanwhile
+            if x("select hash from audit_log where id = ?", [head[0]]).fetchone() != (head[1],):
+                raise AuditTampered(f"entry {head[0]} changed while it was being checkpointed")
+            ts, prev_sig = time.time(), now[1] if now else None
             sig = private.sign(chain.checkpoint_message(head[0], head[1], ts, prev_sig))
             row = {"upto_id": head[0], "head_hash": head[1], "ts": ts, "prev_sig": prev_sig,
                    "signature": base64.b64encode(sig).decode(), "key_id": kid}  # fmt: skip

@@ -240,3 +240,24 @@ def test_coordinator_audit_verify_exit_codes(svc: Services, tmp_path: Path):
     tamper.recreate(svc.settings.db_path, sqls)
     r = subprocess.run([*cli, "verify"], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "TAMPERED" in r.stdout and "chain recomputed" in r.stdout
+
+
+def test_a_checkpoint_is_never_signed_over_a_log_altered_since_the_last_one(svc: Services):
+    """Tried: rewrite an entry written after the last checkpoint (guards dropped) and let
+    the next periodic checkpoint run. Expected: it refuses to sign (the entries since the
+    last checkpoint are verified first), so a broken chain never gets a signature. (A
+    rewrite of those entries with the chain recomputed is the window docs/security.md
+    states: the chain alone protects them until they are signed.)"""
+    from coordinator.identity.audit import AuditTampered
+
+    svc.audit.record("officer-1", "view", "person", 700)
+    svc.audit.record("officer-1", "view", "person", 701)
+    sqls = tamper.drop_guards(svc.settings.db_path)
+    tamper.raw(
+        svc.settings.db_path, "update audit_log set actor = 'nobody' where subject_id = '700'"
+    )
+    tamper.recreate(svc.settings.db_path, sqls)
+    before = len(svc.audit.checkpoints())
+    with pytest.raises(AuditTampered, match="changed since its last checkpoint"):
+        svc.audit.checkpoint()
+    assert len(svc.audit.checkpoints()) == before
