@@ -202,10 +202,19 @@ def init_database(settings: Settings, closers: Closers, *, init: bool = False) -
         flag.clear()
 
     closers.append(("database", close))
+    applied = _applied_migrations(db)
     db.migrate(*migration_sets())
-    # A migration may have scrubbed personal data: no old page image stays in the WAL.
-    db.truncate_wal()
+    if _applied_migrations(db) != applied:
+        # A migration may have scrubbed personal data: no old page image stays in the WAL.
+        db.truncate_wal()
     return db
+
+
+def _applied_migrations(db: Database) -> int:
+    """How many migrations the database records (sqlite-utils' bookkeeping table)."""
+    if not db.columns("_sqlite_migrations"):
+        return 0
+    return int(db.query("select count(*) n from _sqlite_migrations")[0]["n"])
 
 
 def init_identity(settings: Settings, db: Database) -> tuple[AuthService, AuditService]:
