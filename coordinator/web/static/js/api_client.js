@@ -926,7 +926,7 @@ import { request, url } from "./http.js";
  */
 
 /**
- * The database's last integrity check (``PRAGMA quick_check``).
+ * The database's last integrity check (SQLite's ``quick_check``).
  * @typedef {Object} IntegrityCheck
  * @property {string} status
  * @property {(number | null)} [checked_at]
