@@ -3,6 +3,8 @@ migrations; the sets keep their names, ``auth`` and ``audit``, as recorded in ev
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
@@ -116,6 +118,16 @@ def m002_hash_chain(db: sqlite_utils.Database) -> None:
         subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, entry_id INTEGER NOT NULL
     )""")
     x("CREATE INDEX audit_subjects_subject ON audit_subjects(subject_type, subject_id, entry_id)")
+    # list reads written before this migration are indexed too
+    for eid, stype, detail in x(
+        "SELECT id, subject_type, detail FROM audit_log WHERE detail LIKE '%\"ids\"%'"
+    ).fetchall():
+        ids = json.loads(detail).get("ids")
+        if isinstance(ids, list):
+            db.conn.executemany(
+                "INSERT INTO audit_subjects (subject_type, subject_id, entry_id) VALUES (?, ?, ?)",
+                [(stype, str(i), eid) for i in ids[:100_000]],
+            )
     x("""CREATE TABLE audit_checkpoints (
         id INTEGER PRIMARY KEY,
         upto_id INTEGER NOT NULL,

@@ -150,6 +150,8 @@ def test_audit_trail_of_the_old_installation_is_kept(upgraded: adapter.Coordinat
     adapter.create_auditor(upgraded, "dpo", PASSWORD)
     log = _get(api, _login(api, "dpo"), "/api/audit", limit=500)
     assert upgraded.services.audit.verify().ok
+    # the old list reads (searches) are indexed for "who accessed this person"
+    assert upgraded.services.db.query("select count(*) n from audit_subjects")[0]["n"] > 0
     old = [e for e in log if e["action"] == "fraud.warning.publish"]
     assert old and old[0]["actor"] == "fraud-investigator"
     assert {"device_register", "fraud.warning.approve"} <= {e["action"] for e in log}
