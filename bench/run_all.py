@@ -16,6 +16,8 @@ SCRIPTS = [
     "provisioning.py",
     "dispatch.py",
     "population.py",
+    "import_isolation.py",
+    "audit.py",
     "fraud.py",
     "dashboard.py",
     "camrules.py",

@@ -51,6 +51,7 @@ def routers() -> list[APIRouter]:
     from .geo import centres_api
     from .http import stream
     from .identity import api as identity_api
+    from .identity import audit_api
     from .incidents import api as incidents_api
     from .incidents import evidence_api
     from .population.api import router as population_router
@@ -60,6 +61,7 @@ def routers() -> list[APIRouter]:
         identity_api.router,
         staff_api.router,
         approvals_api.router,
+        audit_api.router,
         fleet_api.router,
         map_api.router,
         snapshot_api.router,
@@ -146,11 +148,24 @@ def create_app(services: Services) -> FastAPI:
             status_code=http_status(exc), content={"detail": exc.detail}, headers=headers
         )
 
-    @app.get("/api/health", tags=["meta"], response_model=Health)
-    def health() -> dict[str, str]:
-        """Liveness: the API answers and the database is reachable."""
+    @app.get(
+        "/api/health",
+        tags=["meta"],
+        response_model=Health,
+        responses={503: {"model": Health, "description": "the database failed its check"}},
+    )
+    def health() -> Any:
+        """Liveness: the API answers, the database is reachable, and its last integrity
+        check (after an unclean shutdown, off-peak, or ``coordinator check``) passed."""
+        from .platform.integrity import last_check
+
         services.db.query("select 1")
-        return {"status": "ok", "version": __version__}
+        check = last_check(services.settings.db_path) or {"status": "unchecked"}
+        body: dict[str, Any] = {"status": "ok", "version": __version__, "integrity": check}
+        if check.get("status") == "corrupt":
+            body["status"] = "corrupt"
+            return JSONResponse(status_code=503, content=Health(**body).model_dump())
+        return body
 
     for r in routers():
         app.include_router(r)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlite_utils.migrations import Migrations
 
@@ -49,7 +50,7 @@ from .geo import schema as geo_schema
 from .geo.service import GeoService
 from .identity import permissions as identity_permissions
 from .identity import schema as identity_schema
-from .identity.audit import AuditService
+from .identity.audit import AuditKey, AuditService
 from .identity.auth import AuthService
 from .identity.permissions import Declaration, Role
 from .identity.permissions import role_matrix as merge_role_matrix
@@ -64,6 +65,7 @@ from .incidents.tuning import TuningService
 from .ingest import schema as ingest_schema
 from .ingest.service import CHANNELS as INGEST_CHANNELS
 from .ingest.service import IngestService, purge_raw_events
+from .platform import integrity
 from .platform.db import Database
 from .platform.hub import StreamHub
 from .platform.jobs import Jobs
@@ -119,25 +121,28 @@ def migration_sets() -> list[Migrations]:
     ]
 
 
-def open_services(settings: Settings) -> Services:
+def open_services(settings: Settings, *, init: bool = False) -> Services:
     """Open the database, apply migrations, build and wire every service (nothing started).
 
+    ``init`` creates a new database where one was in use (``coordinator init``/``--init``).
     On a failure half-way, what was already opened is closed again before the error
     propagates.
     """
     closers: Closers = []
     try:
-        return _build(settings, closers)
+        return _build(settings, closers, init)
     except BaseException:
         Services.close_all(closers)
         raise
 
 
-def _build(settings: Settings, closers: Closers) -> Services:
+def _build(settings: Settings, closers: Closers, init: bool = False) -> Services:
     """The ``init_*`` steps, in order; each appends its undo to ``closers``."""
-    db = init_database(settings, closers)
+    db = init_database(settings, closers, init=init)
     auth_svc, audit_svc = init_identity(settings, db)
     throttle, tickets = init_access(settings, db, auth_svc)
+    # A clean shutdown signs the audit chain's head, so no entry waits for the next start.
+    closers.append(("audit checkpoint", audit_svc.checkpoint))
     topics = Topics(settings.topic_root)
     link = MqttLink(settings, topics)  # connects only in start_mqtt
     jobs = Jobs()  # runs only from start_jobs
@@ -149,6 +154,7 @@ def _build(settings: Settings, closers: Closers) -> Services:
     pop = population.PopulationService(db, audit_svc, settings, approvals=approvals)
     for kind in pop.access.kinds():
         closers.append((f"approval kind {kind.name}", approvals.register(kind)))
+    closers.append(("population imports", pop.uploads.close))  # stopped at a chunk boundary
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
     fraud = FraudService(db, audit_svc, link)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
@@ -195,12 +201,40 @@ def _build(settings: Settings, closers: Closers) -> Services:
     return services
 
 
-def init_database(settings: Settings, closers: Closers) -> Database:
-    """Open the database and apply every domain's migrations."""
-    db = Database(settings.db_path).open()
-    closers.append(("database", db.close))
+def init_database(settings: Settings, closers: Closers, *, init: bool = False) -> Database:
+    """Check the file (in use before? shut down cleanly? sound?), open it and apply every
+    domain's migrations (``platform/integrity.py``)."""
+    path = settings.db_path
+    state = integrity.prepare(path, init=init, allow_fresh=settings.dev_mode)
+    if state.unclean:
+        problems = Database(path).quick_check()
+        integrity.record_check(path, problems, reason="start after an unclean shutdown")
+        if problems:
+            raise integrity.DatabaseMissing(
+                f"database {path} is damaged ({problems[0]}): restore the last backup "
+                "(coordinator restore BACKUP) before starting"
+            )
+    db = Database(path).open()
+    flag = integrity.RunFlag(path)
+
+    def close() -> None:
+        db.close()
+        flag.clear()
+
+    closers.append(("database", close))
+    applied = _applied_migrations(db)
     db.migrate(*migration_sets())
+    if _applied_migrations(db) != applied:
+        # A migration may have scrubbed personal data: no old page image stays in the WAL.
+        db.truncate_wal()
     return db
+
+
+def _applied_migrations(db: Database) -> int:
+    """How many migrations the database records (sqlite-utils' bookkeeping table)."""
+    if not db.columns("_sqlite_migrations"):
+        return 0
+    return int(db.query("select count(*) n from _sqlite_migrations")[0]["n"])
 
 
 def init_identity(settings: Settings, db: Database) -> tuple[AuthService, AuditService]:
@@ -213,7 +247,9 @@ def init_identity(settings: Settings, db: Database) -> tuple[AuthService, AuditS
         memory_kib=settings.argon2_memory_kib,
         time_cost=settings.argon2_time_cost,
     )
-    return auth_svc, AuditService(db)
+    key = AuditKey(settings.audit_key_path)
+    key.private()  # created (0600) on the first start, so checkpoints can always be signed
+    return auth_svc, AuditService(db, key)
 
 
 def init_access(
@@ -454,9 +490,42 @@ def init_jobs(services: Services) -> None:
     )
     # Overdue detection is automatic: a sweep at start, then every five minutes.
     jobs.every("fraud-overdue", 300.0, services.fraud.sweep_overdue, first_after_s=0.0)
+    jobs.every("expire-uploads", 3600.0, services.population.uploads.expire)
+    jobs.every("audit-checkpoint", s.audit_checkpoint_s, services.audit.checkpoint)
+    jobs.every("integrity-check", 600.0, lambda: scheduled_integrity_check(s, db))
+    if s.backup_every_hours is not None:
+        jobs.every("backup", s.backup_every_hours * 3600, lambda: online_backup(s, db))
     if services.lifecycle is not None:
         # An expired CRL would lock every board out: re-sign it well before it lapses.
         jobs.every("crl-refresh", 3600.0, services.lifecycle.refresh_crl_if_due)
+
+
+def scheduled_integrity_check(settings: Settings, db: Database) -> dict | None:
+    """SQLite's ``quick_check`` on a reader connection when due, in the off-peak hour."""
+    last = integrity.last_check(settings.db_path)
+    every = settings.integrity_check_hours * 3600
+    if not integrity.due(last, every, settings.integrity_check_hour, time.time()):
+        return None
+    return integrity.record_check(settings.db_path, db.quick_check(), reason="scheduled")
+
+
+def online_backup(settings: Settings, db: Database, dest: Path | None = None) -> Path:
+    """An online backup (SQLite's backup API) into the backup folder, checked, with only
+    the newest ``backup_keep`` kept; returns its path."""
+    folder = settings.backup_path
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    dest = dest or folder / f"{settings.db_path.stem}-{stamp}.db"
+    db.backup(dest)
+    problems = Database(dest).quick_check()
+    if problems:
+        dest.unlink(missing_ok=True)
+        raise integrity.DatabaseMissing(f"the backup failed its check: {problems[0]}")
+    if dest.parent == folder:
+        old = sorted(folder.glob(f"{settings.db_path.stem}-*.db"))
+        for p in old[: max(0, len(old) - settings.backup_keep)]:
+            p.unlink(missing_ok=True)
+    return dest
 
 
 def start_jobs(services: Services) -> None:

@@ -9,7 +9,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command, make_parser, run
+from protocol.cli_util import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    add_command,
+    make_parser,
+    run,
+)
 
 from . import __version__
 
@@ -113,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .bootstrap import open_services, start_core, start_mqtt
 
     settings = _run_settings(args)
-    services = open_services(settings)
+    services = open_services(settings, init=args.init)
     try:
         app = create_app(services)
         if args.no_jobs:
@@ -222,6 +230,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="serve plain HTTP: loopback address (behind a reverse proxy) or dev mode only",
     )
+    p.add_argument("--init", action="store_true", help="create a new, empty database first")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -279,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="write the document to this file instead of stdout")
     from .camrules.cli import add_commands as add_rules_commands
+    from .ops_cli import add_commands as add_ops_commands
+
+    add_ops_commands(sub, _settings)
     from .geo.cli import add_commands as add_geo_commands
     from .population.cli import add_commands as add_population_commands
 
@@ -291,11 +303,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coordinator`` console script."""
     from .platform.files import PRIVATE_UMASK
+    from .platform.integrity import DatabaseMissing
 
     # Whatever a command creates (database, -wal/-shm, keys, backups, exports) is the
     # owner's alone, from the first byte.
     os.umask(PRIVATE_UMASK)
-    return run(build_parser(), argv)
+    try:
+        return run(build_parser(), argv)
+    except DatabaseMissing as exc:
+        print(f"coordinator: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
 
 
 if __name__ == "__main__":

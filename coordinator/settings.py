@@ -273,6 +273,56 @@ class Settings(BaseModel):
             raise ValueError("tls_cert and tls_key go together: set both or neither")
         return self
 
+    # --- audit, integrity, imports ------------------------------------------------------
+    audit_key_file: Path | None = Field(
+        None,
+        description="Ed25519 key signing the audit log's checkpoints (default "
+        "data_dir/keys/audit-signing.key, created 0600 on first start); keep it off the "
+        "database's disk where you can, and give the auditor a copy of its .pub",
+    )
+    audit_checkpoint_s: float = Field(
+        300.0, gt=0, description="How often the audit chain's head is signed (when it moved)"
+    )
+    integrity_check_hours: float = Field(
+        24.0, gt=0, description="How often SQLite's quick_check runs on a reader connection"
+    )
+    integrity_check_hour: int | None = Field(
+        3,
+        ge=0,
+        le=23,
+        description="Local hour (off-peak) in which the periodic integrity check may run "
+        "(None = whenever it is due)",
+    )
+    backup_dir: Path | None = Field(
+        None, description="Folder of online backups (default data_dir/backups)"
+    )
+    backup_every_hours: float | None = Field(
+        None, gt=0, description="Take an online backup this often (None = only on command)"
+    )
+    backup_keep: int = Field(7, ge=1, le=1000, description="Online backups kept (oldest removed)")
+    import_chunk_rows: int = Field(
+        100,
+        ge=10,
+        le=5000,
+        description="Rows per import transaction: the writer is yielded to ingest between chunks",
+    )
+    import_duty_cycle: float = Field(
+        0.5,
+        gt=0.05,
+        le=1.0,
+        description="Share of the time an import may work: after each chunk it pauses so "
+        "that chunk's time is this share (0.5 = half speed, more room for ingest)",
+    )
+    import_duplicate_limit: int = Field(
+        20,
+        ge=1,
+        le=500,
+        description="Most same-ID duplicate candidates recorded per imported row",
+    )
+    import_upload_max_bytes: int = Field(
+        2 << 30, ge=1 << 20, description="Largest file a chunked upload may assemble"
+    )
+
     @model_validator(mode="after")
     def _secrets_are_real(self) -> Settings:
         if self.dev_mode:
@@ -337,6 +387,16 @@ class Settings(BaseModel):
     def db_path(self) -> Path:
         """Full path of the SQLite database file."""
         return self.data_dir / self.db_file
+
+    @property
+    def audit_key_path(self) -> Path:
+        """The audit signing key's file."""
+        return self.audit_key_file or self.data_dir / "keys" / "audit-signing.key"
+
+    @property
+    def backup_path(self) -> Path:
+        """The folder of online backups."""
+        return self.backup_dir or self.data_dir / "backups"
 
     @classmethod
     def for_dev(cls, data_dir: Path, **overrides: Any) -> Settings:

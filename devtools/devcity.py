@@ -45,6 +45,7 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "approver": (["data_access_approver"], [], None),
     # The data-protection officer: reads the audit log (the administrator does not).
     "auditor": (["auditor"], [], None),
+    "dpo": (["auditor"], [], None),  # data-protection officer: reads the audit log
 }
 #: The city command room: these demo users see every centre (the city-wide flag).
 DEMO_CITY_WIDE = ("operator", "dispatcher", "supervisor")

@@ -30,9 +30,6 @@ ALLOWED = {
     "coordinator/geo/roads_build.py::build_network": (
         "GeoJSON to per-mode graphs in one pass over the features"
     ),
-    "coordinator/population/importer.py::run": (
-        "the resumable import loop: batches, checkpoints, progress and the error file"
-    ),
     "provisioning/enroll.py::enroll": "the eight enrolment steps, each reported as it runs",
     "provisioning/mqtt_check.py::publish_state": (
         "connect, publish, await the broker's answer and explain each failure"

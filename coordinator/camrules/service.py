@@ -238,8 +238,8 @@ class CamRulesService:
         db.table("camera_rule_revisions").insert(row)
         action = "camera_rules_rollback" if rolled_back_to is not None else "camera_rules_set"
         detail = {"rev": row["rev"], "reason": row["reason"], "rolled_back_to": rolled_back_to}
-        db.table("audit_log").insert(
-            AuditService.entry(author, action, "device", device_id, detail=detail)
+        AuditService.append(
+            db, AuditService.entry(author, action, "device", device_id, detail=detail)
         )
         return _revision(row)
 

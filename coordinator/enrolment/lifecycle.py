@@ -141,8 +141,8 @@ class LifecycleService:
                     "where id = ?",
                     [now, now, device_id],
                 )
-            db.table("audit_log").insert(
-                AuditService.entry(p, "revoke", "device", device_id, detail={"reason": reason})
+            AuditService.append(
+                db, AuditService.entry(p, "revoke", "device", device_id, detail={"reason": reason})
             )
             return int(n)
 
@@ -234,14 +234,15 @@ class LifecycleService:
                     "reason": None,
                 }
             )
-            db.table("audit_log").insert(
+            AuditService.append(
+                db,
                 AuditService.entry(
                     f"device:{device_id}",
                     "rotate",
                     "device",
                     device_id,
                     detail={"old_serial": old_serial, "serial": serial},
-                )
+                ),
             )
 
         self.db.write(commit)

@@ -119,8 +119,8 @@ class EnrolmentService:
                     "used_at": None,
                 }
             )
-            db.table("audit_log").insert(
-                AuditService.entry(p, "enrol_token", "device", device_id, detail={"ttl_s": ttl})
+            AuditService.append(
+                db, AuditService.entry(p, "enrol_token", "device", device_id, detail={"ttl_s": ttl})
             )
 
         self.db.write(insert)
@@ -227,14 +227,15 @@ class EnrolmentService:
                     "reason": None,
                 }
             )
-            db.table("audit_log").insert(
+            AuditService.append(
+                db,
                 AuditService.entry(
                     actor,
                     "enrol",
                     "device",
                     device_id,
                     detail={"serial": serial, **reg.model_dump()},
-                )
+                ),
             )
 
         self.db.write(commit)

@@ -205,7 +205,7 @@ class SnapshotService:
         def write(d: Any) -> None:
             if rows:
                 d.table("snapshots").insert_all(rows)
-            d.table("audit_log").insert(entry)
+            AuditService.append(d, entry)
 
         self.db.write(write)
         for r in rows:

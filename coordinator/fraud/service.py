@@ -96,8 +96,8 @@ class FraudService:
             if db.execute("SELECT 1 FROM fraud_merchants WHERE id = ?", [m.id]).fetchone():
                 raise Invalid(f"merchant {m.id} already exists")
             db["fraud_merchants"].insert(row)
-            db["audit_log"].insert(
-                self.audit.entry(actor, "fraud.merchant.create", "merchant", m.id)
+            self.audit.append(
+                db, self.audit.entry(actor, "fraud.merchant.create", "merchant", m.id)
             )
             return m.id
 
@@ -146,14 +146,15 @@ class FraudService:
 
         def tx(db: Any) -> None:
             co.add_identifiers(db, cid, pairs, self.link_cfg, self._fps)
-            db["audit_log"].insert(
+            self.audit.append(
+                db,
                 self.audit.entry(
                     actor,
                     "fraud.company.identifiers",
                     "company",
                     cid,
                     detail={"kinds": [k for k, _ in pairs]},
-                )
+                ),
             )
 
         self.db.write(tx)
@@ -201,14 +202,15 @@ class FraudService:
                 },
                 pk=("kind", "norm"),
             )
-            db["audit_log"].insert(
+            self.audit.append(
+                db,
                 self.audit.entry(
                     actor,
                     "fraud.false_positive.add",
                     "identifier",
                     f"{k}:{norm}",
                     detail={"reason": reason},
-                )
+                ),
             )
             fps = self._fps | {(str(k), norm)}
             holders = [

@@ -111,14 +111,15 @@ class WarningDesk:
                 )
                 .last_pk
             )
-            db["audit_log"].insert(
+            self.audit.append(
+                db,
                 self.audit.entry(
                     actor,
                     "fraud.warning.draft",
                     "warning",
                     wid,
                     detail={"company_id": w.company_id},
-                )
+                ),
             )
             return wid
 
@@ -155,7 +156,8 @@ class WarningDesk:
             if action in ("update", "approve_update"):
                 sets["version"] = w["version"] + 1
             db["fraud_warnings"].update(wid, sets)
-            db["audit_log"].insert(
+            self.audit.append(
+                db,
                 self.audit.entry(
                     actor,
                     f"fraud.warning.{action}",
@@ -171,7 +173,7 @@ class WarningDesk:
                             else changes
                         ),
                     },
-                )
+                ),
             )
             return {**w, **sets}
 

@@ -114,7 +114,8 @@ class Workflow:
                     "ts": time.time(),
                 }
             )
-            db["audit_log"].insert(
+            self.audit.append(
+                db,
                 self.audit.entry(
                     actor,
                     f"fraud.link.{action}",
@@ -128,7 +129,7 @@ class Workflow:
                         "after": after,
                         "note": note,
                     },
-                )
+                ),
             )
             clusters = co.recluster(db, [link["a"], link["b"]])
             return {
@@ -212,7 +213,7 @@ class Workflow:
                 )
                 .last_pk
             )
-            db["audit_log"].insert(self.audit.entry(actor, "fraud.case.open", "case", cid))
+            self.audit.append(db, self.audit.entry(actor, "fraud.case.open", "case", cid))
             return cid
 
         return self.db.write(tx)

@@ -23,8 +23,18 @@ class Created(Answer):
     id: int
 
 
+class IntegrityCheck(Answer):
+    """The database's last integrity check (SQLite's ``quick_check``)."""
+
+    status: str  # ok | corrupt | unchecked
+    checked_at: float | None = None
+    reason: str | None = None
+    problems: list[str] = []
+
+
 class Health(Answer):
-    """Liveness: the API answers and the database is reachable."""
+    """Liveness: the API answers, the database is reachable and its last check passed."""
 
     status: str
     version: str
+    integrity: IntegrityCheck | None = None

@@ -69,12 +69,24 @@ def get_principal(
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
-def require(*perms: StrEnum) -> Callable[..., Principal]:
-    """Dependency factory: the caller must hold every permission in ``perms`` (else 403)."""
+#: Permissions guarding personal data: a refusal of one of them is audited.
+PERSONAL_DATA_DOMAINS = ("population", "fraud")
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+
+def require(*perms: StrEnum) -> Callable[..., Principal]:
+    """Dependency factory: the caller must hold every permission in ``perms`` (else 403;
+    a refused personal-data permission is written to the audit log)."""
+
+    def check(
+        request: Request, principal: Annotated[Principal, Depends(get_principal)]
+    ) -> Principal:
         missing = [p.value for p in perms if not principal.can(p)]
         if missing:
+            if any(m.split(":")[0] in PERSONAL_DATA_DOMAINS for m in missing):
+                get_services(request).audit.record(
+                    principal, "denied", "route", f"{request.method} {request.url.path}",
+                    request.headers.get("x-purpose"), {"missing": missing},
+                )  # fmt: skip
             raise HTTPException(
                 403, f"roles {', '.join(principal.role_names)} lack permission {', '.join(missing)}"
             )

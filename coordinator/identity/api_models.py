@@ -30,3 +30,37 @@ class AuditEntry(Answer):
     subject_id: str | None
     purpose: str | None
     detail: str | None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+class UnusualVolume(Answer):
+    """An actor whose personal-data accesses on a day stand out against their own baseline."""
+
+    actor: str
+    day: str
+    count: int
+    baseline_per_day: float
+    ratio: float | None
+
+
+class AuditReport(Answer):
+    """The verification of the audit chain and its signed checkpoints."""
+
+    ok: bool
+    entries: int
+    checkpoints: int
+    head_id: int
+    problems: list[str]
+
+
+class AuditCheckpoint(Answer):
+    """A signed checkpoint of the chain's head."""
+
+    id: int
+    upto_id: int
+    head_hash: str
+    ts: float
+    prev_sig: str | None
+    signature: str
+    key_id: str

@@ -3,6 +3,8 @@ migrations; the sets keep their names, ``auth`` and ``audit``, as recorded in ev
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
@@ -139,3 +141,91 @@ def m002_stream_tickets(db: sqlite_utils.Database) -> None:
         defaults={"used": 0},
     )
     db.table("stream_tickets").create_index(["expires_at"])
+
+
+@audit()
+def m002_hash_chain(db: sqlite_utils.Database) -> None:
+    """Chain every entry by hash to the one before it, sign checkpoints of the head, index
+    list reads by subject ("who accessed this person"), and guard inserts as well.
+
+    Entries written before this migration are chained here, in id order (renumbered
+    contiguously from 1 when ids had gaps: the gap would read as a deletion).
+    """
+    from .audit_chain import GENESIS, HASHED, entry_hash
+
+    x = db.execute
+    x("DROP TRIGGER IF EXISTS audit_log_no_update")
+    x("ALTER TABLE audit_log ADD COLUMN prev_hash TEXT")
+    x("ALTER TABLE audit_log ADD COLUMN hash TEXT")
+    rows = [dict(zip(("old_id", *HASHED[1:-1]), r, strict=True)) for r in x(
+        f"SELECT id, {', '.join(HASHED[1:-1])} FROM audit_log ORDER BY id").fetchall()]  # fmt: skip
+    if any(r["old_id"] != i for i, r in enumerate(rows, 1)):
+        x("DROP TRIGGER IF EXISTS audit_log_no_delete")
+        x("DELETE FROM audit_log")
+        db.conn.executemany(
+            "INSERT INTO audit_log (id, "
+            + ", ".join(HASHED[1:-1])
+            + ") VALUES ("
+            + ", ".join("?" * (len(HASHED) - 1))
+            + ")",
+            [(i, *(r[c] for c in HASHED[1:-1])) for i, r in enumerate(rows, 1)],
+        )
+    prev = GENESIS
+    for i, r in enumerate(rows, 1):
+        r.update(id=i, prev_hash=prev)
+        prev = entry_hash(r)
+        x("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", [r["prev_hash"], prev, i])
+    _guards(db)
+    x("CREATE INDEX IF NOT EXISTS audit_log_ts ON audit_log(ts)")
+    x("""CREATE TABLE audit_subjects (
+        subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, entry_id INTEGER NOT NULL
+    )""")
+    x("CREATE INDEX audit_subjects_subject ON audit_subjects(subject_type, subject_id, entry_id)")
+    # list reads written before this migration are indexed too
+    for eid, stype, detail in x(
+        "SELECT id, subject_type, detail FROM audit_log WHERE detail LIKE '%\"ids\"%'"
+    ).fetchall():
+        ids = json.loads(detail).get("ids")
+        if isinstance(ids, list):
+            db.conn.executemany(
+                "INSERT INTO audit_subjects (subject_type, subject_id, entry_id) VALUES (?, ?, ?)",
+                [(stype, str(i), eid) for i in ids[:100_000]],
+            )
+    x("""CREATE TABLE audit_checkpoints (
+        id INTEGER PRIMARY KEY,
+        upto_id INTEGER NOT NULL,
+        head_hash TEXT NOT NULL,
+        ts REAL NOT NULL,
+        prev_sig TEXT,
+        signature TEXT NOT NULL,
+        key_id TEXT NOT NULL
+    )""")
+    for op in ("UPDATE", "DELETE"):
+        x(
+            f"CREATE TRIGGER audit_checkpoints_no_{op.lower()} BEFORE {op} ON audit_checkpoints "
+            "BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END"
+        )
+
+
+def _guards(db: sqlite_utils.Database) -> None:
+    """Refuse UPDATE and DELETE, and an INSERT that does not extend the chain: its id must
+    follow the head's and its prev_hash be the head's hash (this also refuses
+    an insert that *replaces* an entry, whose implicit delete would not fire the DELETE guard)."""
+    x = db.execute
+    x("DROP TRIGGER IF EXISTS audit_log_no_update")
+    x("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    x(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+    x(
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+    x(
+        "CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log WHEN NEW.hash IS NULL "
+        "OR NEW.id IS NOT coalesce((SELECT max(id) FROM audit_log), 0) + 1 "
+        "OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), "
+        f"'{'0' * 64}') "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log entries are appended to the hash chain only'); END"
+    )

@@ -215,8 +215,8 @@ def log_action(
         [inc_id, time.time(), actor, action, json.dumps(detail, default=str)],
     )
     if action not in ("auto_merge", "note"):
-        db.table("audit_log").insert(
-            AuditService.entry(actor, f"incident_{action}", "incident", inc_id, detail=detail)
+        AuditService.append(
+            db, AuditService.entry(actor, f"incident_{action}", "incident", inc_id, detail=detail)
         )
 
 

@@ -139,8 +139,11 @@ class TuningService:
             db.table("config_proposals").update(
                 proposal_id, {"status": status, "decided_at": now, "decided_by": actor}
             )
-            db.table("audit_log").insert(
-                AuditService.entry(actor, f"threshold_{status}", "device", p["device_id"], detail=p)
+            AuditService.append(
+                db,
+                AuditService.entry(
+                    actor, f"threshold_{status}", "device", p["device_id"], detail=p
+                ),
             )
             if approve and self.rules is not None:
                 rules = _raised(db.conn, p["device_id"], p["rule"], p["label"], p["proposed"])

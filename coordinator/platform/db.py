@@ -10,6 +10,7 @@ lets run beside the writer. Schema changes are numbered migrations per domain
 
 from __future__ import annotations
 
+import os
 import queue
 import sqlite3
 import threading
@@ -68,6 +69,9 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
         conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        # Deleted or overwritten personal data (erasure, scrubbed import errors) is zeroed
+        # in the file instead of lingering in free space.
+        conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 
@@ -87,6 +91,9 @@ class Database:
         self._ckpt_wake = threading.Event()
         self._writer_checkpoint = False  # set by the checkpointer when it cannot keep up
         self._ckpt_thread: threading.Thread | None = None
+        #: Called on the writer inside each group transaction just before its COMMIT
+        #: (instrumentation: tests count what one transaction holds).
+        self.before_commit: Callable[[sqlite3.Connection], None] | None = None
 
     # lifecycle ------------------------------------------------------------------------
     def open(self) -> Database:
@@ -134,12 +141,16 @@ class Database:
         self.close()
 
     # writes ---------------------------------------------------------------------------
-    def submit(self, fn: WriteFn) -> Future[Any]:
-        """Queue ``fn(db)`` for the writer; the future resolves after its commit."""
+    def submit(self, fn: WriteFn, *, alone: bool = False) -> Future[Any]:
+        """Queue ``fn(db)`` for the writer; the future resolves after its commit.
+
+        ``alone``: run it in a transaction of its own, never grouped with other tasks (a
+        bulk job's chunk: the writes queued before it commit first, without waiting for
+        it, and those queued while it runs commit right after it)."""
         if self._closed or self._thread is None:
             raise DatabaseClosed(f"database {self.path} is not open")
         fut: Future[Any] = Future()
-        self._queue.put((fn, fut))
+        self._queue.put((_Alone(fn) if alone else fn, fut))
         return fut
 
     def write(self, fn: Callable[[sqlite_utils.Database], T], timeout: float | None = 60) -> T:
@@ -166,6 +177,9 @@ class Database:
                 if isinstance(item[0], _Untransacted):
                     self._run_alone(db, item)
                     continue
+                if isinstance(item[0], _Alone):
+                    self._run_group(conn, db, [(item[0].fn, item[1])])
+                    continue
                 group = [item]
                 alone = None
                 while len(group) < MAX_GROUP:
@@ -176,12 +190,14 @@ class Database:
                     if nxt is _STOP:
                         self._queue.put(_STOP)
                         break
-                    if isinstance(nxt[0], _Untransacted):
+                    if isinstance(nxt[0], (_Untransacted, _Alone)):
                         alone = nxt
                         break
                     group.append(nxt)
                 self._run_group(conn, db, group)
-                if alone is not None:
+                if alone is not None and isinstance(alone[0], _Alone):
+                    self._run_group(conn, db, [(alone[0].fn, alone[1])])
+                elif alone is not None:
                     self._run_alone(db, alone)
         finally:
             conn.close()
@@ -243,6 +259,8 @@ class Database:
                 else:
                     conn.execute("RELEASE task")
                     results.append((fut, True, value))
+            if self.before_commit is not None:
+                self.before_commit(conn)
             conn.execute("COMMIT")
             self.commits += 1
             if self._writer_checkpoint:
@@ -277,6 +295,49 @@ class Database:
         """Run a read query and return rows as dicts."""
         return list(self.read().query(sql, params))  # type: ignore[arg-type]
 
+    # integrity and backups --------------------------------------------------------------
+    def quick_check(self, max_errors: int = 20) -> list[str]:
+        """``PRAGMA quick_check`` on a reader connection of its own (never the writer):
+        ``[]`` when the file is sound, else SQLite's problem lines. A file too damaged to
+        be read at all reports the error it raised."""
+        conn = None
+        try:
+            conn = _connect(self.path, readonly=True)
+            rows = conn.execute(f"PRAGMA quick_check({int(max_errors)})").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [f"{type(exc).__name__}: {exc}"]
+        finally:
+            if conn is not None:
+                conn.close()
+        lines = [str(r[0]) for r in rows]
+        return [] if lines == ["ok"] else lines
+
+    def truncate_wal(self) -> None:
+        """Fold the whole WAL into the database and truncate it to zero bytes (after a
+        migration that scrubbed data, so no old page image stays in the WAL file)."""
+        self.write(lambda db: None)  # nothing queued ahead
+        conn = sqlite3.connect(str(self.path), timeout=30)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+
+    def backup(self, dest: Path, pages_per_step: int = 1024) -> None:
+        """Copy the live database to ``dest`` with SQLite's online backup API (writers go
+        on meanwhile; the copy is one consistent snapshot), private (0600)."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        src = sqlite3.connect(str(self.path), timeout=30)
+        dst = sqlite3.connect(str(dest))
+        try:
+            src.backup(dst, pages=pages_per_step, sleep=0.005)
+            dst.execute("PRAGMA journal_mode=DELETE")  # a standalone file, no WAL beside it
+        finally:
+            dst.close()
+            src.close()
+
     # schema ---------------------------------------------------------------------------
     def columns(self, table: str) -> set[str]:
         """The column names of ``table`` (empty when it does not exist).
@@ -304,6 +365,13 @@ class Database:
 
 class _Untransacted:
     """Marks a writer task that must run outside the group transaction (migrations)."""
+
+    def __init__(self, fn: WriteFn) -> None:
+        self.fn = fn
+
+
+class _Alone:
+    """Marks a writer task that runs in a transaction of its own (bulk jobs' chunks)."""
 
     def __init__(self, fn: WriteFn) -> None:
         self.fn = fn

@@ -30,7 +30,9 @@ Reviewer = Annotated[Principal, Depends(require(Perm.POPULATION_REVIEW))]
 Writer = Annotated[Principal, Depends(require(Perm.POPULATION_WRITE))]
 Exporter = Annotated[Principal, Depends(require(Perm.POPULATION_EXPORT))]
 Statistician = Annotated[Principal, Depends(require(Perm.POPULATION_STATS))]
-MAX_UPLOAD = 50 * 1024 * 1024
+#: A CSV sent in one request body; larger files go through the chunked, resumable upload
+#: (``/api/population/uploads``) or the command line.
+MAX_UPLOAD = 8 * 1024 * 1024
 
 
 class MergeIn(BaseModel):
@@ -77,9 +79,11 @@ async def import_csv(
 ) -> dict[str, Any]:  # fmt: skip
     """Import a CSV (body, text/csv); rows outside your zones are rejected, with reasons."""
     if len(body) > MAX_UPLOAD:
-        raise HTTPException(413, f"upload is larger than {MAX_UPLOAD} bytes: use the CLI")
+        raise HTTPException(413, f"upload is larger than {MAX_UPLOAD} bytes: send it in chunks "
+                            "(/api/population/uploads) or use the command line")  # fmt: skip
     folder = Path(settings.data_dir) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # a private (0600) temporary file, removed whatever happens
     with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".csv", delete=False) as f:
         f.write(body)
     path = Path(f.name)
@@ -92,13 +96,12 @@ async def import_csv(
     finally:
         path.unlink(missing_ok=True)
     summary["errors"] = pop.importer.errors(summary["job_id"], 200)
-    summary.pop("errors_file", None)
     return summary
 
 
 @router.get("/import/{job_id}/errors", response_model=list[ImportRowError])
 def import_errors(job_id: PathId, pop: Pop, p: Writer, purpose: Purpose) -> list[dict[str, Any]]:
-    """Rejected rows of an import with their reasons (raw rows hold personal data: audited)."""
+    """Rejected rows of an import: line, reason and masked values (audited)."""
     job = pop.ctx.db.query("select actor from pop_import_jobs where id = ?", [job_id])
     if not job:
         raise HTTPException(404, f"no import job {job_id}")

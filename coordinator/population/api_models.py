@@ -320,24 +320,46 @@ class UnmergeOut(Answer):
 
 
 class ImportRowError(Answer):
-    """A rejected row of an import, with the reason."""
+    """A rejected row of an import: line, reason and masked values (never the raw line)."""
 
     record: int
     line: int | None
     reason: str
-    raw: str | None
+    masked: str
 
 
-class ImportJob(Answer):
-    """An import's outcome: rows read, imported and rejected (with the first errors)."""
+class ImportProgress(Answer):
+    """An import's progress: status (running, done, cancelled), records and bytes done."""
 
     job_id: int
     status: str
+    file_name: str
+    actor: str
     records: int
     imported: int
     rejected: int
+    bytes_done: int
+    bytes_total: int
+    started_at: float
+    updated_at: float | None
+    finished_at: float | None
+    cancel_requested: bool
+
+
+class ImportJob(ImportProgress):
+    """An import's outcome: rows read, imported and rejected (with the first errors)."""
+
     resumed: bool
     errors: list[ImportRowError]
+
+
+class UploadState(Answer):
+    """A chunked upload: how many bytes the centre holds (send the next chunk from there)."""
+
+    upload_id: str
+    received: int
+    size: int
+    complete: bool
 
 
 class RetentionRun(Answer):

@@ -6,6 +6,7 @@ Synthetic test data comes from ``python -m devtools.population_data`` (not shipp
 from __future__ import annotations
 
 import argparse
+import csv
 import getpass
 import json
 import sys
@@ -15,6 +16,8 @@ from typing import Any
 
 from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command
 
+EXIT_INTERRUPTED = 4  # stopped by a cancel or SIGTERM: committed chunks kept, run again to resume
+
 
 def _open(args: argparse.Namespace) -> Any:
     """The centre's services, opened by the ``coordinator`` command that registered us."""
@@ -22,32 +25,100 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import a CSV of persons (and registrations); resumable; rejects go to an error file."""
+    """Import a CSV of persons (and registrations) in chunks; resumable; SIGTERM or Ctrl-C
+    (or ``population-import-cancel``) stops it at the next chunk, keeping what committed."""
+    import signal
+    import threading
+
     from .importer import ImportFileError
 
     services = _open(args)
+    stop = threading.Event()
+    old = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         pop = services.population
         actor = f"cli:{getpass.getuser()}"
         summary = pop.importer.run(
             actor, Path(args.file), encoding=args.encoding, fuzzy=not args.no_fuzzy,
             errors_path=Path(args.errors) if args.errors else None,
-            progress=not args.json and sys.stderr.isatty(), purpose=args.purpose,
+            progress=not args.json and sys.stderr.isatty(), purpose=args.purpose, cancel=stop,
         )  # fmt: skip
+        first_errors = pop.importer.errors(summary["job_id"], 5)
     except ImportFileError as exc:
         print(f"coordinator: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         services.close()
     if args.json:
         print(json.dumps(summary))
     else:
         print(
-            f"{args.file}: {summary['imported']} imported, {summary['rejected']} rejected"
-            + (f" (reasons in {summary['errors_file']})" if summary["errors_file"] else "")
+            f"{args.file}: job {summary['job_id']} {summary['status']}: {summary['imported']} "
+            f"imported, {summary['rejected']} rejected"
             + (" [resumed]" if summary["resumed"] else "")
-        )
+            + "".join(f"\n  line {e['line']}: {e['reason']} ({e['masked']})" for e in first_errors)
+            + (f"\n  (all: coordinator population-import-errors {summary['job_id']})"
+               if summary["rejected"] > len(first_errors) else "")
+        )  # fmt: skip
+    if summary["status"] == "cancelled":
+        return EXIT_INTERRUPTED
     return EXIT_FAILURE if summary["rejected"] else EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Show an import's progress (works while another process runs it)."""
+    from .importer import ImportFileError, NoSuchJob
+
+    services = _open(args)
+    try:
+        st = services.population.importer.status(args.job)
+    except (ImportFileError, NoSuchJob) as exc:
+        print(f"coordinator: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        services.close()
+    pct = 100.0 * st["bytes_done"] / st["bytes_total"] if st["bytes_total"] else 0.0
+    print(json.dumps(st) if args.json else
+          f"job {st['job_id']} {st['status']}: {st['records']} records ({pct:.0f}% of the file), "
+          f"{st['imported']} imported, {st['rejected']} rejected")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """Ask a running import (in any process) to stop at its next chunk."""
+    from .importer import ImportFileError, NoSuchJob
+
+    services = _open(args)
+    try:
+        st = services.population.importer.cancel(f"cli:{getpass.getuser()}", args.job)
+    except (ImportFileError, NoSuchJob) as exc:
+        print(f"coordinator: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        services.close()
+    print(json.dumps(st) if args.json else f"job {st['job_id']}: cancel requested "
+          f"(status {st['status']}; it stops at its next chunk)")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_errors(args: argparse.Namespace) -> int:
+    """List an import's rejected rows: line, reason, masked values (audited)."""
+    services = _open(args)
+    try:
+        rows = services.population.importer.errors(args.job, limit=None)
+        services.audit.record(f"cli:{getpass.getuser()}", "read_import_errors", "import_job",
+                              args.job, detail={"rows": len(rows)})  # fmt: skip
+    finally:
+        services.close()
+    w = csv.writer(sys.stdout)
+    w.writerow(["record", "line", "reason", "masked"])
+    for r in rows:
+        w.writerow([r["record"], r["line"], r["reason"], r["masked"]])
+    return EXIT_OK
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
@@ -81,12 +152,26 @@ def add_commands(
     )  # fmt: skip
     p.add_argument("file", help="CSV with a header row (see docs/population.md)")
     p.add_argument("--encoding", default="utf-8", choices=["utf-8", "gb18030"])
-    p.add_argument("--errors", help="error file (default FILE.errors.csv)")
+    p.add_argument("--errors", help="also write the rejected rows (line, reason, masked "
+                   "values; never the raw line) to this private (0600) CSV")  # fmt: skip
     p.add_argument("--no-fuzzy", action="store_true", help="exact-ID duplicate check only")
     p.add_argument("--purpose", default="bulk import", help="recorded in the audit log")
     p.add_argument("--settings", help="YAML settings file")
     p.set_defaults(open_services=open_services)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    for name, text, example, fn in (
+        ("population-import-status", "Show an import's progress.",
+         "coordinator population-import-status 3 --settings coordinator.yaml", cmd_status),
+        ("population-import-cancel", "Stop a running import at its next chunk (kept; resumable).",
+         "coordinator population-import-cancel 3 --settings coordinator.yaml", cmd_cancel),
+        ("population-import-errors", "Print an import's rejected rows (masked) as CSV.",
+         "coordinator population-import-errors 3 --settings coordinator.yaml", cmd_errors),
+    ):  # fmt: skip
+        p = add_command(sub, name, text, example, fn)
+        p.add_argument("job", type=int, help="the import job's id")
+        p.add_argument("--settings", help="YAML settings file")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.set_defaults(open_services=open_services)
     p = add_command(
         sub, "population-rotate-key",
         "Re-encrypt and re-hash ID numbers under the current data_key after a key change.",

@@ -76,8 +76,8 @@ class Ctx:
     def entry(db: sqlite_utils.Database, actor: Actor, action: str, subject: str,
               subject_id: Any, purpose: str | None, detail: dict[str, Any] | None = None) -> None:  # fmt: skip
         """Insert an audit row inside the caller's write transaction."""
-        insert_row(
-            db, "audit_log", AuditService.entry(actor, action, subject, subject_id, purpose, detail)
+        AuditService.append(
+            db, AuditService.entry(actor, action, subject, subject_id, purpose, detail)
         )
 
 
@@ -138,11 +138,18 @@ class Access:
             mine |= areas.zones_under(mine)  # a station or centre stands for its zones
         return mine | {g["zone"] for g in self._grants(actor) if g["zone"]}
 
+    def _denied(self, actor: Actor, what: str, subject_id: Any, zone: str) -> None:
+        """Audit a refused access: who tried to reach what, outside which jurisdiction
+        (denied reads are evidence too: a pattern of them is what an auditor looks for)."""
+        self.ctx.audit.record(actor, "denied", what, subject_id, None,
+                              {"zone": zone, "reason": "outside jurisdiction"})  # fmt: skip
+
     def check_zone(self, actor: Actor, zone: str, what: str = "record") -> None:
-        """Raise Forbidden unless ``zone`` is within the actor's jurisdiction (or a grant)."""
+        """Raise Forbidden (audited) unless ``zone`` is within the actor's jurisdiction (or
+        a grant)."""
         allowed = self.zones(actor)
         if allowed is not None and zone not in allowed:
-            self._denied(actor, "zone", zone)
+            self._denied(actor, what.replace(" ", "_"), None, zone)
             raise Forbidden(
                 f"this {what} is in zone {zone}, outside your jurisdiction: "
                 "request break-the-glass access with a reason"
@@ -150,23 +157,18 @@ class Access:
 
     def check_person(self, actor: Actor, person: dict[str, Any], *, audit: bool = True) -> None:
         """Raise Forbidden unless the person's zone is allowed or a person grant exists
-        (the refusal is audited unless the caller records it itself)."""
+        (the refusal audited, unless the caller audits it in its own entry)."""
         allowed = self.zones(actor)
         if allowed is None or person["zone"] in allowed:
             return
         if any(g["person_id"] == person["id"] for g in self._grants(actor)):
             return
         if audit:
-            self._denied(actor, "person", person["id"])
+            self._denied(actor, "person", person["id"], person["zone"])
         raise Forbidden(
             f"person {person['id']} is registered in zone {person['zone']}, outside your "
             "jurisdiction: request break-the-glass access with a reason"
         )
-
-    def _denied(self, actor: Actor, subject: str, subject_id: Any) -> None:
-        # A refused read of personal data is evidence too (who tried to look at whom).
-        self.ctx.audit.record(actor, "denied_read", subject, subject_id, None,
-                              {"why": "outside jurisdiction, no break-the-glass grant"})  # fmt: skip
 
     def request(
         self, actor: Principal, reason: str, *, person_id: int | None = None,

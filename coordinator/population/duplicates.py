@@ -24,6 +24,8 @@ THRESHOLD = 0.8
 #: origin equal (the score is rounded to 3 decimals, hence the half-thousandth).
 MIN_NAME = (THRESHOLD - 0.0005 - DOB_W - ORIGIN_W) / NAME_W - 1e-6
 BLOCK_LIMIT = 500
+#: Most candidates recorded for one person (the same-ID query's LIMIT included).
+SAME_ID_LIMIT = 20
 #: Tables whose person_id a merge moves to the survivor (and an undo moves back).
 OWNED = ("pop_registrations", "pop_visitors", "pop_permits", "pop_requests")
 
@@ -52,44 +54,48 @@ def _name_prefilter(me: NameRecord, block: list[tuple[Any, ...]]) -> list[int]:
 
 def find_candidates(
     db: sqlite_utils.Database, person_id: int, row: dict[str, Any], *, fuzzy: bool = True,
-    earlier_than: int | None = None,
+    earlier_than: int | None = None, limit: int = SAME_ID_LIMIT,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Likely duplicates of ``row`` among active persons, best first (pure read).
+    """At most ``limit`` likely duplicates of ``row`` among active persons, best first
+    (pure read).
 
     ``earlier_than`` limits the comparison to records with a smaller id: a bulk import
-    inserts a whole batch first and then checks each row against those before it.
+    inserts a whole batch first and then checks each row against those before it. The
+    same-ID query takes the ``limit`` most recent records only: a file repeating one ID
+    number n times would otherwise queue n²/2 pairs (each new copy is still linked to the
+    latest ones, which a reviewer merges one after another).
     """
     out: dict[int, dict[str, Any]] = {}
     below = earlier_than if earlier_than is not None else 1 << 62
     if row.get("id_hash") is not None:
         for (oid,) in db.execute(
             "select id from pop_persons where id_hash = ? and id != ? and id < ? "
-            "and status = 'active'",
-            [row["id_hash"], person_id, below],
+            "and status = 'active' order by id desc limit ?",
+            [row["id_hash"], person_id, below, limit],
         ):
             out[oid] = {"other_id": oid, "score": 1.0, "reasons": ["same ID-document number"]}
     if not fuzzy:
-        return list(out.values())
+        return list(out.values())[:limit]
     me = NameRecord(row["name"], row["name_latin"] or "", row["dob"] or "", row["origin"] or "")
     seen: set[int] = set(out)
     year = (row["dob"] or "")[:4]
+    # Records with the same ID number are the same-ID group above (its latest ``limit``):
+    # the blocks skip them, so a number repeated thousands of times costs nothing more.
+    same = "and (id_hash is null or id_hash != ?) " if row.get("id_hash") else "and ? is null "
     blocks = (
         ("select id, name, name_latin, dob, origin from pop_persons where dob = ? "
-         "and status = 'active' and id != ? and id < ? limit ?", [row["dob"]]),
+         f"and status = 'active' {same}and id != ? and id < ? limit ?", [row["dob"]]),
         # same spelling, born the same year: catches a mistyped day or month without
         # comparing against every namesake in a city of millions
         ("select id, name, name_latin, dob, origin from pop_persons where match_key = ? "
-         "and dob between ? and ? and status = 'active' and id != ? and id < ? limit ?",
+         f"and dob between ? and ? and status = 'active' {same}and id != ? and id < ? limit ?",
          [row.get("match_key"), f"{year}-01-01", f"{year}-12-31"]),
     )  # fmt: skip
     for sql, args in blocks:
         if not all(args):
             continue
-        block = [
-            r
-            for r in db.execute(sql, [*args, person_id, below, BLOCK_LIMIT]).fetchall()
-            if r[0] not in seen
-        ]
+        params = [*args, row.get("id_hash"), person_id, below, BLOCK_LIMIT]
+        block = [r for r in db.execute(sql, params).fetchall() if r[0] not in seen]
         seen.update(r[0] for r in block)
         for i in _name_prefilter(me, block):
             oid, name, latin, dob, origin = block[i]
@@ -98,15 +104,17 @@ def find_candidates(
             )
             if score >= THRESHOLD:
                 out[oid] = {"other_id": oid, "score": score, "reasons": reasons}
-    return sorted(out.values(), key=lambda c: -c["score"])
+    return sorted(out.values(), key=lambda c: -c["score"])[:limit]
 
 
 def record_candidates(
     db: sqlite_utils.Database, person_id: int, row: dict[str, Any], now: float,
-    *, fuzzy: bool = True, earlier_than: int | None = None,
+    *, fuzzy: bool = True, earlier_than: int | None = None, limit: int = SAME_ID_LIMIT,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Find candidates and queue them for review (inside the caller's transaction)."""
-    cands = find_candidates(db, person_id, row, fuzzy=fuzzy, earlier_than=earlier_than)
+    """Find at most ``limit`` candidates and queue them for review (inside the caller's
+    transaction)."""
+    cands = find_candidates(db, person_id, row, fuzzy=fuzzy, earlier_than=earlier_than,
+                            limit=limit)  # fmt: skip
     for c in cands:
         cur = db.execute(
             "insert into pop_dup_candidates(person_id, other_id, score, reasons, created_at) "

@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from ..identity.audit import AuditService
-from .common import Access, Actor, Ctx, insert_row, zone_clause
+from .common import Access, Actor, Ctx, zone_clause
 
 EXPORT_COLUMNS = ("id", "name", "name_latin", "id_type", "id_masked", "dob", "sex",
                   "nationality", "origin", "zone", "status")  # fmt: skip
@@ -41,8 +41,7 @@ class Export:
                                       {"zone": zone, "count": len(rows)}) for r in rows]  # fmt: skip
 
         def write(db: sqlite_utils.Database) -> None:
-            for e in entries:
-                insert_row(db, "audit_log", e)
+            AuditService.append_many(db, entries)
             if not entries:
                 Ctx.entry(db, actor, action, "person", None, purpose, {"zone": zone, "count": 0})
 

@@ -211,3 +211,15 @@ def clean_zone(value: object) -> str:
 
 def _types() -> str:
     return ", ".join(t.value for t in IdType)
+
+
+#: A run of 7+ digits (an ID number, or most of one) in a reason is masked.
+_DIGITS = re.compile(r"\d{7,}[0-9Xx]?")
+
+
+def redact(reason: str, values: list[str] | None = None) -> str:
+    """``reason`` with every field value of the row, and any long run of digits, masked."""
+    for v in sorted(values or [], key=len, reverse=True):
+        if v and len(v) >= 4 and v in reason:
+            reason = reason.replace(v, mask_id(v) or "")
+    return _DIGITS.sub(lambda m: mask_id(m.group()) or "", reason)

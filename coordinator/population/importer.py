@@ -3,9 +3,14 @@
 The file is read as bytes and split on any line ending (``\\r\\n``, ``\\n`` or a lone
 ``\\r``), so mixed line endings are fine. Each physical line is decoded on its own: a
 line that is not valid in the file's encoding rejects only the record it belongs to.
-Rows are committed in batches together with the job's checkpoint (records done), so a
-killed import resumes exactly where the last commit left it; rejected rows are stored
-with their reason in the same transaction and written to the error file at the end.
+Rows are committed in chunks (``import_chunk_rows``) together with the job's checkpoint
+(records done), each chunk a transaction of its own on the single writer, so camera ingest
+commits between chunks; every per-row query is bounded (at most ``import_duplicate_limit``
+duplicate candidates per row). A killed, cancelled or SIGTERMed import keeps its committed
+chunks and resumes exactly where the last commit left it (run the same file again).
+Rejected rows keep their line number, the reason and masked values only: never the raw
+line, whose full ID number must not leave the encrypted column. An error file is written
+only when asked for, private (0600).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -22,10 +28,10 @@ from typing import IO, Any
 
 import sqlite_utils
 
-from ..errors import Forbidden, Invalid
+from ..errors import Forbidden, Invalid, NotFound
 from .common import Access, Actor, Ctx, insert_row, username
 from .duplicates import record_candidates
-from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, parse_date
+from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, mask_id, parse_date, redact
 from .names import address_text, index_text
 from .records import person_row, validate_person
 from .schema import count_inserted
@@ -34,8 +40,32 @@ COLUMNS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "national
            "phone", "zone", "address", "kind", "house_id", "valid_from")  # fmt: skip
 REQUIRED = ("name", "id_type", "id_number", "zone")
 MAX_FIELD = 1000
-BATCH = 1000
+BATCH = 100  # rows per transaction unless the settings say otherwise
+DUPLICATE_LIMIT = 20
 CHUNK = 1 << 20
+#: Columns whose values never appear in clear in a reason.
+SENSITIVE = ("name", "name_latin", "id_number", "dob", "phone", "address", "house_id")
+
+
+def _sensitive(header: list[str], fields: list[str] | None) -> list[str]:
+    """The values a reason must not show: the personal columns', and any with 4+ digits."""
+    if not fields:
+        return []
+    named = [v for k, v in zip(header, fields, strict=False) if k in SENSITIVE]
+    return named + [v for v in fields if sum(c.isdigit() for c in v) >= 4]
+
+
+def masked_fields(rec: dict[str, str] | None) -> str:
+    """What an error row keeps to find the record in the file: masked ID and name, zone."""
+    if not rec:
+        return ""
+    name = (rec.get("name") or "").strip()
+    parts = [
+        f"id_number={mask_id((rec.get('id_number') or '').strip()) or ''}",
+        f"name={name[:1] + '*' * min(len(name) - 1, 3) if name else ''}",
+        f"zone={(rec.get('zone') or '').strip()[:32]}",
+    ]
+    return "; ".join(parts)
 
 
 class ImportFileError(Invalid, ValueError):
@@ -97,12 +127,6 @@ class _Decoder:
             yield s + "\n"
 
 
-def _csv_line(fields: list[str]) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow(fields)
-    return buf.getvalue()
-
-
 def file_key(path: Path) -> str:
     """Content hash identifying a file across runs (resume finds its job by it)."""
     h = hashlib.sha256()
@@ -140,101 +164,200 @@ def validate_row(rec: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | 
     }
 
 
-class Importer:
-    """Runs (and resumes) CSV imports."""
+class NoSuchJob(NotFound):
+    """No import job has this id."""
 
-    def __init__(self, ctx: Ctx, access: Access) -> None:
+
+class Rejected(Exception):
+    """A rejected record's reason, already redacted (no field value in clear)."""
+
+
+class Importer:
+    """Runs (and resumes, cancels, reports on) CSV imports."""
+
+    def __init__(self, ctx: Ctx, access: Access, *, chunk: int = BATCH,
+                 duplicate_limit: int = DUPLICATE_LIMIT, duty: float = 1.0) -> None:  # fmt: skip
         self.ctx = ctx
         self.access = access
+        self.chunk = chunk
+        self.duty = duty
+        self.duplicate_limit = duplicate_limit
+        self._cancels: dict[int, threading.Event] = {}
+        self._lock = threading.Lock()
 
     def run(
         self, actor: Actor, path: Path, *, encoding: str = "utf-8", fuzzy: bool = True,
         errors_path: Path | None = None, progress: bool = False, purpose: str | None = None,
-        stop_after: int | None = None,
+        stop_after: int | None = None, cancel: threading.Event | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """Import ``path``; returns counts, the job id and the error file path.
-
-        ``stop_after`` stops after that many records (to test resuming).
-        """
+        """Import ``path``; returns counts and the job id (status done, running or
+        cancelled). ``stop_after`` stops after that many records (to test resuming);
+        ``cancel`` (or :meth:`cancel`) stops it at the next chunk boundary."""
         if not path.is_file():
             raise ImportFileError(f"{path}: no such file")
-        key = file_key(path)
-        job = self._job(actor, key, path)
-        errors_path = errors_path or path.with_name(path.name + ".errors.csv")
+        job = self._job(actor, file_key(path), path)
         if job["status"] == "done":
             self._write_errors(job["id"], errors_path)
-            return self._summary(job["id"], errors_path, resumed=True)
-        skip = job["done_records"]
-        zones = self.access.zones(actor)
+            return self._summary(job["id"], resumed=True)
+        event = cancel or threading.Event()
+        with self._lock:
+            self._cancels[job["id"]] = event
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=path.name)
-        dec = _Decoder(encoding)
+        try:
+            status = self._rows(actor, job, path, encoding, fuzzy, purpose, stop_after, event, bar)
+        finally:
+            with self._lock:
+                self._cancels.pop(job["id"], None)
+            if bar is not None:
+                bar.close()
+        if status != "running":
+            self.ctx.db.execute_write(
+                "update pop_import_jobs set status = ?, finished_at = ?, updated_at = ? "
+                "where id = ?", [status, self.ctx.now(), self.ctx.now(), job["id"]])  # fmt: skip
+        self._write_errors(job["id"], errors_path)
+        return self._summary(job["id"], resumed=job["done_records"] > 0)
+
+    def open_job(self, actor: Actor, path: Path) -> int:
+        """The job of this file (created, or found to resume) without running it."""
+        return int(self._job(actor, file_key(path), path)["id"])
+
+    def _rows(
+        self, actor: Actor, job: dict[str, Any], path: Path, encoding: str, fuzzy: bool,
+        purpose: str | None, stop_after: int | None, event: threading.Event, bar: Any,
+    ) -> str:  # fmt: skip
+        """Read, validate and commit the rows; returns the job's new status."""
+        skip, zones, dec = job["done_records"], self.access.zones(actor), _Decoder(encoding)
+        read = [0]
+
+        def seen(n: int) -> None:
+            read[0] += n
+            if bar is not None:
+                bar.update(n)
+
         batch: list[tuple[int, int, str, Any]] = []
         inflight: Future[None] | None = None
-        record = 0
+        record, status, started = 0, "done", time.monotonic()
         try:
             with path.open("rb") as f:
-                lines = dec.lines(physical_lines(f, bar.update if bar else None))
-                reader = csv.reader(lines, strict=True)
+                reader = csv.reader(dec.lines(physical_lines(f, seen)), strict=True)
                 header = self._header(reader)
-                last_line = reader.line_num
-                while True:
-                    fields: list[str] | None
-                    problem: str | None
-                    try:
-                        fields = next(reader)
-                    except StopIteration:
-                        break
-                    except csv.Error as exc:
-                        fields, problem = None, f"malformed CSV: {exc}"
-                    else:
-                        problem = None
-                    first, last_line = last_line + 1, reader.line_num
-                    if fields is not None and not any(f.strip() for f in fields):
-                        continue  # blank line
+                for item in self._records(reader, header, dec, zones):
                     record += 1
                     if record <= skip:
                         continue
-                    raw = _csv_line(fields) if fields is not None else ""
-                    bad = [dec.bad[n] for n in range(first, last_line + 1) if n in dec.bad]
-                    if bad:
-                        problem = "; ".join(bad)
-                    if problem is None and fields is not None and len(fields) != len(header):
-                        problem = f"has {len(fields)} fields; the header has {len(header)}"
-                    if problem is not None or fields is None:
-                        batch.append((record, first, raw, RecordError("row", problem or "?")))
-                    else:
-                        batch.append((record, first, raw, self._prepare(
-                            dict(zip(header, fields, strict=True)), zones)))  # fmt: skip
-                    if len(batch) >= BATCH:
-                        # one batch in flight: the checkpoint order stays the file order
+                    batch.append((record, *item))
+                    if len(batch) >= self.chunk:
                         if inflight is not None:
-                            inflight.result()
-                        inflight = self._commit(actor, job["id"], batch, fuzzy, purpose)
+                            inflight.result()  # one chunk in flight: checkpoints in file order
+                        started = self._pace(started, event)
+                        if self._cancelled(job["id"], event):
+                            batch, status = [], "cancelled"
+                            break
+                        inflight = self._commit(actor, job["id"], batch, fuzzy, purpose, read[0])
                         batch = []
                     if stop_after is not None and record - skip >= stop_after:
+                        status = "running"
                         break
             if inflight is not None:
                 inflight.result()
                 inflight = None
-            if batch:
-                self._commit(actor, job["id"], batch, fuzzy, purpose).result()
-            finished = stop_after is None or record - skip < stop_after
-            if finished:
-                self.ctx.db.execute_write(
-                    "update pop_import_jobs set status = 'done', finished_at = ? where id = ?",
-                    [self.ctx.now(), job["id"]],
-                )
+            if batch and not (status == "done" and self._cancelled(job["id"], event)):
+                self._commit(actor, job["id"], batch, fuzzy, purpose, read[0]).result()
+            elif batch:
+                status = "cancelled"
         finally:
             if inflight is not None:
-                inflight.result()  # never leave a batch half-known when raising
-            if bar is not None:
-                bar.close()
-        self._write_errors(job["id"], errors_path)
-        return self._summary(job["id"], errors_path, resumed=skip > 0)
+                inflight.result()  # never leave a chunk half-known when raising
+        return status
+
+    def _records(
+        self, reader: Iterator[list[str]], header: list[str], dec: _Decoder,
+        zones: set[str] | None,
+    ) -> Iterator[tuple[int, str, Any]]:  # fmt: skip
+        """(first line, masked fields, prepared row or its error) per non-blank record."""
+        last_line = getattr(reader, "line_num", 1)
+        while True:
+            fields: list[str] | None
+            problem: str | None = None
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                fields, problem = None, f"malformed CSV: {exc}"
+            first, last_line = last_line + 1, getattr(reader, "line_num", last_line + 1)
+            if fields is not None and not any(f.strip() for f in fields):
+                continue  # blank line
+            bad = [dec.bad[n] for n in range(first, last_line + 1) if n in dec.bad]
+            if bad:
+                problem = "; ".join(bad)
+            if problem is None and fields is not None and len(fields) != len(header):
+                problem = f"has {len(fields)} fields; the header has {len(header)}"
+            rec = dict(zip(header, fields, strict=False)) if fields is not None else None
+            if problem is not None or rec is None:
+                item: Any = RecordError("row", problem or "?")
+            else:
+                item = self._prepare(rec, zones)
+            if isinstance(item, Exception):
+                item = Rejected(redact(str(item), _sensitive(header, fields)))
+            yield first, masked_fields(rec), item
+
+    def _pace(self, started: float, event: threading.Event) -> float:
+        """Pause after a chunk so the import works ``duty`` of the time (a cancel ends the
+        pause); returns when the next chunk starts."""
+        if self.duty < 1.0:
+            event.wait((time.monotonic() - started) * (1.0 / self.duty - 1.0))
+        return time.monotonic()
+
+    def _cancelled(self, job_id: int, event: threading.Event) -> bool:
+        """A cancel asked in this process (event, SIGTERM) or by another (the job's flag)."""
+        if event.is_set():
+            return True
+        row = self.ctx.db.query(
+            "select cancel_requested from pop_import_jobs where id = ?", [job_id])  # fmt: skip
+        return bool(row and row[0]["cancel_requested"])
+
+    def cancel(self, actor: Actor, job_id: int) -> dict[str, Any]:
+        """Ask a running import to stop at its next chunk boundary (committed chunks are
+        kept; running the same file again resumes it). Works across processes."""
+        job = self.ctx.db.query("select * from pop_import_jobs where id = ?", [job_id])
+        if not job:
+            raise NoSuchJob(f"no import job {job_id}")
+        if job[0]["status"] == "running":
+            self.ctx.db.execute_write(
+                "update pop_import_jobs set cancel_requested = 1, updated_at = ? where id = ?",
+                [self.ctx.now(), job_id])  # fmt: skip
+            with self._lock:
+                ev = self._cancels.get(job_id)
+            if ev is not None:
+                ev.set()
+            self.ctx.audit.record(actor, "import_cancel", "import_job", job_id)
+        return self.status(job_id)
+
+    def cancel_all(self) -> None:
+        """Stop every import of this process at its next chunk (SIGTERM, shutdown)."""
+        with self._lock:
+            for ev in self._cancels.values():
+                ev.set()
+
+    def status(self, job_id: int) -> dict[str, Any]:
+        """An import's progress: records, imported, rejected, bytes read of the file."""
+        rows = self.ctx.db.query("select * from pop_import_jobs where id = ?", [job_id])
+        if not rows:
+            raise NoSuchJob(f"no import job {job_id}")
+        j = rows[0]
+        return {
+            "job_id": j["id"], "status": j["status"], "file_name": j["file_name"],
+            "actor": j["actor"], "records": j["done_records"], "imported": j["imported"],
+            "rejected": j["rejected"], "bytes_done": j["bytes_done"],
+            "bytes_total": j["bytes_total"], "started_at": j["started_at"],
+            "updated_at": j["updated_at"], "finished_at": j["finished_at"],
+            "cancel_requested": bool(j["cancel_requested"]),
+        }  # fmt: skip
 
     def _header(self, reader: Iterator[list[str]]) -> list[str]:
         try:
@@ -264,18 +387,26 @@ class Importer:
             return exc
 
     def _job(self, actor: Actor, key: str, path: Path) -> dict[str, Any]:
+        size, now = path.stat().st_size, self.ctx.now()
+
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
             row = db.execute("select id from pop_import_jobs where file_key = ?", [key]).fetchone()
             if row is None:
-                insert_row(db, "pop_import_jobs", dict(file_key=key, file_name=path.name,
-                                                  actor=username(actor), started_at=self.ctx.now()))  # fmt: skip
+                insert_row(db, "pop_import_jobs", dict(
+                    file_key=key, file_name=path.name[:200], actor=username(actor),
+                    started_at=now, updated_at=now, bytes_total=size))  # fmt: skip
+            else:  # resuming (after a kill, a cancel or SIGTERM)
+                db.execute("update pop_import_jobs set status = 'running', cancel_requested = 0, "
+                           "finished_at = null, updated_at = ? where id = ? and status != 'done'",
+                           [now, row[0]])  # fmt: skip
             return next(db.query("select * from pop_import_jobs where file_key = ?", [key]))
 
         return self.ctx.db.write(write)
 
     def _commit(self, actor: Actor, job_id: int, batch: list, fuzzy: bool,
-                purpose: str | None) -> Future[None]:  # fmt: skip
-        """Queue a batch for the writer; the caller prepares the next one meanwhile."""
+                purpose: str | None, bytes_done: int = 0) -> Future[None]:  # fmt: skip
+        """Queue a chunk for the writer in a transaction of its own (writes queued meanwhile
+        commit before the next chunk); the caller prepares the next chunk meanwhile."""
         now = self.ctx.now()
         today = dt.date.today().isoformat()
 
@@ -290,14 +421,14 @@ class Importer:
                 known = {r[0] for r in x(f"select id from pop_houses where id in ({marks}) "
                                          "and status = 'registered'", sorted(houses))}  # fmt: skip
             errors, persons, regs = [], [], []
-            for record, line, raw, item in batch:
+            for record, line, masked, item in batch:
                 if not isinstance(item, Exception):
                     row, reg, fts = item
                     if reg and reg["house_id"] is not None and reg["house_id"] not in known:
                         item = RecordError("house_id", f"house {reg['house_id']} is not a "
                                            "registered rented house")  # fmt: skip
                 if isinstance(item, Exception):
-                    errors.append((job_id, record, line, str(item), raw[:4000]))
+                    errors.append((job_id, record, line, str(item)[:1000], masked[:200]))
                 else:
                     persons.append(item)
             # The writer is the only writer: ids follow the current maximum, so every row,
@@ -315,7 +446,8 @@ class Importer:
                 x_many("insert into pop_name_fts(rowid, text) values (?, ?)",
                        [(pid, fts) for pid, (_, _, fts) in zip(ids, persons, strict=True)])  # fmt: skip
                 for pid, (row, reg, _) in zip(ids, persons, strict=True):
-                    record_candidates(db, pid, row, now, fuzzy=fuzzy, earlier_than=pid)
+                    record_candidates(db, pid, row, now, fuzzy=fuzzy, earlier_than=pid,
+                                      limit=self.duplicate_limit)  # fmt: skip
                     if reg:
                         regs.append((pid, reg))
             if regs:
@@ -340,47 +472,40 @@ class Importer:
                     [(rid, now, username(actor)) for rid in rids])  # fmt: skip
             if errors:
                 db.conn.executemany(
-                    "insert into pop_import_errors (job_id, record, line, reason, raw) "
+                    "insert into pop_import_errors (job_id, record, line, reason, masked) "
                     "values (?, ?, ?, ?, ?)", errors)  # fmt: skip
             imported, rejected = len(persons), len(errors)
-            x("update pop_import_jobs set done_records = ?, imported = imported + ?, "
-              "rejected = rejected + ? where id = ?", [batch[-1][0], imported, rejected, job_id])  # fmt: skip
+            x("update pop_import_jobs set done_records = ?, imported = imported + ?, rejected = "
+              "rejected + ?, bytes_done = max(bytes_done, ?), updated_at = ? where id = ?",
+              [batch[-1][0], imported, rejected, bytes_done, now, job_id])  # fmt: skip
             Ctx.entry(db, actor, "import", "person", None, purpose,
                       {"job": job_id, "imported": imported, "rejected": rejected,
                        "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None})  # fmt: skip
 
-        return self.ctx.db.submit(write)
+        return self.ctx.db.submit(write, alone=True)
 
-    def _write_errors(self, job_id: int, path: Path) -> None:
-        rows = self.ctx.db.query(
-            "select record, line, reason, raw from pop_import_errors where job_id = ? "
-            "order by record", [job_id])  # fmt: skip
-        if not rows:
-            if path.exists():
-                path.unlink()
+    def _write_errors(self, job_id: int, path: Path | None) -> None:
+        """The rejected rows (line, reason, masked values) as a private CSV, when asked."""
+        if path is None:
             return
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["record", "line", "reason", "raw"])
-            for r in rows:
-                w.writerow([r["record"], r["line"], r["reason"], r["raw"]])
-        os.replace(tmp, path)
+        rows = self.errors(job_id, limit=None)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["record", "line", "reason", "masked"])
+                for r in rows:
+                    w.writerow([r["record"], r["line"], r["reason"], r["masked"]])
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
-    def _summary(self, job_id: int, errors_path: Path, *, resumed: bool) -> dict[str, Any]:
-        j = self.ctx.db.query("select * from pop_import_jobs where id = ?", [job_id])[0]
-        return {
-            "job_id": job_id,
-            "status": j["status"],
-            "records": j["done_records"],
-            "imported": j["imported"],
-            "rejected": j["rejected"],
-            "resumed": resumed,
-            "errors_file": str(errors_path) if j["rejected"] else None,
-        }
+    def _summary(self, job_id: int, *, resumed: bool) -> dict[str, Any]:
+        return {**self.status(job_id), "resumed": resumed}
 
-    def errors(self, job_id: int, limit: int = 1000) -> list[dict[str, Any]]:
-        """Rejected rows of a job with their reasons."""
+    def errors(self, job_id: int, limit: int | None = 1000) -> list[dict[str, Any]]:
+        """Rejected rows of a job: line, reason and masked values (never the raw line)."""
         return self.ctx.db.query(
-            "select record, line, reason, raw from pop_import_errors where job_id = ? "
-            "order by record limit ?", [job_id, limit])  # fmt: skip
+            "select record, line, reason, masked from pop_import_errors where job_id = ? "
+            "order by record limit ?", [job_id, -1 if limit is None else limit])  # fmt: skip

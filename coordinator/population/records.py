@@ -263,7 +263,7 @@ class Records:
         visible, outside = [], []
         for r in rows:
             try:
-                self.access.check_person(actor, r, audit=False)  # listed as outside below
+                self.access.check_person(actor, r, audit=False)  # in lookup_id's entry
             except Forbidden:
                 outside.append({"id": r["id"], "zone": r["zone"]})
             else:

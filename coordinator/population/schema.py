@@ -294,7 +294,28 @@ def m003_aggregate_counts(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m004_glass_grants_through_approvals(db: sqlite_utils.Database) -> None:
+def m004_import_progress_and_masked_errors(db: sqlite_utils.Database) -> None:
+    """Imports show progress and can be cancelled; rejected rows keep their line number,
+    the reason and masked values only: the raw line (with its full ID number) that earlier
+    versions kept is scrubbed (the writer's secure_delete zeroes the freed space)."""
+    from .ids import redact
+
+    x = db.execute
+    for col, decl in (("cancel_requested", "integer not null default 0"),
+                      ("bytes_done", "integer not null default 0"),
+                      ("bytes_total", "integer not null default 0"),
+                      ("updated_at", "real")):  # fmt: skip
+        x(f"alter table pop_import_jobs add column {col} {decl}")
+    x("alter table pop_import_errors add column masked text not null default ''")
+    for eid, reason in x("select id, reason from pop_import_errors").fetchall():
+        x("update pop_import_errors set reason = ?, raw = '' where id = ?", [redact(reason), eid])
+    x("drop index pop_import_errors_job")
+    x("alter table pop_import_errors drop column raw")
+    x("create index pop_import_errors_job on pop_import_errors(job_id, record)")
+
+
+@migrations()
+def m005_glass_grants_through_approvals(db: sqlite_utils.Database) -> None:
     """Break-the-glass grants come from an approval (or an emergency grant under review)."""
     db.execute("alter table pop_glass_grants add column approval_id integer")
     db.execute("alter table pop_glass_grants add column emergency integer not null default 0")

@@ -20,6 +20,7 @@ from .requests import Requests
 from .retention import Retention
 from .search import Search
 from .stats import Stats
+from .uploads import Uploads
 from .visitors import Visitors
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,12 @@ class PopulationService:
         self.duplicates = Duplicates(self.ctx, self.access)
         self.search = Search(self.ctx, self.access)
         self.stats = Stats(self.ctx)
-        self.importer = Importer(self.ctx, self.access)
+        self.importer = Importer(self.ctx, self.access, chunk=settings.import_chunk_rows,
+                                 duplicate_limit=settings.import_duplicate_limit,
+                                 duty=settings.import_duty_cycle)  # fmt: skip
         self.export = Export(self.ctx, self.access)
+        self.uploads = Uploads(settings.data_dir / "imports", self.importer,
+                               settings.import_upload_max_bytes)  # fmt: skip
         self.retention = Retention(self.ctx, self.access, settings.population_retention_days)
 
     def run_scheduled(self) -> dict[str, object]:

@@ -99,6 +99,9 @@ def deployment(tmp_path: Path) -> Iterator[dict]:
     coord = None
     try:
         wait_for(lambda: _listening(dport) and _listening(sport), 15, "broker listening")
+        # A new installation creates its database explicitly (docs/operators.md).
+        r = _cli("coordinator.cli", "init", env=env)
+        assert r.returncode == 0, r.stderr
         r = _cli("coordinator.cli", "create-user", "tech-li", "--role", "technician", env=env)
         assert r.returncode == 0, r.stderr
         with open(tmp_path / "coordinator.log", "wb") as log:

@@ -51,6 +51,8 @@ ALLOWED_DIFFERENCES: list[Allowed] = [
     # (202) until a second administrator approves it; the administrator no longer reads the
     # audit log (the auditor does, so the log gains approval and second-factor entries).
     Allowed("POST /api/users", "status", "personal-data roles wait for a second administrator"),
+    # Reading the audit log moved from the administrator to the auditor role.
+    Allowed("GET /api/audit", "status", "the audit log is the auditor's, not the admin's"),
 ]
 
 GOLDEN = Path(__file__).with_name("scenario.json")

@@ -146,12 +146,16 @@ def test_fraud_companies_filings_and_warnings_are_there(upgraded: adapter.Coordi
 
 
 def test_audit_trail_of_the_old_installation_is_kept(upgraded: adapter.Coordinator) -> None:
-    """Entries written by release 0.1.0 are still readable, newest first."""
+    """Entries written by release 0.1.0 are still readable, newest first, by the auditor
+    (no longer by the administrator), and the migration chained them: the log verifies."""
     api = upgraded.client
     # The auditor reads the audit log (not the administrator): one is created on the host.
     adapter.create_user(upgraded, "auditor", PASSWORD, "auditor")
     assert api.get("/api/audit", headers=_login(api, "admin")).status_code == 403
     log = _get(api, _login(api, "auditor"), "/api/audit", limit=500)
+    assert upgraded.services.audit.verify().ok
+    # the old list reads (searches) are indexed for "who accessed this person"
+    assert upgraded.services.db.query("select count(*) n from audit_subjects")[0]["n"] > 0
     old = [e for e in log if e["action"] == "fraud.warning.publish"]
     assert old and old[0]["actor"] == "fraud-investigator"
     assert {"device_register", "fraud.warning.approve"} <= {e["action"] for e in log}

@@ -136,10 +136,10 @@ def test_emergency_grants_are_rationed(city):
 
 
 def test_denied_personal_data_reads_are_audited(city):
-    """Officer-b reads a Z01 person without a grant → 403 and a denied_read audit entry."""
+    """Officer-b reads a Z01 person without a grant → 403 and a "denied" audit entry."""
     pid = city.person("Z01")
     assert city.client.get(f"{P}/persons/{pid}", headers=city.login("officer-b")).status_code == 403
-    denied = city.audit("denied_read", "officer-b")
+    denied = city.audit("denied", "officer-b")
     assert denied and denied[0]["subject_id"] == str(pid)
 
 

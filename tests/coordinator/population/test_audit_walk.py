@@ -14,7 +14,18 @@ from tests.harness.routes import iter_population_routes
 
 P = "/api/population"
 NON_PERSONAL = {("GET", "/api/population/requests/categories"),
-                ("GET", "/api/population/break-glass")}  # fmt: skip
+                ("GET", "/api/population/break-glass"),
+                ("GET", "/api/population/import/{job_id}"),
+                ("POST", "/api/population/import/{job_id}/cancel")}  # fmt: skip
+#: Routes that take a file and return only progress (no personal data), walked with their
+#: random upload ids in tests/security/test_import_upload.py.
+UPLOAD_ROUTES = {
+    ("POST", "/api/population/uploads"),
+    ("GET", "/api/population/uploads/{upload_id}"),
+    ("PUT", "/api/population/uploads/{upload_id}"),
+    ("DELETE", "/api/population/uploads/{upload_id}"),
+    ("POST", "/api/population/uploads/{upload_id}/import"),
+}
 
 
 def _seed(pop):
@@ -184,6 +195,8 @@ def _calls(i):
             {"content": i["csv"].encode(), "headers": {"Content-Type": "text/csv"}},
         ),
         ("GET", "/import/{job_id}/errors", "/import/1/errors", {}),
+        ("GET", "/import/{job_id}", "/import/1", {}),
+        ("POST", "/import/{job_id}/cancel", "/import/1/cancel", {}),
         ("GET", "/export", "/export", {}),
         ("GET", "/stats", "/stats", {}),
         ("POST", "/retention/run", "/retention/run", {}),
@@ -202,7 +215,8 @@ def test_every_population_route_audits_its_reads(api, officer_tokens, pop):
     h = officer_tokens["officer-a"]
     calls = _calls(ids)
     walked = {(m, P + route) for m, route, _, _ in calls}
-    assert walked == set(iter_population_routes(api.app)), "add new routes to the audit walk"
+    routes = set(iter_population_routes(api.app)) - UPLOAD_ROUTES
+    assert walked == routes, "add new routes to the audit walk"
     for method, route, path, kw in calls:
         before = pop.ctx.db.query("select max(id) m from audit_log")[0]["m"]
         headers = {**h, **kw.pop("headers", {})}

@@ -58,9 +58,11 @@ def test_bad_rows_are_rejected_with_reasons_and_nothing_is_lost(pop, tmp_path):
     )
     f = tmp_path / "mixed.csv"
     f.write_bytes(b"\xef\xbb\xbf" + data)
-    s = pop.importer.run("cli:test", f)
+    errors_file = tmp_path / "rejected.csv"
+    s = pop.importer.run("cli:test", f, errors_path=errors_file)
     assert (s["imported"], s["rejected"], s["records"]) == (2, 6, 8)
-    with open(s["errors_file"], encoding="utf-8") as fh:
+    assert errors_file.stat().st_mode & 0o777 == 0o600
+    with open(errors_file, encoding="utf-8") as fh:
         errs = list(csv.DictReader(fh))
     reasons = [e["reason"] for e in errs]
     assert "not valid utf-8" in reasons[0] and "line 3" in reasons[0]

@@ -74,6 +74,18 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A signed checkpoint of the chain's head.
+ * @typedef {Object} AuditCheckpoint
+ * @property {number} id
+ * @property {number} upto_id
+ * @property {string} head_hash
+ * @property {number} ts
+ * @property {(string | null)} prev_sig
+ * @property {string} signature
+ * @property {string} key_id
+ */
+
+/**
  * One audit-log entry: who did what to which record, and why.
  * @typedef {Object} AuditEntry
  * @property {number} id
@@ -85,6 +97,18 @@ import { request, url } from "./http.js";
  * @property {(string | null)} subject_id
  * @property {(string | null)} purpose
  * @property {(string | null)} detail
+ * @property {(string | null)} [prev_hash]
+ * @property {(string | null)} [hash]
+ */
+
+/**
+ * The verification of the audit chain and its signed checkpoints.
+ * @typedef {Object} AuditReport
+ * @property {boolean} ok
+ * @property {number} entries
+ * @property {number} checkpoints
+ * @property {number} head_id
+ * @property {Array<string>} problems
  */
 
 /**
@@ -853,10 +877,11 @@ import { request, url } from "./http.js";
  */
 
 /**
- * Liveness: the API answers and the database is reachable.
+ * Liveness: the API answers, the database is reachable and its last check passed.
  * @typedef {Object} Health
  * @property {string} status
  * @property {string} version
+ * @property {(IntegrityCheck | null)} [integrity]
  */
 
 /**
@@ -926,20 +951,46 @@ import { request, url } from "./http.js";
  * @typedef {Object} ImportJob
  * @property {number} job_id
  * @property {string} status
+ * @property {string} file_name
+ * @property {string} actor
  * @property {number} records
  * @property {number} imported
  * @property {number} rejected
+ * @property {number} bytes_done
+ * @property {number} bytes_total
+ * @property {number} started_at
+ * @property {(number | null)} updated_at
+ * @property {(number | null)} finished_at
+ * @property {boolean} cancel_requested
  * @property {boolean} resumed
  * @property {Array<ImportRowError>} errors
  */
 
 /**
- * A rejected row of an import, with the reason.
+ * An import's progress: status (running, done, cancelled), records and bytes done.
+ * @typedef {Object} ImportProgress
+ * @property {number} job_id
+ * @property {string} status
+ * @property {string} file_name
+ * @property {string} actor
+ * @property {number} records
+ * @property {number} imported
+ * @property {number} rejected
+ * @property {number} bytes_done
+ * @property {number} bytes_total
+ * @property {number} started_at
+ * @property {(number | null)} updated_at
+ * @property {(number | null)} finished_at
+ * @property {boolean} cancel_requested
+ */
+
+/**
+ * A rejected row of an import: line, reason and masked values (never the raw line).
  * @typedef {Object} ImportRowError
  * @property {number} record
  * @property {(number | null)} line
  * @property {string} reason
- * @property {(string | null)} raw
+ * @property {string} masked
  */
 
 /**
@@ -1024,6 +1075,15 @@ import { request, url } from "./http.js";
  * @property {(number | null)} lag_s
  * @property {number} queued
  * @property {boolean} mqtt_connected
+ */
+
+/**
+ * The database's last integrity check (SQLite's ``quick_check``).
+ * @typedef {Object} IntegrityCheck
+ * @property {string} status
+ * @property {(number | null)} [checked_at]
+ * @property {(string | null)} [reason]
+ * @property {Array<string>} [problems]
  */
 
 /**
@@ -2157,6 +2217,32 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An actor whose personal-data accesses on a day stand out against their own baseline.
+ * @typedef {Object} UnusualVolume
+ * @property {string} actor
+ * @property {string} day
+ * @property {number} count
+ * @property {number} baseline_per_day
+ * @property {(number | null)} ratio
+ */
+
+/**
+ * The file about to be sent: its size in bytes and its name.
+ * @typedef {Object} UploadIn
+ * @property {number} size
+ * @property {string} file_name
+ */
+
+/**
+ * A chunked upload: how many bytes the centre holds (send the next chunk from there).
+ * @typedef {Object} UploadState
+ * @property {string} upload_id
+ * @property {number} received
+ * @property {number} size
+ * @property {boolean} complete
+ */
+
+/**
  * A new account; roles that read personal data (or administration) need a reason and a
  * second administrator's approval.
  * @typedef {Object} UserIn
@@ -2352,7 +2438,8 @@ import { request, url } from "./http.js";
  */
 
 /**
- * Liveness: the API answers and the database is reachable.
+ * Liveness: the API answers, the database is reachable, and its last integrity
+ * check (after an unclean shutdown, off-peak, or ``coordinator check``) passed.
  * GET /api/health
  * @returns {Promise<Health>}
  */
@@ -2590,6 +2677,55 @@ export function approvalsWithdraw(requestId) {
  */
 export function approvalsReview(requestId, body) {
   return request("POST", `/api/approvals/${encodeURIComponent(requestId)}/review`, { body });
+}
+
+/**
+ * Who accessed this person: every entry naming them, alone or in a list, newest first.
+ * GET /api/audit/persons/{person_id}
+ * @param {number} personId
+ * @param {{ limit?: number }} [query]
+ * @returns {Promise<Array<AuditEntry>>}
+ */
+export function auditPersonAccesses(personId, query) {
+  return request("GET", `/api/audit/persons/${encodeURIComponent(personId)}`, { query });
+}
+
+/**
+ * Actors whose personal-data accesses per day exceed ``factor`` × their own mean over
+ * the ``baseline_days`` before (and at least ``minimum``).
+ * GET /api/audit/unusual
+ * @param {{ days?: number, baseline_days?: number, factor?: number, minimum?: number }} [query]
+ * @returns {Promise<Array<UnusualVolume>>}
+ */
+export function auditUnusualVolumes(query) {
+  return request("GET", "/api/audit/unusual", { query });
+}
+
+/**
+ * Walk the hash chain and check every signed checkpoint (the report lists problems).
+ * GET /api/audit/verify
+ * @returns {Promise<AuditReport>}
+ */
+export function auditVerify() {
+  return request("GET", "/api/audit/verify");
+}
+
+/**
+ * Every signed checkpoint, oldest first (keep a copy outside the centre).
+ * GET /api/audit/checkpoints
+ * @returns {Promise<Array<AuditCheckpoint>>}
+ */
+export function auditCheckpoints() {
+  return request("GET", "/api/audit/checkpoints");
+}
+
+/**
+ * The checkpoints' verifying key (PEM): keep a copy to verify with later.
+ * GET /api/audit/public-key
+ * @returns {Promise<Response>}
+ */
+export function auditPublicKey() {
+  return request("GET", "/api/audit/public-key", { raw: true });
 }
 
 /**
@@ -3349,7 +3485,7 @@ export function populationImportCsv(purpose, body, query) {
 }
 
 /**
- * Rejected rows of an import with their reasons (raw rows hold personal data: audited).
+ * Rejected rows of an import: line, reason and masked values (audited).
  * GET /api/population/import/{job_id}/errors
  * @param {number} jobId
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
@@ -3387,6 +3523,81 @@ export function populationStats(query) {
  */
 export function populationRunRetention() {
   return request("POST", "/api/population/retention/run");
+}
+
+/**
+ * Open a chunked upload (refused above the configured cap: use the command line).
+ * POST /api/population/uploads
+ * @param {UploadIn} body
+ * @returns {Promise<UploadState>}
+ */
+export function populationUploadStart(body) {
+  return request("POST", "/api/population/uploads", { body });
+}
+
+/**
+ * How many bytes the centre holds: resume sending from there.
+ * GET /api/population/uploads/{upload_id}
+ * @param {string} uploadId
+ * @returns {Promise<UploadState>}
+ */
+export function populationUploadState(uploadId) {
+  return request("GET", `/api/population/uploads/${encodeURIComponent(uploadId)}`);
+}
+
+/**
+ * Append one chunk (at most 8 MiB) at ``offset`` (409 tells the right offset).
+ * PUT /api/population/uploads/{upload_id}
+ * @param {string} uploadId
+ * @param {string} body
+ * @param {{ offset?: number }} [query]
+ * @returns {Promise<UploadState>}
+ */
+export function populationUploadChunk(uploadId, body, query) {
+  return request("PUT", `/api/population/uploads/${encodeURIComponent(uploadId)}`, { body, rawBody: true, query });
+}
+
+/**
+ * Discard an upload.
+ * DELETE /api/population/uploads/{upload_id}
+ * @param {string} uploadId
+ * @returns {Promise<Response>}
+ */
+export function populationUploadDelete(uploadId) {
+  return request("DELETE", `/api/population/uploads/${encodeURIComponent(uploadId)}`, { raw: true });
+}
+
+/**
+ * Import a complete upload in the background (again after a cancel: it resumes).
+ * POST /api/population/uploads/{upload_id}/import
+ * @param {string} uploadId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {{ encoding?: string }} [query]
+ * @returns {Promise<ImportProgress>}
+ */
+export function populationUploadImport(uploadId, purpose, query) {
+  return request("POST", `/api/population/uploads/${encodeURIComponent(uploadId)}/import`, { query, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * An import's progress (records, bytes of the file, status).
+ * GET /api/population/import/{job_id}
+ * @param {number} jobId
+ * @returns {Promise<ImportProgress>}
+ */
+export function populationImportProgress(jobId) {
+  return request("GET", `/api/population/import/${encodeURIComponent(jobId)}`);
+}
+
+/**
+ * Stop an import at its next chunk: committed chunks are kept; importing the same
+ * upload or file again resumes it.
+ * POST /api/population/import/{job_id}/cancel
+ * @param {number} jobId
+ * @returns {Promise<ImportProgress>}
+ */
+export function populationImportCancel(jobId) {
+  return request("POST", `/api/population/import/${encodeURIComponent(jobId)}/cancel`);
 }
 
 /**

@@ -13,3 +13,4 @@ import "./fraud.js";
 import "./check.js";
 import "./staff.js";
 import "./access.js";
+import "./audit.js";
