@@ -83,7 +83,8 @@ function canvas() {
   /** @param {Pt} p @param {number} j */
   const handle = ([x, y], j) => html`<circle data-v="${j}" cx="${x * W}" cy="${y * H}" r="7" fill="#fff" stroke="#000"></circle>`;
   const handles = s ? s.points.map(handle) : [];
-  return html`<svg id="rules-svg" data-testid="rules-canvas" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${st.shapes.map(shapeSvg)}${handles}</svg>`;
+  return html`<svg id="rules-svg" data-testid="rules-canvas" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">
+    ${st.shapes.map(shapeSvg)}${handles}</svg>`;
 }
 
 /** @param {string} c @param {boolean} on */

@@ -17,7 +17,8 @@ const seconds = (s) => (s == null ? "–" : t("units.seconds", { s: Math.round(s
 
 // A bar as SVG geometry, not an inline style (the Content-Security-Policy refuses those).
 /** @param {number} share 0..1 */
-const bar = (share) => html`<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"><rect width="${Math.max(0, Math.min(100, 100 * share))}" height="10"></rect></svg>`;
+const bar = (share) => html`<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
+  <rect width="${Math.max(0, Math.min(100, 100 * share))}" height="10"></rect></svg>`;
 
 /** @typedef {{ label: string, d2d?: number, d2a?: number, d2s?: number }} KpiRow */
 
