@@ -200,7 +200,12 @@ def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
     app = create_app(services)
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=settings.api_port, log_level="warning", lifespan="off"
+            app,
+            host="127.0.0.1",
+            port=settings.api_port,
+            log_level="warning",
+            lifespan="off",
+            proxy_headers=False,  # as `coordinator run`: X-Forwarded-For only via trusted_proxies
         )
     )
     st = threading.Thread(target=server.run, name="devcity-api", daemon=True)

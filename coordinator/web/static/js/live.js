@@ -50,11 +50,11 @@ export async function connectLive() {
   if (mine !== generation) return;
   const source = new EventSource(incidentStreamUrl({ ticket }));
   es = source;
-  let opened = false;
   source.onopen = () => {
     mark("on");
-    if (opened || backoff > 1000) emit("resync", null);
-    opened = true;
+    // A screen that loaded before the stream opened (the ticket costs a round trip), or
+    // while it was down, missed the changes in between: every open asks them to re-read.
+    emit("resync", null);
     backoff = 1000;
   };
   source.addEventListener("incident", (ev) => emit("incident", JSON.parse(ev.data)));
