@@ -110,11 +110,12 @@ class CentreService:
                     {"username": username, "added_at": now, "added_by": actor}
                 )
             # Who may see which centres' work is an access decision: audited.
-            db.table("audit_log").insert(
+            AuditService.append(
+                db,
                 AuditService.entry(
                     actor, "centre_membership_set", "user", username,
                     detail={"centres": wanted, "city_wide": city_wide},
-                )
+                ),
             )  # fmt: skip
 
         self.db.write(write)
