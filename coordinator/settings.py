@@ -58,6 +58,11 @@ class Settings(BaseModel):
         Path("var/coordinator"), description="Folder for the SQLite file and state"
     )
     db_file: str = Field("citywatch.db", description="SQLite file name inside data_dir")
+    models_dir: Path | None = Field(
+        None,
+        description="Model store served to boards (`coordinator models build` fills it); "
+        "default data_dir/models",
+    )
     dev_mode: bool = Field(
         False, description="Allow placeholder secrets and verbose errors (never in production)"
     )
@@ -192,6 +197,11 @@ class Settings(BaseModel):
                     "or run with dev_mode for local development only"
                 )
         return self
+
+    @property
+    def model_store_dir(self) -> Path:
+        """Folder of the converted, pinned models the centre serves to boards."""
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def db_path(self) -> Path:

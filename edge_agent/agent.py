@@ -21,16 +21,20 @@ from protocol.messages import (
     Config,
     Event,
     Health,
+    ModelRef,
     SnapshotRequest,
     SnapshotResponse,
     config_masks,
+    config_model,
 )
 
 from . import __version__
 from .config import AgentConfig
-from .detectors import Detector, detector_from_config
+from .detectors import Detector, ModelError, detector_from_config
 from .link import Link, now_ms
 from .masks import FrameMasks
+from .model_update import BoardSigner, ModelUpdateError, install
+from .models import sha256_file
 from .motion import MotionGate
 from .rules import EventDraft, RuleEngine
 from .snapshots import SnapshotRing
@@ -146,6 +150,10 @@ class Agent:
         self.stop_event = threading.Event()
         rules = cfg.rules_config()
         self.detector = detector_from_config(cfg, log)
+        self.model_sha256 = sha256_file(cfg.model_path())
+        self._pending_detector: Detector | None = None
+        self._model_lock = threading.Lock()
+        self._model_wanted: str | None = None  # sha256 being downloaded, or None
         self.pipeline = Pipeline(cfg, self.detector, rules)
         self.spool = Spool(cfg.spool.path, cfg.spool.max_events, cfg.spool.max_bytes)
         s = cfg.snapshots
@@ -165,6 +173,8 @@ class Agent:
                 "model": self.detector.model_version,
                 "profile": cfg.profile,
                 "config_level": CONFIG_LEVEL,
+                "detector": cfg.detector.kind,
+                "model_sha256": self.model_sha256,
             },
             on_config=self._on_config,
             on_snapshot=self._on_snapshot,
@@ -181,6 +191,57 @@ class Agent:
 
     def _on_config(self, cfg: Config) -> None:
         self._pending_config = cfg  # picked up by the pipeline thread between frames
+        ref = config_model(cfg)
+        if ref is not None:
+            self._want_model(ref)
+
+    def _want_model(self, ref: ModelRef) -> None:
+        """Start taking the model the centre names, unless it runs already or is coming."""
+        if ref.kind != self.cfg.detector.kind:
+            self._model_result(
+                f"the centre named a {ref.kind} model; this board runs {self.cfg.detector.kind}"
+            )
+            return
+        with self._model_lock:
+            if ref.sha256 in (self.model_sha256, self._model_wanted):
+                return
+            self._model_wanted = ref.sha256
+        # Off the MQTT thread: a download takes seconds and must not stall the link.
+        threading.Thread(target=self._take_model, args=(ref,), name="cw-model", daemon=True).start()
+
+    def _take_model(self, ref: ModelRef) -> None:
+        """Download, verify and load ``ref``; the pipeline swaps detectors between frames."""
+        c, tls = self.cfg.centre, self.cfg.broker.tls
+        try:
+            if not c.url:
+                raise ModelUpdateError("no centre address configured (centre.url)")
+            if tls is None or tls.cert is None or tls.key is None:
+                raise ModelUpdateError("no board certificate to sign the download with")
+            signer = BoardSigner(self.cfg.device_id, tls.cert, tls.key)
+            ca = c.ca or tls.ca
+            path = install(
+                ref, c.models_dir, c.url, signer, ca=ca, timeout=c.download_timeout_s, log=self.log
+            )
+            detector = detector_from_config(self.cfg, self.log)  # the store's active model
+            if sha256_file(self.cfg.model_path()) != ref.sha256:
+                raise ModelUpdateError(f"{path.name} is not the active model after install")
+        except (ModelUpdateError, ModelError) as exc:
+            self._model_result(f"kept the running model: {exc}")
+        else:
+            self._pending_detector = detector
+            self.model_sha256 = ref.sha256
+            self.link.set_state_fields(model=detector.model_version, model_sha256=ref.sha256)
+            self._model_result(None)
+        finally:
+            with self._model_lock:
+                self._model_wanted = None
+
+    def _model_result(self, error: str | None) -> None:
+        """Report the outcome of the last model the centre named in ``state``."""
+        if error:
+            self.log(error)
+        self.link.set_state_fields(model_error=error[:2000] if error else None)
+        self.link.publish_state()
 
     def _on_snapshot(self, req: SnapshotRequest) -> SnapshotResponse:
         return answer_snapshot(self.snapshots, req)
@@ -245,6 +306,9 @@ class Agent:
         last_t = 0.0
         try:
             while not self.stop_event.is_set():
+                if self._pending_detector is not None:
+                    self.pipeline.detector, self._pending_detector = self._pending_detector, None
+                    self.detector = self.pipeline.detector
                 if self._pending_config is not None:
                     cfg, self._pending_config = self._pending_config, None
                     self.pipeline.set_rules(cfg)

@@ -111,6 +111,17 @@ class RulesStatus(BaseModel):
     published_rev: int | None
     published_level: int | None
     reported_at: float | None
+    detector: str | None = Field(None, description="detector backend the board reports")
+    model_named: str | None = Field(
+        None, description="SHA-256 of the model the centre's config names (level-3 boards)"
+    )
+    model_sha256: str | None = Field(None, description="SHA-256 of the model the board runs")
+    model_error: str | None = Field(
+        None, description="why the board did not take the model the centre named"
+    )
+    model_drift: bool = Field(
+        False, description="the board does not (yet) run the model the centre names"
+    )
 
 
 class CameraRules(BaseModel):

@@ -189,3 +189,27 @@ def test_a_revision_saved_by_the_command_line_is_published_by_the_running_centre
         assert cams.publish_pending() == 1  # the centre's job
         _wait_retained(broker.ports[0], "cam-3", 2)
         assert cams.publish_pending() == 0
+
+
+def test_a_config_error_is_cleared_once_a_good_config_applies(tmp_path: Path, broker):
+    settings = core_settings(tmp_path / "c", broker.ports[0])
+    topics = Topics()
+    with running_core(settings) as svc:
+        register(svc, {"cam-5": (29.3, 120.07)})
+        board = connect(broker.ports[0], "cam-5")
+        state = topics.device("cam-5", Channel.STATE)
+        try:
+            bad = State(status="online", config_rev=1, config_error="rejected config: zones")
+            board.publish(state, encode(bad), qos=1, retain=True)
+            wait_for(lambda: (svc.fleet.get("cam-5") or {}).get("config_error"), 10, "error shown")
+            # The next config applies: the board's state carries no error any more.
+            board.publish(state, encode(State(status="online", config_rev=2)), qos=1, retain=True)
+            wait_for(lambda: svc.fleet.get("cam-5")["config_rev"] == 2, 10, "rev 2 recorded")
+            assert svc.fleet.get("cam-5")["config_error"] is None
+            assert svc.camrules.status("cam-5")["error"] is None
+            # A Last Will (stale by nature) neither sets nor clears it.
+            board.publish(state, encode(State(status="offline", config_rev=2)), qos=1, retain=True)
+            wait_for(lambda: svc.fleet.get("cam-5")["status"] == "offline", 10, "offline")
+            assert svc.fleet.get("cam-5")["config_error"] is None
+        finally:
+            board.close()
