@@ -320,7 +320,7 @@ class Agent:
                     break
                 last_t = frame.t
                 try:
-                    drafts = self.pipeline.process(frame)
+                    drafts = self.pipeline.process(frame, self._frame_time(frame))
                 except ValueError as exc:  # an unreadable frame: report, skip, carry on
                     self.log(f"skipped a frame: {exc}")
                     continue
@@ -334,6 +334,11 @@ class Agent:
             self.link.stop()
             self.spool.close()
         return 0
+
+    def _frame_time(self, frame: Frame) -> dt.datetime | None:
+        """When the rules judge ``frame``: as filmed for recorded footage, else now (None)."""
+        start = self.cfg.source.recorded_at
+        return None if start is None else start + dt.timedelta(seconds=frame.t)
 
     def _health_main(self) -> None:
         delay = min(2.0, self.health_interval)  # the first one early: the centre sees us

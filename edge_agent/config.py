@@ -6,6 +6,7 @@ centre pushes as retained config), so thresholds and zones are defined once.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -64,6 +65,11 @@ class SourceSection(_Strict):
     people: int = Field(2, ge=0, le=8, description="synthetic: people walking through")
     seed: int = Field(1, description="synthetic: scene seed (same seed, same scene)")
     realtime: bool = Field(True, description="pace frames at fps (off: as fast as possible)")
+    recorded_at: dt.datetime | None = Field(
+        None,
+        description="replay: local time the footage's first frame was filmed; the rules' "
+        "schedules then judge each frame at that time plus its offset (empty: now)",
+    )
     reopen_min_s: float = Field(0.5, gt=0, description="first reopen delay after a failure")
     reopen_max_s: float = Field(30.0, gt=0, description="longest reopen delay (backoff cap)")
 
@@ -73,6 +79,8 @@ class SourceSection(_Strict):
             raise ValueError("source.uri is required for kind 'opencv'")
         if self.kind == "replay" and self.path is None:
             raise ValueError("source.path is required for kind 'replay'")
+        if self.recorded_at is not None and self.kind != "replay":
+            raise ValueError("source.recorded_at is only for kind 'replay' (recorded footage)")
         return self
 
 

@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import ssl
 import time
 import urllib.error
@@ -34,6 +35,7 @@ from protocol import ModelRef, model_request_message
 from .models import sha256_file
 
 ACTIVE = "active.json"
+_OURS = re.compile(r"^[0-9a-f]{12}-[A-Za-z0-9][A-Za-z0-9._-]*$")
 #: Headers of a signed model request (the centre checks them against the board's enrolment).
 H_DEVICE, H_TIME, H_CERT, H_PROOF = "X-CW-Device", "X-CW-Time", "X-CW-Cert", "X-CW-Proof"
 
@@ -197,5 +199,6 @@ def _set_active(store: Path, ref: ModelRef, target: Path) -> None:
         if isinstance(entry, dict):
             keep.update(str(entry.get(k)) for k in ("file", "previous") if entry.get(k))
     for p in store.iterdir():
-        if p.is_file() and not p.name.startswith(".") and p.name not in keep:
+        # Only our own model files (never anything else someone keeps in the folder).
+        if p.is_file() and _OURS.match(p.name) and p.name not in keep:
             p.unlink(missing_ok=True)  # older than one back

@@ -409,6 +409,7 @@ import { request, url } from "./http.js";
  * @property {string} confirm_token
  * @property {boolean} registered
  * @property {(string | null)} registration_error
+ * @property {Array<ServedModel>} [models]
  */
 
 /**
@@ -1522,6 +1523,11 @@ import { request, url } from "./http.js";
  * @property {(number | null)} published_rev
  * @property {(number | null)} published_level
  * @property {(number | null)} reported_at
+ * @property {(string | null)} [detector]
+ * @property {(string | null)} [model_named]
+ * @property {(string | null)} [model_sha256]
+ * @property {(string | null)} [model_error]
+ * @property {boolean} [model_drift]
  */
 
 /**
@@ -1532,6 +1538,16 @@ import { request, url } from "./http.js";
  * @property {number} first_seq
  * @property {number} last_seq
  * @property {(number | null)} detected_at
+ */
+
+/**
+ * A converted, pinned detection model the centre serves (protocol ModelRef).
+ * @typedef {Object} ServedModel
+ * @property {string} name
+ * @property {string} kind
+ * @property {string} sha256
+ * @property {number} size
+ * @property {string} url
  */
 
 /**
@@ -3091,13 +3107,28 @@ export function enrolmentBegin(body) {
 }
 
 /**
- * Use the token: sign the CSR, register the board, return its certificate and broker.
+ * Use the token: sign the CSR, register the board, return its certificate, broker and
+ * the models the centre serves (the board downloads its detector's with its new key).
  * POST /api/enrolment/enrol
  * @param {EnrolIn} body
  * @returns {Promise<Enrolled>}
  */
 export function enrolmentEnrol(body) {
   return request("POST", "/api/enrolment/enrol", { body });
+}
+
+/**
+ * A converted, pinned model for an enrolled board (request signed with its key).
+ * GET /api/enrolment/models/{name}
+ * @param {string} name
+ * @param {string} xCWDevice
+ * @param {string} xCWTime
+ * @param {string} xCWCert
+ * @param {string} xCWProof
+ * @returns {Promise<Response>}
+ */
+export function enrolmentModelFile(name, xCWDevice, xCWTime, xCWCert, xCWProof) {
+  return request("GET", `/api/enrolment/models/${encodeURIComponent(name)}`, { headers: { "X-CW-Device": xCWDevice, "X-CW-Time": xCWTime, "X-CW-Cert": xCWCert, "X-CW-Proof": xCWProof }, raw: true });
 }
 
 /**
