@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from protocol import encode, uuid7
 from protocol.messages import (
     CONFIG_LEVEL,
@@ -163,6 +165,8 @@ class Agent:
         )
         self.health_interval = float(cfg.health_interval_s)
         self._pending_config: Config | None = None
+        # The newest frame (a reference, replaced each frame): the camera's current view.
+        self._latest_rgb: np.ndarray | None = None
         self.spool_errors = 0
         self.link = Link(
             cfg.broker,
@@ -244,7 +248,7 @@ class Agent:
         self.link.publish_state()
 
     def _on_snapshot(self, req: SnapshotRequest) -> SnapshotResponse:
-        return answer_snapshot(self.snapshots, req)
+        return answer_snapshot(self.snapshots, req, lambda: self._latest_rgb)
 
     def _encode(self, d: EventDraft, ts: int, event_id: str, seq: int) -> bytes:
         return encode(make_event(d, self.cfg.device_id, seq, ts, event_id))
@@ -319,6 +323,7 @@ class Agent:
                 if frame is None:
                     break
                 last_t = frame.t
+                self._latest_rgb = frame.rgb
                 try:
                     drafts = self.pipeline.process(frame, self._frame_time(frame))
                 except ValueError as exc:  # an unreadable frame: report, skip, carry on

@@ -303,6 +303,10 @@ class SnapshotRequest(_Msg, frozen=True):
     req: Uuid7
     ts: UnixMs
     event: Uuid7 | None = None
+    #: The camera's current view (a fresh frame, privacy masks burned in) rather than an
+    #: event's kept frame; for drawing its rules. Optional (no version bump): a board on
+    #: older firmware ignores it and answers with its latest kept event frame, or none.
+    live: bool = False
 
 
 class SnapshotResponse(_Msg, frozen=True):

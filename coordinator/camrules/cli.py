@@ -9,6 +9,7 @@ under the centre's client id.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -204,9 +205,7 @@ def add_model_commands(sub: argparse._SubParsersAction, settings_of: Opener) -> 
             "coordinator models list --json",
         ),
     ):
-        q = add_command(
-            models, action, text, example, lambda a, action=action: _models_run(settings_of, a)
-        )
+        q = add_command(models, action, text, example, functools.partial(_models_run, settings_of))
         q.set_defaults(action=action)
         q.add_argument("--settings", help="YAML settings file")
         q.add_argument("--json", action="store_true", help="print the result as JSON")

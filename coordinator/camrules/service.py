@@ -329,22 +329,22 @@ class CamRulesService:
         devices = {r["device_id"] for r in rows} | self._model_changed()
         return sum(self.publish(d) for d in sorted(devices))
 
-    def _model_changed(self) -> set[str]:
+    def _model_changed(self) -> frozenset[str]:
         """Level-3 boards whose named model is not the store's model of their kind any more
         (``coordinator models build`` filled or changed the store)."""
         if self.models is None:
-            return set()
+            return frozenset()
         refs = self.models.refs()
         rows = self.db.query(
             "select device_id, detector, published_model from camera_rule_boards "
             "where config_level >= 3 and published_rev is not null"
         )
-        return {
+        return frozenset(
             r["device_id"]
             for r in rows
             if (refs[r["detector"]].sha256 if r["detector"] in refs else None)
             != r["published_model"]
-        }
+        )
 
     def on_state(self, db: sqlite_utils.Database, dev: str, st: State, now: float) -> None:
         """Inside the ingest transaction: record what the board reports; publish again when

@@ -3380,3 +3380,38 @@ export function cameraRulesSetRules(deviceId, body) {
 export function cameraRulesRollback(deviceId, body) {
   return request("POST", `/api/cameras/${encodeURIComponent(deviceId)}/rules/rollback`, { body });
 }
+
+/**
+ * Ask the camera for its current view (a fresh frame, privacy masks burned in), within
+ * its sharing terms; poll the request, then fetch the image (both audited).
+ * POST /api/cameras/{device_id}/view
+ * @param {string} deviceId
+ * @param {string} purpose - why the view is needed (audited; a default is stated)
+ * @returns {Promise<SnapshotRequest>}
+ */
+export function cameraRulesRequestView(deviceId, purpose) {
+  return request("POST", `/api/cameras/${encodeURIComponent(deviceId)}/view`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * pending, ok (image available), error (the board's reason) or timeout.
+ * GET /api/cameras/{device_id}/view/{req}
+ * @param {string} deviceId
+ * @param {string} req
+ * @returns {Promise<SnapshotStatus>}
+ */
+export function cameraRulesViewStatus(deviceId, req) {
+  return request("GET", `/api/cameras/${encodeURIComponent(deviceId)}/view/${encodeURIComponent(req)}`);
+}
+
+/**
+ * The JPEG as the board sent it, unaltered (the view is audited).
+ * GET /api/cameras/{device_id}/view/{req}/image
+ * @param {string} deviceId
+ * @param {string} req
+ * @param {string} purpose - why the view is needed (audited; a default is stated)
+ * @returns {Promise<Response>}
+ */
+export function cameraRulesViewImage(deviceId, req, purpose) {
+  return request("GET", `/api/cameras/${encodeURIComponent(deviceId)}/view/${encodeURIComponent(req)}/image`, { headers: { "X-Purpose": purpose }, raw: true });
+}
