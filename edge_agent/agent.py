@@ -35,7 +35,7 @@ from .config import AgentConfig
 from .detectors import Detector, ModelError, detector_from_config
 from .link import Link, now_ms
 from .masks import FrameMasks
-from .model_update import BoardSigner, ModelUpdateError, install
+from .model_update import BoardSigner, ModelUpdateError, install, revert
 from .models import sha256_file
 from .motion import MotionGate
 from .rules import EventDraft, RuleEngine
@@ -81,6 +81,11 @@ class Stats:
     started: float = field(default_factory=time.monotonic)
     window_frames: int = 0
     window_t: float = field(default_factory=time.monotonic)
+
+
+#: Tries to take a model the centre names, and the wait before the second (doubling).
+MODEL_TRIES = 4
+MODEL_RETRY_S = 30.0
 
 
 class Pipeline:
@@ -156,6 +161,7 @@ class Agent:
         self._pending_detector: Detector | None = None
         self._model_lock = threading.Lock()
         self._model_wanted: str | None = None  # sha256 being downloaded, or None
+        self._model_named: ModelRef | None = None  # the latest model the centre named
         self.pipeline = Pipeline(cfg, self.detector, rules)
         self.spool = Spool(cfg.spool.path, cfg.spool.max_events, cfg.spool.max_bytes)
         s = cfg.snapshots
@@ -201,50 +207,71 @@ class Agent:
 
     def _want_model(self, ref: ModelRef) -> None:
         """Start taking the model the centre names, unless it runs already or is coming."""
+        self._model_named = ref
         if ref.kind != self.cfg.detector.kind:
             self._model_result(
                 f"the centre named a {ref.kind} model; this board runs {self.cfg.detector.kind}"
             )
             return
         with self._model_lock:
-            if ref.sha256 in (self.model_sha256, self._model_wanted):
+            if ref.sha256 == self.model_sha256:
+                if self.link.state_fields.get("model_error"):
+                    self._model_result(None)  # it runs the named model: nothing is wrong
+                return
+            if ref.sha256 == self._model_wanted:
                 return
             self._model_wanted = ref.sha256
         # Off the MQTT thread: a download takes seconds and must not stall the link.
         threading.Thread(target=self._take_model, args=(ref,), name="cw-model", daemon=True).start()
 
     def _take_model(self, ref: ModelRef) -> None:
-        """Download, verify and load ``ref``; the pipeline swaps detectors between frames."""
-        c, tls = self.cfg.centre, self.cfg.broker.tls
+        """Take ``ref``, trying again after MODEL_RETRY_S, 2x, 4x … while it is still the
+        model the centre names; the pipeline swaps detectors between frames."""
         try:
-            if not c.url:
-                raise ModelUpdateError("no centre address configured (centre.url)")
-            if tls is None or tls.cert is None or tls.key is None:
-                raise ModelUpdateError("no board certificate to sign the download with")
-            signer = BoardSigner(self.cfg.device_id, tls.cert, tls.key)
-            ca = c.ca or tls.ca
-            path = install(
-                ref, c.models_dir, c.url, signer, ca=ca, timeout=c.download_timeout_s, log=self.log
-            )
-            detector = detector_from_config(self.cfg, self.log)  # the store's active model
-            if sha256_file(self.cfg.model_path()) != ref.sha256:
-                raise ModelUpdateError(f"{path.name} is not the active model after install")
-        except (ModelUpdateError, ModelError) as exc:
-            self._model_result(f"kept the running model: {exc}")
-        else:
-            self._pending_detector = detector
-            self.model_sha256 = ref.sha256
-            self.link.set_state_fields(model=detector.model_version, model_sha256=ref.sha256)
-            self._model_result(None)
+            for attempt in range(MODEL_TRIES):
+                try:
+                    detector = self._install_and_load(ref)
+                except (ModelUpdateError, ModelError) as exc:
+                    self._model_result(f"kept the running model: {exc}")
+                    if self.stop_event.wait(MODEL_RETRY_S * 2**attempt):
+                        return
+                    if self._model_named != ref:
+                        return  # the centre names another one by now
+                    continue
+                self._pending_detector = detector
+                self.model_sha256 = ref.sha256
+                self.link.set_state_fields(model=detector.model_version, model_sha256=ref.sha256)
+                self._model_result(None)
+                return
         finally:
             with self._model_lock:
                 self._model_wanted = None
+
+    def _install_and_load(self, ref: ModelRef) -> Detector:
+        """Download and verify ``ref`` into the store, then load it; a model that does not
+        load is taken back out of the store (the previous one is active again)."""
+        c, tls = self.cfg.centre, self.cfg.broker.tls
+        if not c.url:
+            raise ModelUpdateError("no centre address configured (centre.url)")
+        if tls is None or tls.cert is None or tls.key is None:
+            raise ModelUpdateError("no board certificate to sign the download with")
+        signer = BoardSigner(self.cfg.device_id, tls.cert, tls.key)
+        install(
+            ref, c.models_dir, c.url, signer, ca=c.ca or tls.ca, timeout=c.download_timeout_s,
+            log=self.log,
+        )  # fmt: skip
+        try:
+            return detector_from_config(self.cfg, self.log)  # the store's active model
+        except ModelError:
+            revert(c.models_dir, ref.kind)
+            raise
 
     def _model_result(self, error: str | None) -> None:
         """Report the outcome of the last model the centre named in ``state``."""
         if error:
             self.log(error)
-        self.link.set_state_fields(model_error=error[:2000] if error else None)
+        # Bounded: the state message (with a config error beside it) stays under its limit.
+        self.link.set_state_fields(model_error=error[:500] if error else None)
         self.link.publish_state()
 
     def _on_snapshot(self, req: SnapshotRequest) -> SnapshotResponse:

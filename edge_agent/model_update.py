@@ -184,21 +184,42 @@ def _set_active(store: Path, ref: ModelRef, target: Path) -> None:
     """Record ``target`` as the active model of its kind; keep one previous file."""
     active = read_active(store)
     before = active.get(ref.kind) if isinstance(active.get(ref.kind), dict) else None
+    if before is not None:
+        before = {k: v for k, v in before.items() if k != "previous"}
     active[ref.kind] = {
         "name": ref.name,
         "file": target.name,
         "sha256": ref.sha256,
         "size": ref.size,
-        "previous": None if before is None else before.get("file"),
+        "previous": before,
     }
-    tmp = store / f".{ACTIVE}.part"
-    tmp.write_text(json.dumps(active, indent=2))
-    os.replace(tmp, store / ACTIVE)
+    _write_active(store, active)
     keep = {ACTIVE}
     for entry in active.values():
         if isinstance(entry, dict):
-            keep.update(str(entry.get(k)) for k in ("file", "previous") if entry.get(k))
+            keep.add(str(entry.get("file")))
+            if isinstance(entry.get("previous"), dict):
+                keep.add(str(entry["previous"].get("file")))
     for p in store.iterdir():
         # Only our own model files (never anything else someone keeps in the folder).
         if p.is_file() and _OURS.match(p.name) and p.name not in keep:
             p.unlink(missing_ok=True)  # older than one back
+
+
+def _write_active(store: Path, active: dict[str, Any]) -> None:
+    tmp = store / f".{ACTIVE}.part"
+    tmp.write_text(json.dumps(active, indent=2))
+    os.replace(tmp, store / ACTIVE)
+
+
+def revert(store: Path, kind: str) -> bool:
+    """Make the previous model of ``kind`` active again (the new one did not load)."""
+    active = read_active(store)
+    entry = active.get(kind)
+    before = entry.get("previous") if isinstance(entry, dict) else None
+    if isinstance(before, dict):
+        active[kind] = before
+    else:
+        active.pop(kind, None)  # nothing before it: the configured model again
+    _write_active(store, active)
+    return isinstance(before, dict)

@@ -121,7 +121,7 @@ class State(_Msg, frozen=True):
     #: does not load). Optional telemetry: older firmware leaves them out.
     detector: Label | None = field(default=None, name="det")
     model_sha256: Sha256 | None = field(default=None, name="msha")
-    model_error: Text | None = field(default=None, name="merr")
+    model_error: Annotated[str, Meta(max_length=500)] | None = field(default=None, name="merr")
 
 
 class Health(_Msg, frozen=True):

@@ -12,11 +12,18 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response
 
 from ..errors import NotFound
-from ..fleet.api_models import SnapshotRequest, SnapshotStatus
 from ..http.deps import CamRulesDep, FleetDep, SnapshotsDep, require
 from ..identity.auth import Principal
 from . import permissions
-from .models import CameraRules, Revision, Rollback, RulesChange, RulesStatus
+from .models import (
+    CameraRules,
+    Revision,
+    Rollback,
+    RulesChange,
+    RulesStatus,
+    ViewRequested,
+    ViewStatus,
+)
 
 router = APIRouter(prefix="/api/cameras", tags=["camera rules"])
 Reader = Annotated[Principal, Depends(require(permissions.READ))]
@@ -79,7 +86,7 @@ ViewPurpose = Annotated[
 ]
 
 
-@router.post("/{device_id}/view", response_model=SnapshotRequest, status_code=202)
+@router.post("/{device_id}/view", response_model=ViewRequested, status_code=202)
 def request_view(
     device_id: str, snapshots: SnapshotsDep, who: Editor, x_purpose: ViewPurpose = None
 ) -> dict[str, Any]:
@@ -95,7 +102,7 @@ def _view(snapshots: Any, device_id: str, req: str) -> dict[str, Any]:
     return dict(row)
 
 
-@router.get("/{device_id}/view/{req}", response_model=SnapshotStatus)
+@router.get("/{device_id}/view/{req}", response_model=ViewStatus)
 def view_status(device_id: str, req: str, snapshots: SnapshotsDep, _who: Editor) -> dict[str, Any]:
     """pending, ok (image available), error (the board's reason) or timeout."""
     return _view(snapshots, device_id, req)

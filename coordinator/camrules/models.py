@@ -130,3 +130,28 @@ class CameraRules(BaseModel):
     current: Revision | None
     revisions: list[Revision]
     status: RulesStatus
+
+
+ViewState = Literal["pending", "ok", "error", "timeout"]
+
+
+class ViewRequested(BaseModel):
+    """A request for a camera's current view (poll it, then fetch the image)."""
+
+    req: str = Field(description="request id (poll /api/cameras/{id}/view/{req})")
+    device_id: str
+    status: ViewState
+
+
+class ViewStatus(ViewRequested):
+    """A view request's state, without the image."""
+
+    requested_by: str | None
+    purpose: str | None = Field(description="the purpose stated with the request (audited)")
+    created_at: float
+    answered_at: float | None
+    width: int | None
+    height: int | None
+    bytes: int | None
+    sha256: str | None = Field(description="SHA-256 of the JPEG as the board sent it")
+    error: str | None = Field(description="the board's reason when it sent no frame")

@@ -118,3 +118,25 @@ def test_a_damaged_active_file_is_not_used(tmp_path: Path, signer: BoardSigner, 
     assert active_model(tmp_path, "nanodet") is None  # the agent falls back to its config
     again = install(_ref(GOOD), tmp_path, url, signer)  # and the next config repairs it
     assert active_model(tmp_path, "nanodet") == (again, _ref(GOOD).sha256)
+
+
+def test_a_model_that_does_not_load_is_taken_back_and_one_previous_file_is_kept(
+    tmp_path: Path, signer: BoardSigner, centre
+) -> None:
+    from edge_agent.model_update import revert
+
+    url, files, _ = centre
+    store = tmp_path / "models"
+    refs = []
+    for i in range(3):
+        data = GOOD + bytes([i])
+        files[f"/api/enrolment/models/m{i}.onnx"] = data
+        refs.append(_ref(data, f"m{i}.onnx"))
+        install(refs[-1], store, url, signer)
+    # Three installs: the active file and the one before it stay, the oldest is gone.
+    names = sorted(p.name for p in store.iterdir() if p.name != "active.json")
+    assert names == sorted(f"{r.sha256[:12]}-{r.name}" for r in refs[1:])
+    assert revert(store, "nanodet")  # m2 did not load: m1 is active again
+    assert active_model(store, "nanodet")[1] == refs[1].sha256
+    assert not revert(store, "nanodet")  # m1 had no previous recorded any more
+    assert active_model(store, "nanodet") is None  # the configured model is used

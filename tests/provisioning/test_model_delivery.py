@@ -144,3 +144,54 @@ def test_a_board_swaps_to_the_model_the_centre_names(
     assert active["sha256"] == NANODET.sha256
     assert sha256_file(old) != NANODET.sha256  # its own file is left as it was
     assert agent.stop() == 0
+
+
+def test_only_an_enrolled_board_signing_with_its_own_key_gets_a_model(
+    field_env: FieldEnv, tech: Coordinator, tmp_path: Path, default_model: Path
+):
+    import time
+
+    import httpx
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from edge_agent.model_update import BoardSigner
+
+    _build_store(field_env, default_model, tmp_path)
+    bundle = tmp_path / "b3"
+    assert enroll_board(field_env, tech, bundle, "cam-md-3", source_kind="synthetic")["ok"]
+    url = f"{field_env.url}/api/enrolment/models/{NANODET.name}"
+    board = BoardSigner("cam-md-3", bundle / "device.crt", bundle / "device.key")
+    stranger_key = tmp_path / "other.key"
+    stranger_key.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with httpx.Client(timeout=30) as http:
+        got = http.get(url, headers=board.headers(NANODET.name))
+        assert got.status_code == 200 and len(got.content) == default_model.stat().st_size
+        # Another key with the board's certificate; an old request; another board's name.
+        forged = BoardSigner("cam-md-3", bundle / "device.crt", stranger_key)
+        assert http.get(url, headers=forged.headers(NANODET.name)).status_code == 401
+        stale = board.headers(NANODET.name, now=time.time() - 3600)
+        assert http.get(url, headers=stale).status_code == 401
+        other = {**board.headers(NANODET.name), "X-CW-Device": "cam-md-1"}
+        assert http.get(url, headers=other).status_code == 401
+        assert http.get(url).status_code == 422  # no credentials at all
+        missing = f"{field_env.url}/api/enrolment/models/centernet-mbv3-512.onnx"
+        assert (
+            http.get(missing, headers=board.headers("centernet-mbv3-512.onnx")).status_code == 404
+        )
+        # Revoked: its signature is still valid, but the board is not enrolled any more.
+        tech_admin = Coordinator(field_env.url)
+        try:
+            from tests.harness.field import ADMIN_PASSWORD
+
+            tech_admin.login("admin-wang", ADMIN_PASSWORD)
+            tech_admin.request("POST", "/api/enrolment/devices/cam-md-3/revoke", {})
+        finally:
+            tech_admin.close()
+        assert http.get(url, headers=board.headers(NANODET.name)).status_code == 401

@@ -1827,6 +1827,31 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A request for a camera's current view (poll it, then fetch the image).
+ * @typedef {Object} ViewRequested
+ * @property {string} req
+ * @property {string} device_id
+ * @property {"pending" | "ok" | "error" | "timeout"} status
+ */
+
+/**
+ * A view request's state, without the image.
+ * @typedef {Object} ViewStatus
+ * @property {string} req
+ * @property {string} device_id
+ * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {(string | null)} requested_by
+ * @property {(string | null)} purpose
+ * @property {number} created_at
+ * @property {(number | null)} answered_at
+ * @property {(number | null)} width
+ * @property {(number | null)} height
+ * @property {(number | null)} bytes
+ * @property {(string | null)} sha256
+ * @property {(string | null)} error
+ */
+
+/**
  * A foreign visitor's reported stay, with the flags the reporting rules raised.
  * @typedef {Object} Visit
  * @property {number} id
@@ -3387,7 +3412,7 @@ export function cameraRulesRollback(deviceId, body) {
  * POST /api/cameras/{device_id}/view
  * @param {string} deviceId
  * @param {string} purpose - why the view is needed (audited; a default is stated)
- * @returns {Promise<SnapshotRequest>}
+ * @returns {Promise<ViewRequested>}
  */
 export function cameraRulesRequestView(deviceId, purpose) {
   return request("POST", `/api/cameras/${encodeURIComponent(deviceId)}/view`, { headers: { "X-Purpose": purpose } });
@@ -3398,7 +3423,7 @@ export function cameraRulesRequestView(deviceId, purpose) {
  * GET /api/cameras/{device_id}/view/{req}
  * @param {string} deviceId
  * @param {string} req
- * @returns {Promise<SnapshotStatus>}
+ * @returns {Promise<ViewStatus>}
  */
 export function cameraRulesViewStatus(deviceId, req) {
   return request("GET", `/api/cameras/${encodeURIComponent(deviceId)}/view/${encodeURIComponent(req)}`);
