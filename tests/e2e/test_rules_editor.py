@@ -138,7 +138,8 @@ def test_a_camera_that_shares_no_frames_shows_no_view(page, city: DevCity):
     page.fill("[data-testid=rules-dev]", dev)
     page.click("#rules-open")
     page.wait_for_function(
-        "document.querySelector('[data-testid=rules-view-msg]').textContent.includes('share')"
+        "(document.querySelector('[data-testid=rules-view-msg]')?.textContent || '')"
+        ".includes('share')"
     )
     assert page.locator("[data-testid=rules-view]").count() == 0
     assert "does not share evidence frames" in page.inner_text("[data-testid=rules-view-msg]")
