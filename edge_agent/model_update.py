@@ -54,8 +54,13 @@ class BoardSigner:
 
     def headers(self, name: str, now: float | None = None) -> dict[str, str]:
         """The authentication headers for downloading ``name``."""
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
+        try:
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+        except ImportError:
+            raise ModelUpdateError(
+                "signing needs the cryptography package (reinstall citywatch[edge])"
+            ) from None
 
         try:
             key = serialization.load_pem_private_key(self.key.read_bytes(), password=None)
