@@ -34,7 +34,7 @@ test: install system-deps models
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy protocol edge_agent coordinator provisioning devtools
+	$(VENV)/bin/mypy protocol edge_agent coordinator provisioning devtools modelkit
 
 fmt: install
 	$(VENV)/bin/ruff check --fix .

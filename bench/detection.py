@@ -408,7 +408,7 @@ def main() -> int:  # noqa: C901 - one linear report
             [
                 "line",
                 "true crossings",
-                "rules: tracks counted (gated / always)",
+                "rules: crossings counted (gated / always)",
                 "track crossings (gated / always)",
                 "rules within ±1",
                 "crossings within ±1",
@@ -426,10 +426,11 @@ def main() -> int:  # noqa: C901 - one linear report
             ],
         ),
         "",
-        "The rules report a track once per line (its line_crossing event); a track id that "
-        "passes from one walker to another in a group, or a walker who turns back, is "
-        "counted once. Track crossings count every step of a confirmed track's foot "
-        "across the line.",
+        "The rules report every crossing of a line as its own line_crossing event (a "
+        "walker who turns back, or a track id that passes to another walker in a group, "
+        "counts again; the same track re-crossing within 1 s is one crossing, at most 12 "
+        "per track). Track crossings count every step of a confirmed track's foot across "
+        "the line, outside the rules (the ceiling the rules can reach).",
         "",
         table(
             [

@@ -104,12 +104,13 @@ def replay(
 
 
 def crossings(drafts: list[Any]) -> dict[str, int]:
-    """People counted per line: distinct tracks with a line_crossing hit on it."""
-    seen: dict[str, set[int]] = {}
+    """People counted per line: the rules' line_crossing events on it (each crossing is one
+    ``start`` or ``update``; the ``end`` message only repeats the last rule)."""
+    seen: dict[str, int] = {}
     for x in drafts:
-        if x.kind == "line_crossing" and x.zone:
-            seen.setdefault(x.zone, set()).add(x.track)
-    return {k: len(v) for k, v in seen.items()}
+        if x.kind == "line_crossing" and x.zone and x.phase != "end":
+            seen[x.zone] = seen.get(x.zone, 0) + 1
+    return seen
 
 
 def incidents(

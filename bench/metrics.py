@@ -106,15 +106,18 @@ def at_threshold(scored: Sequence[Scored], n_gt: int, thr: float) -> tuple[float
 def choose_threshold(scored: Sequence[Scored], n_gt: int, min_precision: float = 0.9) -> float:
     """The score threshold with the best recall at precision >= ``min_precision``.
 
+    Of the thresholds that reach that recall, the highest: it keeps the same true
+    detections and drops the false ones scored just below them (the most precise point
+    of the curve at that recall, not the lowest threshold that still passes the floor).
     When no threshold reaches that precision, the one with the best F1 instead. Chosen
     on one part of the data and applied to another, so the reported figure is honest.
     """
     curve = pr_curve(scored, n_gt)
     if not curve:
         return 1.0
-    ok = [(r, -t) for t, p, r in curve if p >= min_precision]
+    ok = [(r, t) for t, p, r in curve if p >= min_precision]
     if ok:
-        return -max(ok)[1]
+        return max(ok)[1]
 
     def f1(p: float, r: float) -> float:
         return 2 * p * r / (p + r) if p + r else 0.0

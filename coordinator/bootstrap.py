@@ -29,6 +29,7 @@ from .approvals import schema as approvals_schema
 from .approvals.service import ApprovalsService
 from .camrules import permissions as camrules_permissions
 from .camrules import schema as camrules_schema
+from .camrules.model_store import ModelStore
 from .camrules.service import CamRulesService
 from .container import Services
 from .dispatch import permissions as dispatch_permissions
@@ -147,7 +148,7 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
     link = MqttLink(settings, topics)  # connects only in start_mqtt
     jobs = Jobs()  # runs only from start_jobs
     fleet, incidents, tuning = init_incidents(settings, db, topics, link, closers)
-    camrules = init_camrules(db, topics, link, fleet, incidents, tuning)
+    camrules = init_camrules(db, topics, link, fleet, incidents, tuning, settings)
     ingest = init_ingest(settings, db, fleet, incidents, link, closers)
     stream = init_stream(fleet, incidents, closers)
     approvals, staff = init_approvals(db, auth_svc, audit_svc, closers)
@@ -310,11 +311,14 @@ def init_camrules(
     fleet: FleetService,
     incidents: IncidentService,
     tuning: TuningService,
+    settings: Settings,
 ) -> CamRulesService:
-    """Camera rules: seeded when a board is registered, published on the centre's link,
-    re-rendered when a board reports another config level; tuning approvals go through it."""
+    """Camera rules: seeded when a board is registered, published on the centre's link
+    (naming the store's model to boards that understand it), re-rendered when a board
+    reports another config level; tuning approvals go through it."""
     creating = {kind for kind, rule in incidents.rules.items() if rule.creates}
-    rules = CamRulesService(db, topics, publisher=link, creating_kinds=creating)
+    store = ModelStore(settings.model_store_dir)
+    rules = CamRulesService(db, topics, publisher=link, creating_kinds=creating, models=store)
     fleet.hooks.registered.append(rules.seed)
     fleet.hooks.state.append(rules.on_state)
     fleet.hooks.view.append(lambda dev: {"rules": rules.status(dev)})

@@ -288,15 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="write the document to this file instead of stdout")
     from .camrules.cli import add_commands as add_rules_commands
-    from .ops_cli import add_commands as add_ops_commands
-
-    add_ops_commands(sub, _settings)
+    from .camrules.cli import add_model_commands
     from .geo.cli import add_commands as add_geo_commands
+    from .ops_cli import add_commands as add_ops_commands
     from .population.cli import add_commands as add_population_commands
 
+    add_ops_commands(sub, _settings)
     add_population_commands(sub, _open_services)
     add_geo_commands(sub, _open_db)
     add_rules_commands(sub, _open_services)
+    add_model_commands(sub, _settings)
     return parser
 
 

@@ -71,6 +71,11 @@ class Settings(BaseModel):
         Path("var/coordinator"), description="Folder for the SQLite file and state"
     )
     db_file: str = Field("citywatch.db", description="SQLite file name inside data_dir")
+    models_dir: Path | None = Field(
+        None,
+        description="Model store served to boards (`coordinator models build` fills it); "
+        "default data_dir/models",
+    )
     dev_mode: bool = Field(
         False, description="Allow placeholder secrets and verbose errors (never in production)"
     )
@@ -382,6 +387,11 @@ class Settings(BaseModel):
             f"{self.api_host}) outside dev mode: terminate TLS here (tls_cert/tls_key) or bind "
             "127.0.0.1 behind a reverse proxy on the same host"
         )
+
+    @property
+    def model_store_dir(self) -> Path:
+        """Folder of the converted, pinned models the centre serves to boards."""
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def db_path(self) -> Path:

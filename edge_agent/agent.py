@@ -15,22 +15,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from protocol import encode, uuid7
 from protocol.messages import (
     CONFIG_LEVEL,
     Config,
     Event,
     Health,
+    ModelRef,
     SnapshotRequest,
     SnapshotResponse,
     config_masks,
+    config_model,
 )
 
 from . import __version__
 from .config import AgentConfig
-from .detectors import Detector, detector_from_config
+from .detectors import Detector, ModelError, detector_from_config
 from .link import Link, now_ms
 from .masks import FrameMasks
+from .model_update import BoardSigner, ModelUpdateError, install, revert
+from .models import sha256_file
 from .motion import MotionGate
 from .rules import EventDraft, RuleEngine
 from .snapshots import SnapshotRing
@@ -75,6 +81,11 @@ class Stats:
     started: float = field(default_factory=time.monotonic)
     window_frames: int = 0
     window_t: float = field(default_factory=time.monotonic)
+
+
+#: Tries to take a model the centre names, and the wait before the second (doubling).
+MODEL_TRIES = 4
+MODEL_RETRY_S = 30.0
 
 
 class Pipeline:
@@ -146,6 +157,11 @@ class Agent:
         self.stop_event = threading.Event()
         rules = cfg.rules_config()
         self.detector = detector_from_config(cfg, log)
+        self.model_sha256 = sha256_file(cfg.model_path())
+        self._pending_detector: Detector | None = None
+        self._model_lock = threading.Lock()
+        self._model_wanted: str | None = None  # sha256 being downloaded, or None
+        self._model_named: ModelRef | None = None  # the latest model the centre named
         self.pipeline = Pipeline(cfg, self.detector, rules)
         self.spool = Spool(cfg.spool.path, cfg.spool.max_events, cfg.spool.max_bytes)
         s = cfg.snapshots
@@ -155,6 +171,8 @@ class Agent:
         )
         self.health_interval = float(cfg.health_interval_s)
         self._pending_config: Config | None = None
+        # The newest frame (a reference, replaced each frame): the camera's current view.
+        self._latest_rgb: np.ndarray | None = None
         self.spool_errors = 0
         self.link = Link(
             cfg.broker,
@@ -165,6 +183,8 @@ class Agent:
                 "model": self.detector.model_version,
                 "profile": cfg.profile,
                 "config_level": CONFIG_LEVEL,
+                "detector": cfg.detector.kind,
+                "model_sha256": self.model_sha256,
             },
             on_config=self._on_config,
             on_snapshot=self._on_snapshot,
@@ -181,9 +201,81 @@ class Agent:
 
     def _on_config(self, cfg: Config) -> None:
         self._pending_config = cfg  # picked up by the pipeline thread between frames
+        ref = config_model(cfg)
+        if ref is not None:
+            self._want_model(ref)
+
+    def _want_model(self, ref: ModelRef) -> None:
+        """Start taking the model the centre names, unless it runs already or is coming."""
+        self._model_named = ref
+        if ref.kind != self.cfg.detector.kind:
+            self._model_result(
+                f"the centre named a {ref.kind} model; this board runs {self.cfg.detector.kind}"
+            )
+            return
+        with self._model_lock:
+            if ref.sha256 == self.model_sha256:
+                if self.link.state_fields.get("model_error"):
+                    self._model_result(None)  # it runs the named model: nothing is wrong
+                return
+            if ref.sha256 == self._model_wanted:
+                return
+            self._model_wanted = ref.sha256
+        # Off the MQTT thread: a download takes seconds and must not stall the link.
+        threading.Thread(target=self._take_model, args=(ref,), name="cw-model", daemon=True).start()
+
+    def _take_model(self, ref: ModelRef) -> None:
+        """Take ``ref``, trying again after MODEL_RETRY_S, 2x, 4x … while it is still the
+        model the centre names; the pipeline swaps detectors between frames."""
+        try:
+            for attempt in range(MODEL_TRIES):
+                try:
+                    detector = self._install_and_load(ref)
+                except (ModelUpdateError, ModelError) as exc:
+                    self._model_result(f"kept the running model: {exc}")
+                    if self.stop_event.wait(MODEL_RETRY_S * 2**attempt):
+                        return
+                    if self._model_named != ref:
+                        return  # the centre names another one by now
+                    continue
+                self._pending_detector = detector
+                self.model_sha256 = ref.sha256
+                self.link.set_state_fields(model=detector.model_version, model_sha256=ref.sha256)
+                self._model_result(None)
+                return
+        finally:
+            with self._model_lock:
+                self._model_wanted = None
+
+    def _install_and_load(self, ref: ModelRef) -> Detector:
+        """Download and verify ``ref`` into the store, then load it; a model that does not
+        load is taken back out of the store (the previous one is active again)."""
+        c, tls = self.cfg.centre, self.cfg.broker.tls
+        if not c.url:
+            raise ModelUpdateError("no centre address configured (centre.url)")
+        if tls is None or tls.cert is None or tls.key is None:
+            raise ModelUpdateError("no board certificate to sign the download with")
+        signer = BoardSigner(self.cfg.device_id, tls.cert, tls.key)
+        install(
+            ref, c.models_dir, c.url, signer, ca=c.ca or tls.ca, timeout=c.download_timeout_s,
+            log=self.log,
+        )  # fmt: skip
+        try:
+            return detector_from_config(self.cfg, self.log)  # the store's active model
+        except ModelError:
+            revert(c.models_dir, ref.kind)
+            raise
+
+    def _model_result(self, error: str | None) -> None:
+        """Report the outcome of the last model the centre named in ``state``."""
+        if error:
+            self.log(error)
+        # Bounded: the state message (with a config error beside it) stays under its limit.
+        self.link.set_state_fields(model_error=error[:500] if error else None)
+        self.link.publish_state()
 
     def _on_snapshot(self, req: SnapshotRequest) -> SnapshotResponse:
-        return answer_snapshot(self.snapshots, req)
+        return answer_snapshot(self.snapshots, req, lambda: self._latest_rgb)
 
     def _encode(self, d: EventDraft, ts: int, event_id: str, seq: int) -> bytes:
         return encode(make_event(d, self.cfg.device_id, seq, ts, event_id))
@@ -245,6 +337,9 @@ class Agent:
         last_t = 0.0
         try:
             while not self.stop_event.is_set():
+                if self._pending_detector is not None:
+                    self.pipeline.detector, self._pending_detector = self._pending_detector, None
+                    self.detector = self.pipeline.detector
                 if self._pending_config is not None:
                     cfg, self._pending_config = self._pending_config, None
                     self.pipeline.set_rules(cfg)
@@ -255,8 +350,9 @@ class Agent:
                 if frame is None:
                     break
                 last_t = frame.t
+                self._latest_rgb = frame.rgb
                 try:
-                    drafts = self.pipeline.process(frame)
+                    drafts = self.pipeline.process(frame, self._frame_time(frame))
                 except ValueError as exc:  # an unreadable frame: report, skip, carry on
                     self.log(f"skipped a frame: {exc}")
                     continue
@@ -270,6 +366,11 @@ class Agent:
             self.link.stop()
             self.spool.close()
         return 0
+
+    def _frame_time(self, frame: Frame) -> dt.datetime | None:
+        """When the rules judge ``frame``: as filmed for recorded footage, else now (None)."""
+        start = self.cfg.source.recorded_at
+        return None if start is None else start + dt.timedelta(seconds=frame.t)
 
     def _health_main(self) -> None:
         delay = min(2.0, self.health_interval)  # the first one early: the centre sees us

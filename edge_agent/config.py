@@ -6,6 +6,7 @@ centre pushes as retained config), so thresholds and zones are defined once.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -64,6 +65,11 @@ class SourceSection(_Strict):
     people: int = Field(2, ge=0, le=8, description="synthetic: people walking through")
     seed: int = Field(1, description="synthetic: scene seed (same seed, same scene)")
     realtime: bool = Field(True, description="pace frames at fps (off: as fast as possible)")
+    recorded_at: dt.datetime | None = Field(
+        None,
+        description="replay: local time the footage's first frame was filmed; the rules' "
+        "schedules then judge each frame at that time plus its offset (empty: now)",
+    )
     reopen_min_s: float = Field(0.5, gt=0, description="first reopen delay after a failure")
     reopen_max_s: float = Field(30.0, gt=0, description="longest reopen delay (backoff cap)")
 
@@ -73,6 +79,8 @@ class SourceSection(_Strict):
             raise ValueError("source.uri is required for kind 'opencv'")
         if self.kind == "replay" and self.path is None:
             raise ValueError("source.path is required for kind 'replay'")
+        if self.recorded_at is not None and self.kind != "replay":
+            raise ValueError("source.recorded_at is only for kind 'replay' (recorded footage)")
         return self
 
 
@@ -181,6 +189,23 @@ class SnapshotSection(_Strict):
     max_width: int = Field(640, ge=64, le=4096, description="downscale wider frames to this")
 
 
+class CentreSection(_Strict):
+    """Where the board gets the models the centre serves (written at enrolment)."""
+
+    url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s]+$",
+        description="the centre's address (as enrolled); empty = never download models",
+    )
+    models_dir: Path = Field(
+        Path("models"), description="store of downloaded, verified models (active.json)"
+    )
+    ca: Path | None = Field(
+        None, description="CA to trust for an https centre (default: the broker's CA)"
+    )
+    download_timeout_s: float = Field(120.0, gt=0, le=3600, description="per model download")
+
+
 class AgentConfig(_Strict):
     """One board's agent configuration (provisioning/firmware_configs/ holds one per board profile)."""
 
@@ -195,6 +220,7 @@ class AgentConfig(_Strict):
     tracker: TrackerSection = Field(default_factory=TrackerSection)  # type: ignore[arg-type]
     spool: SpoolSection = Field(default_factory=SpoolSection)  # type: ignore[arg-type]
     snapshots: SnapshotSection = Field(default_factory=SnapshotSection)  # type: ignore[arg-type]
+    centre: CentreSection = Field(default_factory=CentreSection)  # type: ignore[arg-type]
     report_presence: bool = Field(True, description="report people outside any zone too")
     health_interval_s: Annotated[float, Field(gt=0, le=3600)] = Field(
         30.0, description="seconds between health messages (the centre's config overrides)"
@@ -232,7 +258,13 @@ class AgentConfig(_Strict):
         return parse_rules(self.rules)
 
     def model_path(self) -> Path:
-        """The model file to load (the fetched model of the detector kind when none is set)."""
+        """The model file to load: the centre's verified model of the detector kind when the
+        store holds one, else the configured file, else the fetched model in the cache."""
+        from .model_update import active_model
+
+        served = active_model(self.centre.models_dir, self.detector.kind)
+        if served is not None:
+            return served[0]
         if self.detector.model is not None:
             return self.detector.model
         from .models import model_path
@@ -368,6 +400,12 @@ def _resolve_paths(cfg: AgentConfig, base: Path) -> AgentConfig:
     det = {k: fix(getattr(cfg.detector, k)) for k in ("model", "labels")}
     updates["detector"] = cfg.detector.model_copy(
         update={k: v or getattr(cfg.detector, k) for k, v in det.items()}
+    )
+    updates["centre"] = cfg.centre.model_copy(
+        update={
+            "models_dir": fix(cfg.centre.models_dir) or cfg.centre.models_dir,
+            "ca": fix(cfg.centre.ca) or cfg.centre.ca,
+        }
     )
     if cfg.source.path is not None:
         path = fix(cfg.source.path) or cfg.source.path  # an absolute path stays as it is

@@ -9,6 +9,7 @@ Nothing is spooled and nothing is sent.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Callable
@@ -61,7 +62,9 @@ def dry_run(
                 break
             frames += 1
             last_t = frame.t
-            emit(pipeline.process(frame))
+            start = cfg.source.recorded_at  # recorded footage: judged as when filmed
+            when = None if start is None else start + dt.timedelta(seconds=frame.t)
+            emit(pipeline.process(frame, when))
         emit(pipeline.flush(last_t))
     finally:
         source.close()

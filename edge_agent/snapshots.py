@@ -97,10 +97,26 @@ class SnapshotRing:
         return len(self._frames)
 
 
-def answer(ring: SnapshotRing, req: SnapshotRequest) -> SnapshotResponse:
-    """The board's answer to a snapshot request: the event's JPEG as kept, or why not."""
+def answer(
+    ring: SnapshotRing,
+    req: SnapshotRequest,
+    current: Callable[[], np.ndarray | None] = lambda: None,
+) -> SnapshotResponse:
+    """The board's answer to a snapshot request: the event's JPEG as kept, or the current
+    view (``req.live``: the newest frame from ``current``, privacy masks burned in), or why
+    not."""
     now = int(time.time() * 1000)
-    snap = ring.get(req.event)
+    if req.live:
+        rgb = current()
+        if rgb is None:
+            return SnapshotResponse(
+                req=req.req, ts=now, ok=False, error="no frame from the camera yet"
+            )
+        snap: tuple[bytes, int, int] | None = encode_jpeg(
+            ring.redact(rgb), ring.quality, ring.max_width
+        )
+    else:
+        snap = ring.get(req.event)
     if snap is None:
         return SnapshotResponse(
             req=req.req, ts=now, event=req.event, ok=False, error="snapshot not kept"

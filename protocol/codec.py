@@ -18,6 +18,7 @@ from .messages import (
     Committed,
     Config,
     ConfigV2,
+    ConfigV3,
     Dispatch,
     Event,
     Health,
@@ -48,8 +49,9 @@ PAYLOAD_TYPES: dict[Channel, type] = {
 }
 CHANNEL_OF: dict[type, Channel] = {t: c for c, t in PAYLOAD_TYPES.items()}
 CHANNEL_OF[ConfigV2] = Channel.CONFIG
+CHANNEL_OF[ConfigV3] = Channel.CONFIG
 #: What each channel decodes: one type, except config, which has one type per level.
-WIRE_TYPES: dict[Channel, Any] = {**PAYLOAD_TYPES, Channel.CONFIG: Config | ConfigV2}
+WIRE_TYPES: dict[Channel, Any] = {**PAYLOAD_TYPES, Channel.CONFIG: Config | ConfigV2 | ConfigV3}
 
 #: Upper bound on a payload's size per channel; anything larger is refused unparsed.
 MAX_BYTES: dict[Channel, int] = {

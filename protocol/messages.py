@@ -1,4 +1,4 @@
-"""Payload schemas of every message in the contract (schema version 1; config also 2).
+"""Payload schemas of every message in the contract (schema version 1; config also 2, 3).
 
 Wire names are short (``k``, ``c``, ``trk``…) because a camera board sends thousands of
 events a day over metered links; the Python attribute names stay readable. Board→centre
@@ -15,9 +15,11 @@ from msgspec import Meta, field
 
 SCHEMA_VERSION = 1
 #: Highest config schema level this build understands. Level 1 is the original
-#: :class:`Config`; level 2 (:class:`ConfigV2`, ``v: 2``) adds masks. A board declares its
-#: level on ``state.cfgv`` (absent = 1) and the centre sends it nothing above that level.
-CONFIG_LEVEL = 2
+#: :class:`Config`; level 2 (:class:`ConfigV2`, ``v: 2``) adds masks; level 3
+#: (:class:`ConfigV3`, ``v: 3``) adds the detection model the centre serves. A board
+#: declares its level on ``state.cfgv`` (absent = 1) and the centre sends it nothing above
+#: that level.
+CONFIG_LEVEL = 3
 
 Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 # UUIDv7 in its 32-hex "simple" form: time-sortable, and 4 bytes shorter than the dashed form.
@@ -31,6 +33,7 @@ Lat = Annotated[float, Meta(ge=-90.0, le=90.0)]
 Lon = Annotated[float, Meta(ge=-180.0, le=180.0)]
 Count = Annotated[int, Meta(ge=0, le=2**53)]
 Permille = Annotated[int, Meta(ge=0, le=1000)]
+Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 # Boxes (`b`) travel as integer thousandths of the frame (x1, y1, x2, y2): exact, and ~8 bytes
 # shorter than 3-decimal floats; :func:`box_to_permille` / :func:`box_from_permille` convert.
 Box = tuple[Permille, Permille, Permille, Permille]
@@ -112,6 +115,13 @@ class State(_Msg, frozen=True):
     #: Highest config schema level the firmware applies (:data:`CONFIG_LEVEL`). Optional
     #: telemetry (no version bump): older firmware leaves it out, which means level 1.
     config_level: Annotated[int, Meta(ge=1, le=1000)] | None = field(default=None, name="cfgv")
+    #: The detector backend the firmware runs (``nanodet``, ``ssd_oid`` …), so the centre
+    #: names a model of that kind; and the SHA-256 of the model file it runs, and why the
+    #: last model the centre named was not taken (download failed, checksum mismatch,
+    #: does not load). Optional telemetry: older firmware leaves them out.
+    detector: Label | None = field(default=None, name="det")
+    model_sha256: Sha256 | None = field(default=None, name="msha")
+    model_error: Annotated[str, Meta(max_length=500)] | None = field(default=None, name="merr")
 
 
 class Health(_Msg, frozen=True):
@@ -221,21 +231,70 @@ class ConfigV2(Config, frozen=True, forbid_unknown_fields=True, tag=2):
         return 2
 
 
+class ModelRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A converted, pinned detection model the centre serves to boards.
+
+    ``url`` is the path on the centre (resolved against the address the board enrolled
+    with); the board downloads it with a request signed by its own key and takes the file
+    only if it is ``size`` bytes with this ``sha256``.
+    """
+
+    name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    kind: Label
+    sha256: Sha256
+    size: Annotated[int, Meta(ge=1, le=2_000_000_000)]
+    url: Annotated[str, Meta(pattern=r"^/[A-Za-z0-9/._-]{1,300}$")]
+
+
+class ConfigV3(ConfigV2, frozen=True, forbid_unknown_fields=True, tag=3):
+    """Config schema level 3: level 2 plus the model the board should run (``model``).
+
+    Sent only to boards whose ``state.cfgv`` is at least 3; a level-2 board gets the same
+    config as :class:`ConfigV2` without the model and keeps the model it has.
+    """
+
+    model: ModelRef | None = None
+
+    @property
+    def v(self) -> int:
+        """The config schema level this message was encoded with."""
+        return 3
+
+
 def config_masks(cfg: Config) -> Masks:
     """The masks of a config of any level (a level-1 config has none)."""
     return cfg.masks if isinstance(cfg, ConfigV2) else Masks()
 
 
-def render_config(cfg: Config, level: int | None) -> Config:
+def config_model(cfg: Config) -> ModelRef | None:
+    """The model a config names (configs below level 3 name none)."""
+    return cfg.model if isinstance(cfg, ConfigV3) else None
+
+
+def render_config(cfg: Config, level: int | None, model: ModelRef | None = None) -> Config:
     """``cfg`` as a board declaring config level ``level`` understands it (None = 1).
 
-    Level 1 drops the masks: a board on today's firmware would reject the whole config
-    otherwise. The result never exceeds :data:`CONFIG_LEVEL`.
+    Level 1 drops the masks and level 2 the model: a board on older firmware would reject
+    the whole config otherwise. ``model`` (else the one ``cfg`` names) goes to level-3
+    boards. The result never exceeds :data:`CONFIG_LEVEL`.
     """
     fields = {f: getattr(cfg, f) for f in Config.__struct_fields__}
-    if (level or 1) >= 2:
+    lvl = level or 1
+    if lvl >= 3:
+        return ConfigV3(**fields, masks=config_masks(cfg), model=model or config_model(cfg))
+    if lvl >= 2:
         return ConfigV2(**fields, masks=config_masks(cfg))
     return Config(**fields)
+
+
+#: What a board signs to download a model: this prefix, then device id, file name and the
+#: request's unix time, one per line (a signature proves the key; the time bounds replay).
+MODEL_REQUEST_CONTEXT = b"citywatch-model-download-v1\n"
+
+
+def model_request_message(device_id: str, name: str, unix_s: int) -> bytes:
+    """The bytes a board signs with its key to download the model ``name``."""
+    return MODEL_REQUEST_CONTEXT + f"{device_id}\n{name}\n{unix_s}".encode()
 
 
 class SnapshotRequest(_Msg, frozen=True):
@@ -244,6 +303,10 @@ class SnapshotRequest(_Msg, frozen=True):
     req: Uuid7
     ts: UnixMs
     event: Uuid7 | None = None
+    #: The camera's current view (a fresh frame, privacy masks burned in) rather than an
+    #: event's kept frame; for drawing its rules. Optional (no version bump): a board on
+    #: older firmware ignores it and answers with its latest kept event frame, or none.
+    live: bool = False
 
 
 class SnapshotResponse(_Msg, frozen=True):

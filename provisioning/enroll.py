@@ -174,11 +174,48 @@ def write_bundle(
     return files
 
 
+def served_model(models: list[dict[str, Any]], profile: dict[str, Any]) -> dict[str, Any] | None:
+    """The model the centre serves for the profile's detector kind (nanodet by default)."""
+    kind = (profile.get("detector") or {}).get("kind", "nanodet")
+    return next((m for m in models if m.get("kind") == kind), None)
+
+
+def _edge_agent() -> str | None:
+    """The ``edge-agent`` console script (also beside this interpreter in a venv off PATH)."""
+    beside = Path(sys.executable).parent / "edge-agent"
+    return shutil.which("edge-agent") or (str(beside) if beside.exists() else None)
+
+
+def install_model(
+    bundle: Path, model: dict[str, Any] | None, profile: dict[str, Any], timeout: float = 900.0
+) -> tuple[str, str]:
+    """Put the centre's model for this board into the bundle (``edge-agent models install``:
+    signed download, size and SHA-256 checked; no npm, node or converter on the board)."""
+    if model is None:
+        kind = (profile.get("detector") or {}).get("kind", "nanodet")
+        return "skipped", (
+            f"the centre serves no {kind} model yet (`coordinator models build`); the board "
+            "runs its configured model until the centre's config names one"
+        )
+    write_private(bundle / "model.json", json.dumps(model, indent=2).encode())
+    exe = _edge_agent()
+    if exe is None:
+        return "skipped", "edge-agent not installed on this board (install citywatch[edge])"
+    res = subprocess.run(
+        [exe, "models", "install", "--config", str(bundle / "agent.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if res.returncode != 0:
+        tail = (res.stderr.strip() or res.stdout.strip()).splitlines()[-1:] or [""]
+        return "failed", f"model {model['name']}: {tail[0][:300]}"
+    return "ok", f"{model['name']} ({model['size']} B, sha256 {model['sha256'][:12]}… ok)"
+
+
 def run_selftest(config: Path, timeout: float = 120.0) -> tuple[str, str]:
     """Run ``edge-agent selftest``; returns (status, detail). Never reports a pass it did not see."""
-    # The console script sits next to this interpreter in a venv that is not on PATH.
-    beside = Path(sys.executable).parent / "edge-agent"
-    exe = shutil.which("edge-agent") or (str(beside) if beside.exists() else None)
+    exe = _edge_agent()
     if exe is None:
         return "skipped", "edge-agent not installed on this board (install citywatch[edge])"
     probe = subprocess.run([exe, "selftest", "--help"], capture_output=True, text=True, timeout=60)
@@ -216,7 +253,7 @@ def enroll(
     opts: EnrollOptions, *, quiet: bool = False, client: Coordinator | None = None
 ) -> dict[str, Any]:
     """Run every enrolment step; returns the result (``ok`` plus each step's outcome)."""
-    steps = Steps(8, quiet=quiet)
+    steps = Steps(9, quiet=quiet)
     out: dict[str, Any] = {"ok": False, "steps": steps.items}
     api = client or Coordinator(opts.coordinator, verify=opts.verify)
     try:
@@ -299,6 +336,8 @@ def enroll(
             broker["host"] = opts.broker_host
         agent = agent_config(profile, device_id, broker, opts.bundle_dir)
         agent.setdefault("profile", opts.profile)
+        agent["centre"] = {**(agent.get("centre") or {}), "url": opts.coordinator.rstrip("/")}
+        model = served_model(answer.get("models") or [], profile)
         if opts.source_kind or opts.source_uri:
             source = dict(agent.get("source") or {})
             if opts.source_kind:
@@ -321,6 +360,16 @@ def enroll(
             "write bundle",
             "ok",
             f"{opts.bundle_dir} (0700): {', '.join(files)} (0600); firmware from {fw_path.name}",
+        )
+        status, detail = install_model(opts.bundle_dir, model, profile)
+        steps.report(
+            "install model",
+            status,
+            detail,
+            "check the board's clock and the route to the centre, then run `edge-agent models "
+            f"install --config {opts.bundle_dir / 'agent.yaml'}`"
+            if status == "failed"
+            else "",
         )
         if opts.selftest:
             status, detail = run_selftest(opts.bundle_dir / "agent.yaml")

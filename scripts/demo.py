@@ -88,6 +88,7 @@ def enrol_demo_boards(workdir: Path) -> list[Path]:
                 raise RuntimeError(f"enrolment of {dev} failed")
             bundles.append(workdir / "boards" / dev)
         _run_enrolled_agent(env, DEMO_BOARDS[0][0], bundles[0])
+        FOOTAGE_CHECK.update(_replay_street_clip(env, DEMO_BOARDS[1][0], bundles[1]))
         victim = env.connect_board(bundles[-1])
         out = api.request("POST", f"/api/enrolment/devices/{DEMO_BOARDS[-1][0]}/revoke", {})
         dropped = victim.disconnected.wait(60)
@@ -129,6 +130,69 @@ def _run_enrolled_agent(env, dev: str, bundle: Path) -> None:  # noqa: ANN001
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+#: The real-footage check's outcome (set during enrolment, printed with --once's table).
+FOOTAGE_CHECK: dict[str, Any] = {}
+STREET_CLIP = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+#: Local time the replay stands for: the defaults raise intrusions only at night
+#: (22:00-06:00), so the street clip is judged as if filmed at 23:00 tonight.
+REPLAY_AT = "23:00"
+
+
+def _replay_street_clip(env, dev: str, bundle: Path) -> dict[str, Any]:  # noqa: ANN001
+    """A freshly enrolled board's real agent replays real street footage with the rules the
+    centre seeded (its profile's defaults): the centre must open an incident from it."""
+    import datetime as dt
+
+    import yaml
+
+    if not STREET_CLIP.is_file():
+        return {"ok": False, "detail": f"{STREET_CLIP} missing (make system-deps: opencv-doc)"}
+    rules = env.services.camrules.current(dev)
+    cfg = yaml.safe_load((bundle / "agent.yaml").read_text())
+    tonight = dt.datetime.combine(dt.date.today(), dt.time.fromisoformat(REPLAY_AT))
+    cfg["source"] = {
+        "kind": "replay",
+        "path": str(STREET_CLIP),
+        "fps": 10,
+        "loop": False,
+        "realtime": False,
+        "recorded_at": tonight.isoformat(),
+    }
+    cfg["spool"] = {"path": "replay-spool.db"}
+    cfg["rules"] = {"rev": rules["rev"], **rules["rules"]} if rules else cfg.get("rules")
+    path = bundle / "agent-replay.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    with open(bundle / "replay.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "edge_agent.cli", "run", "--config", str(path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    sql = "select id, kind from incidents where devices like ? and kind = 'intrusion'"
+    try:
+        deadline = time.monotonic() + 180
+        found: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not found:
+            found = env.services.db.query(sql, [f"%{dev}%"])
+            if proc.poll() is not None and not found:
+                time.sleep(2)  # the last events may still be on their way to the centre
+                found = env.services.db.query(sql, [f"%{dev}%"])
+                break
+            time.sleep(0.5)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=30)
+    zones = ", ".join(z["name"] for z in (rules or {}).get("rules", {}).get("zones", []))
+    detail = (
+        f"{dev}: {STREET_CLIP.name} replayed as filmed at {REPLAY_AT} under its seeded rules "
+        f"rev {rules['rev'] if rules else '?'} ({zones}): "
+        + (f"incident {found[0]['id']} ({found[0]['kind']})" if found else "no incident")
+    )
+    print(f"[enrol] {detail}")
+    return {"ok": bool(found), "detail": detail}
 
 
 def start_agents(city: Any, n: int, workdir: Path) -> list[subprocess.Popen[bytes]]:
@@ -326,6 +390,10 @@ def verify(city: Any, procs: list[subprocess.Popen[bytes]], timeout: float = 90.
         "warning published": lambda: bool(city.market),
         "merchant check on the vest shows the warning": lambda: _vest_check(city),
     }
+    if FOOTAGE_CHECK:
+        checks["incident from real footage, fresh board's default rules"] = lambda: FOOTAGE_CHECK[
+            "ok"
+        ]
     if procs:
         checks["real edge agent events ingested"] = lambda: (
             db.query("select count(*) n from events where dev like 'cam-edge-%'")[0]["n"] > 0

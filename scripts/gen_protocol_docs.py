@@ -18,7 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from protocol import DEFAULT_ROOT, MAX_BYTES, PAYLOAD_TYPES, Channel, ConfigV2  # noqa: E402
+from protocol import DEFAULT_ROOT, MAX_BYTES, PAYLOAD_TYPES, Channel, ConfigV2, ConfigV3  # noqa: E402
 from protocol.codec import WIRE_TYPES  # noqa: E402
 from protocol.examples import EXAMPLES  # noqa: E402
 
@@ -59,8 +59,9 @@ TABLE: list[tuple[Channel, str, str, str, int, bool, str]] = [
         1,
         True,
         "Thresholds, zones, schedules (level 1, `v: 1`); level 2 (`v: 2`) adds privacy, motion"
-        " and object masks, sent only to boards whose `state.cfgv` is 2 or more. Validated on"
-        " the board; a bad one is rejected.",
+        " and object masks, sent only to boards whose `state.cfgv` is 2 or more; level 3"
+        " (`v: 3`) adds the detection model the centre serves, only to boards at level 3."
+        " Validated on the board; a bad one is rejected.",
     ),
     (
         Channel.SNAPSHOT_REQ,
@@ -267,6 +268,14 @@ def render_markdown() -> str:
         "the camera's masks); when a board reports a higher level, the centre publishes the "
         "config again at that level. Every other payload stays at `v: 1`.",
         "",
+        "The served model follows the same rule: `v: 3` is level 2 plus `model` (name, "
+        "detector kind, SHA-256, size and the path the board downloads it from, signed with "
+        "its own key). Only a board whose `state.cfgv` is 3 or more gets it; a level-2 board "
+        "gets `v: 2` without it and keeps the model it has. A board reports the detector it "
+        "runs (`state.det`), the SHA-256 of its model (`state.msha`) and why it did not take "
+        "a named model (`state.merr`): optional fields (rule 1), so the centre names a model "
+        "of the right kind and the fleet view shows a board still on another model.",
+        "",
         "## Examples",
         "",
     ]
@@ -292,6 +301,10 @@ def render_markdown() -> str:
         lines.append(f"- **{t.__name__}**: `v`, {fields}")
         if ch is Channel.CONFIG:
             lines.append(f"- **{ConfigV2.__name__}** (`v: 2`): every Config field, `masks`")
+            lines.append(
+                f"- **{ConfigV3.__name__}** (`v: 3`): every ConfigV2 field, `model` "
+                "(name, kind, sha256, size, url)"
+            )
     return "\n".join(lines) + "\n"
 
 

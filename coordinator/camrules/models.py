@@ -111,6 +111,17 @@ class RulesStatus(BaseModel):
     published_rev: int | None
     published_level: int | None
     reported_at: float | None
+    detector: str | None = Field(None, description="detector backend the board reports")
+    model_named: str | None = Field(
+        None, description="SHA-256 of the model the centre's config names (level-3 boards)"
+    )
+    model_sha256: str | None = Field(None, description="SHA-256 of the model the board runs")
+    model_error: str | None = Field(
+        None, description="why the board did not take the model the centre named"
+    )
+    model_drift: bool = Field(
+        False, description="the board does not (yet) run the model the centre names"
+    )
 
 
 class CameraRules(BaseModel):
@@ -119,3 +130,28 @@ class CameraRules(BaseModel):
     current: Revision | None
     revisions: list[Revision]
     status: RulesStatus
+
+
+ViewState = Literal["pending", "ok", "error", "timeout"]
+
+
+class ViewRequested(BaseModel):
+    """A request for a camera's current view (poll it, then fetch the image)."""
+
+    req: str = Field(description="request id (poll /api/cameras/{id}/view/{req})")
+    device_id: str
+    status: ViewState
+
+
+class ViewStatus(ViewRequested):
+    """A view request's state, without the image."""
+
+    requested_by: str | None
+    purpose: str | None = Field(description="the purpose stated with the request (audited)")
+    created_at: float
+    answered_at: float | None
+    width: int | None
+    height: int | None
+    bytes: int | None
+    sha256: str | None = Field(description="SHA-256 of the JPEG as the board sent it")
+    error: str | None = Field(description="the board's reason when it sent no frame")

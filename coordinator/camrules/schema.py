@@ -64,3 +64,12 @@ def m002_import_pushed_configs(db: sqlite_utils.Database) -> None:
                 now,
             ],
         )
+
+
+@migrations()
+def m003_board_models(db: sqlite_utils.Database) -> None:
+    """What each board reports about its model, and which model the centre last named."""
+    table = db.table("camera_rule_boards")
+    for col in ("detector", "model_sha256", "model_error", "published_model"):
+        if col not in table.columns_dict:
+            table.add_column(col, str)

@@ -28,6 +28,7 @@ from ..identity.audit import AuditService
 from ..platform.bus import Publisher
 from ..platform.db import Database
 from .defaults import profile_defaults
+from .model_store import ModelStore
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,10 @@ class CamRulesService:
         *,
         publisher: Publisher | None = None,
         creating_kinds: Iterable[str] = CREATING_KINDS,
+        models: ModelStore | None = None,
     ) -> None:
         self.db = db
+        self.models = models
         self.topics = topics
         self.publisher = publisher
         self.creating_kinds = frozenset(creating_kinds)
@@ -287,8 +290,9 @@ class CamRulesService:
             ).fetchone()
             if row is None or self.publisher is None:
                 return False
-            level = _level(conn, device_id)
-            cfg = render_config(to_config(json.loads(row[1]), row[0]), level)
+            level, detector = _level(conn, device_id)
+            model = self.models.ref(detector) if self.models and level >= 3 else None
+            cfg = render_config(to_config(json.loads(row[1]), row[0]), level, model)
             try:
                 self.publisher.publish(
                     self.topics.device(device_id, Channel.CONFIG), encode(cfg), qos=1, retain=True
@@ -296,14 +300,15 @@ class CamRulesService:
             except RuntimeError as exc:  # the link is not started: the next state retries
                 log.info("rules of %s not published yet: %s", device_id, exc)
                 return False
-        args = [device_id, row[0], level, time.time()]
+        args = [device_id, row[0], level, time.time(), model.sha256 if model else None]
         # Recorded after the lock is released (the writer thread may be waiting for it in
         # on_state); an older publication recorded late never overwrites a newer one.
         sql = (
             "insert into camera_rule_boards (device_id, published_rev, published_level, "
-            "published_at) values (?, ?, ?, ?) on conflict(device_id) do update set "
-            "published_rev = excluded.published_rev, published_level = excluded.published_level, "
-            "published_at = excluded.published_at "
+            "published_at, published_model) values (?, ?, ?, ?, ?) on conflict(device_id) "
+            "do update set published_rev = excluded.published_rev, "
+            "published_level = excluded.published_level, published_at = excluded.published_at, "
+            "published_model = excluded.published_model "
             "where excluded.published_rev >= coalesce(camera_rule_boards.published_rev, 0)"
         )
         if db is not None:
@@ -321,7 +326,25 @@ class CamRulesService:
             "on b.device_id = r.device_id group by r.device_id "
             "having max(r.rev) != coalesce(max(b.published_rev), 0)"
         )
-        return sum(self.publish(r["device_id"]) for r in rows)
+        devices = {r["device_id"] for r in rows} | self._model_changed()
+        return sum(self.publish(d) for d in sorted(devices))
+
+    def _model_changed(self) -> frozenset[str]:
+        """Level-3 boards whose named model is not the store's model of their kind any more
+        (``coordinator models build`` filled or changed the store)."""
+        if self.models is None:
+            return frozenset()
+        refs = self.models.refs()
+        rows = self.db.query(
+            "select device_id, detector, published_model from camera_rule_boards "
+            "where config_level >= 3 and published_rev is not null"
+        )
+        return frozenset(
+            r["device_id"]
+            for r in rows
+            if (refs[r["detector"]].sha256 if r["detector"] in refs else None)
+            != r["published_model"]
+        )
 
     def on_state(self, db: sqlite_utils.Database, dev: str, st: State, now: float) -> None:
         """Inside the ingest transaction: record what the board reports; publish again when
@@ -330,30 +353,50 @@ class CamRulesService:
             return  # a Last Will carries the revision of when the board connected: stale
         db.execute(
             "insert into camera_rule_boards (device_id, config_level, applied_rev, error, "
-            "reported_at) values (?, ?, ?, ?, ?) on conflict(device_id) do update set "
+            "reported_at, detector, model_sha256, model_error) values (?, ?, ?, ?, ?, ?, ?, ?) "
+            "on conflict(device_id) do update set "
             "config_level = excluded.config_level, applied_rev = excluded.applied_rev, "
-            "error = excluded.error, reported_at = excluded.reported_at",
-            [dev, st.config_level or 1, st.config_rev, st.config_error, now],
+            "error = excluded.error, reported_at = excluded.reported_at, "
+            "detector = excluded.detector, model_sha256 = excluded.model_sha256, "
+            "model_error = excluded.model_error",
+            [
+                dev,
+                st.config_level or 1,
+                st.config_rev,
+                st.config_error,
+                now,
+                st.detector,
+                st.model_sha256,
+                st.model_error,
+            ],
         )
         pub = db.execute(
-            "select b.published_rev, b.published_level, max(r.rev) from camera_rule_boards b "
-            "join camera_rule_revisions r on r.device_id = b.device_id where b.device_id = ?",
+            "select b.published_rev, b.published_level, max(r.rev), b.published_model "
+            "from camera_rule_boards b join camera_rule_revisions r "
+            "on r.device_id = b.device_id where b.device_id = ?",
             [dev],
         ).fetchone()
         if pub is None or pub[2] is None:
             return
-        if pub[0] != pub[2] or pub[1] != (st.config_level or 1):
+        level = st.config_level or 1
+        model = self.models.ref(st.detector) if self.models and level >= 3 else None
+        named = model.sha256 if model else None
+        if pub[0] != pub[2] or pub[1] != level or (level >= 3 and pub[3] != named):
             self.publish(dev, db)
 
 
-def _level(conn: Any, device_id: str) -> int:
+def _level(conn: Any, device_id: str) -> tuple[int, str | None]:
+    """The config level a board declared (1 when unknown) and its detector kind."""
     row = conn.execute(
-        "select config_level from camera_rule_boards where device_id = ?", [device_id]
+        "select config_level, detector from camera_rule_boards where device_id = ?", [device_id]
     ).fetchone()
-    return int(row[0]) if row and row[0] else 1
+    return (int(row[0]) if row and row[0] else 1), (row[1] if row else None)
 
 
-_BOARD_COLS = "config_level, applied_rev, error, reported_at, published_rev, published_level"
+_BOARD_COLS = (
+    "config_level, applied_rev, error, reported_at, published_rev, published_level, "
+    "detector, published_model, model_sha256, model_error"
+)
 
 
 def _status(conn: Any, device_id: str) -> dict[str, Any]:
@@ -369,7 +412,10 @@ def _status(conn: Any, device_id: str) -> dict[str, Any]:
 
 def _status_of(device_id: str, rev: Any, board: Any) -> dict[str, Any]:
     """Desired vs applied from the latest (rev, rules JSON) and the board's row."""
-    level, applied, error, reported_at, published_rev, published_level = board or (None,) * 6
+    (level, applied, error, reported_at, published_rev, published_level) = (board or (None,) * 10)[
+        :6
+    ]
+    detector, named, running, model_error = (board or (None,) * 10)[6:]
     desired = rev[0] if rev else None
     # Stored rules leave defaults out: "masks" is there only when some mask is set.
     has_masks = bool(rev) and bool(json.loads(rev[1]).get("masks"))
@@ -385,4 +431,9 @@ def _status_of(device_id: str, rev: Any, board: Any) -> dict[str, Any]:
         "published_rev": published_rev,
         "published_level": published_level,
         "reported_at": reported_at,
+        "detector": detector,
+        "model_named": named,
+        "model_sha256": running,
+        "model_error": model_error,
+        "model_drift": named is not None and running != named,
     }

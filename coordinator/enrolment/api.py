@@ -1,19 +1,21 @@
 """Enrolment API: technicians get tokens; boards enrol, confirm and rotate; admins revoke.
 
-Board-facing routes (``begin``, ``enrol``, ``confirm``, ``rotate``) carry no bearer token:
-the board is authenticated by the one-time enrolment token, the confirmation token, or a
-signature with its current key. Everything else needs a logged-in user's permission.
+Board-facing routes (``begin``, ``enrol``, ``confirm``, ``rotate``, ``models``) carry no
+bearer token: the board is authenticated by the one-time enrolment token, the confirmation
+token, or a signature with its current key. Everything else needs a logged-in user's permission.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import PlainTextResponse
+import msgspec
+from fastapi import APIRouter, Depends, Header, Path
+from fastapi.responses import FileResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import EnrolmentDep, LifecycleDep, require
+from ..camrules.model_store import ModelNotServed
+from ..http.deps import CamRulesDep, EnrolmentDep, LifecycleDep, require
 from ..identity.auth import Principal
 from .api_models import (
     Begun,
@@ -93,10 +95,35 @@ def begin(body: BeginIn, svc: EnrolmentDep) -> dict[str, Any]:
 
 
 @router.post("/enrol", response_model=Enrolled, status_code=201)
-def enrol(body: EnrolIn, svc: EnrolmentDep) -> dict[str, Any]:
-    """Use the token: sign the CSR, register the board, return its certificate and broker."""
+def enrol(body: EnrolIn, svc: EnrolmentDep, rules: CamRulesDep) -> dict[str, Any]:
+    """Use the token: sign the CSR, register the board, return its certificate, broker and
+    the models the centre serves (the board downloads its detector's with its new key)."""
     reg = Registration(**body.model_dump(exclude={"token", "csr"}))
-    return svc.enrol(body.token, body.csr, reg)
+    answer = svc.enrol(body.token, body.csr, reg)
+    refs = rules.models.refs().values() if rules.models else ()
+    return {**answer, "models": [msgspec.to_builtins(r) for r in refs]}
+
+
+@router.get(
+    "/models/{name}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def model_file(
+    svc: EnrolmentDep,
+    rules: CamRulesDep,
+    name: Annotated[str, Path(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")],
+    device: Annotated[str, Header(alias="X-CW-Device", max_length=64)],
+    time_s: Annotated[str, Header(alias="X-CW-Time", max_length=20)],
+    cert: Annotated[str, Header(alias="X-CW-Cert", max_length=8192)],
+    proof: Annotated[str, Header(alias="X-CW-Proof", max_length=512)],
+) -> FileResponse:
+    """A converted, pinned model for an enrolled board (request signed with its key)."""
+    svc.authenticate_board(device, cert, time_s, name, proof)
+    path = rules.models.file(name) if rules.models else None
+    if path is None:
+        raise ModelNotServed("this centre serves no models")
+    return FileResponse(path, media_type="application/octet-stream", filename=name)
 
 
 @router.post("/confirm", response_model=Confirmed)

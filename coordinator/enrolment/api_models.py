@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from ..http.answers import Answer
 
 
@@ -29,6 +31,16 @@ class BrokerAddress(Answer):
     topic_root: str
 
 
+class ServedModel(Answer):
+    """A converted, pinned detection model the centre serves (protocol ModelRef)."""
+
+    name: str
+    kind: str = Field(description="detector backend that runs it")
+    sha256: str
+    size: int
+    url: str = Field(description="path on the centre; the download is signed with the board's key")
+
+
 class Enrolled(Answer):
     """The board's certificate, the CA bundle, the broker and the token to confirm with."""
 
@@ -42,6 +54,9 @@ class Enrolled(Answer):
     confirm_token: str
     registered: bool
     registration_error: str | None
+    models: list[ServedModel] = Field(
+        default_factory=list, description="models served; the board takes its detector's"
+    )
 
 
 class Confirmed(Answer):

@@ -55,6 +55,10 @@ class EnrolmentInvalid(Invalid, EnrolmentError):
     """The request is malformed (bad id, CSR, lifetime, certificate)."""
 
 
+#: How far a board's signed request time may be from the centre's clock.
+MODEL_REQUEST_SKEW_S = 300
+
+
 class EnrolmentService:
     """Issues tokens, signs CSRs, records registrations and first sightings."""
 
@@ -79,6 +83,38 @@ class EnrolmentService:
         self.fleet = fleet
         self.clock = clock
         self.ca = ca.IssuingCa.load(config.ca_dir)
+
+    def authenticate_board(
+        self, device_id: str, cert_b64: str, unix_s: str, name: str, proof_b64: str
+    ) -> None:
+        """Check a board's signed download request (TokenRefused when it does not hold).
+
+        The certificate must be the board's current one (same fingerprint as enrolled,
+        issued by this CA, not revoked); the proof must be its key's signature over the
+        request; the time within :data:`MODEL_REQUEST_SKEW_S` of the centre's clock.
+        """
+        import base64
+        import binascii
+
+        from protocol import model_request_message
+
+        try:
+            t = int(unix_s)
+            cert = ca.load_cert(base64.b64decode(cert_b64, validate=True).decode())
+            proof = base64.b64decode(proof_b64, validate=True)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise TokenRefused("malformed board credentials") from None
+        if abs(self.clock() - t) > MODEL_REQUEST_SKEW_S:
+            raise TokenRefused("the request's time is off by more than 5 minutes (board clock?)")
+        rows = self.db.query(
+            "select status, fingerprint from enrolments where device_id = ?", [device_id]
+        )
+        if not rows or rows[0]["status"] != "enrolled":
+            raise TokenRefused(f"{device_id} is not an enrolled board")
+        if ca.fingerprint(cert) != rows[0]["fingerprint"] or not ca.issued_by(cert, self.ca):
+            raise TokenRefused("that is not the board's current certificate")
+        if not ca.verify_proof(cert, model_request_message(device_id, name, t), proof):
+            raise TokenRefused("the request's signature does not verify")
 
     def _hash(self, token: str) -> str:
         return hmac.new(self._key, b"enrol:" + token.encode(), hashlib.sha256).hexdigest()

@@ -295,6 +295,11 @@ class FleetService:
         ):
             if getattr(st, attr) is not None:
                 fields[col] = getattr(st, attr)
+        if st.status == "online":
+            # An online state reports the board's config outcome as it stands now: no
+            # error means the last config applied, so an earlier rejection is cleared. (A
+            # Last Will carries whatever held when the board connected: it clears nothing.)
+            fields["config_error"] = st.config_error
         sets = ", ".join(f"{k} = ?" for k in fields)
         changed = db.execute(
             f"update devices set {sets} where id = ? and status != 'revoked'",

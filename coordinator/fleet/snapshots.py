@@ -152,6 +152,47 @@ class SnapshotService:
             raise SharingRefused("; ".join(sorted({r["reason"] for r in out["refused"]})))
         return out
 
+    def request_view(
+        self, device_id: str, actor: Principal | str, purpose: str | None = None
+    ) -> dict[str, Any]:
+        """Ask a camera for its current view (a fresh frame, not an event's), where its
+        sharing terms allow; the request is audited. For drawing the camera's rules."""
+        if self.publisher is None:
+            raise SnapshotError("the centre is not connected to the broker")
+        cams = self.db.query(
+            "select owner_type, evidence_sharing from devices where id = ?", [device_id]
+        )
+        if not cams:
+            raise SnapshotNotFound(f"no camera {device_id!r}")
+        purpose = (purpose or "").strip() or None
+        why = refusal(device_id, cams[0]["owner_type"], cams[0]["evidence_sharing"], purpose)
+        if why is not None:
+            raise SharingRefused(why)
+        now = time.time()
+        row = {
+            "req": uuid7(),
+            "incident_id": None,
+            "device_id": device_id,
+            "event_id": None,  # no event: the board sends what its camera sees now
+            "requested_by": actor.username if isinstance(actor, Principal) else actor,
+            "purpose": purpose,
+            "created_at": now,
+            "sent_at": now,
+            "attempts": 1,
+            "status": "pending",
+        }
+        entry = AuditService.entry(
+            actor, "request_view", "device", device_id, purpose=purpose, detail={"req": row["req"]}
+        )
+
+        def write(d: Any) -> None:
+            d.table("snapshots").insert(row)
+            d.table("audit_log").insert(entry)
+
+        self.db.write(write)
+        self._send(row)
+        return {k: row[k] for k in ("req", "device_id", "event_id", "status")}
+
     def _events(self, incident_id: str) -> list[dict[str, Any]]:
         return self.db.query(
             "select e.id, e.dev, d.owner_type, d.evidence_sharing from events e "
@@ -220,7 +261,10 @@ class SnapshotService:
 
     def _send(self, row: dict[str, Any]) -> None:
         assert self.publisher is not None
-        msg = SnapshotRequest(req=row["req"], ts=int(time.time() * 1000), event=row["event_id"])
+        event = row["event_id"]  # none: the camera's current view
+        msg = SnapshotRequest(
+            req=row["req"], ts=int(time.time() * 1000), event=event, live=event is None
+        )
         self.publisher.publish(
             self.topics.device(row["device_id"], Channel.SNAPSHOT_REQ), encode(msg), qos=1
         )

@@ -84,6 +84,12 @@ def test_threshold_is_best_recall_at_the_precision_floor():
     assert choose_threshold(scored, 3, min_precision=0.9) == 0.8
 
 
+def test_of_equal_recall_the_most_precise_threshold_is_chosen():
+    # Recall 2/2 holds from 0.8 down to 0.5; below 0.8 only false detections are added.
+    scored = [Scored(0.9, True), Scored(0.8, True), Scored(0.6, False), Scored(0.5, False)]
+    assert choose_threshold(scored, 2, min_precision=0.5) == 0.8
+
+
 def test_threshold_falls_back_to_best_f1():
     scored = [Scored(0.9, False), Scored(0.8, True), Scored(0.7, True)]
     assert choose_threshold(scored, 2, min_precision=0.99) == 0.7

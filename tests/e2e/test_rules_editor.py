@@ -62,3 +62,84 @@ def test_an_operator_reads_rules_but_cannot_change_them(page, city: DevCity):
     page.click("#rules-open")
     page.wait_for_selector("[data-testid=rules-status]")
     assert page.locator("#rules-save").count() == 0 and page.locator("#rules-add").count() == 0
+
+
+def test_the_editor_draws_on_the_cameras_current_view(page, city: DevCity, tmp_path):
+    from devtools.devcity import start_edge_agent
+
+    dev = "cam-view-01"
+    proc = start_edge_agent(city, dev, tmp_path)  # a real board: synthetic scene, 640x480
+    try:
+        # Running: its events (the demo camera's rules raise them) reach the centre.
+        wait_for(
+            lambda: city.services.db.query("select count(*) n from events where dev = ?", [dev])[0][
+                "n"
+            ],
+            90,
+            "the board's first events",
+        )
+        login(page, "technician")
+        page.goto(page.url.split("#")[0] + "#/rules")
+        page.fill("[data-testid=rules-dev]", dev)
+        page.click("#rules-open")
+        page.wait_for_function(
+            "document.querySelector('[data-testid=rules-view]') || "
+            "(document.querySelector('[data-testid=rules-view-msg]') || {}).textContent"
+            "?.startsWith('No current view')",
+            timeout=30000,
+        )
+        assert page.locator("[data-testid=rules-view]").count() == 1, page.inner_text(
+            "[data-testid=rules-view-msg]"
+        )
+        img = page.locator("[data-testid=rules-view]")
+        first = img.get_attribute("data-req")
+        row = city.services.db.query(
+            "select device_id, event_id, incident_id, status, width, height, requested_by, "
+            "purpose from snapshots where req = ?",
+            [first],
+        )[0]
+        # A fresh frame asked from the board (no event, no incident), stored as sent.
+        assert row["event_id"] is None and row["incident_id"] is None and row["status"] == "ok"
+        assert (row["width"], row["height"]) == (640, 480) and row["requested_by"] == "technician"
+        # The canvas takes the view's aspect ratio; the image is drawn whole, unaltered.
+        svg = page.locator("[data-testid=rules-canvas]")
+        assert svg.get_attribute("height") == "480" and svg.get_attribute("width") == "640"
+        assert img.get_attribute("width") == "640" and img.get_attribute("height") == "480"
+        assert img.get_attribute("href").startswith("blob:")
+        assert "as the camera sent it" in page.inner_text("[data-testid=rules-view-msg]")
+        # Both the request and the view are audited, with the stated purpose.
+        audit = city.services.audit.search(subject_id=dev, action="request_view")
+        assert audit and audit[0]["actor"] == "technician" and "camera rules" in audit[0]["purpose"]
+        assert city.services.audit.search(subject_id=first, action="view_snapshot")
+        # Shapes still draw over it with the pointer.
+        page.select_option("#rules-kind", "intrusion")
+        page.click("#rules-add")
+        box = svg.bounding_box()
+        assert box is not None
+        _click(page, box, 0.2, 0.2)
+        assert page.locator("[data-testid=rules-canvas] circle").count() == 1
+        page.click("#rules-view-refresh")
+        wait_for(
+            lambda: page.get_attribute("[data-testid=rules-view]", "data-req") != first,
+            30,
+            "a new view after refresh",
+        )
+        shot(page, "camera-rules-live-view")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_a_camera_that_shares_no_frames_shows_no_view(page, city: DevCity):
+    dev = city.cameras[5]["id"]
+    city.services.fleet.set_sharing(dev, "none")
+    login(page, "technician")
+    page.goto(page.url.split("#")[0] + "#/rules")
+    page.fill("[data-testid=rules-dev]", dev)
+    page.click("#rules-open")
+    page.wait_for_function(
+        "(document.querySelector('[data-testid=rules-view-msg]')?.textContent || '')"
+        ".includes('share')"
+    )
+    assert page.locator("[data-testid=rules-view]").count() == 0
+    assert "does not share evidence frames" in page.inner_text("[data-testid=rules-view-msg]")

@@ -302,3 +302,50 @@ def test_zone_rules_target_people_or_vehicles(labels, want) -> None:
     hits = {d.label for d in drafts if d.kind == "intrusion"}
     assert hits == want
     assert all(d.subtype == "bus" for d in drafts if d.label == "vehicle")
+
+
+def _across_and_back(n: int) -> list[list[Detection]]:
+    """One person walking right across x=0.3, pausing, back left, pausing, right again."""
+    right = [0.1 + 0.01 * i for i in range(n)]
+    hold_r, hold_l = [right[-1]] * 10, [right[0]] * 10
+    xs = right + hold_r + right[::-1] + hold_l + right
+    return [[Detection("person", 0.9, (x - 0.03, 0.2, x + 0.03, 0.8))] for x in xs]
+
+
+def test_every_crossing_of_a_line_is_counted_each_as_its_own_event() -> None:
+    from edge_agent.rules import MAX_CROSSINGS_PER_TRACK
+
+    rules = parse_rules(
+        {
+            "rev": 6,
+            "zones": [{"name": "gate", "rule": "line_crossing", "points": [[0.3, 0], [0.3, 1]]}],
+        }
+    )
+    drafts = run(RuleEngine(rules, report_presence=True), _across_and_back(40))
+    counted = [d for d in drafts if d.kind == "line_crossing" and d.phase != "end"]
+    # Out, back in, out again: one track, three crossings, each with its direction.
+    assert [d.direction for d in counted] == ["out", "in", "out"]
+    assert len({d.track for d in counted}) == 1
+    assert drafts[-1].phase == "end" and drafts[-1].kind == "line_crossing"
+    assert MAX_CROSSINGS_PER_TRACK >= 3
+
+
+def test_a_foot_jittering_on_a_line_is_one_crossing_per_second_at_most() -> None:
+    from edge_agent.rules import LINE_RECROSS_S, MAX_CROSSINGS_PER_TRACK
+
+    rules = parse_rules(
+        {
+            "rev": 7,
+            "zones": [{"name": "gate", "rule": "line_crossing", "points": [[0.3, 0], [0.3, 1]]}],
+        }
+    )
+    # A person standing on the line: the foot flips side every frame (10 fps) for 60 s.
+    jitter = [
+        [Detection("person", 0.9, (0.27 + 0.01 * (i % 2), 0.2, 0.32 + 0.01 * (i % 2), 0.8))]
+        for i in range(600)
+    ]
+    drafts = run(RuleEngine(rules, report_presence=False), jitter)
+    counted = [d for d in drafts if d.kind == "line_crossing" and d.phase != "end"]
+    assert LINE_RECROSS_S == 1.0
+    # Without the bounds this would be ~600 events; the cap holds over a minute.
+    assert len(counted) == MAX_CROSSINGS_PER_TRACK

@@ -9,14 +9,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol import (
+    CONFIG_LEVEL,
     Channel,
     Config,
     ConfigV2,
+    ConfigV3,
     Mask,
     Masks,
+    ModelRef,
     ProtocolError,
     State,
     Zone,
+    config_model,
     decode,
     encode,
     render_config,
@@ -59,8 +63,20 @@ def test_level_2_keeps_the_masks_and_round_trips():
     wire = encode(render_config(FULL, 2))
     got = decode(Channel.CONFIG, wire)
     assert isinstance(got, ConfigV2) and got == FULL and got.v == 2
-    # A future level is rendered at the highest this build speaks.
-    assert decode(Channel.CONFIG, encode(render_config(FULL, 7))) == FULL
+    # A future level is rendered at the highest this build speaks (level 3: no model named).
+    future = decode(Channel.CONFIG, encode(render_config(FULL, 7)))
+    assert future.v == CONFIG_LEVEL == 3 and future.masks == FULL.masks and future.model is None
+
+
+def test_level_3_adds_the_model_and_level_2_never_sees_it():
+    ref = ModelRef(name="m.onnx", kind="nanodet", sha256="a" * 64, size=10, url="/m/m.onnx")
+    v3 = decode(Channel.CONFIG, encode(render_config(FULL, 3, ref)))
+    assert isinstance(v3, ConfigV3) and v3.model == ref and config_model(v3) == ref
+    # Rendered for a level-2 board: its own v: 2 decoder accepts it; no model on the wire.
+    v2_board = msgspec.json.Decoder(Config | ConfigV2)
+    wire = encode(render_config(v3, 2))
+    assert v2_board.decode(wire) == FULL and b"model" not in wire
+    assert config_model(FULL) is None
 
 
 def test_level_1_config_still_decodes_as_before():
@@ -114,7 +130,9 @@ _configs = st.builds(
 def test_every_rendered_config_round_trips_and_level_1_accepts_its_own(cfg, level):
     wire = encode(render_config(cfg, level))
     got = decode(Channel.CONFIG, wire)
-    if (level or 1) >= 2:
+    if (level or 1) >= 3:
+        assert got.v == 3 and render_config(got, 2) == cfg
+    elif (level or 1) == 2:
         assert got == cfg
     else:
         old = V1_BOARD.decode(wire)

@@ -189,3 +189,67 @@ def test_a_revision_saved_by_the_command_line_is_published_by_the_running_centre
         assert cams.publish_pending() == 1  # the centre's job
         _wait_retained(broker.ports[0], "cam-3", 2)
         assert cams.publish_pending() == 0
+
+
+def test_a_config_error_is_cleared_once_a_good_config_applies(tmp_path: Path, broker):
+    settings = core_settings(tmp_path / "c", broker.ports[0])
+    topics = Topics()
+    with running_core(settings) as svc:
+        register(svc, {"cam-5": (29.3, 120.07)})
+        board = connect(broker.ports[0], "cam-5")
+        state = topics.device("cam-5", Channel.STATE)
+        try:
+            bad = State(status="online", config_rev=1, config_error="rejected config: zones")
+            board.publish(state, encode(bad), qos=1, retain=True)
+            wait_for(lambda: (svc.fleet.get("cam-5") or {}).get("config_error"), 10, "error shown")
+            # The next config applies: the board's state carries no error any more.
+            board.publish(state, encode(State(status="online", config_rev=2)), qos=1, retain=True)
+            wait_for(lambda: svc.fleet.get("cam-5")["config_rev"] == 2, 10, "rev 2 recorded")
+            assert svc.fleet.get("cam-5")["config_error"] is None
+            assert svc.camrules.status("cam-5")["error"] is None
+            # A Last Will (stale by nature) neither sets nor clears it.
+            board.publish(state, encode(State(status="offline", config_rev=2)), qos=1, retain=True)
+            wait_for(lambda: svc.fleet.get("cam-5")["status"] == "offline", 10, "offline")
+            assert svc.fleet.get("cam-5")["config_error"] is None
+        finally:
+            board.close()
+
+
+def test_only_a_level_3_board_is_named_the_served_model(
+    tmp_path: Path, broker, default_model: Path
+):
+    import shutil
+
+    from modelkit.build import NANODET
+    from protocol import ConfigV3
+
+    settings = core_settings(tmp_path / "c", broker.ports[0])
+    settings.model_store_dir.mkdir(parents=True)
+    shutil.copyfile(default_model, settings.model_store_dir / NANODET.name)
+    topics = Topics()
+    # Today's firmware decodes configs of levels 1 and 2 only, strictly.
+    todays_board = msgspec.json.Decoder(Config | ConfigV2)
+    with running_core(settings) as svc:
+        register(svc, {"cam-8": (29.3, 120.07)})
+        board = connect(broker.ports[0], "cam-8")
+        state = topics.device("cam-8", Channel.STATE)
+        try:
+            board.subscribe(topics.device("cam-8", Channel.CONFIG))
+            st2 = State(status="online", config_rev=1, config_level=2, detector="nanodet")
+            board.publish(state, encode(st2), qos=1, retain=True)
+            got = wait_for(lambda: _last_config(board, 1, level=2), 10, "level-2 config")
+            cfg = todays_board.decode(got)  # would raise on v: 3 or a model field
+            assert "model" not in msgspec.json.decode(got)
+            assert svc.camrules.status("cam-8")["model_named"] is None
+            # After a firmware update it declares level 3: the config names the model.
+            st3 = State(status="online", config_rev=1, config_level=3, detector="nanodet")
+            board.publish(state, encode(st3), qos=1, retain=True)
+            got = wait_for(lambda: _last_config(board, 1, level=3), 10, "level-3 config")
+            cfg = msgspec.json.decode(got, type=ConfigV3)
+            assert cfg.model is not None and cfg.model.sha256 == NANODET.sha256
+            assert cfg.model.size == default_model.stat().st_size
+            assert cfg.model.url == f"/api/enrolment/models/{NANODET.name}"
+            wait_for(lambda: svc.camrules.status("cam-8")["model_named"], 10, "named")
+            assert svc.camrules.status("cam-8")["model_drift"]  # it has not reported it yet
+        finally:
+            board.close()

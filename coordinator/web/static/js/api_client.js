@@ -542,6 +542,7 @@ import { request, url } from "./http.js";
  * @property {string} confirm_token
  * @property {boolean} registered
  * @property {(string | null)} registration_error
+ * @property {Array<ServedModel>} [models]
  */
 
 /**
@@ -1883,6 +1884,11 @@ import { request, url } from "./http.js";
  * @property {(number | null)} published_rev
  * @property {(number | null)} published_level
  * @property {(number | null)} reported_at
+ * @property {(string | null)} [detector]
+ * @property {(string | null)} [model_named]
+ * @property {(string | null)} [model_sha256]
+ * @property {(string | null)} [model_error]
+ * @property {boolean} [model_drift]
  */
 
 /**
@@ -1906,6 +1912,16 @@ import { request, url } from "./http.js";
  * @property {number} first_seq
  * @property {number} last_seq
  * @property {(number | null)} detected_at
+ */
+
+/**
+ * A converted, pinned detection model the centre serves (protocol ModelRef).
+ * @typedef {Object} ServedModel
+ * @property {string} name
+ * @property {string} kind
+ * @property {string} sha256
+ * @property {number} size
+ * @property {string} url
  */
 
 /**
@@ -2292,6 +2308,31 @@ import { request, url } from "./http.js";
  * @property {string} type
  * @property {any} [input]
  * @property {Object<string, any>} [ctx]
+ */
+
+/**
+ * A request for a camera's current view (poll it, then fetch the image).
+ * @typedef {Object} ViewRequested
+ * @property {string} req
+ * @property {string} device_id
+ * @property {"pending" | "ok" | "error" | "timeout"} status
+ */
+
+/**
+ * A view request's state, without the image.
+ * @typedef {Object} ViewStatus
+ * @property {string} req
+ * @property {string} device_id
+ * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {(string | null)} requested_by
+ * @property {(string | null)} purpose
+ * @property {number} created_at
+ * @property {(number | null)} answered_at
+ * @property {(number | null)} width
+ * @property {(number | null)} height
+ * @property {(number | null)} bytes
+ * @property {(string | null)} sha256
+ * @property {(string | null)} error
  */
 
 /**
@@ -3917,13 +3958,28 @@ export function enrolmentBegin(body) {
 }
 
 /**
- * Use the token: sign the CSR, register the board, return its certificate and broker.
+ * Use the token: sign the CSR, register the board, return its certificate, broker and
+ * the models the centre serves (the board downloads its detector's with its new key).
  * POST /api/enrolment/enrol
  * @param {EnrolIn} body
  * @returns {Promise<Enrolled>}
  */
 export function enrolmentEnrol(body) {
   return request("POST", "/api/enrolment/enrol", { body });
+}
+
+/**
+ * A converted, pinned model for an enrolled board (request signed with its key).
+ * GET /api/enrolment/models/{name}
+ * @param {string} name
+ * @param {string} xCWDevice
+ * @param {string} xCWTime
+ * @param {string} xCWCert
+ * @param {string} xCWProof
+ * @returns {Promise<Response>}
+ */
+export function enrolmentModelFile(name, xCWDevice, xCWTime, xCWCert, xCWProof) {
+  return request("GET", `/api/enrolment/models/${encodeURIComponent(name)}`, { headers: { "X-CW-Device": xCWDevice, "X-CW-Time": xCWTime, "X-CW-Cert": xCWCert, "X-CW-Proof": xCWProof }, raw: true });
 }
 
 /**
@@ -4336,4 +4392,39 @@ export function cameraRulesSetRules(deviceId, body) {
  */
 export function cameraRulesRollback(deviceId, body) {
   return request("POST", `/api/cameras/${encodeURIComponent(deviceId)}/rules/rollback`, { body });
+}
+
+/**
+ * Ask the camera for its current view (a fresh frame, privacy masks burned in), within
+ * its sharing terms; poll the request, then fetch the image (both audited).
+ * POST /api/cameras/{device_id}/view
+ * @param {string} deviceId
+ * @param {string} purpose - why the view is needed (audited; a default is stated)
+ * @returns {Promise<ViewRequested>}
+ */
+export function cameraRulesRequestView(deviceId, purpose) {
+  return request("POST", `/api/cameras/${encodeURIComponent(deviceId)}/view`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * pending, ok (image available), error (the board's reason) or timeout.
+ * GET /api/cameras/{device_id}/view/{req}
+ * @param {string} deviceId
+ * @param {string} req
+ * @returns {Promise<ViewStatus>}
+ */
+export function cameraRulesViewStatus(deviceId, req) {
+  return request("GET", `/api/cameras/${encodeURIComponent(deviceId)}/view/${encodeURIComponent(req)}`);
+}
+
+/**
+ * The JPEG as the board sent it, unaltered (the view is audited).
+ * GET /api/cameras/{device_id}/view/{req}/image
+ * @param {string} deviceId
+ * @param {string} req
+ * @param {string} purpose - why the view is needed (audited; a default is stated)
+ * @returns {Promise<Response>}
+ */
+export function cameraRulesViewImage(deviceId, req, purpose) {
+  return request("GET", `/api/cameras/${encodeURIComponent(deviceId)}/view/${encodeURIComponent(req)}/image`, { headers: { "X-Purpose": purpose }, raw: true });
 }

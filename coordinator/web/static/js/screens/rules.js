@@ -1,8 +1,13 @@
 // @ts-check
 // Camera rules: zones, counting lines and masks drawn with the pointer on the camera's frame;
 // classes, thresholds, schedules and loitering times; saved as a revision with a reason;
-// the revisions listed with a rollback to any of them (docs/camera-rules.md).
-import { cameraRulesGetRules, cameraRulesRollback, cameraRulesSetRules } from "../api_client.js";
+// the revisions listed with a rollback to any of them (docs/camera-rules.md). The canvas
+// shows the camera's current view, asked from the board (within its sharing terms, audited)
+// and drawn unaltered under the shapes, at its own aspect ratio; "Refresh view" asks again.
+import {
+  cameraRulesGetRules, cameraRulesRequestView, cameraRulesRollback, cameraRulesSetRules,
+  cameraRulesViewImage, cameraRulesViewStatus,
+} from "../api_client.js";
 import { fmtTime, session } from "../http.js";
 import { html, render } from "../html.js";
 import { t } from "../i18n.js";
@@ -20,7 +25,8 @@ const ZONE_KINDS = ["intrusion", "loitering", "crowd", "line_crossing"];
 const MASK_KINDS = ["privacy", "motion", "object"];
 const CLASSES = ["person", "vehicle"];
 const W = 640;
-const H = 360;
+/** Canvas height: 16:9 until the camera's view gives its own aspect ratio. */
+let H = 360;
 /** @type {Object<string, string>} */
 const COLOUR = {
   intrusion: "#d33", loitering: "#e80", crowd: "#a3a", line_crossing: "#06c",
@@ -34,6 +40,8 @@ const st = {
   sel: -1,
   drag: -1,
   /** @type {Rules} */ rules: {},
+  /** The camera's current view: a blob URL of the JPEG as sent, and its size. */
+  /** @type {{ src: string, w: number, h: number, req: string } | null} */ view: null,
 };
 
 /** @param {Array<[number, number]>} points @returns {Pt[]} */
@@ -83,8 +91,11 @@ function canvas() {
   /** @param {Pt} p @param {number} j */
   const handle = ([x, y], j) => html`<circle data-v="${j}" cx="${x * W}" cy="${y * H}" r="7" fill="#fff" stroke="#000"></circle>`;
   const handles = s ? s.points.map(handle) : [];
+  const v = st.view;
+  const bg = v ? html`<image data-testid="rules-view" data-req="${v.req}" href="${v.src}" x="0" y="0"
+    width="${W}" height="${H}" pointer-events="none"></image>` : "";
   return html`<svg id="rules-svg" data-testid="rules-canvas" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">
-    ${st.shapes.map(shapeSvg)}${handles}</svg>`;
+    ${bg}${st.shapes.map(shapeSvg)}${handles}</svg>`;
 }
 
 /** @param {string} c @param {boolean} on */
@@ -146,6 +157,8 @@ function page(data) {
     <p data-testid="rules-status">${t("rules.status", { desired: s.desired_rev ?? "–", applied: s.applied_rev ?? "–" })} · ${state}
       ${s.error ? html` · <span class="error">${t("rules.rejected", { error: s.error })}</span>` : ""}
       ${s.masks_unsupported ? html` · <span class="error">${t("rules.masks_unsupported")}</span>` : ""}</p>
+    <p>${edit ? html`<button type="button" id="rules-view-refresh">${t("rules.view_refresh")}</button> ` : ""}
+      <span id="rules-view-msg" data-testid="rules-view-msg" class="muted">${edit ? "" : t("rules.view_editors")}</span></p>
     <div class="rules-editor">
       <div id="rules-canvas-box">${canvas()}</div>
       <div>
@@ -185,10 +198,47 @@ async function open(view) {
     st.rules = data.current ? data.current.rules : {};
     st.shapes = shapesOf(st.rules);
     st.sel = -1;
+    st.view = null;
+    H = 360;
     render(body, page(data));
     wire(view, data);
+    if (session.can("rules:write")) loadView(view, dev);
   } catch (e) {
     render(body, html`<p class="error">${t("rules.failed", { error: String(/** @type {Error} */ (e).message) })}</p>`);
+  }
+}
+
+/** Ask the board for its current view, wait for the answer, show it under the shapes.
+ * @param {HTMLElement} view @param {string} dev */
+async function loadView(view, dev) {
+  const msg = /** @type {HTMLElement | null} */ (view.querySelector("#rules-view-msg"));
+  const note = (/** @type {string} */ key, /** @type {Object<string, string>} */ params = {}) => {
+    if (msg) render(msg, html`${t(key, params)}`);
+  };
+  const purpose = t("rules.view_purpose");
+  try {
+    note("rules.view_asking");
+    const asked = await cameraRulesRequestView(dev, purpose);
+    let s = await cameraRulesViewStatus(dev, asked.req);
+    for (let i = 0; i < 60 && s.status === "pending"; i++) {
+      await new Promise((r) => setTimeout(r, 250)); // the board answers over MQTT
+      s = await cameraRulesViewStatus(dev, asked.req);
+    }
+    if (st.dev !== dev) return; // another camera was opened meanwhile
+    if (s.status !== "ok") {
+      note("rules.view_failed", { error: s.status === "pending" ? t("rules.view_silent") : s.error || s.status });
+      return;
+    }
+    const src = URL.createObjectURL(await (await cameraRulesViewImage(dev, asked.req, purpose)).blob());
+    if (st.view) URL.revokeObjectURL(st.view.src);
+    const w = s.width || W;
+    const h = s.height || Math.round((W * 9) / 16);
+    st.view = { src, w, h, req: asked.req };
+    H = Math.round((W * h) / w);
+    note("rules.view_shown", { when: fmtTime(s.answered_at || Date.now() / 1000) });
+    redraw(view);
+  } catch (e) {
+    note("rules.view_failed", { error: String(/** @type {Error} */ (e).message) });
   }
 }
 
@@ -230,6 +280,7 @@ function readPanel(view) {
 function wire(view, data) {
   const box = /** @type {HTMLElement} */ (view.querySelector("#rules-canvas-box"));
   const edit = session.can("rules:write");
+  view.querySelector("#rules-view-refresh")?.addEventListener("click", () => { loadView(view, st.dev); });
   box.addEventListener("pointerdown", (e) => {
     const ev = /** @type {PointerEvent} */ (e);
     const svg = /** @type {SVGSVGElement | null} */ (view.querySelector("#rules-svg"));

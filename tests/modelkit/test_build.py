@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_agent.convert import build as build_mod
-from edge_agent.convert.build import NPM_MODELS, BuildError, NpmModel, build
+from modelkit import build as build_mod
+from modelkit.build import NPM_MODELS, BuildError, NpmModel, build
 from tests.harness.tfjs_models import node, write_model
 
 

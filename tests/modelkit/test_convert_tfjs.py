@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge_agent.convert.tfjs import ConversionError, decode_weights
-from edge_agent.convert.tfjs_onnx import convert, to_bytes
+from modelkit.tfjs import ConversionError, decode_weights
+from modelkit.tfjs_onnx import convert, to_bytes
 from tests.harness.tfjs_models import ints, node, s, write_model
 
 RNG = np.random.default_rng(7)
