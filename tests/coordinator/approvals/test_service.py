@@ -8,6 +8,7 @@ import pytest
 from coordinator.approvals.service import ApprovalInvalid, Kind, Review, State
 from coordinator.bootstrap import role_matrix
 from coordinator.errors import Conflict, Forbidden, NotFound
+from coordinator.identity.audit import AuditService
 from coordinator.identity.auth import Principal, Role, perms_for
 
 REASON = "moving the night desk to the new building"
@@ -26,9 +27,7 @@ def svc(services):
     def apply(db, req):
         if req["subject_id"] == "boom":
             raise Conflict("the effect cannot apply")
-        db.conn.execute(
-            "insert into audit_log (ts, actor, action, subject_type) values (0, 'x', 'effect', 't')"
-        )
+        AuditService.append(db, AuditService.entry("x", "effect", "t"))  # in the approval's txn
         applied.append(req["id"])
         return {"done": True}
 
