@@ -15,6 +15,7 @@ from .api_models import (
     DeviceAlert,
     DeviceDetail,
     FleetSummary,
+    GroupedAlerts,
     IngestStatus,
     SequenceGap,
     SharingOut,
@@ -144,6 +145,14 @@ def cert_expiry(
 def fleet_alerts(fleet: FleetDep, _who: Reader, open_only: bool = True) -> list[dict[str, Any]]:
     """Camera-down alerts (device offline or health stale)."""
     return fleet.alerts(open_only=open_only)
+
+
+@router.get("/fleet/alert-groups", response_model=GroupedAlerts)
+def fleet_alert_groups(
+    fleet: FleetDep, _who: Reader, limit: Annotated[int, Query(ge=1, le=2000)] = 500
+) -> dict[str, Any]:
+    """Open camera-down alerts with cameras down together folded into one group each."""
+    return fleet.alert_groups(limit)
 
 
 @router.get("/ingest/status", response_model=IngestStatus)

@@ -61,6 +61,28 @@ def m002_evidence_sharing(db: sqlite_utils.Database) -> None:
     db.table("devices").add_column("evidence_sharing", str)
 
 
+@fleet()
+def m003_alert_groups(db: sqlite_utils.Database) -> None:
+    """Camera-down alerts grouped by what the cameras share (street, zone, owner)."""
+    db.table("device_alert_groups").create(
+        {
+            "id": int,
+            "dim": str,
+            "value": str,
+            "opened_at": float,
+            "last_at": float,
+            "closed_at": float,
+            "count": int,
+            "open_count": int,
+        },
+        pk="id",
+    )
+    db.table("device_alert_groups").create_index(["closed_at", "last_at"])
+    db.table("device_alerts").add_column("group_id", int)
+    db.table("device_alerts").create_index(["group_id"])
+    db.table("device_alerts").create_index(["closed_at", "opened_at"])
+
+
 snapshots = Migrations("snapshots")
 
 

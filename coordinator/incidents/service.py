@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -23,9 +23,10 @@ from ..fleet.service import FleetService
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from ..platform.notify import Notifier
-from . import merge
+from . import grouping, merge
 from .actions import IncidentActions, load_row, log_action, public_row
 from .actions import IncidentNotFound as IncidentNotFound  # re-export
+from .handling import AlarmActions, follow
 from .merge import Ev, Inc, IncidentConflict
 from .status import ChangeKind, IncidentStatus
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 ChangeCallback = Callable[[dict[str, Any], ChangeKind], None]
 
 
-class IncidentService(IncidentActions):
+class IncidentService(IncidentActions, AlarmActions):
     """Merges ingested events into incidents; operator and dispatch actions on them."""
 
     def __init__(
@@ -53,6 +54,7 @@ class IncidentService(IncidentActions):
         self._callbacks: list[ChangeCallback] = []
         self._notifier = Notifier("incidents")
         self.tuning: Any = None  # set by the composition root: proposals from dismissals
+        self.triage: Any = None  # set by the composition root: priority model and grouping
         self._reset()
         self._dirty = True
 
@@ -87,8 +89,16 @@ class IncidentService(IncidentActions):
             fields = {"status": status, f"{status}_at": now, "updated_at": now}
             if status == IncidentStatus.DISMISSED:
                 fields["dismiss_reason"] = note
+            handling = follow(row.get("handling") or "new", status)
+            if handling is not None:  # the alarm's handling follows its lifecycle
+                fields.update(handling=handling, handling_at=now)
             db.table("incidents").update(row["id"], fields)
-            log_action(db, row["id"], actor, status, {"from": row["status"], "note": note})
+            detail = {"from": row["status"], "note": note}
+            if handling is not None:
+                detail["handling"] = handling
+            log_action(db, row["id"], actor, status, detail)
+            if row.get("group_id"):
+                grouping.refresh(db, row["group_id"], now)
             if row["id"] in self._incs:
                 self._incs[row["id"]].status = status
             if status == IncidentStatus.DISMISSED and self.tuning is not None:
@@ -114,8 +124,12 @@ class IncidentService(IncidentActions):
         zone: str | None = None,
         since: float | None = None,
         limit: int = 200,
+        kind: Sequence[str] | None = None,
+        priority: Sequence[int] | None = None,
+        handling: Sequence[str] | None = None,
+        order: Literal["urgent", "queue"] = "urgent",
     ) -> list[dict[str, Any]]:
-        """Incidents by status/zone, most urgent and newest first."""
+        """Incidents by status/zone/kind/priority/handling, most urgent and newest first."""
         where: list[str] = ["status != 'merged'"]
         params: list[Any] = []
         if status:
@@ -127,8 +141,16 @@ class IncidentService(IncidentActions):
         if since is not None:
             where.append("updated_at >= ?")
             params.append(since)
+        for col, vals in (("kind", kind), ("priority", priority), ("handling", handling)):
+            if vals:
+                where.append(f"{col} in ({','.join('?' for _ in vals)})")
+                params += list(vals)
         sql = f"select * from incidents where {' and '.join(where)} "
-        sql += "order by priority, updated_at desc limit ?"
+        # "queue": a row keeps its place while it grows (first seen, not last updated)
+        sql += "order by " + (
+            "priority, created_at, id" if order == "queue" else "priority, updated_at desc"
+        )
+        sql += " limit ?"
         return [public_row(r) for r in self.db.query(sql, [*params, min(limit, 5000)])]
 
     def history(self, incident_id: str) -> list[dict[str, Any]]:
@@ -211,6 +233,8 @@ class IncidentService(IncidentActions):
                     ChangeKind.CREATED if inc_id in created else ChangeKind.UPDATED,
                 )
             )
+        if self.triage is not None:  # priority with reasons, groups of related alarms
+            self.triage.on_assigned(db, changes, now)
         if len(self._incs) > 50_000 or now - self._pruned > 60:
             self._prune(now)
         return changes
@@ -358,6 +382,8 @@ class IncidentService(IncidentActions):
                 )
             },
         )
+        if self.triage is not None:
+            self.triage.rank(db, row, row["updated_at"])
         return row
 
     def _reset(self) -> None:
