@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import AuthDep, DbDep, IncidentsDep, require
 from ..identity.auth import Principal
-from .api_models import AlarmQueue, GroupActionResult, Incident, IncidentGroupDetail
+from .api_models import AlarmQueue, Assignee, GroupActionResult, Incident, IncidentGroupDetail
 from .handling import assignees
 from .permissions import Perm
 
@@ -74,7 +74,7 @@ def handle(
 ) -> dict[str, Any]:
     """One handling step (409 when it does not apply; 422 for an unknown assignee)."""
     if body.action == "assign":
-        allowed = assignees(db, auth.role_permissions, Perm.INCIDENTS_ACT)
+        allowed = {a["username"] for a in assignees(db, auth.role_permissions, Perm.INCIDENTS_ACT)}
         if body.assignee not in allowed:
             raise HTTPException(
                 422, f"{body.assignee!r} is not an active user who may handle incidents"
@@ -84,8 +84,8 @@ def handle(
     )
 
 
-@router.get("/alarm-assignees", response_model=list[str])
-def alarm_assignees(auth: AuthDep, db: DbDep, _who: Reader) -> list[str]:
+@router.get("/alarm-assignees", response_model=list[Assignee])
+def alarm_assignees(auth: AuthDep, db: DbDep, _who: Reader) -> list[dict[str, str]]:
     """Who an alarm may be assigned to: active users whose roles may handle incidents."""
     return assignees(db, auth.role_permissions, Perm.INCIDENTS_ACT)
 

@@ -169,3 +169,10 @@ class GroupActionResult(Answer):
     group: IncidentGroup | None
     acted: int
     skipped: list[GroupSkip]
+
+
+class Assignee(Answer):
+    """Someone an alarm may be assigned to."""
+
+    username: str
+    display_name: str

@@ -92,13 +92,15 @@ def closing_status(status: str) -> str | None:
     return S.RESOLVED if status in (S.NEW, S.CONFIRMED) else None
 
 
-def assignees(db: Database, matrix: Mapping[Any, Iterable[str]], perm: str) -> list[str]:
+def assignees(db: Database, matrix: Mapping[Any, Iterable[str]], perm: str) -> list[dict[str, str]]:
     """Active users whose roles hold ``perm`` (who an alarm may be assigned to)."""
     out = []
-    for r in db.query("select username, roles from users where active = 1 order by username"):
+    for r in db.query(
+        "select username, display_name, roles from users where active = 1 order by username"
+    ):
         roles = json.loads(r["roles"] or "[]")
         if any(perm in matrix.get(role, ()) for role in roles):
-            out.append(r["username"])
+            out.append({"username": r["username"], "display_name": r["display_name"] or ""})
     return out
 
 

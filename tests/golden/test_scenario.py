@@ -47,6 +47,19 @@ ALLOWED_DIFFERENCES: list[Allowed] = [
     # Registering a camera now seeds its default rules, which is audited
     # (camera_rules_set by "system"): the audit trail gains entries between the old ones.
     Allowed("GET /api/audit", "$*", "camera rules seeded at registration are audited"),
+    # The priority model now spreads (points from kind, confidence, cameras, time of day,
+    # zone, repeat and false-alarm rate): the old step rule put this incident at the top.
+    *(
+        Allowed(call, path, "priority from the points model, not the old step rule")
+        for call, path in (
+            ("GET /api/incidents", "$[*].priority"),
+            ("GET /api/incidents/{id}", "$.priority"),
+            ("POST /api/incidents/{id}/confirm", "$.priority"),
+            ("POST /api/incidents/{id}/annotate", "$.priority"),
+            ("POST /api/dispatch/orders", "$.priority"),
+            ("GET /api/dispatch/incidents/{id}", "$.orders[*].priority"),
+        )
+    ),
 ]
 
 GOLDEN = Path(__file__).with_name("scenario.json")
