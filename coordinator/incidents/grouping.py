@@ -3,8 +3,9 @@
 The written rule (settings ``alarms:``, defaults here): at least ``min_count`` open
 alarms of one kind whose cameras lie within ``radius_m`` of each other's centre and that
 arrived within ``window_s`` form a group. Later alarms of that kind within the radius of
-the group's centre, arriving within the window of its newest member, join it. A group is
-anchored where it formed, so it never creeps down a street.
+the group's centre (the mean of its members, the newcomer counted), arriving within the
+window of its newest member, join it. The centre moves by at most ``radius_m / members``
+per join, so a group does not creep down a street.
 
 Groups live in the database (``incident_groups``, and ``incidents.group_id`` on each
 member), written on the one writer inside the ingest transaction: every API process reads
@@ -56,13 +57,17 @@ class Group:
     lat: float
     lon: float
     last_t: float
+    count: int = 1
 
 
 def joins(group: Group, alarm: Alarm, rule: GroupRule) -> float | None:
-    """Distance from the group's centre when ``alarm`` may join it, else None."""
+    """Distance from the group's centre with ``alarm`` counted, when it may join, else None."""
     if group.kind != alarm.kind or alarm.t - group.last_t > rule.window_s:
         return None
-    d = haversine_m(group.lat, group.lon, alarm.lat, alarm.lon)
+    n = max(1, group.count)
+    lat = (group.lat * n + alarm.lat) / (n + 1)
+    lon = (group.lon * n + alarm.lon) / (n + 1)
+    d = haversine_m(lat, lon, alarm.lat, alarm.lon)
     return d if d <= rule.radius_m else None
 
 
@@ -79,8 +84,10 @@ def best_group(groups: Sequence[Group], alarm: Alarm, rule: GroupRule) -> Group 
 def forms(alarm: Alarm, others: Sequence[Alarm], rule: GroupRule) -> list[Alarm] | None:
     """The members of a new group ``alarm`` completes with ungrouped ``others``, or None.
 
-    Members are the alarms of its kind within ``radius_m`` of it and ``window_s`` of it;
-    the rule needs ``min_count`` of them counting ``alarm`` itself.
+    The group is the alarms of its kind, arrived within ``window_s`` of it, that lie within
+    ``radius_m`` of their common centre (found by two mean steps from ``alarm``'s place,
+    so a ring of cameras around a square groups as well as a cluster); ``alarm`` itself
+    must be one of them, and the rule needs ``min_count`` counting it.
     """
     near = [
         o
@@ -88,15 +95,23 @@ def forms(alarm: Alarm, others: Sequence[Alarm], rule: GroupRule) -> list[Alarm]
         if o.id != alarm.id
         and o.kind == alarm.kind
         and abs(alarm.t - o.t) <= rule.window_s
-        and haversine_m(alarm.lat, alarm.lon, o.lat, o.lon) <= rule.radius_m
+        and haversine_m(alarm.lat, alarm.lon, o.lat, o.lon) <= 2 * rule.radius_m
     ]
     if len(near) + 1 < rule.min_count:
         return None
-    return [*near, alarm]
+    members = [*near, alarm]
+    for _ in range(2):
+        lat, lon = centre(members)
+        members = [
+            m for m in [*near, alarm] if haversine_m(lat, lon, m.lat, m.lon) <= rule.radius_m
+        ]
+        if alarm not in members or len(members) < rule.min_count:
+            return None
+    return members
 
 
 def centre(members: Sequence[Alarm]) -> tuple[float, float]:
-    """Mean position of the members (the group's fixed anchor)."""
+    """Mean position of the members (the group's centre)."""
     return (
         sum(m.lat for m in members) / len(members),
         sum(m.lon for m in members) / len(members),
@@ -111,9 +126,9 @@ def _box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, 
 
 
 def _open_groups(db: sqlite_utils.Database, a: Alarm, rule: GroupRule) -> list[Group]:
-    lat0, lat1, lon0, lon1 = _box(a.lat, a.lon, rule.radius_m)
+    lat0, lat1, lon0, lon1 = _box(a.lat, a.lon, 2 * rule.radius_m)
     rows = db.execute(
-        "select id, kind, lat, lon, last_ts from incident_groups where kind = ? and "
+        "select id, kind, lat, lon, last_ts, count from incident_groups where kind = ? and "
         "closed_at is null and last_ts >= ? and lat between ? and ? and lon between ? and ?",
         [a.kind, a.t - rule.window_s, lat0, lat1, lon0, lon1],
     ).fetchall()
@@ -121,7 +136,7 @@ def _open_groups(db: sqlite_utils.Database, a: Alarm, rule: GroupRule) -> list[G
 
 
 def _ungrouped(db: sqlite_utils.Database, a: Alarm, rule: GroupRule) -> list[Alarm]:
-    lat0, lat1, lon0, lon1 = _box(a.lat, a.lon, rule.radius_m)
+    lat0, lat1, lon0, lon1 = _box(a.lat, a.lon, 2 * rule.radius_m)  # as far as forms() looks
     marks = ",".join("?" for _ in ACTIVE)
     rows = db.execute(
         "select id, kind, lat, lon, coalesce(first_ts, created_at) from incidents "
@@ -186,7 +201,7 @@ def refresh(db: sqlite_utils.Database, gid: str, now: float) -> dict[str, Any] |
     group whose members are all closed is closed. Returns the group row."""
     members = db.execute(
         "select id, kind, zone, priority, coalesce(first_ts, created_at), "
-        "coalesce(last_ts, created_at), handling from incidents "
+        "coalesce(last_ts, created_at), handling, lat, lon from incidents "
         "where group_id = ? and status != 'merged' order by created_at",
         [gid],
     ).fetchall()
@@ -204,6 +219,10 @@ def refresh(db: sqlite_utils.Database, gid: str, now: float) -> dict[str, Any] |
         "newest_id": members[-1][0],
         "updated_at": now,
     }
+    placed = [m for m in members if m[7] is not None and m[8] is not None]
+    if placed:
+        fields["lat"] = sum(m[7] for m in placed) / len(placed)
+        fields["lon"] = sum(m[8] for m in placed) / len(placed)
     if all(m[6] == "closed" for m in members):
         fields["closed_at"] = now
     db.table("incident_groups").update(gid, fields)

@@ -138,6 +138,21 @@ def test_grouping_forms_at_the_written_rule() -> None:
     other = grouping.Alarm("c", "crowd", 29.30, 120.07, 101.0)
     late = grouping.Alarm("late", "intrusion", 29.30, 120.07, 100.0 + 700)
     assert grouping.forms(a[4], [*a[:3], far, other, late], rule) is None
+    # a ring of cameras 230 m around a square: opposite ones are 460 m apart, yet one group
+    ring = [
+        grouping.Alarm(f"r{k}", "loitering", 29.30 + 230 * math.cos(k * math.pi / 4) / 111_195,
+                       120.07 + 230 * math.sin(k * math.pi / 4) / 96_990, 100.0 + k)
+        for k in range(8)
+    ]  # fmt: skip
+    assert len(grouping.forms(ring[4], ring[:4], rule) or []) == 5
+    assert grouping.forms(ring[4], ring[:4], grouping.GroupRule(radius_m=150)) is None
+    # the other half of the ring arrives one by one: each joins the group it completes
+    members = list(ring[:5])
+    for alarm in ring[5:]:
+        g = grouping.Group("g", "loitering", *grouping.centre(members), 104.0, len(members))
+        assert grouping.joins(g, alarm, rule) is not None, alarm.id
+        members.append(alarm)
+    assert grouping.joins(g, ring[0].__class__("x", "loitering", 29.31, 120.07, 110), rule) is None
 
 
 # through the service -------------------------------------------------------------------

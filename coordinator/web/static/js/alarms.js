@@ -113,7 +113,7 @@ export function strip(waiting) {
 /** The dialog element every handling step uses. */
 export const dialogShell = () => html`<dialog id="alarm-dialog" data-testid="alarm-dialog"><form method="dialog">
   <h2 class="dialog-title"></h2><div class="dialog-body"></div>
-  <p class="error dialog-error" data-testid="dialog-error"></p>
+  <p class="dialog-error" data-testid="dialog-error"></p>
   <menu><button value="cancel" data-testid="dialog-cancel" formnovalidate>${t("alarms.dialog.cancel")}</button>
   <button value="ok" class="primary" data-testid="dialog-ok">${t("alarms.dialog.ok")}</button></menu></form></dialog>`;
 

@@ -297,9 +297,10 @@ async function mount(view) {
   // Held while the pointer is over the queue or a dialog is open: rows stay where they are.
   const table = /** @type {HTMLElement} */ (view.querySelector("#inc-table"));
   const dialog = /** @type {HTMLDialogElement} */ (view.querySelector("#alarm-dialog"));
-  const hold = () => { s.queue.held = table.matches(":hover") || dialog.open; };
-  table.addEventListener("pointerenter", () => { s.queue.held = true; });
-  table.addEventListener("pointerleave", hold);
+  let pointerIn = false;
+  const hold = () => { s.queue.held = pointerIn || dialog.open; };
+  table.addEventListener("pointerenter", () => { pointerIn = true; hold(); });
+  table.addEventListener("pointerleave", () => { pointerIn = false; hold(); });
   dialog.addEventListener("close", hold);
   s.strip.addEventListener("click", (e) => {
     if (/** @type {HTMLElement} */ (e.target).dataset.act !== "show-new") return;
