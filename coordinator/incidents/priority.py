@@ -2,9 +2,11 @@
 
 Priority used to be a base per kind moved by a step or two, so most alarms of a busy city
 reached the top (1) and the top meant nothing. Here each signal adds or takes away points
-and the sum is cut into five bands; the top band needs several signals together (a
-confident intrusion at night seen by more than one camera, say), and a camera whose
-alarms operators mostly dismiss loses points. Every signal that moved the score is kept as
+and the sum is cut into five bands. An unverified camera alarm alone does not reach the
+top: even a confident intrusion at night seen by three cameras stops one band short; it
+takes a sensitive zone or real alarms at those cameras earlier that day on top; a camera whose alarms
+operators mostly dismiss loses points, and so does one that alarms all the time (an alarm
+from a camera that raised a dozen this hour tells the operator less than a first one). Every signal that moved the score is kept as
 a reason, so the operator sees *why* a row sits where it does.
 
 Pure functions over plain data; :class:`OutcomeStats` is the small read-side cache of how
@@ -30,11 +32,13 @@ KIND_POINTS: dict[str, int] = {
 }
 DEFAULT_KIND_POINTS = 30
 #: Extra points at night, per kind (an intrusion at 03:00 is rarely a visitor).
-NIGHT_POINTS: dict[str, int] = {"intrusion": 12, "loitering": 8, "line_crossing": 5}
+NIGHT_POINTS: dict[str, int] = {"intrusion": 10, "loitering": 6, "line_crossing": 4}
 BAND = 20.0  # points between two priority levels
 MIN_DECIDED = 3  # a camera's false-alarm rate counts once operators decided this many
 LOOKBACK_S = 7 * 86400  # false-alarm rate: operators' decisions over the last week
 REPEAT_S = 86400  # repeat real alarms: over the last day
+BUSY_S = 3600  # a camera's alarm rate: incidents it was part of over the last hour
+BUSY_FROM = 3  # from this many an alarm there tells less (the camera alarms all the time)
 REAL = ("confirmed", "dispatched", "en_route", "on_scene", "resolved")
 
 
@@ -49,6 +53,7 @@ class Signals:
     zone_boost: int = 0
     real_before: int = 0  # real alarms of this kind at these cameras in the last day
     false_alarm_rate: float | None = None  # dismissed share of decided alarms (None: too few)
+    recent: int = 0  # incidents its busiest camera was part of in the last hour
 
 
 @dataclass(frozen=True)
@@ -81,12 +86,12 @@ def reason(code: str, points: int, text: str, value: float | str | None = None) 
 def score(sig: Signals, model: Model = Model()) -> tuple[float, list[dict[str, Any]]]:
     """The alarm's points and the reasons that made them, largest effect first."""
     reasons = [reason("kind", KIND_POINTS.get(sig.kind, DEFAULT_KIND_POINTS), sig.kind, sig.kind)]
-    conf_pts = round(max(-10.0, min(20.0, (sig.confidence - 0.5) * 40)))
+    conf_pts = round(max(-10.0, min(15.0, (sig.confidence - 0.5) * 30)))
     if conf_pts:
         pct = round(sig.confidence * 100)
         reasons.append(reason("confidence", conf_pts, f"confidence {pct}%", pct))
     if sig.cameras >= 2:
-        pts = 6 if sig.cameras == 2 else 10
+        pts = 5 if sig.cameras == 2 else 8
         reasons.append(reason("cameras", pts, f"seen by {sig.cameras} cameras", sig.cameras))
     night = NIGHT_POINTS.get(sig.kind, 0)
     if night and is_night(sig.local_hour, model.night_start, model.night_end):
@@ -103,6 +108,10 @@ def score(sig: Signals, model: Model = Model()) -> tuple[float, list[dict[str, A
         pts = -round(rate * 30)
         pct = round(rate * 100)
         reasons.append(reason("false_alarms", pts, f"camera's false-alarm rate {pct}%", pct))
+    if sig.recent >= BUSY_FROM:
+        pts = -min(20, 4 * (sig.recent - BUSY_FROM + 1))
+        text = f"camera alarmed {sig.recent} times in the last hour"
+        reasons.append(reason("busy", pts, text, sig.recent))
     total = float(sum(r["points"] for r in reasons))
     return total, sorted(reasons, key=lambda r: -abs(r["points"]))
 
@@ -130,11 +139,12 @@ class OutcomeStats:
     not run an aggregate per alarm. Any process rebuilds the same figures from the database.
     """
 
-    ttl_s: float = 120.0
+    ttl_s: float = 30.0
     _at: float = -1e18
     _dismissed: dict[tuple[str, str], int] = field(default_factory=dict)
     _real: dict[tuple[str, str], int] = field(default_factory=dict)
     _recent_real: dict[tuple[str, str], int] = field(default_factory=dict)
+    _busy: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def refresh(self, conn: Any, now: float) -> None:
@@ -163,6 +173,7 @@ class OutcomeStats:
                     if decided is not None and decided >= now - REPEAT_S:
                         recent[key] = recent.get(key, 0) + 1
             self._dismissed, self._real, self._recent_real = dismissed, real, recent
+            self._busy = _busy(conn, now)
             self._at = now
 
     def invalidate(self) -> None:
@@ -175,6 +186,10 @@ class OutcomeStats:
         d = sum(self._dismissed.get((dev, kind), 0) for dev in devices)
         r = sum(self._real.get((dev, kind), 0) for dev in devices)
         return d / (d + r) if d + r >= MIN_DECIDED else None
+
+    def recent(self, devices: Sequence[str]) -> int:
+        """Incidents the busiest of these cameras was part of over the last hour."""
+        return max((self._busy.get(dev, 0) for dev in devices), default=0)
 
     def real_before(self, devices: Sequence[str], kind: str) -> int:
         """Real alarms of ``kind`` at these cameras over the last day."""
@@ -201,4 +216,18 @@ def signals_of(
         zone_boost=int(zone_boost.get(str(row.get("zone") or ""), 0)),
         real_before=stats.real_before(devices, kind),
         false_alarm_rate=stats.false_alarm_rate(devices, kind),
+        recent=stats.recent(devices),
     )
+
+
+def _busy(conn: Any, now: float) -> dict[str, int]:
+    """Per camera: incidents it was part of over the last hour (bounded read)."""
+    out: dict[str, int] = {}
+    for (devices,) in conn.execute(
+        "select devices from incidents where created_at >= ? and status != 'merged' "
+        "order by created_at desc limit 50000",
+        [now - BUSY_S],
+    ).fetchall():
+        for dev in json.loads(devices or "[]"):
+            out[dev] = out.get(dev, 0) + 1
+    return out

@@ -73,21 +73,25 @@ def test_closing_is_refused_while_a_unit_is_out() -> None:
 
 
 def test_priority_reasons_explain_the_level() -> None:
-    sig = priority.Signals("intrusion", 0.95, cameras=3, local_hour=2.5)
+    sig = priority.Signals("intrusion", 0.99, cameras=3, local_hour=2.5, real_before=1)
     level, reasons = priority.assess(sig)
     assert level == 1
     codes = {r["code"] for r in reasons}
-    assert codes == {"kind", "confidence", "cameras", "night"}
-    day, _ = priority.assess(priority.Signals("intrusion", 0.95, cameras=3, local_hour=14))
+    assert codes == {"kind", "confidence", "cameras", "night", "repeat"}
+    alone, _ = priority.assess(priority.Signals("intrusion", 0.99, cameras=3, local_hour=2.5))
+    assert alone == 2  # an unverified alarm alone stops one band short of the top
+    day, _ = priority.assess(
+        priority.Signals("intrusion", 0.99, cameras=3, local_hour=14, real_before=1)
+    )
     assert day == 2  # the same alarm by day is not top priority
     noisy, why = priority.assess(
-        priority.Signals("intrusion", 0.95, cameras=3, local_hour=2.5, false_alarm_rate=0.8)
+        priority.Signals("intrusion", 0.99, cameras=3, local_hour=2.5, false_alarm_rate=0.8)
     )
-    assert (
-        noisy == 3
-        and why[-1]["code"] == "false_alarms"
-        or "false_alarms" in {r["code"] for r in why}
-    )
+    assert noisy == 3 and "false_alarms" in {r["code"] for r in why}
+    busy, why = priority.assess(priority.Signals("intrusion", 0.99, 3, 2.5, recent=12))
+    assert busy == 3 and "busy" in {r["code"] for r in why}
+    sensitive, _ = priority.assess(priority.Signals("intrusion", 0.99, 3, 14, zone_boost=1))
+    assert sensitive == 2
 
 
 def _demo_mix(n: int, seed: int = 5) -> list[priority.Signals]:
@@ -104,6 +108,7 @@ def _demo_mix(n: int, seed: int = 5) -> list[priority.Signals]:
                 local_hour=rng.random() * 24,
                 zone_boost=1 if rng.random() < 0.1 else 0,
                 false_alarm_rate=rng.choice([None, None, None, 0.1, 0.5]),
+                recent=rng.choice([0, 0, 1, 2, 4, 8]),
             )
         )
     return out
