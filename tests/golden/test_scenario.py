@@ -56,6 +56,11 @@ ALLOWED_DIFFERENCES: list[Allowed] = [
             ("GET /api/incidents/{id}", "$.priority"),
             ("POST /api/incidents/{id}/confirm", "$.priority"),
             ("POST /api/incidents/{id}/annotate", "$.priority"),
+            ("POST /api/incidents/{id}/dismiss", "$.priority"),
+            ("POST /api/incidents/{id}/transition", "$.priority"),
+            ("POST /api/incidents/{id}/merge", "$.priority"),
+            ("POST /api/incidents/{id}/unmerge", "$.priority"),
+            ("POST /api/incidents/{id}/split", "$.priority"),
             ("POST /api/dispatch/orders", "$.priority"),
             ("GET /api/dispatch/incidents/{id}", "$.orders[*].priority"),
         )
