@@ -350,6 +350,7 @@ def kill9(d: Path, total: int) -> dict[str, int]:
                 "mqtt_port": broker.ports[0],
                 "mqtt_client_id": "bench-kill",
                 "api_port": free_port(),
+                "allow_plain_http": True,  # a loopback API in dev mode
             }
         )
     )

@@ -20,6 +20,7 @@ SCRIPTS = [
     "dashboard.py",
     "camrules.py",
     "detection.py",
+    "login.py",
 ]
 
 

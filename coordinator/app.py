@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse
 from . import __version__, errors
 from .container import Services
 from .http.answers import Health
+from .http.guard import HttpGuard
 
 #: The one mapping of the domain errors to HTTP (the most specific class wins).
 HTTP_STATUS: dict[type[errors.DomainError], int] = {
@@ -39,6 +41,7 @@ def routers() -> list[APIRouter]:
     """Every API router, one per domain (domains append theirs here)."""
     from .camrules import api as camrules_api
     from .dispatch import api as dispatch_api
+    from .dispatch import unit_api as dispatch_unit_api
     from .enrolment import api as enrolment_api
     from .fleet import api as fleet_api
     from .fleet import map_api, snapshot_api
@@ -65,6 +68,7 @@ def routers() -> list[APIRouter]:
         enrolment_api.router,
         geo_api.router,
         dispatch_api.router,
+        dispatch_unit_api.router,
         camrules_api.router,
     ]
 
@@ -88,14 +92,33 @@ def _purpose_required(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[
     return openapi
 
 
+def _signed_in(services: Services, token: str) -> bool:
+    """True when ``token`` is a valid session (the guard's test for the upload limit)."""
+    try:
+        services.auth.verify(token)
+    except errors.Unauthenticated:
+        return False
+    return True
+
+
 def create_app(services: Services) -> FastAPI:
     """Build the API around an open :class:`Services`; OpenAPI at ``/openapi.json``."""
     app = FastAPI(
         title="CityWatch coordinator",
         version=__version__,
         description="Command-centre API: devices, events, incidents, dispatch, records, audit.",
+        # The interactive pages load their scripts from a CDN, which the Content-Security-
+        # Policy (and an offline centre) refuses: the document is /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
+    # The guard wraps the whole stack, Starlette's own error handler included, so every
+    # answer (a 500 too) carries the security headers and no body is read past its limit.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: HttpGuard(  # type: ignore[method-assign]
+        build_stack(), services.settings, signed_in=lambda token: _signed_in(services, token)
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -111,7 +134,12 @@ def create_app(services: Services) -> FastAPI:
     @app.exception_handler(errors.DomainError)
     async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse:
         # The one place a domain error becomes an HTTP answer: {"detail": ...}.
-        return JSONResponse(status_code=http_status(exc), content={"detail": exc.detail})
+        headers = None
+        if isinstance(exc, errors.TooManyAttempts) and exc.retry_after_s is not None:
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+        return JSONResponse(
+            status_code=http_status(exc), content={"detail": exc.detail}, headers=headers
+        )
 
     @app.get("/api/health", tags=["meta"], response_model=Health)
     def health() -> dict[str, str]:

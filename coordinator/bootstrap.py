@@ -51,6 +51,8 @@ from .identity.audit import AuditService
 from .identity.auth import AuthService
 from .identity.permissions import Declaration, Role
 from .identity.permissions import role_matrix as merge_role_matrix
+from .identity.throttle import LoginThrottle, ThrottlePolicy
+from .identity.tickets import StreamTickets
 from .incidents import permissions as incidents_permissions
 from .incidents import schema as incidents_schema
 from .incidents.evidence import EvidenceExporter
@@ -96,6 +98,7 @@ def migration_sets() -> list[Migrations]:
     return [
         identity_schema.auth,
         identity_schema.audit,
+        identity_schema.access,
         fleet_schema.fleet,
         ingest_schema.migrations,
         incidents_schema.incidents,
@@ -128,6 +131,7 @@ def _build(settings: Settings, closers: Closers) -> Services:
     """The ``init_*`` steps, in order; each appends its undo to ``closers``."""
     db = init_database(settings, closers)
     auth_svc, audit_svc = init_identity(settings, db)
+    throttle, tickets = init_access(settings, db, auth_svc)
     topics = Topics(settings.topic_root)
     link = MqttLink(settings, topics)  # connects only in start_mqtt
     jobs = Jobs()  # runs only from start_jobs
@@ -169,6 +173,8 @@ def _build(settings: Settings, closers: Closers) -> Services:
         snapshots=snaps,
         camrules=camrules,
         evidence=EvidenceExporter(db, audit_svc),
+        throttle=throttle,
+        tickets=tickets,
         enrolment=enrolment,
         lifecycle=lifecycle,
         closers=closers,
@@ -196,6 +202,20 @@ def init_identity(settings: Settings, db: Database) -> tuple[AuthService, AuditS
         time_cost=settings.argon2_time_cost,
     )
     return auth_svc, AuditService(db)
+
+
+def init_access(
+    settings: Settings, db: Database, auth_svc: AuthService
+) -> tuple[LoginThrottle, StreamTickets]:
+    """Login throttling by client address and the live stream's single-use tickets."""
+    policy = ThrottlePolicy(
+        address_free=settings.login_address_free,
+        user_free=settings.login_user_free,
+        window_s=settings.login_window_s,
+        max_wait_s=settings.login_backoff_max_s,
+    )
+    tickets = StreamTickets(db, auth_svc, settings.secret_key, settings.stream_ticket_ttl_s)
+    return LoginThrottle(db, policy), tickets
 
 
 def init_incidents(
@@ -353,6 +373,8 @@ def init_jobs(services: Services) -> None:
     jobs.every("retry-snapshots", min(1.0, s.snapshot_timeout_s / 2), services.snapshots.retry_due)
     jobs.every("trim-dead-letters", 600.0, services.ingest.trim_dead_letters)
     jobs.every("purge-sessions", 3600.0, services.auth.purge_expired)
+    jobs.every("purge-login-throttle", 600.0, services.throttle.purge)
+    jobs.every("purge-stream-tickets", 600.0, services.tickets.purge)
     # Camera-rule revisions saved where the link is not running (the command line).
     jobs.every("camrules-publish", 15.0, services.camrules.publish_pending)
     jobs.every(

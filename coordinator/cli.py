@@ -75,14 +75,45 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_settings(args: argparse.Namespace):  # noqa: ANN202
+    """The settings of ``coordinator run``: the file and environment, then the flags."""
+    from .settings import Settings
+
+    settings = _settings(args)
+    flags = {
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "public_url": args.public_url,
+        "allow_plain_http": True if args.allow_plain_http else None,
+    }
+    over = {k: v for k, v in flags.items() if v is not None}
+    if over:
+        try:
+            settings = Settings(**{**settings.model_dump(), **over})
+        except ValueError as exc:
+            print(f"coordinator: {exc}", file=sys.stderr)
+            raise SystemExit(EXIT_USAGE) from None
+    problem = settings.listener_problem()
+    if (
+        problem is None
+        and settings.tls_key is not None
+        and Path(settings.tls_key).stat().st_mode & 0o077
+    ):
+        problem = f"tls_key {settings.tls_key} is readable by others: chmod 600 it"
+    if problem:
+        print(f"coordinator: {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    return settings
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Start the API, the MQTT link with ingest, and the background jobs."""
+    """Start the API (HTTPS), the MQTT link with ingest, and the background jobs."""
     import uvicorn
 
     from .app import create_app
     from .bootstrap import open_services, start_core, start_mqtt
 
-    settings = _settings(args)
+    settings = _run_settings(args)
     services = open_services(settings)
     try:
         app = create_app(services)
@@ -95,8 +126,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"as {settings.mqtt_client_id}",
             flush=True,
         )
-        print(f"coordinator: API on http://{settings.api_host}:{settings.api_port}", flush=True)
-        uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+        scheme = "https" if settings.serves_tls else "http"
+        print(f"coordinator: API on {scheme}://{settings.api_host}:{settings.api_port}", flush=True)
+        uvicorn.run(
+            app,
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level="warning",
+            ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+            ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+            # X-Forwarded-For is read by http/client.py, from trusted_proxies only; uvicorn's
+            # own rewrite would believe it from any local process.
+            proxy_headers=False,
+            server_header=False,
+        )
     finally:
         services.close()
     return EXIT_OK
@@ -187,6 +230,35 @@ def cmd_load_fleet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    """The ``run`` command and its flags."""
+    p = add_command(
+        sub,
+        "run",
+        "Start the coordinator (settings from a YAML file and CITYWATCH_* env).",
+        "CITYWATCH_SECRET_KEY_FILE=/run/secrets/key coordinator run --settings coordinator.yaml "
+        "--tls-cert /etc/citywatch/tls/server.crt --tls-key /etc/citywatch/tls/server.key",
+        cmd_run,
+    )
+    p.add_argument("--settings", help="YAML settings file (env CITYWATCH_* overrides it)")
+    p.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="leave the periodic jobs to a separate `coordinator jobs` process",
+    )
+    p.add_argument("--tls-cert", help="certificate chain to serve HTTPS with (settings: tls_cert)")
+    p.add_argument("--tls-key", help="its private key, mode 0600 (settings: tls_key)")
+    p.add_argument(
+        "--public-url",
+        help="the address clients use, for absolute links (settings: public_url)",
+    )
+    p.add_argument(
+        "--allow-plain-http",
+        action="store_true",
+        help="serve plain HTTP: loopback address (behind a reverse proxy) or dev mode only",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The coordinator parser."""
     parser = make_parser(
@@ -196,19 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         "coordinator run --settings /etc/citywatch/coordinator.yaml",
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    p = add_command(
-        sub,
-        "run",
-        "Start the coordinator (settings from a YAML file and CITYWATCH_* env).",
-        "CITYWATCH_SECRET_KEY_FILE=/run/secrets/key coordinator run --settings coordinator.yaml",
-        cmd_run,
-    )
-    p.add_argument("--settings", help="YAML settings file (env CITYWATCH_* overrides it)")
-    p.add_argument(
-        "--no-jobs",
-        action="store_true",
-        help="leave the periodic jobs to a separate `coordinator jobs` process",
-    )
+    _add_run(sub)
     p = add_command(
         sub,
         "jobs",
@@ -264,6 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coordinator`` console script."""
+    from .platform.files import PRIVATE_UMASK
+
+    # Whatever a command creates (database, -wal/-shm, keys, backups, exports) is the
+    # owner's alone, from the first byte.
+    os.umask(PRIVATE_UMASK)
     return run(build_parser(), argv)
 
 

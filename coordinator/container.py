@@ -21,6 +21,8 @@ from .fraud.service import FraudService
 from .geo.service import GeoService
 from .identity.audit import AuditService
 from .identity.auth import AuthService
+from .identity.throttle import LoginThrottle
+from .identity.tickets import StreamTickets
 from .incidents.evidence import EvidenceExporter
 from .incidents.service import IncidentService
 from .incidents.tuning import TuningService
@@ -57,6 +59,10 @@ class Services:
     snapshots: SnapshotService
     camrules: CamRulesService
     evidence: EvidenceExporter
+    throttle: LoginThrottle
+    """Login attempts counted by client address (shared through the database)."""
+    tickets: StreamTickets
+    """Single-use live-stream tickets."""
     enrolment: EnrolmentService | None = None
     """Present when ``<data_dir>/enrolment.yaml`` exists (``provision broker-config``)."""
     lifecycle: LifecycleService | None = None

@@ -41,7 +41,11 @@ class Unauthenticated(DomainError):
 
 
 class TooManyAttempts(Unauthenticated):
-    """Too many failed attempts in a short time: try again later."""
+    """Too many failed attempts in a short time: try again later (``retry_after_s``)."""
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class Unavailable(DomainError):

@@ -6,12 +6,21 @@ Secrets come from the environment (``CITYWATCH_SECRET_KEY``) or a file named by
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PLACEHOLDER_SECRETS = frozenset(
     {"", "change-me", "changeme", "secret", "dev", "test", "placeholder"}
@@ -215,7 +224,12 @@ class Settings(BaseModel):
         5, ge=1, description="Dismissals before a camera/rule is considered for a threshold change"
     )
     metrics_token: str | None = Field(
-        None, description="If set, /metrics requires 'Authorization: Bearer <metrics_token>'"
+        None,
+        description="A scrape token: /metrics also accepts 'Authorization: Bearer <metrics_token>'",
+    )
+    metrics_open: bool = Field(
+        False,
+        description="Serve /metrics to anyone (else a user who may read events, or the token)",
     )
     dispatch: DispatchSettings = Field(
         default_factory=DispatchSettings,
@@ -228,6 +242,86 @@ class Settings(BaseModel):
         default_factory=AlarmSettings,
         description="Alarm grouping (storms, cameras down together) and the priority model",
     )
+
+    # --- HTTP: TLS, public URL, body limits, proxies, login throttling -------------------
+    tls_cert: Path | None = Field(
+        None,
+        description="PEM certificate chain the API serves HTTPS with "
+        "(`provision ca server-cert` writes one)",
+    )
+    tls_key: Path | None = Field(None, description="Private key of tls_cert (mode 0600)")
+    allow_plain_http: bool = Field(
+        False,
+        description="Serve plain HTTP (no tls_cert): on a loopback api_host only (behind a "
+        "reverse proxy on the same host) or in dev mode",
+    )
+    public_url: str | None = Field(
+        None,
+        description="The address clients reach the API at (https://centre.example); absolute "
+        "links (the Atom feed) use it, never the request's Host header",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For is "
+        "believed (comma-separated in the environment)",
+    )
+    max_body_bytes: int = Field(
+        1 << 20, ge=1024, le=1 << 30, description="Largest request body of most routes (bytes)"
+    )
+    max_upload_bytes: int = Field(
+        50 << 20,
+        ge=1024,
+        le=1 << 31,
+        description="Largest body of the upload routes (population CSV import, GeoJSON layers)",
+    )
+    login_address_free: int = Field(
+        20, ge=1, le=10000, description="Failed logins from one address before it is slowed"
+    )
+    login_user_free: int = Field(
+        5, ge=1, le=100, description="Failed logins of one name from one address before backoff"
+    )
+    login_backoff_max_s: float = Field(
+        900.0, gt=0, le=86400, description="Longest wait the login backoff imposes"
+    )
+    login_window_s: float = Field(
+        900.0, gt=0, le=86400, description="Failures older than this are forgotten"
+    )
+    stream_ticket_ttl_s: float = Field(
+        60.0, ge=5, le=600, description="Lifetime of a single-use live-stream ticket"
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies_from_text(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, v: list[str]) -> list[str]:
+        for net in v:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {net!r} is not an address or network") from None
+        return v
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_absolute(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("public_url must look like https://centre.example[:port][/prefix]")
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _tls_or_plain(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        return self
 
     @model_validator(mode="after")
     def _secrets_are_real(self) -> Settings:
@@ -248,6 +342,48 @@ class Settings(BaseModel):
         return self
 
     @property
+    def serves_tls(self) -> bool:
+        """True when the API is served over HTTPS (a certificate and key are configured)."""
+        return self.tls_cert is not None and self.tls_key is not None
+
+    @property
+    def base_url(self) -> str:
+        """Absolute address of the API for links: ``public_url``, else the listener's own."""
+        if self.public_url:
+            return self.public_url
+        scheme = "https" if self.serves_tls else "http"
+        host = self.api_host if ":" not in self.api_host else f"[{self.api_host}]"
+        return f"{scheme}://{host}:{self.api_port}"
+
+    def listener_problem(self) -> str | None:
+        """Why ``coordinator run`` must not start its HTTP listener as configured, or None.
+
+        Passwords, tokens and full-ID exports travel over the API, so plain HTTP is served
+        only when asked for, and then only on a loopback address (a reverse proxy on the
+        same host terminates TLS) or in dev mode.
+        """
+        if self.serves_tls:
+            for name in ("tls_cert", "tls_key"):
+                path = getattr(self, name)
+                if not Path(path).is_file():
+                    return f"{name} {path} does not exist or is not a file"
+            return None
+        if not self.allow_plain_http:
+            return (
+                "no tls_cert/tls_key: the API would be plain HTTP. Issue a certificate with "
+                "`provision ca server-cert --ca-dir PKI --out DIR --host NAME`, then set "
+                "tls_cert and tls_key (or --tls-cert/--tls-key); for a reverse proxy on this "
+                "host or local development set allow_plain_http (--allow-plain-http)"
+            )
+        if self.dev_mode or _is_loopback(self.api_host):
+            return None
+        return (
+            f"allow_plain_http serves plain HTTP only on a loopback api_host (not "
+            f"{self.api_host}) outside dev mode: terminate TLS here (tls_cert/tls_key) or bind "
+            "127.0.0.1 behind a reverse proxy on the same host"
+        )
+
+    @property
     def db_path(self) -> Path:
         """Full path of the SQLite database file."""
         return self.data_dir / self.db_file
@@ -260,6 +396,15 @@ class Settings(BaseModel):
         )
         base.update(overrides)
         return cls(**base)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:

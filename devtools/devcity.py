@@ -287,6 +287,7 @@ def seed_dispatch(dc: DevCity, opts: CityOptions) -> None:
         on_scene_hold_s=600,
     ).start()
     dc.sim, dc.sim_link = sim, link
+    seed_phone_unit(dc, defs[0])
     t = threading.Thread(
         target=sim.run,
         args=(dc._stop, 0.1, opts.sim_speedup, 2.0),
@@ -295,6 +296,33 @@ def seed_dispatch(dc: DevCity, opts: CityOptions) -> None:
     )
     t.start()
     dc._threads.append(t)
+
+
+#: The patrol unit worked by a person from the phone page (``/ui/unit.html``), not by the
+#: simulator: it starts off duty, so nothing is offered to it until someone signs on.
+PHONE_UNIT = "phone-01"
+PHONE_USER = "patrol"
+
+
+def seed_phone_unit(dc: DevCity, near: dict[str, Any]) -> None:
+    """One unit for the phone page, and its account (role patrol_unit, linked to it)."""
+    dispatch = dc.services.dispatch
+    dispatch.units.upsert(
+        {
+            "id": PHONE_UNIT,
+            "call_sign": "P01",
+            "mode": "car",
+            "home_zone": near["home_zone"],
+            "shift": near.get("shift"),
+            "status": "off_duty",
+        }
+    )
+    dispatch.position(
+        PHONE_UNIT, UnitPosition(ts=dispatch.now_ms(), lat=near["lat"], lon=near["lon"])
+    )
+    dc.services.auth.create_user(
+        PHONE_USER, DEMO_PASSWORD, ["patrol_unit"], unit_id=PHONE_UNIT, display_name="P01"
+    )
 
 
 #: The city's seed, one step per domain, in order (geography before the cameras placed in

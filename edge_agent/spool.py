@@ -13,6 +13,7 @@ counted; a full disk refuses the *new* event (counted too) and keeps every spool
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -42,7 +43,13 @@ class Spool:
     ) -> None:
         """Open (creating) the spool at ``path`` with its bounds."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Events and their snapshots are the board's alone: folder 0700, file 0600 (SQLite
+        # gives its -wal and -shm files the database file's mode).
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, mode=0o700)
+            os.chmod(self.path.parent, 0o700)
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(self.path, 0o600)
         self.max_events = max_events
         self.max_bytes = max_bytes
         self._lock = threading.Lock()

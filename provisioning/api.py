@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -38,7 +39,9 @@ class Coordinator:
     ) -> None:
         self.url = url.rstrip("/")
         self.token = token
-        self._client = client or httpx.Client(verify=verify, timeout=timeout)
+        # A CA file (--cacert: the centre's own CA) becomes a context trusting that CA.
+        trust = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        self._client = client or httpx.Client(verify=trust, timeout=timeout)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

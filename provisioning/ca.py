@@ -7,12 +7,16 @@ Layout of a CA folder (``--ca-dir``)::
     ca-bundle.pem     issuing + root: what boards and the broker trust
     crl.pem           CRL of the issuing CA (the coordinator rewrites it on revoke)
 
+``provision ca server-cert`` issues the coordinator's HTTPS certificate from the same
+issuing CA (``server.crt`` with its chain, ``server.key``) into a folder of its own.
+
 The root key is written to ``--root-key-out`` (default ``<ca-dir>/root.key``): move it
 to offline storage; it is needed again only to issue a new issuing CA.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -87,6 +91,56 @@ def load_issuing(ca_dir: Path) -> pki.CertAndKey:
         ) from None
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     return pki.CertAndKey(cert, key)
+
+
+def _check_host(name: str) -> str:
+    """A certificate host name: an IP address or a DNS name, without scheme or port."""
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        pass
+    labels = name.rstrip(".").split(".")
+    ok = all(
+        0 < len(lb) <= 63
+        and lb[0] != "-"
+        and lb[-1] != "-"
+        and all(c.isalnum() or c == "-" for c in lb)
+        for lb in labels
+    )
+    if not ok or len(name) > 253:
+        raise ProvisionError(
+            f"--host {name!r} is not a DNS name or an IP address (no scheme, port or path)"
+        )
+    return name.rstrip(".").lower()
+
+
+def server_cert(
+    ca_dir: Path, out_dir: Path, hostnames: list[str], *, days: int = 397
+) -> dict[str, str]:
+    """Issue the coordinator's HTTPS certificate from the centre's issuing CA.
+
+    Writes ``server.crt`` (the certificate followed by the issuing CA: the chain a client
+    needs), ``server.key`` (0600) and ``ca-bundle.pem`` (issuing + root, for clients such
+    as ``provision --cacert``) into ``out_dir`` (0700). Browsers trust it once the root CA
+    (``root.crt``) is installed in their trust store.
+    """
+    if not hostnames:
+        raise ProvisionError("pass at least one --host: the names and addresses clients use")
+    names = [_check_host(h) for h in hostnames]
+    issuing = load_issuing(ca_dir)
+    out = private_dir(out_dir)
+    leaf = pki.issue(issuing, names[0], server_names=names, days=days)
+    pki.write_pem(out / "server.crt", leaf.cert, issuing.cert)
+    pki.write_private_key(out / "server.key", leaf.key)
+    (out / "ca-bundle.pem").write_bytes((ca_dir / "ca-bundle.pem").read_bytes())
+    return {
+        "cert": str(out / "server.crt"),
+        "key": str(out / "server.key"),
+        "ca_bundle": str(out / "ca-bundle.pem"),
+        "names": ", ".join(names),
+        "not_after": leaf.cert.not_valid_after_utc.isoformat(),
+        "fingerprint": pki.fingerprint(leaf.cert),
+    }
 
 
 @dataclass

@@ -17,6 +17,7 @@ from .commands import (
     cmd_batch,
     cmd_broker_config,
     cmd_ca_init,
+    cmd_ca_server_cert,
     cmd_enroll,
     cmd_revoke,
     cmd_rotate,
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ca = add_command(
         sub,
         "ca",
-        "Certificate authority commands (init).",
+        "Certificate authority commands (init, server-cert).",
         "provision ca init --ca-dir /srv/citywatch/pki",
         lambda a: _usage(p_ca),
     )
@@ -69,6 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root-key-out", help="where to write the root key (move it offline)")
     p.add_argument("--org", default="CityWatch")
     p.add_argument("--force", action="store_true", help="replace an existing CA")
+    p.add_argument("--json", action="store_true")
+    p = add_command(
+        ca_sub,
+        "server-cert",
+        "Issue the coordinator's HTTPS certificate (API and dashboard) from the issuing CA.",
+        "provision ca server-cert --ca-dir /srv/citywatch/pki --out /etc/citywatch/tls --host centre.yiwu.example --host 10.20.0.5",
+        cmd_ca_server_cert,
+    )
+    p.add_argument("--ca-dir", required=True)
+    p.add_argument("--out", required=True, help="folder for server.crt, server.key, ca-bundle.pem")
+    p.add_argument(
+        "--host",
+        action="append",
+        help="DNS name or IP clients use to reach the coordinator (repeatable; first = CN)",
+    )
+    p.add_argument("--days", type=int, default=397, help="validity (default 397 days)")
     p.add_argument("--json", action="store_true")
     p = add_command(
         sub,

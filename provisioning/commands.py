@@ -84,6 +84,26 @@ def cmd_ca_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ca_server_cert(args: argparse.Namespace) -> int:
+    """Issue the coordinator's HTTPS certificate."""
+    from .ca import ProvisionError, server_cert
+
+    try:
+        out = server_cert(Path(args.ca_dir), Path(args.out), args.host or [], days=args.days)
+    except ProvisionError as exc:
+        return _fail(str(exc))
+    _emit(
+        args,
+        out,
+        [f"{k:<12} {v}" for k, v in out.items()]
+        + [
+            f"Start the coordinator with --tls-cert {out['cert']} --tls-key {out['key']}; "
+            "install root.crt in the operators' browsers."
+        ],
+    )
+    return EXIT_OK
+
+
 def cmd_broker_config(args: argparse.Namespace) -> int:
     """Write the Mosquitto config for the boards' and services' listeners."""
     from .ca import BrokerPlan, ProvisionError, broker_config

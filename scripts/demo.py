@@ -191,7 +191,7 @@ def main() -> int:
     ap.add_argument("--no-enrol", action="store_true", help="skip the provisioning walkthrough")
     args = ap.parse_args()
 
-    from devtools.devcity import DEMO_PASSWORD, DEMO_USERS, start_city
+    from devtools.devcity import DEMO_PASSWORD, DEMO_USERS, PHONE_UNIT, PHONE_USER, start_city
 
     t0 = time.monotonic()
     if not args.no_enrol:
@@ -229,6 +229,10 @@ def main() -> int:
                 + DEMO_PASSWORD
                 + "'): "
                 + ", ".join(f"{u} ({'/'.join(r)})" for u, (r, _z, _m) in DEMO_USERS.items())
+            )
+            print(
+                f"Patrol unit phone page: {city.url}/ui/unit.html (login {PHONE_USER!r}, "
+                f"unit {PHONE_UNIT}, starts off duty; a phone needs the https:// address)"
             )
             if city.market:
                 print(

@@ -218,3 +218,35 @@ class Coverage(Answer):
 
     zones: int
     uncovered: list[MoveUp]
+
+
+class OrderStep(Answer):
+    """One step of an order as its unit sees it."""
+
+    ts_ms: int
+    status: str | None
+
+
+class UnitOrder(Answer):
+    """An active order of the caller's unit, with where to go."""
+
+    id: str
+    incident_id: str
+    status: str
+    kind: str | None
+    priority: int | None
+    lat: float | None
+    lon: float | None
+    zone: str | None
+    address: str | None = None
+    eta_s: float | None
+    distance_m: float | None
+    sent_ms: int
+    history: list[OrderStep]
+
+
+class UnitSelf(Answer):
+    """The caller's own unit and its active orders."""
+
+    unit: Unit
+    orders: list[UnitOrder]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.answers import Created
-from ..http.deps import FraudDep, require, require_purpose
+from ..http.deps import FraudDep, SettingsDep, require, require_purpose
 from ..identity.auth import Principal
 from . import cap
 from .api_models import (
@@ -252,9 +252,11 @@ def cap_json(wid: int, svc: Svc) -> Response:
 
 
 @router.get("/public/warnings.atom")
-def atom(request: Request, svc: Svc) -> Response:
-    """Atom feed of the published warnings."""
-    base = str(request.base_url).rstrip("/")
+def atom(settings: SettingsDep, svc: Svc) -> Response:
+    """Atom feed of the published warnings (links from the configured ``public_url``)."""
+    # Never the request's Host header: anyone can send one, and a cache could then serve
+    # every market display a feed whose links point at the sender's site.
+    base = settings.base_url
     board = svc.desk.board()
     items = [
         (a, f"{base}/api/fraud/public/warnings/{a.identifier.split('-')[2]}.cap.xml")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 
 from ..http.deps import GeoDep, require
 from ..identity.auth import Principal
-from .api_models import GeoSummary, RoadStats, ZoneAt, Zones, ZonesLoaded
+from .api_models import GeoSummary, RoadLines, RoadStats, ZoneAt, Zones, ZonesLoaded
 from .permissions import Perm
 
 router = APIRouter(prefix="/api/geo", tags=["geography"])
@@ -67,3 +67,11 @@ def locate(
     if zones is None:
         raise HTTPException(404, "no zones loaded")
     return {"zone": zones.zone_of(lat, lon), "centre": zones.centre_of(lat, lon)}
+
+
+@router.get("/roads", response_model=RoadLines)
+def get_roads(
+    geo: GeoDep, _: Annotated[Principal, Depends(require(Perm.UNITS_READ))]
+) -> dict[str, Any]:
+    """The road network for drawing on the map: every line with its name and class."""
+    return geo.road_lines()

@@ -78,3 +78,18 @@ class GeoSummary(Answer):
 
     zones: ZonesSummary | None = None
     roads: RoadsSummary | None = None
+
+
+class RoadLine(Answer):
+    """One road as drawn on the map."""
+
+    name: str | None
+    road_class: str
+    coords: list[list[float]]
+
+
+class RoadLines(Answer):
+    """The road network for drawing (names, classes, [lon, lat] coordinates)."""
+
+    loaded_at: float | None
+    lines: list[RoadLine]

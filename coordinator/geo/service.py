@@ -97,3 +97,35 @@ class GeoService:
             }
             for r in rows
         }
+
+    def road_lines(self) -> dict[str, Any]:
+        """The road network as drawn on a map: each line's name, class and coordinates.
+
+        Read from the stored layer (the routing graph keeps no names); coordinates rounded
+        to ~1 m so a city's streets stay a small answer.
+        """
+        rows = self.db.query("select geojson, loaded_at from geo_layers where name = 'roads'")
+        if not rows:
+            return {"loaded_at": None, "lines": []}
+        lines = []
+        for f in json.loads(rows[0]["geojson"]).get("features", []):
+            geom, props = f.get("geometry") or {}, f.get("properties") or {}
+            parts = (
+                [geom.get("coordinates")]
+                if geom.get("type") == "LineString"
+                else geom.get("coordinates") or []
+                if geom.get("type") == "MultiLineString"
+                else []
+            )
+            for part in parts:
+                pts = [[round(p[0], 5), round(p[1], 5)] for p in part or [] if len(p) >= 2]
+                if len(pts) >= 2:
+                    name = props.get("name")
+                    lines.append(
+                        {
+                            "name": str(name) if name else None,
+                            "road_class": str(props.get("highway") or "road"),
+                            "coords": pts,
+                        }
+                    )
+        return {"loaded_at": rows[0]["loaded_at"], "lines": lines}

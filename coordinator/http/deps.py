@@ -24,6 +24,8 @@ from ..fraud.service import FraudService
 from ..geo.service import GeoService
 from ..identity.audit import AuditService
 from ..identity.auth import AuthError, AuthService, Principal
+from ..identity.throttle import LoginThrottle
+from ..identity.tickets import StreamTickets
 from ..incidents.evidence import EvidenceExporter
 from ..incidents.service import IncidentService
 from ..incidents.tuning import TuningService
@@ -33,6 +35,7 @@ from ..platform.hub import StreamHub
 from ..platform.mqtt import MqttLink
 from ..population.service import PopulationService
 from ..settings import Settings
+from .guard import TOKEN_IN_URL
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login")
 
@@ -46,11 +49,13 @@ def get_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, from ``Authorization: Bearer``; 401 when missing, forged or expired."""
+    """The caller, from ``Authorization: Bearer``; 401 when missing, forged or expired.
+
+    A token in the query string is refused on every route (URLs are written to logs,
+    browser history and Referer headers); the live stream takes a single-use ticket."""
+    if "access_token" in request.query_params:
+        raise HTTPException(401, TOKEN_IN_URL, headers={"WWW-Authenticate": "Bearer"})
     token = creds.credentials if creds else None
-    if token is None:
-        # Browsers' EventSource cannot set headers: the live stream passes ?token=.
-        token = request.query_params.get("access_token")
     if not token:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     try:
@@ -105,6 +110,22 @@ def get_auth(request: Request) -> AuthService:
 def get_audit(request: Request) -> AuditService:
     """The audit log."""
     return get_services(request).audit
+
+
+def get_throttle(request: Request) -> LoginThrottle:
+    """Login throttling by client address."""
+    return get_services(request).throttle
+
+
+def get_tickets(request: Request) -> StreamTickets:
+    """The live stream's single-use tickets."""
+    return get_services(request).tickets
+
+
+def bearer_token(request: Request) -> str:
+    """The bearer token of the request's ``Authorization`` header ('' without one)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def get_mqtt(request: Request) -> MqttLink:
@@ -199,6 +220,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
 AuditDep = Annotated[AuditService, Depends(get_audit)]
+ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
+TicketsDep = Annotated[StreamTickets, Depends(get_tickets)]
 MqttDep = Annotated[MqttLink, Depends(get_mqtt)]
 FleetDep = Annotated[FleetService, Depends(get_fleet)]
 IncidentsDep = Annotated[IncidentService, Depends(get_incidents)]

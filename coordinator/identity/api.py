@@ -8,9 +8,19 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.answers import Created
-from ..http.deps import AuditDep, AuthDep, DbDep, get_principal, require
+from ..http.client import client_address
+from ..http.deps import (
+    AuditDep,
+    AuthDep,
+    DbDep,
+    SettingsDep,
+    ThrottleDep,
+    bearer_token,
+    get_principal,
+    require,
+)
 from .api_models import AuditEntry, UserRow
-from .auth import Principal, Role
+from .auth import AuthError, Principal, Role
 from .permissions import Perm
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -60,11 +70,30 @@ class UserIn(BaseModel):
     display_name: str | None = Field(None, max_length=100)
 
 
-@router.post("/auth/login", response_model=TokenOut)
-def login(body: LoginBody, auth: AuthDep, audit: AuditDep) -> TokenOut:
-    """Exchange a username and password for a bearer token (one shift long)."""
-    token, expires, p = auth.login(body.username, body.password)
-    audit.record(p, "login", "user", p.user_id)
+@router.post(
+    "/auth/login",
+    response_model=TokenOut,
+    responses={429: {"description": "Too many failed logins from this address (Retry-After)"}},
+)
+def login(
+    request: Request,
+    body: LoginBody,
+    auth: AuthDep,
+    audit: AuditDep,
+    throttle: ThrottleDep,
+    settings: SettingsDep,
+) -> TokenOut:
+    """Exchange a username and password for a bearer token (one shift long); failures are
+    slowed per client address (429 with Retry-After)."""
+    address = client_address(request, settings.trusted_proxies)
+    attempt = throttle.reserve(address, body.username)
+    try:
+        token, expires, p = auth.login(body.username, body.password)
+    except AuthError as exc:
+        throttle.failed(address, body.username, str(exc))
+        raise
+    throttle.succeeded(attempt)
+    audit.record(p, "login", "user", p.user_id, detail={"address": address})
     return TokenOut(
         access_token=token,
         expires_at=expires,
@@ -80,11 +109,7 @@ def logout(
     request: Request, auth: AuthDep, p: Annotated[Principal, Depends(get_principal)]
 ) -> None:
     """Revoke the caller's token."""
-    header = request.headers.get("authorization", "")
-    token = (
-        header.split(" ", 1)[1] if " " in header else request.query_params.get("access_token", "")
-    )
-    auth.logout(token)
+    auth.logout(bearer_token(request))
 
 
 @router.get("/auth/me", response_model=MeOut)

@@ -13,9 +13,7 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +34,7 @@ class AuthError(Unauthenticated):
 
 
 class LoginThrottled(TooManyAttempts, AuthError):
-    """Too many failed logins for this name in a short time."""
+    """Too many failed logins from this address (and name) in a short time."""
 
 
 class UserInvalid(Invalid, ValueError):
@@ -80,9 +78,6 @@ def perms_for(roles: frozenset[Role], matrix: RoleMatrix) -> frozenset[str]:
 class AuthService:
     """Creates users, checks passwords, issues and verifies bearer tokens."""
 
-    MAX_FAILURES = 5
-    FAILURE_WINDOW_S = 300.0
-
     def __init__(
         self,
         db: Database,
@@ -99,8 +94,6 @@ class AuthService:
         self.token_ttl_s = token_ttl_s
         # argon2id, RFC 9106's second recommended profile (64 MiB, 3 passes) by default.
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=2)
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
     def _token_hash(self, token: str) -> str:
         return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()
@@ -153,13 +146,9 @@ class AuthService:
 
     def login(self, username: str, password: str) -> tuple[str, float, Principal]:
         """Check the password and return (token, expires_at, principal)."""
+        # Repeated failures are slowed per client address by identity/throttle.py (shared
+        # by every API process), never per name alone: that would let anyone lock a user out.
         now = time.time()
-        with self._lock:
-            fails = self._failures[username]
-            while fails and fails[0] < now - self.FAILURE_WINDOW_S:
-                fails.popleft()
-            if len(fails) >= self.MAX_FAILURES:
-                raise LoginThrottled("too many failed logins; try again in a few minutes")
         rows = self.db.query("select * from users where username = ? and active = 1", [username])
         ok = False
         if rows:
@@ -171,11 +160,7 @@ class AuthService:
             # Spend the same time as a real check so usernames cannot be probed by timing.
             self._hasher.hash(password)
         if not ok:
-            with self._lock:
-                self._failures[username].append(now)
             raise AuthError("wrong username or password")
-        with self._lock:
-            self._failures.pop(username, None)
         token = secrets.token_urlsafe(32)
         expires = now + self.token_ttl_s
         user_id = rows[0]["id"]
@@ -201,10 +186,18 @@ class AuthService:
         """Return the principal of a valid token or raise AuthError saying why not."""
         if not token or len(token) > 200:
             raise AuthError("invalid token")
+        return self.verify_session(self._token_hash(token))
+
+    def session_hash(self, token: str) -> str:
+        """The stored (keyed) hash of a token: what credentials derived from it are bound to."""
+        return self._token_hash(token)
+
+    def verify_session(self, token_hash: str) -> Principal:
+        """The principal of the session stored under ``token_hash``, or AuthError."""
         rows = self.db.query(
             "select s.expires_at, s.revoked, u.* from sessions s join users u on u.id = s.user_id "
             "where s.token_hash = ?",
-            [self._token_hash(token)],
+            [token_hash],
         )
         if not rows:
             raise AuthError("invalid token")

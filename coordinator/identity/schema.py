@@ -76,3 +76,37 @@ def m001_audit_log(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
         "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
     )
+
+
+access = Migrations("access")
+
+
+@access()
+def m001_login_throttle(db: sqlite_utils.Database) -> None:
+    """Failed-login counters by client address (and address + name), shared by every
+    API process (``identity/throttle.py``)."""
+    db.table("login_throttle").create(
+        {"key": str, "failures": int, "last_failure": float, "blocked_until": float},
+        pk="key",
+        not_null={"failures", "last_failure", "blocked_until"},
+    )
+    db.table("login_throttle").create_index(["last_failure"])
+
+
+@access()
+def m002_stream_tickets(db: sqlite_utils.Database) -> None:
+    """Single-use live-stream tickets, bound to the session they were minted from."""
+    db.table("stream_tickets").create(
+        {
+            "ticket_hash": str,
+            "session_hash": str,
+            "user_id": int,
+            "issued_at": float,
+            "expires_at": float,
+            "used": int,
+        },
+        pk="ticket_hash",
+        not_null={"session_hash", "user_id", "issued_at", "expires_at", "used"},
+        defaults={"used": 0},
+    )
+    db.table("stream_tickets").create_index(["expires_at"])

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..http.deps import DbDep, IncidentsDep, ServicesDep, TuningDep, require
-from ..identity.auth import Principal
+from ..http.deps import DbDep, IncidentsDep, ServicesDep, TuningDep, bearer_token, require
+from ..identity.auth import AuthError, Principal
 from ..platform import metrics
 from .api_models import ConfigProposal, Event, FalseAlarmRate, Incident, IncidentDetail
 from .permissions import Perm
@@ -203,10 +203,25 @@ metrics_router = APIRouter(tags=["meta"])
 
 @metrics_router.get("/metrics", response_class=Response)
 def prometheus(request: Request, services: ServicesDep) -> Response:
-    """Prometheus metrics; needs ``Authorization: Bearer <metrics_token>`` when one is set."""
-    token = services.settings.metrics_token
-    if token:
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            raise HTTPException(401, "metrics need the configured metrics token")
+    """Prometheus metrics, for a user who may read events or a scraper with the configured
+    ``metrics_token`` (``Authorization: Bearer``); open to anyone only with ``metrics_open``."""
+    settings = services.settings
+    if not settings.metrics_open:
+        given = bearer_token(request)
+        token = settings.metrics_token
+        if not (token and hmac.compare_digest(given.encode(), token.encode())):
+            try:
+                who = services.auth.verify(given) if given else None
+            except AuthError:
+                who = None
+            if who is None:
+                raise HTTPException(
+                    401,
+                    "metrics need the scrape token or a user's token",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            if not who.can(Perm.EVENTS_READ):
+                raise HTTPException(
+                    403, f"roles {', '.join(who.role_names)} lack permission events:read"
+                )
     return Response(metrics.render(services), media_type="text/plain; version=0.0.4")

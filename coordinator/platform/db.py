@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from .files import make_private, private_dir, private_file
+
 T = TypeVar("T")
 WriteFn = Callable[[sqlite_utils.Database], Any]
 
@@ -88,8 +90,11 @@ class Database:
 
     # lifecycle ------------------------------------------------------------------------
     def open(self) -> Database:
-        """Create the file (and folder) and start the writer thread."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Create the file (and folder) private to the owner and start the writer thread."""
+        private_dir(self.path.parent)
+        # SQLite gives the -wal and -shm files the database file's own mode: 0600 first.
+        private_file(self.path)
+        make_private(*self.companions())
         ready: Future[None] = Future()
         self._thread = threading.Thread(
             target=self._writer_loop, args=(ready,), name=f"db-writer:{self.path.name}", daemon=True
@@ -101,6 +106,10 @@ class Database:
         )
         self._ckpt_thread.start()
         return self
+
+    def companions(self) -> list[Path]:
+        """The database's -wal and -shm files (present while it is open in WAL mode)."""
+        return [self.path.with_name(self.path.name + sfx) for sfx in ("-wal", "-shm")]
 
     def close(self) -> None:
         """Finish queued writes, stop the writer, close every connection."""

@@ -1,13 +1,16 @@
 """The deployment path, every piece a separate process started from its CLI:
 ``provision ca init`` → ``provision broker-config`` → ``mosquitto -c`` (the generated file)
-→ ``coordinator create-user`` / ``coordinator run`` → ``provision token`` → ``provision
-enroll`` → ``provision status`` → ``provision revoke`` while the board is connected."""
+→ ``provision ca server-cert`` → ``coordinator create-user`` / ``coordinator run`` (HTTPS)
+→ ``provision token`` → ``provision enroll`` → ``provision status`` → ``provision revoke``
+while the board is connected; every ``provision`` call verifies the coordinator's
+certificate against the centre's CA (``--cacert``)."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -64,6 +67,10 @@ def deployment(tmp_path: Path) -> Iterator[dict]:
         "--coordinator-dir", str(data), "--json",
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
+    tls = tmp_path / "tls"
+    r = _cli("provisioning.cli", "ca", "server-cert", "--ca-dir", str(ca), "--out", str(tls),
+             "--host", "127.0.0.1")  # fmt: skip
+    assert r.returncode == 0, r.stderr
     broker = subprocess.Popen(
         [find_mosquitto(), "-c", str(out / "mosquitto.conf")],
         stdout=subprocess.DEVNULL,
@@ -86,6 +93,8 @@ def deployment(tmp_path: Path) -> Iterator[dict]:
         "CITYWATCH_MQTT_PASSWORD": secrets["coordinator"],
         "CITYWATCH_MQTT_CA": str(ca / "ca-bundle.pem"),
         "CITYWATCH_NEW_USER_PASSWORD": PASSWORD,
+        "CITYWATCH_TLS_CERT": str(tls / "server.crt"),
+        "CITYWATCH_TLS_KEY": str(tls / "server.key"),
     }
     coord = None
     try:
@@ -100,10 +109,17 @@ def deployment(tmp_path: Path) -> Iterator[dict]:
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
             )
-        url = f"http://127.0.0.1:{api_port}"
-        wait_for(lambda: _up(url), 60, "coordinator API")
+        url = f"https://127.0.0.1:{api_port}"
+        cacert = str(tls / "ca-bundle.pem")
+        wait_for(lambda: _up(url, cacert), 60, "coordinator API")
         (tmp_path / "pw").write_text(PASSWORD)
-        yield {"url": url, "pw": str(tmp_path / "pw"), "tmp": tmp_path, "dport": dport}
+        yield {
+            "url": url,
+            "cacert": cacert,
+            "pw": str(tmp_path / "pw"),
+            "tmp": tmp_path,
+            "dport": dport,
+        }
     finally:
         for proc in (coord, broker):
             if proc is not None:
@@ -111,22 +127,24 @@ def deployment(tmp_path: Path) -> Iterator[dict]:
                 proc.wait(timeout=30)
 
 
-def _up(url: str) -> bool:
+def _up(url: str, cacert: str) -> bool:
     try:
-        return httpx.get(url + "/api/health", timeout=1).status_code == 200
+        ctx = ssl.create_default_context(cafile=cacert)
+        return httpx.get(url + "/api/health", timeout=1, verify=ctx).status_code == 200
     except httpx.HTTPError:
         return False
 
 
 def test_board_enrolled_reporting_and_revoked_through_the_clis(deployment: dict):
     url, pw, tmp = deployment["url"], deployment["pw"], deployment["tmp"]
-    login = ["--coordinator", url, "--user", "tech-li", "--password-file", pw, "--json"]
+    cacert = ["--cacert", deployment["cacert"]]
+    login = ["--coordinator", url, *cacert, "--user", "tech-li", "--password-file", pw, "--json"]
     r = _cli("provisioning.cli", "token", *login, "--device-id", "cam-e2e-field")
     assert r.returncode == 0, r.stderr
     token = json.loads(r.stdout)["token"]
     bundle = tmp / "board"
     r = _cli(
-        "provisioning.cli", "enroll", "--coordinator", url, "--token", token,
+        "provisioning.cli", "enroll", "--coordinator", url, *cacert, "--token", token,
         "--profile", "raspberry-pi-4", "--location", "29.30,120.07", "--heading", "200",
         "--zone", "Z07", "--owner", "Yiwu PSB", "--bundle-dir", str(bundle),
         "--source-kind", "synthetic", "--json",

@@ -50,9 +50,11 @@ def test_every_path_parameter_is_encoded():
     assert interpolated and all(x.startswith("encodeURIComponent(") for x in interpolated)
 
 
-def test_the_dashboard_type_checks_against_the_client(tsc: Path):
-    """tsc --checkJs over the shell and everything it imports (every screen, the client)."""
-    res = run_tsc(tsc, JS / "app.js")
+@pytest.mark.parametrize("entry", ["app.js", "unit/app.js"])
+def test_the_pages_type_check_against_the_client(tsc: Path, entry: str):
+    """tsc --checkJs over each page's entry module and everything it imports (the
+    dashboard's shell with every screen; the patrol unit's phone page; the client)."""
+    res = run_tsc(tsc, JS / entry)
     assert res.returncode == 0, res.stdout + res.stderr
 
 

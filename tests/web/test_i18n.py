@@ -29,9 +29,10 @@ def _keys_and_prefixes() -> tuple[dict[str, str], dict[str, str]]:
                 keys[first] = where
             elif lit.quote == "`" and len(lit.parts) > 1 and PREFIX.match(first):
                 prefixes[first] = where
-    page = (STATIC / "index.html").read_text(encoding="utf-8")
-    for m in re.finditer(r'data-i18n(?:-title)?="([^"]+)"', page):
-        keys[m.group(1)] = "index.html"
+    for html_page in sorted(STATIC.glob("*.html")):
+        page = html_page.read_text(encoding="utf-8")
+        for m in re.finditer(r'data-i18n(?:-title)?="([^"]+)"', page):
+            keys[m.group(1)] = html_page.name
     return keys, prefixes
 
 

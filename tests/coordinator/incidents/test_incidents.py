@@ -194,8 +194,10 @@ def test_stream_delivers_changes_and_checks_roles(api, tokens, fleet):
         _one_incident(fleet)
 
     t = threading.Thread(target=later)
-    token = tokens[Role.OPERATOR]
-    with api.stream("GET", f"/api/incidents-stream?max_s=3&access_token={token}") as r:
+    # The dashboard's way: a single-use ticket minted with the header, then ?ticket=.
+    ticket = api.post("/api/incidents-stream/tickets", headers=bearer(tokens[Role.OPERATOR]))
+    assert ticket.status_code == 200
+    with api.stream("GET", f"/api/incidents-stream?max_s=3&ticket={ticket.json()['ticket']}") as r:
         assert r.status_code == 200
         t.start()
         for line in r.iter_lines():
@@ -207,10 +209,10 @@ def test_stream_delivers_changes_and_checks_roles(api, tokens, fleet):
     assert msg["change"] == "created" and msg["incident"]["status"] == "new"
 
 
-def test_metrics_exposes_ingest_and_fleet(api, fleet):
+def test_metrics_exposes_ingest_and_fleet(api, tokens, fleet):
     _one_incident(fleet)
     wait_for(lambda: fleet.ingest.stats.stored == 1, 5, "stored")
-    text = api.get("/metrics").text
+    text = api.get("/metrics", headers=bearer(tokens[Role.OPERATOR])).text
     assert "citywatch_events_stored_total 1.0" in text
     assert 'citywatch_devices{status="unknown"} 4.0' in text
     assert 'citywatch_incidents_open{status="new"} 1.0' in text

@@ -36,6 +36,7 @@ def _settings_file(tmp: Path, port: int) -> Path:
                 "mqtt_port": port,
                 "mqtt_client_id": "coord-durable",
                 "api_port": 0,
+                "allow_plain_http": True,  # a loopback API in dev mode
                 "argon2_memory_kib": 4096,
                 "argon2_time_cost": 1,
             }

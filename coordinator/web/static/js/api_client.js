@@ -5,6 +5,13 @@
 import { request, url } from "./http.js";
 
 /**
+ * The unit's answer to an order, or its next step on it.
+ * @typedef {Object} AckIn
+ * @property {"accepted" | "declined" | "en_route" | "on_scene" | "cleared"} status
+ * @property {(string | null)} [note]
+ */
+
+/**
  * The alarm queue in queue order, with how many incidents it covers.
  * @typedef {Object} AlarmQueue
  * @property {Array<QueueRow>} rows
@@ -1270,6 +1277,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One step of an order as its unit sees it.
+ * @typedef {Object} OrderStep
+ * @property {number} ts_ms
+ * @property {(string | null)} status
+ */
+
+/**
  * The filing's state after the merchant's answer.
  * @typedef {Object} OverdueAnswer
  * @property {string} status
@@ -1420,6 +1434,14 @@ import { request, url } from "./http.js";
  * @property {Object<string, (number | string)>} request_category
  * @property {Object<string, (number | string)>} request_status
  * @property {Object<string, number>} totals
+ */
+
+/**
+ * A position from the phone's location service.
+ * @typedef {Object} PositionIn
+ * @property {number} lat
+ * @property {number} lon
+ * @property {(number | null)} [accuracy_m]
  */
 
 /**
@@ -1648,6 +1670,21 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One road as drawn on the map.
+ * @typedef {Object} RoadLine
+ * @property {(string | null)} name
+ * @property {string} road_class
+ * @property {Array<Array<number>>} coords
+ */
+
+/**
+ * The road network for drawing (names, classes, [lon, lat] coordinates).
+ * @typedef {Object} RoadLines
+ * @property {(number | null)} loaded_at
+ * @property {Array<RoadLine>} lines
+ */
+
+/**
  * What a road-network upload held and how well it connects.
  * @typedef {Object} RoadStats
  * @property {number} features
@@ -1744,6 +1781,12 @@ import { request, url } from "./http.js";
  * @property {(number | null)} published_rev
  * @property {(number | null)} published_level
  * @property {(number | null)} reported_at
+ */
+
+/**
+ * A status the unit sets itself.
+ * @typedef {Object} SelfStatusIn
+ * @property {"available" | "busy" | "off_duty"} status
  */
 
 /**
@@ -1882,6 +1925,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A single-use ticket that opens the live stream once (``?ticket=``).
+ * @typedef {Object} StreamTicket
+ * @property {string} ticket
+ * @property {number} expires_at
+ */
+
+/**
  * Companies whose filings the sweep flagged overdue.
  * @typedef {Object} SweepOut
  * @property {Array<number>} companies
@@ -1989,6 +2039,31 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [home_zone]
  * @property {(string | null)} [shift]
  * @property {"available" | "busy" | "off_duty"} [status]
+ */
+
+/**
+ * An active order of the caller's unit, with where to go.
+ * @typedef {Object} UnitOrder
+ * @property {string} id
+ * @property {string} incident_id
+ * @property {string} status
+ * @property {(string | null)} kind
+ * @property {(number | null)} priority
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {(string | null)} zone
+ * @property {(string | null)} [address]
+ * @property {(number | null)} eta_s
+ * @property {(number | null)} distance_m
+ * @property {number} sent_ms
+ * @property {Array<OrderStep>} history
+ */
+
+/**
+ * The caller's own unit and its active orders.
+ * @typedef {Object} UnitSelf
+ * @property {Unit} unit
+ * @property {Array<UnitOrder>} orders
  */
 
 /**
@@ -2181,7 +2256,8 @@ export function metaHealth() {
 }
 
 /**
- * Exchange a username and password for a bearer token (one shift long).
+ * Exchange a username and password for a bearer token (one shift long); failures are
+ * slowed per client address (429 with Retry-After).
  * POST /api/auth/login
  * @param {LoginBody} body
  * @returns {Promise<TokenOut>}
@@ -2617,6 +2693,15 @@ export function alarmsGetGroup(groupId, query) {
  */
 export function alarmsHandleGroup(groupId, body) {
   return request("POST", `/api/alarm-groups/${encodeURIComponent(groupId)}/handling`, { body });
+}
+
+/**
+ * A ticket for ``GET /api/incidents-stream?ticket=…``: one use, a minute, this session.
+ * POST /api/incidents-stream/tickets
+ * @returns {Promise<StreamTicket>}
+ */
+export function incidentsStreamTicket() {
+  return request("POST", "/api/incidents-stream/tickets");
 }
 
 /**
@@ -3346,7 +3431,7 @@ export function fraudCapJson(wid) {
 }
 
 /**
- * Atom feed of the published warnings.
+ * Atom feed of the published warnings (links from the configured ``public_url``).
  * GET /api/fraud/public/warnings.atom
  * @returns {Promise<Response>}
  */
@@ -3461,6 +3546,15 @@ export function geographyGetZones() {
  */
 export function geographyPutZones(body) {
   return request("PUT", "/api/geo/zones", { body });
+}
+
+/**
+ * The road network for drawing on the map: every line with its name and class.
+ * GET /api/geo/roads
+ * @returns {Promise<RoadLines>}
+ */
+export function geographyGetRoads() {
+  return request("GET", "/api/geo/roads");
 }
 
 /**
@@ -3628,6 +3722,46 @@ export function dispatchGetKpis(query) {
  */
 export function dispatchLinkStatus() {
   return request("GET", "/api/dispatch/status");
+}
+
+/**
+ * The caller's unit, its status and its active orders (newest first).
+ * GET /api/unit/me
+ * @returns {Promise<UnitSelf>}
+ */
+export function patrolUnitMe() {
+  return request("GET", "/api/unit/me");
+}
+
+/**
+ * Accept or decline (with a reason) an order, then en route, on scene, cleared.
+ * POST /api/unit/me/orders/{order_id}/ack
+ * @param {string} orderId
+ * @param {AckIn} body
+ * @returns {Promise<UnitSelf>}
+ */
+export function patrolUnitAck(orderId, body) {
+  return request("POST", `/api/unit/me/orders/${encodeURIComponent(orderId)}/ack`, { body });
+}
+
+/**
+ * Record the unit's position (timestamped by the centre's clock).
+ * POST /api/unit/me/position
+ * @param {PositionIn} body
+ * @returns {Promise<Response>}
+ */
+export function patrolUnitPosition(body) {
+  return request("POST", "/api/unit/me/position", { body, raw: true });
+}
+
+/**
+ * Available, busy or off duty (an active order must be cleared before available).
+ * PUT /api/unit/me/status
+ * @param {SelfStatusIn} body
+ * @returns {Promise<UnitSelf>}
+ */
+export function patrolUnitSetStatus(body) {
+  return request("PUT", "/api/unit/me/status", { body });
 }
 
 /**

@@ -1,7 +1,7 @@
 // @ts-check
 // The live stream of incident changes (SSE). Reconnects with backoff and asks the screens
 // to resync after a gap, so a lost connection never needs a page reload.
-import { incidentStreamUrl } from "./api_client.js";
+import { incidentStreamUrl, incidentsStreamTicket } from "./api_client.js";
 import { session } from "./http.js";
 
 /** @typedef {(kind: "incident" | "device_alert" | "resync", data: any) => void} Listener */
@@ -24,11 +24,31 @@ function mark(state) {
   if (dot) { dot.className = `live ${state}`; dot.dataset.state = state; }
 }
 
-export function connectLive() {
+// A token never goes into the stream's URL (URLs end up in logs): each connection first
+// asks, with the Authorization header, for a single-use ticket that opens the stream once.
+let generation = 0; // a newer connect or a disconnect makes an older attempt give up
+
+function retry() {
+  if (!session.get()) return;
+  setTimeout(connectLive, backoff);
+  backoff = Math.min(backoff * 2, 15000);
+}
+
+export async function connectLive() {
   const s = session.get();
   if (!s || !s.permissions.includes("incidents:read")) { mark(""); return; }
   if (es) es.close();
-  const source = new EventSource(incidentStreamUrl({ access_token: s.access_token }));
+  es = null;
+  const mine = ++generation;
+  let ticket;
+  try {
+    ticket = (await incidentsStreamTicket()).ticket;
+  } catch {
+    if (mine === generation) { mark("off"); retry(); }
+    return;
+  }
+  if (mine !== generation) return;
+  const source = new EventSource(incidentStreamUrl({ ticket }));
   es = source;
   let opened = false;
   source.onopen = () => {
@@ -40,13 +60,12 @@ export function connectLive() {
   source.addEventListener("incident", (ev) => emit("incident", JSON.parse(ev.data)));
   source.addEventListener("device_alert", (ev) => emit("device_alert", JSON.parse(ev.data)));
   source.onerror = () => {
+    // The ticket is used up: reconnecting (EventSource's own way) would be refused.
     mark("off");
     source.close();
-    es = null;
-    if (!session.get()) return;
-    setTimeout(connectLive, backoff);
-    backoff = Math.min(backoff * 2, 15000);
+    if (es === source) es = null;
+    if (mine === generation) retry();
   };
 }
 
-export function disconnectLive() { if (es) es.close(); es = null; mark(""); }
+export function disconnectLive() { generation++; if (es) es.close(); es = null; mark(""); }

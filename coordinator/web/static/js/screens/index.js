@@ -6,6 +6,7 @@ import "./incidents.js";
 import "./fleet.js";
 import "./rules.js";
 import "./units.js";
+import "./wall.js";
 import "./population.js";
 import "./fraud.js";
 import "./check.js";

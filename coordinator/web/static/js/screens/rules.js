@@ -83,8 +83,7 @@ function canvas() {
   /** @param {Pt} p @param {number} j */
   const handle = ([x, y], j) => html`<circle data-v="${j}" cx="${x * W}" cy="${y * H}" r="7" fill="#fff" stroke="#000"></circle>`;
   const handles = s ? s.points.map(handle) : [];
-  return html`<svg id="rules-svg" data-testid="rules-canvas" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}"
-    style="touch-action:none;background:#cfd8dc">${st.shapes.map(shapeSvg)}${handles}</svg>`;
+  return html`<svg id="rules-svg" data-testid="rules-canvas" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${st.shapes.map(shapeSvg)}${handles}</svg>`;
 }
 
 /** @param {string} c @param {boolean} on */
@@ -146,7 +145,7 @@ function page(data) {
     <p data-testid="rules-status">${t("rules.status", { desired: s.desired_rev ?? "–", applied: s.applied_rev ?? "–" })} · ${state}
       ${s.error ? html` · <span class="error">${t("rules.rejected", { error: s.error })}</span>` : ""}
       ${s.masks_unsupported ? html` · <span class="error">${t("rules.masks_unsupported")}</span>` : ""}</p>
-    <div class="rules-editor" style="display:flex;gap:1em;align-items:flex-start">
+    <div class="rules-editor">
       <div id="rules-canvas-box">${canvas()}</div>
       <div>
         <ul id="rules-shapes">${st.shapes.map(shapeItem)}</ul>
