@@ -52,8 +52,8 @@ def routers() -> list[APIRouter]:
     from .http import stream
     from .identity import api as identity_api
     from .identity import audit_api
+    from .incidents import alarms_api, evidence_api
     from .incidents import api as incidents_api
-    from .incidents import evidence_api
     from .population.api import router as population_router
     from .staff import api as staff_api
 
@@ -68,6 +68,7 @@ def routers() -> list[APIRouter]:
         incidents_api.router,
         incidents_api.metrics_router,
         evidence_api.router,
+        alarms_api.router,
         stream.router,
         population_router,
         fraud_api.router,

@@ -42,6 +42,7 @@ from .enrolment.service import EnrolmentService, open_enrolment
 from .fleet import permissions as fleet_permissions
 from .fleet import schema as fleet_schema
 from .fleet import snapshots
+from .fleet.alert_groups import DownGrouping
 from .fleet.service import FleetService
 from .fraud import permissions as fraud_permissions
 from .fraud import schema as fraud_schema
@@ -62,6 +63,7 @@ from .incidents import schema as incidents_schema
 from .incidents.evidence import EvidenceExporter
 from .incidents.merge import rules_from
 from .incidents.service import IncidentService
+from .incidents.triage import Triage
 from .incidents.tuning import TuningService
 from .ingest import schema as ingest_schema
 from .ingest.service import CHANNELS as INGEST_CHANNELS
@@ -301,6 +303,8 @@ def init_incidents(
         publisher=link,
     )
     incidents.tuning = tuning
+    incidents.triage = Triage(settings.alarms, settings.zone_priority)
+    fleet.grouping = DownGrouping.from_settings(settings.alarms)
     return fleet, incidents, tuning
 
 

@@ -62,6 +62,52 @@ class DispatchSettings(BaseModel):
     )
 
 
+DownKey = Literal["street", "zone", "owner_org", "owner_type"]
+
+
+class AlarmSettings(BaseModel):
+    """How alarms are grouped and ranked (``alarms:`` in the settings file).
+
+    An alarm storm (many alarms of one kind close together) becomes one queue row; a wave
+    of cameras going down together (one street, zone or owner) becomes one fleet alert.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    group_min: int = Field(
+        default=5, ge=2, le=1000, description="Alarms of one kind that form a group"
+    )
+    group_radius_m: float = Field(
+        default=300.0, gt=0, le=5000, description="Group members lie within this of its first"
+    )
+    group_window_s: float = Field(
+        default=600.0, gt=0, le=86400, description="Group members arrive within this of each other"
+    )
+    down_group_min: int = Field(
+        default=5, ge=2, le=100000, description="Cameras down that form one grouped fleet alert"
+    )
+    down_group_window_s: float = Field(
+        default=300.0, gt=0, le=86400, description="Cameras going down within this are grouped"
+    )
+    down_group_keys: list[DownKey] = Field(
+        default_factory=lambda: list[DownKey](["street", "zone", "owner_org"]),
+        min_length=1,
+        description="What cameras down together share, tried in order (a missing one is skipped)",
+    )
+    top_priority_score: float = Field(
+        default=85.0, gt=0, le=200, description="Score from which an incident is priority 1"
+    )
+    night_start_hour: int = Field(
+        default=22, ge=0, le=23, description="Local hour from which intrusions count as night"
+    )
+    night_end_hour: int = Field(
+        default=6, ge=0, le=23, description="Local hour at which the night ends"
+    )
+    utc_offset_h: float = Field(
+        default=8.0, ge=-12, le=14, description="The city's offset from UTC (Yiwu: +8)"
+    )
+
+
 class Settings(BaseModel):
     """Everything the coordinator needs to run; see docs/operators.md for each field."""
 
@@ -196,6 +242,10 @@ class Settings(BaseModel):
     )
     false_alarm_rate: float = Field(
         0.5, gt=0, le=1, description="False-alarm share above which a threshold raise is proposed"
+    )
+    alarms: AlarmSettings = Field(
+        default_factory=AlarmSettings,
+        description="Alarm grouping (storms, cameras down together) and the priority model",
     )
 
     # --- HTTP: TLS, public URL, body limits, proxies, login throttling -------------------

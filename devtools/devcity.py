@@ -82,6 +82,7 @@ class DevCity:
     _seq: dict[str, int] = field(default_factory=dict)
     _board: Any = None
     market: dict[str, Any] = field(default_factory=dict)
+    health: Any = None  # the simulated boards' health (devtools/board_health.py)
 
     @property
     def mqtt_port(self) -> int:
@@ -145,6 +146,7 @@ class CityOptions:
     market: int = 0
     offline_share: float = 0.04
     geography: str = "small"  # "small" (tests: 2 centres) or "yiwu" (demo: 14 centres)
+    health_interval_s: float = 30.0  # simulated boards' health cadence (0: none)
 
 
 SeedStep = Callable[[DevCity, CityOptions], None]
@@ -163,12 +165,21 @@ def start_city(
     offline_share: float = 0.04,
     steps: Sequence[SeedStep] | None = None,
     geography: str = "small",
+    health_interval_s: float = 30.0,
 ) -> DevCity:
     """Start a city in ``workdir``, seed it with ``steps`` (default :data:`SEED_STEPS`, one
     per domain, in order) and return it running (API at ``city.url``). ``geography`` is
     ``small`` (2 centres, 8 patrol zones: tests) or ``yiwu`` (14 centres, 112 zones)."""
     opts = CityOptions(
-        cameras, units, seed, sim_speedup, population, market, offline_share, geography
+        cameras,
+        units,
+        seed,
+        sim_speedup,
+        population,
+        market,
+        offline_share,
+        geography,
+        health_interval_s,
     )
     dc = _start_centre(workdir, opts, fast_hash)
     try:
@@ -307,7 +318,9 @@ def seed_fleet(dc: DevCity, opts: CityOptions) -> None:
     if cams:
         dc.services.fleet.upsert_many([DeviceIn.model_validate(c) for c in cams])
     dc.cameras = cams
-    announce_cameras(dc, opts.offline_share, rng)
+    online = announce_cameras(dc, opts.offline_share, rng)
+    if opts.health_interval_s > 0 and online:
+        start_board_health(dc, online, opts.health_interval_s)
 
 
 def seed_population(dc: DevCity, opts: CityOptions) -> None:
@@ -415,14 +428,37 @@ def spread_over_centres(defs: list[dict[str, Any]], dc: DevCity, seed: int) -> l
     return defs
 
 
-def announce_cameras(dc: DevCity, offline_share: float, rng: random.Random) -> None:
-    """Publish each camera's retained state, as boards do (a few are left offline)."""
+def start_board_health(dc: DevCity, devices: list[str], interval_s: float) -> Any:
+    """The online cameras report health as real boards do (every ``interval_s``, QoS 0,
+    spread over the interval) until the city stops."""
+    from .board_health import BoardHealth
+
+    board = dc._board
+    health = BoardHealth(
+        devices, lambda topic, payload, qos: board.publish(topic, payload, qos=qos),
+        dc.topics, interval_s,
+    )  # fmt: skip
+    t = threading.Thread(
+        target=health.run, args=(dc._stop,), name="devcity-board-health", daemon=True
+    )
+    t.start()
+    dc._threads.append(t)
+    dc.health = health
+    return health
+
+
+def announce_cameras(dc: DevCity, offline_share: float, rng: random.Random) -> list[str]:
+    """Publish each camera's retained state, as boards do (a few are left offline); returns
+    the ids of the cameras announced online."""
     from protocol import State
 
     now = int(time.time() * 1000)
     infos = []
+    online_ids: list[str] = []
     for cam in dc.cameras:
         online = rng.random() >= offline_share
+        if online:
+            online_ids.append(cam["id"])
         st = State(
             status="online" if online else "offline",
             ts=now,
@@ -436,6 +472,7 @@ def announce_cameras(dc: DevCity, offline_share: float, rng: random.Random) -> N
         )
     for info in infos:
         info.wait_for_publish(10)
+    return online_ids
 
 
 def load_population(dc: DevCity, n: int) -> dict[str, Any]:

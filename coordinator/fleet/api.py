@@ -15,6 +15,7 @@ from .api_models import (
     DeviceAlert,
     DeviceDetail,
     FleetSummary,
+    GroupedAlerts,
     IngestStatus,
     SequenceGap,
     SharingOut,
@@ -154,6 +155,14 @@ def fleet_alerts(
 ) -> list[dict[str, Any]]:
     """Camera-down alerts of your centres' cameras (device offline or health stale)."""
     return fleet.alerts(open_only=open_only, scope=scope)
+
+
+@router.get("/fleet/alert-groups", response_model=GroupedAlerts)
+def fleet_alert_groups(
+    fleet: FleetDep, _who: Reader, limit: Annotated[int, Query(ge=1, le=2000)] = 500
+) -> dict[str, Any]:
+    """Open camera-down alerts with cameras down together folded into one group each."""
+    return fleet.alert_groups(limit)
 
 
 @router.get("/ingest/status", response_model=IngestStatus)

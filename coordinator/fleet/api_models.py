@@ -73,6 +73,30 @@ class DeviceAlert(Answer):
     opened_at: float
     closed_at: float | None
     detail: str | None
+    group_id: int | None = None
+
+
+class DeviceAlertGroup(Answer):
+    """Cameras that went down together, as one alert ("12 cameras down in zone Z003")."""
+
+    id: int
+    dim: str
+    value: str
+    label: str
+    opened_at: float
+    last_at: float | None
+    closed_at: float | None
+    count: int
+    open_count: int
+
+
+class GroupedAlerts(Answer):
+    """Open camera-down alerts, flood-proof: groups, the alerts in no group, the totals."""
+
+    groups: list[DeviceAlertGroup]
+    singles: list[DeviceAlert]
+    open: int
+    grouped: int
 
 
 class CameraColumns(Answer):

@@ -69,6 +69,28 @@ def m003_centre(db: sqlite_utils.Database) -> None:
     db.table("devices").create_index(["centre_id"])
 
 
+@fleet()
+def m004_alert_groups(db: sqlite_utils.Database) -> None:
+    """Camera-down alerts grouped by what the cameras share (street, zone, owner)."""
+    db.table("device_alert_groups").create(
+        {
+            "id": int,
+            "dim": str,
+            "value": str,
+            "opened_at": float,
+            "last_at": float,
+            "closed_at": float,
+            "count": int,
+            "open_count": int,
+        },
+        pk="id",
+    )
+    db.table("device_alert_groups").create_index(["closed_at", "last_at"])
+    db.table("device_alerts").add_column("group_id", int)
+    db.table("device_alerts").create_index(["group_id"])
+    db.table("device_alerts").create_index(["closed_at", "opened_at"])
+
+
 snapshots = Migrations("snapshots")
 
 

@@ -25,12 +25,13 @@ from protocol import Health, State
 from ..geo.centres import Scope
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
+from .alert_groups import DownGrouping, collapse, label
 from .sharing import EvidenceSharing
 
 OwnerType = Literal["government", "company", "community"]
 #: (lat, lon, zone) → the monitoring centre responsible for that place (geo's hierarchy).
 CentreLocator = Callable[[float, float, str | None], str | None]
-CACHED = ("id", "lat", "lon", "zone", "owner_type", "centre_id")
+CACHED = ("id", "lat", "lon", "zone", "owner_type", "owner_org", "centre_id")
 
 
 class DeviceIn(BaseModel):
@@ -96,6 +97,8 @@ class FleetService:
         self._cache: dict[str, dict[str, Any]] = {}
         self._alert_hooks: list[AlertHook] = []
         self.hooks = FleetHooks()
+        #: Cameras down together become one alert (set by the composition root).
+        self.grouping: DownGrouping | None = None
         for row in db.query(f"select {', '.join(CACHED)} from devices"):
             self._cache[row["id"]] = row
 
@@ -276,8 +279,8 @@ class FleetService:
         return remover(self._alert_hooks, hook)
 
     def emit(self, alerts: list[dict[str, Any]]) -> None:
-        """Deliver committed alert changes to the hooks."""
-        for a in alerts:
+        """Deliver committed alert changes to the hooks (one change per alert group)."""
+        for a in collapse(alerts):
             for hook in list(self._alert_hooks):
                 hook(a)
 
@@ -310,8 +313,9 @@ class FleetService:
         for hook in self.hooks.state:
             hook(db, dev, st, now)
         if st.status == "offline":
-            return _open_alert(db, dev, "offline", now, "Last Will or board reported offline")
-        return _close_alerts(db, dev, ("offline", "stale"), now)
+            opened = _open_alert(db, dev, "offline", now, "Last Will or board reported offline")
+            return self._grouped(db, opened, now)
+        return self._grouped(db, _close_alerts(db, dev, ("offline", "stale"), now), now)
 
     def apply_health(
         self, db: sqlite_utils.Database, dev: str, h: Health, now: float
@@ -333,7 +337,44 @@ class FleetService:
         db.execute(
             "update devices set last_health_at = ?, health = ? where id = ?", [now, payload, dev]
         )
-        return _close_alerts(db, dev, ("stale",), now)
+        return self._grouped(db, _close_alerts(db, dev, ("stale",), now), now)
+
+    def _grouped(
+        self, db: sqlite_utils.Database, changes: list[dict[str, Any]], now: float
+    ) -> list[dict[str, Any]]:
+        """Put opened alerts into groups and recount the groups of closed ones."""
+        if self.grouping is None or not changes:
+            return changes
+        opened = [a for a in changes if a["change"] == "opened"]
+        closed = [a for a in changes if a["change"] == "closed"]
+        self.grouping.opened(db, opened, now)
+        self.grouping.closed(db, closed, now)
+        return changes
+
+    def alert_groups(self, limit: int = 500) -> dict[str, Any]:
+        """Open camera-down alerts as a flood-proof view: the open groups (largest first)
+        and the alerts in no group, with the totals."""
+        groups = self.db.query(
+            "select * from device_alert_groups where closed_at is null "
+            "order by open_count desc, id limit ?",
+            [limit],
+        )
+        for g in groups:
+            g["label"] = label(g["dim"], g["value"], g["open_count"] or 0)
+        singles = self.db.query(
+            "select * from device_alerts where closed_at is null and group_id is null "
+            "order by id desc limit ?",
+            [limit],
+        )
+        total, grouped = (
+            self.db.read()
+            .conn.execute(
+                "select count(*), coalesce(sum(case when group_id is null then 0 else 1 end), 0) "
+                "from device_alerts where closed_at is null"
+            )
+            .fetchone()
+        )
+        return {"groups": groups, "singles": singles, "open": total, "grouped": grouped}
 
     def check_stale(self, now: float | None = None) -> list[dict[str, Any]]:
         """Background job: open a 'stale' alert for online devices with no recent health."""
@@ -350,7 +391,7 @@ class FleetService:
             out: list[dict[str, Any]] = []
             for (dev,) in rows:
                 out += _open_alert(db, dev, "stale", now, f"no health for {self.health_stale_s}s")
-            return out
+            return self._grouped(db, out, now)
 
         changes = self.db.write(write)
         self.emit(changes)

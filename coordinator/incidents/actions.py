@@ -225,4 +225,6 @@ def public_row(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     if isinstance(out.get("devices"), str):
         out["devices"] = json.loads(out["devices"])
+    if isinstance(out.get("priority_reasons"), str):
+        out["priority_reasons"] = json.loads(out["priority_reasons"])
     return out

@@ -7,6 +7,15 @@ from typing import Any
 from ..http.answers import Answer
 
 
+class PriorityReason(Answer):
+    """One signal that moved an incident's priority, with its points."""
+
+    code: str
+    points: int
+    value: float | str | None = None
+    text: str
+
+
 class Incident(Answer):
     """An incident: what happened where, its lifecycle times, the cameras that saw it."""
 
@@ -35,6 +44,11 @@ class Incident(Answer):
     resolved_at: float | None = None
     centre_id: str | None = None
     address: str | None = None
+    handling: str = "new"
+    assignee: str | None = None
+    handling_at: float | None = None
+    priority_reasons: list[PriorityReason] | None = None
+    group_id: str | None = None
 
 
 class IncidentDetail(Incident):
@@ -94,3 +108,73 @@ class ConfigProposal(Answer):
     created_at: float | None
     decided_at: float | None
     decided_by: str | None
+
+
+class IncidentGroup(Answer):
+    """Related alarms shown as one row: how many, which kinds, over what span, the newest."""
+
+    id: str
+    kind: str
+    kinds: list[str]
+    zone: str | None
+    lat: float | None
+    lon: float | None
+    first_ts: float | None
+    last_ts: float | None
+    count: int
+    newest_id: str | None
+    priority: int | None
+    created_at: float
+    updated_at: float | None
+    closed_at: float | None
+    closed_by: str | None
+    open: int | None = None
+
+
+class IncidentGroupDetail(IncidentGroup):
+    """A group with its member incidents."""
+
+    members: list[Incident]
+
+
+class QueueRow(Answer):
+    """One row of the alarm queue: a single incident or a group of related alarms."""
+
+    type: str
+    id: str
+    priority: int
+    since: float | None
+    incident: Incident | None
+    group: IncidentGroup | None
+    matching: int
+
+
+class AlarmQueue(Answer):
+    """The alarm queue in queue order, with how many incidents it covers."""
+
+    rows: list[QueueRow]
+    total: int
+    grouped: int
+    truncated: bool
+
+
+class GroupSkip(Answer):
+    """A member a group action left alone, and why."""
+
+    id: str
+    reason: str
+
+
+class GroupActionResult(Answer):
+    """What a group action did: the group after it, how many members it moved, who not."""
+
+    group: IncidentGroup | None
+    acted: int
+    skipped: list[GroupSkip]
+
+
+class Assignee(Answer):
+    """Someone an alarm may be assigned to."""
+
+    username: str
+    display_name: str

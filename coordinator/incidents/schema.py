@@ -58,6 +58,56 @@ def m003_address(db: sqlite_utils.Database) -> None:
     db.table("incidents").add_column("address", str)
 
 
+@incidents()
+def m004_handling_and_groups(db: sqlite_utils.Database) -> None:
+    """Alarm handling beside the lifecycle, priority reasons, and groups of related alarms.
+
+    Existing rows get the handling state their lifecycle implies: closed for resolved,
+    dismissed or merged incidents, in progress once a unit was sent, acknowledged once an
+    operator confirmed, new otherwise.
+    """
+    t = db.table("incidents")
+    t.add_column("handling", str, not_null_default="new")
+    for col, typ in (
+        ("assignee", str),
+        ("handling_at", float),
+        ("priority_reasons", str),
+        ("group_id", str),
+    ):
+        t.add_column(col, typ)
+    db.execute(
+        "update incidents set handling = case "
+        "when status in ('resolved', 'dismissed', 'merged') then 'closed' "
+        "when status in ('dispatched', 'en_route', 'on_scene') then 'in_progress' "
+        "when status = 'confirmed' then 'acknowledged' else 'new' end, "
+        "handling_at = coalesce(resolved_at, dismissed_at, dispatched_at, confirmed_at)"
+    )
+    t.create_index(["handling", "priority"])
+    t.create_index(["group_id"])
+    t.create_index(["kind", "created_at"])
+    db.table("incident_groups").create(
+        {
+            "id": str,
+            "kind": str,
+            "kinds": str,
+            "zone": str,
+            "lat": float,
+            "lon": float,
+            "first_ts": float,
+            "last_ts": float,
+            "count": int,
+            "newest_id": str,
+            "priority": int,
+            "created_at": float,
+            "updated_at": float,
+            "closed_at": float,
+            "closed_by": str,
+        },
+        pk="id",
+    )
+    db.table("incident_groups").create_index(["kind", "closed_at", "last_ts"])
+
+
 tuning = Migrations("tuning")
 
 

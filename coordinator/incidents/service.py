@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -24,9 +24,10 @@ from ..geo.centres import Scope
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from ..platform.notify import Notifier
-from . import merge
+from . import grouping, merge
 from .actions import IncidentActions, load_row, log_action, public_row
 from .actions import IncidentNotFound as IncidentNotFound  # re-export
+from .handling import AlarmActions, follow
 from .handover import CentreActions
 from .merge import Ev, Inc, IncidentConflict
 from .status import ChangeKind, IncidentStatus
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 ChangeCallback = Callable[[dict[str, Any], ChangeKind], None]
 
 
-class IncidentService(IncidentActions, CentreActions):
+class IncidentService(IncidentActions, CentreActions, AlarmActions):
     """Merges ingested events into incidents; operator and dispatch actions on them."""
 
     def __init__(
@@ -57,6 +58,7 @@ class IncidentService(IncidentActions, CentreActions):
         self.tuning: Any = None  # set by the composition root: proposals from dismissals
         #: (lat, lon, zone) → street and zone name; set by the composition root (geo).
         self.address_of: Callable[[float, float, str | None], str | None] = lambda *_: None
+        self.triage: Any = None  # set by the composition root: priority model and grouping
         self._reset()
         self._dirty = True
 
@@ -91,8 +93,16 @@ class IncidentService(IncidentActions, CentreActions):
             fields = {"status": status, f"{status}_at": now, "updated_at": now}
             if status == IncidentStatus.DISMISSED:
                 fields["dismiss_reason"] = note
+            handling = follow(row.get("handling") or "new", status)
+            if handling is not None:  # the alarm's handling follows its lifecycle
+                fields.update(handling=handling, handling_at=now)
             db.table("incidents").update(row["id"], fields)
-            log_action(db, row["id"], actor, status, {"from": row["status"], "note": note})
+            detail = {"from": row["status"], "note": note}
+            if handling is not None:
+                detail["handling"] = handling
+            log_action(db, row["id"], actor, status, detail)
+            if row.get("group_id"):
+                grouping.refresh(db, row["group_id"], now)
             if row["id"] in self._incs:
                 self._incs[row["id"]].status = status
             if status == IncidentStatus.DISMISSED and self.tuning is not None:
@@ -120,8 +130,13 @@ class IncidentService(IncidentActions, CentreActions):
         limit: int = 200,
         centre: str | None = None,
         scope: Scope | None = None,
+        kind: Sequence[str] | None = None,
+        priority: Sequence[int] | None = None,
+        handling: Sequence[str] | None = None,
+        order: Literal["urgent", "queue"] = "urgent",
     ) -> list[dict[str, Any]]:
-        """Incidents by status/zone/centre within ``scope``, most urgent and newest first."""
+        """Incidents by status/zone/centre/kind/priority/handling within ``scope``, most
+        urgent and newest first (or in queue order)."""
         where: list[str] = ["status != 'merged'"]
         params: list[Any] = []
         if scope is not None:
@@ -140,8 +155,16 @@ class IncidentService(IncidentActions, CentreActions):
         if since is not None:
             where.append("updated_at >= ?")
             params.append(since)
+        for col, vals in (("kind", kind), ("priority", priority), ("handling", handling)):
+            if vals:
+                where.append(f"{col} in ({','.join('?' for _ in vals)})")
+                params += list(vals)
         sql = f"select * from incidents where {' and '.join(where)} "
-        sql += "order by priority, updated_at desc limit ?"
+        # "queue": a row keeps its place while it grows (first seen, not last updated)
+        sql += "order by " + (
+            "priority, created_at, id" if order == "queue" else "priority, updated_at desc"
+        )
+        sql += " limit ?"
         return [public_row(r) for r in self.db.query(sql, [*params, min(limit, 5000)])]
 
     def history(self, incident_id: str) -> list[dict[str, Any]]:
@@ -224,6 +247,8 @@ class IncidentService(IncidentActions, CentreActions):
                     ChangeKind.CREATED if inc_id in created else ChangeKind.UPDATED,
                 )
             )
+        if self.triage is not None:  # priority with reasons, groups of related alarms
+            self.triage.on_assigned(db, changes, now)
         if len(self._incs) > 50_000 or now - self._pruned > 60:
             self._prune(now)
         return changes
@@ -374,6 +399,8 @@ class IncidentService(IncidentActions, CentreActions):
                 )
             },
         )
+        if self.triage is not None:
+            self.triage.rank(db, row, row["updated_at"])
         return row
 
     def _reset(self) -> None:

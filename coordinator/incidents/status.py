@@ -31,6 +31,17 @@ class ChangeKind(StrEnum):
     TRANSITION = "transition"  # moved along its lifecycle (confirm, dismiss, dispatch …)
     ANNOTATED = "annotated"  # an operator added a note
     MERGED = "merged"  # absorbed by another incident
+    HANDLED = "handled"  # its alarm handling moved (acknowledged, claimed, assigned, held …)
+
+
+class HandlingState(StrEnum):
+    """Where the operators' handling of an alarm stands, beside its dispatch lifecycle."""
+
+    NEW = "new"  # nobody has looked at it yet
+    ACKNOWLEDGED = "acknowledged"  # an operator saw it (claimed when it has an assignee)
+    IN_PROGRESS = "in_progress"  # someone works it (verifying, a unit on the way)
+    ON_HOLD = "on_hold"  # parked, with a reason (waiting for a call-back, a patrol)
+    CLOSED = "closed"  # nothing left to do
 
 
 #: Statuses an incident can still absorb cross-camera events in.

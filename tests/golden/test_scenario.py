@@ -53,6 +53,24 @@ ALLOWED_DIFFERENCES: list[Allowed] = [
     Allowed("POST /api/users", "status", "personal-data roles wait for a second administrator"),
     # Reading the audit log moved from the administrator to the auditor role.
     Allowed("GET /api/audit", "status", "the audit log is the auditor's, not the admin's"),
+    # The priority model now spreads (points from kind, confidence, cameras, time of day,
+    # zone, repeat and false-alarm rate): the old step rule put this incident at the top.
+    *(
+        Allowed(call, path, "priority from the points model, not the old step rule")
+        for call, path in (
+            ("GET /api/incidents", "$[*].priority"),
+            ("GET /api/incidents/{id}", "$.priority"),
+            ("POST /api/incidents/{id}/confirm", "$.priority"),
+            ("POST /api/incidents/{id}/annotate", "$.priority"),
+            ("POST /api/incidents/{id}/dismiss", "$.priority"),
+            ("POST /api/incidents/{id}/transition", "$.priority"),
+            ("POST /api/incidents/{id}/merge", "$.priority"),
+            ("POST /api/incidents/{id}/unmerge", "$.priority"),
+            ("POST /api/incidents/{id}/split", "$.priority"),
+            ("POST /api/dispatch/orders", "$.priority"),
+            ("GET /api/dispatch/incidents/{id}", "$.orders[*].priority"),
+        )
+    ),
 ]
 
 GOLDEN = Path(__file__).with_name("scenario.json")

@@ -30,6 +30,15 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The alarm queue in queue order, with how many incidents it covers.
+ * @typedef {Object} AlarmQueue
+ * @property {Array<QueueRow>} rows
+ * @property {number} total
+ * @property {number} grouped
+ * @property {boolean} truncated
+ */
+
+/**
  * An operator note.
  * @typedef {Object} AnnotateBody
  * @property {string} text
@@ -71,6 +80,13 @@ import { request, url } from "./http.js";
  * @property {string} name
  * @property {number} area_km2
  * @property {Array<AreaNode>} children
+ */
+
+/**
+ * Someone an alarm may be assigned to.
+ * @typedef {Object} Assignee
+ * @property {string} username
+ * @property {string} display_name
  */
 
 /**
@@ -400,6 +416,21 @@ import { request, url } from "./http.js";
  * @property {number} opened_at
  * @property {(number | null)} closed_at
  * @property {(string | null)} detail
+ * @property {(number | null)} [group_id]
+ */
+
+/**
+ * Cameras that went down together, as one alert ("12 cameras down in zone Z003").
+ * @typedef {Object} DeviceAlertGroup
+ * @property {number} id
+ * @property {string} dim
+ * @property {string} value
+ * @property {string} label
+ * @property {number} opened_at
+ * @property {(number | null)} last_at
+ * @property {(number | null)} closed_at
+ * @property {number} count
+ * @property {number} open_count
  */
 
 /**
@@ -866,8 +897,47 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * What a group action did: the group after it, how many members it moved, who not.
+ * @typedef {Object} GroupActionResult
+ * @property {(IncidentGroup | null)} group
+ * @property {number} acted
+ * @property {Array<GroupSkip>} skipped
+ */
+
+/**
+ * One step on every member of a group of related alarms.
+ * @typedef {Object} GroupHandlingBody
+ * @property {"acknowledge" | "close" | "dismiss"} action
+ * @property {(string | null)} [reason]
+ */
+
+/**
+ * A member a group action left alone, and why.
+ * @typedef {Object} GroupSkip
+ * @property {string} id
+ * @property {string} reason
+ */
+
+/**
+ * Open camera-down alerts, flood-proof: groups, the alerts in no group, the totals.
+ * @typedef {Object} GroupedAlerts
+ * @property {Array<DeviceAlertGroup>} groups
+ * @property {Array<DeviceAlert>} singles
+ * @property {number} open
+ * @property {number} grouped
+ */
+
+/**
  * @typedef {Object} HTTPValidationError
  * @property {Array<ValidationError>} [detail]
+ */
+
+/**
+ * One handling step on an incident.
+ * @typedef {Object} HandlingBody
+ * @property {"acknowledge" | "claim" | "assign" | "start" | "hold" | "resume" | "close" | "reopen"} action
+ * @property {(string | null)} [assignee]
+ * @property {(string | null)} [note]
  */
 
 /**
@@ -1022,6 +1092,11 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [resolved_at]
  * @property {(string | null)} [centre_id]
  * @property {(string | null)} [address]
+ * @property {string} [handling]
+ * @property {(string | null)} [assignee]
+ * @property {(number | null)} [handling_at]
+ * @property {(Array<PriorityReason> | null)} [priority_reasons]
+ * @property {(string | null)} [group_id]
  */
 
 /**
@@ -1052,6 +1127,11 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [resolved_at]
  * @property {(string | null)} [centre_id]
  * @property {(string | null)} [address]
+ * @property {string} [handling]
+ * @property {(string | null)} [assignee]
+ * @property {(number | null)} [handling_at]
+ * @property {(Array<PriorityReason> | null)} [priority_reasons]
+ * @property {(string | null)} [group_id]
  * @property {Array<Object<string, any>>} events
  * @property {Array<Object<string, any>>} history
  */
@@ -1061,6 +1141,49 @@ import { request, url } from "./http.js";
  * @typedef {Object} IncidentDispatch
  * @property {Array<OrderRecord>} orders
  * @property {Array<DispatchEvent>} events
+ */
+
+/**
+ * Related alarms shown as one row: how many, which kinds, over what span, the newest.
+ * @typedef {Object} IncidentGroup
+ * @property {string} id
+ * @property {string} kind
+ * @property {Array<string>} kinds
+ * @property {(string | null)} zone
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {(number | null)} first_ts
+ * @property {(number | null)} last_ts
+ * @property {number} count
+ * @property {(string | null)} newest_id
+ * @property {(number | null)} priority
+ * @property {number} created_at
+ * @property {(number | null)} updated_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} closed_by
+ * @property {(number | null)} [open]
+ */
+
+/**
+ * A group with its member incidents.
+ * @typedef {Object} IncidentGroupDetail
+ * @property {string} id
+ * @property {string} kind
+ * @property {Array<string>} kinds
+ * @property {(string | null)} zone
+ * @property {(number | null)} lat
+ * @property {(number | null)} lon
+ * @property {(number | null)} first_ts
+ * @property {(number | null)} last_ts
+ * @property {number} count
+ * @property {(string | null)} newest_id
+ * @property {(number | null)} priority
+ * @property {number} created_at
+ * @property {(number | null)} updated_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} closed_by
+ * @property {(number | null)} [open]
+ * @property {Array<Incident>} members
  */
 
 /**
@@ -1574,6 +1697,27 @@ import { request, url } from "./http.js";
  * @typedef {Object} Preemptions
  * @property {string} incident
  * @property {Array<Preemption>} proposals
+ */
+
+/**
+ * One signal that moved an incident's priority, with its points.
+ * @typedef {Object} PriorityReason
+ * @property {string} code
+ * @property {number} points
+ * @property {(number | string | null)} [value]
+ * @property {string} text
+ */
+
+/**
+ * One row of the alarm queue: a single incident or a group of related alarms.
+ * @typedef {Object} QueueRow
+ * @property {string} type
+ * @property {string} id
+ * @property {number} priority
+ * @property {(number | null)} since
+ * @property {(Incident | null)} incident
+ * @property {(IncidentGroup | null)} group
+ * @property {number} matching
  */
 
 /**
@@ -2852,6 +2996,16 @@ export function fleetAlerts(query) {
 }
 
 /**
+ * Open camera-down alerts with cameras down together folded into one group each.
+ * GET /api/fleet/alert-groups
+ * @param {{ limit?: number }} [query]
+ * @returns {Promise<GroupedAlerts>}
+ */
+export function fleetAlertGroups(query) {
+  return request("GET", "/api/fleet/alert-groups", { query });
+}
+
+/**
  * Ingest counters, queue depth and lag.
  * GET /api/ingest/status
  * @returns {Promise<IngestStatus>}
@@ -3102,6 +3256,58 @@ export function incidentsReject(proposalId) {
  */
 export function exportEvidence(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/evidence`, { body, raw: true });
+}
+
+/**
+ * The alarm queue: most urgent first, then longest waiting; a group is one row.
+ * GET /api/alarm-queue
+ * @param {{ status?: (Array<"new" | "confirmed" | "dismissed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "merged"> | null), zone?: (string | null), kind?: (Array<string> | null), priority?: (Array<number> | null), handling?: (Array<"new" | "acknowledged" | "in_progress" | "on_hold" | "closed"> | null), limit?: number }} [query]
+ * @returns {Promise<AlarmQueue>}
+ */
+export function alarmQueue(query) {
+  return request("GET", "/api/alarm-queue", { query });
+}
+
+/**
+ * One handling step (409 when it does not apply; 422 for an unknown assignee).
+ * POST /api/incidents/{incident_id}/handling
+ * @param {string} incidentId
+ * @param {HandlingBody} body
+ * @returns {Promise<Incident>}
+ */
+export function alarmsHandle(incidentId, body) {
+  return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/handling`, { body });
+}
+
+/**
+ * Who an alarm may be assigned to: active users whose roles may handle incidents.
+ * GET /api/alarm-assignees
+ * @returns {Promise<Array<Assignee>>}
+ */
+export function alarmAssignees() {
+  return request("GET", "/api/alarm-assignees");
+}
+
+/**
+ * A group of related alarms with its members.
+ * GET /api/alarm-groups/{group_id}
+ * @param {string} groupId
+ * @param {{ limit?: number }} [query]
+ * @returns {Promise<IncidentGroupDetail>}
+ */
+export function alarmsGetGroup(groupId, query) {
+  return request("GET", `/api/alarm-groups/${encodeURIComponent(groupId)}`, { query });
+}
+
+/**
+ * Acknowledge, close or dismiss every member the step applies to (skips say why).
+ * POST /api/alarm-groups/{group_id}/handling
+ * @param {string} groupId
+ * @param {GroupHandlingBody} body
+ * @returns {Promise<GroupActionResult>}
+ */
+export function alarmsHandleGroup(groupId, body) {
+  return request("POST", `/api/alarm-groups/${encodeURIComponent(groupId)}/handling`, { body });
 }
 
 /**

@@ -1,6 +1,6 @@
 // @ts-check
 // Fleet health: cameras by zone and owner, offline/stale alerts, certificate expiry.
-import { fleetAlerts, fleetCertExpiry, fleetListDevices, fleetSummary } from "../api_client.js";
+import { fleetAlertGroups, fleetCertExpiry, fleetListDevices, fleetSummary } from "../api_client.js";
 import { html, render } from "../html.js";
 import { fmtAgo, fmtDate, fmtNumber, fmtTime, has, label, t } from "../i18n.js";
 import { onLive } from "../live.js";
@@ -8,6 +8,7 @@ import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").Device} Device */
 /** @typedef {import("../api_client.js").DeviceAlert} DeviceAlert */
+/** @typedef {import("../api_client.js").DeviceAlertGroup} DeviceAlertGroup */
 /** @typedef {import("../api_client.js").FleetSummary} FleetSummary */
 /** @typedef {import("../api_client.js").HealthCounts} HealthCounts */
 
@@ -15,6 +16,8 @@ const STATES = ["online", "stale", "offline", "unknown", "revoked", "cert_expiri
 const GROUPS = ["zone", "centre_id", "owner_type", "owner_org"];
 /** @type {(() => void) | null} */
 let off = null;
+/** @type {ReturnType<typeof setTimeout> | null} */
+let timer = null;
 
 /** @param {FleetSummary} summary */
 function groupTable(summary) {
@@ -63,13 +66,19 @@ function alertDetail(a) {
 const alertRow = (a) => html`<tr><td>${fmtTime(a.opened_at)}</td><td>${a.device_id}</td><td>${label("fleet.state.", a.kind)}</td>
   <td>${alertDetail(a)}</td></tr>`;
 
+// Cameras down together are one row: "12 cameras down in zone Z003".
+/** @param {DeviceAlertGroup} g */
+const alertGroupRow = (g) => html`<tr data-alert-group="${g.id}"><td>${fmtTime(g.opened_at)}</td>
+  <td data-testid="alert-group"><b>${t(`fleet.down.${g.dim}`, { n: g.open_count, value: g.value })}</b></td>
+  <td class="muted">${t("fleet.down.since", { n: g.count })}</td></tr>`;
+
 /** @param {HTMLElement} view */
 async function load(view) {
   const pick = /** @type {HTMLSelectElement} */ (view.querySelector("#fleet-by"));
   const by = /** @type {"zone" | "centre_id" | "owner_type" | "owner_org"} */ (pick.value);
   const [summary, alerts, certs, offline] = await Promise.all([
     fleetSummary({ by }),
-    fleetAlerts().catch(() => []),
+    fleetAlertGroups({ limit: 200 }).catch(() => ({ groups: [], singles: [], open: 0, grouped: 0 })),
     fleetCertExpiry().catch(() => []),
     fleetListDevices({ status: "offline", limit: 200 }).catch(() => []),
   ]);
@@ -78,7 +87,9 @@ async function load(view) {
     ${groupTable(summary)}
     <h2>${t("fleet.offline")}</h2>${table(offline, ["fleet.device", "fleet.zone", "fleet.owner", "fleet.last_seen"], offlineRow)}
     <h2>${t("fleet.certs")}</h2>${table(certs, ["fleet.device", "fleet.zone", "fleet.expires"], certRow)}
-    <h2>${t("fleet.alerts")}</h2>${table(alerts.slice(0, 50), [], alertRow)}`);
+    <h2>${t("fleet.alerts")} <span class="pill" data-testid="alerts-open">${alerts.open}</span></h2>
+    <p class="muted">${t("fleet.down.summary", { open: alerts.open, grouped: alerts.grouped, groups: alerts.groups.length })}</p>
+    ${table(alerts.groups, [], alertGroupRow)}${table(alerts.singles.slice(0, 50), [], alertRow)}`);
 }
 
 /** @param {string} k a grouping */
@@ -91,9 +102,14 @@ async function mount(view) {
     <div id="fleet-body"></div>`);
   view.querySelector("#fleet-by")?.addEventListener("change", () => load(view));
   await load(view);
-  off = onLive((kind) => { if (kind === "device_alert" || kind === "resync") load(view).catch(() => {}); });
+  // A wave of alerts is one reload per two seconds, not one per message.
+  off = onLive((kind) => {
+    if ((kind === "device_alert" || kind === "resync") && !timer) {
+      timer = setTimeout(() => { timer = null; load(view).catch(() => {}); }, 2000);
+    }
+  });
 }
 
-function unmount() { if (off) off(); off = null; }
+function unmount() { if (off) off(); off = null; if (timer) clearTimeout(timer); timer = null; }
 
 registerScreen({ id: "fleet", navKey: "nav.fleet", perm: "devices:read", mount, unmount });

@@ -1,11 +1,13 @@
 // @ts-check
-// The incident queue: updated row by row from the live stream; confirm, dismiss, merge,
-// split, the incident's frames (boxes drawn here), evidence export, recommended units with
-// ETAs, one-click dispatch.
+// The incident queue: the alarm queue of the server (filtered; storms folded into group
+// rows) kept in a stable order (queue.js: rows never move under the pointer, new ones wait
+// in a strip); handling steps (incidents_alarms.js); confirm, dismiss, merge, split, the
+// incident's frames (boxes drawn here), evidence export, recommended units with ETAs,
+// one-click dispatch.
 import {
-  centresMyScope, dispatchCreateOrder, dispatchRecommend, exportEvidence, getIncident,
-  incidentsConfirm, incidentsDismiss, incidentsHandover, incidentsMerge, incidentsSplit,
-  listIncidents, snapshotImage, snapshotsIncidentFrames, snapshotsRequestFrames,
+  alarmQueue, dispatchCreateOrder, dispatchRecommend, exportEvidence, getIncident, incidentsConfirm,
+  incidentsDismiss, incidentsHandover, incidentsMerge, incidentsSplit, snapshotImage,
+  snapshotsIncidentFrames, snapshotsRequestFrames,
 } from "../api_client.js";
 import { banner } from "../banner.js";
 import { askHandover } from "../handover.js";
@@ -13,23 +15,34 @@ import { expectArray, session } from "../http.js";
 import { Html, html, render, replace } from "../html.js";
 import { fmtDistance, fmtPercent, fmtSeconds, fmtTime, label, t } from "../i18n.js";
 import { onLive } from "../live.js";
+import { StableQueue } from "../queue.js";
 import { registerScreen } from "../registry.js";
+import {
+  ask, dialogShell, filterBar, groupRow, handle, handleGroup, handlingButtons, handlingCell, readFilters,
+  reasons, strip,
+} from "../alarms.js";
 
 /** @typedef {import("../api_client.js").Candidate} Candidate */
 /** @typedef {import("../api_client.js").Frame} Frame */
 /** @typedef {import("../api_client.js").Incident} Incident */
+/** @typedef {import("../api_client.js").QueueRow} QueueRow */
 
+/** @type {Array<"new" | "confirmed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "dismissed">} */
 const OPEN = ["new", "confirmed", "dispatched", "en_route", "on_scene"];
+const ALL = ["new", "confirmed", "dispatched", "en_route", "on_scene", "resolved", "dismissed"];
 
 /**
  * @typedef {Object} State
+ * @property {HTMLElement} view
  * @property {HTMLElement} tbody
  * @property {HTMLElement} count
- * @property {Map<string, Incident>} items
+ * @property {HTMLElement} strip
+ * @property {StableQueue<QueueRow>} queue
  * @property {Map<string, Html>} extra
  * @property {boolean} showAll
- * @property {Set<string> | null} scope the centres whose incidents are shown (null: all)
  * @property {(() => void) | null} off
+ * @property {ReturnType<typeof setTimeout> | null} timer
+ * @property {ReturnType<typeof setInterval> | null} settler
  */
 /** @type {State | null} */
 let st = null;
@@ -51,21 +64,25 @@ function actions(i) {
   }
   if (session.can("dispatch:act") && ["new", "confirmed"].includes(i.status)) acts.push(button("recommend", "incidents.units"));
   if (can && OPEN.includes(i.status)) acts.push(button("handover", "incidents.handover"));
-  return acts;
+  return [...handlingButtons(i), ...acts];
 }
 
-/** @param {Incident} i one incident */
-function row(i) {
-  return html`<tr data-id="${i.id}" data-status="${i.status}">
+/** @param {Incident} i one incident @param {boolean} [gone] left the queue while held */
+function row(i, gone = false) {
+  return html`<tr data-id="${i.id}" data-key="i:${i.id}" data-status="${i.status}" class="${gone ? "gone" : ""}">
     <td><span class="pill pri-${i.priority}">${t("incidents.priority", { p: i.priority })}</span></td>
-    <td>${i.id}</td><td>${label("incidents.kind.", i.kind)}</td><td data-testid="centre">${i.centre_id || ""}</td>
+    <td class="idcell">${i.id}</td><td>${label("incidents.kind.", i.kind)}<br>${reasons(i)}</td>
+    <td data-testid="centre">${i.centre_id || ""}</td>
     <td>${i.zone || ""}${i.address ? html`<div class="muted" data-testid="address">${i.address}</div>` : ""}</td>
-    <td>${i.devices.join(t("common.list_sep"))}</td>
+    <td class="cams">${i.devices.join(t("common.list_sep"))}</td>
     <td>${i.confidence != null ? fmtPercent(i.confidence) : ""}</td>
-    <td class="st-${i.status}" data-testid="status">${label("incidents.status.", i.status)}</td>
+    <td class="st-${i.status}"><span data-testid="status">${label("incidents.status.", i.status)}</span><br>${handlingCell(i)}</td>
     <td>${fmtTime(i.updated_at || i.created_at)}</td>
-    <td class="actions">${actions(i)}<div class="recs">${state().extra.get(i.id) || ""}</div></td></tr>`;
+    <td class="actions">${gone ? "" : actions(i)}<div class="recs">${state().extra.get(i.id) || ""}</div></td></tr>`;
 }
+
+/** @param {QueueRow} r @param {boolean} gone */
+const queueRow = (r, gone) => (r.type === "group" ? groupRow(r, gone) : row(/** @type {Incident} */ (r.incident), gone));
 
 /** @param {string} id */
 const rowOf = (id) => state().tbody.querySelector(`tr[data-id="${CSS.escape(id)}"]`);
@@ -79,33 +96,44 @@ function setExtra(id, content) {
   if (box) render(box, content || html``);
 }
 
-function draw() {
+// The whole table is drawn only when the queue settles; otherwise each row on screen is
+// redrawn where it stands (same height: one line per cell), so nothing under the pointer moves.
+/** @param {boolean} settled */
+function draw(settled) {
   const s = state();
-  const rows = [...s.items.values()]
-    .filter((i) => s.showAll || OPEN.includes(i.status))
-    .sort((a, b) => (a.priority - b.priority) || ((b.updated_at || 0) - (a.updated_at || 0)));
-  render(s.tbody, rows.length ? html`${rows.map(row)}` : html`<tr><td colspan="10" class="muted">${t("incidents.none_open")}</td></tr>`);
-  s.count.textContent = String(rows.length);
+  const rows = s.queue.rows();
+  if (settled) {
+    render(s.tbody, rows.length ? html`${rows.map((r) => queueRow(r.row, r.gone))}`
+      : html`<tr><td colspan="10" class="muted">${t("incidents.none_open")}</td></tr>`);
+  } else {
+    for (const r of rows) {
+      const tr = s.tbody.querySelector(`tr[data-key="${CSS.escape(r.key)}"]`);
+      if (tr) replace(tr, queueRow(r.row, r.gone));
+    }
+  }
+  render(s.strip, strip(s.queue.waiting()));
+  s.count.textContent = String(rows.filter((r) => !r.gone).length);
 }
 
-/** @param {Incident} inc */
+/** Redraw after an action (the answer of the action is shown at once, in place). @param {Incident} inc */
 function upsert(inc) {
-  const s = state();
-  if (s.scope && !s.scope.has(inc.centre_id || "")) {
-    // Handed over to a centre this operator does not work: it leaves the queue.
-    if (s.items.delete(inc.id)) draw();
-    return;
-  }
-  s.items.set(inc.id, inc);
   const tr = rowOf(inc.id);
-  if (tr && (s.showAll || OPEN.includes(inc.status))) replace(tr, row(inc)); else draw();
-  rowOf(inc.id)?.classList.add("flash");
+  if (tr) { replace(tr, row(inc)); rowOf(inc.id)?.classList.add("flash"); }
+  refreshSoon();
 }
 
 async function load() {
-  const rows = expectArray(await listIncidents({ limit: 500 }), "incidents");
-  state().items = new Map(rows.map((i) => [i.id, i]));
-  draw();
+  const s = state();
+  const q = await alarmQueue({ ...readFilters(s.view), status: s.showAll ? ALL : undefined, limit: 500 });
+  if (st !== s) return;  // the screen was left meanwhile
+  draw(s.queue.update(expectArray(q.rows, "queue"), Date.now()));
+}
+
+// Live changes are many in a storm: one read of the queue per half second carries them all.
+function refreshSoon() {
+  const s = state();
+  if (s.timer) return;
+  s.timer = setTimeout(() => { s.timer = null; if (st === s) load().catch(() => {}); }, 500);
 }
 
 // Why a unit is proposed, in the reader's language from the candidate's fields; the ranking's
@@ -141,9 +169,12 @@ async function recommend(id) {
 
 /** @param {string} id @param {string} what */
 async function act(id, what) {
-  if (what === "confirm") upsert(await incidentsConfirm(id, {}));
+  if (what.startsWith("h-")) {
+    const out = await handle(state().view, id, what.slice(2));
+    if (out) upsert(out);
+  } else if (what === "confirm") upsert(await incidentsConfirm(id, {}));
   else if (what === "dismiss") {
-    const reason = prompt(t("incidents.ask_dismiss"));
+    const reason = await ask(state().view, { title: t("incidents.dismiss"), label: t("incidents.ask_dismiss"), required: true });
     if (reason) upsert(await incidentsDismiss(id, { reason }));
   } else if (what === "merge") {
     const into = prompt(t("incidents.ask_merge"));
@@ -160,7 +191,7 @@ async function act(id, what) {
 
 /** @param {string} id */
 async function handover(id) {
-  const answer = await askHandover(id, state().items.get(id)?.centre_id);
+  const answer = await askHandover(id, (await getIncident(id)).centre_id);
   if (!answer) return;
   upsert(await incidentsHandover(id, answer));
   banner(t("incidents.handed_over", { centre: answer.centre }), "info");
@@ -239,9 +270,24 @@ async function dispatch(id, unit) {
   }
 }
 
+/** @param {string} gid @param {string} what */
+async function actGroup(gid, what) {
+  const out = await handleGroup(state().view, gid, what.slice(2));
+  if (!out) return;
+  const note = t("alarms.group.done", { n: out.acted, skipped: out.skipped.length });
+  banner(note, "info");
+  refreshSoon();
+}
+
 /** @param {MouseEvent} e */
 function onClick(e) {
   const target = /** @type {HTMLElement} */ (e.target);
+  const group = /** @type {HTMLElement | null} */ (target.closest("tr[data-group]"));
+  if (group?.dataset.group && target.dataset.act) {
+    const what = target.dataset.act;
+    actGroup(group.dataset.group, what).catch((err) => banner(t("incidents.action_failed", { action: what, error: err.message })));
+    return;
+  }
   const tr = /** @type {HTMLElement | null} */ (target.closest("tr[data-id]"));
   const id = tr?.dataset.id;
   if (!id) return;
@@ -254,34 +300,62 @@ function onClick(e) {
 
 function head() {
   const cols = ["p", "id", "kind", "centre", "zone", "cameras", "confidence", "status", "updated", "actions"];
+  // (the kind column carries the priority reasons, the status column the handling state)
   return html`<thead><tr>${cols.map((c) => html`<th>${t(`incidents.col.${c}`)}</th>`)}</tr></thead>`;
 }
 
 /** @param {HTMLElement} view */
 async function mount(view) {
   render(view, html`<h1>${t("incidents.title")} <span class="pill" id="inc-count">0</span></h1>
+    ${filterBar()}
     <label class="inline"><input type="checkbox" id="inc-all"> ${t("incidents.show_closed")}</label>
-    <table>${head()}<tbody id="inc-body"></tbody></table>`);
+    <div id="inc-strip" class="strip" data-testid="new-strip"></div>
+    <table id="inc-table" class="queue">${head()}<tbody id="inc-body"></tbody></table>${dialogShell()}`);
+  /** @type {State} */
   const s = {
+    view,
     tbody: /** @type {HTMLElement} */ (view.querySelector("#inc-body")),
     count: /** @type {HTMLElement} */ (view.querySelector("#inc-count")),
-    items: new Map(), extra: new Map(), showAll: false, scope: null, off: null,
+    strip: /** @type {HTMLElement} */ (view.querySelector("#inc-strip")),
+    queue: new StableQueue((/** @type {QueueRow} */ r) => `${r.type === "group" ? "g" : "i"}:${r.id}`),
+    extra: new Map(), showAll: false, off: null, timer: null, settler: null,
   };
   st = s;
-  const me = await centresMyScope();
-  s.scope = me.sees_all ? null : new Set(me.scoped);
+  const reload = () => { s.queue = new StableQueue(s.queue.keyOf); load().catch((err) => banner(err.message)); };
   view.querySelector("#inc-all")?.addEventListener("change", (e) => {
     s.showAll = /** @type {HTMLInputElement} */ (e.target).checked;
-    draw();
+    reload();
   });
+  view.querySelector(".filters")?.addEventListener("change", reload);
   s.tbody.addEventListener("click", onClick);
+  // Held while the pointer is over the queue or a dialog is open: rows stay where they are.
+  const table = /** @type {HTMLElement} */ (view.querySelector("#inc-table"));
+  const dialog = /** @type {HTMLDialogElement} */ (view.querySelector("#alarm-dialog"));
+  let pointerIn = false;
+  const hold = () => { s.queue.held = pointerIn || dialog.open; };
+  table.addEventListener("pointerenter", () => { pointerIn = true; hold(); });
+  table.addEventListener("pointerleave", () => { pointerIn = false; hold(); });
+  dialog.addEventListener("close", hold);
+  s.strip.addEventListener("click", (e) => {
+    if (/** @type {HTMLElement} */ (e.target).dataset.act !== "show-new") return;
+    s.queue.settle(Date.now());
+    draw(true);
+  });
+  s.settler = setInterval(() => {
+    hold();
+    if (s.queue.pending.length + s.queue.gone.size && s.queue.canSettle(Date.now())) { s.queue.settle(Date.now()); draw(true); }
+  }, 1000);
   await load();
-  s.off = onLive((kind, data) => {
-    if (kind === "incident" && data?.incident?.id) upsert(data.incident);
-    if (kind === "resync") load().catch(() => {});
+  s.off = onLive((kind) => {
+    if (kind === "incident" || kind === "resync") refreshSoon();
   });
 }
 
-function unmount() { if (st?.off) st.off(); st = null; }
+function unmount() {
+  if (st?.off) st.off();
+  if (st?.timer) clearTimeout(st.timer);
+  if (st?.settler) clearInterval(st.settler);
+  st = null;
+}
 
 registerScreen({ id: "incidents", navKey: "nav.incidents", perm: "incidents:read", mount, unmount });
