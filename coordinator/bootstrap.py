@@ -367,7 +367,11 @@ def init_stream(fleet: FleetService, incidents: IncidentService, closers: Closer
             "stream: alerts",
             fleet.on_alert(
                 lambda alert: hub.publish(
-                    "device_alert", alert, _centre_tags(fleet.centre_of(alert["device_id"]))
+                    "device_alert",
+                    {k: v for k, v in alert.items() if k != "device_ids"},
+                    _centre_tags(*(fleet.centre_of(d) for d in alert.get("device_ids") or []))
+                    if alert.get("kind") == "group"
+                    else _centre_tags(fleet.centre_of(alert["device_id"])),
                 )
             ),
         )

@@ -221,5 +221,8 @@ def collapse(alerts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         if g is None:
             out.append(a)
         else:
-            groups[g["id"]] = {"change": "group", "kind": "group", "group": g}
+            seen = groups.get(g["id"], {}).get("device_ids", [])
+            ids = [*seen, a["device_id"]] if a.get("device_id") else seen
+            # the members of this change: whose centres the stream tells (not the message)
+            groups[g["id"]] = {"change": "group", "kind": "group", "group": g, "device_ids": ids}
     return out + list(groups.values())
