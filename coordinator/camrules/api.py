@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response
 
 from ..errors import NotFound
-from ..http.deps import CamRulesDep, FleetDep, SnapshotsDep, require
+from ..http.deps import CamRulesDep, FleetDep, SnapshotsDep, header_text, require
 from ..identity.auth import Principal
 from . import permissions
 from .models import (
@@ -92,7 +92,7 @@ def request_view(
 ) -> dict[str, Any]:
     """Ask the camera for its current view (a fresh frame, privacy masks burned in), within
     its sharing terms; poll the request, then fetch the image (both audited)."""
-    return snapshots.request_view(device_id, who, x_purpose or VIEW_PURPOSE)
+    return snapshots.request_view(device_id, who, header_text(x_purpose) or VIEW_PURPOSE)
 
 
 def _view(snapshots: Any, device_id: str, req: str) -> dict[str, Any]:
@@ -114,5 +114,5 @@ def view_image(
 ) -> Response:
     """The JPEG as the board sent it, unaltered (the view is audited)."""
     _view(snapshots, device_id, req)
-    data, mime = snapshots.image(req, who, x_purpose or VIEW_PURPOSE)
+    data, mime = snapshots.image(req, who, header_text(x_purpose) or VIEW_PURPOSE)
     return Response(content=data, media_type=mime, headers={"Cache-Control": "no-store"})

@@ -187,7 +187,7 @@ class SnapshotService:
 
         def write(d: Any) -> None:
             d.table("snapshots").insert(row)
-            d.table("audit_log").insert(entry)
+            AuditService.append(d, entry)
 
         self.db.write(write)
         self._send(row)

@@ -82,8 +82,8 @@ def test_the_editor_draws_on_the_cameras_current_view(page, city: DevCity, tmp_p
         page.goto(page.url.split("#")[0] + "#/rules")
         page.fill("[data-testid=rules-dev]", dev)
         page.click("#rules-open")
-        page.wait_for_function(
-            "document.querySelector('[data-testid=rules-view]') || "
+        page.wait_for_function(  # a function, not an expression: the page's CSP forbids eval
+            "() => document.querySelector('[data-testid=rules-view]') || "
             "(document.querySelector('[data-testid=rules-view-msg]') || {}).textContent"
             "?.startsWith('No current view')",
             timeout=30000,
@@ -138,7 +138,7 @@ def test_a_camera_that_shares_no_frames_shows_no_view(page, city: DevCity):
     page.fill("[data-testid=rules-dev]", dev)
     page.click("#rules-open")
     page.wait_for_function(
-        "(document.querySelector('[data-testid=rules-view-msg]')?.textContent || '')"
+        "() => (document.querySelector('[data-testid=rules-view-msg]')?.textContent || '')"
         ".includes('share')"
     )
     assert page.locator("[data-testid=rules-view]").count() == 0

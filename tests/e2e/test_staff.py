@@ -42,7 +42,7 @@ def test_admin_creates_and_a_second_admin_approves(page, city: DevCity):
     )
     page.click("[data-testid=staff-act-form] button")
     page.wait_for_function(
-        "document.querySelector(\"tr[data-user='op-temp'] [data-testid=user-state]\")"
+        "() => document.querySelector(\"tr[data-user='op-temp'] [data-testid=user-state]\")"
         "?.innerText === 'disabled'"
     )
     # An officer account waits for a second administrator, and this one cannot approve it.
