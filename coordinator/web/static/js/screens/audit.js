@@ -16,12 +16,13 @@ const head = (keys) => html`<thead><tr>${keys.map((k) => html`<th>${t(k)}</th>`)
 const empty = (cols, key) => html`<tr><td colspan="${cols}" class="muted">${t(key)}</td></tr>`;
 
 /** @param {AuditEntry} e one audit entry */
-const entryRow = (e) => html`<tr><td>${e.id}</td><td>${fmtTime(e.ts)}</td><td>${e.actor}</td>
-  <td>${e.action}</td><td>${e.subject_type}${e.subject_id ? ` ${e.subject_id}` : ""}</td><td>${e.purpose || ""}</td></tr>`;
+const entryRow = (e) => html`<tr><td>${e.id}</td><td>${fmtTime(e.ts)}</td><td data-l10n="data">${e.actor}</td>
+  <td data-l10n="data">${e.action}</td><td data-l10n="data">${e.subject_type}${e.subject_id ? ` ${e.subject_id}` : ""}</td>
+  <td data-l10n="data">${e.purpose || ""}</td></tr>`;
 const ENTRY_COLS = ["audit.id", "audit.when", "audit.actor", "audit.action", "audit.subject", "audit.purpose"];
 
 /** @param {UnusualVolume} u an actor's day that stands out */
-const unusualRow = (u) => html`<tr><td>${u.actor}</td><td>${u.day}</td><td>${u.count}</td>
+const unusualRow = (u) => html`<tr><td data-l10n="data">${u.actor}</td><td>${u.day}</td><td>${u.count}</td>
   <td>${u.baseline_per_day}</td><td>${u.ratio === null ? "—" : `×${u.ratio}`}</td></tr>`;
 
 /** @param {HTMLElement} box */

@@ -44,7 +44,7 @@ const actButton = (a, id) => html`<button type="button" data-act="${a}" data-id=
 function userRow(u) {
   const acts = Object.keys(ACTIONS).filter((a) => (a === "enable") === (u.state === "disabled"));
   return html`<tr data-user="${u.username}">
-    <td>${u.username}</td><td>${u.display_name || ""}</td>
+    <td data-l10n="data">${u.username}</td><td data-l10n="data">${u.display_name || ""}</td>
     <td>${u.role_list.map((r) => t(`role.${r}`)).join(", ")}</td>
     <td>${u.zone_list.join(", ")}</td>
     <td data-testid="user-state"><span class="pill">${t(`staff.state.${u.state}`)}</span></td>
@@ -60,9 +60,10 @@ const roleBox = (r) => html`<label><input type="checkbox" name="roles" value="${
 /** @param {ApprovalOut} a */
 function requestRow(a) {
   const s = a.scope;
-  const what = [...(s.roles || s.add_roles || []), ...(s.zones || s.add_zones || [])].join(", ");
+  const roles = (s.roles || s.add_roles || []).map((/** @type {string} */ r) => t(`role.${r}`));
+  const what = [...roles, ...(s.zones || s.add_zones || [])].join(", ");
   return html`<tr data-request="${a.id}"><td>${a.id}</td><td>${a.title}</td>
-    <td>${s.username || a.subject_id}</td><td>${what}</td><td>${a.requested_by}</td>
+    <td data-l10n="data">${s.username || a.subject_id}</td><td>${what}</td><td data-l10n="data">${a.requested_by}</td>
     <td>${a.reason}</td><td>${fmtTime(a.requested_at)}</td>
     <td>${a.can_decide
       ? html`<button type="button" class="primary" data-decide="approve" data-id="${a.id}">${t("staff.approve")}</button>
