@@ -127,7 +127,13 @@ def add_users(settings_file: Path, env: dict[str, str], users: dict[str, str]) -
     from coordinator.settings import load_settings
     from devtools.totp_codes import seeded_secret
 
-    services = open_services(load_settings(settings_file, {**os.environ, **env}))
+    # a new centre: its database is created here as `coordinator init` would (umask 077),
+    # before the server starts
+    old = os.umask(0o077)
+    try:
+        services = open_services(load_settings(settings_file, {**os.environ, **env}), init=True)
+    finally:
+        os.umask(old)
     try:
         for name, role in users.items():
             secret = seeded_secret(name) if needs_second_factor([role]) else None

@@ -17,9 +17,9 @@ from coordinator.app import create_app
 from coordinator.bootstrap import open_services
 from coordinator.container import Services
 from coordinator.identity.audit import AuditService
-from coordinator.identity.auth import Role
+from coordinator.identity.auth import Role, needs_second_factor
 from coordinator.settings import Settings
-from tests.harness.api import PASSWORD, bearer
+from tests.harness.api import PASSWORD, bearer, login, seeded_secret
 from tests.harness.population import PURPOSE, person_data
 
 
@@ -43,10 +43,9 @@ def client(svc: Services) -> Iterator[TestClient]:
 def _login(
     client: TestClient, svc: Services, name: str, roles: list[Role], zones: list[str]
 ) -> dict:
-    svc.auth.create_user(name, PASSWORD, roles, zones=zones)
-    r = client.post("/api/auth/login", json={"username": name, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {**bearer(r.json()["access_token"]), **PURPOSE}
+    secret = seeded_secret(name) if needs_second_factor(roles) else None
+    svc.auth.create_user(name, PASSWORD, roles, zones=zones, totp_secret=secret)
+    return {**bearer(login(client, name)), **PURPOSE}  # with the second factor
 
 
 @pytest.fixture

@@ -57,11 +57,14 @@ def _run_and_check(tmp_path: Path) -> None:
 
 
 def test_a_command_creating_the_data_folder_makes_it_private(tmp_path):
-    """Tried: `coordinator users bootstrap-admin` as the first command on a new data folder.
+    """Tried: `coordinator init`, then `coordinator users bootstrap-admin`, on a new data folder.
     Expected: folder 0700, database 0600 (the command's umask and explicit modes)."""
     cfg = tmp_path / "c.yaml"
     settings = base_settings(tmp_path, 1883)
     cfg.write_text(yaml.safe_dump(settings))
+    r = cli("coordinator.cli", "init", "--settings", str(cfg), env=secrets_env())
+    assert r.returncode == 0, r.stderr
+    assert _loose(Path(settings["data_dir"])) == []
     r = cli("coordinator.cli", "users", "bootstrap-admin", "first-admin",
             "--settings", str(cfg),
             env={**secrets_env(), "CITYWATCH_NEW_USER_PASSWORD": PASSWORD})  # fmt: skip

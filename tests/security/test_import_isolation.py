@@ -23,7 +23,7 @@ from coordinator.bootstrap import open_services
 from coordinator.container import Services
 from coordinator.identity.auth import Role
 from coordinator.settings import Settings
-from tests.harness.api import PASSWORD, bearer
+from tests.harness.api import PASSWORD, bearer, login, seeded_secret
 from tests.harness.core import event, inject, register
 from tests.harness.imports import TxnLog, repeated_id_csv, status_of
 from tests.harness.mqtt import wait_for
@@ -111,10 +111,13 @@ def test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks(svc,
 
 def _officer(client: TestClient, svc: Services) -> dict[str, str]:
     svc.auth.create_user(
-        "officer-x", PASSWORD, [Role.POPULATION_OFFICER], zones=[f"Z{i:02d}" for i in range(1, 15)]
+        "officer-x",
+        PASSWORD,
+        [Role.POPULATION_OFFICER],
+        zones=[f"Z{i:02d}" for i in range(1, 15)],
+        totp_secret=seeded_secret("officer-x"),
     )
-    r = client.post("/api/auth/login", json={"username": "officer-x", "password": PASSWORD})
-    return {**bearer(r.json()["access_token"]), **PURPOSE}
+    return {**bearer(login(client, "officer-x")), **PURPOSE}  # with the second factor
 
 
 def test_api_upload_in_chunks_progress_and_cancel_keep_committed_chunks(tmp_path, cancel_file):

@@ -24,7 +24,7 @@ from coordinator.population import schema as pop_schema
 from coordinator.population.importer import COLUMNS
 from coordinator.settings import Settings
 from devtools.population_data import population
-from tests.harness.api import PASSWORD, bearer
+from tests.harness.api import PASSWORD, bearer, login, seeded_secret
 from tests.harness.imports import find_in
 from tests.harness.population import PURPOSE
 
@@ -95,11 +95,14 @@ def test_the_dashboard_import_leaves_no_error_file_or_upload_behind(svc, tmp_pat
     ``*.errors.csv``) and no ID number in clear anywhere in the data folder."""
     path, rejected, _ = _rejected_file(tmp_path / "people.csv")
     with TestClient(create_app(svc)) as client:
-        svc.auth.create_user("officer-a", PASSWORD, [Role.POPULATION_OFFICER], zones=["Z01"])
-        token = client.post(
-            "/api/auth/login", json={"username": "officer-a", "password": PASSWORD}
-        ).json()
-        h = {**bearer(token["access_token"]), **PURPOSE, "Content-Type": "text/csv"}
+        svc.auth.create_user(
+            "officer-a",
+            PASSWORD,
+            [Role.POPULATION_OFFICER],
+            zones=["Z01"],
+            totp_secret=seeded_secret("officer-a"),
+        )
+        h = {**bearer(login(client, "officer-a")), **PURPOSE, "Content-Type": "text/csv"}
         r = client.post("/api/population/import", headers=h, content=path.read_bytes())
         assert r.status_code == 200, r.text
         body = r.json()
