@@ -27,8 +27,9 @@ import {
 /** @typedef {import("../api_client.js").Incident} Incident */
 /** @typedef {import("../api_client.js").QueueRow} QueueRow */
 
-/** @type {Array<"new" | "confirmed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "dismissed">} */
+/** @type {string[]} */
 const OPEN = ["new", "confirmed", "dispatched", "en_route", "on_scene"];
+/** @type {Array<"new" | "confirmed" | "dispatched" | "en_route" | "on_scene" | "resolved" | "dismissed">} */
 const ALL = ["new", "confirmed", "dispatched", "en_route", "on_scene", "resolved", "dismissed"];
 
 /**
