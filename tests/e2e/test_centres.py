@@ -69,7 +69,13 @@ def test_a_centre_operator_sees_only_their_centre_and_hands_over(page, chromium,
     page.fill("[data-testid=handover-reason]", "the scene is on C02's side of the river")
     shot(page, "handover")
     page.click("[data-testid=handover-ok]")
-    page.wait_for_selector(f"#inc-body tr[data-id='{inc_id}']", state="detached")
+    # it leaves the queue: at once, or greyed in place while the queue is held under the
+    # pointer (the stable queue never moves a row the operator may be about to click)
+    page.wait_for_function(
+        "(id) => { const r = document.querySelector(`#inc-body tr[data-id='${id}']`);"
+        " return !r || r.classList.contains('gone'); }",
+        arg=inc_id,
+    )
     # C02's operator (a browser session of their own) now has it, with the handover logged
     ctx = chromium.new_context(viewport={"width": 1400, "height": 860})
     try:

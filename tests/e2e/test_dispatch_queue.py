@@ -21,8 +21,8 @@ def _incident_of(city: DevCity, cam: str) -> dict:
 
 
 def test_confirmed_incident_waits_visibly_and_is_dispatched_from_the_queue(page, city: DevCity):
-    cam = city.cameras[41]["id"]
-    city.publish_event(cam, kind="intrusion", conf=0.91, track=4101)
+    cam = city.cameras[141]["id"]  # a camera no other browser test uses
+    city.publish_event(cam, kind="intrusion", conf=0.91, track=14101)
     inc = _incident_of(city, cam)
     city.services.incidents.confirm(inc["id"], "operator")
     login(page, "dispatcher")
