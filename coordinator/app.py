@@ -45,7 +45,7 @@ def routers() -> list[APIRouter]:
     from .dispatch import unit_api as dispatch_unit_api
     from .enrolment import api as enrolment_api
     from .fleet import api as fleet_api
-    from .fleet import map_api, snapshot_api
+    from .fleet import map_api, owners_api, snapshot_api
     from .fraud import api as fraud_api
     from .geo import api as geo_api
     from .geo import centres_api
@@ -65,6 +65,7 @@ def routers() -> list[APIRouter]:
         fleet_api.router,
         map_api.router,
         snapshot_api.router,
+        owners_api.router,
         incidents_api.router,
         incidents_api.metrics_router,
         evidence_api.router,

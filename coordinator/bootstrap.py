@@ -43,6 +43,7 @@ from .fleet import permissions as fleet_permissions
 from .fleet import schema as fleet_schema
 from .fleet import snapshots
 from .fleet.alert_groups import DownGrouping
+from .fleet.owners import OwnerService
 from .fleet.service import FleetService
 from .fraud import permissions as fraud_permissions
 from .fraud import schema as fraud_schema
@@ -152,6 +153,9 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
     fleet, incidents, tuning = init_incidents(settings, db, topics, link, closers)
     camrules = init_camrules(db, topics, link, fleet, incidents, tuning, settings)
     ingest = init_ingest(settings, db, fleet, incidents, link, closers)
+    # The owners' agreements: every event stamped on ingest, every frame request checked.
+    owners = OwnerService(db, fleet, utc_offset_h=settings.alarms.utc_offset_h)
+    ingest.share = owners.level
     stream = init_stream(fleet, incidents, closers)
     approvals, staff = init_approvals(db, auth_svc, audit_svc, closers)
     pop = population.PopulationService(db, audit_svc, settings, approvals=approvals)
@@ -173,6 +177,7 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
     )
     lifecycle = init_lifecycle(enrolment)
     snaps = init_snapshots(settings, db, audit_svc, topics, link, closers)
+    snaps.owners = owners
     services = Services(
         settings=settings,
         db=db,
@@ -190,6 +195,7 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
         geo=geo,
         dispatch=dispatch,
         snapshots=snaps,
+        owners=owners,
         camrules=camrules,
         evidence=EvidenceExporter(db, audit_svc),
         throttle=throttle,
@@ -487,6 +493,8 @@ def init_jobs(services: Services) -> None:
         600.0,
         lambda: snapshots.expire_snapshots(db, time.time() - s.snapshot_retention_hours * 3600),
     )
+    # Frames past the retention their owner agreed to, or of cameras no longer sharing.
+    jobs.every("expire-agreed-frames", 600.0, services.owners.expire_frames)
     jobs.every("retry-snapshots", min(1.0, s.snapshot_timeout_s / 2), services.snapshots.retry_due)
     jobs.every("trim-dead-letters", 600.0, services.ingest.trim_dead_letters)
     jobs.every("purge-sessions", 3600.0, services.auth.purge_expired)

@@ -16,6 +16,7 @@ from .camrules.service import CamRulesService
 from .dispatch.service import DispatchService
 from .enrolment.lifecycle import LifecycleService
 from .enrolment.service import EnrolmentService
+from .fleet.owners import OwnerService
 from .fleet.service import FleetService
 from .fleet.snapshots import SnapshotService
 from .fraud.service import FraudService
@@ -59,6 +60,7 @@ class Services:
     geo: GeoService
     dispatch: DispatchService
     snapshots: SnapshotService
+    owners: OwnerService
     camrules: CamRulesService
     evidence: EvidenceExporter
     throttle: LoginThrottle

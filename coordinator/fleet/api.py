@@ -100,9 +100,11 @@ def list_devices(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0)] = 0,
     centre: str | None = None,
+    org_id: Annotated[int | None, Query(ge=1, description="owner organisation")] = None,
 ) -> list[dict[str, Any]]:
     """Devices of your centres, filtered by zone, centre, owner and health status."""
     return fleet.search(
+        org_id=org_id,
         centre=centre,
         scope=scope,
         zone=zone,
@@ -134,7 +136,7 @@ def fleet_summary(
     fleet: FleetDep,
     _who: Reader,
     scope: ScopeDep,
-    by: Literal["zone", "owner_type", "owner_org", "centre_id"] = "zone",
+    by: Literal["zone", "owner_type", "owner_org", "centre_id", "org_id"] = "zone",
 ) -> dict[str, Any]:
     """Online / offline / stale / unknown / cert-expiring counts of your centres' cameras
     per zone, centre or owner."""

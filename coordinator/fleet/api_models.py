@@ -9,7 +9,8 @@ from pydantic import Field
 from ..http.answers import Answer
 from .sharing import EvidenceSharing
 
-SnapStatus = Literal["pending", "ok", "error", "timeout"]
+#: ``denied``: the answer came after the owner's agreement stopped sharing; not kept.
+SnapStatus = Literal["pending", "ok", "error", "timeout", "denied"]
 
 
 class Device(Answer):
@@ -23,6 +24,7 @@ class Device(Answer):
     heading: float | None
     zone: str | None
     centre_id: str | None = Field(None, description="monitoring centre, from the location")
+    org_id: int | None = Field(None, description="the owner organisation's record")
     profile: str | None
     cert_fingerprint: str | None
     cert_not_after: str | None
@@ -146,6 +148,9 @@ class Refused(Answer):
     device_id: str
     sharing: EvidenceSharing
     reason: str
+    agreement: bool = Field(
+        False, description="refused by the owner organisation's sharing agreement"
+    )
 
 
 class FramesRequested(Answer):

@@ -14,13 +14,23 @@ class Perm(StrEnum):
     DEVICES_READ = "devices:read"
     DEVICES_WRITE = "devices:write"
     SNAPSHOT_REQUEST = "snapshots:request"
+    OWNERS_READ = "owners:read"  # owner organisations, agreements, per-owner statistics
+    OWNERS_WRITE = "owners:write"  # edit organisations and agreements, make owner accounts
+    OWNERS_SELF = "owners:self"  # an owner account: its own cameras and their incidents
 
 
 #: The permissions fleet owns, by role.
 GRANTS: Grants = {
-    Role.ADMIN: {Perm.DEVICES_READ, Perm.DEVICES_WRITE, Perm.SNAPSHOT_REQUEST},
-    Role.OPERATOR: {Perm.DEVICES_READ, Perm.SNAPSHOT_REQUEST},
+    Role.ADMIN: {
+        Perm.DEVICES_READ,
+        Perm.DEVICES_WRITE,
+        Perm.SNAPSHOT_REQUEST,
+        Perm.OWNERS_READ,
+        Perm.OWNERS_WRITE,
+    },
+    Role.OPERATOR: {Perm.DEVICES_READ, Perm.SNAPSHOT_REQUEST, Perm.OWNERS_READ},
     Role.DISPATCHER: {Perm.DEVICES_READ},
-    Role.TECHNICIAN: {Perm.DEVICES_READ, Perm.DEVICES_WRITE},
+    Role.TECHNICIAN: {Perm.DEVICES_READ, Perm.DEVICES_WRITE, Perm.OWNERS_READ},
+    Role.CAMERA_OWNER: {Perm.OWNERS_SELF},
 }
 DECLARATION = Declaration("fleet", Perm, GRANTS)

@@ -91,6 +91,62 @@ def m004_alert_groups(db: sqlite_utils.Database) -> None:
     db.table("device_alerts").create_index(["closed_at", "opened_at"])
 
 
+@fleet()
+def m005_owner_orgs(db: sqlite_utils.Database) -> None:
+    """Owner organisations as records, their sharing agreements (an organisation's, or one
+    camera's own), and the owners' accounts; every device references its organisation
+    (made from the devices' ``owner_org``/``owner_type`` labels, which stay readable)."""
+    db.table("owner_orgs").create(
+        {
+            "id": int,
+            "name": str,
+            "kind": str,
+            "contact": str,
+            "area": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"name", "kind"},
+    )
+    db.table("owner_orgs").create_index(["name"], unique=True)
+    db.table("sharing_agreements").create(
+        {
+            "key": str,  # "org:<id>" or "dev:<device id>"
+            "org_id": int,
+            "device_id": str,
+            "level": str,
+            "hours_from": int,
+            "hours_to": int,
+            "retention_days": float,
+            "valid_from": float,
+            "valid_to": float,
+            "agreed_by": str,
+            "note": str,
+            "updated_at": float,
+            "updated_by": str,
+        },
+        pk="key",
+        not_null={"level"},
+    )
+    db.table("sharing_agreements").create_index(["org_id"])
+    db.table("owner_accounts").create({"username": str, "org_id": int}, pk="username")
+    db.table("owner_accounts").create_index(["org_id"])
+    db.table("devices").add_column("org_id", int)
+    db.table("devices").create_index(["org_id"])
+    now = db.execute("select strftime('%s', 'now')").fetchone()[0]
+    db.execute(
+        "insert into owner_orgs (name, kind, created_at, updated_at) "
+        "select coalesce(owner_org, '-'), min(owner_type), ?, ? from devices "
+        "group by coalesce(owner_org, '-')",
+        [float(now), float(now)],
+    )
+    db.execute(
+        "update devices set org_id = (select o.id from owner_orgs o "
+        "where o.name = coalesce(devices.owner_org, '-'))"
+    )
+
+
 snapshots = Migrations("snapshots")
 
 

@@ -22,16 +22,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from protocol import Health, State
 
+from ..errors import Invalid
 from ..geo.centres import Scope
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
+from .agreements import owner_type_of
 from .alert_groups import DownGrouping, collapse, label
 from .sharing import EvidenceSharing
 
 OwnerType = Literal["government", "company", "community"]
 #: (lat, lon, zone) → the monitoring centre responsible for that place (geo's hierarchy).
 CentreLocator = Callable[[float, float, str | None], str | None]
-CACHED = ("id", "lat", "lon", "zone", "owner_type", "owner_org", "centre_id")
+CACHED = ("id", "lat", "lon", "zone", "owner_type", "owner_org", "centre_id", "org_id")
 
 
 class DeviceIn(BaseModel):
@@ -50,6 +52,12 @@ class DeviceIn(BaseModel):
     cert_not_after: dt.datetime | None = Field(None, description="certificate expiry (ISO 8601)")
     firmware: str | None = Field(None, max_length=200)
     model: str | None = Field(None, max_length=200)
+    org_id: int | None = Field(
+        None,
+        ge=1,
+        description="the owner organisation's record (its name and kind then replace "
+        "owner_org and owner_type); unset: the organisation called owner_org, made if new",
+    )
     evidence_sharing: EvidenceSharing | None = Field(
         None,
         description="whether the centre may take frames: always, on_request (with a stated "
@@ -120,6 +128,7 @@ class FleetService:
 
         def write(db: sqlite_utils.Database) -> None:
             for r in rows:
+                _own(db, r, now)
                 exists = db.execute("select 1 from devices where id = ?", [r["id"]]).fetchone()
                 if exists:
                     fields = {k: v for k, v in r.items() if k != "registered_at"}
@@ -149,6 +158,12 @@ class FleetService:
         for hook in self.hooks.view:
             out.update(hook(device_id))
         return out
+
+    def reload_cache(self) -> None:
+        """Read the cached columns of every device again (after a bulk change of labels)."""
+        cache = {r["id"]: r for r in self.db.query(f"select {', '.join(CACHED)} from devices")}
+        with self._lock:
+            self._cache = cache
 
     def set_sharing(self, device_id: str, value: str | None) -> dict[str, Any] | None:
         """Set a device's evidence-sharing terms; its row as it was before, or None."""
@@ -200,6 +215,7 @@ class FleetService:
         owner_type: str | None = None,
         owner_org: str | None = None,
         status: str | None = None,
+        org_id: int | None = None,
         limit: int = 500,
         offset: int = 0,
         centre: str | None = None,
@@ -217,6 +233,7 @@ class FleetService:
             ("owner_type", owner_type),
             ("owner_org", owner_org),
             ("centre_id", centre),
+            ("org_id", org_id),
         ):
             if val is not None:
                 where.append(f"{col} = ?")
@@ -234,7 +251,7 @@ class FleetService:
 
     def summary(
         self,
-        by: Literal["zone", "owner_type", "owner_org", "centre_id"] = "zone",
+        by: Literal["zone", "owner_type", "owner_org", "centre_id", "org_id"] = "zone",
         scope: Scope | None = None,
     ) -> dict[str, Any]:
         """Counts of online / offline / stale / unknown devices per zone, centre or owner."""
@@ -396,6 +413,30 @@ class FleetService:
         changes = self.db.write(write)
         self.emit(changes)
         return changes
+
+
+def ensure_org(db: sqlite_utils.Database, name: str, kind: str, now: float) -> int:
+    """The id of the organisation called ``name`` (made with ``kind`` when new), inside the
+    caller's write transaction; a device registered by its older label lands here."""
+    row = db.execute("select id from owner_orgs where name = ?", [name]).fetchone()
+    if row:
+        return int(row[0])
+    cur = db.execute(
+        "insert into owner_orgs (name, kind, created_at, updated_at) values (?, ?, ?, ?)",
+        [name, kind, now, now],
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _own(db: sqlite_utils.Database, r: dict[str, Any], now: float) -> None:
+    """Point a device row at its owner organisation; its labels follow the organisation."""
+    if r.get("org_id") is None:
+        r["org_id"] = ensure_org(db, r["owner_org"], r["owner_type"], now)
+        return
+    org = db.execute("select name, kind from owner_orgs where id = ?", [r["org_id"]]).fetchone()
+    if org is None:
+        raise Invalid(f"device {r['id']}: no owner organisation {r['org_id']}")
+    r["owner_org"], r["owner_type"] = org[0], owner_type_of(org[1])
 
 
 def _open_alert(

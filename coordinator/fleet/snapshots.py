@@ -37,6 +37,8 @@ from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.bus import Publisher
 from ..platform.db import Database
+from .agreements import Level
+from .owners import OwnerService
 from .sharing import effective_sharing, refusal
 
 MAX_IMAGE_BYTES = 1_000_000
@@ -102,6 +104,21 @@ class SnapshotService:
         #: Whether the publisher can send now (the composition root passes the link's state).
         self.can_send: Callable[[], bool] = lambda: True
         self.rejected = 0
+        #: The owners' sharing agreements (set by the composition root): checked on every
+        #: request, answer and view; None checks only the per-camera evidence terms.
+        self.owners: OwnerService | None = None
+
+    def _agreed(self, device_id: str, wanted: Level, stamped: str | None = None) -> str | None:
+        """Why the camera's owner agreement refuses ``wanted`` now (or, for an event's
+        frame, refused it when the event was recorded), or None."""
+        if self.owners is None:
+            return None
+        if stamped is not None and not Level(stamped).allows(wanted):
+            return (
+                f"camera {device_id}: its owner's agreement did not share frames when the "
+                "event was recorded"
+            )
+        return self.owners.refusal(device_id, wanted)
 
     # requests ---------------------------------------------------------------------------
     def request(
@@ -165,6 +182,10 @@ class SnapshotService:
         if not cams:
             raise SnapshotNotFound(f"no camera {device_id!r}")
         purpose = (purpose or "").strip() or None
+        denied = self._agreed(device_id, Level.LIVE)
+        if denied is not None and self.owners is not None:
+            self.owners.denied(actor, device_id, Level.LIVE, denied, purpose=purpose)
+            raise SharingRefused(denied)
         why = refusal(device_id, cams[0]["owner_type"], cams[0]["evidence_sharing"], purpose)
         if why is not None:
             raise SharingRefused(why)
@@ -195,7 +216,7 @@ class SnapshotService:
 
     def _events(self, incident_id: str) -> list[dict[str, Any]]:
         return self.db.query(
-            "select e.id, e.dev, d.owner_type, d.evidence_sharing from events e "
+            "select e.id, e.dev, e.share, d.owner_type, d.evidence_sharing from events e "
             "left join devices d on d.id = e.dev where e.incident_id = ? order by e.t, e.seq",
             [incident_id],
         )
@@ -214,11 +235,17 @@ class SnapshotService:
         now = time.time()
         rows: list[dict[str, Any]] = []
         refused: dict[str, dict[str, Any]] = {}
+        denied: dict[str, str] = {}
         for ev in events:
-            why = refusal(ev["dev"], ev["owner_type"], ev["evidence_sharing"], purpose)
+            why = self._agreed(ev["dev"], Level.SNAPSHOTS, ev.get("share"))
+            if why is not None:
+                denied[ev["dev"]] = why
+            else:
+                why = refusal(ev["dev"], ev["owner_type"], ev["evidence_sharing"], purpose)
             if why is not None:
                 terms = effective_sharing(ev["owner_type"], ev["evidence_sharing"])
-                refused[ev["dev"]] = {"device_id": ev["dev"], "sharing": terms, "reason": why}
+                refused[ev["dev"]] = {"device_id": ev["dev"], "sharing": terms, "reason": why,
+                                      "agreement": ev["dev"] in denied}  # fmt: skip
                 continue
             rows.append(
                 {
@@ -243,10 +270,18 @@ class SnapshotService:
             detail={"frames": len(rows), "refused": sorted(refused)},
         )
 
+        refusals = [
+            AuditService.entry(actor, "denied", "incident", incident_id, purpose=purpose,
+                               detail={"wanted": "snapshots", "device": dev, "reason": why})
+            for dev, why in sorted(denied.items())
+        ]  # fmt: skip
+
         def write(d: Any) -> None:
             if rows:
                 d.table("snapshots").insert_all(rows)
             AuditService.append(d, entry)
+            for r in refusals:
+                AuditService.append(d, r)
 
         self.db.write(write)
         for r in rows:
@@ -333,7 +368,12 @@ class SnapshotService:
             self.rejected += 1
             return
         fields: dict[str, Any] = {"answered_at": time.time()}
-        if msg.ok and msg.data:
+        wanted = Level.SNAPSHOTS if rows[0]["event_id"] else Level.LIVE
+        denied = self._agreed(topic.ident, wanted)
+        if denied is not None:
+            # The agreement changed while the board answered: the image is not kept.
+            fields.update(status="denied", error=denied)
+        elif msg.ok and msg.data:
             try:
                 data = base64.b64decode(msg.data, validate=True)
             except (binascii.Error, ValueError):
@@ -396,12 +436,21 @@ class SnapshotService:
     ) -> tuple[bytes, str]:
         """The JPEG bytes, unaltered; the view is audited (with its purpose) before return."""
         rows = self.db.query(
-            "select incident_id, status, mime, data, purpose, sha256 from snapshots where req = ?",
+            "select incident_id, device_id, event_id, status, mime, data, purpose, sha256 "
+            "from snapshots where req = ?",
             [req],
         )
         if not rows or rows[0]["status"] != "ok":
             raise SnapshotNotFound(f"snapshot {req} has no image")
         r = rows[0]
+        if self.owners is not None:
+            wanted = Level.SNAPSHOTS if r["event_id"] else Level.LIVE
+            terms, _ = self.owners.agreement(r["device_id"])
+            if not terms.level.allows(wanted):
+                why = (f"camera {r['device_id']}: its owner's agreement no longer shares "
+                       f"{'frames' if r['event_id'] else 'live view'}")  # fmt: skip
+                self.owners.denied(actor, r["device_id"], wanted, why, snapshot=req)
+                raise SharingRefused(why)
         self.audit.record(
             actor,
             "view_snapshot",

@@ -124,6 +124,8 @@ class CentreService:
     # scope ----------------------------------------------------------------------------
     def scope_of(self, who: Principal) -> Scope:
         """What this caller sees (the module's rule)."""
+        if Role.CAMERA_OWNER in who.roles and Role.ADMIN not in who.roles:
+            return Scope(False)  # an owner sees no centre's work (only its own cameras)
         if Role.ADMIN in who.roles or not (who.roles & STAFF_ROLES):
             return CITY_WIDE
         if not self._centre_ids():

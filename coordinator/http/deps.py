@@ -20,6 +20,7 @@ from ..dispatch.service import DispatchService
 from ..enrolment.lifecycle import LifecycleService
 from ..enrolment.service import EnrolmentService
 from ..errors import Unavailable
+from ..fleet.owners import OwnerService
 from ..fleet.service import FleetService
 from ..fleet.snapshots import SnapshotService
 from ..fraud.service import FraudService
@@ -201,6 +202,11 @@ def get_dispatch(request: Request) -> DispatchService:
     return get_services(request).dispatch
 
 
+def get_owners(request: Request) -> OwnerService:
+    """Owner organisations and their sharing agreements."""
+    return get_services(request).owners
+
+
 def get_snapshots(request: Request) -> SnapshotService:
     """Snapshots on demand."""
     return get_services(request).snapshots
@@ -266,6 +272,7 @@ FraudDep = Annotated[FraudService, Depends(get_fraud)]
 GeoDep = Annotated[GeoService, Depends(get_geo)]
 DispatchDep = Annotated[DispatchService, Depends(get_dispatch)]
 SnapshotsDep = Annotated[SnapshotService, Depends(get_snapshots)]
+OwnersDep = Annotated[OwnerService, Depends(get_owners)]
 CamRulesDep = Annotated[CamRulesService, Depends(get_camrules)]
 EvidenceDep = Annotated[EvidenceExporter, Depends(get_evidence)]
 EnrolmentDep = Annotated[EnrolmentService, Depends(get_enrolment)]

@@ -33,6 +33,9 @@ class Role(StrEnum):
     # Approves break-the-glass access to personal records; never the shift supervisor or
     # the administrator, and never for their own requests.
     DATA_ACCESS_APPROVER = "data_access_approver"
+    # An account of a camera-owning organisation (a company, a community …): sees its own
+    # cameras' health and the incidents they raised, nothing else.
+    CAMERA_OWNER = "camera_owner"
 
 
 #: Roles whose holders read personal data (or the record of who read it): granting one

@@ -63,3 +63,11 @@ def m002_sequence_floor(db: sqlite_utils.Database) -> None:
     never arrived were dropped at the board's spool bound, so the committed watermark the
     centre sends the board does not wait for them."""
     db.table("seq_state").add_column("floor", int, not_null_default=0)
+
+
+@migrations()
+def m003_event_sharing_level(db: sqlite_utils.Database) -> None:
+    """What the camera's owner let the centre receive when the event was recorded
+    (``events``, ``snapshots``, ``live``; null for events stored before agreements): a
+    frame of the event may be asked for only if the terms allowed it then and allow it now."""
+    db.table("events").add_column("share", str)

@@ -64,6 +64,7 @@ EVENT_COLS = [
     "dwell",
     "skewed",
     "incident_id",
+    "share",
 ]
 
 
@@ -129,6 +130,9 @@ class IngestService:
         self._inflight = threading.Semaphore(3)  # batches queued at the writer
         self._thread: threading.Thread | None = None
         self._commit_hooks: list[CommitHook] = []
+        #: What a camera's owner lets the centre receive at a time (the owners' agreements;
+        #: set by the composition root): each event is stamped with it.
+        self.share: Callable[[str, float], str] | None = None
 
     # wiring ------------------------------------------------------------------------------
     def sink(self, msg: Inbound) -> None:
@@ -262,8 +266,11 @@ class IngestService:
                         "dwell": ev.dwell_s,
                         "skewed": int(skewed),
                         "incident_id": None,
+                        "share": None,
                     }
                 )
+                if self.share is not None:
+                    b.events[-1]["share"] = self.share(ev.dev, b.events[-1]["t"])
             elif ch is Channel.STATE:
                 b.states.append((dev or "", msg))
             else:

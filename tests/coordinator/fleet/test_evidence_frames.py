@@ -268,6 +268,7 @@ def test_a_mixed_incident_asks_the_willing_cameras_and_says_who_refused(city, br
                 "device_id": "cam-1",
                 "sharing": "none",
                 "reason": "camera cam-1 (company-owned) does not share evidence frames",
+                "agreement": False,
             }
         ]
     finally:

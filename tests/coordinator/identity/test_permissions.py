@@ -69,9 +69,12 @@ BEFORE_THE_SPLIT = {
 ADDED_SINCE = {
     # Camera rules kept at the centre: operators read them, technicians and shift
     # supervisors (a new role, held beside operator) change them.
-    "admin": ["rules:read", "rules:write"],
-    "operator": ["rules:read"],
-    "technician": ["rules:read", "rules:write"],
+    # Owner organisations and their sharing agreements: administrators edit them,
+    # operators and technicians read them; an owner's account sees only its own cameras.
+    "admin": ["rules:read", "rules:write", "owners:read", "owners:write"],
+    "operator": ["rules:read", "owners:read"],
+    "technician": ["rules:read", "rules:write", "owners:read"],
+    "camera_owner": ["owners:self"],
     "supervisor": ["rules:read", "rules:write"],
     # Access needs a second person: the data-protection officer reads the audit log, the
     # data-access approver approves break-the-glass access and reviews emergency grants.
