@@ -113,12 +113,13 @@ class SnapshotService:
         frame, refused it when the event was recorded), or None."""
         if self.owners is None:
             return None
-        if stamped is not None and not Level(stamped).allows(wanted):
+        now = self.owners.refusal(device_id, wanted)
+        if now is None and stamped is not None and not Level(stamped).allows(wanted):
             return (
                 f"camera {device_id}: its owner's agreement did not share frames when the "
                 "event was recorded"
             )
-        return self.owners.refusal(device_id, wanted)
+        return now
 
     # requests ---------------------------------------------------------------------------
     def request(
