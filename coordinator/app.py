@@ -146,9 +146,10 @@ def create_app(services: Services) -> FastAPI:
         headers = None
         if isinstance(exc, errors.TooManyAttempts) and exc.retry_after_s is not None:
             headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
-        return JSONResponse(
-            status_code=http_status(exc), content={"detail": exc.detail}, headers=headers
-        )
+        content: dict[str, Any] = {"detail": exc.detail}
+        if code := getattr(exc, "code", None):
+            content["code"] = code  # a refusal the dashboard words itself
+        return JSONResponse(status_code=http_status(exc), content=content, headers=headers)
 
     @app.get(
         "/api/health",

@@ -62,6 +62,13 @@ class SharingRefused(Forbidden, SnapshotError):
     """Every camera of the request refuses to share frames on these terms."""
 
 
+class AgreementRefused(SharingRefused):
+    """The camera owners' sharing agreements forbid it (the answer carries this ``code``,
+    so the dashboard says it in the reader's language)."""
+
+    code = "sharing_agreement"
+
+
 def check_jpeg(data: bytes) -> str | None:
     """Why ``data`` is not an acceptable JPEG answer, or None."""
     if not data.startswith(JPEG_SOI):
@@ -131,7 +138,8 @@ class SnapshotService:
             raise SnapshotError(f"incident {incident_id} has no event to take a frame from")
         out = self._ask(incident_id, rows[-1:], actor, purpose)
         if not out["requested"]:
-            raise SharingRefused(out["refused"][0]["reason"])
+            first = out["refused"][0]
+            raise (AgreementRefused if first["agreement"] else SharingRefused)(first["reason"])
         first = out["requested"][0]
         return {k: first[k] for k in ("req", "device_id", "event_id", "status")}
 
@@ -167,7 +175,9 @@ class SnapshotService:
         out = self._ask(incident_id, todo, actor, purpose)
         out["already"] = len(have)
         if not out["requested"] and out["refused"] and not have:
-            raise SharingRefused("; ".join(sorted({r["reason"] for r in out["refused"]})))
+            why = "; ".join(sorted({r["reason"] for r in out["refused"]}))
+            by_agreement = all(r["agreement"] for r in out["refused"])
+            raise (AgreementRefused if by_agreement else SharingRefused)(why)
         return out
 
     def request_view(
@@ -186,7 +196,7 @@ class SnapshotService:
         denied = self._agreed(device_id, Level.LIVE)
         if denied is not None and self.owners is not None:
             self.owners.denied(actor, device_id, Level.LIVE, denied, purpose=purpose)
-            raise SharingRefused(denied)
+            raise AgreementRefused(denied)
         why = refusal(device_id, cams[0]["owner_type"], cams[0]["evidence_sharing"], purpose)
         if why is not None:
             raise SharingRefused(why)
@@ -451,7 +461,7 @@ class SnapshotService:
                 why = (f"camera {r['device_id']}: its owner's agreement no longer shares "
                        f"{'frames' if r['event_id'] else 'live view'}")  # fmt: skip
                 self.owners.denied(actor, r["device_id"], wanted, why, snapshot=req)
-                raise SharingRefused(why)
+                raise AgreementRefused(why)
         self.audit.record(
             actor,
             "view_snapshot",

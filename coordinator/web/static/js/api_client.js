@@ -23,10 +23,55 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An owner organisation's login.
+ * @typedef {Object} AccountIn
+ * @property {string} username
+ * @property {string} password
+ * @property {(string | null)} [display_name]
+ */
+
+/**
+ * The owner account made.
+ * @typedef {Object} AccountOut
+ * @property {number} id
+ * @property {string} username
+ * @property {number} org_id
+ */
+
+/**
  * The unit's answer to an order, or its next step on it.
  * @typedef {Object} AckIn
  * @property {"accepted" | "declined" | "en_route" | "on_scene" | "cleared"} status
  * @property {(string | null)} [note]
+ */
+
+/**
+ * A sharing agreement's terms, as signed.
+ * @typedef {Object} AgreementIn
+ * @property {Level} level
+ * @property {(number | null)} [hours_from]
+ * @property {(number | null)} [hours_to]
+ * @property {(number | null)} [retention_days]
+ * @property {(number | null)} [valid_from]
+ * @property {(number | null)} [valid_to]
+ * @property {string} agreed_by
+ * @property {(string | null)} [note]
+ */
+
+/**
+ * An agreement; ``source`` is ``recorded`` or ``default`` (the kind's default).
+ * @typedef {Object} AgreementOut
+ * @property {"recorded" | "default"} source
+ * @property {Level} level
+ * @property {(number | null)} [hours_from]
+ * @property {(number | null)} [hours_to]
+ * @property {(number | null)} [retention_days]
+ * @property {(number | null)} [valid_from]
+ * @property {(number | null)} [valid_to]
+ * @property {(string | null)} [agreed_by]
+ * @property {(string | null)} [note]
+ * @property {(number | null)} [updated_at]
+ * @property {(string | null)} [updated_by]
  */
 
 /**
@@ -161,6 +206,23 @@ import { request, url } from "./http.js";
  * @property {string} host
  * @property {number} port
  * @property {string} topic_root
+ */
+
+/**
+ * A camera's own agreement, replacing its organisation's.
+ * @typedef {Object} CameraAgreement
+ * @property {"recorded" | "default"} source
+ * @property {Level} level
+ * @property {(number | null)} [hours_from]
+ * @property {(number | null)} [hours_to]
+ * @property {(number | null)} [retention_days]
+ * @property {(number | null)} [valid_from]
+ * @property {(number | null)} [valid_to]
+ * @property {(string | null)} [agreed_by]
+ * @property {(string | null)} [note]
+ * @property {(number | null)} [updated_at]
+ * @property {(string | null)} [updated_by]
+ * @property {string} device_id
  */
 
 /**
@@ -387,6 +449,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} heading
  * @property {(string | null)} zone
  * @property {(string | null)} [centre_id]
+ * @property {(number | null)} [org_id]
  * @property {(string | null)} profile
  * @property {(string | null)} cert_fingerprint
  * @property {(string | null)} cert_not_after
@@ -444,6 +507,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} heading
  * @property {(string | null)} zone
  * @property {(string | null)} [centre_id]
+ * @property {(number | null)} [org_id]
  * @property {(string | null)} profile
  * @property {(string | null)} cert_fingerprint
  * @property {(string | null)} cert_not_after
@@ -481,6 +545,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [cert_not_after]
  * @property {(string | null)} [firmware]
  * @property {(string | null)} [model]
+ * @property {(number | null)} [org_id]
  * @property {(EvidenceSharing | null)} [evidence_sharing]
  */
 
@@ -776,7 +841,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} sent_at
  * @property {(number | null)} answered_at
  * @property {(number | null)} attempts
- * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {"pending" | "ok" | "error" | "timeout" | "denied"} status
  * @property {(string | null)} mime
  * @property {(number | null)} width
  * @property {(number | null)} height
@@ -1233,6 +1298,11 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * What the centre may receive from a camera, each level including those before it.
+ * @typedef {"events" | "snapshots" | "live"} Level
+ */
+
+/**
  * Messages from patrol units, by outcome.
  * @typedef {Object} LinkCounters
  * @property {number} positions
@@ -1502,9 +1572,107 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An owner organisation with its camera count and agreement.
+ * @typedef {Object} Org
+ * @property {number} id
+ * @property {string} name
+ * @property {OrgKind} kind
+ * @property {(string | null)} contact
+ * @property {(string | null)} area
+ * @property {number} cameras
+ * @property {AgreementOut} agreement
+ */
+
+/**
+ * An organisation with its cameras' own agreements and its accounts.
+ * @typedef {Object} OrgDetail
+ * @property {number} id
+ * @property {string} name
+ * @property {OrgKind} kind
+ * @property {(string | null)} contact
+ * @property {(string | null)} area
+ * @property {number} cameras
+ * @property {AgreementOut} agreement
+ * @property {Array<CameraAgreement>} camera_agreements
+ * @property {Array<string>} [accounts]
+ */
+
+/**
+ * A new owner organisation.
+ * @typedef {Object} OrgIn
+ * @property {string} name
+ * @property {OrgKind} kind
+ * @property {(string | null)} [contact]
+ * @property {(string | null)} [area]
+ */
+
+/**
+ * What kind of organisation owns a camera.
+ * @typedef {"government" | "company" | "community" | "school" | "hospital" | "other"} OrgKind
+ */
+
+/**
+ * Changes to an owner organisation (only the fields sent).
+ * @typedef {Object} OrgPatch
+ * @property {(string | null)} [name]
+ * @property {(OrgKind | null)} [kind]
+ * @property {(string | null)} [contact]
+ * @property {(string | null)} [area]
+ */
+
+/**
  * The filing's state after the merchant's answer.
  * @typedef {Object} OverdueAnswer
  * @property {string} status
+ */
+
+/**
+ * One of the owner's cameras, as its owner sees it: where it is and its health.
+ * @typedef {Object} OwnCamera
+ * @property {string} id
+ * @property {(string | null)} zone
+ * @property {number} lat
+ * @property {number} lon
+ * @property {string} health_status
+ * @property {(number | null)} status_at
+ * @property {(number | null)} last_health_at
+ * @property {(string | null)} firmware
+ * @property {(Object<string, any> | null)} health
+ */
+
+/**
+ * An incident one of the owner's cameras raised: what and when, never who, no units.
+ * @typedef {Object} OwnIncident
+ * @property {string} id
+ * @property {string} kind
+ * @property {string} status
+ * @property {number} created_at
+ * @property {(number | null)} last_ts
+ * @property {(string | null)} zone
+ * @property {Array<string>} cameras
+ */
+
+/**
+ * The owner's organisation, its agreement and its cameras' counts.
+ * @typedef {Object} OwnOrg
+ * @property {Org} org
+ * @property {OwnerStats} stats
+ */
+
+/**
+ * One organisation's cameras, their health, and the incidents they raised.
+ * @typedef {Object} OwnerStats
+ * @property {number} org_id
+ * @property {string} name
+ * @property {OrgKind} kind
+ * @property {number} cameras
+ * @property {number} online
+ * @property {number} stale
+ * @property {number} offline
+ * @property {number} unknown
+ * @property {number} revoked
+ * @property {number} incidents_24h
+ * @property {number} incidents_7d
  */
 
 /**
@@ -1753,6 +1921,7 @@ import { request, url } from "./http.js";
  * @property {string} device_id
  * @property {EvidenceSharing} sharing
  * @property {string} reason
+ * @property {boolean} [agreement]
  */
 
 /**
@@ -1963,7 +2132,7 @@ import { request, url } from "./http.js";
 
 /**
  * The roles of the command centre and its partners.
- * @typedef {"admin" | "operator" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver"} Role
+ * @typedef {"admin" | "operator" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver" | "camera_owner"} Role
  */
 
 /**
@@ -2171,7 +2340,7 @@ import { request, url } from "./http.js";
  * @property {string} req
  * @property {string} device_id
  * @property {(string | null)} event_id
- * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {"pending" | "ok" | "error" | "timeout" | "denied"} status
  */
 
 /**
@@ -2187,7 +2356,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} sent_at
  * @property {(number | null)} answered_at
  * @property {(number | null)} attempts
- * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {"pending" | "ok" | "error" | "timeout" | "denied"} status
  * @property {(string | null)} mime
  * @property {(number | null)} width
  * @property {(number | null)} height
@@ -2916,7 +3085,7 @@ export function auditPublicKey() {
 /**
  * Devices of your centres, filtered by zone, centre, owner and health status.
  * GET /api/devices
- * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number, centre?: (string | null) }} [query]
+ * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number, centre?: (string | null), org_id?: (number | null) }} [query]
  * @returns {Promise<Array<Device>>}
  */
 export function fleetListDevices(query) {
@@ -2968,7 +3137,7 @@ export function fleetLostEvents(deviceId) {
  * Online / offline / stale / unknown / cert-expiring counts of your centres' cameras
  * per zone, centre or owner.
  * GET /api/fleet/summary
- * @param {{ by?: "zone" | "owner_type" | "owner_org" | "centre_id" }} [query]
+ * @param {{ by?: "zone" | "owner_type" | "owner_org" | "centre_id" | "org_id" }} [query]
  * @returns {Promise<FleetSummary>}
  */
 export function fleetSummary(query) {
@@ -3086,6 +3255,141 @@ export function snapshotStatus(req) {
  */
 export function snapshotImage(req, purpose) {
   return request("GET", `/api/snapshots/${encodeURIComponent(req)}/image`, { headers: { "X-Purpose": purpose }, raw: true });
+}
+
+/**
+ * Owner organisations (filtered by kind or a part of the name) with their agreements.
+ * GET /api/owners
+ * @param {{ kind?: (OrgKind | null), q?: (string | null) }} [query]
+ * @returns {Promise<Array<OrgDetail>>}
+ */
+export function listOwners(query) {
+  return request("GET", "/api/owners", { query });
+}
+
+/**
+ * Record a new owner organisation (audited).
+ * POST /api/owners
+ * @param {OrgIn} body
+ * @returns {Promise<OrgDetail>}
+ */
+export function createOwner(body) {
+  return request("POST", "/api/owners", { body });
+}
+
+/**
+ * Per organisation: cameras, online / stale / offline, incidents raised in 24 h and 7 d.
+ * GET /api/owners/stats
+ * @returns {Promise<Array<OwnerStats>>}
+ */
+export function ownerStats() {
+  return request("GET", "/api/owners/stats");
+}
+
+/**
+ * One organisation, its agreement, its cameras' own agreements and its accounts.
+ * GET /api/owners/{org_id}
+ * @param {number} orgId
+ * @returns {Promise<OrgDetail>}
+ */
+export function getOwner(orgId) {
+  return request("GET", `/api/owners/${encodeURIComponent(orgId)}`);
+}
+
+/**
+ * Change an organisation's name, kind, contact or area (its cameras' labels follow).
+ * PATCH /api/owners/{org_id}
+ * @param {number} orgId
+ * @param {OrgPatch} body
+ * @returns {Promise<OrgDetail>}
+ */
+export function updateOwner(orgId, body) {
+  return request("PATCH", `/api/owners/${encodeURIComponent(orgId)}`, { body });
+}
+
+/**
+ * Record the organisation's sharing agreement (replaces the one before; audited).
+ * PUT /api/owners/{org_id}/agreement
+ * @param {number} orgId
+ * @param {AgreementIn} body
+ * @returns {Promise<AgreementOut>}
+ */
+export function ownersSetAgreement(orgId, body) {
+  return request("PUT", `/api/owners/${encodeURIComponent(orgId)}/agreement`, { body });
+}
+
+/**
+ * Remove the organisation's agreement: its kind's default applies again (audited).
+ * DELETE /api/owners/{org_id}/agreement
+ * @param {number} orgId
+ * @returns {Promise<AgreementOut>}
+ */
+export function ownersRemoveAgreement(orgId) {
+  return request("DELETE", `/api/owners/${encodeURIComponent(orgId)}/agreement`);
+}
+
+/**
+ * Give one camera its own agreement, replacing its organisation's (audited).
+ * PUT /api/owners/{org_id}/cameras/{device_id}/agreement
+ * @param {number} orgId
+ * @param {string} deviceId
+ * @param {AgreementIn} body
+ * @returns {Promise<CameraAgreement>}
+ */
+export function ownersSetCameraAgreement(orgId, deviceId, body) {
+  return request("PUT", `/api/owners/${encodeURIComponent(orgId)}/cameras/${encodeURIComponent(deviceId)}/agreement`, { body });
+}
+
+/**
+ * Remove a camera's own agreement: its organisation's applies again (audited).
+ * DELETE /api/owners/{org_id}/cameras/{device_id}/agreement
+ * @param {number} orgId
+ * @param {string} deviceId
+ * @returns {Promise<CameraAgreement>}
+ */
+export function ownersRemoveCameraAgreement(orgId, deviceId) {
+  return request("DELETE", `/api/owners/${encodeURIComponent(orgId)}/cameras/${encodeURIComponent(deviceId)}/agreement`);
+}
+
+/**
+ * Make a login for the organisation (role ``camera_owner``, bound to it; audited).
+ * POST /api/owners/{org_id}/accounts
+ * @param {number} orgId
+ * @param {AccountIn} body
+ * @returns {Promise<AccountOut>}
+ */
+export function createOwnerAccount(orgId, body) {
+  return request("POST", `/api/owners/${encodeURIComponent(orgId)}/accounts`, { body });
+}
+
+/**
+ * The caller's organisation, its agreement and its cameras' counts.
+ * GET /api/my-org
+ * @returns {Promise<OwnOrg>}
+ */
+export function ownersMyOrg() {
+  return request("GET", "/api/my-org");
+}
+
+/**
+ * The caller's organisation's cameras and their health (no one else's).
+ * GET /api/my-org/cameras
+ * @param {{ limit?: number, offset?: number }} [query]
+ * @returns {Promise<Array<OwnCamera>>}
+ */
+export function ownersMyCameras(query) {
+  return request("GET", "/api/my-org/cameras", { query });
+}
+
+/**
+ * Incidents the caller's cameras raised: kind, state and time only (no people, no
+ * units, no other owners' cameras).
+ * GET /api/my-org/incidents
+ * @param {{ limit?: number }} [query]
+ * @returns {Promise<Array<OwnIncident>>}
+ */
+export function ownersMyIncidents(query) {
+  return request("GET", "/api/my-org/incidents", { query });
 }
 
 /**

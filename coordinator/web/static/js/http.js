@@ -9,8 +9,8 @@ export { fmtTime };
 const KEY = "citywatch.session";
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} message */
-  constructor(status, message) { super(message); this.status = status; }
+  /** @param {number} status @param {string} message @param {string} [code] the refusal's kind */
+  constructor(status, message, code) { super(message); this.status = status; this.code = code; }
 }
 
 /**
@@ -109,7 +109,10 @@ export async function request(method, path, { query, body, rawBody = false, head
       throw new ApiError(res.status, t("http.malformed", { path }));
     }
   }
-  if (!res.ok) throw new ApiError(res.status, refusal(res.status, detail(data, res.status)));
+  if (!res.ok) {
+    const code = data && typeof data.code === "string" ? data.code : undefined;
+    throw new ApiError(res.status, refusal(res.status, detail(data, res.status)), code);
+  }
   return data;
 }
 

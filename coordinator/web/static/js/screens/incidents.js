@@ -210,10 +210,11 @@ async function frames(id) {
   let refused = [];
   try {
     const asked = await snapshotsRequestFrames(id, { purpose });
-    refused = asked.refused.map((r) =>
-      html`<div class="error" data-testid="refused">${r.device_id}: <span data-l10n="server">${r.reason}</span></div>`);
+    refused = asked.refused.map((r) => r.agreement
+      ? html`<div class="error" data-testid="refused">${t("incidents.refused_agreement_camera", { device: r.device_id })}</div>`
+      : html`<div class="error" data-testid="refused">${r.device_id}: <span data-l10n="server">${r.reason}</span></div>`);
   } catch (e) {
-    setExtra(id, html`<span class="error" data-testid="refused">${/** @type {Error} */ (e).message}</span>`);
+    setExtra(id, refusedBy(/** @type {import("../http.js").ApiError} */ (e)));
     return;
   }
   /** @type {Frame[]} */
@@ -225,6 +226,15 @@ async function frames(id) {
   }
   const shown = await Promise.all(list.map((f) => frame(f, purpose)));
   setExtra(id, html`<div class="frames" data-testid="frames">${refused}${shown}</div>`);
+}
+
+// A refusal by the camera owners' agreements is said in the reader's language, with the
+// server's sentence (which cameras, which terms) beside it.
+/** @param {import("../http.js").ApiError} e */
+function refusedBy(e) {
+  if (e.code !== "sharing_agreement") return html`<span class="error" data-testid="refused">${e.message}</span>`;
+  return html`<div class="error" data-testid="refused" data-code="sharing_agreement"><b>${t("incidents.refused_agreement")}</b>
+    <span class="muted" data-l10n="server">${e.message}</span></div>`;
 }
 
 /** @param {Frame} f @param {string} purpose */

@@ -5,6 +5,8 @@ import "./map.js";
 import "./incidents.js";
 import "./centres.js";
 import "./fleet.js";
+import "./owners.js";
+import "./myorg.js";
 import "./rules.js";
 import "./units.js";
 import "./wall.js";
