@@ -46,6 +46,9 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     # The data-protection officer: reads the audit log (the administrator does not).
     "auditor": (["auditor"], [], None),
     "dpo": (["auditor"], [], None),  # data-protection officer: reads the audit log
+    # A company's login: its own cameras and the incidents they raised (seed_owners binds
+    # it to the company with most cameras).
+    "owner": (["camera_owner"], [], None),
 }
 #: The city command room: these demo users see every centre (the city-wide flag).
 DEMO_CITY_WIDE = ("operator", "dispatcher", "supervisor")
@@ -323,6 +326,45 @@ def seed_fleet(dc: DevCity, opts: CityOptions) -> None:
         start_board_health(dc, online, opts.health_interval_s)
 
 
+def seed_owners(dc: DevCity, opts: CityOptions) -> None:
+    """The owner organisations made from the cameras' labels get what they are (schools,
+    hospitals), a contact and an area, and varied sharing agreements (most events only);
+    the demo ``owner`` login is bound to the company with most cameras."""
+    import time
+
+    from .synthetic_owners import agreement, org_kind
+
+    rng = random.Random(opts.seed + 3)
+    now = time.time()
+    svc = dc.services
+    orgs = svc.db.query(
+        "select o.id, o.name, o.kind, min(d.zone) zone, count(d.id) n from owner_orgs o "
+        "left join devices d on d.org_id = o.id group by o.id order by o.id"
+    )
+    if not orgs:
+        return
+    kinds = [(org_kind(o["name"], o["kind"]), o["id"]) for o in orgs]
+    fields = [(f"保卫科 0579-85{rng.randrange(100000, 999999)}", o["zone"], o["id"]) for o in orgs]
+    terms = [t for (k, oid) in kinds if (t := agreement(oid, k, rng, now)) is not None]
+    cols = list(terms[0]) if terms else []
+
+    def write(db: Any) -> None:
+        db.conn.executemany("update owner_orgs set kind = ? where id = ?", kinds)
+        db.conn.executemany("update owner_orgs set contact = ?, area = ? where id = ?", fields)
+        if terms:
+            db.conn.executemany(
+                f"insert into sharing_agreements ({', '.join(cols)}) "
+                f"values ({', '.join('?' for _ in cols)})",
+                [[t[c] for c in cols] for t in terms],
+            )
+
+    svc.db.write(write)
+    svc.owners.refresh()
+    biggest = max((o for o in orgs if o["kind"] == "company"), key=lambda o: o["n"], default=None)
+    if biggest is not None and "owner" in DEMO_USERS:
+        svc.owners.bind_account("owner", biggest["id"])
+
+
 def seed_population(dc: DevCity, opts: CityOptions) -> None:
     """``opts.population`` generated residents in the patrol zones."""
     if opts.population:
@@ -405,6 +447,7 @@ SEED_STEPS: list[SeedStep] = [
     seed_geo,
     seed_centres,
     seed_fleet,
+    seed_owners,
     seed_population,
     seed_fraud,
     seed_dispatch,

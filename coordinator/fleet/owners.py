@@ -62,6 +62,10 @@ class OwnerService:
         with self._lock:
             self._kinds, self._orgs, self._devs, self._loaded_at = kinds, orgs, devs, now
 
+    def refresh(self) -> None:
+        """Read the agreements again now (after a bulk load)."""
+        self._refresh(force=True)
+
     def agreement(self, device_id: str) -> tuple[Agreement, str]:
         """The agreement governing a camera and where it comes from (camera, organisation,
         default)."""

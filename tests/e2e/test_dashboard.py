@@ -214,7 +214,8 @@ def test_incident_frames_show_with_boxes_and_export_downloads_a_bundle_that_veri
 ):
     """The row's panel shows every frame of the incident with its event's box drawn by the
     browser over the JPEG as the board sent it; Export evidence downloads the zip."""
-    cam = city.cameras[31]["id"]
+    # A government camera: it shares frames (most others' owners agreed to events only).
+    cam = next(c["id"] for c in city.cameras[31:] if c["owner_type"] == "government")
     with ring_board(tmp_path / "board", city.mqtt_port, cam) as board:
         ids = board.emit(1, phase="start", track=5) + board.emit(1, phase="end", track=5)
         login(page, "operator")
