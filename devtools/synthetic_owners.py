@@ -46,9 +46,10 @@ def agreement(org_id: int, kind: str, rng: random.Random, now: float) -> dict[st
     """Generated terms of one organisation (None: government, the default: everything)."""
     if kind == "government":
         return None
-    x, level = rng.random(), "events"
-    for level, share in AGREEMENTS:
+    x, level = rng.random(), AGREEMENTS[-1][0]
+    for name, share in AGREEMENTS:
         if x < share:
+            level = name
             break
         x -= share
     day = level != "events" and rng.random() < 0.4  # shared only 08:00–20:00

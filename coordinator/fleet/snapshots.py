@@ -380,7 +380,7 @@ class SnapshotService:
             return
         fields: dict[str, Any] = {"answered_at": time.time()}
         wanted = Level.SNAPSHOTS if rows[0]["event_id"] else Level.LIVE
-        denied = self._agreed(topic.ident, wanted)
+        denied = self._agreed(rows[0]["device_id"], wanted)
         if denied is not None:
             # The agreement changed while the board answered: the image is not kept.
             fields.update(status="denied", error=denied)
