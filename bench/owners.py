@@ -109,7 +109,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cw-bench-owners-") as tmp:
         d = Path(tmp)
         for r in range(rounds):
-            for checked in ((False, True) if r % 2 == 0 else (True, False)):
+            for checked in (False, True) if r % 2 == 0 else (True, False):
                 rates[checked].append(ingest_rate(d / f"r{r}-{checked}", count, checked, 7 + r))
         cost = check_cost(d / "micro", 24000, 200_000)
     off, on = max(rates[False]), max(rates[True])
@@ -125,8 +125,7 @@ def main() -> None:
         f"Each event is stamped on ingest with what its camera's owner shares at that moment "
         f"({count:,} events from 500 cameras through a real Mosquitto, check off and on "
         f"alternating, {rounds} round(s); runs: off {[round(x) for x in rates[False]]}, on "
-        f"{[round(x) for x in rates[True]]}).\n\n"
-        + table(["measure", "value"], rows)
+        f"{[round(x) for x in rates[True]]}).\n\n" + table(["measure", "value"], rows)
     )
     publish("owners", "Owner agreements on the ingest path", md,
             {"off": rates[False], "on": rates[True], **cost, "events": count})  # fmt: skip
