@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from ..errors import Forbidden
+from ..errors import NotFound
 from ..http.deps import OwnersDep, StaffDep, require
 from ..identity.auth import Principal
 from ..identity.permissions import Role
 from ..staff.service import NewUser
 from .agreements import OrgKind
-from .owner_models import (
+from .api_owners import (
     AccountIn,
     AccountOut,
     AgreementIn,
@@ -117,7 +117,7 @@ def create_owner_account(
 def _own_org(owners: Any, who: Principal) -> int:
     org = owners.org_of(who.username)
     if org is None:
-        raise Forbidden("this account belongs to no owner organisation")
+        raise NotFound("this account belongs to no owner organisation")
     return int(org)
 
 
