@@ -74,7 +74,9 @@ def check(
             f"unknown disposition {code!r}; the catalogue has {', '.join(catalogue)}"
         )
     if operator and not found.operator:
-        raise DispositionInvalid(f"{code!r} is recorded only by automatic paths; choose a disposition code")
+        raise DispositionInvalid(
+            f"{code!r} is recorded only by automatic paths; choose a disposition code"
+        )
     return code, text
 
 
