@@ -161,10 +161,14 @@ def fleet_alerts(
 
 @router.get("/fleet/alert-groups", response_model=GroupedAlerts)
 def fleet_alert_groups(
-    fleet: FleetDep, _who: Reader, limit: Annotated[int, Query(ge=1, le=2000)] = 500
+    fleet: FleetDep,
+    _who: Reader,
+    scope: ScopeDep,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> dict[str, Any]:
-    """Open camera-down alerts with cameras down together folded into one group each."""
-    return fleet.alert_groups(limit)
+    """Open camera-down alerts of your centres' cameras, with cameras down together folded
+    into one group each (a group reaching into another centre shows only your members)."""
+    return fleet.alert_groups(limit, scope)
 
 
 @router.get("/ingest/status", response_model=IngestStatus)

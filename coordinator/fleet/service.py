@@ -368,30 +368,51 @@ class FleetService:
         self.grouping.closed(db, closed, now)
         return changes
 
-    def alert_groups(self, limit: int = 500) -> dict[str, Any]:
+    def alert_groups(self, limit: int = 500, scope: Scope | None = None) -> dict[str, Any]:
         """Open camera-down alerts as a flood-proof view: the open groups (largest first)
-        and the alerts in no group, with the totals."""
-        groups = self.db.query(
-            "select * from device_alert_groups where closed_at is null "
-            "order by open_count desc, id limit ?",
-            [limit],
+        and the alerts in no group, with the totals — of the cameras in ``scope`` only (a
+        group spanning centres shows the caller only its members in view, counted)."""
+        frag, args = (scope or Scope(True)).sql("d.centre_id")
+        mine = (
+            "select a.id, a.group_id from device_alerts a join devices d on d.id = a.device_id "
+            f"where a.closed_at is null and {frag}"
         )
+        counts = self.db.query(
+            f"select group_id, count(*) as n from ({mine}) where group_id is not null "
+            "group by group_id",
+            args,
+        )
+        in_view = {r["group_id"]: r["n"] for r in counts}
+        groups: list[dict[str, Any]] = []
+        if in_view:
+            ids = sorted(in_view)
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                groups += self.db.query(
+                    "select * from device_alert_groups where closed_at is null and id in "
+                    f"({','.join('?' for _ in chunk)})",
+                    chunk,
+                )
         for g in groups:
-            g["label"] = label(g["dim"], g["value"], g["open_count"] or 0)
+            g["open_count"] = in_view.get(g["id"], 0)
+            g["label"] = label(g["dim"], g["value"], g["open_count"])
+        groups.sort(key=lambda g: (-g["open_count"], g["id"]))
         singles = self.db.query(
-            "select * from device_alerts where closed_at is null and group_id is null "
-            "order by id desc limit ?",
-            [limit],
+            "select a.* from device_alerts a join devices d on d.id = a.device_id "
+            f"where a.closed_at is null and a.group_id is null and {frag} "
+            "order by a.id desc limit ?",
+            [*args, limit],
         )
         total, grouped = (
             self.db.read()
             .conn.execute(
                 "select count(*), coalesce(sum(case when group_id is null then 0 else 1 end), 0) "
-                "from device_alerts where closed_at is null"
+                f"from ({mine})",
+                args,
             )
             .fetchone()
         )
-        return {"groups": groups, "singles": singles, "open": total, "grouped": grouped}
+        return {"groups": groups[:limit], "singles": singles, "open": total, "grouped": grouped}
 
     def check_stale(self, now: float | None = None) -> list[dict[str, Any]]:
         """Background job: open a 'stale' alert for online devices with no recent health."""

@@ -32,7 +32,14 @@ class HandlingBody(BaseModel):
         None, max_length=64, description="assign: the operator who takes the alarm over"
     )
     note: str | None = Field(
-        None, max_length=2000, description="hold: the reason (required); close: what was done"
+        None,
+        max_length=2000,
+        description="hold: the reason (required); close: what was done (the narrative)",
+    )
+    disposition: str | None = Field(
+        None,
+        max_length=64,
+        description="close: how the incident ended, a code of GET /api/dispositions (required)",
     )
 
 
@@ -42,7 +49,14 @@ class GroupHandlingBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Literal["acknowledge", "close", "dismiss"]
     reason: str | None = Field(
-        None, max_length=2000, description="dismiss: why these are false alarms (required)"
+        None,
+        max_length=2000,
+        description="dismiss: why these are false alarms (required); close: the narrative",
+    )
+    disposition: str | None = Field(
+        None,
+        max_length=64,
+        description="close: how the incidents ended, a code of GET /api/dispositions (required)",
     )
 
 
@@ -89,7 +103,13 @@ def handle(
                 422, f"{body.assignee!r} is not an active user who may handle incidents"
             )
     return incidents.handle(
-        incident_id, body.action, who.username, assignee=body.assignee, note=body.note
+        incident_id,
+        body.action,
+        who.username,
+        assignee=body.assignee,
+        note=body.note,
+        disposition=body.disposition,
+        by_operator=True,
     )
 
 
@@ -104,10 +124,11 @@ def get_group(
     group_id: str,
     incidents: IncidentsDep,
     _who: Reader,
+    scope: ScopeDep,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
-    """A group of related alarms with its members."""
-    group = incidents.group(group_id, limit)
+    """A group of related alarms with its members of your centres (404 when none is)."""
+    group = incidents.group(group_id, limit, scope)
     if group is None:
         raise HTTPException(404, f"no alarm group {group_id!r}")
     return group
@@ -115,7 +136,18 @@ def get_group(
 
 @router.post("/alarm-groups/{group_id}/handling", response_model=GroupActionResult)
 def handle_group(
-    group_id: str, body: GroupHandlingBody, incidents: IncidentsDep, who: Actor
+    group_id: str, body: GroupHandlingBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
 ) -> dict[str, Any]:
-    """Acknowledge, close or dismiss every member the step applies to (skips say why)."""
-    return incidents.handle_group(group_id, body.action, who.username, reason=body.reason)
+    """Acknowledge, close (with a disposition) or dismiss every member of your centres the
+    step applies to (skips say why; 404 when no member is yours)."""
+    if incidents.group(group_id, 1, scope) is None:
+        raise HTTPException(404, f"no alarm group {group_id!r}")
+    return incidents.handle_group(
+        group_id,
+        body.action,
+        who.username,
+        reason=body.reason,
+        disposition=body.disposition,
+        by_operator=True,
+        allowed=lambda row: scope.allows(row.get("centre_id")),
+    )

@@ -21,7 +21,15 @@ from ..http.deps import (
 )
 from ..identity.auth import AuthError, Principal
 from ..platform import metrics
-from .api_models import ConfigProposal, Event, FalseAlarmRate, Incident, IncidentDetail
+from .api_models import (
+    ConfigProposal,
+    DispositionCode,
+    DispositionCount,
+    Event,
+    FalseAlarmRate,
+    Incident,
+    IncidentDetail,
+)
 from .permissions import Perm
 from .service import IncidentService
 
@@ -86,12 +94,30 @@ def in_scope(incidents: IncidentService, incident_id: str, scope: Scope) -> dict
     return inc
 
 
+Code = Field(
+    None,
+    max_length=64,
+    description="how the incident ended: a code of GET /api/dispositions (required to resolve)",
+)
+Narrative = Field(None, max_length=4000, description="what was found and done (resolving)")
+
+
 class TransitionBody(BaseModel):
-    """A lifecycle move."""
+    """A lifecycle move; resolving names its disposition (422 without one)."""
 
     model_config = ConfigDict(extra="forbid")
     status: Literal["confirmed", "dispatched", "en_route", "on_scene", "resolved"]
     note: str | None = Field(None, max_length=2000)
+    disposition: str | None = Code
+    narrative: str | None = Narrative
+
+
+class DispositionBody(BaseModel):
+    """The disposition of a resolved incident (recorded or corrected)."""
+
+    model_config = ConfigDict(extra="forbid")
+    disposition: str = Field(min_length=1, max_length=64, description="a code of the catalogue")
+    narrative: str | None = Narrative
 
 
 @router.get("/events", response_model=list[Event])
@@ -183,9 +209,49 @@ def annotate(
 def transition(
     incident_id: str, body: TransitionBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
 ) -> dict[str, Any]:
-    """Move the incident along its lifecycle (409 on an illegal move)."""
+    """Move the incident along its lifecycle (409 on an illegal move; resolving needs a
+    disposition code of the catalogue and takes a narrative, 422 without a code)."""
     in_scope(incidents, incident_id, scope)
-    return incidents.transition(incident_id, body.status, who.username, body.note)
+    return incidents.transition(
+        incident_id,
+        body.status,
+        who.username,
+        body.note,
+        disposition=body.disposition,
+        narrative=body.narrative,
+        by_operator=True,
+    )
+
+
+@router.post("/incidents/{incident_id}/disposition", response_model=Incident)
+def set_disposition(
+    incident_id: str, body: DispositionBody, incidents: IncidentsDep, who: Actor, scope: ScopeDep
+) -> dict[str, Any]:
+    """Record or correct how a resolved incident ended (e.g. after a unit cleared it without
+    a code); logged with the previous code."""
+    in_scope(incidents, incident_id, scope)
+    return incidents.set_disposition(incident_id, body.disposition, body.narrative, who.username)
+
+
+@router.get("/dispositions", response_model=list[DispositionCode])
+def list_dispositions(incidents: IncidentsDep, _who: Reader) -> list[dict[str, Any]]:
+    """The catalogue of disposition codes (``operator``: an operator may choose it)."""
+    return [
+        {"code": d.code, "operator": d.operator, "label": d.label}
+        for d in incidents.dispositions.values()
+    ]
+
+
+@router.get("/dispositions/counts", response_model=list[DispositionCount])
+def disposition_counts(
+    incidents: IncidentsDep,
+    _who: Reader,
+    scope: ScopeDep,
+    since: Annotated[float | None, Query(description="resolved at or after, unix s")] = None,
+    until: Annotated[float | None, Query(description="resolved before, unix s")] = None,
+) -> list[dict[str, Any]]:
+    """Resolutions of your centres' incidents by disposition (every code, zeros included)."""
+    return incidents.disposition_counts(since=since, until=until, scope=scope)
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=Incident)

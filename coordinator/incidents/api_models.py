@@ -49,6 +49,8 @@ class Incident(Answer):
     handling_at: float | None = None
     priority_reasons: list[PriorityReason] | None = None
     group_id: str | None = None
+    disposition: str | None = None
+    narrative: str | None = None
 
 
 class IncidentDetail(Incident):
@@ -56,6 +58,22 @@ class IncidentDetail(Incident):
 
     events: list[dict[str, Any]]
     history: list[dict[str, Any]]
+
+
+class DispositionCode(Answer):
+    """A code of the disposition catalogue (how an incident ended)."""
+
+    code: str
+    operator: bool
+    label: dict[str, str]
+
+
+class DispositionCount(Answer):
+    """How many resolved incidents ended with one disposition."""
+
+    code: str
+    count: int
+    share: float
 
 
 class FalseAlarmRate(Answer):

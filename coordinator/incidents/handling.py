@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlite_utils
 
-from . import grouping
+from . import dispositions, grouping
 from .actions import load_row, log_action, public_row
 from .merge import IncidentConflict, check_transition
 from .queue import SCAN_MAX, collapse
@@ -109,6 +109,7 @@ class AlarmActions:
 
     db: Database
     tuning: Any
+    dispositions: dict[str, dispositions.Disposition]
     _incs: dict[str, Inc]
 
     def _emit(
@@ -129,17 +130,23 @@ class AlarmActions:
         *,
         assignee: str | None = None,
         note: str | None = None,
+        disposition: str | None = None,
+        by_operator: bool = False,
     ) -> dict[str, Any]:
-        """One handling step on one incident (IncidentConflict when it does not apply)."""
+        """One handling step on one incident (IncidentConflict when it does not apply).
+
+        Closing an alarm nobody was sent to resolves the incident: an operator names its
+        disposition (DispositionInvalid without one); the note is its narrative."""
         if action == "assign" and not assignee:
             raise IncidentConflict("assign needs the operator to assign the alarm to")
         if action == "hold" and not (note and note.strip()):
             raise IncidentConflict("putting an alarm on hold needs a reason")
+        resolution = self._resolution(action, disposition, note, by_operator)
 
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
             row = load_row(db, incident_id)
             now = time.time()
-            fields = self._step(db, row, action, actor, assignee, note, now)
+            fields = self._step(db, row, action, actor, assignee, note, now, resolution=resolution)
             if row.get("group_id"):
                 grouping.refresh(db, row["group_id"], now)
             return {**row, **fields}
@@ -156,6 +163,7 @@ class AlarmActions:
         note: str | None,
         now: float,
         group: str | None = None,
+        resolution: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Apply one step inside a write: update the row, log it; the changed fields."""
         current = row.get("handling") or H.NEW
@@ -174,6 +182,8 @@ class AlarmActions:
         if action == "close":
             status = closing_status(row["status"])
             if status is not None:
+                if status == S.RESOLVED:
+                    fields.update(resolution or {"disposition": dispositions.UNSPECIFIED})
                 self._lifecycle(db, row, fields, status, actor, note or "closed by the operator")
         db.table("incidents").update(row["id"], fields)
         detail: dict[str, Any] = {"from": current, "to": target, "assignee": who, "note": note}
@@ -197,21 +207,44 @@ class AlarmActions:
         fields.update({"status": status, f"{status}_at": now})
         if status == S.DISMISSED:
             fields["dismiss_reason"] = note
-        log_action(db, row["id"], actor, status, {"from": row["status"], "note": note})
+        detail = {"from": row["status"], "note": note}
+        if status == S.RESOLVED:
+            detail.update(disposition=fields.get("disposition"), narrative=fields.get("narrative"))
+        log_action(db, row["id"], actor, status, detail)
         if row["id"] in self._incs:
             self._incs[row["id"]].status = status
         if status == S.DISMISSED and self.tuning is not None:
             self.tuning.on_dismissed(db, row["id"], now)
 
+    def _resolution(
+        self, action: str, code: str | None, note: str | None, by_operator: bool
+    ) -> dict[str, Any] | None:
+        """The disposition a closing step records when it resolves (checked before writing)."""
+        if action != "close":
+            return None
+        code, text = dispositions.check(self.dispositions, code, note, operator=by_operator)
+        return {"disposition": code, "narrative": text}
+
     def handle_group(
-        self, group_id: str, action: str, actor: str, *, reason: str | None = None
+        self,
+        group_id: str,
+        action: str,
+        actor: str,
+        *,
+        reason: str | None = None,
+        disposition: str | None = None,
+        by_operator: bool = False,
+        allowed: Callable[[dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
-        """Acknowledge, close or dismiss (as a false alarm, with a reason) every member of a
-        group that the step applies to; the others are listed with why they were skipped."""
+        """Acknowledge, close (with a disposition; the reason is its narrative) or dismiss
+        (as a false alarm, with a reason) every member of a group that the step applies to
+        and ``allowed`` admits (the caller's centres); the others are listed with why they
+        were skipped."""
         if action not in ("acknowledge", "close", "dismiss"):
             raise IncidentConflict(f"unknown group action {action!r}")
         if action == "dismiss" and not (reason and reason.strip()):
             raise IncidentConflict("dismissing a group as false alarms needs a reason")
+        resolution = self._resolution(action, disposition, reason, by_operator)
 
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
             members = _members(db, group_id)
@@ -219,8 +252,13 @@ class AlarmActions:
             changed: list[dict[str, Any]] = []
             skipped: list[dict[str, str]] = []
             for row in members:
+                if allowed is not None and not allowed(row):
+                    skipped.append({"id": row["id"], "reason": "outside your centres"})
+                    continue
                 try:
-                    fields = self._group_step(db, row, action, actor, reason, now, group_id)
+                    fields = self._group_step(
+                        db, row, action, actor, reason, now, group_id, resolution
+                    )
                 except IncidentConflict as exc:
                     skipped.append({"id": row["id"], "reason": str(exc)})
                     continue
@@ -248,9 +286,12 @@ class AlarmActions:
         reason: str | None,
         now: float,
         group_id: str,
+        resolution: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         if action != "dismiss":
-            return self._step(db, row, action, actor, None, reason, now, group_id)
+            return self._step(
+                db, row, action, actor, None, reason, now, group_id, resolution=resolution
+            )
         if row["status"] not in (S.NEW, S.CONFIRMED):
             raise IncidentConflict(f"it is {row['status']}: only new or confirmed are dismissed")
         fields: dict[str, Any] = {"handling": H.CLOSED, "handling_at": now, "updated_at": now}
@@ -287,7 +328,7 @@ class AlarmActions:
             limit=SCAN_MAX,
             order="queue",
         )
-        groups = self.groups(sorted({r["group_id"] for r in rows if r.get("group_id")}))
+        groups = self.groups(sorted({r["group_id"] for r in rows if r.get("group_id")}), scope)
         out = collapse(rows, groups)
         return {
             "rows": out[:limit],
@@ -296,34 +337,53 @@ class AlarmActions:
             "truncated": len(rows) >= SCAN_MAX,
         }
 
-    def group(self, group_id: str, limit: int = 500) -> dict[str, Any] | None:
-        """A group with its members (most urgent first), or None."""
+    def group(self, group_id: str, limit: int = 500, scope: Any = None) -> dict[str, Any] | None:
+        """A group with its members in ``scope`` (most urgent first); None when it does not
+        exist or has no member in scope (a centre sees nothing of another's groups)."""
         rows = self.db.query("select * from incident_groups where id = ?", [group_id])
         if not rows:
             return None
+        frag, args = scope.sql() if scope is not None else ("1 = 1", [])
         members = self.db.query(
-            "select * from incidents where group_id = ? and status != 'merged' "
+            f"select * from incidents where group_id = ? and status != 'merged' and {frag} "
             "order by priority, created_at limit ?",
-            [group_id, limit],
+            [group_id, *args, limit],
         )
-        return {**_view(rows[0]), "members": [public_row(m) for m in members]}
+        if scope is not None and not scope.city_wide and not members:
+            return None
+        out = {**_view(rows[0]), "members": [public_row(m) for m in members]}
+        if scope is not None and not scope.city_wide:
+            out["count"] = len(members)  # what the caller may see of it
+        return out
 
-    def groups(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Groups by id (with how many members are still open), for the queue."""
+    def groups(self, ids: Sequence[str], scope: Any = None) -> dict[str, dict[str, Any]]:
+        """Groups by id (with how many members are still open), for the queue; with a
+        ``scope`` the counts are of the members in it."""
         if not ids:
             return {}
         marks = ",".join("?" for _ in ids)
         rows = self.db.query(f"select * from incident_groups where id in ({marks})", list(ids))
+        frag, args = scope.sql() if scope is not None else ("1 = 1", [])
+        conn = self.db.read().conn
         open_counts = dict(
-            self.db.read()
-            .conn.execute(
+            conn.execute(
                 f"select group_id, count(*) from incidents where group_id in ({marks}) "
-                "and handling != 'closed' and status != 'merged' group by group_id",
-                list(ids),
-            )
-            .fetchall()
+                f"and handling != 'closed' and status != 'merged' and {frag} group by group_id",
+                [*ids, *args],
+            ).fetchall()
         )
-        return {r["id"]: {**_view(r), "open": open_counts.get(r["id"], 0)} for r in rows}
+        out = {r["id"]: {**_view(r), "open": open_counts.get(r["id"], 0)} for r in rows}
+        if scope is not None and not scope.city_wide:
+            seen = dict(
+                conn.execute(
+                    f"select group_id, count(*) from incidents where group_id in ({marks}) "
+                    f"and status != 'merged' and {frag} group by group_id",
+                    [*ids, *args],
+                ).fetchall()
+            )
+            for gid, g in out.items():
+                g["count"] = seen.get(gid, 0)
+        return out
 
 
 def _members(db: sqlite_utils.Database, group_id: str) -> list[dict[str, Any]]:

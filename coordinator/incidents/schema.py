@@ -108,6 +108,17 @@ def m004_handling_and_groups(db: sqlite_utils.Database) -> None:
     db.table("incident_groups").create_index(["kind", "closed_at", "last_ts"])
 
 
+@incidents()
+def m005_incident_disposition(db: sqlite_utils.Database) -> None:
+    """How a resolved incident ended: a disposition code of the catalogue and a narrative.
+    Incidents resolved before dispositions were recorded get ``unspecified``."""
+    t = db.table("incidents")
+    t.add_column("disposition", str)
+    t.add_column("narrative", str)
+    db.execute("update incidents set disposition = 'unspecified' where status = 'resolved'")
+    t.create_index(["disposition", "resolved_at"])
+
+
 tuning = Migrations("tuning")
 
 

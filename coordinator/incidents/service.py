@@ -24,7 +24,7 @@ from ..geo.centres import Scope
 from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from ..platform.notify import Notifier
-from . import grouping, merge
+from . import dispositions, grouping, merge
 from .actions import IncidentActions, load_row, log_action, public_row
 from .actions import IncidentNotFound as IncidentNotFound  # re-export
 from .handling import AlarmActions, follow
@@ -59,6 +59,8 @@ class IncidentService(IncidentActions, CentreActions, AlarmActions):
         #: (lat, lon, zone) → street and zone name; set by the composition root (geo).
         self.address_of: Callable[[float, float, str | None], str | None] = lambda *_: None
         self.triage: Any = None  # set by the composition root: priority model and grouping
+        #: How incidents end (data: ``dispositions.json``); every resolution records one.
+        self.dispositions = dispositions.load()
         self._reset()
         self._dirty = True
 
@@ -80,11 +82,30 @@ class IncidentService(IncidentActions, CentreActions, AlarmActions):
         return public_row(rows[0]) if rows else None
 
     def transition(
-        self, incident_id: str, status: str, actor: str, note: str | None = None
+        self,
+        incident_id: str,
+        status: str,
+        actor: str,
+        note: str | None = None,
+        *,
+        disposition: str | None = None,
+        narrative: str | None = None,
+        by_operator: bool = False,
     ) -> dict[str, Any]:
-        """Move an incident along its lifecycle; IncidentConflict on an illegal move."""
+        """Move an incident along its lifecycle; IncidentConflict on an illegal move.
+
+        Resolving records a disposition and a narrative (the note when no narrative is
+        given): an operator must name a code of the catalogue (DispositionInvalid
+        otherwise); an automatic path (a unit clearing its order) records ``unspecified``.
+        """
         if status == IncidentStatus.DISMISSED and not (note and note.strip()):
             raise IncidentConflict("dismissing an incident needs a reason")
+        resolution: dict[str, Any] = {}
+        if status == IncidentStatus.RESOLVED:
+            code, text = dispositions.check(
+                self.dispositions, disposition, narrative or note, operator=by_operator
+            )
+            resolution = {"disposition": code, "narrative": text}
 
         def write(db: sqlite_utils.Database) -> dict[str, Any]:
             row = load_row(db, incident_id)
@@ -93,11 +114,12 @@ class IncidentService(IncidentActions, CentreActions, AlarmActions):
             fields = {"status": status, f"{status}_at": now, "updated_at": now}
             if status == IncidentStatus.DISMISSED:
                 fields["dismiss_reason"] = note
+            fields.update(resolution)
             handling = follow(row.get("handling") or "new", status)
             if handling is not None:  # the alarm's handling follows its lifecycle
                 fields.update(handling=handling, handling_at=now)
             db.table("incidents").update(row["id"], fields)
-            detail = {"from": row["status"], "note": note}
+            detail = {"from": row["status"], "note": note, **resolution}
             if handling is not None:
                 detail["handling"] = handling
             log_action(db, row["id"], actor, status, detail)
@@ -119,6 +141,52 @@ class IncidentService(IncidentActions, CentreActions, AlarmActions):
     def dismiss(self, incident_id: str, actor: str, reason: str) -> dict[str, Any]:
         """Operator dismisses an incident as a false alarm, with a reason."""
         return self.transition(incident_id, IncidentStatus.DISMISSED, actor, reason)
+
+    def set_disposition(
+        self, incident_id: str, code: str, narrative: str | None, actor: str
+    ) -> dict[str, Any]:
+        """Record or correct how a resolved incident ended (logged with the previous code)."""
+        code, text = dispositions.check(self.dispositions, code, narrative, operator=True)
+
+        def write(db: sqlite_utils.Database) -> dict[str, Any]:
+            row = load_row(db, incident_id)
+            if row["status"] != IncidentStatus.RESOLVED:
+                raise IncidentConflict(
+                    f"incident {incident_id} is {row['status']}: only a resolved incident has "
+                    "a disposition (resolve it with one)"
+                )
+            fields = {"disposition": code, "narrative": text or row.get("narrative")}
+            fields["updated_at"] = time.time()
+            db.table("incidents").update(row["id"], fields)
+            detail = {"from": row.get("disposition"), "disposition": code, "narrative": text}
+            log_action(db, row["id"], actor, "disposition", detail)
+            return {**row, **fields}
+
+        return self._act(write, ChangeKind.ANNOTATED)
+
+    def disposition_counts(
+        self, *, since: float | None = None, until: float | None = None, scope: Scope | None = None
+    ) -> list[dict[str, Any]]:
+        """Resolutions by disposition within ``scope`` (resolved between since and until)."""
+        where, params = ["status = 'resolved'"], []
+        if scope is not None:
+            frag, args = scope.sql()
+            where.append(frag)
+            params += args
+        for op, val in ((">=", since), ("<", until)):
+            if val is not None:
+                where.append(f"resolved_at {op} ?")
+                params.append(val)
+        rows = (
+            self.db.read()
+            .conn.execute(
+                f"select disposition, count(*) from incidents where {' and '.join(where)} "
+                "group by disposition",
+                params,
+            )
+            .fetchall()
+        )
+        return dispositions.counts([(r[0], r[1]) for r in rows], self.dispositions)
 
     # reads ------------------------------------------------------------------------------
     def search(

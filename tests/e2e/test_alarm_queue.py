@@ -123,15 +123,21 @@ def test_handling_steps_through_in_page_dialogs(page, city: DevCity):
     shot(page, "alarm-assign-dialog")
     page.click("[data-testid=dialog-ok]")
     page.wait_for_selector(f"{row}:has-text('dispatcher')")
-    page.click(f"{row} button[data-act=h-close]")
-    dialog.wait_for(state="visible")
-    page.fill("[data-testid=dialog-field]", "patrol passed by: nobody there")
-    page.click("[data-testid=dialog-ok]")
+    page.click(f"{row} button[data-act=h-close]")  # closing resolves: how did it end?
+    resolve = page.locator("[data-testid=resolve-dialog]")
+    resolve.wait_for(state="visible")
+    resolve.locator("[data-testid=dialog-ok]").click()  # no disposition: the dialog stays
+    assert "how the incident ended" in resolve.locator("[data-testid=dialog-error]").inner_text()
+    resolve.locator("[data-testid=disposition-field]").select_option("no_trace")
+    resolve.locator("[data-testid=narrative-field]").fill("patrol passed by: nobody there")
+    shot(page, "alarm-resolve-dialog")
+    resolve.locator("[data-testid=dialog-ok]").click()
     page.wait_for_selector(f"{row} [data-testid=handling]:has-text('closed')")
     assert prompts == []  # every question was asked in the page, never by prompt()
     inc = city.services.incidents.get(iid)
     assert inc and inc["handling"] == "closed" and inc["status"] == "resolved"
     assert inc["assignee"] == "dispatcher"
+    assert (inc["disposition"], inc["narrative"]) == ("no_trace", "patrol passed by: nobody there")
     actions = [h["action"] for h in city.services.incidents.history(iid)]
     assert actions == [
         "handling_claim", "handling_hold", "handling_assign", "resolved", "handling_close",
@@ -170,3 +176,70 @@ def test_a_storm_is_one_row_and_one_action_dismisses_it(page, city: DevCity):
     assert len(members) == 8
     assert {m["status"] for m in members} == {"dismissed"}
     assert {m["dismiss_reason"] for m in members} == {"market wind moved the awnings"}
+
+
+def _pair(city: DevCity, lo_m: float, hi_m: float) -> tuple[dict, dict]:
+    """Two cameras ``lo_m``–``hi_m`` apart (two incidents, never merged or grouped)."""
+    cams = city.cameras[200:280]
+    for a in cams:
+        for b in cams:
+            if lo_m < haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) < hi_m:
+                return a, b
+    raise AssertionError(f"no two cameras {lo_m}-{hi_m} m apart")
+
+
+def test_merge_and_split_through_in_page_dialogs(page, city: DevCity):
+    a, b = _pair(city, 400.0, 1500.0)
+    native: list[str] = []
+    page.on("dialog", lambda d: (native.append(d.message), d.dismiss()))
+    city.publish_event(a["id"], kind="line_crossing", conf=0.7, track=9401)
+    city.publish_event(b["id"], kind="line_crossing", conf=0.7, track=9402)
+    src, dst = _incident_of(city, a["id"]), _incident_of(city, b["id"])
+    assert src != dst
+    _open_queue(page)
+    page.locator(f"tr[data-id='{src}']").wait_for(timeout=20000)
+    # merge: the target is picked from the nearby open incidents (kind, address, age)
+    page.click(f"tr[data-id='{src}'] button[data-act=merge]")
+    merge = page.locator("[data-testid=merge-dialog]")
+    merge.wait_for(state="visible")
+    listed = merge.locator("[data-testid=merge-candidate]")
+    ids = [listed.nth(i).get_attribute("data-id") for i in range(listed.count())]
+    assert dst in ids and src not in ids and len(ids) <= 15
+    option = merge.locator(f"[data-testid=merge-candidate][data-id='{dst}']")
+    assert "opened" in option.inner_text() and "line crossing" in option.inner_text()
+    merge.locator("[data-testid=dialog-ok]").click()  # nothing picked: the dialog says so
+    assert "Pick the incident" in merge.locator("[data-testid=dialog-error]").inner_text()
+    option.locator("input").check()
+    shot(page, "incident-merge-dialog")
+    merge.locator("[data-testid=dialog-ok]").click()
+    wait_for(lambda: city.services.incidents.get(src)["status"] == "merged", 10, "merged")
+    assert city.services.incidents.get(src)["merged_into"] == dst
+    assert sorted(city.services.incidents.get(dst)["devices"]) == sorted([a["id"], b["id"]])
+    # split: the merged incident's cameras as checkboxes; some, never all
+    row = f"tr[data-id='{dst}']"
+    page.wait_for_selector(f"{row} button[data-act=split]", timeout=20000)
+    page.click(f"{row} button[data-act=split]")
+    split = page.locator("[data-testid=split-dialog]")
+    split.wait_for(state="visible")
+    boxes = split.locator("[data-testid=split-device]")
+    texts = sorted(" ".join(t.split()) for t in boxes.all_inner_texts())
+    assert texts == sorted([f"{a['id']} 1 events", f"{b['id']} 1 events"])
+    split.locator("[data-testid=dialog-ok]").click()
+    assert "at least one camera" in split.locator("[data-testid=dialog-error]").inner_text()
+    for i in range(2):
+        boxes.nth(i).locator("input").check()
+    split.locator("[data-testid=dialog-ok]").click()
+    assert "Leave at least one" in split.locator("[data-testid=dialog-error]").inner_text()
+    split.locator(f"input[value='{a['id']}']").uncheck()
+    split.locator("[data-testid=dialog-ok]").click()
+    wait_for(lambda: city.services.incidents.get(dst)["devices"] == [a["id"]], 10, "split off b")
+    log = city.services.incidents.history(dst)
+    new_id = next(h["detail"]["new"] for h in log if h["action"] == "split")
+    assert city.services.incidents.get(new_id)["devices"] == [b["id"]]
+    # the incident's record shows the merge and the split in the reader's words
+    page.click(f"{row} button[data-act=details]")
+    page.wait_for_selector(f"{row} [data-testid=incident-detail]")
+    steps = page.locator(f"{row} [data-testid=history-step]").all_inner_texts()
+    assert any("merged another incident in" in s for s in steps)
+    assert any("cameras split off" in s for s in steps)
+    assert native == []  # never prompt(), alert() or confirm()

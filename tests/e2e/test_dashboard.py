@@ -222,8 +222,13 @@ def test_incident_frames_show_with_boxes_and_export_downloads_a_bundle_that_veri
         page.goto(page.url.split("#")[0] + "#/incidents")
         row = page.locator(f"#inc-body tr:has-text('{cam}')").first
         row.wait_for()
-        page.once("dialog", lambda d: d.accept("review of the gate alarm"))
         row.locator("button[data-act=snapshot]").click()
+        purpose = page.locator("[data-testid=purpose-dialog]")
+        purpose.locator("[data-testid=purpose-field]").fill("ok")  # too short: it stays
+        purpose.locator("[data-testid=dialog-ok]").click()
+        assert "at least 3" in purpose.locator("[data-testid=dialog-error]").inner_text()
+        purpose.locator("[data-testid=purpose-field]").fill("review of the gate alarm")
+        purpose.locator("[data-testid=dialog-ok]").click()
         figs = page.locator(f"#inc-body tr:has-text('{cam}') [data-testid=frame]")
         wait_for(lambda: figs.count() == 2, 20, "both frames")
         assert sorted(figs.nth(i).get_attribute("data-event") or "" for i in range(2)) == sorted(
@@ -237,10 +242,12 @@ def test_incident_frames_show_with_boxes_and_export_downloads_a_bundle_that_veri
         views = city.services.audit.search(action="view_snapshot")
         assert {v["purpose"] for v in views[:2]} == {"review of the gate alarm"}
         shot(page, "incident-frames")
-        page.once("dialog", lambda d: d.accept("hand-over, case 2026-114"))
+        row = page.locator(f"#inc-body tr:has-text('{cam}')").first
+        row.locator("button[data-act=evidence]").click()
+        purpose = page.locator("[data-testid=purpose-dialog]")
+        purpose.locator("[data-testid=purpose-field]").fill("hand-over, case 2026-114")
         with page.expect_download() as dl:
-            row = page.locator(f"#inc-body tr:has-text('{cam}')").first
-            row.locator("button[data-act=evidence]").click()
+            purpose.locator("[data-testid=dialog-ok]").click()
         data = Path(dl.value.path()).read_bytes()
         assert verify_bundle(data) == []
         entry = city.services.audit.search(action="export_evidence")[0]

@@ -234,3 +234,65 @@ def test_zones_reload_backfills_centres_of_cameras_registered_before(services, a
     api.put("/api/geo/zones", json=generate(SMALL).zones, headers=bearer(tokens[Role.ADMIN]))
     assert services.fleet.get("cam-early")["centre_id"] == "C01"
     assert services.fleet.centre_of("cam-early") == "C01"
+
+
+def _seed_groups(services, cams) -> str:
+    """Camera-down alerts: one owner's group spanning both centres (all six cameras), a zone
+    group of centre B's cameras only and one ungrouped alert in B; an alarm group holding
+    centre B's incident. Returns that alarm group's id."""
+    now = time.time()
+    inc_b = next(i for i in services.incidents.search() if i["centre_id"] == "C02")
+
+    def seed(db) -> None:
+        groups = db.table("device_alert_groups")
+        owner = groups.insert({"dim": "owner_org", "value": "义乌市公安局", "opened_at": now,
+                               "last_at": now, "count": 4, "open_count": 4}).last_pk  # fmt: skip
+        zone = groups.insert({"dim": "zone", "value": "Z-B", "opened_at": now, "last_at": now,
+                              "count": 2, "open_count": 2}).last_pk  # fmt: skip
+        alerts = db.table("device_alerts")
+        members = [(c, owner) for c in cams["C01"]] + [(cams["C02"][0], owner)]
+        members += [(cams["C02"][1], zone), (cams["C02"][2], zone)]
+        for dev, gid in members:
+            alerts.insert({"device_id": dev, "kind": "offline", "opened_at": now, "group_id": gid})
+        db.table("incident_groups").insert({"id": "g-b", "kind": "intrusion", "kinds": '["intrusion"]',
+                                            "count": 1, "first_ts": now, "last_ts": now,
+                                            "priority": 2, "created_at": now})  # fmt: skip
+        db.execute("update incidents set group_id = 'g-b' where id = ?", [inc_b["id"]])
+
+    services.db.write(seed)
+    return "g-b"
+
+
+def test_alarm_groups_are_scoped_to_the_callers_centres(api, services, world):
+    heads, cams = world
+    gid = _seed_groups(services, cams)
+    view = {n: api.get("/api/fleet/alert-groups", headers=heads[n]).json() for n in heads}
+    # centre A sees its three cameras of the owner's group, and nothing of centre B's
+    a = view["op-a"]
+    assert [(g["dim"], g["open_count"]) for g in a["groups"]] == [("owner_org", 3)]
+    assert a["open"] == 3 and a["grouped"] == 3 and a["singles"] == []
+    b = view["op-b"]
+    assert sorted((g["dim"], g["open_count"]) for g in b["groups"]) == [
+        ("owner_org", 1), ("zone", 2)
+    ]  # fmt: skip
+    assert b["open"] == 3
+    assert view["sup"]["open"] == 6 and {g["open_count"] for g in view["sup"]["groups"]} == {4, 2}
+    assert view["op-new"] == {"groups": [], "singles": [], "open": 0, "grouped": 0}
+    # the alarm group of centre B's incident: 0 rows for centre A, 404 on reads and actions
+    for who, status in (("op-a", 404), ("op-new", 404), ("op-b", 200), ("sup", 200)):
+        assert api.get(f"/api/alarm-groups/{gid}", headers=heads[who]).status_code == status
+    act = api.post(f"/api/alarm-groups/{gid}/handling", json={"action": "acknowledge"},
+                   headers=heads["op-a"])  # fmt: skip
+    assert act.status_code == 404
+    rows = api.get("/api/alarm-queue", headers=heads["op-a"]).json()["rows"]
+    assert all(r["type"] != "group" for r in rows)
+    assert {r["incident"]["centre_id"] for r in rows} == {"C01"}
+    rows_b = api.get("/api/alarm-queue", headers=heads["op-b"]).json()["rows"]
+    assert [r["group"]["count"] for r in rows_b if r["type"] == "group"] == [1]
+    done = api.post(f"/api/alarm-groups/{gid}/handling", json={"action": "acknowledge"},
+                    headers=heads["op-b"])  # fmt: skip
+    assert done.status_code == 200 and done.json()["acted"] == 1
+    # closing a group resolves its members: it needs a disposition, as one incident does
+    close = api.post(f"/api/alarm-groups/{gid}/handling", json={"action": "close"},
+                     headers=heads["op-b"])  # fmt: skip
+    assert close.status_code == 422 and "disposition" in close.json()["detail"]

@@ -288,7 +288,11 @@ def test_handling_steps_via_api_are_logged(api, tokens, users, services) -> None
     assert r.json()["handling"] == "on_hold"
     assert api.post(url, json={"action": "reopen"}, headers=op).status_code == 409
     r = api.post(url, json={"action": "close", "note": "guard checked: a tenant"}, headers=op)
+    assert r.status_code == 422 and "disposition" in r.json()["detail"]  # resolving needs one
+    body = {"action": "close", "note": "guard checked: a tenant", "disposition": "no_trace"}
+    r = api.post(url, json=body, headers=op)
     assert r.json()["handling"] == "closed" and r.json()["status"] == "resolved"
+    assert r.json()["disposition"] == "no_trace" and r.json()["narrative"].startswith("guard")
     hist = api.get(f"/api/incidents/{iid}", headers=op).json()["history"]
     assert [h["action"] for h in hist] == [
         "handling_claim", "handling_assign", "handling_hold", "resolved", "handling_close",

@@ -7,6 +7,7 @@ import { alarmAssignees, alarmsHandle, alarmsHandleGroup } from "./api_client.js
 import { fmtTime, session } from "./http.js";
 import { html, render } from "./html.js";
 import { t } from "./i18n.js";
+import { askResolution } from "./incident_dialogs.js";
 
 /** @typedef {import("./api_client.js").Incident} Incident */
 /** @typedef {import("./api_client.js").IncidentGroup} IncidentGroup */
@@ -154,11 +155,16 @@ export async function handle(view, id, action) {
     const who = await ask(view, { title: t("alarms.dialog.assign"), label: t("alarms.dialog.assignee"), choices });
     if (!who) return null;
     body.assignee = who;
-  } else if (action === "hold" || action === "close") {
-    const spec = { title: t(`alarms.dialog.${action}`), label: t(`alarms.dialog.${action}_note`), required: action === "hold" };
-    const note = await ask(view, spec);
+  } else if (action === "hold") {
+    const note = await ask(view, { title: t("alarms.dialog.hold"), label: t("alarms.dialog.hold_note"), required: true });
     if (note === null) return null;
-    if (note) body.note = note;
+    body.note = note;
+  } else if (action === "close") {
+    // Closing an alarm nobody was sent to resolves the incident: how it ended is recorded.
+    const answer = await askResolution(t("alarms.dialog.close"));
+    if (!answer) return null;
+    body.disposition = answer.disposition;
+    body.note = answer.narrative;
   }
   return alarmsHandle(id, body);
 }
@@ -174,6 +180,11 @@ export async function handleGroup(view, gid, action) {
     const reason = await ask(view, { title: t("alarms.dialog.dismiss_group"), label: t("alarms.dialog.dismiss_reason"), required: true });
     if (!reason) return null;
     body.reason = reason;
+  } else if (action === "close") {
+    const answer = await askResolution(t("alarms.dialog.close_group"));
+    if (!answer) return null;
+    body.disposition = answer.disposition;
+    body.reason = answer.narrative;
   }
   return alarmsHandleGroup(gid, body);
 }

@@ -570,6 +570,29 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The disposition of a resolved incident (recorded or corrected).
+ * @typedef {Object} DispositionBody
+ * @property {string} disposition
+ * @property {(string | null)} [narrative]
+ */
+
+/**
+ * A code of the disposition catalogue (how an incident ended).
+ * @typedef {Object} DispositionCode
+ * @property {string} code
+ * @property {boolean} operator
+ * @property {Object<string, string>} label
+ */
+
+/**
+ * How many resolved incidents ended with one disposition.
+ * @typedef {Object} DispositionCount
+ * @property {string} code
+ * @property {number} count
+ * @property {number} share
+ */
+
+/**
  * Divert a unit from its lower-priority order to this incident.
  * @typedef {Object} DivertIn
  * @property {string} incident_id
@@ -974,6 +997,7 @@ import { request, url } from "./http.js";
  * @typedef {Object} GroupHandlingBody
  * @property {"acknowledge" | "close" | "dismiss"} action
  * @property {(string | null)} [reason]
+ * @property {(string | null)} [disposition]
  */
 
 /**
@@ -1003,6 +1027,7 @@ import { request, url } from "./http.js";
  * @property {"acknowledge" | "claim" | "assign" | "start" | "hold" | "resume" | "close" | "reopen"} action
  * @property {(string | null)} [assignee]
  * @property {(string | null)} [note]
+ * @property {(string | null)} [disposition]
  */
 
 /**
@@ -1162,6 +1187,8 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [handling_at]
  * @property {(Array<PriorityReason> | null)} [priority_reasons]
  * @property {(string | null)} [group_id]
+ * @property {(string | null)} [disposition]
+ * @property {(string | null)} [narrative]
  */
 
 /**
@@ -1197,6 +1224,8 @@ import { request, url } from "./http.js";
  * @property {(number | null)} [handling_at]
  * @property {(Array<PriorityReason> | null)} [priority_reasons]
  * @property {(string | null)} [group_id]
+ * @property {(string | null)} [disposition]
+ * @property {(string | null)} [narrative]
  * @property {Array<Object<string, any>>} events
  * @property {Array<Object<string, any>>} history
  */
@@ -2471,10 +2500,12 @@ import { request, url } from "./http.js";
  */
 
 /**
- * A lifecycle move.
+ * A lifecycle move; resolving names its disposition (422 without one).
  * @typedef {Object} TransitionBody
  * @property {"confirmed" | "dispatched" | "en_route" | "on_scene" | "resolved"} status
  * @property {(string | null)} [note]
+ * @property {(string | null)} [disposition]
+ * @property {(string | null)} [narrative]
  */
 
 /**
@@ -3165,7 +3196,8 @@ export function fleetAlerts(query) {
 }
 
 /**
- * Open camera-down alerts with cameras down together folded into one group each.
+ * Open camera-down alerts of your centres' cameras, with cameras down together folded
+ * into one group each (a group reaching into another centre shows only your members).
  * GET /api/fleet/alert-groups
  * @param {{ limit?: number }} [query]
  * @returns {Promise<GroupedAlerts>}
@@ -3456,7 +3488,8 @@ export function incidentsAnnotate(incidentId, body) {
 }
 
 /**
- * Move the incident along its lifecycle (409 on an illegal move).
+ * Move the incident along its lifecycle (409 on an illegal move; resolving needs a
+ * disposition code of the catalogue and takes a narrative, 422 without a code).
  * POST /api/incidents/{incident_id}/transition
  * @param {string} incidentId
  * @param {TransitionBody} body
@@ -3464,6 +3497,37 @@ export function incidentsAnnotate(incidentId, body) {
  */
 export function incidentsTransition(incidentId, body) {
   return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/transition`, { body });
+}
+
+/**
+ * Record or correct how a resolved incident ended (e.g. after a unit cleared it without
+ * a code); logged with the previous code.
+ * POST /api/incidents/{incident_id}/disposition
+ * @param {string} incidentId
+ * @param {DispositionBody} body
+ * @returns {Promise<Incident>}
+ */
+export function incidentsSetDisposition(incidentId, body) {
+  return request("POST", `/api/incidents/${encodeURIComponent(incidentId)}/disposition`, { body });
+}
+
+/**
+ * The catalogue of disposition codes (``operator``: an operator may choose it).
+ * GET /api/dispositions
+ * @returns {Promise<Array<DispositionCode>>}
+ */
+export function incidentsListDispositions() {
+  return request("GET", "/api/dispositions");
+}
+
+/**
+ * Resolutions of your centres' incidents by disposition (every code, zeros included).
+ * GET /api/dispositions/counts
+ * @param {{ since?: (number | null), until?: (number | null) }} [query]
+ * @returns {Promise<Array<DispositionCount>>}
+ */
+export function incidentsDispositionCounts(query) {
+  return request("GET", "/api/dispositions/counts", { query });
 }
 
 /**
@@ -3593,7 +3657,7 @@ export function alarmAssignees() {
 }
 
 /**
- * A group of related alarms with its members.
+ * A group of related alarms with its members of your centres (404 when none is).
  * GET /api/alarm-groups/{group_id}
  * @param {string} groupId
  * @param {{ limit?: number }} [query]
@@ -3604,7 +3668,8 @@ export function alarmsGetGroup(groupId, query) {
 }
 
 /**
- * Acknowledge, close or dismiss every member the step applies to (skips say why).
+ * Acknowledge, close (with a disposition) or dismiss every member of your centres the
+ * step applies to (skips say why; 404 when no member is yours).
  * POST /api/alarm-groups/{group_id}/handling
  * @param {string} groupId
  * @param {GroupHandlingBody} body

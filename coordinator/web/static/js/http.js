@@ -53,13 +53,17 @@ function refusal(status, why) {
 }
 
 /**
- * A path with its query string (undefined and null values left out).
+ * A path with its query string (undefined and null values left out; a list repeats its
+ * key, ?status=new&status=confirmed, as the API's list parameters expect).
  * @param {string} path
  * @param {Object<string, any>} [query]
  */
 export function url(path, query) {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null) q.set(k, String(v));
+  for (const [k, v] of Object.entries(query || {})) {
+    if (Array.isArray(v)) for (const item of v) q.append(k, String(item));
+    else if (v !== undefined && v !== null) q.set(k, String(v));
+  }
   const s = q.toString();
   return s ? `${path}?${s}` : path;
 }

@@ -6,7 +6,7 @@
 // one-click dispatch.
 import {
   alarmQueue, dispatchCreateOrder, dispatchRecommend, exportEvidence, getIncident, incidentsConfirm,
-  incidentsDismiss, incidentsHandover, incidentsMerge, incidentsSplit, snapshotImage,
+  incidentsDismiss, incidentsHandover, incidentsMerge, incidentsSplit, incidentsTransition, snapshotImage,
   snapshotsIncidentFrames, snapshotsRequestFrames,
 } from "../api_client.js";
 import { banner } from "../banner.js";
@@ -17,6 +17,7 @@ import { fmtDistance, fmtPercent, fmtSeconds, fmtTime, label, t } from "../i18n.
 import { onLive } from "../live.js";
 import { StableQueue } from "../queue.js";
 import { registerScreen } from "../registry.js";
+import { askMerge, askPurpose, askResolution, askSplit, dispositionLabel, dispositions } from "../incident_dialogs.js";
 import {
   ask, dialogShell, filterBar, groupRow, handle, handleGroup, handlingButtons, handlingCell, readFilters,
   reasons, strip,
@@ -26,6 +27,10 @@ import {
 /** @typedef {import("../api_client.js").Frame} Frame */
 /** @typedef {import("../api_client.js").Incident} Incident */
 /** @typedef {import("../api_client.js").QueueRow} QueueRow */
+/** @typedef {import("../api_client.js").IncidentDetail} IncidentDetail */
+
+/** Disposition code → its label in the reader's language (filled when the screen mounts). */
+const DISPOSITIONS = new Map();
 
 /** @type {string[]} */
 const OPEN = ["new", "confirmed", "dispatched", "en_route", "on_scene"];
@@ -64,8 +69,9 @@ function actions(i) {
     acts.push(button("snapshot", "incidents.snapshot"), button("evidence", "incidents.export_evidence"));
   }
   if (session.can("dispatch:act") && ["new", "confirmed"].includes(i.status)) acts.push(button("recommend", "incidents.units"));
+  if (can && ["dispatched", "en_route", "on_scene"].includes(i.status)) acts.push(button("resolve", "incidents.resolve"));
   if (can && OPEN.includes(i.status)) acts.push(button("handover", "incidents.handover"));
-  return [...handlingButtons(i), ...acts];
+  return [...handlingButtons(i), ...acts, button("details", "incidents.details")];
 }
 
 /** @param {Incident} i one incident @param {boolean} [gone] left the queue while held */
@@ -77,10 +83,15 @@ function row(i, gone = false) {
     <td>${i.zone || ""}${i.address ? html`<div class="muted" data-testid="address">${i.address}</div>` : ""}</td>
     <td class="cams">${i.devices.join(t("common.list_sep"))}</td>
     <td>${i.confidence != null ? fmtPercent(i.confidence) : ""}</td>
-    <td class="st-${i.status}"><span data-testid="status">${label("incidents.status.", i.status)}</span><br>${handlingCell(i)}</td>
+    <td class="st-${i.status}"><span data-testid="status">${label("incidents.status.", i.status)}</span>${disposition(i)}
+      <br>${handlingCell(i)}</td>
     <td>${fmtTime(i.updated_at || i.created_at)}</td>
     <td class="actions">${gone ? "" : actions(i)}<div class="recs">${state().extra.get(i.id) || ""}</div></td></tr>`;
 }
+
+/** How a resolved incident ended. @param {Incident} i */
+const disposition = (i) => (i.disposition ? html` · <span data-testid="disposition" data-l10n="server"
+  >${DISPOSITIONS.get(i.disposition) || i.disposition}</span>` : "");
 
 /** @param {QueueRow} r @param {boolean} gone */
 const queueRow = (r, gone) => (r.type === "group" ? groupRow(r, gone) : row(/** @type {Incident} */ (r.incident), gone));
@@ -178,16 +189,50 @@ async function act(id, what) {
     const reason = await ask(state().view, { title: t("incidents.dismiss"), label: t("incidents.ask_dismiss"), required: true });
     if (reason) upsert(await incidentsDismiss(id, { reason }));
   } else if (what === "merge") {
-    const into = prompt(t("incidents.ask_merge"));
+    const into = await askMerge(await getIncident(id));
     // The chosen incident absorbs this one (reversible: "unmerge" in the API).
-    if (into) { await incidentsMerge(into, { sources: [id] }); await load(); }
+    if (into) {
+      await incidentsMerge(into, { sources: [id] });
+      banner(t("dialogs.merge.done"), "info");
+      await load();
+    }
   } else if (what === "split") {
-    const devs = prompt(t("incidents.ask_split"));
-    if (devs) { await incidentsSplit(id, { device_ids: devs.split(",").map((s) => s.trim()) }); await load(); }
-  } else if (what === "snapshot") await frames(id);
+    const devices = await askSplit(id);
+    if (devices) {
+      await incidentsSplit(id, { device_ids: devices });
+      banner(t("dialogs.split.done", { n: devices.length }), "info");
+      await load();
+    }
+  } else if (what === "resolve") {
+    const answer = await askResolution(t("dialogs.resolve.title"));
+    if (answer) upsert(await incidentsTransition(id, { status: "resolved", ...answer }));
+  } else if (what === "details") await details(id);
+  else if (what === "snapshot") await frames(id);
   else if (what === "evidence") await exportIncident(id);
   else if (what === "recommend") await recommend(id);
   else if (what === "handover") await handover(id);
+}
+
+// The incident's record under its row: how it ended (disposition, narrative) and its log.
+/** @param {IncidentDetail["history"][number]} h */
+function step(h) {
+  const d = /** @type {Record<string, unknown>} */ (h.detail || {});
+  const code = typeof d.disposition === "string" ? d.disposition : "";
+  const note = [d.narrative, d.note, d.reason, d.text].find((v) => typeof v === "string" && v) || "";
+  return html`<li data-testid="history-step"><span class="muted">${fmtTime(Number(h.ts))}</span>
+    ${label("incidents.log.", String(h.action))} · <span data-l10n="data">${String(h.actor)}</span>
+    ${code ? html` · <b data-testid="history-disposition" data-l10n="server">${DISPOSITIONS.get(code) || code}</b>` : ""}
+    ${note ? html` · <span data-l10n="data">${String(note)}</span>` : ""}</li>`;
+}
+
+/** @param {string} id */
+async function details(id) {
+  const inc = await getIncident(id);
+  const ended = inc.disposition ? html`<p data-testid="detail-disposition"><b>${t("incidents.disposition")}</b>
+    <span data-l10n="server">${DISPOSITIONS.get(inc.disposition) || inc.disposition}</span>
+    ${inc.narrative ? html` · <span data-l10n="data" data-testid="detail-narrative">${inc.narrative}</span>` : ""}</p>` : "";
+  setExtra(id, html`<div class="detail" data-testid="incident-detail">${ended}
+    <ol class="history">${inc.history.map(step)}</ol></div>`);
 }
 
 /** @param {string} id */
@@ -203,7 +248,7 @@ async function handover(id) {
 // (an SVG in thousandths of the image, the unit the boxes come in).
 /** @param {string} id */
 async function frames(id) {
-  const purpose = prompt(t("incidents.ask_purpose"));
+  const purpose = await askPurpose("frames");
   if (purpose === null) return;
   setExtra(id, html`<span class="muted">${t("incidents.asking_camera")}</span>`);
   /** @type {Html[]} */
@@ -259,7 +304,7 @@ async function frame(f, purpose) {
 // The incident as a zip for hand-over: frames, events, action log, SHA-256 manifest.
 /** @param {string} id */
 async function exportIncident(id) {
-  const purpose = prompt(t("incidents.ask_export_purpose"));
+  const purpose = await askPurpose("export");
   if (!purpose) return;
   const res = await exportEvidence(id, { purpose });
   const a = document.createElement("a");
@@ -332,6 +377,7 @@ async function mount(view) {
     extra: new Map(), showAll: false, off: null, timer: null, settler: null,
   };
   st = s;
+  for (const d of await dispositions().catch(() => [])) DISPOSITIONS.set(d.code, dispositionLabel(d));
   const reload = () => { s.queue = new StableQueue(s.queue.keyOf); load().catch((err) => banner(err.message)); };
   view.querySelector("#inc-all")?.addEventListener("change", (e) => {
     s.showAll = /** @type {HTMLInputElement} */ (e.target).checked;
@@ -343,7 +389,8 @@ async function mount(view) {
   const table = /** @type {HTMLElement} */ (view.querySelector("#inc-table"));
   const dialog = /** @type {HTMLDialogElement} */ (view.querySelector("#alarm-dialog"));
   let pointerIn = false;
-  const hold = () => { s.queue.held = pointerIn || dialog.open; };
+  // (any dialog: the merge, split, purpose and resolution dialogs are appended to the page)
+  const hold = () => { s.queue.held = pointerIn || dialog.open || !!document.querySelector("dialog[open]"); };
   table.addEventListener("pointerenter", () => { pointerIn = true; hold(); });
   table.addEventListener("pointerleave", () => { pointerIn = false; hold(); });
   dialog.addEventListener("close", hold);
