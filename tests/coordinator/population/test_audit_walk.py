@@ -48,9 +48,11 @@ def _seed(pop):
     pop.access.approvals.approve(second, reg["backdate_approval_id"])
     draft = pop.records.register(p, {"person_id": dup1["id"], "kind": "own", "zone": "Z01",
                                      "address": "北苑街道 7号"}, "seed")  # fmt: skip
-    pop.records.register(p, {"person_id": landlord["id"], "kind": "own", "zone": "Z01",
-                             "address": "北苑街道 9号", "valid_from": "2025-01-01",
-                             "status": "registered"}, "seed")  # fmt: skip
+    own = pop.records.register(p, {"person_id": landlord["id"], "kind": "own", "zone": "Z01",
+                                   "address": "北苑街道 9号", "valid_from": "2025-01-01",
+                                   "status": "registered", "backdate_reason": "property deed "
+                                   "dated January 2025 shown at the counter"}, "seed")  # fmt: skip
+    pop.access.approvals.approve(second, own["backdate_approval_id"])
     permit = pop.permits.issue(p, a["id"], "seed")
     soon = (dt.date.today() + dt.timedelta(days=10)).isoformat()
     pop.ctx.db.execute_write(
