@@ -46,7 +46,9 @@ def test_a_registration_made_today_with_an_earlier_date_gives_no_permit(api, off
     assert api.post(f"{P}/persons/{p['id']}/permits", headers=h).status_code == 201
 
 
-def test_an_earlier_date_counts_once_a_second_officer_approves(api, officer_tokens, clock, services):
+def test_an_earlier_date_counts_once_a_second_officer_approves(
+    api, officer_tokens, clock, services
+):
     h = officer_tokens["officer-a"]
     p = api.post(f"{P}/persons", headers=h, json=person_data(62)).json()["person"]
     # a junk reason is refused on its field before anything is written

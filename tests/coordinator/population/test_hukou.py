@@ -98,7 +98,9 @@ def test_no_cell_under_five_is_shown_nor_given_back_by_a_total(table):
     assert all(table[tuple(k.split("|"))] == v for k, v in shown.items() if isinstance(v, int))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(cells)
 def test_no_statistics_cell_under_five_in_the_bureaus_answer(services, table):
     """Whatever the counts, every number the statistics answer shows is 5 or more."""

@@ -263,8 +263,8 @@ def test_import_finds_duplicates_inside_one_batch_once_and_links_everything(pop,
     import csv as _csv
     import random
 
-    from coordinator.population.importer import COLUMNS
     from coordinator.population.ids import prc_check_char
+    from coordinator.population.importer import COLUMNS
     from devtools.population_data import person
 
     rng = random.Random(9)
