@@ -56,8 +56,9 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
     sent: list[tuple[str, str]] = []
     page.on(
         "request",
-        lambda r: sent.append((r.method, urlparse(r.url).path))
-        if "/api/" in r.url else None,  # fmt: skip
+        lambda r: (
+            sent.append((r.method, urlparse(r.url).path)) if "/api/" in r.url else None
+        ),  # fmt: skip
     )
     db = city.services.db
     login(page, "officer")
@@ -115,7 +116,9 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
         "() => new Date(Date.now() - 7200e3 - new Date().getTimezoneOffset() * 60e3)"
         ".toISOString().slice(0, 16)"
     )
-    _fill(page, "#pop-visit", {"visa_type": "M", "visa_expiry": "2030-01-31", "arrived_at": arrived})
+    _fill(
+        page, "#pop-visit", {"visa_type": "M", "visa_expiry": "2030-01-31", "arrived_at": arrived}
+    )
     page.click("#pop-visit button[type=submit]")
     page.wait_for_selector("#pop-visit .form-msg .ok")
     visit = db.query("select * from pop_visitors where person_id = ?", [visitor_id])[0]
@@ -126,14 +129,21 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
     # 4. a permit for a resident registered long enough
     resident = _eligible(city)
     page.click("[data-tab=counter]")
-    _fill(page, "#pop-search", {"name": resident["name"], "purpose": "permit application at the counter"})
+    _fill(
+        page,
+        "#pop-search",
+        {"name": resident["name"], "purpose": "permit application at the counter"},
+    )
     page.click("#pop-search button")
     page.click(f"[data-testid=pop-results] tr[data-person='{resident['id']}'] button[data-open]")
     page.wait_for_selector(f"[data-testid=person-card][data-person='{resident['id']}']")
     page.click("[data-testid=person-card] button[data-act=issue]")
     page.wait_for_selector("[data-testid=eligibility] .ok")
     page.wait_for_selector("[data-testid=permits] li:not(.muted)")
-    assert db.query("select count(*) n from pop_permits where person_id = ?", [resident["id"]])[0]["n"] == 1
+    assert (
+        db.query("select count(*) n from pop_permits where person_id = ?", [resident["id"]])[0]["n"]
+        == 1
+    )
 
     # 5. five duplicates settled (compared side by side first), one merge undone
     page.click("[data-tab=review]")
@@ -148,14 +158,22 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
         row = page.locator("[data-testid=pop-dups] tr[data-candidate]").first
         cid = row.get_attribute("data-candidate")
         row.locator("button[data-merge]" if i < 3 else "button[data-notdup]").click()
-        page.wait_for_selector(f"[data-testid=pop-dups] tr[data-candidate='{cid}']", state="detached")
+        page.wait_for_selector(
+            f"[data-testid=pop-dups] tr[data-candidate='{cid}']", state="detached"
+        )
         settled.append(int(cid or 0))
     undo = page.locator("[data-testid=pop-merged] button[data-undo]").first
     undo.click()
     page.wait_for_selector("#pop-review-msg .ok")
     statuses = {r["id"]: r["status"] for r in db.query(
         f"select id, status from pop_dup_candidates where id in ({','.join('?' * 5)})", settled)}  # fmt: skip
-    assert sorted(statuses.values()) == ["merged", "merged", "not_duplicate", "not_duplicate", "open"]
+    assert sorted(statuses.values()) == [
+        "merged",
+        "merged",
+        "not_duplicate",
+        "not_duplicate",
+        "open",
+    ]
     assert db.query("select count(*) n from pop_merges where undone_at is not null")[0]["n"] == 1
 
     # 6. a service request taken and worked to the end
@@ -178,7 +196,9 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
         page.wait_for_selector(f"[data-testid=pop-requests] tr[data-request='{rid}'] "
                                f"[data-testid=req-status]:has-text('{status.replace('_', ' ')}')")  # fmt: skip
     done = db.query("select status, satisfaction, resolution from pop_requests where id = ?", [rid])
-    assert done == [{"status": "closed", "satisfaction": 5, "resolution": "wages paid after mediation"}]
+    assert done == [
+        {"status": "closed", "satisfaction": 5, "resolution": "wages paid after mediation"}
+    ]
     shot(page, "population-officer")
 
     # every step was a request of the page (the test made none of its own)
@@ -187,9 +207,64 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
     expected = [f"{P}/persons", f"{P}/houses", f"{P}/visitors", f"{P}/persons/{resident['id']}/permits",
                 f"{P}/requests", f"{P}/requests/{rid}/status"]  # fmt: skip
     assert all(e in posts for e in expected), posts
-    decisions = [p for p in posts if p.startswith(f"{P}/duplicates/") or p.startswith(f"{P}/merges/")]
+    decisions = [
+        p for p in posts if p.startswith(f"{P}/duplicates/") or p.startswith(f"{P}/merges/")
+    ]
     assert len(decisions) == 6
     audit = city.services.audit.search(actor="officer", limit=2000)
     writes = {e["action"] for e in audit}
-    assert {"create", "visitor_report", "permit_issue", "merge", "unmerge", "not_duplicate"} <= writes
+    assert {
+        "create",
+        "visitor_report",
+        "permit_issue",
+        "merge",
+        "unmerge",
+        "not_duplicate",
+    } <= writes
     assert page.is_hidden("#banner") or not page.inner_text("#banner").strip()
+
+
+def test_break_the_glass_from_the_population_screen(page, city: DevCity):  # noqa: ANN001
+    """A person outside the officer's zones: the counter offers to request access; the
+    request reaches the data-access approver's queue; once approved the officer's screen
+    shows the access and when it ends."""
+    db = city.services.db
+    outside = db.query("select id from pop_persons where zone = 'Z007' and status = 'active' "
+                       "order by id limit 1")[0]["id"]  # fmt: skip
+    login(page, "officer")
+    page.goto(page.url.split("#")[0] + "#/population")
+    page.wait_for_selector("#pop-lookup")
+    # the record is refused at the counter, with the way to ask for access
+    page.click("[data-tab=access]")
+    page.wait_for_selector("#pop-glass")
+    _fill(page, "#pop-glass", {"reason": "short"})
+    page.click("#pop-glass button[type=submit]")
+    page.wait_for_selector("#pop-glass [data-error-for=reason]:not(:empty)")
+    reason = "theft case 2026-3112: the suspect's landlord lives in zone Z007"
+    _fill(page, "#pop-glass", {"reason": reason, "person_id": str(outside), "minutes": "30"})
+    page.click("#pop-glass button[type=submit]")
+    page.wait_for_selector("[data-testid=pop-glass] [data-testid=glass-state]:has-text('waiting')")
+    assert page.is_visible("#pop-grants .muted")  # nothing granted yet
+    # the approver decides in the Data access screen
+    page.evaluate("sessionStorage.clear()")
+    page.goto(city.url + "/ui/")
+    login(page, "approver")
+    page.goto(page.url.split("#")[0] + "#/access")
+    row = page.locator(f"[data-testid=access-pending] tr:has-text('{reason[:20]}')")
+    row.locator("button[data-decide=approve]").click()
+    page.wait_for_selector("#acc-msg .ok")
+    # back at the officer's screen: the access, and its expiry
+    page.evaluate("sessionStorage.clear()")
+    page.goto(city.url + "/ui/")
+    login(page, "officer")
+    page.goto(page.url.split("#")[0] + "#/population")
+    page.click("[data-tab=access]")
+    grant = page.locator("[data-testid=pop-grants] tr[data-grant]")
+    grant.wait_for()
+    g = db.query("select * from pop_glass_grants where username = 'officer'")[0]
+    assert g["person_id"] == outside and round(g["expires_at"] - g["granted_at"]) == 1800
+    assert grant.locator("[data-testid=grant-expires]").inner_text().strip()
+    assert "approved" in page.inner_text("[data-testid=pop-glass]")
+    assert city.services.population.access.zones  # the grant now opens the record:
+    assert any(x["person_id"] == outside for x in city.services.population.access.active_grants(
+        "officer"))  # fmt: skip

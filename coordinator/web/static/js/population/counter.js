@@ -76,12 +76,12 @@ function card(p) {
 
 /** @param {Workspace} ws @param {PersonRecord} p */
 async function issue(ws, p) {
-  const out = /** @type {HTMLElement} */ (ws.view.querySelector("[data-testid=eligibility]"));
+  const out = () => /** @type {HTMLElement} */ (ws.view.querySelector("[data-testid=eligibility]"));
   try {
     const m = await populationIssuePermit(p.id, t("population.purpose_counter"));
-    render(out, html`<span class="ok">${t("population.permit_issued", { number: m.number })}</span>`);
-    await ws.open(p.id);
-  } catch (e) { render(out, html`<span class="error">${e.message}</span>`); }
+    await ws.open(p.id);  // the card again, with the new permit; then the message in it
+    render(out(), html`<span class="ok">${t("population.permit_issued", { number: m.number })}</span>`);
+  } catch (e) { render(out(), html`<span class="error">${e.message}</span>`); }
 }
 
 /** @param {Workspace} ws @param {PersonRecord} p */
