@@ -159,7 +159,7 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
     stream = init_stream(fleet, incidents, closers)
     approvals, staff = init_approvals(db, auth_svc, audit_svc, closers)
     pop = population.PopulationService(db, audit_svc, settings, approvals=approvals)
-    for kind in pop.access.kinds():
+    for kind in pop.approval_kinds():
         closers.append((f"approval kind {kind.name}", approvals.register(kind)))
     closers.append(("population imports", pop.uploads.close))  # stopped at a chunk boundary
     # Warnings go out on the centre's one MQTT link (retained board for market displays).

@@ -529,7 +529,13 @@ def load_population(dc: DevCity, n: int) -> dict[str, Any]:
     ]
     pop = dc.services.population
     f = write_csv(dc.workdir / "population.csv", n, seed=7, zones=zones or None)
-    return pop.importer.run("devcity", f, purpose="demo data")
+    summary = pop.importer.run("devcity", f, purpose="demo data")
+    # The demo's residents come from a historical register: the batch's dates count once a
+    # second person approves them, as for any import (here the host's seeding, two names).
+    batch = pop.dates.request_batch("devcity", summary["job_id"],
+                                    "demo city's historical residence register, seeded")  # fmt: skip
+    dc.services.approvals.approve("devcity:register-office", int(batch["dates_approval_id"]))
+    return summary
 
 
 def load_market(dc: DevCity, n: int) -> dict[str, Any]:

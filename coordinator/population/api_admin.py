@@ -8,14 +8,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..http.deps import SettingsDep, require
 from ..identity.auth import Principal
 from .api_common import DbId, PathId, Pop, Purpose
 from .api_models import (
     DuplicateCandidate,
+    DuplicateCompare,
     Erased,
+    ImportBatch,
     ImportJob,
     ImportRowError,
     MergeOut,
@@ -49,6 +51,27 @@ def review_queue(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Duplicate candidates awaiting review, best score first."""
     return pop.duplicates.queue(p, purpose, status, limit)
+
+
+@router.get("/duplicates/{cand_id}", response_model=DuplicateCompare)
+def compare_duplicates(cand_id: PathId, pop: Pop, p: Reviewer, purpose: Purpose) -> dict[str, Any]:
+    """A candidate pair side by side: both records, the evidence, the fields that agree."""
+    return pop.duplicates.compare(p, cand_id, purpose)
+
+
+class BatchDatesIn(BaseModel):
+    """Why an import batch's historical dates should count (a second officer decides)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=10, max_length=500)
+
+
+@router.post("/import/{job_id}/dates-approval", response_model=ImportBatch, status_code=202)
+def request_batch_dates(
+    job_id: PathId, body: BatchDatesIn, pop: Pop, p: Writer, purpose: Purpose
+) -> dict[str, Any]:
+    """Ask a second officer to approve the batch's historical registration dates."""
+    return pop.dates.request_batch(p, job_id, body.reason, purpose)
 
 
 @router.post("/duplicates/{cand_id}/merge", response_model=MergeOut)

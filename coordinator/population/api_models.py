@@ -23,6 +23,8 @@ class PersonListItem(Answer):
     origin: str | None
     zone: str | None
     status: str | None
+    hukou: str | None = Field(None, description="local, migrant or none (a foreign national)")
+    hukou_place: str | None = Field(None, description="registered household place (area code)")
 
 
 class DuplicateCandidate(Answer):
@@ -36,6 +38,7 @@ class DuplicateCandidate(Answer):
     person: PersonListItem | None
     other: PersonListItem | None
     decided_by: str | None
+    merge_id: int | None = Field(None, description="the merge that settled it (to undo it)")
 
 
 class ServiceRequestItem(Answer):
@@ -70,6 +73,15 @@ class Registration(Answer):
     status: str
     created_at: float
     updated_at: float | None
+    recorded_on: str | None = Field(None, description="the day the registration was recorded")
+    counts_from: str | None = Field(
+        None, description="the day it counts towards a permit from (recorded_on unless an "
+        "earlier valid_from was approved by a second officer)")  # fmt: skip
+    backdate_state: str | None = Field(
+        None, description="pending, approved, rejected, expired or withdrawn"
+    )
+    backdate_approval_id: int | None = None
+    import_job_id: int | None = None
 
 
 class RegistrationItem(Registration):
@@ -175,6 +187,18 @@ class PopulationStats(Answer):
     station: dict[str, int | str] | None = Field(
         None, description="persons per police-station area (zones rolled up)"
     )
+    hukou: dict[str, int | str] | None = Field(
+        None, description="persons by hukou status: local, migrant, none (foreign nationals)"
+    )
+    zone_hukou: dict[str, int | str] | None = Field(
+        None, description="persons per patrol zone and hukou status ('Z01|migrant')"
+    )
+    station_hukou: dict[str, int | str] | None = Field(
+        None, description="persons per police-station area and hukou status"
+    )
+    centre_hukou: dict[str, int | str] | None = Field(
+        None, description="persons per monitoring centre and hukou status"
+    )
 
 
 class Erased(Answer):
@@ -247,6 +271,8 @@ class Visit(Answer):
     name_latin: str | None
     nationality: str | None
     id_masked: str | None
+    house_id: int | None = Field(None, description="the registered house stayed at")
+    host_person_id: int | None = Field(None, description="the host (a person on record)")
 
 
 class PermitEligibility(Answer):
@@ -344,6 +370,14 @@ class ImportProgress(Answer):
     updated_at: float | None
     finished_at: float | None
     cancel_requested: bool
+    existing: int = Field(0, description="rows for a document already on record (not created)")
+    historical_rows: int = Field(0, description="registrations dated before the import")
+    file_sha256: str | None = None
+    dates_state: str | None = Field(
+        None, description="the approval of the batch's historical dates (pending, approved …)"
+    )
+    dates_approved_by: str | None = None
+    dates_approved_at: float | None = None
 
 
 class ImportJob(ImportProgress):
@@ -367,3 +401,64 @@ class RetentionRun(Answer):
 
     persons: int
     requests: int
+
+
+class DocumentExistsOut(Answer):
+    """409: the document is on record; the counter opens that person instead."""
+
+    class Detail(Answer):
+        """Which person holds the document (by id; no personal data)."""
+
+        message: str
+        field: str
+        existing_person_id: int
+        zone: str
+        in_jurisdiction: bool
+
+    detail: Detail
+
+
+class ImportBatch(Answer):
+    """An import batch's provenance and the approval of its historical dates."""
+
+    id: int
+    file_sha256: str
+    file_name: str
+    actor: str
+    status: str
+    imported: int
+    rejected: int
+    existing: int
+    historical_rows: int
+    started_at: float
+    finished_at: float | None
+    dates_state: str | None
+    dates_approval_id: int | None
+    dates_requested_by: str | None
+    dates_approved_by: str | None
+    dates_approved_at: float | None
+
+
+class CompareSide(Answer):
+    """One record of a duplicate pair as the reviewer sees it (ID masked)."""
+
+    person: PersonListItem
+    created_at: float
+    address: str | None
+    registrations: int
+    permits: int
+    houses: int
+
+
+class DuplicateCompare(Answer):
+    """A duplicate pair side by side: both records, why they may be one, which fields agree."""
+
+    id: int
+    score: float
+    reasons: list[str]
+    status: str
+    merge_id: int | None
+    left: CompareSide
+    right: CompareSide
+    same: list[str] = Field(description="fields with equal values")
+    differ: list[str] = Field(description="fields with different values")

@@ -15,6 +15,7 @@ from ..http.deps import require
 from ..identity.auth import Principal
 from .api_common import DbId, PathId, Pop, Purpose
 from .api_models import (
+    DocumentExistsOut,
     Erased,
     GlassRequest,
     Grant,
@@ -47,6 +48,9 @@ class PersonIn(BaseModel):
     origin: str | None = Field(None, max_length=100, description="province or country")
     phone: str | None = Field(None, max_length=30)
     zone: str = Field(max_length=32)
+    hukou_place: str | None = Field(
+        None, max_length=6, description="registered household place, 6-digit area code "
+        "(a PRC ID's first six digits when not given); the city's own code makes a local")  # fmt: skip
 
 
 class PersonPatch(BaseModel):
@@ -63,6 +67,7 @@ class PersonPatch(BaseModel):
     origin: str | None = Field(None, max_length=100)
     phone: str | None = Field(None, max_length=30)
     zone: str | None = Field(None, max_length=32)
+    hukou_place: str | None = Field(None, max_length=6)
 
 
 class LookupIn(BaseModel):
@@ -85,6 +90,9 @@ class RegistrationIn(BaseModel):
     valid_from: str | None = Field(None, max_length=10)
     valid_to: str | None = Field(None, max_length=10)
     status: Literal["draft", "registered"] = "draft"
+    backdate_reason: str | None = Field(
+        None, max_length=500, description="why valid_from is before today: a second officer "
+        "approves it; until then the registration counts from the day it was recorded")  # fmt: skip
 
 
 class TransitionIn(BaseModel):
@@ -121,9 +129,14 @@ class EraseIn(BaseModel):
     reason: str = Field(min_length=10, max_length=500)
 
 
-@router.post("/persons", response_model=PersonCreated, status_code=201)
+@router.post(
+    "/persons", response_model=PersonCreated, status_code=201,
+    responses={409: {"model": DocumentExistsOut, "description": "the document is on record"}},
+)  # fmt: skip
 def create_person(body: PersonIn, pop: Pop, p: Writer, purpose: Purpose) -> dict[str, Any]:
-    """Register a person; likely duplicates are returned and queued for review."""
+    """Register a person; likely duplicates are returned and queued for review. A document
+    already on record (type, issuing country, number) is never registered twice: 409 names
+    the person to open instead."""
     return pop.records.create_person(p, body.model_dump(), purpose)
 
 

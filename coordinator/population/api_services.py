@@ -46,9 +46,13 @@ class VisitIn(BaseModel):
     visa_type: str = Field(max_length=20)
     visa_expiry: str = Field(max_length=10, description="YYYY-MM-DD")
     host_kind: Literal["hotel", "host"]
-    host_name: str = Field(max_length=100)
-    address: str = Field(max_length=300)
-    zone: str = Field(max_length=32)
+    host_name: str | None = Field(None, max_length=100, description="a hotel's name")
+    address: str | None = Field(None, max_length=300, description="a hotel's address")
+    zone: str | None = Field(None, max_length=32, description="a hotel's zone")
+    house_id: DbId | None = Field(None, description="a private host's registered house")
+    host_person_id: DbId | None = Field(
+        None, description="the host: the house's landlord (default) or a person registered there"
+    )
     arrived_at: str = Field(max_length=40, description="ISO date-time of arrival")
     planned_departure: str | None = Field(None, max_length=10)
     accept_expired_visa: bool = False

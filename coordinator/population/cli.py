@@ -59,6 +59,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(
             f"{args.file}: job {summary['job_id']} {summary['status']}: {summary['imported']} "
             f"imported, {summary['rejected']} rejected"
+            + (f" ({summary['existing']} of them documents already on record, not created)"
+               if summary["existing"] else "")
+            + (f"\n  {summary['historical_rows']} registrations dated before today count from "
+               "today until a second officer approves the batch's dates (docs/population.md)"
+               if summary["historical_rows"] else "")
             + (" [resumed]" if summary["resumed"] else "")
             + "".join(f"\n  line {e['line']}: {e['reason']} ({e['masked']})" for e in first_errors)
             + (f"\n  (all: coordinator population-import-errors {summary['job_id']})"
@@ -66,7 +71,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         )  # fmt: skip
     if summary["status"] == "cancelled":
         return EXIT_INTERRUPTED
-    return EXIT_FAILURE if summary["rejected"] else EXIT_OK
+    # a row for a document already on record is reported, not a failure of the import
+    return EXIT_FAILURE if summary["rejected"] > summary["existing"] else EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -241,7 +241,7 @@ def zone_clause(zones: set[str] | None, column: str = "zone") -> tuple[str, list
 
 LIST_FIELDS = (
     "id", "name", "name_latin", "id_type", "id_masked", "dob", "sex", "nationality",
-    "origin", "zone", "status",
+    "origin", "zone", "status", "hukou", "hukou_place",
 )  # fmt: skip
 
 

@@ -165,7 +165,47 @@ class Duplicates:
             "person": persons.get(c["person_id"]),
             "other": persons.get(c["other_id"]),
             "decided_by": c["decided_by"],
+            "merge_id": self._merge_id(c),
         }
+
+    def _merge_id(self, c: dict[str, Any]) -> int | None:
+        if c["status"] != "merged":
+            return None
+        rows = self.ctx.db.query(
+            "select id from pop_merges where candidate_id = ? and undone_at is null "
+            "order by id desc limit 1",
+            [c["id"]],
+        )
+        return int(rows[0]["id"]) if rows else None
+
+    def compare(self, actor: Actor, cand_id: int, purpose: str | None) -> dict[str, Any]:
+        """A pair side by side for the reviewer: both records (IDs masked), their current
+        address and what hangs on each, the reasons, and which fields agree (audited)."""
+        c = self._candidate(actor, cand_id)
+        sides = [self._side(pid) for pid in (c["person_id"], c["other_id"])]
+        fields = ("name", "name_latin", "id_type", "id_masked", "dob", "sex", "nationality",
+                  "origin", "zone", "hukou_place")  # fmt: skip
+        a, b = sides[0]["person"], sides[1]["person"]
+        self.ctx.read(actor, "duplicate_compare", "person", [c["person_id"], c["other_id"]],
+                      purpose, {"candidate": cand_id})  # fmt: skip
+        return {
+            "id": c["id"], "score": c["score"], "reasons": json.loads(c["reasons"]),
+            "status": c["status"], "merge_id": self._merge_id(c), "left": sides[0],
+            "right": sides[1], "same": [f for f in fields if a.get(f) == b.get(f)],
+            "differ": [f for f in fields if a.get(f) != b.get(f)],
+        }  # fmt: skip
+
+    def _side(self, pid: int) -> dict[str, Any]:
+        q = self.ctx.db.query
+        row = q("select * from pop_persons where id = ?", [pid])[0]
+        addr = q("select address from pop_registrations where person_id = ? "
+                 "order by (status = 'registered') desc, id desc limit 1", [pid])  # fmt: skip
+        n = q("select (select count(*) from pop_registrations where person_id = ?1) r, "
+              "(select count(*) from pop_permits where person_id = ?1) p, "
+              "(select count(*) from pop_houses where landlord_id = ?1) h", [pid])[0]  # fmt: skip
+        return {"person": list_view(row), "created_at": row["created_at"],
+                "address": addr[0]["address"] if addr else None,
+                "registrations": n["r"], "permits": n["p"], "houses": n["h"]}  # fmt: skip
 
     def _candidate(self, actor: Actor, cand_id: int) -> dict[str, Any]:
         rows = self.ctx.db.query("select * from pop_dup_candidates where id = ?", [cand_id])

@@ -223,3 +223,43 @@ def redact(reason: str, values: list[str] | None = None) -> str:
         if v and len(v) >= 4 and v in reason:
             reason = reason.replace(v, mask_id(v) or "")
     return _DIGITS.sub(lambda m: mask_id(m.group()) or "", reason)
+
+
+#: The city's own household-registration place (GB/T 2260 code of Yiwu, Zhejiang): a
+#: person whose hukou is registered here (or in a place under it) is local, others migrants.
+CITY_HUKOU_CODE = "330782"
+_HUKOU_RE = re.compile(r"^\d{6}$")
+
+
+class Hukou(StrEnum):
+    """A resident's household-registration status (foreign nationals hold none)."""
+
+    LOCAL = "local"
+    MIGRANT = "migrant"
+    NONE = "none"
+
+
+def clean_hukou_place(value: object) -> str | None:
+    """A 6-digit administrative division code (GB/T 2260) of a PRC province, or None."""
+    if value is None or value == "":
+        return None
+    s = unicodedata.normalize("NFKC", str(value)).strip()
+    if not _HUKOU_RE.match(s) or s[:2] not in PROVINCES:
+        raise RecordError("hukou_place", "is a 6-digit area code of a PRC province (e.g. 330782)")
+    return s
+
+
+def hukou_status(place: str | None, id_type: str | None, nationality: str | None) -> str:
+    """Local when the hukou place is the city's, migrant for another PRC place (or a PRC
+    national whose place is not yet recorded), none for a foreign national."""
+    if nationality not in (None, "CN") and id_type != IdType.PRC_ID.value:
+        return Hukou.NONE.value
+    if place is not None and place.startswith(CITY_HUKOU_CODE):
+        return Hukou.LOCAL.value
+    return Hukou.MIGRANT.value
+
+
+def document_country(id_type: str, nationality: str | None) -> str:
+    """The issuing country of a document: a passport's is the holder's nationality, every
+    other accepted document is issued by the PRC (the key of "one document, one person")."""
+    return (nationality or "??") if id_type == IdType.PASSPORT.value else "CN"

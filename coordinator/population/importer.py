@@ -16,7 +16,6 @@ only when asked for, private (0600).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import os
 import threading
@@ -30,14 +29,24 @@ import sqlite_utils
 
 from ..errors import Forbidden, Invalid, NotFound
 from .common import Access, Actor, Ctx, insert_row, username
+from .dates import counts_from, day_of
 from .duplicates import record_candidates
-from .ids import MAX_ADDRESS, RecordError, clean_text, clean_zone, mask_id, parse_date, redact
+from .ids import (
+    MAX_ADDRESS,
+    RecordError,
+    clean_text,
+    clean_zone,
+    document_country,
+    mask_id,
+    parse_date,
+    redact,
+)
 from .names import address_text, index_text
-from .records import person_row, validate_person
+from .records import existing_document, person_row, validate_person
 from .schema import count_inserted
 
 COLUMNS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality", "origin",
-           "phone", "zone", "address", "kind", "house_id", "valid_from")  # fmt: skip
+           "phone", "zone", "address", "kind", "house_id", "valid_from", "hukou_place")  # fmt: skip
 REQUIRED = ("name", "id_type", "id_number", "zone")
 MAX_FIELD = 1000
 BATCH = 100  # rows per transaction unless the settings say otherwise
@@ -142,7 +151,8 @@ def validate_row(rec: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | 
         if v is not None and len(v) > MAX_FIELD:
             raise RecordError(k, f"is {len(v)} characters long (oversized field)")
     person = validate_person({k: rec.get(k) or None for k in COLUMNS[:10] if k != "zone"}
-                             | {"zone": rec.get("zone")})  # fmt: skip
+                             | {"zone": rec.get("zone"),
+                                "hukou_place": rec.get("hukou_place") or None})  # fmt: skip
     address = clean_text("address", rec.get("address"), MAX_ADDRESS, required=False)
     house = (rec.get("house_id") or "").strip()
     if not address and not house:
@@ -356,7 +366,10 @@ class Importer:
             "rejected": j["rejected"], "bytes_done": j["bytes_done"],
             "bytes_total": j["bytes_total"], "started_at": j["started_at"],
             "updated_at": j["updated_at"], "finished_at": j["finished_at"],
-            "cancel_requested": bool(j["cancel_requested"]),
+            "cancel_requested": bool(j["cancel_requested"]), "existing": j["existing"],
+            "historical_rows": j["historical_rows"], "file_sha256": j["file_key"],
+            "dates_state": j["dates_state"], "dates_approved_by": j["dates_approved_by"],
+            "dates_approved_at": j["dates_approved_at"],
         }  # fmt: skip
 
     def _header(self, reader: Iterator[list[str]]) -> list[str]:
@@ -408,7 +421,7 @@ class Importer:
         """Queue a chunk for the writer in a transaction of its own (writes queued meanwhile
         commit before the next chunk); the caller prepares the next chunk meanwhile."""
         now = self.ctx.now()
-        today = dt.date.today().isoformat()
+        today = day_of(now).isoformat()
 
         def write(db: sqlite_utils.Database) -> None:
             x = db.conn.execute
@@ -420,20 +433,36 @@ class Importer:
                 marks = ",".join("?" * len(houses))
                 known = {r[0] for r in x(f"select id from pop_houses where id in ({marks}) "
                                          "and status = 'registered'", sorted(houses))}  # fmt: skip
-            errors, persons, regs = [], [], []
+            errors: list[tuple[Any, ...]] = []
+            persons: list[Any] = []
+            regs: list[tuple[int, Any]] = []
+            # The writer is the only writer: ids follow the current maximum, so every row,
+            # its search entry and its registration go in with one executemany each.
+            first = x("select coalesce(max(id), 0) + 1 from pop_persons").fetchone()[0]
+            docs: dict[tuple[Any, ...], int] = {}  # this chunk's documents → their new ids
+            existing = historical = 0
             for record, line, masked, item in batch:
                 if not isinstance(item, Exception):
                     row, reg, fts = item
                     if reg and reg["house_id"] is not None and reg["house_id"] not in known:
                         item = RecordError("house_id", f"house {reg['house_id']} is not a "
                                            "registered rented house")  # fmt: skip
+                if not isinstance(item, Exception):
+                    # one document, one person: a row for a document on record is reported
+                    # (masked), never created
+                    key = (row["id_hash"], row["id_type"],
+                           document_country(row["id_type"], row["nationality"]))  # fmt: skip
+                    found = docs.get(key) or (existing_document(db, row) or (None,))[0]
+                    if found is not None:
+                        existing += 1
+                        item = RecordError("id_number", f"existing document: already registered "
+                                           f"to person {found}; not created")  # fmt: skip
+                    else:
+                        docs[key] = first + len(persons)
                 if isinstance(item, Exception):
                     errors.append((job_id, record, line, str(item)[:1000], masked[:200]))
                 else:
                     persons.append(item)
-            # The writer is the only writer: ids follow the current maximum, so every row,
-            # its search entry and its registration go in with one executemany each.
-            first = x("select coalesce(max(id), 0) + 1 from pop_persons").fetchone()[0]
             ids = list(range(first, first + len(persons)))
             if persons:
                 cols = list(persons[0][0])
@@ -453,13 +482,18 @@ class Importer:
             if regs:
                 rfirst = x("select coalesce(max(id), 0) + 1 from pop_registrations").fetchone()[0]
                 rids = range(rfirst, rfirst + len(regs))
+                # historical dates are kept, and count once a second officer approves the
+                # batch (dates.TrustedDates); until then from the day they were recorded
                 db.conn.executemany(
                     "insert into pop_registrations (id, person_id, kind, house_id, address, "
-                    "zone, valid_from, status, created_at, updated_at) "
-                    "values (?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?)",
+                    "zone, valid_from, status, created_at, updated_at, recorded_on, "
+                    "counts_from, import_job_id) "
+                    "values (?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, ?, ?)",
                     [(rid, pid, reg["kind"], reg["house_id"], reg["address"] or "", reg["zone"],
-                      reg["valid_from"] or today, now, now)
+                      reg["valid_from"] or today, now, now, today,
+                      counts_from(reg["valid_from"] or today, today), job_id)
                      for rid, (pid, reg) in zip(rids, regs, strict=True)])  # fmt: skip
+                historical = sum(1 for _, reg in regs if (reg["valid_from"] or today) < today)
                 count_inserted(db, registration_statuses=["registered"] * len(regs))
                 # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
                 db.conn.executemany(
@@ -476,8 +510,10 @@ class Importer:
                     "values (?, ?, ?, ?, ?)", errors)  # fmt: skip
             imported, rejected = len(persons), len(errors)
             x("update pop_import_jobs set done_records = ?, imported = imported + ?, rejected = "
-              "rejected + ?, bytes_done = max(bytes_done, ?), updated_at = ? where id = ?",
-              [batch[-1][0], imported, rejected, bytes_done, now, job_id])  # fmt: skip
+              "rejected + ?, bytes_done = max(bytes_done, ?), updated_at = ?, existing = "
+              "existing + ?, historical_rows = historical_rows + ? where id = ?",
+              [batch[-1][0], imported, rejected, bytes_done, now, existing,
+               historical, job_id])  # fmt: skip
             Ctx.entry(db, actor, "import", "person", None, purpose,
                       {"job": job_id, "imported": imported, "rejected": rejected,
                        "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None})  # fmt: skip

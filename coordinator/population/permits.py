@@ -79,17 +79,20 @@ class Permits:
         today = self._today()
         out = []
         for r in self.ctx.db.query(
-            "select r.valid_from, r.valid_to, r.status from pop_registrations r where "
+            "select coalesce(r.counts_from, r.valid_from) as valid_from, r.valid_to, r.status "
+            "from pop_registrations r where "
             "r.person_id = ? and (r.status in ('registered','moved_out','expired') or exists "
             "(select 1 from pop_reg_history h where h.registration_id = r.id "
             " and h.to_status = 'registered'))",
             [person_id],
         ):
+            # counts_from: the day it was recorded, or an earlier day a second officer approved
             start = dt.date.fromisoformat(r["valid_from"])
             end = dt.date.fromisoformat(r["valid_to"]) if r["valid_to"] else today
             if r["status"] == "registered":
                 end = max(end, today) if not r["valid_to"] else end
-            out.append((start, end))
+            if start <= end:
+                out.append((start, end))
         return out
 
     def check(self, actor: Actor, person_id: int, purpose: str | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import sqlite_utils
 
 from ..errors import Conflict, Forbidden, NotFound
 from .common import Access, Actor, Ctx, insert_row, list_view, update_row, username, zone_clause
+from .dates import TrustedDates, check_backdate_reason, counts_from, day_of
 from .duplicates import record_candidates
 from .ids import (
     MAX_ADDRESS,
@@ -18,10 +19,13 @@ from .ids import (
     IdType,
     RecordError,
     clean_country,
+    clean_hukou_place,
     clean_name,
     clean_phone,
     clean_text,
     clean_zone,
+    document_country,
+    hukou_status,
     mask_id,
     parse_date,
     prc_birth_date,
@@ -32,7 +36,7 @@ from .names import address_text, index_text, latin_name, match_key
 from .schema import count_inserted
 
 PERSON_FIELDS = ("name", "name_latin", "id_type", "id_number", "dob", "sex", "nationality",
-                 "origin", "phone", "zone")  # fmt: skip
+                 "origin", "phone", "zone", "hukou_place")  # fmt: skip
 
 #: Registration lifecycle: which status may follow which.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -71,12 +75,17 @@ def validate_person(data: dict[str, Any]) -> dict[str, Any]:
             raise RecordError("nationality", "a PRC resident ID belongs to a CN national")
         origin = clean_text("origin", data.get("origin"), MAX_SHORT, required=False)
         origin = origin or PROVINCES[number[:2]]
+        # the place the ID was first issued stands for the hukou place until one is given
+        hukou_place = clean_hukou_place(data.get("hukou_place")) or clean_hukou_place(number[:6])
     else:
         if not dob_raw:
             raise RecordError("dob", "is required")
         dob = parse_date("dob", dob_raw, allow_future=False)
         nationality = clean_country("nationality", data.get("nationality"))
         origin = clean_text("origin", data.get("origin"), MAX_SHORT, required=False) or nationality
+        hukou_place = clean_hukou_place(data.get("hukou_place")) if nationality == "CN" else None
+        if data.get("hukou_place") and nationality != "CN":
+            raise RecordError("hukou_place", "only a Chinese national has a hukou place")
     given_latin = clean_text("name_latin", data.get("name_latin"), 100, required=False)
     return {
         "name": name,
@@ -89,7 +98,49 @@ def validate_person(data: dict[str, Any]) -> dict[str, Any]:
         "origin": origin,
         "phone": clean_phone(data.get("phone")),
         "zone": clean_zone(data.get("zone")),
+        "hukou_place": hukou_place,
+        "hukou": hukou_status(hukou_place, kind.value, nationality),
     }
+
+
+class DocumentExists(Conflict):
+    """The document (type, issuing country, number) belongs to a person already on record:
+    the counter opens that person instead of creating a second one."""
+
+    def __init__(self, person_id: int, zone: str, visible: bool) -> None:
+        super().__init__(
+            f"this document is already registered to person {person_id}: open that record"
+            + ("" if visible else f" (zone {zone}, outside your jurisdiction: request access)")
+        )
+        self.person_id = person_id
+        self.zone = zone
+        self.visible = visible
+
+    @property
+    def detail(self) -> Any:
+        """The sentence, the field, and which record to open (by id only)."""
+        return {
+            "message": str(self), "field": "id_number", "existing_person_id": self.person_id,
+            "zone": self.zone, "in_jurisdiction": self.visible,
+        }  # fmt: skip
+
+
+def existing_document(
+    db: sqlite_utils.Database, row: dict[str, Any], exclude: int | None = None
+) -> tuple[int, str] | None:
+    """(id, zone) of the active person holding the same document as ``row`` (same keyed hash
+    of type and number, same issuing country), or None."""
+    if row.get("id_hash") is None:
+        return None
+    want = document_country(row["id_type"], row.get("nationality"))
+    for pid, zone, id_type, nat in db.execute(
+        "select id, zone, id_type, nationality from pop_persons where id_hash = ? "
+        "and status = 'active' and id != ? order by id limit 50",
+        [row["id_hash"], exclude or 0],
+    ).fetchall():
+        if id_type == row["id_type"] and document_country(id_type, nat) == want:
+            return int(pid), str(zone)
+    return None
 
 
 def person_row(ctx: Ctx, p: dict[str, Any], now: float) -> dict[str, Any]:
@@ -152,9 +203,10 @@ def refresh_closed(db: sqlite_utils.Database, person_id: int, now: float) -> Non
 class Records:
     """Persons and their residence registrations."""
 
-    def __init__(self, ctx: Ctx, access: Access) -> None:
+    def __init__(self, ctx: Ctx, access: Access, dates: TrustedDates | None = None) -> None:
         self.ctx = ctx
         self.access = access
+        self.dates = dates or TrustedDates(ctx, access.approvals)
 
     # persons ---------------------------------------------------------------------------
     def create_person(
@@ -166,14 +218,34 @@ class Records:
         row = person_row(self.ctx, p, self.ctx.now())
 
         def write(db: sqlite_utils.Database) -> tuple[int, list[dict[str, Any]]]:
+            # checked in the writer's transaction: two counters cannot both create the person
+            self._refuse_existing(db, actor, row, None)
             pid = insert_person(db, row)
             cands = record_candidates(db, pid, row, self.ctx.now())
             Ctx.entry(db, actor, "create", "person", pid, purpose,
                       {"duplicate_candidates": [c["other_id"] for c in cands]})  # fmt: skip
             return pid, cands
 
-        pid, cands = self.ctx.db.write(write)
+        try:
+            pid, cands = self.ctx.db.write(write)
+        except DocumentExists as exc:
+            self.ctx.read(actor, "document_exists", "person", [exc.person_id], purpose,
+                          {"in_jurisdiction": exc.visible})  # fmt: skip
+            raise
         return {"person": self._detail(pid), "duplicates": cands}
+
+    def _refuse_existing(
+        self, db: sqlite_utils.Database, actor: Actor, row: dict[str, Any], exclude: int | None
+    ) -> None:
+        found = existing_document(db, row, exclude)
+        if found is None:
+            return
+        pid, zone = found
+        allowed = self.access.zones(actor)
+        visible = allowed is None or zone in allowed
+        if not visible:
+            visible = any(g["person_id"] == pid for g in self.access.active_grants(actor))
+        raise DocumentExists(pid, zone, visible)
 
     def _row(self, person_id: int) -> dict[str, Any]:
         rows = self.ctx.db.query("select * from pop_persons where id = ?", [person_id])
@@ -235,6 +307,7 @@ class Records:
         row.pop("status")
 
         def write(db: sqlite_utils.Database) -> None:
+            self._refuse_existing(db, actor, row, person_id)
             unindex_person(db, old)
             update_row(db, "pop_persons", person_id, row)
             # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
@@ -273,17 +346,11 @@ class Records:
         return {"results": visible, "outside_jurisdiction": outside}
 
     # registrations ---------------------------------------------------------------------
-    def register(self, actor: Actor, data: dict[str, Any], purpose: str | None) -> dict[str, Any]:
-        """Create a residence registration (draft or registered) for a person."""
-        person = self._row(int(data.get("person_id") or 0))
-        if person["status"] != "active":
-            raise Conflict(f"person {person['id']} is {person['status']}")
+    def _place(self, data: dict[str, Any]) -> tuple[str, Any, str, Any]:
+        """(kind, house id, address, zone) of a new registration, checked."""
         kind = data.get("kind") or "rented"
         if kind not in REG_KINDS:
             raise RecordError("kind", f"must be one of {', '.join(REG_KINDS)}")
-        status = data.get("status") or "draft"
-        if status not in OPEN_REG:
-            raise RecordError("status", "a new registration is draft or registered")
         house_id = data.get("house_id")
         address = clean_text("address", data.get("address"), MAX_ADDRESS, required=False)
         zone = data.get("zone")
@@ -303,22 +370,43 @@ class Records:
             raise RecordError("house_id", "only rented registrations name a rented house")
         if not address:
             raise RecordError("address", "is required")
+        return kind, house_id, address, zone
+
+    def register(self, actor: Actor, data: dict[str, Any], purpose: str | None) -> dict[str, Any]:
+        """Create a residence registration (draft or registered) for a person."""
+        person = self._row(int(data.get("person_id") or 0))
+        if person["status"] != "active":
+            raise Conflict(f"person {person['id']} is {person['status']}")
+        status = data.get("status") or "draft"
+        if status not in OPEN_REG:
+            raise RecordError("status", "a new registration is draft or registered")
+        kind, house_id, address, zone = self._place(data)
         zone = clean_zone(zone)
-        valid_from = parse_date("valid_from", data.get("valid_from") or dt.date.today())
+        now = self.ctx.now()
+        recorded = day_of(now)
+        valid_from = parse_date("valid_from", data.get("valid_from") or recorded)
         valid_to = data.get("valid_to")
         if valid_to:
             vt = parse_date("valid_to", valid_to)
             if vt < valid_from:
                 raise RecordError("valid_to", "is before valid_from")
             valid_to = vt.isoformat()
+        reason = data.get("backdate_reason")
+        backdated = valid_from < recorded
+        if reason and not backdated:
+            raise RecordError("backdate_reason", "only a date before today needs a reason")
+        if backdated and reason:
+            reason = check_backdate_reason(reason)
         self.access.check_zone(actor, zone, "registration")
-        now = self.ctx.now()
         row = dict(person_id=person["id"], kind=kind, house_id=house_id, address=address,
                    zone=zone, valid_from=valid_from.isoformat(), valid_to=valid_to or None,
-                   status=status, created_at=now, updated_at=now)  # fmt: skip
+                   status=status, created_at=now, updated_at=now,
+                   recorded_on=recorded.isoformat(),
+                   counts_from=counts_from(valid_from.isoformat(), recorded.isoformat()),
+                   backdate_state=None)  # fmt: skip
 
-        def write(db: sqlite_utils.Database) -> int:
-            rid = insert_row(db, "pop_registrations", row)
+        def write(db: sqlite_utils.Database, backdate: str | None = None) -> int:
+            rid = insert_row(db, "pop_registrations", {**row, "backdate_state": backdate})
             count_inserted(db, registration_statuses=[status])
             # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
             db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
@@ -330,9 +418,14 @@ class Records:
                            [zone, now, person["id"]])  # fmt: skip
             refresh_closed(db, person["id"], now)
             Ctx.entry(db, actor, "register", "person", person["id"], purpose,
-                      {"registration": rid, "status": status})  # fmt: skip
+                      {"registration": rid, "status": status, "valid_from": row["valid_from"],
+                       "counts_from": row["counts_from"], "backdate": backdate})  # fmt: skip
             return rid
 
+        if backdated and reason:
+            rid = self.dates.request_backdate(actor, person["id"], reason, row["valid_from"],
+                                              write, purpose)  # fmt: skip
+            return self.get_registration(actor, rid, purpose, audit=False)
         return self.get_registration(actor, self.ctx.db.write(write), purpose, audit=False)
 
     def list_registrations(

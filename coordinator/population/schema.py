@@ -227,7 +227,25 @@ def m002_address_index_text(db: sqlite_utils.Database) -> None:
 #: (merges, erasure, zone moves, lifecycle steps) are counted by triggers; inserts are
 #: counted by the code that inserts (:func:`count_inserted`), because a row trigger on
 #: INSERT makes SQLite journal every page each row touches and halved bulk-import speed.
-PERSON_DIMS = ("zone", "origin", "nationality")
+#: The dimensions m003 counted (kept as they were when it ran: a migration never changes).
+_PERSON_DIMS_V1 = ("zone", "origin", "nationality")
+#: Every dimension counted now (m006 added the hukou status, alone and per patrol zone).
+PERSON_DIMS = (*_PERSON_DIMS_V1, "hukou", "zone_hukou")
+#: The SQL of a dimension's key over a person row (``{r}`` is new or old); a plain column
+#: unless named here.
+_KEY_SQL = {"zone_hukou": "{r}.zone || '|' || coalesce({r}.hukou, 'unknown')"}
+
+
+def _key_sql(dim: str, r: str) -> str:
+    return _KEY_SQL[dim].format(r=r) if dim in _KEY_SQL else f"{r}.{dim}"
+
+
+def person_key(dim: str, p: dict[str, Any]) -> str:
+    """A person's key in a counted dimension (as :func:`_key_sql` computes it in SQL)."""
+    if dim == "zone_hukou":
+        return f"{p.get('zone')}|{p.get('hukou') or 'unknown'}"
+    v = p.get(dim)
+    return "unknown" if v is None else str(v)  # as coalesce() in SQL
 
 
 def _bump(dim: str, key: str, delta: int, when: str) -> str:
@@ -247,8 +265,7 @@ def count_inserted(
     for p in persons:
         if p.get("status", "active") == "active":
             for d in PERSON_DIMS:
-                v = p.get(d)
-                c[(d, "unknown" if v is None else str(v))] += 1  # as coalesce() in SQL
+                c[(d, person_key(d, p))] += 1
     for st in registration_statuses:
         c[("registration_status", st)] += 1
     if c:
@@ -268,8 +285,8 @@ def m003_aggregate_counts(db: sqlite_utils.Database) -> None:
     x("""create table pop_counts (
         dim text not null, k text not null, n integer not null, primary key (dim, k)
     ) without rowid""")
-    p_new = " ".join(_bump(d, f"new.{d}", 1, "new.status = 'active'") for d in PERSON_DIMS)
-    p_old = " ".join(_bump(d, f"old.{d}", -1, "old.status = 'active'") for d in PERSON_DIMS)
+    p_new = " ".join(_bump(d, f"new.{d}", 1, "new.status = 'active'") for d in _PERSON_DIMS_V1)
+    p_old = " ".join(_bump(d, f"old.{d}", -1, "old.status = 'active'") for d in _PERSON_DIMS_V1)
     x(f"create trigger pop_persons_count_del after delete on pop_persons begin {p_old} end")
     x(
         "create trigger pop_persons_count_upd after update of status, zone, origin, nationality "
@@ -282,7 +299,7 @@ def m003_aggregate_counts(db: sqlite_utils.Database) -> None:
         "create trigger pop_reg_count_upd after update of status on pop_registrations "
         f"begin {r_old} {r_new} end"
     )
-    for d in PERSON_DIMS:
+    for d in _PERSON_DIMS_V1:
         x(
             f"insert into pop_counts (dim, k, n) select '{d}', coalesce({d}, 'unknown'), count(*) "
             f"from pop_persons where status = 'active' group by 2"
@@ -319,3 +336,53 @@ def m005_glass_grants_through_approvals(db: sqlite_utils.Database) -> None:
     """Break-the-glass grants come from an approval (or an emergency grant under review)."""
     db.execute("alter table pop_glass_grants add column approval_id integer")
     db.execute("alter table pop_glass_grants add column emergency integer not null default 0")
+
+
+@migrations()
+def m006_pop_hukou_and_trusted_dates(db: sqlite_utils.Database) -> None:
+    """Hukou (the registered household place, local or migrant) on every person, counted;
+    registrations count towards a permit from the day they were recorded unless a second
+    officer approved an earlier date (``counts_from``); import batches keep their provenance
+    and the approval of their historical dates; visitors name the house and host they stay
+    with."""
+    from .ids import hukou_status
+
+    x = db.execute
+    x("alter table pop_persons add column hukou_place text")
+    x("alter table pop_persons add column hukou text")
+    for pid, id_type, nat in x("select id, id_type, nationality from pop_persons").fetchall():
+        # The place is not derivable from the ciphertext without the key: existing records
+        # get the status their nationality implies and the place at the next correction.
+        x("update pop_persons set hukou = ? where id = ?",
+          [hukou_status(None, id_type, nat), pid])  # fmt: skip
+    x("create index pop_persons_hukou on pop_persons(hukou, zone)")
+    for col, decl in (("recorded_on", "text"), ("counts_from", "text"),
+                      ("backdate_state", "text"), ("backdate_approval_id", "integer"),
+                      ("import_job_id", "integer")):  # fmt: skip
+        x(f"alter table pop_registrations add column {col} {decl}")
+    x("update pop_registrations set recorded_on = date(created_at, 'unixepoch')")
+    x("update pop_registrations set counts_from = max(valid_from, recorded_on)")
+    x("create index pop_reg_import on pop_registrations(import_job_id)")
+    for col, decl in (("dates_state", "text"), ("dates_approval_id", "integer"),
+                      ("dates_requested_by", "text"), ("dates_approved_by", "text"),
+                      ("dates_approved_at", "real"), ("historical_rows", "integer not null default 0"),
+                      ("existing", "integer not null default 0")):  # fmt: skip
+        x(f"alter table pop_import_jobs add column {col} {decl}")
+    x("alter table pop_visitors add column house_id integer references pop_houses(id)")
+    x("alter table pop_visitors add column host_person_id integer references pop_persons(id)")
+    x("create index pop_visitors_house on pop_visitors(house_id)")
+    # the hukou counter: triggers re-made with the new dimension, the counts filled once
+    x("drop trigger pop_persons_count_del")
+    x("drop trigger pop_persons_count_upd")
+    p_new = " ".join(_bump(d, _key_sql(d, "new"), 1, "new.status = 'active'") for d in PERSON_DIMS)
+    p_old = " ".join(_bump(d, _key_sql(d, "old"), -1, "old.status = 'active'") for d in PERSON_DIMS)
+    x(f"create trigger pop_persons_count_del after delete on pop_persons begin {p_old} end")
+    x(
+        "create trigger pop_persons_count_upd after update of status, zone, origin, nationality, "
+        f"hukou on pop_persons begin {p_old} {p_new} end"
+    )
+    for d in ("hukou", "zone_hukou"):
+        x(
+            f"insert into pop_counts (dim, k, n) select '{d}', coalesce({_key_sql(d, 'p')}, "
+            f"'unknown'), count(*) from pop_persons p where status = 'active' group by 2"
+        )

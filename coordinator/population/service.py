@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from ..approvals.service import ApprovalsService
+from ..approvals.service import ApprovalsService, Kind
 from ..identity.audit import AuditService
 from ..platform.db import Database
 from ..settings import Settings
 from .common import Access, Ctx
 from .crypto import Keyring
+from .dates import TrustedDates
 from .duplicates import Duplicates
 from .export import Export
 from .housing import Housing
@@ -35,7 +36,8 @@ class PopulationService:
     ) -> None:  # fmt: skip
         self.ctx = Ctx(db=db, keyring=Keyring(settings.data_key, retired_keys), audit=audit)
         self.access = Access(self.ctx, approvals)
-        self.records = Records(self.ctx, self.access)
+        self.dates = TrustedDates(self.ctx, approvals)
+        self.records = Records(self.ctx, self.access, self.dates)
         self.housing = Housing(self.ctx, self.access)
         self.visitors = Visitors(self.ctx, self.access)
         self.permits = Permits(self.ctx, self.access)
@@ -50,6 +52,11 @@ class PopulationService:
         self.uploads = Uploads(settings.data_dir / "imports", self.importer,
                                settings.import_upload_max_bytes)  # fmt: skip
         self.retention = Retention(self.ctx, self.access, settings.population_retention_days)
+
+    def approval_kinds(self) -> list[Kind]:
+        """The kinds population files with the approvals service: break-the-glass access,
+        a backdated registration, the historical dates of an import batch."""
+        return [*self.access.kinds(), *self.dates.kinds()]
 
     def run_scheduled(self) -> dict[str, object]:
         """The daily privacy job (on the one scheduler): registrations past valid_to expire,

@@ -73,9 +73,7 @@ class Visitors:
         host_kind = data.get("host_kind")
         if host_kind not in ("hotel", "host"):
             raise RecordError("host_kind", "must be hotel or host")
-        host_name = clean_text("host_name", data.get("host_name"), MAX_SHORT)
-        address = clean_text("address", data.get("address"), MAX_ADDRESS)
-        zone = clean_zone(data.get("zone"))
+        house_id, host_id, host_name, address, zone = self._host(host_kind, data)
         now = self.ctx.now()
         arrived = parse_datetime("arrived_at", data.get("arrived_at")).timestamp()
         if arrived > now + 300:
@@ -100,6 +98,7 @@ class Visitors:
         self.access.check_zone(actor, zone, "visitor registration")
         row = dict(person_id=person["id"], visa_type=visa_type, visa_expiry=expiry.isoformat(),
                    host_kind=host_kind, host_name=host_name, address=address, zone=zone,
+                   house_id=house_id, host_person_id=host_id,
                    arrived_at=arrived, reported_at=now,
                    planned_departure=planned_d.isoformat() if planned_d else None,
                    late=int(late), flags=json.dumps(flags))  # fmt: skip
@@ -112,6 +111,33 @@ class Visitors:
             return vid
 
         return self.get(actor, self.ctx.db.write(write), purpose, audit=False)
+
+    def _host(self, host_kind: str, data: dict[str, Any]) -> tuple[Any, Any, str, str, str]:
+        """(house id, host id, host name, address, zone): a private host is a registered
+        house and a person on record (its landlord, or someone registered there), never
+        free text; a hotel is named with its address."""
+        if host_kind == "hotel":
+            return (None, None, str(clean_text("host_name", data.get("host_name"), MAX_SHORT)),
+                    str(clean_text("address", data.get("address"), MAX_ADDRESS)),
+                    clean_zone(data.get("zone")))  # fmt: skip
+        house_id = data.get("house_id")
+        if house_id is None:
+            raise RecordError("house_id", "a stay with a private host names the registered house")
+        q = self.ctx.db.query
+        houses = q("select * from pop_houses where id = ? and status = 'registered'", [house_id])
+        if not houses:
+            raise RecordError("house_id", f"house {house_id} is not a registered house")
+        house = houses[0]
+        host_id = data.get("host_person_id") or house["landlord_id"]
+        lives = q("select 1 from pop_registrations where person_id = ? and house_id = ? "
+                  "and status = 'registered'", [host_id, house_id])  # fmt: skip
+        if host_id != house["landlord_id"] and not lives:
+            raise RecordError("host_person_id", f"person {host_id} is neither the landlord of "
+                              f"house {house_id} nor registered there")  # fmt: skip
+        host = q("select name, status from pop_persons where id = ?", [host_id])
+        if not host or host[0]["status"] != "active":
+            raise RecordError("host_person_id", f"no active person {host_id}")
+        return house_id, host_id, host[0]["name"], house["address"], house["zone"]
 
     def get(
         self, actor: Actor, visit_id: int, purpose: str | None, *, audit: bool = True

@@ -71,6 +71,7 @@ def test_duplicate_queue_shows_both_records_and_why(page, city: DevCity):
     assert queue, "the officer's zones hold duplicate candidates"
     login(page, "officer")
     page.goto(page.url.split("#")[0] + "#/population")
+    page.click("[data-tab=review]")
     row = page.locator(f"[data-testid=pop-dups] tr[data-candidate='{queue[0]['id']}']")
     row.wait_for()
     reasons = row.locator("[data-testid=dup-reasons]").inner_text()
@@ -89,7 +90,7 @@ READY = {
     "units": "#units-body table",
     "incidents": "#inc-body tr",
     "fraud": "#fraud-body table",
-    "population": "#pop-dups table",
+    "population": "#pop-search",
 }
 
 

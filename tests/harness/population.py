@@ -37,3 +37,16 @@ def person_data(n: int = 0, **over: Any) -> dict[str, Any]:
     }
     d.update(over)
     return d
+
+
+def twin_data(n: int = 0, **over: Any) -> dict[str, Any]:
+    """The person of :func:`person_data` (n) under another document number: the same name,
+    birth date and origin, so a likely duplicate for the review queue (the same document
+    would open the existing record instead)."""
+    import datetime as dt
+    import random
+
+    born = dt.date(1980, 1, 1) + dt.timedelta(days=n * 37)
+    d = person_data(n, id_number=prc_id(random.Random(10_000 + n), "36", born, "M"))
+    d.update(over)
+    return d

@@ -9,7 +9,7 @@ import datetime as dt
 
 from coordinator.population.importer import COLUMNS
 from devtools.population_data import population
-from tests.harness.population import PURPOSE, officer, person_data
+from tests.harness.population import PURPOSE, officer, person_data, twin_data
 from tests.harness.routes import iter_population_routes
 
 P = "/api/population"
@@ -32,20 +32,27 @@ def _seed(pop):
     p = officer("officer-a", ("Z01",))
     mk = lambda n, **o: pop.records.create_person(p, person_data(n, **o), "seed")["person"]  # noqa: E731
     a, landlord, dup1, _twin = mk(1), mk(2), mk(3), mk(4)
-    mk(3)  # exact duplicate of dup1 → candidate 1
-    mk(4)  # exact duplicate of twin → candidate 2
+    mk2 = lambda n: pop.records.create_person(p, twin_data(n), "seed")  # noqa: E731
+    mk2(3)  # dup1 under another document → candidate 1
+    mk2(4)  # twin under another document → candidate 2
     erasable = mk(5)
     house = pop.housing.register_letting(p, {"address": "北苑街道 3号", "zone": "Z01",
                                              "landlord_id": landlord["id"]}, "seed")  # fmt: skip
     house2 = pop.housing.register_letting(p, {"address": "北苑街道 5号", "zone": "Z01",
                                               "landlord_id": landlord["id"]}, "seed")  # fmt: skip
     reg = pop.records.register(p, {"person_id": a["id"], "house_id": house["id"],
-                                   "valid_from": "2025-01-01", "status": "registered"}, "seed")  # fmt: skip
+                                   "valid_from": "2025-01-01", "status": "registered",
+                                   "backdate_reason": "tenancy contract from January 2025 "
+                                   "shown at the counter"}, "seed")  # fmt: skip
+    second = officer("officer-c", ("Z01",))  # a second officer approves the earlier date
+    pop.access.approvals.approve(second, reg["backdate_approval_id"])
     draft = pop.records.register(p, {"person_id": dup1["id"], "kind": "own", "zone": "Z01",
                                      "address": "北苑街道 7号"}, "seed")  # fmt: skip
-    pop.records.register(p, {"person_id": landlord["id"], "kind": "own", "zone": "Z01",
-                             "address": "北苑街道 9号", "valid_from": "2025-01-01",
-                             "status": "registered"}, "seed")  # fmt: skip
+    own = pop.records.register(p, {"person_id": landlord["id"], "kind": "own", "zone": "Z01",
+                                   "address": "北苑街道 9号", "valid_from": "2025-01-01",
+                                   "status": "registered", "backdate_reason": "property deed "
+                                   "dated January 2025 shown at the counter"}, "seed")  # fmt: skip
+    pop.access.approvals.approve(second, own["backdate_approval_id"])
     permit = pop.permits.issue(p, a["id"], "seed")
     soon = (dt.date.today() + dt.timedelta(days=10)).isoformat()
     pop.ctx.db.execute_write(
@@ -142,9 +149,7 @@ def _calls(i):
                     "visa_type": "L",
                     "visa_expiry": "2099-01-01",
                     "host_kind": "host",
-                    "host_name": "陈先生",
-                    "address": "宾王路 3号",
-                    "zone": "Z01",
+                    "house_id": i["house"],
                     "arrived_at": "2020-01-01T00:00:00Z",
                 }
             },
@@ -185,6 +190,7 @@ def _calls(i):
             {"json": {"status": "assigned", "assignee": "legal-aid-2"}},
         ),
         ("GET", "/duplicates", "/duplicates", {}),
+        ("GET", "/duplicates/{cand_id}", f"/duplicates/{i['c1']}", {}),
         ("POST", "/duplicates/{cand_id}/merge", f"/duplicates/{i['c1']}/merge", {}),
         ("POST", "/merges/{merge_id}/undo", "/merges/1/undo", {}),
         ("POST", "/duplicates/{cand_id}/not-duplicate", f"/duplicates/{i['c2']}/not-duplicate", {}),
@@ -195,6 +201,12 @@ def _calls(i):
             {"content": i["csv"].encode(), "headers": {"Content-Type": "text/csv"}},
         ),
         ("GET", "/import/{job_id}/errors", "/import/1/errors", {}),
+        (
+            "POST",
+            "/import/{job_id}/dates-approval",
+            "/import/1/dates-approval",
+            {"json": {"reason": "historical registrations copied from the 2024 paper register"}},
+        ),
         ("GET", "/import/{job_id}", "/import/1", {}),
         ("POST", "/import/{job_id}/cancel", "/import/1/cancel", {}),
         ("GET", "/export", "/export", {}),

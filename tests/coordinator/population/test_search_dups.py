@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.population_data import prc_id
-from tests.harness.population import officer, person_data
+from tests.harness.population import officer, person_data, twin_data
 
 P = "/api/population"
 
@@ -78,22 +78,96 @@ def test_address_search(api, officer_tokens, pop, people):
     assert r.status_code == 422 and "at least 3" in r.text
 
 
-def test_exact_id_duplicate_goes_to_review_and_merge_is_reversible(api, officer_tokens, pop):
+def test_a_document_on_record_opens_the_existing_person_never_a_second(api, officer_tokens, pop):
+    """The key is document type + issuing country + number (through the keyed hash): the
+    same document again answers 409 naming the person to open, and nothing is created."""
+    h = officer_tokens["officer-a"]
+    first = api.post(f"{P}/persons", headers=h, json=person_data(20)).json()["person"]
+    before = pop.ctx.db.query("select count(*) n from pop_persons")[0]["n"]
+    # the same number typed with spaces and another spelling of the name
+    number = person_data(20)["id_number"]
+    spaced = f"{number[:6]} {number[6:14]} {number[14:]}"
+    r = api.post(f"{P}/persons", headers=h, json=person_data(20, name_latin="Li Ming",
+                                                             id_number=spaced))  # fmt: skip
+    assert r.status_code == 409, r.text
+    d = r.json()["detail"]
+    assert d["existing_person_id"] == first["id"] and d["field"] == "id_number"
+    assert d["in_jurisdiction"] is True and number not in r.text
+    assert pop.ctx.db.query("select count(*) n from pop_persons")[0]["n"] == before
+    assert pop.ctx.db.query("select count(*) n from pop_dup_candidates")[0]["n"] == 0
+    before = pop.ctx.db.query("select count(*) n from pop_persons")[0]["n"]
+    # an officer of another zone learns only the id and zone (to ask for access)
+    r = api.post(f"{P}/persons", headers=officer_tokens["officer-b"],
+                 json=person_data(20, zone="Z02"))  # fmt: skip
+    assert r.status_code == 409 and r.json()["detail"]["in_jurisdiction"] is False
+    assert first["name"] not in r.text
+    hits = pop.ctx.audit.search(actor="officer-b")
+    assert any(e["action"] == "document_exists" for e in hits)
+    # the same passport number issued by two countries is two documents, two persons
+    ru = dict(name="Ivan Petrov", id_type="passport", id_number="R7001234", nationality="RU",
+              dob="1979-11-23", zone="Z01")  # fmt: skip
+    assert api.post(f"{P}/persons", headers=h, json=ru).status_code == 201
+    kz = {**ru, "nationality": "KZ"}
+    assert api.post(f"{P}/persons", headers=h, json=kz).status_code == 201
+    assert api.post(f"{P}/persons", headers=h, json=ru).status_code == 409
+    assert pop.ctx.db.query("select count(*) n from pop_persons")[0]["n"] == before + 2
+    # correcting a record onto another person's document is refused the same way
+    other = api.post(f"{P}/persons", headers=h, json=twin_data(20)).json()["person"]
+    r = api.patch(f"{P}/persons/{other['id']}", headers=h, json={"id_number": number})
+    assert r.status_code == 409 and r.json()["detail"]["existing_person_id"] == first["id"]
+
+
+def test_an_import_row_for_a_document_on_record_is_reported_not_created(pop, tmp_path):
+    import csv as _csv
+
+    from coordinator.population.importer import COLUMNS
+    from devtools.population_data import population
+
+    on_record = pop.records.create_person("setup", person_data(30), "t")["person"]
+    recs = list(population(6, seed=4, zones=["Z01"]))
+    rows = [*recs, {**recs[0], "name_latin": ""}]  # the file repeats its own first row
+    rows.append({**dict.fromkeys(COLUMNS, ""), **person_data(30), "name": "李四"})
+    f = tmp_path / "again.csv"
+    with f.open("w", newline="", encoding="utf-8") as fh:
+        w = _csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    s = pop.importer.run("cli:test", f)
+    assert (s["imported"], s["existing"], s["rejected"]) == (6, 2, 2)
+    errs = pop.importer.errors(s["job_id"])
+    assert [e["record"] for e in errs] == [7, 8]
+    assert all("existing document" in e["reason"] for e in errs)
+    assert f"person {on_record['id']}" in errs[1]["reason"]
+    number = person_data(30)["id_number"]
+    assert all(number not in e["reason"] + e["masked"] for e in errs)
+    assert "*" in errs[1]["masked"]  # masked, to find the row in the file
+    hashes = pop.ctx.db.query(
+        "select id_hash, count(*) n from pop_persons group by id_hash having n > 1"
+    )
+    assert hashes == []
+
+
+def test_a_duplicate_pair_is_reviewed_side_by_side_merged_and_undone(api, officer_tokens, pop):
     h = officer_tokens["officer-a"]
     first = api.post(f"{P}/persons", headers=h, json=person_data(20)).json()["person"]
     reg = api.post(f"{P}/registrations", headers=h, json={
         "person_id": first["id"], "kind": "own", "address": "A路 1号", "zone": "Z01"}).json()  # fmt: skip
-    r = api.post(f"{P}/persons", headers=h, json=person_data(20, name_latin="Li Ming"))
+    r = api.post(f"{P}/persons", headers=h, json=twin_data(20, name_latin="Li Ming"))
     assert r.status_code == 201
     second, dups = r.json()["person"], r.json()["duplicates"]
-    assert dups[0]["other_id"] == first["id"] and dups[0]["score"] == 1.0
+    assert dups[0]["other_id"] == first["id"]
     queue = api.get(f"{P}/duplicates", headers=h).json()
     cand = next(c for c in queue if c["person"]["id"] == second["id"])
-    assert "same ID-document number" in cand["reasons"]
+    side = api.get(f"{P}/duplicates/{cand['id']}", headers=h).json()
+    assert side["left"]["person"]["name"] == side["right"]["person"]["name"]
+    assert "dob" in side["same"] and "id_masked" in side["differ"]
+    assert side["right"]["address"] == "A路 1号" and side["right"]["registrations"] == 1
     r = api.post(f"{P}/duplicates/{cand['id']}/merge", headers=h,
                  json={"survivor_id": second["id"]})  # fmt: skip
     assert r.status_code == 200, r.text
     merge = r.json()
+    merged = api.get(f"{P}/duplicates", headers=h, params={"status": "merged"}).json()
+    assert [(c["id"], c["merge_id"]) for c in merged] == [(cand["id"], merge["merge_id"])]
     moved = api.get(f"{P}/persons/{second['id']}", headers=h).json()
     assert [x["id"] for x in moved["registrations"]] == [reg["id"]]
     assert api.get(f"{P}/persons/{first['id']}", headers=h).json()["status"] == "merged"
@@ -103,7 +177,7 @@ def test_exact_id_duplicate_goes_to_review_and_merge_is_reversible(api, officer_
     assert back["status"] == "active" and [x["id"] for x in back["registrations"]] == [reg["id"]]
     assert api.post(f"{P}/merges/{merge['merge_id']}/undo", headers=h).status_code == 409
     actions = [e["action"] for e in pop.ctx.audit.search(actor="officer-a")]
-    assert {"merge", "unmerge", "review_queue"} <= set(actions)
+    assert {"merge", "unmerge", "review_queue", "duplicate_compare"} <= set(actions)
 
 
 def test_fuzzy_candidates_latin_spelling_and_dob_typo(pop):
@@ -160,7 +234,7 @@ def test_the_name_prefilter_never_drops_a_candidate():
 
     kept_scoring = 0
     for _ in range(3000):
-        a = person(rng, ["Z01"], foreign_share=0.3)
+        a = person(rng, ["Z01"], rates={"migrant": 7, "foreign": 3})
         a["dob"] = a["dob"] or "1985-06-0" + str(rng.randint(1, 9))
         b = dict(a)
         k = rng.random()
@@ -170,7 +244,7 @@ def test_the_name_prefilter_never_drops_a_candidate():
             i = rng.randrange(len(b["name"]))
             b["name"] = b["name"][:i] + rng.choice("xa王李") + b["name"][i + 1 :]
         elif k < 0.75:
-            b = person(rng, ["Z01"], foreign_share=0.3)
+            b = person(rng, ["Z01"], rates={"migrant": 7, "foreign": 3})
             b["dob"] = a["dob"]
         me, other = rec(a), rec(b)
         block = [(1, other.name, other.latin, other.dob, other.origin)]
@@ -189,12 +263,18 @@ def test_import_finds_duplicates_inside_one_batch_once_and_links_everything(pop,
     import csv as _csv
     import random
 
+    from coordinator.population.ids import prc_check_char
     from coordinator.population.importer import COLUMNS
     from devtools.population_data import person
 
     rng = random.Random(9)
     people = [person(rng, ["Z01"]) for _ in range(30)]
-    rows = people[:10] + [dict(people[3])] + people[10:] + [dict(people[20])]
+    # the same persons again under a renewed document: queued for review, not refused
+    again = [dict(people[3]), dict(people[20])]
+    for a in again:
+        first17 = a["id_number"][:14] + "99" + a["id_number"][16]
+        a["id_number"] = first17 + prc_check_char(first17)
+    rows = people[:10] + [again[0]] + people[10:] + [again[1]]
     f = tmp_path / "batch.csv"
     with f.open("w", newline="", encoding="utf-8") as fh:
         w = _csv.DictWriter(fh, fieldnames=COLUMNS)

@@ -92,12 +92,19 @@ def test_continuous_residence_rules():
     assert continuous_since([(D(2025, 1, 1), D(2025, 12, 31))], today) is None
 
 
-def _registered(api, h, pid, since, until=None):
+def _registered(api, h, pid, since, until=None, clock=None):
+    """A registration from ``since``; with ``clock``, recorded on that day (the clock is set
+    back, then restored): only a date recorded then counts without a second officer."""
     body = {"person_id": pid, "kind": "own", "address": "苏溪镇 1号", "zone": "Z01",
             "valid_from": since, "status": "registered"}  # fmt: skip
     if until:
         body["valid_to"] = until
+    now = clock.t if clock else None
+    if clock:
+        clock.t = dt.datetime.fromisoformat(since + "T09:00:00+00:00").timestamp()
     r = api.post(f"{P}/registrations", headers=h, json=body)
+    if clock:
+        clock.t = now
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -105,11 +112,11 @@ def _registered(api, h, pid, since, until=None):
 def test_permit_eligibility_issue_renew_and_reminders(api, officer_tokens, clock):
     h = officer_tokens["officer-a"]
     newcomer = api.post(f"{P}/persons", headers=h, json=person_data(31)).json()["person"]
-    _registered(api, h, newcomer["id"], "2026-03-01")
+    _registered(api, h, newcomer["id"], "2026-03-01", clock=clock)
     r = api.post(f"{P}/persons/{newcomer['id']}/permits", headers=h)
     assert r.status_code == 409 and "from 2026-09-01" in r.json()["detail"]
     settled = api.post(f"{P}/persons", headers=h, json=person_data(32)).json()["person"]
-    _registered(api, h, settled["id"], "2025-11-01")
+    _registered(api, h, settled["id"], "2025-11-01", clock=clock)
     e = api.get(f"{P}/persons/{settled['id']}/permit-eligibility", headers=h).json()
     assert e["eligible"] and e["since"] == "2025-11-01"
     r = api.post(f"{P}/persons/{settled['id']}/permits", headers=h)

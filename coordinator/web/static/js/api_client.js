@@ -188,6 +188,12 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Why an import batch's historical dates should count (a second officer decides).
+ * @typedef {Object} BatchDatesIn
+ * @property {string} reason
+ */
+
+/**
  * A board checks its token and learns its assigned id.
  * @typedef {Object} BeginIn
  * @property {string} token
@@ -382,6 +388,17 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * One record of a duplicate pair as the reviewer sees it (ID masked).
+ * @typedef {Object} CompareSide
+ * @property {PersonListItem} person
+ * @property {number} created_at
+ * @property {(string | null)} address
+ * @property {number} registrations
+ * @property {number} permits
+ * @property {number} houses
+ */
+
+/**
  * A proposed detection threshold for a camera's rule, from its false-alarm rate.
  * @typedef {Object} ConfigProposal
  * @property {number} id
@@ -436,6 +453,16 @@ import { request, url } from "./http.js";
  * An approver's decision, with an optional note (a rejection should say why).
  * @typedef {Object} DecisionIn
  * @property {(string | null)} [note]
+ */
+
+/**
+ * Which person holds the document (by id; no personal data).
+ * @typedef {Object} Detail
+ * @property {string} message
+ * @property {string} field
+ * @property {number} existing_person_id
+ * @property {string} zone
+ * @property {boolean} in_jurisdiction
  */
 
 /**
@@ -600,6 +627,12 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * 409: the document is on record; the counter opens that person instead.
+ * @typedef {Object} DocumentExistsOut
+ * @property {Detail} detail
+ */
+
+/**
  * The change was made.
  * @typedef {Object} Done
  * @property {boolean} ok
@@ -616,6 +649,21 @@ import { request, url } from "./http.js";
  * @property {(PersonListItem | null)} person
  * @property {(PersonListItem | null)} other
  * @property {(string | null)} decided_by
+ * @property {(number | null)} [merge_id]
+ */
+
+/**
+ * A duplicate pair side by side: both records, why they may be one, which fields agree.
+ * @typedef {Object} DuplicateCompare
+ * @property {number} id
+ * @property {number} score
+ * @property {Array<string>} reasons
+ * @property {string} status
+ * @property {(number | null)} merge_id
+ * @property {CompareSide} left
+ * @property {CompareSide} right
+ * @property {Array<string>} same
+ * @property {Array<string>} differ
  */
 
 /**
@@ -1108,6 +1156,27 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An import batch's provenance and the approval of its historical dates.
+ * @typedef {Object} ImportBatch
+ * @property {number} id
+ * @property {string} file_sha256
+ * @property {string} file_name
+ * @property {string} actor
+ * @property {string} status
+ * @property {number} imported
+ * @property {number} rejected
+ * @property {number} existing
+ * @property {number} historical_rows
+ * @property {number} started_at
+ * @property {(number | null)} finished_at
+ * @property {(string | null)} dates_state
+ * @property {(number | null)} dates_approval_id
+ * @property {(string | null)} dates_requested_by
+ * @property {(string | null)} dates_approved_by
+ * @property {(number | null)} dates_approved_at
+ */
+
+/**
  * An import's outcome: rows read, imported and rejected (with the first errors).
  * @typedef {Object} ImportJob
  * @property {number} job_id
@@ -1123,6 +1192,12 @@ import { request, url } from "./http.js";
  * @property {(number | null)} updated_at
  * @property {(number | null)} finished_at
  * @property {boolean} cancel_requested
+ * @property {number} [existing]
+ * @property {number} [historical_rows]
+ * @property {(string | null)} [file_sha256]
+ * @property {(string | null)} [dates_state]
+ * @property {(string | null)} [dates_approved_by]
+ * @property {(number | null)} [dates_approved_at]
  * @property {boolean} resumed
  * @property {Array<ImportRowError>} errors
  */
@@ -1143,6 +1218,12 @@ import { request, url } from "./http.js";
  * @property {(number | null)} updated_at
  * @property {(number | null)} finished_at
  * @property {boolean} cancel_requested
+ * @property {number} [existing]
+ * @property {number} [historical_rows]
+ * @property {(string | null)} [file_sha256]
+ * @property {(string | null)} [dates_state]
+ * @property {(string | null)} [dates_approved_by]
+ * @property {(number | null)} [dates_approved_at]
  */
 
 /**
@@ -1789,6 +1870,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [origin]
  * @property {(string | null)} [phone]
  * @property {string} zone
+ * @property {(string | null)} [hukou_place]
  */
 
 /**
@@ -1805,6 +1887,8 @@ import { request, url } from "./http.js";
  * @property {(string | null)} origin
  * @property {(string | null)} zone
  * @property {(string | null)} status
+ * @property {(string | null)} [hukou]
+ * @property {(string | null)} [hukou_place]
  */
 
 /**
@@ -1820,6 +1904,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [origin]
  * @property {(string | null)} [phone]
  * @property {(string | null)} [zone]
+ * @property {(string | null)} [hukou_place]
  */
 
 /**
@@ -1836,6 +1921,8 @@ import { request, url } from "./http.js";
  * @property {(string | null)} origin
  * @property {(string | null)} zone
  * @property {(string | null)} status
+ * @property {(string | null)} [hukou]
+ * @property {(string | null)} [hukou_place]
  * @property {(string | null)} phone
  * @property {(number | null)} merged_into
  * @property {(number | null)} closed_at
@@ -1858,6 +1945,10 @@ import { request, url } from "./http.js";
  * @property {Object<string, number>} totals
  * @property {(Object<string, (number | string)> | null)} [centre]
  * @property {(Object<string, (number | string)> | null)} [station]
+ * @property {(Object<string, (number | string)> | null)} [hukou]
+ * @property {(Object<string, (number | string)> | null)} [zone_hukou]
+ * @property {(Object<string, (number | string)> | null)} [station_hukou]
+ * @property {(Object<string, (number | string)> | null)} [centre_hukou]
  */
 
 /**
@@ -1967,6 +2058,11 @@ import { request, url } from "./http.js";
  * @property {string} status
  * @property {number} created_at
  * @property {(number | null)} updated_at
+ * @property {(string | null)} [recorded_on]
+ * @property {(string | null)} [counts_from]
+ * @property {(string | null)} [backdate_state]
+ * @property {(number | null)} [backdate_approval_id]
+ * @property {(number | null)} [import_job_id]
  */
 
 /**
@@ -1983,6 +2079,11 @@ import { request, url } from "./http.js";
  * @property {string} status
  * @property {number} created_at
  * @property {(number | null)} updated_at
+ * @property {(string | null)} [recorded_on]
+ * @property {(string | null)} [counts_from]
+ * @property {(string | null)} [backdate_state]
+ * @property {(number | null)} [backdate_approval_id]
+ * @property {(number | null)} [import_job_id]
  * @property {Array<StatusStep>} history
  */
 
@@ -1997,6 +2098,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [valid_from]
  * @property {(string | null)} [valid_to]
  * @property {"draft" | "registered"} [status]
+ * @property {(string | null)} [backdate_reason]
  */
 
 /**
@@ -2013,6 +2115,11 @@ import { request, url } from "./http.js";
  * @property {string} status
  * @property {number} created_at
  * @property {(number | null)} updated_at
+ * @property {(string | null)} [recorded_on]
+ * @property {(string | null)} [counts_from]
+ * @property {(string | null)} [backdate_state]
+ * @property {(number | null)} [backdate_approval_id]
+ * @property {(number | null)} [import_job_id]
  * @property {(string | null)} [name]
  * @property {(string | null)} [name_latin]
  * @property {(string | null)} [id_masked]
@@ -2700,6 +2807,8 @@ import { request, url } from "./http.js";
  * @property {(string | null)} name_latin
  * @property {(string | null)} nationality
  * @property {(string | null)} id_masked
+ * @property {(number | null)} [house_id]
+ * @property {(number | null)} [host_person_id]
  */
 
 /**
@@ -2709,9 +2818,11 @@ import { request, url } from "./http.js";
  * @property {string} visa_type
  * @property {string} visa_expiry
  * @property {"hotel" | "host"} host_kind
- * @property {string} host_name
- * @property {string} address
- * @property {string} zone
+ * @property {(string | null)} [host_name]
+ * @property {(string | null)} [address]
+ * @property {(string | null)} [zone]
+ * @property {(number | null)} [house_id]
+ * @property {(number | null)} [host_person_id]
  * @property {string} arrived_at
  * @property {(string | null)} [planned_departure]
  * @property {boolean} [accept_expired_visa]
@@ -3700,7 +3811,9 @@ export function incidentStreamUrl(query) {
 }
 
 /**
- * Register a person; likely duplicates are returned and queued for review.
+ * Register a person; likely duplicates are returned and queued for review. A document
+ * already on record (type, issuing country, number) is never registered twice: 409 names
+ * the person to open instead.
  * POST /api/population/persons
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {PersonIn} body
@@ -4052,6 +4165,29 @@ export function populationRequestStep(requestId, purpose, body) {
  */
 export function populationReviewQueue(purpose, query) {
   return request("GET", "/api/population/duplicates", { query, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * A candidate pair side by side: both records, the evidence, the fields that agree.
+ * GET /api/population/duplicates/{cand_id}
+ * @param {number} candId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<DuplicateCompare>}
+ */
+export function populationCompareDuplicates(candId, purpose) {
+  return request("GET", `/api/population/duplicates/${encodeURIComponent(candId)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Ask a second officer to approve the batch's historical registration dates.
+ * POST /api/population/import/{job_id}/dates-approval
+ * @param {number} jobId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {BatchDatesIn} body
+ * @returns {Promise<ImportBatch>}
+ */
+export function populationRequestBatchDates(jobId, purpose, body) {
+  return request("POST", `/api/population/import/${encodeURIComponent(jobId)}/dates-approval`, { body, headers: { "X-Purpose": purpose } });
 }
 
 /**

@@ -9,8 +9,17 @@ export { fmtTime };
 const KEY = "citywatch.session";
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} message @param {string} [code] the refusal's kind */
-  constructor(status, message, code) { super(message); this.status = status; this.code = code; }
+  /**
+   * @param {number} status @param {string} message
+   * @param {any} [body] the answer's JSON (a form maps its problems; `code` names the refusal's kind)
+   */
+  constructor(status, message, body = null) {
+    super(message);
+    this.status = status;
+    this.body = body;
+    /** @type {string | undefined} */
+    this.code = body && typeof body.code === "string" ? body.code : undefined;
+  }
 }
 
 /**
@@ -40,6 +49,7 @@ export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 /** @param {any} body @param {number} status */
 function detail(body, status) {
   if (body && typeof body.detail === "string") return body.detail;
+  if (body && body.detail && typeof body.detail.message === "string") return body.detail.message;
   if (body && Array.isArray(body.detail)) return body.detail.map((/** @type {any} */ d) => d.msg || String(d)).join("; ");
   return `HTTP ${status}`;
 }
@@ -113,10 +123,7 @@ export async function request(method, path, { query, body, rawBody = false, head
       throw new ApiError(res.status, t("http.malformed", { path }));
     }
   }
-  if (!res.ok) {
-    const code = data && typeof data.code === "string" ? data.code : undefined;
-    throw new ApiError(res.status, refusal(res.status, detail(data, res.status)), code);
-  }
+  if (!res.ok) throw new ApiError(res.status, refusal(res.status, detail(data, res.status)), data);
   return data;
 }
 
