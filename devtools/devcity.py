@@ -38,6 +38,8 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "officer": (["population_officer"], ["Z001", "Z002", "Z003", "Z004", "Z005"], None),
     "investigator": (["fraud_investigator"], [], None),
     "investigator2": (["fraud_investigator"], [], None),
+    # The foreigners' service hall's clerk (visa and residence-permit cases).
+    "clerk": (["hall_clerk"], [], None),
     "merchant": (["merchant"], [], "m-demo"),
     "technician": (["technician"], [], None),
     "supervisor": (["supervisor", "operator"], [], None),

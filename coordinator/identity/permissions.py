@@ -33,12 +33,20 @@ class Role(StrEnum):
     # Approves break-the-glass access to personal records; never the shift supervisor or
     # the administrator, and never for their own requests.
     DATA_ACCESS_APPROVER = "data_access_approver"
+    # The foreigners' service hall: works visa and residence-permit cases at the counter.
+    HALL_CLERK = "hall_clerk"
 
 
 #: Roles whose holders read personal data (or the record of who read it): granting one
 #: needs a second administrator, and their logins need a second factor.
 SENSITIVE_ROLES: frozenset[Role] = frozenset(
-    {Role.POPULATION_OFFICER, Role.FRAUD_INVESTIGATOR, Role.DATA_ACCESS_APPROVER, Role.AUDITOR}
+    {
+        Role.POPULATION_OFFICER,
+        Role.FRAUD_INVESTIGATOR,
+        Role.DATA_ACCESS_APPROVER,
+        Role.AUDITOR,
+        Role.HALL_CLERK,
+    }
 )
 
 
