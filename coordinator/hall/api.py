@@ -12,18 +12,18 @@ from ..http.client import client_address
 from ..http.deps import HallDep, SettingsDep, require, require_purpose
 from ..identity.auth import Principal
 from .api_models import (
-    CaseIn,
-    DecisionIn,
     Enquiry,
-    FindIn,
     HallAlert,
     HallCase,
+    HallCaseIn,
     HallCaseItem,
     HallCatalogue,
+    HallDecisionIn,
+    HallFindIn,
+    HallRevealIn,
     HallStats,
+    HallStepIn,
     PassportReveal,
-    RevealIn,
-    StepIn,
 )
 from .cases import RECEIPT_RE
 from .permissions import Perm
@@ -46,7 +46,7 @@ def catalogue(hall: HallDep, _p: Reader) -> dict[str, Any]:
 
 
 @router.post("/cases", response_model=HallCase, status_code=201)
-def apply(body: CaseIn, hall: HallDep, p: Writer, purpose: Purpose) -> dict[str, Any]:
+def apply(body: HallCaseIn, hall: HallDep, p: Writer, purpose: Purpose) -> dict[str, Any]:
     """Take an application at the counter; the answer carries the receipt number."""
     row = hall.apply(p, body.model_dump(), purpose)
     return hall.get(p, row["id"], purpose)
@@ -61,7 +61,7 @@ def queue(
 
 
 @router.post("/cases/find", response_model=list[HallCaseItem])
-def find(body: FindIn, hall: HallDep, p: Reader, purpose: Purpose) -> list[dict[str, Any]]:
+def find(body: HallFindIn, hall: HallDep, p: Reader, purpose: Purpose) -> list[dict[str, Any]]:
     """Cases of one passport (audited)."""
     return hall.find(p, body.nationality, body.passport_number, purpose)
 
@@ -73,7 +73,7 @@ def get_case(case_id: CaseId, hall: HallDep, p: Reader, purpose: Purpose) -> dic
 
 
 @router.post("/cases/{case_id}/reveal", response_model=PassportReveal)
-def reveal(case_id: CaseId, body: RevealIn, hall: HallDep, p: Writer) -> dict[str, Any]:
+def reveal(case_id: CaseId, body: HallRevealIn, hall: HallDep, p: Writer) -> dict[str, Any]:
     """The full passport number (audited with the reason)."""
     return {"passport_number": hall.reveal_passport(p, case_id, body.reason)}
 
@@ -116,7 +116,7 @@ def read_document(
 
 @router.post("/cases/{case_id}/step", response_model=HallCase)
 def step(
-    case_id: CaseId, body: StepIn, hall: HallDep, p: Writer, purpose: Purpose
+    case_id: CaseId, body: HallStepIn, hall: HallDep, p: Writer, purpose: Purpose
 ) -> dict[str, Any]:
     """Documents checked, under review, collected, or withdrawn (with a reason)."""
     hall.step(p, case_id, body.status, body.note, purpose)
@@ -125,7 +125,7 @@ def step(
 
 @router.post("/cases/{case_id}/decision", response_model=HallCase)
 def decide(
-    case_id: CaseId, body: DecisionIn, hall: HallDep, p: Decider, purpose: Purpose
+    case_id: CaseId, body: HallDecisionIn, hall: HallDep, p: Decider, purpose: Purpose
 ) -> dict[str, Any]:
     """Approve or refuse, with the reason (and the new validity end for an approval)."""
     hall.decide(p, case_id, body.approve, body.reason, body.granted_until, purpose)

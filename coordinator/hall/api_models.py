@@ -11,7 +11,7 @@ from ..http.answers import Answer
 Locale = dict[str, str]
 
 
-class CaseIn(BaseModel):
+class HallCaseIn(BaseModel):
     """An application taken at the counter."""
 
     model_config = ConfigDict(extra="forbid")
@@ -26,7 +26,7 @@ class CaseIn(BaseModel):
     note: str | None = Field(None, max_length=1000)
 
 
-class StepIn(BaseModel):
+class HallStepIn(BaseModel):
     """A step of a case that is not a decision."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +34,7 @@ class StepIn(BaseModel):
     note: str | None = Field(None, max_length=1000, description="required to withdraw")
 
 
-class DecisionIn(BaseModel):
+class HallDecisionIn(BaseModel):
     """A decision, always with its reason."""
 
     model_config = ConfigDict(extra="forbid")
@@ -43,14 +43,14 @@ class DecisionIn(BaseModel):
     granted_until: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
 
 
-class RevealIn(BaseModel):
+class HallRevealIn(BaseModel):
     """Why the full passport number is needed."""
 
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500)
 
 
-class FindIn(BaseModel):
+class HallFindIn(BaseModel):
     """A passport to look up."""
 
     model_config = ConfigDict(extra="forbid")

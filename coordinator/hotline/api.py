@@ -9,17 +9,17 @@ from fastapi import APIRouter, Depends, Path, Query
 from ..http.deps import HotlineDep, require, require_purpose
 from ..identity.auth import Principal
 from .api_models import (
-    CallbackIn,
+    CallCallbackIn,
     CallerNumber,
+    CallerRevealIn,
     CallIn,
+    CallOutcomeIn,
+    CallScoreIn,
     DueCallback,
     HotlineCall,
     HotlineCallDetail,
     HotlineCatalogueOut,
     MonthlyReport,
-    OutcomeIn,
-    RevealIn,
-    ScoreIn,
 )
 from .permissions import Perm
 
@@ -54,7 +54,7 @@ def calls(
 
 @router.post("/calls/by-number", response_model=list[HotlineCall])
 def by_number(
-    body: RevealIn, hotline: HotlineDep, p: Agent, purpose: Purpose,
+    body: CallerRevealIn, hotline: HotlineDep, p: Agent, purpose: Purpose,
     number: Annotated[str, Query(max_length=30)],
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Earlier calls from one number (found by keyed hash; audited with the reason)."""
@@ -68,20 +68,20 @@ def get_call(call_id: Id, hotline: HotlineDep, p: Agent, purpose: Purpose) -> di
 
 
 @router.post("/calls/{call_id}/reveal", response_model=CallerNumber)
-def reveal(call_id: Id, body: RevealIn, hotline: HotlineDep, p: Agent) -> dict[str, Any]:
+def reveal(call_id: Id, body: CallerRevealIn, hotline: HotlineDep, p: Agent) -> dict[str, Any]:
     """The caller's full number (audited with the reason)."""
     return {"caller_number": hotline.reveal(p, call_id, body.reason)}
 
 
 @router.post("/calls/{call_id}/callbacks", response_model=HotlineCallDetail)
-def callback(call_id: Id, body: CallbackIn, hotline: HotlineDep, p: Agent) -> dict[str, Any]:
+def callback(call_id: Id, body: CallCallbackIn, hotline: HotlineDep, p: Agent) -> dict[str, Any]:
     """Promise a call back (by default within the category's SLA)."""
     return hotline.schedule_callback(p, call_id, body.due_at)
 
 
 @router.post("/callbacks/{callback_id}/done", response_model=HotlineCallDetail)
 def callback_done(
-    callback_id: Id, body: OutcomeIn, hotline: HotlineDep, p: Agent
+    callback_id: Id, body: CallOutcomeIn, hotline: HotlineDep, p: Agent
 ) -> dict[str, Any]:
     """Record a call back made, with its outcome."""
     return hotline.complete_callback(p, callback_id, body.text)
@@ -94,13 +94,13 @@ def callbacks_due(hotline: HotlineDep, p: Agent, purpose: Purpose) -> list[dict[
 
 
 @router.post("/calls/{call_id}/resolve", response_model=HotlineCallDetail)
-def resolve(call_id: Id, body: OutcomeIn, hotline: HotlineDep, p: Agent) -> dict[str, Any]:
+def resolve(call_id: Id, body: CallOutcomeIn, hotline: HotlineDep, p: Agent) -> dict[str, Any]:
     """Resolve the matter (a satisfaction follow-up becomes due)."""
     return hotline.resolve(p, call_id, body.text)
 
 
 @router.post("/calls/{call_id}/satisfaction", response_model=HotlineCallDetail)
-def satisfaction(call_id: Id, body: ScoreIn, hotline: HotlineDep, p: Agent) -> dict[str, Any]:
+def satisfaction(call_id: Id, body: CallScoreIn, hotline: HotlineDep, p: Agent) -> dict[str, Any]:
     """The caller's rating from the follow-up call."""
     return hotline.satisfaction(p, call_id, body.score)
 

@@ -19,35 +19,35 @@ class CallIn(BaseModel):
     request_id: int | None = Field(None, ge=1, description="the service request it opened")
 
 
-class CallbackIn(BaseModel):
+class CallCallbackIn(BaseModel):
     """A call back promised to the caller."""
 
     model_config = ConfigDict(extra="forbid")
     due_at: float | None = Field(None, description="UNIX seconds; default the category's SLA")
 
 
-class OutcomeIn(BaseModel):
+class CallOutcomeIn(BaseModel):
     """What a call back or the matter came to."""
 
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4000)
 
 
-class ScoreIn(BaseModel):
+class CallScoreIn(BaseModel):
     """The caller's satisfaction, asked in the follow-up call."""
 
     model_config = ConfigDict(extra="forbid")
     score: int = Field(ge=1, le=5)
 
 
-class RevealIn(BaseModel):
+class CallerRevealIn(BaseModel):
     """Why the caller's full number is needed."""
 
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500)
 
 
-class Callback(Answer):
+class CallCallback(Answer):
     """A promised call back."""
 
     id: int
@@ -84,7 +84,7 @@ class HotlineCall(Answer):
 class HotlineCallDetail(HotlineCall):
     """One call with its callbacks."""
 
-    callbacks: list[Callback]
+    callbacks: list[CallCallback]
 
 
 class DueCallback(Answer):
