@@ -113,19 +113,30 @@ class HallCases:
                purpose: str | None, detail: dict[str, Any] | None = None) -> None:  # fmt: skip
         self.audit.append(w, self.audit.entry(actor, action, "hall_case", case_id, purpose, detail))
 
-    def decorate(self, row: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    def kept_documents(self, case_ids: list[int]) -> dict[int, set[str]]:
+        """The document kinds each case holds (one query for a whole list)."""
+        out: dict[int, set[str]] = {i: set() for i in case_ids}
+        for i in range(0, len(case_ids), 500):
+            ids = case_ids[i : i + 500]
+            for r in self.db.query(
+                "select distinct case_id, doc from hall_case_documents where case_id in "
+                f"({', '.join('?' * len(ids))})",
+                ids,
+            ):
+                out[r["case_id"]].add(r["doc"])
+        return out
+
+    def decorate(
+        self, row: dict[str, Any], now: float | None = None, have: set[str] | None = None
+    ) -> dict[str, Any]:
         """A case row with its deadline state and the documents it still needs."""
         now = self.clock() if now is None else now
         svc = self.catalogue.service(row["service"])
         row = dict(row)
         row["overdue"] = row["status"] in OPEN and row["due_at"] < now
         row["due_in_s"] = row["due_at"] - now if row["status"] in OPEN else None
-        have = {
-            r["doc"]
-            for r in self.db.query(
-                "select distinct doc from hall_case_documents where case_id = ?", [row["id"]]
-            )
-        }
+        if have is None:
+            have = self.kept_documents([row["id"]])[row["id"]]
         row["documents_required"] = list(svc.documents) if svc else []
         row["documents_missing"] = [d for d in row["documents_required"] if d not in have]
         return row
@@ -248,10 +259,11 @@ class HallCases:
         live = [s.value for s in (*OPEN, Status.DECIDED)]
         rows = self.db.query(
             f"select {CASE_COLUMNS} from hall_cases where counter = ? and status in "
-            f"({', '.join('?' * len(live))}) order by status = 'decided', due_at limit ?",
+            f"({', '.join('?' * len(live))}) order by status = 'decided', due_at, id limit ?",
             [counter, *live, QUEUE_LIMIT],
         )
-        out = [self.decorate(r, now) for r in rows]
+        kept = self.kept_documents([r["id"] for r in rows])
+        out = [self.decorate(r, now, kept[r["id"]]) for r in rows]
         if out:
             self.audit.record(actor, "hall_queue", "hall_case", None, purpose,
                               {"counter": counter, "ids": [r["id"] for r in out]})  # fmt: skip
