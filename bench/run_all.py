@@ -25,6 +25,7 @@ SCRIPTS = [
     "detection.py",
     "login.py",
     "owners.py",
+    "hall.py",
 ]
 
 

@@ -49,6 +49,8 @@ def routers() -> list[APIRouter]:
     from .fraud import api as fraud_api
     from .geo import api as geo_api
     from .geo import centres_api
+    from .hall import api as hall_api
+    from .hotline import api as hotline_api
     from .http import stream
     from .identity import api as identity_api
     from .identity import audit_api
@@ -73,6 +75,8 @@ def routers() -> list[APIRouter]:
         stream.router,
         population_router,
         fraud_api.router,
+        hall_api.router,
+        hotline_api.router,
         enrolment_api.router,
         geo_api.router,
         centres_api.router,

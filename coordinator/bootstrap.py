@@ -51,6 +51,14 @@ from .fraud.service import FraudService
 from .geo import permissions as geo_permissions
 from .geo import schema as geo_schema
 from .geo.service import GeoService
+from .hall import permissions as hall_permissions
+from .hall import schema as hall_schema
+from .hall.catalogue import load as load_hall_catalogue
+from .hall.service import HallService
+from .hotline import permissions as hotline_permissions
+from .hotline import schema as hotline_schema
+from .hotline.service import HotlineService
+from .hotline.service import load_catalogue as load_hotline_catalogue
 from .identity import permissions as identity_permissions
 from .identity import schema as identity_schema
 from .identity.audit import AuditKey, AuditService
@@ -69,8 +77,9 @@ from .incidents.tuning import TuningService
 from .ingest import schema as ingest_schema
 from .ingest.service import CHANNELS as INGEST_CHANNELS
 from .ingest.service import IngestService, purge_raw_events
-from .platform import integrity
+from .platform import filestore, integrity
 from .platform.db import Database
+from .platform.filestore import FileStore
 from .platform.hub import StreamHub
 from .platform.jobs import Jobs
 from .platform.mqtt import MqttLink
@@ -96,6 +105,8 @@ def permission_declarations() -> list[Declaration]:
         population_permissions.DECLARATION,
         fraud_permissions.DECLARATION,
         camrules_permissions.DECLARATION,
+        hall_permissions.DECLARATION,
+        hotline_permissions.DECLARATION,
     ]
 
 
@@ -122,6 +133,9 @@ def migration_sets() -> list[Migrations]:
         dispatch_schema.migrations,
         fleet_schema.snapshots,
         camrules_schema.migrations,
+        filestore.migrations,
+        hall_schema.migrations,
+        hotline_schema.migrations,
     ]
 
 
@@ -164,6 +178,7 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
     closers.append(("population imports", pop.uploads.close))  # stopped at a chunk boundary
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
     fraud = FraudService(db, audit_svc, link)
+    hall, hotline = init_hall(settings, db, audit_svc, pop)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
     init_centres(db, geo, fleet, incidents, dispatch, pop, closers)
     # A board may never take a patrol unit's name (one client-id namespace on the broker).
@@ -192,6 +207,8 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
         stream=stream,
         population=pop,
         fraud=fraud,
+        hall=hall,
+        hotline=hotline,
         geo=geo,
         dispatch=dispatch,
         snapshots=snaps,
@@ -208,6 +225,17 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
     )
     init_jobs(services)
     return services
+
+
+def init_hall(
+    settings: Settings, db: Database, audit: AuditService, pop: population.PopulationService
+) -> tuple[HallService, HotlineService]:
+    """The foreigners' service hall (its documents in the encrypted file store) and the
+    service hotline; both encrypt with the population data key."""
+    files = FileStore(db, settings.data_dir / "files", settings.data_key, audit)
+    hall = HallService(db, audit, pop.ctx.keyring, files, load_hall_catalogue())
+    hotline = HotlineService(db, audit, pop.ctx.keyring, load_hotline_catalogue())
+    return hall, hotline
 
 
 def init_database(settings: Settings, closers: Closers, *, init: bool = False) -> Database:
@@ -511,6 +539,10 @@ def init_jobs(services: Services) -> None:
     # Overdue detection is automatic: a sweep at start, then every five minutes.
     jobs.every("fraud-overdue", 300.0, services.fraud.sweep_overdue, first_after_s=0.0)
     jobs.every("expire-uploads", 3600.0, services.population.uploads.expire)
+    # Deadline alerts of the hall's cases; documents past their retention; enquiry windows.
+    jobs.every("hall-deadlines", 300.0, services.hall.sweep, first_after_s=0.0)
+    jobs.every("purge-documents", 3600.0, services.hall.files.purge_expired)
+    jobs.every("purge-hall-enquiries", 900.0, services.hall.purge_enquiries)
     jobs.every("audit-checkpoint", s.audit_checkpoint_s, services.audit.checkpoint)
     jobs.every("integrity-check", 600.0, lambda: scheduled_integrity_check(s, db))
     if s.backup_every_hours is not None:

@@ -21,6 +21,8 @@ from .fleet.service import FleetService
 from .fleet.snapshots import SnapshotService
 from .fraud.service import FraudService
 from .geo.service import GeoService
+from .hall.service import HallService
+from .hotline.service import HotlineService
 from .identity.audit import AuditService
 from .identity.auth import AuthService
 from .identity.throttle import LoginThrottle
@@ -57,6 +59,8 @@ class Services:
     stream: StreamHub
     population: PopulationService
     fraud: FraudService
+    hall: HallService
+    hotline: HotlineService
     geo: GeoService
     dispatch: DispatchService
     snapshots: SnapshotService

@@ -38,6 +38,8 @@ DEMO_USERS: dict[str, tuple[list[str], list[str], str | None]] = {
     "officer": (["population_officer"], ["Z001", "Z002", "Z003", "Z004", "Z005"], None),
     "investigator": (["fraud_investigator"], [], None),
     "investigator2": (["fraud_investigator"], [], None),
+    # The foreigners' service hall's clerk (visa and residence-permit cases).
+    "clerk": (["hall_clerk"], [], None),
     "merchant": (["merchant"], [], "m-demo"),
     "technician": (["technician"], [], None),
     "supervisor": (["supervisor", "operator"], [], None),
@@ -377,6 +379,19 @@ def seed_fraud(dc: DevCity, opts: CityOptions) -> None:
         dc.market = load_market(dc, opts.market)
 
 
+def seed_hall(dc: DevCity, opts: CityOptions) -> None:
+    """The foreigners' service hall's past year of cases, scaled to the city's population
+    (Yiwu: 13,000 resident foreigners, 25,700 cases a year), and today's open ones."""
+    from devtools.hall_data import HallSpec
+    from devtools.hall_data import load as load_hall
+
+    if opts.population:
+        s = dc.services
+        load_hall(
+            s.db, s.population.ctx.keyring, HallSpec.scaled(opts.population, opts.seed), time.time()
+        )
+
+
 def seed_dispatch(dc: DevCity, opts: CityOptions) -> None:
     """``opts.units`` patrol units at their positions, driven by the unit simulator."""
     from devtools.paho_link import PahoLink
@@ -450,6 +465,7 @@ SEED_STEPS: list[SeedStep] = [
     seed_owners,
     seed_population,
     seed_fraud,
+    seed_hall,
     seed_dispatch,
 ]
 

@@ -26,6 +26,8 @@ from ..fleet.snapshots import SnapshotService
 from ..fraud.service import FraudService
 from ..geo.centres import Scope
 from ..geo.service import GeoService
+from ..hall.service import HallService
+from ..hotline.service import HotlineService
 from ..identity.audit import AuditService
 from ..identity.auth import AuthError, AuthService, Principal
 from ..identity.throttle import LoginThrottle
@@ -71,7 +73,7 @@ def get_principal(
 
 
 #: Permissions guarding personal data: a refusal of one of them is audited.
-PERSONAL_DATA_DOMAINS = ("population", "fraud")
+PERSONAL_DATA_DOMAINS = ("population", "fraud", "hall", "hotline")
 
 
 def require(*perms: StrEnum) -> Callable[..., Principal]:
@@ -187,6 +189,16 @@ def get_population(request: Request) -> PopulationService:
     return get_services(request).population
 
 
+def get_hall(request: Request) -> HallService:
+    """The foreigners' service hall."""
+    return get_services(request).hall
+
+
+def get_hotline(request: Request) -> HotlineService:
+    """The service hotline."""
+    return get_services(request).hotline
+
+
 def get_fraud(request: Request) -> FraudService:
     """The fraud early-warning service."""
     return get_services(request).fraud
@@ -269,6 +281,8 @@ IngestDep = Annotated[IngestService, Depends(get_ingest)]
 StreamHubDep = Annotated[StreamHub, Depends(get_stream)]
 PopulationDep = Annotated[PopulationService, Depends(get_population)]
 FraudDep = Annotated[FraudService, Depends(get_fraud)]
+HallDep = Annotated[HallService, Depends(get_hall)]
+HotlineDep = Annotated[HotlineService, Depends(get_hotline)]
 GeoDep = Annotated[GeoService, Depends(get_geo)]
 DispatchDep = Annotated[DispatchService, Depends(get_dispatch)]
 SnapshotsDep = Annotated[SnapshotService, Depends(get_snapshots)]

@@ -36,12 +36,20 @@ class Role(StrEnum):
     # An account of a camera-owning organisation (a company, a community …): sees its own
     # cameras' health and the incidents they raised, nothing else.
     CAMERA_OWNER = "camera_owner"
+    # The foreigners' service hall: works visa and residence-permit cases at the counter.
+    HALL_CLERK = "hall_clerk"
 
 
 #: Roles whose holders read personal data (or the record of who read it): granting one
 #: needs a second administrator, and their logins need a second factor.
 SENSITIVE_ROLES: frozenset[Role] = frozenset(
-    {Role.POPULATION_OFFICER, Role.FRAUD_INVESTIGATOR, Role.DATA_ACCESS_APPROVER, Role.AUDITOR}
+    {
+        Role.POPULATION_OFFICER,
+        Role.FRAUD_INVESTIGATOR,
+        Role.DATA_ACCESS_APPROVER,
+        Role.AUDITOR,
+        Role.HALL_CLERK,
+    }
 )
 
 

@@ -283,6 +283,9 @@ class PermitEligibility(Answer):
     since: str | None
     eligible_from: str | None
     reason: str | None
+    channel: str = Field(
+        "population", description="where the permit is applied for: population or hall"
+    )
 
 
 class Permit(Answer):

@@ -16,6 +16,18 @@ ELIGIBLE_AFTER_MONTHS = 6
 VALID_MONTHS = 12
 RENEW_WINDOW_DAYS = 30
 MAX_GAP_DAYS = 1  # a move between two addresses on consecutive days is still continuous
+#: A foreign national's residence permit is not this (migrants') permit: it is applied for at
+#: the foreigners' service hall, as a case with its own documents and deadline.
+FOREIGNER_REASON = (
+    "a foreign national's residence permit is issued by the foreigners' service hall: "
+    "open a residence-permit case there"
+)
+
+
+def is_foreigner(person: dict[str, Any]) -> bool:
+    """Whether the person holds a foreign nationality (the hall's permits, not these)."""
+    nat = person.get("nationality")
+    return bool(nat) and nat != "CN"
 
 
 def add_months(d: dt.date, months: int) -> dt.date:
@@ -97,13 +109,18 @@ class Permits:
 
     def check(self, actor: Actor, person_id: int, purpose: str | None) -> dict[str, Any]:
         """Eligibility of a person (audited read)."""
-        self._person(actor, person_id)
+        person = self._person(actor, person_id)
         self.ctx.read(actor, "permit_eligibility", "person", [person_id], purpose)
+        if is_foreigner(person):
+            return {"person_id": person_id, "eligible": False, "since": None,
+                    "eligible_from": None, "reason": FOREIGNER_REASON, "channel": "hall"}  # fmt: skip
         return {"person_id": person_id, **eligibility(self._intervals(person_id), self._today())}
 
     def issue(self, actor: Actor, person_id: int, purpose: str | None) -> dict[str, Any]:
         """Issue a permit when eligible; Conflict with the reason otherwise."""
         person = self._person(actor, person_id)
+        if is_foreigner(person):
+            raise Conflict(f"not eligible: {FOREIGNER_REASON}")
         today = self._today()
         e = eligibility(self._intervals(person_id), today)
         if not e["eligible"]:

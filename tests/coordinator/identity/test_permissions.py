@@ -80,7 +80,13 @@ ADDED_SINCE = {
     # data-access approver approves break-the-glass access and reviews emergency grants.
     "auditor": ["audit:read"],
     "data_access_approver": ["access:approve"],
+    # The foreigners' service hall: its clerk works cases; officers read them; the
+    # administrator sees the suppressed statistics. Population officers work the service
+    # hotline; the administrator reads its monthly report.
+    "hall_clerk": ["hall:decide", "hall:read", "hall:stats", "hall:write"],
+    "population_officer": ["hall:read", "hotline:report", "hotline:work"],
 }
+ADDED_SINCE["admin"] = ADDED_SINCE["admin"] + ["hall:stats", "hotline:report"]
 
 #: Taken away since the split, each with the change that took it.
 REMOVED_SINCE = {

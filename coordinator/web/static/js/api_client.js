@@ -215,6 +215,59 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A promised call back.
+ * @typedef {Object} CallCallback
+ * @property {number} id
+ * @property {number} due_at
+ * @property {number} created_at
+ * @property {string} created_by
+ * @property {(number | null)} done_at
+ * @property {(string | null)} done_by
+ * @property {(string | null)} outcome
+ */
+
+/**
+ * A call back promised to the caller.
+ * @typedef {Object} CallCallbackIn
+ * @property {(number | null)} [due_at]
+ */
+
+/**
+ * A call taken on the line.
+ * @typedef {Object} CallIn
+ * @property {string} category
+ * @property {string} summary
+ * @property {(string | null)} [caller_number]
+ * @property {(string | null)} [caller_name]
+ * @property {(number | null)} [person_id]
+ * @property {(number | null)} [request_id]
+ */
+
+/**
+ * What a call back or the matter came to.
+ * @typedef {Object} CallOutcomeIn
+ * @property {string} text
+ */
+
+/**
+ * The caller's satisfaction, asked in the follow-up call.
+ * @typedef {Object} CallScoreIn
+ * @property {number} score
+ */
+
+/**
+ * The caller's full number (the reveal is audited).
+ * @typedef {Object} CallerNumber
+ * @property {string} caller_number
+ */
+
+/**
+ * Why the caller's full number is needed.
+ * @typedef {Object} CallerRevealIn
+ * @property {string} reason
+ */
+
+/**
  * A camera's own agreement, replacing its organisation's.
  * @typedef {Object} CameraAgreement
  * @property {"recorded" | "default"} source
@@ -273,6 +326,42 @@ import { request, url } from "./http.js";
  * @property {Array<number>} company_ids
  * @property {(number | null)} [alert_id]
  * @property {(number | null)} [tip_id]
+ */
+
+/**
+ * A counter of the hall.
+ * @typedef {Object} CatalogueCounter
+ * @property {string} code
+ * @property {Object<string, string>} name
+ */
+
+/**
+ * A kind of supporting document.
+ * @typedef {Object} CatalogueDocument
+ * @property {string} code
+ * @property {Object<string, string>} name
+ */
+
+/**
+ * A service, its counter, time limit (working days) and required documents.
+ * @typedef {Object} CatalogueService
+ * @property {string} code
+ * @property {string} counter
+ * @property {number} days
+ * @property {Object<string, string>} name
+ * @property {Array<string>} documents
+ */
+
+/**
+ * A month's figures of one category.
+ * @typedef {Object} CategoryFigures
+ * @property {string} category
+ * @property {number} calls
+ * @property {number} within_sla
+ * @property {number} overdue
+ * @property {number} resolved
+ * @property {number} rated
+ * @property {(number | null)} satisfaction
  */
 
 /**
@@ -639,6 +728,18 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A callback not yet made.
+ * @typedef {Object} DueCallback
+ * @property {number} id
+ * @property {number} call_id
+ * @property {number} due_at
+ * @property {(string | null)} caller_masked
+ * @property {(string | null)} caller_name
+ * @property {string} category
+ * @property {boolean} overdue
+ */
+
+/**
  * Two records that may be one person, with the score and the reasons.
  * @typedef {Object} DuplicateCandidate
  * @property {number} id
@@ -680,6 +781,21 @@ import { request, url } from "./http.js";
  * @typedef {Object} EmergencyIn
  * @property {string} reason
  * @property {number} person_id
+ */
+
+/**
+ * An application's status for the applicant (no personal data).
+ * @typedef {Object} Enquiry
+ * @property {string} receipt
+ * @property {string} service
+ * @property {string} status
+ * @property {number} applied_at
+ * @property {number} due_at
+ * @property {(number | null)} decided_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} decision
+ * @property {boolean} ready_for_collection
+ * @property {boolean} overdue
  */
 
 /**
@@ -1070,6 +1186,191 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A deadline alert: a decision due within a day, or overdue.
+ * @typedef {Object} HallAlert
+ * @property {number} id
+ * @property {number} case_id
+ * @property {string} kind
+ * @property {number} at
+ * @property {string} receipt
+ * @property {string} service
+ * @property {string} counter
+ * @property {string} status
+ * @property {string} applicant_name
+ * @property {string} nationality
+ * @property {number} due_at
+ */
+
+/**
+ * One case with its documents, history and linked stay.
+ * @typedef {Object} HallCase
+ * @property {number} id
+ * @property {string} receipt
+ * @property {string} service
+ * @property {string} counter
+ * @property {string} status
+ * @property {string} applicant_name
+ * @property {(string | null)} name_latin
+ * @property {string} nationality
+ * @property {string} passport_masked
+ * @property {(number | null)} person_id
+ * @property {(number | null)} visit_id
+ * @property {(string | null)} requested_until
+ * @property {(string | null)} note
+ * @property {number} applied_at
+ * @property {number} due_at
+ * @property {(number | null)} decided_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} decision
+ * @property {(string | null)} decision_reason
+ * @property {(string | null)} granted_until
+ * @property {string} clerk
+ * @property {boolean} overdue
+ * @property {(number | null)} due_in_s
+ * @property {Array<string>} documents_required
+ * @property {Array<string>} documents_missing
+ * @property {(number | null)} checked_at
+ * @property {(number | null)} review_at
+ * @property {Array<HallDocument>} documents
+ * @property {Array<HallEvent>} events
+ * @property {(HallStay | null)} stay
+ */
+
+/**
+ * An application taken at the counter.
+ * @typedef {Object} HallCaseIn
+ * @property {string} service
+ * @property {string} applicant_name
+ * @property {(string | null)} [name_latin]
+ * @property {string} nationality
+ * @property {string} passport_number
+ * @property {(string | null)} [requested_until]
+ * @property {(number | null)} [person_id]
+ * @property {(number | null)} [visit_id]
+ * @property {(string | null)} [note]
+ */
+
+/**
+ * A case as the queue shows it (passport masked).
+ * @typedef {Object} HallCaseItem
+ * @property {number} id
+ * @property {string} receipt
+ * @property {string} service
+ * @property {string} counter
+ * @property {string} status
+ * @property {string} applicant_name
+ * @property {(string | null)} name_latin
+ * @property {string} nationality
+ * @property {string} passport_masked
+ * @property {(number | null)} person_id
+ * @property {(number | null)} visit_id
+ * @property {(string | null)} requested_until
+ * @property {(string | null)} note
+ * @property {number} applied_at
+ * @property {number} due_at
+ * @property {(number | null)} decided_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} decision
+ * @property {(string | null)} decision_reason
+ * @property {(string | null)} granted_until
+ * @property {string} clerk
+ * @property {boolean} overdue
+ * @property {(number | null)} due_in_s
+ * @property {Array<string>} documents_required
+ * @property {Array<string>} documents_missing
+ */
+
+/**
+ * The hall's service catalogue.
+ * @typedef {Object} HallCatalogue
+ * @property {number} version
+ * @property {Array<CatalogueCounter>} counters
+ * @property {Array<CatalogueDocument>} documents
+ * @property {Array<CatalogueService>} services
+ */
+
+/**
+ * A decision, always with its reason.
+ * @typedef {Object} HallDecisionIn
+ * @property {boolean} approve
+ * @property {string} reason
+ * @property {(string | null)} [granted_until]
+ */
+
+/**
+ * A document kept for a case (metadata; the body is read separately, audited).
+ * @typedef {Object} HallDocument
+ * @property {string} doc
+ * @property {string} file_id
+ * @property {number} at
+ * @property {string} actor
+ * @property {string} filename
+ * @property {string} content_type
+ * @property {number} size
+ * @property {string} sha256
+ */
+
+/**
+ * One step in a case's history.
+ * @typedef {Object} HallEvent
+ * @property {number} at
+ * @property {string} actor
+ * @property {(string | null)} from_status
+ * @property {string} to_status
+ * @property {(string | null)} note
+ */
+
+/**
+ * A passport to look up.
+ * @typedef {Object} HallFindIn
+ * @property {string} nationality
+ * @property {string} passport_number
+ */
+
+/**
+ * Why the full passport number is needed.
+ * @typedef {Object} HallRevealIn
+ * @property {string} reason
+ */
+
+/**
+ * Cases of one nationality and service (None: suppressed).
+ * @typedef {Object} HallStatCell
+ * @property {string} nationality
+ * @property {string} service
+ * @property {(number | null)} count
+ */
+
+/**
+ * Cases by nationality and service, small counts suppressed.
+ * @typedef {Object} HallStats
+ * @property {(number | null)} year
+ * @property {(number | null)} total
+ * @property {Array<HallStatCell>} cells
+ * @property {Object<string, (number | null)>} by_service
+ * @property {Object<string, (number | null)>} by_nationality
+ * @property {number} min_cell
+ */
+
+/**
+ * The linked accommodation registration (the 24-hour rule's flag).
+ * @typedef {Object} HallStay
+ * @property {number} id
+ * @property {number} arrived_at
+ * @property {number} reported_at
+ * @property {boolean} late
+ * @property {Array<string>} flags
+ * @property {string} address
+ */
+
+/**
+ * A step of a case that is not a decision.
+ * @typedef {Object} HallStepIn
+ * @property {"documents_checked" | "under_review" | "collected" | "withdrawn"} status
+ * @property {(string | null)} [note]
+ */
+
+/**
  * One handling step on an incident.
  * @typedef {Object} HandlingBody
  * @property {"acknowledge" | "claim" | "assign" | "start" | "hold" | "resume" | "close" | "reopen"} action
@@ -1102,6 +1403,66 @@ import { request, url } from "./http.js";
  * @property {number} unknown
  * @property {number} revoked
  * @property {number} cert_expiring
+ */
+
+/**
+ * A call as lists show it (the number masked).
+ * @typedef {Object} HotlineCall
+ * @property {number} id
+ * @property {number} received_at
+ * @property {(string | null)} caller_masked
+ * @property {(string | null)} caller_name
+ * @property {string} category
+ * @property {string} summary
+ * @property {(number | null)} person_id
+ * @property {(number | null)} request_id
+ * @property {string} agent
+ * @property {string} status
+ * @property {number} due_at
+ * @property {(number | null)} resolved_at
+ * @property {(string | null)} resolution
+ * @property {(number | null)} satisfaction
+ * @property {(number | null)} followup_due_at
+ * @property {boolean} overdue
+ * @property {boolean} followup_due
+ */
+
+/**
+ * One call with its callbacks.
+ * @typedef {Object} HotlineCallDetail
+ * @property {number} id
+ * @property {number} received_at
+ * @property {(string | null)} caller_masked
+ * @property {(string | null)} caller_name
+ * @property {string} category
+ * @property {string} summary
+ * @property {(number | null)} person_id
+ * @property {(number | null)} request_id
+ * @property {string} agent
+ * @property {string} status
+ * @property {number} due_at
+ * @property {(number | null)} resolved_at
+ * @property {(string | null)} resolution
+ * @property {(number | null)} satisfaction
+ * @property {(number | null)} followup_due_at
+ * @property {boolean} overdue
+ * @property {boolean} followup_due
+ * @property {Array<CallCallback>} callbacks
+ */
+
+/**
+ * The migrants' service catalogue.
+ * @typedef {Object} HotlineCatalogueOut
+ * @property {number} version
+ * @property {Array<HotlineCategory>} categories
+ */
+
+/**
+ * A kind of call and its SLA.
+ * @typedef {Object} HotlineCategory
+ * @property {string} code
+ * @property {number} sla_hours
+ * @property {Object<string, string>} name
  */
 
 /**
@@ -1596,6 +1957,20 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The hotline's month.
+ * @typedef {Object} MonthlyReport
+ * @property {string} month
+ * @property {number} calls
+ * @property {number} within_sla
+ * @property {number} overdue
+ * @property {number} callbacks
+ * @property {number} callbacks_on_time
+ * @property {number} rated
+ * @property {(number | null)} satisfaction
+ * @property {Array<CategoryFigures>} by_category
+ */
+
+/**
  * A zone without an available unit, and the unit proposed to cover it.
  * @typedef {Object} MoveUp
  * @property {string} zone
@@ -1786,6 +2161,12 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The full passport number of one case (the reveal is audited).
+ * @typedef {Object} PassportReveal
+ * @property {string} passport_number
+ */
+
+/**
  * A new password (every session of the account ends).
  * @typedef {Object} PasswordIn
  * @property {string} password
@@ -1848,6 +2229,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} since
  * @property {(string | null)} eligible_from
  * @property {(string | null)} reason
+ * @property {string} [channel]
  */
 
 /**
@@ -2268,7 +2650,7 @@ import { request, url } from "./http.js";
 
 /**
  * The roles of the command centre and its partners.
- * @typedef {"admin" | "operator" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver" | "camera_owner"} Role
+ * @typedef {"admin" | "operator" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver" | "camera_owner" | "hall_clerk"} Role
  */
 
 /**
@@ -4646,6 +5028,289 @@ export function fraudCapJson(wid) {
  */
 export function fraudAtom() {
   return request("GET", "/api/fraud/public/warnings.atom", { raw: true });
+}
+
+/**
+ * The services, their counters, time limits and required documents.
+ * GET /api/hall/catalogue
+ * @returns {Promise<HallCatalogue>}
+ */
+export function hallCatalogue() {
+  return request("GET", "/api/hall/catalogue");
+}
+
+/**
+ * Take an application at the counter; the answer carries the receipt number.
+ * POST /api/hall/cases
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {HallCaseIn} body
+ * @returns {Promise<HallCase>}
+ */
+export function hallApply(purpose, body) {
+  return request("POST", "/api/hall/cases", { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * A counter's open cases by deadline, then those waiting to be collected.
+ * GET /api/hall/queue/{counter}
+ * @param {string} counter
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Array<HallCaseItem>>}
+ */
+export function hallQueue(counter, purpose) {
+  return request("GET", `/api/hall/queue/${encodeURIComponent(counter)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Cases of one passport (audited).
+ * POST /api/hall/cases/find
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {HallFindIn} body
+ * @returns {Promise<Array<HallCaseItem>>}
+ */
+export function hallFind(purpose, body) {
+  return request("POST", "/api/hall/cases/find", { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * One case with its documents and history (audited).
+ * GET /api/hall/cases/{case_id}
+ * @param {number} caseId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<HallCase>}
+ */
+export function hallGetCase(caseId, purpose) {
+  return request("GET", `/api/hall/cases/${encodeURIComponent(caseId)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * The full passport number (audited with the reason).
+ * POST /api/hall/cases/{case_id}/reveal
+ * @param {number} caseId
+ * @param {HallRevealIn} body
+ * @returns {Promise<PassportReveal>}
+ */
+export function hallReveal(caseId, body) {
+  return request("POST", `/api/hall/cases/${encodeURIComponent(caseId)}/reveal`, { body });
+}
+
+/**
+ * Keep a supporting document (PDF, JPEG or PNG, checked by content) encrypted.
+ * PUT /api/hall/cases/{case_id}/documents/{doc}
+ * @param {number} caseId
+ * @param {string} doc
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {string} body
+ * @param {{ filename?: string }} [query]
+ * @returns {Promise<HallCase>}
+ */
+export function hallAddDocument(caseId, doc, purpose, body, query) {
+  return request("PUT", `/api/hall/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(doc)}`, { body, rawBody: true, query, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * A document's content (each read audited with its purpose).
+ * GET /api/hall/cases/{case_id}/documents/{file_id}
+ * @param {number} caseId
+ * @param {string} fileId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Response>}
+ */
+export function hallReadDocument(caseId, fileId, purpose) {
+  return request("GET", `/api/hall/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(fileId)}`, { headers: { "X-Purpose": purpose }, raw: true });
+}
+
+/**
+ * Documents checked, under review, collected, or withdrawn (with a reason).
+ * POST /api/hall/cases/{case_id}/step
+ * @param {number} caseId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {HallStepIn} body
+ * @returns {Promise<HallCase>}
+ */
+export function hallStep(caseId, purpose, body) {
+  return request("POST", `/api/hall/cases/${encodeURIComponent(caseId)}/step`, { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Approve or refuse, with the reason (and the new validity end for an approval).
+ * POST /api/hall/cases/{case_id}/decision
+ * @param {number} caseId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {HallDecisionIn} body
+ * @returns {Promise<HallCase>}
+ */
+export function hallDecide(caseId, purpose, body) {
+  return request("POST", `/api/hall/cases/${encodeURIComponent(caseId)}/decision`, { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Decisions due within a day and overdue ones, not yet acknowledged.
+ * GET /api/hall/alerts
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Array<HallAlert>>}
+ */
+export function hallAlerts(purpose) {
+  return request("GET", "/api/hall/alerts", { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Mark an alert seen.
+ * POST /api/hall/alerts/{alert_id}/ack
+ * @param {number} alertId
+ * @returns {Promise<Response>}
+ */
+export function hallAcknowledge(alertId) {
+  return request("POST", `/api/hall/alerts/${encodeURIComponent(alertId)}/ack`, { raw: true });
+}
+
+/**
+ * Cases by nationality and service; counts under five suppressed.
+ * GET /api/hall/stats
+ * @param {{ year?: (number | null) }} [query]
+ * @returns {Promise<HallStats>}
+ */
+export function hallStats(query) {
+  return request("GET", "/api/hall/stats", { query });
+}
+
+/**
+ * An application's status by its receipt number (no login; limited per address).
+ * GET /api/hall/public/status/{receipt}
+ * @param {string} receipt
+ * @returns {Promise<Enquiry>}
+ */
+export function hallEnquiry(receipt) {
+  return request("GET", `/api/hall/public/status/${encodeURIComponent(receipt)}`);
+}
+
+/**
+ * The categories of the migrants' service catalogue and their SLAs.
+ * GET /api/hotline/catalogue
+ * @returns {Promise<HotlineCatalogueOut>}
+ */
+export function hotlineCatalogue() {
+  return request("GET", "/api/hotline/catalogue");
+}
+
+/**
+ * Calls, newest first (numbers masked; audited).
+ * GET /api/hotline/calls
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {{ status?: ("open" | "resolved" | "closed" | "overdue" | null), limit?: number }} [query]
+ * @returns {Promise<Array<HotlineCall>>}
+ */
+export function hotlineCalls(purpose, query) {
+  return request("GET", "/api/hotline/calls", { query, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Log a call (the caller's number is stored encrypted).
+ * POST /api/hotline/calls
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {CallIn} body
+ * @returns {Promise<HotlineCall>}
+ */
+export function hotlineLogCall(purpose, body) {
+  return request("POST", "/api/hotline/calls", { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Earlier calls from one number (found by keyed hash; audited with the reason).
+ * POST /api/hotline/calls/by-number
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {CallerRevealIn} body
+ * @param {{ number?: string }} [query]
+ * @returns {Promise<Array<HotlineCall>>}
+ */
+export function hotlineByNumber(purpose, body, query) {
+  return request("POST", "/api/hotline/calls/by-number", { body, query, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * One call with its callbacks (audited).
+ * GET /api/hotline/calls/{call_id}
+ * @param {number} callId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineGetCall(callId, purpose) {
+  return request("GET", `/api/hotline/calls/${encodeURIComponent(callId)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * The caller's full number (audited with the reason).
+ * POST /api/hotline/calls/{call_id}/reveal
+ * @param {number} callId
+ * @param {CallerRevealIn} body
+ * @returns {Promise<CallerNumber>}
+ */
+export function hotlineReveal(callId, body) {
+  return request("POST", `/api/hotline/calls/${encodeURIComponent(callId)}/reveal`, { body });
+}
+
+/**
+ * Promise a call back (by default within the category's SLA).
+ * POST /api/hotline/calls/{call_id}/callbacks
+ * @param {number} callId
+ * @param {CallCallbackIn} body
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineCallback(callId, body) {
+  return request("POST", `/api/hotline/calls/${encodeURIComponent(callId)}/callbacks`, { body });
+}
+
+/**
+ * Record a call back made, with its outcome.
+ * POST /api/hotline/callbacks/{callback_id}/done
+ * @param {number} callbackId
+ * @param {CallOutcomeIn} body
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineCallbackDone(callbackId, body) {
+  return request("POST", `/api/hotline/callbacks/${encodeURIComponent(callbackId)}/done`, { body });
+}
+
+/**
+ * Callbacks not yet made, earliest first.
+ * GET /api/hotline/callbacks
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Array<DueCallback>>}
+ */
+export function hotlineCallbacksDue(purpose) {
+  return request("GET", "/api/hotline/callbacks", { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Resolve the matter (a satisfaction follow-up becomes due).
+ * POST /api/hotline/calls/{call_id}/resolve
+ * @param {number} callId
+ * @param {CallOutcomeIn} body
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineResolve(callId, body) {
+  return request("POST", `/api/hotline/calls/${encodeURIComponent(callId)}/resolve`, { body });
+}
+
+/**
+ * The caller's rating from the follow-up call.
+ * POST /api/hotline/calls/{call_id}/satisfaction
+ * @param {number} callId
+ * @param {CallScoreIn} body
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineSatisfaction(callId, body) {
+  return request("POST", `/api/hotline/calls/${encodeURIComponent(callId)}/satisfaction`, { body });
+}
+
+/**
+ * The month's figures by category (counts only).
+ * GET /api/hotline/report
+ * @param {{ month?: string }} [query]
+ * @returns {Promise<MonthlyReport>}
+ */
+export function hotlineReport(query) {
+  return request("GET", "/api/hotline/report", { query });
 }
 
 /**

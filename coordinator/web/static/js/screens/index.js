@@ -11,6 +11,8 @@ import "./rules.js";
 import "./units.js";
 import "./wall.js";
 import "./population.js";
+import "./hotline.js";
+import "./hall.js";
 import "./fraud.js";
 import "./check.js";
 import "./staff.js";

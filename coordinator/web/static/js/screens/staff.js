@@ -17,7 +17,7 @@ import { registerScreen } from "../registry.js";
 /** @typedef {import("../api_client.js").ApprovalOut} ApprovalOut */
 
 const ROLES = ["admin", "operator", "supervisor", "dispatcher", "technician", "population_officer",
-  "fraud_investigator", "data_access_approver", "auditor", "merchant", "patrol_unit"];
+  "fraud_investigator", "hall_clerk", "data_access_approver", "auditor", "merchant", "patrol_unit"];
 /** The actions of a row: each asks for one value (or none) and calls the API. */
 const ACTIONS = /** @type {const} */ ({
   disable: { input: "reason", call: (/** @type {number} */ id, /** @type {string} */ v) => staffDisableUser(id, { reason: v }) },
