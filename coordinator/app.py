@@ -47,6 +47,7 @@ def routers() -> list[APIRouter]:
     from .fleet import api as fleet_api
     from .fleet import map_api, snapshot_api
     from .fraud import api as fraud_api
+    from .fraud import case_api as fraud_case_api
     from .geo import api as geo_api
     from .geo import centres_api
     from .http import stream
@@ -72,6 +73,7 @@ def routers() -> list[APIRouter]:
         stream.router,
         population_router,
         fraud_api.router,
+        fraud_case_api.router,
         enrolment_api.router,
         geo_api.router,
         centres_api.router,

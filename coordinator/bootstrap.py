@@ -68,7 +68,7 @@ from .incidents.tuning import TuningService
 from .ingest import schema as ingest_schema
 from .ingest.service import CHANNELS as INGEST_CHANNELS
 from .ingest.service import IngestService, purge_raw_events
-from .platform import integrity
+from .platform import filestore, integrity
 from .platform.db import Database
 from .platform.hub import StreamHub
 from .platform.jobs import Jobs
@@ -110,6 +110,7 @@ def migration_sets() -> list[Migrations]:
         identity_schema.audit,
         identity_schema.access,
         approvals_schema.migrations,
+        filestore.migrations,
         fleet_schema.fleet,
         ingest_schema.migrations,
         incidents_schema.incidents,
@@ -159,7 +160,12 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
         closers.append((f"approval kind {kind.name}", approvals.register(kind)))
     closers.append(("population imports", pop.uploads.close))  # stopped at a chunk boundary
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
-    fraud = FraudService(db, audit_svc, link)
+    # Its warnings' second investigator approves through the one approvals service; tips'
+    # attachments are kept in the centre's encrypted file store.
+    files = filestore.FileStore(db, settings.data_dir / "files", settings.data_key, audit_svc)
+    fraud = FraudService(db, audit_svc, link, approvals=approvals, files=files)
+    for kind in fraud.desk.kinds():
+        closers.append((f"approval kind {kind.name}", approvals.register(kind)))
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
     init_centres(db, geo, fleet, incidents, dispatch, pop, closers)
     # A board may never take a patrol unit's name (one client-id namespace on the broker).
@@ -502,6 +508,8 @@ def init_jobs(services: Services) -> None:
     )
     # Overdue detection is automatic: a sweep at start, then every five minutes.
     jobs.every("fraud-overdue", 300.0, services.fraud.sweep_overdue, first_after_s=0.0)
+    if services.fraud.attachments.files is not None:
+        jobs.every("purge-expired-files", 3600.0, services.fraud.attachments.files.purge_expired)
     jobs.every("expire-uploads", 3600.0, services.population.uploads.expire)
     jobs.every("audit-checkpoint", s.audit_checkpoint_s, services.audit.checkpoint)
     jobs.every("integrity-check", 600.0, lambda: scheduled_integrity_check(s, db))
