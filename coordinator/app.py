@@ -47,6 +47,7 @@ def routers() -> list[APIRouter]:
     from .fleet import api as fleet_api
     from .fleet import map_api, owners_api, snapshot_api
     from .fraud import api as fraud_api
+    from .fraud import case_api as fraud_case_api
     from .geo import api as geo_api
     from .geo import centres_api
     from .hall import api as hall_api
@@ -77,6 +78,7 @@ def routers() -> list[APIRouter]:
         fraud_api.router,
         hall_api.router,
         hotline_api.router,
+        fraud_case_api.router,
         enrolment_api.router,
         geo_api.router,
         centres_api.router,

@@ -122,6 +122,7 @@ def migration_sets() -> list[Migrations]:
         identity_schema.audit,
         identity_schema.access,
         approvals_schema.migrations,
+        filestore.migrations,
         fleet_schema.fleet,
         ingest_schema.migrations,
         incidents_schema.incidents,
@@ -133,7 +134,6 @@ def migration_sets() -> list[Migrations]:
         dispatch_schema.migrations,
         fleet_schema.snapshots,
         camrules_schema.migrations,
-        filestore.migrations,
         hall_schema.migrations,
         hotline_schema.migrations,
     ]
@@ -177,8 +177,13 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
         closers.append((f"approval kind {kind.name}", approvals.register(kind)))
     closers.append(("population imports", pop.uploads.close))  # stopped at a chunk boundary
     # Warnings go out on the centre's one MQTT link (retained board for market displays).
-    fraud = FraudService(db, audit_svc, link)
-    hall, hotline = init_hall(settings, db, audit_svc, pop)
+    # Its warnings' second investigator approves through the one approvals service; tips'
+    # attachments are kept in the centre's encrypted file store.
+    files = FileStore(db, settings.data_dir / "files", settings.data_key, audit_svc)
+    fraud = FraudService(db, audit_svc, link, approvals=approvals, files=files)
+    for kind in fraud.desk.kinds():
+        closers.append((f"approval kind {kind.name}", approvals.register(kind)))
+    hall, hotline = init_hall(settings, db, audit_svc, pop, files)
     geo, dispatch = init_dispatch(settings, db, incidents, link, closers)
     init_centres(db, geo, fleet, incidents, dispatch, pop, closers)
     # A board may never take a patrol unit's name (one client-id namespace on the broker).
@@ -228,11 +233,14 @@ def _build(settings: Settings, closers: Closers, init: bool = False) -> Services
 
 
 def init_hall(
-    settings: Settings, db: Database, audit: AuditService, pop: population.PopulationService
+    settings: Settings,
+    db: Database,
+    audit: AuditService,
+    pop: population.PopulationService,
+    files: FileStore,
 ) -> tuple[HallService, HotlineService]:
     """The foreigners' service hall (its documents in the encrypted file store) and the
     service hotline; both encrypt with the population data key."""
-    files = FileStore(db, settings.data_dir / "files", settings.data_key, audit)
     hall = HallService(db, audit, pop.ctx.keyring, files, load_hall_catalogue())
     hotline = HotlineService(db, audit, pop.ctx.keyring, load_hotline_catalogue())
     return hall, hotline

@@ -560,8 +560,9 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     The warning is drafted by one investigator and approved by another, as the workflow
     requires; the returned vest shares identifiers with the warned company.
     """
+    from coordinator.bootstrap import role_matrix
     from coordinator.fraud.warning_desk import WarningIn
-    from coordinator.identity.auth import Principal, Role
+    from coordinator.identity.auth import Principal, Role, perms_for
 
     from .fraud_data import generate
     from .fraud_data import load_market as load
@@ -572,8 +573,10 @@ def load_market(dc: DevCity, n: int) -> dict[str, Any]:
     vest = next(
         c for c in mk.companies if c.vest_of and any(k == "phone" for k, _ in c.identifiers)
     )
-    li = Principal(1, "investigator", frozenset({Role.FRAUD_INVESTIGATOR}))
-    chen = Principal(2, "investigator2", frozenset({Role.FRAUD_INVESTIGATOR}))
+    inv = frozenset({Role.FRAUD_INVESTIGATOR})
+    perms = perms_for(inv, role_matrix())
+    li = Principal(1, "investigator", inv, perms=perms)
+    chen = Principal(2, "investigator2", inv, perms=perms)
     name = dc.services.db.query(
         "select display_name from fraud_companies where id = ?", [vest.vest_of]
     )[0]["display_name"]

@@ -74,6 +74,9 @@ class Kind:
     emergency_duration_s: float | None = None
     """Set when the kind allows an immediate emergency grant (then reviewed)."""
     emergency_per_day: int = 3
+    after: Callable[[dict[str, Any]], None] | None = None
+    """Runs once an approval has committed (what must not happen inside the transaction:
+    publishing, notifying)."""
 
 
 def _actor_name(actor: Actor) -> str:
@@ -261,6 +264,9 @@ class ApprovalsService:
                           {"kind": req["kind"], "requested_by": req["requested_by"],
                            "subject": f"{req['subject_type']}:{req['subject_id']}",
                            "note": note})  # fmt: skip
+        k = self.kinds.get(req["kind"])
+        if state is State.APPROVED and k is not None and k.after is not None:
+            k.after(req)
         return self.get(actor, rid)
 
     def review(self, actor: Principal, rid: int, verdict: Review, note: str) -> dict[str, Any]:

@@ -171,8 +171,25 @@ class Identifier(Answer):
     norm: str
 
 
+class CompanyProfile(Answer):
+    """A company's registry record as an investigator entered it."""
+
+    company_id: int
+    uscc: str | None
+    licence_no: str | None
+    legal_rep: str | None
+    registered_address: str | None
+    registered_capital_cents: int | None
+    founding_date: str | None
+    business_scope: str | None
+    reg_status: str | None
+    source: str | None
+    updated_by: str
+    updated_ts: float
+
+
 class Company(Answer):
-    """A company: identifiers, aliases, its cluster's and its own risk."""
+    """A company: identifiers, aliases, its cluster's and its own risk, registry profile."""
 
     id: int
     display_name: str
@@ -184,6 +201,10 @@ class Company(Answer):
     aliases: list[CompanyRef]
     risk: Risk
     company_risk: Risk
+    state: str = "unchecked"
+    profile: CompanyProfile | None = None
+    checked_ts: float | None = None
+    profiled_ts: float | None = None
 
 
 class LinkHistoryStep(Answer):

@@ -87,3 +87,77 @@ def m002_warning_revisions(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE fraud_warnings ADD COLUMN pending TEXT")
     db.execute("ALTER TABLE fraud_warnings ADD COLUMN pending_by TEXT")
     db.execute("ALTER TABLE fraud_warnings ADD COLUMN pending_ts REAL")
+
+
+@migrations()
+def m003_fraud_casework(db: sqlite_utils.Database) -> None:
+    """Cases as work: assignee, tasks, notes, linked companies and tips, an outcome with the
+    losses it avoided; tip attachments; companies' registry profile and checked state."""
+    for col in (
+        "description TEXT",
+        "priority TEXT NOT NULL DEFAULT 'normal'",
+        "assignee TEXT",
+        "outcome TEXT",
+        "outcome_note TEXT",
+        "losses_avoided_cents INTEGER NOT NULL DEFAULT 0",
+        "closed_ts REAL",
+        "closed_by TEXT",
+        "updated_ts REAL",
+    ):
+        db.execute(f"ALTER TABLE fraud_cases ADD COLUMN {col}")
+    for col in ("checked_ts REAL", "checked_by TEXT", "profiled_ts REAL", "profiled_by TEXT"):
+        db.execute(f"ALTER TABLE fraud_companies ADD COLUMN {col}")
+    db.execute("ALTER TABLE fraud_tips ADD COLUMN case_id INTEGER")
+    db.executescript(
+        """
+        CREATE INDEX fraud_cases_status ON fraud_cases(status, id);
+        CREATE INDEX fraud_cases_assignee ON fraud_cases(assignee, status);
+        CREATE INDEX fraud_cases_outcome ON fraud_cases(outcome);
+        CREATE INDEX fraud_tips_case ON fraud_tips(case_id);
+        CREATE INDEX fraud_companies_checked ON fraud_companies(checked_ts);
+        CREATE INDEX fraud_companies_profiled ON fraud_companies(profiled_ts);
+        CREATE TABLE fraud_case_companies (
+            case_id INTEGER NOT NULL REFERENCES fraud_cases(id),
+            company_id INTEGER NOT NULL REFERENCES fraud_companies(id),
+            added_by TEXT NOT NULL, ts REAL NOT NULL, PRIMARY KEY(case_id, company_id));
+        CREATE INDEX fraud_case_companies_company ON fraud_case_companies(company_id);
+        CREATE TABLE fraud_case_tasks (
+            id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES fraud_cases(id),
+            title TEXT NOT NULL, assignee TEXT, due_date TEXT, done_ts REAL, done_by TEXT,
+            created_by TEXT NOT NULL, ts REAL NOT NULL);
+        CREATE INDEX fraud_case_tasks_case ON fraud_case_tasks(case_id);
+        CREATE INDEX fraud_case_tasks_open ON fraud_case_tasks(assignee, done_ts);
+        CREATE TABLE fraud_case_notes (
+            id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES fraud_cases(id),
+            author TEXT NOT NULL, text TEXT NOT NULL, ts REAL NOT NULL);
+        CREATE INDEX fraud_case_notes_case ON fraud_case_notes(case_id);
+        CREATE TABLE fraud_attachments (
+            id INTEGER PRIMARY KEY, tip_id INTEGER NOT NULL REFERENCES fraud_tips(id),
+            name TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL, store_key TEXT NOT NULL, uploaded_by TEXT NOT NULL,
+            ts REAL NOT NULL);
+        CREATE INDEX fraud_attachments_tip ON fraud_attachments(tip_id);
+        CREATE TABLE fraud_company_profiles (
+            company_id INTEGER PRIMARY KEY REFERENCES fraud_companies(id),
+            uscc TEXT, licence_no TEXT, legal_rep TEXT, registered_address TEXT,
+            registered_capital_cents INTEGER, founding_date TEXT, business_scope TEXT,
+            reg_status TEXT, source TEXT, updated_by TEXT NOT NULL, updated_ts REAL NOT NULL);
+        CREATE INDEX fraud_company_profiles_uscc ON fraud_company_profiles(uscc);
+        """
+    )
+    # Existing records keep what they said: a case's companies and tip, a filed-on company
+    # counts as checked (the platform scored it when the filing arrived).
+    db.execute(
+        "INSERT INTO fraud_case_companies (case_id, company_id, added_by, ts) "
+        "SELECT c.id, CAST(j.value AS INTEGER), c.opened_by, c.ts "
+        "FROM fraud_cases c, json_each(c.company_ids) j WHERE true ON CONFLICT DO NOTHING"
+    )
+    db.execute(
+        "UPDATE fraud_tips SET case_id = (SELECT MIN(id) FROM fraud_cases c "
+        "WHERE c.tip_id = fraud_tips.id) WHERE status = 'case'"
+    )
+    db.execute("UPDATE fraud_cases SET updated_ts = ts")
+    db.execute(
+        "UPDATE fraud_companies SET checked_ts = created_ts, checked_by = 'migration' "
+        "WHERE id IN (SELECT DISTINCT company_id FROM fraud_filings)"
+    )

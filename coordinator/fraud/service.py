@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from protocol import Topics
 
+from ..approvals.service import ApprovalsService
 from ..errors import Forbidden, Invalid, NotFound
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
@@ -23,9 +24,13 @@ from ..platform.db import Database
 from . import companies as co
 from . import filings as fl
 from .assess import Assessment
+from .attachments import Attachments, FileStore
+from .cases import Casework
 from .linking import Key, LinkConfig
 from .normalize import IdentifierError, keys_for
+from .profiles import ProfileIn, Profiles, mark_checked, state_of
 from .risk import RiskConfig, score
+from .stats import platform_stats
 from .warning_desk import WarningDesk
 from .workflow import Workflow
 
@@ -62,6 +67,8 @@ class FraudService:
         link_cfg: LinkConfig | None = None,
         risk_cfg: RiskConfig | None = None,
         today: Callable[[], dt.date] = dt.date.today,
+        approvals: ApprovalsService | None = None,
+        files: FileStore | None = None,
     ) -> None:
         self.db = db
         self.audit = audit
@@ -75,8 +82,17 @@ class FraudService:
         self.assessment = Assessment(
             db, self.risk_cfg, lambda: self.today(), lambda: self.false_positives
         )
-        self.desk = WarningDesk(db, audit, self.assessment, publisher, self.topics)
+        # The second investigator's approval goes through the one approvals service; a
+        # service built alone (a tool, a test) gets its own over the same table.
+        self.approvals = approvals or ApprovalsService(db, audit)
+        self.desk = WarningDesk(db, audit, self.assessment, publisher, self.topics, self.approvals)
+        if approvals is None:
+            for kind in self.desk.kinds():
+                self.approvals.register(kind)
         self.workflow = Workflow(db, audit, self.assessment, self.desk)
+        self.cases = Casework(db, audit)
+        self.profiles = Profiles(db, audit)
+        self.attachments = Attachments(db, audit, files)
 
     @property
     def false_positives(self) -> frozenset[Key]:
@@ -174,11 +190,33 @@ class FraudService:
             "SELECT id, display_name FROM fraud_companies WHERE cluster_id = ? AND id != ?",
             [c["cluster_id"], cid],
         )
+        c["state"] = state_of(c)
+        c["profile"] = self.profiles.profile(cid)
         c["risk"] = self.assessment.cluster_risk(c["cluster_id"]).as_dict()
         c["company_risk"] = score(
             self.assessment.facts(cid), self.risk_cfg
         ).as_dict()  # this name alone
         return c
+
+    def stats(self) -> dict[str, Any]:
+        """The platform's figures, computed from the records."""
+        return platform_stats(self.db.read())
+
+    def save_profile(self, actor: Principal, cid: int, p: ProfileIn) -> None:
+        """Enter a company's registry profile; its credit code joins its identifiers (a vest
+        registered under the same code is linked)."""
+        new = self.profiles.save(actor, cid, p)
+        known = {
+            r["norm"]
+            for r in self.db.query(
+                "SELECT norm FROM fraud_identifiers WHERE company_id = ? AND kind = 'reg_code'",
+                [cid],
+            )
+        }
+        fresh = [(k, v) for k, v in new if v not in known]
+        if fresh:
+            self.add_identifiers(actor, cid, fresh)
+            self.assessment.evaluate([cid])  # it may have joined a warned company's cluster
 
     def add_false_positive(self, actor: Principal, kind: str, raw: str, reason: str) -> dict:
         """List an identifier that must never link companies, and relink its holders."""
@@ -249,6 +287,7 @@ class FraudService:
                 cid = int(f.company_id)  # type: ignore[arg-type]
                 co.require_company(db, cid)
             fid = fl.insert_filing(db, mid, cid, f, cny)
+            mark_checked(db, [cid], p.username)  # linked and scored on arrival
             return {"id": fid, "company_id": cid}
 
         out = self.db.write(tx)

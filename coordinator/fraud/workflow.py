@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import Conflict, Invalid, NotFound
 from . import companies as co
+from .cases import Priority, add_companies, attach_tip
 
 if TYPE_CHECKING:
     from ..identity.audit import AuditService
@@ -28,9 +29,12 @@ class CaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=3, max_length=200)
-    company_ids: list[int] = Field(min_length=1, max_length=100)
+    company_ids: list[int] = Field(default=[], max_length=100)
     alert_id: int | None = None
     tip_id: int | None = None
+    description: str | None = Field(None, max_length=4000)
+    priority: Priority = Priority.NORMAL
+    assignee: str | None = Field(None, max_length=64)
 
 
 class Workflow:
@@ -190,30 +194,49 @@ class Workflow:
         return rows
 
     def open_case(self, actor: Principal, c: CaseIn) -> int:
-        """Open a case; its alert and tip leave their queues."""
+        """Open a case; its alert leaves the alert queue, its tip moves into the case (where
+        it stays readable) and the tip's company joins the case's companies."""
+        if not c.company_ids and c.tip_id is None:
+            raise Invalid("a case needs a company or a tip")
 
         def tx(db: Any) -> int:
             for cid in c.company_ids:
                 co.require_company(db, cid)
             if c.alert_id is not None:
+                if not db.execute(
+                    "SELECT 1 FROM fraud_alerts WHERE id = ?", [c.alert_id]
+                ).fetchone():
+                    raise NotFound(f"unknown alert {c.alert_id}")
                 db.execute("UPDATE fraud_alerts SET status = 'case' WHERE id = ?", [c.alert_id])
-            if c.tip_id is not None:
-                db.execute("UPDATE fraud_tips SET status = 'case' WHERE id = ?", [c.tip_id])
+            now = time.time()
             cid = int(
                 db["fraud_cases"]
                 .insert(
                     {
                         "title": c.title,
-                        "company_ids": json.dumps(c.company_ids),
+                        "company_ids": "[]",
                         "alert_id": c.alert_id,
                         "tip_id": c.tip_id,
                         "opened_by": actor.username,
-                        "ts": time.time(),
+                        "ts": now,
+                        "updated_ts": now,
+                        "description": c.description,
+                        "priority": c.priority.value,
+                        "assignee": c.assignee or actor.username,
                     }
                 )
                 .last_pk
             )
-            self.audit.append(db, self.audit.entry(actor, "fraud.case.open", "case", cid))
+            add_companies(db, cid, c.company_ids, actor.username)
+            if c.tip_id is not None:
+                attach_tip(db, cid, c.tip_id)
+            self.audit.append(
+                db,
+                self.audit.entry(
+                    actor, "fraud.case.open", "case", cid, None,
+                    {"tip": c.tip_id, "alert": c.alert_id, "companies": c.company_ids},
+                ),
+            )  # fmt: skip
             return cid
 
         return self.db.write(tx)

@@ -44,6 +44,7 @@ UPLOAD_ROUTES = frozenset(
         ("POST", "/api/population/import"),  # population CSV (the CLI takes larger files)
         ("PUT", "/api/geo/roads"),  # the city's road network (GeoJSON)
         ("PUT", "/api/geo/zones"),  # patrol zones and monitoring-centre areas (GeoJSON)
+        ("POST", "/api/fraud/attachments"),  # a tip's file (its own 10 MB cap after parsing)
     }
 )
 

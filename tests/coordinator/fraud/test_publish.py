@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from coordinator.bootstrap import role_matrix
 from coordinator.container import Services
 from coordinator.fraud.filings import CompanyIn
 from coordinator.fraud.service import FraudService
 from coordinator.fraud.warning_desk import WarningEdit, WarningIn
 from coordinator.identity.audit import AuditService
-from coordinator.identity.auth import Principal, Role
+from coordinator.identity.auth import Principal, Role, perms_for
 from protocol import Channel, Topics, WarningBoard, decode
 from provisioning.mosquitto import MosquittoProcess
 from tests.harness.mqtt import MqttTestClient, connect
@@ -49,7 +50,8 @@ def fraud_mqtt(services: Services, broker: MosquittoProcess) -> Iterator[FraudSe
 
 
 def _p(name: str) -> Principal:
-    return Principal(user_id=1, username=name, roles=frozenset({Role.FRAUD_INVESTIGATOR}))
+    roles = frozenset({Role.FRAUD_INVESTIGATOR})
+    return Principal(user_id=1, username=name, roles=roles, perms=perms_for(roles, role_matrix()))
 
 
 def _board(port: int, cid: str) -> WarningBoard:

@@ -84,6 +84,16 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A company, its vests and aliases, and the evidence linking them.
+ * @typedef {Object} AliasNetwork
+ * @property {number} company_id
+ * @property {number} cluster_id
+ * @property {Array<NetworkMember>} members
+ * @property {Array<NetworkLink>} links
+ * @property {Array<CompanyRef>} candidates
+ */
+
+/**
  * An operator note.
  * @typedef {Object} AnnotateBody
  * @property {string} text
@@ -320,12 +330,157 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The alert a case was opened from.
+ * @typedef {Object} CaseAlert
+ * @property {number} id
+ * @property {number} cluster_id
+ * @property {string} level
+ * @property {number} score
+ * @property {Array<RiskReason>} reasons
+ * @property {string} status
+ * @property {number} ts
+ */
+
+/**
+ * A company of a case, with its check state.
+ * @typedef {Object} CaseCompany
+ * @property {number} id
+ * @property {string} display_name
+ * @property {(number | null)} checked_ts
+ * @property {(number | null)} profiled_ts
+ * @property {string} added_by
+ * @property {number} ts
+ */
+
+/**
+ * A case with everything it holds.
+ * @typedef {Object} CaseDetail
+ * @property {number} id
+ * @property {string} title
+ * @property {(string | null)} description
+ * @property {string} status
+ * @property {string} priority
+ * @property {(string | null)} assignee
+ * @property {string} opened_by
+ * @property {number} ts
+ * @property {(number | null)} updated_ts
+ * @property {(number | null)} alert_id
+ * @property {(number | null)} tip_id
+ * @property {(string | null)} outcome
+ * @property {(string | null)} outcome_note
+ * @property {number} losses_avoided_cents
+ * @property {(number | null)} closed_ts
+ * @property {(string | null)} closed_by
+ * @property {Array<CaseCompany>} companies
+ * @property {Array<CaseTip>} tips
+ * @property {Array<CaseTask>} tasks
+ * @property {Array<CaseNote>} notes
+ * @property {(CaseAlert | null)} alert
+ * @property {Array<CaseWarning>} warnings
+ */
+
+/**
+ * Changes to a case (title, description, priority, assignee, open ↔ investigating).
+ * @typedef {Object} CaseEdit
+ * @property {(string | null)} [title]
+ * @property {(string | null)} [description]
+ * @property {(Priority | null)} [priority]
+ * @property {(string | null)} [assignee]
+ * @property {(CaseStatus | null)} [status]
+ */
+
+/**
  * A case opened from an alert, a tip, or by hand.
  * @typedef {Object} CaseIn
  * @property {string} title
- * @property {Array<number>} company_ids
+ * @property {Array<number>} [company_ids]
  * @property {(number | null)} [alert_id]
  * @property {(number | null)} [tip_id]
+ * @property {(string | null)} [description]
+ * @property {Priority} [priority]
+ * @property {(string | null)} [assignee]
+ */
+
+/**
+ * A case as the list shows it.
+ * @typedef {Object} CaseListItem
+ * @property {number} id
+ * @property {string} title
+ * @property {string} status
+ * @property {string} priority
+ * @property {(string | null)} assignee
+ * @property {string} opened_by
+ * @property {number} ts
+ * @property {(number | null)} updated_ts
+ * @property {(string | null)} outcome
+ * @property {number} losses_avoided_cents
+ * @property {(number | null)} alert_id
+ * @property {Array<CompanyRef>} companies
+ * @property {number} open_tasks
+ * @property {number} tips
+ */
+
+/**
+ * A note on a case.
+ * @typedef {Object} CaseNote
+ * @property {number} id
+ * @property {number} case_id
+ * @property {string} author
+ * @property {string} text
+ * @property {number} ts
+ */
+
+/**
+ * One page of cases and the total for the filters.
+ * @typedef {Object} CasePage
+ * @property {number} total
+ * @property {number} limit
+ * @property {number} offset
+ * @property {Array<CaseListItem>} items
+ */
+
+/**
+ * Where a case stands (closed only with an outcome).
+ * @typedef {"open" | "investigating" | "closed"} CaseStatus
+ */
+
+/**
+ * A task of a case.
+ * @typedef {Object} CaseTask
+ * @property {number} id
+ * @property {number} case_id
+ * @property {string} title
+ * @property {(string | null)} assignee
+ * @property {(string | null)} due_date
+ * @property {(number | null)} done_ts
+ * @property {(string | null)} done_by
+ * @property {string} created_by
+ * @property {number} ts
+ */
+
+/**
+ * A tip inside its case, with its files.
+ * @typedef {Object} CaseTip
+ * @property {number} id
+ * @property {string} reporter
+ * @property {(string | null)} merchant_id
+ * @property {(number | null)} company_id
+ * @property {any} identifiers
+ * @property {(string | null)} text
+ * @property {Array<Object<string, any>>} attachments
+ * @property {Array<TipFile>} files
+ * @property {string} status
+ * @property {number} ts
+ */
+
+/**
+ * A warning drafted within a case.
+ * @typedef {Object} CaseWarning
+ * @property {number} id
+ * @property {number} company_id
+ * @property {string} headline
+ * @property {string} state
+ * @property {string} severity
  */
 
 /**
@@ -412,6 +567,11 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * How far the platform has looked at a company.
+ * @typedef {"unchecked" | "checked" | "profiled"} CheckState
+ */
+
+/**
  * A published warning on the company or on one of its aliases.
  * @typedef {Object} CheckWarning
  * @property {number} id
@@ -424,7 +584,7 @@ import { request, url } from "./http.js";
  */
 
 /**
- * A company: identifiers, aliases, its cluster's and its own risk.
+ * A company: identifiers, aliases, its cluster's and its own risk, registry profile.
  * @typedef {Object} Company
  * @property {number} id
  * @property {string} display_name
@@ -436,6 +596,10 @@ import { request, url } from "./http.js";
  * @property {Array<CompanyRef>} aliases
  * @property {Risk} risk
  * @property {Risk} company_risk
+ * @property {string} [state]
+ * @property {(CompanyProfile | null)} [profile]
+ * @property {(number | null)} [checked_ts]
+ * @property {(number | null)} [profiled_ts]
  */
 
 /**
@@ -467,6 +631,47 @@ import { request, url } from "./http.js";
  * @property {number} created_ts
  * @property {boolean} active
  * @property {Array<LinkHistoryStep>} history
+ */
+
+/**
+ * A company in the investigators' list.
+ * @typedef {Object} CompanyListItem
+ * @property {number} id
+ * @property {string} display_name
+ * @property {(string | null)} founded
+ * @property {number} cluster_id
+ * @property {(number | null)} checked_ts
+ * @property {(number | null)} profiled_ts
+ * @property {(string | null)} uscc
+ * @property {(string | null)} legal_rep
+ * @property {(string | null)} reg_status
+ * @property {string} state
+ */
+
+/**
+ * One page of companies and the total for the filters.
+ * @typedef {Object} CompanyPage
+ * @property {number} total
+ * @property {number} limit
+ * @property {number} offset
+ * @property {Array<CompanyListItem>} items
+ */
+
+/**
+ * A company's registry record as an investigator entered it.
+ * @typedef {Object} CompanyProfile
+ * @property {number} company_id
+ * @property {(string | null)} uscc
+ * @property {(string | null)} licence_no
+ * @property {(string | null)} legal_rep
+ * @property {(string | null)} registered_address
+ * @property {(number | null)} registered_capital_cents
+ * @property {(string | null)} founding_date
+ * @property {(string | null)} business_scope
+ * @property {(string | null)} reg_status
+ * @property {(string | null)} source
+ * @property {string} updated_by
+ * @property {number} updated_ts
  */
 
 /**
@@ -1837,6 +2042,13 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A company or a tip to add to a case.
+ * @typedef {Object} LinkIn
+ * @property {(number | null)} [company_id]
+ * @property {(number | null)} [tip_id]
+ */
+
+/**
  * The dispatch link to the units: counters, recent refusals, broker connection.
  * @typedef {Object} LinkStatus
  * @property {LinkCounters} counters
@@ -1991,9 +2203,54 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A tip the caller sent, with its files.
+ * @typedef {Object} MyTip
+ * @property {number} id
+ * @property {(number | null)} company_id
+ * @property {(string | null)} text
+ * @property {string} status
+ * @property {number} ts
+ * @property {Array<TipFile>} files
+ */
+
+/**
+ * A link between two companies and its evidence.
+ * @typedef {Object} NetworkLink
+ * @property {number} id
+ * @property {number} a
+ * @property {number} b
+ * @property {number} score
+ * @property {LinkEvidence} evidence
+ * @property {string} proposed
+ * @property {(string | null)} decision
+ * @property {boolean} active
+ */
+
+/**
+ * A company of the alias cluster.
+ * @typedef {Object} NetworkMember
+ * @property {number} id
+ * @property {string} display_name
+ * @property {(string | null)} founded
+ * @property {(number | null)} checked_ts
+ * @property {(number | null)} profiled_ts
+ * @property {(string | null)} uscc
+ * @property {(string | null)} legal_rep
+ * @property {(string | null)} reg_status
+ * @property {boolean} warned
+ * @property {string} state
+ */
+
+/**
  * An optional note.
  * @typedef {Object} NoteBody
  * @property {(string | null)} [note]
+ */
+
+/**
+ * A note on a case.
+ * @typedef {Object} NoteIn
+ * @property {string} text
  */
 
 /**
@@ -2103,6 +2360,20 @@ import { request, url } from "./http.js";
  * @property {(OrgKind | null)} [kind]
  * @property {(string | null)} [contact]
  * @property {(string | null)} [area]
+ */
+
+/**
+ * How a case ended. ``fraud_prevented`` is a fraud found early: merchants warned
+ * before they shipped, the losses avoided counted.
+ * @typedef {"fraud_prevented" | "fraud_confirmed" | "referred" | "no_fraud" | "inconclusive"} Outcome
+ */
+
+/**
+ * The outcome that closes a case, with the losses it avoided (yuan).
+ * @typedef {Object} OutcomeIn
+ * @property {Outcome} outcome
+ * @property {(number | string)} [losses_avoided_yuan]
+ * @property {string} note
  */
 
 /**
@@ -2316,6 +2587,19 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The platform's figures, computed from the records.
+ * @typedef {Object} PlatformStats
+ * @property {number} filings
+ * @property {number} companies_checked
+ * @property {number} companies_profiled
+ * @property {number} frauds_found_early
+ * @property {number} losses_avoided_cents
+ * @property {number} losses_avoided_yuan
+ * @property {number} open_cases
+ * @property {number} new_tips
+ */
+
+/**
  * Counts by group (small counts shown as "<5" so no person can be singled out).
  * @typedef {Object} PopulationStats
  * @property {Object<string, (number | string)>} zone
@@ -2370,12 +2654,31 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * How urgent a case is.
+ * @typedef {"low" | "normal" | "high" | "urgent"} Priority
+ */
+
+/**
  * One signal that moved an incident's priority, with its points.
  * @typedef {Object} PriorityReason
  * @property {string} code
  * @property {number} points
  * @property {(number | string | null)} [value]
  * @property {string} text
+ */
+
+/**
+ * A company's registry record (the credit code or the licence number at least).
+ * @typedef {Object} ProfileIn
+ * @property {(string | null)} [uscc]
+ * @property {(string | null)} [licence_no]
+ * @property {string} legal_rep
+ * @property {string} registered_address
+ * @property {(number | string)} registered_capital_yuan
+ * @property {string} founding_date
+ * @property {string} [business_scope]
+ * @property {RegStatus} [reg_status]
+ * @property {string} [source]
  */
 
 /**
@@ -2424,6 +2727,11 @@ import { request, url } from "./http.js";
  * @property {EvidenceSharing} sharing
  * @property {string} reason
  * @property {boolean} [agreement]
+ */
+
+/**
+ * The registry's status of a company (登记状态).
+ * @typedef {"in_business" | "suspended" | "revoked" | "cancelled" | "moved_out"} RegStatus
  */
 
 /**
@@ -2925,6 +3233,22 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Changes to a task: assign, move the due date, mark done or not done.
+ * @typedef {Object} TaskEdit
+ * @property {(string | null)} [assignee]
+ * @property {(string | null)} [due_date]
+ * @property {(boolean | null)} [done]
+ */
+
+/**
+ * A task on a case.
+ * @typedef {Object} TaskIn
+ * @property {string} title
+ * @property {(string | null)} [assignee]
+ * @property {(string | null)} [due_date]
+ */
+
+/**
  * A registration at a house, as the house shows it.
  * @typedef {Object} Tenancy
  * @property {number} id
@@ -2946,6 +3270,19 @@ import { request, url } from "./http.js";
  * @property {(string | null)} text
  * @property {Array<Object<string, any>>} attachments
  * @property {string} status
+ * @property {number} ts
+ */
+
+/**
+ * A file kept with a tip (metadata; the content is downloaded, audited).
+ * @typedef {Object} TipFile
+ * @property {number} id
+ * @property {number} tip_id
+ * @property {string} name
+ * @property {string} mime
+ * @property {number} size
+ * @property {string} sha256
+ * @property {string} uploaded_by
  * @property {number} ts
  */
 
@@ -4838,6 +5175,17 @@ export function fraudMerchant(mid, purpose) {
 }
 
 /**
+ * Companies by name and check state, a page at a time (audited).
+ * GET /api/fraud/companies
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {{ q?: (string | null), state?: (CheckState | null), limit?: number, offset?: number }} [query]
+ * @returns {Promise<CompanyPage>}
+ */
+export function fraudCompanies(purpose, query) {
+  return request("GET", "/api/fraud/companies", { query, headers: { "X-Purpose": purpose } });
+}
+
+/**
  * Register a company with every identifier known.
  * POST /api/fraud/companies
  * @param {CompanyIn} body
@@ -4919,6 +5267,17 @@ export function fraudDecideLink(lid, body) {
  */
 export function fraudAlerts(query) {
   return request("GET", "/api/fraud/alerts", { query });
+}
+
+/**
+ * Cases, open first and newest first, filtered and a page at a time (audited).
+ * GET /api/fraud/cases
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {{ status?: (CaseStatus | null), assignee?: (string | null), company_id?: (number | null), outcome?: (Outcome | null), q?: (string | null), limit?: number, offset?: number }} [query]
+ * @returns {Promise<CasePage>}
+ */
+export function fraudCases(purpose, query) {
+  return request("GET", "/api/fraud/cases", { query, headers: { "X-Purpose": purpose } });
 }
 
 /**
@@ -5311,6 +5670,179 @@ export function hotlineSatisfaction(callId, body) {
  */
 export function hotlineReport(query) {
   return request("GET", "/api/hotline/report", { query });
+}
+
+/**
+ * A case with its companies, tips and their files, alert, tasks, notes (audited).
+ * GET /api/fraud/cases/{case_id}
+ * @param {number} caseId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<CaseDetail>}
+ */
+export function fraudCase(caseId, purpose) {
+  return request("GET", `/api/fraud/cases/${encodeURIComponent(caseId)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Change a case's title, description, priority, assignee or status.
+ * PATCH /api/fraud/cases/{case_id}
+ * @param {number} caseId
+ * @param {CaseEdit} body
+ * @returns {Promise<Done>}
+ */
+export function fraudEditCase(caseId, body) {
+  return request("PATCH", `/api/fraud/cases/${encodeURIComponent(caseId)}`, { body });
+}
+
+/**
+ * Add a task to a case.
+ * POST /api/fraud/cases/{case_id}/tasks
+ * @param {number} caseId
+ * @param {TaskIn} body
+ * @returns {Promise<Created>}
+ */
+export function fraudAddTask(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/tasks`, { body });
+}
+
+/**
+ * Assign a task, move its due date, or mark it done.
+ * PATCH /api/fraud/cases/{case_id}/tasks/{task_id}
+ * @param {number} caseId
+ * @param {number} taskId
+ * @param {TaskEdit} body
+ * @returns {Promise<Done>}
+ */
+export function fraudEditTask(caseId, taskId, body) {
+  return request("PATCH", `/api/fraud/cases/${encodeURIComponent(caseId)}/tasks/${encodeURIComponent(taskId)}`, { body });
+}
+
+/**
+ * Add a note to a case.
+ * POST /api/fraud/cases/{case_id}/notes
+ * @param {number} caseId
+ * @param {NoteIn} body
+ * @returns {Promise<Created>}
+ */
+export function fraudAddNote(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/notes`, { body });
+}
+
+/**
+ * Add a company or a tip to a case.
+ * POST /api/fraud/cases/{case_id}/links
+ * @param {number} caseId
+ * @param {LinkIn} body
+ * @returns {Promise<Done>}
+ */
+export function fraudLink(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/links`, { body });
+}
+
+/**
+ * Close a case with its outcome and the losses it avoided.
+ * POST /api/fraud/cases/{case_id}/outcome
+ * @param {number} caseId
+ * @param {OutcomeIn} body
+ * @returns {Promise<Done>}
+ */
+export function fraudOutcome(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/outcome`, { body });
+}
+
+/**
+ * Reopen a closed case, saying why.
+ * POST /api/fraud/cases/{case_id}/reopen
+ * @param {number} caseId
+ * @param {NoteIn} body
+ * @returns {Promise<Done>}
+ */
+export function fraudReopen(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/reopen`, { body });
+}
+
+/**
+ * The tips you sent, with their files.
+ * GET /api/fraud/tips/mine
+ * @returns {Promise<Array<MyTip>>}
+ */
+export function fraudMyTips() {
+  return request("GET", "/api/fraud/tips/mine");
+}
+
+/**
+ * Keep a file (PDF, JPEG, PNG; up to 10 MB) with a tip, encrypted (body: the file).
+ * POST /api/fraud/attachments
+ * @param {string} contentType
+ * @param {string} [body]
+ * @param {{ tip_id?: number, name?: string }} [query]
+ * @returns {Promise<TipFile>}
+ */
+export function fraudAttach(contentType, body, query) {
+  return request("POST", "/api/fraud/attachments", { body, rawBody: true, query, headers: { "Content-Type": contentType } });
+}
+
+/**
+ * A tip's file (audited with the purpose).
+ * GET /api/fraud/attachments/{attachment_id}
+ * @param {number} attachmentId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Response>}
+ */
+export function fraudDownload(attachmentId, purpose) {
+  return request("GET", `/api/fraud/attachments/${encodeURIComponent(attachmentId)}`, { headers: { "X-Purpose": purpose }, raw: true });
+}
+
+/**
+ * Enter or correct a company's registry profile (it becomes profiled).
+ * PUT /api/fraud/companies/{cid}/profile
+ * @param {number} cid
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {ProfileIn} body
+ * @returns {Promise<Company>}
+ */
+export function fraudSaveProfile(cid, purpose, body) {
+  return request("PUT", `/api/fraud/companies/${encodeURIComponent(cid)}/profile`, { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Mark a company checked.
+ * POST /api/fraud/companies/{cid}/checked
+ * @param {number} cid
+ * @returns {Promise<Done>}
+ */
+export function fraudMarkChecked(cid) {
+  return request("POST", `/api/fraud/companies/${encodeURIComponent(cid)}/checked`);
+}
+
+/**
+ * A company, its vests and aliases, and the evidence linking them (audited).
+ * GET /api/fraud/companies/{cid}/network
+ * @param {number} cid
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<AliasNetwork>}
+ */
+export function fraudNetwork(cid, purpose) {
+  return request("GET", `/api/fraud/companies/${encodeURIComponent(cid)}/network`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Filings, companies checked and profiled, frauds found early, losses avoided.
+ * GET /api/fraud/stats
+ * @returns {Promise<PlatformStats>}
+ */
+export function fraudStats() {
+  return request("GET", "/api/fraud/stats");
+}
+
+/**
+ * Ask a second investigator again (after the request expired or was refused).
+ * POST /api/fraud/warnings/{wid}/request-approval
+ * @param {number} wid
+ * @returns {Promise<FraudWarning>}
+ */
+export function fraudRequestApproval(wid) {
+  return request("POST", `/api/fraud/warnings/${encodeURIComponent(wid)}/request-approval`);
 }
 
 /**

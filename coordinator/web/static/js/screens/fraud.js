@@ -1,6 +1,8 @@
 // @ts-check
 // Investigators: risk alerts, alias links awaiting review (with evidence), warnings workflow.
-import { fraudAlerts, fraudApproveWarning, fraudDecideLink, fraudPublishWarning, fraudReviewQueue, fraudWarnings } from "../api_client.js";
+import {
+  fraudAlerts, fraudApproveWarning, fraudDecideLink, fraudPublishWarning, fraudReviewQueue, fraudStats, fraudWarnings,
+} from "../api_client.js";
 import { banner } from "../banner.js";
 import { html, render } from "../html.js";
 import { fmtNumber, has, label, t } from "../i18n.js";
@@ -10,6 +12,7 @@ import { registerScreen } from "../registry.js";
 /** @typedef {import("../api_client.js").FraudWarning} FraudWarning */
 /** @typedef {import("../api_client.js").LinkEvidence} LinkEvidence */
 /** @typedef {import("../api_client.js").LinkForReview} LinkForReview */
+/** @typedef {import("../api_client.js").PlatformStats} PlatformStats */
 
 /**
  * A list, or the error that kept it from loading.
@@ -95,14 +98,27 @@ function rows(list, row, emptyKey, cols) {
   return list.items.length ? list.items.slice(0, 30).map(row) : html`<tr><td colspan="${cols}" class="muted">${t(emptyKey)}</td></tr>`;
 }
 
+/** The platform's figures, computed from the records. @param {PlatformStats | null} s */
+function figures(s) {
+  if (!s) return "";
+  const fig = (/** @type {string} */ key, /** @type {string} */ value) =>
+    html`<div class="card" data-testid="stat-${key}"><b>${value}</b>${t(`fraud.stat.${key}`)}</div>`;
+  return html`<h2>${t("fraud.stats")}</h2><div class="cards" data-testid="fraud-stats">
+    ${fig("filings", fmtNumber(s.filings))}${fig("companies_checked", fmtNumber(s.companies_checked))}
+    ${fig("companies_profiled", fmtNumber(s.companies_profiled))}${fig("frauds_found_early", fmtNumber(s.frauds_found_early))}
+    ${fig("losses_avoided", `¥${fmtNumber(s.losses_avoided_cents / 100, { maximumFractionDigits: 0 })}`)}
+    ${fig("open_cases", fmtNumber(s.open_cases))}${fig("new_tips", fmtNumber(s.new_tips))}</div>`;
+}
+
 /** @param {HTMLElement} view */
 async function load(view) {
-  const [alerts, review, warnings] = await Promise.all([
+  const [alerts, review, warnings, stats] = await Promise.all([
     settle(fraudAlerts()),
     settle(fraudReviewQueue(t("fraud.purpose_review"))),
     settle(fraudWarnings()),
+    fraudStats().then((s) => s, () => null),
   ]);
-  render(/** @type {HTMLElement} */ (view.querySelector("#fraud-body")), html`
+  render(/** @type {HTMLElement} */ (view.querySelector("#fraud-body")), html`${figures(stats)}
     <h2>${t("fraud.alerts")}</h2>${failure(alerts.error)}
     <table data-testid="fraud-alerts">${head(["fraud.companies", "fraud.level", "fraud.score", "fraud.reasons"])}
     <tbody>${rows(alerts, alertRow, "common.none", 4)}</tbody></table>
