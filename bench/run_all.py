@@ -24,6 +24,7 @@ SCRIPTS = [
     "approvals.py",
     "detection.py",
     "login.py",
+    "fuzz.py",
 ]
 
 
