@@ -26,6 +26,7 @@ SCRIPTS = [
     "login.py",
     "owners.py",
     "hall.py",
+    "fuzz.py",
 ]
 
 

@@ -88,10 +88,23 @@ class DevCity:
     _board: Any = None
     market: dict[str, Any] = field(default_factory=dict)
     health: Any = None  # the simulated boards' health (devtools/board_health.py)
+    #: The simulator door's account (secure broker only): simulated boards and units.
+    sim_account: tuple[str, str] | None = None
 
     @property
     def mqtt_port(self) -> int:
-        """The broker's port."""
+        """The port simulated boards and units use (the simulator door of a secure broker)."""
+        return self.broker.ports[2] if self.sim_account else self.broker.ports[0]
+
+    @property
+    def mqtt_auth(self) -> dict[str, str | None]:
+        """``username``/``password`` for a simulator connection (None on an open broker)."""
+        user, pw = self.sim_account or (None, None)
+        return {"username": user, "password": pw}
+
+    @property
+    def device_port(self) -> int:
+        """The boards' mTLS door of a secure broker."""
         return self.broker.ports[0]
 
     def publish_event(
@@ -152,6 +165,10 @@ class CityOptions:
     offline_share: float = 0.04
     geography: str = "small"  # "small" (tests: 2 centres) or "yiwu" (demo: 14 centres)
     health_interval_s: float = 30.0  # simulated boards' health cadence (0: none)
+    #: The production broker (generated config: boards' mTLS door with CRL and ACLs, the
+    #: centre's password door, the bounds) plus a simulator door for the simulated boards
+    #: and units, on loopback only; False: one anonymous loopback door (tests).
+    secure_broker: bool = False
 
 
 SeedStep = Callable[[DevCity, CityOptions], None]
@@ -171,6 +188,7 @@ def start_city(
     steps: Sequence[SeedStep] | None = None,
     geography: str = "small",
     health_interval_s: float = 30.0,
+    secure_broker: bool = False,
 ) -> DevCity:
     """Start a city in ``workdir``, seed it with ``steps`` (default :data:`SEED_STEPS`, one
     per domain, in order) and return it running (API at ``city.url``). ``geography`` is
@@ -185,6 +203,7 @@ def start_city(
         offline_share,
         geography,
         health_interval_s,
+        secure_broker,
     )
     dc = _start_centre(workdir, opts, fast_hash)
     try:
@@ -201,13 +220,17 @@ def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
     from .synthetic_city import SMALL, YIWU, generate
 
     workdir.mkdir(parents=True, exist_ok=True)
-    broker = MosquittoProcess(
-        BrokerConfig(workdir / "broker", [PlainListener(free_port())], persistence=True)
-    ).start()
     extra: dict[str, Any] = {"argon2_memory_kib": 4096, "argon2_time_cost": 1} if fast_hash else {}
-    settings = Settings.for_dev(
-        workdir / "coordinator", mqtt_port=broker.ports[0], api_port=free_port(), **extra
-    )
+    sim_account = None
+    if opts.secure_broker:
+        broker, link, sim_account = _secure_broker(workdir)
+        extra.update(link)
+    else:
+        broker = MosquittoProcess(
+            BrokerConfig(workdir / "broker", [PlainListener(free_port())], persistence=True)
+        ).start()
+        extra["mqtt_port"] = broker.ports[0]
+    settings = Settings.for_dev(workdir / "coordinator", api_port=free_port(), **extra)
     services = open_services(settings)
     if opts.geography not in ("small", "yiwu"):
         raise ValueError(f"geography {opts.geography!r} is not small or yiwu")
@@ -240,6 +263,7 @@ def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
         f"http://127.0.0.1:{settings.api_port}",
         city,
         Topics(settings.topic_root),
+        sim_account=sim_account,
     )
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
@@ -248,10 +272,60 @@ def _start_centre(workdir: Path, opts: CityOptions, fast_hash: bool) -> DevCity:
     board = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id="devcity-boards", protocol=mqtt.MQTTv5
     )
-    board.connect("127.0.0.1", broker.ports[0])
+    if sim_account:
+        board.username_pw_set(*sim_account)
+    board.connect("127.0.0.1", dc.mqtt_port)
     board.loop_start()
     dc._board = board
     return dc
+
+
+def _secure_broker(workdir: Path) -> tuple[MosquittoProcess, dict[str, Any], tuple[str, str]]:
+    """The production broker from ``provision broker-config`` (a CA of the city's own), plus
+    a password door on loopback for the simulators; returns it, the coordinator's link
+    settings and the simulator account."""
+    import secrets
+
+    from provisioning.ca import BrokerPlan, broker_config, init_ca
+    from provisioning.mosquitto import password_hash
+
+    pki = workdir / "pki"
+    init_ca(pki)
+    plan = BrokerPlan(
+        ca_dir=pki,
+        out_dir=workdir / "broker",
+        hostnames=["127.0.0.1", "localhost"],
+        device_port=free_port(),
+        service_port=free_port(),
+        bind="127.0.0.1",
+        accounts={"coordinator": "centre"},
+        coordinator_dir=workdir / "coordinator",
+    )
+    _summary, cfg = broker_config(plan)
+    secret = dict(
+        line.split(" ", 1) for line in (plan.out_dir / "accounts.secret").read_text().splitlines()
+    )
+    # Dev mode only: the simulated boards and units share a few connections under one
+    # account on a loopback door of its own (never part of a production config).
+    sim = ("simulator", secrets.token_urlsafe(18))
+    pw = plan.out_dir / "passwd-simulator"
+    pw.write_text(f"{sim[0]}:{password_hash(sim[1])}\n")
+    pw.chmod(0o600)
+    acl = plan.out_dir / "acl-simulator"
+    acl.write_text(f"user {sim[0]}\ntopic readwrite {plan.topic_root}/#\n")
+    cfg.listeners.append(PlainListener(free_port(), password_file=pw, acl_file=acl))
+    broker = MosquittoProcess(cfg).start()
+    assert broker.proc is not None
+    # as systemd's PIDFile= would: a revocation reloads the broker through it
+    (plan.out_dir / "mosquitto.pid").write_text(str(broker.proc.pid))
+    link = {
+        "mqtt_host": "127.0.0.1",
+        "mqtt_port": plan.service_port,
+        "mqtt_username": "coordinator",
+        "mqtt_password": secret["coordinator"],
+        "mqtt_ca": pki / "ca-bundle.pem",
+    }
+    return broker, link, sim
 
 
 # seed steps, one per domain -------------------------------------------------------------
@@ -409,7 +483,7 @@ def seed_dispatch(dc: DevCity, opts: CityOptions) -> None:
             {k: u[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
         )
         dispatch.position(u["id"], UnitPosition(ts=dispatch.now_ms(), lat=u["lat"], lon=u["lon"]))
-    link = PahoLink("127.0.0.1", dc.mqtt_port, "devcity-unit-sim").start()
+    link = PahoLink("127.0.0.1", dc.mqtt_port, "devcity-unit-sim", **dc.mqtt_auth).start()
     sim = UnitSimulator(
         geo.roads,
         [SimUnit(u["id"], u["mode"], u["lat"], u["lon"]) for u in defs],
@@ -617,23 +691,9 @@ DEMO_RULES: dict[str, Any] = {
 }
 
 
-def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> Any:
-    """Run the real edge agent (real detector, synthetic scene of real photographs) as a
-    registered camera of this city; returns the subprocess (terminate it when done)."""
-    import subprocess
-    import sys
-
-    import yaml
-
+def _register_agent(dc: DevCity, dev: str, lat: float, lon: float, zone: str | None) -> None:
     from coordinator.fleet.service import DeviceIn
-    from edge_agent.models import default_model_path
 
-    model = default_model_path()
-    if not model.exists():
-        raise FileNotFoundError(f"{model} missing: run `edge-agent models fetch` (make models)")
-    rng = random.Random(dev)
-    lat, lon = dc.city.random_point(rng)
-    geo = dc.services.geo
     dc.services.fleet.register(
         DeviceIn.model_validate(
             {
@@ -643,17 +703,79 @@ def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> A
                 "lat": lat,
                 "lon": lon,
                 "heading": 90.0,
-                "zone": geo.zones.zone_of(lat, lon) if geo.zones else None,
+                "zone": zone,
                 "profile": "rtsp-gateway",
             }
         )
     )
+
+
+def _enrol_agent(
+    dc: DevCity, dev: str, bundle: Path, lat: float, lon: float, zone: str | None
+) -> dict[str, Any]:
+    """Enrol ``dev`` through the real flow; returns its agent's broker section (mTLS)."""
+    import yaml
+
+    from provisioning.api import Coordinator
+    from provisioning.enroll import EnrollOptions, enroll
+
+    with Coordinator(dc.url) as api:
+        api.login("technician", DEMO_PASSWORD)
+        token = api.enrolment_token(dev)["token"]
+    res = enroll(
+        EnrollOptions(
+            coordinator=dc.url,
+            token=token,
+            profile="rtsp-gateway",
+            lat=lat,
+            lon=lon,
+            heading=90.0,
+            zone=zone or "Z01",
+            owner="Yiwu PSB",
+            bundle_dir=bundle,
+            firmware_dir=Path(__file__).resolve().parents[1] / "provisioning" / "firmware_configs",
+            confirm_timeout=30.0,
+            selftest=False,
+        ),
+        quiet=True,
+    )
+    if not res.get("ok"):
+        raise RuntimeError(f"enrolment of {dev} failed: {res}")
+    broker: dict[str, Any] = yaml.safe_load((bundle / "agent.yaml").read_text())["broker"]
+    return broker
+
+
+def start_edge_agent(dc: DevCity, dev: str, workdir: Path, *, fps: int = 8) -> Any:
+    """Run the real edge agent (real detector, synthetic scene of real photographs) as a
+    registered camera of this city; returns the subprocess (terminate it when done)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from edge_agent.models import default_model_path
+
+    model = default_model_path()
+    if not model.exists():
+        raise FileNotFoundError(f"{model} missing: run `edge-agent models fetch` (make models)")
+    rng = random.Random(dev)
+    lat, lon = dc.city.random_point(rng)
+    geo = dc.services.geo
+    zone = geo.zones.zone_of(lat, lon) if geo.zones else None
     d = workdir / dev
     d.mkdir(parents=True, exist_ok=True)
+    broker: dict[str, Any] = {"host": "127.0.0.1", "port": dc.mqtt_port}
+    if dc.sim_account:
+        # A secure broker: the camera is enrolled through the real flow (technician's
+        # token, key made here, CSR, registration, the centre's confirmation) and
+        # connects to the boards' mTLS door with its own certificate.
+        broker = _enrol_agent(dc, dev, d / "bundle", lat, lon, zone)
+    else:
+        _register_agent(dc, dev, lat, lon, zone)
     cfg = {
         "device_id": dev,
         "profile": "demo",
-        "broker": {"host": "127.0.0.1", "port": dc.mqtt_port},
+        "broker": broker,
         "source": {"kind": "synthetic", "fps": fps, "width": 640, "height": 480, "people": 2},
         "detector": {"model": str(model), "threads": 1},
         "spool": {"path": str(d / "spool.db")},

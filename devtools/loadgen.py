@@ -131,7 +131,15 @@ class EventStream:
 class Publisher:
     """``connections`` paho clients publishing QoS 1 with persistent sessions."""
 
-    def __init__(self, host: str, port: int, connections: int = 4, name: str = "loadgen") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        connections: int = 4,
+        name: str = "loadgen",
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self.topics = Topics()
         self.acked = 0
         self._lock = threading.Lock()
@@ -144,6 +152,8 @@ class Publisher:
             c.max_queued_messages_set(0)
             c.reconnect_delay_set(1, 5)
             c.on_publish = self._on_publish
+            if username is not None:
+                c.username_pw_set(username, password)
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = 3600
             c.connect(host, port, keepalive=30, clean_start=False, properties=props)

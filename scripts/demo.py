@@ -201,7 +201,8 @@ def start_agents(city: Any, n: int, workdir: Path) -> list[subprocess.Popen[byte
 
     procs = [start_edge_agent(city, f"cam-edge-{i + 1:02d}", workdir) for i in range(n)]
     print(
-        f"[agents] {n} real edge agents: synthetic scene -> motion gate -> pose detector "
+        f"[agents] {n} real edge agents, each enrolled through the real flow and connected "
+        f"with its own certificate (mTLS): synthetic scene -> motion gate -> pose detector "
         f"(LiteRT) -> tracker -> rules -> spool -> MQTT; logs in {workdir}"
     )
     return procs
@@ -212,7 +213,9 @@ def start_loadgen(city: Any, stop: threading.Event, cameras: int, rate: float) -
     from devtools.loadgen import EventStream, Publisher
 
     devs = [c["id"] for c in city.cameras[:cameras]]
-    pub = Publisher("127.0.0.1", city.mqtt_port, connections=1, name="demo-loadgen")
+    pub = Publisher(
+        "127.0.0.1", city.mqtt_port, connections=1, name="demo-loadgen", **city.mqtt_auth
+    )
     stream = iter(EventStream(devs, seed=3, track_len=3))
 
     def loop() -> None:
@@ -224,7 +227,11 @@ def start_loadgen(city: Any, stop: threading.Event, cameras: int, rate: float) -
 
     t = threading.Thread(target=loop, name="demo-loadgen", daemon=True)
     t.start()
-    print(f"[boards] {cameras} simulated boards publish ~{rate:.0f} events/s (QoS 1)")
+    print(
+        f"[boards] {cameras} simulated boards publish ~{rate:.0f} events/s (QoS 1) over one "
+        f"connection with the simulator account on 127.0.0.1:{city.mqtt_port} - dev mode "
+        "only, never part of a production broker"
+    )
     return t
 
 
@@ -298,6 +305,14 @@ def main() -> int:
             fast_hash=False,
             steps=demo_seed_steps(),
             geography=args.geography,
+            secure_broker=True,
+        )
+        b = city.broker.ports
+        print(
+            f"[broker] production config from `provision broker-config`: boards' mTLS door "
+            f"127.0.0.1:{b[0]} (client certificate, CRL, per-board ACL), the centre's TLS + "
+            f"password door 127.0.0.1:{b[1]}, packet/queue bounds; plus a dev-only simulator "
+            f"door 127.0.0.1:{b[2]} (password, loopback) for the simulated boards and units"
         )
         stop = threading.Event()
         procs: list[subprocess.Popen[bytes]] = []

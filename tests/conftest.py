@@ -18,6 +18,9 @@ from tests.harness.agents import ROOT
 from tests.harness.brokers import PkiFixture, make_pki, start_password, start_plain, start_tls
 from tests.harness.processes import child_pids
 
+# The adversarial suite's recorder: the ``attack`` fixture and its results file.
+pytest_plugins = ["tests.harness.attacks"]
+
 BROKER_USERS = {"alice": "correct horse", "coordinator": "centre-secret"}
 
 

@@ -36,4 +36,9 @@ def test_demo_once_brings_the_city_up_and_every_part_passes():
     # centre seeded from its profile's defaults, and the centre opened an incident from it.
     assert "PASS  incident from real footage, fresh board's default rules" in out, out[-2000:]
     assert "vtest.avi replayed as filmed at 23:00 under its seeded rules rev 1" in out
+    # The real agents came through the production broker's mTLS door; the simulated boards
+    # use the dev-only simulator account, and the demo says so.
+    assert "production config from `provision broker-config`" in out
+    assert "enrolled through the real flow and connected with its own certificate" in out
+    assert "simulator account" in out and "dev mode only" in out
     assert "stopped cleanly" in out

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 
+#: Processes a session-wide fixture owns, even when a test restarted them (the adversarial
+#: suite's production-style broker and coordinator): not a test's leak.
+SESSION_OWNED: set[int] = set()
+
 
 def child_pids() -> set[int]:
-    """Live (non-zombie) child processes of this test process."""
+    """Live (non-zombie) child processes of this test process, less :data:`SESSION_OWNED`."""
     me = os.getpid()
     pids = set()
     for entry in os.listdir("/proc"):
@@ -18,6 +22,6 @@ def child_pids() -> set[int]:
         except OSError:
             continue
         # fields[0] is state, fields[1] ppid; zombies are reaped children-to-be, skip them
-        if int(fields[1]) == me and fields[0] != "Z":
+        if int(fields[1]) == me and fields[0] != "Z" and int(entry) not in SESSION_OWNED:
             pids.add(int(entry))
     return pids

@@ -1,0 +1,110 @@
+"""The adversarial suite's recorder (a pytest plugin, loaded by tests/conftest.py).
+
+Every attack of :mod:`tests.harness.attack_registry` names the tests that try it. A test
+says which attack it is trying with the ``attack`` fixture and records what it saw::
+
+    def test_x(attack):
+        a = attack("names.client-id-takeover")
+        ...
+        a.observed("refused with 0x87; the centre stayed connected")
+
+When ``CITYWATCH_ATTACK_RESULTS`` names a file, each run merges into it, per attack and per
+test: the outcome (passed / failed / skipped), what was observed and how long it took.
+``scripts/gen_security_doc.py`` turns that file into docs/security.md. A registered test
+that does not call the fixture still gets its outcome recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .attack_registry import ATTACKS, BY_ID, tests_of
+
+RESULTS_ENV = "CITYWATCH_ATTACK_RESULTS"
+
+
+@dataclass
+class Trial:
+    """One test trying one attack: what it observed."""
+
+    attack_id: str
+    nodeid: str
+    notes: list[str] = field(default_factory=list)
+
+    def observed(self, text: str) -> None:
+        """Record what happened (figures, status codes, what the centre kept)."""
+        self.notes.append(text)
+
+
+_TRIALS: dict[str, list[Trial]] = {}
+_OUTCOMES: dict[str, tuple[str, float, str]] = {}
+
+
+def _base(nodeid: str) -> str:
+    """A node id without its parameters (``path::test``)."""
+    return nodeid.split("[", 1)[0]
+
+
+@pytest.fixture
+def attack(request: pytest.FixtureRequest) -> Iterator[Callable[[str], Trial]]:
+    """``attack(id)`` → a :class:`Trial` to record observations on; the id must be in the
+    registry and must list this test (so the registry cannot drift from the suite)."""
+
+    def start(attack_id: str) -> Trial:
+        if attack_id not in BY_ID:
+            raise AssertionError(f"attack {attack_id!r} is not in tests/harness/attack_registry")
+        base = _base(request.node.nodeid)
+        if base not in tests_of(attack_id):
+            raise AssertionError(f"{base} is not listed as a test of {attack_id!r}")
+        trial = Trial(attack_id, request.node.nodeid)
+        _TRIALS.setdefault(request.node.nodeid, []).append(trial)
+        return trial
+
+    yield start
+
+
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
+    """Keep each test's outcome: a failure in setup, call or teardown fails it."""
+    if call.when == "call" or call.excinfo is not None:
+        if call.excinfo is None:
+            outcome, why = "passed", ""
+        elif call.excinfo.errisinstance(pytest.skip.Exception):
+            outcome, why = "skipped", str(call.excinfo.value)[:300]
+        else:
+            outcome, why = "failed", call.excinfo.exconly()[:500]
+        prev = _OUTCOMES.get(item.nodeid)
+        if prev is None or prev[0] == "passed":
+            _OUTCOMES[item.nodeid] = (outcome, call.duration, why)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Merge this run's results into the file ``CITYWATCH_ATTACK_RESULTS`` names."""
+    target = os.environ.get(RESULTS_ENV)
+    if not target or not _OUTCOMES:
+        return
+    path = Path(target)
+    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    results = data.setdefault("attacks", {})
+    for a in ATTACKS:
+        listed = set(a.tests)
+        for nodeid, (outcome, seconds, why) in _OUTCOMES.items():
+            if _base(nodeid) not in listed:
+                continue
+            notes = [n for t in _TRIALS.get(nodeid, []) if t.attack_id == a.id for n in t.notes]
+            results.setdefault(a.id, {})[nodeid] = {
+                "outcome": outcome,
+                "observed": notes,
+                "seconds": round(seconds, 2),
+                "why": why,
+                "when": time.strftime("%Y-%m-%d", time.gmtime()),
+            }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")

@@ -1,0 +1,62 @@
+"""Fuzzing the production-style city from its own schemas (tests/harness/fuzzing.py):
+requests from the OpenAPI document as several roles and anonymously, and MQTT payloads
+from the protocol's schemas on a board's own topics. Bounded here (a few hundred
+requests); ``bench/fuzz.py`` goes deeper. ``CITYWATCH_FUZZ_EXAMPLES`` raises the bound.
+
+Runs after test_attacks_production.py in the session (the API fuzz may disable the
+accounts it finds, so it runs last).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.harness.fuzzing import fuzz_api, fuzz_mqtt
+from tests.harness.mqtt import MqttTestClient, wait_for
+from tests.harness.prod_city import ProdCity
+
+API_EXAMPLES = int(os.environ.get("CITYWATCH_FUZZ_EXAMPLES", "300"))
+MQTT_EXAMPLES = max(API_EXAMPLES // 2, 100)
+
+
+@pytest.fixture(scope="module")
+def board(prod: ProdCity, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MqttTestClient]:
+    """A board enrolled through the real flow, connected for the module."""
+    bundle = tmp_path_factory.mktemp("cam-fuzz")
+    assert prod.enrol("cam-fuzz", bundle)["ok"]
+    c = prod.connect_board(bundle)
+    yield c
+    c.close()
+
+
+def test_messages_generated_from_the_protocol_schemas_never_lose_a_good_event(
+    prod: ProdCity, board: MqttTestClient, attack
+) -> None:
+    """Tried: payloads generated from the protocol's schemas (valid, mutated, arbitrary
+    bytes) on the board's own event/state/health/snapshot topics, a good event after every
+    few. Expected: every good event stored; the coordinator stays up."""
+    a = attack("fuzz.mqtt")
+    sent, good = fuzz_mqtt(prod, board, "cam-fuzz", MQTT_EXAMPLES)
+    wait_for(lambda: prod.stored(good) == good, 60, f"{len(good)} good events stored")
+    assert prod.centre.proc.poll() is None and board.connected.is_set()
+    a.observed(f"{sent} generated messages, {len(good)} good events among them: "
+               f"{len(good)}/{len(good)} stored; coordinator up")  # fmt: skip
+
+
+def test_requests_generated_from_the_openapi_document_never_get_a_500(
+    prod: ProdCity, attack
+) -> None:
+    """Tried: requests generated from the OpenAPI document (parameters and bodies valid and
+    broken) as five roles and anonymously. Expected: no 500, the coordinator stays up."""
+    a = attack("fuzz.openapi")
+    stats, n_ops = fuzz_api(prod, API_EXAMPLES)
+    assert prod.centre.proc.poll() is None
+    with prod.centre.client() as http:
+        assert http.get("/api/health").status_code == 200
+    codes = ", ".join(f"{k}: {v}" for k, v in sorted(stats.statuses.items()))
+    assert len(stats.statuses) > 3  # the generated requests reach past validation
+    a.observed(f"{stats.sent} requests over {n_ops} operations in {stats.seconds:.0f} s: "
+               f"0 answers of 500 ({codes}); coordinator up")  # fmt: skip
