@@ -103,3 +103,19 @@ def test_a_frame_request_to_an_events_only_camera_is_refused_in_the_page(page, c
     denied = city.services.audit.search(action="denied", subject_id=inc)
     assert len(denied) == before + 2 and all(d["actor"] == "operator" for d in denied[:2])
     assert not city.services.db.query("select 1 from snapshots where device_id = ?", [cam])
+
+
+def test_the_rules_editor_shows_no_view_of_a_camera_not_sharing_live_view(page, city: DevCity):  # noqa: ANN001
+    cam = _events_only_camera(city)
+    login(page, "technician")
+    page.goto(page.url.split("#")[0] + "#/rules")
+    page.fill("[data-testid=rules-dev]", cam)
+    page.click("#rules-open")
+    msg = page.locator("[data-testid=rules-view-msg]")
+    page.wait_for_function(
+        "want => (document.querySelector('[data-testid=rules-view-msg]')?.textContent || '')"
+        ".includes(want)",
+        arg=EN["rules.view_refused_agreement"],
+    )
+    assert cam in msg.inner_text() and page.locator("[data-testid=rules-view]").count() == 0
+    assert city.services.audit.search(action="denied", subject_id=cam)

@@ -238,7 +238,10 @@ async function loadView(view, dev) {
     note("rules.view_shown", { when: fmtTime(s.answered_at || Date.now() / 1000) });
     redraw(view);
   } catch (e) {
-    note("rules.view_failed", { error: String(/** @type {Error} */ (e).message) });
+    const err = /** @type {import("../http.js").ApiError} */ (e);
+    // Refused by the owner's sharing agreement: said in the reader's language.
+    const error = err.code === "sharing_agreement" ? `${t("rules.view_refused_agreement")} ${err.message}` : err.message;
+    note("rules.view_failed", { error: String(error) });
   }
 }
 
