@@ -239,9 +239,14 @@ async function loadView(view, dev) {
     redraw(view);
   } catch (e) {
     const err = /** @type {import("../http.js").ApiError} */ (e);
-    // Refused by the owner's sharing agreement: said in the reader's language.
-    const error = err.code === "sharing_agreement" ? `${t("rules.view_refused_agreement")} ${err.message}` : err.message;
-    note("rules.view_failed", { error: String(error) });
+    if (err.code === "sharing_agreement" && msg) {
+      // Refused by the owner's sharing agreement: said in the reader's language, the
+      // server's sentence (camera, terms) beside it.
+      render(msg, html`${t("rules.view_failed", { error: t("rules.view_refused_agreement") })}
+        <span data-l10n="server">${err.message}</span>`);
+      return;
+    }
+    note("rules.view_failed", { error: String(err.message) });
   }
 }
 
