@@ -6,7 +6,9 @@ account sees its own cameras and incidents and nothing else."""
 from __future__ import annotations
 
 import base64
+import io
 import time
+import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
@@ -220,13 +222,21 @@ def test_a_stored_image_is_not_shown_once_the_owner_stops_sharing(city, broker):
         _answer(board, a.req, a.event)
         wait_for(lambda: svc.snapshots.status(a.req)["status"] == "ok", 10, "stored")
         assert api.get(f"/api/snapshots/{a.req}/image", headers=op).status_code == 200
+        assert _bundle_frames(svc, inc) == [f"frames/{a.event}.jpg"]
         api.put(f"/api/owners/{mall}/agreement", json=_terms("events"), headers=boss)
         r = api.get(f"/api/snapshots/{a.req}/image", headers=op)
         assert r.status_code == 403 and "no longer shares" in r.json()["detail"]
+        assert _bundle_frames(svc, inc) == []  # nor handed over in an evidence bundle
         assert svc.audit.search(action="denied", subject_id="mall-1")
         assert svc.owners.expire_frames() == 1  # and the retention job deletes it
     finally:
         board.close()
+
+
+def _bundle_frames(svc, inc):
+    data, _digest, _meta = svc.evidence.export(inc, "op", "case 2026-114 hand-over")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return sorted(n for n in z.namelist() if n.startswith("frames/"))
 
 
 def _answer(board, req, event_id):
