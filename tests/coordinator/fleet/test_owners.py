@@ -19,6 +19,7 @@ from protocol import Channel, SnapshotResponse, Topics, decode, encode
 from tests.harness.api import PASSWORD, bearer
 from tests.harness.core import core_settings, event, running_core
 from tests.harness.mqtt import connect, wait_for
+from tests.harness.routes import iter_api_routes
 
 T = Topics()
 CAMS = {
@@ -305,3 +306,33 @@ def test_fleet_views_and_statistics_by_owner(city, broker):
     )
     assert stats[_org(svc, "gov-1")]["incidents_24h"] == 0
     assert sum(s["cameras"] for s in stats.values()) == len(CAMS)
+
+
+#: What an owner's login may read without naming an object: its own page, who it is, its own
+#: approval requests, and what is public anyway.
+OWNER_READS = {
+    "/api/health",
+    "/api/auth/me",
+    "/api/approvals",
+    "/api/my-org",
+    "/api/my-org/cameras",
+    "/api/my-org/incidents",
+    "/api/fraud/public/warnings.atom",
+    "/api/enrolment/crl",
+}
+
+
+def test_an_owner_reaches_no_other_route(city):
+    svc, api, _op, boss = city
+    r = api.post(f"/api/owners/{_org(svc, 'comm-1')}/accounts",
+                 json={"username": "comm-owner", "password": PASSWORD}, headers=boss)  # fmt: skip
+    assert r.status_code == 201
+    h = _login(api, "comm-owner")
+    answered = {
+        route.path: api.get(route.path, headers=h).status_code
+        for route in iter_api_routes(api.app.routes)
+        if "GET" in route.methods and "{" not in route.path and route.path.startswith("/api")
+    }
+    assert len(answered) > 40
+    assert {p for p, status in answered.items() if status < 400} <= OWNER_READS
+    assert api.post("/api/incidents-stream/tickets", headers=h).status_code == 403
