@@ -404,6 +404,12 @@ def verify(city: Any, procs: list[subprocess.Popen[bytes]], timeout: float = 90.
         "population loaded": lambda: db.query("select count(*) n from pop_persons")[0]["n"] > 0,
         "warning published": lambda: bool(city.market),
         "merchant check on the vest shows the warning": lambda: _vest_check(city),
+        "cameras of other owners under agreements, the owner login bound": lambda: (
+            db.query("select count(*) n from devices where owner_type = 'government'")[0]["n"]
+            < 0.2 * len(city.cameras)
+            and db.query("select count(*) n from sharing_agreements")[0]["n"] > 0
+            and city.services.owners.org_of("owner") is not None
+        ),
     }
     if FOOTAGE_CHECK:
         checks["incident from real footage, fresh board's default rules"] = lambda: FOOTAGE_CHECK[

@@ -24,6 +24,8 @@ import time
 import zipfile
 from typing import Any
 
+from ..fleet.agreements import Level
+from ..fleet.owners import OwnerService
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
 from ..platform.db import Database
@@ -88,9 +90,14 @@ def verify_bundle(data: bytes) -> list[str]:
 class EvidenceExporter:
     """Builds an incident's evidence bundle from the database; every export is audited."""
 
-    def __init__(self, db: Database, audit: AuditService) -> None:
+    def __init__(
+        self, db: Database, audit: AuditService, owners: OwnerService | None = None
+    ) -> None:
         self.db = db
         self.audit = audit
+        #: The owners' sharing agreements: a frame whose camera no longer shares frames is
+        #: left out of a bundle (the retention job deletes it soon after).
+        self.owners = owners
 
     def export(
         self, incident_id: str, actor: Principal | str, purpose: str
@@ -154,6 +161,9 @@ class EvidenceExporter:
             path = f"frames/{s['event_id']}.jpg"
             if path in files:
                 continue  # the same event asked twice: one copy is enough
+            wanted = Level.SNAPSHOTS if s["event_id"] else Level.LIVE
+            if self.owners and not self.owners.agreement(s["device_id"])[0].level.allows(wanted):
+                continue
             files[path] = bytes(s.pop("data"))
             ev = events.get(s["event_id"]) or {}
             frames.append({**s, "file": path, "box": ev.get("box"), "label": ev.get("label")})

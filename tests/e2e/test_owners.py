@@ -103,3 +103,51 @@ def test_a_frame_request_to_an_events_only_camera_is_refused_in_the_page(page, c
     denied = city.services.audit.search(action="denied", subject_id=inc)
     assert len(denied) == before + 2 and all(d["actor"] == "operator" for d in denied[:2])
     assert not city.services.db.query("select 1 from snapshots where device_id = ?", [cam])
+
+
+def test_the_rules_editor_shows_no_view_of_a_camera_not_sharing_live_view(page, city: DevCity):  # noqa: ANN001
+    cam = _events_only_camera(city)
+    login(page, "technician")
+    page.goto(page.url.split("#")[0] + "#/rules")
+    page.fill("[data-testid=rules-dev]", cam)
+    page.click("#rules-open")
+    msg = page.locator("[data-testid=rules-view-msg]")
+    page.wait_for_function(
+        "want => (document.querySelector('[data-testid=rules-view-msg]')?.textContent || '')"
+        ".includes(want)",
+        arg=EN["rules.view_refused_agreement"],
+    )
+    assert cam in msg.inner_text() and page.locator("[data-testid=rules-view]").count() == 0
+    assert city.services.audit.search(action="denied", subject_id=cam)
+
+
+def test_an_administrator_records_an_agreement_on_the_owners_screen(page, city: DevCity):  # noqa: ANN001
+    owners = city.services.owners
+    org = next(o for o in owners.orgs() if o["kind"] in ("school", "hospital", "community")
+               and o["cameras"] and o["id"] != owners.org_of("owner"))  # fmt: skip
+    login(page, "admin")
+    page.goto(page.url.split("#")[0] + "#/owners")
+    page.wait_for_selector("[data-testid=owners-table] tr[data-org]")
+    page.fill("#owners-q", org["name"])
+    page.click("#owners-filter button[type=submit]")
+    page.wait_for_function(  # only the organisation asked for is left
+        "() => document.querySelectorAll('[data-testid=owners-table] tbody tr').length === 1"
+    )
+    row = page.locator(f"tr[data-org='{org['id']}']")
+    row.click()
+    page.wait_for_selector("#agreement-form")
+    assert page.inner_text("[data-testid=owner-name]") == org["name"]
+    assert page.locator("[data-testid=owner-cameras] tbody tr").count() == org["cameras"]
+    page.select_option("#agreement-form select[name=level]", "live")
+    page.fill("#agreement-form input[name=hours_from]", "7")
+    page.fill("#agreement-form input[name=hours_to]", "22")
+    page.fill("#agreement-form input[name=retention_days]", "15")
+    page.fill("#agreement-form input[name=agreed_by]", "陈校长")
+    page.click("#agreement-form button[type=submit]")
+    page.wait_for_selector("#owner-detail [data-testid=agreement][data-level=live]")
+    shot(page, "owners")
+    got = owners.org(org["id"])["agreement"]
+    assert (got["level"], got["hours_from"], got["hours_to"], got["retention_days"]) == (
+        "live", 7, 22, 15.0)  # fmt: skip
+    entry = city.services.audit.search(action="sharing_agreement", subject_id=str(org["id"]))[0]
+    assert entry["actor"] == "admin" and "陈校长" in entry["detail"]

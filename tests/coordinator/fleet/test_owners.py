@@ -6,7 +6,9 @@ account sees its own cameras and incidents and nothing else."""
 from __future__ import annotations
 
 import base64
+import io
 import time
+import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +19,7 @@ from protocol import Channel, SnapshotResponse, Topics, decode, encode
 from tests.harness.api import PASSWORD, bearer
 from tests.harness.core import core_settings, event, running_core
 from tests.harness.mqtt import connect, wait_for
+from tests.harness.routes import iter_api_routes
 
 T = Topics()
 CAMS = {
@@ -220,13 +223,21 @@ def test_a_stored_image_is_not_shown_once_the_owner_stops_sharing(city, broker):
         _answer(board, a.req, a.event)
         wait_for(lambda: svc.snapshots.status(a.req)["status"] == "ok", 10, "stored")
         assert api.get(f"/api/snapshots/{a.req}/image", headers=op).status_code == 200
+        assert _bundle_frames(svc, inc) == [f"frames/{a.event}.jpg"]
         api.put(f"/api/owners/{mall}/agreement", json=_terms("events"), headers=boss)
         r = api.get(f"/api/snapshots/{a.req}/image", headers=op)
         assert r.status_code == 403 and "no longer shares" in r.json()["detail"]
+        assert _bundle_frames(svc, inc) == []  # nor handed over in an evidence bundle
         assert svc.audit.search(action="denied", subject_id="mall-1")
         assert svc.owners.expire_frames() == 1  # and the retention job deletes it
     finally:
         board.close()
+
+
+def _bundle_frames(svc, inc):
+    data, _digest, _meta = svc.evidence.export(inc, "op", "case 2026-114 hand-over")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return sorted(n for n in z.namelist() if n.startswith("frames/"))
 
 
 def _answer(board, req, event_id):
@@ -295,3 +306,33 @@ def test_fleet_views_and_statistics_by_owner(city, broker):
     )
     assert stats[_org(svc, "gov-1")]["incidents_24h"] == 0
     assert sum(s["cameras"] for s in stats.values()) == len(CAMS)
+
+
+#: What an owner's login may read without naming an object: its own page, who it is, its own
+#: approval requests, and what is public anyway.
+OWNER_READS = {
+    "/api/health",
+    "/api/auth/me",
+    "/api/approvals",
+    "/api/my-org",
+    "/api/my-org/cameras",
+    "/api/my-org/incidents",
+    "/api/fraud/public/warnings.atom",
+    "/api/enrolment/crl",
+}
+
+
+def test_an_owner_reaches_no_other_route(city):
+    svc, api, _op, boss = city
+    r = api.post(f"/api/owners/{_org(svc, 'comm-1')}/accounts",
+                 json={"username": "comm-owner", "password": PASSWORD}, headers=boss)  # fmt: skip
+    assert r.status_code == 201
+    h = _login(api, "comm-owner")
+    answered = {
+        route.path: api.get(route.path, headers=h).status_code
+        for route in iter_api_routes(api.app.routes)
+        if "GET" in route.methods and "{" not in route.path and route.path.startswith("/api")
+    }
+    assert len(answered) > 40
+    assert {p for p, status in answered.items() if status < 400} <= OWNER_READS
+    assert api.post("/api/incidents-stream/tickets", headers=h).status_code == 403

@@ -98,6 +98,25 @@ function num(f, k) { const v = String(f.get(k) || "").trim(); return v === "" ? 
 /** @param {FormData} f @param {string} k */
 function day(f, k) { const v = String(f.get(k) || ""); return v ? Date.parse(`${v}T00:00:00`) / 1000 : null; }
 
+// The form starts from the terms in force, so a change is an edit, not a retyping.
+/** @param {HTMLFormElement | null} form @param {AgreementOut} a */
+function fill(form, a) {
+  if (!form) return;
+  const set = (/** @type {string} */ name, /** @type {string} */ v) => {
+    const input = /** @type {HTMLInputElement | null} */ (form.elements.namedItem(name));
+    if (input) input.value = v;
+  };
+  const date = (/** @type {number | null | undefined} */ ts) => (ts == null ? "" : new Date(ts * 1000).toISOString().slice(0, 10));
+  set("level", a.level);
+  set("hours_from", a.hours_from == null ? "" : String(a.hours_from));
+  set("hours_to", a.hours_to == null ? "" : String(a.hours_to));
+  set("retention_days", a.retention_days == null ? "" : String(a.retention_days));
+  set("valid_from", date(a.valid_from));
+  set("valid_to", date(a.valid_to));
+  set("agreed_by", a.agreed_by || "");
+  set("note", a.note || "");
+}
+
 /** @param {HTMLElement} view @param {number} id */
 async function detail(view, id) {
   const [org, cams] = await Promise.all([getOwner(id), fleetListDevices({ org_id: id, limit: 200 })]);
@@ -113,6 +132,7 @@ async function detail(view, id) {
       <th>${t("fleet.device")}</th><th>${t("fleet.zone")}</th><th>${t("owners.col.health")}</th></tr></thead>
     <tbody>${cams.map(camRow)}</tbody></table>
     ${session.can("owners:write") ? agreementForm(id) : ""}`);
+  fill(/** @type {HTMLFormElement | null} */ (box.querySelector("#agreement-form")), org.agreement);
   box.querySelector("#agreement-form")?.addEventListener("submit", (ev) => {
     ev.preventDefault();
     save(view, id, /** @type {HTMLFormElement} */ (ev.target));

@@ -238,7 +238,15 @@ async function loadView(view, dev) {
     note("rules.view_shown", { when: fmtTime(s.answered_at || Date.now() / 1000) });
     redraw(view);
   } catch (e) {
-    note("rules.view_failed", { error: String(/** @type {Error} */ (e).message) });
+    const err = /** @type {import("../http.js").ApiError} */ (e);
+    if (err.code === "sharing_agreement" && msg) {
+      // Refused by the owner's sharing agreement: said in the reader's language, the
+      // server's sentence (camera, terms) beside it.
+      render(msg, html`${t("rules.view_failed", { error: t("rules.view_refused_agreement") })}
+        <span data-l10n="server">${err.message}</span>`);
+      return;
+    }
+    note("rules.view_failed", { error: String(err.message) });
   }
 }
 
