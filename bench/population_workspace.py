@@ -160,7 +160,8 @@ def main() -> int:
          "ours: service (checks, duplicate search, audit); plain: unindexed check + insert"],
         ["form save p99 (ms)", _ms(save_ours, 99), _ms(save_base, 99), ""],
         ["duplicate-review screen load p99 (ms)", _ms(screen_ours, 99), _ms(screen_base, 99),
-         "queue, merged, second-officer requests, one pair side by side"],
+         "ours: queue, merged, second-officer requests, a pair side by side, 3 audited reads "
+         "(an audit commit each); plain: the bare lists, no index, no audit"],
         ["statistics by hukou and zone p50 (ms)", _ms(stats_ours, 50), _ms(stats_base, 50),
          "ours: counters + small-cell protection; plain: GROUP BY over the records"],
     ]  # fmt: skip
