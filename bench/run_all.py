@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -16,6 +19,7 @@ SCRIPTS = [
     "provisioning.py",
     "dispatch.py",
     "population.py",
+    "population_workspace.py",
     "import_isolation.py",
     "audit.py",
     "fraud.py",
@@ -32,13 +36,20 @@ SCRIPTS = [
 
 def main() -> int:
     failed = []
-    for name in SCRIPTS:
-        path = HERE / name
-        if not path.exists():
-            continue
-        print(f"== bench/{name}", flush=True)
-        if subprocess.run([sys.executable, str(path)], cwd=HERE.parent).returncode != 0:
-            failed.append(name)
+    # one directory for the run: the seeded population is built once and shared by the
+    # benchmarks that need it (bench/population_city.py), then removed with the run
+    run = Path(tempfile.mkdtemp(prefix="cw-bench-run-"))
+    env = {**os.environ, "CITYWATCH_BENCH_RUN": str(run)}
+    try:
+        for name in SCRIPTS:
+            path = HERE / name
+            if not path.exists():
+                continue
+            print(f"== bench/{name}", flush=True)
+            if subprocess.run([sys.executable, str(path)], cwd=HERE.parent, env=env).returncode:
+                failed.append(name)
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
     if failed:
         print("benchmarks failed:", ", ".join(failed), file=sys.stderr)
         return 1

@@ -144,18 +144,18 @@ class Duplicates:
             [status, max(1, min(limit, 500)) * (1 if zones is None else 5)],
         )
         rows = [r for r in rows if zones is None or {r["zone_a"], r["zone_b"]} <= zones][:limit]
-        out = [self._view(r) for r in rows]
         ids = sorted({i for r in rows for i in (r["person_id"], r["other_id"])})
+        persons = {
+            p["id"]: list_view(p)
+            for p in self.ctx.db.query(
+                f"select * from pop_persons where id in ({','.join('?' * len(ids))})", ids
+            )
+        } if ids else {}  # fmt: skip
+        out = [self._view(r, persons) for r in rows]
         self.ctx.read(actor, "review_queue", "person", ids, purpose)
         return out
 
-    def _view(self, c: dict[str, Any]) -> dict[str, Any]:
-        persons = {
-            r["id"]: list_view(r)
-            for r in self.ctx.db.query(
-                "select * from pop_persons where id in (?, ?)", [c["person_id"], c["other_id"]]
-            )
-        }
+    def _view(self, c: dict[str, Any], persons: dict[int, dict[str, Any]]) -> dict[str, Any]:
         return {
             "id": c["id"],
             "score": c["score"],

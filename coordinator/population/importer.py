@@ -433,36 +433,12 @@ class Importer:
                 marks = ",".join("?" * len(houses))
                 known = {r[0] for r in x(f"select id from pop_houses where id in ({marks}) "
                                          "and status = 'registered'", sorted(houses))}  # fmt: skip
-            errors: list[tuple[Any, ...]] = []
-            persons: list[Any] = []
             regs: list[tuple[int, Any]] = []
             # The writer is the only writer: ids follow the current maximum, so every row,
             # its search entry and its registration go in with one executemany each.
             first = x("select coalesce(max(id), 0) + 1 from pop_persons").fetchone()[0]
-            docs: dict[tuple[Any, ...], int] = {}  # this chunk's documents → their new ids
-            existing = historical = 0
-            for record, line, masked, item in batch:
-                if not isinstance(item, Exception):
-                    row, reg, fts = item
-                    if reg and reg["house_id"] is not None and reg["house_id"] not in known:
-                        item = RecordError("house_id", f"house {reg['house_id']} is not a "
-                                           "registered rented house")  # fmt: skip
-                if not isinstance(item, Exception):
-                    # one document, one person: a row for a document on record is reported
-                    # (masked), never created
-                    key = (row["id_hash"], row["id_type"],
-                           document_country(row["id_type"], row["nationality"]))  # fmt: skip
-                    found = docs.get(key) or (existing_document(db, row) or (None,))[0]
-                    if found is not None:
-                        existing += 1
-                        item = RecordError("id_number", f"existing document: already registered "
-                                           f"to person {found}; not created")  # fmt: skip
-                    else:
-                        docs[key] = first + len(persons)
-                if isinstance(item, Exception):
-                    errors.append((job_id, record, line, str(item)[:1000], masked[:200]))
-                else:
-                    persons.append(item)
+            errors, persons, existing = _partition(db, job_id, batch, known, first)
+            historical = 0
             ids = list(range(first, first + len(persons)))
             if persons:
                 cols = list(persons[0][0])
@@ -480,30 +456,7 @@ class Importer:
                     if reg:
                         regs.append((pid, reg))
             if regs:
-                rfirst = x("select coalesce(max(id), 0) + 1 from pop_registrations").fetchone()[0]
-                rids = range(rfirst, rfirst + len(regs))
-                # historical dates are kept, and count once a second officer approves the
-                # batch (dates.TrustedDates); until then from the day they were recorded
-                db.conn.executemany(
-                    "insert into pop_registrations (id, person_id, kind, house_id, address, "
-                    "zone, valid_from, status, created_at, updated_at, recorded_on, "
-                    "counts_from, import_job_id) "
-                    "values (?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, ?, ?)",
-                    [(rid, pid, reg["kind"], reg["house_id"], reg["address"] or "", reg["zone"],
-                      reg["valid_from"] or today, now, now, today,
-                      counts_from(reg["valid_from"] or today, today), job_id)
-                     for rid, (pid, reg) in zip(rids, regs, strict=True)])  # fmt: skip
-                historical = sum(1 for _, reg in regs if (reg["valid_from"] or today) < today)
-                count_inserted(db, registration_statuses=["registered"] * len(regs))
-                # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
-                db.conn.executemany(
-                    "insert into pop_address_fts(rowid, text) values (?, ?)",
-                    [(rid, address_text(reg["address"])) for rid, (_, reg) in zip(rids, regs, strict=True)
-                     if reg["address"]])  # fmt: skip
-                db.conn.executemany(
-                    "insert into pop_reg_history (registration_id, ts, actor, from_status, "
-                    "to_status, note) values (?, ?, ?, null, 'registered', 'import')",
-                    [(rid, now, username(actor)) for rid in rids])  # fmt: skip
+                historical = _insert_registrations(db, actor, job_id, regs, now, today)
             if errors:
                 db.conn.executemany(
                     "insert into pop_import_errors (job_id, record, line, reason, masked) "
@@ -545,3 +498,69 @@ class Importer:
         return self.ctx.db.query(
             "select record, line, reason, masked from pop_import_errors where job_id = ? "
             "order by record limit ?", [job_id, -1 if limit is None else limit])  # fmt: skip
+
+
+def _partition(
+    db: sqlite_utils.Database, job_id: int, batch: list, known: set[int], first: int
+) -> tuple[list[tuple[Any, ...]], list[Any], int]:
+    """(error rows, rows to insert, how many name a document on record) of a chunk."""
+    errors: list[tuple[Any, ...]] = []
+    persons: list[Any] = []
+    docs: dict[tuple[Any, ...], int] = {}  # this chunk's documents → their new ids
+    existing = 0
+    for record, line, masked, item in batch:
+        if not isinstance(item, Exception):
+            row, reg, fts = item
+            if reg and reg["house_id"] is not None and reg["house_id"] not in known:
+                item = RecordError("house_id", f"house {reg['house_id']} is not a "
+                                   "registered rented house")  # fmt: skip
+        if not isinstance(item, Exception):
+            # one document, one person: a row for a document on record is reported
+            # (masked), never created
+            key = (row["id_hash"], row["id_type"],
+                   document_country(row["id_type"], row["nationality"]))  # fmt: skip
+            found = docs.get(key) or (existing_document(db, row) or (None,))[0]
+            if found is not None:
+                existing += 1
+                item = RecordError("id_number", f"existing document: already registered "
+                                   f"to person {found}; not created")  # fmt: skip
+            else:
+                docs[key] = first + len(persons)
+        if isinstance(item, Exception):
+            errors.append((job_id, record, line, str(item)[:1000], masked[:200]))
+        else:
+            persons.append(item)
+    return errors, persons, existing
+
+
+def _insert_registrations(
+    db: sqlite_utils.Database, actor: Actor, job_id: int, regs: list[tuple[int, Any]],
+    now: float, today: str,
+) -> int:  # fmt: skip
+    """Insert a chunk's registrations (with search entries and history); returns how many
+    are dated before today (historical)."""
+    rfirst = db.conn.execute("select coalesce(max(id), 0) + 1 from pop_registrations").fetchone()[0]
+    rids = range(rfirst, rfirst + len(regs))
+    # historical dates are kept, and count once a second officer approves the
+    # batch (dates.TrustedDates); until then from the day they were recorded
+    db.conn.executemany(
+        "insert into pop_registrations (id, person_id, kind, house_id, address, "
+        "zone, valid_from, status, created_at, updated_at, recorded_on, "
+        "counts_from, import_job_id) "
+        "values (?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, ?, ?)",
+        [(rid, pid, reg["kind"], reg["house_id"], reg["address"] or "", reg["zone"],
+          reg["valid_from"] or today, now, now, today,
+          counts_from(reg["valid_from"] or today, today), job_id)
+         for rid, (pid, reg) in zip(rids, regs, strict=True)])  # fmt: skip
+    historical = sum(1 for _, reg in regs if (reg["valid_from"] or today) < today)
+    count_inserted(db, registration_statuses=["registered"] * len(regs))
+    # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
+    db.conn.executemany(
+        "insert into pop_address_fts(rowid, text) values (?, ?)",
+        [(rid, address_text(reg["address"])) for rid, (_, reg) in zip(rids, regs, strict=True)
+         if reg["address"]])  # fmt: skip
+    db.conn.executemany(
+        "insert into pop_reg_history (registration_id, ts, actor, from_status, "
+        "to_status, note) values (?, ?, ?, null, 'registered', 'import')",
+        [(rid, now, username(actor)) for rid in rids])  # fmt: skip
+    return historical

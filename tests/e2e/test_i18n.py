@@ -177,17 +177,19 @@ def _records(page, city: DevCity, seen: dict[str, list[str]]) -> None:  # noqa: 
     shot(page, "fraud-alias-review")
     _as(page, city, "officer")
     _open(page, "population")
+    page.click("[data-tab=review]")
     page.wait_for_selector("[data-testid=pop-dups] tr[data-candidate]")
     page.locator("[data-testid=pop-dups]").scroll_into_view_if_needed()
     _check(page, "population duplicates", seen)
     shot(page, "population-duplicates")
-    page.evaluate("scrollTo(0, 0)")
-    page.click("#pop-search button")
-    page.wait_for_selector("#pop-results .error")
-    _check(page, "population, no purpose", seen)
     # Search by a Chinese name from the review queue (its record lists the name first).
     first = page.locator("[data-testid=pop-dups] tr[data-candidate] td").nth(1).inner_text()
     name = first.split()[0]
+    page.evaluate("scrollTo(0, 0)")
+    page.click("[data-tab=counter]")
+    page.click("#pop-search button")
+    page.wait_for_selector("#pop-results .error")
+    _check(page, "population, no purpose", seen)
     assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name), first
     page.fill("#pop-search input[name=name]", name)
     page.fill("#pop-search input[name=purpose]", "居住核查，案件 12")
