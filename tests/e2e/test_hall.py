@@ -76,6 +76,10 @@ def test_a_clerk_takes_a_visa_extension_from_application_to_collection(page, cit
     page.click("[data-step=collected]")
     _status(page, "collected")
     page.wait_for_selector(f"[data-testid=hall-queue]:not(:has-text('{receipt}'))")
+    # The year's statistics, small counts suppressed (the demo's year of cases is seeded).
+    page.click("#hall-stats-go")
+    page.wait_for_selector("[data-testid=hall-stats] tbody tr")
+    assert "UA" in page.inner_text("[data-testid=hall-stats]")
 
     db = city.services.db
     case = db.query("select id, status, decision, granted_until, clerk from hall_cases "
