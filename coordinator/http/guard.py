@@ -24,6 +24,7 @@ request and sees every answer (errors, static files, the live stream):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -46,6 +47,10 @@ UPLOAD_ROUTES = frozenset(
         ("PUT", "/api/geo/zones"),  # patrol zones and monitoring-centre areas (GeoJSON)
         ("POST", "/api/fraud/attachments"),  # a tip's file (its own 10 MB cap after parsing)
     }
+)
+#: Upload routes with path parameters (same larger limit; the route checks its own cap).
+UPLOAD_PATTERNS = (
+    ("PUT", re.compile(r"/api/hall/cases/\d+/documents/[a-z_]+")),  # a hall case's scans
 )
 
 CSP = (
@@ -128,7 +133,10 @@ class HttpGuard:
 
     def is_upload(self, method: str, path: str) -> bool:
         """True for the routes that take whole files (the larger limit)."""
-        return (method, path.rstrip("/")) in UPLOAD_ROUTES
+        path = path.rstrip("/")
+        return (method, path) in UPLOAD_ROUTES or any(
+            m == method and p.fullmatch(path) for m, p in UPLOAD_PATTERNS
+        )
 
     async def limit_for(self, scope: Scope) -> int:
         """The largest body this request may send: the upload limit on an upload route for

@@ -39,7 +39,10 @@ from .auth import Principal
 SUBJECT_INDEX_MAX = 100_000
 #: Subjects whose entries are accesses to personal data (the volume report counts them).
 GUARDS = ("audit_log_no_update", "audit_log_no_delete", "audit_log_chain")
-PERSONAL_SUBJECTS = ("person", "service_request", "merchant", "import_job", "case", "company")
+PERSONAL_SUBJECTS = (
+    "person", "service_request", "merchant", "import_job", "case", "company",
+    "hall_case", "hotline_call",
+)  # fmt: skip
 
 
 def append(db: sqlite_utils.Database, row: dict[str, Any]) -> int:

@@ -68,6 +68,9 @@ def test_every_periodic_job_is_on_the_one_scheduler(settings: Settings):
             "purge-sessions",
             "population-retention",
             "fraud-overdue",
+            "hall-deadlines",
+            "purge-documents",
+            "purge-hall-enquiries",
         }
     finally:
         s.close()

@@ -76,6 +76,10 @@ def test_a_clerk_takes_a_visa_extension_from_application_to_collection(page, cit
     page.click("[data-step=collected]")
     _status(page, "collected")
     page.wait_for_selector(f"[data-testid=hall-queue]:not(:has-text('{receipt}'))")
+    # The year's statistics, small counts suppressed (the demo's year of cases is seeded).
+    page.click("#hall-stats-go")
+    page.wait_for_selector("[data-testid=hall-stats] tbody tr")
+    assert "UA" in page.inner_text("[data-testid=hall-stats]")
 
     db = city.services.db
     case = db.query("select id, status, decision, granted_until, clerk from hall_cases "
@@ -102,3 +106,41 @@ def test_a_clerk_takes_a_visa_extension_from_application_to_collection(page, cit
     # documents, two steps, the decision and the collection
     writes = [p for m, p in api_calls if m in ("POST", "PUT") and p.startswith("/api/hall/")]
     assert len(writes) == 1 + 1 + 5 + 2 + 1 + 1, writes
+
+
+def test_an_officer_works_a_hotline_call_in_the_dashboard(page, city: DevCity):
+    login(page, "officer")
+    page.goto(page.url.split("#")[0] + "#/hotline")
+    page.wait_for_selector("[data-testid=hl-calls]")
+    form = page.locator("#hl-log")
+    form.locator("select[name=category]").select_option("wage_arrears")
+    form.locator("input[name=caller_number]").fill("138 0013 8000")
+    form.locator("input[name=caller_name]").fill("Wang Fang")
+    form.locator("input[name=summary]").fill("three months of wages unpaid at a bag workshop")
+    form.locator("button").click()
+    row = page.locator("[data-testid=hl-calls] tr[data-call]:has-text('bag workshop')").first
+    row.wait_for()
+    assert "1380*****00" in row.inner_text() and "13800138000" not in page.inner_text("#view")
+    row.locator("button[data-act=callback]").click()
+    due = page.locator("#hl-due li[data-callback]").first
+    due.wait_for()
+    due.locator("button[data-act=done]").click()
+    page.fill("#hl-ask-form input[name=v]", "employer agreed to pay on Friday")
+    page.click("#hl-ask-form button.primary")
+    page.wait_for_selector("#hl-due li[data-callback]", state="detached")
+    row = page.locator("[data-testid=hl-calls] tr[data-call]:has-text('bag workshop')").first
+    row.locator("button[data-act=reveal]").click()
+    page.fill("#hl-ask-form input[name=v]", "call back about the wages")
+    page.click("#hl-ask-form button.primary")
+    assert page.inner_text("[data-testid=hl-number]") == "13800138000"
+    row.locator("button[data-act=resolve]").click()
+    page.fill("#hl-ask-form input[name=v]", "wages paid after mediation")
+    page.click("#hl-ask-form button.primary")
+    page.wait_for_selector(
+        "[data-testid=hl-calls] tr[data-call]:has-text('bag workshop') [data-act=rate]"
+    )
+    shot(page, "hotline")
+    reveal = city.services.db.query(
+        "select actor, purpose from audit_log where action = 'hotline_reveal_number'"
+    )
+    assert reveal == [{"actor": "officer", "purpose": "call back about the wages"}]

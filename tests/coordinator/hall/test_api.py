@@ -76,3 +76,15 @@ def test_who_may_work_the_hall(api, clerk, services):
     no_purpose = {"Authorization": clerk["Authorization"]}
     assert api.get(f"{H}/cases/{c['id']}", headers=no_purpose).status_code == 422
     assert api.get(f"{H}/queue/A").status_code == 401
+
+
+def test_a_scan_of_several_megabytes_is_kept_and_one_over_the_cap_refused(api, clerk):
+    c = _apply(api, clerk)
+    big = JPEG + bytes(3 * 1024 * 1024)
+    r = api.put(f"{H}/cases/{c['id']}/documents/photo", headers=clerk, content=big)
+    assert r.status_code == 200, r.text
+    assert [d["size"] for d in r.json()["documents"]] == [len(big)]
+    over = JPEG + bytes(10 * 1024 * 1024)
+    r = api.put(f"{H}/cases/{c['id']}/documents/photo", headers=clerk, content=over)
+    assert r.status_code in (413, 422) and "10485760" in r.text
+    assert len(api.get(f"{H}/cases/{c['id']}", headers=clerk).json()["documents"]) == 1

@@ -222,3 +222,27 @@ def test_the_passport_number_is_encrypted_and_revealed_only_with_a_reason(hall, 
 def test_statuses_are_named_by_the_lifecycle():
     assert [s.value for s in Status] == ["applied", "documents_checked", "under_review",
                                          "decided", "collected", "rejected", "withdrawn"]  # fmt: skip
+
+
+def test_an_accommodation_case_links_the_population_stay_and_its_24_hour_flag(
+    hall, clock, services
+):
+    from tests.harness.population import officer
+
+    pop, who = services.population, officer()
+    pop.ctx.clock = clock
+    person = pop.records.create_person(who, dict(
+        name="Rahul Sharma", id_type="passport", id_number="K8000001", nationality="IN",
+        dob="1988-08-08", sex="M", zone="Z01"), "counter")["person"]  # fmt: skip
+    visit = pop.visitors.report(who, dict(
+        person_id=person["id"], visa_type="M", visa_expiry="2026-09-30", host_kind="host",
+        host_name="Chen Li", address="Futian 1", zone="Z01",
+        arrived_at="2026-05-30T02:00:00Z"), "counter")  # fmt: skip
+    with pytest.raises(Invalid, match="nationality differs"):
+        _case(hall, service="accommodation_registration", person_id=person["id"])
+    c = _case(hall, service="accommodation_registration", nationality="IN",
+              passport_number="K8000001", visit_id=visit["id"])  # fmt: skip
+    assert c["person_id"] == person["id"]
+    stay = hall.get("clerk-a", c["id"], PURPOSE)["stay"]
+    assert stay["id"] == visit["id"] and stay["late"] is True
+    assert "reported_late" in stay["flags"]

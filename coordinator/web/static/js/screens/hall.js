@@ -2,17 +2,19 @@
 // The foreigners' service hall: a counter's queue, the application form, one case with its
 // documents (kept encrypted), its steps, the decision with its reason, and collection.
 import {
-  hallAddDocument, hallAlerts, hallApply, hallCatalogue, hallDecide, hallGetCase, hallQueue, hallStep,
+  hallAcknowledge, hallAddDocument, hallAlerts, hallApply, hallCatalogue, hallDecide, hallGetCase, hallQueue,
+  hallReadDocument, hallStats, hallStep,
 } from "../api_client.js";
 import { expectArray } from "../http.js";
 import { html, render } from "../html.js";
-import { fmtDate, fmtTime, label, locale, t } from "../i18n.js";
+import { fmtDate, fmtNumber, fmtTime, label, locale, t } from "../i18n.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../api_client.js").HallCase} HallCase */
 /** @typedef {import("../api_client.js").HallCaseItem} HallCaseItem */
 /** @typedef {import("../api_client.js").HallCatalogue} HallCatalogue */
 /** @typedef {import("../api_client.js").HallAlert} HallAlert */
+/** @typedef {import("../api_client.js").HallStats} HallStats */
 
 /** @type {HallCatalogue | null} */
 let catalogue = null;
@@ -44,7 +46,24 @@ const queueRow = (c) => html`<tr data-case="${c.id}">
 
 /** @param {HallAlert} a */
 const alertRow = (a) => html`<li><span class="pill ${a.kind === "overdue" ? "pri-1" : ""}">${label("hall.alert.", a.kind)}</span>
-  <span data-l10n="data">${a.receipt} ${a.applicant_name}</span> · ${serviceName(a.service)} · ${fmtTime(a.due_at)}</li>`;
+  <span data-l10n="data">${a.receipt} ${a.applicant_name}</span> · ${serviceName(a.service)} · ${fmtTime(a.due_at)}
+  <button type="button" data-open="${a.case_id}">${t("hall.open")}</button>
+  <button type="button" data-ack="${a.id}">${t("hall.ack")}</button></li>`;
+
+/** A count, or the mark of a suppressed one. @param {number | null | undefined} n */
+const count = (n) => (n == null ? html`<span class="muted" title="${t("hall.suppressed")}">${t("hall.under_five")}</span>` : fmtNumber(n));
+
+/** @param {HallStats} s */
+function statsPart(s) {
+  const nats = Object.keys(s.by_nationality).sort();
+  const services = Object.keys(s.by_service);
+  const cell = (/** @type {string} */ n, /** @type {string} */ v) => s.cells.find((c) => c.nationality === n && c.service === v);
+  return html`<p>${t("hall.stats_total")} ${count(s.total)}</p><table data-testid="hall-stats">
+    <thead><tr><th>${t("hall.col.nationality")}</th>${services.map((v) => html`<th>${serviceName(v)}</th>`)}
+      <th>${t("hall.stats_all")}</th></tr></thead><tbody>${nats.map((n) => html`<tr><td data-l10n="data">${n}</td>
+      ${services.map((v) => html`<td>${cell(n, v) ? count(cell(n, v)?.count) : "0"}</td>`)}
+      <td>${count(s.by_nationality[n])}</td></tr>`)}</tbody></table>`;
+}
 
 /** @param {HTMLElement} view */
 async function loadQueue(view) {
@@ -66,7 +85,8 @@ function docsPart(c) {
   const open = !["collected", "rejected", "withdrawn"].includes(c.status);
   return html`<table data-testid="hall-docs">${head(["hall.col.document", "hall.col.kept", "hall.col.upload"])}<tbody>
     ${c.documents_required.map((code) => html`<tr data-doc="${code}"><td>${docName(code)}</td>
-      <td>${kept(code).length ? kept(code).map((d) => html`<span class="pill" data-l10n="data">${d.filename}</span> `)
+      <td>${kept(code).length ? kept(code).map((d) => html`<span class="pill" data-l10n="data">${d.filename}</span>
+        <button type="button" data-view="${d.file_id}">${t("hall.view")}</button> `)
         : html`<span class="muted">${t("hall.missing")}</span>`}</td>
       <td>${open ? html`<input type="file" accept="application/pdf,image/jpeg,image/png" data-file="${code}">
         <button type="button" data-upload="${code}">${t("hall.upload")}</button>` : ""}</td></tr>`)}
@@ -131,6 +151,16 @@ function show(view, c) {
     const body = /** @type {string} */ (/** @type {unknown} */ (file));
     act(() => hallAddDocument(c.id, code, purpose(), body, { filename: file.name }));
   }));
+  box.querySelectorAll("[data-view]").forEach((b) => b.addEventListener("click", () => {
+    const fid = /** @type {string} */ (/** @type {HTMLElement} */ (b).dataset.view);
+    hallReadDocument(c.id, fid, purpose()).then((r) => r.blob()).then((blob) => {
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.click();
+    }).catch(fail);
+  }));
   box.querySelectorAll("[data-step]").forEach((b) => b.addEventListener("click", () => {
     const status = /** @type {"documents_checked" | "under_review" | "collected" | "withdrawn"} */ (
       /** @type {HTMLElement} */ (b).dataset.step);
@@ -157,6 +187,7 @@ async function apply(view) {
       service: text("service"), applicant_name: text("applicant_name"), name_latin: text("name_latin") || null,
       nationality: text("nationality").toUpperCase(), passport_number: text("passport_number"),
       requested_until: text("requested_until") || null, note: text("note") || null,
+      visit_id: text("visit_id") ? Number(text("visit_id")) : null,
     });
     render(out, html``);
     form.reset();
@@ -174,6 +205,7 @@ const applyForm = (cat) => html`<form id="hall-apply" class="card">
   <label>${t("hall.nationality")}<input name="nationality" size="3" maxlength="2" required></label>
   <label>${t("hall.passport")}<input name="passport_number" required></label>
   <label>${t("hall.requested_until")}<input name="requested_until" type="date"></label>
+  <label>${t("hall.visit_id")}<input name="visit_id" type="number" min="1"></label>
   <label>${t("hall.note")}<input name="note"></label>
   <button class="primary">${t("hall.apply")}</button><p class="error" id="hall-apply-error" role="alert"></p></form>`;
 
@@ -189,7 +221,8 @@ async function mount(view) {
       <button type="button" id="hall-refresh">${t("hall.refresh")}</button>
       <div id="hall-queue" class="muted">${t("common.loading")}</div>
       <h2>${t("hall.alerts")}</h2><div id="hall-alerts"></div>
-      <div id="hall-case"></div></div>
+      <div id="hall-case"></div>
+      <h2>${t("hall.stats")}</h2><button type="button" id="hall-stats-go">${t("hall.stats_show")}</button><div id="hall-stats"></div></div>
     <div><h2>${t("hall.new")}</h2>${applyForm(cat)}</div></div>`);
   view.querySelector("#hall-counter")?.addEventListener("change", (e) => {
     counter = /** @type {HTMLSelectElement} */ (e.target).value;
@@ -197,9 +230,18 @@ async function mount(view) {
   });
   view.querySelector("#hall-refresh")?.addEventListener("click", () => loadQueue(view));
   view.querySelector("#hall-apply")?.addEventListener("submit", (e) => { e.preventDefault(); apply(view); });
-  view.querySelector("#hall-queue")?.addEventListener("click", (e) => {
-    const id = /** @type {HTMLElement} */ (e.target).closest("[data-open]")?.getAttribute("data-open");
-    if (id) openCase(view, Number(id));
+  for (const sel of ["#hall-queue", "#hall-alerts"]) {
+    view.querySelector(sel)?.addEventListener("click", (e) => {
+      const target = /** @type {HTMLElement} */ (e.target);
+      const id = target.closest("[data-open]")?.getAttribute("data-open");
+      if (id) openCase(view, Number(id));
+      const ack = target.closest("[data-ack]")?.getAttribute("data-ack");
+      if (ack) hallAcknowledge(Number(ack)).then(() => loadQueue(view)).catch((err) => render(target, html`${err.message}`));
+    });
+  }
+  view.querySelector("#hall-stats-go")?.addEventListener("click", () => {
+    const box = /** @type {HTMLElement} */ (view.querySelector("#hall-stats"));
+    hallStats().then((s) => render(box, statsPart(s))).catch((e) => render(box, html`<p class="error">${e.message}</p>`));
   });
   await loadQueue(view);
 }

@@ -115,7 +115,9 @@ async function logCall(view) {
   const text = (/** @type {string} */ k) => String(f.get(k) || "").trim() || null;
   try {
     await hotlineLogCall(purpose(), { category: String(f.get("category")), summary: text("summary") || "",
-      caller_number: text("caller_number"), caller_name: text("caller_name") });
+      caller_number: text("caller_number"), caller_name: text("caller_name"),
+      person_id: text("person_id") ? Number(text("person_id")) : null,
+      request_id: text("request_id") ? Number(text("request_id")) : null });
     form.reset();
     render(out, html`${t("hotline.logged")}`);
     await refresh(view);
@@ -140,6 +142,8 @@ async function mount(view) {
       <label>${t("hotline.caller_number")}<input name="caller_number" inputmode="tel"></label>
       <label>${t("hotline.caller_name")}<input name="caller_name"></label>
       <label>${t("hotline.summary")}<input name="summary" size="50" required></label>
+      <label>${t("hotline.person_id")}<input name="person_id" type="number" min="1"></label>
+      <label>${t("hotline.request_id")}<input name="request_id" type="number" min="1"></label>
       <button class="primary">${t("hotline.log")}</button></form>
     <p id="hl-msg" role="status"></p><div id="hl-ask"></div>
     <h2>${t("hotline.calls")}</h2><div id="hl-calls" class="muted">${t("common.loading")}</div>
