@@ -38,7 +38,7 @@ SECRET_KEY = "dev-only-secret-not-for-production"
 DATA_KEY = "dev-only-secret-not-for-production-data"
 DB_FILE = "citywatch.db"
 # The roles release 0.1.0 had (its users and the recorded scenario); later roles are new.
-NEW_ROLES = {Role.SUPERVISOR, Role.AUDITOR, Role.DATA_ACCESS_APPROVER}
+NEW_ROLES = {Role.SUPERVISOR, Role.AUDITOR, Role.DATA_ACCESS_APPROVER, Role.CALL_TAKER}
 ROLES = [r.value for r in Role if r not in NEW_ROLES]
 #: Who acts on the host (the installation's command line) in the recorded session.
 HOST = "host:golden"

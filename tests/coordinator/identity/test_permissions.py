@@ -77,6 +77,9 @@ ADDED_SINCE = {
     # data-access approver approves break-the-glass access and reviews emergency grants.
     "auditor": ["audit:read"],
     "data_access_approver": ["access:approve"],
+    # Call-taking apart from dispatching (CAD practice): the call-taker takes alarms in,
+    # acknowledges and confirms incidents, sees units and cameras, and dispatches nothing.
+    "call_taker": ["devices:read", "events:read", "incidents:act", "incidents:read", "units:read"],
 }
 
 #: Taken away since the split, each with the change that took it.

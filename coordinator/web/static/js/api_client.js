@@ -1992,7 +1992,7 @@ import { request, url } from "./http.js";
 
 /**
  * The roles of the command centre and its partners.
- * @typedef {"admin" | "operator" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver"} Role
+ * @typedef {"admin" | "operator" | "call_taker" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver"} Role
  */
 
 /**
