@@ -123,7 +123,12 @@ def test_a_chinese_browser_gets_every_screen_in_chinese(zh_page, city: DevCity):
     _open(page, "map")
     page.wait_for_selector("#map-wrap[data-rendered]")
     _check(page, "map", seen)
+    assert int(page.get_attribute("#map-wrap", "data-roads") or 0) > 0  # the city's streets
     shot(page, "map")
+    _open(page, "wall")
+    page.wait_for_selector("[data-testid=wall-open]")
+    _check(page, "wall", seen)
+    shot(page, "wall")
     for screen, ready in (("fleet", "[data-testid=fleet-online]"), ("units", "tr[data-unit]")):
         _open(page, screen)
         page.wait_for_selector(ready)
@@ -160,10 +165,23 @@ def _incidents(page, city: DevCity, seen: dict[str, list[str]]) -> None:  # noqa
     page.wait_for_selector("#banner:not([hidden])")
     assert "派警指令已下达" in page.inner_text("#banner"), page.inner_text("#banner")
     _check(page, "incidents after dispatch", seen)
+    # resolving asks how the incident ended, in the page and in Chinese
+    row = page.locator(f"#inc-body tr:has-text('{cam['id']}')").first
+    row.locator("button[data-act=resolve]").click()
+    dialog = page.locator("[data-testid=resolve-dialog]")
+    dialog.wait_for(state="visible")
+    dialog.locator("[data-testid=disposition-field]").select_option("handled_on_scene")
+    dialog.locator("[data-testid=narrative-field]").fill("现场劝离两名徘徊人员，无异常")
+    _check(page, "resolve dialog", seen)
+    shot(page, "alarm-resolve")
+    dialog.locator("[data-testid=dialog-cancel]").click()
     _open(page, "units")
     page.wait_for_selector("[data-testid=false-alarms] tr", timeout=30000)
     _check(page, "units with KPIs", seen)
     shot(page, "units")
+    page.wait_for_selector("[data-testid=pending-summary]")
+    page.locator("#pending-body").scroll_into_view_if_needed()
+    shot(page, "pending-dispatch")
 
 
 def _records(page, city: DevCity, seen: dict[str, list[str]]) -> None:  # noqa: ANN001
