@@ -119,6 +119,7 @@ def main() -> None:
                 )
                 baselines.append(page.evaluate(SVG_BASELINE, token))
                 page.evaluate("document.querySelectorAll('body > svg').forEach(e => e.remove())")
+            print("event → row …", file=sys.stderr, flush=True)
             # event → incident row visible in the browser
             page.goto(city.url + "/ui/#/incidents")
             page.wait_for_selector("#inc-body")
@@ -132,11 +133,15 @@ def main() -> None:
             token = page.evaluate(
                 "JSON.parse(sessionStorage.getItem('citywatch.session')).access_token"
             )
+            print("live clients …", file=sys.stderr, flush=True)
             load = dashboard_load.live_clients(city, page, token, args.clients, 30)
+            print("rows under the pointer …", file=sys.stderr, flush=True)
             moves = dashboard_load.reorder_under_pointer(city, page)
+            print("map at 3840x2160 …", file=sys.stderr, flush=True)
             wall = dashboard_load.map_frames(
                 city, browser, lambda p: _login(p, city.url), SVG_BASELINE
             )
+            print("dispatch KPIs …", file=sys.stderr, flush=True)
             kpi = dashboard_load.dispatch_p90(city)
         finally:
             browser.close()
