@@ -149,7 +149,7 @@ def main() -> None:
             city.stop()
     rows = [
         [
-            "map first render, 24k cameras: ours (canvas, per-cell aggregation)",
+            f"map first render, {args.cameras:,} cameras: ours (canvas, per-cell aggregation)",
             median(renders),
             max(renders),
         ],
