@@ -23,6 +23,8 @@ class Perm(StrEnum):
 GRANTS: Grants = {
     Role.ADMIN: {Perm.UNITS_READ, Perm.UNITS_WRITE, Perm.DISPATCH, Perm.KPI_READ},
     Role.OPERATOR: {Perm.UNITS_READ, Perm.KPI_READ},
+    # a call-taker tells a caller whether help is near, and sends none
+    Role.CALL_TAKER: {Perm.UNITS_READ},
     Role.DISPATCHER: {Perm.UNITS_READ, Perm.UNITS_WRITE, Perm.DISPATCH, Perm.KPI_READ},
     Role.PATROL_UNIT: {Perm.UNIT_SELF},
 }

@@ -28,7 +28,7 @@ from ..identity.permissions import Role
 from ..platform.db import Database
 
 #: Roles whose view is limited to their centres' work.
-STAFF_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR})
+STAFF_ROLES = frozenset({Role.OPERATOR, Role.CALL_TAKER, Role.DISPATCHER, Role.SUPERVISOR})
 ShiftKind = Literal["sign_on", "sign_off", "note"]
 SHIFT_LOG_MAX = 500
 

@@ -20,7 +20,10 @@ class Role(StrEnum):
     """The roles of the command centre and its partners."""
 
     ADMIN = "admin"
-    OPERATOR = "operator"
+    OPERATOR = "operator"  # monitoring operator: watches cameras, verifies and handles alarms
+    # Call-taker (接警员): takes calls and alarms in, acknowledges and confirms incidents;
+    # never sends a unit (dispatching is the dispatcher's, as in CAD practice).
+    CALL_TAKER = "call_taker"
     SUPERVISOR = "supervisor"  # command-centre shift supervisor (with operator): edits rules
     DISPATCHER = "dispatcher"
     TECHNICIAN = "technician"

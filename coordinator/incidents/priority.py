@@ -9,6 +9,15 @@ operators mostly dismiss loses points, and so does one that alarms all the time 
 from a camera that raised a dozen this hour tells the operator less than a first one). Every signal that moved the score is kept as
 a reason, so the operator sees *why* a row sits where it does.
 
+An incident that absorbed events from many cameras is judged by the events of the kind that
+names it, not by everything merged into it: its confidence is the mean confidence of those
+events (one lucky frame among dozens does not make a detection certain), only the cameras
+that saw that kind corroborate it, and when that kind is a minority of its events (a busy
+street where one camera once saw an "intrusion" among loitering and line crossings) it
+loses part of the kind's points. Without this, merging alone pushed the demo's incidents
+to the same level: each absorbed several cameras, its maximum confidence neared 1 and the
+most serious kind among them named it.
+
 Pure functions over plain data; :class:`OutcomeStats` is the small read-side cache of how
 operators decided each camera's past alarms (the false-alarm rate and repeat real alarms).
 """
@@ -35,6 +44,8 @@ DEFAULT_KIND_POINTS = 30
 NIGHT_POINTS: dict[str, int] = {"intrusion": 10, "loitering": 6, "line_crossing": 4}
 BAND = 20.0  # points between two priority levels
 MIN_DECIDED = 3  # a camera's false-alarm rate counts once operators decided this many
+MIXED_FROM = 4  # the kind's share of the events counts once an incident holds this many
+MIXED_WEIGHT = 0.6  # share of the kind's points lost when none of the other events is of it
 LOOKBACK_S = 7 * 86400  # false-alarm rate: operators' decisions over the last week
 REPEAT_S = 86400  # repeat real alarms: over the last day
 BUSY_S = 3600  # a camera's alarm rate: incidents it was part of over the last hour
@@ -54,6 +65,8 @@ class Signals:
     real_before: int = 0  # real alarms of this kind at these cameras in the last day
     false_alarm_rate: float | None = None  # dismissed share of decided alarms (None: too few)
     recent: int = 0  # incidents its busiest camera was part of in the last hour
+    kind_share: float = 1.0  # share of its events that are of its kind (1: all, or unknown)
+    events: int = 1  # how many events it holds
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,13 @@ def score(sig: Signals, model: Model = Model()) -> tuple[float, list[dict[str, A
         pts = -round(rate * 30)
         pct = round(rate * 100)
         reasons.append(reason("false_alarms", pts, f"camera's false-alarm rate {pct}%", pct))
+    if sig.events >= MIXED_FROM and sig.kind_share < 1.0:
+        base = KIND_POINTS.get(sig.kind, DEFAULT_KIND_POINTS)
+        pts = -round(base * MIXED_WEIGHT * (1.0 - sig.kind_share))
+        if pts:
+            pct = round(sig.kind_share * 100)
+            text = f"only {pct}% of its events are {sig.kind}"
+            reasons.append(reason("mixed", pts, text, pct))
     if sig.recent >= BUSY_FROM:
         pts = -min(20, 4 * (sig.recent - BUSY_FROM + 1))
         text = f"camera alarmed {sig.recent} times in the last hour"
@@ -196,28 +216,75 @@ class OutcomeStats:
         return sum(self._recent_real.get((dev, kind), 0) for dev in devices)
 
 
+@dataclass
+class Mix:
+    """What an incident's events are made of: per kind, the cameras, count and confidence."""
+
+    cameras: dict[str, set[str]] = field(default_factory=dict)
+    count: dict[str, int] = field(default_factory=dict)
+    conf: dict[str, float] = field(default_factory=dict)  # sum of confidences
+
+    def add(self, kind: str, dev: str, n: int, conf_sum: float) -> None:
+        """Count ``n`` events of ``kind`` from camera ``dev``."""
+        self.cameras.setdefault(kind, set()).add(dev)
+        self.count[kind] = self.count.get(kind, 0) + n
+        self.conf[kind] = self.conf.get(kind, 0.0) + conf_sum
+
+    @property
+    def total(self) -> int:
+        """Events of every kind."""
+        return sum(self.count.values())
+
+
 def signals_of(
     row: Mapping[str, Any],
     stats: OutcomeStats,
     model: Model,
     zone_boost: Mapping[str, int],
+    mix: Mix | None = None,
 ) -> Signals:
-    """The model's inputs for one incident row (``devices`` as a list or its JSON)."""
+    """The model's inputs for one incident row (``devices`` as a list or its JSON); with
+    ``mix`` (its events by kind) judged by the events of the kind that names it."""
     devices = row.get("devices") or []
     if isinstance(devices, str):
         devices = json.loads(devices)
     kind = str(row.get("kind") or "")
     ts = row.get("first_ts") or row.get("created_at") or time.time()
+    confidence, cameras, share, events = float(row.get("confidence") or 0.0), len(devices), 1.0, 1
+    if mix is not None and mix.count.get(kind):
+        n = mix.count[kind]
+        confidence = mix.conf[kind] / n
+        cameras = len(mix.cameras[kind])
+        events = mix.total
+        share = n / events
     return Signals(
         kind=kind,
-        confidence=float(row.get("confidence") or 0.0),
-        cameras=len(devices),
+        confidence=confidence,
+        cameras=cameras,
         local_hour=local_hour(float(ts), model.utc_offset_h),
         zone_boost=int(zone_boost.get(str(row.get("zone") or ""), 0)),
         real_before=stats.real_before(devices, kind),
         false_alarm_rate=stats.false_alarm_rate(devices, kind),
         recent=stats.recent(devices),
+        kind_share=share,
+        events=events,
     )
+
+
+def mix_of(conn: Any, incident_id: str, batch: Sequence[Mapping[str, Any]] = ()) -> Mix:
+    """The incident's events by kind: those stored, and ``batch`` (events of the ingest
+    transaction, not yet stored) — one indexed read."""
+    mix = Mix()
+    for kind, dev, n, conf in conn.execute(
+        "select kind, dev, count(*), sum(conf) from events where incident_id = ? "
+        "group by kind, dev",
+        [incident_id],
+    ).fetchall():
+        mix.add(kind, dev, n, conf or 0.0)
+    for e in batch:
+        if e.get("incident_id") == incident_id:
+            mix.add(str(e["kind"]), str(e["dev"]), 1, float(e.get("conf") or 0.0))
+    return mix
 
 
 def _busy(conn: Any, now: float) -> dict[str, int]:

@@ -316,7 +316,7 @@ class IncidentService(IncidentActions, CentreActions, AlarmActions):
                 )
             )
         if self.triage is not None:  # priority with reasons, groups of related alarms
-            self.triage.on_assigned(db, changes, now)
+            self.triage.on_assigned(db, changes, now, events)
         if len(self._incs) > 50_000 or now - self._pruned > 60:
             self._prune(now)
         return changes

@@ -36,10 +36,18 @@ class Triage:
         self.zone_boost = dict(zone_boost or {})
         self.stats = priority.OutcomeStats()
 
-    def rank(self, db: sqlite_utils.Database, row: dict[str, Any], now: float) -> None:
-        """Set ``priority`` and ``priority_reasons`` of an incident row, in place and stored."""
+    def rank(
+        self,
+        db: sqlite_utils.Database,
+        row: dict[str, Any],
+        now: float,
+        batch: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Set ``priority`` and ``priority_reasons`` of an incident row, in place and stored
+        (``batch``: events of this transaction not stored yet)."""
         self.stats.refresh(db.conn, now)
-        sig = priority.signals_of(row, self.stats, self.model, self.zone_boost)
+        mix = priority.mix_of(db.conn, row["id"], batch)
+        sig = priority.signals_of(row, self.stats, self.model, self.zone_boost, mix)
         level, reasons = priority.assess(sig, self.model)
         row["priority"] = level
         row["priority_reasons"] = json.dumps(reasons)
@@ -53,10 +61,12 @@ class Triage:
         db: sqlite_utils.Database,
         changes: Sequence[tuple[dict[str, Any], ChangeKind]],
         now: float,
+        batch: Sequence[Mapping[str, Any]] = (),
     ) -> set[str]:
-        """Rank every changed incident, group the new ones; the ids of changed groups."""
+        """Rank every changed incident (``batch``: the transaction's events, not stored
+        yet), group the new ones; the ids of changed groups."""
         for row, _change in changes:
-            self.rank(db, row, now)
+            self.rank(db, row, now, batch)
         created = [row for row, change in changes if change == ChangeKind.CREATED]
         for row in created:
             row.setdefault("handling", "new")

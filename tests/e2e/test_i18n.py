@@ -72,7 +72,7 @@ def english_left(page) -> list[str]:  # noqa: ANN001
 @pytest.fixture
 def zh_page(chromium, city: DevCity) -> Iterator:  # noqa: ANN001
     """A Chinese browser (navigator.languages = zh-CN) on the dashboard."""
-    ctx = chromium.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
+    ctx = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     p = ctx.new_page()
     p.set_default_timeout(15000)
     p.goto(city.url + "/ui/")
@@ -123,12 +123,23 @@ def test_a_chinese_browser_gets_every_screen_in_chinese(zh_page, city: DevCity):
     _open(page, "map")
     page.wait_for_selector("#map-wrap[data-rendered]")
     _check(page, "map", seen)
-    shot(page, "map")
+    assert int(page.get_attribute("#map-wrap", "data-roads") or 0) > 0  # the city's streets
     for screen, ready in (("fleet", "[data-testid=fleet-online]"), ("units", "tr[data-unit]")):
         _open(page, screen)
         page.wait_for_selector(ready)
         _check(page, screen, seen)
     _incidents(page, city, seen)
+    # the map and the wall with the open incidents on them (the README's pictures)
+    _open(page, "map")
+    page.wait_for_selector("#map-wrap[data-rendered]")
+    shot(page, "map")
+    _open(page, "wall")
+    page.wait_for_selector("[data-testid=wall-open]")
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-testid=wall-open]').textContent) > 0"
+    )
+    _check(page, "wall", seen)
+    shot(page, "wall")
     _records(page, city, seen)
     assert not seen, "English left on a Chinese page:\n" + "\n".join(
         f"{where}: {hits}" for where, hits in seen.items()
@@ -155,14 +166,38 @@ def _incidents(page, city: DevCity, seen: dict[str, list[str]]) -> None:  # noqa
     rec.wait_for()
     assert "预计" in rec.inner_text()
     _check(page, "incidents with recommendations", seen)
+    page.evaluate("scrollTo(0, 0)")
     shot(page, "incidents")
     rec.locator("button[data-dispatch]").click()
     page.wait_for_selector("#banner:not([hidden])")
     assert "派警指令已下达" in page.inner_text("#banner"), page.inner_text("#banner")
     _check(page, "incidents after dispatch", seen)
+    # resolving asks how the incident ended, in the page and in Chinese
+    row = page.locator(f"#inc-body tr:has-text('{cam['id']}')").first
+    row.locator("button[data-act=resolve]").click()
+    dialog = page.locator("[data-testid=resolve-dialog]")
+    dialog.wait_for(state="visible")
+    dialog.locator("[data-testid=disposition-field]").select_option("handled_on_scene")
+    dialog.locator("[data-testid=narrative-field]").fill("现场劝离两名徘徊人员，无异常")
+    _check(page, "resolve dialog", seen)
+    shot(page, "alarm-resolve")
+    dialog.locator("[data-testid=dialog-cancel]").click()
+    # a confirmed incident nobody has been sent to yet: the pending-dispatch panel shows it
+    waiting = city.cameras[43]
+    city.publish_event(waiting["id"], kind="intrusion", conf=0.95, track=4343)
+    row = page.locator(f"#inc-body tr:has-text('{waiting['id']}')").first
+    row.wait_for(timeout=30000)
+    row.locator("button[data-act=confirm]").click()
+    page.wait_for_selector(f"#inc-body tr:has-text('{waiting['id']}') [data-testid=status]"
+                           f":has-text('{ZH['incidents.status.confirmed']}')")  # fmt: skip
     _open(page, "units")
     page.wait_for_selector("[data-testid=false-alarms] tr", timeout=30000)
     _check(page, "units with KPIs", seen)
+    page.wait_for_selector(
+        "[data-testid=pending] tr[data-incident], [data-testid=pending] tbody tr"
+    )
+    _check(page, "units with pending dispatch", seen)
+    page.evaluate("scrollTo(0, 0)")
     shot(page, "units")
 
 

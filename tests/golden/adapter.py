@@ -44,6 +44,7 @@ NEW_ROLES = {
     Role.DATA_ACCESS_APPROVER,
     Role.CAMERA_OWNER,
     Role.HALL_CLERK,
+    Role.CALL_TAKER,
 }
 ROLES = [r.value for r in Role if r not in NEW_ROLES]
 #: Who acts on the host (the installation's command line) in the recorded session.

@@ -150,3 +150,25 @@ def test_policy_and_kpis_over_http(api, tokens):
     assert api.get("/api/dispatch/policy", headers=h).json()["rules"][0]["kind"] == "intrusion"
     assert api.get("/api/dispatch/kpis", headers=bearer(tokens[Role.OPERATOR])).json() == []
     assert api.get("/api/dispatch/kpis", headers=bearer(tokens[Role.MERCHANT])).status_code == 403
+
+
+def test_a_call_taker_confirms_and_resolves_but_never_dispatches(api, tokens, city, services):
+    h = bearer(tokens[Role.DISPATCHER])
+    api.put("/api/geo/zones", json=city.zones, headers=h)
+    api.put("/api/geo/roads", json=city.roads, headers=h)
+    lat, lon = city.latlon(4, 4)
+    inc = real_incident(services, lat, lon, dev="cam-ct")
+    ct = bearer(tokens[Role.CALL_TAKER])
+    url = f"/api/incidents/{inc['id']}"
+    r = api.post(f"{url}/handling", json={"action": "acknowledge"}, headers=ct)
+    assert r.status_code == 200 and r.json()["handling"] == "acknowledged"
+    assert api.post(f"{url}/confirm", json={}, headers=ct).json()["status"] == "confirmed"
+    assert api.get("/api/dispatch/units", headers=ct).status_code == 200  # to answer a caller
+    order = {"incident_id": inc["id"], "unit_id": "car-1"}
+    r = api.post("/api/dispatch/orders", json=order, headers=ct)
+    assert r.status_code == 403 and "dispatch:act" in r.json()["detail"]
+    frames = api.post(f"{url}/frames", json={"purpose": "caller asks"}, headers=ct)
+    assert frames.status_code == 403  # frames are the monitoring operator's
+    done = {"status": "resolved", "disposition": "advice_given", "narrative": "caller advised"}
+    r = api.post(f"{url}/transition", json=done, headers=ct)
+    assert r.status_code == 200 and r.json()["disposition"] == "advice_given"

@@ -85,6 +85,9 @@ ADDED_SINCE = {
     # hotline; the administrator reads its monthly report.
     "hall_clerk": ["hall:decide", "hall:read", "hall:stats", "hall:write"],
     "population_officer": ["hall:read", "hotline:report", "hotline:work"],
+    # Call-taking apart from dispatching (CAD practice): the call-taker takes alarms in,
+    # acknowledges and confirms incidents, sees units and cameras, and dispatches nothing.
+    "call_taker": ["devices:read", "events:read", "incidents:act", "incidents:read", "units:read"],
 }
 ADDED_SINCE["admin"] = ADDED_SINCE["admin"] + ["hall:stats", "hotline:report"]
 

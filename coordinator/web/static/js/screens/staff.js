@@ -16,7 +16,7 @@ import { registerScreen } from "../registry.js";
 /** @typedef {import("../api_client.js").UserRow} UserRow */
 /** @typedef {import("../api_client.js").ApprovalOut} ApprovalOut */
 
-const ROLES = ["admin", "operator", "supervisor", "dispatcher", "technician", "population_officer",
+const ROLES = ["admin", "operator", "call_taker", "supervisor", "dispatcher", "technician", "population_officer",
   "fraud_investigator", "hall_clerk", "data_access_approver", "auditor", "merchant", "patrol_unit"];
 /** The actions of a row: each asks for one value (or none) and calls the API. */
 const ACTIONS = /** @type {const} */ ({

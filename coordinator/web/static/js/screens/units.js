@@ -69,7 +69,8 @@ function pendingRow(p) {
   return html`<tr data-pending="${p.incident_id}"><td><span class="pill pri-${p.priority}">${pri}</span></td>
     <td>${label("incidents.kind.", p.kind || "")}</td>
     <td>${p.zone || ""}</td><td>${waited(p.waiting_s)}</td>
-    <td data-testid="pending-reason" data-code="${p.reason_code}">${t(`units.reason.${p.reason_code}`)} — ${p.reason}</td>${act}</tr>`;
+    <td data-testid="pending-reason" data-code="${p.reason_code}">${t(`units.reason.${p.reason_code}`)} — <span data-l10n="server"
+      >${p.reason}</span></td>${act}</tr>`;
 }
 
 // Incidents that need a unit and have none: most urgent first, each with why it waits.
