@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query
 from fastapi.responses import Response
 
 from ..http.answers import Created
-from ..http.deps import FraudDep, require, require_purpose
+from ..http.deps import FraudDep, header_text, require, require_purpose
 from ..identity.auth import Principal
 from .api_models import Company, Done, FraudWarning
 from .cases import (
@@ -137,7 +137,10 @@ def attach(
     content_type: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Keep a file (PDF, JPEG, PNG; up to 10 MB) with a tip, encrypted (body: the file)."""
-    declared = None if content_type in (None, "application/octet-stream") else content_type
+    # The dashboard percent-encodes header values (image%2Fpng): read as typed.
+    declared = header_text(content_type)
+    if declared in (None, "application/octet-stream"):
+        declared = None
     return svc.attachments.add(p, tip_id, name, declared, body)
 
 
