@@ -12,6 +12,15 @@ from ..http.answers import Created
 from ..http.deps import FraudDep, header_text, require, require_purpose
 from ..identity.auth import Principal
 from .api_models import Company, Done, FraudWarning
+from .api_models_casework import (
+    AliasNetwork,
+    CaseDetail,
+    CasePage,
+    CompanyPage,
+    MyTip,
+    PlatformStats,
+    TipFile,
+)
 from .cases import (
     CaseEdit,
     CaseFilter,
@@ -22,15 +31,6 @@ from .cases import (
     OutcomeIn,
     TaskEdit,
     TaskIn,
-)
-from .casework_models import (
-    AliasNetwork,
-    CaseDetail,
-    CasePage,
-    CompanyPage,
-    MyTip,
-    PlatformStats,
-    TipFile,
 )
 from .permissions import Perm
 from .profiles import CheckState, ProfileIn
