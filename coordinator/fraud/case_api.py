@@ -120,12 +120,7 @@ def reopen(case_id: Id, body: NoteIn, p: Writer, svc: Svc) -> dict[str, bool]:
 @router.get("/tips/mine", response_model=list[MyTip])
 def my_tips(p: Checker, svc: Svc) -> list[dict[str, Any]]:
     """The tips you sent, with their files."""
-    rows = svc.db.query(
-        "SELECT id, company_id, text, status, ts FROM fraud_tips WHERE reporter = ? "
-        "ORDER BY id DESC LIMIT 100",
-        [p.username],
-    )
-    return [{**r, "files": svc.attachments.of_tip(r["id"])} for r in rows]
+    return svc.attachments.my_tips(p)
 
 
 @router.post("/attachments", response_model=TipFile, status_code=201)
