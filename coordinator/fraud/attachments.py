@@ -98,6 +98,15 @@ class Attachments:
             [tip_id],
         )
 
+    def my_tips(self, actor: Principal, limit: int = 100) -> list[dict[str, Any]]:
+        """The tips ``actor`` sent, newest first, with their files (metadata)."""
+        rows = self.db.query(
+            "SELECT id, company_id, text, status, ts FROM fraud_tips WHERE reporter = ? "
+            "ORDER BY id DESC LIMIT ?",
+            [actor.username, limit],
+        )
+        return [{**r, "files": self.of_tip(r["id"])} for r in rows]
+
     def download(
         self, actor: Principal, attachment_id: int, purpose: str
     ) -> tuple[dict[str, Any], bytes]:

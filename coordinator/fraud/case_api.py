@@ -9,9 +9,18 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query
 from fastapi.responses import Response
 
 from ..http.answers import Created
-from ..http.deps import FraudDep, require, require_purpose
+from ..http.deps import FraudDep, header_text, require, require_purpose
 from ..identity.auth import Principal
 from .api_models import Company, Done, FraudWarning
+from .api_models_casework import (
+    AliasNetwork,
+    CaseDetail,
+    CasePage,
+    CompanyPage,
+    MyTip,
+    PlatformStats,
+    TipFile,
+)
 from .cases import (
     CaseEdit,
     CaseFilter,
@@ -22,15 +31,6 @@ from .cases import (
     OutcomeIn,
     TaskEdit,
     TaskIn,
-)
-from .casework_models import (
-    AliasNetwork,
-    CaseDetail,
-    CasePage,
-    CompanyPage,
-    MyTip,
-    PlatformStats,
-    TipFile,
 )
 from .permissions import Perm
 from .profiles import CheckState, ProfileIn
@@ -120,12 +120,7 @@ def reopen(case_id: Id, body: NoteIn, p: Writer, svc: Svc) -> dict[str, bool]:
 @router.get("/tips/mine", response_model=list[MyTip])
 def my_tips(p: Checker, svc: Svc) -> list[dict[str, Any]]:
     """The tips you sent, with their files."""
-    rows = svc.db.query(
-        "SELECT id, company_id, text, status, ts FROM fraud_tips WHERE reporter = ? "
-        "ORDER BY id DESC LIMIT 100",
-        [p.username],
-    )
-    return [{**r, "files": svc.attachments.of_tip(r["id"])} for r in rows]
+    return svc.attachments.my_tips(p)
 
 
 @router.post("/attachments", response_model=TipFile, status_code=201)
@@ -137,7 +132,10 @@ def attach(
     content_type: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Keep a file (PDF, JPEG, PNG; up to 10 MB) with a tip, encrypted (body: the file)."""
-    declared = None if content_type in (None, "application/octet-stream") else content_type
+    # The dashboard percent-encodes header values (image%2Fpng): read as typed.
+    declared = header_text(content_type)
+    if declared in (None, "application/octet-stream"):
+        declared = None
     return svc.attachments.add(p, tip_id, name, declared, body)
 
 

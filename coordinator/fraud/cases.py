@@ -147,9 +147,15 @@ def _where(f: CaseFilter) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-#: One page of cases with what the list shows, in one statement (companies' names, open
-#: tasks and tips counted by correlated subqueries on indexed columns, only for the page).
-LIST_SQL = """
+#: One page of cases: the page's ids first (a sort of ids only, on indexed filters), then
+#: what the list shows of those rows alone — companies' names, open tasks and tips by
+#: correlated subqueries on indexed columns. (In one statement SQLite computes the result
+#: columns before the sort, for every matching case.)
+PAGE_SQL = """
+SELECT c.id FROM fraud_cases c WHERE {where}
+ORDER BY c.status = 'closed', c.id DESC LIMIT ? OFFSET ?
+"""
+ROWS_SQL = """
 SELECT c.id, c.title, c.status, c.priority, c.assignee, c.opened_by, c.ts, c.updated_ts,
   c.outcome, c.losses_avoided_cents, c.alert_id,
   (SELECT json_group_array(json_object('id', x.id, 'display_name', x.display_name))
@@ -158,8 +164,7 @@ SELECT c.id, c.title, c.status, c.priority, c.assignee, c.opened_by, c.ts, c.upd
   (SELECT count(*) FROM fraud_case_tasks t WHERE t.case_id = c.id AND t.done_ts IS NULL)
      AS open_tasks,
   (SELECT count(*) FROM fraud_tips p WHERE p.case_id = c.id) AS tips
-FROM fraud_cases c WHERE {where}
-ORDER BY CASE c.status WHEN 'closed' THEN 1 ELSE 0 END, c.id DESC LIMIT ? OFFSET ?
+FROM fraud_cases c WHERE c.id IN ({marks}) ORDER BY c.status = 'closed', c.id DESC
 """
 
 
@@ -174,7 +179,9 @@ class Casework:
     def list(self, actor: Principal, purpose: str, f: CaseFilter) -> dict[str, Any]:
         """A page of cases, open ones first, newest first; the total for the filters."""
         where, params = _where(f)
-        rows = self.db.query(LIST_SQL.format(where=where), [*params, f.limit, f.offset])
+        ids = [r["id"] for r in self.db.query(PAGE_SQL.format(where=where),
+                                              [*params, f.limit, f.offset])]  # fmt: skip
+        rows = self.db.query(ROWS_SQL.format(marks=",".join("?" * len(ids))), ids) if ids else []
         total = self.db.query(f"SELECT count(*) n FROM fraud_cases c WHERE {where}", params)
         for r in rows:
             r["companies"] = json.loads(r["companies"] or "[]")

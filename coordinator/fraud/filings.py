@@ -105,7 +105,9 @@ class TipIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     company_id: int | None = None
-    identifiers: dict[str, str] = Field(default={}, description="What the reporter knows")
+    identifiers: dict[str, str] = Field(
+        default={}, max_length=20, description="What the reporter knows"
+    )
     text: str = Field(min_length=3, max_length=5000)
     attachments: list[dict[str, str | int]] = Field(
         default=[], max_length=20, description="name, mime type, size, sha256 of each file"

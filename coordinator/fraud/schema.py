@@ -111,9 +111,11 @@ def m003_fraud_casework(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
         CREATE INDEX fraud_cases_status ON fraud_cases(status, id);
+        CREATE INDEX fraud_cases_list ON fraud_cases((status = 'closed'), id DESC);
         CREATE INDEX fraud_cases_assignee ON fraud_cases(assignee, status);
         CREATE INDEX fraud_cases_outcome ON fraud_cases(outcome);
         CREATE INDEX fraud_tips_case ON fraud_tips(case_id);
+        CREATE INDEX fraud_tips_reporter ON fraud_tips(reporter, id);
         CREATE INDEX fraud_companies_checked ON fraud_companies(checked_ts);
         CREATE INDEX fraud_companies_profiled ON fraud_companies(profiled_ts);
         CREATE TABLE fraud_case_companies (

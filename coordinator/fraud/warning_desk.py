@@ -269,7 +269,13 @@ class WarningDesk:
                 f"no approval request is waiting for warning {wid} (it expired or was "
                 "refused): its author asks again"
             )
-        self.approvals.approve(actor, int(req["id"]))
+        try:
+            self.approvals.approve(actor, int(req["id"]))  # the refusal is audited there
+        except Forbidden as exc:
+            if req["requested_by"] != actor.username:
+                raise
+            what = "a change" if w["state"] == "published" else "a warning"
+            raise Forbidden(f"{what} must be approved by a second person, not its author") from exc
         return self.warning(wid)
 
     def publish_warning(self, actor: Principal, wid: int) -> dict:

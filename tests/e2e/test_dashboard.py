@@ -22,7 +22,7 @@ def test_wrong_password_is_refused_with_a_message(page):
 
 def test_nav_shows_only_what_the_role_may_open_and_refuses_other_urls(page):
     login(page, "merchant")
-    assert page.locator("#nav a").all_inner_texts() == ["Check a company"]
+    assert page.locator("#nav a").all_inner_texts() == ["Check a company", "My trades"]
     page.goto(page.url.split("#")[0] + "#/population")
     page.wait_for_selector("[data-testid=forbidden]")
     assert "may not open" in page.inner_text("[data-testid=forbidden]")

@@ -23,10 +23,55 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An owner organisation's login.
+ * @typedef {Object} AccountIn
+ * @property {string} username
+ * @property {string} password
+ * @property {(string | null)} [display_name]
+ */
+
+/**
+ * The owner account made.
+ * @typedef {Object} AccountOut
+ * @property {number} id
+ * @property {string} username
+ * @property {number} org_id
+ */
+
+/**
  * The unit's answer to an order, or its next step on it.
  * @typedef {Object} AckIn
  * @property {"accepted" | "declined" | "en_route" | "on_scene" | "cleared"} status
  * @property {(string | null)} [note]
+ */
+
+/**
+ * A sharing agreement's terms, as signed.
+ * @typedef {Object} AgreementIn
+ * @property {Level} level
+ * @property {(number | null)} [hours_from]
+ * @property {(number | null)} [hours_to]
+ * @property {(number | null)} [retention_days]
+ * @property {(number | null)} [valid_from]
+ * @property {(number | null)} [valid_to]
+ * @property {string} agreed_by
+ * @property {(string | null)} [note]
+ */
+
+/**
+ * An agreement; ``source`` is ``recorded`` or ``default`` (the kind's default).
+ * @typedef {Object} AgreementOut
+ * @property {"recorded" | "default"} source
+ * @property {Level} level
+ * @property {(number | null)} [hours_from]
+ * @property {(number | null)} [hours_to]
+ * @property {(number | null)} [retention_days]
+ * @property {(number | null)} [valid_from]
+ * @property {(number | null)} [valid_to]
+ * @property {(string | null)} [agreed_by]
+ * @property {(string | null)} [note]
+ * @property {(number | null)} [updated_at]
+ * @property {(string | null)} [updated_by]
  */
 
 /**
@@ -36,6 +81,16 @@ import { request, url } from "./http.js";
  * @property {number} total
  * @property {number} grouped
  * @property {boolean} truncated
+ */
+
+/**
+ * A company, its vests and aliases, and the evidence linking them.
+ * @typedef {Object} AliasNetwork
+ * @property {number} company_id
+ * @property {number} cluster_id
+ * @property {Array<NetworkMember>} members
+ * @property {Array<NetworkLink>} links
+ * @property {Array<CompanyRef>} candidates
  */
 
 /**
@@ -143,6 +198,12 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Why an import batch's historical dates should count (a second officer decides).
+ * @typedef {Object} BatchDatesIn
+ * @property {string} reason
+ */
+
+/**
  * A board checks its token and learns its assigned id.
  * @typedef {Object} BeginIn
  * @property {string} token
@@ -161,6 +222,76 @@ import { request, url } from "./http.js";
  * @property {string} host
  * @property {number} port
  * @property {string} topic_root
+ */
+
+/**
+ * A promised call back.
+ * @typedef {Object} CallCallback
+ * @property {number} id
+ * @property {number} due_at
+ * @property {number} created_at
+ * @property {string} created_by
+ * @property {(number | null)} done_at
+ * @property {(string | null)} done_by
+ * @property {(string | null)} outcome
+ */
+
+/**
+ * A call back promised to the caller.
+ * @typedef {Object} CallCallbackIn
+ * @property {(number | null)} [due_at]
+ */
+
+/**
+ * A call taken on the line.
+ * @typedef {Object} CallIn
+ * @property {string} category
+ * @property {string} summary
+ * @property {(string | null)} [caller_number]
+ * @property {(string | null)} [caller_name]
+ * @property {(number | null)} [person_id]
+ * @property {(number | null)} [request_id]
+ */
+
+/**
+ * What a call back or the matter came to.
+ * @typedef {Object} CallOutcomeIn
+ * @property {string} text
+ */
+
+/**
+ * The caller's satisfaction, asked in the follow-up call.
+ * @typedef {Object} CallScoreIn
+ * @property {number} score
+ */
+
+/**
+ * The caller's full number (the reveal is audited).
+ * @typedef {Object} CallerNumber
+ * @property {string} caller_number
+ */
+
+/**
+ * Why the caller's full number is needed.
+ * @typedef {Object} CallerRevealIn
+ * @property {string} reason
+ */
+
+/**
+ * A camera's own agreement, replacing its organisation's.
+ * @typedef {Object} CameraAgreement
+ * @property {"recorded" | "default"} source
+ * @property {Level} level
+ * @property {(number | null)} [hours_from]
+ * @property {(number | null)} [hours_to]
+ * @property {(number | null)} [retention_days]
+ * @property {(number | null)} [valid_from]
+ * @property {(number | null)} [valid_to]
+ * @property {(string | null)} [agreed_by]
+ * @property {(string | null)} [note]
+ * @property {(number | null)} [updated_at]
+ * @property {(string | null)} [updated_by]
+ * @property {string} device_id
  */
 
 /**
@@ -199,12 +330,193 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The alert a case was opened from.
+ * @typedef {Object} CaseAlert
+ * @property {number} id
+ * @property {number} cluster_id
+ * @property {string} level
+ * @property {number} score
+ * @property {Array<RiskReason>} reasons
+ * @property {string} status
+ * @property {number} ts
+ */
+
+/**
+ * A company of a case, with its check state.
+ * @typedef {Object} CaseCompany
+ * @property {number} id
+ * @property {string} display_name
+ * @property {(number | null)} checked_ts
+ * @property {(number | null)} profiled_ts
+ * @property {string} added_by
+ * @property {number} ts
+ */
+
+/**
+ * A case with everything it holds.
+ * @typedef {Object} CaseDetail
+ * @property {number} id
+ * @property {string} title
+ * @property {(string | null)} description
+ * @property {string} status
+ * @property {string} priority
+ * @property {(string | null)} assignee
+ * @property {string} opened_by
+ * @property {number} ts
+ * @property {(number | null)} updated_ts
+ * @property {(number | null)} alert_id
+ * @property {(number | null)} tip_id
+ * @property {(string | null)} outcome
+ * @property {(string | null)} outcome_note
+ * @property {number} losses_avoided_cents
+ * @property {(number | null)} closed_ts
+ * @property {(string | null)} closed_by
+ * @property {Array<CaseCompany>} companies
+ * @property {Array<CaseTip>} tips
+ * @property {Array<CaseTask>} tasks
+ * @property {Array<CaseNote>} notes
+ * @property {(CaseAlert | null)} alert
+ * @property {Array<CaseWarning>} warnings
+ */
+
+/**
+ * Changes to a case (title, description, priority, assignee, open ↔ investigating).
+ * @typedef {Object} CaseEdit
+ * @property {(string | null)} [title]
+ * @property {(string | null)} [description]
+ * @property {(Priority | null)} [priority]
+ * @property {(string | null)} [assignee]
+ * @property {(CaseStatus | null)} [status]
+ */
+
+/**
  * A case opened from an alert, a tip, or by hand.
  * @typedef {Object} CaseIn
  * @property {string} title
- * @property {Array<number>} company_ids
+ * @property {Array<number>} [company_ids]
  * @property {(number | null)} [alert_id]
  * @property {(number | null)} [tip_id]
+ * @property {(string | null)} [description]
+ * @property {Priority} [priority]
+ * @property {(string | null)} [assignee]
+ */
+
+/**
+ * A case as the list shows it.
+ * @typedef {Object} CaseListItem
+ * @property {number} id
+ * @property {string} title
+ * @property {string} status
+ * @property {string} priority
+ * @property {(string | null)} assignee
+ * @property {string} opened_by
+ * @property {number} ts
+ * @property {(number | null)} updated_ts
+ * @property {(string | null)} outcome
+ * @property {number} losses_avoided_cents
+ * @property {(number | null)} alert_id
+ * @property {Array<CompanyRef>} companies
+ * @property {number} open_tasks
+ * @property {number} tips
+ */
+
+/**
+ * A note on a case.
+ * @typedef {Object} CaseNote
+ * @property {number} id
+ * @property {number} case_id
+ * @property {string} author
+ * @property {string} text
+ * @property {number} ts
+ */
+
+/**
+ * One page of cases and the total for the filters.
+ * @typedef {Object} CasePage
+ * @property {number} total
+ * @property {number} limit
+ * @property {number} offset
+ * @property {Array<CaseListItem>} items
+ */
+
+/**
+ * Where a case stands (closed only with an outcome).
+ * @typedef {"open" | "investigating" | "closed"} CaseStatus
+ */
+
+/**
+ * A task of a case.
+ * @typedef {Object} CaseTask
+ * @property {number} id
+ * @property {number} case_id
+ * @property {string} title
+ * @property {(string | null)} assignee
+ * @property {(string | null)} due_date
+ * @property {(number | null)} done_ts
+ * @property {(string | null)} done_by
+ * @property {string} created_by
+ * @property {number} ts
+ */
+
+/**
+ * A tip inside its case, with its files.
+ * @typedef {Object} CaseTip
+ * @property {number} id
+ * @property {string} reporter
+ * @property {(string | null)} merchant_id
+ * @property {(number | null)} company_id
+ * @property {any} identifiers
+ * @property {(string | null)} text
+ * @property {Array<Object<string, any>>} attachments
+ * @property {Array<TipFile>} files
+ * @property {string} status
+ * @property {number} ts
+ */
+
+/**
+ * A warning drafted within a case.
+ * @typedef {Object} CaseWarning
+ * @property {number} id
+ * @property {number} company_id
+ * @property {string} headline
+ * @property {string} state
+ * @property {string} severity
+ */
+
+/**
+ * A counter of the hall.
+ * @typedef {Object} CatalogueCounter
+ * @property {string} code
+ * @property {Object<string, string>} name
+ */
+
+/**
+ * A kind of supporting document.
+ * @typedef {Object} CatalogueDocument
+ * @property {string} code
+ * @property {Object<string, string>} name
+ */
+
+/**
+ * A service, its counter, time limit (working days) and required documents.
+ * @typedef {Object} CatalogueService
+ * @property {string} code
+ * @property {string} counter
+ * @property {number} days
+ * @property {Object<string, string>} name
+ * @property {Array<string>} documents
+ */
+
+/**
+ * A month's figures of one category.
+ * @typedef {Object} CategoryFigures
+ * @property {string} category
+ * @property {number} calls
+ * @property {number} within_sla
+ * @property {number} overdue
+ * @property {number} resolved
+ * @property {number} rated
+ * @property {(number | null)} satisfaction
  */
 
 /**
@@ -255,6 +567,11 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * How far the platform has looked at a company.
+ * @typedef {"unchecked" | "checked" | "profiled"} CheckState
+ */
+
+/**
  * A published warning on the company or on one of its aliases.
  * @typedef {Object} CheckWarning
  * @property {number} id
@@ -267,7 +584,7 @@ import { request, url } from "./http.js";
  */
 
 /**
- * A company: identifiers, aliases, its cluster's and its own risk.
+ * A company: identifiers, aliases, its cluster's and its own risk, registry profile.
  * @typedef {Object} Company
  * @property {number} id
  * @property {string} display_name
@@ -279,6 +596,10 @@ import { request, url } from "./http.js";
  * @property {Array<CompanyRef>} aliases
  * @property {Risk} risk
  * @property {Risk} company_risk
+ * @property {string} [state]
+ * @property {(CompanyProfile | null)} [profile]
+ * @property {(number | null)} [checked_ts]
+ * @property {(number | null)} [profiled_ts]
  */
 
 /**
@@ -313,10 +634,62 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A company in the investigators' list.
+ * @typedef {Object} CompanyListItem
+ * @property {number} id
+ * @property {string} display_name
+ * @property {(string | null)} founded
+ * @property {number} cluster_id
+ * @property {(number | null)} checked_ts
+ * @property {(number | null)} profiled_ts
+ * @property {(string | null)} uscc
+ * @property {(string | null)} legal_rep
+ * @property {(string | null)} reg_status
+ * @property {string} state
+ */
+
+/**
+ * One page of companies and the total for the filters.
+ * @typedef {Object} CompanyPage
+ * @property {number} total
+ * @property {number} limit
+ * @property {number} offset
+ * @property {Array<CompanyListItem>} items
+ */
+
+/**
+ * A company's registry record as an investigator entered it.
+ * @typedef {Object} CompanyProfile
+ * @property {number} company_id
+ * @property {(string | null)} uscc
+ * @property {(string | null)} licence_no
+ * @property {(string | null)} legal_rep
+ * @property {(string | null)} registered_address
+ * @property {(number | null)} registered_capital_cents
+ * @property {(string | null)} founding_date
+ * @property {(string | null)} business_scope
+ * @property {(string | null)} reg_status
+ * @property {(string | null)} source
+ * @property {string} updated_by
+ * @property {number} updated_ts
+ */
+
+/**
  * A company by id and name.
  * @typedef {Object} CompanyRef
  * @property {number} id
  * @property {string} display_name
+ */
+
+/**
+ * One record of a duplicate pair as the reviewer sees it (ID masked).
+ * @typedef {Object} CompareSide
+ * @property {PersonListItem} person
+ * @property {number} created_at
+ * @property {(string | null)} address
+ * @property {number} registrations
+ * @property {number} permits
+ * @property {number} houses
  */
 
 /**
@@ -377,6 +750,16 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Which person holds the document (by id; no personal data).
+ * @typedef {Object} Detail
+ * @property {string} message
+ * @property {string} field
+ * @property {number} existing_person_id
+ * @property {string} zone
+ * @property {boolean} in_jurisdiction
+ */
+
+/**
  * A camera board as registered, with its derived health status and certificate warning.
  * @typedef {Object} Device
  * @property {string} id
@@ -387,6 +770,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} heading
  * @property {(string | null)} zone
  * @property {(string | null)} [centre_id]
+ * @property {(number | null)} [org_id]
  * @property {(string | null)} profile
  * @property {(string | null)} cert_fingerprint
  * @property {(string | null)} cert_not_after
@@ -444,6 +828,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} heading
  * @property {(string | null)} zone
  * @property {(string | null)} [centre_id]
+ * @property {(number | null)} [org_id]
  * @property {(string | null)} profile
  * @property {(string | null)} cert_fingerprint
  * @property {(string | null)} cert_not_after
@@ -481,6 +866,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [cert_not_after]
  * @property {(string | null)} [firmware]
  * @property {(string | null)} [model]
+ * @property {(number | null)} [org_id]
  * @property {(EvidenceSharing | null)} [evidence_sharing]
  */
 
@@ -535,9 +921,27 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * 409: the document is on record; the counter opens that person instead.
+ * @typedef {Object} DocumentExistsOut
+ * @property {Detail} detail
+ */
+
+/**
  * The change was made.
  * @typedef {Object} Done
  * @property {boolean} ok
+ */
+
+/**
+ * A callback not yet made.
+ * @typedef {Object} DueCallback
+ * @property {number} id
+ * @property {number} call_id
+ * @property {number} due_at
+ * @property {(string | null)} caller_masked
+ * @property {(string | null)} caller_name
+ * @property {string} category
+ * @property {boolean} overdue
  */
 
 /**
@@ -551,6 +955,21 @@ import { request, url } from "./http.js";
  * @property {(PersonListItem | null)} person
  * @property {(PersonListItem | null)} other
  * @property {(string | null)} decided_by
+ * @property {(number | null)} [merge_id]
+ */
+
+/**
+ * A duplicate pair side by side: both records, why they may be one, which fields agree.
+ * @typedef {Object} DuplicateCompare
+ * @property {number} id
+ * @property {number} score
+ * @property {Array<string>} reasons
+ * @property {string} status
+ * @property {(number | null)} merge_id
+ * @property {CompareSide} left
+ * @property {CompareSide} right
+ * @property {Array<string>} same
+ * @property {Array<string>} differ
  */
 
 /**
@@ -567,6 +986,21 @@ import { request, url } from "./http.js";
  * @typedef {Object} EmergencyIn
  * @property {string} reason
  * @property {number} person_id
+ */
+
+/**
+ * An application's status for the applicant (no personal data).
+ * @typedef {Object} Enquiry
+ * @property {string} receipt
+ * @property {string} service
+ * @property {string} status
+ * @property {number} applied_at
+ * @property {number} due_at
+ * @property {(number | null)} decided_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} decision
+ * @property {boolean} ready_for_collection
+ * @property {boolean} overdue
  */
 
 /**
@@ -799,7 +1233,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} sent_at
  * @property {(number | null)} answered_at
  * @property {(number | null)} attempts
- * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {"pending" | "ok" | "error" | "timeout" | "denied"} status
  * @property {(string | null)} mime
  * @property {(number | null)} width
  * @property {(number | null)} height
@@ -957,6 +1391,191 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A deadline alert: a decision due within a day, or overdue.
+ * @typedef {Object} HallAlert
+ * @property {number} id
+ * @property {number} case_id
+ * @property {string} kind
+ * @property {number} at
+ * @property {string} receipt
+ * @property {string} service
+ * @property {string} counter
+ * @property {string} status
+ * @property {string} applicant_name
+ * @property {string} nationality
+ * @property {number} due_at
+ */
+
+/**
+ * One case with its documents, history and linked stay.
+ * @typedef {Object} HallCase
+ * @property {number} id
+ * @property {string} receipt
+ * @property {string} service
+ * @property {string} counter
+ * @property {string} status
+ * @property {string} applicant_name
+ * @property {(string | null)} name_latin
+ * @property {string} nationality
+ * @property {string} passport_masked
+ * @property {(number | null)} person_id
+ * @property {(number | null)} visit_id
+ * @property {(string | null)} requested_until
+ * @property {(string | null)} note
+ * @property {number} applied_at
+ * @property {number} due_at
+ * @property {(number | null)} decided_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} decision
+ * @property {(string | null)} decision_reason
+ * @property {(string | null)} granted_until
+ * @property {string} clerk
+ * @property {boolean} overdue
+ * @property {(number | null)} due_in_s
+ * @property {Array<string>} documents_required
+ * @property {Array<string>} documents_missing
+ * @property {(number | null)} checked_at
+ * @property {(number | null)} review_at
+ * @property {Array<HallDocument>} documents
+ * @property {Array<HallEvent>} events
+ * @property {(HallStay | null)} stay
+ */
+
+/**
+ * An application taken at the counter.
+ * @typedef {Object} HallCaseIn
+ * @property {string} service
+ * @property {string} applicant_name
+ * @property {(string | null)} [name_latin]
+ * @property {string} nationality
+ * @property {string} passport_number
+ * @property {(string | null)} [requested_until]
+ * @property {(number | null)} [person_id]
+ * @property {(number | null)} [visit_id]
+ * @property {(string | null)} [note]
+ */
+
+/**
+ * A case as the queue shows it (passport masked).
+ * @typedef {Object} HallCaseItem
+ * @property {number} id
+ * @property {string} receipt
+ * @property {string} service
+ * @property {string} counter
+ * @property {string} status
+ * @property {string} applicant_name
+ * @property {(string | null)} name_latin
+ * @property {string} nationality
+ * @property {string} passport_masked
+ * @property {(number | null)} person_id
+ * @property {(number | null)} visit_id
+ * @property {(string | null)} requested_until
+ * @property {(string | null)} note
+ * @property {number} applied_at
+ * @property {number} due_at
+ * @property {(number | null)} decided_at
+ * @property {(number | null)} closed_at
+ * @property {(string | null)} decision
+ * @property {(string | null)} decision_reason
+ * @property {(string | null)} granted_until
+ * @property {string} clerk
+ * @property {boolean} overdue
+ * @property {(number | null)} due_in_s
+ * @property {Array<string>} documents_required
+ * @property {Array<string>} documents_missing
+ */
+
+/**
+ * The hall's service catalogue.
+ * @typedef {Object} HallCatalogue
+ * @property {number} version
+ * @property {Array<CatalogueCounter>} counters
+ * @property {Array<CatalogueDocument>} documents
+ * @property {Array<CatalogueService>} services
+ */
+
+/**
+ * A decision, always with its reason.
+ * @typedef {Object} HallDecisionIn
+ * @property {boolean} approve
+ * @property {string} reason
+ * @property {(string | null)} [granted_until]
+ */
+
+/**
+ * A document kept for a case (metadata; the body is read separately, audited).
+ * @typedef {Object} HallDocument
+ * @property {string} doc
+ * @property {string} file_id
+ * @property {number} at
+ * @property {string} actor
+ * @property {string} filename
+ * @property {string} content_type
+ * @property {number} size
+ * @property {string} sha256
+ */
+
+/**
+ * One step in a case's history.
+ * @typedef {Object} HallEvent
+ * @property {number} at
+ * @property {string} actor
+ * @property {(string | null)} from_status
+ * @property {string} to_status
+ * @property {(string | null)} note
+ */
+
+/**
+ * A passport to look up.
+ * @typedef {Object} HallFindIn
+ * @property {string} nationality
+ * @property {string} passport_number
+ */
+
+/**
+ * Why the full passport number is needed.
+ * @typedef {Object} HallRevealIn
+ * @property {string} reason
+ */
+
+/**
+ * Cases of one nationality and service (None: suppressed).
+ * @typedef {Object} HallStatCell
+ * @property {string} nationality
+ * @property {string} service
+ * @property {(number | null)} count
+ */
+
+/**
+ * Cases by nationality and service, small counts suppressed.
+ * @typedef {Object} HallStats
+ * @property {(number | null)} year
+ * @property {(number | null)} total
+ * @property {Array<HallStatCell>} cells
+ * @property {Object<string, (number | null)>} by_service
+ * @property {Object<string, (number | null)>} by_nationality
+ * @property {number} min_cell
+ */
+
+/**
+ * The linked accommodation registration (the 24-hour rule's flag).
+ * @typedef {Object} HallStay
+ * @property {number} id
+ * @property {number} arrived_at
+ * @property {number} reported_at
+ * @property {boolean} late
+ * @property {Array<string>} flags
+ * @property {string} address
+ */
+
+/**
+ * A step of a case that is not a decision.
+ * @typedef {Object} HallStepIn
+ * @property {"documents_checked" | "under_review" | "collected" | "withdrawn"} status
+ * @property {(string | null)} [note]
+ */
+
+/**
  * One handling step on an incident.
  * @typedef {Object} HandlingBody
  * @property {"acknowledge" | "claim" | "assign" | "start" | "hold" | "resume" | "close" | "reopen"} action
@@ -989,6 +1608,66 @@ import { request, url } from "./http.js";
  * @property {number} unknown
  * @property {number} revoked
  * @property {number} cert_expiring
+ */
+
+/**
+ * A call as lists show it (the number masked).
+ * @typedef {Object} HotlineCall
+ * @property {number} id
+ * @property {number} received_at
+ * @property {(string | null)} caller_masked
+ * @property {(string | null)} caller_name
+ * @property {string} category
+ * @property {string} summary
+ * @property {(number | null)} person_id
+ * @property {(number | null)} request_id
+ * @property {string} agent
+ * @property {string} status
+ * @property {number} due_at
+ * @property {(number | null)} resolved_at
+ * @property {(string | null)} resolution
+ * @property {(number | null)} satisfaction
+ * @property {(number | null)} followup_due_at
+ * @property {boolean} overdue
+ * @property {boolean} followup_due
+ */
+
+/**
+ * One call with its callbacks.
+ * @typedef {Object} HotlineCallDetail
+ * @property {number} id
+ * @property {number} received_at
+ * @property {(string | null)} caller_masked
+ * @property {(string | null)} caller_name
+ * @property {string} category
+ * @property {string} summary
+ * @property {(number | null)} person_id
+ * @property {(number | null)} request_id
+ * @property {string} agent
+ * @property {string} status
+ * @property {number} due_at
+ * @property {(number | null)} resolved_at
+ * @property {(string | null)} resolution
+ * @property {(number | null)} satisfaction
+ * @property {(number | null)} followup_due_at
+ * @property {boolean} overdue
+ * @property {boolean} followup_due
+ * @property {Array<CallCallback>} callbacks
+ */
+
+/**
+ * The migrants' service catalogue.
+ * @typedef {Object} HotlineCatalogueOut
+ * @property {number} version
+ * @property {Array<HotlineCategory>} categories
+ */
+
+/**
+ * A kind of call and its SLA.
+ * @typedef {Object} HotlineCategory
+ * @property {string} code
+ * @property {number} sla_hours
+ * @property {Object<string, string>} name
  */
 
 /**
@@ -1043,6 +1722,27 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An import batch's provenance and the approval of its historical dates.
+ * @typedef {Object} ImportBatch
+ * @property {number} id
+ * @property {string} file_sha256
+ * @property {string} file_name
+ * @property {string} actor
+ * @property {string} status
+ * @property {number} imported
+ * @property {number} rejected
+ * @property {number} existing
+ * @property {number} historical_rows
+ * @property {number} started_at
+ * @property {(number | null)} finished_at
+ * @property {(string | null)} dates_state
+ * @property {(number | null)} dates_approval_id
+ * @property {(string | null)} dates_requested_by
+ * @property {(string | null)} dates_approved_by
+ * @property {(number | null)} dates_approved_at
+ */
+
+/**
  * An import's outcome: rows read, imported and rejected (with the first errors).
  * @typedef {Object} ImportJob
  * @property {number} job_id
@@ -1058,6 +1758,12 @@ import { request, url } from "./http.js";
  * @property {(number | null)} updated_at
  * @property {(number | null)} finished_at
  * @property {boolean} cancel_requested
+ * @property {number} [existing]
+ * @property {number} [historical_rows]
+ * @property {(string | null)} [file_sha256]
+ * @property {(string | null)} [dates_state]
+ * @property {(string | null)} [dates_approved_by]
+ * @property {(number | null)} [dates_approved_at]
  * @property {boolean} resumed
  * @property {Array<ImportRowError>} errors
  */
@@ -1078,6 +1784,12 @@ import { request, url } from "./http.js";
  * @property {(number | null)} updated_at
  * @property {(number | null)} finished_at
  * @property {boolean} cancel_requested
+ * @property {number} [existing]
+ * @property {number} [historical_rows]
+ * @property {(string | null)} [file_sha256]
+ * @property {(string | null)} [dates_state]
+ * @property {(string | null)} [dates_approved_by]
+ * @property {(number | null)} [dates_approved_at]
  */
 
 /**
@@ -1262,6 +1974,11 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * What the centre may receive from a camera, each level including those before it.
+ * @typedef {"events" | "snapshots" | "live"} Level
+ */
+
+/**
  * Messages from patrol units, by outcome.
  * @typedef {Object} LinkCounters
  * @property {number} positions
@@ -1322,6 +2039,13 @@ import { request, url } from "./http.js";
  * @property {(string | null)} after
  * @property {string} actor
  * @property {number} ts
+ */
+
+/**
+ * A company or a tip to add to a case.
+ * @typedef {Object} LinkIn
+ * @property {(number | null)} [company_id]
+ * @property {(number | null)} [tip_id]
  */
 
 /**
@@ -1445,6 +2169,20 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * The hotline's month.
+ * @typedef {Object} MonthlyReport
+ * @property {string} month
+ * @property {number} calls
+ * @property {number} within_sla
+ * @property {number} overdue
+ * @property {number} callbacks
+ * @property {number} callbacks_on_time
+ * @property {number} rated
+ * @property {(number | null)} satisfaction
+ * @property {Array<CategoryFigures>} by_category
+ */
+
+/**
  * A zone without an available unit, and the unit proposed to cover it.
  * @typedef {Object} MoveUp
  * @property {string} zone
@@ -1465,9 +2203,54 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A tip the caller sent, with its files.
+ * @typedef {Object} MyTip
+ * @property {number} id
+ * @property {(number | null)} company_id
+ * @property {(string | null)} text
+ * @property {string} status
+ * @property {number} ts
+ * @property {Array<TipFile>} files
+ */
+
+/**
+ * A link between two companies and its evidence.
+ * @typedef {Object} NetworkLink
+ * @property {number} id
+ * @property {number} a
+ * @property {number} b
+ * @property {number} score
+ * @property {LinkEvidence} evidence
+ * @property {string} proposed
+ * @property {(string | null)} decision
+ * @property {boolean} active
+ */
+
+/**
+ * A company of the alias cluster.
+ * @typedef {Object} NetworkMember
+ * @property {number} id
+ * @property {string} display_name
+ * @property {(string | null)} founded
+ * @property {(number | null)} checked_ts
+ * @property {(number | null)} profiled_ts
+ * @property {(string | null)} uscc
+ * @property {(string | null)} legal_rep
+ * @property {(string | null)} reg_status
+ * @property {boolean} warned
+ * @property {string} state
+ */
+
+/**
  * An optional note.
  * @typedef {Object} NoteBody
  * @property {(string | null)} [note]
+ */
+
+/**
+ * A note on a case.
+ * @typedef {Object} NoteIn
+ * @property {string} text
  */
 
 /**
@@ -1531,9 +2314,127 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * An owner organisation with its camera count and agreement.
+ * @typedef {Object} Org
+ * @property {number} id
+ * @property {string} name
+ * @property {OrgKind} kind
+ * @property {(string | null)} contact
+ * @property {(string | null)} area
+ * @property {number} cameras
+ * @property {AgreementOut} agreement
+ */
+
+/**
+ * An organisation with its cameras' own agreements and its accounts.
+ * @typedef {Object} OrgDetail
+ * @property {number} id
+ * @property {string} name
+ * @property {OrgKind} kind
+ * @property {(string | null)} contact
+ * @property {(string | null)} area
+ * @property {number} cameras
+ * @property {AgreementOut} agreement
+ * @property {Array<CameraAgreement>} camera_agreements
+ * @property {Array<string>} [accounts]
+ */
+
+/**
+ * A new owner organisation.
+ * @typedef {Object} OrgIn
+ * @property {string} name
+ * @property {OrgKind} kind
+ * @property {(string | null)} [contact]
+ * @property {(string | null)} [area]
+ */
+
+/**
+ * What kind of organisation owns a camera.
+ * @typedef {"government" | "company" | "community" | "school" | "hospital" | "other"} OrgKind
+ */
+
+/**
+ * Changes to an owner organisation (only the fields sent).
+ * @typedef {Object} OrgPatch
+ * @property {(string | null)} [name]
+ * @property {(OrgKind | null)} [kind]
+ * @property {(string | null)} [contact]
+ * @property {(string | null)} [area]
+ */
+
+/**
+ * How a case ended. ``fraud_prevented`` is a fraud found early: merchants warned
+ * before they shipped, the losses avoided counted.
+ * @typedef {"fraud_prevented" | "fraud_confirmed" | "referred" | "no_fraud" | "inconclusive"} Outcome
+ */
+
+/**
+ * The outcome that closes a case, with the losses it avoided (yuan).
+ * @typedef {Object} OutcomeIn
+ * @property {Outcome} outcome
+ * @property {(number | string)} [losses_avoided_yuan]
+ * @property {string} note
+ */
+
+/**
  * The filing's state after the merchant's answer.
  * @typedef {Object} OverdueAnswer
  * @property {string} status
+ */
+
+/**
+ * One of the owner's cameras, as its owner sees it: where it is and its health.
+ * @typedef {Object} OwnCamera
+ * @property {string} id
+ * @property {(string | null)} zone
+ * @property {number} lat
+ * @property {number} lon
+ * @property {string} health_status
+ * @property {(number | null)} status_at
+ * @property {(number | null)} last_health_at
+ * @property {(string | null)} firmware
+ * @property {(Object<string, any> | null)} health
+ */
+
+/**
+ * An incident one of the owner's cameras raised: what and when, never who, no units.
+ * @typedef {Object} OwnIncident
+ * @property {string} id
+ * @property {string} kind
+ * @property {string} status
+ * @property {number} created_at
+ * @property {(number | null)} last_ts
+ * @property {(string | null)} zone
+ * @property {Array<string>} cameras
+ */
+
+/**
+ * The owner's organisation, its agreement and its cameras' counts.
+ * @typedef {Object} OwnOrg
+ * @property {Org} org
+ * @property {OwnerStats} stats
+ */
+
+/**
+ * One organisation's cameras, their health, and the incidents they raised.
+ * @typedef {Object} OwnerStats
+ * @property {number} org_id
+ * @property {string} name
+ * @property {OrgKind} kind
+ * @property {number} cameras
+ * @property {number} online
+ * @property {number} stale
+ * @property {number} offline
+ * @property {number} unknown
+ * @property {number} revoked
+ * @property {number} incidents_24h
+ * @property {number} incidents_7d
+ */
+
+/**
+ * The full passport number of one case (the reveal is audited).
+ * @typedef {Object} PassportReveal
+ * @property {string} passport_number
  */
 
 /**
@@ -1599,6 +2500,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} since
  * @property {(string | null)} eligible_from
  * @property {(string | null)} reason
+ * @property {string} [channel]
  */
 
 /**
@@ -1621,6 +2523,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [origin]
  * @property {(string | null)} [phone]
  * @property {string} zone
+ * @property {(string | null)} [hukou_place]
  */
 
 /**
@@ -1637,6 +2540,8 @@ import { request, url } from "./http.js";
  * @property {(string | null)} origin
  * @property {(string | null)} zone
  * @property {(string | null)} status
+ * @property {(string | null)} [hukou]
+ * @property {(string | null)} [hukou_place]
  */
 
 /**
@@ -1652,6 +2557,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [origin]
  * @property {(string | null)} [phone]
  * @property {(string | null)} [zone]
+ * @property {(string | null)} [hukou_place]
  */
 
 /**
@@ -1668,6 +2574,8 @@ import { request, url } from "./http.js";
  * @property {(string | null)} origin
  * @property {(string | null)} zone
  * @property {(string | null)} status
+ * @property {(string | null)} [hukou]
+ * @property {(string | null)} [hukou_place]
  * @property {(string | null)} phone
  * @property {(number | null)} merged_into
  * @property {(number | null)} closed_at
@@ -1676,6 +2584,19 @@ import { request, url } from "./http.js";
  * @property {Array<Object<string, any>>} permits
  * @property {Array<Object<string, any>>} requests
  * @property {Array<Object<string, any>>} houses
+ */
+
+/**
+ * The platform's figures, computed from the records.
+ * @typedef {Object} PlatformStats
+ * @property {number} filings
+ * @property {number} companies_checked
+ * @property {number} companies_profiled
+ * @property {number} frauds_found_early
+ * @property {number} losses_avoided_cents
+ * @property {number} losses_avoided_yuan
+ * @property {number} open_cases
+ * @property {number} new_tips
  */
 
 /**
@@ -1690,6 +2611,10 @@ import { request, url } from "./http.js";
  * @property {Object<string, number>} totals
  * @property {(Object<string, (number | string)> | null)} [centre]
  * @property {(Object<string, (number | string)> | null)} [station]
+ * @property {(Object<string, (number | string)> | null)} [hukou]
+ * @property {(Object<string, (number | string)> | null)} [zone_hukou]
+ * @property {(Object<string, (number | string)> | null)} [station_hukou]
+ * @property {(Object<string, (number | string)> | null)} [centre_hukou]
  */
 
 /**
@@ -1729,12 +2654,31 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * How urgent a case is.
+ * @typedef {"low" | "normal" | "high" | "urgent"} Priority
+ */
+
+/**
  * One signal that moved an incident's priority, with its points.
  * @typedef {Object} PriorityReason
  * @property {string} code
  * @property {number} points
  * @property {(number | string | null)} [value]
  * @property {string} text
+ */
+
+/**
+ * A company's registry record (the credit code or the licence number at least).
+ * @typedef {Object} ProfileIn
+ * @property {(string | null)} [uscc]
+ * @property {(string | null)} [licence_no]
+ * @property {string} legal_rep
+ * @property {string} registered_address
+ * @property {(number | string)} registered_capital_yuan
+ * @property {string} founding_date
+ * @property {string} [business_scope]
+ * @property {RegStatus} [reg_status]
+ * @property {string} [source]
  */
 
 /**
@@ -1782,6 +2726,12 @@ import { request, url } from "./http.js";
  * @property {string} device_id
  * @property {EvidenceSharing} sharing
  * @property {string} reason
+ * @property {boolean} [agreement]
+ */
+
+/**
+ * The registry's status of a company (登记状态).
+ * @typedef {"in_business" | "suspended" | "revoked" | "cancelled" | "moved_out"} RegStatus
  */
 
 /**
@@ -1798,6 +2748,11 @@ import { request, url } from "./http.js";
  * @property {string} status
  * @property {number} created_at
  * @property {(number | null)} updated_at
+ * @property {(string | null)} [recorded_on]
+ * @property {(string | null)} [counts_from]
+ * @property {(string | null)} [backdate_state]
+ * @property {(number | null)} [backdate_approval_id]
+ * @property {(number | null)} [import_job_id]
  */
 
 /**
@@ -1814,6 +2769,11 @@ import { request, url } from "./http.js";
  * @property {string} status
  * @property {number} created_at
  * @property {(number | null)} updated_at
+ * @property {(string | null)} [recorded_on]
+ * @property {(string | null)} [counts_from]
+ * @property {(string | null)} [backdate_state]
+ * @property {(number | null)} [backdate_approval_id]
+ * @property {(number | null)} [import_job_id]
  * @property {Array<StatusStep>} history
  */
 
@@ -1828,6 +2788,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [valid_from]
  * @property {(string | null)} [valid_to]
  * @property {"draft" | "registered"} [status]
+ * @property {(string | null)} [backdate_reason]
  */
 
 /**
@@ -1844,6 +2805,11 @@ import { request, url } from "./http.js";
  * @property {string} status
  * @property {number} created_at
  * @property {(number | null)} updated_at
+ * @property {(string | null)} [recorded_on]
+ * @property {(string | null)} [counts_from]
+ * @property {(string | null)} [backdate_state]
+ * @property {(number | null)} [backdate_approval_id]
+ * @property {(number | null)} [import_job_id]
  * @property {(string | null)} [name]
  * @property {(string | null)} [name_latin]
  * @property {(string | null)} [id_masked]
@@ -1992,7 +2958,7 @@ import { request, url } from "./http.js";
 
 /**
  * The roles of the command centre and its partners.
- * @typedef {"admin" | "operator" | "call_taker" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver"} Role
+ * @typedef {"admin" | "operator" | "call_taker" | "supervisor" | "dispatcher" | "technician" | "population_officer" | "fraud_investigator" | "merchant" | "patrol_unit" | "auditor" | "data_access_approver" | "camera_owner" | "hall_clerk"} Role
  */
 
 /**
@@ -2200,7 +3166,7 @@ import { request, url } from "./http.js";
  * @property {string} req
  * @property {string} device_id
  * @property {(string | null)} event_id
- * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {"pending" | "ok" | "error" | "timeout" | "denied"} status
  */
 
 /**
@@ -2216,7 +3182,7 @@ import { request, url } from "./http.js";
  * @property {(number | null)} sent_at
  * @property {(number | null)} answered_at
  * @property {(number | null)} attempts
- * @property {"pending" | "ok" | "error" | "timeout"} status
+ * @property {"pending" | "ok" | "error" | "timeout" | "denied"} status
  * @property {(string | null)} mime
  * @property {(number | null)} width
  * @property {(number | null)} height
@@ -2267,6 +3233,22 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * Changes to a task: assign, move the due date, mark done or not done.
+ * @typedef {Object} TaskEdit
+ * @property {(string | null)} [assignee]
+ * @property {(string | null)} [due_date]
+ * @property {(boolean | null)} [done]
+ */
+
+/**
+ * A task on a case.
+ * @typedef {Object} TaskIn
+ * @property {string} title
+ * @property {(string | null)} [assignee]
+ * @property {(string | null)} [due_date]
+ */
+
+/**
  * A registration at a house, as the house shows it.
  * @typedef {Object} Tenancy
  * @property {number} id
@@ -2288,6 +3270,19 @@ import { request, url } from "./http.js";
  * @property {(string | null)} text
  * @property {Array<Object<string, any>>} attachments
  * @property {string} status
+ * @property {number} ts
+ */
+
+/**
+ * A file kept with a tip (metadata; the content is downloaded, audited).
+ * @typedef {Object} TipFile
+ * @property {number} id
+ * @property {number} tip_id
+ * @property {string} name
+ * @property {string} mime
+ * @property {number} size
+ * @property {string} sha256
+ * @property {string} uploaded_by
  * @property {number} ts
  */
 
@@ -2531,6 +3526,8 @@ import { request, url } from "./http.js";
  * @property {(string | null)} name_latin
  * @property {(string | null)} nationality
  * @property {(string | null)} id_masked
+ * @property {(number | null)} [house_id]
+ * @property {(number | null)} [host_person_id]
  */
 
 /**
@@ -2540,9 +3537,11 @@ import { request, url } from "./http.js";
  * @property {string} visa_type
  * @property {string} visa_expiry
  * @property {"hotel" | "host"} host_kind
- * @property {string} host_name
- * @property {string} address
- * @property {string} zone
+ * @property {(string | null)} [host_name]
+ * @property {(string | null)} [address]
+ * @property {(string | null)} [zone]
+ * @property {(number | null)} [house_id]
+ * @property {(number | null)} [host_person_id]
  * @property {string} arrived_at
  * @property {(string | null)} [planned_departure]
  * @property {boolean} [accept_expired_visa]
@@ -2947,7 +3946,7 @@ export function auditPublicKey() {
 /**
  * Devices of your centres, filtered by zone, centre, owner and health status.
  * GET /api/devices
- * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number, centre?: (string | null) }} [query]
+ * @param {{ zone?: (string | null), owner_type?: ("government" | "company" | "community" | null), owner_org?: (string | null), status?: ("online" | "offline" | "stale" | "unknown" | "revoked" | null), limit?: number, offset?: number, centre?: (string | null), org_id?: (number | null) }} [query]
  * @returns {Promise<Array<Device>>}
  */
 export function fleetListDevices(query) {
@@ -2999,7 +3998,7 @@ export function fleetLostEvents(deviceId) {
  * Online / offline / stale / unknown / cert-expiring counts of your centres' cameras
  * per zone, centre or owner.
  * GET /api/fleet/summary
- * @param {{ by?: "zone" | "owner_type" | "owner_org" | "centre_id" }} [query]
+ * @param {{ by?: "zone" | "owner_type" | "owner_org" | "centre_id" | "org_id" }} [query]
  * @returns {Promise<FleetSummary>}
  */
 export function fleetSummary(query) {
@@ -3118,6 +4117,141 @@ export function snapshotStatus(req) {
  */
 export function snapshotImage(req, purpose) {
   return request("GET", `/api/snapshots/${encodeURIComponent(req)}/image`, { headers: { "X-Purpose": purpose }, raw: true });
+}
+
+/**
+ * Owner organisations (filtered by kind or a part of the name) with their agreements.
+ * GET /api/owners
+ * @param {{ kind?: (OrgKind | null), q?: (string | null) }} [query]
+ * @returns {Promise<Array<OrgDetail>>}
+ */
+export function listOwners(query) {
+  return request("GET", "/api/owners", { query });
+}
+
+/**
+ * Record a new owner organisation (audited).
+ * POST /api/owners
+ * @param {OrgIn} body
+ * @returns {Promise<OrgDetail>}
+ */
+export function createOwner(body) {
+  return request("POST", "/api/owners", { body });
+}
+
+/**
+ * Per organisation: cameras, online / stale / offline, incidents raised in 24 h and 7 d.
+ * GET /api/owners/stats
+ * @returns {Promise<Array<OwnerStats>>}
+ */
+export function ownerStats() {
+  return request("GET", "/api/owners/stats");
+}
+
+/**
+ * One organisation, its agreement, its cameras' own agreements and its accounts.
+ * GET /api/owners/{org_id}
+ * @param {number} orgId
+ * @returns {Promise<OrgDetail>}
+ */
+export function getOwner(orgId) {
+  return request("GET", `/api/owners/${encodeURIComponent(orgId)}`);
+}
+
+/**
+ * Change an organisation's name, kind, contact or area (its cameras' labels follow).
+ * PATCH /api/owners/{org_id}
+ * @param {number} orgId
+ * @param {OrgPatch} body
+ * @returns {Promise<OrgDetail>}
+ */
+export function updateOwner(orgId, body) {
+  return request("PATCH", `/api/owners/${encodeURIComponent(orgId)}`, { body });
+}
+
+/**
+ * Record the organisation's sharing agreement (replaces the one before; audited).
+ * PUT /api/owners/{org_id}/agreement
+ * @param {number} orgId
+ * @param {AgreementIn} body
+ * @returns {Promise<AgreementOut>}
+ */
+export function ownersSetAgreement(orgId, body) {
+  return request("PUT", `/api/owners/${encodeURIComponent(orgId)}/agreement`, { body });
+}
+
+/**
+ * Remove the organisation's agreement: its kind's default applies again (audited).
+ * DELETE /api/owners/{org_id}/agreement
+ * @param {number} orgId
+ * @returns {Promise<AgreementOut>}
+ */
+export function ownersRemoveAgreement(orgId) {
+  return request("DELETE", `/api/owners/${encodeURIComponent(orgId)}/agreement`);
+}
+
+/**
+ * Give one camera its own agreement, replacing its organisation's (audited).
+ * PUT /api/owners/{org_id}/cameras/{device_id}/agreement
+ * @param {number} orgId
+ * @param {string} deviceId
+ * @param {AgreementIn} body
+ * @returns {Promise<CameraAgreement>}
+ */
+export function ownersSetCameraAgreement(orgId, deviceId, body) {
+  return request("PUT", `/api/owners/${encodeURIComponent(orgId)}/cameras/${encodeURIComponent(deviceId)}/agreement`, { body });
+}
+
+/**
+ * Remove a camera's own agreement: its organisation's applies again (audited).
+ * DELETE /api/owners/{org_id}/cameras/{device_id}/agreement
+ * @param {number} orgId
+ * @param {string} deviceId
+ * @returns {Promise<CameraAgreement>}
+ */
+export function ownersRemoveCameraAgreement(orgId, deviceId) {
+  return request("DELETE", `/api/owners/${encodeURIComponent(orgId)}/cameras/${encodeURIComponent(deviceId)}/agreement`);
+}
+
+/**
+ * Make a login for the organisation (role ``camera_owner``, bound to it; audited).
+ * POST /api/owners/{org_id}/accounts
+ * @param {number} orgId
+ * @param {AccountIn} body
+ * @returns {Promise<AccountOut>}
+ */
+export function createOwnerAccount(orgId, body) {
+  return request("POST", `/api/owners/${encodeURIComponent(orgId)}/accounts`, { body });
+}
+
+/**
+ * The caller's organisation, its agreement and its cameras' counts.
+ * GET /api/my-org
+ * @returns {Promise<OwnOrg>}
+ */
+export function ownersMyOrg() {
+  return request("GET", "/api/my-org");
+}
+
+/**
+ * The caller's organisation's cameras and their health (no one else's).
+ * GET /api/my-org/cameras
+ * @param {{ limit?: number, offset?: number }} [query]
+ * @returns {Promise<Array<OwnCamera>>}
+ */
+export function ownersMyCameras(query) {
+  return request("GET", "/api/my-org/cameras", { query });
+}
+
+/**
+ * Incidents the caller's cameras raised: kind, state and time only (no people, no
+ * units, no other owners' cameras).
+ * GET /api/my-org/incidents
+ * @param {{ limit?: number }} [query]
+ * @returns {Promise<Array<OwnIncident>>}
+ */
+export function ownersMyIncidents(query) {
+  return request("GET", "/api/my-org/incidents", { query });
 }
 
 /**
@@ -3396,7 +4530,9 @@ export function incidentStreamUrl(query) {
 }
 
 /**
- * Register a person; likely duplicates are returned and queued for review.
+ * Register a person; likely duplicates are returned and queued for review. A document
+ * already on record (type, issuing country, number) is never registered twice: 409 names
+ * the person to open instead.
  * POST /api/population/persons
  * @param {string} purpose - Why personal data is read (recorded in the audit log)
  * @param {PersonIn} body
@@ -3751,6 +4887,29 @@ export function populationReviewQueue(purpose, query) {
 }
 
 /**
+ * A candidate pair side by side: both records, the evidence, the fields that agree.
+ * GET /api/population/duplicates/{cand_id}
+ * @param {number} candId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<DuplicateCompare>}
+ */
+export function populationCompareDuplicates(candId, purpose) {
+  return request("GET", `/api/population/duplicates/${encodeURIComponent(candId)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Ask a second officer to approve the batch's historical registration dates.
+ * POST /api/population/import/{job_id}/dates-approval
+ * @param {number} jobId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {BatchDatesIn} body
+ * @returns {Promise<ImportBatch>}
+ */
+export function populationRequestBatchDates(jobId, purpose, body) {
+  return request("POST", `/api/population/import/${encodeURIComponent(jobId)}/dates-approval`, { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
  * Merge a candidate pair (reversible).
  * POST /api/population/duplicates/{cand_id}/merge
  * @param {number} candId
@@ -4016,6 +5175,17 @@ export function fraudMerchant(mid, purpose) {
 }
 
 /**
+ * Companies by name and check state, a page at a time (audited).
+ * GET /api/fraud/companies
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {{ q?: (string | null), state?: (CheckState | null), limit?: number, offset?: number }} [query]
+ * @returns {Promise<CompanyPage>}
+ */
+export function fraudCompanies(purpose, query) {
+  return request("GET", "/api/fraud/companies", { query, headers: { "X-Purpose": purpose } });
+}
+
+/**
  * Register a company with every identifier known.
  * POST /api/fraud/companies
  * @param {CompanyIn} body
@@ -4097,6 +5267,17 @@ export function fraudDecideLink(lid, body) {
  */
 export function fraudAlerts(query) {
   return request("GET", "/api/fraud/alerts", { query });
+}
+
+/**
+ * Cases, open first and newest first, filtered and a page at a time (audited).
+ * GET /api/fraud/cases
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {{ status?: (CaseStatus | null), assignee?: (string | null), company_id?: (number | null), outcome?: (Outcome | null), q?: (string | null), limit?: number, offset?: number }} [query]
+ * @returns {Promise<CasePage>}
+ */
+export function fraudCases(purpose, query) {
+  return request("GET", "/api/fraud/cases", { query, headers: { "X-Purpose": purpose } });
 }
 
 /**
@@ -4206,6 +5387,462 @@ export function fraudCapJson(wid) {
  */
 export function fraudAtom() {
   return request("GET", "/api/fraud/public/warnings.atom", { raw: true });
+}
+
+/**
+ * The services, their counters, time limits and required documents.
+ * GET /api/hall/catalogue
+ * @returns {Promise<HallCatalogue>}
+ */
+export function hallCatalogue() {
+  return request("GET", "/api/hall/catalogue");
+}
+
+/**
+ * Take an application at the counter; the answer carries the receipt number.
+ * POST /api/hall/cases
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {HallCaseIn} body
+ * @returns {Promise<HallCase>}
+ */
+export function hallApply(purpose, body) {
+  return request("POST", "/api/hall/cases", { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * A counter's open cases by deadline, then those waiting to be collected.
+ * GET /api/hall/queue/{counter}
+ * @param {string} counter
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Array<HallCaseItem>>}
+ */
+export function hallQueue(counter, purpose) {
+  return request("GET", `/api/hall/queue/${encodeURIComponent(counter)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Cases of one passport (audited).
+ * POST /api/hall/cases/find
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {HallFindIn} body
+ * @returns {Promise<Array<HallCaseItem>>}
+ */
+export function hallFind(purpose, body) {
+  return request("POST", "/api/hall/cases/find", { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * One case with its documents and history (audited).
+ * GET /api/hall/cases/{case_id}
+ * @param {number} caseId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<HallCase>}
+ */
+export function hallGetCase(caseId, purpose) {
+  return request("GET", `/api/hall/cases/${encodeURIComponent(caseId)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * The full passport number (audited with the reason).
+ * POST /api/hall/cases/{case_id}/reveal
+ * @param {number} caseId
+ * @param {HallRevealIn} body
+ * @returns {Promise<PassportReveal>}
+ */
+export function hallReveal(caseId, body) {
+  return request("POST", `/api/hall/cases/${encodeURIComponent(caseId)}/reveal`, { body });
+}
+
+/**
+ * Keep a supporting document (PDF, JPEG or PNG, checked by content) encrypted.
+ * PUT /api/hall/cases/{case_id}/documents/{doc}
+ * @param {number} caseId
+ * @param {string} doc
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {string} body
+ * @param {{ filename?: string }} [query]
+ * @returns {Promise<HallCase>}
+ */
+export function hallAddDocument(caseId, doc, purpose, body, query) {
+  return request("PUT", `/api/hall/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(doc)}`, { body, rawBody: true, query, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * A document's content (each read audited with its purpose).
+ * GET /api/hall/cases/{case_id}/documents/{file_id}
+ * @param {number} caseId
+ * @param {string} fileId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Response>}
+ */
+export function hallReadDocument(caseId, fileId, purpose) {
+  return request("GET", `/api/hall/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(fileId)}`, { headers: { "X-Purpose": purpose }, raw: true });
+}
+
+/**
+ * Documents checked, under review, collected, or withdrawn (with a reason).
+ * POST /api/hall/cases/{case_id}/step
+ * @param {number} caseId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {HallStepIn} body
+ * @returns {Promise<HallCase>}
+ */
+export function hallStep(caseId, purpose, body) {
+  return request("POST", `/api/hall/cases/${encodeURIComponent(caseId)}/step`, { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Approve or refuse, with the reason (and the new validity end for an approval).
+ * POST /api/hall/cases/{case_id}/decision
+ * @param {number} caseId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {HallDecisionIn} body
+ * @returns {Promise<HallCase>}
+ */
+export function hallDecide(caseId, purpose, body) {
+  return request("POST", `/api/hall/cases/${encodeURIComponent(caseId)}/decision`, { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Decisions due within a day and overdue ones, not yet acknowledged.
+ * GET /api/hall/alerts
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Array<HallAlert>>}
+ */
+export function hallAlerts(purpose) {
+  return request("GET", "/api/hall/alerts", { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Mark an alert seen.
+ * POST /api/hall/alerts/{alert_id}/ack
+ * @param {number} alertId
+ * @returns {Promise<Response>}
+ */
+export function hallAcknowledge(alertId) {
+  return request("POST", `/api/hall/alerts/${encodeURIComponent(alertId)}/ack`, { raw: true });
+}
+
+/**
+ * Cases by nationality and service; counts under five suppressed.
+ * GET /api/hall/stats
+ * @param {{ year?: (number | null) }} [query]
+ * @returns {Promise<HallStats>}
+ */
+export function hallStats(query) {
+  return request("GET", "/api/hall/stats", { query });
+}
+
+/**
+ * An application's status by its receipt number (no login; limited per address).
+ * GET /api/hall/public/status/{receipt}
+ * @param {string} receipt
+ * @returns {Promise<Enquiry>}
+ */
+export function hallEnquiry(receipt) {
+  return request("GET", `/api/hall/public/status/${encodeURIComponent(receipt)}`);
+}
+
+/**
+ * The categories of the migrants' service catalogue and their SLAs.
+ * GET /api/hotline/catalogue
+ * @returns {Promise<HotlineCatalogueOut>}
+ */
+export function hotlineCatalogue() {
+  return request("GET", "/api/hotline/catalogue");
+}
+
+/**
+ * Calls, newest first (numbers masked; audited).
+ * GET /api/hotline/calls
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {{ status?: ("open" | "resolved" | "closed" | "overdue" | null), limit?: number }} [query]
+ * @returns {Promise<Array<HotlineCall>>}
+ */
+export function hotlineCalls(purpose, query) {
+  return request("GET", "/api/hotline/calls", { query, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Log a call (the caller's number is stored encrypted).
+ * POST /api/hotline/calls
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {CallIn} body
+ * @returns {Promise<HotlineCall>}
+ */
+export function hotlineLogCall(purpose, body) {
+  return request("POST", "/api/hotline/calls", { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Earlier calls from one number (found by keyed hash; audited with the reason).
+ * POST /api/hotline/calls/by-number
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {CallerRevealIn} body
+ * @param {{ number?: string }} [query]
+ * @returns {Promise<Array<HotlineCall>>}
+ */
+export function hotlineByNumber(purpose, body, query) {
+  return request("POST", "/api/hotline/calls/by-number", { body, query, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * One call with its callbacks (audited).
+ * GET /api/hotline/calls/{call_id}
+ * @param {number} callId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineGetCall(callId, purpose) {
+  return request("GET", `/api/hotline/calls/${encodeURIComponent(callId)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * The caller's full number (audited with the reason).
+ * POST /api/hotline/calls/{call_id}/reveal
+ * @param {number} callId
+ * @param {CallerRevealIn} body
+ * @returns {Promise<CallerNumber>}
+ */
+export function hotlineReveal(callId, body) {
+  return request("POST", `/api/hotline/calls/${encodeURIComponent(callId)}/reveal`, { body });
+}
+
+/**
+ * Promise a call back (by default within the category's SLA).
+ * POST /api/hotline/calls/{call_id}/callbacks
+ * @param {number} callId
+ * @param {CallCallbackIn} body
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineCallback(callId, body) {
+  return request("POST", `/api/hotline/calls/${encodeURIComponent(callId)}/callbacks`, { body });
+}
+
+/**
+ * Record a call back made, with its outcome.
+ * POST /api/hotline/callbacks/{callback_id}/done
+ * @param {number} callbackId
+ * @param {CallOutcomeIn} body
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineCallbackDone(callbackId, body) {
+  return request("POST", `/api/hotline/callbacks/${encodeURIComponent(callbackId)}/done`, { body });
+}
+
+/**
+ * Callbacks not yet made, earliest first.
+ * GET /api/hotline/callbacks
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Array<DueCallback>>}
+ */
+export function hotlineCallbacksDue(purpose) {
+  return request("GET", "/api/hotline/callbacks", { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Resolve the matter (a satisfaction follow-up becomes due).
+ * POST /api/hotline/calls/{call_id}/resolve
+ * @param {number} callId
+ * @param {CallOutcomeIn} body
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineResolve(callId, body) {
+  return request("POST", `/api/hotline/calls/${encodeURIComponent(callId)}/resolve`, { body });
+}
+
+/**
+ * The caller's rating from the follow-up call.
+ * POST /api/hotline/calls/{call_id}/satisfaction
+ * @param {number} callId
+ * @param {CallScoreIn} body
+ * @returns {Promise<HotlineCallDetail>}
+ */
+export function hotlineSatisfaction(callId, body) {
+  return request("POST", `/api/hotline/calls/${encodeURIComponent(callId)}/satisfaction`, { body });
+}
+
+/**
+ * The month's figures by category (counts only).
+ * GET /api/hotline/report
+ * @param {{ month?: string }} [query]
+ * @returns {Promise<MonthlyReport>}
+ */
+export function hotlineReport(query) {
+  return request("GET", "/api/hotline/report", { query });
+}
+
+/**
+ * A case with its companies, tips and their files, alert, tasks, notes (audited).
+ * GET /api/fraud/cases/{case_id}
+ * @param {number} caseId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<CaseDetail>}
+ */
+export function fraudCase(caseId, purpose) {
+  return request("GET", `/api/fraud/cases/${encodeURIComponent(caseId)}`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Change a case's title, description, priority, assignee or status.
+ * PATCH /api/fraud/cases/{case_id}
+ * @param {number} caseId
+ * @param {CaseEdit} body
+ * @returns {Promise<Done>}
+ */
+export function fraudEditCase(caseId, body) {
+  return request("PATCH", `/api/fraud/cases/${encodeURIComponent(caseId)}`, { body });
+}
+
+/**
+ * Add a task to a case.
+ * POST /api/fraud/cases/{case_id}/tasks
+ * @param {number} caseId
+ * @param {TaskIn} body
+ * @returns {Promise<Created>}
+ */
+export function fraudAddTask(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/tasks`, { body });
+}
+
+/**
+ * Assign a task, move its due date, or mark it done.
+ * PATCH /api/fraud/cases/{case_id}/tasks/{task_id}
+ * @param {number} caseId
+ * @param {number} taskId
+ * @param {TaskEdit} body
+ * @returns {Promise<Done>}
+ */
+export function fraudEditTask(caseId, taskId, body) {
+  return request("PATCH", `/api/fraud/cases/${encodeURIComponent(caseId)}/tasks/${encodeURIComponent(taskId)}`, { body });
+}
+
+/**
+ * Add a note to a case.
+ * POST /api/fraud/cases/{case_id}/notes
+ * @param {number} caseId
+ * @param {NoteIn} body
+ * @returns {Promise<Created>}
+ */
+export function fraudAddNote(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/notes`, { body });
+}
+
+/**
+ * Add a company or a tip to a case.
+ * POST /api/fraud/cases/{case_id}/links
+ * @param {number} caseId
+ * @param {LinkIn} body
+ * @returns {Promise<Done>}
+ */
+export function fraudLink(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/links`, { body });
+}
+
+/**
+ * Close a case with its outcome and the losses it avoided.
+ * POST /api/fraud/cases/{case_id}/outcome
+ * @param {number} caseId
+ * @param {OutcomeIn} body
+ * @returns {Promise<Done>}
+ */
+export function fraudOutcome(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/outcome`, { body });
+}
+
+/**
+ * Reopen a closed case, saying why.
+ * POST /api/fraud/cases/{case_id}/reopen
+ * @param {number} caseId
+ * @param {NoteIn} body
+ * @returns {Promise<Done>}
+ */
+export function fraudReopen(caseId, body) {
+  return request("POST", `/api/fraud/cases/${encodeURIComponent(caseId)}/reopen`, { body });
+}
+
+/**
+ * The tips you sent, with their files.
+ * GET /api/fraud/tips/mine
+ * @returns {Promise<Array<MyTip>>}
+ */
+export function fraudMyTips() {
+  return request("GET", "/api/fraud/tips/mine");
+}
+
+/**
+ * Keep a file (PDF, JPEG, PNG; up to 10 MB) with a tip, encrypted (body: the file).
+ * POST /api/fraud/attachments
+ * @param {string} contentType
+ * @param {string} [body]
+ * @param {{ tip_id?: number, name?: string }} [query]
+ * @returns {Promise<TipFile>}
+ */
+export function fraudAttach(contentType, body, query) {
+  return request("POST", "/api/fraud/attachments", { body, rawBody: true, query, headers: { "Content-Type": contentType } });
+}
+
+/**
+ * A tip's file (audited with the purpose).
+ * GET /api/fraud/attachments/{attachment_id}
+ * @param {number} attachmentId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<Response>}
+ */
+export function fraudDownload(attachmentId, purpose) {
+  return request("GET", `/api/fraud/attachments/${encodeURIComponent(attachmentId)}`, { headers: { "X-Purpose": purpose }, raw: true });
+}
+
+/**
+ * Enter or correct a company's registry profile (it becomes profiled).
+ * PUT /api/fraud/companies/{cid}/profile
+ * @param {number} cid
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {ProfileIn} body
+ * @returns {Promise<Company>}
+ */
+export function fraudSaveProfile(cid, purpose, body) {
+  return request("PUT", `/api/fraud/companies/${encodeURIComponent(cid)}/profile`, { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Mark a company checked.
+ * POST /api/fraud/companies/{cid}/checked
+ * @param {number} cid
+ * @returns {Promise<Done>}
+ */
+export function fraudMarkChecked(cid) {
+  return request("POST", `/api/fraud/companies/${encodeURIComponent(cid)}/checked`);
+}
+
+/**
+ * A company, its vests and aliases, and the evidence linking them (audited).
+ * GET /api/fraud/companies/{cid}/network
+ * @param {number} cid
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @returns {Promise<AliasNetwork>}
+ */
+export function fraudNetwork(cid, purpose) {
+  return request("GET", `/api/fraud/companies/${encodeURIComponent(cid)}/network`, { headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Filings, companies checked and profiled, frauds found early, losses avoided.
+ * GET /api/fraud/stats
+ * @returns {Promise<PlatformStats>}
+ */
+export function fraudStats() {
+  return request("GET", "/api/fraud/stats");
+}
+
+/**
+ * Ask a second investigator again (after the request expired or was refused).
+ * POST /api/fraud/warnings/{wid}/request-approval
+ * @param {number} wid
+ * @returns {Promise<FraudWarning>}
+ */
+export function fraudRequestApproval(wid) {
+  return request("POST", `/api/fraud/warnings/${encodeURIComponent(wid)}/request-approval`);
 }
 
 /**
