@@ -483,7 +483,14 @@ def seed_dispatch(dc: DevCity, opts: CityOptions) -> None:
             {k: u[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
         )
         dispatch.position(u["id"], UnitPosition(ts=dispatch.now_ms(), lat=u["lat"], lon=u["lon"]))
-    link = PahoLink("127.0.0.1", dc.mqtt_port, "devcity-unit-sim", **dc.mqtt_auth).start()
+    auth = dc.mqtt_auth
+    link = PahoLink(
+        "127.0.0.1",
+        dc.mqtt_port,
+        "devcity-unit-sim",
+        username=auth["username"],
+        password=auth["password"],
+    ).start()
     sim = UnitSimulator(
         geo.roads,
         [SimUnit(u["id"], u["mode"], u["lat"], u["lon"]) for u in defs],
