@@ -426,7 +426,14 @@ def seed_dispatch(dc: DevCity, opts: CityOptions) -> None:
             {k: u[k] for k in ("id", "call_sign", "mode", "home_zone", "shift", "status")}
         )
         dispatch.position(u["id"], UnitPosition(ts=dispatch.now_ms(), lat=u["lat"], lon=u["lon"]))
-    link = PahoLink("127.0.0.1", dc.mqtt_port, "devcity-unit-sim", **dc.mqtt_auth).start()
+    auth = dc.mqtt_auth
+    link = PahoLink(
+        "127.0.0.1",
+        dc.mqtt_port,
+        "devcity-unit-sim",
+        username=auth["username"],
+        password=auth["password"],
+    ).start()
     sim = UnitSimulator(
         geo.roads,
         [SimUnit(u["id"], u["mode"], u["lat"], u["lon"]) for u in defs],
@@ -674,6 +681,8 @@ def _enrol_agent(
     if not res.get("ok"):
         raise RuntimeError(f"enrolment of {dev} failed: {res}")
     broker: dict[str, Any] = yaml.safe_load((bundle / "agent.yaml").read_text())["broker"]
+    # the bundle's paths are relative to its own folder; the demo's config lives beside it
+    broker["tls"] = {k: str((bundle / v).resolve()) for k, v in broker["tls"].items()}
     return broker
 
 

@@ -213,8 +213,14 @@ def start_loadgen(city: Any, stop: threading.Event, cameras: int, rate: float) -
     from devtools.loadgen import EventStream, Publisher
 
     devs = [c["id"] for c in city.cameras[:cameras]]
+    auth = city.mqtt_auth
     pub = Publisher(
-        "127.0.0.1", city.mqtt_port, connections=1, name="demo-loadgen", **city.mqtt_auth
+        "127.0.0.1",
+        city.mqtt_port,
+        connections=1,
+        name="demo-loadgen",
+        username=auth["username"],
+        password=auth["password"],
     )
     stream = iter(EventStream(devs, seed=3, track_len=3))
 
