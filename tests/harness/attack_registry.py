@@ -312,7 +312,8 @@ ATTACKS: list[Attack] = [
        "requests generated from the OpenAPI document (valid and broken bodies, parameters and "
        "paths) as an administrator, an operator, an officer and anonymously",
        "no 500; the coordinator process stays up",
-       FUZZ + "test_requests_generated_from_the_openapi_document_never_get_a_500"),
+       FUZZ + "test_requests_generated_from_the_openapi_document_never_get_a_500",
+       FUZZ + "test_ids_past_64_bits_are_bad_input_not_a_fault"),
     _a("fuzz.mqtt", FUZZING,
        "messages generated from the protocol's JSON schemas, valid and mutated, on a board's "
        "own topics, interleaved with good events",

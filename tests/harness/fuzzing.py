@@ -211,7 +211,12 @@ def send(http: httpx.Client, req: dict[str, Any], headers: dict[str, str]) -> ht
             kw["content"] = json.dumps(req["body"], default=str).encode()
             kw["headers"] = {**headers, "Content-Type": "application/json"}
     try:
-        return http.request(req["method"], req["path"], **kw)
+        try:
+            return http.request(req["method"], req["path"], **kw)
+        except httpx.RemoteProtocolError:
+            # a kept-alive connection the server had just closed: send once more on a new
+            # one; a second drop is the server's doing and is counted
+            return http.request(req["method"], req["path"], **kw)
     except httpx.InvalidURL as exc:  # the client itself refuses to send it (control chars)
         return httpx.Response(499, text=f"not sent: {exc}")
     except (httpx.RemoteProtocolError, ssl.SSLError) as exc:  # a dropped connection
