@@ -262,8 +262,10 @@ ROLES = ["admin-wang", "op-chen", "officer-xu", "auditor-he", "tech-li", None]
 KNOWN = ["1", "2", "cam-fuzz", "cam-legit", "Z12", "officer-xu", "op-chen", "0", "9999999"]
 #: Routes whose answer never ends by design (the live incident stream, held open).
 ENDLESS = {"/api/incidents-stream"}
-#: The fuzzer's own address: its refused logins throttle this address, not the tokens'.
+#: The fuzzer's own addresses: its refused logins (generated ones, and its own once it has
+#: disabled or re-passworded an account) throttle these, not the other tests' logins.
 FUZZ_SOURCE = "127.0.0.9"
+LOGIN_SOURCE = "127.0.0.8"
 #: The protocol schema of each board channel the MQTT fuzzer writes to.
 SCHEMA_OF = {"event": "Event", "state": "State", "health": "Health", "snapshot": "SnapshotResponse"}
 
@@ -302,7 +304,7 @@ def fuzz_api(prod: Any, n: int, stop_at_500: bool = True) -> tuple[FuzzStats, in
             return {}
         if fresh or role not in tokens:
             try:
-                with prod.centre.client() as h:
+                with prod.centre.client(source=LOGIN_SOURCE) as h:
                     tokens[role] = login(h, role, PASSWORD)
             except AssertionError:  # the fuzzer disabled or re-passworded this account
                 tokens[role] = ""

@@ -386,7 +386,8 @@ def test_every_route_refuses_an_anonymous_caller(prod: ProdCity, attack) -> None
     a = attack("http.anonymous-routes")
     doc = _openapi(prod)
     wrong, n, public_seen = [], 0, []
-    with prod.centre.client() as http:
+    # from an address of its own: its empty logins are throttled there, not the staff's
+    with prod.centre.client(source="127.0.0.7") as http:
         for path, ops in doc["paths"].items():
             for method in ops:
                 n += 1

@@ -3,8 +3,8 @@ requests from the OpenAPI document as several roles and anonymously, and MQTT pa
 from the protocol's schemas on a board's own topics. Bounded here (a few hundred
 requests); ``bench/fuzz.py`` goes deeper. ``CITYWATCH_FUZZ_EXAMPLES`` raises the bound.
 
-Runs after test_attacks_production.py in the session (the API fuzz may disable the
-accounts it finds, so it runs last).
+Runs after test_attacks_production.py in the session; the API fuzz may disable or
+re-password the accounts it finds, so it runs last.
 """
 
 from __future__ import annotations
@@ -46,22 +46,6 @@ def test_messages_generated_from_the_protocol_schemas_never_lose_a_good_event(
                f"{len(good)}/{len(good)} stored; coordinator up")  # fmt: skip
 
 
-def test_requests_generated_from_the_openapi_document_never_get_a_500(
-    prod: ProdCity, attack
-) -> None:
-    """Tried: requests generated from the OpenAPI document (parameters and bodies valid and
-    broken) as five roles and anonymously. Expected: no 500, the coordinator stays up."""
-    a = attack("fuzz.openapi")
-    stats, n_ops = fuzz_api(prod, API_EXAMPLES)
-    assert prod.centre.proc.poll() is None
-    with prod.centre.client() as http:
-        assert http.get("/api/health").status_code == 200
-    codes = ", ".join(f"{k}: {v}" for k, v in sorted(stats.statuses.items()))
-    assert len(stats.statuses) > 3  # the generated requests reach past validation
-    a.observed(f"{stats.sent} requests over {n_ops} operations in {stats.seconds:.0f} s: "
-               f"0 answers of 500 ({codes}); coordinator up")  # fmt: skip
-
-
 #: Requests the deeper fuzzing run (bench/fuzz.py) found answered with 500: ids past
 #: SQLite's 64-bit integers; and their kin on other routes.
 HUGE_IDS = [
@@ -88,3 +72,19 @@ def test_ids_past_64_bits_are_bad_input_not_a_fault(
         assert "out of range" in r.json()["detail"]
     a.observed(f"{method} {path.split('/')[2]}/… with a {len(path.split('/')[-2])}-digit id: "
                f"{r.status_code}")  # fmt: skip
+
+
+def test_requests_generated_from_the_openapi_document_never_get_a_500(
+    prod: ProdCity, attack
+) -> None:
+    """Tried: requests generated from the OpenAPI document (parameters and bodies valid and
+    broken) as five roles and anonymously. Expected: no 500, the coordinator stays up."""
+    a = attack("fuzz.openapi")
+    stats, n_ops = fuzz_api(prod, API_EXAMPLES)
+    assert prod.centre.proc.poll() is None
+    with prod.centre.client() as http:
+        assert http.get("/api/health").status_code == 200
+    codes = ", ".join(f"{k}: {v}" for k, v in sorted(stats.statuses.items()))
+    assert len(stats.statuses) > 3  # the generated requests reach past validation
+    a.observed(f"{stats.sent} requests over {n_ops} operations in {stats.seconds:.0f} s: "
+               f"0 answers of 500 ({codes}); coordinator up")  # fmt: skip
