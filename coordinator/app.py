@@ -146,6 +146,17 @@ def create_app(services: Services) -> FastAPI:
             status_code=422, content={"detail": "; ".join(problems), "errors": problems}
         )
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # An id or count past SQLite's 64-bit integers (a 20-digit id in a URL) is bad
+        # input, not a fault of the centre: 422 with the bound, never a 500.
+        if "SQLite INTEGER" not in str(exc):
+            raise exc
+        return JSONResponse(
+            status_code=422,
+            content={"detail": f"a number in the request is out of range (at most {2**63 - 1})"},
+        )
+
     @app.exception_handler(errors.DomainError)
     async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse:
         # The one place a domain error becomes an HTTP answer: {"detail": ...}.

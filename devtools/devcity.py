@@ -749,6 +749,8 @@ def _enrol_agent(
     if not res.get("ok"):
         raise RuntimeError(f"enrolment of {dev} failed: {res}")
     broker: dict[str, Any] = yaml.safe_load((bundle / "agent.yaml").read_text())["broker"]
+    # the bundle's paths are relative to its own folder; the demo's config lives beside it
+    broker["tls"] = {k: str((bundle / v).resolve()) for k, v in broker["tls"].items()}
     return broker
 
 

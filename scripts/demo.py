@@ -3,14 +3,19 @@
 1. Provisioning: a CA, a generated mTLS broker config, and demo boards enrolled through the
    real flow (one-time token, key on the board, CSR, registration, self-test, the centre's
    confirmation), one of them then revoked; an enrolled board runs the real edge agent.
-2. The city: Mosquitto, the coordinator (API + dashboard, MQTT ingest, incidents, fleet,
+2. The city: Mosquitto running the production config ``provision broker-config`` writes
+   (boards' mTLS door with CRL and per-board ACL, the centre's TLS + password door, the
+   bounds) plus, in dev mode only, a loopback door with a simulator account for the
+   simulated boards and units; the coordinator (API + dashboard, MQTT ingest, incidents, fleet,
    dispatch, population, fraud), a Yiwu-shaped geography (14 monitoring centres, 28
    police-station areas, 112 patrol zones, streets with generated Chinese names), 24,000
    registered cameras (about 3,600 the government's, the rest companies' and communities'),
    patrol units of every centre driven by the unit simulator, a generated population and
    market with a published warning on a fraudster.
-3. Real edge agents running the pose detector on synthetic scenes of real photographs, and
-   simulated boards from the load generator: incidents form, auto-dispatch sends units.
+3. Real edge agents, each enrolled through the real flow and connected with its own
+   certificate, running the pose detector on synthetic scenes of real photographs, and
+   simulated boards from the load generator (the simulator account): incidents form,
+   auto-dispatch sends units.
 
 Prints the dashboard URL and the demo logins; Ctrl-C stops everything cleanly.
 ``--once`` checks that each part works and exits (0 = all good).
@@ -213,8 +218,14 @@ def start_loadgen(city: Any, stop: threading.Event, cameras: int, rate: float) -
     from devtools.loadgen import EventStream, Publisher
 
     devs = [c["id"] for c in city.cameras[:cameras]]
+    auth = city.mqtt_auth
     pub = Publisher(
-        "127.0.0.1", city.mqtt_port, connections=1, name="demo-loadgen", **city.mqtt_auth
+        "127.0.0.1",
+        city.mqtt_port,
+        connections=1,
+        name="demo-loadgen",
+        username=auth["username"],
+        password=auth["password"],
     )
     stream = iter(EventStream(devs, seed=3, track_len=3))
 

@@ -116,12 +116,13 @@ def document(results: dict[str, Any], doc: Path = DOC) -> str:
 
 
 def run_tests(only: list[str], results: Path) -> int:
-    """Run the registered tests (or ``only`` these files) recording into ``results``."""
-    files = sorted({t.split("::", 1)[0] for a in ATTACKS for t in a.tests})
+    """Run the registered tests (or those of ``only`` these files) recording into
+    ``results``."""
+    tests = sorted({t for a in ATTACKS for t in a.tests})
     if only:
-        files = [f for f in files if f in only]
+        tests = [t for t in tests if t.split("::", 1)[0] in only]
     env = {**os.environ, "CITYWATCH_ATTACK_RESULTS": str(results)}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 

@@ -45,9 +45,9 @@ FUZZING = "Fuzzing"
 ATTACKS: list[Attack] = [
     # -- 1. session takeover ------------------------------------------------------------
     _a("names.reserved-board-name", NAMES,
-       "a technician asks for an enrolment token, and a board sends a CSR, for `coordinator`, "
-       "`Coordinator`, `co_ordinator`-style look-alikes, a broker account (`ops`) or a patrol "
-       "unit's name (`car-12`)",
+       "a technician asks for enrolment tokens for `coordinator`, a broker account (`ops`), a "
+       "patrol unit's name (`car-12`) and their case and separator look-alikes (`COORDINATOR`, "
+       "`Ops`, `car_12`); a board sends a CSR for `coordinator` with another name's token",
        "refused at token issue and at enrolment; no certificate is issued under the name",
        PROD + "test_a_board_cannot_be_enrolled_under_a_service_name",
        "tests/provisioning/test_reserved_names.py::test_tokens_for_reserved_or_taken_names_are_refused"),
@@ -56,8 +56,8 @@ ATTACKS: list[Attack] = [
        "refused: one client-id namespace cannot hold look-alikes",
        "tests/provisioning/test_reserved_names.py::test_broker_config_refuses_accounts_that_imitate_each_other"),
     _a("names.client-id-takeover", NAMES,
-       "an enrolled board connects asking for client id `coordinator` (clean start), then a "
-       "board reconnects every 0.2 s for 2 s under that id while another board publishes",
+       "an enrolled board connects ten times in two seconds asking for client id `coordinator` "
+       "with a clean start, while another board publishes 200 events",
        "the board gets its own id (CN); the coordinator is never kicked off, its persistent "
        "session is kept and every acknowledged event is stored",
        PROD + "test_a_board_cannot_take_the_coordinators_session",
@@ -86,8 +86,9 @@ ATTACKS: list[Attack] = [
        PROD + "test_an_oversized_packet_is_refused_and_ingest_goes_on",
        "tests/provisioning/test_broker_bounds.py::test_largest_protocol_payload_passes_and_an_oversized_packet_is_refused"),
     _a("broker.queue-bytes", BROKER,
-       "a client with an offline persistent session gets 420 MB queued",
-       "the broker queues at most `max_queued_bytes` for it",
+       "a client's persistent session is offline while 200 KiB are published for it (the "
+       "broker bounded to 64 KiB per client)",
+       "the broker queues at most `max_queued_bytes` for it; the rest is not kept",
        "tests/provisioning/test_broker_bounds.py::test_an_offline_session_queue_is_bounded_in_bytes"),
     _a("broker.retained-telemetry", BROKER,
        "a board publishes a retained message on its own health topic; the coordinator "
@@ -311,7 +312,8 @@ ATTACKS: list[Attack] = [
        "requests generated from the OpenAPI document (valid and broken bodies, parameters and "
        "paths) as an administrator, an operator, an officer and anonymously",
        "no 500; the coordinator process stays up",
-       FUZZ + "test_requests_generated_from_the_openapi_document_never_get_a_500"),
+       FUZZ + "test_requests_generated_from_the_openapi_document_never_get_a_500",
+       FUZZ + "test_ids_past_64_bits_are_bad_input_not_a_fault"),
     _a("fuzz.mqtt", FUZZING,
        "messages generated from the protocol's JSON schemas, valid and mutated, on a board's "
        "own topics, interleaved with good events",

@@ -45,7 +45,7 @@ def test_an_intact_log_verifies(svc: Services):
     assert report.entries >= 12 and report.checkpoints == 1
 
 
-def test_insert_or_replace_over_an_entry_is_refused(svc: Services):
+def test_insert_or_replace_over_an_entry_is_refused(svc: Services, attack):
     """Tried: ``INSERT OR REPLACE`` an existing entry with another actor (REPLACE deletes the
     old row without firing the DELETE trigger). Expected: refused by the chain guard; the
     entry unchanged."""
@@ -61,6 +61,10 @@ def test_insert_or_replace_over_an_entry_is_refused(svc: Services):
         )
     assert svc.audit.search(subject_id="105")[0]["actor"] == victim["actor"]
     assert svc.audit.verify().ok
+    attack("audit.insert-or-replace").observed(
+        f"INSERT OR REPLACE over entry {victim['id']}: IntegrityError from the chain guard; "
+        "the entry unchanged, the chain verifies"
+    )
 
 
 def test_a_rewritten_entry_is_detected(svc: Services):

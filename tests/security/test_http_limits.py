@@ -63,7 +63,7 @@ def _push(s: ssl.SSLSocket, total: int, chunked: bool) -> int:
     return sent
 
 
-def test_a_declared_100mb_body_is_refused_before_a_byte_is_read(centre):
+def test_a_declared_100mb_body_is_refused_before_a_byte_is_read(centre, attack):
     """Tried: an unauthenticated POST /api/auth/login declaring Content-Length 100 MB, then
     pushing the 100 MB. Expected: 413 at once (after the headers alone), the connection
     closed, and the server's RSS grows by less than 24 MiB."""
@@ -78,10 +78,15 @@ def test_a_declared_100mb_body_is_refused_before_a_byte_is_read(centre):
         assert b"connection: close" in head.lower()
         sent = _push(s, 100 * MB, chunked=False)
     assert sent < 100 * MB  # the server stopped taking it
-    assert centre.rss_kib() - before < RSS_SLACK_KIB
+    grew = centre.rss_kib() - before
+    assert grew < RSS_SLACK_KIB
+    attack("http.body-limit").observed(
+        f"declared 100 MB: 413 after the headers, connection closed after {sent / MB:.1f} MB "
+        f"pushed, RSS +{grew / 1024:.1f} MiB"
+    )
 
 
-def test_a_chunked_100mb_body_is_cut_off_at_the_limit(centre):
+def test_a_chunked_100mb_body_is_cut_off_at_the_limit(centre, attack):
     """Tried: the same 100 MB sent chunked (no length to check up front) to the population
     import route, whose larger upload limit is only for a signed-in caller, without a
     token. Expected: the body is counted as it streams and refused with 413 once past the
@@ -96,7 +101,11 @@ def test_a_chunked_100mb_body_is_cut_off_at_the_limit(centre):
         head = _answer(s)
     assert head.startswith(b"HTTP/1.1 413"), head[:200]
     assert sent < 100 * MB
-    assert centre.rss_kib() - before < RSS_SLACK_KIB
+    grew = centre.rss_kib() - before
+    assert grew < RSS_SLACK_KIB
+    attack("http.body-limit").observed(
+        f"chunked 100 MB: 413 after {sent / MB:.1f} MB streamed, RSS +{grew / 1024:.1f} MiB"
+    )
 
 
 def test_most_routes_take_one_mebibyte_the_upload_routes_more(centre):

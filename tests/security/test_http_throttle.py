@@ -30,7 +30,7 @@ def _login(http, user: str, password: str, **headers: str):  # noqa: ANN001, ANN
     )
 
 
-def test_a_spray_of_1000_guesses_across_50_names_from_one_address_is_throttled(centre):
+def test_a_spray_of_1000_guesses_across_50_names_from_one_address_is_throttled(centre, attack):
     """Tried: 1,000 login attempts from 127.0.0.2, cycling through 50 real staff names with
     one common password, as fast as the server answers. Expected: at most 30 attempts get a
     password check (401), every other one is 429 with a Retry-After, and no guess succeeds;
@@ -49,9 +49,14 @@ def test_a_spray_of_1000_guesses_across_50_names_from_one_address_is_throttled(c
     assert statuses[429] >= 970 and min(retry_after) >= 1
     with c.client(source="127.0.0.3") as office:
         assert _login(office, "staff-07", PASSWORD).status_code == 200
+    attack("http.spray").observed(
+        f"1,000 guesses: {statuses[401]} got a password check (401), {statuses[429]} were 429 "
+        f"(Retry-After {min(retry_after)}–{max(retry_after)} s), none succeeded; the real user "
+        "logged in from another address at the first try"
+    )
 
 
-def test_locking_out_the_administrator_by_name_does_not_lock_the_administrator_out(centre):
+def test_locking_out_the_administrator_by_name_does_not_lock_the_administrator_out(centre, attack):
     """Tried: 60 wrong passwords for admin-zhao from 127.0.0.4 (the classic lockout attack).
     Expected: the attacker's address is throttled (429), and admin-zhao logs in from
     127.0.0.5 at the first try."""
@@ -61,6 +66,10 @@ def test_locking_out_the_administrator_by_name_does_not_lock_the_administrator_o
     assert codes[0] == 401 and codes[-1] == 429
     with c.client(source="127.0.0.5") as admin:
         assert _login(admin, "admin-zhao", PASSWORD).status_code == 200
+    attack("http.admin-lockout").observed(
+        f"60 wrong passwords: {codes.count(401)} checked, {codes.count(429)} throttled (429); "
+        "the administrator logged in from another address at the first try"
+    )
 
 
 def test_a_forged_x_forwarded_for_from_an_untrusted_address_changes_nothing(centre):

@@ -61,7 +61,7 @@ def big_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return repeated_id_csv(folder / "city.csv", 20_000, 5_000)
 
 
-def test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks(svc, big_file):
+def test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks(svc, big_file, attack):
     """Tried: import 20 k rows with 5 k repeating one ID number while a camera publishes
     events through ingest. Expected: at most K candidates per row (not n²/2), at most the
     chunk's rows per transaction, and camera events committed between the import's chunks
@@ -110,6 +110,13 @@ def test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks(svc,
         if any(deltas[i][1] > 0 for i in range(a + 1, b))
     )  # fmt: skip
     assert between >= len(import_txns) // 4, (between, len(import_txns))
+    attack("import.n-squared").observed(
+        f"20,000 rows (5,000 with one ID number): at most {per_row['m']} candidates per row "
+        f"(K = {K}), {per_row['total']:,} persons with candidates, at most "
+        f"{max(d[0] for d in deltas)} rows per transaction in {len(import_txns)} import "
+        f"transactions; camera events committed between {between} pairs of chunks; "
+        f"{len(sent)}/{len(sent)} events stored"
+    )
 
 
 def _officer(client: TestClient, svc: Services) -> dict[str, str]:
