@@ -571,7 +571,8 @@ def scheduled_integrity_check(settings: Settings, db: Database) -> dict | None:
 
 def online_backup(settings: Settings, db: Database, dest: Path | None = None) -> Path:
     """An online backup (SQLite's backup API) into the backup folder, checked, with only
-    the newest ``backup_keep`` kept; returns its path."""
+    the newest ``backup_keep`` kept, and the document bodies of the encrypted file store
+    mirrored beside it (``files/``, incremental: bodies never change); returns its path."""
     folder = settings.backup_path
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
@@ -581,6 +582,7 @@ def online_backup(settings: Settings, db: Database, dest: Path | None = None) ->
     if problems:
         dest.unlink(missing_ok=True)
         raise integrity.DatabaseMissing(f"the backup failed its check: {problems[0]}")
+    filestore.mirror_bodies(settings.data_dir / "files", dest.parent / "files")
     if dest.parent == folder:
         old = sorted(folder.glob(f"{settings.db_path.stem}-*.db"))
         for p in old[: max(0, len(old) - settings.backup_keep)]:

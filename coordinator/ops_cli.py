@@ -93,10 +93,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def _after_restore(settings: Any, src: Path, stamp: str) -> None:
     """Mark the database as in use, set the outside checkpoint copy aside (it covers
-    entries the backup predates), and audit the restore in the restored log."""
+    entries the backup predates), bring back document bodies the data folder lacks from
+    the backup's ``files/`` mirror, and audit the restore in the restored log."""
     from .identity.audit import AuditKey, AuditService
     from .platform import integrity
     from .platform.db import Database
+    from .platform.filestore import mirror_bodies
+
+    mirror_bodies(src.parent / "files", settings.data_dir / "files")
 
     integrity.prepare(settings.db_path, init=False, allow_fresh=False)
     service = AuditService(Database(settings.db_path).open(), AuditKey(settings.audit_key_path))

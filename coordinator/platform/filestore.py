@@ -228,6 +228,23 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dfd)
 
 
+def mirror_bodies(src: Path, dst: Path) -> int:
+    """Copy every stored body of ``src`` that ``dst`` lacks (bodies never change once
+    written, so a copy by name is a complete, incremental backup of the folder); returns
+    how many were copied. ``dst`` is private like the store itself."""
+    if not src.is_dir():
+        return 0
+    copied = 0
+    for body in sorted(src.glob("??/*.bin")):
+        target = dst / body.parent.name / body.name
+        if target.exists():
+            continue
+        private_dir(target.parent)
+        atomic_write(target, body.read_bytes())
+        copied += 1
+    return copied
+
+
 class FileStore:
     """Encrypted documents: bodies in a private folder, metadata and audit in the database."""
 

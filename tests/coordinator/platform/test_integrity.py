@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -131,14 +132,19 @@ def test_mid_file_corruption_is_found_at_start_by_the_check_and_in_health(tmp_pa
 def test_online_backup_and_restore(tmp_path):
     """``coordinator backup`` while the centre writes, more writes, then ``coordinator
     restore`` (refused while a process has the database open): the database is as it was
-    at the backup, marked in use, the audit chain verifies and records the restore."""
+    at the backup, marked in use, the audit chain verifies and records the restore; a
+    document of the encrypted file store, its body lost from the data folder, comes back
+    from the backup's mirror."""
     settings = _dev(tmp_path)
     _fill(settings, 100)
     env = {**os.environ, "CITYWATCH_DEV_MODE": "true", "CITYWATCH_DATA_DIR": str(settings.data_dir),
            "CITYWATCH_SECRET_KEY": "s" * 40, "CITYWATCH_DATA_KEY": "d" * 40}  # fmt: skip
     cli = [sys.executable, "-m", "coordinator.cli"]
     s = open_services(settings)
+    doc = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n" + b"passport page " * 50
     try:
+        stored = s.hall.files.put(doc, owner_kind="hall_case", owner_id=1, filename="p.pdf",
+                                  actor="clerk1", retain_until=time.time() + 86400)  # fmt: skip
         s.audit.checkpoint()
         r = subprocess.run(
             [*cli, "backup", "--json"], env=env, capture_output=True, text=True, timeout=120
@@ -146,6 +152,11 @@ def test_online_backup_and_restore(tmp_path):
         assert r.returncode == 0, r.stderr
         backup = Path(json.loads(r.stdout)["backup"])
         assert backup.stat().st_mode & 0o777 == 0o600
+        body = s.hall.files.body_path(stored.id)
+        mirrored = backup.parent / "files" / body.parent.name / body.name
+        assert mirrored.read_bytes() == body.read_bytes() != doc  # encrypted, copied
+        assert mirrored.stat().st_mode & 0o777 == 0o600
+        body.unlink()  # the data folder loses it
         s.auth.create_user("after-backup", "correct horse battery", ["operator"])
         s.audit.checkpoint()
         r = subprocess.run(
@@ -163,6 +174,8 @@ def test_online_backup_and_restore(tmp_path):
         assert s.db.query("select 1 from users where username = 'keeper'")
         assert not s.db.query("select 1 from users where username = 'after-backup'")
         assert s.audit.search(action="restore")
+        _, plain = s.hall.files.read(stored.id, actor="clerk1", purpose="check after restore")
+        assert plain == doc
         report = s.audit.verify()
         assert report.ok, report.problems
     finally:
