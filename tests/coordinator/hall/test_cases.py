@@ -235,8 +235,8 @@ def test_an_accommodation_case_links_the_population_stay_and_its_24_hour_flag(
         name="Rahul Sharma", id_type="passport", id_number="K8000001", nationality="IN",
         dob="1988-08-08", sex="M", zone="Z01"), "counter")["person"]  # fmt: skip
     visit = pop.visitors.report(who, dict(
-        person_id=person["id"], visa_type="M", visa_expiry="2026-09-30", host_kind="host",
-        host_name="Chen Li", address="Futian 1", zone="Z01",
+        person_id=person["id"], visa_type="M", visa_expiry="2026-09-30", host_kind="hotel",
+        host_name="Futian Hotel", address="Futian 1", zone="Z01",
         arrived_at="2026-05-30T02:00:00Z"), "counter")  # fmt: skip
     with pytest.raises(Invalid, match="nationality differs"):
         _case(hall, service="accommodation_registration", person_id=person["id"])
