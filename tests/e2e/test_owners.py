@@ -92,8 +92,10 @@ def test_a_frame_request_to_an_events_only_camera_is_refused_in_the_page(page, c
         page.reload()
         row = page.locator(f"#inc-body tr[data-id='{inc}']").first
         row.wait_for()
-        page.once("dialog", lambda d: d.accept("核查报警 / alarm review"))
         row.locator("button[data-act=snapshot]").click()
+        purpose = page.locator("[data-testid=purpose-dialog]")
+        purpose.locator("[data-testid=purpose-field]").fill("核查报警 / alarm review")
+        purpose.locator("[data-testid=dialog-ok]").click()
         refused = page.locator("[data-testid=refused][data-code=sharing_agreement]")
         refused.wait_for()
         assert words["incidents.refused_agreement"] in refused.inner_text()

@@ -353,8 +353,9 @@ def test_malformed_messages_never_lose_a_good_event(
 # -- HTTP ------------------------------------------------------------------------------------
 
 #: Routes anyone may call: liveness, the login steps, the boards' enrolment and rotation
-#: (a one-time token or the board's own key is the credential), the CRL, and the published
-#: public warnings (feeds for the public by design).
+#: (a one-time token or the board's own key is the credential), the CRL, the published
+#: public warnings (feeds for the public by design) and the hall's status enquiry by receipt
+#: number (unguessable, limited per address, no personal data in the answer).
 PUBLIC = (
     "/api/health",
     "/api/auth/",
@@ -365,6 +366,7 @@ PUBLIC = (
     "/api/enrolment/models/{name}",
     "/api/enrolment/devices/{device_id}/rotate",
     "/api/fraud/public/",
+    "/api/hall/public/",
 )
 
 
@@ -402,7 +404,7 @@ def test_every_route_refuses_an_anonymous_caller(prod: ProdCity, attack) -> None
     assert not wrong, wrong
     a.observed(f"{n} operations: {n - len(public_seen)} answered 401; "
                f"{len(set(public_seen))} public paths (health, login, board enrolment and "
-               "rotation, CRL, published warnings)")  # fmt: skip
+               "rotation, CRL, published warnings, the hall's receipt enquiry)")  # fmt: skip
 
 
 INJECTIONS = [
