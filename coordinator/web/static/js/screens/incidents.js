@@ -17,6 +17,7 @@ import { fmtDistance, fmtPercent, fmtSeconds, fmtTime, label, t } from "../i18n.
 import { onLive } from "../live.js";
 import { StableQueue } from "../queue.js";
 import { registerScreen } from "../registry.js";
+import { takeCall } from "../call_dialog.js";
 import { askMerge, askPurpose, askResolution, askSplit, dispositionLabel, dispositions } from "../incident_dialogs.js";
 import {
   ask, dialogShell, filterBar, groupRow, handle, handleGroup, handlingButtons, handlingCell, readFilters,
@@ -360,9 +361,24 @@ function head() {
   return html`<thead><tr>${cols.map((c) => html`<th>${t(`incidents.col.${c}`)}</th>`)}</tr></thead>`;
 }
 
+// A call taken here is shown at once: its own row is not held back in the new-arrivals strip.
+async function called() {
+  const inc = await takeCall();
+  if (!inc) return;
+  banner(t("calls.saved", { address: inc.address || inc.zone || "" }), "info");
+  const s = state();
+  await load();
+  if (st !== s) return;
+  s.queue.settle(Date.now());
+  draw(true);
+  rowOf(inc.id)?.classList.add("flash");
+}
+
 /** @param {HTMLElement} view */
 async function mount(view) {
-  render(view, html`<h1>${t("incidents.title")} <span class="pill" id="inc-count">0</span></h1>
+  const call = session.can("incidents:act")
+    ? html`<button class="primary" id="inc-call" data-testid="new-call">${t("calls.new")}</button>` : "";
+  render(view, html`<h1>${t("incidents.title")} <span class="pill" id="inc-count">0</span> ${call}</h1>
     ${filterBar()}
     <label class="inline"><input type="checkbox" id="inc-all"> ${t("incidents.show_closed")}</label>
     <div id="inc-strip" class="strip" data-testid="new-strip"></div>
@@ -385,6 +401,7 @@ async function mount(view) {
   });
   view.querySelector(".filters")?.addEventListener("change", reload);
   s.tbody.addEventListener("click", onClick);
+  view.querySelector("#inc-call")?.addEventListener("click", () => { called().catch((err) => banner(err.message)); });
   // Held while the pointer is over the queue or a dialog is open: rows stay where they are.
   const table = /** @type {HTMLElement} */ (view.querySelector("#inc-table"));
   const dialog = /** @type {HTMLDialogElement} */ (view.querySelector("#alarm-dialog"));
