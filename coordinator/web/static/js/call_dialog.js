@@ -92,12 +92,6 @@ export async function takeCall() {
     /** @type {HTMLCanvasElement} */ (dlg.querySelector(".call-top")));
   for (const layer of ["cameras", "units", "incidents"]) map.layers[layer] = false;
   dlg.showModal();
-  const [zones, roads] = await Promise.all([
-    geographyGetZones().catch(() => null), geographyGetRoads().then((r) => r.lines).catch(() => []),
-  ]);
-  map.zones = zones; map.roads = roads;
-  for (const z of patrolZones(zones)) zoneSel.append(new Option(`${z.id} · ${z.name}`, z.id));
-  map.layout(); map.redraw();
   const undo = map.interact(() => {
     const [lon, lat] = map.at(map.lastClick[0], map.lastClick[1]);
     map.pin = { lon, lat };
@@ -125,11 +119,20 @@ export async function takeCall() {
       .catch((err) => { error.textContent = t("calls.refused", { error: err.message }); })
       .finally(() => { save.disabled = false; });
   });
-  return new Promise((resolve) => {
+  const closed = new Promise((resolve) => {
     dlg.addEventListener("close", () => {
       undo();
       dlg.remove();
       resolve(made);
     }, { once: true });
   });
+  // The streets and zones arrive while the call-taker already types the kind and the note.
+  const [zones, roads] = await Promise.all([
+    geographyGetZones().catch(() => null), geographyGetRoads().then((r) => r.lines).catch(() => []),
+  ]);
+  map.zones = zones; map.roads = roads;
+  for (const z of patrolZones(zones)) zoneSel.append(new Option(`${z.id} · ${z.name}`, z.id));
+  if (dlg.open) { map.layout(); map.redraw(); }
+  dlg.dataset.ready = "1";
+  return /** @type {Promise<Incident | null>} */ (closed);
 }
