@@ -85,8 +85,8 @@ class CallActions:
         """The incident made from ``call`` and True, or the one an earlier submission with
         the same request key made and False (IncidentConflict when that key named another
         kind of incident; CallRefused for a note holding a number)."""
-        check_note(call.note)
-        check_note(call.landmark)
+        for text in (call.note, call.landmark, call.priority_reason):
+            check_note(text)
         key = f"{actor}\x1f{call.request_id}" if call.request_id else None
 
         def write(db: sqlite_utils.Database) -> tuple[dict[str, Any], bool]:

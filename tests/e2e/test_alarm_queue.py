@@ -279,6 +279,8 @@ def test_a_call_taker_records_a_phone_call_through_the_dialog(page, city: DevCit
     assert row.get_attribute("data-status") == "confirmed"
     assert "reported by phone" in row.inner_text()
     assert inc["address"] and inc["address"] in row.inner_text()
+    page.click(f"tr[data-id='{inc['id']}'] button[data-act=details]")
+    page.wait_for_selector("[data-testid=history-landmark]:has-text('north gate of the market')")
     shot(page, "incident-from-call")
     # resolved again, so the session's later modules find the city's queues as they were
     code = next(d.code for d in city.services.incidents.dispositions.values() if d.operator)

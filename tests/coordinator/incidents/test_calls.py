@@ -157,6 +157,10 @@ def test_raising_the_priority_needs_a_reason_and_never_lowers_it(api, desk):
         ({"kind": "crowd", "zone": "Z01", "note": "call back on 138 0013 8000"}, "phone or ID"),
         ({"kind": "crowd", "zone": "Z01", "landmark": "ID 330782199001011234"}, "phone or ID"),
         ({"kind": "crowd", "zone": "Z01", "callback": "13800138000"}, "callback"),
+        (
+            {"kind": "crowd", "zone": "Z01", "priority": 1, "priority_reason": "ring 13800138000"},
+            "phone or ID",
+        ),  # fmt: skip
         ({"kind": "crowd", "zone": "Z01", "request_id": "bad id!"}, "request_id"),
     ],
 )

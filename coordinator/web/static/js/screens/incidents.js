@@ -220,9 +220,11 @@ function step(h) {
   const d = /** @type {Record<string, unknown>} */ (h.detail || {});
   const code = typeof d.disposition === "string" ? d.disposition : "";
   const note = [d.narrative, d.note, d.reason, d.text].find((v) => typeof v === "string" && v) || "";
+  const landmark = typeof d.landmark === "string" ? d.landmark : "";  // a call's place, as the caller named it
   return html`<li data-testid="history-step"><span class="muted">${fmtTime(Number(h.ts))}</span>
     ${label("incidents.log.", String(h.action))} · <span data-l10n="data">${String(h.actor)}</span>
     ${code ? html` · <b data-testid="history-disposition" data-l10n="server">${DISPOSITIONS.get(code) || code}</b>` : ""}
+    ${landmark ? html` · <span data-l10n="data" data-testid="history-landmark">${landmark}</span>` : ""}
     ${note ? html` · <span data-l10n="data">${String(note)}</span>` : ""}</li>`;
 }
 
