@@ -174,6 +174,7 @@ class CallActions:
             {
                 "code": "raised",
                 "points": 0,
+                "level": want,
                 "value": call.priority_reason,
                 "text": f"raised from {model} to {want} by {actor}: {call.priority_reason}",
             },

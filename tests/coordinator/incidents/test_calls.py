@@ -119,7 +119,7 @@ def test_a_zone_places_the_call_at_its_centre(api, services, desk):
     assert inc["centre_id"] == services.geo.centre_for(lat, lon, zone)
 
 
-def test_raising_the_priority_needs_a_reason_and_never_lowers_it(api, desk):
+def test_raising_the_priority_needs_a_reason_and_never_lowers_it(api, services, desk):
     heads, city = desk
     h, where = heads["ct-a"], point(city, "C01")
     model = api.post("/api/incidents", json={"kind": "loitering", **where}, headers=h).json()
@@ -134,6 +134,16 @@ def test_raising_the_priority_needs_a_reason_and_never_lowers_it(api, desk):
     assert raised["priority_reasons"][0]["value"] == "caller says armed"
     detail = api.get(f"/api/incidents/{raised['id']}", headers=h).json()
     assert detail["history"][-1]["detail"]["raised_from"] == model["priority"]
+    assert "call_key" not in raised
+    # the raise holds when the priority is worked out again (a camera's incident merged in)
+    services.db.write(
+        lambda db: services.incidents.triage.rank(
+            db,
+            dict(services.db.query("select * from incidents where id = ?", [raised["id"]])[0]),
+            0.0,
+        )
+    )
+    assert services.incidents.get(raised["id"])["priority"] == 1
     lower = {**body, "priority": 5}
     r = api.post("/api/incidents", json=lower, headers=h)
     assert r.status_code == 422 and "not lower" in r.json()["detail"]
