@@ -278,6 +278,7 @@ def test_a_call_taker_records_a_phone_call_through_the_dialog(page, city: DevCit
     row.wait_for(timeout=10000)
     assert row.get_attribute("data-status") == "confirmed"
     assert "reported by phone" in row.inner_text()
+    assert row.locator("[data-testid=from-call]").inner_text() == "phone call"
     assert inc["address"] and inc["address"] in row.inner_text()
     page.click(f"tr[data-id='{inc['id']}'] button[data-act=details]")
     page.wait_for_selector("[data-testid=history-landmark]:has-text('north gate of the market')")

@@ -82,7 +82,8 @@ function row(i, gone = false) {
     <td class="idcell">${i.id}</td><td>${label("incidents.kind.", i.kind)}<br>${reasons(i)}</td>
     <td data-testid="centre">${i.centre_id || ""}</td>
     <td>${i.zone || ""}${i.address ? html`<div class="muted" data-testid="address">${i.address}</div>` : ""}</td>
-    <td class="cams">${i.devices.join(t("common.list_sep"))}</td>
+    <td class="cams">${i.source === "call" ? html`<span data-testid="from-call">${t("calls.from_call")}</span>`
+      : i.devices.join(t("common.list_sep"))}</td>
     <td>${i.confidence != null ? fmtPercent(i.confidence) : ""}</td>
     <td class="st-${i.status}"><span data-testid="status">${label("incidents.status.", i.status)}</span>${disposition(i)}
       <br>${handlingCell(i)}</td>
