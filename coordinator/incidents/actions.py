@@ -223,6 +223,7 @@ def log_action(
 def public_row(row: dict[str, Any]) -> dict[str, Any]:
     """An incident row as the API and callbacks see it (devices as a list)."""
     out = dict(row)
+    out.pop("call_key", None)  # a call's idempotency key: the service's, not the reader's
     if isinstance(out.get("devices"), str):
         out["devices"] = json.loads(out["devices"])
     if isinstance(out.get("priority_reasons"), str):

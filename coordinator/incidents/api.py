@@ -6,7 +6,7 @@ import hmac
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..geo.centres import Scope
 from ..http.deps import (
@@ -30,6 +30,7 @@ from .api_models import (
     Incident,
     IncidentDetail,
 )
+from .calls import Call
 from .permissions import Perm
 from .service import IncidentService
 
@@ -84,6 +85,39 @@ class HandoverBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     centre: str = Field(min_length=1, max_length=64, description="the receiving centre")
     reason: str = Field(min_length=3, max_length=2000, description="why it moves")
+
+
+class PhoneReport(BaseModel):
+    """An incident reported by phone: what, and where — a point (picked on the map) or a
+    patrol zone the caller can only name the area of. The caller's number is not taken."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(min_length=1, max_length=32, description="an incident kind the system knows")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    zone: str | None = Field(None, min_length=1, max_length=64, description="a patrol zone id")
+    landmark: str | None = Field(None, max_length=200, description="what the caller named")
+    note: str | None = Field(None, max_length=2000, description="what was said (no numbers)")
+    priority: int | None = Field(None, ge=1, le=5, description="raise the model's priority")
+    priority_reason: str | None = Field(None, min_length=3, max_length=500)
+    request_id: str | None = Field(
+        None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the client's id for this submission: a repeat returns the same incident",
+    )
+
+    @model_validator(mode="after")
+    def _where(self) -> PhoneReport:
+        point = (self.lat is not None, self.lon is not None)
+        if point[0] != point[1]:
+            raise ValueError("lat and lon go together")
+        if point[0] == (self.zone is not None):
+            raise ValueError("give either a point (lat and lon) or a zone, not both or neither")
+        if self.priority is not None and not (self.priority_reason or "").strip():
+            raise ValueError("raising the priority needs priority_reason")
+        return self
 
 
 def in_scope(incidents: IncidentService, incident_id: str, scope: Scope) -> dict[str, Any]:
@@ -163,6 +197,50 @@ def list_incidents(
     return incidents.search(
         status=status, zone=zone, centre=centre, since=since, limit=limit, scope=scope
     )
+
+
+@router.post("/incidents", response_model=Incident, status_code=201)
+def take_call(
+    body: PhoneReport, incidents: IncidentsDep, geo: GeoDep, who: Actor, response: Response
+) -> dict[str, Any]:
+    """Record an incident reported by phone (201): confirmed at once, acknowledged by you,
+    its priority from the model with "reported by phone" (you may raise it with a reason).
+    It belongs to the centre of its location, whichever centre you work for. The same
+    ``request_id`` again returns the incident it made (200), never a second one."""
+    kinds = sorted(k for k, r in incidents.rules.items() if r.creates)
+    if body.kind not in kinds:
+        raise HTTPException(422, f"kind: unknown kind {body.kind!r}; kinds are {kinds}")
+    zones = geo.zones
+    zone = body.zone
+    if zone is not None:
+        spot = zones.centroid(zone) if zones is not None and zone in zones.patrol_zones() else None
+        if spot is None:
+            raise HTTPException(422, f"zone: no patrol zone {zone!r}")
+        lat, lon = spot
+    else:
+        assert body.lat is not None and body.lon is not None
+        lat, lon = body.lat, body.lon
+        zone = zones.zone_of(lat, lon) if zones is not None else None
+    centre = geo.centre_for(lat, lon, zone)
+    if zones is not None and centre is None:
+        raise HTTPException(422, "lat/lon: the point lies outside every monitoring centre's area")
+    call = Call(
+        kind=body.kind,
+        lat=lat,
+        lon=lon,
+        zone=zone,
+        centre_id=centre,
+        address=incidents.address_of(lat, lon, zone),
+        note=(body.note or "").strip() or None,
+        priority=body.priority,
+        priority_reason=(body.priority_reason or "").strip() or None,
+        request_id=body.request_id,
+        landmark=(body.landmark or "").strip() or None,
+    )
+    row, created = incidents.take_call(call, who.username)
+    if not created:
+        response.status_code = 200
+    return row
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)

@@ -51,6 +51,7 @@ class Incident(Answer):
     group_id: str | None = None
     disposition: str | None = None
     narrative: str | None = None
+    source: str = "camera"
 
 
 class IncidentDetail(Incident):

@@ -50,6 +50,7 @@ LOOKBACK_S = 7 * 86400  # false-alarm rate: operators' decisions over the last w
 REPEAT_S = 86400  # repeat real alarms: over the last day
 BUSY_S = 3600  # a camera's alarm rate: incidents it was part of over the last hour
 BUSY_FROM = 3  # from this many an alarm there tells less (the camera alarms all the time)
+PHONE_POINTS = 15  # a person on the phone reports it: more than an unverified detection
 REAL = ("confirmed", "dispatched", "en_route", "on_scene", "resolved")
 
 
@@ -67,6 +68,7 @@ class Signals:
     recent: int = 0  # incidents its busiest camera was part of in the last hour
     kind_share: float = 1.0  # share of its events that are of its kind (1: all, or unknown)
     events: int = 1  # how many events it holds
+    source: str = "camera"  # "call": reported by phone (a person saw it; no camera score)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ def score(sig: Signals, model: Model = Model()) -> tuple[float, list[dict[str, A
     """The alarm's points and the reasons that made them, largest effect first."""
     reasons = [reason("kind", KIND_POINTS.get(sig.kind, DEFAULT_KIND_POINTS), sig.kind, sig.kind)]
     conf_pts = round(max(-10.0, min(15.0, (sig.confidence - 0.5) * 30)))
+    if sig.source == "call":  # no detector score: the caller's report counts instead
+        conf_pts = 0
+        reasons.append(reason("phone", PHONE_POINTS, "reported by phone"))
     if conf_pts:
         pct = round(sig.confidence * 100)
         reasons.append(reason("confidence", conf_pts, f"confidence {pct}%", pct))
@@ -268,6 +273,7 @@ def signals_of(
         recent=stats.recent(devices),
         kind_share=share,
         events=events,
+        source=str(row.get("source") or "camera"),
     )
 
 

@@ -119,6 +119,20 @@ def m005_incident_disposition(db: sqlite_utils.Database) -> None:
     t.create_index(["disposition", "resolved_at"])
 
 
+@incidents()
+def m006_incident_calls(db: sqlite_utils.Database) -> None:
+    """Incidents taken from a phone call: where an incident came from (``camera`` or
+    ``call``) and the call-taker's request key, unique, so a repeated submission of the same
+    call finds the incident it made instead of making a second one."""
+    t = db.table("incidents")
+    t.add_column("source", str, not_null_default="camera")
+    t.add_column("call_key", str)
+    db.execute(
+        "create unique index if not exists idx_incidents_call_key on incidents (call_key) "
+        "where call_key is not null"
+    )
+
+
 tuning = Migrations("tuning")
 
 

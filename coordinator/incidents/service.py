@@ -27,6 +27,7 @@ from ..platform.notify import Notifier
 from . import dispositions, grouping, merge
 from .actions import IncidentActions, load_row, log_action, public_row
 from .actions import IncidentNotFound as IncidentNotFound  # re-export
+from .calls import CallActions
 from .handling import AlarmActions, follow
 from .handover import CentreActions
 from .merge import Ev, Inc, IncidentConflict
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 ChangeCallback = Callable[[dict[str, Any], ChangeKind], None]
 
 
-class IncidentService(IncidentActions, CentreActions, AlarmActions):
+class IncidentService(IncidentActions, CentreActions, AlarmActions, CallActions):
     """Merges ingested events into incidents; operator and dispatch actions on them."""
 
     def __init__(

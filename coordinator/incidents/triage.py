@@ -49,6 +49,10 @@ class Triage:
         mix = priority.mix_of(db.conn, row["id"], batch)
         sig = priority.signals_of(row, self.stats, self.model, self.zone_boost, mix)
         level, reasons = priority.assess(sig, self.model)
+        raised = raise_of(row.get("priority_reasons"))
+        if raised is not None and raised["level"] < level:  # a call-taker's raise holds
+            level = raised["level"]
+            reasons.insert(0, raised)
         row["priority"] = level
         row["priority_reasons"] = json.dumps(reasons)
         db.execute(
@@ -78,3 +82,13 @@ class Triage:
         for gid in groups:
             grouping.refresh(db, gid, now)
         return groups
+
+
+def raise_of(reasons: Any) -> dict[str, Any] | None:
+    """The call-taker's raise among an incident's stored reasons (JSON or a list), if any."""
+    if isinstance(reasons, str):
+        reasons = json.loads(reasons or "[]")
+    for r in reasons or []:
+        if isinstance(r, dict) and r.get("code") == "raised" and isinstance(r.get("level"), int):
+            return r
+    return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from coordinator.incidents.merge import haversine_m
-from devtools.devcity import DevCity
+from devtools.devcity import DEMO_PASSWORD, DevCity
 from tests.harness.browser import login, shot
 from tests.harness.mqtt import wait_for
 
@@ -243,3 +243,48 @@ def test_merge_and_split_through_in_page_dialogs(page, city: DevCity):
     assert any("merged another incident in" in s for s in steps)
     assert any("cameras split off" in s for s in steps)
     assert native == []  # never prompt(), alert() or confirm()
+
+
+def test_a_call_taker_records_a_phone_call_through_the_dialog(page, city: DevCity):
+    name = "calltaker-e2e"
+    city.services.auth.create_user(name, DEMO_PASSWORD, ["call_taker"])
+    # the city's call-taking room answers for every centre
+    city.services.geo.centres.set_membership(name, [], city_wide=True, actor="test")
+    _open_queue(page, name)
+    page.click("[data-testid=new-call]")
+    dialog = page.locator("[data-testid=call-dialog]")
+    dialog.wait_for(state="visible")
+    page.select_option("[data-testid=call-kind]", "intrusion")
+    error = "[data-testid=call-dialog] [data-testid=dialog-error]"
+    page.click("[data-testid=call-save]")  # no place yet: said in the dialog, which stays
+    page.wait_for_selector(f"{error}:has-text('Click the map')")
+    page.wait_for_selector("[data-testid=call-dialog][data-ready='1']")
+    page.locator("[data-testid=call-map]").click(position={"x": 320, "y": 150})
+    page.wait_for_selector("[data-testid=call-place]:has-text('Picked on the map')")
+    page.fill("[data-testid=call-landmark]", "north gate of the market")
+    page.fill("[data-testid=call-note]", "call back on 138 0013 8000")  # a number: refused
+    page.click("[data-testid=call-save]")
+    page.wait_for_selector(f"{error}:has-text('phone or ID number')")
+    assert dialog.is_visible()
+    assert page.input_value("[data-testid=call-landmark]") == "north gate of the market"
+    page.fill("[data-testid=call-note]", "two men climbing the fence behind the stalls")
+    page.click("[data-testid=call-save]")
+    dialog.wait_for(state="detached")
+    made = [i for i in city.services.incidents.search(limit=5000) if i.get("source") == "call"]
+    assert len(made) == 1
+    inc = made[0]
+    assert inc["centre_id"] == city.services.geo.centre_for(inc["lat"], inc["lon"], inc["zone"])
+    row = page.locator(f"tr[data-id='{inc['id']}']")
+    row.wait_for(timeout=10000)
+    assert row.get_attribute("data-status") == "confirmed"
+    assert "reported by phone" in row.inner_text()
+    assert row.locator("[data-testid=from-call]").inner_text() == "phone call"
+    assert inc["address"] and inc["address"] in row.inner_text()
+    page.click(f"tr[data-id='{inc['id']}'] button[data-act=details]")
+    page.wait_for_selector("[data-testid=history-landmark]:has-text('north gate of the market')")
+    shot(page, "incident-from-call")
+    # resolved again, so the session's later modules find the city's queues as they were
+    code = next(d.code for d in city.services.incidents.dispositions.values() if d.operator)
+    city.services.incidents.transition(
+        inc["id"], "resolved", name, "test over", disposition=code, by_operator=True
+    )

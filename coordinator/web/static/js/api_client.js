@@ -1836,6 +1836,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [group_id]
  * @property {(string | null)} [disposition]
  * @property {(string | null)} [narrative]
+ * @property {string} [source]
  */
 
 /**
@@ -1873,6 +1874,7 @@ import { request, url } from "./http.js";
  * @property {(string | null)} [group_id]
  * @property {(string | null)} [disposition]
  * @property {(string | null)} [narrative]
+ * @property {string} [source]
  * @property {Array<Object<string, any>>} events
  * @property {Array<Object<string, any>>} history
  */
@@ -2584,6 +2586,21 @@ import { request, url } from "./http.js";
  * @property {Array<Object<string, any>>} permits
  * @property {Array<Object<string, any>>} requests
  * @property {Array<Object<string, any>>} houses
+ */
+
+/**
+ * An incident reported by phone: what, and where — a point (picked on the map) or a
+ * patrol zone the caller can only name the area of. The caller's number is not taken.
+ * @typedef {Object} PhoneReport
+ * @property {string} kind
+ * @property {(number | null)} [lat]
+ * @property {(number | null)} [lon]
+ * @property {(string | null)} [zone]
+ * @property {(string | null)} [landmark]
+ * @property {(string | null)} [note]
+ * @property {(number | null)} [priority]
+ * @property {(string | null)} [priority_reason]
+ * @property {(string | null)} [request_id]
  */
 
 /**
@@ -4272,6 +4289,19 @@ export function incidentsListEvents(query) {
  */
 export function listIncidents(query) {
   return request("GET", "/api/incidents", { query });
+}
+
+/**
+ * Record an incident reported by phone (201): confirmed at once, acknowledged by you,
+ * its priority from the model with "reported by phone" (you may raise it with a reason).
+ * It belongs to the centre of its location, whichever centre you work for. The same
+ * ``request_id`` again returns the incident it made (200), never a second one.
+ * POST /api/incidents
+ * @param {PhoneReport} body
+ * @returns {Promise<Incident>}
+ */
+export function incidentsTakeCall(body) {
+  return request("POST", "/api/incidents", { body });
 }
 
 /**

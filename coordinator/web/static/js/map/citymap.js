@@ -62,6 +62,10 @@ export class CityMap {
     this.frameMs = 0;
     /** @type {(lon: number, lat: number) => number[]} */
     this.fit = () => [0, 0];
+    /** @type {(x: number, y: number) => number[]} the inverse of fit: [lon, lat] */
+    this.unfit = () => [0, 0];
+    /** @type {{ lon: number, lat: number } | null} a point picked on the map (drawn as a pin) */
+    this.pin = null;
     this.w = 0; this.h = 0;
   }
 
@@ -98,7 +102,14 @@ export class CityMap {
     const scale = Math.min((r.width - 20) / spanX, (r.height - 20) / spanY);
     const ox = (r.width - spanX * scale) / 2, oy = (r.height - spanY * scale) / 2;
     this.fit = (lon, lat) => [ox + (lon - b.minX) * sx * scale, r.height - (oy + (lat - b.minY) * scale)];
+    this.unfit = (x, y) => [b.minX + (x - ox) / (sx * scale), b.minY + (r.height - y - oy) / scale];
   }
+
+  /** The point under a screen position, as [lon, lat]. @param {number} px @param {number} py */
+  at(px, py) { return this.unfit((px - this.view.tx) / this.view.k, (py - this.view.ty) / this.view.k); }
+
+  /** The last click's screen position (for picking a point rather than an object). */
+  lastClick = [0, 0];
 
   /** Screen position of a point. @param {number} lon @param {number} lat */
   P(lon, lat) {
@@ -247,6 +258,11 @@ export class CityMap {
     const ctx = this.size(this.top);
     ctx.clearRect(0, 0, this.w, this.h);
     const s = this.fontScale;
+    if (this.pin) {
+      const [x, y] = this.P(this.pin.lon, this.pin.lat);
+      ctx.fillStyle = "#ff4d4f"; ctx.strokeStyle = "#fff"; ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.arc(x, y, 7 * s, 0, Math.PI * 2); ctx.fill(); ctx.stroke();
+    }
     if (this.layers.units) for (const u of this.units) {
       if (u.lat == null) continue;
       const [x, y] = this.P(u.lon, u.lat);
@@ -311,7 +327,7 @@ export class CityMap {
     const up = (/** @type {PointerEvent} */ e) => {
       const click = drag && !drag.moved;
       drag = null;
-      if (click) { const [x, y] = xy(e); onSelect(this.hit(x, y)); }
+      if (click) { const [x, y] = xy(e); this.lastClick = [x, y]; onSelect(this.hit(x, y)); }
     };
     el.addEventListener("wheel", wheel, { passive: false });
     el.addEventListener("pointerdown", down);

@@ -17,6 +17,7 @@ import { fmtDistance, fmtPercent, fmtSeconds, fmtTime, label, t } from "../i18n.
 import { onLive } from "../live.js";
 import { StableQueue } from "../queue.js";
 import { registerScreen } from "../registry.js";
+import { takeCall } from "../call_dialog.js";
 import { askMerge, askPurpose, askResolution, askSplit, dispositionLabel, dispositions } from "../incident_dialogs.js";
 import {
   ask, dialogShell, filterBar, groupRow, handle, handleGroup, handlingButtons, handlingCell, readFilters,
@@ -81,7 +82,8 @@ function row(i, gone = false) {
     <td class="idcell">${i.id}</td><td>${label("incidents.kind.", i.kind)}<br>${reasons(i)}</td>
     <td data-testid="centre">${i.centre_id || ""}</td>
     <td>${i.zone || ""}${i.address ? html`<div class="muted" data-testid="address">${i.address}</div>` : ""}</td>
-    <td class="cams">${i.devices.join(t("common.list_sep"))}</td>
+    <td class="cams">${i.source === "call" ? html`<span data-testid="from-call">${t("calls.from_call")}</span>`
+      : i.devices.join(t("common.list_sep"))}</td>
     <td>${i.confidence != null ? fmtPercent(i.confidence) : ""}</td>
     <td class="st-${i.status}"><span data-testid="status">${label("incidents.status.", i.status)}</span>${disposition(i)}
       <br>${handlingCell(i)}</td>
@@ -219,9 +221,11 @@ function step(h) {
   const d = /** @type {Record<string, unknown>} */ (h.detail || {});
   const code = typeof d.disposition === "string" ? d.disposition : "";
   const note = [d.narrative, d.note, d.reason, d.text].find((v) => typeof v === "string" && v) || "";
+  const landmark = typeof d.landmark === "string" ? d.landmark : "";  // a call's place, as the caller named it
   return html`<li data-testid="history-step"><span class="muted">${fmtTime(Number(h.ts))}</span>
     ${label("incidents.log.", String(h.action))} · <span data-l10n="data">${String(h.actor)}</span>
     ${code ? html` · <b data-testid="history-disposition" data-l10n="server">${DISPOSITIONS.get(code) || code}</b>` : ""}
+    ${landmark ? html` · <span data-l10n="data" data-testid="history-landmark">${landmark}</span>` : ""}
     ${note ? html` · <span data-l10n="data">${String(note)}</span>` : ""}</li>`;
 }
 
@@ -360,9 +364,24 @@ function head() {
   return html`<thead><tr>${cols.map((c) => html`<th>${t(`incidents.col.${c}`)}</th>`)}</tr></thead>`;
 }
 
+// A call taken here is shown at once: its own row is not held back in the new-arrivals strip.
+async function called() {
+  const inc = await takeCall();
+  if (!inc) return;
+  banner(t("calls.saved", { address: inc.address || inc.zone || "" }), "info");
+  const s = state();
+  await load();
+  if (st !== s) return;
+  s.queue.settle(Date.now());
+  draw(true);
+  rowOf(inc.id)?.classList.add("flash");
+}
+
 /** @param {HTMLElement} view */
 async function mount(view) {
-  render(view, html`<h1>${t("incidents.title")} <span class="pill" id="inc-count">0</span></h1>
+  const call = session.can("incidents:act")
+    ? html`<button class="primary" id="inc-call" data-testid="new-call">${t("calls.new")}</button>` : "";
+  render(view, html`<h1>${t("incidents.title")} <span class="pill" id="inc-count">0</span> ${call}</h1>
     ${filterBar()}
     <label class="inline"><input type="checkbox" id="inc-all"> ${t("incidents.show_closed")}</label>
     <div id="inc-strip" class="strip" data-testid="new-strip"></div>
@@ -385,6 +404,7 @@ async function mount(view) {
   });
   view.querySelector(".filters")?.addEventListener("change", reload);
   s.tbody.addEventListener("click", onClick);
+  view.querySelector("#inc-call")?.addEventListener("click", () => { called().catch((err) => banner(err.message)); });
   // Held while the pointer is over the queue or a dialog is open: rows stay where they are.
   const table = /** @type {HTMLElement} */ (view.querySelector("#inc-table"));
   const dialog = /** @type {HTMLDialogElement} */ (view.querySelector("#alarm-dialog"));
