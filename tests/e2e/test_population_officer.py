@@ -145,6 +145,20 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
         == 1
     )
 
+    # 4b. the resident moves into the landlord's house: one request ends the old registration
+    # and opens the new one
+    old_regs = db.query("select id from pop_registrations where person_id = ? and "
+                        "status = 'registered'", [resident["id"]])  # fmt: skip
+    _fill(page, "#pop-reg[data-mode=move]", {"kind": "rented", "house_id": str(house["id"]),
+                                             "note": "moved in with the landlord"})  # fmt: skip
+    page.click("#pop-reg button[type=submit]")
+    page.wait_for_selector(f"[data-testid=person-card] tr[data-registration='{old_regs[0]['id']}']"
+                           ":has-text('moved out')")  # fmt: skip
+    regs = db.query("select status, house_id from pop_registrations where person_id = ? "
+                    "order by id", [resident["id"]])  # fmt: skip
+    assert [r["status"] for r in regs] == ["moved_out"] * len(old_regs) + ["registered"]
+    assert regs[-1]["house_id"] == house["id"]
+
     # 5. five duplicates settled (compared side by side first), one merge undone
     page.click("[data-tab=review]")
     rows = page.locator("[data-testid=pop-dups] tr[data-candidate]")
@@ -205,6 +219,7 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
     posts = [p for m, p in sent if m in ("POST", "PATCH")]
     P = "/api/population"
     expected = [f"{P}/persons", f"{P}/houses", f"{P}/visitors", f"{P}/persons/{resident['id']}/permits",
+                f"{P}/persons/{resident['id']}/move",
                 f"{P}/requests", f"{P}/requests/{rid}/status"]  # fmt: skip
     assert all(e in posts for e in expected), posts
     decisions = [
@@ -217,6 +232,7 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
         "create",
         "visitor_report",
         "permit_issue",
+        "move",
         "merge",
         "unmerge",
         "not_duplicate",
