@@ -313,6 +313,11 @@ def test_an_import_batch_from_the_import_tab(page, city: DevCity):  # noqa: ANN0
     w.writerows(rows)
     body = buf.getvalue().encode("utf-8")
 
+    sent: list[tuple[str, str]] = []
+    page.on(
+        "request",
+        lambda r: sent.append((r.method, urlparse(r.url).path + "?" + urlparse(r.url).query)),
+    )
     login(page, "officer")
     page.goto(page.url.split("#")[0] + "#/population")
     page.click("[data-tab=import]")
@@ -346,6 +351,14 @@ def test_an_import_batch_from_the_import_tab(page, city: DevCity):  # noqa: ANN0
     page.wait_for_selector("[data-testid=import-dates-state] .pill")
     job = db.query("select * from pop_import_jobs where id = ?", [job_id])[0]
     assert job["dates_state"] == "pending" and job["dates_requested_by"] == "officer"
+    # the page's own requests: the upload opened, its bytes sent from offset 0, imported,
+    # followed, the report read and the dates' approval asked
+    P = "/api/population"
+    paths = [f"{m} {u}" for m, u in sent if u.startswith(P)]
+    assert any(x.startswith(f"PUT {P}/uploads/") and x.endswith("?offset=0") for x in paths), paths
+    for want in (f"POST {P}/uploads?", f"GET {P}/import/{job_id}/errors?",
+                 f"POST {P}/import/{job_id}/dates-approval?"):  # fmt: skip
+        assert want in paths, paths
     page.evaluate("sessionStorage.clear()")
     page.goto(city.url + "/ui/")
     login(page, "officer2")
