@@ -108,6 +108,13 @@ class RegistrationDetail(Registration):
     history: list[StatusStep]
 
 
+class MoveOut(Answer):
+    """A change of address: the registration opened and the ones it ended (moved out)."""
+
+    registration: RegistrationDetail
+    moved_out: list[int]
+
+
 class LookupOut(Answer):
     """People found by ID number, and how many matches lie outside the officer's zones."""
 

@@ -20,6 +20,7 @@ from .api_models import (
     GlassRequest,
     Grant,
     LookupOut,
+    MoveOut,
     PersonCreated,
     PersonListItem,
     PersonRecord,
@@ -93,6 +94,21 @@ class RegistrationIn(BaseModel):
     backdate_reason: str | None = Field(
         None, max_length=500, description="why valid_from is before today: a second officer "
         "approves it; until then the registration counts from the day it was recorded")  # fmt: skip
+
+
+class MoveIn(BaseModel):
+    """A change of address: the new residence and the day the person moved."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["rented", "own", "employer", "other"] = "rented"
+    house_id: DbId | None = None
+    address: str | None = Field(None, max_length=300)
+    zone: str | None = Field(None, max_length=32)
+    valid_from: str | None = Field(
+        None, max_length=10, description="the move date (today unless given; never in the "
+        "future); the new registration counts from the day it was recorded")  # fmt: skip
+    valid_to: str | None = Field(None, max_length=10)
+    note: str | None = Field(None, max_length=1000)
 
 
 class TransitionIn(BaseModel):
@@ -190,6 +206,15 @@ def create_registration(
 ) -> dict[str, Any]:
     """Register a residence (a rented one needs a registered letting)."""
     return pop.records.register(p, body.model_dump(), purpose)
+
+
+@router.post("/persons/{person_id}/move", response_model=MoveOut, status_code=201)
+def move_person(
+    person_id: PathId, body: MoveIn, pop: Pop, p: Writer, purpose: Purpose
+) -> dict[str, Any]:
+    """Change of address in one transaction: the current registration ends as moved out and
+    the new one opens, registered — or, on any refusal, nothing changes."""
+    return pop.records.move(p, person_id, body.model_dump(), purpose)
 
 
 @router.get("/registrations", response_model=list[RegistrationItem])

@@ -406,27 +406,122 @@ class Records:
                    backdate_state=None)  # fmt: skip
 
         def write(db: sqlite_utils.Database, backdate: str | None = None) -> int:
-            rid = insert_row(db, "pop_registrations", {**row, "backdate_state": backdate})
-            count_inserted(db, registration_statuses=[status])
-            # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
-            db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
-                       [rid, address_text(address)])  # fmt: skip
-            insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now, actor=username(actor),
-                                              from_status=None, to_status=status, note=None))  # fmt: skip
-            if status == "registered":
-                db.execute("update pop_persons set zone = ?, updated_at = ? where id = ?",
-                           [zone, now, person["id"]])  # fmt: skip
-            refresh_closed(db, person["id"], now)
-            Ctx.entry(db, actor, "register", "person", person["id"], purpose,
-                      {"registration": rid, "status": status, "valid_from": row["valid_from"],
-                       "counts_from": row["counts_from"], "backdate": backdate})  # fmt: skip
-            return rid
+            return self._insert_registration(db, actor, row, purpose, backdate)
 
         if backdated and reason:
             rid = self.dates.request_backdate(actor, person["id"], reason, row["valid_from"],
                                               write, purpose)  # fmt: skip
             return self.get_registration(actor, rid, purpose, audit=False)
         return self.get_registration(actor, self.ctx.db.write(write), purpose, audit=False)
+
+    def move(
+        self, actor: Actor, person_id: int, data: dict[str, Any], purpose: str | None
+    ) -> dict[str, Any]:
+        """A change of address in one write transaction: the person's current (registered)
+        registrations end as moved out on the move date and the new one opens, registered.
+
+        The new place is checked like any registration (a rented house must be a registered
+        letting) and must lie in the officer's zones, as must the one left. The move date
+        (``valid_from``, today unless given) cannot lie in the future nor before the current
+        registration began; like every registration the new one counts towards a permit from
+        the day it was recorded. Either everything is written or nothing is.
+        """
+        person = self._row(person_id)
+        self.access.check_person(actor, person)
+        if person["status"] != "active":
+            raise Conflict(f"person {person_id} is {person['status']}")
+        current = self.ctx.db.query(
+            "select * from pop_registrations where person_id = ? and status = 'registered' "
+            "order by id", [person_id])  # fmt: skip
+        if not current:
+            raise Conflict(f"person {person_id} has no current registration to move from: "
+                           "register a residence instead")  # fmt: skip
+        for old in current:
+            self.access.check_zone(actor, old["zone"], "registration")
+        kind, house_id, address, zone = self._place(data)
+        zone = clean_zone(zone)
+        self.access.check_zone(actor, zone, "registration")
+        if house_id is not None and any(o["house_id"] == house_id for o in current):
+            raise RecordError("house_id", f"the person already lives in house {house_id}")
+        now = self.ctx.now()
+        recorded = day_of(now)
+        moved_on = parse_date("valid_from", data.get("valid_from") or recorded, allow_future=False)
+        if moved_on > recorded:  # parse_date's "future" is the local day; the server's is UTC
+            raise RecordError("valid_from", "a move is recorded once it has happened")
+        for old in current:
+            if old["valid_from"] and moved_on.isoformat() < old["valid_from"]:
+                raise RecordError("valid_from", f"is before the current registration began "
+                                  f"({old['valid_from']})")  # fmt: skip
+        valid_to = data.get("valid_to")
+        if valid_to:
+            vt = parse_date("valid_to", valid_to)
+            if vt < moved_on:
+                raise RecordError("valid_to", "is before valid_from")
+            valid_to = vt.isoformat()
+        note = clean_text("note", data.get("note"), 1000, required=False)
+        day = moved_on.isoformat()
+        row = dict(person_id=person_id, kind=kind, house_id=house_id, address=address,
+                   zone=zone, valid_from=day, valid_to=valid_to or None, status="registered",
+                   created_at=now, updated_at=now, recorded_on=recorded.isoformat(),
+                   counts_from=counts_from(day, recorded.isoformat()), backdate_state=None)  # fmt: skip
+
+        def write(db: sqlite_utils.Database) -> int:
+            ids = [o["id"] for o in current]
+            now_open = [r[0] for r in db.execute(
+                "select id from pop_registrations where person_id = ? and status = 'registered' "
+                "order by id", [person_id])]  # fmt: skip
+            if now_open != ids:
+                raise Conflict("the person's registrations changed meanwhile; reload and retry")
+            if house_id is not None:
+                st = db.execute("select status from pop_houses where id = ?", [house_id]).fetchone()
+                if not st or st[0] != "registered":
+                    raise RecordError("house_id", f"house {house_id} is no longer a registered "
+                                      "rented house")  # fmt: skip
+            rid = self._insert_registration(
+                db, actor, row, purpose, None, "move",
+                {"moved_out": ids, "note": note},
+            )  # fmt: skip
+            for old in current:
+                end = min(old["valid_to"] or day, day)
+                db.execute(
+                    "update pop_registrations set status = 'moved_out', valid_to = ?, "
+                    "updated_at = ? where id = ?",
+                    [end, now, old["id"]],
+                )
+                insert_row(db, "pop_reg_history", dict(
+                    registration_id=old["id"], ts=now, actor=username(actor),
+                    from_status="registered", to_status="moved_out",
+                    note=f"moved to registration {rid}" + (f": {note}" if note else "")))  # fmt: skip
+            return rid
+
+        rid = self.ctx.db.write(write)
+        return {
+            "registration": self.get_registration(actor, rid, purpose, audit=False),
+            "moved_out": [o["id"] for o in current],
+        }
+
+    def _insert_registration(
+        self, db: sqlite_utils.Database, actor: Actor, row: dict[str, Any], purpose: str | None,
+        backdate: str | None, action: str = "register", more: dict[str, Any] | None = None,
+    ) -> int:  # fmt: skip
+        """Insert a registration, its search entry and first history step, and audit it
+        (inside the caller's transaction)."""
+        now, status, pid = row["created_at"], row["status"], row["person_id"]
+        rid = insert_row(db, "pop_registrations", {**row, "backdate_state": backdate})
+        count_inserted(db, registration_statuses=[status])
+        # rowid: FTS5 keys its index by it (inherent to SQLite full-text search).
+        db.execute("insert into pop_address_fts(rowid, text) values (?, ?)",
+                   [rid, address_text(row["address"])])  # fmt: skip
+        insert_row(db, "pop_reg_history", dict(registration_id=rid, ts=now, actor=username(actor),
+                                          from_status=None, to_status=status, note=None))  # fmt: skip
+        if status == "registered":
+            db.execute("update pop_persons set zone = ?, updated_at = ? where id = ?",
+                       [row["zone"], now, pid])  # fmt: skip
+        refresh_closed(db, pid, now)
+        Ctx.entry(db, actor, action, "person", pid, purpose,
+                  {"registration": rid, "status": status, "valid_from": row["valid_from"],
+                   "counts_from": row["counts_from"], "backdate": backdate, **(more or {})})  # fmt: skip
+        return rid
 
     def list_registrations(
         self, actor: Actor, purpose: str | None, *, status: str | None = None,

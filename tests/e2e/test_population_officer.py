@@ -6,15 +6,20 @@ own: the test records them and makes none itself."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
 
-from devtools.devcity import DevCity, start_city
-from devtools.population_data import prc_id
+from coordinator.identity.auth import Role
+from coordinator.population.importer import COLUMNS
+from devtools.devcity import DEMO_PASSWORD, DevCity, start_city
+from devtools.population_data import population, prc_id
+from devtools.totp_codes import seeded_secret
 from tests.harness.browser import login, shot
 from tests.harness.population import person_data, twin_data
 
@@ -145,6 +150,20 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
         == 1
     )
 
+    # 4b. the resident moves into the landlord's house: one request ends the old registration
+    # and opens the new one
+    old_regs = db.query("select id from pop_registrations where person_id = ? and "
+                        "status = 'registered'", [resident["id"]])  # fmt: skip
+    _fill(page, "#pop-reg[data-mode=move]", {"kind": "rented", "house_id": str(house["id"]),
+                                             "note": "moved in with the landlord"})  # fmt: skip
+    page.click("#pop-reg button[type=submit]")
+    page.wait_for_selector(f"[data-testid=person-card] tr[data-registration='{old_regs[0]['id']}']"
+                           ":has-text('moved out')")  # fmt: skip
+    regs = db.query("select status, house_id from pop_registrations where person_id = ? "
+                    "order by id", [resident["id"]])  # fmt: skip
+    assert [r["status"] for r in regs] == ["moved_out"] * len(old_regs) + ["registered"]
+    assert regs[-1]["house_id"] == house["id"]
+
     # 5. five duplicates settled (compared side by side first), one merge undone
     page.click("[data-tab=review]")
     rows = page.locator("[data-testid=pop-dups] tr[data-candidate]")
@@ -205,6 +224,7 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
     posts = [p for m, p in sent if m in ("POST", "PATCH")]
     P = "/api/population"
     expected = [f"{P}/persons", f"{P}/houses", f"{P}/visitors", f"{P}/persons/{resident['id']}/permits",
+                f"{P}/persons/{resident['id']}/move",
                 f"{P}/requests", f"{P}/requests/{rid}/status"]  # fmt: skip
     assert all(e in posts for e in expected), posts
     decisions = [
@@ -217,6 +237,7 @@ def test_an_officers_day_in_the_dashboard(page, city: DevCity):  # noqa: ANN001
         "create",
         "visitor_report",
         "permit_issue",
+        "move",
         "merge",
         "unmerge",
         "not_duplicate",
@@ -268,3 +289,85 @@ def test_break_the_glass_from_the_population_screen(page, city: DevCity):  # noq
     assert city.services.population.access.zones  # the grant now opens the record:
     assert any(x["person_id"] == outside for x in city.services.population.access.active_grants(
         "officer"))  # fmt: skip
+
+
+def test_an_import_batch_from_the_import_tab(page, city: DevCity):  # noqa: ANN001
+    """A CSV of historical registrations uploaded in chunks from the Import tab: the report
+    names the row whose document is on record (not created) and the bad row by line, with
+    masked values; the officer asks for the batch's dates to be approved and a second officer
+    approves them in the review tab."""
+    db = city.services.db
+    pop = city.services.population
+    known = person_data(450, zone="Z001")
+    pop.records.create_person("devcity", known, "seed")
+    city.services.auth.create_user("officer2", DEMO_PASSWORD, [Role.POPULATION_OFFICER],
+                                   zones=["Z001"], totp_secret=seeded_secret("officer2"))  # fmt: skip
+    rows = [dict(r, valid_from="2024-03-01", kind="own", address=f"后宅街道 柳青路 {i + 1}号")
+            for i, r in enumerate(population(3, seed=41, zones=["Z001"]))]  # fmt: skip
+    bad_number = "110105194912310021"  # a wrong check digit
+    rows.insert(1, {**known, "valid_from": "2024-03-01", "kind": "own", "address": "柳青路 9号"})
+    rows.append({**rows[1], "id_number": bad_number, "name": "王错号"})
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    body = buf.getvalue().encode("utf-8")
+
+    sent: list[tuple[str, str]] = []
+    page.on(
+        "request",
+        lambda r: sent.append((r.method, urlparse(r.url).path + "?" + urlparse(r.url).query)),
+    )
+    login(page, "officer")
+    page.goto(page.url.split("#")[0] + "#/population")
+    page.click("[data-tab=import]")
+    page.click("#pop-import button[type=submit]")  # no file chosen: said beside the field
+    page.wait_for_selector("#pop-import [data-error-for=file]:not(:empty)")
+    page.set_input_files("#pop-import [name=file]", files=[
+        {"name": "register-2024.csv", "mimeType": "text/csv", "buffer": body}])  # fmt: skip
+    page.click("#pop-import button[type=submit]")
+    report = page.locator("[data-testid=import-report]")
+    report.wait_for()
+    job_id = int(report.get_attribute("data-job") or 0)
+    count = {k: report.locator(f"[data-count={k}] b").inner_text()
+             for k in ("records", "imported", "existing", "rejected")}  # fmt: skip
+    assert count == {"records": "5", "imported": "3", "existing": "1", "rejected": "1"}
+    existing = page.locator("[data-testid=import-existing] tr[data-line]")
+    assert existing.count() == 1 and existing.get_attribute("data-line") == "3"
+    errors = page.locator("[data-testid=import-errors] tr[data-line]")
+    assert errors.count() == 1 and errors.get_attribute("data-line") == "6"
+    shown = report.inner_text()
+    assert bad_number not in shown and known["id_number"] not in shown and "王错号" not in shown
+    assert db.query("select count(*) n from pop_persons where name = ? and status = 'active'",
+                    [known["name"]])[0]["n"] >= 1  # fmt: skip
+    # the batch's historical dates: asked with a reason, decided by a second officer
+    page.fill("#pop-import-dates [name=reason]", "short")
+    page.click("#pop-import-dates button[type=submit]")
+    page.wait_for_selector("#pop-import-dates [data-error-for=reason]:not(:empty)")
+    page.fill(
+        "#pop-import-dates [name=reason]", "residence register of 2024 from the station books"
+    )
+    page.click("#pop-import-dates button[type=submit]")
+    page.wait_for_selector("[data-testid=import-dates-state] .pill")
+    job = db.query("select * from pop_import_jobs where id = ?", [job_id])[0]
+    assert job["dates_state"] == "pending" and job["dates_requested_by"] == "officer"
+    # the page's own requests: the upload opened, its bytes sent from offset 0, imported,
+    # followed, the report read and the dates' approval asked
+    P = "/api/population"
+    paths = [f"{m} {u}" for m, u in sent if u.startswith(P)]
+    assert any(x.startswith(f"PUT {P}/uploads/") and x.endswith("?offset=0") for x in paths), paths
+    for want in (f"POST {P}/uploads?", f"GET {P}/import/{job_id}/errors?",
+                 f"POST {P}/import/{job_id}/dates-approval?"):  # fmt: skip
+        assert want in paths, paths
+    page.evaluate("sessionStorage.clear()")
+    page.goto(city.url + "/ui/")
+    login(page, "officer2")
+    page.goto(page.url.split("#")[0] + "#/population")
+    page.click("[data-tab=review]")
+    page.click(f"[data-testid=pop-approvals] tr[data-approval='{job['dates_approval_id']}'] "
+               "button[data-approve]")  # fmt: skip
+    page.wait_for_selector("#pop-review-msg .ok")
+    job = db.query("select * from pop_import_jobs where id = ?", [job_id])[0]
+    assert (job["dates_state"], job["dates_approved_by"]) == ("approved", "officer2")
+    sent = db.query("select counts_from from pop_registrations where import_job_id = ?", [job_id])
+    assert sent and all(r["counts_from"] == "2024-03-01" for r in sent)

@@ -119,6 +119,12 @@ def _calls(i):
         ),
         (
             "POST",
+            "/persons/{person_id}/move",
+            f"/persons/{i['landlord']}/move",
+            {"json": {"kind": "own", "address": "北苑街道 11号", "zone": "Z01"}},
+        ),
+        (
+            "POST",
             "/break-glass",
             "/break-glass",
             {"json": {"zone": "Z07", "reason": "joint operation 42 with the Z07 team"}},

@@ -2185,6 +2185,25 @@ import { request, url } from "./http.js";
  */
 
 /**
+ * A change of address: the new residence and the day the person moved.
+ * @typedef {Object} MoveIn
+ * @property {"rented" | "own" | "employer" | "other"} [kind]
+ * @property {(number | null)} [house_id]
+ * @property {(string | null)} [address]
+ * @property {(string | null)} [zone]
+ * @property {(string | null)} [valid_from]
+ * @property {(string | null)} [valid_to]
+ * @property {(string | null)} [note]
+ */
+
+/**
+ * A change of address: the registration opened and the ones it ended (moved out).
+ * @typedef {Object} MoveOut
+ * @property {RegistrationDetail} registration
+ * @property {Array<number>} moved_out
+ */
+
+/**
  * A zone without an available unit, and the unit proposed to cover it.
  * @typedef {Object} MoveUp
  * @property {string} zone
@@ -4650,6 +4669,19 @@ export function populationListRegistrations(purpose, query) {
  */
 export function populationCreateRegistration(purpose, body) {
   return request("POST", "/api/population/registrations", { body, headers: { "X-Purpose": purpose } });
+}
+
+/**
+ * Change of address in one transaction: the current registration ends as moved out and
+ * the new one opens, registered — or, on any refusal, nothing changes.
+ * POST /api/population/persons/{person_id}/move
+ * @param {number} personId
+ * @param {string} purpose - Why personal data is read (recorded in the audit log)
+ * @param {MoveIn} body
+ * @returns {Promise<MoveOut>}
+ */
+export function populationMovePerson(personId, purpose, body) {
+  return request("POST", `/api/population/persons/${encodeURIComponent(personId)}/move`, { body, headers: { "X-Purpose": purpose } });
 }
 
 /**

@@ -5,7 +5,7 @@
 // permit's eligibility and issue it.
 import {
   populationCreatePerson, populationCreateRegistration, populationGetPerson, populationIssuePermit,
-  populationLookupPerson, populationPermitEligibility, populationSearchPersons, populationTransitionRegistration,
+  populationLookupPerson, populationMovePerson, populationPermitEligibility, populationSearchPersons,
 } from "../api_client.js";
 import { html, render } from "../html.js";
 import { fmtDate, has, label, t } from "../i18n.js";
@@ -15,6 +15,7 @@ import { choice, clearProblems, field, showProblems, submit, values } from "./fo
 /** @typedef {import("../api_client.js").PersonRecord} PersonRecord */
 /** @typedef {import("../api_client.js").PersonIn} PersonIn */
 /** @typedef {import("../api_client.js").RegistrationIn} RegistrationIn */
+/** @typedef {import("../api_client.js").MoveIn} MoveIn */
 /** @typedef {import("../api_client.js").Registration} Registration */
 /**
  * What the parts of the workspace share.
@@ -67,12 +68,23 @@ function card(p) {
     <p><button type="button" data-act="eligibility">${t("population.check_eligibility")}</button>
       <button type="button" class="primary" data-act="issue">${t("population.issue_permit")}</button>
       <span data-testid="eligibility"></span></p>
-    <h4>${t("population.move_title")}</h4>
-    <form id="pop-reg" novalidate>${choice("kind", REG_KINDS, "population.reg_kind.", "rented")}
-      ${field("house_id", { type: "number", size: 6 })}${field("address", { size: 30 })}${field("zone", { size: 6 })}
-      ${field("valid_from", { type: "date" })}${field("backdate_reason", { size: 40, hint: "population.backdate_hint" })}
-      ${submit("population.register_residence")}</form></section>`;
+    ${regs.some((r) => r.status === "registered") ? moveForm() : residenceForm()}</section>`;
 }
+
+/** A first residence (an earlier date counts once a second officer approves its reason). */
+const residenceForm = () => html`<h4>${t("population.residence_title")}</h4>
+  <form id="pop-reg" data-mode="register" novalidate>${choice("kind", REG_KINDS, "population.reg_kind.", "rented")}
+    ${field("house_id", { type: "number", size: 6 })}${field("address", { size: 30 })}${field("zone", { size: 6 })}
+    ${field("valid_from", { type: "date" })}${field("backdate_reason", { size: 40, hint: "population.backdate_hint" })}
+    ${submit("population.register_residence")}</form>`;
+
+/** A change of address: the current registration ends and the new one opens in one step. */
+const moveForm = () => html`<h4>${t("population.move_title")}</h4>
+  <p class="muted">${t("population.move_hint")}</p>
+  <form id="pop-reg" data-mode="move" novalidate>${choice("kind", REG_KINDS, "population.reg_kind.", "rented")}
+    ${field("house_id", { type: "number", size: 6 })}${field("address", { size: 30 })}${field("zone", { size: 6 })}
+    ${field("valid_from", { type: "date", hint: "population.move_date_hint" })}${field("note", { size: 40 })}
+    ${submit("population.move")}</form>`;
 
 /** @param {Workspace} ws @param {PersonRecord} p */
 async function issue(ws, p) {
@@ -93,17 +105,19 @@ async function eligibility(ws, p) {
 }
 
 /**
- * A new residence; the registered one it replaces is closed (a move).
+ * A first residence, or a move: the server ends the current registration and opens the new
+ * one in one transaction (or, refused, changes nothing).
  * @param {Workspace} ws @param {PersonRecord} p @param {HTMLFormElement} form
  */
-async function move(ws, p, form) {
-  const typed = { ...values(form, ["house_id"]), person_id: p.id, status: "registered" };
-  const body = /** @type {RegistrationIn} */ (/** @type {unknown} */ (typed));
+async function residence(ws, p, form) {
   const purpose = t("population.purpose_counter");
   try {
-    const reg = await populationCreateRegistration(purpose, body);
-    for (const old of p.registrations.filter((r) => r.status === "registered" && r.id !== reg.id)) {
-      await populationTransitionRegistration(old.id, purpose, { status: "moved_out", note: t("population.moved_note", { id: reg.id }) });
+    if (form.dataset.mode === "move") {
+      const body = /** @type {MoveIn} */ (/** @type {unknown} */ (values(form, ["house_id"])));
+      await populationMovePerson(p.id, purpose, body);
+    } else {
+      const typed = { ...values(form, ["house_id"]), person_id: p.id, status: "registered" };
+      await populationCreateRegistration(purpose, /** @type {RegistrationIn} */ (/** @type {unknown} */ (typed)));
     }
     await ws.open(p.id);
   } catch (e) { showProblems(form, e); }
@@ -118,7 +132,7 @@ export async function openPerson(ws, id) {
     box.querySelector("[data-act=issue]")?.addEventListener("click", () => issue(ws, p));
     box.querySelector("[data-act=eligibility]")?.addEventListener("click", () => eligibility(ws, p).catch(() => {}));
     const form = /** @type {HTMLFormElement} */ (box.querySelector("#pop-reg"));
-    form.addEventListener("submit", (e) => { e.preventDefault(); clearProblems(form); move(ws, p, form); });
+    form.addEventListener("submit", (e) => { e.preventDefault(); clearProblems(form); residence(ws, p, form); });
   } catch (e) {
     render(box, html`<p class="error">${e.message}</p>
       ${e.status === 403 ? html`<button type="button" data-ask="${id}">${t("population.ask_access")}</button>` : ""}`);

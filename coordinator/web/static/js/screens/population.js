@@ -10,13 +10,14 @@ import { fmtNumber, label, t } from "../i18n.js";
 import { askFor, mountAccess } from "../population/access.js";
 import { head, mountCounter, openPerson } from "../population/counter.js";
 import { mountHouses } from "../population/houses.js";
+import { mountImport } from "../population/import.js";
 import { mountRequests } from "../population/requests.js";
 import { mountReview } from "../population/review.js";
 import { registerScreen } from "../registry.js";
 
 /** @typedef {import("../population/counter.js").Workspace} Workspace */
 
-const TABS = ["counter", "houses", "requests", "review", "access", "figures"];
+const TABS = ["counter", "houses", "requests", "review", "access", "import", "figures"];
 
 /** A count, or the mark of a hidden small cell. @param {number | string} n */
 const count = (n) => (typeof n === "number" ? fmtNumber(n) : n === "suppressed" ? t("population.suppressed") : n);
@@ -37,7 +38,7 @@ async function mountFigures(ws, box) {
 
 const MOUNT = /** @type {Object<string, (ws: Workspace, box: HTMLElement) => unknown>} */ ({
   counter: mountCounter, houses: mountHouses, requests: mountRequests, review: mountReview, access: mountAccess,
-  figures: mountFigures,
+  import: mountImport, figures: mountFigures,
 });
 
 /** @param {HTMLElement} view */
@@ -67,7 +68,8 @@ function mount(view) {
   function show(k) {
     for (const b of view.querySelectorAll("[data-tab]")) b.setAttribute("aria-selected", String(b.getAttribute("data-tab") === k));
     for (const p of TABS) panel(p).hidden = p !== k;
-    if (k !== "counter" && k !== "access") load(k);  // fresh lists; the counter keeps its open person
+    // fresh lists; the counter keeps its open person, the import its running upload and report
+    if (!["counter", "access", "import"].includes(k)) load(k);
   }
   view.querySelector(".tabs")?.addEventListener("click", (e) => {
     const k = /** @type {HTMLElement} */ (e.target).dataset.tab;
@@ -76,6 +78,7 @@ function mount(view) {
   load("counter");
   load("review");  // the queue is the first thing an officer checks
   load("access");
+  load("import");
 }
 
 registerScreen({ id: "population", navKey: "nav.population", perm: "population:read", mount });
