@@ -445,23 +445,10 @@ class Records:
             raise RecordError("house_id", f"the person already lives in house {house_id}")
         now = self.ctx.now()
         recorded = day_of(now)
-        moved_on = parse_date("valid_from", data.get("valid_from") or recorded, allow_future=False)
-        if moved_on > recorded:  # parse_date's "future" is the local day; the server's is UTC
-            raise RecordError("valid_from", "a move is recorded once it has happened")
-        for old in current:
-            if old["valid_from"] and moved_on.isoformat() < old["valid_from"]:
-                raise RecordError("valid_from", f"is before the current registration began "
-                                  f"({old['valid_from']})")  # fmt: skip
-        valid_to = data.get("valid_to")
-        if valid_to:
-            vt = parse_date("valid_to", valid_to)
-            if vt < moved_on:
-                raise RecordError("valid_to", "is before valid_from")
-            valid_to = vt.isoformat()
+        day, valid_to = _move_dates(data, recorded, current)
         note = clean_text("note", data.get("note"), 1000, required=False)
-        day = moved_on.isoformat()
         row = dict(person_id=person_id, kind=kind, house_id=house_id, address=address,
-                   zone=zone, valid_from=day, valid_to=valid_to or None, status="registered",
+                   zone=zone, valid_from=day, valid_to=valid_to, status="registered",
                    created_at=now, updated_at=now, recorded_on=recorded.isoformat(),
                    counts_from=counts_from(day, recorded.isoformat()), backdate_state=None)  # fmt: skip
 
@@ -628,3 +615,25 @@ class Records:
             return len(ids)
 
         return self.ctx.db.write(write)
+
+
+def _move_dates(
+    data: dict[str, Any], recorded: Any, current: list[dict[str, Any]]
+) -> tuple[str, str | None]:
+    """(move day, new registration's end or None): the move has happened (not after the
+    server's day) and not before any current registration began; an end, if given, is not
+    before the move."""
+    moved_on = parse_date("valid_from", data.get("valid_from") or recorded, allow_future=False)
+    if moved_on > recorded:  # parse_date's "future" is the local day; the server's is UTC
+        raise RecordError("valid_from", "a move is recorded once it has happened")
+    for old in current:
+        if old["valid_from"] and moved_on.isoformat() < old["valid_from"]:
+            raise RecordError("valid_from", f"is before the current registration began "
+                              f"({old['valid_from']})")  # fmt: skip
+    valid_to = data.get("valid_to")
+    if valid_to:
+        vt = parse_date("valid_to", valid_to)
+        if vt < moved_on:
+            raise RecordError("valid_to", "is before valid_from")
+        valid_to = vt.isoformat()
+    return moved_on.isoformat(), valid_to or None

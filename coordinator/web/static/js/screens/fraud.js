@@ -43,7 +43,7 @@ function alertRow(a) {
   const names = a.companies.map((c) => c.display_name).join(t("common.list_sep"));
   const reasons = a.reasons.map((r) => html`<li>${factor(r)} <span class="muted">(+${fmtNumber(r.points)})</span></li>`);
   return html`<tr data-alert="${a.id}">
-    <td data-testid="alert-companies">${names}</td>
+    <td data-testid="alert-companies" data-l10n="data">${names}</td>
     <td><span class="pill">${label("fraud.level.", a.level)}</span></td><td>${fmtNumber(a.score)}</td>
     <td><ul class="reasons" data-testid="alert-reasons">${reasons}</ul></td></tr>`;
 }
