@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from coordinator.incidents.evidence import verify_bundle
-from devtools.devcity import DevCity
+from devtools.devcity import DevCity, start_city
 from tests.harness.browser import login, shot
 from tests.harness.mqtt import wait_for
 from tests.harness.ring_board import ring_board
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCity]:
+    """This module's own city: its queue is not the one other modules' tests filled."""
+    c = start_city(
+        tmp_path_factory.mktemp("dash-city"), cameras=300, units=8, population=400, market=300
+    )
+    yield c
+    c.stop()
 
 
 def test_wrong_password_is_refused_with_a_message(page):
@@ -229,12 +242,14 @@ def test_incident_frames_show_with_boxes_and_export_downloads_a_bundle_that_veri
         assert "at least 3" in purpose.locator("[data-testid=dialog-error]").inner_text()
         purpose.locator("[data-testid=purpose-field]").fill("review of the gate alarm")
         purpose.locator("[data-testid=dialog-ok]").click()
-        figs = page.locator(f"#inc-body tr:has-text('{cam}') [data-testid=frame]")
+        # the board's own two frames (its events may have joined a neighbour's open incident)
+        mine = ", ".join(f"[data-testid=frame][data-event='{i}']" for i in ids)
+        figs = page.locator(f"#inc-body tr:has-text('{cam}')").locator(mine)
         wait_for(lambda: figs.count() == 2, 20, "both frames")
         assert sorted(figs.nth(i).get_attribute("data-event") or "" for i in range(2)) == sorted(
             ids
         )
-        boxes = page.locator(f"#inc-body tr:has-text('{cam}') [data-testid=box]")
+        boxes = figs.locator("[data-testid=box]")
         assert boxes.count() == 2 and boxes.first.get_attribute("height") == "700"
         # the image is the board's JPEG, untouched: its natural size is the ring's frame
         width = figs.first.locator("img").evaluate("i => i.naturalWidth")

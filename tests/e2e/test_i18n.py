@@ -10,9 +10,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.devcity import DEMO_USERS, DevCity
+from devtools.devcity import DEMO_USERS, DevCity, start_city
 from tests.harness.browser import login, shot
 from tests.harness.webjs import catalogue
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCity]:
+    """This module's own city: its queue is not the one other modules' tests filled."""
+    c = start_city(
+        tmp_path_factory.mktemp("i18n-city"), cameras=300, units=8, population=400, market=300
+    )
+    yield c
+    c.stop()
+
 
 EN = catalogue("en")
 ZH = catalogue("zh-CN")
