@@ -3,9 +3,21 @@ move a point, save it as a revision with a reason, roll back — checked at the 
 
 from __future__ import annotations
 
-from devtools.devcity import DevCity
+from collections.abc import Iterator
+
+import pytest
+
+from devtools.devcity import DevCity, start_city
 from tests.harness.browser import login, shot
 from tests.harness.mqtt import wait_for
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCity]:
+    """This module's own city: other modules' tests change owners' sharing agreements."""
+    c = start_city(tmp_path_factory.mktemp("rules-city"), cameras=300, units=8)
+    yield c
+    c.stop()
 
 
 def _click(page, box, x: float, y: float) -> None:  # noqa: ANN001
