@@ -20,8 +20,10 @@ import sqlite_utils
 from ..errors import Invalid, NotFound
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
+from ..identity.auth import actor_name as _name
 from ..platform.db import Database
 from ..platform.filestore import FileStore
+from ..platform.text import one_line as _text
 from ..population.crypto import Keyring
 from ..population.ids import clean_country, mask_id, normalise_id
 from . import catalogue as cat
@@ -50,21 +52,6 @@ def new_receipt() -> str:
     """An unguessable receipt number, e.g. ``HL-7K3M-9QXP-2V4R-8T6W``."""
     s = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(16))
     return "HL-" + "-".join(s[i : i + 4] for i in range(0, 16, 4))
-
-
-def _name(actor: Actor) -> str:
-    return actor.username if isinstance(actor, Principal) else str(actor)
-
-
-def _text(field: str, value: Any, max_len: int, *, required: bool = True) -> str | None:
-    s = " ".join(str(value or "").split())
-    if not s:
-        if required:
-            raise Invalid(f"{field}: is required")
-        return None
-    if len(s) > max_len:
-        raise Invalid(f"{field}: at most {max_len} characters")
-    return s
 
 
 class HallCases:

@@ -9,7 +9,8 @@ from typing import Any
 import sqlite_utils
 
 from ..errors import Conflict, Invalid, NotFound, TooManyAttempts
-from .cases import DOCUMENT_RETENTION_DAYS, DUE_SOON_S, MIN_CELL, Actor, HallCases, _text
+from ..platform.text import one_line as _text
+from .cases import DOCUMENT_RETENTION_DAYS, DUE_SOON_S, MIN_CELL, Actor, HallCases
 from .lifecycle import CLOSED, OPEN, Status, allowed
 from .suppress import hidden_cells, hidden_totals
 

@@ -24,7 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import Conflict, Invalid, NotFound
 from ..identity.audit import AuditService
 from ..identity.auth import Principal
+from ..identity.auth import actor_name as _name
 from ..platform.db import Database
+from ..platform.text import one_line as _text
 from ..population.crypto import Keyring
 from ..population.ids import mask_id
 
@@ -86,21 +88,6 @@ def month_bounds(month: str) -> tuple[float, float]:
     start = dt.datetime(y, m, 1, tzinfo=tz)
     days = calendar.monthrange(y, m)[1]
     return start.timestamp(), (start + dt.timedelta(days=days)).timestamp()
-
-
-def _name(actor: Actor) -> str:
-    return actor.username if isinstance(actor, Principal) else str(actor)
-
-
-def _text(field: str, value: Any, max_len: int, *, required: bool = True) -> str | None:
-    s = " ".join(str(value or "").split())
-    if not s:
-        if required:
-            raise Invalid(f"{field}: is required")
-        return None
-    if len(s) > max_len:
-        raise Invalid(f"{field}: at most {max_len} characters")
-    return s
 
 
 class HotlineService:

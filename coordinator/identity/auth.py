@@ -71,6 +71,11 @@ class Principal:
         return sorted(r.value for r in self.roles)
 
 
+def actor_name(actor: Principal | str) -> str:
+    """Who did it, for history rows: a caller's user name, or a job's own name."""
+    return actor.username if isinstance(actor, Principal) else str(actor)
+
+
 @dataclass(frozen=True)
 class LoginOutcome:
     """A session (``token``), or the second step a login still needs (``challenge``)."""

@@ -23,7 +23,7 @@ from ..approvals.permissions import Perm as ApprovalsPerm
 from ..approvals.service import ApprovalsService, Kind
 from ..errors import Forbidden, NotFound
 from ..identity.audit import AuditService
-from ..identity.auth import Principal
+from ..identity.auth import Principal, actor_name
 from ..platform.db import Database
 from .crypto import Keyring
 from .ids import RecordError, mask_id
@@ -103,7 +103,7 @@ def update_row(db: sqlite_utils.Database, table: str, row_id: int, values: dict[
 
 def username(actor: Actor) -> str:
     """The actor's name for history rows."""
-    return actor.username if isinstance(actor, Principal) else str(actor)
+    return actor_name(actor)
 
 
 class Access:
