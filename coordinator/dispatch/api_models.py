@@ -156,6 +156,18 @@ class LinkStatus(Answer):
     mqtt_link: bool
 
 
+class PendingReasonArgs(Answer):
+    """What a waiting reason rests on (each present only where the reason has it)."""
+
+    case: str | None = Field(None, description="none_defined | all_off_duty")
+    modes: list[str] | None = Field(None, description="The modes the incident needs")
+    busy: int | None = Field(None, description="On-duty units, all busy")
+    free: int | None = Field(None, description="Available units, none with a position")
+    event: str | None = Field(None, description="no_unit | declined | timed_out | cancelled")
+    unit: str | None = Field(None, description="The unit whose order ended")
+    detail: str | None = Field(None, description="What the unit or the re-offer said")
+
+
 class PendingItem(Answer):
     """An incident that needs a unit and has none, with the reason it waits."""
 
@@ -173,7 +185,11 @@ class PendingItem(Answer):
         description="no_unit_on_duty | no_free_unit | no_mode | no_position | order_ended | "
         "auto_failed | awaiting_dispatcher"
     )
-    reason: str
+    reason: str = Field(description="The reason as an English sentence (logs, the CLI)")
+    reason_args: PendingReasonArgs = Field(
+        default_factory=lambda: PendingReasonArgs(),
+        description="The facts the reason rests on, for a screen to word it in its language",
+    )
 
 
 class PendingQueue(Answer):

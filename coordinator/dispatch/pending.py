@@ -56,35 +56,44 @@ def needs_dispatch(incident: Mapping[str, Any], auto_matched: bool) -> bool:
     return status in COMMITTED
 
 
-def unit_reason(units: Sequence[UnitView], modes: Sequence[str] = ()) -> str | None:
-    """Why no unit can be offered, from the units alone; None when one could be."""
+#: Facts a reason rests on, for the screen to word it in the reader's language.
+ReasonArgs = dict[str, Any]
+
+
+def unit_reason(
+    units: Sequence[UnitView], modes: Sequence[str] = ()
+) -> tuple[str, ReasonArgs] | None:
+    """Why no unit can be offered, from the units alone (sentence, facts); None when one
+    could be."""
     if not units:
-        return "no patrol unit is defined"
+        return "no patrol unit is defined", {"case": "none_defined"}
     fit = [u for u in units if not modes or u.mode in modes]
     if modes and not fit:
-        return f"no unit of the needed mode ({', '.join(modes)})"
+        return f"no unit of the needed mode ({', '.join(modes)})", {"modes": list(modes)}
     free = [u for u in fit if u.status == "available"]
     if not free:
         counts = Counter(u.status for u in fit)
         if counts.get("off_duty", 0) == len(fit):
-            return "every unit is off duty"
+            return "every unit is off duty", {"case": "all_off_duty"}
         busy = len(fit) - counts.get("off_duty", 0)
         what = f"of the needed mode ({', '.join(modes)}) " if modes else ""
-        return f"all {busy} on-duty units {what}are busy"
+        return f"all {busy} on-duty units {what}are busy", {"busy": busy, "modes": list(modes)}
     if not any(u.has_position for u in free):
-        return f"{len(free)} available unit(s), none has reported a position"
+        return f"{len(free)} available unit(s), none has reported a position", {"free": len(free)}
     return None
 
 
-def history_reason(events: Sequence[Mapping[str, Any]]) -> str | None:
+def history_reason(events: Sequence[Mapping[str, Any]]) -> tuple[str, ReasonArgs] | None:
     """The last thing dispatch tried for an incident, as a reason (None: nothing yet)."""
     for ev in reversed(events):
         kind, detail = ev.get("kind"), ev.get("detail") or ""
         if kind in ("no_unit", "auto_dispatch"):
-            return f"re-offer found no unit: {detail}" if detail else "re-offer found no unit"
+            text = f"re-offer found no unit: {detail}" if detail else "re-offer found no unit"
+            return text, {"event": "no_unit", "detail": detail}
         if kind in ("declined", "timed_out", "cancelled"):
             unit = ev.get("unit_id") or "?"
-            return f"order to {unit} {kind.replace('_', ' ')}" + (f": {detail}" if detail else "")
+            text = f"order to {unit} {kind.replace('_', ' ')}" + (f": {detail}" if detail else "")
+            return text, {"event": kind, "unit": unit, "detail": detail}
     return None
 
 
@@ -93,26 +102,28 @@ def waiting_reason(
     units: Sequence[UnitView],
     events: Sequence[Mapping[str, Any]],
     modes: Sequence[str] = (),
-) -> tuple[str, str]:
-    """(code, sentence) for why ``incident`` has no unit yet.
+) -> tuple[str, str, ReasonArgs]:
+    """(code, sentence, facts) for why ``incident`` has no unit yet.
 
     The units come first (nothing can be sent), then what happened to earlier orders, then
-    the plain case: a unit is free and the decision is the dispatcher's.
+    the plain case: a unit is free and the decision is the dispatcher's. The facts let a
+    screen word the reason in its own language (the sentence is English).
     """
     blocked = unit_reason(units, modes)
     if blocked is not None:
-        code = "no_mode" if blocked.startswith("no unit of the needed mode") else "no_free_unit"
-        if blocked.startswith("no patrol unit") or blocked.startswith("every unit"):
+        text, args = blocked
+        code = "no_mode" if text.startswith("no unit of the needed mode") else "no_free_unit"
+        if text.startswith("no patrol unit") or text.startswith("every unit"):
             code = "no_unit_on_duty"
-        elif "none has reported a position" in blocked:
+        elif "none has reported a position" in text:
             code = "no_position"
-        return code, blocked
+        return code, text, args
     past = history_reason(events)
     if past is not None:
-        return "order_ended", past + "; a unit is free now: dispatch again"
+        return "order_ended", past[0] + "; a unit is free now: dispatch again", past[1]
     if incident.get("status") == IncidentStatus.NEW:
-        return "auto_failed", "matched the auto-dispatch policy but was not placed"
-    return "awaiting_dispatcher", "a unit is free; waiting for a dispatcher's decision"
+        return "auto_failed", "matched the auto-dispatch policy but was not placed", {}
+    return "awaiting_dispatcher", "a unit is free; waiting for a dispatcher's decision", {}
 
 
 def detected_ms(incident: Mapping[str, Any]) -> int | None:
@@ -131,7 +142,7 @@ def queue_order(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def pending_item(
     incident: Mapping[str, Any],
     now_ms: int,
-    reason: tuple[str, str],
+    reason: tuple[str, str, ReasonArgs],
     zone: str | None,
 ) -> dict[str, Any]:
     """One row of the pending-dispatch queue."""
@@ -149,6 +160,7 @@ def pending_item(
         "waiting_s": round(max(0.0, (now_ms - det) / 1000), 1),
         "reason_code": reason[0],
         "reason": reason[1],
+        "reason_args": reason[2],
     }
 
 

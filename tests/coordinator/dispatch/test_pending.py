@@ -32,12 +32,14 @@ def test_confirmed_incident_without_units_waits_with_the_reason(make_dispatch, c
     inc = confirmed(svc, city, 4, 4)
     first = item(svc, inc["id"])
     assert first["reason_code"] == "no_unit_on_duty"
+    assert first["reason_args"] == {"case": "none_defined"}  # the facts a screen words itself
     place(svc, city, "u1", 3, 3)
     svc.set_unit_status("u1", "busy", "test")
     busy = item(svc, inc["id"])
     assert (
         busy["reason_code"] == "no_free_unit" and "all 1 on-duty units are busy" in busy["reason"]
     )
+    assert busy["reason_args"] == {"busy": 1, "modes": []}
     svc.set_unit_status("u1", "available", "test")
     free = item(svc, inc["id"])
     assert free["reason_code"] == "awaiting_dispatcher"
@@ -89,6 +91,7 @@ def test_required_mode_gives_its_own_reason(make_dispatch, city):
     inc = confirmed(svc, city, 4, 4, kind="crowd")
     row = item(svc, inc["id"])
     assert row["reason_code"] == "no_mode" and "car" in row["reason"]
+    assert row["reason_args"] == {"modes": ["car"]}
     rec = svc.recommend(inc)
     assert rec["candidates"] == [] and rec["skipped"][0]["unit"] == "walker"
     with pytest.raises(DispatchError):

@@ -2486,6 +2486,7 @@ import { request, url } from "./http.js";
  * @property {number} waiting_s
  * @property {string} reason_code
  * @property {string} reason
+ * @property {PendingReasonArgs} [reason_args]
  */
 
 /**
@@ -2495,6 +2496,18 @@ import { request, url } from "./http.js";
  * @property {number} total
  * @property {number} awaiting_verification
  * @property {Array<PendingItem>} items
+ */
+
+/**
+ * What a waiting reason rests on (each present only where the reason has it).
+ * @typedef {Object} PendingReasonArgs
+ * @property {(string | null)} [case]
+ * @property {(Array<string> | null)} [modes]
+ * @property {(number | null)} [busy]
+ * @property {(number | null)} [free]
+ * @property {(string | null)} [event]
+ * @property {(string | null)} [unit]
+ * @property {(string | null)} [detail]
  */
 
 /**

@@ -12,6 +12,7 @@ import { registerScreen } from "../registry.js";
 /** @typedef {import("../api_client.js").FalseAlarmRate} FalseAlarmRate */
 /** @typedef {import("../api_client.js").Unit} Unit */
 /** @typedef {import("../api_client.js").PendingItem} PendingItem */
+/** @typedef {import("../api_client.js").PendingReasonArgs} PendingReasonArgs */
 /** @typedef {import("../api_client.js").Preemption} Preemption */
 /** @typedef {import("../api_client.js").MoveUp} MoveUp */
 
@@ -69,8 +70,37 @@ function pendingRow(p) {
   return html`<tr data-pending="${p.incident_id}"><td><span class="pill pri-${p.priority}">${pri}</span></td>
     <td>${label("incidents.kind.", p.kind || "")}</td>
     <td>${p.zone || ""}</td><td>${waited(p.waiting_s)}</td>
-    <td data-testid="pending-reason" data-code="${p.reason_code}">${t(`units.reason.${p.reason_code}`)} — <span data-l10n="server"
-      >${p.reason}</span></td>${act}</tr>`;
+    <td data-testid="pending-reason" data-code="${p.reason_code}"
+      >${t(`units.reason.${p.reason_code}`)} — ${reasonDetail(p)}</td>${act}</tr>`;
+}
+
+// Unit-level facts behind a waiting reason, worded in the reader's language.
+/** @param {PendingReasonArgs} a @returns {string | null} */
+function unitFacts(a) {
+  const modes = (a.modes || []).map((m) => label("units.mode.", m)).join(", ");
+  if (a.case === "none_defined") return t("units.why.none_defined");
+  if (a.case === "all_off_duty") return t("units.why.all_off_duty");
+  if (a.busy != null) return t(modes ? "units.why.busy_mode" : "units.why.busy", { n: a.busy, modes });
+  if (a.modes) return t("units.why.no_mode", { modes });
+  if (a.free != null) return t("units.why.no_position", { n: a.free });
+  return null;
+}
+
+/** Why an incident waits, from the facts the server sent (its English sentence is for logs).
+ * @param {PendingItem} p */
+function reasonDetail(p) {
+  const a = p.reason_args || {};
+  const said = a.detail ? html`: <span data-l10n="data">${a.detail}</span>` : "";
+  if (p.reason_code === "order_ended") {
+    const unit = { unit: a.unit || "?" };
+    const what = a.event === "no_unit" ? t("units.why.reoffer_none")
+      : a.event === "declined" ? t("units.why.order_declined", unit)
+        : a.event === "timed_out" ? t("units.why.order_timed_out", unit) : t("units.why.order_cancelled", unit);
+    return html`${what}${said}; ${t("units.why.free_again")}`;
+  }
+  if (p.reason_code === "auto_failed") return t("units.why.auto_failed");
+  if (p.reason_code === "awaiting_dispatcher") return t("units.why.awaiting");
+  return unitFacts(a) ?? t("units.why.awaiting");
 }
 
 // Incidents that need a unit and have none: most urgent first, each with why it waits.
