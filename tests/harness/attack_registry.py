@@ -123,11 +123,14 @@ ATTACKS: list[Attack] = [
        "tests/coordinator/ingest/test_durability.py::test_broker_restart_with_persistence_loses_nothing"),
     # -- 4./5. imports and plaintext -----------------------------------------------------
     _a("import.n-squared", IMPORTS,
-       "import 20,000 rows, 5,000 of them repeating one ID number, while a camera publishes",
+       "import 20,000 rows, 5,000 of them repeating one ID number, while a camera publishes; "
+       "import 300 documents sharing one passport number (300 nationalities)",
        "at most K duplicate candidates per row, at most one chunk of rows per transaction, "
        "camera events commit between chunks",
        SEC + "test_import_isolation.py::test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks",
-       before=(BEFORE + "test_without_the_limit_candidates_grow_with_the_square_of_the_repeats",)),
+       SEC + "test_import_isolation.py::test_one_number_on_many_documents_gets_at_most_k_candidates_per_row",
+       before=(BEFORE + "test_without_the_limit_candidates_grow_with_the_square_of_the_repeats",
+               BEFORE + "test_without_chunks_one_import_transaction_holds_the_whole_file")),
     _a("import.cancel", IMPORTS,
        "cancel an import through the API, the command and SIGTERM",
        "it stops at the next chunk; committed chunks kept; the same file resumes",

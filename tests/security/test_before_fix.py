@@ -15,10 +15,9 @@ attack.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import os
-import string
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +36,6 @@ from coordinator.identity import audit_chain
 from coordinator.platform import integrity
 from coordinator.platform import mqtt as centre_mqtt
 from coordinator.population import importer as importer_mod
-from coordinator.population.importer import COLUMNS
 from coordinator.settings import Settings
 from edge_agent.spool import Spool
 from protocol import Channel, Topics, encode
@@ -62,18 +60,33 @@ from tests.harness.core import (
     count,
     ev_topic,
     event,
+    inject,
     register,
     running_core,
     wait_count,
 )
 from tests.harness.field import TECH_PASSWORD, FieldEnv
-from tests.harness.imports import find_in
+from tests.harness.imports import (
+    TxnLog,
+    candidates_per_row,
+    find_in,
+    rejected_rows_csv,
+    repeated_id_csv,
+    same_passport_csv,
+)
 from tests.harness.mqtt import MqttTestClient, TlsFiles, connect, wait_for
-from tests.provisioning.conftest import no_leaks  # noqa: F401  (AnyIO workers of uvicorn)
-from tests.security.test_import_privacy import _rejected_file
+from tests.harness.processes import leak_check
 
 TOPICS = Topics()
 TAKEOVER = "already connected, closing old connection"
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """The suite's leak check, except AnyIO's workers: the module's uvicorn servers (the
+    fields below) start them on demand and end them with their event loops."""
+    with leak_check(lambda t: t.name.startswith("AnyIO worker thread")):
+        yield
 
 
 # -- 1. session takeover ------------------------------------------------------------------
@@ -342,55 +355,77 @@ def test_without_the_retain_skip_a_stale_message_is_dead_lettered_on_every_conne
 # -- 4. n² duplicate candidates --------------------------------------------------------------
 
 
-K = 20
+K, CHUNK = 20, 500
 
 
-def _same_passport_csv(path: Path, n: int) -> Path:
-    """``n`` rows carrying one passport number, each under another nationality: each is a
-    document of its own (one document, one person does not merge them), all with one
-    number, so only the duplicate finder's bound stands between them and n²/2 pairs."""
-    codes = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase][:n]
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        w.writeheader()
-        for i, cc in enumerate(codes):
-            w.writerow({"name": "Maria Rossi", "name_latin": "Maria Rossi", "id_type": "passport",
-                        "id_number": "YA7734512", "dob": "1984-03-02", "sex": "F",
-                        "nationality": cc, "zone": f"Z{1 + i % 9:02d}", "kind": "other"})  # fmt: skip
-    return path
-
-
-def _import_candidates(tmp: Path, path: Path, limit: int | None) -> dict[str, int]:
-    settings = Settings.for_dev(tmp, argon2_memory_kib=4096, argon2_time_cost=1,
-                                import_chunk_rows=500, import_duplicate_limit=K)  # fmt: skip
-    s = open_services(settings)
-    try:
-        if limit is not None:  # the bound removed on this process's importer
-            s.population.importer.duplicate_limit = limit
-        summary = s.population.importer.run("cli:test", path)
-        row = s.db.query("select coalesce(max(n), 0) m, coalesce(sum(n), 0) total from "
-                         "(select person_id, count(*) n from pop_dup_candidates group by "
-                         "person_id)")[0]  # fmt: skip
-        return {"imported": summary["imported"], "max": row["m"], "total": row["total"]}
-    finally:
-        s.close()
+def _settings(tmp: Path) -> Settings:
+    return Settings.for_dev(tmp, argon2_memory_kib=4096, argon2_time_cost=1,
+                            import_chunk_rows=CHUNK, import_duplicate_limit=K)  # fmt: skip
 
 
 def test_without_the_limit_candidates_grow_with_the_square_of_the_repeats(
     tmp_path: Path, before_fix
 ) -> None:
+    """The duplicate finder without its per-row bound (the importer's limit set past any
+    file), on one passport number under 300 nationalities (300 documents, one number)."""
     c = before_fix("import.n-squared")
     n = 300
-    path = _same_passport_csv(tmp_path / "same.csv", n)
-    bounded = _import_candidates(tmp_path / "bounded", path, None)
-    unbounded = _import_candidates(tmp_path / "unbounded", path, 1_000_000)
-    assert bounded["imported"] == unbounded["imported"] == n
-    assert bounded["max"] <= K
-    assert unbounded["max"] >= n - 1 > K
-    assert unbounded["total"] >= n * (n - 1) // 2
-    c.observed(f"{n} rows with one passport number (nationality differs): without the LIMIT "
-               f"{unbounded['max']} candidates per row, {unbounded['total']:,} in all "
-               f"(n²/2); with it at most {bounded['max']} per row, {bounded['total']:,} in all")  # fmt: skip
+    path = same_passport_csv(tmp_path / "same.csv", n)
+    s = open_services(_settings(tmp_path / "coord"))
+    try:
+        s.population.importer.duplicate_limit = 1_000_000
+        summary = s.population.importer.run("cli:test", path)
+        got = candidates_per_row(s.db)
+    finally:
+        s.close()
+    assert summary["imported"] == n
+    assert got["max"] >= n - 1 > K
+    assert got["total"] >= n * (n - 1) // 2
+    c.observed(f"no per-row bound: {n} rows with one passport number (nationality differs) "
+               f"queued up to {got['max']} candidates per row, {got['total']:,} in all (n²/2; "
+               f"K = {K})")  # fmt: skip
+
+
+def _camera(svc: Services, stop: threading.Event, sent: list[int]) -> None:
+    seq = 0
+    while not stop.is_set():
+        seq += 1
+        inject(svc, [event("cam-0", seq, track=seq)])
+        sent.append(seq)
+        time.sleep(0.01)
+
+
+def test_without_chunks_one_import_transaction_holds_the_whole_file(
+    tmp_path: Path, before_fix
+) -> None:
+    """The importer without its chunks (one chunk as large as the file) while a camera
+    publishes: one transaction holds every row."""
+    c = before_fix("import.n-squared")
+    path, _ = repeated_id_csv(tmp_path / "city.csv", 4_000, 1_000)
+    s = open_services(_settings(tmp_path / "coord"))
+    stop, sent = threading.Event(), []
+    try:
+        register(s, {"cam-0": (29.306, 120.076)})
+        s.population.importer.chunk = 1_000_000
+        log = TxnLog(("pop_persons", "events"))
+        s.db.before_commit = log
+        cam = threading.Thread(target=_camera, args=(s, stop, sent))
+        cam.start()
+        try:
+            summary = s.population.importer.run("cli:test", path)
+        finally:
+            stop.set()
+            cam.join()
+        wait_for(lambda: count(s, "select count(*) from events") == len(sent), 20, "events")
+        s.db.before_commit = None
+    finally:
+        s.close()
+    deltas = log.deltas()
+    imports = [i for i, d in enumerate(deltas) if d[0] > 0]
+    assert len(imports) == 1 and deltas[imports[0]][0] == summary["imported"] > CHUNK
+    after = sum(d[1] for d in deltas[imports[0] + 1 :])
+    c.observed(f"no chunks: all {summary['imported']:,} imported rows in one transaction (the "
+               f"chunk is {CHUNK}); {after} of {len(sent)} camera events committed only after it")  # fmt: skip
 
 
 # -- 5. plaintext ID numbers in import errors --------------------------------------------
@@ -405,7 +440,7 @@ def test_without_masking_rejected_rows_leave_id_numbers_on_disk(
     s = open_services(Settings.for_dev(tmp_path / "coord", argon2_memory_kib=4096,
                                        argon2_time_cost=1))  # fmt: skip
     try:
-        path, rejected, _ = _rejected_file(tmp_path / "people.csv")
+        path, rejected, _ = rejected_rows_csv(tmp_path / "people.csv")
         summary = s.population.importer.run("cli:test", path)
         assert summary["rejected"] == 5
         s.db.truncate_wal()
