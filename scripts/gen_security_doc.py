@@ -73,7 +73,10 @@ def control(attack: Attack, controls: dict[str, Any]) -> tuple[str, str]:
     if not attack.before:
         return "none", "—"
     runs = controls.get(attack.id, {})
-    by_base = {nodeid.split("[", 1)[0]: r for nodeid, r in runs.items()}
+    # only the controls the registry still names (a renamed one leaves an old entry behind)
+    by_base = {
+        b: r for nodeid, r in runs.items() if (b := nodeid.split("[", 1)[0]) in attack.before
+    }
     if not by_base:
         return "not run", "not run"
     notes = [n for r in by_base.values() for n in r.get("observed", [])]
