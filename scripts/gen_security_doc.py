@@ -3,9 +3,11 @@
 The registry (tests/harness/attack_registry.py) says what each attack tries, what must
 happen and which tests try it; a run of those tests with ``CITYWATCH_ATTACK_RESULTS`` set
 records what each observed (tests/harness/attacks.py) into docs/security-results.json.
-This script writes the register — attack, expected, observed, pass/fail — below the
+This script writes the register — attack, expected, observed, what its control observed
+with the defence removed ("before the fix"), pass/fail — below the
 ``<!-- attacks:begin -->`` marker of docs/security.md; the hand-written explanation above
-the marker is kept as it is.
+the marker is kept as it is. A run merges into the recorded results: ``--run --only FILE``
+replaces only the results of the tests it ran.
 
     python scripts/gen_security_doc.py          # render from the recorded results
     python scripts/gen_security_doc.py --run    # run every registered test first
@@ -65,15 +67,42 @@ def verdict(attack: Attack, results: dict[str, Any]) -> tuple[str, str]:
     return state, "; ".join(dict.fromkeys(notes))
 
 
+def control(attack: Attack, controls: dict[str, Any]) -> tuple[str, str]:
+    """(got through / FAIL / not run / none, what was observed) for an attack's controls:
+    each must see the attack succeed with the defence removed."""
+    if not attack.before:
+        return "none", "—"
+    runs = controls.get(attack.id, {})
+    # only the controls the registry still names (a renamed one leaves an old entry behind)
+    by_base = {
+        b: r for nodeid, r in runs.items() if (b := nodeid.split("[", 1)[0]) in attack.before
+    }
+    if not by_base:
+        return "not run", "not run"
+    notes = [n for r in by_base.values() for n in r.get("observed", [])]
+    failed = [r for r in by_base.values() if r["outcome"] == "failed"]
+    if failed:
+        why = failed[0].get("why", "")[:200]
+        return "FAIL", f"control FAILED (the attack did not get through without the defence): {why}"
+    if any(t not in by_base for t in attack.before):
+        return "partly run", "; ".join(notes) or "partly run"
+    if not all(r["outcome"] == "passed" for r in by_base.values()):
+        return "skipped", "; ".join(notes) or "skipped"
+    return "got through", "; ".join(dict.fromkeys(notes)) or "got through"
+
+
 def _test_ref(nodeid: str) -> str:
     path, _, name = nodeid.partition("::")
     return f"`{path.removeprefix('tests/')}::{name}`"
 
 
-def render(results: dict[str, Any]) -> str:
+def render(results: dict[str, Any], controls: dict[str, Any] | None = None) -> str:
     """The generated register (between the markers)."""
+    controls = controls or {}
     states = [verdict(a, results)[0] for a in ATTACKS]
-    dates = sorted({r.get("when", "") for runs in results.values() for r in runs.values()})
+    checked = [control(a, controls)[0] for a in ATTACKS]
+    dated = [*results.values(), *controls.values()]
+    dates = sorted({r.get("when", "") for runs in dated for r in runs.values()})
     out = [
         BEGIN,
         "## Attack register (generated)",
@@ -85,40 +114,50 @@ def render(results: dict[str, Any]) -> str:
         f"{len(ATTACKS)} attacks: {states.count('pass')} held, {states.count('FAIL')} failed, "
         f"{len(ATTACKS) - states.count('pass') - states.count('FAIL')} not (fully) run"
         + (f"; results of {dates[0]}–{dates[-1]}." if dates and dates[0] else "."),
+        f'{sum(bool(a.before) for a in ATTACKS)} attacks have a control ("before the fix": '
+        f"the attack with its defence removed): {checked.count('got through')} got through "
+        f"there as they must, {checked.count('FAIL')} did not.",
         "",
     ]
     for group in GROUPS:
-        out += [f"### {group}", "", "| attack | tried | expected | observed | result | tests |",
-                "|---|---|---|---|---|---|"]  # fmt: skip
+        out += [f"### {group}", "",
+                "| attack | tried | expected | observed | before the fix | result | tests |",
+                "|---|---|---|---|---|---|---|"]  # fmt: skip
         for a in (a for a in ATTACKS if a.group == group):
             state, seen = verdict(a, results)
+            before = _cell(control(a, controls)[1])
+            if a.before:
+                before += "<br>control: " + "<br>".join(_test_ref(t) for t in a.before)
             tests = "<br>".join(_test_ref(t) for t in a.tests)
             out.append(f"| `{a.id}` | {_cell(a.tried)} | {_cell(a.expected)} | {_cell(seen)} "
-                       f"| {state} | {tests} |")  # fmt: skip
+                       f"| {before} | {state} | {tests} |")  # fmt: skip
         out.append("")
     out.append(END)
     return "\n".join(out) + "\n"
 
 
-def load_results(path: Path = RESULTS) -> dict[str, Any]:
-    """The recorded results, per attack id."""
+def load_results(path: Path = RESULTS, kind: str = "attacks") -> dict[str, Any]:
+    """The recorded results, per attack id: the tests' (``attacks``) or the controls'
+    (``before``)."""
     if not path.exists():
         return {}
-    data: dict[str, Any] = json.loads(path.read_text()).get("attacks", {})
+    data: dict[str, Any] = json.loads(path.read_text()).get(kind, {})
     return data
 
 
-def document(results: dict[str, Any], doc: Path = DOC) -> str:
+def document(
+    results: dict[str, Any], doc: Path = DOC, controls: dict[str, Any] | None = None
+) -> str:
     """The whole document: the hand-written header, then the register."""
     text = doc.read_text() if doc.exists() else "# Security\n\n"
     head = text.split(BEGIN, 1)[0].rstrip() + "\n\n"
-    return head + render(results)
+    return head + render(results, controls)
 
 
 def run_tests(only: list[str], results: Path) -> int:
-    """Run the registered tests (or those of ``only`` these files) recording into
-    ``results``."""
-    tests = sorted({t for a in ATTACKS for t in a.tests})
+    """Run the registered tests and controls (or those of ``only`` these files) recording
+    into ``results`` (merged: other tests' results are kept)."""
+    tests = sorted({t for a in ATTACKS for t in (*a.tests, *a.before)})
     if only:
         tests = [t for t in tests if t.split("::", 1)[0] in only]
     env = {**os.environ, "CITYWATCH_ATTACK_RESULTS": str(results)}
@@ -135,7 +174,7 @@ def main() -> int:
     a = ap.parse_args()
     if a.run:
         run_tests(a.only, RESULTS)
-    text = document(load_results())
+    text = document(load_results(), controls=load_results(kind="before"))
     if a.check:
         if DOC.read_text() != text:
             print("docs/security.md is out of date: run scripts/gen_security_doc.py")
@@ -143,8 +182,10 @@ def main() -> int:
         return 0
     DOC.write_text(text)
     states = [verdict(x, load_results())[0] for x in ATTACKS]
+    checked = [control(x, load_results(kind="before"))[0] for x in ATTACKS]
     print(f"docs/security.md: {len(ATTACKS)} attacks, {states.count('pass')} held, "
-          f"{states.count('FAIL')} failed")  # fmt: skip
+          f"{states.count('FAIL')} failed; controls: {checked.count('got through')} got "
+          f"through without their defence, {checked.count('FAIL')} did not")  # fmt: skip
     return 0
 
 

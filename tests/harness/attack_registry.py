@@ -3,6 +3,12 @@ that try it (node ids without parameters). docs/security.md is generated from th
 the suite's recorded results (``scripts/gen_security_doc.py``); a test checks that the
 committed document names every attack here and that every listed test exists.
 
+``before`` names the attack's *controls* (``tests/security/test_before_fix.py``): the same
+attack, with the same real components, run against the system with that one defence
+removed, asserting that the attack gets through there. A control shows that the attack's
+tests detect the weakness they guard against: a test that passes whether or not the
+defence exists proves nothing.
+
 Most tests are in ``tests/security/`` against a production-style set-up
 (``tests/harness/prod_city.py``); an attack already tried elsewhere with the same real
 components is referenced from here rather than copied.
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 SEC = "tests/security/"
 PROD = SEC + "test_attacks_production.py::"
 FUZZ = SEC + "test_fuzz.py::"
+BEFORE = SEC + "test_before_fix.py::"
 
 
 @dataclass(frozen=True)
@@ -26,10 +33,15 @@ class Attack:
     tried: str
     expected: str
     tests: tuple[str, ...]
+    #: Controls: node ids of tests running this attack with its defence removed, each
+    #: asserting that the attack succeeds there.
+    before: tuple[str, ...] = ()
 
 
-def _a(id: str, group: str, tried: str, expected: str, *tests: str) -> Attack:
-    return Attack(id, group, tried, expected, tests)
+def _a(
+    id: str, group: str, tried: str, expected: str, *tests: str, before: tuple[str, ...] = ()
+) -> Attack:
+    return Attack(id, group, tried, expected, tests, before)
 
 
 NAMES = "Names and sessions"
@@ -50,7 +62,8 @@ ATTACKS: list[Attack] = [
        "`Ops`, `car_12`); a board sends a CSR for `coordinator` with another name's token",
        "refused at token issue and at enrolment; no certificate is issued under the name",
        PROD + "test_a_board_cannot_be_enrolled_under_a_service_name",
-       "tests/provisioning/test_reserved_names.py::test_tokens_for_reserved_or_taken_names_are_refused"),
+       "tests/provisioning/test_reserved_names.py::test_tokens_for_reserved_or_taken_names_are_refused",
+       before=(BEFORE + "test_a_board_enrolled_as_coordinator_kicks_the_coordinator_off",)),
     _a("names.accounts-imitating", NAMES,
        "`provision broker-config` asked for accounts differing only in case or separators",
        "refused: one client-id namespace cannot hold look-alikes",
@@ -61,7 +74,8 @@ ATTACKS: list[Attack] = [
        "the board gets its own id (CN); the coordinator is never kicked off, its persistent "
        "session is kept and every acknowledged event is stored",
        PROD + "test_a_board_cannot_take_the_coordinators_session",
-       "tests/provisioning/test_attacks.py::test_client_id_takeover_is_impossible"),
+       "tests/provisioning/test_attacks.py::test_client_id_takeover_is_impossible",
+       before=(BEFORE + "test_a_board_asking_for_the_coordinators_client_id_takes_its_session",)),
     # -- 2./3. broker ---------------------------------------------------------------------
     _a("broker.sigkill-centre-offline", BROKER,
        "centre offline; a board sends 3,000 events which the broker PUBACKs; the broker is "
@@ -69,7 +83,8 @@ ATTACKS: list[Attack] = [
        "0 events lost: the board deletes from its spool only up to the centre's committed "
        "watermark and resends the rest",
        "tests/coordinator/ingest/test_committed.py::test_broker_sigkill_with_the_centre_offline_loses_no_event",
-       "tests/edge_agent/test_end_to_end_ack.py::test_broker_sigkill_with_the_centre_offline_loses_no_event"),
+       "tests/edge_agent/test_end_to_end_ack.py::test_broker_sigkill_with_the_centre_offline_loses_no_event",
+       before=(BEFORE + "test_a_board_on_puback_only_loses_what_the_broker_acknowledged",)),
     _a("broker.old-firmware", BROKER,
        "a board on today's firmware that never reads the watermark",
        "keeps working: events stored, PUBACK deletes as before",
@@ -84,18 +99,21 @@ ATTACKS: list[Attack] = [
        "the broker refuses the packet and drops that connection; nothing stored; the centre "
        "and other boards carry on",
        PROD + "test_an_oversized_packet_is_refused_and_ingest_goes_on",
-       "tests/provisioning/test_broker_bounds.py::test_largest_protocol_payload_passes_and_an_oversized_packet_is_refused"),
+       "tests/provisioning/test_broker_bounds.py::test_largest_protocol_payload_passes_and_an_oversized_packet_is_refused",
+       before=(BEFORE + "test_without_the_packet_bound_a_2mib_payload_is_stored_and_delivered",)),
     _a("broker.queue-bytes", BROKER,
        "a client's persistent session is offline while 200 KiB are published for it (the "
        "broker bounded to 64 KiB per client)",
        "the broker queues at most `max_queued_bytes` for it; the rest is not kept",
-       "tests/provisioning/test_broker_bounds.py::test_an_offline_session_queue_is_bounded_in_bytes"),
+       "tests/provisioning/test_broker_bounds.py::test_an_offline_session_queue_is_bounded_in_bytes",
+       before=(BEFORE + "test_without_the_queue_bound_an_offline_session_keeps_everything",)),
     _a("broker.retained-telemetry", BROKER,
        "a board publishes a retained message on its own health topic; the coordinator "
        "reconnects (restart)",
        "the retain flag is ignored: no dead letter, none again on reconnect",
        PROD + "test_coordinator_kill9_and_restarts_keep_every_event",
-       "tests/coordinator/ingest/test_ingest.py::test_a_retained_telemetry_message_is_not_dead_lettered_on_every_connect"),
+       "tests/coordinator/ingest/test_ingest.py::test_a_retained_telemetry_message_is_not_dead_lettered_on_every_connect",
+       before=(BEFORE + "test_without_the_retain_skip_a_stale_message_is_dead_lettered_on_every_connect",)),
     _a("faults.kill9-and-broker-restart", BROKER,
        "a board streams events; `coordinator run` is killed with SIGKILL mid-stream and "
        "restarted; then the broker is restarted",
@@ -105,10 +123,14 @@ ATTACKS: list[Attack] = [
        "tests/coordinator/ingest/test_durability.py::test_broker_restart_with_persistence_loses_nothing"),
     # -- 4./5. imports and plaintext -----------------------------------------------------
     _a("import.n-squared", IMPORTS,
-       "import 20,000 rows, 5,000 of them repeating one ID number, while a camera publishes",
+       "import 20,000 rows, 5,000 of them repeating one ID number, while a camera publishes; "
+       "import 300 documents sharing one passport number (300 nationalities)",
        "at most K duplicate candidates per row, at most one chunk of rows per transaction, "
        "camera events commit between chunks",
-       SEC + "test_import_isolation.py::test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks"),
+       SEC + "test_import_isolation.py::test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks",
+       SEC + "test_import_isolation.py::test_one_number_on_many_documents_gets_at_most_k_candidates_per_row",
+       before=(BEFORE + "test_without_the_limit_candidates_grow_with_the_square_of_the_repeats",
+               BEFORE + "test_without_chunks_one_import_transaction_holds_the_whole_file")),
     _a("import.cancel", IMPORTS,
        "cancel an import through the API, the command and SIGTERM",
        "it stops at the next chunk; committed chunks kept; the same file resumes",
@@ -123,7 +145,8 @@ ATTACKS: list[Attack] = [
        "no ID number in clear anywhere in the data folder (database, WAL, temp files); no "
        "error file left unless asked for (0600)",
        SEC + "test_import_privacy.py::test_a_failed_import_leaves_no_plaintext_id_number_on_disk",
-       SEC + "test_import_privacy.py::test_the_dashboard_import_leaves_no_error_file_or_upload_behind"),
+       SEC + "test_import_privacy.py::test_the_dashboard_import_leaves_no_error_file_or_upload_behind",
+       before=(BEFORE + "test_without_masking_rejected_rows_leave_id_numbers_on_disk",)),
     _a("privacy.old-raw-lines", IMPORTS,
        "a database of the earlier version with raw rejected lines",
        "the migration scrubs them; nothing left in the file or its WAL",
@@ -132,24 +155,28 @@ ATTACKS: list[Attack] = [
     _a("audit.insert-or-replace", AUDIT,
        "`INSERT OR REPLACE` over an audit entry",
        "refused by the chain's triggers",
-       SEC + "test_audit_chain.py::test_insert_or_replace_over_an_entry_is_refused"),
+       SEC + "test_audit_chain.py::test_insert_or_replace_over_an_entry_is_refused",
+       before=(BEFORE + "test_without_the_guards_insert_or_replace_rewrites_an_entry",)),
     _a("audit.rewrite", AUDIT,
        "an entry's actor or subject rewritten with the guards dropped",
        "`coordinator audit verify` names the altered entry",
-       SEC + "test_audit_chain.py::test_a_rewritten_entry_is_detected"),
+       SEC + "test_audit_chain.py::test_a_rewritten_entry_is_detected",
+       before=(BEFORE + "test_without_the_entry_hashes_a_rewritten_entry_passes",)),
     _a("audit.delete-insert", AUDIT,
        "entries deleted, or inserted, and the triggers re-created",
        "verify reports the gap or the broken link",
        SEC + "test_audit_chain.py::test_a_deleted_entry_is_detected",
        SEC + "test_audit_chain.py::test_an_inserted_entry_is_detected",
-       SEC + "test_audit_chain.py::test_truncating_the_log_and_recreating_the_guards_is_detected"),
+       SEC + "test_audit_chain.py::test_truncating_the_log_and_recreating_the_guards_is_detected",
+       before=(BEFORE + "test_without_checkpoints_a_truncated_log_verifies",)),
     _a("audit.recomputed-chain", AUDIT,
        "the whole chain recomputed by someone without the signing key; checkpoints deleted "
        "or forged",
        "verify reports the checkpoint mismatch, the missing or the foreign-signed checkpoint",
        SEC + "test_audit_chain.py::test_a_chain_recomputed_without_the_key_is_detected",
        SEC + "test_audit_chain.py::test_removing_the_checkpoints_too_is_detected_by_the_copy_outside",
-       SEC + "test_audit_chain.py::test_a_checkpoint_signed_with_another_key_is_detected"),
+       SEC + "test_audit_chain.py::test_a_checkpoint_signed_with_another_key_is_detected",
+       before=(BEFORE + "test_without_checkpoints_a_recomputed_chain_verifies",)),
     _a("audit.two-writers", AUDIT,
        "two processes append at once",
        "one unbroken chain",
@@ -171,7 +198,8 @@ ATTACKS: list[Attack] = [
        SEC + "test_access_break_glass.py::test_officer_cannot_grant_themselves_a_zone",
        SEC + "test_access_break_glass.py::test_junk_reasons_are_refused",
        SEC + "test_access_break_glass.py::test_only_a_data_access_approver_approves",
-       SEC + "test_access_break_glass.py::test_more_than_an_hour_is_refused"),
+       SEC + "test_access_break_glass.py::test_more_than_an_hour_is_refused",
+       before=(BEFORE + "test_without_the_second_person_an_officer_grants_themselves_a_zone",)),
     _a("access.emergency", ACCESS,
        "emergency grants for a zone, or a fourth in a day",
        "refused; one person, 15 minutes, flagged for review",
@@ -184,7 +212,8 @@ ATTACKS: list[Attack] = [
        SEC + "test_access_staff.py::test_admin_alone_cannot_create_an_all_zone_officer",
        SEC + "test_access_staff.py::test_admin_cannot_mint_a_second_investigator_alone",
        SEC + "test_access_staff.py::test_admin_cannot_mint_an_admin_alone",
-       SEC + "test_access_staff.py::test_admin_cannot_add_personal_data_access_alone"),
+       SEC + "test_access_staff.py::test_admin_cannot_add_personal_data_access_alone",
+       before=(BEFORE + "test_without_the_second_person_an_admin_mints_an_all_zone_officer",)),
     _a("access.disable-and-password", ACCESS,
        "a disabled, re-passworded or expired user keeps using a live token",
        "401 at once; login refused",
@@ -202,13 +231,15 @@ ATTACKS: list[Attack] = [
        "the database file deleted or truncated to zero bytes, then the centre started",
        "refused with a clear message; only an explicit init creates a new one",
        "tests/coordinator/platform/test_integrity.py::test_a_lost_database_refuses_to_start_until_init",
-       "tests/coordinator/platform/test_integrity.py::test_outside_dev_mode_a_new_database_needs_init"),
+       "tests/coordinator/platform/test_integrity.py::test_outside_dev_mode_a_new_database_needs_init",
+       before=(BEFORE + "test_without_the_in_use_marker_an_emptied_database_starts_fresh",)),
     _a("integrity.mid-file", INTEGRITY,
        "garbage written over pages in the middle of the database",
        "found at start after an unclean shutdown, by the scheduled check and `coordinator "
        "check`; health answers 503",
        "tests/coordinator/platform/test_integrity.py::test_mid_file_corruption_is_found_at_start_by_the_check_and_in_health",
-       "tests/coordinator/platform/test_integrity.py::test_quick_check_runs_after_an_unclean_shutdown_only"),
+       "tests/coordinator/platform/test_integrity.py::test_quick_check_runs_after_an_unclean_shutdown_only",
+       before=(BEFORE + "test_without_the_start_check_a_corrupt_database_starts_after_a_crash",)),
     # -- also partial: HTTP ----------------------------------------------------------------
     _a("http.body-limit", HTTP,
        "an unauthenticated 100 MB POST, declared and chunked; a malformed Content-Length",
@@ -322,6 +353,17 @@ ATTACKS: list[Attack] = [
 ]  # fmt: skip
 
 BY_ID: dict[str, Attack] = {a.id: a for a in ATTACKS}
+#: The attacks that once broke through an earlier release: each must name a control.
+BROKE_THROUGH: tuple[str, ...] = (
+    "names.reserved-board-name", "names.client-id-takeover",
+    "broker.sigkill-centre-offline",
+    "broker.oversized-packet", "broker.queue-bytes", "broker.retained-telemetry",
+    "import.n-squared",
+    "privacy.import-errors",
+    "audit.insert-or-replace", "audit.rewrite", "audit.delete-insert", "audit.recomputed-chain",
+    "access.self-granted-zone", "access.admin-mints-officer",
+    "integrity.empty-database", "integrity.mid-file",
+)  # fmt: skip
 GROUPS: list[str] = list(dict.fromkeys(a.group for a in ATTACKS))
 
 

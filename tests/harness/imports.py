@@ -1,10 +1,14 @@
-"""Import test data: a city file with one ID number repeated thousands of times (the
-n²-duplicates attack), and a recorder of what each write transaction held."""
+"""Import test data: a city file with one ID number repeated thousands of times and one
+passport number on many documents (the n²-duplicates attack), a file of rejected rows
+carrying ID numbers (the plaintext attack), and a recorder of what each write transaction
+held."""
 
 from __future__ import annotations
 
 import csv
+import io
 import sqlite3
+import string
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,59 @@ def repeated_id_csv(path: Path, rows: int, repeats: int, seed: int = 17) -> tupl
         for _ in range(repeats - k):
             w.writerow(same)
     return path, same["id_number"]
+
+
+def rejected_rows_csv(path: Path) -> tuple[Path, list[str], list[str]]:
+    """A CSV whose rows are rejected in every way that could echo a value: an unregistered
+    house, the ID number typed into the birth-date column, a wrong field count, a bad check
+    digit, an oversized field; plus good rows. Returns (file, rejected IDs, imported IDs)."""
+    recs = list(population(8, seed=23, zones=["Z01"]))
+    bad_digit = recs[3]["id_number"][:-1] + ("0" if recs[3]["id_number"][-1] != "0" else "1")
+    rows = [
+        {**recs[0], "kind": "rented", "house_id": "77"},
+        {**recs[1], "dob": recs[1]["id_number"]},
+        {**recs[3], "id_number": bad_digit},
+        {**recs[4], "address": "x" * 1200},
+    ]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for r in rows:
+        w.writerow([r.get(c, "") for c in COLUMNS])
+    w.writerow([recs[2]["name"], recs[2]["id_number"], "only three"])
+    for r in recs[5:]:
+        w.writerow([r.get(c, "") for c in COLUMNS])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    rejected = [
+        recs[0]["id_number"],
+        recs[1]["id_number"],
+        bad_digit,
+        recs[2]["id_number"],
+        recs[4]["id_number"],
+    ]
+    return path, rejected, [r["id_number"] for r in recs[5:]]
+
+
+def same_passport_csv(path: Path, n: int) -> Path:
+    """``n`` rows carrying one passport number, each under another nationality (so another
+    document: "one document, one person" keeps them all): only the duplicate finder's
+    per-row bound stands between them and n²/2 same-number candidates."""
+    codes = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase][:n]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        for i, cc in enumerate(codes):
+            w.writerow({"name": "Maria Rossi", "name_latin": "Maria Rossi", "id_type": "passport",
+                        "id_number": "YA7734512", "dob": "1984-03-02", "sex": "F",
+                        "nationality": cc, "zone": f"Z{1 + i % 9:02d}", "kind": "other"})  # fmt: skip
+    return path
+
+
+def candidates_per_row(db: Any) -> dict[str, int]:
+    """The most duplicate candidates any person has, and how many there are in all."""
+    row = db.query("select coalesce(max(n), 0) m, coalesce(sum(n), 0) total from (select "
+                   "person_id, count(*) n from pop_dup_candidates group by person_id)")[0]  # fmt: skip
+    return {"max": int(row["m"]), "total": int(row["total"])}
 
 
 class TxnLog:

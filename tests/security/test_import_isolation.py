@@ -25,7 +25,13 @@ from coordinator.identity.auth import Role
 from coordinator.settings import Settings
 from tests.harness.api import PASSWORD, bearer, login, seeded_secret
 from tests.harness.core import event, inject, register
-from tests.harness.imports import TxnLog, repeated_id_csv, status_of
+from tests.harness.imports import (
+    TxnLog,
+    candidates_per_row,
+    repeated_id_csv,
+    same_passport_csv,
+    status_of,
+)
 from tests.harness.mqtt import wait_for
 from tests.harness.population import PURPOSE
 
@@ -116,6 +122,22 @@ def test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks(svc,
         f"{max(d[0] for d in deltas)} rows per transaction in {len(import_txns)} import "
         f"transactions; camera events committed between {between} pairs of chunks; "
         f"{len(sent)}/{len(sent)} events stored"
+    )
+
+
+def test_one_number_on_many_documents_gets_at_most_k_candidates_per_row(svc, tmp_path, attack):
+    """Tried: 300 rows carrying one passport number under 300 nationalities (300 documents,
+    so "one document, one person" keeps them all, as the file of repeated rows above does
+    not). Expected: at most K same-number candidates per row, not n²/2 in all."""
+    n = 300
+    s = svc.population.importer.run("cli:test", same_passport_csv(tmp_path / "same.csv", n))
+    got = candidates_per_row(svc.db)
+    assert s["imported"] == n
+    assert 0 < got["max"] <= K
+    assert got["total"] <= n * K < n * (n - 1) // 2
+    attack("import.n-squared").observed(
+        f"{n} documents with one passport number: at most {got['max']} candidates per row "
+        f"(K = {K}), {got['total']:,} in all"
     )
 
 

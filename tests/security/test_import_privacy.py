@@ -6,8 +6,6 @@ raw line, with the full ID number, was kept in ``pop_import_errors`` and in a 06
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +19,9 @@ from coordinator.container import Services
 from coordinator.identity.auth import Role
 from coordinator.platform.db import Database
 from coordinator.population import schema as pop_schema
-from coordinator.population.importer import COLUMNS
 from coordinator.settings import Settings
-from devtools.population_data import population
 from tests.harness.api import PASSWORD, bearer, login, seeded_secret
-from tests.harness.imports import find_in
+from tests.harness.imports import find_in, rejected_rows_csv
 from tests.harness.population import PURPOSE
 
 
@@ -39,44 +35,13 @@ def svc(tmp_path: Path) -> Iterator[Services]:
     s.close()
 
 
-def _rejected_file(path: Path) -> tuple[Path, list[str], list[str]]:
-    """A CSV whose rows are rejected in every way that could echo a value: an unregistered
-    house, the ID number typed into the birth-date column, a wrong field count, a bad check
-    digit, an oversized field; plus good rows. Returns (file, rejected IDs, imported IDs)."""
-    recs = list(population(8, seed=23, zones=["Z01"]))
-    bad_digit = recs[3]["id_number"][:-1] + ("0" if recs[3]["id_number"][-1] != "0" else "1")
-    rows = [
-        {**recs[0], "kind": "rented", "house_id": "77"},
-        {**recs[1], "dob": recs[1]["id_number"]},
-        {**recs[3], "id_number": bad_digit},
-        {**recs[4], "address": "x" * 1200},
-    ]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
-    for r in rows:
-        w.writerow([r.get(c, "") for c in COLUMNS])
-    w.writerow([recs[2]["name"], recs[2]["id_number"], "only three"])
-    for r in recs[5:]:
-        w.writerow([r.get(c, "") for c in COLUMNS])
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    rejected = [
-        recs[0]["id_number"],
-        recs[1]["id_number"],
-        bad_digit,
-        recs[2]["id_number"],
-        recs[4]["id_number"],
-    ]
-    return path, rejected, [r["id_number"] for r in recs[5:]]
-
-
 def test_a_failed_import_leaves_no_plaintext_id_number_on_disk(svc, tmp_path):
     """Tried: import a file whose rejected rows carry full ID numbers (one typed into the
     birth-date column, whose reason used to quote the value), then grep every byte of the
     data folder: database, WAL, shared memory, keys, uploads. Expected: no ID number in
     clear (imported ones are only in the encrypted column); the rejects keep line, reason
     and masked values."""
-    path, rejected, imported = _rejected_file(tmp_path / "people.csv")
+    path, rejected, imported = rejected_rows_csv(tmp_path / "people.csv")
     s = svc.population.importer.run("cli:test", path)
     assert (s["imported"], s["rejected"]) == (3, 5)
     errs = svc.population.importer.errors(s["job_id"])
@@ -93,7 +58,7 @@ def test_the_dashboard_import_leaves_no_error_file_or_upload_behind(svc, tmp_pat
     """Tried: post a CSV with rejected rows to ``/api/population/import``. Expected: the
     answer lists masked rejects; nothing is left in the imports folder (no upload copy, no
     ``*.errors.csv``) and no ID number in clear anywhere in the data folder."""
-    path, rejected, _ = _rejected_file(tmp_path / "people.csv")
+    path, rejected, _ = rejected_rows_csv(tmp_path / "people.csv")
     with TestClient(create_app(svc)) as client:
         svc.auth.create_user(
             "officer-a",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.attack_registry import ATTACKS, BY_ID
+from tests.harness.attack_registry import ATTACKS, BROKE_THROUGH, BY_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "security.md"
@@ -38,6 +38,27 @@ def test_every_registered_test_exists(nodeid: str) -> None:
     tree = ast.parse((ROOT / path).read_text())
     names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     assert name in names, f"{nodeid} does not exist"
+
+
+def test_every_attack_that_once_broke_through_names_a_control() -> None:
+    """Each of them has a control (the attack with its defence removed), and only the
+    controls module holds controls."""
+    assert set(BROKE_THROUGH) <= set(BY_ID), sorted(set(BROKE_THROUGH) - set(BY_ID))
+    missing = [i for i in BROKE_THROUGH if not BY_ID[i].before]
+    assert not missing, f"attacks without a control (before the fix): {missing}"
+    elsewhere = [t for a in ATTACKS for t in a.before if "/test_before_fix.py::" not in t]
+    assert not elsewhere, elsewhere
+
+
+@pytest.mark.parametrize("nodeid", sorted({t for a in ATTACKS for t in a.before}))
+def test_every_control_exists_and_records_its_attack(nodeid: str) -> None:
+    path, _, name = nodeid.partition("::")
+    tree = ast.parse((ROOT / path).read_text())
+    funcs = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    assert name in funcs, f"{nodeid} does not exist"
+    source = ast.get_source_segment((ROOT / path).read_text(), funcs[name]) or ""
+    ids = set(re.findall(r'before_fix\("([a-z0-9.-]+)"\)', source))
+    assert ids and all(nodeid in BY_ID[i].before for i in ids), (nodeid, ids)
 
 
 def test_every_attack_a_security_test_names_is_registered() -> None:
