@@ -159,13 +159,15 @@ class LinkStatus(Answer):
 class PendingReasonArgs(Answer):
     """What a waiting reason rests on (each present only where the reason has it)."""
 
-    case: str | None = Field(None, description="none_defined | all_off_duty")
-    modes: list[str] | None = Field(None, description="The modes the incident needs")
-    busy: int | None = Field(None, description="On-duty units, all busy")
-    free: int | None = Field(None, description="Available units, none with a position")
-    event: str | None = Field(None, description="no_unit | declined | timed_out | cancelled")
-    unit: str | None = Field(None, description="The unit whose order ended")
-    detail: str | None = Field(None, description="What the unit or the re-offer said")
+    case: str | None = Field(default=None, description="none_defined | all_off_duty")
+    modes: list[str] | None = Field(default=None, description="The modes the incident needs")
+    busy: int | None = Field(default=None, description="On-duty units, all busy")
+    free: int | None = Field(default=None, description="Available units, none with a position")
+    event: str | None = Field(
+        default=None, description="no_unit | declined | timed_out | cancelled"
+    )
+    unit: str | None = Field(default=None, description="The unit whose order ended")
+    detail: str | None = Field(default=None, description="What the unit or the re-offer said")
 
 
 class PendingItem(Answer):
