@@ -79,7 +79,7 @@ def segments(sql: str) -> Iterator[tuple[bool, str]]:
             yield True, sql[i : j + 1]
             i = start = j + 1
             continue
-        if c in "[`\"":
+        if c in '[`"':
             close = {"[": "]", "`": "`", '"': '"'}[c]
             j = sql.index(close, i + 1)
             if i > start:
@@ -164,7 +164,8 @@ def _strftime(m: re.Match[str]) -> str:
     fmt = m.group(1)
     if fmt == "%s":
         return _EPOCH
-    out, lit = [], []
+    out: list[str] = []
+    lit: list[str] = []
     i = 0
     while i < len(fmt):
         code = fmt[i : i + 2]

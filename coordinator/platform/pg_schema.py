@@ -147,7 +147,7 @@ def _renames(
     before: dict[str, Entry], after: dict[str, Entry], gone: set[str], new: set[str]
 ) -> dict[str, str]:
     """Tables that went under one name and came back, column for column, under another."""
-    out = {}
+    out: dict[str, str] = {}
     for old in sorted(gone):
         if before[old].type != "table":
             continue
@@ -180,12 +180,13 @@ def _alter(old: Entry, new: Entry, where: str) -> list[str]:
 
 def _seeded(conn: sqlite3.Connection, entries: dict[str, Entry]) -> list[str]:
     """Tables of the twin holding rows (a migration that seeds data)."""
-    out = []
-    for e in entries.values():
-        if e.type == "table" and not e.sql.upper().startswith("CREATE VIRTUAL"):
-            if conn.execute(f"select exists (select 1 from {pg_ddl.quote(e.name)})").fetchone()[0]:
-                out.append(e.name)
-    return out
+    return [
+        e.name
+        for e in entries.values()
+        if e.type == "table"
+        and not e.sql.upper().startswith("CREATE VIRTUAL")
+        and conn.execute(f"select exists (select 1 from {pg_ddl.quote(e.name)})").fetchone()[0]
+    ]
 
 
 def _ensure_bookkeeping(pg: Any) -> set[tuple[str, str]]:

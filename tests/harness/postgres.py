@@ -120,11 +120,12 @@ class PostgresServer:
         """An autocommit connection to the maintenance database (CREATE/DROP DATABASE)."""
         return psycopg.connect(self.dsn(), autocommit=True, connect_timeout=10)
 
-    def create_database(self) -> str:
-        """A fresh database copied from the template; returns its name."""
+    def create_database(self, template: str = TEMPLATE) -> str:
+        """A fresh database copied from ``template`` (no one may be connected to it);
+        returns its name."""
         name = f"cw_test_{os.getpid()}_{next(self._names)}"
         with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return name
 
     def drop_database(self, name: str) -> None:

@@ -5,6 +5,7 @@ guard and count on PostgreSQL as they do on SQLite."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -14,6 +15,7 @@ import sqlite_utils
 from coordinator.bootstrap import migration_sets
 from coordinator.platform import pg_schema
 from coordinator.platform.db import Database
+from tests.harness.postgres import PostgresServer
 
 #: FTS5 tables: PostgreSQL has a plain table with the document id beside the indexed text.
 FTS5_TABLES = {"pop_name_fts", "pop_address_fts"}
@@ -38,15 +40,42 @@ def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         s.close()
 
 
+@pytest.fixture(scope="module")
+def migrated_template(postgres_server: PostgresServer) -> Iterator[tuple[str, pg_schema.Applied]]:
+    """A database every migration was applied to once, copied for each test."""
+    name = postgres_server.create_database()
+    try:
+        with psycopg.connect(postgres_server.dsn(name), autocommit=True) as conn:
+            applied = pg_schema.apply(conn, migration_sets())
+        yield name, applied
+    finally:
+        postgres_server.drop_database(name)
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """This test's copy of the migrated database, and what applying the migrations did."""
+
+    dsn: str
+    applied: pg_schema.Applied
+
+
 @pytest.fixture
-def pg(pg_dsn: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+def migrated(
+    postgres_server: PostgresServer, migrated_template: tuple[str, pg_schema.Applied]
+) -> Iterator[Migrated]:
+    name = postgres_server.create_database(template=migrated_template[0])
+    try:
+        yield Migrated(postgres_server.dsn(name), migrated_template[1])
+    finally:
+        postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def pg(migrated: Migrated) -> Iterator[psycopg.Connection]:
+    """A connection to this test's copy of the migrated database."""
+    with psycopg.connect(migrated.dsn, autocommit=True) as conn:
         yield conn
-
-
-@pytest.fixture
-def migrated(pg: psycopg.Connection) -> pg_schema.Applied:
-    return pg_schema.apply(pg, migration_sets())
 
 
 def pg_columns(pg: psycopg.Connection) -> dict[str, dict[str, tuple[bool, bool]]]:
@@ -66,9 +95,7 @@ def pg_columns(pg: psycopg.Connection) -> dict[str, dict[str, tuple[bool, bool]]
     return out
 
 
-def test_every_sqlite_table_exists_on_postgresql_with_the_same_columns(
-    sqlite_schema, migrated, pg
-):
+def test_every_sqlite_table_exists_on_postgresql_with_the_same_columns(sqlite_schema, migrated, pg):
     have = pg_columns(pg)
     assert set(have) == set(sqlite_schema)
     for table, cols in sqlite_schema.items():
@@ -84,7 +111,7 @@ def test_every_sqlite_table_exists_on_postgresql_with_the_same_columns(
 
 def test_every_migration_is_recorded_once_and_applying_again_does_nothing(migrated, pg):
     expected = [f"{s.name}.{m.name}" for s in migration_sets() for m in s._migrations]
-    assert migrated.migrations == expected
+    assert migrated.applied.migrations == expected
     recorded = pg.execute(
         "select migration_set || '.' || name from _sqlite_migrations order by id"
     ).fetchall()
@@ -127,7 +154,7 @@ def test_the_population_counters_follow_updates_and_deletes(migrated, pg):
     assert counts == {"north": 0, "south": 0}
 
 
-def test_identity_ids_and_time_defaults_work_like_sqlite(migrated, pg):
+def test_identity_ids_are_handed_out_like_sqlite_rowids(migrated, pg):
     ids = [
         pg.execute(
             "insert into device_alert_groups (dim, value) values ('zone', %s) returning id", [z]
