@@ -170,3 +170,43 @@ def test_a_changed_column_is_refused_rather_than_half_ported(pg):
         pg_schema.apply(pg, [m])
     recorded = pg.execute("select name from _sqlite_migrations").fetchall()
     assert recorded == [("m001",)]  # the one before it stays applied
+
+
+def test_a_migration_ported_by_hand_runs_instead_of_its_translation(pg):
+    m = Migrations("retype")
+
+    @m()
+    def m001(db: sqlite_utils.Database) -> None:
+        db.execute("create table t (id integer primary key, v text)")
+
+    @m()
+    def m002(db: sqlite_utils.Database) -> None:
+        db.table("t").transform(types={"v": int})
+
+    @m()
+    def m003(db: sqlite_utils.Database) -> None:
+        db.execute("insert into t (v) values (42)")
+
+    hand = {
+        "retype.m002": ['ALTER TABLE "t" ALTER COLUMN "v" TYPE bigint USING "v"::bigint'],
+        "retype.m003": ['INSERT INTO "t" ("v") VALUES (42)'],
+    }
+    assert pg_schema.apply(pg, [m], by_hand=hand).migrations == [
+        "retype.m001",
+        "retype.m002",
+        "retype.m003",
+    ]
+    assert pg.execute("select v + 1 from t").fetchone() == (43,)  # an integer now
+
+
+def test_a_migration_that_seeds_rows_is_refused_unless_ported_by_hand(pg):
+    m = Migrations("seeds")
+
+    @m()
+    def m001(db: sqlite_utils.Database) -> None:
+        db.execute("create table kinds (k text primary key)")
+        db.execute("insert into kinds values ('camera')")
+
+    with pytest.raises(pg_schema.SchemaNotPorted, match="writes rows \\(kinds\\)"):
+        pg_schema.apply(pg, [m])
+    assert pg.execute("select to_regclass('kinds')").fetchone() == (None,)
