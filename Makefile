@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 system-deps:
-	@scripts/ensure-system-deps.sh mosquitto chromium opencv-doc cjk-font
+	@scripts/ensure-system-deps.sh mosquitto chromium opencv-doc cjk-font postgresql
 
 test: install system-deps models
 	$(VENV)/bin/ruff check .

@@ -84,7 +84,7 @@ from .platform.hub import StreamHub
 from .platform.jobs import Jobs
 from .platform.mqtt import MqttLink
 from .population import permissions as population_permissions
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .staff import permissions as staff_permissions
 from .staff.service import StaffService
 
@@ -249,6 +249,9 @@ def init_hall(
 def init_database(settings: Settings, closers: Closers, *, init: bool = False) -> Database:
     """Check the file (in use before? shut down cleanly? sound?), open it and apply every
     domain's migrations (``platform/integrity.py``)."""
+    problem = settings.database_problem()
+    if problem:
+        raise SettingsError(problem)
     path = settings.db_path
     state = integrity.prepare(path, init=init, allow_fresh=settings.dev_mode)
     if state.unclean:

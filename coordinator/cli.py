@@ -26,10 +26,15 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202
     from .settings import SettingsError, load_settings
 
     try:
-        return load_settings(Path(args.settings) if args.settings else None)
+        settings = load_settings(Path(args.settings) if args.settings else None)
     except SettingsError as exc:
         print(f"coordinator: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
+    problem = settings.database_problem()
+    if problem:
+        print(f"coordinator: {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    return settings
 
 
 def _open_services(args: argparse.Namespace):  # noqa: ANN202

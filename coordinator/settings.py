@@ -117,6 +117,12 @@ class Settings(BaseModel):
         Path("var/coordinator"), description="Folder for the SQLite file and state"
     )
     db_file: str = Field("citywatch.db", description="SQLite file name inside data_dir")
+    database_url: str | None = Field(
+        None,
+        description="The server database as a libpq URI (postgresql://user@host:5432/citywatch; "
+        "keep a password out of the settings file: CITYWATCH_DATABASE_URL_FILE, PGPASSWORD or "
+        "~/.pgpass); unset: the embedded SQLite file data_dir/db_file",
+    )
     models_dir: Path | None = Field(
         None,
         description="Model store served to boards (`coordinator models build` fills it); "
@@ -322,6 +328,13 @@ class Settings(BaseModel):
             raise ValueError("public_url must look like https://centre.example[:port][/prefix]")
         return v.rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgresql(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        return check_database_url(v.strip())
+
     @model_validator(mode="after")
     def _tls_or_plain(self) -> Settings:
         if (self.tls_cert is None) != (self.tls_key is None):
@@ -443,6 +456,21 @@ class Settings(BaseModel):
         """Folder of the converted, pinned models the centre serves to boards."""
         return self.models_dir or self.data_dir / "models"
 
+    def database_problem(self) -> str | None:
+        """Why the coordinator cannot open the database as configured, or None.
+
+        The data layer serves the embedded SQLite file only, for now: a PostgreSQL
+        ``database_url`` is accepted and validated (its schema can be applied with
+        ``coordinator.platform.pg_schema``) but refused at start rather than silently
+        ignored for the SQLite file."""
+        if self.database_url is None:
+            return None
+        return (
+            "database_url names a PostgreSQL server, which the coordinator cannot run on yet "
+            "(see docs/scaling.md, 'PostgreSQL: where it stands'); unset it to use the "
+            f"embedded SQLite file {self.db_path}"
+        )
+
     @property
     def db_path(self) -> Path:
         """Full path of the SQLite database file."""
@@ -466,6 +494,28 @@ class Settings(BaseModel):
         )
         base.update(overrides)
         return cls(**base)
+
+
+def check_database_url(url: str) -> str:
+    """``url`` when it is a PostgreSQL URI naming a database; a clear ValueError otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(
+            "database_url must be a PostgreSQL URI such as postgresql://user@host:5432/citywatch "
+            f"(got scheme {parts.scheme or 'none'!r}); leave it unset for the embedded SQLite file"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        raise ValueError("database_url: the port is not a number from 1 to 65535") from None
+    if not parts.path.strip("/"):
+        raise ValueError("database_url must name a database: postgresql://host:5432/citywatch")
+    if not parts.netloc and "host=" not in parts.query:
+        raise ValueError(
+            "database_url must name a host (postgresql://host/db) or a socket folder "
+            "(postgresql:///db?host=/run/postgresql)"
+        )
+    return url
 
 
 def _is_loopback(host: str) -> bool:

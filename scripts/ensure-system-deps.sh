@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages CityWatch's tests and demo need, only when missing.
-# Usage: scripts/ensure-system-deps.sh [mosquitto] [chromium] [opencv-doc] [cjk-font]
+# Usage: scripts/ensure-system-deps.sh [mosquitto] [chromium] [opencv-doc] [cjk-font] [postgresql]
 set -euo pipefail
 
 need=()
@@ -12,6 +12,10 @@ for what in "$@"; do
     opencv-doc) [ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || need+=(opencv-doc) ;;
     # A small Chinese font, so the browser tests and screenshots draw Chinese, not boxes.
     cjk-font) [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei) ;;
+    # The PostgreSQL server binaries (initdb, postgres): the tests start a private server of
+    # their own; the Debian service is not started (policy-rc.d below).
+    postgresql) command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
+      || need+=(postgresql) ;;
     *) echo "ensure-system-deps: unknown dependency '$what'" >&2; exit 2 ;;
   esac
 done
@@ -27,7 +31,8 @@ echo "ensure-system-deps: installing ${need[*]} with apt-get"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # --no-install-recommends keeps the browser install small; policy-rc.d stops the Debian
-# mosquitto service from being started on 1883 by the package (our tests start their own).
+# mosquitto and postgresql services from being started (on 1883 and 5432) by the packages
+# (our tests start their own).
 if [ -d /usr/sbin ] && [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod +x /usr/sbin/policy-rc.d

@@ -1,5 +1,5 @@
-"""Shared fixtures: real Mosquitto brokers (plain, password, mTLS), leak checks and the real
-pinned models."""
+"""Shared fixtures: real Mosquitto brokers (plain, password, mTLS), a private PostgreSQL, leak
+checks and the real pinned models."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +18,9 @@ from provisioning.mosquitto import MosquittoProcess
 from tests.harness.agents import ROOT
 from tests.harness.brokers import PkiFixture, make_pki, start_password, start_plain, start_tls
 from tests.harness.processes import child_pids
+
+if TYPE_CHECKING:
+    from tests.harness.postgres import PostgresServer
 
 # The adversarial suite's recorder: the ``attack`` fixture and its results file.
 pytest_plugins = ["tests.harness.attacks"]
@@ -132,3 +136,26 @@ def centernet_model() -> Path:
     path = Path(proc.stdout.strip().splitlines()[-1])
     assert path.is_file()
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL cluster for the whole session (initdb into a temporary folder,
+    a free loopback port); stopped and removed at session end."""
+    from tests.harness.postgres import start_postgres
+
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_dsn(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URI of a fresh database of the session's PostgreSQL, dropped after the test."""
+    name = postgres_server.create_database()
+    try:
+        yield postgres_server.dsn(name)
+    finally:
+        postgres_server.drop_database(name)
