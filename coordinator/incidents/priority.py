@@ -278,12 +278,12 @@ def signals_of(
 
 
 def mix_of(conn: Any, incident_id: str, batch: Sequence[Mapping[str, Any]] = ()) -> Mix:
-    """The incident's events by kind: those stored, and ``batch`` (events of the ingest
-    transaction, not yet stored) — one indexed read."""
+    """The incident's events by kind: those stored (the running mix ingest keeps, a few
+    rows whatever the incident's size), and ``batch`` (events of the ingest transaction,
+    not yet stored)."""
     mix = Mix()
     for kind, dev, n, conf in conn.execute(
-        "select kind, dev, count(*), sum(conf) from events where incident_id = ? "
-        "group by kind, dev",
+        "select kind, dev, n, conf from incident_mix where incident_id = ? and n > 0",
         [incident_id],
     ).fetchall():
         mix.add(kind, dev, n, conf or 0.0)

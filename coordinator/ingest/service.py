@@ -38,6 +38,7 @@ from ..platform.bus import Unsubscribe, remover
 from ..platform.db import Database
 from ..platform.mqtt import Inbound, MqttLink
 from ..settings import Settings
+from .schema import count_events
 from .sequence import apply_sequence, watermarks
 
 log = logging.getLogger(__name__)
@@ -302,6 +303,7 @@ class IngestService:
             f"insert into events ({','.join(EVENT_COLS)}) values ({','.join('?' * len(EVENT_COLS))})",
             [[e[c] for c in EVENT_COLS] for e in new],
         )
+        count_events(db, new)
         if b.dead:
             conn.executemany(
                 "insert into dead_letters (ts, topic, device, reason, size, raw) "

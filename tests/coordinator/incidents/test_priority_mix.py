@@ -80,3 +80,53 @@ def test_a_minority_kind_loses_part_of_its_points(share, events, expected) -> No
     _, reasons = priority.score(sig)
     got = sum(r["points"] for r in reasons if r["code"] == "mixed")
     assert got == expected
+
+
+def _mix_table(svc) -> dict[tuple[str, str, str], int]:
+    rows = svc.db.query("select incident_id, kind, dev, n from incident_mix where n > 0")
+    return {(r["incident_id"], r["kind"], r["dev"]): r["n"] for r in rows}
+
+
+def _mix_events(svc) -> dict[tuple[str, str, str], int]:
+    rows = svc.db.query(
+        "select incident_id, kind, dev, count(*) as n from events "
+        "where incident_id is not null group by incident_id, kind, dev"
+    )
+    return {(r["incident_id"], r["kind"], r["dev"]): r["n"] for r in rows}
+
+
+def test_the_running_mix_follows_events_through_merge_unmerge_and_split(tmp_path) -> None:
+    """The mix the priority reads (a few rows per incident, whatever its size) is always
+    what counting the incident's events would say: after ingest, a merge, its undo and a
+    split."""
+    svc = open_services(Settings.for_dev(tmp_path, argon2_memory_kib=4096, argon2_time_cost=1))
+    try:
+        fleet = make_fleet(60)
+        svc.fleet.upsert_many([DeviceIn(**d) for d in fleet])
+        stream = iter(EventStream([d["id"] for d in fleet], seed=11, track_len=4))
+        inject(svc, [next(stream) for _ in range(600)])
+        deadline = time.monotonic() + 60
+        while svc.db.query("select count(*) as n from events")[0]["n"] < 600:
+            assert time.monotonic() < deadline, "events not stored"
+            time.sleep(0.05)
+        svc.incidents.flush()
+        assert _mix_table(svc) == _mix_events(svc) and _mix_events(svc)
+        open_ = svc.db.query(
+            "select i.id, count(e.id) as n from incidents i join events e on e.incident_id = i.id "
+            "where i.status = 'new' group by i.id order by n desc limit 3"
+        )
+        assert len(open_) == 3
+        a, b, c = (r["id"] for r in open_)
+        svc.incidents.merge(a, [b], "op")
+        assert _mix_table(svc) == _mix_events(svc)
+        assert not any(k[0] == b for k in _mix_table(svc))  # b's events all moved to a
+        svc.incidents.unmerge(b, "op")
+        assert _mix_table(svc) == _mix_events(svc)
+        devs = [r["dev"] for r in svc.db.query(
+            "select distinct dev from events where incident_id = ?", [c])]  # fmt: skip
+        svc.incidents.split(c, "op", device_ids=devs[:1])
+        assert _mix_table(svc) == _mix_events(svc)
+        got = priority.mix_of(svc.db.read().conn, a)
+        assert got.total == sum(n for k, n in _mix_events(svc).items() if k[0] == a)
+    finally:
+        svc.close()
