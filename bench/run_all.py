@@ -15,6 +15,7 @@ SCRIPTS = [
     "protocol.py",
     "edge.py",
     "ingest.py",
+    "incident_mix.py",
     "e2e_ack.py",
     "provisioning.py",
     "dispatch.py",
