@@ -282,7 +282,7 @@ ATTACKS: list[Attack] = [
        "markup (`<img src=x onerror=…>`, `<svg onload>`, `</script><script>`, `<iframe "
        "srcdoc>`, `javascript:` links, `{{ }}`/`${}` template text) stored through the API "
        "by the roles that write them in every text a screen shows (names, addresses, notes, "
-       "narratives, call signs, organisation, company and case texts, reasons, purposes)",
+       "call signs, organisation, company and case texts, reasons, purposes)",
        "returned as JSON data only; every screen of every role, rendered in Chromium with "
        "that data, shows it as text: no injected element in the DOM, no script run, no "
        "dialog; the template helper escapes every interpolation; the CSP forbids inline script",
