@@ -5,13 +5,14 @@ DOM (whether or not the CSP would have stopped it running), no script run, no di
 the hostile text visibly on each screen, so a screen that shows nothing proves nothing.
 
 Hostile fields (who writes them → the screens that show them):
-- dispatcher: a phoned-in incident's landmark, note and priority reason; an annotation; a
-  shift-log note → incidents (details), centres
+- dispatcher: a phoned-in incident's landmark, note and priority reason; an annotation, the
+  reason it is held; a shift-log note → incidents (details), centres
 - supervisor: a camera's rules-change reason → rules (revisions)
 - admin: owner organisations' names, contacts and areas (an existing one and a new one); an
   owner account's and a staff account's display names, a staff reason; a patrol unit's call
   sign → owners, my-org, staff, units
 - technician: a registered camera's owner organisation, firmware and model → fleet
+- a board, over MQTT: its retained state's config error, firmware and model → rules
 - officer: persons' names, Latin names and origins; a house's address; a visitor's hotel and
   address; a service request's description, contact and assignee; a hotline call's summary
   and caller; a break-the-glass reason; the stated purpose of reads → population (person,
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,9 +45,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from devtools.devcity import DEMO_PASSWORD, DevCity, start_city
 from devtools.fraud_data import gen_uscc
 from devtools.population_data import prc_id
+from protocol import Channel, State, encode
 from tests.harness.api import bearer
 from tests.harness.api import login as api_login
 from tests.harness.browser import login
+from tests.harness.mqtt import wait_for
 
 #: The hostile shapes; ``{n}`` numbers each written value, so a hit names its field.
 SHAPES = (
@@ -112,6 +116,7 @@ def hostile(city: DevCity) -> Hostile:
         for writer in (_dispatcher, _supervisor, _admin, _technician, _officer, _clerk, _fraud,
                        _merchant):  # fmt: skip
             writer(http, h)
+    _board(city, h)
     return h
 
 
@@ -138,6 +143,8 @@ def _dispatcher(http: httpx.Client, h: Hostile) -> None:
     iid = inc["id"]
     _ok(http.post(f"/api/incidents/{iid}/annotate", json={"text": h.text("annotation")},
                   headers=auth))  # fmt: skip
+    hold = {"action": "hold", "note": h.text("reason an alarm is held")}
+    _ok(http.post(f"/api/incidents/{iid}/handling", json=hold, headers=auth))
     centre = _ok(http.get("/api/centres", headers=auth))[0]["id"]
     _ok(http.post(f"/api/centres/{centre}/shift-log",
                   json={"kind": "note", "text": h.text("shift-log note")}, headers=auth))  # fmt: skip
@@ -180,6 +187,19 @@ def _technician(http: httpx.Client, h: Hostile) -> None:
            "owner_type": "company", "lat": 29.31, "lon": 120.07, "zone": "Z001",
            "firmware": h.text("device firmware"), "model": h.text("device model")}  # fmt: skip
     _ok(http.post("/api/devices", json=dev, headers=auth))
+
+
+def _board(city: DevCity, h: Hostile) -> None:
+    """The board of the camera whose rules changed reports, in its retained state over MQTT,
+    that it rejected its config, with hostile text (a board's own words)."""
+    st = State(status="online", ts=int(time.time() * 1000), firmware=h.text("board firmware"),
+               model=h.text("board model"), config_error=h.text("board config error"))  # fmt: skip
+    topic = city.topics.device(h.camera, Channel.STATE)
+    city._board.publish(topic, encode(st), qos=1, retain=True).wait_for_publish(10)
+    db = city.services.db
+    sql = "select config_error from devices where id = ?"
+    wait_for(lambda: "xss-" in (db.query(sql, [h.camera])[0]["config_error"] or ""), 10,
+             "the board's state stored")  # fmt: skip
 
 
 def _person(h: Hostile, n: int, id_type: str = "prc_id") -> dict[str, Any]:
@@ -312,6 +332,8 @@ NOT_SHOWN = {
     "staff reason",
     "device firmware",
     "device model",
+    "board firmware",
+    "board model",
     "stated purpose of a read",
     "person Latin name",
     "service request description",
