@@ -9,10 +9,10 @@ Hostile fields (who writes them → the screens that show them):
   reason it is held; a shift-log note → incidents (details), centres
 - supervisor: a camera's rules-change reason → rules (revisions)
 - admin: owner organisations' names, contacts and areas (an existing one and a new one); an
-  owner account's and a staff account's display names, a staff reason; a patrol unit's call
-  sign → owners, my-org, staff, units
+  owner account's and staff accounts' display names, the reasons for their roles; a patrol
+  unit's call sign → owners, my-org, staff, units
 - technician: a registered camera's owner organisation, firmware and model → fleet
-- a board, over MQTT: its retained state's config error, firmware and model → rules
+- a board, over MQTT: its retained state's config error, firmware and model → rules, my-org
 - officer: persons' names, Latin names and origins; a house's address; a visitor's hotel and
   address; a service request's description, contact and assignee; a hotline call's summary
   and caller; a break-the-glass reason; the stated purpose of reads → population (person,
@@ -51,11 +51,12 @@ from tests.harness.api import login as api_login
 from tests.harness.browser import login
 from tests.harness.mqtt import wait_for
 
-#: The hostile shapes; ``{n}`` numbers each written value, so a hit names its field.
+#: The hostile shapes; ``{n}`` numbers each written value, so a hit names its field. Each
+#: has three words at least (reasons must).
 SHAPES = (
     '<img src=x id=xss-{n} onerror="window.__xss={n}">',
     '"><svg id=xss-{n} onload="window.__xss={n}">',
-    "</script><script id=xss-{n}>window.__xss={n}</script>",
+    "</script> <script id=xss-{n}> window.__xss={n} </script>",
     "{{{{constructor.constructor('window.__xss={n}')()}}}} ${{window.__xss={n}}} <b id=xss-{n}>",
     "javascript:window.__xss={n}//<a id=xss-{n} href=javascript:void({n})>x</a>",
     '\'><iframe id=xss-{n} srcdoc="<script>parent.__xss={n}</script>"></iframe>',
@@ -64,10 +65,11 @@ SHAPES = (
 #: Short enough for a 32-character field (a call sign).
 SHORT = "<svg id=xss-{n} onload=alert({n})>"
 
-#: The camera owner's login, made by the administrator for the hostile organisation.
+#: The camera owner's login, made by the administrator for an organisation with cameras.
 OWNER, OWNER_PASSWORD = "xss-owner", "an-owner-password-1"
 #: Roles whose screens are rendered (every distinct demo role).
 ROLES = [
+    "auditor",  # first: the log's latest entries are then the writes of this module
     "admin",
     "operator",
     "dispatcher",
@@ -78,7 +80,6 @@ ROLES = [
     "clerk",
     "merchant",
     "approver",
-    "auditor",
     OWNER,
 ]
 
@@ -88,8 +89,12 @@ class Hostile:
     """Every hostile value written, by number: which field it went into."""
 
     fields: dict[int, str] = field(default_factory=dict)
-    #: The camera whose rules changed, the phone number of the hostile companies.
+    #: The owner login's organisation, its camera whose rules changed, the phone number of
+    #: the hostile companies.
+    org: int = 0
     camera: str = ""
+    #: A person the officer registered (the auditor looks up who read the record).
+    person: int = 0
     phone: str = "+86 139 0000 0001"
 
     def text(self, where: str, short: bool = False) -> str:
@@ -113,7 +118,7 @@ def hostile(city: DevCity) -> Hostile:
     """The city's user-written texts, every one hostile, written through the API."""
     h = Hostile()
     with httpx.Client(base_url=city.url, timeout=30) as http:
-        for writer in (_dispatcher, _supervisor, _admin, _technician, _officer, _clerk, _fraud,
+        for writer in (_dispatcher, _admin, _supervisor, _technician, _officer, _clerk, _fraud,
                        _merchant):  # fmt: skip
             writer(http, h)
     _board(city, h)
@@ -153,7 +158,7 @@ def _dispatcher(http: httpx.Client, h: Hostile) -> None:
 def _supervisor(http: httpx.Client, h: Hostile) -> None:
     auth = _as(http, "supervisor")
     dev = _ok(http.get("/api/devices", headers=auth))
-    dev_id = h.camera = dev[0]["id"]
+    dev_id = h.camera = next(d["id"] for d in dev if d["org_id"] == h.org)
     rules = _ok(http.get(f"/api/cameras/{dev_id}/rules", headers=auth))
     cur = rules["current"]
     body = {"rules": cur.get("rules", cur), "reason": h.text("rules-change reason")}
@@ -162,19 +167,24 @@ def _supervisor(http: httpx.Client, h: Hostile) -> None:
 
 def _admin(http: httpx.Client, h: Hostile) -> None:
     auth = _as(http, "admin")
-    org = _ok(http.get("/api/owners", headers=auth))[0]
+    org = max(_ok(http.get("/api/owners", headers=auth)), key=lambda o: o["cameras"])
+    h.org = org["id"]
     patch = {"name": h.text("owner org name"), "contact": h.text("owner org contact"),
              "area": h.text("owner org area")}  # fmt: skip
     _ok(http.patch(f"/api/owners/{org['id']}", json=patch, headers=auth))
     new = {"name": h.text("new owner org name"), "kind": "company",
            "contact": h.text("new owner org contact"), "area": h.text("new owner org area")}  # fmt: skip
-    new_id = _ok(http.post("/api/owners", json=new, headers=auth))["id"]
+    _ok(http.post("/api/owners", json=new, headers=auth))
     account = {"username": OWNER, "password": OWNER_PASSWORD,
                "display_name": h.text("owner account display name")}  # fmt: skip
-    _ok(http.post(f"/api/owners/{new_id}/accounts", json=account, headers=auth))
+    _ok(http.post(f"/api/owners/{org['id']}/accounts", json=account, headers=auth))
     user = {"username": "xss-staff", "password": "a-long-password-1", "roles": ["operator"],
             "display_name": h.text("staff display name"), "reason": h.text("staff reason")}  # fmt: skip
     _ok(http.post("/api/users", json=user, headers=auth))
+    # a role that reads personal data waits for a second administrator: a pending request
+    sensitive = {**user, "username": "xss-auditor", "roles": ["auditor"],
+                 "reason": h.text("reason for a sensitive role")}  # fmt: skip
+    _ok(http.post("/api/users", json=sensitive, headers=auth))
     u = _ok(http.get("/api/dispatch/units", headers=auth))[0]
     body = {"call_sign": h.text("unit call sign", short=True), "mode": u.get("mode", "car"),
             "home_zone": u.get("home_zone"), "status": "available"}  # fmt: skip
@@ -190,8 +200,9 @@ def _technician(http: httpx.Client, h: Hostile) -> None:
 
 
 def _board(city: DevCity, h: Hostile) -> None:
-    """The board of the camera whose rules changed reports, in its retained state over MQTT,
-    that it rejected its config, with hostile text (a board's own words)."""
+    """The board of the camera whose rules changed (one of the owner's) reports, in its
+    retained state over MQTT, its firmware and that it rejected its config, in hostile text
+    (a board's own words)."""
     st = State(status="online", ts=int(time.time() * 1000), firmware=h.text("board firmware"),
                model=h.text("board model"), config_error=h.text("board config error"))  # fmt: skip
     topic = city.topics.device(h.camera, Channel.STATE)
@@ -216,6 +227,7 @@ def _officer(http: httpx.Client, h: Hostile) -> None:
     purpose = {**auth, "X-Purpose": h.text("stated purpose of a read")}
     first = _person(h, 1)
     landlord = _ok(http.post("/api/population/persons", json=first, headers=purpose))["person"]
+    h.person = landlord["id"]
     visitor = _ok(http.post("/api/population/persons", json=_person(h, 2, "passport"),
                             headers=purpose))["person"]  # fmt: skip
     house = {"address": h.text("house address"), "zone": "Z001", "landlord_id": landlord["id"]}
@@ -321,6 +333,7 @@ READY = {
     "companies": "[data-testid=company-list]",
     "hall": "[data-testid=hall-queue]",
     "owners": "[data-testid=owners-table]",
+    "audit": "[data-testid=audit-recent]",
 }
 #: Hostile values stored but shown by none of the views toured (kept in the city all the
 #: same: a screen that starts showing one is then checked with it): detail the dashboard
@@ -332,9 +345,7 @@ NOT_SHOWN = {
     "staff reason",
     "device firmware",
     "device model",
-    "board firmware",
     "board model",
-    "stated purpose of a read",
     "person Latin name",
     "service request description",
     "service request contact name",
@@ -404,6 +415,12 @@ def _company(page: Page, h: Hostile) -> None:
     page.wait_for_selector("[data-testid=company-name]")
 
 
+def _who_read(page: Page, h: Hostile) -> None:
+    page.fill("#audit-person input", str(h.person))
+    page.click("#audit-person button")
+    page.wait_for_selector("[data-testid=audit-accesses]")
+
+
 def _hall_case(page: Page, h: Hostile) -> None:
     page.click("tr[data-case] button[data-open]")
     page.wait_for_selector("[data-testid=hall-case]")
@@ -423,6 +440,7 @@ VIEWS: dict[str, list[tuple[str, Callable[[Page, Hostile], None]]]] = {
     "cases": [("case", _case)],
     "companies": [("company", _company)],
     "hall": [("case", _hall_case)],
+    "audit": [("who read a person", _who_read)],
 }
 
 
