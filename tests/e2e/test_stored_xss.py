@@ -346,7 +346,7 @@ NOT_SHOWN = {
     "device firmware",
     "device model",
     "board model",
-    "person Latin name",
+    "person Latin name",  # kept as its letters only: the markup never reaches a screen
     "service request description",
     "service request contact name",
     "hall case note",
