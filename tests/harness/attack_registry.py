@@ -310,10 +310,15 @@ ATTACKS: list[Attack] = [
        "404/400; no file outside the served folders is read",
        PROD + "test_path_traversal_reads_nothing"),
     _a("http.stored-xss", HTTP,
-       "markup (`<img src=x onerror=…>`, `<script>`) stored in names and notes",
-       "returned as JSON data only; the dashboard's template helper escapes every "
-       "interpolation; the CSP forbids inline script",
+       "markup (`<img src=x onerror=…>`, `<svg onload>`, `</script><script>`, `<iframe "
+       "srcdoc>`, `javascript:` links, `{{ }}`/`${}` template text) stored through the API "
+       "by the roles that write them in every text a screen shows (names, addresses, notes, "
+       "call signs, organisation, company and case texts, reasons, purposes)",
+       "returned as JSON data only; every screen of every role, rendered in Chromium with "
+       "that data, shows it as text: no injected element in the DOM, no script run, no "
+       "dialog; the template helper escapes every interpolation; the CSP forbids inline script",
        PROD + "test_stored_markup_comes_back_as_data",
+       "tests/e2e/test_stored_xss.py::test_every_screen_shows_stored_markup_as_text",
        "tests/web/test_templates.py::test_html_helper_escapes_every_interpolation_and_keeps_nested_templates"),
     # -- boards, certificates, topics --------------------------------------------------------
     _a("mqtt.topic-acl", MQTT,
