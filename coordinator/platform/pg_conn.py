@@ -144,8 +144,8 @@ class PgConnection:
         ins = pg_sql.plain_insert(sql)
         seq = self.catalog.sequences.get(ins.table) if ins is not None else None
         if ins is None or seq is None or ins.returning:
-            return PgCursor(self.raw.execute(t.sql, t.params))  # type: ignore[arg-type]
-        cur = self.raw.execute(pg_sql.with_returning_id(t.sql), t.params)  # type: ignore[arg-type]
+            return PgCursor(self.raw.execute(t.sql, t.params))
+        cur = self.raw.execute(pg_sql.with_returning_id(t.sql), t.params)
         ids = [r[0] for r in cur.fetchall()]
         if "id" in ins.columns and ids:
             self._advance(ins.table, seq)
@@ -156,7 +156,7 @@ class PgConnection:
         if not rows:
             return PgCursor(None)
         with self.raw.cursor() as cur:
-            cur.executemany(rows[0].sql, [r.params for r in rows])  # type: ignore[arg-type]
+            cur.executemany(rows[0].sql, [r.params for r in rows])
             out = PgCursor(None)
             out.rowcount = cur.rowcount
         ins = pg_sql.plain_insert(sql)
@@ -175,7 +175,7 @@ class PgConnection:
     def query(self, sql: str, params: Params = ()) -> Iterator[dict[str, Any]]:
         t = pg_sql.translate(sql, params)
         with self.raw.cursor(row_factory=dict_row) as cur:
-            cur.execute(t.sql, t.params)  # type: ignore[arg-type]
+            cur.execute(t.sql, t.params)
             rows = cur.fetchall() if cur.description is not None else []
         return iter(rows)
 

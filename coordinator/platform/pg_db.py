@@ -169,7 +169,9 @@ class PgDatabase:
         if apart is not None:
             self._dispatch(conn, apart)
 
-    def _run_untransacted(self, conn: psycopg.Connection[Any], item: tuple[Any, Future[Any]]) -> None:
+    def _run_untransacted(
+        self, conn: psycopg.Connection[Any], item: tuple[Any, Future[Any]]
+    ) -> None:
         task, fut = item
         try:
             fut.set_result(task.fn(conn))
@@ -215,7 +217,9 @@ class PgDatabase:
         """A read handle (``execute``, ``query``, ``conn.execute``) over the pool."""
         return _Reader(self)
 
-    def query(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+    def query(
+        self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()
+    ) -> list[dict[str, Any]]:
         """Run a read query and return rows as dicts."""
         with self._borrow() as conn:
             return list(PgConnection(conn, self.catalog).query(sql, params))  # type: ignore[arg-type]
