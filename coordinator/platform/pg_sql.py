@@ -190,4 +190,11 @@ def plain_insert(sql: str) -> Insert | None:
 
 def with_returning_id(sql: str) -> str:
     """``sql`` (a plain INSERT without RETURNING) returning the ids it inserted."""
-    return sql.rstrip().rstrip(";").rstrip() + " RETURNING id"
+    pieces = scan(sql)
+    while pieces and (
+        (pieces[-1][0] and not pieces[-1][1].strip().rstrip(";").strip())
+        or pieces[-1][1].startswith(("--", "/*"))
+    ):
+        pieces.pop()  # trailing comments, blanks and semicolons
+    body = "".join(text for _code_, text in pieces).rstrip()
+    return body.rstrip(";").rstrip() + "\nRETURNING id"

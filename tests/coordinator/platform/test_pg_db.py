@@ -129,6 +129,20 @@ def test_plain_inserts_are_recognised(sql: str, want: Any) -> None:
     assert (None if got is None else (got.table, got.columns, got.returning)) == want
 
 
+@pytest.mark.parametrize(
+    ("sql", "want"),
+    [
+        ("insert into t (a) values (?)", "insert into t (a) values (?)"),
+        ("insert into t (a) values (?) ;  ", "insert into t (a) values (?)"),
+        ("insert into t (a) values (?); -- a; note\n", "insert into t (a) values (?)"),
+        ("insert into t (a) values (?) /* why */", "insert into t (a) values (?)"),
+        ("insert into t (a) values ('x;') -- why", "insert into t (a) values ('x;')"),
+    ],
+)
+def test_returning_goes_after_the_statement_not_into_a_comment(sql: str, want: str) -> None:
+    assert pg_sql.with_returning_id(sql) == want + "\nRETURNING id"
+
+
 def test_translated_statements_mean_on_postgresql_what_they_mean_on_sqlite(
     pgdb: PgDatabase,
 ) -> None:
