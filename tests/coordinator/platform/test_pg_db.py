@@ -237,6 +237,16 @@ def test_an_uncommitted_write_is_not_read(pgdb: PgDatabase) -> None:
     assert names(pgdb) == ["pending"]
 
 
+def test_the_writer_reconnects_after_its_connection_is_lost(pgdb: PgDatabase, pg_dsn: str) -> None:
+    pid = pgdb.write(lambda db: db.execute("select pg_backend_pid()").fetchone()[0])
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute("select pg_terminate_backend(%s, 10000)", [pid])  # waits for it
+    with pytest.raises(psycopg.OperationalError):
+        pgdb.write(insert_thing("lost"))  # in flight when the connection went
+    assert pgdb.write(insert_thing("after")) >= 1
+    assert names(pgdb) == ["after"]
+
+
 # --- the handle: lastrowid, executemany, table helpers, types ---------------------------------
 def test_lastrowid_follows_the_identity_and_explicit_ids(pgdb: PgDatabase) -> None:
     def run(db: Any) -> list[Any]:
