@@ -103,9 +103,9 @@ def test_video_wall_is_readable_at_4k_without_interaction(chromium, city: DevCit
     shot(page, "wall-4k")
     n_before = int(page.inner_text("[data-testid=wall-open]"))
     _incident_at_centre(city, 63, 6301)
-    wait_for(
+    wait_for(  # generous: on a loaded CI machine the stream and the redraw can lag
         lambda: int(page.inner_text("[data-testid=wall-open]")) > n_before,
-        20,
+        45,
         "the wall counts the new incident by itself",
     )
     ctx.close()
