@@ -35,29 +35,11 @@ def no_leaks() -> Iterator[None]:
     workers on demand and ends them with the server's event loop (module teardown);
     everything else — brokers, agents, MQTT loops — must be gone after each test.
     """
-    import threading
-    import time
 
-    from tests.harness.processes import child_pids
+    from tests.harness.processes import leak_check
 
-    def ours(t: threading.Thread) -> bool:
-        return not t.name.startswith("AnyIO worker thread")
-
-    threads_before = set(threading.enumerate())
-    children_before = child_pids()
-    yield
-    deadline = time.monotonic() + 5.0
-    while True:
-        extra = [
-            t for t in threading.enumerate() if t not in threads_before and t.is_alive() and ours(t)
-        ]
-        children = child_pids() - children_before
-        if not extra and not children:
-            return
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    pytest.fail(f"test leaked threads {[t.name for t in extra]} / processes {sorted(children)}")
+    with leak_check(ignore=lambda t: t.name.startswith("AnyIO worker thread")):
+        yield
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

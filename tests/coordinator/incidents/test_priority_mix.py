@@ -24,18 +24,23 @@ def demo_incidents(tmp_path_factory) -> list[dict]:
     svc = open_services(Settings.for_dev(tmp_path_factory.mktemp("mix"), argon2_memory_kib=4096,
                                          argon2_time_cost=1))  # fmt: skip
     try:
-        fleet = make_fleet(400)
-        svc.fleet.upsert_many([DeviceIn(**d) for d in fleet])
-        stream = iter(EventStream([d["id"] for d in fleet], seed=3, track_len=3))
-        inject(svc, [next(stream) for _ in range(3000)])
-        deadline = time.monotonic() + 60
-        while svc.db.query("select count(*) as n from events")[0]["n"] < 3000:
-            assert time.monotonic() < deadline, "events not stored"
-            time.sleep(0.05)
-        svc.incidents.flush()
+        _load(svc, cameras=400, events=3000, seed=3, track_len=3)
         return svc.db.query("select * from incidents where status != 'merged'")
     finally:
         svc.close()
+
+
+def _load(svc, *, cameras: int, events: int, seed: int, track_len: int) -> None:  # noqa: ANN001
+    """The demo load generator's ``events`` from ``cameras`` cameras, stored through ingest."""
+    fleet = make_fleet(cameras)
+    svc.fleet.upsert_many([DeviceIn(**d) for d in fleet])
+    stream = iter(EventStream([d["id"] for d in fleet], seed=seed, track_len=track_len))
+    inject(svc, [next(stream) for _ in range(events)])
+    deadline = time.monotonic() + 60
+    while svc.db.query("select count(*) as n from events")[0]["n"] < events:
+        assert time.monotonic() < deadline, "events not stored"
+        time.sleep(0.05)
+    svc.incidents.flush()
 
 
 def test_few_are_top_priority_and_the_levels_spread(demo_incidents) -> None:
@@ -101,15 +106,7 @@ def test_the_running_mix_follows_events_through_merge_unmerge_and_split(tmp_path
     split."""
     svc = open_services(Settings.for_dev(tmp_path, argon2_memory_kib=4096, argon2_time_cost=1))
     try:
-        fleet = make_fleet(60)
-        svc.fleet.upsert_many([DeviceIn(**d) for d in fleet])
-        stream = iter(EventStream([d["id"] for d in fleet], seed=11, track_len=4))
-        inject(svc, [next(stream) for _ in range(600)])
-        deadline = time.monotonic() + 60
-        while svc.db.query("select count(*) as n from events")[0]["n"] < 600:
-            assert time.monotonic() < deadline, "events not stored"
-            time.sleep(0.05)
-        svc.incidents.flush()
+        _load(svc, cameras=60, events=600, seed=11, track_len=4)
         assert _mix_table(svc) == _mix_events(svc) and _mix_events(svc)
         open_ = svc.db.query(
             "select i.id, count(e.id) as n from incidents i join events e on e.incident_id = i.id "
