@@ -118,3 +118,14 @@ def inject(svc: Services, events: list[Event]) -> None:
     for e in events:
         topic = ev_topic(e.dev)
         svc.ingest.sink(Inbound(topic, t.parse(topic), encode(e), 0, 0, 0, time.time()))
+
+
+def camera_until(svc: Services, stop: Any, sent: list[int], dev: str = "cam-0") -> None:
+    """A camera feeding ingest an event every 10 ms until ``stop`` (a threading.Event) is
+    set; each sequence number sent is appended to ``sent`` (run it in a thread)."""
+    seq = 0
+    while not stop.is_set():
+        seq += 1
+        inject(svc, [event(dev, seq, track=seq)])
+        sent.append(seq)
+        time.sleep(0.01)

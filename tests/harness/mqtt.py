@@ -162,3 +162,32 @@ def connect(
         tc.close()
         raise AssertionError(f"connection refused: {tc.connect_rc}")
     return tc
+
+
+def queued_for_offline_subscriber(
+    port: int, topic: str, n: int, size: int, wait: float
+) -> list[Any]:
+    """What a broker keeps for an offline persistent session: ``centre-q`` subscribes to
+    ``topic`` and goes offline, ``cam-q`` publishes ``n`` messages of ``size`` bytes, then
+    ``centre-q`` comes back and takes what it is given (at most ``n``, until ``wait`` seconds
+    pass without one)."""
+    centre = connect(port, "centre-q", clean_start=False)
+    centre.subscribe(topic)
+    centre.close()  # offline, session kept: the broker queues for it
+    pub = connect(port, "cam-q")
+    try:
+        for i in range(n):
+            pub.publish(topic, i.to_bytes(4, "big") + b"e" * (size - 4))
+    finally:
+        pub.close()
+    back = connect(port, "centre-q", clean_start=False)
+    got: list[Any] = []
+    try:
+        while len(got) < n:
+            try:
+                got.append(back.get(wait))
+            except AssertionError:
+                break
+    finally:
+        back.close()
+    return got

@@ -15,7 +15,7 @@ from provisioning.mosquitto import (
     free_port,
     max_packet_bytes,
 )
-from tests.harness.mqtt import connect, wait_for
+from tests.harness.mqtt import connect, queued_for_offline_subscriber, wait_for
 
 QUEUE_BYTES = 64 * 1024
 
@@ -64,26 +64,8 @@ def test_largest_protocol_payload_passes_and_an_oversized_packet_is_refused(
 def test_an_offline_session_queue_is_bounded_in_bytes(bounded: MosquittoProcess) -> None:
     topics = Topics("cw/v1")
     topic = topics.device("cam-q", Channel.EVENT)
-    centre = connect(bounded.ports[0], "centre-q", clean_start=False)
-    centre.subscribe(topic)
-    centre.close()  # offline, session kept: the broker queues for it
-    pub = connect(bounded.ports[0], "cam-q")
     n, size = 200, 1024
-    try:
-        for i in range(n):
-            pub.publish(topic, i.to_bytes(4, "big") + b"e" * (size - 4))
-    finally:
-        pub.close()
-    back = connect(bounded.ports[0], "centre-q", clean_start=False)
-    try:
-        got = []
-        while True:
-            try:
-                got.append(back.get(1.5))
-            except AssertionError:
-                break
-        queued = sum(len(m.payload) for m in got)
-        assert 0 < queued <= QUEUE_BYTES + size, (len(got), queued)
-        assert len(got) < n
-    finally:
-        back.close()
+    got = queued_for_offline_subscriber(bounded.ports[0], topic, n, size, wait=1.5)
+    queued = sum(len(m.payload) for m in got)
+    assert 0 < queued <= QUEUE_BYTES + size, (len(got), queued)
+    assert len(got) < n

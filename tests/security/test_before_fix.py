@@ -56,11 +56,11 @@ from tests.harness.api import PASSWORD, login_answer
 from tests.harness.board_link import board_link
 from tests.harness.brokers import start_plain
 from tests.harness.core import (
+    camera_until,
     core_settings,
     count,
     ev_topic,
     event,
-    inject,
     register,
     running_core,
     wait_count,
@@ -74,7 +74,13 @@ from tests.harness.imports import (
     repeated_id_csv,
     same_passport_csv,
 )
-from tests.harness.mqtt import MqttTestClient, TlsFiles, connect, wait_for
+from tests.harness.mqtt import (
+    MqttTestClient,
+    TlsFiles,
+    connect,
+    queued_for_offline_subscriber,
+    wait_for,
+)
 from tests.harness.processes import leak_check
 
 TOPICS = Topics()
@@ -306,26 +312,8 @@ def test_without_the_queue_bound_an_offline_session_keeps_everything(
 ) -> None:
     c = before_fix("broker.queue-bytes")
     topic = TOPICS.device("cam-q", Channel.EVENT)
-    centre = connect(unbounded.ports[0], "centre-q", clean_start=False)
-    centre.subscribe(topic)
-    centre.close()
-    pub = connect(unbounded.ports[0], "cam-q")
     n, size = 200, 1024
-    try:
-        for i in range(n):
-            pub.publish(topic, i.to_bytes(4, "big") + b"e" * (size - 4))
-    finally:
-        pub.close()
-    back = connect(unbounded.ports[0], "centre-q", clean_start=False)
-    got = []
-    try:
-        while len(got) < n:
-            try:
-                got.append(back.get(5))
-            except AssertionError:
-                break
-    finally:
-        back.close()
+    got = queued_for_offline_subscriber(unbounded.ports[0], topic, n, size, wait=5)
     queued = sum(len(m.payload) for m in got)
     assert len(got) == n and queued > QUEUE_BYTES + size
     c.observed(f"config without max_queued_bytes: the offline session kept all {n} messages "
@@ -392,15 +380,6 @@ def test_without_the_limit_candidates_grow_with_the_square_of_the_repeats(
                f"K = {K})")  # fmt: skip
 
 
-def _camera(svc: Services, stop: threading.Event, sent: list[int]) -> None:
-    seq = 0
-    while not stop.is_set():
-        seq += 1
-        inject(svc, [event("cam-0", seq, track=seq)])
-        sent.append(seq)
-        time.sleep(0.01)
-
-
 def test_without_chunks_one_import_transaction_holds_the_whole_file(
     tmp_path: Path, before_fix
 ) -> None:
@@ -415,7 +394,7 @@ def test_without_chunks_one_import_transaction_holds_the_whole_file(
         s.population.importer.chunk = 1_000_000
         log = TxnLog(("pop_persons", "events"))
         s.db.before_commit = log
-        cam = threading.Thread(target=_camera, args=(s, stop, sent))
+        cam = threading.Thread(target=camera_until, args=(s, stop, sent))
         cam.start()
         try:
             summary = s.population.importer.run("cli:test", path)

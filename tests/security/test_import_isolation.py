@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from coordinator.container import Services
 from coordinator.identity.auth import Role
 from coordinator.settings import Settings
 from tests.harness.api import PASSWORD, bearer, login, seeded_secret
-from tests.harness.core import event, inject, register
+from tests.harness.core import camera_until, register
 from tests.harness.imports import (
     TxnLog,
     candidates_per_row,
@@ -78,15 +77,7 @@ def test_bounded_chunks_bounded_candidates_and_events_commit_between_chunks(svc,
     svc.db.before_commit = log
     stop, sent = threading.Event(), []
 
-    def camera() -> None:
-        seq = 0
-        while not stop.is_set():
-            seq += 1
-            inject(svc, [event("cam-0", seq, track=seq)])
-            sent.append(seq)
-            time.sleep(0.01)
-
-    t = threading.Thread(target=camera)
+    t = threading.Thread(target=camera_until, args=(svc, stop, sent))
     t.start()
     try:
         summary = svc.population.importer.run("cli:test", path)
